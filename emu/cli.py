@@ -1,0 +1,194 @@
+"""The `emu` command: a thin shell over the Python API (each command calls one function).
+
+Exit codes: 0 success, 1 a check failed, 2 bad input or a missing dependency, always
+with one line on stderr; --debug shows the traceback as well.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from emu.errors import CheckFailed, EmuError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="TinyML device emulator: build .tflite models into Cortex-M firmware, "
+                       "emulate it and measure cycles, latency, energy, flash and RAM.")
+
+PLATFORM_HELP = "Board name (see `emu platforms`) or a platform YAML file."
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@app.command()
+def doctor() -> None:
+    """Check the toolchain, QEMU and Python packages, and say how to fix what is missing.
+
+    Example: emu doctor
+    """
+    from emu.doctor import run_checks
+
+    checks = run_checks()
+    for c in checks:
+        print(f"{'ok ' if c.ok else 'MISSING'}  {c.name:22} {c.detail}")
+    if not all(c.ok for c in checks):
+        raise EmuError("some dependencies are missing (see above)")
+
+
+@app.command()
+def platforms(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """List the boards emu knows.
+
+    Example: emu platforms --json
+    """
+    from emu.platforms import list_platforms
+
+    boards = list_platforms()
+    if as_json:
+        rows = [{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(p).items()} for p in boards]
+        print(json.dumps(rows, indent=2))
+        return
+    for p in boards:
+        print(f"{p.name:20} {p.core:14} {'FPU' if p.fpu else 'no FPU':7} {p.clock_mhz:6.0f} MHz "
+              f"{p.flash_bytes // 1024:6} KB flash {p.ram_bytes // 1024:5} KB RAM  {p.description}")
+
+
+@app.command()
+def build(
+    model: Path = typer.Argument(..., help="The .tflite model."),
+    platform: str = typer.Option(..., "--platform", "-p", help=PLATFORM_HELP),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for firmware.elf and build.json."),
+) -> None:
+    """Build MODEL into firmware for a board: writes OUT/firmware.elf and OUT/build.json.
+
+    Example: emu build hello_world_int8.tflite --platform nucleo-l4r5zi --out build/hello
+    """
+    from emu.build import build_firmware
+    from emu.compile.codegen import compile_graph
+    from emu.model import read_model
+    from emu.platforms import get_platform
+
+    board = get_platform(platform)
+    firmware = build_firmware(compile_graph(read_model(model)), board)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(firmware.elf, out / "firmware.elf")
+    shutil.copyfile(firmware.elf.parent / "build.json", out / "build.json")
+    s = firmware.sections
+    print(f"{out / 'firmware.elf'}: flash {s.flash:,} B (code {s.text:,}, constants {s.rodata:,}), "
+          f"RAM {s.static_ram:,} B + stack (arena {s.arena:,})")
+
+
+@app.command()
+def run(
+    model: Path = typer.Argument(..., help="The .tflite model."),
+    platform: str = typer.Option(..., "--platform", "-p", help=PLATFORM_HELP),
+    input: Path = typer.Option(..., "--input", "-i", help="Input tensor as .npy (one input models)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write the output tensor (.npy)."),
+    check: bool = typer.Option(True, help="Compare the output with the TFLM interpreter's."),
+) -> None:
+    """Run one inference of MODEL in the emulated board and save the output.
+
+    Example: emu run person_detect.tflite -p disco-f746ng --input x.npy --output y.npy
+    """
+    import numpy as np
+
+    from emu.measure import measure
+    from emu.platforms import get_platform
+
+    board = get_platform(platform)
+    try:
+        x = np.load(input, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise EmuError(f"cannot read input {input}: {e}") from None
+    result, outputs = measure(model, board, inputs=[x], check=check)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    np.save(output, outputs[0])
+    print(f"{output}: {outputs[0].dtype} {list(outputs[0].shape)}; {result.cycles:,} cycles, "
+          f"{result.latency_ms:.3f} ms at {board.clock_mhz:.0f} MHz")
+    if result.output_matches_reference is False:
+        raise CheckFailed(f"the output differs from the {result.reference} reference")
+
+
+@app.command()
+def bench(
+    models: List[Path] = typer.Argument(..., help=".tflite models."),
+    platform: List[str] = typer.Option(..., "--platform", "-p", help=PLATFORM_HELP + " Repeat for more."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as JSON."),
+    csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write results as CSV."),
+) -> None:
+    """Measure every model on every board and print a table.
+
+    Example: emu bench a.tflite b.tflite -p rp2040-pico -p nucleo-l4r5zi --json results.json
+    """
+    from emu.bench import bench as run_bench
+    from emu.bench import format_table, write_csv, write_json
+    from emu.platforms import get_platform
+
+    boards = [get_platform(p) for p in platform]
+    for m in models:
+        if not m.is_file():
+            raise EmuError(f"model file not found: {m}")
+    results = run_bench([(m, "model") for m in models], boards)
+    print(format_table(results))
+    if json_out:
+        write_json(results, json_out)
+    if csv_out:
+        write_csv(results, csv_out)
+    if any(r.output_matches_reference is False for r in results):
+        raise CheckFailed("some outputs differ from the reference (see the table)")
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("reports/demo"), "--out", help="Where to write the results."),
+    platform: Optional[List[str]] = typer.Option(None, "--platform", "-p", help="Boards (default: a mix with and without an FPU)."),
+) -> None:
+    """The built-in default job: train a small digits classifier, build it as float32 and
+    int8 firmware for several boards, emulate each, and compare.
+
+    Example: emu demo --out reports/demo
+    """
+    from emu.demo import run_demo
+
+    run_demo(out, platform or None, progress=_say)
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv
+    if debug:
+        sys.argv.remove("--debug")
+    try:
+        app(standalone_mode=False)
+    except (EmuError, CheckFailed) as e:
+        if debug:
+            raise
+        first = str(e).strip().splitlines()
+        _say(f"emu: error: {first[0] if first else type(e).__name__}")
+        for extra in first[1:8]:
+            _say(f"  {extra}")
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        _say("emu: aborted")
+        sys.exit(130)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except Exception as e:  # usage errors from the option parser, and anything unexpected
+        # Typer bundles its own copy of click, so its usage errors are known by their shape.
+        if hasattr(e, "format_message") and hasattr(e, "exit_code"):
+            _say(f"emu: error: {e.format_message()}")
+            sys.exit(2)
+        if debug:
+            raise
+        _say(f"emu: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+"""Graph -> C: constant tensors in flash, one planned arena, one kernel call per operator.
+
+The generated model.c is all a model contributes to the firmware; the runtime and kernels
+in firmware/ never change with the model. Before each operator the code calls
+emu_mark_layer(), which the emulator watches to attribute work to layers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from emu.compile.arena import Buffer, plan_arena
+from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
+from emu.compile.ops import lowerings
+from emu.errors import EmuError
+from emu.model import Graph
+
+C_TYPES = {
+    "int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "uint16": "uint16_t",
+    "int32": "int32_t", "uint32": "uint32_t", "int64": "int64_t", "float32": "float",
+    "float16": "uint16_t",  # raw IEEE half bits; DEQUANTIZE widens them
+    "bool": "uint8_t",
+}
+
+
+@dataclass
+class TensorIO:
+    """Where a model input or output lives in the arena, and how to read it."""
+
+    tensor: int
+    name: str
+    offset: int
+    shape: tuple[int, ...]
+    dtype: str
+    nbytes: int
+    scale: float | None = None
+    zero_point: int | None = None
+
+
+@dataclass
+class Layer:
+    index: int
+    op: str
+    function: str | None  # None for operators that move no data (RESHAPE)
+
+
+@dataclass
+class CompiledModel:
+    name: str
+    sha256: str
+    source: str  # model.c
+    arena_bytes: int
+    inputs: list[TensorIO]
+    outputs: list[TensorIO]
+    layers: list[Layer]
+    kernels: list[str] = field(default_factory=list)  # C functions the model calls
+    weight_bytes: int = 0  # constant data the model puts in flash
+
+
+def lower_graph(graph: Graph) -> list[KernelCall]:
+    table = lowerings()
+    calls = []
+    for op in graph.operators:
+        lower = table.get(op.op)
+        if lower is None:
+            raise EmuError(f"unsupported operator {op.op} at index {op.index} in {graph.name}")
+        try:
+            calls.append(lower(op, graph))
+        except UnsupportedOperator as e:
+            raise EmuError(f"unsupported operator {op.op} at index {op.index} in {graph.name}: {e}") from None
+    return calls
+
+
+class _Roots:
+    """Union of tensors that share one buffer (aliases and in-place outputs)."""
+
+    def __init__(self):
+        self.parent: dict[int, int] = {}
+
+    def find(self, t: int) -> int:
+        while self.parent.get(t, t) != t:
+            t = self.parent[t]
+        return t
+
+    def join(self, child: int, root: int) -> None:
+        self.parent[self.find(child)] = self.find(root)
+
+
+def _lifetimes(graph: Graph, roots: _Roots) -> dict[int, list[int]]:
+    span: dict[int, list[int]] = {}
+
+    def touch(t: int, i: int) -> None:
+        if t < 0 or graph.tensors[t].is_constant:
+            return
+        r = roots.find(t)
+        s = span.setdefault(r, [i, i])
+        s[0], s[1] = min(s[0], i), max(s[1], i)
+
+    for t in graph.inputs:
+        touch(t, -1)
+    for op in graph.operators:
+        for t in (*op.inputs, *op.outputs):
+            touch(t, op.index)
+    for t in graph.outputs:
+        touch(t, len(graph.operators))
+    return span
+
+
+def _share_buffers(graph: Graph, calls: list[KernelCall]) -> _Roots:
+    roots = _Roots()
+    for op, call in zip(graph.operators, calls):
+        if call.alias:
+            roots.join(op.outputs[0], op.inputs[0])
+    for op, call in zip(graph.operators, calls):
+        if not call.inplace or graph.tensors[op.inputs[0]].is_constant:
+            continue
+        src, dst = op.inputs[0], op.outputs[0]
+        span = _lifetimes(graph, roots)
+        src_root = roots.find(src)
+        fits = graph.tensors[dst].nbytes <= _root_bytes(graph, roots, src_root)
+        if span[src_root][1] == op.index and fits and src_root not in {roots.find(o) for o in graph.outputs}:
+            roots.join(dst, src)
+    return roots
+
+
+def _root_bytes(graph: Graph, roots: _Roots, root: int) -> int:
+    return max(t.nbytes for t in graph.tensors if not t.is_constant and roots.find(t.index) == root)
+
+
+def compile_graph(graph: Graph) -> CompiledModel:
+    calls = lower_graph(graph)
+    roots = _share_buffers(graph, calls)
+    span = _lifetimes(graph, roots)
+    buffers = [Buffer(f"t{r}", _root_bytes(graph, roots, r), first, last) for r, (first, last) in span.items()]
+    buffers += [Buffer(f"scratch{i}", c.scratch_bytes, i, i) for i, c in enumerate(calls) if c.scratch_bytes]
+    plan = plan_arena(buffers)
+
+    def offset(t: int) -> int:
+        return plan.offsets[f"t{roots.find(t)}"]
+
+    emitter = _Emitter(graph, calls, offset, plan.offsets)
+    source = emitter.source(plan.size)
+    return CompiledModel(
+        name=graph.name,
+        sha256=graph.sha256,
+        source=source,
+        arena_bytes=plan.size,
+        inputs=[_io(graph, t, offset(t)) for t in graph.inputs],
+        outputs=[_io(graph, t, offset(t)) for t in graph.outputs],
+        layers=[Layer(op.index, op.op, None if c.alias else c.function) for op, c in zip(graph.operators, calls)],
+        kernels=sorted({c.function for c in calls if not c.alias}),
+        weight_bytes=emitter.constant_bytes,
+    )
+
+
+def _io(graph: Graph, t: int, offset: int) -> TensorIO:
+    tensor = graph.tensors[t]
+    q = tensor.quantization
+    return TensorIO(t, tensor.name, offset, tensor.shape, tensor.dtype, tensor.nbytes,
+                    q.scale[0] if q else None, q.zero_point[0] if q else None)
+
+
+def c_number(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "1" if value else "0"
+    if isinstance(value, (int, np.integer)):
+        v = int(value)
+        if v == -(2**31):  # the literal 2147483648 does not fit an int, so spell INT32_MIN
+            return "(-2147483647 - 1)"
+        return str(v)
+    f = float(np.float32(value))
+    if math.isinf(f):
+        return "INFINITY" if f > 0 else "-INFINITY"
+    return f"{f.hex()}f"  # hexadecimal float: the exact float32 value, no decimal rounding
+
+
+def c_array_body(values: np.ndarray) -> str:
+    flat = np.asarray(values).reshape(-1)
+    if flat.dtype == np.float16:
+        flat = flat.view(np.uint16)
+    if flat.dtype.kind == "f":
+        items = [c_number(v) for v in flat]
+    else:
+        items = [str(int(v)) for v in flat.tolist()]
+    lines = [", ".join(items[i:i + 24]) for i in range(0, len(items), 24)]
+    return "{\n    " + ",\n    ".join(lines) + "\n}" if items else "{0}"
+
+
+class _Emitter:
+    def __init__(self, graph: Graph, calls: list[KernelCall], offset, buffer_offsets: dict[str, int]):
+        self.graph, self.calls, self.offset, self.buffer_offsets = graph, calls, offset, buffer_offsets
+        self.constants: list[str] = []
+        self.emitted: set[int] = set()
+        self.constant_bytes = 0
+
+    def _constant(self, t: int) -> str:
+        tensor = self.graph.tensors[t]
+        if t not in self.emitted:
+            self.emitted.add(t)
+            self.constant_bytes += tensor.nbytes
+            self.constants.append(
+                f"static const {C_TYPES[tensor.dtype]} t{t}[{max(tensor.size, 1)}] EMU_ALIGNED = "
+                f"{c_array_body(tensor.data)};")
+        return f"t{t}"
+
+    def _const_array(self, name: str, array: ConstArray) -> str:
+        values = np.asarray(array.values)
+        self.constant_bytes += values.nbytes
+        self.constants.append(f"static const {array.ctype} {name}[{max(values.size, 1)}] EMU_ALIGNED = "
+                              f"{c_array_body(values)};")
+        return name
+
+    def _value(self, prefix: str, field_name: str, value) -> str:
+        if isinstance(value, ConstArray):
+            return self._const_array(f"{prefix}_{field_name}", value)
+        if isinstance(value, (list, tuple, np.ndarray)):
+            return "{" + ", ".join(c_number(v) for v in np.asarray(value).reshape(-1).tolist()) + "}"
+        return c_number(value)
+
+    def _pointer(self, t: int | None, op) -> str:
+        if t is None or t < 0:
+            return "NULL"
+        tensor = self.graph.tensors[t]
+        ctype = C_TYPES[tensor.dtype]
+        if tensor.is_constant:
+            return self._constant(t)
+        const = "" if t in op.outputs else "const "
+        return f"({const}{ctype} *)(emu_arena + {self.offset(t)})"
+
+    def _call(self, op, call: KernelCall) -> list[str]:
+        lines = [f"    emu_mark_layer(); /* {op.index}: {op.op} */"]
+        if call.alias:
+            return lines
+        args = []
+        if call.params_type:
+            prefix = f"op{op.index}"
+            fields = ",\n".join(f"    .{k} = {self._value(prefix, k, v)}" for k, v in call.params.items())
+            self.constants.append(f"static const {call.params_type} {prefix} = {{\n{fields}\n}};")
+            args.append(f"&{prefix}")
+        args += [self._pointer(t, op) for t in call.args]
+        if call.scratch_bytes:
+            args.append(f"(void *)(emu_arena + {self.buffer_offsets[f'scratch{op.index}']})")
+        lines.append(f"    {call.function}({', '.join(args)});")
+        return lines
+
+    def source(self, arena_bytes: int) -> str:
+        body = []
+        for op, call in zip(self.graph.operators, self.calls):
+            body += self._call(op, call)
+        headers = sorted({c.header for c in self.calls if not c.alias and c.header})
+        ios = []
+        for kind, tensors in (("inputs", self.graph.inputs), ("outputs", self.graph.outputs)):
+            entries = ", ".join(f"{{{self.offset(t)}u, {self.graph.tensors[t].nbytes}u}}" for t in tensors)
+            ios.append(f"const struct emu_tensor_io emu_model_{kind}[] = {{{entries}}};")
+            ios.append(f"const uint32_t emu_model_{kind[:-1]}_count = {len(tensors)}u;")
+        return "\n".join([
+            f"/* Generated by emu from the model '{self.graph.name}' (sha256 {self.graph.sha256}).",
+            " * Do not edit: rebuild from the .tflite file instead. */",
+            "#include <math.h>",
+            "#include <stddef.h>",
+            "#include <stdint.h>",
+            '#include "emu_model.h"',
+            *[f'#include "{h}"' for h in headers],
+            "",
+            f"uint8_t emu_arena[{max(arena_bytes, 8)}] EMU_NOINIT;",
+            f"const uint32_t emu_arena_bytes = {arena_bytes}u;",
+            "",
+            *self.constants,
+            "",
+            "void emu_model_run(void)",
+            "{",
+            *body,
+            "}",
+            "",
+            *ios,
+            "",
+        ])

@@ -1,0 +1,49 @@
+"""What one operator lowers to: a call into the C kernel library, with its parameters.
+
+Each module in emu/compile/ops/ lowers the operators it names (OPERATORS) with a function
+lower(op, graph) -> KernelCall. The code generator turns a KernelCall into a const
+parameter struct in flash and one C call:
+
+    <function>(&params, arg0, arg1, ...);
+
+where each arg is a pointer to a tensor's data (const for inputs, writable for the
+operator's outputs) or NULL for None. The function and struct are declared in
+firmware/kernels/<header>.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class ConstArray:
+    """A constant array (per-channel multipliers, a lookup table) placed in flash."""
+
+    ctype: str  # "int32_t", "int8_t", "float", ...
+    values: np.ndarray
+
+
+@dataclass
+class KernelCall:
+    function: str  # C function, e.g. "emu_conv2d_s8"
+    header: str  # header in firmware/kernels that declares it, e.g. "conv_2d.h"
+    params_type: str | None  # C struct type of the first argument; None: no params argument
+    params: dict[str, object] = field(default_factory=dict)  # field -> int, float, ConstArray, or list of ints
+    args: list[int | None] = field(default_factory=list)  # tensor indices passed as pointers
+    # True when the operator moves no data: its output is its input, reinterpreted (RESHAPE).
+    # The arena planner then gives the output the input's memory and no call is emitted.
+    alias: bool = False
+    # True when the kernel may write its output over its first input (elementwise operators
+    # that read each element before writing it). The planner uses this only when that
+    # input is not read again afterwards.
+    inplace: bool = False
+    # Bytes of temporary memory the kernel needs while it runs; the planner places them in
+    # the arena and passes a pointer as one more, last, argument (void *scratch).
+    scratch_bytes: int = 0
+
+
+class UnsupportedOperator(Exception):
+    """Raised by a lowering for a form of its operator that emu does not implement."""

@@ -1,0 +1,83 @@
+"""Quantization arithmetic done at compile time, exactly as TFLM does it at Prepare time.
+
+TFLM turns real-valued scales into an int32 multiplier and a power-of-two shift with
+frexp in double precision (TFLite quantization spec; tensorflow/lite/kernels/internal/
+quantization_util). Doing the same in Python doubles gives the same integers, which is
+what makes the firmware's integer results bit-identical.
+"""
+
+from __future__ import annotations
+
+import math
+
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+
+
+def round_half_away(x: float) -> int:
+    """C's round(): halves go away from zero (Python's round() goes to even)."""
+    return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """real ~= multiplier * 2**(shift - 31), multiplier in [2**30, 2**31)."""
+    if real == 0.0:
+        return 0, 0
+    mantissa, shift = math.frexp(real)
+    fixed = round_half_away(mantissa * (1 << 31))
+    if fixed == (1 << 31):
+        fixed //= 2
+        shift += 1
+    if shift < -31:
+        return 0, 0
+    return fixed, shift
+
+
+def saturating_rounding_doubling_high_mul(a: int, b: int) -> int:
+    if a == b == INT32_MIN:
+        return INT32_MAX
+    ab = a * b
+    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
+    # C integer division truncates toward zero
+    num = ab + nudge
+    q = abs(num) // (1 << 31)
+    return q if num >= 0 else -q
+
+
+def rounding_divide_by_pot(x: int, exponent: int) -> int:
+    mask = (1 << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> exponent) + (1 if remainder > threshold else 0)
+
+
+def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int:
+    """The integer rescale every int8 kernel applies to its int32 accumulator."""
+    left = shift if shift > 0 else 0
+    right = -shift if shift < 0 else 0
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x * (1 << left), multiplier), right)
+
+
+def activation_range_int8(activation: str, scale: float, zero_point: int) -> tuple[int, int]:
+    """Clamp bounds for a fused activation on an int8 output (TFLM CalculateActivationRangeQuantized)."""
+    lo, hi = -128, 127
+
+    def q(v: float) -> int:
+        return zero_point + round_half_away(v / scale)
+
+    if activation == "RELU":
+        lo = max(lo, q(0.0))
+    elif activation == "RELU6":
+        lo, hi = max(lo, q(0.0)), min(hi, q(6.0))
+    elif activation == "RELU_N1_TO_1":
+        lo, hi = max(lo, q(-1.0)), min(hi, q(1.0))
+    elif activation != "NONE":
+        raise ValueError(f"fused activation {activation} has no int8 form")
+    return lo, hi
+
+
+def activation_range_float(activation: str) -> tuple[float, float]:
+    inf = float("inf")
+    return {
+        "NONE": (-inf, inf), "RELU": (0.0, inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0),
+    }[activation]

@@ -1,0 +1,17 @@
+"""The two kinds of failure the command line turns into exit codes (see shared DESIGN)."""
+
+
+class EmuError(Exception):
+    """Bad input or a missing dependency: exit code 2, one line on stderr."""
+
+    exit_code = 2
+
+
+class CheckFailed(Exception):
+    """A check did not hold (outputs differ, a gate regressed): exit code 1."""
+
+    exit_code = 1
+
+
+class FirmwareError(EmuError):
+    """Emulated firmware faulted, or did not finish within its instruction budget."""

@@ -1,0 +1,200 @@
+"""One model on one board: build, emulate, check outputs against the oracle, count.
+
+This is the spine of emu; `emu run`, `emu bench` and the default job all go through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from emu.build import Firmware, build_firmware
+from emu.compile.codegen import CompiledModel, compile_graph
+from emu.errors import EmuError, FirmwareError
+from emu.model import Graph, parse_model
+from emu.outputs import outputs_match, parse_outputs
+from emu.platforms import Platform
+from emu.trace import Trace
+
+KERNELS = "emu"  # the kernel library that produced a result; `emu profile` reports others
+
+
+@dataclass
+class LayerResult:
+    index: int
+    op: str
+    instructions: int
+    cycles: int
+
+
+@dataclass
+class Result:
+    """One row per (model, variant, platform): the fields other parts rely on (DESIGN.md)."""
+
+    model: str
+    model_sha256: str
+    variant: str
+    platform: str
+    core: str
+    fpu: bool
+    clock_hz: int
+    kernels: str
+    instructions: int
+    cycles: int
+    latency_ms: float
+    energy_uj: float
+    flash_bytes: int
+    ram_bytes: int
+    arena_bytes: int
+    stack_bytes: int
+    output_matches_reference: bool | None
+    layers: list[LayerResult] = field(default_factory=list)
+    reference: str = ""  # which interpreter the outputs were checked against
+    code_bytes: int = 0  # runtime and kernel code, without weights
+    weight_bytes: int = 0
+    cycles_by_class: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def default_inputs(graph: Graph, seed: int = 0) -> list[np.ndarray]:
+    """Deterministic random inputs covering each input's whole value range."""
+    rng = np.random.default_rng(seed)
+    inputs = []
+    for index in graph.inputs:
+        t = graph.tensors[index]
+        if np.dtype(t.dtype).kind in "iu":
+            info = np.iinfo(t.dtype)
+            inputs.append(rng.integers(info.min, info.max + 1, t.shape, dtype=t.dtype))
+        else:
+            inputs.append(rng.uniform(-1, 1, t.shape).astype(t.dtype))
+    return inputs
+
+
+def check_inputs(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    if len(inputs) != len(graph.inputs):
+        raise EmuError(f"{graph.name} takes {len(graph.inputs)} inputs, {len(inputs)} given")
+    checked = []
+    for i, (x, index) in enumerate(zip(inputs, graph.inputs)):
+        t = graph.tensors[index]
+        x = np.asarray(x)
+        if x.size != t.size:
+            raise EmuError(f"input {i} of {graph.name} needs shape {list(t.shape)} ({t.size} values), "
+                           f"got shape {list(x.shape)}")
+        if x.dtype != np.dtype(t.dtype):
+            raise EmuError(f"input {i} of {graph.name} needs dtype {t.dtype}, got {x.dtype}")
+        checked.append(x.reshape(t.shape))
+    return checked
+
+
+def needs_litert(graph: Graph) -> bool:
+    """TFLM rejects float16 tensors and hybrid (int8 weights, float activations) operators."""
+    if any(t.dtype == "float16" for t in graph.tensors):
+        return True
+    for op in graph.operators:
+        ins = [graph.tensors[i] for i in op.inputs if i >= 0]
+        if ins and ins[0].dtype == "float32" and any(t.is_constant and t.dtype == "int8" for t in ins[1:]):
+            return True
+    return False
+
+
+def reference_outputs(model: bytes, graph: Graph, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], str]:
+    from emu.reference import litert_outputs, tflm_outputs
+
+    if needs_litert(graph):
+        return litert_outputs(model, inputs), "litert"
+    return tflm_outputs(model, inputs), "tflm"
+
+
+def emulate(firmware: Firmware, platform: Platform, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], Trace]:
+    from emu.emulators.qemu import run_firmware
+
+    loads = [(firmware.arena_address + io.offset, np.ascontiguousarray(x, dtype=io.dtype).tobytes())
+             for x, io in zip(inputs, firmware.inputs)]
+    trace = run_firmware(firmware.elf, platform, loads=loads)
+    raise_for_exit(trace, firmware.elf)
+    return parse_outputs(trace.stdout, firmware.outputs), trace
+
+
+def raise_for_exit(trace: Trace, elf: Path) -> None:
+    e = trace.exit
+    where = f" at pc {e.pc:#010x}{symbol_suffix(elf, e.pc)}" if e.pc is not None else ""
+    if e.kind == "fault":
+        raise FirmwareError(f"firmware faulted{where} ({e.detail})")
+    if e.kind == "budget":
+        raise FirmwareError(f"firmware did not finish within its instruction budget; stopped{where}")
+    if e.kind == "timeout":
+        raise FirmwareError(f"firmware stopped making progress (timeout){where}")
+    if e.kind == "exit" and e.code != 0:
+        raise FirmwareError(f"firmware exited with code {e.code}")
+
+
+def symbol_suffix(elf: Path, pc: int | None) -> str:
+    """' in <function>' for a PC inside a known function of the ELF."""
+    if pc is None:
+        return ""
+    from elftools.elf.elffile import ELFFile
+
+    with elf.open("rb") as f:
+        symtab = ELFFile(f).get_section_by_name(".symtab")
+        for sym in symtab.iter_symbols() if symtab else ():
+            start = sym["st_value"] & ~1
+            if sym["st_info"]["type"] == "STT_FUNC" and start <= pc < start + max(sym["st_size"], 1):
+                return f" in {sym.name}"
+    return ""
+
+
+def count_result(graph: Graph, compiled: CompiledModel, firmware: Firmware, platform: Platform,
+                 trace: Trace, variant: str) -> Result:
+    from emu.disasm import read_program
+    from emu.power import energy_uj, latency_ms
+    from emu.timing import count_cycles
+
+    executed = set()
+    for seg in trace.segments:
+        executed.update(seg.executions)
+    program = read_program(firmware.elf, executed)
+    counts = [count_cycles(seg, program, platform) for seg in trace.segments]
+    cycles = sum(c.cycles for c in counts)
+    by_class: dict[str, int] = {}
+    for c in counts:
+        for k, v in c.by_class.items():
+            by_class[k] = by_class.get(k, 0) + v
+    # segment 0 is the start marker's return; segment k+1 is operator k
+    layers = [LayerResult(layer.index, layer.op, seg.instructions, c.cycles)
+              for layer, seg, c in zip(compiled.layers, trace.segments[1:], counts[1:])]
+    stack = firmware.stack_top - trace.min_stack_address if trace.min_stack_address else 0
+    s = firmware.sections
+    return Result(
+        model=graph.name, model_sha256=graph.sha256, variant=variant, platform=platform.name,
+        core=platform.core, fpu=platform.fpu, clock_hz=platform.clock_hz, kernels=KERNELS,
+        instructions=trace.instructions, cycles=cycles,
+        latency_ms=latency_ms(cycles, platform), energy_uj=energy_uj(cycles, platform),
+        flash_bytes=s.flash, ram_bytes=s.data + s.bss + s.arena + stack,
+        arena_bytes=compiled.arena_bytes, stack_bytes=stack, output_matches_reference=None,
+        layers=layers, code_bytes=s.text, weight_bytes=compiled.weight_bytes, cycles_by_class=by_class,
+    )
+
+
+def measure(model_path: str | Path, platform: Platform, variant: str = "model",
+            inputs: list[np.ndarray] | None = None, check: bool = True) -> tuple[Result, list[np.ndarray]]:
+    """Build, emulate and count one model on one board; check outputs against the oracle."""
+    model_path = Path(model_path)
+    try:
+        model = model_path.read_bytes()
+    except OSError as e:
+        raise EmuError(f"cannot read model {model_path}: {e.strerror}") from None
+    graph = parse_model(model, name=model_path.stem)
+    compiled = compile_graph(graph)
+    firmware = build_firmware(compiled, platform)
+    inputs = check_inputs(graph, inputs if inputs is not None else default_inputs(graph))
+    outputs, trace = emulate(firmware, platform, inputs)
+    result = count_result(graph, compiled, firmware, platform, trace, variant)
+    if check:
+        want, reference = reference_outputs(model, graph, inputs)
+        result.output_matches_reference = outputs_match(outputs, want)
+        result.reference = reference
+    return result, outputs

@@ -1,0 +1,212 @@
+"""Read a .tflite file into a Graph: tensors, operators and their options, as plain values.
+
+The flatbuffer is read through the generated schema classes of the `tflite` package; this
+module only turns them into data classes that the rest of emu can read without the schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tflite
+
+from emu.errors import EmuError
+
+# TFLite TensorType enum value -> numpy dtype name
+_TENSOR_TYPES = {
+    0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 6: "bool",
+    7: "int16", 9: "int8", 10: "float64", 16: "uint32", 17: "uint16",
+}
+_PADDING = {0: "SAME", 1: "VALID"}
+_ACTIVATION = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
+_OPTION_CLASSES = {v: k for k, v in vars(tflite.BuiltinOptions).items() if isinstance(v, int)}
+
+
+@dataclass(frozen=True)
+class Quantization:
+    scale: tuple[float, ...]
+    zero_point: tuple[int, ...]
+    axis: int = 0  # the quantized dimension, for per-channel quantization
+
+    @property
+    def per_channel(self) -> bool:
+        return len(self.scale) > 1
+
+
+@dataclass
+class Tensor:
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: str  # numpy dtype name: "int8", "float32", ...
+    quantization: Quantization | None
+    data: np.ndarray | None = None  # constant contents (weights, biases, shapes), else None
+
+    @property
+    def is_constant(self) -> bool:
+        return self.data is not None
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * np.dtype(self.dtype).itemsize
+
+
+@dataclass
+class Operator:
+    index: int
+    op: str  # builtin operator name, e.g. "CONV_2D"
+    inputs: tuple[int, ...]  # tensor indices; -1 marks an absent optional input
+    outputs: tuple[int, ...]
+    options: dict = field(default_factory=dict)  # snake_case option names -> values
+
+
+@dataclass
+class Graph:
+    name: str
+    sha256: str
+    tensors: list[Tensor]
+    operators: list[Operator]
+    inputs: list[int]
+    outputs: list[int]
+
+    def tensor(self, index: int) -> Tensor | None:
+        return None if index < 0 else self.tensors[index]
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def _read_options(op) -> dict:
+    kind = op.BuiltinOptionsType()
+    table = op.BuiltinOptions()
+    if not kind or table is None:
+        return {}
+    class_name = _OPTION_CLASSES.get(kind)
+    cls = getattr(tflite, class_name, None) if class_name else None
+    if cls is None:
+        return {}
+    opts = cls()
+    opts.Init(table.Bytes, table.Pos)
+    values = {}
+    for name in dir(cls):
+        if not name[0].isupper() or name.startswith(("Init", "GetRootAs")) or name.endswith(("IsNone", "Length")):
+            continue
+        method = getattr(opts, name)
+        try:
+            value = method()
+        except TypeError:  # vector accessors take an index; their *AsNumpy twin is read instead
+            continue
+        if name.endswith("AsNumpy"):
+            name = name[: -len("AsNumpy")]
+            value = value.tolist() if isinstance(value, np.ndarray) else []
+        values[_snake(name)] = value
+    if "padding" in values:
+        values["padding"] = _PADDING.get(values["padding"], values["padding"])
+    if "fused_activation_function" in values:
+        values["fused_activation_function"] = _ACTIVATION[values["fused_activation_function"]]
+    return values
+
+
+def _read_quantization(t) -> Quantization | None:
+    q = t.Quantization()
+    if q is None or q.ScaleLength() == 0:
+        return None
+    scale = tuple(float(s) for s in q.ScaleAsNumpy())
+    zero = tuple(int(z) for z in q.ZeroPointAsNumpy()) if q.ZeroPointLength() else (0,) * len(scale)
+    return Quantization(scale=scale, zero_point=zero, axis=q.QuantizedDimension())
+
+
+def _opcode_name(code) -> str:
+    # The schema keeps small opcodes in a deprecated byte field and larger ones in a wider one.
+    number = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+    name = tflite.BUILTIN_OPCODE2NAME.get(number, f"BUILTIN_{number}")
+    if name == "CUSTOM":
+        custom = code.CustomCode()
+        return f"CUSTOM:{custom.decode() if custom else '?'}"
+    return name
+
+
+def parse_model(buf: bytes, name: str = "model") -> Graph:
+    """Parse .tflite bytes; raise EmuError with one line for anything that is not a valid model."""
+    if len(buf) < 8 or buf[4:8] != b"TFL3":
+        raise EmuError(f"{name}: not a TensorFlow Lite model (no 'TFL3' identifier)")
+    try:
+        return _parse(buf, name)
+    except EmuError:
+        raise
+    except Exception as e:  # the flatbuffer reader raises anything from struct errors to IndexError
+        raise EmuError(f"{name}: the .tflite file is truncated or corrupted ({type(e).__name__})") from None
+
+
+def _parse(buf: bytes, name: str) -> Graph:
+    model = tflite.Model.GetRootAsModel(buf, 0)
+    if model.SubgraphsLength() < 1:
+        raise EmuError(f"{name}: the model has no subgraph")
+    graph = model.Subgraphs(0)
+    opcodes = [_opcode_name(model.OperatorCodes(i)) for i in range(model.OperatorCodesLength())]
+    tensors = []
+    for i in range(graph.TensorsLength()):
+        t = graph.Tensors(i)
+        dtype = _TENSOR_TYPES.get(t.Type())
+        if dtype is None:
+            raise EmuError(f"{name}: tensor {i} has an unsupported type (TensorType {t.Type()})")
+        shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+        data = None
+        buffer = model.Buffers(t.Buffer()) if t.Buffer() < model.BuffersLength() else None
+        if buffer is not None:
+            raw = _buffer_bytes(buf, buffer)
+            if raw is not None:
+                data = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+        tensors.append(Tensor(i, (t.Name() or b"").decode(errors="replace"), shape, dtype,
+                              _read_quantization(t), data))
+    operators = []
+    for i in range(graph.OperatorsLength()):
+        op = graph.Operators(i)
+        operators.append(Operator(
+            index=i,
+            op=opcodes[op.OpcodeIndex()],
+            inputs=tuple(int(x) for x in op.InputsAsNumpy()) if op.InputsLength() else (),
+            outputs=tuple(int(x) for x in op.OutputsAsNumpy()) if op.OutputsLength() else (),
+            options=_read_options(op),
+        ))
+    return Graph(
+        name=name,
+        sha256=hashlib.sha256(buf).hexdigest(),
+        tensors=tensors,
+        operators=operators,
+        inputs=[int(x) for x in graph.InputsAsNumpy()],
+        outputs=[int(x) for x in graph.OutputsAsNumpy()],
+    )
+
+
+def _buffer_bytes(buf: bytes, buffer) -> bytes | None:
+    if buffer.DataLength():
+        return buffer.DataAsNumpy().tobytes()
+    # Models over 2 GB keep buffers after the flatbuffer, addressed by offset and size.
+    offset = buffer.Offset() if hasattr(buffer, "Offset") else 0
+    size = buffer.Size() if hasattr(buffer, "Size") else 0
+    if offset > 1 and size:
+        if offset + size > len(buf):
+            raise EmuError("a weight buffer points past the end of the file")
+        return buf[offset:offset + size]
+    return None
+
+
+def read_model(path: str | Path) -> Graph:
+    path = Path(path)
+    try:
+        buf = path.read_bytes()
+    except FileNotFoundError:
+        raise EmuError(f"model file not found: {path}") from None
+    except OSError as e:
+        raise EmuError(f"cannot read model file {path}: {e.strerror}") from None
+    return parse_model(buf, name=path.stem)

@@ -1,0 +1,47 @@
+"""Model outputs as the firmware reports them, and how they are compared with the oracle."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from emu.compile.codegen import TensorIO
+from emu.errors import FirmwareError
+
+_OUTPUT_LINE = re.compile(r"^emu: output (\d+) ([0-9a-f]*)$", re.M)
+
+# Float32 outputs may differ from TFLM's in the last bits (summation order, libm): the
+# issue sets the bar at 1e-5 relative. The absolute floor covers values near zero.
+FLOAT_RTOL = 1e-5
+FLOAT_ATOL = 1e-6
+
+
+def parse_outputs(stdout: str, ios: list[TensorIO]) -> list[np.ndarray]:
+    chunks: dict[int, list[str]] = {}
+    for m in _OUTPUT_LINE.finditer(stdout):
+        chunks.setdefault(int(m.group(1)), []).append(m.group(2))
+    outputs = []
+    for i, io in enumerate(ios):
+        data = bytes.fromhex("".join(chunks.get(i, [])))
+        if len(data) != io.nbytes:
+            raise FirmwareError(f"firmware reported {len(data)} bytes for output {i}, expected {io.nbytes}")
+        outputs.append(np.frombuffer(data, dtype=io.dtype).reshape(io.shape).copy())
+    return outputs
+
+
+def outputs_match(got: list[np.ndarray], want: list[np.ndarray]) -> bool:
+    """Integers must be identical; floats equal within FLOAT_RTOL."""
+    if len(got) != len(want):
+        return False
+    for g, w in zip(got, want):
+        w = np.asarray(w)
+        if g.shape != w.shape and g.size != w.size:
+            return False
+        g = g.reshape(w.shape)
+        if g.dtype.kind == "f":
+            if not np.allclose(g, w, rtol=FLOAT_RTOL, atol=FLOAT_ATOL):
+                return False
+        elif not np.array_equal(g, w):
+            return False
+    return True

@@ -1,0 +1,118 @@
+"""Built-in tasks: small models trained here from data that ships in a package.
+
+Training is deterministic for a given seed (seeded initialisation, shuffling and op
+determinism), so the same seed gives the same .tflite bytes on every run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# oneDNN's CPU kernels may reorder float sums between runs; emu wants identical bytes.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+@dataclass
+class Dataset:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def digits_data(seed: int = 0) -> Dataset:
+    """scikit-learn's bundled 8x8 handwritten digits (1,797 images), scaled to [0, 1]."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = (digits.images / 16.0).astype(np.float32)[..., None]
+    y = digits.target.astype(np.int64)
+    order = np.random.default_rng(seed).permutation(len(x))
+    x, y = x[order], y[order]
+    split = int(len(x) * 0.8)
+    return Dataset(x[:split], y[:split], x[split:], y[split:])
+
+
+def _tensorflow(seed: int):
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    return tf
+
+
+def digits_model(data: Dataset, seed: int = 0, epochs: int = 12):
+    """A small CNN: conv, pool, conv, dense: the shape of a typical MCU image classifier."""
+    tf = _tensorflow(seed)
+    model = tf.keras.Sequential([
+        tf.keras.Input(shape=(8, 8, 1)),
+        tf.keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+        tf.keras.layers.MaxPooling2D(2),
+        tf.keras.layers.Conv2D(16, 3, activation="relu"),
+        # A fixed-size Reshape, not Flatten: Flatten converts to shape arithmetic
+        # (SHAPE, STRIDED_SLICE, PACK) that a microcontroller should not run.
+        tf.keras.layers.Reshape((2 * 2 * 16,)),
+        tf.keras.layers.Dense(10),
+        tf.keras.layers.Softmax(),
+    ])
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=64, verbose=0, shuffle=True)
+    return model
+
+
+def converter_for(model):
+    """A converter for batch size 1: with every shape static, the converter folds the shape
+    arithmetic that a variable batch needs (SHAPE, STRIDED_SLICE, PACK) into constants."""
+    import tensorflow as tf
+
+    inputs = tf.keras.Input(shape=model.inputs[0].shape[1:], batch_size=1)
+    x = inputs
+    for layer in model.layers:  # the trained layers themselves: weights are shared, not copied
+        x = layer(x)
+    return tf.lite.TFLiteConverter.from_keras_model(tf.keras.Model(inputs, x))
+
+
+def convert_float32(model) -> bytes:
+    return converter_for(model).convert()
+
+
+def convert_int8(model, calibration: np.ndarray) -> bytes:
+    """Full-integer post-training quantization, int8 inputs and outputs."""
+    import tensorflow as tf
+
+    def representative():
+        for x in calibration[:200]:
+            yield [x[None].astype(np.float32)]
+
+    converter = converter_for(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def tflm_accuracy(model: bytes, x: np.ndarray, y: np.ndarray) -> float:
+    """Top-1 accuracy as the device computes it: the TFLM interpreter, one sample at a time."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    from emu.model import parse_model
+
+    graph = parse_model(model)
+    t_in = graph.tensors[graph.inputs[0]]
+    interpreter = runtime.Interpreter.from_bytes(model, arena_size=1 << 20)
+    correct = 0
+    for sample, label in zip(x, y):
+        if t_in.dtype == "int8":
+            scale, zero = t_in.quantization.scale[0], t_in.quantization.zero_point[0]
+            sample = np.clip(np.round(sample / scale) + zero, -128, 127).astype(np.int8)
+        interpreter.set_input(sample[None].astype(t_in.dtype), 0)
+        interpreter.invoke()
+        correct += int(np.argmax(interpreter.get_output(0)) == label)
+    return correct / len(y)

@@ -1,0 +1,52 @@
+"""What the CPU executed: the value every emulator backend produces and the timing model reads.
+
+A trace covers the measured window, from the firmware's start marker to its end marker.
+Markers executed inside the window split it into segments: segment 0 runs from the start
+marker to the first layer marker, segment k (k >= 1) is everything operator k-1 executed.
+Firmware without layer markers yields a single segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Segment:
+    """Counts for one stretch of execution between two markers."""
+
+    # instruction address -> times executed
+    executions: dict[int, int] = field(default_factory=dict)
+    # conditional-branch address -> times the branch was taken (not taken = executions - taken)
+    taken: dict[int, int] = field(default_factory=dict)
+    # load instruction address -> (loads from flash, loads from RAM, loads from anything else)
+    loads: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+
+    @property
+    def instructions(self) -> int:
+        return sum(self.executions.values())
+
+
+@dataclass
+class Exit:
+    """How the run ended."""
+
+    kind: str  # "exit" (semihosting exit), "fault", "budget" (instruction budget spent), "timeout"
+    code: int = 0  # firmware's exit code for kind == "exit"
+    pc: int | None = None  # where it stopped, for "fault" and "budget"
+    detail: str = ""  # fault status registers or other words worth showing a user
+
+
+@dataclass
+class Trace:
+    segments: list[Segment]
+    exit: Exit
+    stdout: str = ""  # what the firmware wrote through semihosting
+    # lowest stack address the firmware reached, when known
+    min_stack_address: int | None = None
+    # instructions executed by the whole run, inside and outside the window
+    total_instructions: int = 0
+
+    @property
+    def instructions(self) -> int:
+        return sum(s.instructions for s in self.segments)

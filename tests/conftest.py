@@ -1,0 +1,27 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def shared_model(name: str) -> Path:
+    """A model from ../shared/models: an extra corpus, used when present."""
+    path = SHARED_MODELS / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not present (the shared corpus is optional)")
+    return path
+
+
+needs_arm_gcc = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
+                                   reason="arm-none-eabi-gcc missing: run make setup")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Tests build into their own cache so they never read a stale user build."""
+    os.environ["EMU_CACHE"] = str(tmp_path_factory.mktemp("emu-cache"))
