@@ -146,6 +146,50 @@ def bench(
 
 
 @app.command()
+def bsp(
+    platform: str = typer.Argument(..., help=PLATFORM_HELP),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the files into."),
+) -> None:
+    """Write the linker script, startup code and semihosting exit for building your own
+    firmware (with TFLM, say) for a board, to measure it with `emu profile`.
+
+    Example: emu bsp nucleo-l4r5zi --out bsp/
+    """
+    from emu.platforms import get_platform
+    from emu.profile import write_bsp
+
+    for path in write_bsp(get_platform(platform), out):
+        print(path)
+
+
+@app.command()
+def profile(
+    elf: Path = typer.Argument(..., help="A bare-metal ELF linked with the files from `emu bsp`."),
+    platform: str = typer.Option(..., "--platform", "-p", help=PLATFORM_HELP),
+    start: Optional[str] = typer.Option(None, help="Function whose entry opens the measured window."),
+    end: Optional[str] = typer.Option(None, help="Function whose entry closes the measured window."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the profile as JSON."),
+    top: int = typer.Option(15, help="How many functions to list."),
+) -> None:
+    """Run any ELF built for a board and report its cycles, per function too.
+
+    Example: emu profile tflm_app.elf -p nucleo-l4r5zi --start run_inference --end inference_done
+    """
+    from emu.platforms import get_platform
+    from emu.profile import profile_elf
+
+    board = get_platform(platform)
+    result = profile_elf(elf, board, start, end)
+    print(f"{elf.name} on {board.name}: {result.instructions:,} instructions, {result.cycles:,} cycles, "
+          f"{result.latency_ms:.3f} ms, {result.energy_uj:.2f} uJ, stack {result.stack_bytes:,} B")
+    for f in result.functions[:top]:
+        print(f"  {f.cycles:>14,} cycles {f.instructions:>14,} instr  {f.name}")
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+
+
+@app.command()
 def demo(
     out: Path = typer.Option(Path("reports/demo"), "--out", help="Where to write the results."),
     platform: Optional[List[str]] = typer.Option(None, "--platform", "-p", help="Boards (default: a mix with and without an FPU)."),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from emu.model import parse_model
+
 # Large enough for every model emu can place on a board; TFLM only uses what it needs.
 DEFAULT_ARENA = 4 * 1024 * 1024
 
@@ -15,15 +17,8 @@ def tflm_outputs(model: bytes, inputs: list[np.ndarray], arena_size: int = DEFAU
     for i, x in enumerate(inputs):
         interpreter.set_input(x, i)
     interpreter.invoke()
-    outputs = []
-    i = 0
-    while True:
-        try:
-            outputs.append(np.array(interpreter.get_output(i)))
-        except Exception:  # the interpreter raises once i runs past the last output
-            break
-        i += 1
-    return outputs
+    count = len(parse_model(model).outputs)
+    return [np.array(interpreter.get_output(i)) for i in range(count)]
 
 
 def litert_outputs(model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:

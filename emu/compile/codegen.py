@@ -74,29 +74,47 @@ def lower_graph(graph: Graph) -> list[KernelCall]:
     return calls
 
 
-class _Roots:
-    """Union of tensors that share one buffer (aliases and in-place outputs)."""
+class _Groups:
+    """Tensors that share one buffer, each at a fixed offset inside it.
+
+    Aliases and in-place outputs sit at offset 0 of their input; a row-streaming output
+    sits input_lead bytes before its input. Every offset inside a group is >= 0.
+    """
 
     def __init__(self):
-        self.parent: dict[int, int] = {}
+        self.parent: dict[int, tuple[int, int]] = {}  # tensor -> (parent, offset from parent)
 
-    def find(self, t: int) -> int:
-        while self.parent.get(t, t) != t:
-            t = self.parent[t]
-        return t
+    def find(self, t: int) -> tuple[int, int]:
+        """(root, offset of t from the root's start)."""
+        offset = 0
+        while t in self.parent:
+            t, delta = self.parent[t]
+            offset += delta
+        return t, offset
 
-    def join(self, child: int, root: int) -> None:
-        self.parent[self.find(child)] = self.find(root)
+    def root(self, t: int) -> int:
+        return self.find(t)[0]
+
+    def place(self, a: int, b: int, delta: int) -> None:
+        """Make offset(a) == offset(b) + delta."""
+        ra, rel_a = self.find(a)
+        rb, rel_b = self.find(b)
+        if ra == rb:
+            return
+        shift = rel_b + delta - rel_a  # where root a starts, relative to root b
+        if shift >= 0:
+            self.parent[ra] = (rb, shift)
+        else:
+            self.parent[rb] = (ra, -shift)
 
 
-def _lifetimes(graph: Graph, roots: _Roots) -> dict[int, list[int]]:
+def _lifetimes(graph: Graph, groups: _Groups) -> dict[int, list[int]]:
     span: dict[int, list[int]] = {}
 
     def touch(t: int, i: int) -> None:
         if t < 0 or graph.tensors[t].is_constant:
             return
-        r = roots.find(t)
-        s = span.setdefault(r, [i, i])
+        s = span.setdefault(groups.root(t), [i, i])
         s[0], s[1] = min(s[0], i), max(s[1], i)
 
     for t in graph.inputs:
@@ -109,37 +127,48 @@ def _lifetimes(graph: Graph, roots: _Roots) -> dict[int, list[int]]:
     return span
 
 
-def _share_buffers(graph: Graph, calls: list[KernelCall]) -> _Roots:
-    roots = _Roots()
+def _group_bytes(graph: Graph, groups: _Groups) -> dict[int, int]:
+    extent: dict[int, int] = {}
+    for t in graph.tensors:
+        if not t.is_constant:
+            root, offset = groups.find(t.index)
+            extent[root] = max(extent.get(root, 0), offset + t.nbytes)
+    return extent
+
+
+def _share_buffers(graph: Graph, calls: list[KernelCall]) -> _Groups:
+    groups = _Groups()
     for op, call in zip(graph.operators, calls):
         if call.alias:
-            roots.join(op.outputs[0], op.inputs[0])
+            groups.place(op.outputs[0], op.inputs[0], 0)
+    outputs = set(graph.outputs)
     for op, call in zip(graph.operators, calls):
-        if not call.inplace or graph.tensors[op.inputs[0]].is_constant:
+        if not (call.inplace or call.input_lead is not None) or graph.tensors[op.inputs[0]].is_constant:
             continue
         src, dst = op.inputs[0], op.outputs[0]
-        span = _lifetimes(graph, roots)
-        src_root = roots.find(src)
-        fits = graph.tensors[dst].nbytes <= _root_bytes(graph, roots, src_root)
-        if span[src_root][1] == op.index and fits and src_root not in {roots.find(o) for o in graph.outputs}:
-            roots.join(dst, src)
-    return roots
-
-
-def _root_bytes(graph: Graph, roots: _Roots, root: int) -> int:
-    return max(t.nbytes for t in graph.tensors if not t.is_constant and roots.find(t.index) == root)
+        span = _lifetimes(graph, groups)
+        src_root = groups.root(src)
+        if span[src_root][1] != op.index or src_root in {groups.root(o) for o in outputs}:
+            continue  # the input is read again later, or must survive as a model output
+        if call.inplace and graph.tensors[dst].nbytes <= graph.tensors[src].nbytes:
+            groups.place(dst, src, 0)
+        elif call.input_lead is not None:
+            groups.place(src, dst, call.input_lead)
+    return groups
 
 
 def compile_graph(graph: Graph) -> CompiledModel:
     calls = lower_graph(graph)
-    roots = _share_buffers(graph, calls)
-    span = _lifetimes(graph, roots)
-    buffers = [Buffer(f"t{r}", _root_bytes(graph, roots, r), first, last) for r, (first, last) in span.items()]
+    groups = _share_buffers(graph, calls)
+    span = _lifetimes(graph, groups)
+    extent = _group_bytes(graph, groups)
+    buffers = [Buffer(f"t{r}", extent[r], first, last) for r, (first, last) in span.items()]
     buffers += [Buffer(f"scratch{i}", c.scratch_bytes, i, i) for i, c in enumerate(calls) if c.scratch_bytes]
     plan = plan_arena(buffers)
 
     def offset(t: int) -> int:
-        return plan.offsets[f"t{roots.find(t)}"]
+        root, inside = groups.find(t)
+        return plan.offsets[f"t{root}"] + inside
 
     emitter = _Emitter(graph, calls, offset, plan.offsets)
     source = emitter.source(plan.size)

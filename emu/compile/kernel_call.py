@@ -40,6 +40,10 @@ class KernelCall:
     # that read each element before writing it). The planner uses this only when that
     # input is not read again afterwards.
     inplace: bool = False
+    # Set by kernels that write their output in the order they read their first input
+    # (row by row): the output may then share memory with that input, provided the input
+    # starts at least this many bytes after the output's start. See emu/compile/overlap.py.
+    input_lead: int | None = None
     # Bytes of temporary memory the kernel needs while it runs; the planner places them in
     # the arena and passes a pointer as one more, last, argument (void *scratch).
     scratch_bytes: int = 0

@@ -1,0 +1,607 @@
+/*
+ * emu_trace: a QEMU TCG plugin that counts what a Cortex-M core executed
+ * inside a measured window, for emu's timing model.
+ *
+ * Everything is counted cumulatively from reset, in records that live as long
+ * as QEMU does; each record remembers its value at the last window boundary.
+ * A boundary (the start, layer and end markers) writes the difference as one
+ * segment and moves the remembered values forward. Markers are rare, so the
+ * cost of a boundary does not matter; what runs per block and per memory read
+ * does, and is kept to a few increments.
+ *
+ * - Executions: one inline counter per translated block.
+ * - Branches: QEMU ends a block at every branch, so the block after one that
+ *   ends in a conditional branch starts either at the branch target (taken)
+ *   or at the next instruction; a small callback per block compares.
+ * - Reads: PC- and SP-relative loads are counted inline (their region is known
+ *   when translating); other loads get a callback per memory access, so an
+ *   LDM of four registers counts four reads.
+ *
+ * Arguments (key=value): out=PATH, budget=N, flash=ORIGIN:SIZE, ram=ORIGIN:SIZE,
+ * and optionally start=ADDR, end=ADDR, layer=ADDR (instruction addresses).
+ *
+ * Output (text, one record a line), read by emu/emulators/qemu.py:
+ *   block ID ADDR...          a translated block and its instruction addresses
+ *   segment                   the counts that follow belong to a new segment
+ *   x ID COUNT                executions of block ID
+ *   t ADDR TAKEN              times the conditional branch at ADDR was taken
+ *   l ADDR FLASH RAM OTHER    reads by the instruction at ADDR, by region
+ *   end KIND TOTAL PC         how the run ended (exit or budget), instructions
+ *                             of the whole run, address of the last block
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qemu_plugin_api.h"
+
+EMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
+
+enum region { FLASH, RAM, OTHER };
+
+struct branch {
+    uint32_t address, target;
+    uint64_t taken, taken_before;
+};
+
+struct block {
+    uint64_t executions, executions_before;
+    uint32_t id, address, n_insns;
+    struct branch *branch; /* the conditional branch ending this block, if any */
+};
+
+struct load_site {
+    uint32_t address;
+    uint64_t reads[3], reads_before[3];
+};
+
+/* A growable list of record pointers; the records themselves never move,
+ * because translated code holds their addresses. */
+struct list {
+    void **items;
+    size_t length, capacity;
+};
+
+/* Open addressing from a 64-bit key to a record. Translation is rare, so a
+ * simple table is plenty. */
+struct table {
+    uint64_t *keys;
+    void **values;
+    size_t capacity, used;
+};
+
+enum marker_kind { MARK_START, MARK_LAYER, MARK_END };
+
+struct marker {
+    enum marker_kind kind;
+    struct block *block; /* the block holding the marker instruction */
+};
+
+enum window_state { WINDOW_BEFORE, WINDOW_OPEN, WINDOW_CLOSED };
+
+static struct {
+    FILE *out;
+    uint64_t budget;
+    uint32_t flash_lo, flash_hi, ram_lo, ram_hi;
+    int64_t start, end, layer; /* -1: not used */
+    enum window_state window;
+    bool finished;
+
+    uint64_t total; /* instructions since reset, added inline per block */
+    struct branch *pending; /* branch whose outcome the next block reveals */
+    struct block *last;
+
+    struct list blocks, branches, loads;
+    struct table block_by_key, branch_by_address, load_by_address;
+} S = { .start = -1, .end = -1, .layer = -1 };
+
+/* ---- small containers ---- */
+
+static void *must(void *p)
+{
+    if (!p) {
+        fprintf(stderr, "emu_trace: out of memory\n");
+        _exit(70);
+    }
+    return p;
+}
+
+static void list_push(struct list *l, void *item)
+{
+    if (l->length == l->capacity) {
+        l->capacity = l->capacity ? 2 * l->capacity : 1024;
+        l->items = must(realloc(l->items, l->capacity * sizeof *l->items));
+    }
+    l->items[l->length++] = item;
+}
+
+static size_t table_slot(const struct table *t, uint64_t key)
+{
+    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (t->capacity - 1);
+    while (t->values[i] && t->keys[i] != key) {
+        i = (i + 1) & (t->capacity - 1);
+    }
+    return i;
+}
+
+static void table_grow(struct table *t)
+{
+    struct table bigger = { .capacity = t->capacity ? 2 * t->capacity : 4096 };
+    bigger.keys = must(calloc(bigger.capacity, sizeof *bigger.keys));
+    bigger.values = must(calloc(bigger.capacity, sizeof *bigger.values));
+    for (size_t i = 0; i < t->capacity; i++) {
+        if (t->values[i]) {
+            size_t j = table_slot(&bigger, t->keys[i]);
+            bigger.keys[j] = t->keys[i];
+            bigger.values[j] = t->values[i];
+            bigger.used++;
+        }
+    }
+    free(t->keys);
+    free(t->values);
+    *t = bigger;
+}
+
+static void *table_get(struct table *t, uint64_t key)
+{
+    return t->capacity ? t->values[table_slot(t, key)] : NULL;
+}
+
+static void table_put(struct table *t, uint64_t key, void *value)
+{
+    if (2 * (t->used + 1) > t->capacity) {
+        table_grow(t);
+    }
+    size_t i = table_slot(t, key);
+    t->keys[i] = key;
+    t->values[i] = value;
+    t->used++;
+}
+
+/* ---- Thumb decoding: only what the counts need ---- */
+
+static uint16_t halfword(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static int32_t sign_extend(uint32_t value, int bits)
+{
+    uint32_t sign = 1u << (bits - 1);
+    return (int32_t)((value ^ sign) - sign);
+}
+
+/* B<cond> (16- and 32-bit), CBZ and CBNZ; the branch target goes to *target. */
+static bool is_conditional_branch(const uint8_t *p, size_t size, uint32_t pc, uint32_t *target)
+{
+    uint16_t hw1 = halfword(p);
+    if (size == 2) {
+        if ((hw1 & 0xF000) == 0xD000 && ((hw1 >> 8) & 0xF) < 0xE) {
+            *target = pc + 4 + (uint32_t)sign_extend((hw1 & 0xFFu) << 1, 9);
+            return true;
+        }
+        if ((hw1 & 0xF500) == 0xB100) {
+            *target = pc + 4 + ((((hw1 >> 9) & 1u) << 6) | (((hw1 >> 3) & 0x1Fu) << 1));
+            return true;
+        }
+        return false;
+    }
+    uint16_t hw2 = halfword(p + 2);
+    if ((hw1 & 0xF800) == 0xF000 && (hw2 & 0xD000) == 0x8000 && ((hw1 >> 6) & 0xF) < 0xE) {
+        uint32_t imm = ((hw1 >> 10) & 1u) << 20 | ((hw2 >> 11) & 1u) << 19 |
+                       ((hw2 >> 13) & 1u) << 18 | (hw1 & 0x3Fu) << 12 | (hw2 & 0x7FFu) << 1;
+        *target = pc + 4 + (uint32_t)sign_extend(imm, 21);
+        return true;
+    }
+    return false;
+}
+
+/* How an instruction touches memory, as far as the counts need to know. */
+enum access_kind {
+    ACCESS_UNKNOWN, /* not decoded: may read, write or neither */
+    ACCESS_READS,   /* reads only, at addresses known when it runs */
+    ACCESS_WRITES,  /* writes only: stores are not classified */
+    ACCESS_LITERAL, /* one read at an address fixed by the instruction (PC-relative) */
+    ACCESS_STACK,   /* `words` reads relative to SP, which points into RAM */
+};
+
+struct access {
+    enum access_kind kind;
+    uint32_t address; /* ACCESS_LITERAL */
+    uint32_t words;   /* ACCESS_STACK */
+};
+
+static struct access access_16(uint16_t hw, uint32_t pc)
+{
+    struct access a = { ACCESS_UNKNOWN, 0, 0 };
+    bool load_bit = (hw >> 11) & 1;
+    if ((hw & 0xF800) == 0x4800) { /* LDR (literal) */
+        a.kind = ACCESS_LITERAL;
+        a.address = ((pc + 4) & ~3u) + (hw & 0xFFu) * 4;
+    } else if ((hw & 0xF000) == 0x5000) { /* register offset: STR, STRH, STRB, then loads */
+        a.kind = ((hw >> 9) & 7) >= 3 ? ACCESS_READS : ACCESS_WRITES;
+    } else if ((hw & 0xE000) == 0x6000 || (hw & 0xF000) == 0x8000 || (hw & 0xF000) == 0xC000) {
+        /* LDR/STR, LDRB/STRB, LDRH/STRH immediate; LDM/STM */
+        a.kind = load_bit ? ACCESS_READS : ACCESS_WRITES;
+    } else if ((hw & 0xF000) == 0x9000) { /* LDR/STR [SP, #imm] */
+        a.kind = load_bit ? ACCESS_STACK : ACCESS_WRITES;
+        a.words = 1;
+    } else if ((hw & 0xFE00) == 0xBC00) { /* POP */
+        a.kind = ACCESS_STACK;
+        a.words = (uint32_t)__builtin_popcount(hw & 0x1FFu);
+    } else if ((hw & 0xFE00) == 0xB400) { /* PUSH */
+        a.kind = ACCESS_WRITES;
+    }
+    return a;
+}
+
+static struct access access_32(uint16_t hw1, uint16_t hw2, uint32_t pc)
+{
+    struct access a = { ACCESS_UNKNOWN, 0, 0 };
+    bool load_bit = (hw1 >> 4) & 1;
+    unsigned base = hw1 & 0xFu, target = hw2 >> 12;
+    if ((hw1 & 0xFE00) == 0xF800) { /* load/store single item */
+        bool word = ((hw1 >> 5) & 3) == 2;
+        bool hint = target == 15 && !word; /* PLD, PLI and friends read nothing */
+        if (!load_bit) {
+            a.kind = ACCESS_WRITES;
+        } else if (base == 15 && !hint) {
+            uint32_t offset = hw2 & 0xFFFu;
+            a.kind = ACCESS_LITERAL;
+            a.address = ((pc + 4) & ~3u) + ((hw1 & 0x80) ? offset : -offset);
+        } else if (base == 13 && !hint) {
+            a.kind = ACCESS_STACK;
+            a.words = 1;
+        } else {
+            a.kind = ACCESS_READS;
+        }
+    } else if ((hw1 & 0xFE00) == 0xE800) { /* LDM/STM, LDRD/STRD, exclusives, TBB/TBH */
+        a.kind = load_bit ? ACCESS_READS : ACCESS_WRITES;
+    } else if ((hw1 & 0xFE00) == 0xEC00 && ((hw2 >> 9) & 7) == 5) { /* VLDR/VSTR/VLDM/VSTM */
+        a.kind = load_bit ? ACCESS_READS : ACCESS_WRITES;
+    }
+    return a;
+}
+
+static struct access memory_access(const uint8_t *p, size_t size, uint32_t pc)
+{
+    return size == 2 ? access_16(halfword(p), pc) : access_32(halfword(p), halfword(p + 2), pc);
+}
+
+/* Instructions left in the IT block that started in this block (0: none). */
+static int it_block_after(const uint8_t *p, size_t size)
+{
+    uint16_t hw = halfword(p);
+    if (size == 2 && (hw & 0xFF00) == 0xBF00 && (hw & 0xF) != 0) {
+        return 4 - __builtin_ctz(hw & 0xFu);
+    }
+    return 0;
+}
+
+/* ---- records ---- */
+
+static struct block *block_for(uint32_t address, const struct qemu_plugin_tb *tb, size_t n)
+{
+    uint64_t key = (uint64_t)address << 16 | n;
+    struct block *b = table_get(&S.block_by_key, key);
+    if (b) {
+        return b;
+    }
+    b = must(calloc(1, sizeof *b));
+    b->id = (uint32_t)S.blocks.length;
+    b->address = address;
+    b->n_insns = (uint32_t)n;
+    list_push(&S.blocks, b);
+    table_put(&S.block_by_key, key, b);
+    fprintf(S.out, "block %" PRIu32, b->id);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(S.out, " %" PRIu64, qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, i)));
+    }
+    fputc('\n', S.out);
+    return b;
+}
+
+static struct branch *branch_for(uint32_t address, uint32_t target)
+{
+    struct branch *br = table_get(&S.branch_by_address, address);
+    if (!br) {
+        br = must(calloc(1, sizeof *br));
+        br->address = address;
+        br->target = target;
+        list_push(&S.branches, br);
+        table_put(&S.branch_by_address, address, br);
+    }
+    return br;
+}
+
+static struct load_site *load_site_for(uint32_t address)
+{
+    struct load_site *site = table_get(&S.load_by_address, address);
+    if (!site) {
+        site = must(calloc(1, sizeof *site));
+        site->address = address;
+        list_push(&S.loads, site);
+        table_put(&S.load_by_address, address, site);
+    }
+    return site;
+}
+
+/* ---- segments ---- */
+
+/* Writes what changed since the last boundary (when write is set) and makes
+ * the current values the new baseline. */
+static void close_segment(bool write)
+{
+    if (write) {
+        fputs("segment\n", S.out);
+    }
+    for (size_t i = 0; i < S.blocks.length; i++) {
+        struct block *b = S.blocks.items[i];
+        if (write && b->executions != b->executions_before) {
+            fprintf(S.out, "x %" PRIu32 " %" PRIu64 "\n", b->id, b->executions - b->executions_before);
+        }
+        b->executions_before = b->executions;
+    }
+    for (size_t i = 0; i < S.branches.length; i++) {
+        struct branch *br = S.branches.items[i];
+        if (write && br->taken != br->taken_before) {
+            fprintf(S.out, "t %" PRIu32 " %" PRIu64 "\n", br->address, br->taken - br->taken_before);
+        }
+        br->taken_before = br->taken;
+    }
+    for (size_t i = 0; i < S.loads.length; i++) {
+        struct load_site *site = S.loads.items[i];
+        uint64_t d[3];
+        for (int r = 0; r < 3; r++) {
+            d[r] = site->reads[r] - site->reads_before[r];
+            site->reads_before[r] = site->reads[r];
+        }
+        if (write && (d[FLASH] | d[RAM] | d[OTHER])) {
+            fprintf(S.out, "l %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", site->address,
+                    d[FLASH], d[RAM], d[OTHER]);
+        }
+    }
+}
+
+static void finish(const char *kind)
+{
+    if (S.finished) {
+        return;
+    }
+    S.finished = true;
+    if (S.window == WINDOW_OPEN) {
+        close_segment(true);
+    }
+    fprintf(S.out, "end %s %" PRIu64 " %" PRIu32 "\n", kind, S.total, S.last ? S.last->address : 0);
+    fclose(S.out);
+}
+
+/* ---- run-time callbacks ---- */
+
+/* Runs as each block starts: settles the previous block's branch, checks the budget. */
+static void on_block(unsigned int vcpu, void *userdata)
+{
+    struct block *b = userdata;
+    (void)vcpu;
+    if (S.pending) {
+        S.pending->taken += (b->address == S.pending->target);
+    }
+    S.pending = b->branch;
+    S.last = b;
+    if (S.total > S.budget) {
+        /* An endless loop never reaches QEMU's own exit, so leave from here. */
+        finish("budget");
+        _exit(0);
+    }
+}
+
+static void on_marker(unsigned int vcpu, void *userdata)
+{
+    struct marker *m = userdata;
+    (void)vcpu;
+    /* The marker's block has already been counted for this execution; it
+     * belongs to the segment that the marker opens, not the one it closes. */
+    m->block->executions--;
+    if (m->kind == MARK_START && S.window == WINDOW_BEFORE) {
+        close_segment(false);
+        S.window = WINDOW_OPEN;
+    } else if (m->kind == MARK_LAYER && S.window == WINDOW_OPEN) {
+        close_segment(true);
+    } else if (m->kind == MARK_END && S.window == WINDOW_OPEN) {
+        close_segment(true);
+        S.window = WINDOW_CLOSED;
+    }
+    m->block->executions++;
+}
+
+static enum region region_of(uint64_t address)
+{
+    if (address - S.flash_lo < (uint64_t)(S.flash_hi - S.flash_lo)) {
+        return FLASH;
+    }
+    if (address - S.ram_lo < (uint64_t)(S.ram_hi - S.ram_lo)) {
+        return RAM;
+    }
+    return OTHER;
+}
+
+/* For instructions decoded as loads: every access is a read. */
+static void on_read(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t address, void *userdata)
+{
+    struct load_site *site = userdata;
+    (void)vcpu;
+    (void)info;
+    site->reads[region_of(address)]++;
+}
+
+/* For everything else; asking QEMU about each access costs as much as the callback. */
+static void on_access(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t address, void *userdata)
+{
+    if (!qemu_plugin_mem_is_store(info)) {
+        on_read(vcpu, info, address, userdata);
+    }
+}
+
+/* ---- translation ---- */
+
+static void watch_marker(struct qemu_plugin_insn *insn, enum marker_kind kind, struct block *b)
+{
+    struct marker *m = must(calloc(1, sizeof *m));
+    m->kind = kind;
+    m->block = b;
+    qemu_plugin_register_vcpu_insn_exec_cb(insn, on_marker, QEMU_PLUGIN_CB_NO_REGS, m);
+}
+
+/* Counts an instruction's reads as cheaply as its decoding allows: reads whose region
+ * is known in advance are counted inline, the rest by a callback per access. */
+static void count_reads(struct qemu_plugin_insn *insn, struct access a, uint32_t address,
+                        bool conditional)
+{
+    if (a.kind == ACCESS_WRITES) {
+        return;
+    }
+    struct load_site *site = load_site_for(address);
+    if (a.kind == ACCESS_LITERAL && !conditional) {
+        qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+                                                   &site->reads[region_of(a.address)], 1);
+    } else if (a.kind == ACCESS_STACK && !conditional) {
+        qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+                                                   &site->reads[RAM], a.words);
+    } else {
+        /* Registered for reads and writes: in QEMU 7.2 a read-only registration
+         * misses reads. A skipped IT-block instruction makes no access at all. */
+        qemu_plugin_register_vcpu_mem_cb(insn, a.kind == ACCESS_UNKNOWN ? on_access : on_read,
+                                         QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, site);
+    }
+}
+
+static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+    (void)id;
+    size_t n = qemu_plugin_tb_n_insns(tb);
+    struct block *b = block_for((uint32_t)qemu_plugin_tb_vaddr(tb), tb, n);
+    int it_remaining = 0;
+
+    qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &b->executions, 1);
+    qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &S.total, n);
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, on_block, QEMU_PLUGIN_CB_NO_REGS, b);
+
+    for (size_t i = 0; i < n; i++) {
+        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+        uint32_t address = (uint32_t)qemu_plugin_insn_vaddr(insn);
+        size_t size = qemu_plugin_insn_size(insn);
+        const uint8_t *data = qemu_plugin_insn_data(insn);
+        uint32_t target;
+
+        if (address == S.start) {
+            watch_marker(insn, MARK_START, b);
+        }
+        if (address == S.layer) {
+            watch_marker(insn, MARK_LAYER, b);
+        }
+        if (address == S.end) {
+            watch_marker(insn, MARK_END, b);
+        }
+        /* QEMU ends a block at every branch, so only the last one can be conditional. */
+        if (i == n - 1 && is_conditional_branch(data, size, address, &target)) {
+            b->branch = branch_for(address, target);
+        }
+        bool conditional = it_remaining > 0;
+        it_remaining = conditional ? it_remaining - 1 : it_block_after(data, size);
+        count_reads(insn, memory_access(data, size, address), address, conditional);
+    }
+}
+
+static void on_qemu_exit(qemu_plugin_id_t id, void *userdata)
+{
+    (void)id;
+    (void)userdata;
+    finish("exit");
+}
+
+/* ---- arguments ---- */
+
+static bool parse_number(const char *text, uint64_t *value)
+{
+    char *rest;
+    *value = strtoull(text, &rest, 0);
+    return *text && !*rest;
+}
+
+static bool parse_range(const char *text, uint32_t *lo, uint32_t *hi)
+{
+    char *rest;
+    uint64_t origin = strtoull(text, &rest, 0);
+    if (*rest != ':') {
+        return false;
+    }
+    uint64_t size;
+    if (!parse_number(rest + 1, &size)) {
+        return false;
+    }
+    *lo = (uint32_t)origin;
+    *hi = (uint32_t)(origin + size);
+    return true;
+}
+
+static bool parse_argument(const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq) {
+        return false;
+    }
+    size_t key_length = (size_t)(eq - arg);
+    const char *value = eq + 1;
+    uint64_t number;
+#define KEY(name) (key_length == strlen(name) && strncmp(arg, name, key_length) == 0)
+    if (KEY("out")) {
+        S.out = fopen(value, "w");
+        return S.out != NULL;
+    }
+    if (KEY("flash")) {
+        return parse_range(value, &S.flash_lo, &S.flash_hi);
+    }
+    if (KEY("ram")) {
+        return parse_range(value, &S.ram_lo, &S.ram_hi);
+    }
+    if (!parse_number(value, &number)) {
+        return false;
+    }
+    if (KEY("budget")) {
+        S.budget = number;
+    } else if (KEY("start")) {
+        S.start = (int64_t)number;
+    } else if (KEY("end")) {
+        S.end = (int64_t)number;
+    } else if (KEY("layer")) {
+        S.layer = (int64_t)number;
+    } else {
+        return false;
+    }
+    return true;
+#undef KEY
+}
+
+EMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
+                                          char **argv)
+{
+    (void)info;
+    S.budget = UINT64_MAX;
+    for (int i = 0; i < argc; i++) {
+        if (!parse_argument(argv[i])) {
+            fprintf(stderr, "emu_trace: bad argument '%s'\n", argv[i]);
+            return -1;
+        }
+    }
+    if (!S.out) {
+        fprintf(stderr, "emu_trace: no out=PATH given\n");
+        return -1;
+    }
+    S.window = S.start < 0 ? WINDOW_OPEN : WINDOW_BEFORE;
+    fputs("emu-trace 1\n", S.out);
+    qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
+    qemu_plugin_register_atexit_cb(id, on_qemu_exit, NULL);
+    return 0;
+}

@@ -1,0 +1,136 @@
+"""Measure any bare-metal ELF linked for a board, such as firmware a user built with TFLM.
+
+`emu bsp` writes what such an ELF needs (linker script, startup, semihosting exit);
+`emu profile` runs it and reports cycles, for the whole window and per function.
+"""
+
+from __future__ import annotations
+
+import bisect
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from elftools.elf.elffile import ELFFile
+
+from emu.build import FIRMWARE, linker_script
+from emu.errors import EmuError
+from emu.platforms import Platform
+from emu.trace import Segment
+
+BSP_FILES = ("startup.c", "semihost.c", "semihost.h")
+
+
+def write_bsp(platform: Platform, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in BSP_FILES:
+        shutil.copyfile(FIRMWARE / "runtime" / name, out / name)
+        written.append(out / name)
+    (out / "link.ld").write_text(linker_script(platform))
+    written.append(out / "link.ld")
+    flags = " ".join(platform.cflags)
+    (out / "README.md").write_text(f"""# Board support for {platform.name}
+
+Build your firmware with these files and run it with `emu profile`:
+
+    arm-none-eabi-gcc {flags} -O2 -ffunction-sections -fdata-sections \\
+        -nostartfiles --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections \\
+        -T link.ld startup.c semihost.c your_sources.c -lm -o firmware.elf
+    emu profile firmware.elf --platform {platform.name} --start my_inference --end my_inference_done
+
+`startup.c` turns the FPU on where the board has one, paints the stack, calls `main` and
+leaves through semihosting with main's return value; a fault prints its PC and status.
+The window opens when the `--start` function is entered and closes when the `--end`
+function is entered (by default the whole run).
+""")
+    written.append(out / "README.md")
+    return written
+
+
+@dataclass
+class FunctionCycles:
+    name: str
+    instructions: int
+    cycles: int
+
+
+@dataclass
+class Profile:
+    elf: str
+    platform: str
+    core: str
+    clock_hz: int
+    instructions: int
+    cycles: int
+    latency_ms: float
+    energy_uj: float
+    stack_bytes: int
+    functions: list[FunctionCycles] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def function_table(elf: Path) -> tuple[list[int], list[tuple[int, str]]]:
+    """Sorted function start addresses and (end, name) for each, from the symbol table."""
+    with elf.open("rb") as f:
+        symtab = ELFFile(f).get_section_by_name(".symtab")
+        funcs = sorted({(s["st_value"] & ~1, s["st_size"], s.name) for s in (symtab.iter_symbols() if symtab else ())
+                        if s["st_info"]["type"] == "STT_FUNC" and s.name})
+    return [f[0] for f in funcs], [(f[0] + max(f[1], 2), f[2]) for f in funcs]
+
+
+def split_by_function(segment: Segment, elf: Path) -> dict[str, Segment]:
+    starts, ends = function_table(elf)
+    parts: dict[str, Segment] = {}
+    for addr, n in segment.executions.items():
+        i = bisect.bisect_right(starts, addr) - 1
+        name = ends[i][1] if i >= 0 and addr < ends[i][0] else f"0x{addr:08x}"
+        part = parts.setdefault(name, Segment())
+        part.executions[addr] = n
+        if addr in segment.taken:
+            part.taken[addr] = segment.taken[addr]
+        if addr in segment.loads:
+            part.loads[addr] = segment.loads[addr]
+    return parts
+
+
+def profile_elf(elf: Path, platform: Platform, start: str | None = None, end: str | None = None) -> Profile:
+    from emu.disasm import read_program
+    from emu.emulators.qemu import run_firmware, window_from_elf
+    from emu.measure import raise_for_exit
+    from emu.power import energy_uj, latency_ms
+    from emu.timing import count_cycles
+
+    if not elf.is_file():
+        raise EmuError(f"ELF file not found: {elf}")
+    window = window_from_elf(elf, start=start, end=end, layer=None)
+    trace = run_firmware(elf, platform, window=window)
+    raise_for_exit(trace, elf)
+    whole = Segment()
+    for seg in trace.segments:
+        for addr, n in seg.executions.items():
+            whole.executions[addr] = whole.executions.get(addr, 0) + n
+        for addr, n in seg.taken.items():
+            whole.taken[addr] = whole.taken.get(addr, 0) + n
+        for addr, counts in seg.loads.items():
+            prev = whole.loads.get(addr, (0, 0, 0))
+            whole.loads[addr] = tuple(a + b for a, b in zip(prev, counts))
+    program = read_program(elf, whole.executions)
+    functions = []
+    for name, part in split_by_function(whole, elf).items():
+        functions.append(FunctionCycles(name, part.instructions, count_cycles(part, program, platform).cycles))
+    functions.sort(key=lambda f: -f.cycles)
+    cycles = count_cycles(whole, program, platform).cycles
+    stack_top = _symbol(elf, "__stack_top")
+    stack = stack_top - trace.min_stack_address if (stack_top and trace.min_stack_address) else 0
+    return Profile(str(elf), platform.name, platform.core, platform.clock_hz, whole.instructions, cycles,
+                   latency_ms(cycles, platform), energy_uj(cycles, platform), stack, functions)
+
+
+def _symbol(elf: Path, name: str) -> int | None:
+    with elf.open("rb") as f:
+        symtab = ELFFile(f).get_section_by_name(".symtab")
+        found = symtab.get_symbol_by_name(name) if symtab else None
+    return found[0]["st_value"] if found else None
