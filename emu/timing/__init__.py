@@ -1,0 +1,78 @@
+"""Cycles from what the CPU executed: the per-core timing model.
+
+count_cycles adds, for one segment of a trace:
+  issue cycles of each instruction (the core's table, emu/timing/cortex_*.py)
++ cycles lost to taken or mispredicted branches (branches.py)
++ rules about neighbouring instructions: load/store pipelining, address and result
+  dependencies, IT folding (pipeline.py)
+- cycles saved by dual issue (dual_issue.py)
++ flash wait states for code and data (flash.py)
+docs/timing.md states each rule's source and the assumptions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+from emu.disasm import Instruction
+from emu.errors import EmuError
+from emu.platforms import Platform
+from emu.timing import cortex_m0plus, cortex_m3, cortex_m4, cortex_m7, cortex_m33, cortex_m55
+from emu.timing.branches import branch_total
+from emu.timing.core import CoreTable
+from emu.timing.dual_issue import dual_issue_total
+from emu.timing.flash import flash_total
+from emu.timing.issue import issue_total
+from emu.timing.pipeline import pipeline_total
+from emu.timing.stream import executed_stream
+from emu.trace import Segment
+
+CORE_TABLES: dict[str, CoreTable] = {
+    t.core: t for t in (cortex_m0plus.TABLE, cortex_m3.TABLE, cortex_m4.TABLE,
+                        cortex_m7.TABLE, cortex_m33.TABLE, cortex_m55.TABLE)
+}
+
+
+@dataclass
+class CycleCount:
+    cycles: int
+    # cycles per instruction group (alu, mul, div, dsp, load, store, branch, fp, system,
+    # stall, flash-wait), for reports; they add up to `cycles`
+    by_class: dict[str, int] = field(default_factory=dict)
+
+    def __add__(self, other: CycleCount) -> CycleCount:
+        merged = Counter(self.by_class)
+        merged.update(other.by_class)
+        return CycleCount(self.cycles + other.cycles, dict(merged))
+
+
+def core_table(platform: Platform) -> CoreTable:
+    """The core's table; without the FPU classes when the board's FPU is not in use, so
+    FP instructions in firmware built for it are reported rather than timed."""
+    table = CORE_TABLES.get(platform.core)
+    if table is None:
+        raise EmuError(f"no timing model for core '{platform.core}'")
+    if platform.fpu:
+        return table
+    integer_only = {cls: cost for cls, cost in table.costs.items() if not cls.startswith("fp-")}
+    return replace(table, costs=integer_only)
+
+
+def count_cycles(segment: Segment, program: dict[int, Instruction], platform: Platform) -> CycleCount:
+    table = core_table(platform)
+    stream = executed_stream(segment, program)
+    parts: Counter = Counter()
+    for part in (issue_total(stream, table), branch_total(stream, table),
+                 pipeline_total(stream, table), dual_issue_total(stream, table),
+                 flash_total(stream, segment, platform, table)):
+        parts.update(part)
+    rounded = {group: _round_half_up(value) for group, value in sorted(parts.items())}
+    by_class = {group: value for group, value in rounded.items() if value}
+    return CycleCount(cycles=sum(by_class.values()), by_class=by_class)
+
+
+def _round_half_up(value: float) -> int:
+    # Flash stalls are fractional (a share of a line per load); whole groups round once.
+    return math.floor(value + 0.5)

@@ -1,0 +1,58 @@
+"""What a core's timing table holds. One table per core family, in its own module, as data.
+
+Each field is a rule the model in emu/timing/model.py applies; a core switches a rule off
+with an empty or zero value. Sources and assumptions live beside the numbers, in the
+core's module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Cycles for one execution: fixed + per_word x words moved (rounded up)."""
+
+    fixed: int
+    per_word: float = 0.0
+
+
+@dataclass(frozen=True)
+class CoreTable:
+    core: str
+    # Issue cycles per instruction class (emu/timing/classes.py), the branch not taken.
+    costs: Mapping[str, Cost]
+    # Cycles added each time a branch is taken (pipeline refill, "P" in Arm's tables), per
+    # class with a default, for cores without branch prediction.
+    refill: Mapping[str, int]
+    # Cores with a branch predictor: cycles lost per mispredicted branch; 0 = no predictor.
+    mispredict: int = 0
+    # Bytes the core fetches per access: the unit flash wait states are paid in.
+    fetch_bytes: int = 4
+    # Cortex-M3/M4 load/store pipelining (M4 TRM section 3.3.2): a single load followed by
+    # a single load or store that does not take its address from the loaded register.
+    load_pipelining: bool = False
+    # Cycles a load or store stalls when its address comes from the previous instruction's
+    # data-processing result.
+    address_dependency_stall: int = 0
+    # IT folds onto a preceding 16-bit instruction and costs nothing.
+    it_folding: bool = False
+    # Cycles added when the next instruction reads an FP arithmetic result.
+    fp_result_stall: int = 0
+    # Result latency per class for cores that model it (M7, M55): an instruction reading the
+    # result of the one just before it waits latency - 1 cycles.
+    latency: Mapping[str, int] = field(default_factory=dict)
+    # Dual issue: "none", "m7" (pairing rules of the Cortex-M7) or "m55" (16-bit pairs).
+    dual_issue: str = "none"
+    # Classes that never share an issue cycle.
+    single_issue: frozenset[str] = frozenset()
+    # Groups of classes of which no two may issue together.
+    exclusive_pairs: tuple[frozenset[str], ...] = ()
+
+    def cost(self, cls: str) -> Cost | None:
+        return self.costs.get(cls)
+
+    def refill_for(self, cls: str) -> int:
+        return self.refill.get(cls, self.refill.get("default", 0))
