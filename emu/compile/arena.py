@@ -6,6 +6,11 @@ Placement is greedy, largest buffer first, each at the lowest offset that fits b
 the buffers already placed whose lifetimes overlap its own. The same greedy-by-size
 strategy is what TFLM's default memory planner uses, and it is near optimal for the
 chain-like graphs of microcontroller models.
+
+One exception to "must not overlap": a kernel that streams its output row by row may
+write it over the part of its input it has finished with (emu/compile/overlap.py). Such
+a pair is given as a lead: the output may overlap the input as long as the input starts
+at least `lead` bytes after the output.
 """
 
 from __future__ import annotations
@@ -37,17 +42,34 @@ def _align(n: int) -> int:
     return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
 
 
-def plan_arena(buffers: list[Buffer]) -> ArenaPlan:
+def _forbidden_starts(buf: Buffer, placed: Buffer, leads: dict[tuple[str, str], int]) -> tuple[int, int]:
+    """The open interval of start offsets at which buf would collide with placed."""
+    lo, hi = placed.offset - buf.size, placed.offset + placed.size
+    if (buf.name, placed.name) in leads:  # buf is the output streaming over placed
+        lo = placed.offset - min(leads[buf.name, placed.name], buf.size)
+    elif (placed.name, buf.name) in leads:  # buf is the input that placed streams over
+        hi = placed.offset + min(leads[placed.name, buf.name], placed.size)
+    return lo, hi
+
+
+def _lowest_free_start(forbidden: list[tuple[int, int]]) -> int:
+    start, moved = 0, True
+    while moved:
+        moved = False
+        for lo, hi in forbidden:
+            if lo < start < hi:
+                start, moved = _align(hi), True
+    return start
+
+
+def plan_arena(buffers: list[Buffer], leads: dict[tuple[str, str], int] | None = None) -> ArenaPlan:
+    """leads: (output buffer, input buffer) -> bytes the input must start after the output."""
+    leads = leads or {}
     placed: list[Buffer] = []
     # Largest first; ties by earliest start so the plan does not depend on input order.
     for buf in sorted(buffers, key=lambda b: (-b.size, b.first, b.name)):
-        conflicts = sorted((p for p in placed if p.overlaps_in_time(buf)), key=lambda p: p.offset)
-        offset = 0
-        for p in conflicts:
-            if offset + buf.size <= p.offset:
-                break
-            offset = max(offset, _align(p.offset + p.size))
-        buf.offset = offset
+        forbidden = [_forbidden_starts(buf, p, leads) for p in placed if p.overlaps_in_time(buf)]
+        buf.offset = _lowest_free_start(forbidden)
         placed.append(buf)
     size = _align(max((b.offset + b.size for b in placed), default=0))
     return ArenaPlan(offsets={b.name: b.offset for b in placed}, size=size)

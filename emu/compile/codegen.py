@@ -136,11 +136,14 @@ def _group_bytes(graph: Graph, groups: _Groups) -> dict[int, int]:
     return extent
 
 
-def _share_buffers(graph: Graph, calls: list[KernelCall]) -> _Groups:
+def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict[tuple[int, int], int]]:
+    """Groups of tensors that are one buffer, and the (output, input) buffer pairs that may
+    overlap by streaming, with their leads (emu/compile/arena.py)."""
     groups = _Groups()
     for op, call in zip(graph.operators, calls):
         if call.alias:
             groups.place(op.outputs[0], op.inputs[0], 0)
+    leads: dict[tuple[int, int], int] = {}
     outputs = set(graph.outputs)
     for op, call in zip(graph.operators, calls):
         if not (call.inplace or call.input_lead is not None) or graph.tensors[op.inputs[0]].is_constant:
@@ -152,19 +155,19 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> _Groups:
             continue  # the input is read again later, or must survive as a model output
         if call.inplace and graph.tensors[dst].nbytes <= graph.tensors[src].nbytes:
             groups.place(dst, src, 0)
-        elif call.input_lead is not None:
-            groups.place(src, dst, call.input_lead)
-    return groups
+        elif call.input_lead is not None and groups.find(src)[1] == 0 and groups.find(dst)[1] == 0:
+            leads[groups.root(dst), src_root] = call.input_lead
+    return groups, leads
 
 
 def compile_graph(graph: Graph) -> CompiledModel:
     calls = lower_graph(graph)
-    groups = _share_buffers(graph, calls)
+    groups, leads = _share_buffers(graph, calls)
     span = _lifetimes(graph, groups)
     extent = _group_bytes(graph, groups)
     buffers = [Buffer(f"t{r}", extent[r], first, last) for r, (first, last) in span.items()]
     buffers += [Buffer(f"scratch{i}", c.scratch_bytes, i, i) for i, c in enumerate(calls) if c.scratch_bytes]
-    plan = plan_arena(buffers)
+    plan = plan_arena(buffers, {(f"t{dst}", f"t{src}"): lead for (dst, src), lead in leads.items()})
 
     def offset(t: int) -> int:
         root, inside = groups.find(t)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 
@@ -63,7 +65,8 @@ def activation_range_int8(activation: str, scale: float, zero_point: int) -> tup
     lo, hi = -128, 127
 
     def q(v: float) -> int:
-        return zero_point + round_half_away(v / scale)
+        # TFLM divides in float32 (CalculateActivationRangeQuantized), not in double
+        return zero_point + round_half_away(float(np.float32(v) / np.float32(scale)))
 
     if activation == "RELU":
         lo = max(lo, q(0.0))
@@ -81,3 +84,33 @@ def activation_range_float(activation: str) -> tuple[float, float]:
     return {
         "NONE": (-inf, inf), "RELU": (0.0, inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0),
     }[activation]
+
+
+def quantize_multiplier_smaller_than_one(real: float) -> tuple[int, int]:
+    """quantize_multiplier for 0 < real < 1: the shift is never positive."""
+    if not 0.0 < real < 1.0:
+        raise ValueError(f"multiplier {real} is not in (0, 1)")
+    return quantize_multiplier(real)
+
+
+def quantize_multiplier_greater_than_one(real: float) -> tuple[int, int]:
+    """quantize_multiplier for real > 1: the shift is a left shift, never negative."""
+    if not real > 1.0:
+        raise ValueError(f"multiplier {real} is not above 1")
+    return quantize_multiplier(real)
+
+
+def calculate_input_radius(integer_bits: int, left_shift: int, total_signed_bits: int = 31) -> int:
+    """Largest input (in input steps) whose rescaled value still fits the fixed-point format.
+
+    A fixed-point function with `integer_bits` integer bits sees inputs multiplied by
+    2**left_shift; anything beyond this radius saturates it, so kernels short-cut there.
+    """
+    max_input_rescaled = ((1 << integer_bits) - 1) * 2.0 ** (total_signed_bits - integer_bits) / 2.0 ** left_shift
+    return math.floor(max_input_rescaled)
+
+
+def float_to_quantized_int8(value: float, scale: float, zero_point: int) -> int:
+    """A float constant in an int8 tensor's quantization, divided in float32 as TFLM does."""
+    q = round_half_away(float(np.float32(value) / np.float32(scale))) + zero_point
+    return max(-128, min(127, q))

@@ -46,4 +46,167 @@ static inline float emu_clamp_f32(float x, float lo, float hi)
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/* ---- Fixed-point transcendental functions --------------------------------------------
+ *
+ * LOGISTIC, TANH and SOFTMAX on int8 evaluate exp() and a reciprocal in fixed point, with
+ * the gemmlowp arithmetic the TFLite quantization spec builds on. A value "Qk" below is a
+ * signed int32 with k integer bits and 31 - k fractional bits; Q0 holds [-1, 1). Sums are
+ * plain int32 additions: every caller keeps them in range, as the reference does.
+ */
+
+/* Count of leading zero bits; x must not be 0. */
+static inline int emu_clz32(uint32_t x)
+{
+#if defined(__GNUC__)
+    return __builtin_clz(x);
+#else
+    int n = 0;
+    while (!(x & 0x80000000u)) {
+        x <<= 1;
+        n++;
+    }
+    return n;
+#endif
+}
+
+/* x * 2^exponent for exponent > 0, saturating to the int32 range. */
+static inline int32_t emu_saturating_shift_left(int32_t x, int exponent)
+{
+    const int32_t threshold = (int32_t)((1u << (31 - exponent)) - 1u);
+    if (x > threshold) {
+        return INT32_MAX;
+    }
+    if (x < -threshold) {
+        return INT32_MIN;
+    }
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+/* (a + b) / 2 rounded half away from zero, without overflow. */
+static inline int32_t emu_rounding_half_sum(int32_t a, int32_t b)
+{
+    int64_t sum = (int64_t)a + (int64_t)b;
+    return (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+}
+
+/* exp(a) for a in [-1/4, 0), Q0 in and out: a 4th-order Taylor expansion around -1/8. */
+static inline int32_t emu_exp_on_interval_neg_quarter_to_0(int32_t a)
+{
+    const int32_t exp_minus_one_eighth = 1895147668; /* exp(-1/8) in Q0 */
+    const int32_t one_third = 715827883;             /* 1/3 in Q0 */
+    const int32_t x = a + (1 << 28);                 /* a + 1/8 */
+    const int32_t x2 = emu_sat_rounding_doubling_high_mul(x, x);
+    const int32_t x3 = emu_sat_rounding_doubling_high_mul(x2, x);
+    const int32_t x4 = emu_sat_rounding_doubling_high_mul(x2, x2);
+    const int32_t x4_over_4 = emu_rounding_divide_by_pot(x4, 2);
+    /* x^2/2 + x^3/6 + x^4/24 */
+    const int32_t tail = emu_rounding_divide_by_pot(
+        emu_sat_rounding_doubling_high_mul(x4_over_4 + x3, one_third) + x2, 1);
+    return exp_minus_one_eighth + emu_sat_rounding_doubling_high_mul(exp_minus_one_eighth, x + tail);
+}
+
+/* exp(a) for a <= 0 given in Q(integer_bits), result in Q0.
+ *
+ * a = r + n with r in [-1/4, 0) and n a non-positive multiple of 1/4: exp(r) comes from the
+ * polynomial, and each set bit of -n multiplies in a precomputed exp(-2^k). */
+static inline int32_t emu_exp_on_negative_values(int32_t a, int integer_bits)
+{
+    /* exp(-2^k) in Q0 for k = -2 .. 4 */
+    static const int32_t exp_of_minus_pow2[7] = {
+        1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242,
+    };
+    const int fractional_bits = 31 - integer_bits;
+    const int32_t one_quarter = (int32_t)1 << (fractional_bits - 2);
+    const int32_t r = (a & (one_quarter - 1)) - one_quarter;
+    int32_t result = emu_exp_on_interval_neg_quarter_to_0(
+        integer_bits > 0 ? emu_saturating_shift_left(r, integer_bits) : r);
+    const int32_t remainder = r - a;
+    for (int k = -2; k <= 4; k++) {
+        if (integer_bits > k && (remainder & ((int32_t)1 << (fractional_bits + k)))) {
+            result = emu_sat_rounding_doubling_high_mul(result, exp_of_minus_pow2[k + 2]);
+        }
+    }
+    if (integer_bits > 5) {
+        /* below -32 the result is 0 */
+        const int32_t minus_32 = -((int32_t)1 << (36 - integer_bits));
+        if (a < minus_32) {
+            result = 0;
+        }
+    }
+    return a == 0 ? INT32_MAX : result;
+}
+
+/* Newton-Raphson estimate, in Q2, of 1 / half_denominator for half_denominator in [1/2, 1)
+ * given in Q0; three iterations from the 48/17 - 32/17 x starting point. */
+static inline int32_t emu_reciprocal_of_half_denominator(int32_t half_denominator)
+{
+    const int32_t c_48_over_17 = 1515870810;      /* Q2 */
+    const int32_t c_neg_32_over_17 = -1010580540; /* Q2 */
+    const int32_t one_q2 = 1 << 29;
+    int32_t x = c_48_over_17 + emu_sat_rounding_doubling_high_mul(half_denominator, c_neg_32_over_17);
+    for (int i = 0; i < 3; i++) {
+        const int32_t half_denominator_times_x = emu_sat_rounding_doubling_high_mul(half_denominator, x);
+        const int32_t one_minus = one_q2 - half_denominator_times_x;
+        /* Q2 * Q2 is Q4: back to Q2 */
+        x = x + emu_saturating_shift_left(emu_sat_rounding_doubling_high_mul(x, one_minus), 2);
+    }
+    return x;
+}
+
+/* 1 / (1 + a) for a in [0, 1), Q0 in and out. */
+static inline int32_t emu_one_over_one_plus_x(int32_t a)
+{
+    const int32_t x = emu_reciprocal_of_half_denominator(emu_rounding_half_sum(a, INT32_MAX));
+    /* x / 2 is the result in Q1; Q1 -> Q0 */
+    return emu_saturating_shift_left(x, 1);
+}
+
+/* (1 - a) / (1 + a) for a in [0, 1), Q0 in and out. */
+static inline int32_t emu_one_minus_x_over_one_plus_x(int32_t a)
+{
+    const int32_t x = emu_reciprocal_of_half_denominator(emu_rounding_half_sum(a, INT32_MAX));
+    /* 2 / (1 + a) - 1, Q2 -> Q0 */
+    return emu_saturating_shift_left(x - (1 << 29), 2);
+}
+
+/* 1 / (1 + exp(-a)) for a in Q(integer_bits), result in Q0. */
+static inline int32_t emu_logistic_fixed(int32_t a, int integer_bits)
+{
+    if (a == 0) {
+        return 1 << 30; /* 1/2 */
+    }
+    const int32_t minus_abs = a > 0 ? -a : a;
+    const int32_t of_abs = emu_one_over_one_plus_x(emu_exp_on_negative_values(minus_abs, integer_bits));
+    return a > 0 ? of_abs : INT32_MAX - of_abs;
+}
+
+/* tanh(a) for a in Q(integer_bits), result in Q0: (1 - exp(-2|a|)) / (1 + exp(-2|a|)). */
+static inline int32_t emu_tanh_fixed(int32_t a, int integer_bits)
+{
+    if (a == 0) {
+        return 0;
+    }
+    const int32_t minus_abs = a > 0 ? -a : a;
+    /* the same raw value read with one more integer bit is 2 * minus_abs */
+    const int32_t of_abs = emu_one_minus_x_over_one_plus_x(
+        emu_exp_on_negative_values(minus_abs, integer_bits + 1));
+    return a > 0 ? of_abs : -of_abs;
+}
+
+/* C's roundf() (halves away from zero) without libm. The fraction of a float is exact,
+ * so comparing it with 1/2 decides as roundf() does. |x| must be below 2^31: callers clamp
+ * to their output range first. */
+static inline int32_t emu_round_f32(float x)
+{
+    const int32_t whole = (int32_t)x;
+    const float fraction = x - (float)whole;
+    if (fraction >= 0.5f) {
+        return whole + 1;
+    }
+    if (fraction <= -0.5f) {
+        return whole - 1;
+    }
+    return whole;
+}
+
 #endif

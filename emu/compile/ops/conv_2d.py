@@ -1,0 +1,193 @@
+"""CONV_2D: the compile-time half of the kernel in firmware/kernels/conv_2d.c.
+
+Also home to the helpers the other window operators share (padding, per-channel
+multipliers, the checks that pick between int8 and float32).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
+from emu.compile.overlap import nhwc_streaming_lead
+from emu.compile.quant import activation_range_float, activation_range_int8, quantize_multiplier
+from emu.model import Graph, Operator, Tensor
+
+OPERATORS = ("CONV_2D",)
+
+INT16_MAX = 2**15 - 1
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+FLOAT_MAX = float(np.finfo(np.float32).max)
+
+
+# ---- shared by the window operators ------------------------------------------------------
+
+def output_size(padding: str, size: int, filter_size: int, stride: int, dilation: int = 1) -> int:
+    effective = (filter_size - 1) * dilation + 1
+    if padding == "SAME":
+        return (size + stride - 1) // stride
+    return (size - effective + stride) // stride
+
+
+def padding_before(padding: str, size: int, filter_size: int, stride: int, dilation: int = 1) -> int:
+    """Padding ahead of the first row or column, as TFLM computes it: half the total, rounded down
+    (the odd pixel, if any, goes after the last row)."""
+    out = output_size(padding, size, filter_size, stride, dilation)
+    effective = (filter_size - 1) * dilation + 1
+    total = (out - 1) * stride + effective - size
+    return max(total, 0) // 2
+
+
+def inner_range(out_size: int, pad: int, stride: int, in_size: int, filter_size: int, dilation: int) -> tuple[int, int]:
+    """Output positions [lo, hi) whose whole window (filter_size taps, dilation apart) is inside
+    the input; an empty range is (0, 0)."""
+    span = (filter_size - 1) * dilation
+    lo = -(-pad // stride)  # first o with o * stride - pad >= 0
+    last = (in_size - 1 - span + pad)  # o * stride <= last
+    hi = last // stride + 1 if last >= 0 else 0
+    hi = min(hi, out_size)
+    return (lo, hi) if lo < hi else (0, 0)
+
+
+def activation(op: Operator) -> str:
+    name = op.options.get("fused_activation_function", "NONE")
+    if name not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
+        raise UnsupportedOperator(f"fused activation {name} is not supported")
+    return name
+
+
+def float_range(op: Operator) -> dict:
+    """Float activation bounds; no activation clamps at +-FLT_MAX like TFLM's lowest()/max()."""
+    lo, hi = activation_range_float(activation(op))
+    return {"act_min": max(lo, -FLOAT_MAX), "act_max": min(hi, FLOAT_MAX)}
+
+
+def kind(op: Operator, graph: Graph, weights: Tensor) -> str:
+    """'int8' or 'float32', after rejecting the forms emu does not run."""
+    x = graph.tensor(op.inputs[0])
+    y = graph.tensor(op.outputs[0])
+    if x.dtype == "float32" and weights is not None and weights.dtype in ("int8", "uint8", "int4"):
+        raise UnsupportedOperator(
+            f"hybrid (dynamic-range quantized) models are not supported: {op.op} takes float32 "
+            f"activations with {weights.dtype} weights; TFLM rejects them too. Quantize the whole "
+            "model to int8 (full-integer quantization) or keep it float32")
+    if x.dtype == y.dtype == "float32" and (weights is None or weights.dtype == "float32"):
+        return "float32"
+    if x.dtype == y.dtype == "int8" and (weights is None or weights.dtype == "int8"):
+        if x.quantization is None or y.quantization is None:
+            raise UnsupportedOperator("int8 tensors without quantization parameters")
+        return "int8"
+    types = "/".join(t.dtype for t in (x, weights, y) if t is not None)
+    raise UnsupportedOperator(f"{types} tensors are not supported (int8 or float32 only)")
+
+
+def zero_point(t: Tensor) -> int:
+    return int(t.quantization.zero_point[0])
+
+
+def channel_multipliers(x: Tensor, weights: Tensor, y: Tensor, channels: int, axis: int) -> dict:
+    """Per-output-channel fixed-point rescale input_scale * filter_scale[c] / output_scale,
+    computed in double from the float32 scales (TFLM's PopulateConvolutionQuantizationParams).
+    Per-tensor weights repeat their one scale: the kernels always index by channel."""
+    q = weights.quantization
+    if q is None:
+        raise UnsupportedOperator("int8 weights without quantization parameters")
+    if any(z != 0 for z in q.zero_point):
+        raise UnsupportedOperator("int8 weights must be symmetric (zero point 0)")
+    scales = q.scale
+    if len(scales) > 1 and (len(scales) != channels or q.axis != axis):
+        raise UnsupportedOperator(
+            f"per-channel weights quantized along axis {q.axis} with {len(scales)} scales; expected axis {axis}")
+    in_scale, out_scale = x.quantization.scale[0], y.quantization.scale[0]
+    pairs = [quantize_multiplier(in_scale * float(s) / out_scale) for s in scales]
+    return rescale_arrays(pairs * channels if len(pairs) == 1 else pairs)
+
+
+def rescale_arrays(pairs: list[tuple[int, int]]) -> dict:
+    return {
+        "multiplier": ConstArray("int32_t", np.array([m for m, _ in pairs], dtype=np.int32)),
+        "shift": ConstArray("int8_t", np.array([s for _, s in pairs], dtype=np.int8)),
+    }
+
+
+def int8_range(op: Operator, y: Tensor) -> dict:
+    lo, hi = activation_range_int8(activation(op), y.quantization.scale[0], zero_point(y))
+    return {"act_min": lo, "act_max": hi}
+
+
+def fold_bias(bias: Tensor | None, weight_sums: np.ndarray, input_offset: int) -> ConstArray:
+    """bias + input_offset * sum(weights) per output channel; exact, it must fit int32."""
+    folded = weight_sums.astype(np.int64) * input_offset
+    if bias is not None:
+        if bias.dtype != "int32":
+            raise UnsupportedOperator(f"{bias.dtype} bias with int8 weights is not supported (int32 only)")
+        folded = folded + bias.data.astype(np.int64).reshape(-1)
+    if folded.min(initial=0) < INT32_MIN or folded.max(initial=0) > INT32_MAX:
+        raise UnsupportedOperator("bias plus input offset times the weights overflows int32")
+    return ConstArray("int32_t", folded.astype(np.int32))
+
+
+def check_int16(**values: int) -> None:
+    for name, v in values.items():
+        if not -INT16_MAX <= v <= INT16_MAX:
+            raise UnsupportedOperator(f"{name} = {v} is larger than the kernels support ({INT16_MAX})")
+
+
+def nhwc(t: Tensor, what: str) -> tuple[int, int, int, int]:
+    if len(t.shape) != 4:
+        raise UnsupportedOperator(f"{what} must be 4-D (NHWC), got shape {t.shape}")
+    return tuple(int(d) for d in t.shape)
+
+
+# ---- CONV_2D -----------------------------------------------------------------------------
+
+def lower(op: Operator, graph: Graph) -> KernelCall:
+    x, w = graph.tensor(op.inputs[0]), graph.tensor(op.inputs[1])
+    bias = graph.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
+    y = graph.tensor(op.outputs[0])
+    if not w.is_constant:
+        raise UnsupportedOperator("the filter must be a constant tensor")
+    if bias is not None and not bias.is_constant:
+        raise UnsupportedOperator("the bias must be a constant tensor")
+    dtype = kind(op, graph, w)
+    n, ih, iw, ic = nhwc(x, "input")
+    oc, fh, fw, fc = nhwc(w, "filter")
+    _, oh, ow, yc = nhwc(y, "output")
+    o = op.options
+    sh, sw = o.get("stride_h", 1), o.get("stride_w", 1)
+    dh, dw = o.get("dilation_hfactor", 1), o.get("dilation_wfactor", 1)
+    padding = o.get("padding", "VALID")
+    if yc != oc or fc <= 0 or ic % fc or oc % (ic // fc):
+        raise UnsupportedOperator(f"filter {w.shape} does not fit input {x.shape} and output {y.shape}")
+    if (output_size(padding, ih, fh, sh, dh), output_size(padding, iw, fw, sw, dw)) != (oh, ow):
+        raise UnsupportedOperator(f"output {y.shape} does not match {padding} padding of {x.shape}")
+    geometry = {
+        "batches": n, "input_h": ih, "input_w": iw, "input_c": ic,
+        "output_h": oh, "output_w": ow, "output_c": oc,
+        "filter_h": fh, "filter_w": fw, "filter_c": fc,
+        "stride_h": sh, "stride_w": sw, "dilation_h": dh, "dilation_w": dw,
+        "pad_h": padding_before(padding, ih, fh, sh, dh), "pad_w": padding_before(padding, iw, fw, sw, dw),
+    }
+    check_int16(**geometry)
+    args = [op.inputs[0], op.inputs[1]]
+    # Every conv kernel writes output pixels in order (pairs write after both are read) and
+    # reads only input rows from oy*stride - pad on, so its output may overlap its input.
+    lead = nhwc_streaming_lead(x, y, sh, geometry["pad_h"])
+    if dtype == "float32":
+        return KernelCall("emu_conv2d_f32", "conv_2d.h", "emu_conv2d_f32_params",
+                          {**geometry, **float_range(op)}, [*args, bias.index if bias else None, op.outputs[0]],
+                          input_lead=lead)
+
+    input_offset = -zero_point(x)
+    weight_sums = w.data.astype(np.int64).reshape(oc, -1).sum(axis=1)
+    params = {
+        **geometry, "input_offset": input_offset, "output_offset": zero_point(y), **int8_range(op, y),
+        **channel_multipliers(x, w, y, oc, axis=0),
+        "folded_bias": fold_bias(bias, weight_sums, input_offset),
+    }
+    if fh == fw == 1 and fc == ic:  # 1x1 windows never pad and are already contiguous
+        return KernelCall("emu_conv2d_1x1_s8", "conv_2d.h", "emu_conv2d_s8_params", params, [*args, op.outputs[0]],
+                          input_lead=lead)
+    window = fh * fw * fc
+    return KernelCall("emu_conv2d_s8", "conv_2d.h", "emu_conv2d_s8_params", params, [*args, op.outputs[0]],
+                      scratch_bytes=2 * window, input_lead=lead)

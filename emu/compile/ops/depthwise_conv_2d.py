@@ -1,0 +1,67 @@
+"""DEPTHWISE_CONV_2D: the compile-time half of firmware/kernels/depthwise_conv_2d.c."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emu.compile.kernel_call import KernelCall, UnsupportedOperator
+from emu.compile.overlap import nhwc_streaming_lead
+from emu.compile.ops.conv_2d import (
+    channel_multipliers, check_int16, float_range, fold_bias, inner_range, int8_range, kind, nhwc,
+    output_size, padding_before, zero_point,
+)
+from emu.model import Graph, Operator
+
+OPERATORS = ("DEPTHWISE_CONV_2D",)
+
+
+def lower(op: Operator, graph: Graph) -> KernelCall:
+    x, w = graph.tensor(op.inputs[0]), graph.tensor(op.inputs[1])
+    bias = graph.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
+    y = graph.tensor(op.outputs[0])
+    if not w.is_constant:
+        raise UnsupportedOperator("the filter must be a constant tensor")
+    if bias is not None and not bias.is_constant:
+        raise UnsupportedOperator("the bias must be a constant tensor")
+    dtype = kind(op, graph, w)
+    n, ih, iw, ic = nhwc(x, "input")
+    one, fh, fw, oc = nhwc(w, "filter")
+    _, oh, ow, yc = nhwc(y, "output")
+    o = op.options
+    sh, sw = o.get("stride_h", 1), o.get("stride_w", 1)
+    dh, dw = o.get("dilation_hfactor", 1), o.get("dilation_wfactor", 1)
+    padding = o.get("padding", "VALID")
+    # TFLM derives the multiplier from the shapes; the option is only a cross-check.
+    if one != 1 or yc != oc or ic <= 0 or oc % ic:
+        raise UnsupportedOperator(f"filter {w.shape} does not fit input {x.shape} and output {y.shape}")
+    if (output_size(padding, ih, fh, sh, dh), output_size(padding, iw, fw, sw, dw)) != (oh, ow):
+        raise UnsupportedOperator(f"output {y.shape} does not match {padding} padding of {x.shape}")
+    geometry = {
+        "batches": n, "input_h": ih, "input_w": iw, "input_c": ic,
+        "output_h": oh, "output_w": ow, "output_c": oc,
+        "filter_h": fh, "filter_w": fw, "depth_multiplier": oc // ic,
+        "stride_h": sh, "stride_w": sw, "dilation_h": dh, "dilation_w": dw,
+        "pad_h": padding_before(padding, ih, fh, sh, dh), "pad_w": padding_before(padding, iw, fw, sw, dw),
+    }
+    check_int16(**geometry)
+    # Both kernels write output pixels row by row, reading only rows from oy*stride - pad on.
+    lead = nhwc_streaming_lead(x, y, sh, geometry["pad_h"])
+    if dtype == "float32":
+        return KernelCall("emu_depthwise_conv2d_f32", "depthwise_conv_2d.h", "emu_depthwise_conv2d_f32_params",
+                          {**geometry, **float_range(op)},
+                          [op.inputs[0], op.inputs[1], bias.index if bias else None, op.outputs[0]],
+                          input_lead=lead)
+
+    ys = inner_range(oh, geometry["pad_h"], sh, ih, fh, dh)
+    xs = inner_range(ow, geometry["pad_w"], sw, iw, fw, dw)
+    input_offset = -zero_point(x)
+    weight_sums = w.data.astype(np.int64).reshape(-1, oc).sum(axis=0)
+    params = {
+        **geometry,
+        "inner_y0": ys[0], "inner_y1": ys[1], "inner_x0": xs[0], "inner_x1": xs[1],
+        "input_offset": input_offset, "output_offset": zero_point(y), **int8_range(op, y),
+        **channel_multipliers(x, w, y, oc, axis=3),
+        "folded_bias": fold_bias(bias, weight_sums, input_offset),
+    }
+    return KernelCall("emu_depthwise_conv2d_s8", "depthwise_conv_2d.h", "emu_depthwise_conv2d_s8_params",
+                      params, [op.inputs[0], op.inputs[1], op.outputs[0]], input_lead=lead)

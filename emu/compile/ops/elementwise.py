@@ -1,0 +1,131 @@
+"""ADD and MUL, int8 and float32, with NumPy-style broadcasting of either input.
+
+int8 ADD follows TFLM's scheme: inputs are shifted left by 20 bits for headroom, each is
+rescaled to twice the larger input scale, and the sum is rescaled to the output. int8 MUL
+rescales the product of the offset inputs by in1_scale * in2_scale / out_scale.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emu.compile.kernel_call import KernelCall, UnsupportedOperator
+from emu.compile.quant import (
+    activation_range_float,
+    activation_range_int8,
+    quantize_multiplier,
+    quantize_multiplier_smaller_than_one,
+)
+
+OPERATORS = ("ADD", "MUL")
+
+HEADER = "elementwise.h"
+MAX_RANK = 6  # EMU_BROADCAST_MAX_RANK
+ADD_LEFT_SHIFT = 20  # headroom for int8 inputs before rescaling
+
+
+def lower(op, graph) -> KernelCall:
+    a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    y = graph.tensors[op.outputs[0]]
+    if not a.dtype == b.dtype == y.dtype or y.dtype not in ("int8", "float32"):
+        raise UnsupportedOperator(f"{a.dtype}, {b.dtype} -> {y.dtype} (supported: int8, float32)")
+    activation = op.options.get("fused_activation_function", "NONE")
+    params = broadcast_params(a.shape, b.shape, y.shape)
+    name = op.op.lower()
+    if y.dtype == "float32":
+        if activation not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
+            raise UnsupportedOperator(f"fused activation {activation}")
+        lo, hi = activation_range_float(activation)
+        # "no activation" clamps to the finite float range, as TFLM does
+        limit = float(np.finfo(np.float32).max)
+        params.update(act_min=max(lo, -limit), act_max=min(hi, limit))
+        function, params_type = f"emu_{name}_f32", "emu_binary_f32_params"
+    else:
+        for t in (a, b, y):
+            if t.quantization is None or t.quantization.per_channel:
+                raise UnsupportedOperator("int8 tensors need one scale and zero point")
+        try:
+            lo, hi = activation_range_int8(activation, y.quantization.scale[0], y.quantization.zero_point[0])
+        except ValueError as e:
+            raise UnsupportedOperator(str(e)) from None
+        params.update(_add_s8(a, b, y) if op.op == "ADD" else _mul_s8(a, b, y))
+        params.update(act_min=lo, act_max=hi)
+        function, params_type = f"emu_{name}_s8", f"emu_{name}_s8_params"
+    return KernelCall(function, HEADER, params_type, params, [a.index, b.index, y.index],
+                      inplace=tuple(a.shape) == tuple(y.shape))
+
+
+def _add_s8(a, b, y) -> dict:
+    sa, sb, sy = a.quantization.scale[0], b.quantization.scale[0], y.quantization.scale[0]
+    twice_max_input_scale = 2.0 * max(sa, sb)
+    m1, s1 = quantize_multiplier_smaller_than_one(sa / twice_max_input_scale)
+    m2, s2 = quantize_multiplier_smaller_than_one(sb / twice_max_input_scale)
+    real_output = twice_max_input_scale / ((1 << ADD_LEFT_SHIFT) * sy)
+    if not real_output < 1.0:
+        raise UnsupportedOperator("int8 ADD whose output scale is below 2^-19 of its input scales")
+    mo, so = quantize_multiplier_smaller_than_one(real_output)
+    return {
+        "input1_offset": -a.quantization.zero_point[0],
+        "input2_offset": -b.quantization.zero_point[0],
+        "left_shift": ADD_LEFT_SHIFT,
+        "input1_multiplier": m1, "input1_shift": s1,
+        "input2_multiplier": m2, "input2_shift": s2,
+        "output_multiplier": mo, "output_shift": so,
+        "output_offset": y.quantization.zero_point[0],
+    }
+
+
+def _mul_s8(a, b, y) -> dict:
+    multiplier, shift = quantize_multiplier(a.quantization.scale[0] * b.quantization.scale[0] / y.quantization.scale[0])
+    return {
+        "input1_offset": -a.quantization.zero_point[0],
+        "input2_offset": -b.quantization.zero_point[0],
+        "output_multiplier": multiplier, "output_shift": shift,
+        "output_offset": y.quantization.zero_point[0],
+    }
+
+
+def broadcast_params(shape1, shape2, out_shape) -> dict:
+    """The kernel's broadcast description: merged output dims and per-input strides.
+
+    Dimensions of size 1 are dropped, and neighbours merge when both inputs walk them as
+    one (both contiguous, or both broadcast), so equal shapes become one flat run.
+    """
+    rank = len(out_shape)
+    if len(shape1) > rank or len(shape2) > rank:
+        raise UnsupportedOperator("an input has more dimensions than the output")
+    dims = []  # (extent, stride1, stride2), outermost first
+    strides = [_strides(shape, rank, out_shape) for shape in (shape1, shape2)]
+    for d in range(rank):
+        if out_shape[d] != 1:
+            dims.append([out_shape[d], strides[0][d], strides[1][d]])
+    merged: list[list[int]] = []
+    for extent, s1, s2 in dims:
+        if merged and merged[-1][1] == s1 * extent and merged[-1][2] == s2 * extent:
+            merged[-1] = [merged[-1][0] * extent, s1, s2]
+        else:
+            merged.append([extent, s1, s2])
+    if not merged:
+        merged = [[1, 0, 0]]
+    if len(merged) > MAX_RANK:
+        raise UnsupportedOperator(f"broadcasting over more than {MAX_RANK} dimensions")
+    pad = MAX_RANK - len(merged)
+    return {
+        "rank": len(merged),
+        "shape": [m[0] for m in merged] + [1] * pad,
+        "stride1": [m[1] for m in merged] + [0] * pad,
+        "stride2": [m[2] for m in merged] + [0] * pad,
+    }
+
+
+def _strides(shape, rank, out_shape) -> list[int]:
+    """Element strides of a contiguous input along each output dimension; 0 if broadcast."""
+    full = [1] * (rank - len(shape)) + list(shape)
+    strides, step = [0] * rank, 1
+    for d in reversed(range(rank)):
+        if full[d] == out_shape[d]:
+            strides[d] = step
+        elif full[d] != 1:
+            raise UnsupportedOperator(f"shapes {tuple(shape)} and {tuple(out_shape)} do not broadcast")
+        step *= full[d]
+    return strides

@@ -1,0 +1,62 @@
+"""FULLY_CONNECTED: the compile-time half of firmware/kernels/fully_connected.c."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emu.compile.kernel_call import KernelCall, UnsupportedOperator
+from emu.compile.ops.conv_2d import (
+    channel_multipliers, float_range, fold_bias, int8_range, kind, rescale_arrays, zero_point,
+)
+from emu.compile.quant import quantize_multiplier
+from emu.model import Graph, Operator, Tensor
+
+OPERATORS = ("FULLY_CONNECTED",)
+
+
+def tensor_multiplier(x: Tensor, w: Tensor, y: Tensor, units: int) -> dict:
+    """One rescale for the whole tensor, repeated per unit. TFLM multiplies the two scales in
+    float32 before widening to double here (GetQuantizedConvolutionMultipler), unlike the
+    per-channel form; the float32 rounding changes the low bits of the multiplier, so it is
+    reproduced."""
+    product = np.float32(x.quantization.scale[0]) * np.float32(w.quantization.scale[0])
+    return rescale_arrays([quantize_multiplier(float(product) / y.quantization.scale[0])] * units)
+
+
+def lower(op: Operator, graph: Graph) -> KernelCall:
+    x, w = graph.tensor(op.inputs[0]), graph.tensor(op.inputs[1])
+    bias = graph.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
+    y = graph.tensor(op.outputs[0])
+    if op.options.get("weights_format", 0) != 0:
+        raise UnsupportedOperator("shuffled weight formats are not supported")
+    if not w.is_constant:
+        raise UnsupportedOperator("the weights must be a constant tensor")
+    if bias is not None and not bias.is_constant:
+        raise UnsupportedOperator("the bias must be a constant tensor")
+    dtype = kind(op, graph, w)
+    if len(w.shape) != 2:
+        raise UnsupportedOperator(f"weights must be 2-D [units, depth], got {w.shape}")
+    units, depth = (int(d) for d in w.shape)
+    if depth <= 0 or x.size % depth or y.size != (x.size // depth) * units:
+        raise UnsupportedOperator(f"weights {w.shape} do not fit input {x.shape} and output {y.shape}")
+    geometry = {"batches": x.size // depth, "depth": depth, "units": units}
+    if dtype == "float32":
+        return KernelCall("emu_fully_connected_f32", "fully_connected.h", "emu_fully_connected_f32_params",
+                          {**geometry, **float_range(op)},
+                          [op.inputs[0], op.inputs[1], bias.index if bias else None, op.outputs[0]])
+
+    if w.quantization is None:
+        raise UnsupportedOperator("int8 weights without quantization parameters")
+    if w.quantization.per_channel:
+        rescale = channel_multipliers(x, w, y, units, axis=0)
+    else:
+        channel_multipliers(x, w, y, units, axis=0)  # the same checks on the weights
+        rescale = tensor_multiplier(x, w, y, units)
+    input_offset = -zero_point(x)
+    weight_sums = w.data.astype(np.int64).sum(axis=1)
+    params = {
+        **geometry, "output_offset": zero_point(y), **int8_range(op, y), **rescale,
+        "folded_bias": fold_bias(bias, weight_sums, input_offset),
+    }
+    return KernelCall("emu_fully_connected_s8", "fully_connected.h", "emu_fully_connected_s8_params",
+                      params, [op.inputs[0], op.inputs[1], op.outputs[0]])

@@ -1,0 +1,83 @@
+"""PAD and PADV2 with constant paddings, any element type up to 4 bytes.
+
+The pad value is 0 for float PAD and the output's zero point for int8 PAD (the quantized
+zero), or PADV2's constant value, which for int8 is already in the output's quantization.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emu.compile.kernel_call import KernelCall, UnsupportedOperator
+
+OPERATORS = ("PAD", "PADV2")
+
+MAX_RANK = 6  # EMU_PAD_MAX_RANK
+
+
+def lower(op, graph) -> KernelCall:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    paddings = graph.tensor(op.inputs[1])
+    if paddings is None or not paddings.is_constant:
+        raise UnsupportedOperator("paddings computed at run time")
+    if x.dtype != y.dtype or np.dtype(x.dtype).itemsize not in (1, 2, 4):
+        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype}")
+    value = _pad_value(op, graph, y)
+    pairs = np.asarray(paddings.data, dtype=np.int64).reshape(-1, 2)
+    shape = list(x.shape)
+    if len(pairs) != len(shape) or (pairs < 0).any():
+        raise UnsupportedOperator("paddings that do not match the input's rank, or negative")
+    before, after = [int(v) for v in pairs[:, 0]], [int(v) for v in pairs[:, 1]]
+    shape, before, after = _fold_unpadded_tail(shape, before, after)
+    if len(shape) > MAX_RANK:
+        raise UnsupportedOperator(f"more than {MAX_RANK} dimensions")
+    out_shape = [b + n + a for b, n, a in zip(before, shape, after)]
+    extra = MAX_RANK - len(shape)
+    return KernelCall("emu_pad", "pad.h", "emu_pad_params", {
+        "rank": len(shape),
+        "input_shape": shape + [1] * extra,
+        "before": before + [0] * extra,
+        "after": after + [0] * extra,
+        "input_step": _steps(shape) + [1] * extra,
+        "output_step": _steps(out_shape) + [1] * extra,
+        "element_bytes": np.dtype(x.dtype).itemsize,
+        "pad_bits": value,
+    }, [x.index, y.index])
+
+
+def _pad_value(op, graph, y) -> int:
+    """The pad element's bytes as an unsigned little-endian integer."""
+    constant = graph.tensor(op.inputs[2]) if op.op == "PADV2" and len(op.inputs) > 2 else None
+    if constant is not None:
+        if not constant.is_constant or constant.size != 1 or constant.dtype != y.dtype:
+            raise UnsupportedOperator("a pad value that is not a constant scalar of the output's type")
+        value = np.asarray(constant.data).reshape(-1)[:1]
+    elif y.dtype in ("int8", "int16") and y.quantization is not None:
+        value = np.array([y.quantization.zero_point[0]], dtype=y.dtype)
+    else:
+        value = np.zeros(1, dtype=y.dtype)
+    raw = value.astype(y.dtype).tobytes()
+    return int.from_bytes(raw, "little")
+
+
+def _fold_unpadded_tail(shape, before, after):
+    """Merge each unpadded innermost dimension into the one outside it: the output then
+    has longer contiguous runs, and padding a row pads all of its folded elements."""
+    shape, before, after = list(shape), list(before), list(after)
+    while len(shape) > 1 and before[-1] == after[-1] == 0:
+        n = shape.pop()
+        before.pop(), after.pop()
+        shape[-1] *= n
+        before[-1] *= n
+        after[-1] *= n
+    if not shape:
+        shape, before, after = [1], [0], [0]
+    return shape, before, after
+
+
+def _steps(shape) -> list[int]:
+    steps, n = [], 1
+    for extent in reversed(shape):
+        steps.append(n)
+        n *= extent
+    return steps[::-1]

@@ -1,0 +1,44 @@
+"""AVERAGE_POOL_2D and MAX_POOL_2D: the compile-time half of firmware/kernels/pooling.c."""
+
+from __future__ import annotations
+
+from emu.compile.kernel_call import KernelCall, UnsupportedOperator
+from emu.compile.overlap import nhwc_streaming_lead
+from emu.compile.ops.conv_2d import check_int16, float_range, int8_range, kind, nhwc, output_size, padding_before
+from emu.model import Graph, Operator
+
+OPERATORS = ("AVERAGE_POOL_2D", "MAX_POOL_2D")
+
+_FUNCTIONS = {
+    ("AVERAGE_POOL_2D", "int8"): "emu_average_pool_s8",
+    ("AVERAGE_POOL_2D", "float32"): "emu_average_pool_f32",
+    ("MAX_POOL_2D", "int8"): "emu_max_pool_s8",
+    ("MAX_POOL_2D", "float32"): "emu_max_pool_f32",
+}
+
+
+def lower(op: Operator, graph: Graph) -> KernelCall:
+    x, y = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    dtype = kind(op, graph, None)
+    n, ih, iw, c = nhwc(x, "input")
+    _, oh, ow, yc = nhwc(y, "output")
+    o = op.options
+    fh, fw = o.get("filter_height", 1), o.get("filter_width", 1)
+    sh, sw = o.get("stride_h", 1), o.get("stride_w", 1)
+    padding = o.get("padding", "VALID")
+    if yc != c or (output_size(padding, ih, fh, sh), output_size(padding, iw, fw, sw)) != (oh, ow):
+        raise UnsupportedOperator(f"output {y.shape} does not match {padding} pooling of {x.shape}")
+    params = {
+        "batches": n, "input_h": ih, "input_w": iw, "channels": c, "output_h": oh, "output_w": ow,
+        "filter_h": fh, "filter_w": fw, "stride_h": sh, "stride_w": sw,
+        "pad_h": padding_before(padding, ih, fh, sh), "pad_w": padding_before(padding, iw, fw, sw),
+    }
+    check_int16(**params)
+    if dtype == "int8":
+        params.update(int8_range(op, y))
+    else:
+        bounds = float_range(op)
+        params.update({"act_min_f32": bounds["act_min"], "act_max_f32": bounds["act_max"]})
+    # Output pixels are written in order from windows starting at row oy*stride - pad.
+    return KernelCall(_FUNCTIONS[op.op, dtype], "pooling.h", "emu_pool_params", params,
+                      [op.inputs[0], op.outputs[0]], input_lead=nhwc_streaming_lead(x, y, sh, params["pad_h"]))

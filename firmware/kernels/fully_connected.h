@@ -1,0 +1,29 @@
+/* FULLY_CONNECTED: output[b][u] = sum_d input[b][d] * weights[u][d] + bias[u], for every row b
+ * of the input seen as [batches][depth]. Model-dependent constants come from
+ * emu/compile/ops/fully_connected.py.
+ */
+#ifndef EMU_FULLY_CONNECTED_H
+#define EMU_FULLY_CONNECTED_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t batches, depth, units;
+    int16_t output_offset; /* output zero point */
+    int16_t act_min, act_max;
+    const int32_t *folded_bias; /* bias[u] + input_offset * sum(weights[u]) */
+    const int32_t *multiplier;    /* per channel, also for per-tensor weights */
+    const int8_t *shift;
+} emu_fully_connected_s8_params;
+
+typedef struct {
+    int32_t batches, depth, units;
+    float act_min, act_max;
+} emu_fully_connected_f32_params;
+
+void emu_fully_connected_s8(const emu_fully_connected_s8_params *p, const int8_t *input,
+                            const int8_t *weights, int8_t *output);
+void emu_fully_connected_f32(const emu_fully_connected_f32_params *p, const float *input,
+                             const float *weights, const float *bias, float *output);
+
+#endif

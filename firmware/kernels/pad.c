@@ -1,0 +1,43 @@
+/* PAD and PADV2; see pad.h. */
+#include "pad.h"
+
+#include <string.h>
+
+static void fill(const emu_pad_params *p, uint8_t *out, int32_t elements)
+{
+    if (p->element_bytes == 1) {
+        memset(out, (int)(p->pad_bits & 0xffu), (size_t)elements);
+        return;
+    }
+    for (int32_t i = 0; i < elements; i++) {
+        for (int32_t b = 0; b < p->element_bytes; b++) {
+            out[i * p->element_bytes + b] = (uint8_t)(p->pad_bits >> (8 * b));
+        }
+    }
+}
+
+/* Writes the output block of dimension d (and everything inside it) from the matching
+ * input block. */
+static void pad_dim(const emu_pad_params *p, int32_t d, const uint8_t *in, uint8_t *out)
+{
+    const int32_t esize = p->element_bytes;
+    const int32_t out_step = p->output_step[d];
+    fill(p, out, p->before[d] * out_step);
+    out += p->before[d] * out_step * esize;
+    if (d == p->rank - 1) {
+        memcpy(out, in, (size_t)(p->input_shape[d] * esize));
+        out += p->input_shape[d] * esize;
+    } else {
+        const int32_t in_step = p->input_step[d];
+        for (int32_t i = 0; i < p->input_shape[d]; i++) {
+            pad_dim(p, d + 1, in + i * in_step * esize, out);
+            out += out_step * esize;
+        }
+    }
+    fill(p, out, p->after[d] * out_step);
+}
+
+void emu_pad(const emu_pad_params *p, const void *input, void *output)
+{
+    pad_dim(p, 0, input, output);
+}

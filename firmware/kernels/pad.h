@@ -1,0 +1,26 @@
+/* PAD and PADV2: surround a tensor with a constant, any element type up to 4 bytes.
+ *
+ * emu/compile/ops/pad.py folds every trailing dimension without padding into the one
+ * outside it, so a run of the innermost dimension is one contiguous copy.
+ */
+#ifndef EMU_PAD_H
+#define EMU_PAD_H
+
+#include <stdint.h>
+
+#define EMU_PAD_MAX_RANK 6
+
+typedef struct {
+    int32_t rank;
+    int32_t input_shape[EMU_PAD_MAX_RANK];
+    int32_t before[EMU_PAD_MAX_RANK];
+    int32_t after[EMU_PAD_MAX_RANK];
+    int32_t input_step[EMU_PAD_MAX_RANK];  /* elements per step along each dimension */
+    int32_t output_step[EMU_PAD_MAX_RANK];
+    int32_t element_bytes; /* 1, 2 or 4 */
+    uint32_t pad_bits;     /* the pad value's bytes, in the low element_bytes of a little-endian word */
+} emu_pad_params;
+
+void emu_pad(const emu_pad_params *p, const void *input, void *output);
+
+#endif

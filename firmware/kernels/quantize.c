@@ -1,0 +1,77 @@
+/* QUANTIZE and DEQUANTIZE; see quantize.h. */
+#include "quantize.h"
+
+#include <string.h>
+
+#include "emu_quant.h"
+
+void emu_quantize_f32_s8(const emu_quantize_f32_s8_params *p, const float *input, int8_t *output)
+{
+    for (int32_t i = 0; i < p->size; i++) {
+        const float q = input[i] / p->scale;
+        int32_t y;
+        /* Far outside the int8 range (and NaN) the result is a bound whatever the zero point;
+         * deciding it here keeps the conversion to int32 in range. */
+        if (q >= 512.0f) {
+            y = INT8_MAX;
+        } else if (!(q > -512.0f)) {
+            y = INT8_MIN;
+        } else {
+            y = emu_clamp_i32(emu_round_f32(q) + p->zero_point, INT8_MIN, INT8_MAX);
+        }
+        output[i] = (int8_t)y;
+    }
+}
+
+void emu_requantize_s8(const emu_requantize_s8_params *p, const int8_t *input, int8_t *output)
+{
+    for (int32_t i = 0; i < p->size; i++) {
+        const int32_t x = (int32_t)input[i] - p->input_zero_point;
+        const int32_t y = emu_multiply_by_quantized_multiplier(x, p->multiplier, p->shift) + p->output_zero_point;
+        output[i] = (int8_t)emu_clamp_i32(y, INT8_MIN, INT8_MAX);
+    }
+}
+
+/* In float, scale * (x - zero_point) is the exactly rounded product (a 24-bit mantissa
+ * times a 9-bit integer), the same value a double product rounded to float gives. */
+void emu_dequantize_s8_f32(const emu_dequantize_s8_f32_params *p, const int8_t *input, float *output)
+{
+    for (int32_t i = 0; i < p->size; i++) {
+        output[i] = p->scale * (float)((int32_t)input[i] - p->zero_point);
+    }
+}
+
+/* IEEE 754 binary16 -> binary32, exact for every input including subnormals, infinities
+ * and NaNs. */
+static float half_to_float(uint16_t h)
+{
+    const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exponent = (h >> 10) & 0x1fu;
+    uint32_t mantissa = h & 0x3ffu;
+    uint32_t bits;
+    if (exponent == 0x1fu) {
+        bits = sign | 0x7f800000u | (mantissa << 13);
+    } else if (exponent != 0) {
+        bits = sign | ((exponent + (127 - 15)) << 23) | (mantissa << 13);
+    } else if (mantissa == 0) {
+        bits = sign;
+    } else {
+        /* subnormal half: normalise, since every half subnormal is a normal float */
+        exponent = 127 - 15 + 1;
+        while (!(mantissa & 0x400u)) {
+            mantissa <<= 1;
+            exponent--;
+        }
+        bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+void emu_dequantize_f16_f32(const emu_dequantize_f16_f32_params *p, const uint16_t *input, float *output)
+{
+    for (int32_t i = 0; i < p->size; i++) {
+        output[i] = half_to_float(input[i]);
+    }
+}
