@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import os
 import re
 import sys
@@ -35,15 +36,15 @@ def tflm_interpreter_arena(model: bytes) -> int:
     from tflite_micro.python.tflite_micro import runtime
 
     interpreter = runtime.Interpreter.from_bytes(model, arena_size=1 << 20)
-    sys.stdout.flush()
-    saved = os.dup(1)
+    sys.stderr.flush()
+    saved = os.dup(2)  # the interpreter prints its allocations on C's stderr
     with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 1)
+        os.dup2(capture.fileno(), 2)
         try:
             interpreter.print_allocations()
         finally:
-            sys.stdout.flush()
-            os.dup2(saved, 1)
+            ctypes.CDLL(None).fflush(None)
+            os.dup2(saved, 2)
             os.close(saved)
         capture.seek(0)
         text = capture.read().decode(errors="replace")

@@ -20,7 +20,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="TinyML device emulator: build .tflite models into Cortex-M firmware, "
                        "emulate it and measure cycles, latency, energy, flash and RAM.")
 
-PLATFORM_HELP = "Board name (see `emu platforms`) or a platform YAML file."
+PLATFORM_HELP = ("Board name (see `emu platforms`; add ':soft-float' to build an FPU part with "
+                 "its FPU off) or a platform YAML file.")
 
 
 def _say(message: str) -> None:

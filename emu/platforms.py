@@ -6,7 +6,7 @@ only checks that the fields are there and of the right kind.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -79,8 +79,22 @@ def list_platforms(directory: Path = PLATFORM_DIR) -> list[Platform]:
     return [load_platform_file(p) for p in sorted(directory.glob("*.yaml"))]
 
 
+SOFT_FLOAT = ":soft-float"
+
+
+def without_fpu(platform: Platform) -> Platform:
+    """The same board built with its FPU off: float arithmetic becomes library calls, as
+    on a part without an FPU. Named '<board>:soft-float'."""
+    if not platform.fpu:
+        return platform
+    flags = tuple(f for f in platform.cflags if not f.startswith(("-mfpu=", "-mfloat-abi=")))
+    return replace(platform, name=platform.name + SOFT_FLOAT, fpu=False, cflags=(*flags, "-mfloat-abi=soft"))
+
+
 def get_platform(name: str, directory: Path = PLATFORM_DIR) -> Platform:
-    """A board by name, or a platform YAML file by path."""
+    """A board by name (with ':soft-float' for its FPU off), or a platform YAML file by path."""
+    if name.endswith(SOFT_FLOAT):
+        return without_fpu(get_platform(name[: -len(SOFT_FLOAT)], directory))
     as_path = Path(name)
     if name.endswith((".yaml", ".yml")) and as_path.is_file():
         return load_platform_file(as_path)

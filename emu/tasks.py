@@ -6,6 +6,7 @@ determinism), so the same seed gives the same .tflite bytes on every run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 
@@ -65,6 +66,22 @@ def digits_model(data: Dataset, seed: int = 0, epochs: int = 12):
     return model
 
 
+@contextlib.contextmanager
+def quiet():
+    """Silence what TensorFlow's converter prints (exported signatures, MLIR notes) straight
+    to the process's stdout and stderr, so a user sees emu's own progress only."""
+    saved = [os.dup(1), os.dup(2)]
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
+        os.dup2(null.fileno(), 2)
+        try:
+            yield
+        finally:
+            for fd, copy in zip((1, 2), saved):
+                os.dup2(copy, fd)
+                os.close(copy)
+
+
 def converter_for(model):
     """A converter for batch size 1: with every shape static, the converter folds the shape
     arithmetic that a variable batch needs (SHAPE, STRIDED_SLICE, PACK) into constants."""
@@ -78,7 +95,8 @@ def converter_for(model):
 
 
 def convert_float32(model) -> bytes:
-    return converter_for(model).convert()
+    with quiet():
+        return converter_for(model).convert()
 
 
 def convert_int8(model, calibration: np.ndarray) -> bytes:
@@ -95,7 +113,8 @@ def convert_int8(model, calibration: np.ndarray) -> bytes:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
-    return converter.convert()
+    with quiet():
+        return converter.convert()
 
 
 def tflm_accuracy(model: bytes, x: np.ndarray, y: np.ndarray) -> float:
