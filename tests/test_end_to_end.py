@@ -4,9 +4,13 @@ Int8 outputs must be identical byte for byte; float32 within 1e-5 relative. The 
 models are an extra corpus used when present; the generated digits models always run.
 """
 
+import subprocess
+
 import numpy as np
 import pytest
 
+from emu.build import build_firmware
+from emu.compile.codegen import compile_graph
 from emu.measure import default_inputs, measure
 from emu.model import read_model
 from emu.outputs import FLOAT_ATOL, FLOAT_RTOL
@@ -77,3 +81,16 @@ def test_same_firmware_and_input_give_the_same_counts(digits_models):
     first, _ = measure(digits_models["int8"], board)
     second, _ = measure(digits_models["int8"], board)
     assert first.to_dict() == second.to_dict()
+
+
+def test_fpu_board_built_with_its_fpu_off_runs_float_as_library_calls():
+    path = shared_model("hello_world_float.tflite")
+    board = get_platform("nucleo-l4r5zi:soft-float")
+    assert not board.fpu and "-mfloat-abi=soft" in board.cflags
+    result, _ = measure(path, board)
+    assert result.output_matches_reference is True
+    elf = build_firmware(compile_graph(read_model(path)), board).elf
+    listing = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True, text=True).stdout
+    mnemonics = {line.split("\t")[2].split()[0] for line in listing.splitlines() if line.count("\t") >= 2}
+    assert not {m for m in mnemonics if m.startswith(("vadd", "vmul", "vmla", "vfma", "vldr", "vstr"))}
+    assert "<__aeabi_fadd>:" in listing or "<__addsf3>:" in listing
