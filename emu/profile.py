@@ -73,12 +73,23 @@ class Profile:
 
 
 def function_table(elf: Path) -> tuple[list[int], list[tuple[int, str]]]:
-    """Sorted function start addresses and (end, name) for each, from the symbol table."""
+    """Sorted function start addresses and (end, name) for each, from the symbol table.
+    A function without a size (assembly without .size) runs to the next function, or to
+    the end of its section."""
     with elf.open("rb") as f:
-        symtab = ELFFile(f).get_section_by_name(".symtab")
+        e = ELFFile(f)
+        symtab = e.get_section_by_name(".symtab")
         funcs = sorted({(s["st_value"] & ~1, s["st_size"], s.name) for s in (symtab.iter_symbols() if symtab else ())
                         if s["st_info"]["type"] == "STT_FUNC" and s.name})
-    return [f[0] for f in funcs], [(f[0] + max(f[1], 2), f[2]) for f in funcs]
+        sections = [(sec["sh_addr"], sec["sh_addr"] + sec["sh_size"]) for sec in e.iter_sections()
+                    if sec["sh_flags"] & 0x4]  # SHF_EXECINSTR
+    starts = [start for start, _, _ in funcs]
+    ends = []
+    for i, (start, size, name) in enumerate(funcs):
+        section_end = next((hi for lo, hi in sections if lo <= start < hi), start + 2)
+        following = min([s for s in starts[i + 1:] if s > start] + [section_end])
+        ends.append((start + size if size else following, name))
+    return starts, ends
 
 
 def split_by_function(segment: Segment, elf: Path) -> dict[str, Segment]:

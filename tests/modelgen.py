@@ -23,7 +23,9 @@ def keras_model(layers, input_shape, seed: int = 0):
     """A Sequential model with random (seeded) weights; biases randomised too so they matter."""
     t = tf()
     t.keras.utils.set_random_seed(seed)
-    model = t.keras.Sequential([t.keras.Input(shape=input_shape), *layers])
+    # A static batch of 1, as on a device: the converter then folds shape arithmetic
+    # (Reshape/Flatten would otherwise become SHAPE, STRIDED_SLICE and PACK operators).
+    model = t.keras.Sequential([t.keras.Input(shape=input_shape, batch_size=1), *layers])
     rng = np.random.default_rng(seed)
     for layer in model.layers:
         weights = layer.get_weights()

@@ -196,7 +196,7 @@ def test_hybrid_models_are_rejected():
 
 
 def test_fast_rescale_is_the_reference_arithmetic(tmp_path):
-    """emu_conv_rescale (conv_2d.h), which every int8 output of these kernels goes through,
+    """emu_rescale (emu_quant.h), which every int8 output of these kernels goes through,
     against the quantization spec's arithmetic in Python, including ties and extremes."""
     import ctypes
     import shutil
@@ -207,8 +207,8 @@ def test_fast_rescale_is_the_reference_arithmetic(tmp_path):
 
     cc = shutil.which("cc") or shutil.which("gcc")
     source = tmp_path / "rescale.c"
-    source.write_text('#include "conv_2d.h"\n'
-                      "int32_t rescale(int32_t a, int32_t m, int s) { return emu_conv_rescale(a, m, s); }\n")
+    source.write_text('#include "emu_quant.h"\n'
+                      "int32_t rescale(int32_t a, int32_t m, int s) { return emu_rescale(a, m, s); }\n")
     library = tmp_path / "rescale.so"
     subprocess.run([cc, "-O2", "-shared", "-fPIC", f"-I{FIRMWARE / 'kernels'}", str(source), "-o", str(library)],
                    check=True)

@@ -55,7 +55,7 @@ static void general_pixel(const emu_conv2d_s8_params *p, const int8_t *image, co
                 }
             }
         }
-        out[oc] = (int8_t)emu_requantize_s8(&q, acc + padded * zero_point, q.multiplier[oc], q.shift[oc]);
+        out[oc] = (int8_t)emu_output_s8(&q, acc + padded * zero_point, q.multiplier[oc], q.shift[oc]);
     }
 }
 
@@ -95,8 +95,8 @@ static void pixel_pair(const emu_conv2d_s8_params *p, const int8_t *x0, const in
         }
         const int32_t m0 = q.multiplier[oc], m1 = q.multiplier[oc1];
         const int s0 = q.shift[oc], s1 = q.shift[oc1];
-        const int32_t y00 = emu_requantize_s8(&q, a00, m0, s0), y10 = emu_requantize_s8(&q, a10, m0, s0);
-        const int32_t y01 = emu_requantize_s8(&q, a01, m1, s1), y11 = emu_requantize_s8(&q, a11, m1, s1);
+        const int32_t y00 = emu_output_s8(&q, a00, m0, s0), y10 = emu_output_s8(&q, a10, m0, s0);
+        const int32_t y01 = emu_output_s8(&q, a01, m1, s1), y11 = emu_output_s8(&q, a11, m1, s1);
         out0[oc] = (int8_t)y00;
         out1[oc] = (int8_t)y10;
         out0[oc1] = (int8_t)y01;

@@ -11,7 +11,6 @@
  */
 #include "depthwise_conv_2d.h"
 
-#include "conv_2d.h" /* emu_conv_rescale */
 #include "emu_quant.h"
 
 static inline emu_output_quant output_quant(const emu_depthwise_conv2d_s8_params *p)
@@ -47,7 +46,7 @@ static void border_pixel(const emu_depthwise_conv2d_s8_params *p, const int8_t *
                 }
             }
         }
-        out[oc] = (int8_t)emu_requantize_s8(&q, acc + padded * zero_point, q.multiplier[oc], q.shift[oc]);
+        out[oc] = (int8_t)emu_output_s8(&q, acc + padded * zero_point, q.multiplier[oc], q.shift[oc]);
     }
 }
 
@@ -59,8 +58,8 @@ static inline void store_four(const emu_output_quant *q, int32_t a0, int32_t a1,
 {
     const int32_t *m = q->multiplier + oc;
     const int8_t *s = q->shift + oc;
-    const int32_t y0 = emu_requantize_s8(q, a0, m[0], s[0]), y1 = emu_requantize_s8(q, a1, m[1], s[1]);
-    const int32_t y2 = emu_requantize_s8(q, a2, m[2], s[2]), y3 = emu_requantize_s8(q, a3, m[3], s[3]);
+    const int32_t y0 = emu_output_s8(q, a0, m[0], s[0]), y1 = emu_output_s8(q, a1, m[1], s[1]);
+    const int32_t y2 = emu_output_s8(q, a2, m[2], s[2]), y3 = emu_output_s8(q, a3, m[3], s[3]);
     out[oc] = (int8_t)y0;
     out[oc + 1] = (int8_t)y1;
     out[oc + 2] = (int8_t)y2;
@@ -122,7 +121,7 @@ static void interior_pixel(const emu_depthwise_conv2d_s8_params *p, const int8_t
                 acc += *w * *xp;
             }
         }
-        out[oc] = (int8_t)emu_requantize_s8(&q, acc, q.multiplier[oc], q.shift[oc]);
+        out[oc] = (int8_t)emu_output_s8(&q, acc, q.multiplier[oc], q.shift[oc]);
     }
 }
 

@@ -209,4 +209,41 @@ static inline int32_t emu_round_f32(float x)
     return whole;
 }
 
+/* emu_multiply_by_quantized_multiplier(acc, multiplier, shift), the same integers in fewer
+ * instructions; used by the int8 kernels that rescale one
+ * accumulator per output (convolutions, fully connected). It relies on two facts: the multiplier is in [0, 2^31) (quantize_multiplier
+ * never makes INT32_MIN), so the doubling high multiply never saturates, and for either sign
+ * its division by 2^31 rounding halves away (with the -2^30 + 1 nudge for negative products)
+ * equals floor((product + 2^30) / 2^31), one 64-bit add and shift. The rounding right shift
+ * compares the remainder with its threshold instead of adding a bias, so it cannot overflow.
+ * Right shifts of negative values are arithmetic on every compiler emu supports. */
+static inline int32_t emu_rescale(int32_t acc, int32_t multiplier, int shift)
+{
+    const int left = shift & ~(shift >> 31);     /* max(shift, 0) */
+    const int right = left - shift;              /* max(-shift, 0) */
+    const int64_t product = (int64_t)(int32_t)((uint32_t)acc << left) * multiplier;
+    const int32_t high = (int32_t)((product + (1LL << 30)) >> 31);
+    const int32_t mask = (int32_t)((1u << right) - 1u);
+    const int32_t threshold = (mask >> 1) + (high < 0);
+    return (high >> right) + ((high & mask) > threshold);
+}
+
+/* An int8 output's fixed-point parameters, one multiplier and shift per channel. Kernels
+ * copy them out of their params struct before looping: stores through int8_t pointers may
+ * alias anything, so fields read in a loop would be reloaded after every output written. */
+typedef struct {
+    const int32_t *multiplier;
+    const int8_t *shift;
+    int32_t offset, lo, hi;
+} emu_output_quant;
+
+/* Accumulator -> int8 output value, for a channel's multiplier and shift. Kernels read a
+ * channel's multiplier and shift once and requantize all its outputs before storing any. */
+static inline int32_t emu_output_s8(const emu_output_quant *q, int32_t acc, int32_t multiplier, int shift)
+{
+    acc = emu_rescale(acc, multiplier, shift) + q->offset;
+    acc = acc < q->lo ? q->lo : acc;
+    return acc > q->hi ? q->hi : acc;
+}
+
 #endif

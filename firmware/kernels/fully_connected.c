@@ -8,7 +8,6 @@
  */
 #include "fully_connected.h"
 
-#include "conv_2d.h" /* emu_conv_rescale */
 #include "emu_quant.h"
 
 /* acc += {w0.x, w1.x}: two units against one input row, so each input byte loaded feeds
@@ -48,8 +47,8 @@ void emu_fully_connected_s8(const emu_fully_connected_s8_params *p, const int8_t
             const int32_t u1 = u + 1 < units ? u + 1 : u;
             int32_t acc[2] = {bias[u], bias[u1]};
             dot_1x2(x, weights + u * depth, weights + u1 * depth, depth, acc);
-            const int32_t y0 = emu_requantize_s8(&q, acc[0], q.multiplier[u], q.shift[u]);
-            const int32_t y1 = emu_requantize_s8(&q, acc[1], q.multiplier[u1], q.shift[u1]);
+            const int32_t y0 = emu_output_s8(&q, acc[0], q.multiplier[u], q.shift[u]);
+            const int32_t y1 = emu_output_s8(&q, acc[1], q.multiplier[u1], q.shift[u1]);
             out[u] = (int8_t)y0;
             out[u1] = (int8_t)y1;
         }

@@ -1,0 +1,147 @@
+"""The measuring commands end to end: run, bench, build, bsp and profile."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from emu.bench import COLUMNS
+from emu.model import read_model
+from emu.reference import tflm_outputs
+from tests import modelgen
+from tests.conftest import needs_arm_gcc
+
+pytestmark = needs_arm_gcc
+
+
+def emu(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "emu", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=600)
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory):
+    tf = modelgen.tf()
+    model = modelgen.keras_model([tf.keras.layers.Conv2D(4, 3, activation="relu"),
+                                  tf.keras.layers.Reshape((4 * 4 * 4,)), tf.keras.layers.Dense(3)], (6, 6, 2))
+    path = tmp_path_factory.mktemp("m") / "small.tflite"
+    path.write_bytes(modelgen.to_int8(model, (6, 6, 2)))
+    return path
+
+
+def test_run_writes_the_tflm_output(small_model, tmp_path):
+    x = modelgen.random_input(small_model.read_bytes(), seed=4)[0]
+    np.save(tmp_path / "in.npy", x)
+    result = emu("run", str(small_model), "-p", "nucleo-g0b1re", "--input", str(tmp_path / "in.npy"),
+                 "--output", str(tmp_path / "out.npy"))
+    assert result.returncode == 0, result.stderr
+    got = np.load(tmp_path / "out.npy")
+    np.testing.assert_array_equal(got, tflm_outputs(small_model.read_bytes(), [x])[0])
+
+
+def test_run_rejects_an_input_of_the_wrong_shape(small_model, tmp_path):
+    np.save(tmp_path / "in.npy", np.zeros((1, 5, 5, 2), np.int8))
+    result = emu("run", str(small_model), "-p", "nucleo-g0b1re", "--input", str(tmp_path / "in.npy"),
+                 "--output", str(tmp_path / "out.npy"))
+    assert result.returncode == 2 and "needs shape [1, 6, 6, 2]" in result.stderr
+    assert not (tmp_path / "out.npy").exists()
+
+
+def test_bench_writes_every_documented_field(small_model, tmp_path):
+    result = emu("bench", str(small_model), "-p", "rp2040-pico", "-p", "ek-ra6m4",
+                 "--json", str(tmp_path / "r.json"), "--csv", str(tmp_path / "r.csv"))
+    assert result.returncode == 0, result.stderr
+    records = json.loads((tmp_path / "r.json").read_text())
+    assert [r["platform"] for r in records] == ["rp2040-pico", "ek-ra6m4"]
+    graph = read_model(small_model)
+    for r in records:
+        assert set(COLUMNS) | {"layers"} <= set(r)
+        assert r["output_matches_reference"] is True
+        assert [layer["op"] for layer in r["layers"]] == [op.op for op in graph.operators]
+        assert sum(layer["instructions"] for layer in r["layers"]) <= r["instructions"]
+        # RAM = data + bss + arena + measured stack; the stack is painted and so never zero
+        assert r["stack_bytes"] > 0 and r["ram_bytes"] > r["arena_bytes"] + r["stack_bytes"]
+        assert r["latency_ms"] == pytest.approx(r["cycles"] / r["clock_hz"] * 1e3)
+    header = (tmp_path / "r.csv").read_text().splitlines()[0].split(",")
+    assert header == list(COLUMNS)
+
+
+def test_build_writes_elf_and_build_json(small_model, tmp_path):
+    result = emu("build", str(small_model), "-p", "disco-l475-iot01a", "--out", str(tmp_path / "b"))
+    assert result.returncode == 0, result.stderr
+    info = json.loads((tmp_path / "b" / "build.json").read_text())
+    assert (tmp_path / "b" / "firmware.elf").read_bytes()[:4] == b"\x7fELF"
+    assert [o["op"] for o in info["operators"]] == ["CONV_2D", "RESHAPE", "FULLY_CONNECTED"]
+    assert info["arena_bytes"] > 0 and info["flash_bytes"] == (
+        info["sections"]["text"] + info["sections"]["rodata"] + info["sections"]["data"])
+
+
+def test_unsupported_operator_is_named_with_its_index(tmp_path):
+    tf = modelgen.tf()
+    model = modelgen.keras_model([tf.keras.layers.Dense(4), tf.keras.layers.Lambda(tf.math.exp)], (3,))
+    path = tmp_path / "exp.tflite"
+    path.write_bytes(modelgen.to_float(model))
+    result = emu("build", str(path), "-p", "nucleo-l4r5zi", "--out", str(tmp_path / "b"))
+    assert result.returncode == 2
+    assert "unsupported operator EXP at index 1" in result.stderr
+    assert not (tmp_path / "b").exists()
+
+
+# A user's own program, built with the files `emu bsp` writes. The measured part is in
+# assembly so that its instructions can be counted by hand, whatever the compiler.
+USER_MAIN = r"""
+int run_test(void);
+int main(void) { return run_test() == 4950 ? 0 : 1; }
+"""
+USER_ASM = r"""
+    .syntax unified
+    .thumb
+    .text
+    .global sum_to, work_done, run_test
+    .type sum_to, %function
+sum_to:                 @ r0 = n > 0: returns 0 + 1 + ... + (n - 1)
+    movs r1, #0
+    movs r2, #0
+1:  adds r1, r1, r2
+    adds r2, r2, #1
+    cmp r2, r0
+    bne 1b
+    mov r0, r1
+    bx lr
+    .type work_done, %function
+work_done:
+    bx lr
+    .type run_test, %function
+run_test:
+    push {r4, lr}
+    movs r0, #100
+    bl sum_to
+    mov r4, r0
+    bl work_done
+    mov r0, r4
+    pop {r4, pc}
+"""
+
+
+def test_profile_measures_a_user_elf_built_with_the_bsp(tmp_path):
+    assert emu("bsp", "nucleo-l152re", "--out", str(tmp_path / "bsp")).returncode == 0
+    (tmp_path / "main.c").write_text(USER_MAIN)
+    (tmp_path / "work.S").write_text(USER_ASM)
+    bsp = tmp_path / "bsp"
+    elf = tmp_path / "app.elf"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m3", "-mthumb", "-mfloat-abi=soft", "-O1",
+                    "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-T", str(bsp / "link.ld"),
+                    str(bsp / "startup.c"), str(bsp / "semihost.c"), str(tmp_path / "main.c"),
+                    str(tmp_path / "work.S"), "-o", str(elf)], check=True)
+    result = emu("profile", str(elf), "-p", "nucleo-l152re", "--start", "sum_to", "--end", "work_done",
+                 "--json", str(tmp_path / "p.json"))
+    assert result.returncode == 0, result.stderr
+    profile = json.loads((tmp_path / "p.json").read_text())
+    functions = {f["name"]: f["instructions"] for f in profile["functions"]}
+    # From sum_to's entry to work_done's: sum_to runs 2 + 4 x 100 (the loop) + 2 = 404
+    # instructions; back in run_test, `mov r4, r0` and `bl work_done` run before the end: 2.
+    assert functions == {"sum_to": 404, "run_test": 2}
+    assert profile["instructions"] == 406
+    assert profile["cycles"] >= profile["instructions"] and profile["stack_bytes"] > 0
