@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence

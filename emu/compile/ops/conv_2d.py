@@ -141,7 +141,9 @@ def nhwc(t: Tensor, what: str) -> tuple[int, int, int, int]:
 
 # ---- CONV_2D -----------------------------------------------------------------------------
 
-def lower(op: Operator, graph: Graph) -> KernelCall:
+def filter_operands(op: Operator, graph: Graph) -> tuple[Tensor, Tensor, Tensor | None, Tensor, str]:
+    """Input, constant filter, constant bias (or None), output and the arithmetic type of
+    a convolution-like operator."""
     x, w = graph.tensor(op.inputs[0]), graph.tensor(op.inputs[1])
     bias = graph.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
     y = graph.tensor(op.outputs[0])
@@ -149,14 +151,22 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         raise UnsupportedOperator("the filter must be a constant tensor")
     if bias is not None and not bias.is_constant:
         raise UnsupportedOperator("the bias must be a constant tensor")
-    dtype = kind(op, graph, w)
+    return x, w, bias, y, kind(op, graph, w)
+
+
+def window_options(op: Operator) -> tuple[int, int, int, int, str]:
+    """stride_h, stride_w, dilation_h, dilation_w, padding of a windowed operator."""
+    o = op.options
+    return (o.get("stride_h", 1), o.get("stride_w", 1), o.get("dilation_hfactor", 1),
+            o.get("dilation_wfactor", 1), o.get("padding", "VALID"))
+
+
+def lower(op: Operator, graph: Graph) -> KernelCall:
+    x, w, bias, y, dtype = filter_operands(op, graph)
     n, ih, iw, ic = nhwc(x, "input")
     oc, fh, fw, fc = nhwc(w, "filter")
     _, oh, ow, yc = nhwc(y, "output")
-    o = op.options
-    sh, sw = o.get("stride_h", 1), o.get("stride_w", 1)
-    dh, dw = o.get("dilation_hfactor", 1), o.get("dilation_wfactor", 1)
-    padding = o.get("padding", "VALID")
+    sh, sw, dh, dw, padding = window_options(op)
     if yc != oc or fc <= 0 or ic % fc or oc % (ic // fc):
         raise UnsupportedOperator(f"filter {w.shape} does not fit input {x.shape} and output {y.shape}")
     if (output_size(padding, ih, fh, sh, dh), output_size(padding, iw, fw, sw, dw)) != (oh, ow):

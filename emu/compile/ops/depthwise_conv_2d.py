@@ -7,8 +7,8 @@ import numpy as np
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.compile.ops.conv_2d import (
-    channel_multipliers, check_int16, float_range, fold_bias, inner_range, int8_range, kind, nhwc,
-    output_size, padding_before, zero_point,
+    channel_multipliers, check_int16, filter_operands, float_range, fold_bias, inner_range, int8_range, nhwc,
+    output_size, padding_before, window_options, zero_point,
 )
 from emu.model import Graph, Operator
 
@@ -16,21 +16,11 @@ OPERATORS = ("DEPTHWISE_CONV_2D",)
 
 
 def lower(op: Operator, graph: Graph) -> KernelCall:
-    x, w = graph.tensor(op.inputs[0]), graph.tensor(op.inputs[1])
-    bias = graph.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
-    y = graph.tensor(op.outputs[0])
-    if not w.is_constant:
-        raise UnsupportedOperator("the filter must be a constant tensor")
-    if bias is not None and not bias.is_constant:
-        raise UnsupportedOperator("the bias must be a constant tensor")
-    dtype = kind(op, graph, w)
+    x, w, bias, y, dtype = filter_operands(op, graph)
     n, ih, iw, ic = nhwc(x, "input")
     one, fh, fw, oc = nhwc(w, "filter")
     _, oh, ow, yc = nhwc(y, "output")
-    o = op.options
-    sh, sw = o.get("stride_h", 1), o.get("stride_w", 1)
-    dh, dw = o.get("dilation_hfactor", 1), o.get("dilation_wfactor", 1)
-    padding = o.get("padding", "VALID")
+    sh, sw, dh, dw, padding = window_options(op)
     # TFLM derives the multiplier from the shapes; the option is only a cross-check.
     if one != 1 or yc != oc or ic <= 0 or oc % ic:
         raise UnsupportedOperator(f"filter {w.shape} does not fit input {x.shape} and output {y.shape}")

@@ -1,0 +1,189 @@
+"""The decision commands: recommend, report, gate, baseline and scenario run.
+
+A thin shell over emu.decide; `register(app)` adds them to the `emu` command.
+Exit codes: 0 done; 1 a check failed (a gate regressed, or nothing fits on any board);
+2 bad input, with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from emu.errors import CheckFailed
+
+CONSTRAINT_HELP = "Sizes take bytes or KB/MB (64KB); accuracy takes 0.9 or 90%."
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _constraints(min_accuracy, max_latency_ms, max_ram, max_flash, max_energy_uj, board):
+    from emu.decide.constraints import constraints_from_mapping
+
+    return constraints_from_mapping({
+        "min_accuracy": min_accuracy, "max_latency_ms": max_latency_ms, "max_ram_bytes": max_ram,
+        "max_flash_bytes": max_flash, "max_energy_uj": max_energy_uj, "boards": board or []}, "options")
+
+
+def _table(results: List[Path], variants: Optional[List[Path]], metric: str):
+    from emu.decide.candidates import candidates_from
+    from emu.decide.metrics import load_qualities
+    from emu.decide.records import load_results
+
+    rows = [r for path in results for r in load_results(path)]
+    qualities = load_qualities(variants or [])
+    return rows, qualities, candidates_from(rows, qualities, metric)
+
+
+# Typer reads these shared options from each command's signature.
+MinAccuracy = typer.Option(None, "--min-accuracy", help="Lowest acceptable accuracy (0.9 or 90%).")
+MaxLatency = typer.Option(None, "--max-latency-ms", help="Longest acceptable latency per inference (ms).")
+MaxRam = typer.Option(None, "--max-ram", help="Most RAM a variant may use (bytes, or 64KB).")
+MaxFlash = typer.Option(None, "--max-flash", help="Most flash a variant may use (bytes, or 512KB).")
+MaxEnergy = typer.Option(None, "--max-energy-uj", help="Most energy per inference (uJ).")
+Boards = typer.Option(None, "--board", "-p", help="Decide for this board (repeat); default: every board in the results.")
+Variants = typer.Option(None, "--variants", help="variants.json from `emu variants`, for accuracy (repeat).")
+Prefer = typer.Option("energy", "--prefer", help="Among variants that fit: energy, latency, accuracy, flash or ram.")
+Metric = typer.Option("accuracy", "--metric", help="Which variants.json metric --min-accuracy applies to (accuracy, roc_auc, ...).")
+
+
+def recommend(
+    results: List[Path] = typer.Argument(..., help="Results JSON files from `emu bench` or `emu variants`."),
+    variants: Optional[List[Path]] = Variants,
+    min_accuracy: Optional[str] = MinAccuracy, max_latency_ms: Optional[float] = MaxLatency,
+    max_ram: Optional[str] = MaxRam, max_flash: Optional[str] = MaxFlash, max_energy_uj: Optional[float] = MaxEnergy,
+    board: Optional[List[str]] = Boards, prefer: str = Prefer, metric: str = Metric,
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the recommendation as JSON."),
+) -> None:
+    """Pick a variant per board under constraints, and say why every other one lost.
+
+    Example: emu recommend results.json --variants variants.json --min-accuracy 90% --max-ram 64KB -p nucleo-l4r5zi
+    """
+    from emu.decide.explain import format_recommendation, recommendation_to_dict
+    from emu.decide.recommend import recommend as pick
+
+    _, _, candidates = _table(results, variants, metric)
+    rec = pick(candidates, _constraints(min_accuracy, max_latency_ms, max_ram, max_flash, max_energy_uj, board), prefer)
+    print(format_recommendation(rec))
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(recommendation_to_dict(rec), indent=2) + "\n")
+    if not rec.anything_fits:
+        raise CheckFailed("no variant meets the constraints on any board")
+
+
+def report(
+    results: List[Path] = typer.Argument(..., help="Results JSON files."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for index.html and report.md (e.g. reports/my-run)."),
+    variants: Optional[List[Path]] = Variants,
+    title: str = typer.Option("emu report", "--title", help="The page's title."),
+    min_accuracy: Optional[str] = MinAccuracy, max_latency_ms: Optional[float] = MaxLatency,
+    max_ram: Optional[str] = MaxRam, max_flash: Optional[str] = MaxFlash, max_energy_uj: Optional[float] = MaxEnergy,
+    board: Optional[List[str]] = Boards, prefer: str = Prefer, metric: str = Metric,
+) -> None:
+    """Write a self-contained HTML report (and report.md) with the recommendation and plots.
+
+    Example: emu report results.json --variants variants.json --max-latency-ms 10 --out reports/run1
+    """
+    from emu.decide.recommend import recommend as pick
+    from emu.decide.report import write_report
+    from emu.decide.report_input import ReportInput
+
+    rows, qualities, candidates = _table(results, variants, metric)
+    rec = pick(candidates, _constraints(min_accuracy, max_latency_ms, max_ram, max_flash, max_energy_uj, board), prefer)
+    page, markdown = write_report(ReportInput(title, "", rows, qualities, candidates, rec), out)
+    print(f"{page}\n{markdown}")
+
+
+def _tolerances(config: Optional[Path], cycles: Optional[str], ram: Optional[str], flash: Optional[str]):
+    from emu.decide.tolerances import Tolerances, tolerances_from_file
+
+    base = tolerances_from_file(config) if config else Tolerances()
+    return base.updated({"cycles": cycles, "ram": ram, "flash": flash}, "options")
+
+
+def gate(
+    results: List[Path] = typer.Argument(..., help="Fresh results JSON files."),
+    baseline: Path = typer.Option(..., "--baseline", "-b", help="The baseline written by `emu baseline`."),
+    config: Optional[Path] = typer.Option(None, "--config", help="YAML file with tolerances: gate: {cycles: 2%, ram: 0, flash: 1%}."),
+    cycles: Optional[str] = typer.Option(None, "--cycles", help="Allowed rise in cycles: 2% or an absolute count. Default 2%."),
+    ram: Optional[str] = typer.Option(None, "--ram", help="Allowed rise in RAM: bytes or a percentage. Default 0."),
+    flash: Optional[str] = typer.Option(None, "--flash", help="Allowed rise in flash: bytes or a percentage. Default 1%."),
+    junit: Path = typer.Option(Path("emu-gate.xml"), "--junit", help="Where to write the JUnit XML verdict."),
+) -> None:
+    """Compare fresh results with a baseline; exit 1 when cycles, RAM or flash rose beyond tolerance.
+
+    Example: emu gate results.json --baseline benchmarks/baseline.json --junit reports/gate.xml
+    """
+    from emu.decide.gate import compare, format_verdict
+    from emu.decide.junit import write_junit
+    from emu.decide.records import load_results
+
+    fresh = [r for path in results for r in load_results(path)]
+    verdict = compare(load_results(baseline), fresh, _tolerances(config, cycles, ram, flash))
+    print(format_verdict(verdict))
+    write_junit(verdict, junit)
+    if not verdict.passed:
+        worst = verdict.regressions[0]
+        raise CheckFailed(f"{len(verdict.regressions)} regression(s), first: {worst.key[0]}/{worst.key[1]} on "
+                          f"{worst.key[2]}, {worst.field} {worst.before:,} -> {worst.after:,}")
+
+
+def baseline(
+    results: List[Path] = typer.Argument(..., help="Results JSON files to record."),
+    out: Path = typer.Option(..., "--out", "-o", help="The baseline file to write or update."),
+    replace: bool = typer.Option(False, "--replace", help="Drop rows the fresh results do not have (default: keep them)."),
+) -> None:
+    """Write or update the gate's baseline from results (rows are matched by model, variant, board).
+
+    Example: emu baseline results.json --out benchmarks/baseline.json
+    """
+    from emu.decide.baseline import write_baseline
+    from emu.decide.records import load_results
+
+    rows = write_baseline([r for path in results for r in load_results(path)], out, replace=replace)
+    print(f"{out}: {len(rows)} row(s)")
+
+
+scenario_app = typer.Typer(no_args_is_help=True, help="Scenario files: models, boards, constraints and a duty cycle.")
+
+
+@scenario_app.command("run")
+def scenario_run(
+    file: Path = typer.Argument(..., help="A scenario YAML file (see scenarios/)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: reports/<scenario name>)."),
+    cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse results measured before for the same content."),
+) -> None:
+    """Run a scenario: measure, recommend, estimate battery life, gate, and write the report.
+
+    Example: emu scenario run scenarios/coin-cell-anomaly.yaml
+    """
+    from emu.decide.explain import format_recommendation
+    from emu.decide.gate import format_verdict
+    from emu.decide.runner import run_scenario
+
+    outcome = run_scenario(file, out=out, use_cache=cache, progress=_say)
+    print(format_recommendation(outcome.recommendation))
+    if outcome.verdict:
+        print()
+        print(format_verdict(outcome.verdict))
+    for note in outcome.notes:
+        print(f"note: {note}")
+    print(f"\nreport: {outcome.out / 'index.html'} ({outcome.cache_hits} cached, "
+          f"{outcome.cache_misses} measured, {outcome.seconds:.1f} s)")
+    if outcome.verdict and not outcome.verdict.passed:
+        raise CheckFailed(f"the gate failed: {len(outcome.verdict.regressions)} regression(s) against the baseline")
+    if not outcome.recommendation.anything_fits:
+        raise CheckFailed("no variant meets the constraints on any board")
+
+
+def register(app: typer.Typer) -> None:
+    for command in (recommend, report, gate, baseline):
+        app.command()(command)
+    app.add_typer(scenario_app, name="scenario")

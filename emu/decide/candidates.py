@@ -1,0 +1,62 @@
+"""The flat table a decision is made from: one Candidate per result row, with its quality
+metric and, under a duty cycle, its battery life."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from emu.decide.battery import HOURS_PER_DAY, DutyCycle, battery_life_hours
+from emu.decide.metrics import VariantQuality, quality_for
+from emu.measure import Result
+from emu.platforms import get_platform
+
+
+def variant_label(model: str, variant: str) -> str:
+    # Files are often named after their variant (digits_int8.tflite, variant int8): say it once.
+    if model == variant or model.endswith(f"_{variant}"):
+        return model
+    return f"{model}/{variant}"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    model: str
+    variant: str
+    platform: str
+    accuracy: float | None  # the chosen quality metric, higher is better; None when unknown
+    latency_ms: float
+    energy_uj: float
+    ram_bytes: int
+    flash_bytes: int
+    cycles: int
+    output_matches_reference: bool | None = None
+    battery_days: float | None = None  # None without a duty cycle, or when an inference outlasts the period
+
+    @property
+    def label(self) -> str:
+        return variant_label(self.model, self.variant)
+
+
+def battery_days_for(result: Result, duty: DutyCycle | None) -> float | None:
+    if duty is None:
+        return None
+    sleep_ua = duty.sleep_current_ua
+    if sleep_ua is None:
+        sleep_ua = get_platform(result.platform).sleep_current_ua
+    hours = battery_life_hours(result.latency_ms, result.energy_uj, sleep_ua, duty)
+    return None if hours is None else hours / HOURS_PER_DAY
+
+
+def to_candidate(result: Result, quality: VariantQuality | None, metric: str, duty: DutyCycle | None) -> Candidate:
+    accuracy = quality.metric.get(metric) if quality else None
+    return Candidate(
+        model=result.model, variant=result.variant, platform=result.platform,
+        accuracy=None if accuracy is None else float(accuracy), latency_ms=result.latency_ms,
+        energy_uj=result.energy_uj, ram_bytes=result.ram_bytes, flash_bytes=result.flash_bytes,
+        cycles=result.cycles, output_matches_reference=result.output_matches_reference,
+        battery_days=battery_days_for(result, duty))
+
+
+def candidates_from(results: list[Result], qualities: list[VariantQuality], metric: str = "accuracy",
+                    duty: DutyCycle | None = None) -> list[Candidate]:
+    return [to_candidate(r, quality_for(r, qualities), metric, duty) for r in results]

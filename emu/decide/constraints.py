@@ -1,0 +1,115 @@
+"""What a variant must meet to be shippable, and how far a given variant is from it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from emu.errors import EmuError
+
+_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kKmM]i?[bB]?|[bB])?\s*$")
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20}
+
+
+def parse_bytes(text: str | int | float, what: str) -> int:
+    """'65536', '64KB', '64 KiB', '1MB' -> bytes (KB = 1024 bytes, as flash and RAM are sold)."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return int(text)
+    m = _SIZE.match(str(text))
+    if not m:
+        raise EmuError(f"{what}: cannot read '{text}' as a size (use bytes, or KB/MB)")
+    return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "").lower()])
+
+
+def parse_fraction(text: str | int | float, what: str) -> float:
+    """'0.9', '90%' -> 0.9."""
+    try:
+        if isinstance(text, str) and text.strip().endswith("%"):
+            return float(text.strip()[:-1]) / 100
+        return float(text)
+    except ValueError:
+        raise EmuError(f"{what}: cannot read '{text}' as a number or a percentage") from None
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One constraint: `field` of a candidate must stay at most (or at least) `bound`."""
+
+    field: str
+    bound: float
+    at_least: bool = False  # accuracy and battery life are floors; the rest are ceilings
+
+    def shortfall(self, value: float | None) -> float:
+        """How far value misses the bound, relative to the bound: 0 when met; inf when unknown."""
+        if value is None:
+            return float("inf")
+        miss = (self.bound - value) if self.at_least else (value - self.bound)
+        if miss <= 0:
+            return 0.0
+        return miss / abs(self.bound) if self.bound else float("inf")
+
+
+@dataclass(frozen=True)
+class Constraints:
+    min_accuracy: float | None = None
+    max_latency_ms: float | None = None
+    max_ram_bytes: int | None = None
+    max_flash_bytes: int | None = None
+    max_energy_uj: float | None = None
+    min_battery_days: float | None = None  # needs a duty cycle
+    boards: tuple[str, ...] = field(default_factory=tuple)  # empty: every board in the results
+    metric: str = "accuracy"  # the quality measure min_accuracy applies to (accuracy, roc_auc, ...)
+
+    def __post_init__(self):
+        for name in ("max_latency_ms", "max_ram_bytes", "max_flash_bytes", "max_energy_uj", "min_battery_days"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise EmuError(f"constraint {name} must be positive, got {value}")
+        from emu.decide.metrics import LOWER_IS_BETTER
+
+        if self.min_accuracy is not None and self.metric in LOWER_IS_BETTER:
+            raise EmuError(f"{self.metric} is better when lower, so it cannot be a minimum accuracy")
+        if self.min_accuracy is not None and not 0 <= self.min_accuracy <= 1:
+            raise EmuError(f"constraint min_accuracy must be between 0 and 1 (or 0% and 100%), got {self.min_accuracy}")
+
+    def limits(self) -> list[Limit]:
+        """The constraints that were given, in the order reasons are reported."""
+        pairs = [("accuracy", self.min_accuracy, True), ("latency_ms", self.max_latency_ms, False),
+                 ("ram_bytes", self.max_ram_bytes, False), ("flash_bytes", self.max_flash_bytes, False),
+                 ("energy_uj", self.max_energy_uj, False), ("battery_days", self.min_battery_days, True)]
+        return [Limit(name, bound, at_least) for name, bound, at_least in pairs if bound is not None]
+
+
+CONSTRAINT_KEYS = ("min_accuracy", "max_latency_ms", "max_ram_bytes", "max_flash_bytes", "max_energy_uj",
+                   "min_battery_days", "boards", "metric")
+
+
+def constraints_from_mapping(data: dict | None, where: str) -> Constraints:
+    """Constraints as a scenario or config file writes them (sizes may say '64KB', accuracy '90%')."""
+    data = dict(data or {})
+    unknown = set(data) - set(CONSTRAINT_KEYS)
+    if unknown:
+        raise EmuError(f"{where}: unknown constraint(s) {', '.join(sorted(unknown))} "
+                       f"(known: {', '.join(CONSTRAINT_KEYS)})")
+
+    def number(key):
+        value = data.get(key)
+        if value is None:
+            return None
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise EmuError(f"{where}: {key} must be a number, got '{value}'") from None
+
+    def size(key):
+        return None if data.get(key) is None else parse_bytes(data[key], f"{where}: {key}")
+
+    boards = data.get("boards") or ()
+    if isinstance(boards, str):
+        boards = (boards,)
+    return Constraints(
+        min_accuracy=None if data.get("min_accuracy") is None else parse_fraction(data["min_accuracy"], f"{where}: min_accuracy"),
+        max_latency_ms=number("max_latency_ms"), max_ram_bytes=size("max_ram_bytes"),
+        max_flash_bytes=size("max_flash_bytes"), max_energy_uj=number("max_energy_uj"),
+        min_battery_days=number("min_battery_days"), boards=tuple(str(b) for b in boards),
+        metric=str(data.get("metric") or "accuracy"))

@@ -1,0 +1,103 @@
+"""A recommendation in words: the sentence at the top of a report, and the full reasoning."""
+
+from __future__ import annotations
+
+from emu.decide.candidates import Candidate
+from emu.decide.metrics import format_quality, metric_name
+from emu.decide.numbers import readable
+from emu.decide.recommend import BoardDecision, Recommendation
+
+
+def figures(c: Candidate, metric: str = "accuracy") -> str:
+    parts = []
+    if c.accuracy is not None:
+        parts.append(f"{metric_name(metric)} {format_quality(metric, c.accuracy)}")
+    parts += [f"{readable(c.latency_ms)} ms", f"{readable(c.energy_uj)} uJ per inference",
+              f"{c.flash_bytes / 1024:.1f} KB flash", f"{c.ram_bytes / 1024:.1f} KB RAM"]
+    if c.battery_days is not None:
+        parts.append(f"battery life {format_days(c.battery_days)}")
+    return ", ".join(parts)
+
+
+def format_days(days: float) -> str:
+    if days == float("inf"):
+        return "unlimited"
+    if days >= 365:
+        return f"{days / 365.25:.1f} years ({days:,.0f} days)"
+    if days >= 2:
+        return f"{days:.1f} days"
+    return f"{days * 24:.1f} hours"
+
+
+def constraint_summary(rec: Recommendation) -> str:
+    c = rec.constraints
+    parts = []
+    if c.min_accuracy is not None:
+        parts.append(f"{metric_name(c.metric)} at least {format_quality(c.metric, c.min_accuracy)}")
+    if c.max_latency_ms is not None:
+        parts.append(f"latency at most {c.max_latency_ms:g} ms")
+    if c.max_ram_bytes is not None:
+        parts.append(f"RAM at most {c.max_ram_bytes / 1024:g} KB")
+    if c.max_flash_bytes is not None:
+        parts.append(f"flash at most {c.max_flash_bytes / 1024:g} KB")
+    if c.max_energy_uj is not None:
+        parts.append(f"energy at most {c.max_energy_uj:g} uJ per inference")
+    if c.min_battery_days is not None:
+        parts.append(f"battery life at least {c.min_battery_days:g} days")
+    return "; ".join(parts) or "no constraints"
+
+
+def preference_phrase(prefer: str, metric: str = "accuracy") -> str:
+    return f"highest {metric_name(metric)}" if prefer == "accuracy" else f"least {prefer}"
+
+
+def headline(rec: Recommendation) -> str:
+    """One sentence: the decision."""
+    if rec.overall is None:
+        return "Nothing meets the constraints on any board; see what comes closest below."
+    best = rec.overall
+    others = [d for d in rec.boards if d.board != best.platform]
+    tail = ""
+    if others:
+        fit = sum(1 for d in others if d.chosen)
+        tail = f" ({fit} of {len(others)} other board(s) also have a variant that fits.)"
+    return f"Ship {best.label} on {best.platform}: {figures(best, rec.constraints.metric)}. It meets every constraint and has the {preference_phrase(rec.prefer, rec.constraints.metric)}.{tail}"
+
+
+def board_lines(d: BoardDecision, metric: str = "accuracy") -> list[str]:
+    lines = []
+    if d.chosen:
+        lines.append(f"{d.board}: choose {d.chosen.label} ({figures(d.chosen, metric)})")
+    else:
+        lines.append(f"{d.board}: nothing fits")
+        if d.closest:
+            lines.append(f"  closest: {d.closest.candidate.label}, which misses by: " + "; ".join(d.closest.reasons))
+    for r in d.rejected:
+        if d.closest is not None and r is d.closest:
+            continue
+        lines.append(f"  rejected {r.candidate.label}: " + "; ".join(r.reasons))
+    return lines
+
+
+def format_recommendation(rec: Recommendation) -> str:
+    lines = [headline(rec), f"Constraints: {constraint_summary(rec)}. Among those that fit: {preference_phrase(rec.prefer, rec.constraints.metric)}.", ""]
+    for d in rec.boards:
+        lines += board_lines(d, rec.constraints.metric)
+    return "\n".join(lines)
+
+
+def recommendation_to_dict(rec: Recommendation) -> dict:
+    from dataclasses import asdict
+
+    def cand(c):
+        return None if c is None else {**asdict(c), "label": c.label}
+
+    return {
+        "decision": headline(rec), "prefer": rec.prefer, "constraints": asdict(rec.constraints),
+        "overall": cand(rec.overall),
+        "boards": [{"board": d.board, "chosen": cand(d.chosen),
+                    "closest": None if d.closest is None else {"candidate": cand(d.closest.candidate),
+                                                               "misses": d.closest.reasons},
+                    "rejected": [{"candidate": cand(r.candidate), "reasons": r.reasons} for r in d.rejected]}
+                   for d in rec.boards],
+    }

@@ -1,0 +1,95 @@
+"""The CI gate: fresh results against a baseline; a rise beyond tolerance is a regression.
+
+Rows are matched by (model, variant, board). A row only in the baseline is reported as
+missing and a row only in the fresh results as new; neither fails the gate, since
+adding or retiring a board is a decision, not a regression.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from emu.decide.records import result_key
+from emu.decide.tolerances import GATED, Tolerances
+from emu.measure import Result
+
+
+@dataclass(frozen=True)
+class Change:
+    key: tuple[str, str, str]  # (model, variant, board)
+    field: str  # cycles, ram_bytes, flash_bytes
+    before: int | None
+    after: int | None
+    allowed_rise: float | None
+    status: str  # "ok", "regressed", "improved", "new", "missing"
+
+    @property
+    def delta(self) -> int | None:
+        return None if self.before is None or self.after is None else self.after - self.before
+
+    @property
+    def percent(self) -> float | None:
+        if self.delta is None or not self.before:
+            return None
+        return 100.0 * self.delta / self.before
+
+
+@dataclass
+class GateVerdict:
+    changes: list[Change]
+    tolerances: Tolerances
+
+    @property
+    def regressions(self) -> list[Change]:
+        return [c for c in self.changes if c.status == "regressed"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.regressions
+
+
+def judge(before: int, after: int, allowed_rise: float) -> str:
+    rise = after - before
+    if rise > allowed_rise:
+        return "regressed"
+    return "improved" if rise < 0 else "ok"
+
+
+def compare(baseline: list[Result], fresh: list[Result], tolerances: Tolerances = Tolerances()) -> GateVerdict:
+    old = {result_key(r): r for r in baseline}
+    new = {result_key(r): r for r in fresh}
+    changes = []
+    for key in sorted(old.keys() | new.keys()):
+        for field in GATED.values():
+            before = getattr(old[key], field) if key in old else None
+            after = getattr(new[key], field) if key in new else None
+            if before is None:
+                changes.append(Change(key, field, None, after, None, "new"))
+            elif after is None:
+                changes.append(Change(key, field, before, None, None, "missing"))
+            else:
+                allowed = tolerances.for_field(field).allowed_rise(before)
+                changes.append(Change(key, field, before, after, allowed, judge(before, after, allowed)))
+    return GateVerdict(changes, tolerances)
+
+
+FIELD_TITLES = {"cycles": "cycles", "ram_bytes": "RAM (B)", "flash_bytes": "flash (B)"}
+
+
+def format_verdict(verdict: GateVerdict) -> str:
+    headers = ("model/variant", "board", "metric", "baseline", "now", "change", "allowed", "verdict")
+    rows = []
+    for c in verdict.changes:
+        model, variant, board = c.key
+        change = "-" if c.delta is None else f"{c.delta:+,}" + (f" ({c.percent:+.2f}%)" if c.percent is not None else "")
+        rows.append((f"{model}/{variant}", board, FIELD_TITLES[c.field],
+                     "-" if c.before is None else f"{c.before:,}", "-" if c.after is None else f"{c.after:,}",
+                     change, str(verdict.tolerances.for_field(c.field)), c.status.upper() if c.status == "regressed" else c.status))
+    widths = [max(len(x) for x in col) for col in zip(headers, *rows)]
+
+    def line(cells):
+        return "  ".join(x.rjust(w) if 3 <= i <= 6 else x.ljust(w) for i, (x, w) in enumerate(zip(cells, widths)))
+
+    n = len(verdict.regressions)
+    summary = "gate: passed" if verdict.passed else f"gate: FAILED, {n} regression(s) beyond tolerance"
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows), "", summary])

@@ -1,0 +1,9 @@
+"""Numbers as people read them: three significant figures, never in exponent form."""
+
+from __future__ import annotations
+
+
+def readable(value: float) -> str:
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"

@@ -1,0 +1,153 @@
+"""Which variant to ship on each board: the best of those that meet every constraint.
+
+"Best" is the preference (least energy per inference by default); ties go to higher
+accuracy, then less energy, latency, flash and RAM, then the name and the board, so the answer never
+depends on the order of the rows. When nothing meets the constraints, the closest
+candidate is the one with the smallest total relative shortfall over the constraints.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from emu.decide.candidates import Candidate
+from emu.decide.constraints import Constraints, Limit
+from emu.decide.metrics import LOWER_IS_BETTER, format_quality, metric_name
+from emu.decide.numbers import readable
+from emu.errors import EmuError
+
+# preference name -> (candidate field, True when larger is better)
+PREFERENCES = {
+    "energy": ("energy_uj", False),
+    "latency": ("latency_ms", False),
+    "accuracy": ("accuracy", True),
+    "flash": ("flash_bytes", False),
+    "ram": ("ram_bytes", False),
+}
+
+
+@dataclass
+class Rejection:
+    candidate: Candidate
+    reasons: list[str]
+    shortfall: float  # 0 when it meets every constraint but another one was preferred
+
+
+@dataclass
+class BoardDecision:
+    board: str
+    chosen: Candidate | None
+    rejected: list[Rejection] = field(default_factory=list)
+    closest: Rejection | None = None  # only when nothing fits
+
+
+@dataclass
+class Recommendation:
+    constraints: Constraints
+    prefer: str
+    boards: list[BoardDecision]
+    overall: Candidate | None  # the best choice over all boards, by the same preference
+
+    @property
+    def anything_fits(self) -> bool:
+        return any(d.chosen for d in self.boards)
+
+
+def _ascending(value: float | None, larger_is_better: bool) -> float:
+    """A sort key where smaller is better and unknown values come last."""
+    if value is None:
+        return math.inf
+    return -value if larger_is_better else value
+
+
+def preference_key(candidate: Candidate, prefer: str) -> tuple:
+    name, larger_is_better = PREFERENCES[prefer]
+    return (_ascending(getattr(candidate, name), larger_is_better),
+            _ascending(candidate.accuracy, True), candidate.energy_uj, candidate.latency_ms,
+            candidate.flash_bytes, candidate.ram_bytes, candidate.label, candidate.platform)
+
+
+def _kb(n: float) -> str:
+    return f"{n / 1024:.1f} KB"
+
+
+def describe_miss(limit: Limit, value: float | None, metric: str = "accuracy") -> str:
+    if limit.field == "accuracy":
+        if value is None:
+            return f"{metric_name(metric)} unknown (no metric for this variant)"
+        return (f"{metric_name(metric)} {format_quality(metric, value)} is below the "
+                f"{format_quality(metric, limit.bound)} required")
+    if limit.field == "battery_days":
+        if value is None:
+            return "one inference takes longer than the duty-cycle period"
+        return f"battery life {value:.1f} days is below the {limit.bound:g} days required"
+    if limit.field == "latency_ms":
+        return f"latency {readable(value)} ms is over the {limit.bound:g} ms limit"
+    if limit.field == "energy_uj":
+        return f"energy {readable(value)} uJ per inference is over the {limit.bound:g} uJ limit"
+    what = {"ram_bytes": "RAM", "flash_bytes": "flash"}[limit.field]
+    return f"{what} {_kb(value)} is over the {_kb(limit.bound)} limit"
+
+
+def misses(candidate: Candidate, constraints: Constraints) -> tuple[list[str], float]:
+    """Why a candidate does not fit (empty when it does) and its total relative shortfall."""
+    reasons, total = [], 0.0
+    if candidate.output_matches_reference is False:
+        reasons.append("its output differs from the reference interpreter's")
+        total = math.inf
+    for limit in constraints.limits():
+        value = getattr(candidate, limit.field)
+        short = limit.shortfall(value)
+        if short > 0:
+            reasons.append(describe_miss(limit, value, constraints.metric))
+            total += short
+    return reasons, total
+
+
+def _lost_to(candidate: Candidate, chosen: Candidate, prefer: str, metric: str) -> str:
+    name, _ = PREFERENCES[prefer]
+    mine, theirs = getattr(candidate, name), getattr(chosen, name)
+    what = metric_name(metric) if prefer == "accuracy" else prefer
+    if mine == theirs:
+        return f"meets the constraints, but ties with {chosen.label} on {what} and loses the tie-break"
+    return (f"meets the constraints, but {chosen.label} is better on {what} "
+            f"({_fmt(name, theirs, metric)} vs {_fmt(name, mine, metric)})")
+
+
+def _fmt(name: str, value, metric: str) -> str:
+    if value is None:
+        return "unknown"
+    if name == "accuracy":
+        return format_quality(metric, value)
+    return {"energy_uj": f"{readable(value)} uJ", "latency_ms": f"{readable(value)} ms",
+            "flash_bytes": _kb(value), "ram_bytes": _kb(value)}[name]
+
+
+def decide_board(board: str, candidates: list[Candidate], constraints: Constraints, prefer: str) -> BoardDecision:
+    judged = [(c, *misses(c, constraints)) for c in candidates]
+    fitting = sorted((c for c, reasons, _ in judged if not reasons), key=lambda c: preference_key(c, prefer))
+    chosen = fitting[0] if fitting else None
+    rejected = []
+    for c, reasons, short in sorted(judged, key=lambda j: (j[2], preference_key(j[0], prefer))):
+        if c is chosen:
+            continue
+        rejected.append(Rejection(c, reasons or [_lost_to(c, chosen, prefer, constraints.metric)], short))
+    closest = rejected[0] if chosen is None and rejected else None
+    return BoardDecision(board, chosen, rejected, closest)
+
+
+def recommend(candidates: list[Candidate], constraints: Constraints, prefer: str = "energy") -> Recommendation:
+    if prefer not in PREFERENCES:
+        raise EmuError(f"unknown preference '{prefer}' (known: {', '.join(PREFERENCES)})")
+    if prefer == "accuracy" and constraints.metric in LOWER_IS_BETTER:
+        raise EmuError(f"{constraints.metric} is better when lower; prefer another measure")
+    present = sorted({c.platform for c in candidates})
+    boards = list(constraints.boards) or present
+    missing = [b for b in boards if b not in present]
+    if missing:
+        raise EmuError(f"no results for board(s) {', '.join(missing)} (results cover: {', '.join(present) or 'none'})")
+    decisions = [decide_board(b, [c for c in candidates if c.platform == b], constraints, prefer) for b in boards]
+    chosen = [d.chosen for d in decisions if d.chosen]
+    overall = min(chosen, key=lambda c: preference_key(c, prefer)) if chosen else None
+    return Recommendation(constraints, prefer, decisions, overall)

@@ -1,0 +1,70 @@
+"""The report as Markdown, for pasting into a pull request."""
+
+from __future__ import annotations
+
+from emu.decide.explain import board_lines, constraint_summary, format_days, headline, preference_phrase
+from emu.decide.gate import FIELD_TITLES
+from emu.decide.metrics import format_quality, metric_name
+from emu.decide.numbers import readable
+from emu.decide.recommend import misses
+from emu.decide.report_input import ReportInput
+
+
+def _cell(value, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def _quality(value: float | None, metric: str) -> str:
+    return "-" if value is None else format_quality(metric, value)
+
+
+def summary_rows(data: ReportInput) -> list[list[str]]:
+    chosen = {id(d.chosen) for d in data.recommendation.boards if d.chosen}
+    rows = []
+    for c in data.candidates:
+        reasons, _ = misses(c, data.recommendation.constraints)
+        verdict = "**recommended**" if id(c) in chosen else ("fits" if not reasons else "no: " + "; ".join(reasons))
+        rows.append([c.platform, c.label, _quality(c.accuracy, data.recommendation.constraints.metric), f"{readable(c.latency_ms)}",
+                     f"{readable(c.energy_uj)}", f"{c.flash_bytes / 1024:.1f}", f"{c.ram_bytes / 1024:.1f}",
+                     "-" if c.battery_days is None else format_days(c.battery_days), verdict])
+    return rows
+
+
+def summary_headers(metric: str) -> list[str]:
+    return ["board", "model/variant", metric_name(metric), "latency (ms)", "energy (uJ)", "flash (KB)",
+            "RAM (KB)", "battery life", "verdict"]
+
+
+def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def gate_section(data: ReportInput) -> list[str]:
+    v = data.verdict
+    if v is None:
+        return []
+    state = "passed" if v.passed else f"**failed**: {len(v.regressions)} regression(s)"
+    rows = [[f"{c.key[0]}/{c.key[1]}", c.key[2], FIELD_TITLES[c.field], _cell(c.before, ","), _cell(c.after, ","),
+             "-" if c.percent is None else f"{c.percent:+.2f}%", str(v.tolerances.for_field(c.field)), c.status]
+            for c in v.changes]
+    return ["", f"## Gate: {state}", "",
+            markdown_table(["model/variant", "board", "metric", "baseline", "now", "change", "allowed", "verdict"], rows)]
+
+
+def render_markdown(data: ReportInput) -> str:
+    rec = data.recommendation
+    lines = [f"# {data.title}", "", f"**Decision:** {headline(rec)}", "",
+             f"Constraints: {constraint_summary(rec)}. Among variants that fit: {preference_phrase(rec.prefer, rec.constraints.metric)}."]
+    if data.duty:
+        d = data.duty
+        sleep = f"{d.sleep_current_ua:g} uA" if d.sleep_current_ua is not None else "each board's own figure"
+        lines.append(f"Duty cycle: one inference every {d.period_s:g} s, sleep current {sleep}, "
+                     f"battery {d.battery_mah:g} mAh at {d.battery_v:g} V.")
+    lines += ["", "## Per board", "", "```", *[x for b in rec.boards for x in board_lines(b, rec.constraints.metric)], "```", "",
+              "## All results", "", markdown_table(summary_headers(rec.constraints.metric), summary_rows(data))]
+    lines += gate_section(data)
+    if data.notes:
+        lines += ["", "Notes: " + "; ".join(data.notes)]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,134 @@
+"""Run a scenario: make or find its models, measure each on each board (through the
+results cache), then recommend, estimate battery life, gate and write the report.
+
+    from emu.decide import run_scenario
+    outcome = run_scenario("scenarios/coin-cell-anomaly.yaml")
+    print(outcome.recommendation.overall)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from emu.bench import write_csv, write_json
+from emu.decide.baseline import write_baseline
+from emu.decide.candidates import Candidate, candidates_from
+from emu.decide.content_store import ContentStore
+from emu.decide.explain import recommendation_to_dict
+from emu.decide.gate import GateVerdict, compare
+from emu.decide.junit import write_junit
+from emu.decide.metrics import VariantQuality
+from emu.decide.recommend import Recommendation, recommend
+from emu.decide.records import load_results
+from emu.decide.results_cache import ResultsCache
+from emu.decide.scenario import ModelSource, Scenario, load_scenario
+from emu.decide.task_models import ModelFile, task_models
+from emu.errors import EmuError
+from emu.measure import Result
+from emu.platforms import get_platform
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class ScenarioOutcome:
+    scenario: Scenario
+    results: list[Result]
+    qualities: list[VariantQuality]
+    candidates: list[Candidate]
+    recommendation: Recommendation
+    verdict: GateVerdict | None
+    out: Path
+    notes: list[str] = field(default_factory=list)  # skipped models, a baseline created
+    cache_hits: int = 0
+    cache_misses: int = 0
+    seconds: float = 0.0
+
+
+def model_files(source: ModelSource, scenario: Scenario, models_dir: Path, use_cache: bool,
+                notes: list[str], progress: Callable[[str], None]) -> list[ModelFile]:
+    if source.task:
+        return task_models(source.task, list(source.variants), models_dir, seed=scenario.seed,
+                           use_cache=use_cache, progress=progress, notes=notes)
+    if not source.path.is_file():
+        if source.optional:
+            notes.append(f"skipped {source.path}: not present")
+            return []
+        raise EmuError(f"{scenario.path}: model file not found: {source.path}")
+    variant = source.variants[0]
+    quality = VariantQuality(source.path.stem, variant, dict(source.metric)) if source.metric else None
+    return [ModelFile(source.path, variant, quality)]
+
+
+def run_gate(scenario: Scenario, results: list[Result], out: Path, notes: list[str]) -> GateVerdict | None:
+    spec = scenario.gate
+    if not spec.baseline.is_file():
+        # The first run records where things stand; commit the file and later runs gate against it.
+        write_baseline(results, spec.baseline)
+        notes.append(f"no baseline yet: wrote {spec.baseline} from this run")
+        return None
+    verdict = compare(load_results(spec.baseline), results, spec.tolerances)
+    write_junit(verdict, out / spec.junit)
+    return verdict
+
+
+def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_cache: bool = True,
+                 cache: ResultsCache | None = None, write_report: bool = True,
+                 progress: Callable[[str], None] = _quiet) -> ScenarioOutcome:
+    started = time.perf_counter()
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    out = Path(out) if out else Path("reports") / scenario.name
+    out.mkdir(parents=True, exist_ok=True)
+    cache = cache or ResultsCache()
+    boards = [get_platform(b) for b in scenario.boards]
+    notes: list[str] = []
+    files = [f for s in scenario.models for f in model_files(s, scenario, out / "models", use_cache, notes, progress)]
+    results = []
+    for i, (f, board) in enumerate(((f, b) for f in files for b in boards), 1):
+        progress(f"[{i}/{len(files) * len(boards)}] {f.path.name} ({f.variant}) on {board.name}")
+        measured = cache.measure if use_cache else _uncached
+        results.append(measured(f.path, board, variant=f.variant)[0])
+    qualities = [f.quality for f in files if f.quality]
+    candidates = candidates_from(results, qualities, scenario.constraints.metric, scenario.duty)
+    rec = recommend(candidates, scenario.constraints, scenario.prefer)
+    verdict = run_gate(scenario, results, out, notes) if scenario.gate else None
+    outcome = ScenarioOutcome(scenario, results, qualities, candidates, rec, verdict, out, notes,
+                              cache.hits, cache.misses)
+    write_outputs(outcome, write_report, ContentStore(cache.store.root.parent / "reports") if use_cache else None)
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _uncached(path, platform, variant):
+    from emu.measure import measure
+
+    return measure(path, platform, variant=variant)
+
+
+def write_outputs(outcome: ScenarioOutcome, write_report: bool, report_store: ContentStore | None) -> None:
+    out = outcome.out
+    write_json(outcome.results, out / "results.json")
+    write_csv(outcome.results, out / "results.csv")
+    (out / "recommendation.json").write_text(json.dumps(recommendation_to_dict(outcome.recommendation), indent=2) + "\n")
+    if write_report:
+        from emu.decide.report import write_report as draw_report
+        from emu.decide.report import write_report_cached
+        from emu.decide.report_input import ReportInput
+
+        data = ReportInput.from_outcome(outcome)
+        if report_store is None:
+            draw_report(data, out)
+        else:
+            write_report_cached(data, out, report_store)

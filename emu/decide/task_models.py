@@ -1,0 +1,110 @@
+"""Models a scenario names by task: made by emu.variants (trained here, converted to each
+variant, scored on held-out data), and remembered by content so a second run of the
+same scenario skips training.
+
+The cache holds the whole variants folder (variants.json and one .tflite per variant),
+keyed by task, seed, variant names, the emu.variants and emu sources and TensorFlow's
+version; it is assembled in a temporary folder and renamed into place when complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import emu
+from emu.build import cache_root
+from emu.decide.metrics import VariantQuality, qualities_from_document
+from emu.decide.records import read_json_file
+from emu.errors import EmuError
+
+EMU_PACKAGE = Path(emu.__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    path: Path
+    variant: str
+    quality: VariantQuality | None = None
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return f"{dist} missing"
+
+
+def task_key(task: str, variants: list[str], seed: int) -> str:
+    h = hashlib.sha256()
+    for part in (task, ",".join(variants), str(seed), emu.__version__, _version("tensorflow-cpu"),
+                 _version("tf-keras"), _version("tflite-micro")):
+        h.update(part.encode() + b"\0")
+    for path in sorted((EMU_PACKAGE / "variants").rglob("*.py")) + [EMU_PACKAGE / "model.py", EMU_PACKAGE / "reference.py"]:
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()[:32]
+
+
+def make_task_folder(task: str, variants: list[str], seed: int, folder: Path, progress: Callable[[str], None]) -> None:
+    try:
+        from emu.variants.builtin import builtin_task
+        from emu.variants.make import make_variants
+    except ImportError as e:
+        raise EmuError(f"scenario tasks need emu.variants, which is not usable here: {e}") from None
+    progress(f"training task {task} (seed {seed}) and making variants {', '.join(variants) or 'all'}")
+    make_variants(builtin_task(task, seed), folder, variants or None, progress=progress)
+
+
+def cached_task_folder(task: str, variants: list[str], seed: int, use_cache: bool,
+                       progress: Callable[[str], None]) -> Path:
+    root = cache_root() / "tasks"
+    final = root / task_key(task, variants, seed)
+    if use_cache and (final / "variants.json").is_file():
+        return final
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=root))
+    try:
+        make_task_folder(task, variants, seed, work / "variants", progress)
+        if final.exists():  # --no-cache: replace the old copy
+            shutil.rmtree(final, ignore_errors=True)
+        try:
+            (work / "variants").rename(final)
+        except OSError:  # another run published the same folder first: theirs is identical
+            pass
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
+def task_models(task: str, variants: list[str], out: Path, seed: int = 0, use_cache: bool = True,
+                progress: Callable[[str], None] = lambda m: None, notes: list[str] | None = None) -> list[ModelFile]:
+    folder = cached_task_folder(task, variants, seed, use_cache, progress)
+    copy = out / task
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(folder, copy)  # the run's folder keeps the exact models it measured
+    doc = read_json_file(copy / "variants.json", "variants file")
+    qualities = {q.variant: q for q in qualities_from_document(doc, str(copy / "variants.json"))}
+    files = []
+    for entry in doc["variants"]:
+        if not entry.get("runs_on_device", True):
+            if notes is not None:
+                notes.append(f"skipped {entry['model']} ({entry['variant']}): {entry.get('not_runnable_reason')}")
+            continue
+        files.append(ModelFile(copy / entry["file"], entry["variant"], qualities[entry["variant"]]))
+    return files
+
+
+def task_metric(task: str) -> str:
+    """The quality measure that suits a built-in task: accuracy, roc_auc or rmse."""
+    from emu.variants.builtin import BUILTIN
+    from emu.variants.task import METRICS
+
+    spec = BUILTIN.get(task)
+    if spec is None:
+        raise EmuError(f"unknown task '{task}' (built-in tasks: {', '.join(BUILTIN)})")
+    return METRICS[spec.kind]

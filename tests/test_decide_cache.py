@@ -1,0 +1,100 @@
+"""The results cache: a second run reads its answers back, a change to what a result
+depends on misses, and concurrent runs sharing the cache never corrupt it."""
+
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+import emu.build
+from emu.decide import run_scenario
+from emu.decide.content_store import ContentStore
+from emu.decide.results_cache import ResultsCache, sources_digest
+from tests.conftest import needs_arm_gcc
+
+
+@pytest.fixture(scope="module")
+def small_models(tmp_path_factory):
+    from tests import modelgen
+
+    tf = modelgen.tf()
+    model = modelgen.keras_model([tf.keras.layers.Dense(12, activation="relu"), tf.keras.layers.Dense(3)], (6,), seed=3)
+    folder = tmp_path_factory.mktemp("cache-models")
+    (folder / "tiny_int8.tflite").write_bytes(modelgen.to_int8(model, (6,)))
+    (folder / "tiny_fp32.tflite").write_bytes(modelgen.to_float(model))
+    return folder
+
+
+def write_scenario(folder, models):
+    path = folder / "tiny.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "tiny", "boards": ["rp2040-pico", "nucleo-l4r5zi"],
+        "models": [{"path": str(models / f"tiny_{v}.tflite"), "variant": v} for v in ("int8", "fp32")]}))
+    return path
+
+
+@needs_arm_gcc
+def test_second_run_is_served_from_the_cache(small_models, tmp_path):
+    scenario = write_scenario(tmp_path, small_models)
+    first = run_scenario(scenario, out=tmp_path / "a", cache=ResultsCache(tmp_path / "cache"), write_report=False)
+    second = run_scenario(scenario, out=tmp_path / "b", cache=ResultsCache(tmp_path / "cache"), write_report=False)
+    assert (first.cache_hits, first.cache_misses) == (0, 4)
+    assert (second.cache_hits, second.cache_misses) == (4, 0)
+    assert [r.to_dict() for r in first.results] == [r.to_dict() for r in second.results]
+    # A measured number for the record, not a pass/fail condition (machines are shared and noisy).
+    print(f"\nresults cache: first run {first.seconds:.2f} s, second {second.seconds:.3f} s, "
+          f"{first.seconds / second.seconds:.0f}x faster")
+
+
+def test_a_firmware_change_changes_the_key(tmp_path, monkeypatch):
+    before = sources_digest()
+    copy = tmp_path / "firmware"
+    shutil.copytree(emu.build.FIRMWARE, copy)
+    monkeypatch.setattr(emu.build, "FIRMWARE", copy)
+    assert sources_digest() == before
+    (copy / "runtime" / "markers.c").write_text((copy / "runtime" / "markers.c").read_text() + "\n/* changed */\n")
+    assert sources_digest() != before
+
+
+def hammer(root, worker, rounds):
+    """Writes and reads the same few keys as the other workers; any torn value is reported."""
+    store = ContentStore(root)
+    for i in range(rounds):
+        key = f"{i % 5:064x}"
+        value = {"key": key, "payload": [i % 5] * 20000}
+        store.put(key, value)
+        seen = store.get(f"{(i + worker) % 5:064x}")
+        if seen is not None and seen["payload"] != [int(seen["key"], 16)] * 20000:
+            return f"worker {worker} read a corrupt value"
+    return "ok"
+
+
+def test_concurrent_writers_never_leave_a_torn_value(tmp_path):
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        outcomes = pool.starmap(hammer, [(tmp_path, w, 60) for w in range(4)])
+    assert outcomes == ["ok"] * 4
+    store = ContentStore(tmp_path)
+    for i in range(5):
+        assert store.get(f"{i:064x}")["payload"] == [i] * 20000
+    assert not list(tmp_path.rglob("*.tmp")), "temporary files left behind"
+
+
+@needs_arm_gcc
+def test_concurrent_scenario_runs_share_a_cold_cache(small_models, tmp_path):
+    scenario = write_scenario(tmp_path, small_models)
+    env = {**os.environ, "EMU_CACHE": str(tmp_path / "shared-cache")}
+    code = "import sys; from emu.decide import run_scenario; run_scenario(sys.argv[1], out=sys.argv[2])"
+    runs = [subprocess.Popen([sys.executable, "-c", code, str(scenario), str(tmp_path / f"run{i}")], env=env,
+                             stderr=subprocess.PIPE, text=True) for i in range(2)]
+    for run in runs:
+        assert run.wait(timeout=600) == 0, run.stderr.read()
+    first, second = (json.loads((tmp_path / f"run{i}" / "results.json").read_text()) for i in range(2))
+    assert first == second
+    again = subprocess.run([sys.executable, "-c", code + "; print('ok')", str(scenario), str(tmp_path / "run3")],
+                           env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and json.loads((tmp_path / "run3" / "results.json").read_text()) == first

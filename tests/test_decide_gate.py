@@ -1,0 +1,175 @@
+"""The CI gate: tolerance arithmetic, JUnit output, the command's exit codes, and a real
+regression injected into the firmware and caught."""
+
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+
+import pytest
+
+import emu.build
+from emu.bench import write_json
+from emu.decide.baseline import write_baseline
+from emu.decide.gate import compare
+from emu.decide.junit import write_junit
+from emu.decide.records import load_results
+from emu.decide.tolerances import Tolerance, Tolerances, parse_tolerance, tolerances_from_file
+from emu.errors import EmuError
+from emu.measure import Result, measure
+from emu.platforms import get_platform
+from tests.conftest import needs_arm_gcc
+
+# Runs the `emu` command with the decision commands registered, whether or not emu/cli.py
+# registers them itself yet.
+EMU = ("import sys\nfrom emu import cli\nfrom emu.cli_decide import register\n"
+       "names = {c.name or c.callback.__name__ for c in cli.app.registered_commands}\n"
+       "if 'gate' not in names:\n    register(cli.app)\ncli.main()\n")
+
+
+def emu_command(*args, cwd=None):
+    return subprocess.run([sys.executable, "-c", EMU, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def row(variant="int8", board="nucleo-l4r5zi", cycles=100_000, ram=2_000, flash=10_000) -> Result:
+    return Result(model="m", model_sha256="0" * 64, variant=variant, platform=board, core="cortex-m4", fpu=True,
+                  clock_hz=120_000_000, kernels="emu", instructions=cycles // 2, cycles=cycles, latency_ms=1.0,
+                  energy_uj=1.0, flash_bytes=flash, ram_bytes=ram, arena_bytes=500, stack_bytes=300,
+                  output_matches_reference=True)
+
+
+def statuses(verdict):
+    return {(c.key[1], c.field): c.status for c in verdict.changes}
+
+
+def test_defaults_allow_two_percent_cycles_one_percent_flash_no_ram():
+    base = row()
+    # 100,000 cycles + 2% = 102,000 allowed; 10,000 B flash + 1% = 10,100 allowed; RAM exactly as before.
+    at_the_edge = replace(base, cycles=102_000, flash_bytes=10_100, ram_bytes=2_000)
+    assert compare([base], [at_the_edge]).passed
+    past_it = replace(base, cycles=102_001, flash_bytes=10_101, ram_bytes=2_001)
+    verdict = compare([base], [past_it])
+    assert not verdict.passed
+    assert statuses(verdict) == {("int8", "cycles"): "regressed", ("int8", "flash_bytes"): "regressed",
+                                 ("int8", "ram_bytes"): "regressed"}
+
+
+def test_improvements_new_and_missing_rows_do_not_fail():
+    verdict = compare([row(), row(variant="old")], [row(cycles=90_000), row(variant="new")])
+    assert verdict.passed
+    s = statuses(verdict)
+    assert s[("int8", "cycles")] == "improved" and s[("old", "cycles")] == "missing" and s[("new", "ram_bytes")] == "new"
+
+
+def test_tolerances_from_options_and_config(tmp_path):
+    assert parse_tolerance("2%", "x") == Tolerance(2.0, True)
+    assert parse_tolerance("+512", "x") == Tolerance(512.0, False)
+    with pytest.raises(EmuError):
+        parse_tolerance("lots", "x")
+    config = tmp_path / "gate.yaml"
+    config.write_text("gate:\n  cycles: 5%\n  ram: 64\n")
+    t = tolerances_from_file(config)
+    assert t == Tolerances(cycles=Tolerance(5.0, True), ram=Tolerance(64.0, False), flash=Tolerance(1.0, True))
+    assert compare([row()], [row(cycles=104_000, ram=2_064)], t).passed
+
+
+def test_junit_xml_lists_each_check_and_its_failure(tmp_path):
+    verdict = compare([row()], [row(cycles=110_000)])
+    write_junit(verdict, tmp_path / "gate.xml")
+    suite = ET.parse(tmp_path / "gate.xml").getroot().find("testsuite")
+    assert suite.get("tests") == "3" and suite.get("failures") == "1"
+    failed = [c for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert [c.get("name") for c in failed] == ["cycles"]
+    assert "100,000 to 110,000" in failed[0].find("failure").get("message")
+
+
+def test_gate_command_exit_codes_and_baseline_command(tmp_path):
+    write_json([row()], tmp_path / "before.json")
+    write_json([row(cycles=150_000)], tmp_path / "after.json")
+    made = emu_command("baseline", "before.json", "--out", "baseline.json", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    same = emu_command("gate", "before.json", "--baseline", "baseline.json", "--junit", "ok.xml", cwd=tmp_path)
+    assert same.returncode == 0, same.stderr
+    assert "gate: passed" in same.stdout and (tmp_path / "ok.xml").is_file()
+    worse = emu_command("gate", "after.json", "--baseline", "baseline.json", cwd=tmp_path)
+    assert worse.returncode == 1
+    assert "REGRESSED" in worse.stdout and worse.stderr.startswith("emu: error:")
+    loose = emu_command("gate", "after.json", "--baseline", "baseline.json", "--cycles", "60%", cwd=tmp_path)
+    assert loose.returncode == 0, loose.stdout
+    missing = emu_command("gate", "after.json", "--baseline", "nowhere.json", cwd=tmp_path)
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_baseline_update_replaces_matching_rows_and_keeps_others(tmp_path):
+    path = tmp_path / "baseline.json"
+    write_baseline([row(variant="a"), row(variant="b")], path)
+    write_baseline([row(variant="b", cycles=5)], path)
+    kept = {r.variant: r.cycles for r in load_results(path)}
+    assert kept == {"a": 100_000, "b": 5}
+    assert json.loads(path.read_text())["results"][0]["variant"] == "a"
+
+
+# A regression a pull request could plausibly bring: a marker function that now does work
+# between layers, and a buffer it keeps in RAM.
+INJECTED_REGRESSION = """
+volatile unsigned char emu_regression_scratch[256];
+__attribute__((noinline)) void emu_mark_layer(void)
+{
+    for (int i = 0; i < 256; i++) {
+        emu_regression_scratch[i] = (unsigned char)i;
+    }
+    __asm__ volatile("" ::: "memory");
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def small_int8_model(tmp_path_factory):
+    from tests import modelgen
+
+    tf = modelgen.tf()
+    model = modelgen.keras_model([tf.keras.layers.Dense(16, activation="relu"), tf.keras.layers.Dense(4)], (8,))
+    path = tmp_path_factory.mktemp("gate-model") / "gated.tflite"
+    path.write_bytes(modelgen.to_int8(model, (8,)))
+    return path
+
+
+def firmware_copy(tmp_path, name: str, regress: bool):
+    folder = tmp_path / name
+    shutil.copytree(emu.build.FIRMWARE, folder)
+    if regress:
+        markers = folder / "runtime" / "markers.c"
+        text = markers.read_text()
+        kept = [line for line in text.splitlines() if "void emu_mark_layer" not in line]
+        assert len(kept) == len(text.splitlines()) - 1, "markers.c no longer defines emu_mark_layer on one line"
+        markers.write_text("\n".join(kept) + "\n" + INJECTED_REGRESSION)
+    return folder
+
+
+@needs_arm_gcc
+def test_gate_catches_a_regression_built_into_real_firmware(small_int8_model, tmp_path, monkeypatch):
+    board = get_platform("nucleo-l4r5zi")
+
+    def build_and_measure(firmware_folder):
+        monkeypatch.setattr(emu.build, "FIRMWARE", firmware_folder)
+        return measure(small_int8_model, board, variant="int8")[0]
+
+    before = build_and_measure(firmware_copy(tmp_path, "main", regress=False))
+    unchanged = build_and_measure(firmware_copy(tmp_path, "unchanged", regress=False))
+    regressed = build_and_measure(firmware_copy(tmp_path, "regressed", regress=True))
+
+    assert compare([before], [unchanged]).passed
+    verdict = compare([before], [regressed])
+    assert not verdict.passed
+    failed = {c.field for c in verdict.regressions}
+    # the loop runs once per layer boundary; the 256-byte buffer lands in .bss
+    assert failed >= {"cycles", "ram_bytes"}
+    assert regressed.ram_bytes - before.ram_bytes >= 256
+
+    write_json([before], tmp_path / "baseline.json")
+    write_json([regressed], tmp_path / "fresh.json")
+    cli = emu_command("gate", "fresh.json", "--baseline", "baseline.json", "--junit", "gate.xml", cwd=tmp_path)
+    assert cli.returncode == 1, cli.stdout + cli.stderr
+    assert ET.parse(tmp_path / "gate.xml").getroot().find("testsuite").get("failures") == str(len(verdict.regressions))

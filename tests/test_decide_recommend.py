@@ -1,0 +1,164 @@
+"""The recommender against a brute-force oracle over seeded random result tables.
+
+The oracle is written from the rule as docs/decisions.md states it, independently of
+emu.decide.recommend: on each board keep the rows that meet every constraint (and whose
+output matched the reference); choose the best by the preference with the stated
+tie-breaks; when none fits, the closest is the row with the smallest sum of relative
+shortfalls. Every case is checked by exhaustive comparison, not by sorting.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from emu.decide import Candidate, Constraints, recommend
+from emu.errors import EmuError
+
+BOARDS = ["board-a", "board-b", "board-c"]
+PREFERENCES = ["energy", "latency", "accuracy", "flash", "ram"]
+
+
+def random_table(rng) -> list[Candidate]:
+    rows = []
+    for board in BOARDS[: rng.integers(1, 4)]:
+        for v in range(rng.integers(1, 7)):
+            # Coarse values make ties common, so the tie-breaks are exercised too.
+            rows.append(Candidate(
+                model=f"m{v % 2}", variant=f"v{v}", platform=board,
+                accuracy=None if rng.random() < 0.1 else float(rng.choice([0.8, 0.85, 0.9, 0.95])),
+                latency_ms=float(rng.choice([1.0, 2.0, 5.0, 10.0])), energy_uj=float(rng.choice([3.0, 7.0, 20.0])),
+                ram_bytes=int(rng.choice([2048, 8192, 65536])), flash_bytes=int(rng.choice([16384, 131072])),
+                cycles=int(rng.integers(1000, 10**6)),
+                output_matches_reference=bool(rng.random() > 0.05),
+                battery_days=None if rng.random() < 0.1 else float(rng.choice([100.0, 400.0, 900.0]))))
+    return rows
+
+
+def random_constraints(rng) -> Constraints:
+    def maybe(values):
+        return None if rng.random() < 0.4 else rng.choice(values).item()
+
+    return Constraints(min_accuracy=maybe([0.82, 0.9, 0.95]), max_latency_ms=maybe([1.5, 5.0, 20.0]),
+                       max_ram_bytes=maybe([4096, 65536]), max_flash_bytes=maybe([20000, 200000]),
+                       max_energy_uj=maybe([5.0, 10.0, 50.0]), min_battery_days=maybe([365.0, 500.0]))
+
+
+def fits(c: Candidate, k: Constraints) -> bool:
+    if c.output_matches_reference is False:
+        return False
+    if k.min_accuracy is not None and (c.accuracy is None or c.accuracy < k.min_accuracy):
+        return False
+    if k.min_battery_days is not None and (c.battery_days is None or c.battery_days < k.min_battery_days):
+        return False
+    return ((k.max_latency_ms is None or c.latency_ms <= k.max_latency_ms)
+            and (k.max_ram_bytes is None or c.ram_bytes <= k.max_ram_bytes)
+            and (k.max_flash_bytes is None or c.flash_bytes <= k.max_flash_bytes)
+            and (k.max_energy_uj is None or c.energy_uj <= k.max_energy_uj))
+
+
+def better(a: Candidate, b: Candidate, prefer: str) -> bool:
+    """True when a beats b: the preference, then accuracy (unknown last), energy, latency,
+    flash, RAM, name, board."""
+    def primary(c):
+        if prefer == "accuracy":
+            return -c.accuracy if c.accuracy is not None else math.inf
+        return {"energy": c.energy_uj, "latency": c.latency_ms, "flash": c.flash_bytes, "ram": c.ram_bytes}[prefer]
+
+    def accuracy_rank(c):
+        return -c.accuracy if c.accuracy is not None else math.inf
+
+    for x, y in ((primary(a), primary(b)), (accuracy_rank(a), accuracy_rank(b)), (a.energy_uj, b.energy_uj),
+                 (a.latency_ms, b.latency_ms), (a.flash_bytes, b.flash_bytes), (a.ram_bytes, b.ram_bytes),
+                 (a.label, b.label), (a.platform, b.platform)):
+        if x != y:
+            return x < y
+    return False
+
+
+def best_by_exhaustion(rows, prefer):
+    """The one row no other row beats."""
+    winners = [r for r in rows if not any(better(o, r, prefer) for o in rows if o is not r)]
+    assert len(winners) <= 1
+    return winners[0] if winners else None
+
+
+def shortfall(c: Candidate, k: Constraints) -> float:
+    if c.output_matches_reference is False:
+        return math.inf
+    total = 0.0
+    for value, bound, floor in ((c.accuracy, k.min_accuracy, True), (c.latency_ms, k.max_latency_ms, False),
+                                (c.ram_bytes, k.max_ram_bytes, False), (c.flash_bytes, k.max_flash_bytes, False),
+                                (c.energy_uj, k.max_energy_uj, False), (c.battery_days, k.min_battery_days, True)):
+        if bound is None:
+            continue
+        if value is None:
+            return math.inf
+        miss = bound - value if floor else value - bound
+        total += max(miss, 0) / bound
+    return total
+
+
+def closest_by_exhaustion(rows, k, prefer):
+    least = min(shortfall(r, k) for r in rows)
+    tied = [r for r in rows if shortfall(r, k) == least or (math.isinf(least) and math.isinf(shortfall(r, k)))]
+    return best_by_exhaustion(tied, prefer)
+
+
+def test_recommendation_matches_brute_force_on_random_tables():
+    rng = np.random.default_rng(20240611)
+    cases_with_nothing_fitting = cases_with_a_choice = 0
+    for case in range(1500):
+        rows = random_table(rng)
+        rng.shuffle(rows)
+        k = random_constraints(rng)
+        prefer = PREFERENCES[case % len(PREFERENCES)]
+        rec = recommend(rows, k, prefer)
+        for decision in rec.boards:
+            on_board = [r for r in rows if r.platform == decision.board]
+            want = best_by_exhaustion([r for r in on_board if fits(r, k)], prefer)
+            assert decision.chosen == want, (case, decision.board)
+            assert len(decision.rejected) == len(on_board) - (want is not None)
+            for rejection in decision.rejected:
+                assert rejection.reasons, "every rejected variant says why"
+            if want is None:
+                cases_with_nothing_fitting += 1
+                assert decision.closest.candidate == closest_by_exhaustion(on_board, k, prefer), case
+            else:
+                cases_with_a_choice += 1
+                assert decision.closest is None
+        chosen = [d.chosen for d in rec.boards if d.chosen]
+        assert rec.overall == best_by_exhaustion(chosen, prefer)
+    assert cases_with_nothing_fitting > 100 and cases_with_a_choice > 100  # both branches exercised
+
+
+def candidate(variant, board="b", **kw):
+    values = dict(model="m", variant=variant, platform=board, accuracy=0.9, latency_ms=1.0, energy_uj=1.0,
+                  ram_bytes=1024, flash_bytes=4096, cycles=1000)
+    values.update(kw)
+    return Candidate(**values)
+
+
+def test_reasons_name_each_broken_constraint_with_numbers():
+    rows = [candidate("big", latency_ms=12.0, ram_bytes=80 * 1024), candidate("ok", energy_uj=9.0),
+            candidate("cheap", energy_uj=2.0)]
+    rec = recommend(rows, Constraints(max_latency_ms=10, max_ram_bytes=64 * 1024), prefer="energy")
+    d = rec.boards[0]
+    assert d.chosen.variant == "cheap"
+    why = {r.candidate.variant: r.reasons for r in d.rejected}
+    assert why["big"] == ["latency 12 ms is over the 10 ms limit", "RAM 80.0 KB is over the 64.0 KB limit"]
+    assert "better on energy" in why["ok"][0]
+
+
+def test_when_nothing_fits_the_closest_is_named():
+    rows = [candidate("slow", latency_ms=30.0), candidate("nearly", latency_ms=11.0)]
+    rec = recommend(rows, Constraints(max_latency_ms=10))
+    assert rec.overall is None and not rec.anything_fits
+    assert rec.boards[0].closest.candidate.variant == "nearly"
+
+
+def test_unknown_board_and_preference_are_bad_input():
+    with pytest.raises(EmuError, match="no results for board"):
+        recommend([candidate("a")], Constraints(boards=("elsewhere",)))
+    with pytest.raises(EmuError, match="unknown preference"):
+        recommend([candidate("a")], Constraints(), prefer="beauty")
