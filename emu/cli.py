@@ -14,6 +14,8 @@ from typing import List, Optional
 
 import typer
 
+from emu.cli_decide import register as register_decide
+from emu.cli_variants import register as register_variants
 from emu.errors import CheckFailed, EmuError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -119,24 +121,23 @@ def run(
 
 @app.command()
 def bench(
-    models: List[Path] = typer.Argument(..., help=".tflite models."),
+    models: List[Path] = typer.Argument(..., help=".tflite models, or folders written by `emu variants`."),
     platform: List[str] = typer.Option(..., "--platform", "-p", help=PLATFORM_HELP + " Repeat for more."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as JSON."),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write results as CSV."),
 ) -> None:
     """Measure every model on every board and print a table.
 
-    Example: emu bench a.tflite b.tflite -p rp2040-pico -p nucleo-l4r5zi --json results.json
+    Example: emu bench reports/variants/digits -p rp2040-pico -p nucleo-l4r5zi --json results.json
     """
     from emu.bench import bench as run_bench
     from emu.bench import format_table, write_csv, write_json
     from emu.platforms import get_platform
 
+    from emu.variants import expand_models
+
     boards = [get_platform(p) for p in platform]
-    for m in models:
-        if not m.is_file():
-            raise EmuError(f"model file not found: {m}")
-    results = run_bench([(m, "model") for m in models], boards)
+    results = run_bench(expand_models(models), boards)
     print(format_table(results))
     if json_out:
         write_json(results, json_out)
@@ -151,8 +152,10 @@ def bsp(
     platform: str = typer.Argument(..., help=PLATFORM_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write the files into."),
 ) -> None:
-    """Write the linker script, startup code and semihosting exit for building your own
-    firmware (with TFLM, say) for a board, to measure it with `emu profile`.
+    """Write a board's linker script, startup code and semihosting exit, for your own firmware.
+
+    Build firmware of your own (with TFLM, say) with these files, then measure it with
+    `emu profile`.
 
     Example: emu bsp nucleo-l4r5zi --out bsp/
     """
@@ -195,14 +198,21 @@ def demo(
     out: Path = typer.Option(Path("reports/demo"), "--out", help="Where to write the results."),
     platform: Optional[List[str]] = typer.Option(None, "--platform", "-p", help="Boards (default: a mix with and without an FPU)."),
 ) -> None:
-    """The built-in default job: train a small digits classifier, build it as float32 and
-    int8 firmware for several boards, emulate each, and compare.
+    """The built-in default job: a digits classifier as float32 and int8 on four boards.
+
+    Trains a small CNN on scikit-learn's bundled digits, builds it as float32 and int8
+    firmware for boards with and without an FPU, emulates each, and compares.
 
     Example: emu demo --out reports/demo
     """
     from emu.demo import run_demo
 
     run_demo(out, platform or None, progress=_say)
+
+
+# Commands that live with their own packages.
+register_variants(app)
+register_decide(app)
 
 
 def main() -> None:

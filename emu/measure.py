@@ -13,7 +13,7 @@ import numpy as np
 from emu.build import Firmware, build_firmware
 from emu.compile.codegen import CompiledModel, compile_graph
 from emu.errors import EmuError, FirmwareError
-from emu.model import Graph, parse_model
+from emu.model import Graph, parse_model, read_model_bytes
 from emu.outputs import outputs_match, parse_outputs
 from emu.platforms import Platform
 from emu.trace import Trace
@@ -183,10 +183,7 @@ def measure(model_path: str | Path, platform: Platform, variant: str = "model",
             inputs: list[np.ndarray] | None = None, check: bool = True) -> tuple[Result, list[np.ndarray]]:
     """Build, emulate and count one model on one board; check outputs against the oracle."""
     model_path = Path(model_path)
-    try:
-        model = model_path.read_bytes()
-    except OSError as e:
-        raise EmuError(f"cannot read model {model_path}: {e.strerror}") from None
+    model = read_model_bytes(model_path)
     graph = parse_model(model, name=model_path.stem)
     compiled = compile_graph(graph)
     firmware = build_firmware(compiled, platform)

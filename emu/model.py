@@ -201,12 +201,15 @@ def _buffer_bytes(buf: bytes, buffer) -> bytes | None:
     return None
 
 
-def read_model(path: str | Path) -> Graph:
+def read_model_bytes(path: str | Path) -> bytes:
     path = Path(path)
     try:
-        buf = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise EmuError(f"model file not found: {path}") from None
     except OSError as e:
         raise EmuError(f"cannot read model file {path}: {e.strerror}") from None
-    return parse_model(buf, name=path.stem)
+
+
+def read_model(path: str | Path) -> Graph:
+    return parse_model(read_model_bytes(path), name=Path(path).stem)

@@ -8,34 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
 
 import numpy as np
+
+# The digits data is also the built-in `digits` task of `emu variants`; the demo trains its
+# own Keras 3 model on the same split.
+from emu.variants.builtin import digits_data  # noqa: F401  (re-exported for emu.demo)
+from emu.variants.data import Dataset
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # oneDNN's CPU kernels may reorder float sums between runs; emu wants identical bytes.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
-
-@dataclass
-class Dataset:
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-
-def digits_data(seed: int = 0) -> Dataset:
-    """scikit-learn's bundled 8x8 handwritten digits (1,797 images), scaled to [0, 1]."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    x = (digits.images / 16.0).astype(np.float32)[..., None]
-    y = digits.target.astype(np.int64)
-    order = np.random.default_rng(seed).permutation(len(x))
-    x, y = x[order], y[order]
-    split = int(len(x) * 0.8)
-    return Dataset(x[:split], y[:split], x[split:], y[split:])
 
 
 def _tensorflow(seed: int):

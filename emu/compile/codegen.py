@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emu.compile.arena import Buffer, plan_arena
+from emu.compile.fold import fold_constant_dequantize
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.ops import lowerings
 from emu.errors import EmuError
@@ -109,6 +110,9 @@ class _Groups:
 
 
 def _lifetimes(graph: Graph, groups: _Groups) -> dict[int, list[int]]:
+    """Buffer root -> [first, last] step that uses it. Steps are positions in the operator
+    list (not operator indices, which folding leaves with gaps); the model's inputs are
+    written at step -1 and its outputs read after the last step."""
     span: dict[int, list[int]] = {}
 
     def touch(t: int, i: int) -> None:
@@ -119,9 +123,9 @@ def _lifetimes(graph: Graph, groups: _Groups) -> dict[int, list[int]]:
 
     for t in graph.inputs:
         touch(t, -1)
-    for op in graph.operators:
+    for step, op in enumerate(graph.operators):
         for t in (*op.inputs, *op.outputs):
-            touch(t, op.index)
+            touch(t, step)
     for t in graph.outputs:
         touch(t, len(graph.operators))
     return span
@@ -145,13 +149,13 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict
             groups.place(op.outputs[0], op.inputs[0], 0)
     leads: dict[tuple[int, int], int] = {}
     outputs = set(graph.outputs)
-    for op, call in zip(graph.operators, calls):
+    for step, (op, call) in enumerate(zip(graph.operators, calls)):
         if not (call.inplace or call.input_lead is not None) or graph.tensors[op.inputs[0]].is_constant:
             continue
         src, dst = op.inputs[0], op.outputs[0]
         span = _lifetimes(graph, groups)
         src_root = groups.root(src)
-        if span[src_root][1] != op.index or src_root in {groups.root(o) for o in outputs}:
+        if span[src_root][1] != step or src_root in {groups.root(o) for o in outputs}:
             continue  # the input is read again later, or must survive as a model output
         if call.inplace and graph.tensors[dst].nbytes <= graph.tensors[src].nbytes:
             groups.place(dst, src, 0)
@@ -161,12 +165,14 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict
 
 
 def compile_graph(graph: Graph) -> CompiledModel:
+    graph = fold_constant_dequantize(graph)
     calls = lower_graph(graph)
     groups, leads = _share_buffers(graph, calls)
     span = _lifetimes(graph, groups)
     extent = _group_bytes(graph, groups)
     buffers = [Buffer(f"t{r}", extent[r], first, last) for r, (first, last) in span.items()]
-    buffers += [Buffer(f"scratch{i}", c.scratch_bytes, i, i) for i, c in enumerate(calls) if c.scratch_bytes]
+    buffers += [Buffer(f"scratch{op.index}", c.scratch_bytes, step, step)
+                for step, (op, c) in enumerate(zip(graph.operators, calls)) if c.scratch_bytes]
     plan = plan_arena(buffers, {(f"t{dst}", f"t{src}"): lead for (dst, src), lead in leads.items()})
 
     def offset(t: int) -> int:

@@ -60,7 +60,10 @@ def headline(rec: Recommendation) -> str:
     tail = ""
     if others:
         fit = sum(1 for d in others if d.chosen)
-        tail = f" ({fit} of {len(others)} other board(s) also have a variant that fits.)"
+        if len(others) == 1:
+            tail = " The other board also has a variant that fits." if fit else " The other board has none that fits."
+        else:
+            tail = f" {fit} of the {len(others)} other boards also have a variant that fits."
     return f"Ship {best.label} on {best.platform}: {figures(best, rec.constraints.metric)}. It meets every constraint and has the {preference_phrase(rec.prefer, rec.constraints.metric)}.{tail}"
 
 

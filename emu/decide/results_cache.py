@@ -21,8 +21,8 @@ import emu.build
 from emu.build import cache_root
 from emu.decide.content_store import ContentStore
 from emu.decide.records import result_from_dict
-from emu.errors import EmuError
 from emu.measure import KERNELS, Result, measure
+from emu.model import read_model_bytes
 from emu.platforms import Platform
 
 EMU_PACKAGE = Path(emu.__file__).resolve().parent
@@ -92,10 +92,7 @@ class ResultsCache:
     def measure(self, model_path: str | Path, platform: Platform, variant: str = "model",
                 inputs: list[np.ndarray] | None = None, check: bool = True) -> tuple[Result, list[np.ndarray]]:
         model_path = Path(model_path)
-        try:
-            model = model_path.read_bytes()
-        except OSError as e:
-            raise EmuError(f"cannot read model {model_path}: {e.strerror}") from None
+        model = read_model_bytes(model_path)
         key = measure_key(model_path.stem, model, platform, variant, inputs, check, sources_digest())
         stored = self.store.get(key)
         if stored is not None:

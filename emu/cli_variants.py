@@ -1,0 +1,79 @@
+"""The `emu variants` command: a thin shell over emu.variants (make_variants and the tasks)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from emu.errors import EmuError
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(variants)
+
+
+def variants(
+    model: Optional[Path] = typer.Argument(None, help="A trained Keras model (.keras or .h5); needs --data."),
+    data: Optional[Path] = typer.Option(None, "--data", help="DATA.npz with x_train, y_train, x_test, y_test."),
+    task: Optional[str] = typer.Option(None, "--task", help="A built-in task instead: digits, sine or vibration."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the variants (default reports/variants/NAME)."),
+    variant: Optional[List[str]] = typer.Option(None, "--variant", "-v", help="Make only this variant; repeat for more."),
+    kind: str = typer.Option("auto", "--kind", help="For a model file: classifier, regression, anomaly or auto."),
+    seed: int = typer.Option(0, "--seed", help="Seed for data, initialisation and shuffling."),
+) -> None:
+    """Make a model's variants (fp32, fp16, dynamic-int8, int8, qat-int8, pruned50-int8,
+    pruned80-int8, clustered16-int8, distilled-int8), score each on the host with the TFLM
+    interpreter, and write them with variants.json. `emu bench OUT` then measures them.
+
+    Example: emu variants --task digits --out reports/variants/digits
+    """
+    from emu.variants.make import check_replaceable, make_variants
+    from emu.variants.recipes import chosen_variants
+
+    names = chosen_variants(variant)  # a typo should fail before any training
+    if out:
+        check_replaceable(out)
+    chosen = make_task(model, data, task, kind, seed)
+    folder = out or Path("reports/variants") / chosen.name
+    _say(f"making variants of {chosen.name} ({chosen.kind}, {chosen.source}) in {folder}")
+    records = make_variants(chosen, folder, names, progress=_say)
+    print(format_variants(records))
+    print(f"\n{folder / 'variants.json'}")
+
+
+def make_task(model: Optional[Path], data: Optional[Path], task: Optional[str], kind: str, seed: int):
+    if task and (model or data):
+        raise EmuError("give either --task NAME or MODEL --data DATA.npz, not both")
+    if task:
+        from emu.variants.builtin import builtin_spec, builtin_task
+
+        builtin_spec(task)
+        _say(f"training the {task} teacher")
+        return builtin_task(task, seed)
+    if not model or not data:
+        raise EmuError("give MODEL.keras --data DATA.npz, or --task NAME (digits, sine, vibration)")
+    from emu.variants.userfile import file_task
+
+    return file_task(model, data, kind, seed)
+
+
+def format_variants(records) -> str:
+    headers = ("variant", "metric", "value", "reference", "bytes", "zeros", "unique/ch", "device")
+    rows = [(r.variant, r.metric, f"{r.value:.4f}", r.reference, f"{r.file_bytes:,}", f"{r.weight_sparsity:.1%}",
+             str(r.unique_weight_values), "yes" if r.runs_on_device else "no: " + short_reason(r))
+            for r in records]
+    widths = [max(len(c) for c in column) for column in zip(headers, *rows)]
+    lines = [headers, tuple("-" * w for w in widths), *rows]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines)
+
+
+def short_reason(record) -> str:
+    reason = (record.not_runnable_reason or "").removeprefix("not runnable on the device: ")
+    return reason if len(reason) <= 70 else reason[:67] + "..."
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

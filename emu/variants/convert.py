@@ -1,0 +1,68 @@
+"""tf_keras model -> .tflite bytes, in each numeric form: float32, float16 weights,
+dynamic-range int8, and full-integer int8 with int8 inputs and outputs.
+
+Every model is converted for batch size 1: with all shapes static the converter folds the
+shape arithmetic a variable batch needs (SHAPE, STRIDED_SLICE, PACK) into constants, which
+is what a microcontroller should run.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from emu.errors import EmuError
+from emu.variants.keras2 import native_stderr_silenced, tensorflow
+from emu.variants.messages import first_line
+
+
+def float32(model) -> bytes:
+    return convert(model, "float32", lambda converter: None)
+
+
+def float16(model) -> bytes:
+    def configure(converter):
+        tf = tensorflow()
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+
+    return convert(model, "float16", configure)
+
+
+def dynamic_range_int8(model) -> bytes:
+    """int8 weights, float activations: the 'hybrid' form, no calibration data needed."""
+    def configure(converter):
+        converter.optimizations = [tensorflow().lite.Optimize.DEFAULT]
+
+    return convert(model, "dynamic-range int8", configure)
+
+
+def full_int8(model, calibration: np.ndarray) -> bytes:
+    """Every tensor int8, ranges taken from representative inputs (or from QAT's fake-quant)."""
+    def representative():
+        for x in calibration:
+            yield [x[None].astype(np.float32)]
+
+    def configure(converter):
+        tf = tensorflow()
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+
+    return convert(model, "full int8", configure)
+
+
+def convert(model, form: str, configure: Callable) -> bytes:
+    tf = tensorflow()
+    try:
+        spec = tf.TensorSpec((1, *model.inputs[0].shape[1:]), tf.float32)
+        function = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec)
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([function], model)
+        configure(converter)
+        with native_stderr_silenced():
+            return converter.convert()
+    except Exception as e:  # the converter raises many types; the user needs its first line
+        raise EmuError(f"cannot convert to TFLite as {form}: {first_line(e)}") from None

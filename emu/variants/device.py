@@ -1,0 +1,17 @@
+"""Whether emu can build a variant into firmware at all, and if not, why."""
+
+from __future__ import annotations
+
+from emu.errors import EmuError
+from emu.model import Graph
+
+
+def device_blocker(graph: Graph) -> str | None:
+    """None when the compiler accepts every operator; else its one-line reason."""
+    from emu.compile.codegen import compile_graph
+
+    try:
+        compile_graph(graph)
+    except EmuError as e:
+        return str(e).splitlines()[0]
+    return None

@@ -1,0 +1,43 @@
+"""What `emu bench` measures for each path it is given: a variants folder becomes one
+(path, variant) pair per variant the device can run; a .tflite file is (path, "model")."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable, Iterable
+
+from emu.errors import EmuError
+from emu.variants.report import FILE_NAME, read_variants_json
+
+
+def note_to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def expand_models(paths: Iterable[Path], on_skip: Callable[[str], None] = note_to_stderr) -> list[tuple[Path, str]]:
+    pairs: list[tuple[Path, str]] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            pairs.extend(variants_in(path, on_skip))
+        elif path.is_file():
+            pairs.append((path, "model"))
+        else:
+            raise EmuError(f"model file not found: {path}")
+    return pairs
+
+
+def variants_in(folder: Path, on_skip: Callable[[str], None]) -> list[tuple[Path, str]]:
+    if not (folder / FILE_NAME).is_file():
+        raise EmuError(f"{folder} is a folder without {FILE_NAME}: give .tflite files or a folder "
+                       f"written by `emu variants`")
+    pairs = []
+    for record in read_variants_json(folder):
+        path = folder / record.file
+        if not record.runs_on_device:
+            on_skip(f"skipping {record.model} ({record.variant}): {record.not_runnable_reason}")
+        elif not path.is_file():
+            raise EmuError(f"{path} is listed in {folder / FILE_NAME} but missing")
+        else:
+            pairs.append((path, record.variant))
+    return pairs

@@ -1,0 +1,87 @@
+"""Running a .tflite model on the host, one sample at a time, as the device would.
+
+The TFLM interpreter computes what the device computes. It rejects float16 weights and
+hybrid (dynamic-range) operators, so those forms run in LiteRT, and the run says which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emu.errors import EmuError
+from emu.measure import needs_litert
+from emu.model import Graph, Tensor, parse_model
+from emu.reference import DEFAULT_ARENA
+from emu.variants.messages import first_line
+
+
+@dataclass
+class HostRun:
+    raw: np.ndarray  # the first output as the model emits it, one row per sample
+    values: np.ndarray  # the same, dequantized to float
+    reference: str  # "tflm" or "litert"
+
+
+def run_on_host(model: bytes, x: np.ndarray) -> HostRun:
+    graph = parse_model(model)
+    t_in, t_out = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
+    reference = "litert" if needs_litert(graph) else "tflm"
+    try:
+        invoke = litert_invoker(model) if reference == "litert" else tflm_invoker(model)
+        raw = np.stack([invoke(quantize(sample, t_in).reshape(t_in.shape)) for sample in x])
+    except (RuntimeError, ValueError) as e:  # what both interpreters raise for a model they refuse
+        raise EmuError(f"the {reference} interpreter cannot run it: {first_line(e)}") from None
+    return HostRun(raw=raw, values=dequantize(raw, t_out), reference=reference)
+
+
+def device_inputs(graph: Graph, x: np.ndarray) -> list[np.ndarray]:
+    """Float samples in the form the model's input tensor takes: one array per inference."""
+    t_in = graph.tensors[graph.inputs[0]]
+    return [quantize(sample, t_in).reshape(t_in.shape) for sample in x]
+
+
+def quantize(x: np.ndarray, tensor: Tensor) -> np.ndarray:
+    if tensor.dtype not in ("int8", "int16", "uint8"):
+        return np.asarray(x, dtype=tensor.dtype)
+    info = np.iinfo(tensor.dtype)
+    scale, zero = tensor.quantization.scale[0], tensor.quantization.zero_point[0]
+    return np.clip(np.round(np.asarray(x, np.float64) / scale) + zero, info.min, info.max).astype(tensor.dtype)
+
+
+def dequantize(q: np.ndarray, tensor: Tensor) -> np.ndarray:
+    if tensor.quantization is None or not tensor.quantization.scale or np.dtype(tensor.dtype).kind == "f":
+        return np.asarray(q, np.float32)
+    scale, zero = tensor.quantization.scale[0], tensor.quantization.zero_point[0]
+    return ((np.asarray(q, np.float32) - zero) * scale).astype(np.float32)
+
+
+def tflm_invoker(model: bytes):
+    from tflite_micro.python.tflite_micro import runtime
+
+    interpreter = runtime.Interpreter.from_bytes(model, arena_size=DEFAULT_ARENA)
+
+    def invoke(x: np.ndarray) -> np.ndarray:
+        interpreter.set_input(x, 0)
+        interpreter.invoke()
+        return np.array(interpreter.get_output(0)).reshape(-1)
+
+    return invoke
+
+
+def litert_invoker(model: bytes):
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    # The reference kernels, not XNNPACK's: closest to the arithmetic TFLM's kernels do.
+    interpreter = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    interpreter.allocate_tensors()
+    input_index = interpreter.get_input_details()[0]["index"]
+    output_index = interpreter.get_output_details()[0]["index"]
+
+    def invoke(x: np.ndarray) -> np.ndarray:
+        interpreter.set_tensor(input_index, x)
+        interpreter.invoke()
+        return np.array(interpreter.get_tensor(output_index)).reshape(-1)
+
+    return invoke

@@ -1,0 +1,40 @@
+"""A variant's accuracy on the test set, in the measure that fits its kind of task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emu.variants import metrics
+from emu.variants.host import HostRun, run_on_host
+from emu.variants.task import METRICS
+
+
+@dataclass
+class Score:
+    metric: str  # "accuracy", "rmse" or "roc_auc"
+    value: float
+    reference: str  # the interpreter the outputs came from: "tflm" or "litert"
+    confusion_matrix: list[list[int]] | None = None
+
+
+def predictions(kind: str, run: HostRun, x: np.ndarray) -> np.ndarray:
+    """What a user reads from one output: a class, a value, or an anomaly score."""
+    if kind == "classifier":
+        return np.argmax(run.values, axis=1)
+    if kind == "anomaly":
+        return metrics.reconstruction_error(x, run.values)
+    return run.values.reshape(len(run.values), -1)
+
+
+def score(model: bytes, kind: str, x_test: np.ndarray, y_test: np.ndarray, classes: int = 0) -> Score:
+    run = run_on_host(model, x_test)
+    predicted = predictions(kind, run, x_test)
+    if kind == "classifier":
+        labels = np.asarray(y_test).astype(np.int64).ravel()
+        return Score(METRICS[kind], metrics.accuracy(labels, predicted), run.reference,
+                     metrics.confusion_matrix(labels, predicted, classes))
+    if kind == "anomaly":
+        return Score(METRICS[kind], metrics.roc_auc(y_test, predicted), run.reference)
+    return Score(METRICS[kind], metrics.rmse(y_test, predicted), run.reference)

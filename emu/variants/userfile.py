@@ -1,0 +1,82 @@
+"""A task from the user's files: a trained Keras model and DATA.npz, checked against each other.
+
+The kind of model (classifier, regression, anomaly autoencoder) is given or inferred: an
+output shaped like the input with 0/1 test labels is an autoencoder, integer labels with
+one output per class a classifier, anything else a regression.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from emu.errors import EmuError
+from emu.variants.data import Dataset, load_npz
+from emu.variants.keras_files import load_keras_model
+from emu.variants.students import half_width_student
+from emu.variants.task import KINDS, Task, Training
+
+FILE_TRAINING = Training(finetune_epochs=5, student_epochs=20)
+
+
+def file_task(model_path: Path, data_path: Path, kind: str = "auto", seed: int = 0,
+              training: Training = FILE_TRAINING) -> Task:
+    if kind != "auto" and kind not in KINDS:
+        raise EmuError(f"unknown kind {kind!r} (kinds: auto, {', '.join(KINDS)})")
+    data = load_npz(data_path)
+    teacher = load_keras_model(model_path)
+    check_input_shape(teacher, data, model_path)
+    kind = infer_kind(teacher, data) if kind == "auto" else kind
+    check_targets(kind, teacher, data, data_path)
+    return Task(name=model_path.stem, kind=kind, data=data, teacher=teacher,
+                make_student=lambda: half_width_student(teacher), training=training, seed=seed,
+                source=str(model_path))
+
+
+def check_input_shape(model, data: Dataset, model_path: Path) -> None:
+    wanted = tuple(model.inputs[0].shape[1:])
+    if None in wanted:
+        raise EmuError(f"{model_path} takes inputs of shape {shape_text(wanted)}: a device model needs every "
+                       f"size fixed")
+    for split, x in (("x_train", data.x_train), ("x_test", data.x_test)):
+        if tuple(x.shape[1:]) != wanted:
+            raise EmuError(f"{split} samples have shape {shape_text(x.shape[1:])} but {model_path.name} takes "
+                           f"{shape_text(wanted)}")
+
+
+def infer_kind(model, data: Dataset) -> str:
+    output = tuple(model.outputs[0].shape[1:])
+    if output == tuple(model.inputs[0].shape[1:]) and set(np.unique(data.y_test)) <= {0, 1}:
+        return "anomaly"
+    if integral(data.y_train) and data.y_train.ndim == 1 and output[-1:] != (1,):
+        return "classifier"
+    return "regression"
+
+
+def check_targets(kind: str, model, data: Dataset, data_path: Path) -> None:
+    output = tuple(model.outputs[0].shape[1:])
+    if kind == "classifier":
+        classes = output[-1]
+        for split, y in (("y_train", data.y_train), ("y_test", data.y_test)):
+            if not integral(y) or y.min() < 0 or y.max() >= classes:
+                raise EmuError(f"{split} in {data_path} must hold class numbers 0..{classes - 1} for a "
+                               f"{classes}-class model")
+    elif kind == "anomaly":
+        if output != tuple(model.inputs[0].shape[1:]):
+            raise EmuError(f"an anomaly model must reconstruct its input: output {shape_text(output)}, "
+                           f"input {shape_text(model.inputs[0].shape[1:])}")
+        if set(np.unique(data.y_test)) != {0, 1}:
+            raise EmuError(f"y_test in {data_path} must mark normal samples 0 and anomalies 1, with both present")
+    else:
+        for split, y in (("y_train", data.y_train), ("y_test", data.y_test)):
+            if y[0].size != int(np.prod(output)):
+                raise EmuError(f"{split} rows have {y[0].size} values but the model outputs {shape_text(output)}")
+
+
+def integral(y: np.ndarray) -> bool:
+    return y.dtype.kind in "biu" or (y.dtype.kind == "f" and bool(np.all(np.mod(y, 1) == 0)))
+
+
+def shape_text(shape) -> str:
+    return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ")"
