@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
+from emu.console import say
 from emu.measure import Result, measure
 from emu.platforms import Platform
 
@@ -17,12 +17,8 @@ COLUMNS = ("model", "model_sha256", "variant", "platform", "core", "fpu", "clock
            "arena_bytes", "stack_bytes", "output_matches_reference")
 
 
-def progress_to_stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform],
-          progress: Callable[[str], None] = progress_to_stderr) -> list[Result]:
+          progress: Callable[[str], None] = say) -> list[Result]:
     """models: (path, variant name) pairs."""
     pairs = [(m, p) for m in models for p in platforms]
     results = []

@@ -16,6 +16,7 @@ import typer
 
 from emu.cli_decide import register as register_decide
 from emu.cli_variants import register as register_variants
+from emu.console import say
 from emu.errors import CheckFailed, EmuError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -24,10 +25,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 PLATFORM_HELP = ("Board name (see `emu platforms`; add ':soft-float' to build an FPU part with "
                  "its FPU off) or a platform YAML file.")
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 @app.command()
@@ -207,7 +204,7 @@ def demo(
     """
     from emu.demo import run_demo
 
-    run_demo(out, platform or None, progress=_say)
+    run_demo(out, platform or None, progress=say)
 
 
 # Commands that live with their own packages.
@@ -225,23 +222,23 @@ def main() -> None:
         if debug:
             raise
         first = str(e).strip().splitlines()
-        _say(f"emu: error: {first[0] if first else type(e).__name__}")
+        say(f"emu: error: {first[0] if first else type(e).__name__}")
         for extra in first[1:8]:
-            _say(f"  {extra}")
+            say(f"  {extra}")
         sys.exit(e.exit_code)
     except typer.Abort:
-        _say("emu: aborted")
+        say("emu: aborted")
         sys.exit(130)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except Exception as e:  # usage errors from the option parser, and anything unexpected
         # Typer bundles its own copy of click, so its usage errors are known by their shape.
         if hasattr(e, "format_message") and hasattr(e, "exit_code"):
-            _say(f"emu: error: {e.format_message()}")
+            say(f"emu: error: {e.format_message()}")
             sys.exit(2)
         if debug:
             raise
-        _say(f"emu: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)")
+        say(f"emu: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)")
         sys.exit(2)
 
 

@@ -8,19 +8,15 @@ Exit codes: 0 done; 1 a check failed (a gate regressed, or nothing fits on any b
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from emu.console import say
 from emu.errors import CheckFailed
 
 CONSTRAINT_HELP = "Sizes take bytes or KB/MB (64KB); accuracy takes 0.9 or 90%."
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def _constraints(min_accuracy, max_latency_ms, max_ram, max_flash, max_energy_uj, board):
@@ -168,7 +164,7 @@ def scenario_run(
     from emu.decide.gate import format_verdict
     from emu.decide.runner import run_scenario
 
-    outcome = run_scenario(file, out=out, use_cache=cache, progress=_say)
+    outcome = run_scenario(file, out=out, use_cache=cache, progress=say)
     print(format_recommendation(outcome.recommendation))
     if outcome.verdict:
         print()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from emu.console import say
 from emu.errors import EmuError
 
 
@@ -38,8 +38,8 @@ def variants(
         check_replaceable(out)
     chosen = make_task(model, data, task, kind, seed)
     folder = out or Path("reports/variants") / chosen.name
-    _say(f"making variants of {chosen.name} ({chosen.kind}, {chosen.source}) in {folder}")
-    records = make_variants(chosen, folder, names, progress=_say)
+    say(f"making variants of {chosen.name} ({chosen.kind}, {chosen.source}) in {folder}")
+    records = make_variants(chosen, folder, names, progress=say)
     print(format_variants(records))
     print(f"\n{folder / 'variants.json'}")
 
@@ -51,7 +51,7 @@ def make_task(model: Optional[Path], data: Optional[Path], task: Optional[str], 
         from emu.variants.builtin import builtin_spec, builtin_task
 
         builtin_spec(task)
-        _say(f"training the {task} teacher")
+        say(f"training the {task} teacher")
         return builtin_task(task, seed)
     if not model or not data:
         raise EmuError("give MODEL.keras --data DATA.npz, or --task NAME (digits, sine, vibration)")
@@ -75,5 +75,3 @@ def short_reason(record) -> str:
     return reason if len(reason) <= 70 else reason[:67] + "..."
 
 
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)

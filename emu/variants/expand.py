@@ -3,19 +3,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
+from emu.console import say
 from emu.errors import EmuError
 from emu.variants.report import FILE_NAME, read_variants_json
 
 
-def note_to_stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def expand_models(paths: Iterable[Path], on_skip: Callable[[str], None] = note_to_stderr) -> list[tuple[Path, str]]:
+def expand_models(paths: Iterable[Path], on_skip: Callable[[str], None] = say) -> list[tuple[Path, str]]:
     pairs: list[tuple[Path, str]] = []
     for path in map(Path, paths):
         if path.is_dir():

@@ -8,11 +8,11 @@ into place at the end, so a failure at any point leaves no partial variants behi
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import Callable
 
+from emu.console import say
 from emu.errors import EmuError
 from emu.model import parse_model
 from emu.variants.device import device_blocker
@@ -23,12 +23,8 @@ from emu.variants.task import Task
 from emu.variants.weights import weight_stats
 
 
-def progress_to_stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def make_variants(task: Task, out: Path, names: list[str] | None = None,
-                  progress: Callable[[str], None] = progress_to_stderr) -> list[VariantRecord]:
+                  progress: Callable[[str], None] = say) -> list[VariantRecord]:
     chosen = chosen_variants(names)
     check_replaceable(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=nearest_existing(out.parent)))
