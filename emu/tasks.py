@@ -6,24 +6,18 @@ determinism), so the same seed gives the same .tflite bytes on every run.
 
 from __future__ import annotations
 
-import contextlib
-import os
-
 import numpy as np
+
+from emu.console import import_tensorflow, native_output_silenced
 
 # The digits data is also the built-in `digits` task of `emu variants`; the demo trains its
 # own Keras 3 model on the same split.
 from emu.variants.builtin import digits_data  # noqa: F401  (re-exported for emu.demo)
 from emu.variants.data import Dataset
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# oneDNN's CPU kernels may reorder float sums between runs; emu wants identical bytes.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
 
 def _tensorflow(seed: int):
-    import tensorflow as tf
-
+    tf = import_tensorflow()
     tf.keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     return tf
@@ -49,26 +43,11 @@ def digits_model(data: Dataset, seed: int = 0, epochs: int = 12):
     return model
 
 
-@contextlib.contextmanager
-def quiet():
-    """Silence what TensorFlow's converter prints (exported signatures, MLIR notes) straight
-    to the process's stdout and stderr, so a user sees emu's own progress only."""
-    saved = [os.dup(1), os.dup(2)]
-    with open(os.devnull, "w") as null:
-        os.dup2(null.fileno(), 1)
-        os.dup2(null.fileno(), 2)
-        try:
-            yield
-        finally:
-            for fd, copy in zip((1, 2), saved):
-                os.dup2(copy, fd)
-                os.close(copy)
-
 
 def converter_for(model):
     """A converter for batch size 1: with every shape static, the converter folds the shape
     arithmetic that a variable batch needs (SHAPE, STRIDED_SLICE, PACK) into constants."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     inputs = tf.keras.Input(shape=model.inputs[0].shape[1:], batch_size=1)
     x = inputs
@@ -78,13 +57,13 @@ def converter_for(model):
 
 
 def convert_float32(model) -> bytes:
-    with quiet():
+    with native_output_silenced():
         return converter_for(model).convert()
 
 
 def convert_int8(model, calibration: np.ndarray) -> bytes:
     """Full-integer post-training quantization, int8 inputs and outputs."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     def representative():
         for x in calibration[:200]:
@@ -96,7 +75,7 @@ def convert_int8(model, calibration: np.ndarray) -> bytes:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
-    with quiet():
+    with native_output_silenced():
         return converter.convert()
 
 

@@ -13,7 +13,8 @@ from typing import Callable
 import numpy as np
 
 from emu.errors import EmuError
-from emu.variants.keras2 import native_stderr_silenced, tensorflow
+from emu.console import native_output_silenced
+from emu.variants.keras2 import tensorflow
 from emu.variants.messages import first_line
 
 
@@ -62,7 +63,7 @@ def convert(model, form: str, configure: Callable) -> bytes:
         function = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec)
         converter = tf.lite.TFLiteConverter.from_concrete_functions([function], model)
         configure(converter)
-        with native_stderr_silenced():
+        with native_output_silenced():
             return converter.convert()
     except Exception as e:  # the converter raises many types; the user needs its first line
         raise EmuError(f"cannot convert to TFLite as {form}: {first_line(e)}") from None

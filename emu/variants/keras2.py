@@ -9,18 +9,12 @@ variable keeps the rest of emu (and any subprocess) on Keras 3.
 from __future__ import annotations
 
 import os
-import sys
-from contextlib import contextmanager
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# oneDNN's CPU kernels may reorder float sums between runs; variants must be reproducible.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from emu.console import import_tensorflow
 
 
 def tensorflow():
-    with native_stderr_silenced():  # TensorFlow's C++ start-up notes (CUDA, absl), not errors
-        import tensorflow as tf
-    return tf
+    return import_tensorflow()
 
 
 def keras():
@@ -58,18 +52,3 @@ def copy_model(model):
     copy = keras().models.clone_model(model)
     copy.set_weights(model.get_weights())
     return copy
-
-
-@contextmanager
-def native_stderr_silenced():
-    """TensorFlow's C++ code writes notes straight to file descriptor 2, past Python."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
