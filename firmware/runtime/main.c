@@ -29,7 +29,7 @@ int main(void)
     emu_mark_end();
     for (uint32_t i = 0; i < emu_model_output_count; i++) {
         const struct emu_tensor_io *io = &emu_model_outputs[i];
-        char prefix[32];
+        char prefix[24];
         output_prefix(prefix, i);
         emu_write_hex_line(prefix, emu_arena + io->offset, io->bytes);
     }

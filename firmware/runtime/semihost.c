@@ -25,55 +25,58 @@ static char hex_digit(unsigned v)
     return (char)(v < 10 ? '0' + v : 'a' + v - 10);
 }
 
-/* "<prefix><hex of up to 32 bytes>\n" per line, so the line buffer stays small. */
+/* No static line buffers: they would sit in RAM for the whole run to serve the few
+ * lines printed after it. Lines are written in pieces from small stack buffers. */
+
+/* "<prefix><hex of up to 16 bytes>\n" per line. */
 void emu_write_hex_line(const char *prefix, const uint8_t *bytes, uint32_t count)
 {
-    static char line[104];
+    char hex[16 * 2 + 2];
     do {
-        uint32_t n = count < 32 ? count : 32;
-        char *p = line;
-        for (const char *s = prefix; *s; s++) {
-            *p++ = *s;
-        }
+        uint32_t n = count < 16 ? count : 16;
+        char *p = hex;
         for (uint32_t i = 0; i < n; i++) {
             *p++ = hex_digit(bytes[i] >> 4);
             *p++ = hex_digit(bytes[i] & 15);
         }
         *p++ = '\n';
         *p = 0;
-        emu_write(line);
+        emu_write(prefix);
+        emu_write(hex);
         bytes += n;
         count -= n;
     } while (count > 0);
+}
+
+static void write_hex_word(uint32_t value)
+{
+    char hex[11] = "0x";
+    for (int i = 0; i < 8; i++) {
+        hex[2 + i] = hex_digit((value >> (28 - 4 * i)) & 15);
+    }
+    hex[10] = 0;
+    emu_write(hex);
 }
 
 /* "<prefix> name=0x%08x name=0x%08x ...\n" without printf, which would pull in much of libc.
  * A name ending in a space is written as "name 0x%08x". */
 void emu_write_word_line(const char *prefix, const char *const *names, const uint32_t *values, int count)
 {
-    static char line[96];
-    char *p = line;
-    for (const char *s = prefix; *s; s++) {
-        *p++ = *s;
-    }
+    emu_write(prefix);
     for (int i = 0; i < count; i++) {
-        *p++ = ' ';
-        const char *s = names[i];
-        for (; *s; s++) {
-            *p++ = *s;
+        const char *name = names[i];
+        const char *last = name;
+        while (last[1]) {
+            last++;
         }
-        if (s[-1] != ' ') {
-            *p++ = '=';
+        emu_write(" ");
+        emu_write(name);
+        if (*last != ' ') {
+            emu_write("=");
         }
-        *p++ = '0';
-        *p++ = 'x';
-        for (int shift = 28; shift >= 0; shift -= 4) {
-            *p++ = hex_digit((values[i] >> shift) & 15);
-        }
+        write_hex_word(values[i]);
     }
-    *p++ = '\n';
-    *p = 0;
-    emu_write(line);
+    emu_write("\n");
 }
 
 void emu_exit(int code)
