@@ -76,37 +76,20 @@ def lower_graph(graph: Graph) -> list[KernelCall]:
 
 
 class _Groups:
-    """Tensors that share one buffer, each at a fixed offset inside it.
-
-    Aliases and in-place outputs sit at offset 0 of their input; a row-streaming output
-    sits input_lead bytes before its input. Every offset inside a group is >= 0.
-    """
+    """Tensors that are one buffer: an alias and its input, an in-place output and its input."""
 
     def __init__(self):
-        self.parent: dict[int, tuple[int, int]] = {}  # tensor -> (parent, offset from parent)
-
-    def find(self, t: int) -> tuple[int, int]:
-        """(root, offset of t from the root's start)."""
-        offset = 0
-        while t in self.parent:
-            t, delta = self.parent[t]
-            offset += delta
-        return t, offset
+        self.parent: dict[int, int] = {}
 
     def root(self, t: int) -> int:
-        return self.find(t)[0]
+        while t in self.parent:
+            t = self.parent[t]
+        return t
 
-    def place(self, a: int, b: int, delta: int) -> None:
-        """Make offset(a) == offset(b) + delta."""
-        ra, rel_a = self.find(a)
-        rb, rel_b = self.find(b)
-        if ra == rb:
-            return
-        shift = rel_b + delta - rel_a  # where root a starts, relative to root b
-        if shift >= 0:
-            self.parent[ra] = (rb, shift)
-        else:
-            self.parent[rb] = (ra, -shift)
+    def join(self, t: int, other: int) -> None:
+        a, b = self.root(t), self.root(other)
+        if a != b:
+            self.parent[a] = b
 
 
 def _lifetimes(graph: Graph, groups: _Groups) -> dict[int, list[int]]:
@@ -132,12 +115,12 @@ def _lifetimes(graph: Graph, groups: _Groups) -> dict[int, list[int]]:
 
 
 def _group_bytes(graph: Graph, groups: _Groups) -> dict[int, int]:
-    extent: dict[int, int] = {}
+    size: dict[int, int] = {}
     for t in graph.tensors:
         if not t.is_constant:
-            root, offset = groups.find(t.index)
-            extent[root] = max(extent.get(root, 0), offset + t.nbytes)
-    return extent
+            root = groups.root(t.index)
+            size[root] = max(size.get(root, 0), t.nbytes)
+    return size
 
 
 def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict[tuple[int, int], int]]:
@@ -146,7 +129,7 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict
     groups = _Groups()
     for op, call in zip(graph.operators, calls):
         if call.alias:
-            groups.place(op.outputs[0], op.inputs[0], 0)
+            groups.join(op.outputs[0], op.inputs[0])
     leads: dict[tuple[int, int], int] = {}
     outputs = set(graph.outputs)
     for step, (op, call) in enumerate(zip(graph.operators, calls)):
@@ -158,8 +141,8 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict
         if span[src_root][1] != step or src_root in {groups.root(o) for o in outputs}:
             continue  # the input is read again later, or must survive as a model output
         if call.inplace and graph.tensors[dst].nbytes <= graph.tensors[src].nbytes:
-            groups.place(dst, src, 0)
-        elif call.input_lead is not None and groups.find(src)[1] == 0 and groups.find(dst)[1] == 0:
+            groups.join(dst, src)
+        elif call.input_lead is not None:
             leads[groups.root(dst), src_root] = call.input_lead
     return groups, leads
 
@@ -169,15 +152,14 @@ def compile_graph(graph: Graph) -> CompiledModel:
     calls = lower_graph(graph)
     groups, leads = _share_buffers(graph, calls)
     span = _lifetimes(graph, groups)
-    extent = _group_bytes(graph, groups)
-    buffers = [Buffer(f"t{r}", extent[r], first, last) for r, (first, last) in span.items()]
+    sizes = _group_bytes(graph, groups)
+    buffers = [Buffer(f"t{r}", sizes[r], first, last) for r, (first, last) in span.items()]
     buffers += [Buffer(f"scratch{op.index}", c.scratch_bytes, step, step)
                 for step, (op, c) in enumerate(zip(graph.operators, calls)) if c.scratch_bytes]
     plan = plan_arena(buffers, {(f"t{dst}", f"t{src}"): lead for (dst, src), lead in leads.items()})
 
     def offset(t: int) -> int:
-        root, inside = groups.find(t)
-        return plan.offsets[f"t{root}"] + inside
+        return plan.offsets[f"t{groups.root(t)}"]
 
     emitter = _Emitter(graph, calls, offset, plan.offsets)
     source = emitter.source(plan.size)
