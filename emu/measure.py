@@ -134,17 +134,10 @@ def raise_for_exit(trace: Trace, elf: Path) -> None:
 
 def symbol_suffix(elf: Path, pc: int | None) -> str:
     """' in <function>' for a PC inside a known function of the ELF."""
-    if pc is None:
-        return ""
-    from elftools.elf.elffile import ELFFile
+    from emu.symbols import function_table
 
-    with elf.open("rb") as f:
-        symtab = ELFFile(f).get_section_by_name(".symtab")
-        for sym in symtab.iter_symbols() if symtab else ():
-            start = sym["st_value"] & ~1
-            if sym["st_info"]["type"] == "STT_FUNC" and start <= pc < start + max(sym["st_size"], 1):
-                return f" in {sym.name}"
-    return ""
+    name = function_table(elf).function_at(pc) if pc is not None else None
+    return f" in {name}" if name else ""
 
 
 def count_result(graph: Graph, compiled: CompiledModel, firmware: Firmware, platform: Platform,

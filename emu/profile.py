@@ -6,16 +6,14 @@
 
 from __future__ import annotations
 
-import bisect
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from elftools.elf.elffile import ELFFile
-
 from emu.build import FIRMWARE, linker_script
 from emu.errors import EmuError
 from emu.platforms import Platform
+from emu.symbols import function_table, symbol_address
 from emu.trace import Segment
 
 BSP_FILES = ("startup.c", "semihost.c", "semihost.h")
@@ -72,32 +70,11 @@ class Profile:
         return asdict(self)
 
 
-def function_table(elf: Path) -> tuple[list[int], list[tuple[int, str]]]:
-    """Sorted function start addresses and (end, name) for each, from the symbol table.
-    A function without a size (assembly without .size) runs to the next function, or to
-    the end of its section."""
-    with elf.open("rb") as f:
-        e = ELFFile(f)
-        symtab = e.get_section_by_name(".symtab")
-        funcs = sorted({(s["st_value"] & ~1, s["st_size"], s.name) for s in (symtab.iter_symbols() if symtab else ())
-                        if s["st_info"]["type"] == "STT_FUNC" and s.name})
-        sections = [(sec["sh_addr"], sec["sh_addr"] + sec["sh_size"]) for sec in e.iter_sections()
-                    if sec["sh_flags"] & 0x4]  # SHF_EXECINSTR
-    starts = [start for start, _, _ in funcs]
-    ends = []
-    for i, (start, size, name) in enumerate(funcs):
-        section_end = next((hi for lo, hi in sections if lo <= start < hi), start + 2)
-        following = min([s for s in starts[i + 1:] if s > start] + [section_end])
-        ends.append((start + size if size else following, name))
-    return starts, ends
-
-
 def split_by_function(segment: Segment, elf: Path) -> dict[str, Segment]:
-    starts, ends = function_table(elf)
+    functions = function_table(elf)
     parts: dict[str, Segment] = {}
     for addr, n in segment.executions.items():
-        i = bisect.bisect_right(starts, addr) - 1
-        name = ends[i][1] if i >= 0 and addr < ends[i][0] else f"0x{addr:08x}"
+        name = functions.function_at(addr) or f"0x{addr:08x}"
         part = parts.setdefault(name, Segment())
         part.executions[addr] = n
         if addr in segment.taken:
@@ -134,14 +111,7 @@ def profile_elf(elf: Path, platform: Platform, start: str | None = None, end: st
         functions.append(FunctionCycles(name, part.instructions, count_cycles(part, program, platform).cycles))
     functions.sort(key=lambda f: -f.cycles)
     cycles = count_cycles(whole, program, platform).cycles
-    stack_top = _symbol(elf, "__stack_top")
+    stack_top = symbol_address(elf, "__stack_top")
     stack = stack_top - trace.min_stack_address if (stack_top and trace.min_stack_address) else 0
     return Profile(str(elf), platform.name, platform.core, platform.clock_hz, whole.instructions, cycles,
                    latency_ms(cycles, platform), energy_uj(cycles, platform), stack, functions)
-
-
-def _symbol(elf: Path, name: str) -> int | None:
-    with elf.open("rb") as f:
-        symtab = ELFFile(f).get_section_by_name(".symtab")
-        found = symtab.get_symbol_by_name(name) if symtab else None
-    return found[0]["st_value"] if found else None

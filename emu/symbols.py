@@ -1,0 +1,49 @@
+"""Functions and symbols of a firmware ELF: where each function starts and ends, and which
+function an address belongs to (for per-function cycles and for saying where a fault was)."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from pathlib import Path
+
+from elftools.elf.elffile import ELFFile
+
+SHF_EXECINSTR = 0x4
+
+
+@dataclass(frozen=True)
+class FunctionTable:
+    starts: list[int]  # sorted, Thumb bit cleared
+    ends: list[int]  # one past each function's last byte
+    names: list[str]
+
+    def function_at(self, address: int) -> str | None:
+        i = bisect.bisect_right(self.starts, address) - 1
+        return self.names[i] if i >= 0 and address < self.ends[i] else None
+
+
+def function_table(elf: Path) -> FunctionTable:
+    """A function without a size (assembly without .size) runs to the next function, or to
+    the end of its section."""
+    with elf.open("rb") as f:
+        e = ELFFile(f)
+        symtab = e.get_section_by_name(".symtab")
+        funcs = sorted({(s["st_value"] & ~1, s["st_size"], s.name) for s in (symtab.iter_symbols() if symtab else ())
+                        if s["st_info"]["type"] == "STT_FUNC" and s.name})
+        sections = [(sec["sh_addr"], sec["sh_addr"] + sec["sh_size"]) for sec in e.iter_sections()
+                    if sec["sh_flags"] & SHF_EXECINSTR]
+    starts = [start for start, _, _ in funcs]
+    ends = []
+    for i, (start, size, _) in enumerate(funcs):
+        section_end = next((hi for lo, hi in sections if lo <= start < hi), start + 2)
+        following = min([s for s in starts[i + 1:] if s > start] + [section_end])
+        ends.append(start + size if size else following)
+    return FunctionTable(starts, ends, [name for _, _, name in funcs])
+
+
+def symbol_address(elf: Path, name: str) -> int | None:
+    with elf.open("rb") as f:
+        symtab = ELFFile(f).get_section_by_name(".symtab")
+        found = symtab.get_symbol_by_name(name) if symtab else None
+    return found[0]["st_value"] if found else None
