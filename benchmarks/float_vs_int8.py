@@ -31,13 +31,13 @@ def instruction_mix(trace, program) -> Counter:
 
 
 def run(model: Path, board):
-    from emu.build import build_firmware
+    from emu.build.firmware import build_firmware
     from emu.compile.codegen import compile_graph
-    from emu.disasm import read_program
-    from emu.measure import count_result, default_inputs, emulate
-    from emu.model import read_model
-    from emu.profile import split_by_function
-    from emu.trace import Segment
+    from emu.emulators.trace import Segment
+    from emu.model.reader import read_model
+    from emu.results.measure import count_result, default_inputs, emulate
+    from emu.results.profile import split_by_function
+    from emu.timing.disasm import read_program
 
     graph = read_model(model)
     compiled = compile_graph(graph)

@@ -58,8 +58,8 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table for the docs")
     args = parser.parse_args()
 
-    from emu.measure import measure
     from emu.platforms import get_platform
+    from emu.results.measure import measure
 
     board = get_platform(args.platform)
     rows = []

@@ -1,3 +1,3 @@
-from emu.cli import main
+from emu.cli.app import main
 
 main()

@@ -35,6 +35,7 @@ def import_tensorflow():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # oneDNN's CPU kernels may reorder float sums between runs; emu wants identical bytes.
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    from emu.extras import require
+
     with native_output_silenced():
-        import tensorflow
-    return tensorflow
+        return require("tensorflow")

@@ -6,14 +6,21 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from emu.bench import bench, format_table, write_csv, write_json
 from emu.platforms import get_platform
+from emu.results.bench import bench, format_table
+from emu.results.record import write_csv, write_json
 
 DEFAULT_BOARDS = ("rp2040-pico", "nucleo-l152re", "nucleo-l4r5zi", "disco-f746ng")
 
 
 def run_demo(out: Path, boards: list[str] | None, progress: Callable[[str], None]) -> None:
-    from emu.tasks import convert_float32, convert_int8, digits_data, digits_model, tflm_accuracy
+    from emu.variants.example import (
+        convert_float32,
+        convert_int8,
+        digits_data,
+        digits_model,
+        tflm_accuracy,
+    )
 
     platforms = [get_platform(b) for b in (boards or DEFAULT_BOARDS)]
     out.mkdir(parents=True, exist_ok=True)

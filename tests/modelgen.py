@@ -81,7 +81,7 @@ def to_dynamic_range(model) -> bytes:
 
 def random_input(model_bytes: bytes, seed: int = 0) -> list[np.ndarray]:
     """Random inputs of the right shape and type for every input of a .tflite model."""
-    from emu.model import parse_model
+    from emu.model.reader import parse_model
 
     graph = parse_model(model_bytes)
     rng = np.random.default_rng(seed)

@@ -5,7 +5,8 @@ import subprocess
 
 import pytest
 
-from emu.build import build_firmware, linker_script
+from emu.build.bsp import linker_script
+from emu.build.firmware import build_firmware
 from emu.compile.codegen import CompiledModel, Layer, TensorIO
 from emu.errors import EmuError
 from emu.platforms import get_platform
@@ -53,7 +54,7 @@ def size_a(elf) -> dict[str, int]:
 
 
 def test_sections_agree_with_arm_none_eabi_size(tmp_path):
-    firmware = build_firmware(hand_model(), get_platform("nucleo-l4r5zi"), cache=tmp_path)
+    firmware = build_firmware(hand_model(), get_platform("nucleo-l4r5zi"), cache_dir=tmp_path)
     sizes = size_a(firmware.elf)
     s = firmware.sections
     assert s.text == sizes[".text"] + sizes.get(".ARM.exidx", 0)
@@ -66,16 +67,16 @@ def test_sections_agree_with_arm_none_eabi_size(tmp_path):
 
 def test_same_inputs_reuse_the_cached_build(tmp_path):
     board = get_platform("nucleo-l4r5zi")
-    first = build_firmware(hand_model(), board, cache=tmp_path)
+    first = build_firmware(hand_model(), board, cache_dir=tmp_path)
     mtime = first.elf.stat().st_mtime_ns
-    second = build_firmware(hand_model(), board, cache=tmp_path)
+    second = build_firmware(hand_model(), board, cache_dir=tmp_path)
     assert second.elf == first.elf and second.elf.stat().st_mtime_ns == mtime
 
 
 def test_model_too_big_for_flash_says_sizes_and_leaves_nothing(tmp_path):
     board = dataclasses.replace(get_platform("nucleo-l4r5zi"), flash_bytes=64 * 1024)
     with pytest.raises(EmuError) as info:
-        build_firmware(hand_model(table_bytes=100 * 1024), board, cache=tmp_path)
+        build_firmware(hand_model(table_bytes=100 * 1024), board, cache_dir=tmp_path)
     message = str(info.value)
     assert "does not fit" in message and "flash" in message and "has 64.0 KB" in message
     assert list((tmp_path / "builds").iterdir()) == []  # no partial build left in the cache

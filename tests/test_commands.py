@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from emu.bench import COLUMNS
-from emu.model import read_model
-from emu.reference import tflm_outputs
+from emu.model.oracle import tflm_outputs
+from emu.model.reader import read_model
+from emu.results.record import COLUMNS
 from tests import modelgen
 from tests.conftest import needs_arm_gcc
 

@@ -11,10 +11,10 @@ import sys
 import pytest
 import yaml
 
-import emu.build
+import emu.build.firmware
+from emu.cache import ContentStore
 from emu.decide import run_scenario
-from emu.decide.content_store import ContentStore
-from emu.decide.results_cache import ResultsCache, sources_digest
+from emu.results.cached_measure import ResultsCache, sources_digest
 from tests.conftest import needs_arm_gcc
 
 
@@ -54,8 +54,8 @@ def test_second_run_is_served_from_the_cache(small_models, tmp_path):
 def test_a_firmware_change_changes_the_key(tmp_path, monkeypatch):
     before = sources_digest()
     copy = tmp_path / "firmware"
-    shutil.copytree(emu.build.FIRMWARE, copy)
-    monkeypatch.setattr(emu.build, "FIRMWARE", copy)
+    shutil.copytree(emu.build.firmware.FIRMWARE, copy)
+    monkeypatch.setattr(emu.build.firmware, "FIRMWARE", copy)
     assert sources_digest() == before
     (copy / "runtime" / "markers.c").write_text((copy / "runtime" / "markers.c").read_text() + "\n/* changed */\n")
     assert sources_digest() != before
@@ -98,3 +98,38 @@ def test_concurrent_scenario_runs_share_a_cold_cache(small_models, tmp_path):
     again = subprocess.run([sys.executable, "-c", code + "; print('ok')", str(scenario), str(tmp_path / "run3")],
                            env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and json.loads((tmp_path / "run3" / "results.json").read_text()) == first
+
+
+@needs_arm_gcc
+def test_soft_float_board_is_not_served_the_hard_float_result(small_models, tmp_path):
+    # The two share one board file; a key over the file's text served the FPU result for both.
+    from emu.platforms import get_platform
+    from emu.results.measure import measure
+
+    model = small_models / "tiny_fp32.tflite"
+    cache = ResultsCache(tmp_path / "cache")
+    hard, _ = cache.measure(model, get_platform("nucleo-l4r5zi"), variant="fp32")
+    soft, _ = cache.measure(model, get_platform("nucleo-l4r5zi:soft-float"), variant="fp32")
+    assert cache.misses == 2
+    assert (soft.platform, soft.fpu) == ("nucleo-l4r5zi:soft-float", False)
+    uncached, _ = measure(model, get_platform("nucleo-l4r5zi:soft-float"), variant="fp32")
+    assert soft.to_dict() == uncached.to_dict()
+    # soft-float arithmetic runs as library calls: many more instructions than the FPU's
+    assert soft.instructions > 2 * hard.instructions
+
+
+@needs_arm_gcc
+def test_soft_float_build_is_not_the_hard_float_build(small_models, tmp_path):
+    from elftools.elf.elffile import ELFFile
+
+    from emu.compile.codegen import compile_graph
+    from emu.model.reader import read_model
+    from emu.platforms import get_platform
+
+    compiled = compile_graph(read_model(small_models / "tiny_fp32.tflite"))
+    hard = emu.build.firmware.build_firmware(compiled, get_platform("nucleo-l4r5zi"), cache_dir=tmp_path)
+    soft = emu.build.firmware.build_firmware(compiled, get_platform("nucleo-l4r5zi:soft-float"), cache_dir=tmp_path)
+    assert hard.elf != soft.elf
+    with soft.elf.open("rb") as f:
+        names = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+    assert "__aeabi_fadd" in names or "__addsf3" in names

@@ -10,23 +10,24 @@ from dataclasses import replace
 
 import pytest
 
-import emu.build
-from emu.bench import write_json
+import emu.build.firmware
 from emu.decide.baseline import write_baseline
 from emu.decide.gate import compare
 from emu.decide.junit import write_junit
-from emu.decide.records import load_results
-from emu.decide.tolerances import Tolerance, Tolerances, parse_tolerance, tolerances_from_file
+from emu.decide.tolerances import (
+    Tolerance,
+    Tolerances,
+    parse_tolerance,
+    tolerances_from_file,
+)
 from emu.errors import EmuError
-from emu.measure import Result, measure
 from emu.platforms import get_platform
+from emu.results.measure import measure
+from emu.results.record import Result, load_results, write_json
 from tests.conftest import needs_arm_gcc
 
-# Runs the `emu` command with the decision commands registered, whether or not emu/cli.py
-# registers them itself yet.
-EMU = ("import sys\nfrom emu import cli\nfrom emu.cli_decide import register\n"
-       "names = {c.name or c.callback.__name__ for c in cli.app.registered_commands}\n"
-       "if 'gate' not in names:\n    register(cli.app)\ncli.main()\n")
+# The real entry point, run in a child process.
+EMU = "from emu.cli.app import main\nmain()\n"
 
 
 def emu_command(*args, cwd=None):
@@ -138,7 +139,7 @@ def small_int8_model(tmp_path_factory):
 
 def firmware_copy(tmp_path, name: str, regress: bool):
     folder = tmp_path / name
-    shutil.copytree(emu.build.FIRMWARE, folder)
+    shutil.copytree(emu.build.firmware.FIRMWARE, folder)
     if regress:
         markers = folder / "runtime" / "markers.c"
         text = markers.read_text()
@@ -153,7 +154,7 @@ def test_gate_catches_a_regression_built_into_real_firmware(small_int8_model, tm
     board = get_platform("nucleo-l4r5zi")
 
     def build_and_measure(firmware_folder):
-        monkeypatch.setattr(emu.build, "FIRMWARE", firmware_folder)
+        monkeypatch.setattr(emu.build.firmware, "FIRMWARE", firmware_folder)
         return measure(small_int8_model, board, variant="int8")[0]
 
     before = build_and_measure(firmware_copy(tmp_path, "main", regress=False))

@@ -4,8 +4,8 @@ forms on the host; this checks that the same C, compiled for each core, agrees."
 
 import pytest
 
-from emu.measure import measure
 from emu.platforms import get_platform
+from emu.results.measure import measure
 from tests import modelgen
 from tests.conftest import needs_arm_gcc
 
@@ -81,7 +81,7 @@ def test_generated_model_matches_tflm_on_the_device(models, name, form, board):
 
 
 def test_the_models_cover_every_operator(models):
-    from emu.model import read_model
+    from emu.model.reader import read_model
 
     ops = {op.op for path in models.values() for op in read_model(path).operators}
     assert {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "FULLY_CONNECTED",

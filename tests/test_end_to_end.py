@@ -9,13 +9,13 @@ import subprocess
 import numpy as np
 import pytest
 
-from emu.build import build_firmware
+from emu.build.firmware import build_firmware
 from emu.compile.codegen import compile_graph
-from emu.measure import default_inputs, measure
-from emu.model import read_model
-from emu.outputs import FLOAT_ATOL, FLOAT_RTOL
+from emu.model.oracle import tflm_outputs
+from emu.model.reader import read_model
 from emu.platforms import get_platform
-from emu.reference import tflm_outputs
+from emu.results.measure import default_inputs, measure
+from emu.results.outputs import FLOAT_ATOL, FLOAT_RTOL
 from tests.conftest import needs_arm_gcc, shared_model
 
 pytestmark = needs_arm_gcc
@@ -57,7 +57,12 @@ def test_person_detect_all_zero_input_gives_the_documented_output():
 
 @pytest.fixture(scope="module")
 def digits_models(tmp_path_factory):
-    from emu.tasks import convert_float32, convert_int8, digits_data, digits_model
+    from emu.variants.example import (
+        convert_float32,
+        convert_int8,
+        digits_data,
+        digits_model,
+    )
 
     data = digits_data()
     model = digits_model(data, epochs=2)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from emu.errors import EmuError
-from emu.model import parse_model, read_model
+from emu.model.reader import parse_model, read_model
 from tests import modelgen
 from tests.conftest import shared_model
 
@@ -78,3 +78,60 @@ def test_truncated_model_is_one_line_error(conv_model):
 def test_missing_file(tmp_path):
     with pytest.raises(EmuError, match="not found"):
         read_model(tmp_path / "absent.tflite")
+
+
+# ---- tensor types, against the schema the converter itself uses -------------------------
+
+
+def _with_tensor_type(model: bytes, pick, type_name: str) -> bytes:
+    """The model re-packed by TensorFlow's own flatbuffer schema with one tensor's type changed."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    m = schema.ModelT.InitFromPackedBuf(bytearray(model), 0)
+    tensor = pick(m.subgraphs[0])
+    tensor.type = getattr(schema.TensorType, type_name)
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(m.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _bias(subgraph):
+    conv = [op for op in subgraph.operators if len(op.inputs) == 3][0]
+    return subgraph.tensors[conv.inputs[2]]
+
+
+def test_every_numeric_schema_type_reads_as_its_numpy_type():
+    import tflite
+
+    from emu.model.reader import _TENSOR_TYPES
+
+    schema_names = {v: k for k, v in vars(tflite.TensorType).items() if isinstance(v, int)}
+    for value, dtype in _TENSOR_TYPES.items():
+        assert np.dtype(dtype).name == schema_names[value].lower()
+    assert {"uint16", "uint32", "uint64"} <= set(_TENSOR_TYPES.values())
+
+
+def test_uint32_constant_is_read_not_refused(conv_model):
+    graph = parse_model(_with_tensor_type(conv_model, _bias, "UINT32"))
+    bias = [t for t in graph.tensors if t.dtype == "uint32"]
+    assert len(bias) == 1 and bias[0].data.dtype == np.uint32 and bias[0].data.shape == (4,)
+    int32 = parse_model(conv_model).tensors[bias[0].index].data
+    assert bias[0].data.tobytes() == int32.tobytes()
+
+
+def test_uint16_activation_is_read_not_called_corrupted(conv_model):
+    graph = parse_model(_with_tensor_type(conv_model, lambda g: g.tensors[g.inputs[0]], "UINT16"))
+    assert graph.tensors[graph.inputs[0]].dtype == "uint16"
+
+
+def test_int4_tensor_is_named_not_called_corrupted(conv_model):
+    with pytest.raises(EmuError, match="type INT4, which emu does not support") as info:
+        parse_model(_with_tensor_type(conv_model, _bias, "INT4"), name="m")
+    assert "truncated" not in str(info.value)
+
+
+def test_buffer_of_the_wrong_size_is_a_one_line_error(conv_model):
+    # int64 needs twice the bytes the int32 bias buffer holds
+    with pytest.raises(EmuError, match="buffer holds 16 bytes, but shape \\[4\\] of int64 needs 32"):
+        parse_model(_with_tensor_type(conv_model, _bias, "INT64"), name="m")

@@ -14,9 +14,16 @@ import pytest
 
 from emu.compile.hostrun import run_on_host
 from emu.errors import EmuError
-from emu.model import parse_model
-from emu.reference import tflm_outputs
-from tests.modelgen import keras_model, random_input, tf, to_dynamic_range, to_float, to_int8
+from emu.model.oracle import tflm_outputs
+from emu.model.reader import parse_model
+from tests.modelgen import (
+    keras_model,
+    random_input,
+    tf,
+    to_dynamic_range,
+    to_float,
+    to_int8,
+)
 
 
 def dilated_conv(filters, kernel, dilation, padding, strides=1, depthwise=False):

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from emu.platforms import get_platform
-from emu.power import average_power_mw, energy_uj, latency_ms, run_power_mw, sleep_power_mw
+from emu.results.power import (
+    average_power_mw,
+    energy_uj,
+    latency_ms,
+    run_power_mw,
+    sleep_power_mw,
+)
 
 
 def test_nucleo_l4r5zi():

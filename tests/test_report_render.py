@@ -9,15 +9,13 @@ import sys
 
 import pytest
 
-from emu.bench import write_json
-from emu.measure import measure
 from emu.platforms import get_platform
+from emu.results.measure import measure
+from emu.results.record import write_json
 from tests.conftest import needs_arm_gcc
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-EMU = ("from emu import cli\nfrom emu.cli_decide import register\n"
-       "names = {c.name or c.callback.__name__ for c in cli.app.registered_commands}\n"
-       "if 'report' not in names:\n    register(cli.app)\ncli.main()\n")
+EMU = "from emu.cli.app import main\nmain()\n"
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from emu.results.cached_measure import ResultsCache
 
 from emu.decide import DutyCycle, battery_life_hours, load_scenario, run_scenario
-from emu.decide.results_cache import ResultsCache
 from emu.errors import EmuError
 from emu.platforms import get_platform
 from tests.conftest import needs_arm_gcc, shared_model

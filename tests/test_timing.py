@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from emu.disasm import read_program
+from emu.emulators.trace import Segment
 from emu.errors import EmuError
 from emu.platforms import get_platform
 from emu.timing import CORE_TABLES, count_cycles
 from emu.timing.classes import CLASSES
-from emu.trace import Segment
+from emu.timing.disasm import read_program
 
 pytestmark = pytest.mark.skipif(
     shutil.which("arm-none-eabi-as") is None, reason="needs arm-none-eabi-as and -ld"

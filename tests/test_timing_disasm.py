@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emu.disasm import read_program
+from emu.timing.disasm import read_program
 from tests.test_timing import assemble, pytestmark  # noqa: F401  (same skip condition)
 
 

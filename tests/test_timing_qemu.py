@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from emu.disasm import read_program
 from emu.emulators.qemu import run_firmware
 from emu.platforms import get_platform
 from emu.timing import count_cycles
+from emu.timing.disasm import read_program
 
 ASM = Path(__file__).resolve().parent / "asm"
 

@@ -7,15 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-# Runs the real entry point with the variants command registered exactly once, whether or
-# not emu/cli.py registers it itself.
-ENTRY = """
-from emu.cli import app, main
-from emu.cli_variants import register
-if not any((c.name or c.callback.__name__) == "variants" for c in app.registered_commands):
-    register(app)
-main()
-"""
+# The real entry point, run in a child process.
+ENTRY = "from emu.cli.app import main\nmain()\n"
 
 
 def emu_variants(*args, cwd):

@@ -7,14 +7,14 @@ import json
 import numpy as np
 import pytest
 
-from emu.measure import measure
+from emu.model.oracle import litert_outputs, tflm_outputs
+from emu.model.reader import parse_model
 from emu.platforms import get_platform
-from emu.reference import litert_outputs, tflm_outputs
+from emu.results.measure import measure
 from emu.variants import VARIANT_NAMES, expand_models
 from emu.variants.builtin import builtin_task
 from emu.variants.host import device_inputs, run_on_host
 from emu.variants.make import make_variants
-from emu.model import parse_model
 from tests.conftest import needs_arm_gcc
 
 BOARDS = ["rp2040-pico", "nucleo-l4r5zi", "disco-f746ng"]  # Cortex-M0+, M4F, M7

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from emu.errors import EmuError
-from emu.model import parse_model
-from emu.reference import tflm_outputs
+from emu.model.oracle import tflm_outputs
+from emu.model.reader import parse_model
 from emu.variants.builtin import builtin_task
 from emu.variants.host import device_inputs
 from emu.variants.make import make_variants

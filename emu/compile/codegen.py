@@ -17,7 +17,7 @@ from emu.compile.fold import fold_constant_dequantize
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.ops import lowerings
 from emu.errors import EmuError
-from emu.model import Graph
+from emu.model.reader import Graph
 
 C_TYPES = {
     "int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "uint16": "uint16_t",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from emu.model import Graph
+from emu.model.reader import Graph
 
 
 def fold_constant_dequantize(graph: Graph) -> Graph:

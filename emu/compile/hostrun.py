@@ -15,7 +15,7 @@ import numpy as np
 
 from emu.compile.codegen import CompiledModel, compile_graph
 from emu.errors import EmuError
-from emu.model import parse_model
+from emu.model.reader import parse_model
 
 FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import emu
-from emu.decide.records import load_results, result_key
-from emu.measure import Result
+from emu.cache import atomic_write
+from emu.results.record import Result, load_results, result_key
 
 
 def merge(old: list[Result], fresh: list[Result]) -> list[Result]:
@@ -20,9 +20,6 @@ def merge(old: list[Result], fresh: list[Result]) -> list[Result]:
 def write_baseline(fresh: list[Result], path: Path, replace: bool = False) -> list[Result]:
     path = Path(path)
     rows = fresh if replace or not path.is_file() else merge(load_results(path), fresh)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps({"emu_version": emu.__version__, "results": [r.to_dict() for r in rows]},
-                              indent=2) + "\n")
-    tmp.replace(path)
+    atomic_write(path, json.dumps({"emu_version": emu.__version__, "results": [r.to_dict() for r in rows]},
+                                  indent=2) + "\n")
     return rows

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from emu.decide.battery import HOURS_PER_DAY, DutyCycle, battery_life_hours
-from emu.decide.metrics import VariantQuality, quality_for
-from emu.measure import Result
+from emu.decide.quality import VariantQuality, quality_for
 from emu.platforms import get_platform
+from emu.results.record import Result
 
 
 def variant_label(model: str, variant: str) -> str:

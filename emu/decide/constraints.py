@@ -65,7 +65,7 @@ class Constraints:
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise EmuError(f"constraint {name} must be positive, got {value}")
-        from emu.decide.metrics import LOWER_IS_BETTER
+        from emu.decide.quality import LOWER_IS_BETTER
 
         if self.min_accuracy is not None and self.metric in LOWER_IS_BETTER:
             raise EmuError(f"{self.metric} is better when lower, so it cannot be a minimum accuracy")

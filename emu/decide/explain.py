@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from emu.decide.candidates import Candidate
-from emu.decide.metrics import format_quality, metric_name
 from emu.decide.numbers import readable
+from emu.decide.quality import format_quality, metric_name
 from emu.decide.recommend import BoardDecision, Recommendation
 
 

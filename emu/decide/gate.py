@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emu.decide.records import result_key
 from emu.decide.tolerances import GATED, Tolerances
-from emu.measure import Result
+from emu.results.record import Result, result_key
 
 
 @dataclass(frozen=True)

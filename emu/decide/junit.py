@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from emu.cache import atomic_write
 from emu.decide.gate import FIELD_TITLES, GateVerdict
 
 
@@ -29,10 +30,7 @@ def verdict_to_junit(verdict: GateVerdict) -> ET.Element:
 
 def write_junit(verdict: GateVerdict, path: Path) -> None:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tree = ET.ElementTree(ET.Element("testsuites"))
-    tree.getroot().append(verdict_to_junit(verdict))
-    ET.indent(tree)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tree.write(tmp, encoding="utf-8", xml_declaration=True)
-    tmp.replace(path)
+    root = ET.Element("testsuites")
+    root.append(verdict_to_junit(verdict))
+    ET.indent(root)
+    atomic_write(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))

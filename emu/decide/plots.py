@@ -8,15 +8,15 @@ from collections import defaultdict
 
 from emu.decide.candidates import Candidate, variant_label
 from emu.decide.constraints import Constraints
-from emu.decide.metrics import VariantQuality, metric_name
-from emu.measure import Result
+from emu.decide.quality import VariantQuality, metric_name
+from emu.extras import require
+from emu.results.record import Result
 
 CHOSEN_STYLE = dict(marker="*", s=260, facecolors="none", edgecolors="black", linewidths=1.6, zorder=5)
 
 
 def _pyplot():
-    import matplotlib
-
+    matplotlib = require("matplotlib")
     matplotlib.use("Agg")  # no display here; also keeps the report the same on any machine
     import matplotlib.pyplot as plt
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from emu.decide.candidates import Candidate
 from emu.decide.constraints import Constraints, Limit
-from emu.decide.metrics import LOWER_IS_BETTER, format_quality, metric_name
 from emu.decide.numbers import readable
+from emu.decide.quality import LOWER_IS_BETTER, format_quality, metric_name
 from emu.errors import EmuError
 
 # preference name -> (candidate field, True when larger is better)

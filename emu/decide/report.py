@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 import html
-import os
 from pathlib import Path
 
 import emu
+from emu.cache import atomic_write
 from emu.decide import plots
-from emu.decide.explain import board_lines, constraint_summary, headline, preference_phrase
+from emu.decide.explain import (
+    board_lines,
+    constraint_summary,
+    headline,
+    preference_phrase,
+)
 from emu.decide.report_input import ReportInput
 from emu.decide.report_md import render_markdown, summary_headers, summary_rows
 
@@ -131,18 +136,12 @@ def render_html(data: ReportInput) -> str:
             + "\n".join(s for s in sections if s) + "</body></html>\n")
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def write_report(data: ReportInput, out: Path) -> tuple[Path, Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     page, markdown = out / "index.html", out / "report.md"
-    _write_atomically(page, render_html(data))
-    _write_atomically(markdown, render_markdown(data))
+    atomic_write(page, render_html(data))
+    atomic_write(markdown, render_markdown(data))
     return page, markdown
 
 
@@ -171,6 +170,6 @@ def write_report_cached(data: ReportInput, out: Path, store) -> tuple[Path, Path
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     page, markdown = out / "index.html", out / "report.md"
-    _write_atomically(page, stored["html"])
-    _write_atomically(markdown, stored["markdown"])
+    atomic_write(page, stored["html"])
+    atomic_write(markdown, stored["markdown"])
     return page, markdown

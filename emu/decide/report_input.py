@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from emu.decide.battery import DutyCycle
 from emu.decide.candidates import Candidate
 from emu.decide.gate import GateVerdict
-from emu.decide.metrics import VariantQuality
+from emu.decide.quality import VariantQuality
 from emu.decide.recommend import Recommendation
-from emu.measure import Result
+from emu.results.record import Result
 
 
 @dataclass

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from emu.decide.explain import board_lines, constraint_summary, format_days, headline, preference_phrase
+from emu.decide.explain import (
+    board_lines,
+    constraint_summary,
+    format_days,
+    headline,
+    preference_phrase,
+)
 from emu.decide.gate import FIELD_TITLES
-from emu.decide.metrics import format_quality, metric_name
 from emu.decide.numbers import readable
+from emu.decide.quality import format_quality, metric_name
 from emu.decide.recommend import misses
 from emu.decide.report_input import ReportInput
 

@@ -13,24 +13,24 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from emu.bench import write_csv, write_json
+from emu.cache import ContentStore
 from emu.decide.baseline import write_baseline
 from emu.decide.candidates import Candidate, candidates_from
-from emu.decide.content_store import ContentStore
 from emu.decide.explain import recommendation_to_dict
 from emu.decide.gate import GateVerdict, compare
 from emu.decide.junit import write_junit
-from emu.decide.metrics import VariantQuality
+from emu.decide.quality import VariantQuality
 from emu.decide.recommend import Recommendation, recommend
-from emu.decide.records import load_results
-from emu.decide.results_cache import ResultsCache
 from emu.decide.scenario import ModelSource, Scenario, load_scenario
 from emu.decide.task_models import ModelFile, task_models
 from emu.errors import EmuError
-from emu.measure import Result
 from emu.platforms import get_platform
+from emu.results.record import Result, load_results, write_csv, write_json
+
+if TYPE_CHECKING:  # measuring is imported only when a scenario runs: decisions load without it
+    from emu.results.cached_measure import ResultsCache
 
 
 def _quiet(message: str) -> None:
@@ -91,6 +91,8 @@ def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_c
         scenario = load_scenario(scenario)
     out = Path(out) if out else Path("reports") / scenario.name
     out.mkdir(parents=True, exist_ok=True)
+    from emu.results.cached_measure import ResultsCache
+
     cache = cache or ResultsCache()
     boards = [get_platform(b) for b in scenario.boards]
     notes: list[str] = []
@@ -112,7 +114,7 @@ def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_c
 
 
 def _uncached(path, platform, variant):
-    from emu.measure import measure
+    from emu.results.measure import measure
 
     return measure(path, platform, variant=variant)
 

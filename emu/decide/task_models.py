@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
 import emu
-from emu.build import cache_root
-from emu.decide.metrics import VariantQuality, qualities_from_document
-from emu.decide.records import read_json_file
+from emu import cache
+from emu.decide.quality import VariantQuality, qualities_from_document
 from emu.errors import EmuError
+from emu.results.record import read_json_file
 
 EMU_PACKAGE = Path(emu.__file__).resolve().parent
 
@@ -45,7 +44,7 @@ def task_key(task: str, variants: list[str], seed: int) -> str:
     for part in (task, ",".join(variants), str(seed), emu.__version__, _version("tensorflow-cpu"),
                  _version("tf-keras"), _version("tflite-micro")):
         h.update(part.encode() + b"\0")
-    for path in sorted((EMU_PACKAGE / "variants").rglob("*.py")) + [EMU_PACKAGE / "model.py", EMU_PACKAGE / "reference.py"]:
+    for path in sorted((EMU_PACKAGE / "variants").rglob("*.py")) + sorted((EMU_PACKAGE / "model").rglob("*.py")):
         h.update(path.read_bytes() + b"\0")
     return h.hexdigest()[:32]
 
@@ -62,22 +61,13 @@ def make_task_folder(task: str, variants: list[str], seed: int, folder: Path, pr
 
 def cached_task_folder(task: str, variants: list[str], seed: int, use_cache: bool,
                        progress: Callable[[str], None]) -> Path:
-    root = cache_root() / "tasks"
+    root = cache.root() / "tasks"
     final = root / task_key(task, variants, seed)
     if use_cache and (final / "variants.json").is_file():
         return final
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=root))
-    try:
+    with cache.staging(root, final.name) as work:
         make_task_folder(task, variants, seed, work / "variants", progress)
-        if final.exists():  # --no-cache: replace the old copy
-            shutil.rmtree(final, ignore_errors=True)
-        try:
-            (work / "variants").rename(final)
-        except OSError:  # another run published the same folder first: theirs is identical
-            pass
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        cache.publish(work / "variants", final, replace=True)  # --no-cache: replace the old copy
     return final
 
 

@@ -24,7 +24,7 @@ from elftools.elf.sections import SymbolTableSection
 
 from emu.errors import EmuError, FirmwareError
 from emu.platforms import Platform
-from emu.trace import Exit, Segment, Trace
+from emu.emulators.trace import Exit, Segment, Trace
 
 PLUGIN_DIR = Path(__file__).resolve().parent / "plugin"
 PLUGIN_SOURCES = ("emu_trace.c", "qemu_plugin_api.h")

@@ -16,7 +16,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from emu.disasm import Instruction
+from emu.timing.disasm import Instruction
 from emu.errors import EmuError
 from emu.platforms import Platform
 from emu.timing import cortex_m0plus, cortex_m3, cortex_m4, cortex_m7, cortex_m33, cortex_m55
@@ -27,7 +27,7 @@ from emu.timing.flash import flash_total
 from emu.timing.issue import issue_total
 from emu.timing.pipeline import pipeline_total
 from emu.timing.stream import executed_stream
-from emu.trace import Segment
+from emu.emulators.trace import Segment
 
 CORE_TABLES: dict[str, CoreTable] = {
     t.core: t for t in (cortex_m0plus.TABLE, cortex_m3.TABLE, cortex_m4.TABLE,

@@ -14,7 +14,7 @@ from collections import Counter
 from emu.platforms import Platform
 from emu.timing.core import CoreTable
 from emu.timing.stream import Executed
-from emu.trace import Segment
+from emu.emulators.trace import Segment
 
 # Bytes one flash access (or cache-line fill) delivers, per accelerator.
 LINE_BYTES = {

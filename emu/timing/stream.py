@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emu.disasm import Instruction
+from emu.timing.disasm import Instruction
 from emu.errors import EmuError
 from emu.timing.classes import classify
-from emu.trace import Segment
+from emu.emulators.trace import Segment
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from emu.errors import EmuError
+from emu.extras import require
 from emu.variants.data import Dataset
 from emu.variants.keras2 import keras, seed_everything
 from emu.variants.task import Task, Training
@@ -37,9 +38,7 @@ class BuiltinTask:
 
 def digits_data(seed: int = 0) -> Dataset:
     """scikit-learn's bundled 8x8 handwritten digits (1,797 images), scaled to [0, 1], 80/20."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
+    digits = require("sklearn.datasets").load_digits()
     x = (digits.images / 16.0).astype(np.float32)[..., None]
     y = digits.target.astype(np.int64)
     order = np.random.default_rng(seed).permutation(len(x))

@@ -4,8 +4,8 @@ model compresses well and a device could store indices instead of weights."""
 from __future__ import annotations
 
 from emu.errors import EmuError
-from emu.variants.messages import first_line
 from emu.variants.keras2 import copy_model, seed_everything, tfmot
+from emu.variants.messages import first_line
 from emu.variants.task import Task
 from emu.variants.training import finetune
 

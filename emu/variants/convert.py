@@ -12,8 +12,8 @@ from typing import Callable
 
 import numpy as np
 
-from emu.errors import EmuError
 from emu.console import native_output_silenced
+from emu.errors import EmuError
 from emu.variants.keras2 import tensorflow
 from emu.variants.messages import first_line
 

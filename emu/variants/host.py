@@ -11,9 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from emu.errors import EmuError
-from emu.measure import needs_litert
-from emu.model import Graph, Tensor, parse_model
-from emu.reference import DEFAULT_ARENA
+from emu.model.oracle import invoker, reference_name
+from emu.model.reader import Graph, Tensor, parse_model
 from emu.variants.messages import first_line
 
 
@@ -27,10 +26,10 @@ class HostRun:
 def run_on_host(model: bytes, x: np.ndarray) -> HostRun:
     graph = parse_model(model)
     t_in, t_out = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
-    reference = "litert" if needs_litert(graph) else "tflm"
+    reference = reference_name(graph)
     try:
-        invoke = litert_invoker(model) if reference == "litert" else tflm_invoker(model)
-        raw = np.stack([invoke(quantize(sample, t_in).reshape(t_in.shape)) for sample in x])
+        invoke = invoker(model, reference)
+        raw = np.stack([invoke([quantize(sample, t_in).reshape(t_in.shape)])[0].reshape(-1) for sample in x])
     except (RuntimeError, ValueError) as e:  # what both interpreters raise for a model they refuse
         raise EmuError(f"the {reference} interpreter cannot run it: {first_line(e)}") from None
     return HostRun(raw=raw, values=dequantize(raw, t_out), reference=reference)
@@ -55,33 +54,3 @@ def dequantize(q: np.ndarray, tensor: Tensor) -> np.ndarray:
         return np.asarray(q, np.float32)
     scale, zero = tensor.quantization.scale[0], tensor.quantization.zero_point[0]
     return ((np.asarray(q, np.float32) - zero) * scale).astype(np.float32)
-
-
-def tflm_invoker(model: bytes):
-    from tflite_micro.python.tflite_micro import runtime
-
-    interpreter = runtime.Interpreter.from_bytes(model, arena_size=DEFAULT_ARENA)
-
-    def invoke(x: np.ndarray) -> np.ndarray:
-        interpreter.set_input(x, 0)
-        interpreter.invoke()
-        return np.array(interpreter.get_output(0)).reshape(-1)
-
-    return invoke
-
-
-def litert_invoker(model: bytes):
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    # The reference kernels, not XNNPACK's: closest to the arithmetic TFLM's kernels do.
-    interpreter = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    interpreter.allocate_tensors()
-    input_index = interpreter.get_input_details()[0]["index"]
-    output_index = interpreter.get_output_details()[0]["index"]
-
-    def invoke(x: np.ndarray) -> np.ndarray:
-        interpreter.set_tensor(input_index, x)
-        interpreter.invoke()
-        return np.array(interpreter.get_tensor(output_index)).reshape(-1)
-
-    return invoke

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from emu.console import import_tensorflow
+from emu.extras import require
 
 
 def tensorflow():
@@ -19,9 +20,7 @@ def tensorflow():
 
 def keras():
     tensorflow()
-    import tf_keras
-
-    return tf_keras
+    return require("tf_keras")
 
 
 def tfmot():
@@ -29,7 +28,7 @@ def tfmot():
     tf.keras.version()  # resolve tf.keras before tfmot flips the variable that selects it
     before = os.environ.get("TF_USE_LEGACY_KERAS")
     try:
-        import tensorflow_model_optimization
+        tensorflow_model_optimization = require("tensorflow_model_optimization")
     finally:
         if before is None:
             os.environ.pop("TF_USE_LEGACY_KERAS", None)

@@ -14,7 +14,7 @@ from typing import Callable
 
 from emu.console import say
 from emu.errors import EmuError
-from emu.model import parse_model
+from emu.model.reader import parse_model
 from emu.variants.device import device_blocker
 from emu.variants.recipes import RECIPES, chosen_variants
 from emu.variants.report import FILE_NAME, VariantRecord, write_variants_json

@@ -8,8 +8,8 @@ import math
 import numpy as np
 
 from emu.errors import EmuError
-from emu.variants.messages import first_line
 from emu.variants.keras2 import copy_model, seed_everything, tfmot
+from emu.variants.messages import first_line
 from emu.variants.task import Task
 from emu.variants.training import finetune, steps_per_epoch
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from emu.model import Graph, Tensor
+from emu.model.reader import Graph, Tensor
 
 # operator -> (input holding the weights, axis of the output channels in that tensor)
 WEIGHT_INPUTS = {

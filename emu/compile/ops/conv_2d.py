@@ -11,7 +11,7 @@ import numpy as np
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.compile.quant import activation_range_float, activation_range_int8, quantize_multiplier
-from emu.model import Graph, Operator, Tensor
+from emu.model.reader import Graph, Operator, Tensor
 
 OPERATORS = ("CONV_2D",)
 

@@ -10,7 +10,7 @@ from emu.compile.ops.conv_2d import (
     channel_multipliers, check_int16, filter_operands, float_range, fold_bias, inner_range, int8_range, nhwc,
     output_size, padding_before, window_options, zero_point,
 )
-from emu.model import Graph, Operator
+from emu.model.reader import Graph, Operator
 
 OPERATORS = ("DEPTHWISE_CONV_2D",)
 

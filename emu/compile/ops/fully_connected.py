@@ -9,7 +9,7 @@ from emu.compile.ops.conv_2d import (
     channel_multipliers, float_range, fold_bias, int8_range, kind, rescale_arrays, zero_point,
 )
 from emu.compile.quant import quantize_multiplier
-from emu.model import Graph, Operator, Tensor
+from emu.model.reader import Graph, Operator, Tensor
 
 OPERATORS = ("FULLY_CONNECTED",)
 

@@ -5,59 +5,19 @@ This is the spine of emu; `emu run`, `emu bench` and the default job all go thro
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from emu.build import Firmware, build_firmware
+from emu.build.firmware import Firmware, build_firmware
 from emu.compile.codegen import CompiledModel, compile_graph
+from emu.emulators.trace import Trace
 from emu.errors import EmuError, FirmwareError
-from emu.model import Graph, parse_model, read_model_bytes
-from emu.outputs import outputs_match, parse_outputs
+from emu.model.oracle import reference_outputs
+from emu.model.reader import Graph, parse_model, read_model_bytes
 from emu.platforms import Platform
-from emu.trace import Trace
-
-KERNELS = "emu"  # the kernel library that produced a result; `emu profile` reports others
-
-
-@dataclass
-class LayerResult:
-    index: int
-    op: str
-    instructions: int
-    cycles: int
-
-
-@dataclass
-class Result:
-    """One row per (model, variant, platform): the fields other parts rely on (DESIGN.md)."""
-
-    model: str
-    model_sha256: str
-    variant: str
-    platform: str
-    core: str
-    fpu: bool
-    clock_hz: int
-    kernels: str
-    instructions: int
-    cycles: int
-    latency_ms: float
-    energy_uj: float
-    flash_bytes: int
-    ram_bytes: int
-    arena_bytes: int
-    stack_bytes: int
-    output_matches_reference: bool | None
-    layers: list[LayerResult] = field(default_factory=list)
-    reference: str = ""  # which interpreter the outputs were checked against
-    code_bytes: int = 0  # runtime and kernel code, without weights
-    weight_bytes: int = 0
-    cycles_by_class: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+from emu.results.outputs import outputs_match, parse_outputs
+from emu.results.record import KERNELS, LayerResult, Result
 
 
 def default_inputs(graph: Graph, seed: int = 0) -> list[np.ndarray]:
@@ -90,25 +50,6 @@ def check_inputs(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
     return checked
 
 
-def needs_litert(graph: Graph) -> bool:
-    """TFLM rejects float16 tensors and hybrid (int8 weights, float activations) operators."""
-    if any(t.dtype == "float16" for t in graph.tensors):
-        return True
-    for op in graph.operators:
-        ins = [graph.tensors[i] for i in op.inputs if i >= 0]
-        if ins and ins[0].dtype == "float32" and any(t.is_constant and t.dtype == "int8" for t in ins[1:]):
-            return True
-    return False
-
-
-def reference_outputs(model: bytes, graph: Graph, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], str]:
-    from emu.reference import litert_outputs, tflm_outputs
-
-    if needs_litert(graph):
-        return litert_outputs(model, inputs), "litert"
-    return tflm_outputs(model, inputs), "tflm"
-
-
 def emulate(firmware: Firmware, platform: Platform, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], Trace]:
     from emu.emulators.qemu import run_firmware
 
@@ -134,7 +75,7 @@ def raise_for_exit(trace: Trace, elf: Path) -> None:
 
 def symbol_suffix(elf: Path, pc: int | None) -> str:
     """' in <function>' for a PC inside a known function of the ELF."""
-    from emu.symbols import function_table
+    from emu.build.elf import function_table
 
     name = function_table(elf).function_at(pc) if pc is not None else None
     return f" in {name}" if name else ""
@@ -142,9 +83,9 @@ def symbol_suffix(elf: Path, pc: int | None) -> str:
 
 def count_result(graph: Graph, compiled: CompiledModel, firmware: Firmware, platform: Platform,
                  trace: Trace, variant: str) -> Result:
-    from emu.disasm import read_program
-    from emu.power import energy_uj, latency_ms
+    from emu.results.power import energy_uj, latency_ms
     from emu.timing import count_cycles
+    from emu.timing.disasm import read_program
 
     executed = set()
     for seg in trace.segments:

@@ -14,8 +14,8 @@ from typing import List, Optional
 
 import typer
 
-from emu.cli_decide import register as register_decide
-from emu.cli_variants import register as register_variants
+from emu.cli.decide import register as register_decide
+from emu.cli.variants import register as register_variants
 from emu.console import say
 from emu.errors import CheckFailed, EmuError
 
@@ -70,9 +70,9 @@ def build(
 
     Example: emu build hello_world_int8.tflite --platform nucleo-l4r5zi --out build/hello
     """
-    from emu.build import build_firmware
+    from emu.build.firmware import build_firmware
     from emu.compile.codegen import compile_graph
-    from emu.model import read_model
+    from emu.model.reader import read_model
     from emu.platforms import get_platform
 
     board = get_platform(platform)
@@ -99,8 +99,8 @@ def run(
     """
     import numpy as np
 
-    from emu.measure import measure
     from emu.platforms import get_platform
+    from emu.results.measure import measure
 
     board = get_platform(platform)
     try:
@@ -127,10 +127,10 @@ def bench(
 
     Example: emu bench reports/variants/digits -p rp2040-pico -p nucleo-l4r5zi --json results.json
     """
-    from emu.bench import bench as run_bench
-    from emu.bench import format_table, write_csv, write_json
     from emu.platforms import get_platform
-
+    from emu.results.bench import bench as run_bench
+    from emu.results.bench import format_table
+    from emu.results.record import write_csv, write_json
     from emu.variants import expand_models
 
     boards = [get_platform(p) for p in platform]
@@ -156,8 +156,8 @@ def bsp(
 
     Example: emu bsp nucleo-l4r5zi --out bsp/
     """
+    from emu.build.bsp import write_bsp
     from emu.platforms import get_platform
-    from emu.profile import write_bsp
 
     for path in write_bsp(get_platform(platform), out):
         print(path)
@@ -177,7 +177,7 @@ def profile(
     Example: emu profile tflm_app.elf -p nucleo-l4r5zi --start run_inference --end inference_done
     """
     from emu.platforms import get_platform
-    from emu.profile import profile_elf
+    from emu.results.profile import profile_elf
 
     board = get_platform(platform)
     result = profile_elf(elf, board, start, end)

@@ -10,46 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from elftools.elf.elffile import ELFFile
-
 import emu
+from emu import cache
+from emu.build.bsp import FIRMWARE, linker_script
+from emu.build.elf import Sections, section_sizes
 from emu.compile.codegen import CompiledModel, TensorIO
 from emu.errors import EmuError
 from emu.platforms import Platform
+from emu.tools import tool_version
 
-FIRMWARE = Path(__file__).resolve().parent.parent / "firmware"
 RUNTIME_SOURCES = ("startup.c", "semihost.c", "markers.c", "main.c")
-# Stack reserved above the arena. The RAM a result reports uses the measured peak instead.
-STACK_RESERVE = 8 * 1024
 COMMON_FLAGS = ("-std=c99", "-O2", "-ffunction-sections", "-fdata-sections", "-Wall",
                 "-fno-common", "-g")
 LINK_FLAGS = ("-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections")
-
-
-@dataclass
-class Sections:
-    text: int  # code
-    rodata: int  # weights, parameters, tables
-    data: int  # initialised data (in flash and copied to RAM)
-    bss: int
-    arena: int
-    stack_reserved: int
-
-    @property
-    def flash(self) -> int:
-        return self.text + self.rodata + self.data
-
-    @property
-    def static_ram(self) -> int:
-        return self.data + self.bss + self.arena
 
 
 @dataclass
@@ -64,46 +43,12 @@ class Firmware:
     info: dict  # everything in build.json
 
 
-def cache_root() -> Path:
-    root = os.environ.get("EMU_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "emu")
-    return Path(root)
-
-
-def linker_script(platform: Platform, stack_reserve: int = STACK_RESERVE) -> str:
-    return f"""/* Written by emu for {platform.name}: {platform.flash_bytes} bytes of flash,
- * {platform.ram_bytes} bytes of RAM, at the addresses of the emulated {platform.qemu_machine}. */
-MEMORY
-{{
-    FLASH (rx) : ORIGIN = {platform.flash_origin:#x}, LENGTH = {platform.flash_bytes}
-    RAM (rwx) : ORIGIN = {platform.ram_origin:#x}, LENGTH = {platform.ram_bytes}
-}}
-ENTRY(emu_reset_handler)
-SECTIONS
-{{
-    .text : {{ KEEP(*(.vectors)) *(.text*) . = ALIGN(8); }} > FLASH
-    .rodata : {{ *(.rodata*) . = ALIGN(8); }} > FLASH
-    .ARM.exidx : {{ *(.ARM.exidx*) }} > FLASH
-    .data : {{ . = ALIGN(4); __data_start = .; *(.data*) . = ALIGN(4); __data_end = .; }} > RAM AT > FLASH
-    __data_load = LOADADDR(.data);
-    .bss (NOLOAD) : {{ . = ALIGN(4); __bss_start = .; *(.bss*) *(COMMON) . = ALIGN(4); __bss_end = .; }} > RAM
-    .noinit (NOLOAD) : {{ . = ALIGN(8); *(.noinit*) . = ALIGN(8); }} > RAM
-    .stack (NOLOAD) : {{ . = ALIGN(8); __stack_limit = .; . += {stack_reserve}; __stack_top = .; }} > RAM
-    end = __stack_limit;
-}}
-"""
-
-
 def toolchain() -> str:
     gcc = shutil.which("arm-none-eabi-gcc")
     if gcc is None:
         raise EmuError("arm-none-eabi-gcc not found: run 'make setup' "
                        "(or apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)")
     return gcc
-
-
-def _compiler_version(gcc: str) -> str:
-    return subprocess.run([gcc, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
 
 
 def _firmware_digest() -> str:
@@ -116,34 +61,8 @@ def _firmware_digest() -> str:
 
 
 def build_key(compiled: CompiledModel, platform: Platform, gcc: str) -> str:
-    h = hashlib.sha256()
-    for part in (compiled.source, platform.path.read_text(), " ".join(platform.cflags + COMMON_FLAGS),
-                 emu.__version__, _firmware_digest(), _compiler_version(gcc)):
-        h.update(part.encode())
-        h.update(b"\0")
-    return h.hexdigest()[:24]
-
-
-def _section_sizes(elf: Path) -> tuple[Sections, dict[str, int]]:
-    with elf.open("rb") as f:
-        e = ELFFile(f)
-        sizes = {s.name: s["sh_size"] for s in e.iter_sections()}
-        symbols = {}
-        symtab = e.get_section_by_name(".symtab")
-        wanted = ("emu_arena", "__stack_top", "__stack_limit", "emu_mark_start", "emu_mark_layer", "emu_mark_end")
-        for name in wanted:
-            found = symtab.get_symbol_by_name(name) if symtab else None
-            if found:
-                symbols[name] = found[0]["st_value"] & ~1
-    sections = Sections(
-        text=sizes.get(".text", 0) + sizes.get(".ARM.exidx", 0),
-        rodata=sizes.get(".rodata", 0),
-        data=sizes.get(".data", 0),
-        bss=sizes.get(".bss", 0),
-        arena=sizes.get(".noinit", 0),
-        stack_reserved=sizes.get(".stack", 0),
-    )
-    return sections, symbols
+    return cache.key(compiled.source, cache.platform_fingerprint(platform), " ".join(platform.cflags + COMMON_FLAGS),
+                     emu.__version__, _firmware_digest(), tool_version(gcc), length=24)
 
 
 _OVERFLOW = re.compile(r"region `(FLASH|RAM)' overflowed by (\d+) bytes")
@@ -179,25 +98,18 @@ def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path) 
     return elf
 
 
-def build_firmware(compiled: CompiledModel, platform: Platform, cache: Path | None = None) -> Firmware:
+def build_firmware(compiled: CompiledModel, platform: Platform, cache_dir: Path | None = None) -> Firmware:
     gcc = toolchain()
-    cache = cache or cache_root()
+    builds = (cache_dir or cache.root()) / "builds"
     key = build_key(compiled, platform, gcc)
-    final = cache / "builds" / key
+    final = builds / key
     if not (final / "build.json").is_file():
-        (cache / "builds").mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache / "builds"))
-        try:
+        with cache.staging(builds, key) as work:
             elf = _compile(compiled, platform, gcc, work)
-            sections, symbols = _section_sizes(elf)
+            sections, symbols = section_sizes(elf)
             info = _build_info(compiled, platform, sections, symbols, key)
-            (work / "build.json").write_text(json.dumps(info, indent=2) + "\n")
-            try:
-                work.rename(final)
-            except OSError:  # another process published the same build first: theirs is identical
-                pass
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+            cache.atomic_write(work / "build.json", json.dumps(info, indent=2) + "\n")
+            cache.publish(work, final)
     return load_firmware(final)
 
 

@@ -1,5 +1,7 @@
-"""Functions and symbols of a firmware ELF: where each function starts and ends, and which
-function an address belongs to (for per-function cycles and for saying where a fault was)."""
+"""Reading a firmware ELF: its section sizes, its symbols, and which function an address
+belongs to (for per-function cycles and for saying where a fault was).
+
+Every part of emu that looks inside an ELF does it here."""
 
 from __future__ import annotations
 
@@ -10,6 +12,26 @@ from pathlib import Path
 from elftools.elf.elffile import ELFFile
 
 SHF_EXECINSTR = 0x4
+# Symbols the runtime exports for the emulator and for measuring RAM.
+RUNTIME_SYMBOLS = ("emu_arena", "__stack_top", "__stack_limit", "emu_mark_start", "emu_mark_layer", "emu_mark_end")
+
+
+@dataclass
+class Sections:
+    text: int  # code
+    rodata: int  # weights, parameters, tables
+    data: int  # initialised data (in flash and copied to RAM)
+    bss: int
+    arena: int
+    stack_reserved: int
+
+    @property
+    def flash(self) -> int:
+        return self.text + self.rodata + self.data
+
+    @property
+    def static_ram(self) -> int:
+        return self.data + self.bss + self.arena
 
 
 @dataclass(frozen=True)
@@ -47,3 +69,24 @@ def symbol_address(elf: Path, name: str) -> int | None:
         symtab = ELFFile(f).get_section_by_name(".symtab")
         found = symtab.get_symbol_by_name(name) if symtab else None
     return found[0]["st_value"] if found else None
+
+
+def section_sizes(elf: Path) -> tuple[Sections, dict[str, int]]:
+    with elf.open("rb") as f:
+        e = ELFFile(f)
+        sizes = {s.name: s["sh_size"] for s in e.iter_sections()}
+        symbols = {}
+        symtab = e.get_section_by_name(".symtab")
+        for name in RUNTIME_SYMBOLS:
+            found = symtab.get_symbol_by_name(name) if symtab else None
+            if found:
+                symbols[name] = found[0]["st_value"] & ~1
+    sections = Sections(
+        text=sizes.get(".text", 0) + sizes.get(".ARM.exidx", 0),
+        rodata=sizes.get(".rodata", 0),
+        data=sizes.get(".data", 0),
+        bss=sizes.get(".bss", 0),
+        arena=sizes.get(".noinit", 0),
+        stack_reserved=sizes.get(".stack", 0),
+    )
+    return sections, symbols

@@ -1,20 +1,14 @@
-"""Every model on every board: Result rows, and the table, JSON and CSV they are written as."""
+"""Every model on every board: Result rows, and the table they are shown as."""
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 from typing import Callable, Iterable
 
 from emu.console import say
-from emu.measure import Result, measure
 from emu.platforms import Platform
-
-# The flat columns of a result (DESIGN.md); CSV has these, JSON has them plus `layers`.
-COLUMNS = ("model", "model_sha256", "variant", "platform", "core", "fpu", "clock_hz", "kernels",
-           "instructions", "cycles", "latency_ms", "energy_uj", "flash_bytes", "ram_bytes",
-           "arena_bytes", "stack_bytes", "output_matches_reference")
+from emu.results.measure import measure
+from emu.results.record import Result
 
 
 def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform],
@@ -27,24 +21,6 @@ def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform],
         result, _ = measure(path, platform, variant=variant)
         results.append(result)
     return results
-
-
-def write_json(results: list[Result], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps([r.to_dict() for r in results], indent=2) + "\n")
-    tmp.replace(path)
-
-
-def write_csv(results: list[Result], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for r in results:
-            writer.writerow(r.to_dict())
-    tmp.replace(path)
 
 
 def format_table(results: list[Result]) -> str:

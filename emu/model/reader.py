@@ -16,13 +16,20 @@ import tflite
 
 from emu.errors import EmuError
 
-# TFLite TensorType enum value -> numpy dtype name
-_TENSOR_TYPES = {
-    0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 6: "bool",
-    7: "int16", 9: "int8", 10: "float64", 16: "uint32", 17: "uint16",
-}
-_PADDING = {0: "SAME", 1: "VALID"}
-_ACTIVATION = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
+
+def _enum_names(enum) -> dict[int, str]:
+    """A schema enum class of the `tflite` package as value -> name."""
+    return {v: k for k, v in vars(enum).items() if isinstance(v, int) and not k.startswith("_")}
+
+
+_TENSOR_TYPE_NAMES = _enum_names(tflite.TensorType)
+# Types numpy holds element by element, by their schema name ("UINT32" -> "uint32"). The rest
+# (INT4 packed two to a byte, STRING, COMPLEX, RESOURCE, VARIANT, BFLOAT16) are named in the error.
+_NUMPY_TYPES = {"FLOAT32", "FLOAT16", "FLOAT64", "INT8", "INT16", "INT32", "INT64",
+                "UINT8", "UINT16", "UINT32", "UINT64", "BOOL"}
+_TENSOR_TYPES = {v: k.lower() for v, k in _TENSOR_TYPE_NAMES.items() if k in _NUMPY_TYPES}
+_PADDING = _enum_names(tflite.Padding)
+_ACTIVATION = _enum_names(tflite.ActivationFunctionType)
 _OPTION_CLASSES = {v: k for k, v in vars(tflite.BuiltinOptions).items() if isinstance(v, int)}
 
 
@@ -158,14 +165,15 @@ def _parse(buf: bytes, name: str) -> Graph:
         t = graph.Tensors(i)
         dtype = _TENSOR_TYPES.get(t.Type())
         if dtype is None:
-            raise EmuError(f"{name}: tensor {i} has an unsupported type (TensorType {t.Type()})")
+            kind = _TENSOR_TYPE_NAMES.get(t.Type(), f"unknown TensorType {t.Type()}")
+            raise EmuError(f"{name}: tensor {i} has type {kind}, which emu does not support")
         shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
         data = None
         buffer = model.Buffers(t.Buffer()) if t.Buffer() < model.BuffersLength() else None
         if buffer is not None:
             raw = _buffer_bytes(buf, buffer)
             if raw is not None:
-                data = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+                data = _constant(raw, dtype, shape, f"{name}: tensor {i}")
         tensors.append(Tensor(i, (t.Name() or b"").decode(errors="replace"), shape, dtype,
                               _read_quantization(t), data))
     operators = []
@@ -186,6 +194,13 @@ def _parse(buf: bytes, name: str) -> Graph:
         inputs=[int(x) for x in graph.InputsAsNumpy()],
         outputs=[int(x) for x in graph.OutputsAsNumpy()],
     )
+
+
+def _constant(raw: bytes, dtype: str, shape: tuple[int, ...], where: str) -> np.ndarray:
+    need = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    if len(raw) != need:
+        raise EmuError(f"{where}: its buffer holds {len(raw)} bytes, but shape {list(shape)} of {dtype} needs {need}")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
 
 def _buffer_bytes(buf: bytes, buffer) -> bytes | None:

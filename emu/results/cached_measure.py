@@ -1,6 +1,6 @@
 """`measure`, remembered by content: a second run of the same work reads its answer back.
 
-The key covers everything a result depends on: the model bytes, the board file, the
+The key covers everything a result depends on: the model bytes, the board's resolved fields, the
 kernel library, the emu version, the sources of firmware/ and of the emu modules on the
 path from model to numbers, the cross compiler and QEMU, the inputs and whether outputs
 were checked. Change any of them and the key changes, so a stale answer is never served.
@@ -8,26 +8,23 @@ were checked. Change any of them and the key changes, so a stale answer is never
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 
 import emu
-import emu.build
-from emu.build import cache_root
-from emu.decide.content_store import ContentStore
-from emu.decide.records import result_from_dict
-from emu.measure import KERNELS, Result, measure
-from emu.model import read_model_bytes
+import emu.build.firmware
+from emu import cache
+from emu.model.reader import read_model_bytes
 from emu.platforms import Platform
+from emu.results.measure import measure
+from emu.results.record import KERNELS, Result, result_from_dict
+from emu.tools import tool_version
 
 EMU_PACKAGE = Path(emu.__file__).resolve().parent
 # Parts of emu that turn results into decisions, or models into files, never change a result.
-NOT_ON_THE_MEASURING_PATH = ("decide", "variants", "cli.py", "cli_decide.py", "demo.py", "doctor.py")
+NOT_ON_THE_MEASURING_PATH = ("decide", "variants", "cli", "demo.py", "doctor.py")
 
 
 def _digest_tree(root: Path, suffixes: tuple[str, ...], skip: tuple[str, ...] = ()) -> str:
@@ -40,36 +37,25 @@ def _digest_tree(root: Path, suffixes: tuple[str, ...], skip: tuple[str, ...] = 
     return h.hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
-def _tool_version(tool: str) -> str:
-    found = shutil.which(tool)
-    if found is None:
-        return f"{tool}: missing"
-    out = subprocess.run([found, "--version"], capture_output=True, text=True).stdout
-    return out.splitlines()[0] if out else tool
-
-
 def sources_digest() -> str:
     """The firmware and emu sources that can change a result (read afresh each call:
-    a test may point emu.build.FIRMWARE at another copy of the firmware)."""
+    a test may point emu.build.firmware.FIRMWARE at another copy of the firmware)."""
     return hashlib.sha256("\0".join((
-        _digest_tree(Path(emu.build.FIRMWARE), (".c", ".h", ".S", ".ld")),
+        _digest_tree(Path(emu.build.firmware.FIRMWARE), (".c", ".h", ".S", ".ld")),
         _digest_tree(EMU_PACKAGE, (".py", ".c", ".h"), skip=NOT_ON_THE_MEASURING_PATH),
     )).encode()).hexdigest()
 
 
 def measure_key(name: str, model: bytes, platform: Platform, variant: str, inputs: list[np.ndarray] | None,
                 check: bool, sources: str) -> str:
-    h = hashlib.sha256()
     # The name is part of the answer (a result names its model after the file), so part of the key.
-    parts = [name, hashlib.sha256(model).hexdigest(), platform.path.read_text(), KERNELS, emu.__version__, sources,
-             _tool_version("arm-none-eabi-gcc"), _tool_version("qemu-system-arm"), variant, str(check)]
+    parts = [name, hashlib.sha256(model).hexdigest(), cache.platform_fingerprint(platform), KERNELS,
+             emu.__version__, sources, tool_version("arm-none-eabi-gcc"), tool_version("qemu-system-arm"),
+             variant, str(check)]
     for x in inputs or []:
         x = np.ascontiguousarray(x)
         parts.append(f"{x.dtype}{x.shape}{hashlib.sha256(x.tobytes()).hexdigest()}")
-    for part in parts:
-        h.update(part.encode() + b"\0")
-    return h.hexdigest()
+    return cache.key(*parts)
 
 
 def _encode_outputs(outputs: list[np.ndarray]) -> list[dict]:
@@ -85,7 +71,7 @@ class ResultsCache:
     """measure() behind a content-addressed store; hits and misses are counted for reports."""
 
     def __init__(self, root: Path | None = None):
-        self.store = ContentStore(Path(root) if root else cache_root() / "results")
+        self.store = cache.ContentStore(Path(root) if root else cache.root() / "results")
         self.hits = 0
         self.misses = 0
 

@@ -6,44 +6,13 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from emu.build import FIRMWARE, linker_script
+from emu.build.elf import function_table, symbol_address
+from emu.emulators.trace import Segment
 from emu.errors import EmuError
 from emu.platforms import Platform
-from emu.symbols import function_table, symbol_address
-from emu.trace import Segment
-
-BSP_FILES = ("startup.c", "semihost.c", "semihost.h")
-
-
-def write_bsp(platform: Platform, out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in BSP_FILES:
-        shutil.copyfile(FIRMWARE / "runtime" / name, out / name)
-        written.append(out / name)
-    (out / "link.ld").write_text(linker_script(platform))
-    written.append(out / "link.ld")
-    flags = " ".join(platform.cflags)
-    (out / "README.md").write_text(f"""# Board support for {platform.name}
-
-Build your firmware with these files and run it with `emu profile`:
-
-    arm-none-eabi-gcc {flags} -O2 -ffunction-sections -fdata-sections \\
-        -nostartfiles --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections \\
-        -T link.ld startup.c semihost.c your_sources.c -lm -o firmware.elf
-    emu profile firmware.elf --platform {platform.name} --start my_inference --end my_inference_done
-
-`startup.c` turns the FPU on where the board has one, paints the stack, calls `main` and
-leaves through semihosting with main's return value; a fault prints its PC and status.
-The window opens when the `--start` function is entered and closes when the `--end`
-function is entered (by default the whole run).
-""")
-    written.append(out / "README.md")
-    return written
 
 
 @dataclass
@@ -85,11 +54,11 @@ def split_by_function(segment: Segment, elf: Path) -> dict[str, Segment]:
 
 
 def profile_elf(elf: Path, platform: Platform, start: str | None = None, end: str | None = None) -> Profile:
-    from emu.disasm import read_program
     from emu.emulators.qemu import run_firmware, window_from_elf
-    from emu.measure import raise_for_exit
-    from emu.power import energy_uj, latency_ms
+    from emu.results.measure import raise_for_exit
+    from emu.results.power import energy_uj, latency_ms
     from emu.timing import count_cycles
+    from emu.timing.disasm import read_program
 
     if not elf.is_file():
         raise EmuError(f"ELF file not found: {elf}")

@@ -29,8 +29,8 @@ def _constraints(min_accuracy, max_latency_ms, max_ram, max_flash, max_energy_uj
 
 def _table(results: List[Path], variants: Optional[List[Path]], metric: str):
     from emu.decide.candidates import candidates_from
-    from emu.decide.metrics import load_qualities
-    from emu.decide.records import load_results
+    from emu.decide.quality import load_qualities
+    from emu.results.record import load_results
 
     rows = [r for path in results for r in load_results(path)]
     qualities = load_qualities(variants or [])
@@ -119,7 +119,7 @@ def gate(
     """
     from emu.decide.gate import compare, format_verdict
     from emu.decide.junit import write_junit
-    from emu.decide.records import load_results
+    from emu.results.record import load_results
 
     fresh = [r for path in results for r in load_results(path)]
     verdict = compare(load_results(baseline), fresh, _tolerances(config, cycles, ram, flash))
@@ -141,7 +141,7 @@ def baseline(
     Example: emu baseline results.json --out benchmarks/baseline.json
     """
     from emu.decide.baseline import write_baseline
-    from emu.decide.records import load_results
+    from emu.results.record import load_results
 
     rows = write_baseline([r for path in results for r in load_results(path)], out, replace=replace)
     print(f"{out}: {len(rows)} row(s)")

@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emu.decide.records import read_json_file
 from emu.errors import EmuError
-from emu.measure import Result
+from emu.results.record import Result, read_json_file
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,70 @@
+"""Board support: the linker script and startup files that put a program on a board.
+
+emu's own firmware is linked with the same script; `emu bsp` writes these files for a
+user who builds their own firmware (TFLM, say) to measure with `emu profile`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from emu.platforms import Platform
+
+FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
+# Stack reserved above the arena. The RAM a result reports uses the measured peak instead.
+STACK_RESERVE = 8 * 1024
+
+
+def linker_script(platform: Platform, stack_reserve: int = STACK_RESERVE) -> str:
+    return f"""/* Written by emu for {platform.name}: {platform.flash_bytes} bytes of flash,
+ * {platform.ram_bytes} bytes of RAM, at the addresses of the emulated {platform.qemu_machine}. */
+MEMORY
+{{
+    FLASH (rx) : ORIGIN = {platform.flash_origin:#x}, LENGTH = {platform.flash_bytes}
+    RAM (rwx) : ORIGIN = {platform.ram_origin:#x}, LENGTH = {platform.ram_bytes}
+}}
+ENTRY(emu_reset_handler)
+SECTIONS
+{{
+    .text : {{ KEEP(*(.vectors)) *(.text*) . = ALIGN(8); }} > FLASH
+    .rodata : {{ *(.rodata*) . = ALIGN(8); }} > FLASH
+    .ARM.exidx : {{ *(.ARM.exidx*) }} > FLASH
+    .data : {{ . = ALIGN(4); __data_start = .; *(.data*) . = ALIGN(4); __data_end = .; }} > RAM AT > FLASH
+    __data_load = LOADADDR(.data);
+    .bss (NOLOAD) : {{ . = ALIGN(4); __bss_start = .; *(.bss*) *(COMMON) . = ALIGN(4); __bss_end = .; }} > RAM
+    .noinit (NOLOAD) : {{ . = ALIGN(8); *(.noinit*) . = ALIGN(8); }} > RAM
+    .stack (NOLOAD) : {{ . = ALIGN(8); __stack_limit = .; . += {stack_reserve}; __stack_top = .; }} > RAM
+    end = __stack_limit;
+}}
+"""
+
+
+BSP_FILES = ("startup.c", "semihost.c", "semihost.h")
+
+
+def write_bsp(platform: Platform, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in BSP_FILES:
+        shutil.copyfile(FIRMWARE / "runtime" / name, out / name)
+        written.append(out / name)
+    (out / "link.ld").write_text(linker_script(platform))
+    written.append(out / "link.ld")
+    flags = " ".join(platform.cflags)
+    (out / "README.md").write_text(f"""# Board support for {platform.name}
+
+Build your firmware with these files and run it with `emu profile`:
+
+    arm-none-eabi-gcc {flags} -O2 -ffunction-sections -fdata-sections \\
+        -nostartfiles --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections \\
+        -T link.ld startup.c semihost.c your_sources.c -lm -o firmware.elf
+    emu profile firmware.elf --platform {platform.name} --start my_inference --end my_inference_done
+
+`startup.c` turns the FPU on where the board has one, paints the stack, calls `main` and
+leaves through semihosting with main's return value; a fault prints its PC and status.
+The window opens when the `--start` function is entered and closes when the `--end`
+function is entered (by default the whole run).
+""")
+    written.append(out / "README.md")
+    return written
