@@ -110,7 +110,7 @@ def reference_outputs(model: bytes, graph: Graph, inputs: list[np.ndarray]) -> t
 
 
 def emulate(firmware: Firmware, platform: Platform, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], Trace]:
-    from emu.emulators.qemu import run_firmware
+    from emu.emulators import run_firmware
 
     loads = [(firmware.arena_address + io.offset, np.ascontiguousarray(x, dtype=io.dtype).tobytes())
              for x, io in zip(inputs, firmware.inputs)]

@@ -21,6 +21,7 @@ import emu.build
 from emu.build import cache_root
 from emu.decide.content_store import ContentStore
 from emu.decide.records import result_from_dict
+from emu.emulators import emulator_name
 from emu.measure import KERNELS, Result, measure
 from emu.model import read_model_bytes
 from emu.platforms import Platform
@@ -63,7 +64,8 @@ def measure_key(name: str, model: bytes, platform: Platform, variant: str, input
     h = hashlib.sha256()
     # The name is part of the answer (a result names its model after the file), so part of the key.
     parts = [name, hashlib.sha256(model).hexdigest(), platform.path.read_text(), KERNELS, emu.__version__, sources,
-             _tool_version("arm-none-eabi-gcc"), _tool_version("qemu-system-arm"), variant, str(check)]
+             _tool_version("arm-none-eabi-gcc"), _tool_version("qemu-system-arm"), variant, str(check),
+             emulator_name()]
     for x in inputs or []:
         x = np.ascontiguousarray(x)
         parts.append(f"{x.dtype}{x.shape}{hashlib.sha256(x.tobytes()).hexdigest()}")
