@@ -73,12 +73,15 @@ def renode_version() -> str | None:
 # ---- what Renode is given ---------------------------------------------------------------
 
 
+# emu's core names -> Renode's cpuType; the Cortex-M4 with an FPU is a type of its own.
+CPU_TYPES = {"cortex-m0plus": "cortex-m0+", "cortex-m3": "cortex-m3", "cortex-m4": "cortex-m4",
+             "cortex-m7": "cortex-m7", "cortex-m33": "cortex-m33", "cortex-m55": "cortex-m55"}
+
+
 def cpu_type(platform: Platform) -> str:
-    """Renode's name for the board's core; the Cortex-M4 with an FPU is a type of its own."""
-    core = platform.core
-    if core == "cortex-m4" and platform.fpu:
+    if platform.core == "cortex-m4" and platform.fpu:
         return "cortex-m4f"
-    return core
+    return CPU_TYPES[platform.core]
 
 
 def platform_description(platform: Platform) -> str:
@@ -115,6 +118,7 @@ def run_script(elf: Path, platform: Platform, work: Path, load_files: Sequence[t
     """The .resc text for one run."""
     seconds = budget / (MIPS * 1e6)
     lines = [
+        "using sysbus",
         'mach create "emu"',
         f"machine LoadPlatformDescription {renode_path(work / 'emu.repl')}",
         f"sysbus LoadELF {renode_path(elf)}",
@@ -128,10 +132,12 @@ def run_script(elf: Path, platform: Platform, work: Path, load_files: Sequence[t
         f"{TRACER} TrackMemoryAccesses",
     ]
     if exit_hook is not None:
-        # emu_exit(code): record the code, then stop the machine; RunFor then returns.
+        # Renode's Arm semihosting prints (SYS_WRITEC, SYS_WRITE0) but does not exit, so
+        # emu_exit(code) is caught at its entry: record r0, then halt the core so that no
+        # further instruction runs while the rest of the virtual time passes.
         exit_file = work / "exit.txt"
-        hook = (f"open(r'{exit_file}', 'w').write(str(self.GetRegisterUnsafe(0).RawValue)); "
-                "self.Pause()")
+        hook = (f"open(r'{exit_file}', 'w').write(str(self.GetRegister(0).RawValue)); "
+                "self.IsHalted = True")
         lines.append(f'cpu AddHook {exit_hook:#x} "{hook}"')
     lines += [
         f'emulation RunFor "{seconds:.6f}"',
