@@ -23,7 +23,7 @@ from __future__ import annotations
 import gzip
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterator, NamedTuple
 
 from emu.errors import EmuError
 from emu.trace import Segment
@@ -57,8 +57,7 @@ class Header:
     triple_and_model: str = ""
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """One executed instruction: where, its encoding, and the addresses it read."""
 
     pc: int
@@ -136,38 +135,83 @@ def read_header(cursor: _Cursor) -> Header:
 
 
 def read_records(cursor: _Cursor, header: Header) -> Iterator[Record]:
+    if header.multiple_instruction_sets:
+        yield from _records_in_blocks(cursor, header)
+        return
+    pc_bytes = header.pc_bytes
     access_bytes = MEMORY_ACCESS_BYTES[header.version]
-    # The physical address is the last field from version 4 on; before, only the one address.
-    address_at = 17 if header.version >= 4 else 1
-    left_in_block = None if not header.multiple_instruction_sets else 0
+    address_at = _address_offset(header)
     while True:
-        if left_in_block is not None and left_in_block == 0:
-            if cursor.at_end():
-                return
-            cursor.byte("a block's instruction set")
-            left_in_block = int.from_bytes(cursor.take(8, "a block's instruction count"), "little")
-            continue
+        # Fast path: parse straight from the buffer while whole records are in it; a record
+        # that runs past the buffer's end (or is malformed) goes through the checked reader.
+        buffer, at = cursor.buffer, cursor.at
+        end = len(buffer)
+        while True:
+            p = at + pc_bytes + 1
+            if p > end:
+                break
+            length = buffer[p - 1]
+            q = p + length
+            reads = []
+            while q < end:
+                kind = buffer[q]
+                q += 1
+                if kind == DATA_END:
+                    break
+                if kind != DATA_MEMORY_ACCESS or q + access_bytes > end:
+                    q = end + 1  # leave it to the checked reader
+                    break
+                if buffer[q] in READ_KINDS:
+                    reads.append(int.from_bytes(buffer[q + address_at:q + address_at + 8], "little"))
+                q += access_bytes
+            else:
+                break
+            if q > end:
+                break
+            yield Record(int.from_bytes(buffer[at:at + pc_bytes], "little"), buffer[p:p + length], tuple(reads))
+            at = q
+        cursor.at = at
         if cursor.at_end():
             return
-        pc = int.from_bytes(cursor.take(header.pc_bytes, "a PC"), "little")
-        opcode = cursor.take(cursor.byte("an opcode length"), "an opcode")
-        reads = []
-        while True:
-            kind = cursor.byte("the data after an instruction")
-            if kind == DATA_END:
-                break
-            if kind == DATA_MEMORY_ACCESS:
-                access = cursor.take(access_bytes, "a memory access")
-                if access[0] in READ_KINDS:
-                    reads.append(int.from_bytes(access[address_at:address_at + 8], "little"))
-            elif kind == DATA_RISCV_VECTOR:
-                cursor.take(RISCV_VECTOR_BYTES, "a vector configuration")
-            else:
-                raise TraceFormatError(f"{cursor.name}: unknown data type {kind} after the instruction "
-                                       f"at pc {pc:#x} in the Renode trace")
-        if left_in_block is not None:
-            left_in_block -= 1
-        yield Record(pc, opcode, tuple(reads))
+        yield _checked_record(cursor, header, access_bytes, address_at)
+
+
+def _address_offset(header: Header) -> int:
+    # The physical address is the last field from version 4 on; before, only the one address.
+    return 17 if header.version >= 4 else 1
+
+
+def _checked_record(cursor: _Cursor, header: Header, access_bytes: int, address_at: int) -> Record:
+    """One record, every field checked for truncation and unknown data."""
+    pc = int.from_bytes(cursor.take(header.pc_bytes, "a PC"), "little")
+    opcode = cursor.take(cursor.byte("an opcode length"), "an opcode")
+    reads = []
+    while True:
+        kind = cursor.byte("the data after an instruction")
+        if kind == DATA_END:
+            return Record(pc, opcode, tuple(reads))
+        if kind == DATA_MEMORY_ACCESS:
+            access = cursor.take(access_bytes, "a memory access")
+            if access[0] in READ_KINDS:
+                reads.append(int.from_bytes(access[address_at:address_at + 8], "little"))
+        elif kind == DATA_RISCV_VECTOR:
+            cursor.take(RISCV_VECTOR_BYTES, "a vector configuration")
+        else:
+            raise TraceFormatError(f"{cursor.name}: unknown data type {kind} after the instruction "
+                                   f"at pc {pc:#x} in the Renode trace")
+
+
+def _records_in_blocks(cursor: _Cursor, header: Header) -> Iterator[Record]:
+    """Cores with several instruction sets: each block opens with its set and length."""
+    access_bytes = MEMORY_ACCESS_BYTES[header.version]
+    address_at = _address_offset(header)
+    while not cursor.at_end():
+        cursor.byte("a block's instruction set")
+        count_ = int.from_bytes(cursor.take(8, "a block's instruction count"), "little")
+        for _ in range(count_):
+            if cursor.at_end():
+                return
+            yield _checked_record(cursor, header, access_bytes, address_at)
 
 
 def records(path: Path) -> tuple[Header, Iterator[Record]]:
