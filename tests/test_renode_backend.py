@@ -251,3 +251,18 @@ def test_renode_run_of_counting_program_matches_qemu(tmp_path):
     renode_trace_ = renode.run_firmware(elf, platform, budget=1_000_000, timeout_s=300)
     assert renode_trace_.segments == qemu_trace.segments
     assert "emu: stack-low 0x2000fe00" in renode_trace_.stdout
+
+
+@pytest.mark.skipif(bool(shutil.which("renode") or shutil.which("renode-test")), reason="Renode is installed here")
+@pytest.mark.parametrize("command", [["profile", "firmware.elf", "-p", "nucleo-l4r5zi"],
+                                     ["run", "m.tflite", "-p", "nucleo-l4r5zi", "-i", "x.npy", "-o", "y.npy"]])
+def test_cli_without_renode_is_a_one_line_error(command, tmp_path):
+    import os
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    result = subprocess.run([sys.executable, "-m", "emu", *command, "--emulator", "renode"], cwd=tmp_path,
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("emu:")]
+    assert errors == [errors[0]] and "Renode not found" in errors[0] and "renode.io" in errors[0]
