@@ -122,6 +122,9 @@ def run_script(elf: Path, platform: Platform, work: Path, load_files: Sequence[t
         'mach create "emu"',
         f"machine LoadPlatformDescription {renode_path(work / 'emu.repl')}",
         f"sysbus LoadELF {renode_path(elf)}",
+        # The initial SP and reset vector are read from the vector table, which emu's
+        # linker script puts first in flash.
+        f"cpu VectorTableOffset {platform.flash_origin:#x}",
     ]
     lines += [f"sysbus LoadBinary {renode_path(path)} {address:#x}" for address, path in load_files]
     lines += [
