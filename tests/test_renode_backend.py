@@ -255,14 +255,19 @@ def test_renode_run_of_counting_program_matches_qemu(tmp_path):
 
 
 @pytest.mark.skipif(bool(shutil.which("renode") or shutil.which("renode-test")), reason="Renode is installed here")
-@pytest.mark.parametrize("command", [["profile", "firmware.elf", "-p", "nucleo-l4r5zi"],
-                                     ["run", "m.tflite", "-p", "nucleo-l4r5zi", "-i", "x.npy", "-o", "y.npy"]])
-def test_cli_without_renode_is_a_one_line_error(command, tmp_path):
+@pytest.mark.parametrize("command, variable", [
+    (["profile", "firmware.elf", "-p", "nucleo-l4r5zi", "--emulator", "renode"], None),
+    (["run", "m.tflite", "-p", "nucleo-l4r5zi", "-i", "x.npy", "-o", "y.npy", "--emulator", "renode"], None),
+    (["bench", "m.tflite", "-p", "nucleo-l4r5zi"], "renode"),  # chosen by EMU_EMULATOR
+])
+def test_cli_without_renode_is_a_one_line_error(command, variable, tmp_path):
     import os
     import sys
 
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    result = subprocess.run([sys.executable, "-m", "emu", *command, "--emulator", "renode"], cwd=tmp_path,
+    if variable:
+        env["EMU_EMULATOR"] = variable
+    result = subprocess.run([sys.executable, "-m", "emu", *command], cwd=tmp_path,
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("emu:")]
