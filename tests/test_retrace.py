@@ -195,3 +195,12 @@ def test_count_file_streams_a_written_trace(tmp_path):
     counted = count_file(write(tmp_path, data), REGIONS)
     assert counted.segments[0].taken == {0x104: 1}
     assert counted.segments[0].instructions == 6
+
+
+def test_vector_configuration_entries_are_skipped(tmp_path):
+    # Data type 2 (RISC-V vector configuration): VL and VTYPE, 8 bytes each.
+    vector = bytes([2]) + struct.pack("<QQ", 16, 0xD8)
+    data = header(4, name=b"riscv32 rv32gcv") + record(0x100, bytes.fromhex("57700708"), vector) \
+        + record(0x104, LDR_R3, access(4, MEMORY_READ, 0x20000000))
+    assert read_all(write(tmp_path, data)) == [Record(0x100, bytes.fromhex("57700708")),
+                                               Record(0x104, LDR_R3, (0x20000000,))]
