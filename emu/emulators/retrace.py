@@ -207,8 +207,8 @@ def _records_in_blocks(cursor: _Cursor, header: Header) -> Iterator[Record]:
     address_at = _address_offset(header)
     while not cursor.at_end():
         cursor.byte("a block's instruction set")
-        count_ = int.from_bytes(cursor.take(8, "a block's instruction count"), "little")
-        for _ in range(count_):
+        instructions = int.from_bytes(cursor.take(8, "a block's instruction count"), "little")
+        for _ in range(instructions):
             if cursor.at_end():
                 return
             yield _checked_record(cursor, header, access_bytes, address_at)
