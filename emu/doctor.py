@@ -38,6 +38,16 @@ def _package(module: str, fix: str = "run 'make setup' (or pip install -e .)") -
     return Check(f"python: {module}", True, getattr(m, "__version__", "installed"))
 
 
+def _renode() -> Check:
+    """Renode is optional (only `--emulator renode` needs it), so its absence is no failure."""
+    from emu.emulators.renode import INSTALL_HINT, renode_version
+
+    version = renode_version()
+    if version is None:
+        return Check("renode (optional)", True, f"not installed; for --emulator renode: {INSTALL_HINT}")
+    return Check("renode (optional)", True, version)
+
+
 def run_checks() -> list[Check]:
     apt = "run 'make setup' or apt-get install"
     checks = [
@@ -45,6 +55,7 @@ def run_checks() -> list[Check]:
         _tool("qemu-system-arm", "qemu-system-arm", f"{apt} qemu-system-arm"),
         _tool("host C compiler", "cc", f"{apt} gcc (builds the emulator's trace plugin)"),
     ]
+    checks.append(_renode())
     for module in ("numpy", "typer", "yaml", "tflite", "capstone", "elftools",
                    "tflite_micro", "ai_edge_litert", "tensorflow", "sklearn"):
         checks.append(_package(module))

@@ -23,6 +23,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="TinyML device emulator: build .tflite models into Cortex-M firmware, "
                        "emulate it and measure cycles, latency, energy, flash and RAM.")
 
+EMULATOR_HELP = "Emulator backend: qemu (default) or renode; also set by EMU_EMULATOR."
 PLATFORM_HELP = ("Board name (see `emu platforms`; add ':soft-float' to build an FPU part with "
                  "its FPU off) or a platform YAML file.")
 
@@ -92,6 +93,7 @@ def run(
     input: Path = typer.Option(..., "--input", "-i", help="Input tensor as .npy (one input models)."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the output tensor (.npy)."),
     check: bool = typer.Option(True, help="Compare the output with the TFLM interpreter's."),
+    emulator: Optional[str] = typer.Option(None, "--emulator", help=EMULATOR_HELP),
 ) -> None:
     """Run one inference of MODEL in the emulated board and save the output.
 
@@ -99,9 +101,11 @@ def run(
     """
     import numpy as np
 
+    from emu.emulators import select_emulator
     from emu.platforms import get_platform
     from emu.results.measure import measure
 
+    select_emulator(emulator)
     board = get_platform(platform)
     try:
         x = np.load(input, allow_pickle=False)
@@ -122,17 +126,20 @@ def bench(
     platform: List[str] = typer.Option(..., "--platform", "-p", help=PLATFORM_HELP + " Repeat for more."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as JSON."),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write results as CSV."),
+    emulator: Optional[str] = typer.Option(None, "--emulator", help=EMULATOR_HELP),
 ) -> None:
     """Measure every model on every board and print a table.
 
     Example: emu bench reports/variants/digits -p rp2040-pico -p nucleo-l4r5zi --json results.json
     """
+    from emu.emulators import select_emulator
     from emu.platforms import get_platform
     from emu.results.bench import bench as run_bench
     from emu.results.bench import format_table
     from emu.results.record import write_csv, write_json
     from emu.variants import expand_models
 
+    select_emulator(emulator)
     boards = [get_platform(p) for p in platform]
     results = run_bench(expand_models(models), boards)
     print(format_table(results))
@@ -171,14 +178,17 @@ def profile(
     end: Optional[str] = typer.Option(None, help="Function whose entry closes the measured window."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the profile as JSON."),
     top: int = typer.Option(15, help="How many functions to list."),
+    emulator: Optional[str] = typer.Option(None, "--emulator", help=EMULATOR_HELP),
 ) -> None:
     """Run any ELF built for a board and report its cycles, per function too.
 
     Example: emu profile tflm_app.elf -p nucleo-l4r5zi --start run_inference --end inference_done
     """
+    from emu.emulators import select_emulator
     from emu.platforms import get_platform
     from emu.results.profile import profile_elf
 
+    select_emulator(emulator)
     board = get_platform(platform)
     result = profile_elf(elf, board, start, end)
     print(f"{elf.name} on {board.name}: {result.instructions:,} instructions, {result.cycles:,} cycles, "

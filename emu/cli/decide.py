@@ -155,6 +155,8 @@ def scenario_run(
     file: Path = typer.Argument(..., help="A scenario YAML file (see scenarios/)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: reports/<scenario name>)."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse results measured before for the same content."),
+    emulator: Optional[str] = typer.Option(None, "--emulator",
+                                           help="Emulator backend: qemu (default) or renode; also set by EMU_EMULATOR."),
 ) -> None:
     """Run a scenario: measure, recommend, estimate battery life, gate, and write the report.
 
@@ -163,7 +165,9 @@ def scenario_run(
     from emu.decide.explain import format_recommendation
     from emu.decide.gate import format_verdict
     from emu.decide.runner import run_scenario
+    from emu.emulators import select_emulator
 
+    select_emulator(emulator)
     outcome = run_scenario(file, out=out, use_cache=cache, progress=say)
     print(format_recommendation(outcome.recommendation))
     if outcome.verdict:

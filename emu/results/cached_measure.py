@@ -17,6 +17,7 @@ import emu
 import emu.build.firmware
 from emu import cache
 from emu.model.reader import read_model_bytes
+from emu.emulators import emulator_name
 from emu.platforms import Platform
 from emu.results.measure import measure
 from emu.results.record import KERNELS, Result, result_from_dict
@@ -51,7 +52,7 @@ def measure_key(name: str, model: bytes, platform: Platform, variant: str, input
     # The name is part of the answer (a result names its model after the file), so part of the key.
     parts = [name, hashlib.sha256(model).hexdigest(), cache.platform_fingerprint(platform), KERNELS,
              emu.__version__, sources, tool_version("arm-none-eabi-gcc"), tool_version("qemu-system-arm"),
-             variant, str(check)]
+             variant, str(check), emulator_name()]
     for x in inputs or []:
         x = np.ascontiguousarray(x)
         parts.append(f"{x.dtype}{x.shape}{hashlib.sha256(x.tobytes()).hexdigest()}")

@@ -51,7 +51,7 @@ def check_inputs(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def emulate(firmware: Firmware, platform: Platform, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], Trace]:
-    from emu.emulators.qemu import run_firmware
+    from emu.emulators import run_firmware
 
     loads = [(firmware.arena_address + io.offset, np.ascontiguousarray(x, dtype=io.dtype).tobytes())
              for x, io in zip(inputs, firmware.inputs)]

@@ -54,7 +54,7 @@ def split_by_function(segment: Segment, elf: Path) -> dict[str, Segment]:
 
 
 def profile_elf(elf: Path, platform: Platform, start: str | None = None, end: str | None = None) -> Profile:
-    from emu.emulators.qemu import run_firmware, window_from_elf
+    from emu.emulators import run_firmware, window_from_elf
     from emu.results.measure import raise_for_exit
     from emu.results.power import energy_uj, latency_ms
     from emu.timing import count_cycles

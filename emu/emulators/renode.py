@@ -1,0 +1,239 @@
+"""Renode backend: boot a firmware ELF on a Cortex-M platform generated for the board.
+
+For each run emu writes a platform description (`emu.repl`: the core, its NVIC, flash and
+RAM at the board's addresses and the semihosting UART emu's firmware prints through) and
+a script (`emu.resc`) that loads the ELF and the input tensors, starts Renode's execution
+tracer in its binary format with opcodes and memory accesses, runs until the firmware
+exits or the instruction budget is spent, and quits. The trace is then counted by
+emu.emulators.retrace into the same Trace the QEMU backend gives.
+
+Renode is found as `renode` or `renode-test` on PATH, or as the pyrenode3 package.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+from emu.emulators import retrace
+from emu.emulators.qemu import (FAULT_LINE, STACK_LINE, Window, check_arm_elf, first_line,
+                                function_addresses, read_text, stop, window_from_elf)
+from emu.errors import EmuError
+from emu.platforms import Platform
+from emu.emulators.trace import Exit, Trace
+
+INSTALL_HINT = ("install Renode from https://renode.io (Linux portable package or .deb) and put `renode` "
+                "on PATH, or `pip install pyrenode3` next to a Renode installation")
+# Virtual speed of the core: the budget in instructions becomes a virtual run time.
+MIPS = 100
+# emu's runtime (firmware/runtime/semihost.c) leaves through this function with the exit code in r0.
+EXIT_FUNCTION = "emu_exit"
+TRACER = "emu_trace"
+
+
+# ---- finding Renode ---------------------------------------------------------------------
+
+
+def renode_launcher() -> list[str]:
+    """The command that runs a Renode script: `renode`, `renode-test`'s Renode, or pyrenode3."""
+    for name in ("renode", "renode-test"):
+        path = shutil.which(name)
+        if path:
+            # renode-test is Renode's test runner; the Renode it runs sits next to it.
+            sibling = Path(path).with_name("renode")
+            if name == "renode" or sibling.exists():
+                return [str(sibling if name == "renode-test" else path),
+                        "--disable-gui", "--plain", "--console", "-e"]
+    if importlib.util.find_spec("pyrenode3") is not None:
+        runner = "from pyrenode3.wrappers import Monitor; import sys; Monitor().execute(sys.argv[1])"
+        return [sys.executable, "-c", runner]
+    raise EmuError(f"Renode not found (needed by --emulator renode): {INSTALL_HINT}")
+
+
+def renode_version() -> str | None:
+    """Renode's version line, or None when it is not installed."""
+    for name in ("renode", "renode-test"):
+        path = shutil.which(name)
+        if path:
+            try:
+                out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=60).stdout
+            except (OSError, subprocess.TimeoutExpired):
+                return f"{name} (version unknown)"
+            return first_line(out) or f"{name} (version unknown)"
+    if importlib.util.find_spec("pyrenode3") is not None:
+        return "pyrenode3 (Python package)"
+    return None
+
+
+# ---- what Renode is given ---------------------------------------------------------------
+
+
+# emu's core names -> Renode's cpuType; the Cortex-M4 with an FPU is a type of its own.
+CPU_TYPES = {"cortex-m0plus": "cortex-m0+", "cortex-m3": "cortex-m3", "cortex-m4": "cortex-m4",
+             "cortex-m7": "cortex-m7", "cortex-m33": "cortex-m33", "cortex-m55": "cortex-m55"}
+
+
+def cpu_type(platform: Platform) -> str:
+    if platform.core == "cortex-m4" and platform.fpu:
+        return "cortex-m4f"
+    return CPU_TYPES[platform.core]
+
+
+def platform_description(platform: Platform) -> str:
+    """The .repl text: core, NVIC, flash and RAM where the board's firmware is linked."""
+    return "\n".join([
+        f"// {platform.name}: {platform.description}",
+        "cpu: CPU.CortexM @ sysbus",
+        f'    cpuType: "{cpu_type(platform)}"',
+        "    nvic: nvic",
+        "",
+        "nvic: IRQControllers.NVIC @ sysbus 0xE000E000",
+        f"    systickFrequency: {platform.clock_hz}",
+        "    -> cpu@0",
+        "",
+        f"flash: Memory.MappedMemory @ sysbus {platform.flash_origin:#x}",
+        f"    size: {platform.flash_bytes:#x}",
+        "",
+        f"sram: Memory.MappedMemory @ sysbus {platform.ram_origin:#x}",
+        f"    size: {platform.ram_bytes:#x}",
+        "",
+        "// emu's firmware prints through semihosting (SYS_WRITE0 / SYS_WRITEC on bkpt 0xab)",
+        "semihosting: UART.SemihostingUart @ cpu",
+        "",
+    ])
+
+
+def renode_path(path: Path) -> str:
+    """A path as a Renode script argument (@path; quoted, so spaces survive)."""
+    return f'@"{path}"'
+
+
+def run_script(elf: Path, platform: Platform, work: Path, load_files: Sequence[tuple[int, Path]],
+               budget: int, exit_hook: int | None) -> str:
+    """The .resc text for one run."""
+    seconds = budget / (MIPS * 1e6)
+    lines = [
+        "using sysbus",
+        'mach create "emu"',
+        f"machine LoadPlatformDescription {renode_path(work / 'emu.repl')}",
+        f"sysbus LoadELF {renode_path(elf)}",
+        # The initial SP and reset vector are read from the vector table, which emu's
+        # linker script puts first in flash.
+        f"cpu VectorTableOffset {platform.flash_origin:#x}",
+    ]
+    lines += [f"sysbus LoadBinary {renode_path(path)} {address:#x}" for address, path in load_files]
+    lines += [
+        f"cpu PerformanceInMips {MIPS}",
+        f"cpu.semihosting CreateFileBackend {renode_path(work / 'semihosting.txt')} true",
+        # Binary format with opcodes (PCAndOpcode ... true), then every load and store.
+        f'cpu CreateExecutionTracing "{TRACER}" {renode_path(work / "trace.bin")} PCAndOpcode true',
+        f"{TRACER} TrackMemoryAccesses",
+    ]
+    if exit_hook is not None:
+        # Renode's Arm semihosting prints (SYS_WRITEC, SYS_WRITE0) but does not exit, so
+        # emu_exit(code) is caught at its entry: record r0, then halt the core so that no
+        # further instruction runs while the rest of the virtual time passes.
+        exit_file = work / "exit.txt"
+        hook = (f"open(r'{exit_file}', 'w').write(str(self.GetRegister(0).RawValue)); "
+                "self.IsHalted = True")
+        lines.append(f'cpu AddHook {exit_hook:#x} "{hook}"')
+    lines += [
+        f'emulation RunFor "{seconds:.6f}"',
+        "cpu DisableExecutionTracing",
+        "quit",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_loads(loads: Sequence[tuple[int, bytes]], work: Path) -> list[tuple[int, Path]]:
+    files = []
+    for i, (address, data) in enumerate(loads):
+        path = work / f"load{i}.bin"
+        path.write_bytes(bytes(data))
+        files.append((address, path))
+    return files
+
+
+# ---- running ----------------------------------------------------------------------------
+
+
+def run_firmware(
+    elf: Path,
+    platform: Platform,
+    *,
+    loads: Sequence[tuple[int, bytes]] = (),
+    window: Window | None = None,
+    budget: int = 5_000_000_000,
+    timeout_s: float = 900.0,
+) -> Trace:
+    """Boot `elf` in Renode on a platform made for the board; the same contract as the QEMU backend."""
+    elf = Path(elf).resolve()
+    check_arm_elf(elf)
+    window = window if window is not None else window_from_elf(elf)
+    launcher = renode_launcher()
+    exit_hook = function_addresses(elf).get(EXIT_FUNCTION)
+    with tempfile.TemporaryDirectory(prefix="emu-renode-") as tmp:
+        work = Path(tmp)
+        (work / "emu.repl").write_text(platform_description(platform))
+        script = work / "emu.resc"
+        script.write_text(run_script(elf, platform, work, write_loads(loads, work), budget, exit_hook))
+        status, stderr = run_renode(launcher + [f"include {renode_path(script)}"], work, timeout_s)
+        stdout = read_text(work / "semihosting.txt")
+        trace_file = work / "trace.bin"
+        if not trace_file.exists():
+            raise EmuError(f"Renode wrote no execution trace (exit status {status}): "
+                           f"{first_line(stderr) or first_line(read_text(work / 'stdout.txt')) or 'no message'}")
+        regions = retrace.Regions(platform.flash_origin, platform.flash_bytes,
+                                  platform.ram_origin, platform.ram_bytes)
+        try:
+            counted = retrace.count_file(trace_file, regions, window.start, window.end, window.layer)
+        except retrace.TraceFormatError:
+            if status is not None:
+                raise
+            counted = None  # stopped by the timeout in the middle of a record
+        exit_text = read_text(work / "exit.txt").strip()
+    return assemble_trace(status, stdout, exit_text, counted)
+
+
+def run_renode(command: list[str], work: Path, timeout_s: float) -> tuple[int | None, str]:
+    with open(work / "stdout.txt", "wb") as out, open(work / "stderr.txt", "wb") as err:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                   cwd=work, start_new_session=True)
+        try:
+            status = process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            stop(process)
+            status = None
+        except BaseException:
+            stop(process)
+            raise
+    return status, read_text(work / "stderr.txt")
+
+
+def assemble_trace(status: int | None, stdout: str, exit_text: str, counted: retrace.Counted | None) -> Trace:
+    last_pc = counted.last_pc if counted else None
+    fault = FAULT_LINE.search(stdout)
+    if status is None:
+        end = Exit(kind="timeout", pc=last_pc)
+    elif fault:
+        end = Exit(kind="fault", code=int(exit_text) if exit_text.isdigit() else 0, pc=int(fault[1], 16),
+                   detail=f"cfsr={fault[2]} hfsr={fault[3]}")
+    elif exit_text:
+        end = Exit(kind="exit", code=int(exit_text) if exit_text.isdigit() else 1)
+    else:
+        # The virtual run time (budget / MIPS) passed without the firmware leaving.
+        end = Exit(kind="budget", pc=last_pc)
+    stack = STACK_LINE.search(stdout)
+    return Trace(
+        segments=counted.segments if counted else [],
+        exit=end,
+        stdout=stdout,
+        min_stack_address=int(stack[1], 16) if stack else None,
+        total_instructions=counted.total if counted else 0,
+    )
