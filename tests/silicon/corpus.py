@@ -233,9 +233,10 @@ M33 = _seqs("cortex-m33", [
                      fact="MAC result latency 2")),
     ("mla_chain", dict(body="mla r1, r2, r3, r1", silicon=1, source="jnk-m33",
                        fact="the accumulate dependency chains every cycle")),
-    ("muls_n", dict(body="muls r1, r2, r1", silicon=2, source="jnk-m33",
-                    fact="MULS.N (flag-setting, 2-stage) takes 2 cycles",
-                    deviation=(-1, "flag-setting 2-stage instructions are not told apart from MUL"))),
+    ("muls_n_pair", dict(body="muls r1, r2, r1\nmuls r7, r2, r7", silicon=4, source="jnk-m33",
+                         fact="MULS.N (flag-setting, 2-stage) takes 2 cycles",
+                         deviation=(-2, "flag-setting 2-stage instructions (MULS.N, shifted-constant "
+                                        "ADDS) are not told apart from their 1-cycle forms"))),
     ("shifted_use", dict(body="add.w r1, r2, r3, lsl #2\nadd r7, r1", silicon=3, source="jnk-m33",
                          fact="shifted operand2 result latency 2")),
     ("uadd8_use", dict(body="uadd8 r1, r2, r3\nadd r7, r1", silicon=3, source="jnk-m33",
