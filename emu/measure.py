@@ -55,6 +55,8 @@ class Result:
     code_bytes: int = 0  # runtime and kernel code, without weights
     weight_bytes: int = 0
     cycles_by_class: dict = field(default_factory=dict)
+    # The cycle model's stated uncertainty for this core, in percent (emu/timing/uncertainty.py)
+    cycles_uncertainty_pct: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -145,6 +147,7 @@ def count_result(graph: Graph, compiled: CompiledModel, firmware: Firmware, plat
     from emu.disasm import read_program
     from emu.power import energy_uj, latency_ms
     from emu.timing import count_cycles
+    from emu.timing.uncertainty import uncertainty_pct
 
     executed = set()
     for seg in trace.segments:
@@ -169,6 +172,7 @@ def count_result(graph: Graph, compiled: CompiledModel, firmware: Firmware, plat
         flash_bytes=s.flash, ram_bytes=s.data + s.bss + s.arena + stack,
         arena_bytes=compiled.arena_bytes, stack_bytes=stack, output_matches_reference=None,
         layers=layers, code_bytes=s.text, weight_bytes=compiled.weight_bytes, cycles_by_class=by_class,
+        cycles_uncertainty_pct=uncertainty_pct(platform.core),
     )
 
 

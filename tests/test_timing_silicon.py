@@ -42,3 +42,13 @@ def test_sequence_matches_silicon(seq, measured):
 def test_corpus_covers_every_timed_core():
     assert len(CORPUS) >= 60
     assert set(by_core()) == set(BOARD_OF_CORE)
+
+
+@pytest.mark.parametrize("core", sorted(BOARD_OF_CORE))
+def test_stated_uncertainty_matches_the_corpus(core, measured):
+    from emu.timing.uncertainty import UNCERTAINTY
+
+    sequences = by_core()[core]
+    stated = UNCERTAINTY[core]
+    assert stated.sequences == len(sequences)
+    assert stated.worst_cycles == max(abs(error(s, measured[s.name])) for s in sequences)
