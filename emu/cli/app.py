@@ -58,7 +58,8 @@ def platforms(as_json: bool = typer.Option(False, "--json", help="Machine-readab
         return
     for p in boards:
         print(f"{p.name:20} {p.core:14} {'FPU' if p.fpu else 'no FPU':7} {p.clock_mhz:6.0f} MHz "
-              f"{p.flash_bytes // 1024:6} KB flash {p.ram_bytes // 1024:5} KB RAM  {p.description}")
+              f"{p.flash_bytes // 1024:6} KB flash {p.ram_bytes // 1024:5} KB RAM  "
+              f"{p.flash_wait_states:2} WS {p.flash_accelerator:9}  {p.description}")
 
 
 @app.command()
@@ -193,6 +194,18 @@ def profile(
     result = profile_elf(elf, board, start, end)
     print(f"{elf.name} on {board.name}: {result.instructions:,} instructions, {result.cycles:,} cycles, "
           f"{result.latency_ms:.3f} ms, {result.energy_uj:.2f} uJ, stack {result.stack_bytes:,} B")
+    from emu.timing.uncertainty import uncertainty_of
+
+    stated = uncertainty_of(board.core)
+    if stated:
+        print(f"cycle model uncertainty for {board.core}: {stated.describe()}")
+    if result.output:
+        print("firmware output:")
+        print("".join(f"  | {line}" for line in result.output.splitlines(keepends=True)), end="")
+    print("cycles by part:  " + ", ".join(f"{k} {v:+,}" if k in ("pipeline", "dual-issue") else f"{k} {v:,}"
+                                         for k, v in result.cycles_by_part.items()))
+    print("cycles by class: " + ", ".join(f"{k} {v:,}" for k, v in
+                                         sorted(result.cycles_by_class.items(), key=lambda kv: -kv[1])))
     for f in result.functions[:top]:
         print(f"  {f.cycles:>14,} cycles {f.instructions:>14,} instr  {f.name}")
     if json_out:

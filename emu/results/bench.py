@@ -40,4 +40,15 @@ def format_table(results: list[Result]) -> str:
         return "  ".join(str(c).rjust(w) if i in numeric else str(c).ljust(w)
                          for i, (c, w) in enumerate(zip(cells, widths)))
 
-    return "\n".join([line(headers), line("-" * w for w in widths), *(line(r) for r in rows)])
+    return "\n".join([line(headers), line("-" * w for w in widths), *(line(r) for r in rows),
+                      uncertainty_line(results)])
+
+
+def uncertainty_line(results: list[Result]) -> str:
+    """One line: the cycle model's stated uncertainty for the cores in the table."""
+    from emu.timing.uncertainty import uncertainty_pct
+
+    cores = sorted({r.core for r in results})
+    stated = [f"{c.removeprefix('cortex-')} +/-{uncertainty_pct(c):g}%" for c in cores
+              if uncertainty_pct(c) is not None]
+    return "cycles are model estimates: " + ", ".join(stated) + " (docs/timing.md, 'Uncertainty')"

@@ -86,6 +86,7 @@ def count_result(graph: Graph, compiled: CompiledModel, firmware: Firmware, plat
     from emu.results.power import energy_uj, latency_ms
     from emu.timing import count_cycles
     from emu.timing.disasm import read_program
+    from emu.timing.uncertainty import uncertainty_pct
 
     executed = set()
     for seg in trace.segments:
@@ -110,6 +111,7 @@ def count_result(graph: Graph, compiled: CompiledModel, firmware: Firmware, plat
         flash_bytes=s.flash, ram_bytes=s.data + s.bss + s.arena + stack,
         arena_bytes=compiled.arena_bytes, stack_bytes=stack, output_matches_reference=None,
         layers=layers, code_bytes=s.text, weight_bytes=compiled.weight_bytes, cycles_by_class=by_class,
+        cycles_uncertainty_pct=uncertainty_pct(platform.core),
     )
 
 

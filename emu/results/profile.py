@@ -34,6 +34,12 @@ class Profile:
     energy_uj: float
     stack_bytes: int
     functions: list[FunctionCycles] = field(default_factory=list)
+    # cycles by part of the model (issue, branch, pipeline, dual-issue, flash-wait) and by
+    # instruction group (alu, load, store, branch, ...), each adding up to `cycles`
+    cycles_by_part: dict[str, int] = field(default_factory=dict)
+    cycles_by_class: dict[str, int] = field(default_factory=dict)
+    cycles_uncertainty_pct: float | None = None  # emu/timing/uncertainty.py
+    output: str = ""  # what the firmware printed through semihosting
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,6 +65,7 @@ def profile_elf(elf: Path, platform: Platform, start: str | None = None, end: st
     from emu.results.power import energy_uj, latency_ms
     from emu.timing import count_cycles
     from emu.timing.disasm import read_program
+    from emu.timing.uncertainty import uncertainty_pct
 
     if not elf.is_file():
         raise EmuError(f"ELF file not found: {elf}")
@@ -79,8 +86,17 @@ def profile_elf(elf: Path, platform: Platform, start: str | None = None, end: st
     for name, part in split_by_function(whole, elf).items():
         functions.append(FunctionCycles(name, part.instructions, count_cycles(part, program, platform).cycles))
     functions.sort(key=lambda f: -f.cycles)
-    cycles = count_cycles(whole, program, platform).cycles
+    total = count_cycles(whole, program, platform)
+    cycles = total.cycles
     stack_top = symbol_address(elf, "__stack_top")
     stack = stack_top - trace.min_stack_address if (stack_top and trace.min_stack_address) else 0
     return Profile(str(elf), platform.name, platform.core, platform.clock_hz, whole.instructions, cycles,
-                   latency_ms(cycles, platform), energy_uj(cycles, platform), stack, functions)
+                   latency_ms(cycles, platform), energy_uj(cycles, platform), stack, functions,
+                   cycles_by_part=total.by_part, cycles_by_class=total.by_class,
+                   cycles_uncertainty_pct=uncertainty_pct(platform.core),
+                   output=firmware_output(trace.stdout))
+
+
+def firmware_output(stdout: str) -> str:
+    """What the firmware printed, without the runtime's own report lines (emu: ...)."""
+    return "".join(line for line in stdout.splitlines(keepends=True) if not line.startswith("emu:"))

@@ -58,6 +58,8 @@ class Result:
     code_bytes: int = 0  # runtime and kernel code, without weights
     weight_bytes: int = 0
     cycles_by_class: dict = field(default_factory=dict)
+    # The cycle model's stated uncertainty for this core, in percent (emu/timing/uncertainty.py)
+    cycles_uncertainty_pct: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -41,11 +41,15 @@ class CycleCount:
     # cycles per instruction group (alu, mul, div, dsp, load, store, branch, fp, system,
     # stall, flash-wait), for reports; they add up to `cycles`
     by_class: dict[str, int] = field(default_factory=dict)
+    # cycles per part of the model (issue, branch, pipeline, dual-issue, flash-wait); they
+    # add up to `cycles` too (pipeline and dual-issue are usually negative)
+    by_part: dict[str, int] = field(default_factory=dict)
 
     def __add__(self, other: CycleCount) -> CycleCount:
-        merged = Counter(self.by_class)
+        merged, parts = Counter(self.by_class), Counter(self.by_part)
         merged.update(other.by_class)
-        return CycleCount(self.cycles + other.cycles, dict(merged))
+        parts.update(other.by_part)
+        return CycleCount(self.cycles + other.cycles, dict(merged), dict(parts))
 
 
 def core_table(platform: Platform) -> CoreTable:
@@ -64,13 +68,18 @@ def count_cycles(segment: Segment, program: dict[int, Instruction], platform: Pl
     table = core_table(platform)
     stream = executed_stream(segment, program)
     parts: Counter = Counter()
-    for part in (issue_total(stream, table), branch_total(stream, table),
-                 pipeline_total(stream, table), dual_issue_total(stream, table),
-                 flash_total(stream, segment, platform, table)):
+    by_part: dict[str, int] = {}
+    for name, part in (("issue", issue_total(stream, table)), ("branch", branch_total(stream, table)),
+                       ("pipeline", pipeline_total(stream, table)),
+                       ("dual-issue", dual_issue_total(stream, table)),
+                       ("flash-wait", flash_total(stream, segment, platform, table))):
         parts.update(part)
+        # Only the flash part is fractional, and it is the whole flash-wait group, so
+        # rounding it here rounds it as by_class does.
+        by_part[name] = _round_half_up(sum(part.values()))
     rounded = {group: _round_half_up(value) for group, value in sorted(parts.items())}
     by_class = {group: value for group, value in rounded.items() if value}
-    return CycleCount(cycles=sum(by_class.values()), by_class=by_class)
+    return CycleCount(cycles=sum(by_class.values()), by_class=by_class, by_part=by_part)
 
 
 def _round_half_up(value: float) -> int:

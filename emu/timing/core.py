@@ -34,6 +34,9 @@ class CoreTable:
     # Cortex-M3/M4 load/store pipelining (M4 TRM section 3.3.2): a single load followed by
     # a single load or store that does not take its address from the loaded register.
     load_pipelining: bool = False
+    # Cycles an immediate-offset store adds when a load follows it (it cannot pipeline
+    # with the load, measured on the Cortex-M3/M4).
+    store_load_stall: int = 0
     # Cycles a load or store stalls when its address comes from the previous instruction's
     # data-processing result.
     address_dependency_stall: int = 0
@@ -44,7 +47,15 @@ class CoreTable:
     # Result latency per class for cores that model it (M7, M55): an instruction reading the
     # result of the one just before it waits latency - 1 cycles.
     latency: Mapping[str, int] = field(default_factory=dict)
-    # Dual issue: "none", "m7" (pairing rules of the Cortex-M7) or "m55" (16-bit pairs).
+    # Latency, per producing class, when the next instruction reads the result only as its
+    # accumulator (MLA's Ra, VFMA's Sd), which it needs a stage later; classes not listed
+    # are ready one cycle earlier than their latency.
+    accumulate_latency: Mapping[str, int] = field(default_factory=dict)
+    # Latency of a word load into a multiply's operands (the Cortex-M7 multiplier reads
+    # its operands a stage earlier than the ALU); 0 = the load's latency.
+    load_to_multiply: int = 0
+    # Dual issue: "none", "m7" (pairing rules of the Cortex-M7), "m33" (16-bit pairs of
+    # the Cortex-M33) or "m55" (16-bit pairs).
     dual_issue: str = "none"
     # Classes that never share an issue cycle.
     single_issue: frozenset[str] = frozenset()

@@ -34,7 +34,7 @@ COSTS = {
     "pop-pc": Cost(1, 1),  # POP/LDM with PC: 1+N+P
     "load-pc": Cost(2),  # LDR PC: 2 + P; 3.3.2 says "at least five cycles", so P = 3 here
     "table-branch": Cost(3),  # TBB/TBH: 2 (load) + 1 (add) + 3 (refill) = 6 (3.3.2)
-    "branch": Cost(1),  # B<cc>: 1 not taken, 1+P taken; B: 1+P
+    "branch": Cost(1),  # B<cc>: 1 not taken, 1+P taken; B: 1+P (P = 1, see REFILL)
     "branch-compare": Cost(1),  # CBZ/CBNZ: 1 or 1+P
     "call": Cost(1),  # BL: 1+P
     "branch-indirect": Cost(1),  # BX, BLX: 1+P
@@ -45,10 +45,12 @@ COSTS = {
 }
 
 REFILL = {
-    # P ranges 1-3 (Table 3-1 notes) with the target's alignment and width and whether the
-    # core speculates the target early. Assumption: 2 for branches whose target is known at
-    # decode (B, B<cc>, BL, CBZ, BX).
-    "default": 2,
+    # The TRM's notes to Table 3-1 (same text in the Cortex-M4 TRM): taken branches with an
+    # immediate "are normally 1 cycle of pipeline reload (2 cycles total)", with a register
+    # operand "normally 2 cycles of pipeline reload (3 cycles total)". Measured on an
+    # STM32F103 and an STM32F407: a taken bne.w takes 2 cycles (docs/timing.md, corpus).
+    "default": 1,
+    "branch-indirect": 2,
     # Section 3.3.2 spells out 3 refill cycles where the target comes from memory:
     # LDR PC (2+3 = at least 5), TBB/TBH (2+1+3 = at least 6); POP/LDM with PC likewise.
     "load-pc": 3,
@@ -61,7 +63,8 @@ TABLE = CoreTable(
     costs=COSTS,
     refill=REFILL,
     fetch_bytes=4,  # 32-bit instruction fetch on the I-code bus (TRM, bus interfaces)
-    load_pipelining=True,  # section 3.3.2: LDR;LDR = 3, LDR;STR = 3, 3 x LDR = 4
+    load_pipelining=True,  # section 3.3.2 (LDR;LDR = 3, 3 x LDR = 4) and measurements (LDR;STR = 2)
+    store_load_stall=1,  # measured: a store followed by a load takes a cycle more
     address_dependency_stall=1,  # section 3.3.2 (shared reference): address from the previous result
     it_folding=True,  # Table 3-1: IT 0 cycles when folded onto a preceding 16-bit instruction
 )

@@ -56,14 +56,20 @@ TABLE = CoreTable(
     mispredict=8,
     fetch_bytes=8,  # 64-bit instruction fetch (shared reference)
     latency={
-        "load": 2,  # [LLVM] load-use latency 2
-        "load-narrow": 3,  # [LLVM] byte and halfword loads 3
-        "fp-load": 2,  # assumption: as an integer load
+        # [H7] a word load feeds the (late) ALU the next cycle: no stall; byte and halfword
+        # loads one cycle later. [LLVM] says 2 and 3; the measurement wins. VLDR.32 likewise
+        # has 1-cycle latency [H7].
+        "load-narrow": 2,
         "mul": 2, "mac": 2, "mul-long": 2, "mac-long": 2, "dsp-mul": 2,  # [LLVM] MUL/MAC 2
         "fp-alu": 3, "fp-mul": 3,  # [LLVM] FP add/mul/convert 3
-        "fp-mac": 6,  # [LLVM] FP MAC 6
+        "fp-mac": 6,  # [LLVM] FP MAC 6; [H7] 5-6 into a VMUL operand
         "fp-alu-f64": 4, "fp-mul-f64": 7, "fp-mac-f64": 11,  # [LLVM]
     },
+    # [H7] multiply-accumulates chain on the accumulator every cycle (the accumulator is
+    # read a stage after the late ALU); a VFMA/VMLA result reaches the next one's
+    # accumulator in 3.
+    accumulate_latency={"mac": 1, "mac-long": 1, "dsp-mul": 1, "mul": 1, "fp-mac": 3},
+    load_to_multiply=2,  # [H7] a MUL cannot consume an LDR result from the previous cycle
     dual_issue="m7",
     # [LLVM] LDM/STM/LDRD/STRD/TBB and divides issue alone; assumption: so do the other
     # multi-cycle classes (FP divide/sqrt, barriers, system) and loads of the PC.

@@ -47,10 +47,16 @@ def _code_stall(stream, platform, table, wait, accelerator) -> float:
         return wait * fetched_bytes / table.fetch_bytes
     if accelerator == "prefetch":
         # The buffer reads the next line while the core runs: a line of LINE bytes takes
-        # 1 + wait cycles and feeds LINE / fetch_bytes fetches, so sequential code stalls
-        # only for the difference. A taken branch leaves the buffer and pays the wait.
+        # 1 + wait cycles to read and feeds the instructions it holds, each at least a
+        # cycle, so sequential code stalls only for the difference: a line of four 16-bit
+        # instructions (4 cycles) hides 2 wait states, one of two 32-bit instructions only
+        # 1. A taken branch leaves the buffer and pays the wait.
         line = LINE_BYTES[accelerator]
-        per_line = max(0.0, 1 + wait - line / table.fetch_bytes)
+        executed = sum(e.count for e in in_flash)
+        if not executed:
+            return 0.0
+        instructions_per_line = line * executed / fetched_bytes
+        per_line = max(0.0, 1 + wait - instructions_per_line)
         taken = sum(e.taken for e in in_flash if e.ins.is_branch)
         return per_line * fetched_bytes / line + wait * taken
     # "art" and "xip-cache": the instruction cache holds the kernels' loops, which are far
@@ -63,6 +69,10 @@ def _data_stall(stream, segment, platform, wait, accelerator) -> float:
     for e in stream:
         split = segment.loads.get(e.ins.address)
         if not split or not e.ins.is_load or sum(split) == 0:
+            continue
+        if accelerator in ("art", "xip-cache") and e.ins.base_register == "pc":
+            # A literal pool sits next to the code that reads it, in lines the cache
+            # already holds for that code: it hits.
             continue
         # The share of this instruction's loads that read flash; counting it as a share
         # makes the rule hold whether the trace counts an LDM once or once per word.

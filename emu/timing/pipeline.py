@@ -33,18 +33,34 @@ def pipeline_total(stream: list[Executed], table: CoreTable) -> Counter:
 
 
 def load_pipelining(p: Executed, e: Executed, table: CoreTable) -> tuple[str, int]:
-    """M3/M4 TRM 3.3.2: a load followed by a single load or store whose address does not use
-    the loaded register costs one cycle less (LDR;LDR = 3, 3 x LDR = 4, LDR;STR = 3).
-    A pipelined instruction takes one cycle; STR with an immediate offset already does.
-    LDRD/STRD, LDM/STM and loads of the PC do not pipeline (3.3.2), nor does anything after
-    a store."""
-    if not table.load_pipelining or p.cls not in SINGLE_LOADS:
+    """Cortex-M3/M4: a single load's second cycle overlaps the next instruction when that is
+    a single load or store not addressed by the loaded register (TRM 3.3.2: LDR;LDR = 3,
+    3 x LDR = 4) or a NOP (measured: a load "eats" a following NOP; CMP and TST it cannot).
+    Measured too: an immediate-offset store after a load removes the stall, LDR;STR = 2, when
+    it does not store the loaded value (3.3.2's LDR R0,..; STR R0,[R3,#20] takes 3).
+    A register-offset store (2 cycles) likewise eats a following NOP. LDRD/STRD, LDM/STM and
+    loads of the PC do not pipeline (3.3.2)."""
+    if not table.load_pipelining:
         return "", 0
-    if e.cls not in SINGLE_LOADS | SINGLE_STORES:
+    if p.cls == "store-register-offset" and e.cls == "nop":
+        return GROUP_OF_CLASS[e.cls], -issue_cycles(e, table)
+    if p.cls not in SINGLE_LOADS or e.cls not in SINGLE_LOADS | SINGLE_STORES | {"nop"}:
         return "", 0
     if p.ins.loaded_registers & e.ins.address_registers:
         return "", 0
-    return GROUP_OF_CLASS[e.cls], 1 - issue_cycles(e, table)
+    if e.cls == "store" and p.ins.loaded_registers & e.ins.reads:
+        return "", 0  # the loaded value is forwarded to the store: STR keeps its cycle
+    return GROUP_OF_CLASS[e.cls], -1
+
+
+def store_then_load(p: Executed, e: Executed, table: CoreTable) -> tuple[str, int]:
+    """Cortex-M3/M4, measured: a store cannot pipeline with a following load (or LDM): the
+    store takes a cycle more."""
+    if not table.store_load_stall or p.cls != "store":
+        return "", 0
+    if e.cls not in ("load", "load-double", "load-multiple", "fp-load", "fp-load-multiple"):
+        return "", 0
+    return GROUP_OF_CLASS[p.cls], table.store_load_stall
 
 
 def address_dependency(p: Executed, e: Executed, table: CoreTable) -> tuple[str, int]:
@@ -74,14 +90,40 @@ def fp_result_dependency(p: Executed, e: Executed, table: CoreTable) -> tuple[st
 
 
 def result_latency(p: Executed, e: Executed, table: CoreTable) -> tuple[str, int]:
-    """Cores with a latency table (M7, M55): reading the previous instruction's result
-    waits until it is ready, latency - 1 cycles after the producer issued."""
-    if not table.latency:
+    """Cores with a latency table (M7, M33, M55): reading the previous instruction's result
+    waits until it is ready, `latency` cycles after the producer started issuing.
+    A store needs its data a stage after its address, so data from the previous instruction
+    costs it nothing (measured on the M7 and M33: load-to-store 1); an accumulator operand
+    is likewise read late (accumulate_latency)."""
+    if not table.latency or not depends_on(e, p):
         return "", 0
-    latency = table.latency.get(latency_key(p), 1)
-    if latency <= 1 or not depends_on(e, p):
+    key = latency_key(p)
+    latency = table.latency.get(key, 1)
+    needed = produced_by(p) & e.ins.reads
+    if e.ins.is_store and not needed & e.ins.address_registers:
         return "", 0
-    return "stall", latency - 1
+    if needed <= accumulator_registers(e):
+        latency = table.accumulate_latency.get(key, latency - 1)
+    elif key == "load" and table.load_to_multiply and e.cls in MULTIPLIES:
+        latency = table.load_to_multiply
+    stall = latency - issue_cycles(p, table)
+    return ("stall", stall) if stall > 0 else ("", 0)
+
+
+MULTIPLIES = frozenset({"mul", "mac", "mul-long", "mac-long", "dsp-mul"})
+
+
+def accumulator_registers(e: Executed) -> frozenset[str]:
+    """The registers e reads only to accumulate into: MLA/SMLAD's last operand, SMLAL's
+    RdLo/RdHi, VMLA/VFMA's destination."""
+    operands = [op.strip() for op in e.ins.op_str.split(",")]
+    if e.cls in ("mac", "dsp-mul") and len(operands) == 4:
+        return frozenset(operands[3:])
+    if e.cls == "mac-long":
+        return frozenset(operands[:2])
+    if e.cls.startswith("fp-mac") and operands:
+        return frozenset(operands[:1])
+    return frozenset()
 
 
 def latency_key(p: Executed) -> str:
@@ -90,12 +132,16 @@ def latency_key(p: Executed) -> str:
     return p.cls
 
 
+def produced_by(p: Executed) -> frozenset[str]:
+    return p.ins.loaded_registers if p.ins.is_load else p.ins.writes
+
+
 def depends_on(e: Executed, p: Executed) -> bool:
     """Does e read a register p produces? A load's base write-back is ready early, and a
     branch's flags are the predictor's business, so neither counts."""
-    produced = p.ins.loaded_registers if p.ins.is_load else p.ins.writes
     read = e.ins.reads - {"flags"} if e.ins.is_branch else e.ins.reads
-    return bool(produced & read)
+    return bool(produced_by(p) & read)
 
 
-_RULES = (load_pipelining, address_dependency, it_folding, fp_result_dependency, result_latency)
+_RULES = (load_pipelining, store_then_load, address_dependency, it_folding, fp_result_dependency,
+          result_latency)
