@@ -16,6 +16,8 @@ import struct
 import subprocess
 from pathlib import Path
 
+import os
+
 import pytest
 from elftools.elf.elffile import ELFFile
 
@@ -204,11 +206,14 @@ def no_renode(monkeypatch):
     monkeypatch.setattr(renode.importlib.util, "find_spec", lambda name: None)
 
 
-def test_without_renode_the_backend_says_how_to_install_it(no_renode, tmp_path):
+def test_without_renode_the_backend_says_how_to_install_it(no_renode, tmp_path, monkeypatch):
+    monkeypatch.delenv("EMU_EMULATOR", raising=False)
     with pytest.raises(EmuError, match="renode.io") as error:
         select_emulator("renode")
     assert "\n" not in str(error.value)
     assert renode.renode_version() is None
+    # a refused choice is not left behind for the rest of the process
+    assert os.environ.get("EMU_EMULATOR") is None
 
 
 @needs_qemu

@@ -29,11 +29,11 @@ def select_emulator(name: str | None) -> str:
     Checked up front, so a missing Renode is reported before anything is built.
     """
     chosen = emulator_name(name)
-    os.environ["EMU_EMULATOR"] = chosen
     if chosen == "renode":
         from emu.emulators.renode import renode_launcher
 
-        renode_launcher()
+        renode_launcher()  # raises when Renode is missing, before anything is chosen
+    os.environ["EMU_EMULATOR"] = chosen
     return chosen
 
 
