@@ -11,7 +11,7 @@ from emu.console import say
 from emu.measure import Result, measure
 from emu.platforms import Platform
 
-# The flat columns of a result (DESIGN.md); CSV has these, JSON has them plus `layers`.
+# The flat columns of a result (README.md, result fields); CSV has these, JSON has them plus `layers`.
 COLUMNS = ("model", "model_sha256", "variant", "platform", "core", "fpu", "clock_hz", "kernels",
            "instructions", "cycles", "latency_ms", "energy_uj", "flash_bytes", "ram_bytes",
            "arena_bytes", "stack_bytes", "output_matches_reference")

@@ -31,7 +31,7 @@ class LayerResult:
 
 @dataclass
 class Result:
-    """One row per (model, variant, platform): the fields other parts rely on (DESIGN.md)."""
+    """One row per (model, variant, platform): the fields other parts rely on (README.md, result fields)."""
 
     model: str
     model_sha256: str
