@@ -1,4 +1,4 @@
-"""The two kinds of failure the command line turns into exit codes (see shared DESIGN)."""
+"""The two kinds of failure the command line turns into exit codes (see README.md, exit codes)."""
 
 
 class EmuError(Exception):

@@ -1,4 +1,4 @@
-"""The command line: exit codes and one-line errors (DESIGN.md contracts)."""
+"""The command line: exit codes and one-line errors (README.md contracts)."""
 
 import json
 import subprocess

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs qemu-system-arm and arm-none-eabi-gcc",
 )
 
-# machine -> (-mcpu, code origin, data origin), from shared/reference/qemu-machines.md
+# machine -> (-mcpu, code origin, data origin), from docs/sources.md#qemu-mps2
 MACHINES = {
     "mps2-an385": ("cortex-m3", 0x00000000, 0x20000000),
     "mps2-an386": ("cortex-m4", 0x00000000, 0x20000000),

@@ -7,7 +7,6 @@ must give exactly TFLM's int8 outputs and its float32 outputs within 1e-5 relati
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -236,7 +235,7 @@ def test_fast_rescale_is_the_reference_arithmetic(tmp_path):
                 assert rescale(acc, multiplier, shift) == want, (acc, multiplier, shift)
 
 
-SHARED_MODELS = Path("/work/shared/models")
+from tests.conftest import SHARED_MODELS  # noqa: E402  (the corpus beside the clone, as CI lays it)
 
 
 @pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="the shared reference models are not on this machine")

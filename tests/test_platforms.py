@@ -22,7 +22,7 @@ BOARDS = {
 
 MB = 1 << 20
 # core -> QEMU machine, code and data origins, and how much code and data it holds
-# (shared/reference/qemu-machines.md; an505's SSRAMs from QEMU's memory tree)
+# (docs/sources.md#qemu-mps2; an505's SSRAMs from QEMU's memory tree)
 MACHINE = {
     "cortex-m0plus": ("mps2-an385", 0x0, 0x20000000, 4 * MB, 4 * MB),
     "cortex-m3": ("mps2-an385", 0x0, 0x20000000, 4 * MB, 4 * MB),

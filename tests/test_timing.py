@@ -3,7 +3,7 @@
 Each test assembles a small Thumb snippet, decodes it with read_program, builds the
 Segment a run of it would produce (executions and taken counts known by reading the
 snippet) and compares count_cycles with a count done by hand from the tables in
-shared/reference/cortex-m-timing.md. The derivation is written beside each expected value;
+docs/timing.md and docs/sources.md. The derivation is written beside each expected value;
 where the figure is one of the model's stated assumptions (docs/timing.md), it says so.
 """
 

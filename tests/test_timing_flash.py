@@ -1,6 +1,6 @@
 """Flash wait states against hand counts, with and without an accelerator.
 
-The wait-state figures come from the vendors' tables (shared reference); how much of them
+The wait-state figures come from the vendors' tables (docs/sources.md); how much of them
 an accelerator hides is the model's stated assumption (docs/timing.md, "Flash"):
 - none: every 32-bit fetch and every word read from flash pays the wait states;
 - prefetch: sequential code is hidden when a 64-bit line (1 + WS cycles) keeps up with

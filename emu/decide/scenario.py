@@ -2,7 +2,7 @@
 and duty cycle, read from YAML into a plain Scenario value. See docs/decisions.md.
 
 Relative paths (models, baseline) are looked up next to the scenario file first, then
-from the current folder, so a scenario can name ../shared/models/x.tflite either way.
+from the current folder, so a scenario can name ../models/x.tflite either way.
 """
 
 from __future__ import annotations

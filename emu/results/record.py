@@ -16,7 +16,7 @@ from pathlib import Path
 from emu.cache import atomic_write
 from emu.errors import EmuError
 
-# The flat columns of a result (DESIGN.md); CSV has these, JSON has them plus `layers`.
+# The flat columns of a result (README.md, result fields); CSV has these, JSON has them plus `layers`.
 COLUMNS = ("model", "model_sha256", "variant", "platform", "core", "fpu", "clock_hz", "kernels",
            "instructions", "cycles", "latency_ms", "energy_uj", "flash_bytes", "ram_bytes",
            "arena_bytes", "stack_bytes", "output_matches_reference")
@@ -34,7 +34,7 @@ class LayerResult:
 
 @dataclass
 class Result:
-    """One row per (model, variant, platform): the fields other parts rely on (DESIGN.md)."""
+    """One row per (model, variant, platform): the fields other parts rely on (README.md, result fields)."""
 
     model: str
     model_sha256: str

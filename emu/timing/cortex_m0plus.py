@@ -1,7 +1,7 @@
 """Cortex-M0+ (Armv6-M, 2-stage pipeline).
 
 Source: RP2040 datasheet section 2.4.3.3 Table 81, the published Cortex-M0+ cycle table
-(shared reference cortex-m-timing.md, "Cortex-M0 and M0+"). Every figure below reproduces
+(docs/sources.md#rp2040-datasheet). Every figure below reproduces
 that table: a branch taken costs its base plus a refill of 1, so B<cc> is 1 not taken and
 2 taken, B 2, BL 3, BX/BLX/MOV PC 2, POP {..,PC} 3+N.
 """

@@ -1,8 +1,8 @@
 """Cortex-M3 (Armv7-M, 3-stage pipeline).
 
 Source: Arm 100165 (Cortex-M3 TRM) Table 3-1 and section 3.3.2 (the load/store timing
-text, identical in the Cortex-M4 TRM DDI 0439D section 3.3.2); shared reference
-cortex-m-timing.md, "Cortex-M3" and "Cortex-M4 and M4F".
+text, identical in the Cortex-M4 TRM DDI 0439D section 3.3.2); docs/sources.md#arm-cortex-m3-trm
+and docs/sources.md#arm-cortex-m4-trm.
 """
 
 from emu.timing.core import Cost, CoreTable
@@ -65,6 +65,6 @@ TABLE = CoreTable(
     fetch_bytes=4,  # 32-bit instruction fetch on the I-code bus (TRM, bus interfaces)
     load_pipelining=True,  # section 3.3.2 (LDR;LDR = 3, 3 x LDR = 4) and measurements (LDR;STR = 2)
     store_load_stall=1,  # measured: a store followed by a load takes a cycle more
-    address_dependency_stall=1,  # section 3.3.2 (shared reference): address from the previous result
+    address_dependency_stall=1,  # section 3.3.2 (docs/sources.md#arm-cortex-m4-trm): address from the previous result
     it_folding=True,  # Table 3-1: IT 0 cycles when folded onto a preceding 16-bit instruction
 )

@@ -2,7 +2,7 @@
 
 Source: Arm DDI 0439D (Cortex-M4 TRM) Tables 3-1 (integer), 3-2 (DSP) and 7-1 (FPU), and
 section 3.3.2 (load/store pipelining); the same lists appear in TI SWCU192 Tables 3-25 and
-3-27. Shared reference cortex-m-timing.md, "Cortex-M4 and M4F". Integer timing is the
+3-27. docs/sources.md#arm-cortex-m4-trm, #ti-swcu192. Integer timing is the
 Cortex-M3's except for the multiplier.
 """
 

@@ -1,7 +1,7 @@
 """Cortex-M7 (Armv7E-M, 6-stage in-order dual-issue pipeline, branch prediction).
 
 Arm publishes no per-instruction table for the Cortex-M7. Figures come from two places
-(shared reference cortex-m-timing.md, "Cortex-M7"):
+(docs/sources.md#llvm-schedule-m7, docs/sources.md#jnk0le-pipeline-tests):
 - [LLVM] LLVM's Cortex-M7 scheduling model (ARMScheduleM7.td): issue width 2, result
   latencies, which instructions issue alone.
 - [H7] a hardware measurement write-up on an STM32H743 (secondary source): which pairs
@@ -54,7 +54,7 @@ TABLE = CoreTable(
     # [H7] mispredict about 8 cycles (6 when flags are set 3+ cycles early); [LLVM] models 4.
     # We take the hardware measurement.
     mispredict=8,
-    fetch_bytes=8,  # 64-bit instruction fetch (shared reference)
+    fetch_bytes=8,  # 64-bit instruction fetch (docs/sources.md#llvm-schedule-m7)
     latency={
         # [H7] a word load feeds the (late) ALU the next cycle: no stall; byte and halfword
         # loads one cycle later. [LLVM] says 2 and 3; the measurement wins. VLDR.32 likewise

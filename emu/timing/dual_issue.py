@@ -68,5 +68,5 @@ def can_pair(p: Executed, e: Executed, table: CoreTable) -> bool:
     if depends_on(e, p):
         return False  # assumption: no same-cycle forwarding between the pair
     if table.dual_issue == "m55":
-        return p.ins.size == 2 and e.ins.size == 2  # shared reference: 16-bit pairs only
+        return p.ins.size == 2 and e.ins.size == 2  # docs/sources.md#llvm-schedule-m55: 16-bit pairs only
     return True

@@ -19,9 +19,9 @@ from emu.emulators.trace import Segment
 # Bytes one flash access (or cache-line fill) delivers, per accelerator.
 LINE_BYTES = {
     "none": 4,  # assumption: one 32-bit access per fetch or load
-    "prefetch": 8,  # STM32L1: prefetch with 64-bit access (shared reference, wait-state table)
+    "prefetch": 8,  # STM32L1: prefetch with 64-bit access (docs/sources.md#st-stm32l152)
     "art": 8,  # assumption: 64-bit flash lines as on STM32L4; wider lines (the F7's 256 bits) make this pessimistic
-    "xip-cache": 8,  # RP2040 XIP cache: 8-byte lines (shared reference)
+    "xip-cache": 8,  # RP2040 XIP cache: 8-byte lines (docs/sources.md#rp2040-datasheet)
     "tcm": 0,
 }
 

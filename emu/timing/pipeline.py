@@ -65,7 +65,7 @@ def store_then_load(p: Executed, e: Executed, table: CoreTable) -> tuple[str, in
 
 def address_dependency(p: Executed, e: Executed, table: CoreTable) -> tuple[str, int]:
     """A load or store whose address register the previous data-processing instruction
-    wrote stalls (shared reference, Cortex-M4 section)."""
+    wrote stalls (docs/sources.md#arm-cortex-m4-trm, section 3.3.2)."""
     if not table.address_dependency_stall or not (e.ins.is_load or e.ins.is_store):
         return "", 0
     if p.cls not in _DATA_PROCESSING or not (p.ins.writes & e.ins.address_registers):

@@ -1,0 +1,50 @@
+"""Citations point into the repository: every fact's source is in docs/sources.md (or
+docs/timing.md), never in files a clone does not have."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKED = ("emu", "platforms", "docs", "firmware")
+# Files outside the repository that citations used to point at.
+OUTSIDE = re.compile(r"shared/|\.\./[\w./-]*reference|DESIGN\.md|shared DESIGN|shared reference|"
+                     r"cortex-m-timing\.md|qemu-machines\.md|silicon-measurements\.md")
+ANCHOR_CITED = re.compile(r"sources\.md#([A-Za-z0-9_-]+)")
+ANCHOR_DEFINED = re.compile(r'<a id="([A-Za-z0-9_-]+)"></a>')
+
+
+def tracked_files() -> list[Path]:
+    out = subprocess.run(["git", "ls-files", "-z", *CHECKED], cwd=ROOT, capture_output=True, check=True).stdout
+    return [ROOT / name for name in out.decode().split("\0") if name]
+
+
+def text_of(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, FileNotFoundError):
+        return ""
+
+
+def test_no_citation_points_outside_the_repository():
+    offenders = [f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+                 for path in tracked_files()
+                 for n, line in enumerate(text_of(path).splitlines(), 1) if OUTSIDE.search(line)]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_every_cited_anchor_exists():
+    defined = set(ANCHOR_DEFINED.findall(text_of(ROOT / "docs" / "sources.md")))
+    cited = {(anchor, str(path.relative_to(ROOT)))
+             for path in tracked_files() for anchor in ANCHOR_CITED.findall(text_of(path))}
+    assert cited, "nothing cites docs/sources.md"
+    missing = sorted(f"{where}: #{anchor}" for anchor, where in cited if anchor not in defined)
+    assert not missing, "\n".join(missing)
+
+
+def test_the_checks_catch_what_they_are_for():
+    assert OUTSIDE.search("(shared/reference/qemu-machines.md)")
+    assert OUTSIDE.search("# see cortex-m-timing.md") and OUTSIDE.search("fields (DESIGN.md)")
+    assert ANCHOR_CITED.findall("(docs/sources.md#qemu-mps2, docs/sources.md#slothy)") == ["qemu-mps2", "slothy"]
