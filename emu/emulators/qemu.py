@@ -22,6 +22,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
+from emu import cache
 from emu.errors import EmuError, FirmwareError
 from emu.platforms import Platform
 from emu.emulators.trace import Exit, Segment, Trace
@@ -86,11 +87,6 @@ def window_from_elf(
 # ---- plugin build -------------------------------------------------------------------------
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "emu"
-
-
 def host_compiler() -> str:
     for name in ("cc", "gcc", "clang"):
         path = shutil.which(name)
@@ -104,7 +100,8 @@ def plugin_library() -> Path:
     digest = hashlib.sha256()
     for name in PLUGIN_SOURCES:
         digest.update((PLUGIN_DIR / name).read_bytes())
-    target = cache_dir() / f"emu_trace-{digest.hexdigest()[:16]}.so"
+    # The one cache root (EMU_CACHE included), so a test or CI run never loads another's plugin.
+    target = cache.root() / "plugins" / f"emu_trace-{digest.hexdigest()[:16]}.so"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
