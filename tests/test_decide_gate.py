@@ -57,11 +57,27 @@ def test_defaults_allow_two_percent_cycles_one_percent_flash_no_ram():
                                  ("int8", "ram_bytes"): "regressed"}
 
 
-def test_improvements_new_and_missing_rows_do_not_fail():
+def test_improvements_and_new_rows_pass_but_missing_rows_fail():
+    assert compare([row()], [row(cycles=90_000), row(variant="new")]).passed
     verdict = compare([row(), row(variant="old")], [row(cycles=90_000), row(variant="new")])
-    assert verdict.passed
     s = statuses(verdict)
     assert s[("int8", "cycles")] == "improved" and s[("old", "cycles")] == "missing" and s[("new", "ram_bytes")] == "new"
+    # A baseline row without a fresh counterpart has not been checked: that fails the gate.
+    assert not verdict.passed and verdict.missing == [("m", "old", "nucleo-l4r5zi")]
+
+
+def test_a_gate_that_matched_nothing_fails_and_its_junit_says_why(tmp_path):
+    baseline = [row(variant=f"v{i}", board=b) for i in range(3) for b in ("nucleo-l4r5zi", "disco-f746ng")]
+    fresh = [row(variant="other")]
+    verdict = compare(baseline, fresh)
+    assert not verdict.passed and len(verdict.missing) == 6
+    write_junit(tmp_path / "gate.xml", verdict=verdict)
+    suite = ET.parse(tmp_path / "gate.xml").getroot().find("testsuite")
+    # 6 missing rows x 3 gated fields, each a failure; nothing is reported as skipped
+    assert suite.get("failures") == "18" and suite.get("skipped") == "0"
+    assert not list(suite.iter("skipped"))
+    messages = {c.find("failure").get("message") for c in suite.iter("testcase") if c.find("failure") is not None}
+    assert "m/v0 on disco-f746ng is in the baseline but not in the fresh results" in messages
 
 
 def test_tolerances_from_options_and_config(tmp_path):
@@ -78,7 +94,7 @@ def test_tolerances_from_options_and_config(tmp_path):
 
 def test_junit_xml_lists_each_check_and_its_failure(tmp_path):
     verdict = compare([row()], [row(cycles=110_000)])
-    write_junit(verdict, tmp_path / "gate.xml")
+    write_junit(tmp_path / "gate.xml", verdict=verdict)
     suite = ET.parse(tmp_path / "gate.xml").getroot().find("testsuite")
     assert suite.get("tests") == "3" and suite.get("failures") == "1"
     failed = [c for c in suite.iter("testcase") if c.find("failure") is not None]
@@ -101,6 +117,9 @@ def test_gate_command_exit_codes_and_baseline_command(tmp_path):
     assert loose.returncode == 0, loose.stdout
     missing = emu_command("gate", "after.json", "--baseline", "nowhere.json", cwd=tmp_path)
     assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+    write_json([row(variant="renamed")], tmp_path / "unmatched.json")
+    unmatched = emu_command("gate", "unmatched.json", "--baseline", "baseline.json", "--junit", "u.xml", cwd=tmp_path)
+    assert unmatched.returncode == 1 and "1 baseline row(s) missing" in unmatched.stderr
 
 
 def test_baseline_update_replaces_matching_rows_and_keeps_others(tmp_path):

@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 
 from emu.decide import Candidate, Constraints, recommend
+from emu.decide.explain import format_recommendation
+from emu.decide.quality import VariantQuality, higher_is_better, infer_metric, quality_for
 from emu.errors import EmuError
+
+ROW = dict(model="m", model_sha256="ab" * 32, variant="int8", platform="b", core="cortex-m4", fpu=True,
+           clock_hz=80_000_000, kernels="emu", instructions=1, cycles=1, latency_ms=1.0, energy_uj=1.0,
+           flash_bytes=1, ram_bytes=1, arena_bytes=1, stack_bytes=1, output_matches_reference=True)
 
 BOARDS = ["board-a", "board-b", "board-c"]
 PREFERENCES = ["energy", "latency", "accuracy", "flash", "ram"]
@@ -26,7 +32,7 @@ def random_table(rng) -> list[Candidate]:
             # Coarse values make ties common, so the tie-breaks are exercised too.
             rows.append(Candidate(
                 model=f"m{v % 2}", variant=f"v{v}", platform=board,
-                accuracy=None if rng.random() < 0.1 else float(rng.choice([0.8, 0.85, 0.9, 0.95])),
+                quality=None if rng.random() < 0.1 else float(rng.choice([0.8, 0.85, 0.9, 0.95])),
                 latency_ms=float(rng.choice([1.0, 2.0, 5.0, 10.0])), energy_uj=float(rng.choice([3.0, 7.0, 20.0])),
                 ram_bytes=int(rng.choice([2048, 8192, 65536])), flash_bytes=int(rng.choice([16384, 131072])),
                 cycles=int(rng.integers(1000, 10**6)),
@@ -47,7 +53,7 @@ def random_constraints(rng) -> Constraints:
 def fits(c: Candidate, k: Constraints) -> bool:
     if c.output_matches_reference is False:
         return False
-    if k.min_accuracy is not None and (c.accuracy is None or c.accuracy < k.min_accuracy):
+    if k.min_accuracy is not None and (c.quality is None or c.quality < k.min_accuracy):
         return False
     if k.min_battery_days is not None and (c.battery_days is None or c.battery_days < k.min_battery_days):
         return False
@@ -62,11 +68,11 @@ def better(a: Candidate, b: Candidate, prefer: str) -> bool:
     flash, RAM, name, board."""
     def primary(c):
         if prefer == "accuracy":
-            return -c.accuracy if c.accuracy is not None else math.inf
+            return -c.quality if c.quality is not None else math.inf
         return {"energy": c.energy_uj, "latency": c.latency_ms, "flash": c.flash_bytes, "ram": c.ram_bytes}[prefer]
 
     def accuracy_rank(c):
-        return -c.accuracy if c.accuracy is not None else math.inf
+        return -c.quality if c.quality is not None else math.inf
 
     for x, y in ((primary(a), primary(b)), (accuracy_rank(a), accuracy_rank(b)), (a.energy_uj, b.energy_uj),
                  (a.latency_ms, b.latency_ms), (a.flash_bytes, b.flash_bytes), (a.ram_bytes, b.ram_bytes),
@@ -87,7 +93,7 @@ def shortfall(c: Candidate, k: Constraints) -> float:
     if c.output_matches_reference is False:
         return math.inf
     total = 0.0
-    for value, bound, floor in ((c.accuracy, k.min_accuracy, True), (c.latency_ms, k.max_latency_ms, False),
+    for value, bound, floor in ((c.quality, k.min_accuracy, True), (c.latency_ms, k.max_latency_ms, False),
                                 (c.ram_bytes, k.max_ram_bytes, False), (c.flash_bytes, k.max_flash_bytes, False),
                                 (c.energy_uj, k.max_energy_uj, False), (c.battery_days, k.min_battery_days, True)):
         if bound is None:
@@ -133,7 +139,7 @@ def test_recommendation_matches_brute_force_on_random_tables():
 
 
 def candidate(variant, board="b", **kw):
-    values = dict(model="m", variant=variant, platform=board, accuracy=0.9, latency_ms=1.0, energy_uj=1.0,
+    values = dict(model="m", variant=variant, platform=board, quality=0.9, latency_ms=1.0, energy_uj=1.0,
                   ram_bytes=1024, flash_bytes=4096, cycles=1000)
     values.update(kw)
     return Candidate(**values)
@@ -162,3 +168,54 @@ def test_unknown_board_and_preference_are_bad_input():
         recommend([candidate("a")], Constraints(boards=("elsewhere",)))
     with pytest.raises(EmuError, match="unknown preference"):
         recommend([candidate("a")], Constraints(), prefer="beauty")
+
+
+# A regression model scored by RMSE: lower is better, so the floor is a ceiling (--max-error).
+def test_an_error_metric_is_better_lower_and_takes_a_ceiling():
+    rows = [candidate("fp32", quality=0.061, energy_uj=9.0, metric="rmse"),
+            candidate("int8", quality=0.067, energy_uj=2.0, metric="rmse"),
+            candidate("pruned", quality=0.250, energy_uj=1.0, metric="rmse")]
+    best = recommend(rows, Constraints(metric="rmse"), prefer="accuracy")
+    assert best.boards[0].chosen.variant == "fp32"  # the least error, not the most
+    capped = recommend(rows, Constraints(metric="rmse", max_error=0.1), prefer="energy")
+    assert capped.boards[0].chosen.variant == "int8"
+    why = {r.candidate.variant: r.reasons for r in capped.boards[0].rejected}
+    assert why["pruned"] == ["RMSE 0.250 is over the 0.100 allowed"]
+    text = format_recommendation(capped)
+    assert "RMSE 0.067" in text and "accuracy" not in text and "%" not in text.split("\n")[0]
+    with pytest.raises(EmuError, match="better lower.*--max-error"):
+        Constraints(metric="rmse", min_accuracy=0.9)
+    with pytest.raises(EmuError, match="better higher.*--min-accuracy"):
+        Constraints(metric="accuracy", max_error=0.1)
+
+
+def test_the_metric_is_inferred_from_what_every_variant_has():
+    def q(**metric):
+        return VariantQuality("m", "v", metric)
+    assert infer_metric([q(accuracy=0.9, roc_auc=0.95), q(accuracy=0.8)]) == "accuracy"
+    assert infer_metric([q(rmse=0.1, mae=0.05), q(rmse=0.2, mae=0.1)]) == "rmse"
+    assert infer_metric([q(val_loss=0.3)]) == "val_loss" and not higher_is_better("val_loss")
+    with pytest.raises(EmuError, match="share no quality metric"):
+        infer_metric([q(accuracy=0.9), q(rmse=0.1)])
+
+
+def test_without_an_accuracy_floor_the_recommendation_says_so_first():
+    rows = [candidate("int8", quality=0.54, energy_uj=1.0), candidate("fp32", quality=0.97, energy_uj=5.0)]
+    text = format_recommendation(recommend(rows, Constraints(max_latency_ms=10)))
+    first, second = text.splitlines()[:2]
+    assert first.startswith("Warning: no accuracy limit was given (--min-accuracy)") and "54.0%" in first
+    assert "meets every constraint" not in text and "meets the constraints given" in second
+    floored = format_recommendation(recommend(rows, Constraints(min_accuracy=0.9, max_latency_ms=10)))
+    assert floored.startswith("Ship m/fp32") and "meets every constraint" in floored
+    unscored = [candidate("int8", quality=None), candidate("fp32", quality=None)]
+    assert format_recommendation(recommend(unscored, Constraints())).startswith(
+        "Warning: no accuracy is known for these results")
+
+
+def test_results_carry_the_quality_bench_read_from_variants_json():
+    from emu.decide.quality import qualities_from_results
+    from emu.results.record import result_from_dict
+
+    measured = result_from_dict({**ROW, "quality": {"accuracy": 0.93}})
+    (quality,) = qualities_from_results([measured])
+    assert quality.metric == {"accuracy": 0.93} and quality_for(measured, [quality]) is quality

@@ -6,6 +6,7 @@ with one line on stderr; --debug shows the traceback as well.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sys
@@ -138,11 +139,17 @@ def bench(
     from emu.results.bench import bench as run_bench
     from emu.results.bench import format_table
     from emu.results.record import write_csv, write_json
-    from emu.variants import expand_models
+    from emu.variants import expand_models, qualities_by_model
 
     select_emulator(emulator)
     boards = [get_platform(p) for p in platform]
-    results = run_bench(expand_models(models), boards)
+    pairs = expand_models(models)
+    if not pairs:
+        raise EmuError("nothing to measure: no model in the paths given runs on the device")
+    quality = qualities_by_model(models)
+    results = [dataclasses.replace(r, quality=quality.get(r.model_sha256, {})) for r in run_bench(pairs, boards)]
+    if not results:
+        raise EmuError("nothing was measured")
     print(format_table(results))
     if json_out:
         write_json(results, json_out)

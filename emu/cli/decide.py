@@ -19,26 +19,30 @@ from emu.errors import CheckFailed
 CONSTRAINT_HELP = "Sizes take bytes or KB/MB (64KB); accuracy takes 0.9 or 90%."
 
 
-def _constraints(min_accuracy, max_latency_ms, max_ram, max_flash, max_energy_uj, board):
-    from emu.decide.constraints import constraints_from_mapping
-
-    return constraints_from_mapping({
-        "min_accuracy": min_accuracy, "max_latency_ms": max_latency_ms, "max_ram_bytes": max_ram,
-        "max_flash_bytes": max_flash, "max_energy_uj": max_energy_uj, "boards": board or []}, "options")
-
-
-def _table(results: List[Path], variants: Optional[List[Path]], metric: str):
+def _decision_input(results: List[Path], variants: Optional[List[Path]], metric: Optional[str], limits: dict):
+    """Result rows, their qualities, the constraints and the candidates, with the metric the
+    variants files share when none is named."""
     from emu.decide.candidates import candidates_from
-    from emu.decide.quality import load_qualities
+    from emu.decide.constraints import constraints_from_mapping
+    from emu.decide.quality import infer_metric, load_qualities, qualities_from_results
     from emu.results.record import load_results
 
     rows = [r for path in results for r in load_results(path)]
-    qualities = load_qualities(variants or [])
-    return rows, qualities, candidates_from(rows, qualities, metric)
+    qualities = load_qualities(variants or []) or qualities_from_results(rows)
+    metric = metric or infer_metric(qualities, want_error=limits.get("max_error") is not None)
+    constraints = constraints_from_mapping(limits, "options", default_metric=metric)
+    return rows, qualities, constraints, candidates_from(rows, qualities, metric)
+
+
+def _limits(min_accuracy, max_error, max_latency_ms, max_ram, max_flash, max_energy_uj, board) -> dict:
+    return {"min_accuracy": min_accuracy, "max_error": max_error, "max_latency_ms": max_latency_ms,
+            "max_ram_bytes": max_ram, "max_flash_bytes": max_flash, "max_energy_uj": max_energy_uj,
+            "boards": board or []}
 
 
 # Typer reads these shared options from each command's signature.
-MinAccuracy = typer.Option(None, "--min-accuracy", help="Lowest acceptable accuracy (0.9 or 90%).")
+MinAccuracy = typer.Option(None, "--min-accuracy", help="Lowest acceptable accuracy or ROC AUC (0.9 or 90%).")
+MaxError = typer.Option(None, "--max-error", help="Highest acceptable error, for metrics better lower (RMSE, MAE).")
 MaxLatency = typer.Option(None, "--max-latency-ms", help="Longest acceptable latency per inference (ms).")
 MaxRam = typer.Option(None, "--max-ram", help="Most RAM a variant may use (bytes, or 64KB).")
 MaxFlash = typer.Option(None, "--max-flash", help="Most flash a variant may use (bytes, or 512KB).")
@@ -46,15 +50,16 @@ MaxEnergy = typer.Option(None, "--max-energy-uj", help="Most energy per inferenc
 Boards = typer.Option(None, "--board", "-p", help="Decide for this board (repeat); default: every board in the results.")
 Variants = typer.Option(None, "--variants", help="variants.json from `emu variants`, for accuracy (repeat).")
 Prefer = typer.Option("energy", "--prefer", help="Among variants that fit: energy, latency, accuracy, flash or ram.")
-Metric = typer.Option("accuracy", "--metric", help="Which variants.json metric --min-accuracy applies to (accuracy, roc_auc, ...).")
+Metric = typer.Option(None, "--metric", help="Which variants.json metric the limits apply to (accuracy, roc_auc, "
+                                             "rmse, mae); default: the one every variant has.")
 
 
 def recommend(
     results: List[Path] = typer.Argument(..., help="Results JSON files from `emu bench` or `emu variants`."),
     variants: Optional[List[Path]] = Variants,
-    min_accuracy: Optional[str] = MinAccuracy, max_latency_ms: Optional[float] = MaxLatency,
+    min_accuracy: Optional[str] = MinAccuracy, max_error: Optional[float] = MaxError, max_latency_ms: Optional[float] = MaxLatency,
     max_ram: Optional[str] = MaxRam, max_flash: Optional[str] = MaxFlash, max_energy_uj: Optional[float] = MaxEnergy,
-    board: Optional[List[str]] = Boards, prefer: str = Prefer, metric: str = Metric,
+    board: Optional[List[str]] = Boards, prefer: str = Prefer, metric: Optional[str] = Metric,
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the recommendation as JSON."),
 ) -> None:
     """Pick a variant per board under constraints, and say why every other one lost.
@@ -64,8 +69,9 @@ def recommend(
     from emu.decide.explain import format_recommendation, recommendation_to_dict
     from emu.decide.recommend import recommend as pick
 
-    _, _, candidates = _table(results, variants, metric)
-    rec = pick(candidates, _constraints(min_accuracy, max_latency_ms, max_ram, max_flash, max_energy_uj, board), prefer)
+    _, _, constraints, candidates = _decision_input(
+        results, variants, metric, _limits(min_accuracy, max_error, max_latency_ms, max_ram, max_flash, max_energy_uj, board))
+    rec = pick(candidates, constraints, prefer)
     print(format_recommendation(rec))
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
@@ -79,9 +85,9 @@ def report(
     out: Path = typer.Option(..., "--out", "-o", help="Folder for index.html and report.md (e.g. reports/my-run)."),
     variants: Optional[List[Path]] = Variants,
     title: str = typer.Option("emu report", "--title", help="The page's title."),
-    min_accuracy: Optional[str] = MinAccuracy, max_latency_ms: Optional[float] = MaxLatency,
+    min_accuracy: Optional[str] = MinAccuracy, max_error: Optional[float] = MaxError, max_latency_ms: Optional[float] = MaxLatency,
     max_ram: Optional[str] = MaxRam, max_flash: Optional[str] = MaxFlash, max_energy_uj: Optional[float] = MaxEnergy,
-    board: Optional[List[str]] = Boards, prefer: str = Prefer, metric: str = Metric,
+    board: Optional[List[str]] = Boards, prefer: str = Prefer, metric: Optional[str] = Metric,
 ) -> None:
     """Write a self-contained HTML report (and report.md) with the recommendation and plots.
 
@@ -91,8 +97,9 @@ def report(
     from emu.decide.report import write_report
     from emu.decide.report_input import ReportInput
 
-    rows, qualities, candidates = _table(results, variants, metric)
-    rec = pick(candidates, _constraints(min_accuracy, max_latency_ms, max_ram, max_flash, max_energy_uj, board), prefer)
+    rows, qualities, constraints, candidates = _decision_input(
+        results, variants, metric, _limits(min_accuracy, max_error, max_latency_ms, max_ram, max_flash, max_energy_uj, board))
+    rec = pick(candidates, constraints, prefer)
     page, markdown = write_report(ReportInput(title, "", rows, qualities, candidates, rec), out)
     print(f"{page}\n{markdown}")
 
@@ -124,11 +131,15 @@ def gate(
     fresh = [r for path in results for r in load_results(path)]
     verdict = compare(load_results(baseline), fresh, _tolerances(config, cycles, ram, flash))
     print(format_verdict(verdict))
-    write_junit(verdict, junit)
-    if not verdict.passed:
+    write_junit(junit, verdict=verdict)
+    if verdict.regressions:
         worst = verdict.regressions[0]
-        raise CheckFailed(f"{len(verdict.regressions)} regression(s), first: {worst.key[0]}/{worst.key[1]} on "
+        raise CheckFailed(f"gate {verdict.summary()}; first: {worst.key[0]}/{worst.key[1]} on "
                           f"{worst.key[2]}, {worst.field} {worst.before:,} -> {worst.after:,}")
+    if verdict.missing:
+        model, variant, board = verdict.missing[0]
+        raise CheckFailed(f"gate {verdict.summary()}; first: {model}/{variant} on {board} "
+                          f"(update the baseline with `emu baseline --replace` to retire rows)")
 
 
 def baseline(
@@ -178,7 +189,7 @@ def scenario_run(
     print(f"\nreport: {outcome.out / 'index.html'} ({outcome.cache_hits} cached, "
           f"{outcome.cache_misses} measured, {outcome.seconds:.1f} s)")
     if outcome.verdict and not outcome.verdict.passed:
-        raise CheckFailed(f"the gate failed: {len(outcome.verdict.regressions)} regression(s) against the baseline")
+        raise CheckFailed(f"the gate failed: {outcome.verdict.summary()}")
     if not outcome.recommendation.anything_fits:
         raise CheckFailed("no variant meets the constraints on any board")
 

@@ -23,7 +23,7 @@ class Candidate:
     model: str
     variant: str
     platform: str
-    accuracy: float | None  # the chosen quality metric, higher is better; None when unknown
+    quality: float | None  # the value of the chosen quality metric; None when unknown
     latency_ms: float
     energy_uj: float
     ram_bytes: int
@@ -31,6 +31,7 @@ class Candidate:
     cycles: int
     output_matches_reference: bool | None = None
     battery_days: float | None = None  # None without a duty cycle, or when an inference outlasts the period
+    metric: str = "accuracy"  # what `quality` measures (emu.decide.quality.METRICS gives its direction)
 
     @property
     def label(self) -> str:
@@ -48,13 +49,13 @@ def battery_days_for(result: Result, duty: DutyCycle | None) -> float | None:
 
 
 def to_candidate(result: Result, quality: VariantQuality | None, metric: str, duty: DutyCycle | None) -> Candidate:
-    accuracy = quality.metric.get(metric) if quality else None
+    value = quality.metric.get(metric) if quality else None
     return Candidate(
         model=result.model, variant=result.variant, platform=result.platform,
-        accuracy=None if accuracy is None else float(accuracy), latency_ms=result.latency_ms,
+        quality=None if value is None else float(value), latency_ms=result.latency_ms,
         energy_uj=result.energy_uj, ram_bytes=result.ram_bytes, flash_bytes=result.flash_bytes,
         cycles=result.cycles, output_matches_reference=result.output_matches_reference,
-        battery_days=battery_days_for(result, duty))
+        battery_days=battery_days_for(result, duty), metric=metric)
 
 
 def candidates_from(results: list[Result], qualities: list[VariantQuality], metric: str = "accuracy",

@@ -51,41 +51,50 @@ class Limit:
 
 @dataclass(frozen=True)
 class Constraints:
-    min_accuracy: float | None = None
+    min_accuracy: float | None = None  # a floor on a metric that is better higher (accuracy, ROC AUC)
+    max_error: float | None = None  # a ceiling on a metric that is better lower (RMSE, MAE)
     max_latency_ms: float | None = None
     max_ram_bytes: int | None = None
     max_flash_bytes: int | None = None
     max_energy_uj: float | None = None
     min_battery_days: float | None = None  # needs a duty cycle
     boards: tuple[str, ...] = field(default_factory=tuple)  # empty: every board in the results
-    metric: str = "accuracy"  # the quality measure min_accuracy applies to (accuracy, roc_auc, ...)
+    metric: str = "accuracy"  # the quality measure the floor or ceiling applies to
 
     def __post_init__(self):
         for name in ("max_latency_ms", "max_ram_bytes", "max_flash_bytes", "max_energy_uj", "min_battery_days"):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise EmuError(f"constraint {name} must be positive, got {value}")
-        from emu.decide.quality import LOWER_IS_BETTER
+        from emu.decide.quality import higher_is_better, metric_name
 
-        if self.min_accuracy is not None and self.metric in LOWER_IS_BETTER:
-            raise EmuError(f"{self.metric} is better when lower, so it cannot be a minimum accuracy")
+        name = metric_name(self.metric)
+        if self.min_accuracy is not None and not higher_is_better(self.metric):
+            raise EmuError(f"the variants are scored by {name}, which is better lower: give a maximum error "
+                           f"(--max-error / max_error) instead of a minimum accuracy")
+        if self.max_error is not None and higher_is_better(self.metric):
+            raise EmuError(f"the variants are scored by {name}, which is better higher: give a minimum "
+                           f"(--min-accuracy / min_accuracy) instead of a maximum error")
+        if self.max_error is not None and not self.max_error >= 0:
+            raise EmuError(f"constraint max_error must be zero or more, got {self.max_error}")
         if self.min_accuracy is not None and not 0 <= self.min_accuracy <= 1:
             raise EmuError(f"constraint min_accuracy must be between 0 and 1 (or 0% and 100%), got {self.min_accuracy}")
 
     def limits(self) -> list[Limit]:
         """The constraints that were given, in the order reasons are reported."""
-        pairs = [("accuracy", self.min_accuracy, True), ("latency_ms", self.max_latency_ms, False),
+        pairs = [("quality", self.min_accuracy, True), ("quality", self.max_error, False), ("latency_ms", self.max_latency_ms, False),
                  ("ram_bytes", self.max_ram_bytes, False), ("flash_bytes", self.max_flash_bytes, False),
                  ("energy_uj", self.max_energy_uj, False), ("battery_days", self.min_battery_days, True)]
         return [Limit(name, bound, at_least) for name, bound, at_least in pairs if bound is not None]
 
 
-CONSTRAINT_KEYS = ("min_accuracy", "max_latency_ms", "max_ram_bytes", "max_flash_bytes", "max_energy_uj",
+CONSTRAINT_KEYS = ("min_accuracy", "max_error", "max_latency_ms", "max_ram_bytes", "max_flash_bytes", "max_energy_uj",
                    "min_battery_days", "boards", "metric")
 
 
-def constraints_from_mapping(data: dict | None, where: str) -> Constraints:
-    """Constraints as a scenario or config file writes them (sizes may say '64KB', accuracy '90%')."""
+def constraints_from_mapping(data: dict | None, where: str, default_metric: str = "accuracy") -> Constraints:
+    """Constraints as a scenario or config file writes them (sizes may say '64KB', accuracy '90%').
+    default_metric applies when the mapping names none (the one the variants files share)."""
     data = dict(data or {})
     unknown = set(data) - set(CONSTRAINT_KEYS)
     if unknown:
@@ -109,7 +118,7 @@ def constraints_from_mapping(data: dict | None, where: str) -> Constraints:
         boards = (boards,)
     return Constraints(
         min_accuracy=None if data.get("min_accuracy") is None else parse_fraction(data["min_accuracy"], f"{where}: min_accuracy"),
-        max_latency_ms=number("max_latency_ms"), max_ram_bytes=size("max_ram_bytes"),
+        max_error=number("max_error"), max_latency_ms=number("max_latency_ms"), max_ram_bytes=size("max_ram_bytes"),
         max_flash_bytes=size("max_flash_bytes"), max_energy_uj=number("max_energy_uj"),
         min_battery_days=number("min_battery_days"), boards=tuple(str(b) for b in boards),
-        metric=str(data.get("metric") or "accuracy"))
+        metric=str(data.get("metric") or default_metric))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from emu.decide.candidates import Candidate
 from emu.decide.numbers import readable
-from emu.decide.quality import format_quality, metric_name
+from emu.decide.quality import format_quality, higher_is_better, metric_name
 from emu.decide.recommend import BoardDecision, Recommendation
 
 
 def figures(c: Candidate, metric: str = "accuracy") -> str:
     parts = []
-    if c.accuracy is not None:
-        parts.append(f"{metric_name(metric)} {format_quality(metric, c.accuracy)}")
+    if c.quality is not None:
+        parts.append(f"{metric_name(metric)} {format_quality(metric, c.quality)}")
     parts += [f"{readable(c.latency_ms)} ms", f"{readable(c.energy_uj)} uJ per inference",
               f"{c.flash_bytes / 1024:.1f} KB flash", f"{c.ram_bytes / 1024:.1f} KB RAM"]
     if c.battery_days is not None:
@@ -34,6 +34,8 @@ def constraint_summary(rec: Recommendation) -> str:
     parts = []
     if c.min_accuracy is not None:
         parts.append(f"{metric_name(c.metric)} at least {format_quality(c.metric, c.min_accuracy)}")
+    if c.max_error is not None:
+        parts.append(f"{metric_name(c.metric)} at most {format_quality(c.metric, c.max_error)}")
     if c.max_latency_ms is not None:
         parts.append(f"latency at most {c.max_latency_ms:g} ms")
     if c.max_ram_bytes is not None:
@@ -48,7 +50,29 @@ def constraint_summary(rec: Recommendation) -> str:
 
 
 def preference_phrase(prefer: str, metric: str = "accuracy") -> str:
-    return f"highest {metric_name(metric)}" if prefer == "accuracy" else f"least {prefer}"
+    if prefer == "accuracy":
+        return f"{'highest' if higher_is_better(metric) else 'lowest'} {metric_name(metric)}"
+    return f"least {prefer}"
+
+
+def candidates_of(rec: Recommendation) -> list[Candidate]:
+    return [c for d in rec.boards for c in ([d.chosen] if d.chosen else []) + [r.candidate for r in d.rejected]]
+
+
+def quality_notice(rec: Recommendation) -> str | None:
+    """A warning for the top of a recommendation that does not weigh quality: without a
+    floor (or, for an error measure, a ceiling) any variant that is cheap enough fits."""
+    c = rec.constraints
+    if c.min_accuracy is not None or c.max_error is not None:
+        return None
+    name = metric_name(c.metric)
+    if not any(x.quality is not None for x in candidates_of(rec)):
+        return (f"Warning: no {name} is known for these results (no --variants file, or none that matches), "
+                f"so this choice weighs cost alone.")
+    option = "--min-accuracy" if higher_is_better(c.metric) else "--max-error"
+    shown = "" if rec.overall is None or rec.overall.quality is None else \
+        f"; the chosen variant's {name} is {format_quality(c.metric, rec.overall.quality)}"
+    return f"Warning: no {name} limit was given ({option}), so this choice ignores {name}{shown}."
 
 
 def headline(rec: Recommendation) -> str:
@@ -64,7 +88,9 @@ def headline(rec: Recommendation) -> str:
             tail = " The other board also has a variant that fits." if fit else " The other board has none that fits."
         else:
             tail = f" {fit} of the {len(others)} other boards also have a variant that fits."
-    return f"Ship {best.label} on {best.platform}: {figures(best, rec.constraints.metric)}. It meets every constraint and has the {preference_phrase(rec.prefer, rec.constraints.metric)}.{tail}"
+    meets = "every constraint" if quality_notice(rec) is None else "the constraints given"
+    return (f"Ship {best.label} on {best.platform}: {figures(best, rec.constraints.metric)}. It meets {meets} "
+            f"and has the {preference_phrase(rec.prefer, rec.constraints.metric)}.{tail}")
 
 
 def board_lines(d: BoardDecision, metric: str = "accuracy") -> list[str]:
@@ -83,7 +109,8 @@ def board_lines(d: BoardDecision, metric: str = "accuracy") -> list[str]:
 
 
 def format_recommendation(rec: Recommendation) -> str:
-    lines = [headline(rec), f"Constraints: {constraint_summary(rec)}. Among those that fit: {preference_phrase(rec.prefer, rec.constraints.metric)}.", ""]
+    notice = quality_notice(rec)
+    lines = ([notice] if notice else []) + [headline(rec), f"Constraints: {constraint_summary(rec)}. Among those that fit: {preference_phrase(rec.prefer, rec.constraints.metric)}.", ""]
     for d in rec.boards:
         lines += board_lines(d, rec.constraints.metric)
     return "\n".join(lines)
@@ -96,7 +123,7 @@ def recommendation_to_dict(rec: Recommendation) -> dict:
         return None if c is None else {**asdict(c), "label": c.label}
 
     return {
-        "decision": headline(rec), "prefer": rec.prefer, "constraints": asdict(rec.constraints),
+        "decision": headline(rec), "warning": quality_notice(rec), "prefer": rec.prefer, "constraints": asdict(rec.constraints),
         "overall": cand(rec.overall),
         "boards": [{"board": d.board, "chosen": cand(d.chosen),
                     "closest": None if d.closest is None else {"candidate": cand(d.closest.candidate),

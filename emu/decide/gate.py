@@ -1,8 +1,9 @@
 """The CI gate: fresh results against a baseline; a rise beyond tolerance is a regression.
 
-Rows are matched by (model, variant, board). A row only in the baseline is reported as
-missing and a row only in the fresh results as new; neither fails the gate, since
-adding or retiring a board is a decision, not a regression.
+Rows are matched by (model, variant, board). A row only in the baseline is missing and
+fails the gate: a gate that matched nothing has checked nothing (retire a row with
+`emu baseline --replace`). A row only in the fresh results is new and passes: it has
+nothing to regress from.
 """
 
 from __future__ import annotations
@@ -43,8 +44,25 @@ class GateVerdict:
         return [c for c in self.changes if c.status == "regressed"]
 
     @property
+    def missing(self) -> list[tuple[str, str, str]]:
+        """Baseline rows the fresh results lack, once each."""
+        return sorted({c.key for c in self.changes if c.status == "missing"})
+
+    @property
+    def failures(self) -> list[Change]:
+        return [c for c in self.changes if c.status in ("regressed", "missing")]
+
+    @property
     def passed(self) -> bool:
-        return not self.regressions
+        return not self.failures
+
+    def summary(self) -> str:
+        parts = []
+        if self.regressions:
+            parts.append(f"{len(self.regressions)} regression(s) beyond tolerance")
+        if self.missing:
+            parts.append(f"{len(self.missing)} baseline row(s) missing from the fresh results")
+        return "passed" if not parts else "FAILED, " + " and ".join(parts)
 
 
 def judge(before: int, after: int, allowed_rise: float) -> str:
@@ -83,12 +101,11 @@ def format_verdict(verdict: GateVerdict) -> str:
         change = "-" if c.delta is None else f"{c.delta:+,}" + (f" ({c.percent:+.2f}%)" if c.percent is not None else "")
         rows.append((f"{model}/{variant}", board, FIELD_TITLES[c.field],
                      "-" if c.before is None else f"{c.before:,}", "-" if c.after is None else f"{c.after:,}",
-                     change, str(verdict.tolerances.for_field(c.field)), c.status.upper() if c.status == "regressed" else c.status))
+                     change, str(verdict.tolerances.for_field(c.field)),
+                     c.status.upper() if c.status in ("regressed", "missing") else c.status))
     widths = [max(len(x) for x in col) for col in zip(headers, *rows)]
 
     def line(cells):
         return "  ".join(x.rjust(w) if 3 <= i <= 6 else x.ljust(w) for i, (x, w) in enumerate(zip(cells, widths)))
 
-    n = len(verdict.regressions)
-    summary = "gate: passed" if verdict.passed else f"gate: FAILED, {n} regression(s) beyond tolerance"
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows), "", summary])
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows), "", f"gate: {verdict.summary()}"])

@@ -51,7 +51,7 @@ TRADEOFFS = (("latency_ms", "latency per inference (ms)", "max_latency_ms", 1.0)
 
 def tradeoff_figure(candidates: list[Candidate], constraints: Constraints, chosen: list[Candidate]) -> str | None:
     """Accuracy against latency, RAM and energy; the region meeting the constraints shaded."""
-    scored = [c for c in candidates if c.accuracy is not None]
+    scored = [c for c in candidates if c.quality is not None]
     if not scored:
         return None
     plt = _pyplot()
@@ -63,11 +63,11 @@ def tradeoff_figure(candidates: list[Candidate], constraints: Constraints, chose
     for ax, (field, title, limit_name, scale) in zip(axes, TRADEOFFS):
         xs = [getattr(c, field) * scale for c in scored]
         for c, x in zip(scored, xs):
-            ax.scatter(x, c.accuracy * y_scale, color=colors[c.platform], s=40, zorder=3,
+            ax.scatter(x, c.quality * y_scale, color=colors[c.platform], s=40, zorder=3,
                        label=c.platform, marker="o" if "int" in c.variant else "s")
-            ax.annotate(c.variant, (x, c.accuracy * y_scale), textcoords="offset points", xytext=(5, 4), fontsize=7)
+            ax.annotate(c.variant, (x, c.quality * y_scale), textcoords="offset points", xytext=(5, 4), fontsize=7)
         for c in chosen:
-            ax.scatter(getattr(c, field) * scale, c.accuracy * y_scale, **CHOSEN_STYLE)
+            ax.scatter(getattr(c, field) * scale, c.quality * y_scale, **CHOSEN_STYLE)
         if _wide_range(xs):
             ax.set_xscale("log")
         floor = None if constraints.min_accuracy is None else constraints.min_accuracy * y_scale

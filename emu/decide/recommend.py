@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from emu.decide.candidates import Candidate
 from emu.decide.constraints import Constraints, Limit
 from emu.decide.numbers import readable
-from emu.decide.quality import LOWER_IS_BETTER, format_quality, metric_name
+from emu.decide.quality import format_quality, higher_is_better, metric_name
 from emu.errors import EmuError
 
-# preference name -> (candidate field, True when larger is better)
+# preference name -> (candidate field, True when larger is better; None: the metric's own direction)
 PREFERENCES = {
     "energy": ("energy_uj", False),
     "latency": ("latency_ms", False),
-    "accuracy": ("accuracy", True),
+    "accuracy": ("quality", None),
     "flash": ("flash_bytes", False),
     "ram": ("ram_bytes", False),
 }
@@ -63,8 +63,11 @@ def _ascending(value: float | None, larger_is_better: bool) -> float:
 
 def preference_key(candidate: Candidate, prefer: str) -> tuple:
     name, larger_is_better = PREFERENCES[prefer]
+    better_higher = higher_is_better(candidate.metric)
+    if larger_is_better is None:
+        larger_is_better = better_higher
     return (_ascending(getattr(candidate, name), larger_is_better),
-            _ascending(candidate.accuracy, True), candidate.energy_uj, candidate.latency_ms,
+            _ascending(candidate.quality, better_higher), candidate.energy_uj, candidate.latency_ms,
             candidate.flash_bytes, candidate.ram_bytes, candidate.label, candidate.platform)
 
 
@@ -73,11 +76,14 @@ def _kb(n: float) -> str:
 
 
 def describe_miss(limit: Limit, value: float | None, metric: str = "accuracy") -> str:
-    if limit.field == "accuracy":
+    if limit.field == "quality":
         if value is None:
             return f"{metric_name(metric)} unknown (no metric for this variant)"
-        return (f"{metric_name(metric)} {format_quality(metric, value)} is below the "
-                f"{format_quality(metric, limit.bound)} required")
+        if limit.at_least:
+            return (f"{metric_name(metric)} {format_quality(metric, value)} is below the "
+                    f"{format_quality(metric, limit.bound)} required")
+        return (f"{metric_name(metric)} {format_quality(metric, value)} is over the "
+                f"{format_quality(metric, limit.bound)} allowed")
     if limit.field == "battery_days":
         if value is None:
             return "one inference takes longer than the duty-cycle period"
@@ -118,7 +124,7 @@ def _lost_to(candidate: Candidate, chosen: Candidate, prefer: str, metric: str) 
 def _fmt(name: str, value, metric: str) -> str:
     if value is None:
         return "unknown"
-    if name == "accuracy":
+    if name == "quality":
         return format_quality(metric, value)
     return {"energy_uj": f"{readable(value)} uJ", "latency_ms": f"{readable(value)} ms",
             "flash_bytes": _kb(value), "ram_bytes": _kb(value)}[name]
@@ -140,8 +146,6 @@ def decide_board(board: str, candidates: list[Candidate], constraints: Constrain
 def recommend(candidates: list[Candidate], constraints: Constraints, prefer: str = "energy") -> Recommendation:
     if prefer not in PREFERENCES:
         raise EmuError(f"unknown preference '{prefer}' (known: {', '.join(PREFERENCES)})")
-    if prefer == "accuracy" and constraints.metric in LOWER_IS_BETTER:
-        raise EmuError(f"{constraints.metric} is better when lower; prefer another measure")
     present = sorted({c.platform for c in candidates})
     boards = list(constraints.boards) or present
     missing = [b for b in boards if b not in present]

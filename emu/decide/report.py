@@ -14,6 +14,7 @@ from emu.decide.explain import (
     constraint_summary,
     headline,
     preference_phrase,
+    quality_notice,
 )
 from emu.decide.report_input import ReportInput
 from emu.decide.report_md import render_markdown, summary_headers, summary_rows
@@ -104,6 +105,7 @@ def render_html(data: ReportInput) -> str:
     sections = [
         f"<h1>{esc(data.title)}</h1>",
         f"<p class='muted'>{esc(data.description)}</p>" if data.description else "",
+        f"<p class='decision none'><strong>{esc(quality_notice(rec))}</strong></p>" if quality_notice(rec) else "",
         f"<p class='decision{'' if rec.overall else ' none'}'><strong>Decision.</strong> {esc(headline(rec))}</p>",
         f"<p>Constraints: {esc(constraint_summary(rec))}. Among the variants that fit: {esc(preference_phrase(rec.prefer, rec.constraints.metric))}.</p>",
         duty,

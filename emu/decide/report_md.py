@@ -8,6 +8,7 @@ from emu.decide.explain import (
     format_days,
     headline,
     preference_phrase,
+    quality_notice,
 )
 from emu.decide.gate import FIELD_TITLES
 from emu.decide.numbers import readable
@@ -30,7 +31,7 @@ def summary_rows(data: ReportInput) -> list[list[str]]:
     for c in data.candidates:
         reasons, _ = misses(c, data.recommendation.constraints)
         verdict = "**recommended**" if id(c) in chosen else ("fits" if not reasons else "no: " + "; ".join(reasons))
-        rows.append([c.platform, c.label, _quality(c.accuracy, data.recommendation.constraints.metric), f"{readable(c.latency_ms)}",
+        rows.append([c.platform, c.label, _quality(c.quality, data.recommendation.constraints.metric), f"{readable(c.latency_ms)}",
                      f"{readable(c.energy_uj)}", f"{c.flash_bytes / 1024:.1f}", f"{c.ram_bytes / 1024:.1f}",
                      "-" if c.battery_days is None else format_days(c.battery_days), verdict])
     return rows
@@ -61,7 +62,8 @@ def gate_section(data: ReportInput) -> list[str]:
 
 def render_markdown(data: ReportInput) -> str:
     rec = data.recommendation
-    lines = [f"# {data.title}", "", f"**Decision:** {headline(rec)}", "",
+    notice = quality_notice(rec)
+    lines = [f"# {data.title}", "", *([f"**{notice}**", ""] if notice else []), f"**Decision:** {headline(rec)}", "",
              f"Constraints: {constraint_summary(rec)}. Among variants that fit: {preference_phrase(rec.prefer, rec.constraints.metric)}."]
     if data.duty:
         d = data.duty

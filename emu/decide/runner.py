@@ -78,9 +78,7 @@ def run_gate(scenario: Scenario, results: list[Result], out: Path, notes: list[s
         write_baseline(results, spec.baseline)
         notes.append(f"no baseline yet: wrote {spec.baseline} from this run")
         return None
-    verdict = compare(load_results(spec.baseline), results, spec.tolerances)
-    write_junit(verdict, out / spec.junit)
-    return verdict
+    return compare(load_results(spec.baseline), results, spec.tolerances)
 
 
 def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_cache: bool = True,
@@ -106,6 +104,7 @@ def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_c
     candidates = candidates_from(results, qualities, scenario.constraints.metric, scenario.duty)
     rec = recommend(candidates, scenario.constraints, scenario.prefer)
     verdict = run_gate(scenario, results, out, notes) if scenario.gate else None
+    write_junit(out / (scenario.gate.junit if scenario.gate else "junit.xml"), verdict=verdict, recommendation=rec)
     outcome = ScenarioOutcome(scenario, results, qualities, candidates, rec, verdict, out, notes,
                               cache.hits, cache.misses)
     write_outputs(outcome, write_report, ContentStore(cache.store.root.parent / "reports") if use_cache else None)

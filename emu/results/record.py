@@ -60,6 +60,8 @@ class Result:
     cycles_by_class: dict = field(default_factory=dict)
     # The cycle model's stated uncertainty for this core, in percent (emu/timing/uncertainty.py)
     cycles_uncertainty_pct: float | None = None
+    # Host quality of the variant, carried from variants.json by `emu bench`: {"accuracy": 0.97}
+    quality: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -37,3 +37,14 @@ def variants_in(folder: Path, on_skip: Callable[[str], None]) -> list[tuple[Path
         else:
             pairs.append((path, record.variant))
     return pairs
+
+
+def qualities_by_model(paths: Iterable[Path]) -> dict[str, dict]:
+    """model sha256 -> the host metric variants.json records for it, over the variants folders
+    among paths, so that `emu bench` results carry their variant's quality."""
+    found = {}
+    for path in map(Path, paths):
+        if path.is_dir() and (path / FILE_NAME).is_file():
+            for record in read_variants_json(path):
+                found[record.model_sha256] = {record.metric: record.value}
+    return found
