@@ -142,3 +142,17 @@ def test_user_data_that_does_not_fit_the_model_is_refused(user_files, tmp_path):
     np.savez(tmp_path / "labels.npz", x_train=x, y_train=np.full(10, 7), x_test=x, y_test=np.zeros(10))
     with pytest.raises(EmuError, match="class numbers 0..2"):
         file_task(user_files / "tiny.keras", tmp_path / "labels.npz", kind="classifier")
+
+
+def test_one_hot_labels_make_a_classifier_and_the_inference_is_said(user_files, tmp_path, capsys):
+    with np.load(user_files / "data.npz") as d:
+        arrays = {k: d[k] for k in d.files}
+    eye = np.eye(3, dtype=np.float32)  # Keras's categorical labels for the same classes
+    np.savez(tmp_path / "onehot.npz", x_train=arrays["x_train"], y_train=eye[arrays["y_train"]],
+             x_test=arrays["x_test"], y_test=eye[arrays["y_test"]])
+    task = file_task(user_files / "tiny.keras", tmp_path / "onehot.npz")
+    assert task.kind == "classifier"
+    assert np.array_equal(task.data.y_test, arrays["y_test"])  # back to class numbers
+    notice = capsys.readouterr().err.strip().splitlines()
+    assert notice == ["onehot.npz: labels are one-hot rows, so tiny.keras is taken as a classifier "
+                      "(scored by accuracy); give --kind to override"]

@@ -1,8 +1,10 @@
 """A task from the user's files: a trained Keras model and DATA.npz, checked against each other.
 
-The kind of model (classifier, regression, anomaly autoencoder) is given or inferred: an
-output shaped like the input with 0/1 test labels is an autoencoder, integer labels with
-one output per class a classifier, anything else a regression.
+The kind of model (classifier, regression, anomaly autoencoder) is given or inferred from
+the labels' shape and content: an output shaped like the input with 0/1 test labels is an
+autoencoder; class numbers, or one-hot rows (one 1 per row, as many columns as the model has
+outputs), with one output per class a classifier; anything else a regression. One line says
+what was inferred, so that a surprise shows before any training.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from emu.console import say
 from emu.errors import EmuError
 from emu.variants.data import Dataset, load_npz
 from emu.variants.keras_files import load_keras_model
 from emu.variants.students import half_width_student
-from emu.variants.task import KINDS, Task, Training
+from emu.variants.task import KINDS, METRICS, Task, Training
 
 FILE_TRAINING = Training(finetune_epochs=5, student_epochs=20)
 
@@ -27,7 +30,15 @@ def file_task(model_path: Path, data_path: Path, kind: str = "auto", seed: int =
     data = load_npz(data_path)
     teacher = load_keras_model(model_path)
     check_input_shape(teacher, data, model_path)
-    kind = infer_kind(teacher, data) if kind == "auto" else kind
+    classes = int(teacher.outputs[0].shape[-1] or 0)
+    one_hot = all(is_one_hot(y, classes) for y in (data.y_train, data.y_test))
+    if one_hot and kind in ("auto", "classifier"):
+        data = Dataset(data.x_train, np.argmax(data.y_train, axis=1), data.x_test, np.argmax(data.y_test, axis=1))
+    if kind == "auto":
+        kind = infer_kind(teacher, data)
+        form = "one-hot rows" if one_hot else labels_form(data.y_train)
+        say(f"{data_path.name}: labels are {form}, so {model_path.name} is taken as a {kind} "
+            f"(scored by {METRICS[kind]}); give --kind to override")
     check_targets(kind, teacher, data, data_path)
     return Task(name=model_path.stem, kind=kind, data=data, teacher=teacher,
                 make_student=lambda: half_width_student(teacher), training=training, seed=seed,
@@ -72,6 +83,18 @@ def check_targets(kind: str, model, data: Dataset, data_path: Path) -> None:
         for split, y in (("y_train", data.y_train), ("y_test", data.y_test)):
             if y[0].size != int(np.prod(output)):
                 raise EmuError(f"{split} rows have {y[0].size} values but the model outputs {shape_text(output)}")
+
+
+def is_one_hot(y: np.ndarray, classes: int) -> bool:
+    """One 1 and otherwise 0 in each row, a column per class (Keras's categorical labels)."""
+    return (classes > 1 and y.ndim == 2 and y.shape[1] == classes and bool(np.all((y == 0) | (y == 1)))
+            and bool(np.all(y.sum(axis=1) == 1)))
+
+
+def labels_form(y: np.ndarray) -> str:
+    if integral(y) and y.ndim == 1:
+        return f"class numbers ({len(np.unique(y))} distinct)"
+    return f"values of shape {shape_text(y.shape[1:])}"
 
 
 def integral(y: np.ndarray) -> bool:
