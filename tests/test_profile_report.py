@@ -49,3 +49,37 @@ def test_profile_reports_output_parts_and_uncertainty(tmp_path):
     assert parts["branch"] >= 49 and parts["flash-wait"] >= 2 * 49
     assert profile["cycles_uncertainty_pct"] > 0
     assert "uncertainty for cortex-m0plus" in result.stdout
+
+
+HEAP_APP = r"""
+#include <stdlib.h>
+#include <string.h>
+#include "semihost.h"
+int main(void)
+{
+    char *block = malloc(4096);
+    if (!block) { emu_write("no memory\n"); return 1; }
+    memset(block, 0x55, 4096);
+    /* a request larger than all of RAM is refused, not carved out of the stack */
+    emu_write(malloc(1 << 20) == NULL ? "refused\n" : "granted\n");
+    return block[100] == 0x55 ? 0 : 2;
+}
+"""
+
+
+def test_malloc_takes_memory_beside_the_stack_not_inside_it(tmp_path):
+    """A program with a few shallow frames uses well under 1 KB of stack; a heap that started
+    inside the stack made one malloc look like the whole 8 KB stack was used."""
+    bsp = tmp_path / "bsp"
+    assert emu("bsp", "nucleo-l4r5zi", "--out", str(bsp)).returncode == 0
+    (tmp_path / "app.c").write_text(HEAP_APP)
+    elf = tmp_path / "app.elf"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-O2", "-I", str(bsp),
+                    "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-T", str(bsp / "link.ld"),
+                    str(bsp / "startup.c"), str(bsp / "semihost.c"), str(tmp_path / "app.c"), "-o", str(elf)],
+                   check=True)
+    result = emu("profile", str(elf), "-p", "nucleo-l4r5zi", "--json", str(tmp_path / "p.json"))
+    assert result.returncode == 0, result.stderr
+    profile = json.loads((tmp_path / "p.json").read_text())
+    assert profile["output"] == "refused\n"
+    assert 0 < profile["stack_bytes"] < 1024

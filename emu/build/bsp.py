@@ -35,7 +35,9 @@ SECTIONS
     .bss (NOLOAD) : {{ . = ALIGN(4); __bss_start = .; *(.bss*) *(COMMON) . = ALIGN(4); __bss_end = .; }} > RAM
     .noinit (NOLOAD) : {{ . = ALIGN(8); *(.noinit*) . = ALIGN(8); }} > RAM
     .stack (NOLOAD) : {{ . = ALIGN(8); __stack_limit = .; . += {stack_reserve}; __stack_top = .; }} > RAM
-    end = __stack_limit;
+    /* malloc's heap: above the stack's top, to the end of RAM (_sbrk in semihost.c) */
+    end = __stack_top;
+    __heap_limit = ORIGIN(RAM) + LENGTH(RAM);
 }}
 """
 

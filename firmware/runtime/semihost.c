@@ -90,3 +90,24 @@ void emu_exit(int code)
     for (;;) {
     }
 }
+
+/* The heap for malloc: from the top of the stack (`end`, set by the linker script) up to the
+ * end of RAM. The stack grows down from its top, away from the heap, so the two never meet,
+ * and the stack's painted words stay intact for `emu profile`'s measure of its depth. A
+ * request past the end of RAM fails with ENOMEM instead of writing over anything. */
+#include <errno.h>
+#include <stddef.h>
+
+extern char end[], __heap_limit[];
+
+void *_sbrk(ptrdiff_t increment)
+{
+    static char *brk = end;
+    if (increment > __heap_limit - brk || increment < end - brk) {
+        errno = ENOMEM;
+        return (void *)-1;
+    }
+    char *previous = brk;
+    brk += increment;
+    return previous;
+}
