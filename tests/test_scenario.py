@@ -92,3 +92,20 @@ def test_a_scenario_names_a_tflite_file_by_path(tmp_path):
     [result] = outcome.results
     assert result.model == "person_detect" and result.output_matches_reference is True
     assert outcome.candidates[0].battery_days is not None
+
+
+@needs_arm_gcc
+def test_a_scenario_that_fails_its_constraints_records_each_board_as_a_junit_failure(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    scenario = tmp_path / "tight.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "name": "tight", "models": [{"path": str(shared_model("hello_world_int8.tflite")), "variant": "int8"}],
+        "boards": ["nucleo-l4r5zi", "rp2040-pico"], "constraints": {"max_ram_bytes": 16}}))
+    outcome = run_scenario(scenario, out=tmp_path / "run", cache=ResultsCache(tmp_path / "c"), write_report=False)
+    assert not outcome.recommendation.anything_fits
+    suite = ET.parse(tmp_path / "run" / "junit.xml").getroot().find("testsuite[@name='emu constraints']")
+    assert suite.get("tests") == "2" and suite.get("failures") == "2"
+    messages = [case.find("failure").get("message") for case in suite.iter("testcase")]
+    assert messages[0].startswith("no variant meets the constraints on nucleo-l4r5zi; closest: hello_world_int8")
+    assert all("is over the 0.0 KB limit" in m for m in messages)
