@@ -96,6 +96,28 @@ def test_failure_leaves_nothing_and_keeps_an_earlier_folder(sine, tmp_path, monk
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old"]
 
 
+def test_a_failed_variant_is_reported_and_the_others_kept(sine, tmp_path, monkeypatch):
+    from emu.variants.recipes import chosen_variants
+
+    task, _ = sine
+
+    def refused(task):  # as tfmot refuses a layer it cannot wrap
+        raise ValueError("Layer batch_normalization is not supported\n(long tfmot explanation)")
+
+    monkeypatch.setitem(RECIPES, "qat-int8", refused)
+    failures = []
+    made = make_variants(task, tmp_path / "sine", ["fp32", "qat-int8", "int8"], progress=quiet, failures=failures)
+    assert [r.variant for r in made] == ["fp32", "int8"]
+    assert [(f.variant, f.reason) for f in failures] == [("qat-int8", "Layer batch_normalization is not supported")]
+    document = json.loads((tmp_path / "sine" / "variants.json").read_text())
+    assert document["failed"] == [{"variant": "qat-int8", "reason": "Layer batch_normalization is not supported"}]
+    assert sorted(p.name for p in (tmp_path / "sine").iterdir()) == ["fp32", "int8", "variants.json"]
+    # names as a list, with exclusions
+    assert chosen_variants(["int8,fp32", "qat-int8"], ["qat-int8"]) == ["fp32", "int8"]
+    with pytest.raises(EmuError, match="unknown variant 'int9'"):
+        chosen_variants(None, ["int9"])
+
+
 def test_a_folder_of_other_files_is_not_replaced(sine, tmp_path):
     (tmp_path / "mine.txt").write_text("keep")
     with pytest.raises(EmuError, match="not empty"):

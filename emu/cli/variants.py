@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from emu.console import say
-from emu.errors import EmuError
+from emu.errors import CheckFailed, EmuError
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +20,9 @@ def variants(
     data: Optional[Path] = typer.Option(None, "--data", help="DATA.npz with x_train, y_train, x_test, y_test."),
     task: Optional[str] = typer.Option(None, "--task", help="A built-in task instead: digits, sine or vibration."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the variants (default reports/variants/NAME)."),
-    variant: Optional[List[str]] = typer.Option(None, "--variant", "-v", help="Make only this variant; repeat for more."),
+    variant: Optional[List[str]] = typer.Option(None, "--variant", "-v",
+                                                help="Make only these variants: -v int8,fp32 or repeat -v."),
+    exclude: Optional[List[str]] = typer.Option(None, "--exclude", "-x", help="Leave these variants out: -x qat-int8."),
     kind: str = typer.Option("auto", "--kind", help="For a model file: classifier, regression, anomaly or auto."),
     seed: int = typer.Option(0, "--seed", help="Seed for data, initialisation and shuffling."),
 ) -> None:
@@ -33,15 +35,21 @@ def variants(
     from emu.variants.make import check_replaceable, make_variants
     from emu.variants.recipes import chosen_variants
 
-    names = chosen_variants(variant)  # a typo should fail before any training
+    names = chosen_variants(variant, exclude)  # a typo should fail before any training
     if out:
         check_replaceable(out)
     chosen = make_task(model, data, task, kind, seed)
     folder = out or Path("reports/variants") / chosen.name
     say(f"making variants of {chosen.name} ({chosen.kind}, {chosen.source}) in {folder}")
-    records = make_variants(chosen, folder, names, progress=say)
+    failures = []
+    records = make_variants(chosen, folder, names, progress=say, failures=failures)
     print(format_variants(records))
+    for f in failures:
+        print(f"failed: {f.variant}: {f.reason}")
     print(f"\n{folder / 'variants.json'}")
+    if failures:
+        raise CheckFailed(f"{len(failures)} of {len(names)} variants could not be made "
+                          f"({', '.join(f.variant for f in failures)}); the other {len(records)} were written")
 
 
 def make_task(model: Optional[Path], data: Optional[Path], task: Optional[str], kind: str, seed: int):

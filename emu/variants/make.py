@@ -2,18 +2,22 @@
 its weights, check whether the device compiler takes it, and publish the folder whole.
 
 Everything is written into a hidden staging folder next to the destination and renamed
-into place at the end, so a failure at any point leaves no partial variants behind.
+into place at the end, so an interruption leaves no partial variants behind. A variant
+that cannot be made (tfmot refusing a layer, say) is reported with its reason and listed
+under "failed" in variants.json; the others are kept.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
 from emu.console import say
 from emu.errors import EmuError
+from emu.variants.messages import first_line
 from emu.model.reader import parse_model
 from emu.variants.device import device_blocker
 from emu.variants.recipes import RECIPES, chosen_variants
@@ -23,22 +27,45 @@ from emu.variants.task import Task
 from emu.variants.weights import weight_stats
 
 
+@dataclass(frozen=True)
+class Failure:
+    variant: str
+    reason: str
+
+
 def make_variants(task: Task, out: Path, names: list[str] | None = None,
-                  progress: Callable[[str], None] = say) -> list[VariantRecord]:
+                  progress: Callable[[str], None] = say,
+                  failures: list[Failure] | None = None) -> list[VariantRecord]:
+    """The variants made; those that could not be made are appended to `failures` (when
+    given; else the first one is raised)."""
     chosen = chosen_variants(names)
     check_replaceable(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=nearest_existing(out.parent)))
+    failed: list[Failure] = []
     try:
         records = []
         for name in chosen:
             progress(f"  {name} ...")
-            records.append(make_variant(task, name, staging))
+            try:
+                records.append(make_variant(task, name, staging))
+            except Exception as e:  # tfmot and the converter raise many types for a layer they refuse
+                if failures is None:
+                    raise
+                failed.append(Failure(name, str(e) if isinstance(e, EmuError) else first_line(e)))
+                shutil.rmtree(staging / name, ignore_errors=True)
+                progress(f"  {name}: FAILED, {failed[-1].reason}")
+                continue
             progress(f"  {describe(records[-1])}")
-        write_variants_json(staging, task_info(task), records)
+        if not records:
+            raise EmuError(f"no variant of {task.name} could be made: "
+                           + "; ".join(f"{f.variant}: {f.reason}" for f in failed))
+        write_variants_json(staging, task_info(task), records, [asdict(f) for f in failed])
         publish(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if failures is not None:
+        failures.extend(failed)
     return records
 
 

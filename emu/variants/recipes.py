@@ -69,11 +69,20 @@ RECIPES: dict[str, Callable[[Task], bytes]] = {
 VARIANT_NAMES = tuple(RECIPES)
 
 
-def chosen_variants(names: list[str] | None) -> list[str]:
-    """The variants to make, in the standard order; all of them when none are named."""
-    if not names:
-        return list(VARIANT_NAMES)
-    unknown = [n for n in names if n not in RECIPES]
+def split_names(names: list[str] | None) -> list[str]:
+    """`-v a,b -v c` -> [a, b, c]; every name checked."""
+    split = [n.strip() for entry in names or [] for n in entry.split(",") if n.strip()]
+    unknown = [n for n in split if n not in RECIPES]
     if unknown:
         raise EmuError(f"unknown variant {unknown[0]!r} (variants: {', '.join(VARIANT_NAMES)})")
-    return [n for n in VARIANT_NAMES if n in names]
+    return split
+
+
+def chosen_variants(names: list[str] | None, exclude: list[str] | None = None) -> list[str]:
+    """The variants to make, in the standard order: those named (all when none are), less
+    those excluded."""
+    wanted, dropped = split_names(names) or list(VARIANT_NAMES), split_names(exclude)
+    chosen = [n for n in VARIANT_NAMES if n in wanted and n not in dropped]
+    if not chosen:
+        raise EmuError("no variant left to make after --exclude")
+    return chosen

@@ -33,9 +33,11 @@ class VariantRecord:
     note: str | None = None
 
 
-def write_variants_json(folder: Path, task_info: dict, records: list[VariantRecord]) -> Path:
+def write_variants_json(folder: Path, task_info: dict, records: list[VariantRecord],
+                        failed: list[dict] | None = None) -> Path:
+    """failed: {"variant": ..., "reason": ...} for each variant that could not be made."""
     path = folder / FILE_NAME
-    document = {"task": task_info, "variants": [asdict(r) for r in records]}
+    document = {"task": task_info, "variants": [asdict(r) for r in records], "failed": failed or []}
     path.write_text(json.dumps(document, indent=2) + "\n")
     return path
 
