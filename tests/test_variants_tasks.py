@@ -178,3 +178,40 @@ def test_one_hot_labels_make_a_classifier_and_the_inference_is_said(user_files, 
     notice = capsys.readouterr().err.strip().splitlines()
     assert notice == ["onehot.npz: labels are one-hot rows, so tiny.keras is taken as a classifier "
                       "(scored by accuracy); give --kind to override"]
+
+
+def test_a_functional_model_with_a_skip_connection_and_a_concatenation(tmp_path):
+    """Keras 3 functional model with ADD and CONCATENATE branches: rebuilt for tfmot, its QAT and
+    pruned variants made, and the int8 one on the device equal to the TFLM interpreter."""
+    import keras as keras3
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 400)
+    x = rng.uniform(0, 1, (400, 8, 8, 1)).astype(np.float32)
+    x[y == 1, :, :4] += 0.5  # class 1 is brighter on the left
+    keras3.utils.set_random_seed(0)
+    inputs = keras3.Input((8, 8, 1))
+    a = keras3.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    b = keras3.layers.Conv2D(8, 3, padding="same")(a)
+    joined = keras3.layers.Concatenate()([keras3.layers.ReLU()(keras3.layers.Add()([a, b])), a])
+    pooled = keras3.layers.GlobalAveragePooling2D()(joined)
+    model = keras3.Model(inputs, keras3.layers.Dense(2, activation="softmax")(pooled), name="resnetish")
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x[:320], y[:320], epochs=15, verbose=0)
+    model.save(tmp_path / "resnetish.keras")
+    np.savez(tmp_path / "data.npz", x_train=x[:320], y_train=y[:320], x_test=x[320:], y_test=y[320:])
+
+    task = file_task(tmp_path / "resnetish.keras", tmp_path / "data.npz",
+                     training=Training(finetune_epochs=1, student_epochs=2))
+    failures = []
+    made = make_variants(task, tmp_path / "v", ["int8", "qat-int8", "pruned50-int8"], progress=quiet,
+                         failures=failures)
+    assert failures == [] and [r.variant for r in made] == ["int8", "qat-int8", "pruned50-int8"]
+    assert all(r.value > 0.8 and r.runs_on_device for r in made), [(r.variant, r.value) for r in made]
+    assert made[2].weight_sparsity >= 0.45
+
+    from emu.platforms import get_platform
+    from emu.results.measure import measure
+
+    result, _ = measure(tmp_path / "v" / "int8" / "resnetish.tflite", get_platform("nucleo-l4r5zi"))
+    assert result.output_matches_reference is True and result.reference == "tflm"

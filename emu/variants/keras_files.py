@@ -1,9 +1,10 @@
 """Reading a user's Keras model file into a tf_keras model (what tfmot can wrap).
 
 A .keras file saved by Keras 3 cannot be read by tf_keras; emu reads it with Keras 3 and
-rebuilds the same layers in tf_keras, copying the weights. That works for models whose
-layers form one chain (Sequential, or functional without branches), which is the shape of
-nearly every microcontroller model; the rebuilt model must give the same outputs.
+rebuilds the same layers in tf_keras, copying the weights: a Sequential model as a
+Sequential one, a functional model (branches, skip connections, ADD, concatenation) by
+calling each rebuilt layer on the rebuilt tensors its config names. The rebuilt model must
+give the same outputs.
 """
 
 from __future__ import annotations
@@ -52,19 +53,66 @@ def rebuilt_from_keras3(path: Path):
         original = keras3.saving.load_model(path, compile=False)
     except Exception as e:  # Keras raises many types for a file it cannot read
         raise EmuError(f"cannot load {path}: {first_line(e)}") from None
-    k = keras()
-    layers = [layer for layer in original.layers if type(layer).__name__ != "InputLayer"]
     try:
-        rebuilt = k.Sequential([k.Input(shape=original.inputs[0].shape[1:]), *map(rebuilt_layer, layers)],
-                               name=original.name)
-        for old, new in zip(layers, rebuilt.layers):
-            new.set_weights(old.get_weights())
-    except (ValueError, TypeError) as e:
+        rebuilt = (rebuilt_sequential(original) if type(original).__name__ == "Sequential"
+                   else rebuilt_functional(original))
+    except (ValueError, TypeError, KeyError, IndexError) as e:
         raise EmuError(f"cannot rebuild {path} for tfmot: {first_line(e)}") from None
     if not same_outputs(original, rebuilt):
-        raise EmuError(f"cannot rebuild {path} for tfmot: emu reads models whose layers form one chain "
-                       f"(Sequential, or functional without branches)")
+        raise EmuError(f"cannot rebuild {path} for tfmot: the rebuilt tf_keras model computes other outputs")
     return rebuilt
+
+
+def rebuilt_sequential(original):
+    k = keras()
+    layers = [layer for layer in original.layers if type(layer).__name__ != "InputLayer"]
+    rebuilt = k.Sequential([k.Input(shape=original.inputs[0].shape[1:]), *map(rebuilt_layer, layers)],
+                           name=original.name)
+    for old, new in zip(layers, rebuilt.layers):
+        new.set_weights(old.get_weights())
+    return rebuilt
+
+
+def rebuilt_functional(original):
+    """Each layer (in the model's own order, inputs before their users) called on the
+    rebuilt tensors that its config's inbound node names; one input, one output, each layer
+    called once, as device models are."""
+    k = keras()
+    config = original.get_config()
+    inputs, outputs = (endpoints(config[key]) for key in ("input_layers", "output_layers"))
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ValueError("emu takes models with one input and one output")
+    tensors = {}
+    for layer, entry in zip(original.layers, config["layers"]):
+        if type(layer).__name__ == "InputLayer":
+            tensors[layer.name] = k.Input(shape=layer.output.shape[1:], name=layer.name)
+            continue
+        if len(entry["inbound_nodes"]) != 1:
+            raise ValueError(f"layer {layer.name} is used {len(entry['inbound_nodes'])} times; emu takes "
+                             f"each layer once")
+        node = entry["inbound_nodes"][0]
+        new = rebuilt_layer(layer)
+        args = [tensors_named(a, tensors) for a in node["args"]]
+        tensors[layer.name] = new(*args, **{key: tensors_named(v, tensors) for key, v in node["kwargs"].items()})
+        new.set_weights(layer.get_weights())
+    return k.Model(tensors[inputs[0][0]], tensors[outputs[0][0]], name=original.name)
+
+
+def endpoints(entries: list) -> list:
+    """A model's input or output layers: Keras 3 writes one as ["name", 0, 0], several as a list of those."""
+    return [entries] if entries and isinstance(entries[0], str) else list(entries)
+
+
+def tensors_named(arg, tensors: dict):
+    """A serialised argument with each Keras tensor reference replaced by the rebuilt tensor."""
+    if isinstance(arg, dict) and arg.get("class_name") == "__keras_tensor__":
+        name, node_index, tensor_index = arg["config"]["keras_history"]
+        if node_index or tensor_index:
+            raise ValueError(f"layer {name} has several outputs or calls; emu takes one of each")
+        return tensors[name]
+    if isinstance(arg, (list, tuple)):
+        return [tensors_named(a, tensors) for a in arg]
+    return arg
 
 
 def rebuilt_layer(layer):
