@@ -215,3 +215,23 @@ def test_a_functional_model_with_a_skip_connection_and_a_concatenation(tmp_path)
 
     result, _ = measure(tmp_path / "v" / "int8" / "resnetish.tflite", get_platform("nucleo-l4r5zi"))
     assert result.output_matches_reference is True and result.reference == "tflm"
+
+
+def test_a_tflite_file_the_user_converted_is_scored_with_their_data(sine, tmp_path):
+    """The int8 sine model, given as a plain .tflite file: its RMSE from `emu variants` equals
+    numpy's on the TFLM interpreter's outputs."""
+    import subprocess
+    import sys
+
+    task, out = sine
+    converted = tmp_path / "mysine.tflite"
+    converted.write_bytes((out / "int8" / "sine.tflite").read_bytes())
+    np.savez(tmp_path / "data.npz", x_train=task.data.x_train, y_train=task.data.y_train,
+             x_test=task.data.x_test, y_test=task.data.y_test)
+    run = subprocess.run([sys.executable, "-m", "emu", "variants", str(converted), "--data", str(tmp_path / "data.npz"),
+                          "--out", str(tmp_path / "scored")], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    row = records(tmp_path / "scored")["mysine"]
+    want = np.sqrt(np.mean((tflm_values(converted, task.data.x_test).ravel() - task.data.y_test.ravel()) ** 2))
+    assert row["metric"] == "rmse" and row["value"] == pytest.approx(want, rel=1e-6)
+    assert "taken as a regression (scored by rmse)" in run.stderr

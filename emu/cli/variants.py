@@ -16,7 +16,8 @@ def register(app: typer.Typer) -> None:
 
 
 def variants(
-    model: Optional[Path] = typer.Argument(None, help="A trained Keras model (.keras or .h5); needs --data."),
+    model: Optional[Path] = typer.Argument(None, help="A trained Keras model (.keras or .h5), or a .tflite file "
+                                                     "to score as it is; needs --data."),
     data: Optional[Path] = typer.Option(None, "--data", help="DATA.npz with x_train, y_train, x_test, y_test."),
     task: Optional[str] = typer.Option(None, "--task", help="A built-in task instead: digits, sine or vibration."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the variants (default reports/variants/NAME)."),
@@ -38,6 +39,8 @@ def variants(
     names = chosen_variants(variant, exclude)  # a typo should fail before any training
     if out:
         check_replaceable(out)
+    if model and model.suffix == ".tflite":
+        return score_tflite(model, data, kind, out)
     chosen = make_task(model, data, task, kind, seed)
     folder = out or Path("reports/variants") / chosen.name
     say(f"making variants of {chosen.name} ({chosen.kind}, {chosen.source}) in {folder}")
@@ -50,6 +53,19 @@ def variants(
     if failures:
         raise CheckFailed(f"{len(failures)} of {len(names)} variants could not be made "
                           f"({', '.join(f.variant for f in failures)}); the other {len(records)} were written")
+
+
+def score_tflite(model: Path, data: Optional[Path], kind: str, out: Optional[Path]) -> None:
+    from emu.variants.make import score_file
+    from emu.variants.userfile import tflite_task
+
+    if not data:
+        raise EmuError("give the data to score the model with: --data DATA.npz")
+    task, model_bytes = tflite_task(model, data, kind)
+    folder = out or Path("reports/variants") / task.name
+    record = score_file(task, model_bytes, folder)
+    print(format_variants([record]))
+    print(f"\n{folder / 'variants.json'}")
 
 
 def make_task(model: Optional[Path], data: Optional[Path], task: Optional[str], kind: str, seed: int):

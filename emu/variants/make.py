@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -39,10 +40,8 @@ def make_variants(task: Task, out: Path, names: list[str] | None = None,
     """The variants made; those that could not be made are appended to `failures` (when
     given; else the first one is raised)."""
     chosen = chosen_variants(names)
-    check_replaceable(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=nearest_existing(out.parent)))
     failed: list[Failure] = []
-    try:
+    with staged(out) as staging:
         records = []
         for name in chosen:
             progress(f"  {name} ...")
@@ -60,13 +59,31 @@ def make_variants(task: Task, out: Path, names: list[str] | None = None,
             raise EmuError(f"no variant of {task.name} could be made: "
                            + "; ".join(f"{f.variant}: {f.reason}" for f in failed))
         write_variants_json(staging, task_info(task), records, [asdict(f) for f in failed])
+    if failures is not None:
+        failures.extend(failed)
+    return records
+
+
+def score_file(task: Task, model: bytes, out: Path) -> VariantRecord:
+    """A model file as the user converted it, scored and written as the one variant of `out`,
+    named after the file."""
+    with staged(out) as staging:
+        record = describe_variant(task, task.name, model, staging)
+        write_variants_json(staging, task_info(task), [record])
+    return record
+
+
+@contextmanager
+def staged(out: Path):
+    """A staging folder beside `out`, published as `out` when the block ends, removed on any failure."""
+    check_replaceable(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=nearest_existing(out.parent)))
+    try:
+        yield staging
         publish(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    if failures is not None:
-        failures.extend(failed)
-    return records
 
 
 def make_variant(task: Task, name: str, folder: Path) -> VariantRecord:

@@ -37,6 +37,7 @@ class Task:
     training: Training
     seed: int = 0
     source: str = ""  # "built-in task" or the model file
+    outputs: int = 0  # the output's last dimension, for a .tflite file that has no teacher
 
     @property
     def metric(self) -> str:
@@ -44,7 +45,7 @@ class Task:
 
     @property
     def classes(self) -> int:
-        return int(self.teacher.outputs[0].shape[-1])
+        return self.outputs if self.teacher is None else int(self.teacher.outputs[0].shape[-1])
 
     def targets(self) -> np.ndarray:
         """What the model learns to output: labels, values, or its own input (autoencoder)."""

@@ -1,4 +1,5 @@
-"""A task from the user's files: a trained Keras model and DATA.npz, checked against each other.
+"""A task from the user's files: a trained Keras model (or a .tflite file the user converted,
+scored as it is) and DATA.npz, checked against each other.
 
 The kind of model (classifier, regression, anomaly autoencoder) is given or inferred from
 the labels' shape and content: an output shaped like the input with 0/1 test labels is an
@@ -9,6 +10,7 @@ what was inferred, so that a surprise shows before any training.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,48 +27,85 @@ FILE_TRAINING = Training(finetune_epochs=5, student_epochs=20)
 
 def file_task(model_path: Path, data_path: Path, kind: str = "auto", seed: int = 0,
               training: Training = FILE_TRAINING) -> Task:
-    if kind != "auto" and kind not in KINDS:
-        raise EmuError(f"unknown kind {kind!r} (kinds: auto, {', '.join(KINDS)})")
+    check_kind(kind)
     data = load_npz(data_path)
     teacher = load_keras_model(model_path)
-    check_input_shape(teacher, data, model_path)
-    classes = int(teacher.outputs[0].shape[-1] or 0)
-    one_hot = all(is_one_hot(y, classes) for y in (data.y_train, data.y_test))
-    if one_hot and kind in ("auto", "classifier"):
-        data = Dataset(data.x_train, np.argmax(data.y_train, axis=1), data.x_test, np.argmax(data.y_test, axis=1))
-    if kind == "auto":
-        kind = infer_kind(teacher, data)
-        form = "one-hot rows" if one_hot else labels_form(data.y_train)
-        say(f"{data_path.name}: labels are {form}, so {model_path.name} is taken as a {kind} "
-            f"(scored by {METRICS[kind]}); give --kind to override")
-    check_targets(kind, teacher, data, data_path)
+    shapes = Shapes(tuple(teacher.inputs[0].shape[1:]), tuple(teacher.outputs[0].shape[1:]))
+    data, kind = checked_task_data(shapes, data, kind, model_path, data_path)
     return Task(name=model_path.stem, kind=kind, data=data, teacher=teacher,
                 make_student=lambda: half_width_student(teacher), training=training, seed=seed,
                 source=str(model_path))
 
 
-def check_input_shape(model, data: Dataset, model_path: Path) -> None:
-    wanted = tuple(model.inputs[0].shape[1:])
+def tflite_task(model_path: Path, data_path: Path, kind: str = "auto") -> tuple[Task, bytes]:
+    """A .tflite file the user converted, to be scored with their data as it is (no training)."""
+    from emu.model.reader import parse_model, read_model_bytes
+
+    check_kind(kind)
+    data = load_npz(data_path)
+    model = read_model_bytes(model_path)
+    graph = parse_model(model, name=model_path.stem)
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        raise EmuError(f"{model_path} has {len(graph.inputs)} inputs and {len(graph.outputs)} outputs; emu scores "
+                       f"models with one of each")
+    shapes = Shapes(graph.tensors[graph.inputs[0]].shape[1:], graph.tensors[graph.outputs[0]].shape[1:])
+    data, kind = checked_task_data(shapes, data, kind, model_path, data_path)
+    return Task(name=model_path.stem, kind=kind, data=data, teacher=None, make_student=lambda: None,
+                training=FILE_TRAINING, source=str(model_path), outputs=int(shapes.output[-1])), model
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """A model's input and output shapes, without the batch dimension."""
+
+    input: tuple
+    output: tuple
+
+
+def check_kind(kind: str) -> None:
+    if kind != "auto" and kind not in KINDS:
+        raise EmuError(f"unknown kind {kind!r} (kinds: auto, {', '.join(KINDS)})")
+
+
+def checked_task_data(shapes: Shapes, data: Dataset, kind: str, model_path: Path,
+                      data_path: Path) -> tuple[Dataset, str]:
+    """The data with one-hot labels read as class numbers, and the kind (inferred when 'auto')."""
+    check_input_shape(shapes, data, model_path)
+    classes = int(shapes.output[-1] or 0) if shapes.output else 0
+    one_hot = all(is_one_hot(y, classes) for y in (data.y_train, data.y_test))
+    if one_hot and kind in ("auto", "classifier"):
+        data = Dataset(data.x_train, np.argmax(data.y_train, axis=1), data.x_test, np.argmax(data.y_test, axis=1))
+    if kind == "auto":
+        kind = infer_kind(shapes, data)
+        form = "one-hot rows" if one_hot else labels_form(data.y_train)
+        say(f"{data_path.name}: labels are {form}, so {model_path.name} is taken as a {kind} "
+            f"(scored by {METRICS[kind]}); give --kind to override")
+    check_targets(kind, shapes, data, data_path)
+    return data, kind
+
+
+def check_input_shape(shapes: Shapes, data: Dataset, model_path: Path) -> None:
+    wanted = shapes.input
     if None in wanted:
         raise EmuError(f"{model_path} takes inputs of shape {shape_text(wanted)}: a device model needs every "
                        f"size fixed")
     for split, x in (("x_train", data.x_train), ("x_test", data.x_test)):
-        if tuple(x.shape[1:]) != wanted:
+        if tuple(x.shape[1:]) != tuple(wanted):
             raise EmuError(f"{split} samples have shape {shape_text(x.shape[1:])} but {model_path.name} takes "
                            f"{shape_text(wanted)}")
 
 
-def infer_kind(model, data: Dataset) -> str:
-    output = tuple(model.outputs[0].shape[1:])
-    if output == tuple(model.inputs[0].shape[1:]) and set(np.unique(data.y_test)) <= {0, 1}:
+def infer_kind(shapes: Shapes, data: Dataset) -> str:
+    output = tuple(shapes.output)
+    if output == tuple(shapes.input) and set(np.unique(data.y_test)) <= {0, 1}:
         return "anomaly"
     if integral(data.y_train) and data.y_train.ndim == 1 and output[-1:] != (1,):
         return "classifier"
     return "regression"
 
 
-def check_targets(kind: str, model, data: Dataset, data_path: Path) -> None:
-    output = tuple(model.outputs[0].shape[1:])
+def check_targets(kind: str, shapes: Shapes, data: Dataset, data_path: Path) -> None:
+    output = tuple(shapes.output)
     if kind == "classifier":
         classes = output[-1]
         for split, y in (("y_train", data.y_train), ("y_test", data.y_test)):
@@ -74,9 +113,9 @@ def check_targets(kind: str, model, data: Dataset, data_path: Path) -> None:
                 raise EmuError(f"{split} in {data_path} must hold class numbers 0..{classes - 1} for a "
                                f"{classes}-class model")
     elif kind == "anomaly":
-        if output != tuple(model.inputs[0].shape[1:]):
+        if output != tuple(shapes.input):
             raise EmuError(f"an anomaly model must reconstruct its input: output {shape_text(output)}, "
-                           f"input {shape_text(model.inputs[0].shape[1:])}")
+                           f"input {shape_text(shapes.input)}")
         if set(np.unique(data.y_test)) != {0, 1}:
             raise EmuError(f"y_test in {data_path} must mark normal samples 0 and anomalies 1, with both present")
     else:
