@@ -25,6 +25,22 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                        "emulate it and measure cycles, latency, energy, flash and RAM.")
 
 EMULATOR_HELP = "Emulator backend: qemu (default) or renode; also set by EMU_EMULATOR."
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        import emu
+
+        print(f"emu {emu.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                          help="Print emu's version and exit.")) -> None:
+    pass
+
+
 PLATFORM_HELP = ("Board name (see `emu platforms`; add ':soft-float' to build an FPU part with "
                  "its FPU off) or a platform YAML file.")
 
@@ -86,6 +102,31 @@ def build(
     s = firmware.sections
     print(f"{out / 'firmware.elf'}: flash {s.flash:,} B (code {s.text:,}, constants {s.rodata:,}), "
           f"RAM {s.static_ram:,} B + stack (arena {s.arena:,})")
+
+
+@app.command()
+def export(
+    model: Path = typer.Argument(..., help="The .tflite model."),
+    platform: str = typer.Option(..., "--platform", "-p", help=PLATFORM_HELP),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for model.c, the kernels and emu_model_io.h."),
+) -> None:
+    """Write the measured model as C sources to link into your own firmware: model.c, the
+    kernels it calls, and a header with the arena size and the input and output layout.
+
+    Example: emu export person_detect.tflite -p disco-f746ng --out firmware/person_detect
+    """
+    from emu.build.export import export_sources
+    from emu.build.firmware import build_firmware
+    from emu.compile.codegen import compile_graph
+    from emu.model.reader import read_model
+    from emu.platforms import get_platform
+
+    board = get_platform(platform)
+    compiled = compile_graph(read_model(model))
+    firmware = build_firmware(compiled, board)  # the same sources, built as emu measured them: they fit
+    written = export_sources(compiled, board, out)
+    print(f"{out}: {len(written)} files; arena {compiled.arena_bytes:,} B, flash {firmware.sections.flash:,} B "
+          f"in emu's firmware for {board.name}")
 
 
 @app.command()
