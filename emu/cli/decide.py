@@ -16,8 +16,6 @@ import typer
 from emu.console import say
 from emu.errors import CheckFailed
 
-CONSTRAINT_HELP = "Sizes take bytes or KB/MB (64KB); accuracy takes 0.9 or 90%."
-
 
 def _constraints(min_accuracy, max_latency_ms, max_ram, max_flash, max_energy_uj, board):
     from emu.decide.constraints import constraints_from_mapping
