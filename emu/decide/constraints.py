@@ -4,31 +4,35 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Annotated
 
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from emu.configs import validated
 from emu.errors import EmuError
 
 _SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kKmM]i?[bB]?|[bB])?\s*$")
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20}
 
 
-def parse_bytes(text: str | int | float, what: str) -> int:
+def size_bytes(text: str | int | float) -> int:
     """'65536', '64KB', '64 KiB', '1MB' -> bytes (KB = 1024 bytes, as flash and RAM are sold)."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return int(text)
     m = _SIZE.match(str(text))
     if not m:
-        raise EmuError(f"{what}: cannot read '{text}' as a size (use bytes, or KB/MB)")
+        raise ValueError(f"cannot read '{text}' as a size (use bytes, or KB/MB)")
     return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "").lower()])
 
 
-def parse_fraction(text: str | int | float, what: str) -> float:
+def fraction(text: str | int | float) -> float:
     """'0.9', '90%' -> 0.9."""
     try:
         if isinstance(text, str) and text.strip().endswith("%"):
             return float(text.strip()[:-1]) / 100
         return float(text)
-    except ValueError:
-        raise EmuError(f"{what}: cannot read '{text}' as a number or a percentage") from None
+    except (TypeError, ValueError):
+        raise ValueError(f"cannot read '{text}' as a number or a percentage") from None
 
 
 @dataclass(frozen=True)
@@ -80,36 +84,48 @@ class Constraints:
         return [Limit(name, bound, at_least) for name, bound, at_least in pairs if bound is not None]
 
 
-CONSTRAINT_KEYS = ("min_accuracy", "max_latency_ms", "max_ram_bytes", "max_flash_bytes", "max_energy_uj",
-                   "min_battery_days", "boards", "metric")
+def _accuracy_bound(value: float) -> float:
+    if not 0 <= value <= 1:
+        raise ValueError(f"must be between 0 and 1 (or 0% and 100%), got {value:g}")
+    return value
+
+
+def _board_list(value):
+    return [value] if isinstance(value, str) else value
+
+
+Size = Annotated[int, BeforeValidator(size_bytes), Field(gt=0)]
+Accuracy = Annotated[float, BeforeValidator(fraction), AfterValidator(_accuracy_bound)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+class LimitsFile(BaseModel):
+    """The limits as a scenario's `constraints:` section writes them (sizes may say '64KB',
+    accuracy '90%')."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_accuracy: Accuracy | None = None
+    max_latency_ms: Positive | None = None
+    max_ram_bytes: Size | None = None
+    max_flash_bytes: Size | None = None
+    max_energy_uj: Positive | None = None
+    min_battery_days: Positive | None = None  # needs a duty cycle
+
+
+class ConstraintsFile(LimitsFile):
+    """The limits with the boards to decide for and the quality measure, as options give them."""
+
+    boards: Annotated[list[str], BeforeValidator(_board_list)] = []
+    metric: str = "accuracy"
+
+
+def constraints_from_limits(limits: LimitsFile | None, boards=(), metric: str = "accuracy") -> Constraints:
+    values = limits.model_dump(include=set(LimitsFile.model_fields)) if limits else {}
+    return Constraints(**values, boards=tuple(boards), metric=metric)
 
 
 def constraints_from_mapping(data: dict | None, where: str) -> Constraints:
-    """Constraints as a scenario or config file writes them (sizes may say '64KB', accuracy '90%')."""
-    data = dict(data or {})
-    unknown = set(data) - set(CONSTRAINT_KEYS)
-    if unknown:
-        raise EmuError(f"{where}: unknown constraint(s) {', '.join(sorted(unknown))} "
-                       f"(known: {', '.join(CONSTRAINT_KEYS)})")
-
-    def number(key):
-        value = data.get(key)
-        if value is None:
-            return None
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise EmuError(f"{where}: {key} must be a number, got '{value}'") from None
-
-    def size(key):
-        return None if data.get(key) is None else parse_bytes(data[key], f"{where}: {key}")
-
-    boards = data.get("boards") or ()
-    if isinstance(boards, str):
-        boards = (boards,)
-    return Constraints(
-        min_accuracy=None if data.get("min_accuracy") is None else parse_fraction(data["min_accuracy"], f"{where}: min_accuracy"),
-        max_latency_ms=number("max_latency_ms"), max_ram_bytes=size("max_ram_bytes"),
-        max_flash_bytes=size("max_flash_bytes"), max_energy_uj=number("max_energy_uj"),
-        min_battery_days=number("min_battery_days"), boards=tuple(str(b) for b in boards),
-        metric=str(data.get("metric") or "accuracy"))
+    """Constraints from a mapping of option or file values; EmuError naming where and the field."""
+    checked = validated(ConstraintsFile, {k: v for k, v in (data or {}).items() if v is not None}, where)
+    return constraints_from_limits(checked, checked.boards, checked.metric)
