@@ -73,13 +73,19 @@ def read_yaml(path: Path) -> object:
         raise EmuError(f"{path}: no such file") from None
     except OSError as e:
         raise EmuError(f"{path}: cannot open: {e.strerror}") from None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
+    try:
+        info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise EmuError(f"{path}: not a regular file")
         if info.st_size > MAX_BYTES:
             raise EmuError(f"{path}: {info.st_size:,} bytes, more than the {MAX_BYTES:,} a config file may have")
-        raw = f.read(MAX_BYTES + 1)
+        raw = b""
+        while len(raw) <= MAX_BYTES and (chunk := os.read(fd, MAX_BYTES + 1 - len(raw))):
+            raw += chunk  # the file may have grown since fstat: never more than MAX_BYTES + 1
+    except OSError as e:
+        raise EmuError(f"{path}: cannot read: {e.strerror}") from None
+    finally:
+        os.close(fd)
     if len(raw) > MAX_BYTES:
         raise EmuError(f"{path}: more than the {MAX_BYTES:,} bytes a config file may have")
     try:

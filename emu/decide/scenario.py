@@ -21,6 +21,7 @@ from emu.decide.recommend import PREFERENCES
 from emu.decide.tolerances import Tolerances, TolerancesFile
 from emu.errors import EmuError
 
+
 @dataclass(frozen=True)
 class ModelSource:
     """A task trained here (with its variants), or a .tflite file (one variant)."""
