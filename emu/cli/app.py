@@ -16,7 +16,7 @@ import typer
 
 from emu.cli.decide import register as register_decide
 from emu.cli.variants import register as register_variants
-from emu.console import say
+from emu.console import say, table_text
 from emu.errors import CheckFailed, EmuError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -206,8 +206,10 @@ def profile(
                                          for k, v in result.cycles_by_part.items()))
     print("cycles by class: " + ", ".join(f"{k} {v:,}" for k, v in
                                          sorted(result.cycles_by_class.items(), key=lambda kv: -kv[1])))
-    for f in result.functions[:top]:
-        print(f"  {f.cycles:>14,} cycles {f.instructions:>14,} instr  {f.name}")
+    if result.functions[:top]:
+        print(table_text(("cycles", "instructions", "function"),
+                         [(f"{f.cycles:,}", f"{f.instructions:,}", f.name) for f in result.functions[:top]],
+                         right=(0, 1)))
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
