@@ -37,8 +37,7 @@ def doctor() -> None:
     from emu.doctor import run_checks
 
     checks = run_checks()
-    for c in checks:
-        print(f"{'ok ' if c.ok else 'MISSING'}  {c.name:22} {c.detail}")
+    print(table_text(("status", "check", "detail"), [("ok" if c.ok else "MISSING", c.name, c.detail) for c in checks]))
     if not all(c.ok for c in checks):
         raise EmuError("some dependencies are missing (see above)")
 
@@ -56,10 +55,10 @@ def platforms(as_json: bool = typer.Option(False, "--json", help="Machine-readab
         rows = [{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(p).items()} for p in boards]
         print(json.dumps(rows, indent=2))
         return
-    for p in boards:
-        print(f"{p.name:20} {p.core:14} {'FPU' if p.fpu else 'no FPU':7} {p.clock_mhz:6.0f} MHz "
-              f"{p.flash_bytes // 1024:6} KB flash {p.ram_bytes // 1024:5} KB RAM  "
-              f"{p.flash_wait_states:2} WS {p.flash_accelerator:9}  {p.description}")
+    headers = ("board", "core", "FPU", "MHz", "flash KB", "RAM KB", "wait states", "accelerator", "description")
+    rows = [(p.name, p.core, "yes" if p.fpu else "no", f"{p.clock_mhz:.0f}", p.flash_bytes // 1024,
+             p.ram_bytes // 1024, p.flash_wait_states, p.flash_accelerator, p.description) for p in boards]
+    print(table_text(headers, rows, right=(3, 4, 5, 6)))
 
 
 @app.command()
