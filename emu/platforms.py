@@ -52,7 +52,7 @@ class Platform:
 class PlatformFile(BaseModel):
     """What a board file must hold; types are strict (a clock written "120" is refused)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
     name: str = Field(min_length=1)
     description: str

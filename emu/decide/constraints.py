@@ -103,7 +103,7 @@ class LimitsFile(BaseModel):
     """The limits as a scenario's `constraints:` section writes them (sizes may say '64KB',
     accuracy '90%')."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     min_accuracy: Accuracy | None = None
     max_latency_ms: Positive | None = None

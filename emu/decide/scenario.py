@@ -68,7 +68,7 @@ def _plain_name(name: str) -> str:
 
 
 class ModelEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     task: str | None = None
     path: str | None = None
@@ -85,7 +85,7 @@ class ModelEntry(BaseModel):
 
 
 class DutyCycleSection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     period_s: float = Field(gt=0)
     battery_mah: float = Field(gt=0)
@@ -104,7 +104,7 @@ PREFERENCE_NAMES = tuple(PREFERENCES)
 class ScenarioFile(BaseModel):
     """What a scenario file may hold (docs/decisions.md, 'Scenario files')."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: Annotated[str, AfterValidator(_plain_name)] | None = None
     title: str | None = None

@@ -7,6 +7,7 @@ alone), e.g. `gate: {cycles: 2%, ram: 0, flash: 1%}`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +15,6 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, PlainValidator
 
 from emu.configs import read_yaml, validated
-from emu.errors import EmuError
 
 GATED = {"cycles": "cycles", "ram": "ram_bytes", "flash": "flash_bytes"}  # option name -> result field
 
@@ -39,22 +39,17 @@ def tolerance(text) -> Tolerance:
         amount = float(s[:-1] if relative else s)
     except ValueError:
         raise ValueError(f"cannot read tolerance '{text}' (use a percentage like 2% or an amount like 512)") from None
+    if not math.isfinite(amount):
+        raise ValueError(f"a tolerance must be a finite amount ('{text}')")
     if amount < 0:
         raise ValueError(f"a tolerance cannot be negative ('{text}')")
     return Tolerance(amount, relative)
 
 
-def parse_tolerance(text, what: str) -> Tolerance:
-    try:
-        return tolerance(text)
-    except ValueError as e:
-        raise EmuError(f"{what}: {e}") from None
-
-
 class TolerancesFile(BaseModel):
     """Tolerances as options or a `gate:` mapping give them; an absent one keeps its default."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     cycles: Annotated[Tolerance, PlainValidator(tolerance)] | None = None
     ram: Annotated[Tolerance, PlainValidator(tolerance)] | None = None
