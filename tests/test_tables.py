@@ -54,3 +54,21 @@ def test_the_bench_table_has_a_row_per_result():
     assert cells(lines[3]) == ["m", "fp32", "nucleo-l4r5zi", "m4F", "617,283", "1,234,567", "1.000", "1.00", "10.0",
                                "2.0", "500", "yes"]
     assert lines[-1].startswith("cycles are model estimates: m4 +/-")
+
+
+def test_the_variants_table_keeps_a_long_reason_in_its_column():
+    from types import SimpleNamespace
+
+    from emu.cli.variants import format_variants
+
+    def record(variant, runs, reason=None):
+        return SimpleNamespace(variant=variant, metric="accuracy", value=0.91234, reference="TFLM", file_bytes=12_345,
+                               weight_sparsity=0.5, unique_weight_values=16, runs_on_device=runs,
+                               not_runnable_reason=reason)
+
+    lines = format_variants([record("int8", True), record("fp16", False, "not runnable on the device: [DEQUANTIZE] "
+                                                                          "of float16 weights")]).splitlines()
+    assert cells(lines[0]) == ["variant", "metric", "value", "reference", "bytes", "zeros", "unique/ch", "device"]
+    assert cells(lines[2]) == ["int8", "accuracy", "0.9123", "TFLM", "12,345", "50.0%", "16", "yes"]
+    assert cells(lines[3]) == ["fp16", "accuracy", "0.9123", "TFLM", "12,345", "50.0%", "16",
+                               "no: [DEQUANTIZE] of float16 weights"]
