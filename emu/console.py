@@ -1,16 +1,40 @@
-"""The terminal: progress and notes go to stderr, so stdout stays the result; and what
+"""The terminal: progress and notes go to stderr, so stdout stays the result; tables are
+laid out by rich as plain text (the same on a terminal, in a pipe and in a file); and what
 TensorFlow's native code prints (CUDA probes, MLIR notes, exported signatures) is kept
 off it, since it bypasses Python's streams and is no business of an emu user."""
 
 from __future__ import annotations
 
+import io
 import os
 import sys
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 
 
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def table_text(headers: Sequence[str], rows: Iterable[Sequence[object]], right: Iterable[int] = ()) -> str:
+    """rows under headers, one line each, with a dashed rule under the headers; the columns
+    whose indexes are in right (numbers) are right-aligned. Plain ASCII, no colour, never
+    wrapped, so it reads the same in a pipe or a file and on any terminal."""
+    from rich.box import Box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    dashed = Box("    \n    \n -  \n    \n    \n    \n    \n    \n", ascii=True)
+    right = set(right)
+    table = Table(box=dashed, show_edge=False, pad_edge=False, padding=(0, 1), header_style="", collapse_padding=True)
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="right" if i in right else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*(Text(str(cell)) for cell in row))  # Text: brackets in a cell are not markup
+    out = io.StringIO()
+    Console(file=out, width=100_000, color_system=None, force_terminal=False, highlight=False).print(table)
+    return "\n".join(line.rstrip() for line in out.getvalue().splitlines())
 
 
 @contextmanager

@@ -56,7 +56,7 @@ def run_checks() -> list[Check]:
         _tool("host C compiler", "cc", f"{apt} gcc (builds the emulator's trace plugin)"),
     ]
     checks.append(_renode())
-    for module in ("numpy", "typer", "yaml", "tflite", "capstone", "elftools",
+    for module in ("numpy", "typer", "yaml", "pydantic", "rich", "tflite", "capstone", "elftools",
                    "tflite_micro", "ai_edge_litert", "tensorflow", "sklearn"):
         checks.append(_package(module))
     return checks

@@ -1,21 +1,26 @@
 """Boards: one YAML file each in platforms/, read into plain Platform values.
 
 Every figure in a platform file carries its source in a comment beside it; the loader
-only checks that the fields are there and of the right kind.
+checks that every field is there, of its kind and in its range (PlatformFile), and
+refuses a bad file in one line naming the field (emu.configs).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
+from emu.configs import read_yaml, validated
 from emu.errors import EmuError
 
 PLATFORM_DIR = Path(__file__).resolve().parent.parent / "platforms"
 
 CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+# What hides flash wait states (emu.timing.flash has each one's line width).
+ACCELERATORS = ("none", "prefetch", "art", "xip-cache", "tcm")
 
 
 @dataclass(frozen=True)
@@ -44,34 +49,34 @@ class Platform:
         return self.clock_hz / 1e6
 
 
-_FIELDS = {
-    "name": str, "description": str, "core": str, "fpu": bool, "clock_hz": int,
-    "flash_bytes": int, "ram_bytes": int, "cflags": list, "qemu_machine": str,
-    "flash_origin": int, "ram_origin": int, "flash_wait_states": int,
-    "flash_accelerator": str, "supply_v": (int, float), "run_current_ua_per_mhz": (int, float),
-    "static_current_ua": (int, float), "sleep_current_ua": (int, float),
-}
+class PlatformFile(BaseModel):
+    """What a board file must hold; types are strict (a clock written "120" is refused)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    name: str = Field(min_length=1)
+    description: str
+    core: Literal[CORES]
+    fpu: bool
+    clock_hz: int = Field(gt=0)
+    flash_bytes: int = Field(gt=0)
+    ram_bytes: int = Field(gt=0)
+    cflags: list[str] = Field(min_length=1)
+    qemu_machine: str = Field(min_length=1)
+    flash_origin: int = Field(ge=0, lt=1 << 32)
+    ram_origin: int = Field(ge=0, lt=1 << 32)
+    flash_wait_states: int = Field(ge=0)
+    flash_accelerator: Literal[ACCELERATORS]
+    supply_v: float = Field(gt=0)
+    run_current_ua_per_mhz: float = Field(gt=0)
+    static_current_ua: float = Field(ge=0)
+    sleep_current_ua: float = Field(ge=0)
 
 
 def load_platform_file(path: Path) -> Platform:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as e:
-        raise EmuError(f"cannot read platform file {path}: {e}") from None
-    if not isinstance(data, dict):
-        raise EmuError(f"platform file {path} is not a mapping of fields")
-    for key, kind in _FIELDS.items():
-        if key not in data:
-            raise EmuError(f"platform file {path} lacks the field '{key}'")
-        if not isinstance(data[key], kind) or (kind is int and isinstance(data[key], bool)):
-            raise EmuError(f"platform file {path}: field '{key}' has the wrong type")
-    if data["core"] not in CORES:
-        raise EmuError(f"platform file {path}: unknown core '{data['core']}' (known: {', '.join(CORES)})")
-    values = {k: data[k] for k in _FIELDS}
-    values["cflags"] = tuple(str(f) for f in data["cflags"])
-    values["supply_v"] = float(data["supply_v"])
-    for k in ("run_current_ua_per_mhz", "static_current_ua", "sleep_current_ua"):
-        values[k] = float(data[k])
+    checked = validated(PlatformFile, read_yaml(path), str(path))
+    values = checked.model_dump()
+    values["cflags"] = tuple(values["cflags"])
     return Platform(**values, path=path)
 
 
@@ -96,7 +101,7 @@ def get_platform(name: str, directory: Path = PLATFORM_DIR) -> Platform:
     if name.endswith(SOFT_FLOAT):
         return without_fpu(get_platform(name[: -len(SOFT_FLOAT)], directory))
     as_path = Path(name)
-    if name.endswith((".yaml", ".yml")) and as_path.is_file():
+    if name.endswith((".yaml", ".yml")) and as_path.exists():
         return load_platform_file(as_path)
     path = directory / f"{name}.yaml"
     if not path.is_file():

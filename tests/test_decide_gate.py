@@ -17,10 +17,9 @@ from emu.decide.junit import write_junit
 from emu.decide.tolerances import (
     Tolerance,
     Tolerances,
-    parse_tolerance,
+    tolerance,
     tolerances_from_file,
 )
-from emu.errors import EmuError
 from emu.platforms import get_platform
 from emu.results.measure import measure
 from emu.results.record import Result, load_results, write_json
@@ -81,10 +80,10 @@ def test_a_gate_that_matched_nothing_fails_and_its_junit_says_why(tmp_path):
 
 
 def test_tolerances_from_options_and_config(tmp_path):
-    assert parse_tolerance("2%", "x") == Tolerance(2.0, True)
-    assert parse_tolerance("+512", "x") == Tolerance(512.0, False)
-    with pytest.raises(EmuError):
-        parse_tolerance("lots", "x")
+    assert tolerance("2%") == Tolerance(2.0, True)
+    assert tolerance("+512") == Tolerance(512.0, False)
+    with pytest.raises(ValueError, match="cannot read tolerance 'lots'"):
+        tolerance("lots")
     config = tmp_path / "gate.yaml"
     config.write_text("gate:\n  cycles: 5%\n  ram: 64\n")
     t = tolerances_from_file(config)

@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 
 from emu.platforms import get_platform
-from emu.results.power import (
-    average_power_mw,
-    energy_uj,
-    latency_ms,
-    run_power_mw,
-    sleep_power_mw,
-)
+from emu.results.power import energy_uj, latency_ms, run_power_mw
 
 
 def test_nucleo_l4r5zi():
@@ -38,12 +32,3 @@ def test_static_current_counts_while_running():
     # 320 000 cycles = 10 ms -> 242.484 uJ
     assert energy_uj(320_000, board) == pytest.approx(242.484)
 
-
-def test_average_power_with_sleep_between_inferences():
-    board = get_platform("nucleo-l4r5zi")
-    # One 10 ms inference (449.28 uJ) every 1000 ms, standby 0.13 uA x 1.8 V = 0.000234 mW
-    # for the other 990 ms: (449.28 + 0.000234 x 990) / 1000 ms = 0.449511... mW
-    assert sleep_power_mw(board) == pytest.approx(0.000234)
-    assert average_power_mw(1_200_000, board, 1000.0) == pytest.approx((449.28 + 0.000234 * 990) / 1000)
-    with pytest.raises(ValueError):
-        average_power_mw(1_200_000, board, 5.0)

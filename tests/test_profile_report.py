@@ -49,6 +49,13 @@ def test_profile_reports_output_parts_and_uncertainty(tmp_path):
     assert parts["branch"] >= 49 and parts["flash-wait"] >= 2 * 49
     assert profile["cycles_uncertainty_pct"] > 0
     assert "uncertainty for cortex-m0plus" in result.stdout
+    # the functions table: a header, then each function's cycles and instructions as in the JSON
+    lines = result.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split() == ["cycles", "instructions", "function"])
+    listed = {line.split()[-1]: line.split()[:2] for line in lines[header + 2:header + 2 + len(profile["functions"])]}
+    assert "work" in listed
+    for f in profile["functions"][:15]:
+        assert listed[f["name"]] == [f"{f['cycles']:,}", f"{f['instructions']:,}"], f
 
 
 HEAP_APP = r"""

@@ -38,13 +38,17 @@ def test_shipped_scenarios_load():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("models: []\nboards: [rp2040-pico]\n", "at least one model"),
-    ("models: [{path: a.tflite}]\nboards: []\n", "at least one board"),
-    ("models: [{path: a.tflite}]\nboards: [rp2040-pico]\nconstraints: {max_ram_bytes: lots}\n", "as a size"),
-    ("models: [{path: a.tflite}]\nboards: [rp2040-pico]\nduty_cycle: {period_s: 1}\n", "duty_cycle needs"),
-    ("models: [{path: a.tflite}]\nboards: [rp2040-pico]\nconstraints: {min_battery_days: 9}\n", "needs a duty_cycle"),
-    ("models: [{path: a.tflite}]\nboards: [rp2040-pico]\ncolour: red\n", "unknown key"),
-    ("models: [{task: digits, path: a.tflite}]\nboards: [rp2040-pico]\n", "either 'task"),
+    ("models: []\nboards: [rp2040-pico]\n", "bad.yaml: models: must list at least 1 item"),
+    ("models: [{path: a.tflite}]\nboards: []\n", "bad.yaml: boards: must list at least 1 item"),
+    ("models: [{path: a.tflite}]\nboards: [rp2040-pico]\nconstraints: {max_ram_bytes: lots}\n",
+     "bad.yaml: constraints.max_ram_bytes: cannot read 'lots' as a size"),
+    ("models: [{path: a.tflite}]\nboards: [rp2040-pico]\nduty_cycle: {period_s: 1}\n",
+     "bad.yaml: duty_cycle.battery_mah: field required"),
+    ("models: [{path: a.tflite}]\nboards: [rp2040-pico]\nconstraints: {min_battery_days: 9}\n",
+     "bad.yaml: constraints.min_battery_days needs a duty_cycle"),
+    ("models: [{path: a.tflite}]\nboards: [rp2040-pico]\ncolour: red\n", "bad.yaml: colour: unknown field"),
+    ("models: [{task: digits, path: a.tflite}]\nboards: [rp2040-pico]\n",
+     "bad.yaml: models\\[0\\]: each model needs either 'task"),
 ])
 def test_bad_scenarios_are_refused(tmp_path, text, message):
     path = tmp_path / "bad.yaml"

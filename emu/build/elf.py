@@ -9,7 +9,11 @@ import bisect
 from dataclasses import dataclass
 from pathlib import Path
 
+from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
+
+from emu.errors import EmuError
 
 SHF_EXECINSTR = 0x4
 # Symbols the runtime exports for the emulator and for measuring RAM.
@@ -62,6 +66,21 @@ def function_table(elf: Path) -> FunctionTable:
         following = min([s for s in starts[i + 1:] if s > start] + [section_end])
         ends.append(start + size if size else following)
     return FunctionTable(starts, ends, [name for _, _, name in funcs])
+
+
+def function_addresses(elf: Path) -> dict[str, int]:
+    """Function symbols of an ELF (from every symbol table), by name, with the Thumb bit cleared."""
+    try:
+        with open(elf, "rb") as f:
+            symbols = {}
+            for section in ELFFile(f).iter_sections():
+                if isinstance(section, SymbolTableSection):
+                    for sym in section.iter_symbols():
+                        if sym["st_info"]["type"] == "STT_FUNC" and sym.name:
+                            symbols[sym.name] = sym["st_value"] & ~1
+            return symbols
+    except (OSError, ELFError) as e:
+        raise EmuError(f"cannot read ELF {elf}: {e}") from None
 
 
 def symbol_address(elf: Path, name: str) -> int | None:

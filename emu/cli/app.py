@@ -17,7 +17,7 @@ import typer
 
 from emu.cli.decide import register as register_decide
 from emu.cli.variants import register as register_variants
-from emu.console import say
+from emu.console import say, table_text
 from emu.errors import CheckFailed, EmuError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -54,8 +54,7 @@ def doctor() -> None:
     from emu.doctor import run_checks
 
     checks = run_checks()
-    for c in checks:
-        print(f"{'ok ' if c.ok else 'MISSING'}  {c.name:22} {c.detail}")
+    print(table_text(("status", "check", "detail"), [("ok" if c.ok else "MISSING", c.name, c.detail) for c in checks]))
     if not all(c.ok for c in checks):
         raise EmuError("some dependencies are missing (see above)")
 
@@ -73,10 +72,10 @@ def platforms(as_json: bool = typer.Option(False, "--json", help="Machine-readab
         rows = [{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(p).items()} for p in boards]
         print(json.dumps(rows, indent=2))
         return
-    for p in boards:
-        print(f"{p.name:20} {p.core:14} {'FPU' if p.fpu else 'no FPU':7} {p.clock_mhz:6.0f} MHz "
-              f"{p.flash_bytes // 1024:6} KB flash {p.ram_bytes // 1024:5} KB RAM  "
-              f"{p.flash_wait_states:2} WS {p.flash_accelerator:9}  {p.description}")
+    headers = ("board", "core", "FPU", "MHz", "flash KB", "RAM KB", "wait states", "accelerator", "description")
+    rows = [(p.name, p.core, "yes" if p.fpu else "no", f"{p.clock_mhz:.0f}", p.flash_bytes // 1024,
+             p.ram_bytes // 1024, p.flash_wait_states, p.flash_accelerator, p.description) for p in boards]
+    print(table_text(headers, rows, right=(3, 4, 5, 6)))
 
 
 @app.command()
@@ -254,8 +253,10 @@ def profile(
                                          for k, v in result.cycles_by_part.items()))
     print("cycles by class: " + ", ".join(f"{k} {v:,}" for k, v in
                                          sorted(result.cycles_by_class.items(), key=lambda kv: -kv[1])))
-    for f in result.functions[:top]:
-        print(f"  {f.cycles:>14,} cycles {f.instructions:>14,} instr  {f.name}")
+    if result.functions[:top]:
+        print(table_text(("cycles", "instructions", "function"),
+                         [(f"{f.cycles:,}", f"{f.instructions:,}", f.name) for f in result.functions[:top]],
+                         right=(0, 1)))
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(result.to_dict(), indent=2) + "\n")

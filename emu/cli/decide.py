@@ -16,8 +16,6 @@ import typer
 from emu.console import say
 from emu.errors import CheckFailed
 
-CONSTRAINT_HELP = "Sizes take bytes or KB/MB (64KB); accuracy takes 0.9 or 90%."
-
 
 def _decision_input(results: List[Path], variants: Optional[List[Path]], metric: Optional[str], limits: dict):
     """Result rows, their qualities, the constraints and the candidates, with the metric the

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from emu.console import say
+from emu.console import say, table_text
 from emu.errors import CheckFailed, EmuError
 
 
@@ -89,9 +89,7 @@ def format_variants(records) -> str:
     rows = [(r.variant, r.metric, f"{r.value:.4f}", r.reference, f"{r.file_bytes:,}", f"{r.weight_sparsity:.1%}",
              str(r.unique_weight_values), "yes" if r.runs_on_device else "no: " + short_reason(r))
             for r in records]
-    widths = [max(len(c) for c in column) for column in zip(headers, *rows)]
-    lines = [headers, tuple("-" * w for w in widths), *rows]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines)
+    return table_text(headers, rows, right=(2, 4, 5, 6))
 
 
 def short_reason(record) -> str:

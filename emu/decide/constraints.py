@@ -4,31 +4,35 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Annotated
 
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from emu.configs import validated
 from emu.errors import EmuError
 
 _SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kKmM]i?[bB]?|[bB])?\s*$")
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20}
 
 
-def parse_bytes(text: str | int | float, what: str) -> int:
+def size_bytes(text: str | int | float) -> int:
     """'65536', '64KB', '64 KiB', '1MB' -> bytes (KB = 1024 bytes, as flash and RAM are sold)."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return int(text)
     m = _SIZE.match(str(text))
     if not m:
-        raise EmuError(f"{what}: cannot read '{text}' as a size (use bytes, or KB/MB)")
+        raise ValueError(f"cannot read '{text}' as a size (use bytes, or KB/MB)")
     return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "").lower()])
 
 
-def parse_fraction(text: str | int | float, what: str) -> float:
+def fraction(text: str | int | float) -> float:
     """'0.9', '90%' -> 0.9."""
     try:
         if isinstance(text, str) and text.strip().endswith("%"):
             return float(text.strip()[:-1]) / 100
         return float(text)
-    except ValueError:
-        raise EmuError(f"{what}: cannot read '{text}' as a number or a percentage") from None
+    except (TypeError, ValueError):
+        raise ValueError(f"cannot read '{text}' as a number or a percentage") from None
 
 
 @dataclass(frozen=True)
@@ -82,43 +86,57 @@ class Constraints:
 
     def limits(self) -> list[Limit]:
         """The constraints that were given, in the order reasons are reported."""
-        pairs = [("quality", self.min_accuracy, True), ("quality", self.max_error, False), ("latency_ms", self.max_latency_ms, False),
-                 ("ram_bytes", self.max_ram_bytes, False), ("flash_bytes", self.max_flash_bytes, False),
+        pairs = [("quality", self.min_accuracy, True), ("quality", self.max_error, False),
+                 ("latency_ms", self.max_latency_ms, False), ("ram_bytes", self.max_ram_bytes, False), ("flash_bytes", self.max_flash_bytes, False),
                  ("energy_uj", self.max_energy_uj, False), ("battery_days", self.min_battery_days, True)]
         return [Limit(name, bound, at_least) for name, bound, at_least in pairs if bound is not None]
 
 
-CONSTRAINT_KEYS = ("min_accuracy", "max_error", "max_latency_ms", "max_ram_bytes", "max_flash_bytes", "max_energy_uj",
-                   "min_battery_days", "boards", "metric")
+def _accuracy_bound(value: float) -> float:
+    if not 0 <= value <= 1:
+        raise ValueError(f"must be between 0 and 1 (or 0% and 100%), got {value:g}")
+    return value
+
+
+def _board_list(value):
+    return [value] if isinstance(value, str) else value
+
+
+Size = Annotated[int, BeforeValidator(size_bytes), Field(gt=0)]
+Accuracy = Annotated[float, BeforeValidator(fraction), AfterValidator(_accuracy_bound)]
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class LimitsFile(BaseModel):
+    """The limits as a scenario's `constraints:` section writes them (sizes may say '64KB',
+    accuracy '90%')."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    min_accuracy: Accuracy | None = None
+    max_error: NonNegative | None = None  # for a metric that is better lower (RMSE, MAE)
+    max_latency_ms: Positive | None = None
+    max_ram_bytes: Size | None = None
+    max_flash_bytes: Size | None = None
+    max_energy_uj: Positive | None = None
+    min_battery_days: Positive | None = None  # needs a duty cycle
+
+
+class ConstraintsFile(LimitsFile):
+    """The limits with the boards to decide for and the quality measure, as options give them."""
+
+    boards: Annotated[list[str], BeforeValidator(_board_list)] = []
+    metric: str | None = None
+
+
+def constraints_from_limits(limits: LimitsFile | None, boards=(), metric: str = "accuracy") -> Constraints:
+    values = limits.model_dump(include=set(LimitsFile.model_fields)) if limits else {}
+    return Constraints(**values, boards=tuple(boards), metric=metric)
 
 
 def constraints_from_mapping(data: dict | None, where: str, default_metric: str = "accuracy") -> Constraints:
-    """Constraints as a scenario or config file writes them (sizes may say '64KB', accuracy '90%').
+    """Constraints from a mapping of option or file values; EmuError naming where and the field.
     default_metric applies when the mapping names none (the one the variants files share)."""
-    data = dict(data or {})
-    unknown = set(data) - set(CONSTRAINT_KEYS)
-    if unknown:
-        raise EmuError(f"{where}: unknown constraint(s) {', '.join(sorted(unknown))} "
-                       f"(known: {', '.join(CONSTRAINT_KEYS)})")
-
-    def number(key):
-        value = data.get(key)
-        if value is None:
-            return None
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise EmuError(f"{where}: {key} must be a number, got '{value}'") from None
-
-    def size(key):
-        return None if data.get(key) is None else parse_bytes(data[key], f"{where}: {key}")
-
-    boards = data.get("boards") or ()
-    if isinstance(boards, str):
-        boards = (boards,)
-    return Constraints(
-        min_accuracy=None if data.get("min_accuracy") is None else parse_fraction(data["min_accuracy"], f"{where}: min_accuracy"),
-        max_error=number("max_error"), max_latency_ms=number("max_latency_ms"), max_ram_bytes=size("max_ram_bytes"),
-        max_flash_bytes=size("max_flash_bytes"), max_energy_uj=number("max_energy_uj"),
-        min_battery_days=number("min_battery_days"), boards=tuple(str(b) for b in boards),
-        metric=str(data.get("metric") or default_metric))
+    checked = validated(ConstraintsFile, {k: v for k, v in (data or {}).items() if v is not None}, where)
+    return constraints_from_limits(checked, checked.boards, checked.metric or default_metric)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from emu.console import table_text
 from emu.decide.tolerances import GATED, Tolerances
 from emu.results.record import Result, result_key
 
@@ -103,9 +104,4 @@ def format_verdict(verdict: GateVerdict) -> str:
                      "-" if c.before is None else f"{c.before:,}", "-" if c.after is None else f"{c.after:,}",
                      change, str(verdict.tolerances.for_field(c.field)),
                      c.status.upper() if c.status in ("regressed", "missing") else c.status))
-    widths = [max(len(x) for x in col) for col in zip(headers, *rows)]
-
-    def line(cells):
-        return "  ".join(x.rjust(w) if 3 <= i <= 6 else x.ljust(w) for i, (x, w) in enumerate(zip(cells, widths)))
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows), "", f"gate: {verdict.summary()}"])
+    return "\n".join([table_text(headers, rows, right=range(3, 7)), "", f"gate: {verdict.summary()}"])

@@ -9,7 +9,6 @@ results cache), then recommend, estimate battery life, gate and write the report
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +34,6 @@ if TYPE_CHECKING:  # measuring is imported only when a scenario runs: decisions 
 
 def _quiet(message: str) -> None:
     pass
-
-
-def to_stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 @dataclass

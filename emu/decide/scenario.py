@@ -8,19 +8,18 @@ from the current folder, so a scenario can name ../models/x.tflite either way.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Annotated, Literal
 
-import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from emu.configs import read_yaml, validated
 from emu.decide.battery import DutyCycle
-from emu.decide.constraints import Constraints, constraints_from_mapping
+from emu.decide.constraints import Constraints, LimitsFile, constraints_from_limits
 from emu.decide.recommend import PREFERENCES
-from emu.decide.tolerances import Tolerances
+from emu.decide.tolerances import Tolerances, TolerancesFile
 from emu.errors import EmuError
-
-TOP_KEYS = ("name", "title", "description", "models", "boards", "constraints", "prefer", "metric",
-            "duty_cycle", "gate", "seed")
 
 
 @dataclass(frozen=True)
@@ -62,49 +61,77 @@ def resolve_path(text: str, folder: Path) -> Path:
     return beside if beside.exists() or Path(text).is_absolute() else Path(text)
 
 
-def _model_source(entry, where: str, folder: Path) -> ModelSource:
-    if not isinstance(entry, dict) or ("task" in entry) == ("path" in entry):
-        raise EmuError(f"{where}: each model needs either 'task: NAME' or 'path: FILE.tflite'")
-    unknown = set(entry) - {"task", "path", "variants", "variant", "metric", "optional"}
-    if unknown:
-        raise EmuError(f"{where}: unknown model key(s) {', '.join(sorted(unknown))}")
-    metric = entry.get("metric") or {}
-    if not isinstance(metric, dict):
-        raise EmuError(f"{where}: 'metric' must be a mapping such as {{accuracy: 0.9}}")
-    if "task" in entry:
-        variants = entry.get("variants") or ([entry["variant"]] if "variant" in entry else [])
-        return ModelSource(task=str(entry["task"]), variants=tuple(map(str, variants)), metric=metric)
-    path = resolve_path(str(entry["path"]), folder)
-    return ModelSource(path=path, variants=(str(entry.get("variant", path.stem)),), metric=metric,
-                       optional=bool(entry.get("optional", False)))
+def _plain_name(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
+        raise ValueError(f"'{name}' must be a plain folder name (letters, digits, . _ -)")
+    return name
 
 
-def _duty_cycle(data, where: str) -> DutyCycle | None:
-    if data is None:
-        return None
-    keys = {"period_s", "battery_mah", "battery_v", "sleep_current_ua"}
-    if not isinstance(data, dict) or not {"period_s", "battery_mah", "battery_v"} <= set(data) or set(data) - keys:
-        raise EmuError(f"{where}: duty_cycle needs period_s, battery_mah, battery_v (and optionally sleep_current_ua)")
-    try:
-        values = {k: None if data.get(k) is None else float(data[k]) for k in keys}
-    except (TypeError, ValueError):
-        raise EmuError(f"{where}: duty_cycle values must be numbers") from None
-    return DutyCycle(**values)
+class ModelEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    task: str | None = None
+    path: str | None = None
+    variants: list[str] | None = None
+    variant: str | None = None
+    metric: dict[str, float] = {}  # known quality of a file model, e.g. {accuracy: 0.84}
+    optional: bool = False
+
+    @model_validator(mode="after")
+    def one_source(self):
+        if (self.task is None) == (self.path is None):
+            raise ValueError("each model needs either 'task: NAME' or 'path: FILE.tflite'")
+        return self
 
 
-def _gate(data, where: str, folder: Path) -> GateSpec | None:
-    if data is None:
-        return None
-    if not isinstance(data, dict) or "baseline" not in data:
-        raise EmuError(f"{where}: gate needs 'baseline: FILE' (and optionally cycles, ram, flash tolerances)")
-    tolerances = Tolerances().updated({k: v for k, v in data.items() if k not in ("baseline", "junit")}, where)
-    return GateSpec(folder / str(data["baseline"]), tolerances, str(data.get("junit", "junit.xml")))
+class DutyCycleSection(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    period_s: float = Field(gt=0)
+    battery_mah: float = Field(gt=0)
+    battery_v: float = Field(gt=0)
+    sleep_current_ua: float | None = Field(None, ge=0)  # None: the board file's sleep current
 
 
-def quality_metric(data: dict, models: tuple[ModelSource, ...]) -> str:
+class GateSection(TolerancesFile):
+    baseline: str
+    junit: str = "junit.xml"
+
+
+PREFERENCE_NAMES = tuple(PREFERENCES)
+
+
+class ScenarioFile(BaseModel):
+    """What a scenario file may hold (docs/decisions.md, 'Scenario files')."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    name: Annotated[str, AfterValidator(_plain_name)] | None = None
+    title: str | None = None
+    description: str | None = None
+    models: list[ModelEntry] = Field(min_length=1)
+    boards: list[str] = Field(min_length=1)
+    constraints: LimitsFile | None = None
+    prefer: Literal[PREFERENCE_NAMES] = "energy"
+    metric: str | None = None
+    duty_cycle: DutyCycleSection | None = None
+    gate: GateSection | None = None
+    seed: int = Field(0, ge=0)
+
+
+def _model_source(entry: ModelEntry, folder: Path) -> ModelSource:
+    if entry.task is not None:
+        variants = entry.variants or ([entry.variant] if entry.variant is not None else [])
+        return ModelSource(task=entry.task, variants=tuple(variants), metric=dict(entry.metric))
+    path = resolve_path(entry.path, folder)
+    return ModelSource(path=path, variants=(entry.variant or path.stem,), metric=dict(entry.metric),
+                       optional=entry.optional)
+
+
+def quality_metric(metric: str | None, models: tuple[ModelSource, ...]) -> str:
     """The scenario's own choice, else what suits its first task (ROC AUC for an anomaly detector)."""
-    if data.get("metric"):
-        return str(data["metric"])
+    if metric:
+        return metric
     tasks = [m.task for m in models if m.task]
     if tasks:
         from emu.decide.task_models import task_metric
@@ -113,45 +140,35 @@ def quality_metric(data: dict, models: tuple[ModelSource, ...]) -> str:
     return "accuracy"
 
 
-def scenario_from_mapping(data: dict, path: Path) -> Scenario:
+def scenario_from_mapping(data: object, path: Path) -> Scenario:
     where = str(path)
-    if not isinstance(data, dict):
-        raise EmuError(f"{where} is not a mapping (see docs/decisions.md for the scenario format)")
-    unknown = set(data) - set(TOP_KEYS)
-    if unknown:
-        raise EmuError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(TOP_KEYS)})")
-    if not data.get("models") or not isinstance(data["models"], list):
-        raise EmuError(f"{where}: 'models' must list at least one model")
-    boards = data.get("boards") or []
-    if not boards or not isinstance(boards, list):
-        raise EmuError(f"{where}: 'boards' must list at least one board")
-    prefer = str(data.get("prefer", "energy"))
-    if prefer not in PREFERENCES:
-        raise EmuError(f"{where}: prefer must be one of {', '.join(PREFERENCES)}")
+    checked = validated(ScenarioFile, data, where)
     folder = path.parent
-    duty = _duty_cycle(data.get("duty_cycle"), where)
-    models = tuple(_model_source(m, where, folder) for m in data["models"])
-    constraints = constraints_from_mapping(
-        {**(data.get("constraints") or {}), "boards": boards, "metric": quality_metric(data, models)}, where)
+    models = tuple(_model_source(m, folder) for m in checked.models)
+    try:
+        constraints = constraints_from_limits(checked.constraints, checked.boards,
+                                              quality_metric(checked.metric, models))
+    except EmuError as e:
+        raise EmuError(f"{where}: {e}") from None
+    duty = None if checked.duty_cycle is None else DutyCycle(**checked.duty_cycle.model_dump())
     if constraints.min_battery_days is not None and duty is None:
-        raise EmuError(f"{where}: min_battery_days needs a duty_cycle")
-    name = str(data.get("name") or path.stem)
-    if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
-        raise EmuError(f"{where}: name '{name}' must be a plain folder name (letters, digits, . _ -)")
+        raise EmuError(f"{where}: constraints.min_battery_days needs a duty_cycle")
+    gate = None
+    if checked.gate is not None:
+        gate = GateSpec(folder / checked.gate.baseline, replace(Tolerances(), **checked.gate.given()),
+                        checked.gate.junit)
+    name = checked.name or path.stem
+    if checked.name is None:
+        try:
+            _plain_name(name)
+        except ValueError as e:
+            raise EmuError(f"{where}: name {e}") from None
     return Scenario(
-        name=name, title=str(data.get("title") or name), description=str(data.get("description") or "").strip(),
-        path=path, models=models,
-        boards=tuple(map(str, boards)), constraints=constraints, prefer=prefer,
-        duty=duty, gate=_gate(data.get("gate"), where, folder),
-        seed=int(data.get("seed", 0)))
+        name=name, title=checked.title or name, description=(checked.description or "").strip(),
+        path=path, models=models, boards=tuple(checked.boards), constraints=constraints,
+        prefer=checked.prefer, duty=duty, gate=gate, seed=checked.seed)
 
 
 def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise EmuError(f"scenario file not found: {path}") from None
-    except (OSError, yaml.YAMLError) as e:
-        raise EmuError(f"cannot read scenario {path}: {str(e).splitlines()[0]}") from None
-    return scenario_from_mapping(data, path)
+    return scenario_from_mapping(read_yaml(path), path)

@@ -7,12 +7,14 @@ alone), e.g. `gate: {cycles: 2%, ram: 0, flash: 1%}`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Annotated
 
-import yaml
+from pydantic import BaseModel, ConfigDict, PlainValidator
 
-from emu.errors import EmuError
+from emu.configs import read_yaml, validated
 
 GATED = {"cycles": "cycles", "ram": "ram_bytes", "flash": "flash_bytes"}  # option name -> result field
 
@@ -29,16 +31,32 @@ class Tolerance:
         return f"+{self.amount:g}%" if self.relative else f"+{self.amount:g}"
 
 
-def parse_tolerance(text, what: str) -> Tolerance:
+def tolerance(text) -> Tolerance:
+    """'2%' (of the baseline), '512' or '+512' (cycles or bytes) -> Tolerance; ValueError otherwise."""
     s = str(text).strip().lstrip("+")
     relative = s.endswith("%")
     try:
         amount = float(s[:-1] if relative else s)
     except ValueError:
-        raise EmuError(f"{what}: cannot read tolerance '{text}' (use a percentage like 2% or an amount like 512)") from None
+        raise ValueError(f"cannot read tolerance '{text}' (use a percentage like 2% or an amount like 512)") from None
+    if not math.isfinite(amount):
+        raise ValueError(f"a tolerance must be a finite amount ('{text}')")
     if amount < 0:
-        raise EmuError(f"{what}: a tolerance cannot be negative ('{text}')")
+        raise ValueError(f"a tolerance cannot be negative ('{text}')")
     return Tolerance(amount, relative)
+
+
+class TolerancesFile(BaseModel):
+    """Tolerances as options or a `gate:` mapping give them; an absent one keeps its default."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    cycles: Annotated[Tolerance, PlainValidator(tolerance)] | None = None
+    ram: Annotated[Tolerance, PlainValidator(tolerance)] | None = None
+    flash: Annotated[Tolerance, PlainValidator(tolerance)] | None = None
+
+    def given(self) -> dict[str, Tolerance]:
+        return {name: getattr(self, name) for name in GATED if getattr(self, name) is not None}
 
 
 @dataclass(frozen=True)
@@ -51,23 +69,17 @@ class Tolerances:
         return {"cycles": self.cycles, "ram_bytes": self.ram, "flash_bytes": self.flash}[field]
 
     def updated(self, values: dict, where: str) -> "Tolerances":
-        unknown = set(values) - set(GATED)
-        if unknown:
-            raise EmuError(f"{where}: unknown tolerance(s) {', '.join(sorted(unknown))} (known: cycles, ram, flash)")
-        return replace(self, **{k: parse_tolerance(v, f"{where}: {k}") for k, v in values.items() if v is not None})
+        checked = validated(TolerancesFile, {k: v for k, v in values.items() if v is not None}, where)
+        return replace(self, **checked.given())
 
 
 def tolerances_from_file(path: Path) -> Tolerances:
-    try:
-        data = yaml.safe_load(Path(path).read_text()) or {}
-    except FileNotFoundError:
-        raise EmuError(f"gate config not found: {path}") from None
-    except (OSError, yaml.YAMLError) as e:
-        raise EmuError(f"cannot read gate config {path}: {e}") from None
+    data = read_yaml(path)
+    prefix = ()
     if isinstance(data, dict) and isinstance(data.get("gate"), dict):
-        data = data["gate"]
-    if not isinstance(data, dict):
-        raise EmuError(f"gate config {path} is not a mapping of tolerances")
-    # A scenario's gate section also names its baseline and JUnit file; those are not tolerances.
-    data = {k: v for k, v in data.items() if k not in ("baseline", "junit")}
-    return Tolerances().updated(data, str(path))
+        data, prefix = data["gate"], ("gate",)
+    if isinstance(data, dict):
+        # A scenario's gate section also names its baseline and JUnit file; those are not tolerances.
+        data = {k: v for k, v in data.items() if k not in ("baseline", "junit")}
+    checked = validated(TolerancesFile, {} if data is None else data, str(path), prefix)
+    return replace(Tolerances(), **checked.given())

@@ -20,9 +20,9 @@ from typing import Sequence
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
-from elftools.elf.sections import SymbolTableSection
 
 from emu import cache
+from emu.build.elf import function_addresses
 from emu.errors import EmuError, FirmwareError
 from emu.platforms import Platform
 from emu.emulators.trace import Exit, Segment, Trace
@@ -46,21 +46,6 @@ class Window:
 
 
 # ---- window ----------------------------------------------------------------------------
-
-
-def function_addresses(elf: Path) -> dict[str, int]:
-    """Function symbols of an ELF, by name, with the Thumb bit cleared."""
-    try:
-        with open(elf, "rb") as f:
-            symbols = {}
-            for section in ELFFile(f).iter_sections():
-                if isinstance(section, SymbolTableSection):
-                    for sym in section.iter_symbols():
-                        if sym["st_info"]["type"] == "STT_FUNC" and sym.name:
-                            symbols[sym.name] = sym["st_value"] & ~1
-            return symbols
-    except (OSError, ELFError) as e:
-        raise EmuError(f"cannot read ELF {elf}: {e}") from None
 
 
 def window_from_elf(

@@ -20,9 +20,10 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
+from emu.build.elf import function_addresses
 from emu.emulators import retrace
-from emu.emulators.qemu import (FAULT_LINE, STACK_LINE, Window, check_arm_elf, first_line,
-                                function_addresses, read_text, stop, window_from_elf)
+from emu.emulators.qemu import (FAULT_LINE, STACK_LINE, Window, check_arm_elf, first_line, read_text, stop,
+                                window_from_elf)
 from emu.errors import EmuError
 from emu.platforms import Platform
 from emu.emulators.trace import Exit, Trace

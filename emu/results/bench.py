@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterable
 
-from emu.console import say
+from emu.console import say, table_text
 from emu.platforms import Platform
 from emu.results.measure import measure
 from emu.results.record import Result
@@ -33,15 +33,8 @@ def format_table(results: list[Result]) -> str:
                      f"{r.latency_ms:.3f}", f"{r.energy_uj:.2f}", f"{r.flash_bytes / 1024:.1f}",
                      f"{r.ram_bytes / 1024:.1f}", f"{r.arena_bytes:,}",
                      {True: "yes", False: "NO", None: "-"}[r.output_matches_reference]))
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
-    numeric = {4, 5, 6, 7, 8, 9, 10}
-
-    def line(cells):
-        return "  ".join(str(c).rjust(w) if i in numeric else str(c).ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths)))
-
-    return "\n".join([line(headers), line("-" * w for w in widths), *(line(r) for r in rows),
-                      uncertainty_line(results)])
+    numeric = range(4, 11)
+    return "\n".join([table_text(headers, rows, right=numeric), uncertainty_line(results)])
 
 
 def uncertainty_line(results: list[Result]) -> str:

@@ -23,18 +23,6 @@ def run_power_mw(platform: Platform) -> float:
     return platform.supply_v * run_current_ua(platform) / 1e3  # V x uA = uW
 
 
-def sleep_power_mw(platform: Platform) -> float:
-    return platform.supply_v * platform.sleep_current_ua / 1e3
-
-
 def energy_uj(cycles: int, platform: Platform) -> float:
     return run_power_mw(platform) * latency_ms(cycles, platform)  # mW x ms = uJ
 
-
-def average_power_mw(cycles: int, platform: Platform, period_ms: float) -> float:
-    """Mean power when one inference runs every period_ms and the board sleeps between."""
-    busy_ms = latency_ms(cycles, platform)
-    if period_ms < busy_ms:
-        raise ValueError(f"an inference takes {busy_ms:.3f} ms, longer than the {period_ms} ms period")
-    idle_ms = period_ms - busy_ms
-    return (energy_uj(cycles, platform) + sleep_power_mw(platform) * idle_ms) / period_ms
