@@ -40,8 +40,9 @@ def test_the_gate_table_has_each_change_on_its_own_line():
     assert cells(lines[2]) == ["m/int8", "nucleo-l4r5zi", "cycles", "100,000", "150,000", "+50,000 (+50.00%)", "+2%",
                                "REGRESSED"]
     assert ["m/new", "nucleo-l4r5zi", "RAM (B)", "-", "2,048", "-", "+0", "new"] in map(cells, lines)
-    assert ["m/old", "nucleo-l4r5zi", "flash (B)", "10,240", "-", "-", "+1%", "missing"] in map(cells, lines)
-    assert lines[-1] == "gate: FAILED, 1 regression(s) beyond tolerance"
+    assert ["m/old", "nucleo-l4r5zi", "flash (B)", "10,240", "-", "-", "+1%", "MISSING"] in map(cells, lines)
+    assert lines[-1] == ("gate: FAILED, 1 regression(s) beyond tolerance and 1 baseline row(s) missing from "
+                         "the fresh results")
     # numbers are right-aligned: the baseline column ends where its header ends
     header_end = lines[0].index("baseline") + len("baseline")
     assert lines[2].index("100,000") + len("100,000") == header_end
