@@ -36,7 +36,7 @@ def run_demo(out: Path, boards: list[str] | None, progress: Callable[[str], None
         paths.append((path, name))
         accuracy[name] = tflm_accuracy(blob, data.x_test, data.y_test)
         progress(f"  {name}: {len(blob):,} bytes, test accuracy {accuracy[name]:.1%} (TFLM interpreter)")
-    results = bench(paths, platforms, progress=progress)
+    results = bench(paths, platforms, progress=progress).results
     write_json(results, out / "results.json")
     write_csv(results, out / "results.csv")
     (out / "accuracy.json").write_text(json.dumps(accuracy, indent=2) + "\n")

@@ -41,6 +41,8 @@ def _options(version: bool = typer.Option(False, "--version", callback=_print_ve
     pass
 
 
+JOBS_HELP = "Worker processes for a sweep (default: one per core)."
+CLUSTER_HELP = "Run the sweep on a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786 (needs emu[cluster])."
 PLATFORM_HELP = ("Board name (see `emu platforms`; add ':soft-float' to build an FPU part with "
                  "its FPU off) or a platform YAML file.")
 
@@ -169,8 +171,11 @@ def bench(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as JSON."),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write results as CSV."),
     emulator: Optional[str] = typer.Option(None, "--emulator", help=EMULATOR_HELP),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help=JOBS_HELP),
+    cluster: Optional[str] = typer.Option(None, "--cluster", help=CLUSTER_HELP),
+    cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse results measured before for the same content."),
 ) -> None:
-    """Measure every model on every board and print a table.
+    """Measure every model on every board and print a table; runs in parallel, one job per core.
 
     Example: emu bench reports/variants/digits -p rp2040-pico -p nucleo-l4r5zi --json results.json
     """
@@ -187,14 +192,23 @@ def bench(
     if not pairs:
         raise EmuError("nothing to measure: no model in the paths given runs on the device")
     quality = qualities_by_model(models)
-    results = [dataclasses.replace(r, quality=quality.get(r.model_sha256, {})) for r in run_bench(pairs, boards)]
-    if not results:
-        raise EmuError("nothing was measured")
-    print(format_table(results))
-    if json_out:
+    outcome = run_bench(pairs, boards, workers=jobs, cluster=cluster, use_cache=cache)
+    results = [dataclasses.replace(r, quality=quality.get(r.model_sha256, {})) for r in outcome.results]
+    if results:
+        print(format_table(results))
+    say(f"{len(results)} of {len(pairs) * len(boards)} runs: {outcome.reused} reused from the cache, "
+        f"{outcome.measured} measured")
+    if json_out and results:
         write_json(results, json_out)
-    if csv_out:
+    if csv_out and results:
         write_csv(results, csv_out)
+    for failure in outcome.failures:
+        say(f"failed: {failure.job.label}: {failure.reason}")
+    if not results:
+        raise EmuError(f"nothing was measured: {outcome.failures[0].job.label}: {outcome.failures[0].reason}")
+    if outcome.failures:
+        raise CheckFailed(f"{len(outcome.failures)} of {len(pairs) * len(boards)} runs failed (listed above); "
+                          f"the others were measured and written")
     if any(r.output_matches_reference is False for r in results):
         raise CheckFailed("some outputs differ from the reference (see the table)")
 
