@@ -271,8 +271,10 @@ def die_with_parent(parent: int):
 def run_qemu(command: list[str], work: Path, timeout_s: float) -> tuple[int | None, str]:
     """QEMU's exit status (None when it had to be stopped) and what it wrote to stderr."""
     with open(work / "stdout.txt", "wb") as out, open(work / "stderr.txt", "wb") as err:
+        # The preexec_fn makes one prctl call through a library loaded before the fork.
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                   start_new_session=True, preexec_fn=die_with_parent(os.getpid()))
+                                   start_new_session=True,
+                                   preexec_fn=die_with_parent(os.getpid()))  # noqa: PLW1509
         try:
             status = process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
