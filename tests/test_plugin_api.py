@@ -194,3 +194,21 @@ def test_doctor_sees_a_plugin_that_does_not_load(monkeypatch):
     checks = {c.name: c for c in doctor._trace_plugin()}
     assert not checks["trace plugin"].ok
     assert checks["trace plugin"].detail.startswith("QEMU did not load the trace plugin: ")
+
+
+def test_a_cut_block_gives_back_the_instructions_that_did_not_run(tmp_path):
+    # What the plugin writes on QEMU 10 for a block of five instructions at 0x100 that was
+    # left after its third instruction twice out of seven runs, the rest running in a block
+    # of its own: the last two ran 7 - 2 + 2 = 7 times, like the first three.
+    trace = tmp_path / "trace.txt"
+    trace.write_text("emu-trace 1\n"
+                     "block 0 256 258 260 262 264\n"
+                     "block 1 262 264\n"
+                     "segment\n"
+                     "x 0 7\n"
+                     "x 1 2\n"
+                     "c 0 262 2\n"
+                     "end exit 39 256\n")
+    recorded = qemu.parse_trace_file(trace)
+    assert recorded.segments[0].executions == {256: 7, 258: 7, 260: 7, 262: 7, 264: 7}
+    assert (recorded.end_kind, recorded.total) == ("exit", 39)

@@ -415,6 +415,15 @@ def parse_trace_file(path: Path) -> Recorded:
             segments[-1].taken[numbers[0]] = numbers[1]
         elif kind == "l":
             segments[-1].loads[numbers[0]] = (numbers[1], numbers[2], numbers[3])
+        elif kind == "c":  # block numbers[0] stopped before numbers[1], numbers[2] times
+            executions = segments[-1].executions
+            for address in blocks[numbers[0]]:
+                if address >= numbers[1]:
+                    left = executions.get(address, 0) - numbers[2]
+                    if left > 0:
+                        executions[address] = left
+                    else:
+                        executions.pop(address, None)
         elif kind == "end":
             recorded.end_kind, recorded.total, recorded.last_pc = fields[0], int(fields[1]), int(fields[2])
             recorded.wait_instruction = fields[3] if len(fields) > 3 else ""

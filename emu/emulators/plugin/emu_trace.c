@@ -15,7 +15,14 @@
  *   or at the next instruction; a small callback per block compares.
  * - Reads: PC- and SP-relative loads are counted inline (their region is known
  *   when translating); other loads get a callback per memory access, so an
- *   LDM of four registers counts four reads.
+ *   LDM of four registers counts four reads. An LDRD counts two, also where
+ *   QEMU reads both words in one 8-byte access.
+ * - Cut blocks (API 2 on): QEMU 10 leaves a block right after an access to
+ *   the system control space and goes on in a new block at the next
+ *   instruction. An inline counter on each block's last instruction tells
+ *   whether the block ran to its end; when it did not and the next block starts
+ *   inside it, the instructions from there on did not run in it, and a "c"
+ *   record takes them back.
  *
  * Arguments (key=value): out=PATH, budget=N, flash=ORIGIN:SIZE, ram=ORIGIN:SIZE,
  * and optionally start=ADDR, end=ADDR, layer=ADDR (instruction addresses).
@@ -26,6 +33,8 @@
  *   x ID COUNT                executions of block ID
  *   t ADDR TAKEN              times the conditional branch at ADDR was taken
  *   l ADDR FLASH RAM OTHER    reads by the instruction at ADDR, by region
+ *   c ID ADDR COUNT           block ID was cut short COUNT times: its instructions
+ *                             from ADDR on ran COUNT times fewer than the block
  *   end KIND TOTAL PC [INSN]  how the run ended (exit, budget or wait), instructions
  *                             of the whole run, address of the last block (for
  *                             wait: of the WFI or WFE, named by INSN)
@@ -66,10 +75,23 @@ struct block {
     uint64_t executions_before;
     uint32_t id, address, n_insns;
     struct branch *branch; /* the conditional branch ending this block, if any */
+#if EMU_QEMU_PLUGIN_API >= 2
+    counter completions;   /* times its last instruction started */
+    uint64_t cuts_seen;    /* executions - completions when last looked at */
+    uint32_t last_address; /* of its last instruction */
+    uint32_t *addresses;   /* of each instruction */
+#endif
+};
+
+/* Where a block was cut short, and how often. */
+struct cut {
+    uint32_t block_id, address;
+    uint64_t count, count_before;
 };
 
 struct load_site {
     uint32_t address;
+    bool pair; /* LDRD: an 8-byte access is two word reads */
     counter reads[3];
     uint64_t reads_before[3];
 };
@@ -110,11 +132,12 @@ static struct {
     const char *wait_name; /* "WFI" or "WFE" */
 
     counter total; /* instructions since reset, added inline per block */
+    uint64_t not_run; /* instructions of cut blocks that total counted but never ran */
     struct branch *pending; /* branch whose outcome the next block reveals */
     struct block *last;
 
-    struct list blocks, branches, loads;
-    struct table block_by_key, branch_by_address, load_by_address;
+    struct list blocks, branches, loads, cuts;
+    struct table block_by_key, branch_by_address, load_by_address, cut_by_key;
 } S = { .start = -1, .end = -1, .layer = -1 };
 
 /* ---- small containers ---- */
@@ -388,6 +411,12 @@ static const char *wait_instruction(const uint8_t *p, size_t size)
     return NULL;
 }
 
+/* LDRD (immediate or literal), which reads two words. */
+static bool is_load_pair(const uint8_t *p, size_t size)
+{
+    return size == 4 && (halfword(p) & 0xFE50) == 0xE850;
+}
+
 /* Instructions left in the IT block that started in this block (0: none). */
 static int it_block_after(const uint8_t *p, size_t size)
 {
@@ -412,6 +441,9 @@ static struct block *block_for(uint32_t address, const struct qemu_plugin_tb *tb
     b->address = address;
     b->n_insns = (uint32_t)n;
     b->executions = new_counter();
+#if EMU_QEMU_PLUGIN_API >= 2
+    b->completions = new_counter();
+#endif
     list_push(&S.blocks, b);
     table_put(&S.block_by_key, key, b);
     fprintf(S.out, "block %" PRIu32, b->id);
@@ -419,6 +451,12 @@ static struct block *block_for(uint32_t address, const struct qemu_plugin_tb *tb
         fprintf(S.out, " %" PRIu64, qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, i)));
     }
     fputc('\n', S.out);
+#if EMU_QEMU_PLUGIN_API >= 2
+    b->addresses = must(calloc(n, sizeof *b->addresses));
+    for (size_t i = 0; i < n; i++) {
+        b->addresses[i] = (uint32_t)qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, i));
+    }
+#endif
     return b;
 }
 
@@ -434,6 +472,22 @@ static struct branch *branch_for(uint32_t address, uint32_t target)
     }
     return br;
 }
+
+#if EMU_QEMU_PLUGIN_API >= 2
+static struct cut *cut_for(const struct block *b, uint32_t address)
+{
+    uint64_t key = (uint64_t)b->id << 32 | address;
+    struct cut *c = table_get(&S.cut_by_key, key);
+    if (!c) {
+        c = must(calloc(1, sizeof *c));
+        c->block_id = b->id;
+        c->address = address;
+        list_push(&S.cuts, c);
+        table_put(&S.cut_by_key, key, c);
+    }
+    return c;
+}
+#endif
 
 static struct load_site *load_site_for(uint32_t address)
 {
@@ -488,6 +542,14 @@ static void close_segment(bool write, const struct block *held)
                     d[FLASH], d[RAM], d[OTHER]);
         }
     }
+    for (size_t i = 0; i < S.cuts.length; i++) {
+        struct cut *c = S.cuts.items[i];
+        if (write && c->count != c->count_before) {
+            fprintf(S.out, "c %" PRIu32 " %" PRIu32 " %" PRIu64 "\n", c->block_id, c->address,
+                    c->count - c->count_before);
+        }
+        c->count_before = c->count;
+    }
 }
 
 static void finish(const char *kind)
@@ -500,7 +562,7 @@ static void finish(const char *kind)
         close_segment(true, NULL);
     }
     uint32_t pc = strcmp(kind, "wait") == 0 ? S.wait_pc : S.last ? S.last->address : 0;
-    fprintf(S.out, "end %s %" PRIu64 " %" PRIu32 "%s%s\n", kind, counter_value(S.total), pc,
+    fprintf(S.out, "end %s %" PRIu64 " %" PRIu32 "%s%s\n", kind, counter_value(S.total) - S.not_run, pc,
             S.wait_name ? " " : "", S.wait_name ? S.wait_name : "");
     fclose(S.out);
 }
@@ -511,13 +573,29 @@ static void finish(const char *kind)
 static void on_block(unsigned int vcpu, void *userdata)
 {
     struct block *b = userdata;
+#if EMU_QEMU_PLUGIN_API >= 2
+    struct block *prev = S.last;
+    if (prev && b->address > prev->address && b->address <= prev->last_address) {
+        /* Entering the previous block's middle: a loop, or the rest of a cut block. */
+        uint64_t unfinished = counter_value_on(prev->executions, vcpu) -
+                              counter_value_on(prev->completions, vcpu);
+        if (unfinished > prev->cuts_seen) {
+            prev->cuts_seen = unfinished;
+            cut_for(prev, b->address)->count++;
+            for (uint32_t i = 0; i < prev->n_insns; i++) {
+                S.not_run += prev->addresses[i] >= b->address;
+            }
+            S.pending = NULL; /* its branch never ran */
+        }
+    }
+#endif
     if (S.pending) {
         S.pending->taken += (b->address == S.pending->target);
     }
     S.pending = b->branch;
     S.last = b;
     /* Per vCPU: the Cortex-M machines have one, so this is the run's count. */
-    if (counter_value_on(S.total, vcpu) > S.budget) {
+    if (counter_value_on(S.total, vcpu) - S.not_run > S.budget) {
         /* An endless loop never reaches QEMU's own exit, so leave from here. */
         finish("budget");
         _exit(0);
@@ -572,8 +650,8 @@ static enum region region_of(uint64_t address)
 static void on_read(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t address, void *userdata)
 {
     struct load_site *site = userdata;
-    (void)info;
-    counter_add(site->reads[region_of(address)], vcpu, 1);
+    uint64_t words = site->pair && qemu_plugin_mem_size_shift(info) == 3 ? 2 : 1;
+    counter_add(site->reads[region_of(address)], vcpu, words);
 }
 
 /* For everything else; asking QEMU about each access costs as much as the callback. */
@@ -597,12 +675,13 @@ static void watch_marker(struct qemu_plugin_insn *insn, enum marker_kind kind, s
 /* Counts an instruction's reads as cheaply as its decoding allows: reads whose region
  * is known in advance are counted inline, the rest by a callback per access. */
 static void count_reads(struct qemu_plugin_insn *insn, struct access a, uint32_t address,
-                        bool conditional)
+                        bool conditional, bool pair)
 {
     if (a.kind == ACCESS_WRITES) {
         return;
     }
     struct load_site *site = load_site_for(address);
+    site->pair = pair;
     if (a.kind == ACCESS_LITERAL && !conditional) {
         add_per_insn(insn, site->reads[region_of(a.address)], 1);
     } else if (a.kind == ACCESS_STACK && !conditional) {
@@ -661,7 +740,14 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         }
         bool conditional = it_remaining > 0;
         it_remaining = conditional ? it_remaining - 1 : it_block_after(data, size);
-        count_reads(insn, memory_access(data, size, address), address, conditional);
+        count_reads(insn, memory_access(data, size, address), address, conditional,
+                    is_load_pair(data, size));
+#if EMU_QEMU_PLUGIN_API >= 2
+        if (i == n - 1) {
+            b->last_address = address;
+            add_per_insn(insn, b->completions, 1);
+        }
+#endif
     }
 }
 
