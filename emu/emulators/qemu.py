@@ -1,8 +1,9 @@
 """QEMU backend: boot a firmware ELF in a Cortex-M machine and count what it executed.
 
 The counting happens in a TCG plugin (plugin/emu_trace.c) built on first use with the
-host C compiler. QEMU loads it with the run's window and memory regions as arguments;
-the plugin writes a small text file that `parse_trace_file` turns into a Trace.
+host C compiler, for the plugin API of the installed QEMU (PLUGIN_APIS). QEMU loads it
+with the run's window and memory regions as arguments; the plugin writes a small text
+file that `parse_trace_file` turns into a Trace.
 """
 
 from __future__ import annotations

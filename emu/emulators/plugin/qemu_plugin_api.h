@@ -1,9 +1,9 @@
 /*
  * The part of QEMU's TCG plugin interface that emu_trace.c uses, for each plugin
  * API version emu supports. Debian's qemu-system-arm ships no development header,
- * so these declarations restate the documented interface (docs/sources.md,
- * qemu-plugin-api); QEMU resolves the functions from its own executable when it
- * loads the plugin.
+ * so these declarations restate the documented interface
+ * (docs/sources.md#qemu-plugin-api); QEMU resolves the functions from its own
+ * executable when it loads the plugin.
  *
  * EMU_QEMU_PLUGIN_API selects the version (emu/emulators/qemu.py passes it from
  * `qemu-system-arm --version`):
