@@ -256,7 +256,8 @@ PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 def die_with_parent(parent: int):
     """A preexec_fn that has the kernel kill the child when `parent` dies (Linux), so a
-    killed emu leaves no QEMU behind; elsewhere, nothing."""
+    killed emu leaves no QEMU behind; elsewhere, nothing. The kernel sends the signal when
+    the thread that started the child ends, and run_qemu waits for QEMU in that thread."""
     if not sys.platform.startswith("linux"):
         return None
     libc = ctypes.CDLL(None, use_errno=True)
