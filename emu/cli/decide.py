@@ -166,6 +166,10 @@ def scenario_run(
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse results measured before for the same content."),
     emulator: Optional[str] = typer.Option(None, "--emulator",
                                            help="Emulator backend: qemu (default) or renode; also set by EMU_EMULATOR."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
+                                       help="Worker processes (default: the scenario's jobs:, else one per core)."),
+    cluster: Optional[str] = typer.Option(None, "--cluster",
+                                          help="A Dask scheduler to run the measurements on (default: the scenario's cluster:)."),
 ) -> None:
     """Run a scenario: measure, recommend, estimate battery life, gate, and write the report.
 
@@ -177,7 +181,7 @@ def scenario_run(
     from emu.emulators import select_emulator
 
     select_emulator(emulator)
-    outcome = run_scenario(file, out=out, use_cache=cache, progress=say)
+    outcome = run_scenario(file, out=out, use_cache=cache, progress=say, jobs=jobs, cluster=cluster)
     print(format_recommendation(outcome.recommendation))
     if outcome.verdict:
         print()

@@ -78,39 +78,38 @@ def run_gate(scenario: Scenario, results: list[Result], out: Path, notes: list[s
 
 def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_cache: bool = True,
                  cache: ResultsCache | None = None, write_report: bool = True,
-                 progress: Callable[[str], None] = _quiet) -> ScenarioOutcome:
+                 progress: Callable[[str], None] = _quiet, jobs: int | None = None,
+                 cluster: str | None = None) -> ScenarioOutcome:
+    """jobs and cluster, when given, override the scenario's own."""
     started = time.perf_counter()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     out = Path(out) if out else Path("reports") / scenario.name
     out.mkdir(parents=True, exist_ok=True)
+    # measuring pulls in the compiler and the toolchain: imported here, so that decide alone stays light
     from emu.results.cached_measure import ResultsCache
+    from emu.results.sweep import jobs_for, sweep
 
     cache = cache or ResultsCache()
     boards = [get_platform(b) for b in scenario.boards]
     notes: list[str] = []
     files = [f for s in scenario.models for f in model_files(s, scenario, out / "models", use_cache, notes, progress)]
-    results = []
-    for i, (f, board) in enumerate(((f, b) for f in files for b in boards), 1):
-        progress(f"[{i}/{len(files) * len(boards)}] {f.path.name} ({f.variant}) on {board.name}")
-        measured = cache.measure if use_cache else _uncached
-        results.append(measured(f.path, board, variant=f.variant)[0])
+    swept = sweep(jobs_for([(f.path, f.variant) for f in files], boards), workers=jobs or scenario.jobs,
+                  cluster=cluster or scenario.cluster, cache=cache if use_cache else None, progress=progress)
+    if swept.failures:
+        first = swept.failures[0]
+        raise EmuError(f"{len(swept.failures)} run(s) failed, first: {first.job.label}: {first.reason}")
+    results = swept.results
     qualities = [f.quality for f in files if f.quality]
     candidates = candidates_from(results, qualities, scenario.constraints.metric, scenario.duty)
     rec = recommend(candidates, scenario.constraints, scenario.prefer)
     verdict = run_gate(scenario, results, out, notes) if scenario.gate else None
     write_junit(out / (scenario.gate.junit if scenario.gate else "junit.xml"), verdict=verdict, recommendation=rec)
     outcome = ScenarioOutcome(scenario, results, qualities, candidates, rec, verdict, out, notes,
-                              cache.hits, cache.misses)
+                              swept.reused, swept.measured)
     write_outputs(outcome, write_report, ContentStore(cache.store.root.parent / "reports") if use_cache else None)
     outcome.seconds = time.perf_counter() - started
     return outcome
-
-
-def _uncached(path, platform, variant):
-    from emu.results.measure import measure
-
-    return measure(path, platform, variant=variant)
 
 
 def write_outputs(outcome: ScenarioOutcome, write_report: bool, report_store: ContentStore | None) -> None:
