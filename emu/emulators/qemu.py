@@ -230,7 +230,7 @@ def run_firmware(
     check_arm_elf(elf)
     window = window if window is not None else window_from_elf(elf)
     plugin = plugin_library()
-    with tempfile.TemporaryDirectory(prefix="emu-qemu-") as tmp:
+    with cache.temp_folder("emu-qemu-") as tmp:
         work = Path(tmp)
         results = work / "trace.txt"
         plugin_spec = ",".join([option_value(plugin), *plugin_arguments(platform, window, budget, results)])

@@ -1,17 +1,17 @@
 """The variants stage: make every chosen variant of a task, score it on the host, describe
 its weights, check whether the device compiler takes it, and publish the folder whole.
 
-Everything is written into a hidden staging folder next to the destination and renamed
-into place at the end, so a failure at any point leaves no partial variants behind.
+Everything is written into a staging folder (emu.cache.staging) and renamed into place at
+the end, so a failure at any point leaves no partial variants behind.
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable
 
+from emu.cache import atomic_write, staging
 from emu.console import say
 from emu.errors import EmuError
 from emu.model.reader import parse_model
@@ -27,18 +27,14 @@ def make_variants(task: Task, out: Path, names: list[str] | None = None,
                   progress: Callable[[str], None] = say) -> list[VariantRecord]:
     chosen = chosen_variants(names)
     check_replaceable(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=nearest_existing(out.parent)))
-    try:
+    with staging(out.parent, out.name) as work:
         records = []
         for name in chosen:
             progress(f"  {name} ...")
-            records.append(make_variant(task, name, staging))
+            records.append(make_variant(task, name, work))
             progress(f"  {describe(records[-1])}")
-        write_variants_json(staging, task_info(task), records)
-        publish(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        write_variants_json(work, task_info(task), records)
+        publish(work, out)
     return records
 
 
@@ -53,7 +49,7 @@ def describe_variant(task: Task, name: str, model: bytes, folder: Path) -> Varia
     """Write the variant and measure it: host metric, weights, whether the device takes it."""
     relative = Path(name) / f"{task.name}.tflite"  # the file stem is the model name bench reports
     (folder / name).mkdir()
-    (folder / relative).write_bytes(model)
+    atomic_write(folder / relative, model)
     graph = parse_model(model, name=task.name)
     result = score(model, task.kind, task.data.x_test, task.data.y_test,
                    task.classes if task.kind == "classifier" else 0)
@@ -103,19 +99,12 @@ def check_replaceable(out: Path) -> None:
         raise EmuError(f"{out} is not empty and holds no {FILE_NAME}: choose another --out")
 
 
-def nearest_existing(folder: Path) -> Path:
-    folder = folder.absolute()
-    while not folder.exists():
-        folder = folder.parent
-    return folder
-
-
-def publish(staging: Path, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
+def publish(work: Path, out: Path) -> None:
+    """Swap the finished folder in; the old one is moved aside first, then deleted."""
     if out.exists():
-        old = staging.with_name(staging.name + "-old")
+        old = work.with_name(work.name + "-old")
         out.rename(old)
-        staging.rename(out)
+        work.rename(out)
         shutil.rmtree(old, ignore_errors=True)
     else:
-        staging.rename(out)
+        work.rename(out)

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from emu.cache import atomic_write
 from emu.errors import EmuError
 
 FILE_NAME = "variants.json"
@@ -36,7 +37,7 @@ class VariantRecord:
 def write_variants_json(folder: Path, task_info: dict, records: list[VariantRecord]) -> Path:
     path = folder / FILE_NAME
     document = {"task": task_info, "variants": [asdict(r) for r in records]}
-    path.write_text(json.dumps(document, indent=2) + "\n")
+    atomic_write(path, json.dumps(document, indent=2) + "\n")
     return path
 
 
