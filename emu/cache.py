@@ -112,7 +112,7 @@ def _umask() -> int:
 # ---- this run's scratch folder -------------------------------------------------------------
 
 _HOST = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "host"
-_runs: dict[tuple[Path, int], Path] = {}  # (cache root, pid) -> this process's scratch folder
+_runs: dict[tuple[Path, int], Path] = {}  # (root()/tmp, pid) -> that process's scratch folder
 
 
 def run_folder() -> Path:
@@ -123,17 +123,28 @@ def run_folder() -> Path:
     folder = _runs.get(here)
     if folder is None or not folder.is_dir():
         ensure_folder(tmp_root)
-        sweep(tmp_root)
+        sweep()
         folder = Path(tempfile.mkdtemp(prefix=f"{_HOST}-{os.getpid()}-", dir=tmp_root))
         _runs[here] = folder
     return folder
 
 
-def sweep(tmp_root: Path) -> list[Path]:
-    """Remove the scratch folders of this host's runs whose process is gone."""
+_swept: set[tuple[Path, int]] = set()
+
+
+def sweep(force: bool = True) -> list[Path]:
+    """Remove the scratch folders of this host's runs whose process is gone. Reading the
+    cache sweeps once per process (force=False), so a run served wholly from the cache
+    cleans up after a killed one too."""
+    tmp_root = root() / "tmp"
+    if not force and (tmp_root, os.getpid()) in _swept:
+        return []
+    _swept.add((tmp_root, os.getpid()))
     removed = []
     mine = {f for (_, pid), f in _runs.items() if pid == os.getpid()}
     for folder in Path(tmp_root).iterdir() if Path(tmp_root).is_dir() else ():
+        if not folder.is_dir():
+            continue
         host, _, rest = folder.name.rpartition("-")[0].rpartition("-")
         pid = int(rest) if rest.isdigit() else None
         # Another host's pids mean nothing here (a cache shared between machines or containers).
@@ -218,6 +229,7 @@ def entry(final: Path) -> Path | None:
     """A published folder entry whose files match its manifest, else None: a damaged entry
     (cut short, edited, half deleted) is removed with a notice, so the caller rebuilds it."""
     final = Path(final)
+    sweep(force=False)
     if not final.exists():
         return None
     problem = _damage(final)
@@ -265,6 +277,7 @@ class ContentStore:
 
     def get(self, key: str) -> dict | None:
         path = self.path_for(key)
+        sweep(force=False)
         try:
             text = path.read_text()
         except FileNotFoundError:

@@ -78,8 +78,9 @@ def build(
     from emu.platforms import get_platform
 
     board = get_platform(platform)
-    ensure_folder(out)  # before building: a file named like the folder fails at once
-    firmware = build_firmware(compile_graph(read_model(model)), board)
+    compiled = compile_graph(read_model(model))
+    ensure_folder(out)  # before building: a file in its place fails at once, not after the compile
+    firmware = build_firmware(compiled, board)
     copy_file(firmware.elf, out / "firmware.elf")
     copy_file(firmware.elf.parent / "build.json", out / "build.json")
     s = firmware.sections
