@@ -157,3 +157,29 @@ def test_a_build_killed_while_compiling_leaves_nothing_after_the_next_run(tiny_m
     assert (json.loads((tmp_path / "again" / "build.json").read_text())
             == json.loads((tmp_path / "reference" / "build.json").read_text()))
     assert loaded_sections(tmp_path / "again" / "firmware.elf") == loaded_sections(tmp_path / "reference" / "firmware.elf")
+
+
+@needs_arm_gcc
+def test_a_run_killed_inside_qemu_leaves_nothing_after_the_next_run(tiny_model, tmp_path):
+    import numpy as np
+
+    root, tmpdir = tmp_path / "cache", tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    env = {**os.environ, "EMU_CACHE": str(root), "TMPDIR": str(tmpdir), "PYTHONPATH": os.getcwd()}
+    np.save(tmp_path / "x.npy", np.zeros((1, 5), dtype=np.int8))
+    command = [sys.executable, "-m", "emu", "run", str(tiny_model), "-p", "nucleo-l4r5zi",
+               "--input", str(tmp_path / "x.npy"), "--no-check", "--output"]
+    run = subprocess.Popen(command + [str(tmp_path / "y1.npy")], env=env, start_new_session=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    # QEMU's working folder: in the system's temporary folder or in the cache's scratch
+    while not list(tmpdir.glob("emu-qemu-*")) + list(root.glob("tmp/*/emu-qemu-*")):
+        assert run.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
+        time.sleep(0.002)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    rerun = emu(*command[3:], tmp_path / "y2.npy", env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert np.load(tmp_path / "y2.npy").shape == (1, 3)
+    assert list(tmpdir.iterdir()) == [], "temporary files left in the system's temporary folder"
+    assert hidden_or_scratch(root) == []

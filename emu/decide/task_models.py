@@ -75,6 +75,8 @@ def task_models(task: str, variants: list[str], out: Path, seed: int = 0, use_ca
                 progress: Callable[[str], None] = lambda m: None, notes: list[str] | None = None) -> list[ModelFile]:
     folder = cached_task_folder(task, variants, seed, use_cache, progress)
     copy = out / task
+    if copy.is_symlink() or copy.is_file():
+        copy.unlink()  # replaced, never followed
     shutil.rmtree(copy, ignore_errors=True)
     # The run's folder keeps the exact models it measured (the cache's seal stays in the cache).
     shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(cache.MANIFEST))
