@@ -101,7 +101,7 @@ def scratch_holder(env):
 
 
 def emu(*args, env):
-    return subprocess.run([sys.executable, "-m", "emu", *map(str, args)], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "emu", *map(str, args)], env=env, check=False, capture_output=True,
                           text=True, timeout=600)
 
 

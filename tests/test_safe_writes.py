@@ -19,7 +19,7 @@ VICTIM_TEXT = "not to be overwritten\n"
 
 
 def emu(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "emu", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "emu", *map(str, args)], check=False, capture_output=True, text=True,
                           cwd=cwd, timeout=600)
 
 
