@@ -188,13 +188,16 @@ def temp_folder(prefix: str = "emu-") -> Iterator[Path]:
 def staging(parent: Path, name: str) -> Iterator[Path]:
     """A private folder to assemble what will be renamed into `parent`: in this run's scratch
     folder when that is on the same file system (a rename cannot cross file systems), else
-    hidden beside the destination."""
-    parent = ensure_folder(parent)
-    if os.stat(parent).st_dev == os.stat(run_folder()).st_dev:
+    hidden in the destination's nearest existing folder. Nothing is created at the
+    destination until the caller publishes."""
+    nearest = Path(parent).absolute()
+    while not nearest.exists():
+        nearest = nearest.parent
+    if os.stat(nearest).st_dev == os.stat(run_folder()).st_dev:
         with temp_folder(f"{name[:40]}-") as work:
             yield work
         return
-    work = Path(tempfile.mkdtemp(prefix=f".{name[:40]}-", dir=parent))
+    work = Path(tempfile.mkdtemp(prefix=f".{name[:40]}-", dir=nearest))
     try:
         yield work
     finally:
@@ -217,6 +220,7 @@ def publish(folder: Path, final: Path, replace: bool = False) -> None:
     with replace, an old entry is swapped out."""
     final = Path(final)
     atomic_write(folder / MANIFEST, json.dumps({"files": _digests(folder)}, indent=1, sort_keys=True))
+    ensure_folder(final.parent)
     if replace and final.exists():
         _discard(final)
     try:

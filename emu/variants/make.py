@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from emu.cache import atomic_write, staging
+from emu.cache import atomic_write, ensure_folder, staging
 from emu.console import say
 from emu.errors import EmuError
 from emu.model.reader import parse_model
@@ -101,6 +101,7 @@ def check_replaceable(out: Path) -> None:
 
 def publish(work: Path, out: Path) -> None:
     """Swap the finished folder in; the old one is moved aside first, then deleted."""
+    ensure_folder(out.parent)
     if out.exists():
         old = work.with_name(work.name + "-old")
         out.rename(old)
