@@ -71,7 +71,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         raise EmuError(f"cannot write {path}: {e.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o666 & ~_umask())  # what open() would give, not mkstemp's 0600
+            os.fchmod(f.fileno(), 0o666 & ~_UMASK)  # what open() would give, not mkstemp's 0600
             f.write(data.encode() if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
@@ -103,10 +103,14 @@ def ensure_folder(folder: Path) -> Path:
     return folder
 
 
-def _umask() -> int:
-    mask = os.umask(0)
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; done once, at import, before any threads write.
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()
 
 
 # ---- this run's scratch folder -------------------------------------------------------------
@@ -248,6 +252,8 @@ def _damage(final: Path) -> str | None:
     try:
         listed = json.loads((final / MANIFEST).read_text())["files"]
     except (OSError, ValueError, KeyError, TypeError):
+        listed = None
+    if not isinstance(listed, dict):
         return "no readable manifest"
     for name, digest in listed.items():
         try:
