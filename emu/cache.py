@@ -229,8 +229,9 @@ def publish(folder: Path, final: Path, replace: bool = False) -> None:
         _discard(final)
     try:
         folder.rename(final)
-    except OSError:
-        pass
+    except OSError as e:
+        if not final.is_dir():  # not another run's copy of the same entry: a real failure
+            raise EmuError(f"cannot store {final} in the cache: {e.strerror}") from None
 
 
 def entry(final: Path) -> Path | None:
