@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Callable
 
+from emu.cache import atomic_write, ensure_folder
 from emu.platforms import get_platform
 from emu.results.bench import bench, format_table
 from emu.results.record import write_csv, write_json
@@ -23,7 +24,7 @@ def run_demo(out: Path, boards: list[str] | None, progress: Callable[[str], None
     )
 
     platforms = [get_platform(b) for b in (boards or DEFAULT_BOARDS)]
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_folder(out)
     progress("training the example model: a digits CNN on scikit-learn's bundled 8x8 digits")
     data = digits_data()
     model = digits_model(data)
@@ -32,16 +33,16 @@ def run_demo(out: Path, boards: list[str] | None, progress: Callable[[str], None
     paths = []
     for name, blob in variants.items():
         path = out / f"digits_{name}.tflite"
-        path.write_bytes(blob)
+        atomic_write(path, blob)
         paths.append((path, name))
         accuracy[name] = tflm_accuracy(blob, data.x_test, data.y_test)
         progress(f"  {name}: {len(blob):,} bytes, test accuracy {accuracy[name]:.1%} (TFLM interpreter)")
     results = bench(paths, platforms, progress=progress).results
     write_json(results, out / "results.json")
     write_csv(results, out / "results.csv")
-    (out / "accuracy.json").write_text(json.dumps(accuracy, indent=2) + "\n")
+    atomic_write(out / "accuracy.json", json.dumps(accuracy, indent=2) + "\n")
     table = format_table(results)
-    (out / "summary.txt").write_text(table + "\n")
+    atomic_write(out / "summary.txt", table + "\n")
     print(table)
     print(f"\naccuracy (TFLM interpreter, {len(data.y_test)} test images): "
           + ", ".join(f"{k} {v:.1%}" for k, v in accuracy.items()))

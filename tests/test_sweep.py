@@ -40,9 +40,10 @@ def test_a_pool_gives_the_serial_results_in_order(serial):
 
 
 @needs_arm_gcc
-def test_an_interrupted_sweep_keeps_what_it_finished(serial, tmp_path):
+def test_an_interrupted_sweep_keeps_what_it_finished(serial, tmp_path, monkeypatch):
     jobs, want = serial
-    cache = ResultsCache(tmp_path / "results")
+    monkeypatch.setenv("EMU_CACHE", str(tmp_path / "cache"))  # a results cache of this test's own
+    cache = ResultsCache()
     finished = []
 
     def interrupt_after_two(message):
@@ -52,7 +53,7 @@ def test_an_interrupted_sweep_keeps_what_it_finished(serial, tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         sweep(jobs, workers=2, cache=cache, progress=interrupt_after_two)
-    again = sweep(jobs, workers=2, cache=ResultsCache(tmp_path / "results"), progress=quiet)
+    again = sweep(jobs, workers=2, cache=ResultsCache(), progress=quiet)
     assert again.reused == 2 and again.measured == len(jobs) - 2
     assert as_dicts(again) == want
 

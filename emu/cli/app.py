@@ -7,14 +7,15 @@ with one line on stderr; --debug shows the traceback as well.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from emu.cache import atomic_write, copy_file, ensure_folder
 from emu.cli.decide import register as register_decide
 from emu.cli.variants import register as register_variants
 from emu.console import say, table_text
@@ -96,10 +97,11 @@ def build(
     from emu.platforms import get_platform
 
     board = get_platform(platform)
-    firmware = build_firmware(compile_graph(read_model(model)), board)
-    out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(firmware.elf, out / "firmware.elf")
-    shutil.copyfile(firmware.elf.parent / "build.json", out / "build.json")
+    compiled = compile_graph(read_model(model))
+    ensure_folder(out)  # before building: a file in its place fails at once, not after the compile
+    firmware = build_firmware(compiled, board)
+    copy_file(firmware.elf, out / "firmware.elf")
+    copy_file(firmware.elf.parent / "build.json", out / "build.json")
     s = firmware.sections
     print(f"{out / 'firmware.elf'}: flash {s.flash:,} B (code {s.text:,}, constants {s.rodata:,}), "
           f"RAM {s.static_ram:,} B + stack (arena {s.arena:,})")
@@ -156,8 +158,11 @@ def run(
     except (OSError, ValueError) as e:
         raise EmuError(f"cannot read input {input}: {e}") from None
     result, outputs = measure(model, board, inputs=[x], check=check)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    np.save(output, outputs[0])
+    if output.suffix != ".npy":  # as numpy.save names a file
+        output = output.with_name(output.name + ".npy")
+    buffer = io.BytesIO()
+    np.save(buffer, outputs[0])
+    atomic_write(output, buffer.getvalue())
     print(f"{output}: {outputs[0].dtype} {list(outputs[0].shape)}; {result.cycles:,} cycles, "
           f"{result.latency_ms:.3f} ms at {board.clock_mhz:.0f} MHz")
     if result.output_matches_reference is False:
@@ -272,8 +277,7 @@ def profile(
                          [(f"{f.cycles:,}", f"{f.instructions:,}", f.name) for f in result.functions[:top]],
                          right=(0, 1)))
     if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        atomic_write(json_out, json.dumps(result.to_dict(), indent=2) + "\n")
 
 
 @app.command()

@@ -13,6 +13,7 @@ from typing import List, Optional
 
 import typer
 
+from emu.cache import atomic_write
 from emu.console import say
 from emu.errors import CheckFailed
 
@@ -72,8 +73,7 @@ def recommend(
     rec = pick(candidates, constraints, prefer)
     print(format_recommendation(rec))
     if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(recommendation_to_dict(rec), indent=2) + "\n")
+        atomic_write(json_out, json.dumps(recommendation_to_dict(rec), indent=2) + "\n")
     if not rec.anything_fits:
         raise CheckFailed("no variant meets the constraints on any board")
 

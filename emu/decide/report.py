@@ -7,7 +7,7 @@ import html
 from pathlib import Path
 
 import emu
-from emu.cache import atomic_write
+from emu.cache import atomic_write, ensure_folder
 from emu.decide import plots
 from emu.decide.explain import (
     board_lines,
@@ -140,7 +140,7 @@ def render_html(data: ReportInput) -> str:
 
 def write_report(data: ReportInput, out: Path) -> tuple[Path, Path]:
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_folder(out)
     page, markdown = out / "index.html", out / "report.md"
     atomic_write(page, render_html(data))
     atomic_write(markdown, render_markdown(data))
@@ -170,7 +170,7 @@ def write_report_cached(data: ReportInput, out: Path, store) -> tuple[Path, Path
         stored = {"html": render_html(data), "markdown": render_markdown(data)}
         store.put(key, stored)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_folder(out)
     page, markdown = out / "index.html", out / "report.md"
     atomic_write(page, stored["html"])
     atomic_write(markdown, stored["markdown"])

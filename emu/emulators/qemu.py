@@ -300,7 +300,7 @@ def run_firmware(
     check_arm_elf(elf)
     window = window if window is not None else window_from_elf(elf)
     plugin = plugin_library()
-    with tempfile.TemporaryDirectory(prefix="emu-qemu-") as tmp:
+    with cache.temp_folder("emu-qemu-") as tmp:
         work = Path(tmp)
         results = work / "trace.txt"
         stop_at_wait = not interrupts_can_come(elf, platform)

@@ -71,8 +71,8 @@ def decode_outputs(stored: list[dict]) -> list[np.ndarray]:
 class ResultsCache:
     """measure() behind a content-addressed store; hits and misses are counted for reports."""
 
-    def __init__(self, root: Path | None = None):
-        self.store = cache.ContentStore(Path(root) if root else cache.root() / "results")
+    def __init__(self):
+        self.store = cache.ContentStore(cache.root() / "results")
         self.hits = 0
         self.misses = 0
 
