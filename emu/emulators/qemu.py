@@ -137,8 +137,9 @@ def plugin_library(api: int | None = None) -> Path:
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Build under a private name and rename, so a concurrent run never loads half a file.
-    fd, partial = tempfile.mkstemp(prefix=".emu_trace-", suffix=".so", dir=target.parent)
+    # Build under a private name and rename, so a concurrent run never loads half a file; in
+    # this run's scratch folder (same file system), so a killed run's partial file is swept.
+    fd, partial = tempfile.mkstemp(prefix=".emu_trace-", suffix=".so", dir=cache.run_folder())
     os.close(fd)
     command = [host_compiler(), "-shared", "-fPIC", "-O2", f"-DEMU_QEMU_PLUGIN_API={api}",
                "-I", str(PLUGIN_DIR), "-o", partial, str(PLUGIN_DIR / "emu_trace.c")]
@@ -494,7 +495,7 @@ def plugin_self_test(timeout_s: float = 30.0) -> str:
     Returns a one-line summary; raises EmuError saying what went wrong.
     """
     plugin = plugin_library()
-    with tempfile.TemporaryDirectory(prefix="emu-selftest-") as tmp:
+    with cache.temp_folder("emu-selftest-") as tmp:
         work = Path(tmp)
         image = work / "selftest.bin"
         image.write_bytes(SELF_TEST_IMAGE)
