@@ -90,3 +90,39 @@ def test_malloc_takes_memory_beside_the_stack_not_inside_it(tmp_path):
     profile = json.loads((tmp_path / "p.json").read_text())
     assert profile["output"] == "refused\n"
     assert 0 < profile["stack_bytes"] < 1024
+
+
+DEEP_APP = r"""
+#include "semihost.h"
+/* Data below the stack, as a model's arena lies below it: an overflow writes over it. */
+volatile char below[16384];
+/* Each call keeps a 512-byte frame: DEPTH calls need DEPTH x (512 + a few) bytes of stack. */
+__attribute__((noinline)) int deep(int n)
+{
+    volatile char frame[512];
+    for (int i = 0; i < 512; i++) frame[i] = (char)(n + i);
+    return n ? deep(n - 1) + frame[0] + frame[511] : 0;
+}
+int main(void) { below[0] = 1; return deep(DEPTH) > 0 ? 0 : 1; }
+"""
+
+
+@pytest.mark.parametrize("depth, overflows", [(4, False), (20, True)])
+def test_a_stack_overflow_is_a_firmware_failure(tmp_path, depth, overflows):
+    """The bsp reserves 8 KB of stack: 4 frames of 512 B fit, 20 (over 10 KB) do not, and run on
+    into the 16 KB below without faulting: only the stack's paint tells."""
+    bsp = tmp_path / "bsp"
+    assert emu("bsp", "nucleo-l4r5zi", "--out", str(bsp)).returncode == 0
+    (tmp_path / "app.c").write_text(DEEP_APP)
+    elf = tmp_path / "app.elf"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-O2", f"-DDEPTH={depth}", "-I", str(bsp),
+                    "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-T", str(bsp / "link.ld"),
+                    str(bsp / "startup.c"), str(bsp / "semihost.c"), str(tmp_path / "app.c"), "-o", str(elf)],
+                   check=True)
+    result = emu("profile", str(elf), "-p", "nucleo-l4r5zi")
+    if overflows:
+        assert result.returncode == 3, result.stderr
+        assert result.stderr.strip().splitlines()[-1].startswith(
+            "emu: error: the stack overflowed: the firmware used all 8,192 bytes reserved for it")
+    else:
+        assert result.returncode == 0, result.stderr

@@ -74,6 +74,20 @@ def raise_for_exit(trace: Trace, elf: Path) -> None:
         raise FirmwareError(f"firmware stopped making progress (timeout){where}")
     if e.kind == "exit" and e.code != 0:
         raise FirmwareError(f"firmware exited with code {e.code}")
+    check_stack(trace, elf)
+
+
+def check_stack(trace: Trace, elf: Path) -> None:
+    """The stack is painted from its limit up before main runs; when even its lowest word was
+    written, the stack reached its limit and (growing down) most likely went past it, into the
+    data below. The results of such a run cannot be trusted, whatever its outputs."""
+    from emu.build.elf import symbol_address
+
+    low = trace.min_stack_address
+    limit, top = symbol_address(elf, "__stack_limit"), symbol_address(elf, "__stack_top")
+    if low is not None and limit is not None and top is not None and low <= limit:
+        raise FirmwareError(f"the stack overflowed: the firmware used all {top - limit:,} bytes reserved for it "
+                            f"({limit:#x} to {top:#x}), so it may have overwritten the data below it")
 
 
 def symbol_suffix(elf: Path, pc: int | None) -> str:
