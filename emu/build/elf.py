@@ -8,8 +8,10 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from elftools.common.exceptions import ELFError
+from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
@@ -109,3 +111,74 @@ def section_sizes(elf: Path) -> tuple[Sections, dict[str, int]]:
         stack_reserved=sizes.get(".stack", 0),
     )
     return sections, symbols
+
+
+@dataclass(frozen=True)
+class LoadSegment:
+    """A PT_LOAD program header: where it loads, what the file stores, and where its header is."""
+
+    index: int  # its place in the program header table
+    header_offset: int  # file offset of its Elf32_Phdr
+    address: int  # p_paddr
+    stored: int  # p_filesz: bytes the file holds; the rest up to p_memsz is zero-filled
+    data: bytes
+
+
+def check_arm_elf(elf: Path) -> None:
+    """A one-line error unless `elf` is a 32-bit little-endian Arm ELF file."""
+    if not elf.is_file():
+        raise EmuError(f"firmware {elf} not found")
+    try:
+        with open(elf, "rb") as f:
+            reader = ELFFile(f)
+            is_arm = reader.elfclass == 32 and reader.little_endian and reader.header["e_machine"] == "EM_ARM"
+    except ELFError as e:
+        raise EmuError(f"{elf} is not an ELF file: {e}") from None
+    if not is_arm:
+        raise EmuError(f"{elf} is not a 32-bit little-endian Arm ELF")
+
+
+def load_segments(elf: Path) -> list[LoadSegment]:
+    with open(elf, "rb") as f:
+        reader = ELFFile(f)
+        header = reader.header
+        return [LoadSegment(i, header["e_phoff"] + i * header["e_phentsize"], seg["p_paddr"], seg["p_filesz"],
+                            seg.data())
+                for i, seg in enumerate(reader.iter_segments()) if seg["p_type"] == "PT_LOAD"]
+
+
+def code_ranges(path: Path) -> list[tuple[int, bytes]]:
+    """(address, bytes) of every stretch of Thumb code, cut at the $d mapping symbols, so that
+    literal pools are never read as code."""
+    with open(path, "rb") as f:
+        elf = ELFFile(f)
+        return list(_code_ranges(elf, _mapping_symbols(elf)))
+
+
+def _code_ranges(elf: ELFFile, marks: dict[int, dict[int, str]]) -> Iterator[tuple[int, bytes]]:
+    for index, section in enumerate(elf.iter_sections()):
+        if not section["sh_flags"] & SH_FLAGS.SHF_EXECINSTR or section["sh_type"] != "SHT_PROGBITS":
+            continue
+        start, data = section["sh_addr"], section.data()
+        end = start + len(data)
+        # A mapping symbol marks only the section it is defined in.
+        inside = sorted((a, kind) for a, kind in marks.get(index, {}).items() if start <= a < end)
+        if not inside or inside[0][0] != start:
+            inside.insert(0, (start, "t"))  # a section without mapping symbols is all code
+        for (a, kind), nxt in zip(inside, inside[1:] + [(end, "")]):
+            if kind == "t" and nxt[0] > a:
+                yield a, data[a - start: nxt[0] - start]
+
+
+def _mapping_symbols(elf: ELFFile) -> dict[int, dict[int, str]]:
+    """Section index -> {address: "t" | "d" | "a"} from the $t/$d/$a mapping symbols."""
+    marks: dict[int, dict[int, str]] = {}
+    symtab = elf.get_section_by_name(".symtab")
+    if symtab is None:
+        return marks
+    for symbol in symtab.iter_symbols():
+        name, section = symbol.name, symbol["st_shndx"]
+        if name.startswith(("$t", "$d", "$a")) and (len(name) == 2 or name[2] == ".") \
+                and isinstance(section, int):
+            marks.setdefault(section, {})[symbol["st_value"]] = name[1]
+    return marks

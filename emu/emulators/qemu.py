@@ -21,11 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
-
 from emu import cache
-from emu.build.elf import function_addresses
+from emu.build.elf import check_arm_elf, function_addresses, load_segments
 from emu.errors import EmuError, FirmwareError
 from emu.platforms import Platform
 from emu.tools import tool_version
@@ -209,20 +206,15 @@ def kernel_without_zero_fill(elf: Path, loads: Sequence[tuple[int, bytes]], work
     anyway, so only the bytes stored in the file need to stay.
     """
     data = bytearray(elf.read_bytes())
-    with open(elf, "rb") as f:
-        reader = ELFFile(f)
-        header = reader.header
-        for index, segment in enumerate(reader.iter_segments()):
-            if segment["p_type"] != "PT_LOAD":
-                continue
-            start, stored = segment["p_paddr"], segment["p_filesz"]
-            for address, content in loads:
-                if address < start + stored and start < address + len(content):
-                    raise EmuError(f"input at {address:#x} overlaps data stored in {elf.name} "
-                                   f"({start:#x}..{start + stored:#x})")
-            # p_memsz is the sixth 32-bit field of an Elf32_Phdr.
-            offset = header["e_phoff"] + index * header["e_phentsize"] + 20
-            data[offset:offset + 4] = stored.to_bytes(4, "little")
+    for segment in load_segments(elf):
+        start, stored = segment.address, segment.stored
+        for address, content in loads:
+            if address < start + stored and start < address + len(content):
+                raise EmuError(f"input at {address:#x} overlaps data stored in {elf.name} "
+                               f"({start:#x}..{start + stored:#x})")
+        # p_memsz is the sixth 32-bit field of an Elf32_Phdr.
+        offset = segment.header_offset + 20
+        data[offset:offset + 4] = stored.to_bytes(4, "little")
     copy = work / "kernel.elf"
     copy.write_bytes(data)
     return copy
@@ -315,19 +307,6 @@ def run_firmware(
     return assemble_trace(status, stderr, stdout, recorded)
 
 
-def check_arm_elf(elf: Path) -> None:
-    if not elf.is_file():
-        raise EmuError(f"firmware {elf} not found")
-    try:
-        with open(elf, "rb") as f:
-            reader = ELFFile(f)
-            is_arm = reader.elfclass == 32 and reader.little_endian and reader.header["e_machine"] == "EM_ARM"
-    except ELFError as e:
-        raise EmuError(f"{elf} is not an ELF file: {e}") from None
-    if not is_arm:
-        raise EmuError(f"{elf} is not a 32-bit little-endian Arm ELF")
-
-
 def interrupts_can_come(elf: Path, platform: Platform) -> bool:
     """Whether the vector table at the start of flash gives any interrupt (PendSV, SysTick,
     external IRQs) a handler other than the HardFault handler.
@@ -357,12 +336,11 @@ def interrupts_can_come(elf: Path, platform: Platform) -> bool:
 
 def flash_words(elf: Path, address: int, count: int) -> list[int]:
     """Up to `count` little-endian words the ELF stores from `address` on."""
-    with open(elf, "rb") as f:
-        for segment in ELFFile(f).iter_segments():
-            start, data = segment["p_paddr"], segment.data()
-            if segment["p_type"] == "PT_LOAD" and start <= address < start + len(data):
-                chunk = data[address - start:address - start + 4 * count]
-                return [int.from_bytes(chunk[i:i + 4], "little") for i in range(0, len(chunk) - 3, 4)]
+    for segment in load_segments(elf):
+        start, data = segment.address, segment.data
+        if start <= address < start + len(data):
+            chunk = data[address - start:address - start + 4 * count]
+            return [int.from_bytes(chunk[i:i + 4], "little") for i in range(0, len(chunk) - 3, 4)]
     return []
 
 

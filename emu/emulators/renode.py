@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Sequence
 
 from emu import cache
-from emu.build.elf import function_addresses
+from emu.build.elf import check_arm_elf, function_addresses
 from emu.emulators import retrace
-from emu.emulators.qemu import (FAULT_LINE, STACK_LINE, Window, check_arm_elf, first_line, read_text, stop,
-                                window_from_elf)
+from emu.emulators.qemu import FAULT_LINE, STACK_LINE, Window, first_line, read_text, stop, window_from_elf
 from emu.errors import EmuError
 from emu.platforms import Platform
 from emu.emulators.trace import Exit, Trace

@@ -17,9 +17,8 @@ from typing import Iterable
 import capstone
 from capstone import arm
 from elftools.common.exceptions import ELFError
-from elftools.elf.constants import SH_FLAGS
-from elftools.elf.elffile import ELFFile
 
+from emu.build.elf import code_ranges
 from emu.errors import EmuError
 
 # Capstone's condition codes, in its numbering (ARM_CC_EQ = 1 ... ARM_CC_LE = 14).
@@ -117,13 +116,11 @@ def read_program(elf: Path, addresses: Iterable[int] | None = None) -> dict[int,
 def _decode_file(path: str, mtime_ns: int, size: int) -> dict[int, Instruction]:
     # mtime and size are part of the cache key so a rebuilt ELF is decoded again.
     try:
-        with open(path, "rb") as f:
-            elf = ELFFile(f)
-            decoder = _decoder()
-            program: dict[int, Instruction] = {}
-            for start, data in _code_ranges(elf):
-                program.update(_decode_range(decoder, data, start))
-            return program
+        decoder = _decoder()
+        program: dict[int, Instruction] = {}
+        for start, data in code_ranges(Path(path)):
+            program.update(_decode_range(decoder, data, start))
+        return program
     except (OSError, ValueError, ELFError, capstone.CsError) as e:
         raise EmuError(f"cannot decode firmware {path}: {e}") from None
 
@@ -132,37 +129,6 @@ def _decoder() -> capstone.Cs:
     decoder = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
     decoder.detail = True
     return decoder
-
-
-def _code_ranges(elf: ELFFile) -> Iterable[tuple[int, bytes]]:
-    """(address, bytes) of every stretch of Thumb code, cut at the $d mapping symbols."""
-    marks = _mapping_symbols(elf)
-    for index, section in enumerate(elf.iter_sections()):
-        if not section["sh_flags"] & SH_FLAGS.SHF_EXECINSTR or section["sh_type"] != "SHT_PROGBITS":
-            continue
-        start, data = section["sh_addr"], section.data()
-        end = start + len(data)
-        # A mapping symbol marks only the section it is defined in.
-        inside = sorted((a, kind) for a, kind in marks.get(index, {}).items() if start <= a < end)
-        if not inside or inside[0][0] != start:
-            inside.insert(0, (start, "t"))  # a section without mapping symbols is all code
-        for (a, kind), nxt in zip(inside, inside[1:] + [(end, "")]):
-            if kind == "t" and nxt[0] > a:
-                yield a, data[a - start: nxt[0] - start]
-
-
-def _mapping_symbols(elf: ELFFile) -> dict[int, dict[int, str]]:
-    """Section index -> {address: "t" | "d" | "a"} from the $t/$d/$a mapping symbols."""
-    marks: dict[int, dict[int, str]] = {}
-    symtab = elf.get_section_by_name(".symtab")
-    if symtab is None:
-        return marks
-    for symbol in symtab.iter_symbols():
-        name, section = symbol.name, symbol["st_shndx"]
-        if name.startswith(("$t", "$d", "$a")) and (len(name) == 2 or name[2] == ".") \
-                and isinstance(section, int):
-            marks.setdefault(section, {})[symbol["st_value"]] = name[1]
-    return marks
 
 
 def _decode_range(decoder: capstone.Cs, data: bytes, start: int) -> dict[int, Instruction]:
