@@ -183,3 +183,31 @@ def test_a_run_killed_inside_qemu_leaves_nothing_after_the_next_run(tiny_model, 
     assert np.load(tmp_path / "y2.npy").shape == (1, 3)
     assert list(tmpdir.iterdir()) == [], "temporary files left in the system's temporary folder"
     assert hidden_or_scratch(root) == []
+
+
+@needs_arm_gcc
+def test_a_run_killed_while_building_the_plugin_leaves_nothing_after_the_next_run(tiny_model, tmp_path):
+    """The trace plugin is compiled on first use into the run's scratch folder, then renamed
+    into place: a kill during its compile leaves a partial file that the next run sweeps."""
+    import numpy as np
+
+    root = tmp_path / "cache"
+    env = {**os.environ, "EMU_CACHE": str(root), "PYTHONPATH": os.getcwd()}
+    build = emu("build", tiny_model, "-p", "nucleo-l4r5zi", "--out", tmp_path / "built", env=env)
+    assert build.returncode == 0, build.stderr  # the firmware is cached: what follows builds the plugin
+    np.save(tmp_path / "x.npy", np.zeros((1, 5), dtype=np.int8))
+    command = [sys.executable, "-m", "emu", "run", str(tiny_model), "-p", "nucleo-l4r5zi",
+               "--input", str(tmp_path / "x.npy"), "--no-check", "--output"]
+    run = subprocess.Popen(command + [str(tmp_path / "y1.npy")], env=env, start_new_session=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(root.glob("tmp/*/.emu_trace-*.so")):  # the host compiler is writing the plugin
+        assert run.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
+        time.sleep(0.002)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    assert not list(root.glob("plugins/*.so")), "the plugin was published before the kill"
+    rerun = emu(*command[3:], tmp_path / "y2.npy", env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert np.load(tmp_path / "y2.npy").shape == (1, 3)
+    assert len(list(root.glob("plugins/*.so"))) == 1 and hidden_or_scratch(root) == []
