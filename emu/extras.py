@@ -16,7 +16,7 @@ from emu.errors import EmuError
 
 EXTRAS = {
     "variants": ("tensorflow", "tf_keras", "tensorflow_model_optimization", "sklearn"),
-    "report": ("matplotlib",),
+    "report": ("plotly",),
 }
 _EXTRA_OF = {module: extra for extra, modules in EXTRAS.items() for module in modules}
 
