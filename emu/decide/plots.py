@@ -38,11 +38,16 @@ class Styles:
 
     colors: dict  # board -> colour
     symbols: dict  # variant label -> (plotly symbol, legend character)
+    names: dict  # variant label -> the name shown: the variant alone when every row is of one model
 
     @classmethod
-    def of(cls, boards, labels) -> "Styles":
+    def of(cls, boards, labelled: dict) -> "Styles":
+        """labelled: variant label -> (model, variant)."""
+        labels = sorted(labelled)
+        one_model = len({model for model, _ in labelled.values()}) == 1
         return cls({b: PALETTE[i % len(PALETTE)] for i, b in enumerate(sorted(set(boards)))},
-                   {v: SYMBOLS[i % len(SYMBOLS)] for i, v in enumerate(sorted(set(labels)))})
+                   {v: SYMBOLS[i % len(SYMBOLS)] for i, v in enumerate(labels)},
+                   {v: labelled[v][1] if one_model else v for v in labels})
 
 
 def latency_text(ms: float, band_pct: float | None) -> str:
@@ -77,6 +82,16 @@ def wide(values: list[float]) -> bool:
     """Log scale when the values span more than 20 times."""
     positive = [v for v in values if v and v > 0]
     return len(positive) == len(values) and bool(positive) and max(positive) / min(positive) > 20
+
+
+def log_ticks(axis_range: list[float]) -> dict:
+    """Ticks for a log axis at 1, 2 and 5 times each power of ten (only the powers when
+    that gives too many), written out in full: Plotly's own minor labels read "2" for 0.2."""
+    lo, hi = axis_range
+    steps = (1, 2, 5) if hi - lo < 3 else (1,)
+    values = [m * 10 ** e for e in range(math.floor(lo), math.ceil(hi) + 1) for m in steps
+              if lo <= math.log10(m * 10 ** e) <= hi]
+    return dict(tickmode="array", tickvals=values, ticktext=[readable(v) for v in values])
 
 
 def _axis_style(title: str) -> dict:
@@ -127,10 +142,10 @@ def tradeoff_figures(candidates: list[Candidate], constraints: Constraints, chos
             cost = (latency_text(c.latency_ms, bands.get((c.model, c.variant, c.platform)))
                     if field == "latency_ms" else f"{readable(x)} {title.split('(')[-1].rstrip(')')}")
             fig.add_trace(go.Scatter(
-                x=[x], y=[y], mode="markers", name=f"{c.label} on {c.platform}", showlegend=False,
+                x=[x], y=[y], mode="markers", name=f"{styles.names[c.label]} on {c.platform}", showlegend=False,
                 marker=dict(color=styles.colors[c.platform], symbol=styles.symbols[c.label][0], size=11,
                             line=dict(color="white", width=1)),
-                hovertext=[f"<b>{c.label}</b> on {c.platform}<br>{metric_name(metric)} "
+                hovertext=[f"<b>{styles.names[c.label]}</b> on {c.platform}<br>{metric_name(metric)} "
                            f"{format_quality(metric, c.quality)}<br>{title.split(' (')[0]} {cost}"],
                 hovertemplate="%{hovertext}<extra></extra>"))
         picked = [(x, y) for c, x, y in zip(scored, xs, ys) if (c.model, c.variant, c.platform) in chosen_keys]
@@ -140,7 +155,8 @@ def tradeoff_figures(candidates: list[Candidate], constraints: Constraints, chos
                                      marker=dict(symbol="circle-open", size=22, color="#1b1f24", line=dict(width=2))))
         fig.update_layout(title=dict(text=f"{metric_name(metric)} against {title.split(' (')[0]}", x=0.02, font_size=14),
                           margin=dict(l=10, r=16, t=44, b=10), hovermode="closest",
-                          xaxis=dict(_axis_style(title), type="log" if log else "linear", range=x_range),
+                          xaxis=dict(_axis_style(title), type="log" if log else "linear", range=x_range,
+                                     **(log_ticks(x_range) if log else {})),
                           yaxis=dict(_axis_style(y_title), range=y_range))
         figures.append((field, fig))
     return figures
@@ -184,17 +200,17 @@ def board_figures(candidates: list[Candidate], styles: Styles, bands: dict) -> l
             hover = []
             for label, y in zip(labels, ys):
                 if y is None:
-                    hover.append(f"{label} on {board}: not measured")
+                    hover.append(f"{styles.names[label]} on {board}: not measured")
                     continue
                 c = row[label]
                 shown = latency_text(y, bands.get((c.model, c.variant, board))) if field == "latency_ms" \
                     else f"{readable(y)} {unit}"
-                hover.append(f"<b>{label}</b> on {board}<br>{title.split(' (')[0]} {shown}")
+                hover.append(f"<b>{styles.names[label]}</b> on {board}<br>{title.split(' (')[0]} {shown}")
             band = None
             if field == "latency_ms":
                 known = [bands.get((c.model, c.variant, board)) for c in row.values()]
                 band = next((b for b in known if b is not None), None)
-            fig.add_trace(go.Bar(x=labels, y=ys, name=board, marker_color=styles.colors[board], hovertext=hover,
+            fig.add_trace(go.Bar(x=[styles.names[label] for label in labels], y=ys, name=board, marker_color=styles.colors[board], hovertext=hover,
                                  hovertemplate="%{hovertext}<extra></extra>",
                                  error_y=None if band is None else dict(type="percent", value=band, thickness=1,
                                                                         width=2, color="#57606a")))
@@ -203,9 +219,11 @@ def board_figures(candidates: list[Candidate], styles: Styles, bands: dict) -> l
         if values:
             top = [v * (1 + max(bands.values(), default=0) / 100) for v in values] if field == "latency_ms" else values
             y_axis["range"] = axis_range(values + top, log) if log else [0, max(top) * 1.08]
+            if log:
+                y_axis.update(log_ticks(y_axis["range"]))
         fig.update_layout(title=dict(text=title.split(" (")[0] + (" (log scale)" if log else ""), x=0.02, font_size=14),
-                          barmode="group", bargap=0.2, margin=dict(l=10, r=16, t=44, b=10),
-                          legend=dict(orientation="h", y=-0.3, x=0), xaxis=dict(_axis_style(""), tickangle=-30),
+                          barmode="group", bargap=0.2, margin=dict(l=10, r=16, t=44, b=10), showlegend=False,
+                          xaxis=dict(_axis_style(""), tickangle=-30),
                           yaxis=y_axis)
         figures.append((field, fig))
     return figures
@@ -243,12 +261,12 @@ def layer_figure(results: list[Result], styles: Styles, labels: dict, shown: str
         fig.add_trace(go.Bar(
             x=[f"{layer.index} {layer.op}" for layer in r.layers], y=[layer.cycles for layer in r.layers],
             name=r.platform, meta=label, visible=label == shown, marker_color=styles.colors[r.platform],
-            hovertext=[f"<b>layer {layer.index}, {layer.op}</b><br>{label} on {r.platform}<br>{layer.cycles:,} cycles "
+            hovertext=[f"<b>layer {layer.index}, {layer.op}</b><br>{styles.names[label]} on {r.platform}<br>{layer.cycles:,} cycles "
                        f"({100 * layer.cycles / total:.1f}% of the inference)<br>{layer.instructions:,} instructions"
                        for layer in r.layers],
             hovertemplate="%{hovertext}<extra></extra>"))
     fig.update_layout(title=dict(text="cycles per layer", x=0.02, font_size=14), barmode="group",
-                      margin=dict(l=10, r=16, t=44, b=10), legend=dict(orientation="h", y=-0.35, x=0),
+                      margin=dict(l=10, r=16, t=44, b=10), showlegend=False,
                       xaxis=dict(_axis_style("layer"), type="category", tickangle=-30),
                       yaxis=dict(_axis_style("cycles"), rangemode="tozero"))
     return fig

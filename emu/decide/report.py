@@ -57,7 +57,8 @@ details summary { cursor: pointer; color: #0969da; }
 .region { display: inline-block; width: 1.1rem; height: .8rem; background: rgba(26, 127, 55, .15);
           border: 1px dashed rgba(26, 127, 55, .8); vertical-align: -1px; margin-right: .25rem; }
 .plot { min-height: 200px; }
-table.classes { font-size: .78rem; margin-top: .3rem; } table.classes th, table.classes td { padding: .15rem .3rem; }
+table.classes { font-size: .72rem; margin-top: .3rem; }
+table.classes th, table.classes td { padding: .1rem .2rem; }
 select { font-size: .95rem; padding: .2rem; max-width: 100%; }
 .fail { color: #cf222e; font-weight: 600; } .pass { color: #1a7f37; font-weight: 600; }
 @media (max-width: 640px) {
@@ -138,9 +139,10 @@ class Page:
         self.metric = self.rec.constraints.metric
         self.by_key = {(r.model, r.variant, r.platform): r for r in data.results}
         self.bands = {k: latency_band(r) for k, r in self.by_key.items()}
+        labelled = {variant_label(r.model, r.variant): (r.model, r.variant) for r in data.results}
+        labelled.update({c.label: (c.model, c.variant) for c in data.candidates})
         self.styles = plots.Styles.of([c.platform for c in data.candidates] + [r.platform for r in data.results],
-                                      [c.label for c in data.candidates]
-                                      + [variant_label(r.model, r.variant) for r in data.results])
+                                      labelled)
         self.chosen = {(d.chosen.model, d.chosen.variant, d.chosen.platform) for d in self.rec.boards if d.chosen}
 
     def band(self, c: Candidate) -> float | None:
@@ -151,7 +153,7 @@ class Page:
 
     def variant_name(self, label: str) -> str:
         symbol = self.styles.symbols.get(label)
-        return (f"<i aria-hidden='true'>{symbol[1]}</i> " if symbol else "") + esc(label)
+        return (f"<i aria-hidden='true'>{symbol[1]}</i> " if symbol else "") + esc(self.styles.names.get(label, label))
 
     def key(self, boards: bool = True, variants: bool = False, region: bool = False) -> str:
         parts = []
@@ -238,7 +240,8 @@ def _cell(text: str, value, kind: str = "", miss: str | None = None) -> str:
 def results_table(page: Page) -> str:
     constraints = page.rec.constraints
     battery = any(c.battery_days is not None for c in page.data.candidates)
-    heads = ["board", "model/variant", metric_name(page.metric), "latency (ms)", "energy (uJ)", "flash (KB)",
+    one_model = len({c.model for c in page.data.candidates}) == 1
+    heads = ["board", "variant" if one_model else "model/variant", metric_name(page.metric), "latency (ms)", "energy (uJ)", "flash (KB)",
              "RAM (KB)"] + (["battery life"] if battery else []) + ["output = TFLM", "verdict"]
     rows = []
 
@@ -346,7 +349,7 @@ def confusion_section(page: Page) -> str:
                   + "<tr><th class='text'>precision</th>" + "".join(f"<td>{_share(p)}</td>" for p in precision) + "</tr>"
                   + "<tr><th class='text'>recall</th>" + "".join(f"<td>{_share(r)}</td>" for r in recall) + "</tr>"
                   + "</tbody></table></div>")
-        cells.append("<div>" + figure_html(plots.confusion_figure(q, label), f"fig-confusion-{i}", 400) + scores + "</div>")
+        cells.append("<div>" + figure_html(plots.confusion_figure(q, page.styles.names.get(label, label)), f"fig-confusion-{i}", 400) + scores + "</div>")
     return (title + "<p class='muted small'>On the same held-out data; rows are the true class, columns the "
             "predicted one. Hover a cell for its count and its share of the true class.</p>"
             + "<div class='grid' style='--w:340px'>" + "".join(cells) + "</div>")
@@ -361,7 +364,8 @@ def layer_section(page: Page) -> str:
     variants = sorted(set(labels.values()))
     overall = page.rec.overall
     shown = overall.label if overall is not None and overall.label in variants else variants[0]
-    options = "".join(f"<option value='{esc(v)}'{' selected' if v == shown else ''}>{esc(v)}</option>" for v in variants)
+    options = "".join(f"<option value='{esc(v)}'{' selected' if v == shown else ''}>{esc(page.styles.names[v])}</option>"
+                      for v in variants)
     tables = []
     for label in variants:
         mine = sorted((r for r in rows if labels[id(r)] == label), key=lambda r: r.platform)
