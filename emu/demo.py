@@ -51,7 +51,7 @@ def run_demo(out: Path, boards: list[str] | None, progress: Callable[[str], None
     print(format_recommendation(outcome.recommendation))
     for note in outcome.notes:
         print(f"note: {note}")
-    print(f"\nreport: {outcome.out / 'index.html'} (and report.md, results.json, results.csv)")
+    print(f"\nreport: {(outcome.out / 'index.html').resolve()} (and report.md, results.json, results.csv)")
     print(f"{outcome.cache_hits} results read from the cache, {outcome.cache_misses} measured, "
           f"{outcome.seconds:.0f} s")
     return outcome

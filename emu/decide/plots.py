@@ -179,53 +179,55 @@ def _feasible_region(x_range, y_range, log, x_limit, y_bound, better_higher):
                       hoverinfo="skip", showlegend=False, name="meets the constraints")
 
 
-def board_figures(candidates: list[Candidate], styles: Styles, bands: dict) -> list[tuple[str, object]]:
+def board_figures(candidates: list[Candidate], styles: Styles, bands: dict) -> list[tuple[str, object, int]]:
     """Latency (with the cycle model's error band), energy and, under a duty cycle, battery
-    life: one bar per board for each variant."""
+    life: for each variant one horizontal bar per board (the variants' names read across,
+    also on a phone). Returns (field, figure, height in px)."""
     go = _go()
     boards = sorted({c.platform for c in candidates})
-    labels = sorted({c.label for c in candidates})
+    labels = sorted({c.label for c in candidates}, reverse=True)  # Plotly draws the first category at the bottom
     panels = [("latency_ms", "latency per inference (ms)", "ms"), ("energy_uj", "energy per inference (uJ)", "uJ")]
     if any(c.battery_days not in (None, math.inf) for c in candidates):
         panels.append(("battery_days", "battery life (days)", "days"))
+    height = 110 + len(labels) * (len(boards) * 9 + 12)
     figures = []
     for field, title, unit in panels:
         fig = go.Figure()
         values = []
-        for board in boards:
+        for board in reversed(boards):  # so that the boards read top to bottom in name order
             row = {c.label: c for c in candidates if c.platform == board}
-            ys = [None if label not in row or getattr(row[label], field) in (None, math.inf)
+            xs = [None if label not in row or getattr(row[label], field) in (None, math.inf)
                   else getattr(row[label], field) for label in labels]
-            values += [y for y in ys if y is not None]
+            values += [x for x in xs if x is not None]
             hover = []
-            for label, y in zip(labels, ys):
-                if y is None:
+            for label, x in zip(labels, xs):
+                if x is None:
                     hover.append(f"{styles.names[label]} on {board}: not measured")
                     continue
                 c = row[label]
-                shown = latency_text(y, bands.get((c.model, c.variant, board))) if field == "latency_ms" \
-                    else f"{readable(y)} {unit}"
+                shown = latency_text(x, bands.get((c.model, c.variant, board))) if field == "latency_ms" \
+                    else f"{readable(x)} {unit}"
                 hover.append(f"<b>{styles.names[label]}</b> on {board}<br>{title.split(' (')[0]} {shown}")
             band = None
             if field == "latency_ms":
                 known = [bands.get((c.model, c.variant, board)) for c in row.values()]
                 band = next((b for b in known if b is not None), None)
-            fig.add_trace(go.Bar(x=[styles.names[label] for label in labels], y=ys, name=board, marker_color=styles.colors[board], hovertext=hover,
+            fig.add_trace(go.Bar(y=[styles.names[label] for label in labels], x=xs, name=board, orientation="h",
+                                 marker_color=styles.colors[board], hovertext=hover,
                                  hovertemplate="%{hovertext}<extra></extra>",
-                                 error_y=None if band is None else dict(type="percent", value=band, thickness=1,
+                                 error_x=None if band is None else dict(type="percent", value=band, thickness=1,
                                                                         width=2, color="#57606a")))
         log = wide(values)
-        y_axis = dict(_axis_style(title), type="log" if log else "linear")
+        x_axis = dict(_axis_style(title), type="log" if log else "linear")
         if values:
-            top = [v * (1 + max(bands.values(), default=0) / 100) for v in values] if field == "latency_ms" else values
-            y_axis["range"] = axis_range(values + top, log) if log else [0, max(top) * 1.08]
+            ends = [v * (1 + max(bands.values(), default=0) / 100) for v in values] if field == "latency_ms" else values
+            x_axis["range"] = axis_range(values + ends, log) if log else [0, max(ends) * 1.08]
             if log:
-                y_axis.update(log_ticks(y_axis["range"]))
+                x_axis.update(log_ticks(x_axis["range"]))
         fig.update_layout(title=dict(text=title.split(" (")[0] + (" (log scale)" if log else ""), x=0.02, font_size=14),
-                          barmode="group", bargap=0.2, margin=dict(l=10, r=16, t=44, b=10), showlegend=False,
-                          xaxis=dict(_axis_style(""), tickangle=-30),
-                          yaxis=y_axis)
-        figures.append((field, fig))
+                          barmode="group", bargap=0.18, margin=dict(l=10, r=16, t=44, b=10), showlegend=False,
+                          xaxis=x_axis, yaxis=dict(_axis_style(""), showgrid=False))
+        figures.append((field, fig, height))
     return figures
 
 

@@ -408,7 +408,7 @@ def board_section(page: Page) -> str:
             + (" Battery life is for the duty cycle above." if len(figures) > 2 else ""))
     return ("<h2>Board comparison</h2>" + f"<p class='muted small'>{note}</p>" + page.key()
             + "<div class='grid' style='--w:460px'>"
-            + "".join(figure_html(fig, f"fig-board-{field}", 380) for field, fig in figures) + "</div>")
+            + "".join(figure_html(fig, f"fig-board-{field}", height) for field, fig, height in figures) + "</div>")
 
 
 def render_body(data: ReportInput) -> str:
