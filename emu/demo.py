@@ -9,8 +9,8 @@ content, so a second run reads them back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from emu.decide.constraints import Constraints
 from emu.decide.explain import constraint_summary, format_recommendation
@@ -25,8 +25,8 @@ DEFAULT_BOARDS = ("rp2040-pico", "nucleo-l152re", "nucleo-l4r5zi", "disco-f746ng
 # A digits classifier is useful above 90% (the float model reaches about 98%); 20 ms leaves
 # room for a camera frame at 30 frames a second; RAM and flash fit the smallest board here
 # with most of it left to the application.
-DEFAULT_CONSTRAINTS = dict(min_accuracy=0.90, max_latency_ms=20.0, max_ram_bytes=32 * 1024,
-                           max_flash_bytes=128 * 1024)
+DEFAULT_CONSTRAINTS = {"min_accuracy": 0.90, "max_latency_ms": 20.0, "max_ram_bytes": 32 * 1024,
+                           "max_flash_bytes": 128 * 1024}
 
 
 def demo_scenario(boards: list[str] | None = None) -> Scenario:

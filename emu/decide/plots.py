@@ -27,7 +27,7 @@ SYMBOLS = (("circle", "\u25cf"), ("square", "\u25a0"), ("diamond", "\u25c6"), ("
            ("triangle-left", "\u25c0"), ("triangle-right", "\u25b6"), ("circle-open", "\u25cb"),
            ("square-open", "\u25a1"))
 CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
-FONT = dict(family="system-ui, -apple-system, 'Segoe UI', sans-serif", size=12, color="#1b1f24")
+FONT = {"family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "size": 12, "color": "#1b1f24"}
 FEASIBLE = "rgba(26, 127, 55, 0.10)"
 FEASIBLE_EDGE = "rgba(26, 127, 55, 0.8)"
 
@@ -41,7 +41,7 @@ class Styles:
     names: dict  # variant label -> the name shown: the variant alone when every row is of one model
 
     @classmethod
-    def of(cls, boards, labelled: dict) -> "Styles":
+    def of(cls, boards, labelled: dict) -> Styles:
         """labelled: variant label -> (model, variant)."""
         labels = sorted(labelled)
         one_model = len({model for model, _ in labelled.values()}) == 1
@@ -63,7 +63,7 @@ def to_html(fig, div_id: str, height: int) -> str:
     """The figure as a <div> and the script that draws it; plotly.js itself is on the page once."""
     pio = require("plotly.io")
     fig.update_layout(font=FONT, height=height, autosize=True, paper_bgcolor="white", plot_bgcolor="white",
-                      hoverlabel=dict(font_size=12))
+                      hoverlabel={"font_size": 12})
     return pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id, config=CONFIG,
                        default_width="100%", default_height=f"{height}px")
 
@@ -91,12 +91,12 @@ def log_ticks(axis_range: list[float]) -> dict:
     steps = (1, 2, 5) if hi - lo < 3 else (1,)
     values = [m * 10 ** e for e in range(math.floor(lo), math.ceil(hi) + 1) for m in steps
               if lo <= math.log10(m * 10 ** e) <= hi]
-    return dict(tickmode="array", tickvals=values, ticktext=[readable(v) for v in values])
+    return {"tickmode": "array", "tickvals": values, "ticktext": [readable(v) for v in values]}
 
 
 def _axis_style(title: str) -> dict:
-    return dict(title=dict(text=title, standoff=8), showgrid=True, gridcolor="#eaeef2", zeroline=False,
-                showline=True, linecolor="#8c959f", mirror=True, automargin=True)
+    return {"title": {"text": title, "standoff": 8}, "showgrid": True, "gridcolor": "#eaeef2", "zeroline": False,
+                "showline": True, "linecolor": "#8c959f", "mirror": True, "automargin": True}
 
 
 TRADEOFFS = (("latency_ms", "latency per inference (ms)", "max_latency_ms", 1.0),
@@ -143,18 +143,18 @@ def tradeoff_figures(candidates: list[Candidate], constraints: Constraints, chos
                     if field == "latency_ms" else f"{readable(x)} {title.split('(')[-1].rstrip(')')}")
             fig.add_trace(go.Scatter(
                 x=[x], y=[y], mode="markers", name=f"{styles.names[c.label]} on {c.platform}", showlegend=False,
-                marker=dict(color=styles.colors[c.platform], symbol=styles.symbols[c.label][0], size=11,
-                            line=dict(color="white", width=1)),
-                hovertext=[f"<b>{styles.names[c.label]}</b> on {c.platform}<br>{metric_name(metric)} "
-                           f"{format_quality(metric, c.quality)}<br>{title.split(' (')[0]} {cost}"],
+                marker={"color": styles.colors[c.platform], "symbol": styles.symbols[c.label][0], "size": 11,
+                            "line": {"color": "white", "width": 1}},
+                hovertext=[(f"<b>{styles.names[c.label]}</b> on {c.platform}<br>{metric_name(metric)} "
+                            f"{format_quality(metric, c.quality)}<br>{title.split(' (')[0]} {cost}")],
                 hovertemplate="%{hovertext}<extra></extra>"))
         picked = [(x, y) for c, x, y in zip(scored, xs, ys) if (c.model, c.variant, c.platform) in chosen_keys]
         if picked:
             fig.add_trace(go.Scatter(x=[p[0] for p in picked], y=[p[1] for p in picked], mode="markers",
                                      name="recommended", showlegend=False, hoverinfo="skip",
-                                     marker=dict(symbol="circle-open", size=22, color="#1b1f24", line=dict(width=2))))
-        fig.update_layout(title=dict(text=f"{metric_name(metric)} against {title.split(' (')[0]}", x=0.02, font_size=14),
-                          margin=dict(l=10, r=16, t=44, b=10), hovermode="closest",
+                                     marker={"symbol": "circle-open", "size": 22, "color": "#1b1f24", "line": {"width": 2}}))
+        fig.update_layout(title={"text": f"{metric_name(metric)} against {title.split(' (')[0]}", "x": 0.02, "font_size": 14},
+                          margin={"l": 10, "r": 16, "t": 44, "b": 10}, hovermode="closest",
                           xaxis=dict(_axis_style(title), type="log" if log else "linear", range=x_range,
                                      **(log_ticks(x_range) if log else {})),
                           yaxis=dict(_axis_style(y_title), range=y_range))
@@ -175,7 +175,7 @@ def _feasible_region(x_range, y_range, log, x_limit, y_bound, better_higher):
         else:
             top = min(top, y_bound)
     return go.Scatter(x=[left, right, right, left, left], y=[bottom, bottom, top, top, bottom], mode="lines",
-                      fill="toself", fillcolor=FEASIBLE, line=dict(color=FEASIBLE_EDGE, width=1, dash="dash"),
+                      fill="toself", fillcolor=FEASIBLE, line={"color": FEASIBLE_EDGE, "width": 1, "dash": "dash"},
                       hoverinfo="skip", showlegend=False, name="meets the constraints")
 
 
@@ -215,8 +215,8 @@ def board_figures(candidates: list[Candidate], styles: Styles, bands: dict) -> l
             fig.add_trace(go.Bar(y=[styles.names[label] for label in labels], x=xs, name=board, orientation="h",
                                  marker_color=styles.colors[board], hovertext=hover,
                                  hovertemplate="%{hovertext}<extra></extra>",
-                                 error_x=None if band is None else dict(type="percent", value=band, thickness=1,
-                                                                        width=2, color="#57606a")))
+                                 error_x=None if band is None else {"type": "percent", "value": band, "thickness": 1,
+                                                                        "width": 2, "color": "#57606a"}))
         log = wide(values)
         x_axis = dict(_axis_style(title), type="log" if log else "linear")
         if values:
@@ -224,8 +224,8 @@ def board_figures(candidates: list[Candidate], styles: Styles, bands: dict) -> l
             x_axis["range"] = axis_range(values + ends, log) if log else [0, max(ends) * 1.08]
             if log:
                 x_axis.update(log_ticks(x_axis["range"]))
-        fig.update_layout(title=dict(text=title.split(" (")[0] + (" (log scale)" if log else ""), x=0.02, font_size=14),
-                          barmode="group", bargap=0.18, margin=dict(l=10, r=16, t=44, b=10), showlegend=False,
+        fig.update_layout(title={"text": title.split(" (")[0] + (" (log scale)" if log else ""), "x": 0.02, "font_size": 14},
+                          barmode="group", bargap=0.18, margin={"l": 10, "r": 16, "t": 44, "b": 10}, showlegend=False,
                           xaxis=x_axis, yaxis=dict(_axis_style(""), showgrid=False))
         figures.append((field, fig, height))
     return figures
@@ -241,14 +241,14 @@ def confusion_figure(q: VariantQuality, label: str):
     acc = q.metric.get("accuracy")
     fig = go.Figure(go.Heatmap(
         z=matrix, x=names, y=names, customdata=share, colorscale="Blues", showscale=False, xgap=1, ygap=1,
-        texttemplate="%{z}", textfont=dict(size=11),
+        texttemplate="%{z}", textfont={"size": 11},
         hovertemplate="true %{y}, predicted %{x}<br>%{z} samples<br>%{customdata:.1%} of true %{y}<extra></extra>"))
-    fig.update_layout(title=dict(text=label + ("" if acc is None else f", accuracy {acc:.1%}"), x=0.02, font_size=14),
-                      margin=dict(l=10, r=10, t=44, b=10),
-                      xaxis=dict(title=dict(text="predicted class", standoff=6), type="category", side="bottom",
-                                 constrain="domain", automargin=True),
-                      yaxis=dict(title=dict(text="true class", standoff=6), type="category", autorange="reversed",
-                                 scaleanchor="x", constrain="domain", automargin=True))
+    fig.update_layout(title={"text": label + ("" if acc is None else f", accuracy {acc:.1%}"), "x": 0.02, "font_size": 14},
+                      margin={"l": 10, "r": 10, "t": 44, "b": 10},
+                      xaxis={"title": {"text": "predicted class", "standoff": 6}, "type": "category", "side": "bottom",
+                                 "constrain": "domain", "automargin": True},
+                      yaxis={"title": {"text": "true class", "standoff": 6}, "type": "category", "autorange": "reversed",
+                                 "scaleanchor": "x", "constrain": "domain", "automargin": True})
     return fig
 
 
@@ -267,8 +267,8 @@ def layer_figure(results: list[Result], styles: Styles, labels: dict, shown: str
                        f"({100 * layer.cycles / total:.1f}% of the inference)<br>{layer.instructions:,} instructions"
                        for layer in r.layers],
             hovertemplate="%{hovertext}<extra></extra>"))
-    fig.update_layout(title=dict(text="cycles per layer", x=0.02, font_size=14), barmode="group",
-                      margin=dict(l=10, r=16, t=44, b=10), showlegend=False,
+    fig.update_layout(title={"text": "cycles per layer", "x": 0.02, "font_size": 14}, barmode="group",
+                      margin={"l": 10, "r": 16, "t": 44, "b": 10}, showlegend=False,
                       xaxis=dict(_axis_style("layer"), type="category", tickangle=-30),
                       yaxis=dict(_axis_style("cycles"), rangemode="tozero"))
     return fig

@@ -177,8 +177,8 @@ def decision_section(page: Page) -> str:
              f"<p class='muted'>{esc(data.description)}</p>" if data.description else "",
              f"<p class='decision warn'><strong>{esc(notice)}</strong></p>" if notice else "",
              f"<p class='decision{'' if rec.overall else ' none'}'><strong>Decision.</strong> {esc(headline(rec))}</p>",
-             f"<p>Constraints: {esc(constraint_summary(rec))}. Among the variants that fit: "
-             f"{esc(preference_phrase(rec.prefer, page.metric))}.</p>"]
+             (f"<p>Constraints: {esc(constraint_summary(rec))}. Among the variants that fit: "
+              f"{esc(preference_phrase(rec.prefer, page.metric))}.</p>")]
     cores = sorted({(r.core, page.bands[k]) for k, r in page.by_key.items() if page.bands[k] is not None})
     if cores:
         parts.append("<p class='muted small'>Latency and energy come from emulated cycles; the cycle model states its "
