@@ -48,6 +48,26 @@ def _renode() -> Check:
     return Check("renode (optional)", True, version)
 
 
+def _trace_plugin() -> list[Check]:
+    """QEMU's version, the plugin API it speaks, and whether the trace plugin really loads:
+    a three-instruction image is booted with it and its count checked."""
+    from emu.emulators import qemu
+    from emu.errors import EmuError
+
+    try:
+        version = qemu.qemu_version()
+        api = qemu.plugin_api_for(version)
+    except EmuError as e:
+        return [Check("QEMU plugin API", False, str(e))]
+    checks = [Check("QEMU plugin API", True,
+                    f"QEMU {'.'.join(map(str, version))} speaks plugin API {api}")]
+    try:
+        checks.append(Check("trace plugin", True, qemu.plugin_self_test()))
+    except EmuError as e:
+        checks.append(Check("trace plugin", False, str(e)))
+    return checks
+
+
 def run_checks() -> list[Check]:
     apt = "run 'make setup' or apt-get install"
     checks = [
@@ -55,6 +75,8 @@ def run_checks() -> list[Check]:
         _tool("qemu-system-arm", "qemu-system-arm", f"{apt} qemu-system-arm"),
         _tool("host C compiler", "cc", f"{apt} gcc (builds the emulator's trace plugin)"),
     ]
+    if all(c.ok for c in checks[1:]):
+        checks += _trace_plugin()
     checks.append(_renode())
     for module in ("numpy", "typer", "yaml", "pydantic", "rich", "tflite", "capstone", "elftools",
                    "tflite_micro", "ai_edge_litert", "tensorflow", "sklearn"):

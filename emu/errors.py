@@ -1,4 +1,4 @@
-"""The two kinds of failure the command line turns into exit codes (see README.md, exit codes)."""
+"""The kinds of failure the command line turns into exit codes (see README.md, exit codes)."""
 
 
 class EmuError(Exception):
@@ -14,4 +14,7 @@ class CheckFailed(Exception):
 
 
 class FirmwareError(EmuError):
-    """Emulated firmware faulted, or did not finish within its instruction budget."""
+    """Emulated firmware faulted, waited for an interrupt that cannot come, or did not finish
+    within its instruction budget or time: exit code 3, apart from bad input."""
+
+    exit_code = 3

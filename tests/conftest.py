@@ -25,3 +25,15 @@ needs_arm_gcc = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
 def private_cache(tmp_path_factory):
     """Tests build into their own cache so they never read a stale user build."""
     os.environ["EMU_CACHE"] = str(tmp_path_factory.mktemp("emu-cache"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """A two-layer int8 model that builds and runs in a second or two."""
+    from tests import modelgen
+
+    tf = modelgen.tf()
+    model = modelgen.keras_model([tf.keras.layers.Dense(8, activation="relu"), tf.keras.layers.Dense(3)], (5,), seed=7)
+    path = tmp_path_factory.mktemp("tiny-model") / "tiny_int8.tflite"
+    path.write_bytes(modelgen.to_int8(model, (5,)))
+    return path

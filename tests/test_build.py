@@ -53,8 +53,8 @@ def size_a(elf) -> dict[str, int]:
     return sizes
 
 
-def test_sections_agree_with_arm_none_eabi_size(tmp_path):
-    firmware = build_firmware(hand_model(), get_platform("nucleo-l4r5zi"), cache_dir=tmp_path)
+def test_sections_agree_with_arm_none_eabi_size():
+    firmware = build_firmware(hand_model(), get_platform("nucleo-l4r5zi"))
     sizes = size_a(firmware.elf)
     s = firmware.sections
     assert s.text == sizes[".text"] + sizes.get(".ARM.exidx", 0)
@@ -65,21 +65,23 @@ def test_sections_agree_with_arm_none_eabi_size(tmp_path):
     assert s.flash == s.text + s.rodata + s.data
 
 
-def test_same_inputs_reuse_the_cached_build(tmp_path):
+def test_same_inputs_reuse_the_cached_build():
     board = get_platform("nucleo-l4r5zi")
-    first = build_firmware(hand_model(), board, cache_dir=tmp_path)
+    first = build_firmware(hand_model(), board)
     mtime = first.elf.stat().st_mtime_ns
-    second = build_firmware(hand_model(), board, cache_dir=tmp_path)
+    second = build_firmware(hand_model(), board)
     assert second.elf == first.elf and second.elf.stat().st_mtime_ns == mtime
 
 
-def test_model_too_big_for_flash_says_sizes_and_leaves_nothing(tmp_path):
+def test_model_too_big_for_flash_says_sizes_and_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMU_CACHE", str(tmp_path))
     board = dataclasses.replace(get_platform("nucleo-l4r5zi"), flash_bytes=64 * 1024)
     with pytest.raises(EmuError) as info:
-        build_firmware(hand_model(table_bytes=100 * 1024), board, cache_dir=tmp_path)
+        build_firmware(hand_model(table_bytes=100 * 1024), board)
     message = str(info.value)
     assert "does not fit" in message and "flash" in message and "has 64.0 KB" in message
-    assert list((tmp_path / "builds").iterdir()) == []  # no partial build left in the cache
+    assert not (tmp_path / "builds").exists()  # no partial build left in the cache
+    assert [list(run.iterdir()) for run in (tmp_path / "tmp").iterdir()] == [[]]  # nor in this run's scratch
 
 
 def test_linker_script_uses_the_board_sizes():

@@ -152,3 +152,51 @@ def test_profile_measures_a_user_elf_built_with_the_bsp(tmp_path):
     assert functions == {"sum_to": 404, "run_test": 2}
     assert profile["instructions"] == 406
     assert profile["cycles"] >= profile["instructions"] and profile["stack_bytes"] > 0
+
+
+WAITING_MAIN = """
+__attribute__((noinline)) void wait_for_data(void)
+{
+    __asm__ volatile("cpsid i\\n\\twfi" ::: "memory");
+}
+
+int main(void)
+{
+    wait_for_data();
+    return 0;
+}
+"""
+
+
+def test_profile_stops_at_a_wfi_that_no_interrupt_can_end(tmp_path):
+    # emu's bsp routes every interrupt to its fault handler, so this WFI would sleep forever.
+    assert emu("bsp", "nucleo-l152re", "--out", str(tmp_path / "bsp")).returncode == 0
+    (tmp_path / "main.c").write_text(WAITING_MAIN)
+    bsp = tmp_path / "bsp"
+    elf = tmp_path / "app.elf"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m3", "-mthumb", "-mfloat-abi=soft", "-O1",
+                    "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-T", str(bsp / "link.ld"),
+                    str(bsp / "startup.c"), str(bsp / "semihost.c"), str(tmp_path / "main.c"), "-o", str(elf)],
+                   check=True)
+    disassembly = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True, text=True,
+                                 check=True).stdout
+    wfi = next(int(line.split(":")[0], 16) for line in disassembly.splitlines() if "\twfi" in line)
+    result = emu("profile", str(elf), "-p", "nucleo-l152re")
+    assert result.returncode == 3, result.stderr
+    assert (f"emu: error: firmware waits for an interrupt that cannot come (WFI at {wfi:#x} in wait_for_data)"
+            in result.stderr.splitlines())
+
+
+def test_doctor_boots_the_trace_plugin_on_the_installed_qemu():
+    result = emu("doctor")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = {line.split()[1] + " " + line.split()[2]: line for line in result.stdout.splitlines()
+             if len(line.split()) > 3}
+    first = subprocess.run(["qemu-system-arm", "--version"], capture_output=True, text=True,
+                           check=True).stdout.split()[3]
+    expected_api = 1 if first.startswith(("7.", "8.")) else None
+    assert lines["QEMU plugin"].startswith("ok ")
+    assert f"QEMU {first} speaks plugin API" in lines["QEMU plugin"]
+    if expected_api is not None:
+        assert lines["QEMU plugin"].endswith(f"plugin API {expected_api}")
+    assert lines["trace plugin"].startswith("ok ") and "loads and counts" in lines["trace plugin"]

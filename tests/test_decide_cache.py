@@ -39,10 +39,11 @@ def write_scenario(folder, models):
 
 
 @needs_arm_gcc
-def test_second_run_is_served_from_the_cache(small_models, tmp_path):
+def test_second_run_is_served_from_the_cache(small_models, tmp_path, monkeypatch):
+    monkeypatch.setenv("EMU_CACHE", str(tmp_path / "cache"))
     scenario = write_scenario(tmp_path, small_models)
-    first = run_scenario(scenario, out=tmp_path / "a", cache=ResultsCache(tmp_path / "cache"), write_report=False)
-    second = run_scenario(scenario, out=tmp_path / "b", cache=ResultsCache(tmp_path / "cache"), write_report=False)
+    first = run_scenario(scenario, out=tmp_path / "a", cache=ResultsCache(), write_report=False)
+    second = run_scenario(scenario, out=tmp_path / "b", cache=ResultsCache(), write_report=False)
     assert (first.cache_hits, first.cache_misses) == (0, 4)
     assert (second.cache_hits, second.cache_misses) == (4, 0)
     assert [r.to_dict() for r in first.results] == [r.to_dict() for r in second.results]
@@ -101,13 +102,14 @@ def test_concurrent_scenario_runs_share_a_cold_cache(small_models, tmp_path):
 
 
 @needs_arm_gcc
-def test_soft_float_board_is_not_served_the_hard_float_result(small_models, tmp_path):
+def test_soft_float_board_is_not_served_the_hard_float_result(small_models, tmp_path, monkeypatch):
     # The two share one board file; a key over the file's text served the FPU result for both.
     from emu.platforms import get_platform
     from emu.results.measure import measure
 
+    monkeypatch.setenv("EMU_CACHE", str(tmp_path / "cache"))
     model = small_models / "tiny_fp32.tflite"
-    cache = ResultsCache(tmp_path / "cache")
+    cache = ResultsCache()
     hard, _ = cache.measure(model, get_platform("nucleo-l4r5zi"), variant="fp32")
     soft, _ = cache.measure(model, get_platform("nucleo-l4r5zi:soft-float"), variant="fp32")
     assert cache.misses == 2
@@ -127,8 +129,8 @@ def test_soft_float_build_is_not_the_hard_float_build(small_models, tmp_path):
     from emu.platforms import get_platform
 
     compiled = compile_graph(read_model(small_models / "tiny_fp32.tflite"))
-    hard = emu.build.firmware.build_firmware(compiled, get_platform("nucleo-l4r5zi"), cache_dir=tmp_path)
-    soft = emu.build.firmware.build_firmware(compiled, get_platform("nucleo-l4r5zi:soft-float"), cache_dir=tmp_path)
+    hard = emu.build.firmware.build_firmware(compiled, get_platform("nucleo-l4r5zi"))
+    soft = emu.build.firmware.build_firmware(compiled, get_platform("nucleo-l4r5zi:soft-float"))
     assert hard.elf != soft.elf
     with soft.elf.open("rb") as f:
         names = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}

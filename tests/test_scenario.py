@@ -67,7 +67,7 @@ def hand_energy_uj(cycles: int, board) -> float:
 
 @needs_arm_gcc
 def test_coin_cell_scenario_battery_life_matches_the_hand_calculation(tmp_path):
-    outcome = run_scenario(SCENARIOS / "coin-cell-anomaly.yaml", out=tmp_path / "run", cache=ResultsCache(tmp_path / "c"))
+    outcome = run_scenario(SCENARIOS / "coin-cell-anomaly.yaml", out=tmp_path / "run", cache=ResultsCache())
     duty = yaml.safe_load((SCENARIOS / "coin-cell-anomaly.yaml").read_text())["duty_cycle"]
     assert duty == {"period_s": 1.0, "battery_mah": 225, "battery_v": 3.0, "sleep_current_ua": 2.0}
     for c in outcome.candidates:
@@ -92,7 +92,7 @@ def test_a_scenario_names_a_tflite_file_by_path(tmp_path):
         "name": "person", "models": [{"path": str(model), "variant": "int8", "metric": {"accuracy": 0.8}}],
         "boards": ["disco-f746ng"], "constraints": {"min_accuracy": "75%", "max_ram_bytes": "256KB"},
         "duty_cycle": {"period_s": 5, "battery_mah": 2000, "battery_v": 3.7}}))
-    outcome = run_scenario(scenario, out=tmp_path / "run", cache=ResultsCache(tmp_path / "c"))
+    outcome = run_scenario(scenario, out=tmp_path / "run", cache=ResultsCache())
     [result] = outcome.results
     assert result.model == "person_detect" and result.output_matches_reference is True
     assert outcome.candidates[0].battery_days is not None
@@ -106,7 +106,7 @@ def test_a_scenario_that_fails_its_constraints_records_each_board_as_a_junit_fai
     scenario.write_text(yaml.safe_dump({
         "name": "tight", "models": [{"path": str(shared_model("hello_world_int8.tflite")), "variant": "int8"}],
         "boards": ["nucleo-l4r5zi", "rp2040-pico"], "constraints": {"max_ram_bytes": 16}}))
-    outcome = run_scenario(scenario, out=tmp_path / "run", cache=ResultsCache(tmp_path / "c"), write_report=False)
+    outcome = run_scenario(scenario, out=tmp_path / "run", cache=ResultsCache(), write_report=False)
     assert not outcome.recommendation.anything_fits
     suite = ET.parse(tmp_path / "run" / "junit.xml").getroot().find("testsuite[@name='emu constraints']")
     assert suite.get("tests") == "2" and suite.get("failures") == "2"

@@ -6,9 +6,9 @@ user who builds their own firmware (TFLM, say) to measure with `emu profile`.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
+from emu.cache import atomic_write, copy_file, ensure_folder
 from emu.platforms import Platform
 
 FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
@@ -46,15 +46,15 @@ BSP_FILES = ("startup.c", "semihost.c", "semihost.h")
 
 
 def write_bsp(platform: Platform, out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_folder(out)
     written = []
     for name in BSP_FILES:
-        shutil.copyfile(FIRMWARE / "runtime" / name, out / name)
+        copy_file(FIRMWARE / "runtime" / name, out / name)
         written.append(out / name)
-    (out / "link.ld").write_text(linker_script(platform))
+    atomic_write(out / "link.ld", linker_script(platform))
     written.append(out / "link.ld")
     flags = " ".join(platform.cflags)
-    (out / "README.md").write_text(f"""# Board support for {platform.name}
+    atomic_write(out / "README.md", f"""# Board support for {platform.name}
 
 Build your firmware with these files and run it with `emu profile`:
 

@@ -1,9 +1,10 @@
 """Compiled model + platform -> firmware ELF, with its section sizes, cached by content.
 
 The linker script is written from the board's flash and RAM sizes, so a model that does
-not fit fails here with the sizes it needs. A build is assembled in a temporary folder
-and renamed into the cache only when complete: a failed or interrupted build leaves
-nothing behind, and concurrent builds of the same key never see half a firmware.
+not fit fails here with the sizes it needs. A build is assembled in this run's scratch
+folder and renamed into the cache only when complete (emu.cache.publish): a failed or
+interrupted build leaves nothing behind, concurrent builds of the same key never see half
+a firmware, and an entry damaged later is noticed on the next read and built again.
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ def _explain_link_failure(stderr: str, platform: Platform) -> str:
 
 
 def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path) -> Path:
-    (work / "model.c").write_text(compiled.source)
-    (work / "link.ld").write_text(linker_script(platform))
+    cache.atomic_write(work / "model.c", compiled.source)
+    cache.atomic_write(work / "link.ld", linker_script(platform))
     sources = [work / "model.c", *(FIRMWARE / "runtime" / s for s in RUNTIME_SOURCES)]
     # Every kernel is compiled; --gc-sections keeps only what the model calls.
     sources += sorted((FIRMWARE / "kernels").glob("*.c"))
@@ -98,12 +99,12 @@ def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path) 
     return elf
 
 
-def build_firmware(compiled: CompiledModel, platform: Platform, cache_dir: Path | None = None) -> Firmware:
+def build_firmware(compiled: CompiledModel, platform: Platform) -> Firmware:
     gcc = toolchain()
-    builds = (cache_dir or cache.root()) / "builds"
+    builds = cache.root() / "builds"
     key = build_key(compiled, platform, gcc)
     final = builds / key
-    if not (final / "build.json").is_file():
+    if cache.entry(final) is None:  # missing, or damaged and removed: build it (again)
         with cache.staging(builds, key) as work:
             elf = _compile(compiled, platform, gcc, work)
             sections, symbols = section_sizes(elf)

@@ -7,14 +7,15 @@ with one line on stderr; --debug shows the traceback as well.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from emu.cache import atomic_write, copy_file, ensure_folder
 from emu.cli.decide import register as register_decide
 from emu.cli.variants import register as register_variants
 from emu.console import say, table_text
@@ -41,6 +42,8 @@ def _options(version: bool = typer.Option(False, "--version", callback=_print_ve
     pass
 
 
+JOBS_HELP = "Worker processes for a sweep (default: one per core)."
+CLUSTER_HELP = "Run the sweep on a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786 (needs emu[cluster])."
 PLATFORM_HELP = ("Board name (see `emu platforms`; add ':soft-float' to build an FPU part with "
                  "its FPU off) or a platform YAML file.")
 
@@ -94,10 +97,11 @@ def build(
     from emu.platforms import get_platform
 
     board = get_platform(platform)
-    firmware = build_firmware(compile_graph(read_model(model)), board)
-    out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(firmware.elf, out / "firmware.elf")
-    shutil.copyfile(firmware.elf.parent / "build.json", out / "build.json")
+    compiled = compile_graph(read_model(model))
+    ensure_folder(out)  # before building: a file in its place fails at once, not after the compile
+    firmware = build_firmware(compiled, board)
+    copy_file(firmware.elf, out / "firmware.elf")
+    copy_file(firmware.elf.parent / "build.json", out / "build.json")
     s = firmware.sections
     print(f"{out / 'firmware.elf'}: flash {s.flash:,} B (code {s.text:,}, constants {s.rodata:,}), "
           f"RAM {s.static_ram:,} B + stack (arena {s.arena:,})")
@@ -154,8 +158,11 @@ def run(
     except (OSError, ValueError) as e:
         raise EmuError(f"cannot read input {input}: {e}") from None
     result, outputs = measure(model, board, inputs=[x], check=check)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    np.save(output, outputs[0])
+    if output.suffix != ".npy":  # as numpy.save names a file
+        output = output.with_name(output.name + ".npy")
+    buffer = io.BytesIO()
+    np.save(buffer, outputs[0])
+    atomic_write(output, buffer.getvalue())
     print(f"{output}: {outputs[0].dtype} {list(outputs[0].shape)}; {result.cycles:,} cycles, "
           f"{result.latency_ms:.3f} ms at {board.clock_mhz:.0f} MHz")
     if result.output_matches_reference is False:
@@ -169,8 +176,11 @@ def bench(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as JSON."),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write results as CSV."),
     emulator: Optional[str] = typer.Option(None, "--emulator", help=EMULATOR_HELP),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help=JOBS_HELP),
+    cluster: Optional[str] = typer.Option(None, "--cluster", help=CLUSTER_HELP),
+    cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse results measured before for the same content."),
 ) -> None:
-    """Measure every model on every board and print a table.
+    """Measure every model on every board and print a table; runs in parallel, one job per core.
 
     Example: emu bench reports/variants/digits -p rp2040-pico -p nucleo-l4r5zi --json results.json
     """
@@ -187,14 +197,23 @@ def bench(
     if not pairs:
         raise EmuError("nothing to measure: no model in the paths given runs on the device")
     quality = qualities_by_model(models)
-    results = [dataclasses.replace(r, quality=quality.get(r.model_sha256, {})) for r in run_bench(pairs, boards)]
-    if not results:
-        raise EmuError("nothing was measured")
-    print(format_table(results))
-    if json_out:
+    outcome = run_bench(pairs, boards, workers=jobs, cluster=cluster, use_cache=cache)
+    results = [dataclasses.replace(r, quality=quality.get(r.model_sha256, {})) for r in outcome.results]
+    if results:
+        print(format_table(results))
+    say(f"{len(results)} of {len(pairs) * len(boards)} runs: {outcome.reused} reused from the cache, "
+        f"{outcome.measured} measured")
+    if json_out and results:
         write_json(results, json_out)
-    if csv_out:
+    if csv_out and results:
         write_csv(results, csv_out)
+    for failure in outcome.failures:
+        say(f"failed: {failure.job.label}: {failure.reason}")
+    if not results:
+        raise EmuError(f"nothing was measured: {outcome.failures[0].job.label}: {outcome.failures[0].reason}")
+    if outcome.failures:
+        raise CheckFailed(f"{len(outcome.failures)} of {len(pairs) * len(boards)} runs failed (listed above); "
+                          f"the others were measured and written")
     if any(r.output_matches_reference is False for r in results):
         raise CheckFailed("some outputs differ from the reference (see the table)")
 
@@ -258,8 +277,7 @@ def profile(
                          [(f"{f.cycles:,}", f"{f.instructions:,}", f.name) for f in result.functions[:top]],
                          right=(0, 1)))
     if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        atomic_write(json_out, json.dumps(result.to_dict(), indent=2) + "\n")
 
 
 @app.command()

@@ -13,6 +13,7 @@ from typing import List, Optional
 
 import typer
 
+from emu.cache import atomic_write
 from emu.console import say
 from emu.errors import CheckFailed
 
@@ -72,8 +73,7 @@ def recommend(
     rec = pick(candidates, constraints, prefer)
     print(format_recommendation(rec))
     if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(recommendation_to_dict(rec), indent=2) + "\n")
+        atomic_write(json_out, json.dumps(recommendation_to_dict(rec), indent=2) + "\n")
     if not rec.anything_fits:
         raise CheckFailed("no variant meets the constraints on any board")
 
@@ -166,6 +166,10 @@ def scenario_run(
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse results measured before for the same content."),
     emulator: Optional[str] = typer.Option(None, "--emulator",
                                            help="Emulator backend: qemu (default) or renode; also set by EMU_EMULATOR."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
+                                       help="Worker processes (default: the scenario's jobs:, else one per core)."),
+    cluster: Optional[str] = typer.Option(None, "--cluster",
+                                          help="A Dask scheduler to run the measurements on (default: the scenario's cluster:)."),
 ) -> None:
     """Run a scenario: measure, recommend, estimate battery life, gate, and write the report.
 
@@ -177,7 +181,7 @@ def scenario_run(
     from emu.emulators import select_emulator
 
     select_emulator(emulator)
-    outcome = run_scenario(file, out=out, use_cache=cache, progress=say)
+    outcome = run_scenario(file, out=out, use_cache=cache, progress=say, jobs=jobs, cluster=cluster)
     print(format_recommendation(outcome.recommendation))
     if outcome.verdict:
         print()

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from emu import cache
 from emu.compile.codegen import CompiledModel, compile_graph
 from emu.errors import EmuError
 from emu.model.reader import parse_model
@@ -37,7 +37,7 @@ def build_host(compiled: CompiledModel, workdir: Path) -> Path:
 
 
 def run_compiled_on_host(compiled: CompiledModel, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    with tempfile.TemporaryDirectory(prefix="emu-host-") as tmp:
+    with cache.temp_folder("emu-host-") as tmp:
         work = Path(tmp)
         exe = build_host(compiled, work)
         blob = b"".join(np.ascontiguousarray(x, dtype=io.dtype).tobytes()

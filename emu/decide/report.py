@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 import emu
-from emu.cache import atomic_write
+from emu.cache import atomic_write, ensure_folder
 from emu.decide import plots
 from emu.decide.candidates import Candidate, variant_label
 from emu.decide.explain import constraint_summary, format_days, headline, preference_phrase, quality_notice
@@ -435,8 +435,7 @@ def render_html(data: ReportInput) -> str:
 
 
 def _write(out: Path, title: str, body: str, markdown_text: str) -> tuple[Path, Path]:
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_folder(Path(out))
     page, markdown = out / "index.html", out / "report.md"
     atomic_write(page, assemble(title, body))
     atomic_write(markdown, markdown_text)

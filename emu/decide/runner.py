@@ -9,12 +9,14 @@ results cache), then recommend, estimate battery life, gate and write the report
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from emu.cache import ContentStore
+from emu import cache as emu_cache
+from emu.cache import ContentStore, atomic_write, ensure_folder
 from emu.decide.baseline import write_baseline
 from emu.decide.candidates import Candidate, candidates_from
 from emu.decide.explain import recommendation_to_dict
@@ -66,58 +68,87 @@ def model_files(source: ModelSource, scenario: Scenario, models_dir: Path, use_c
     return [ModelFile(source.path, variant, quality)]
 
 
-def run_gate(scenario: Scenario, results: list[Result], out: Path, notes: list[str]) -> GateVerdict | None:
+def inside(folder: Path, path: Path, what: str) -> Path:
+    """`path`, refused unless it lies in `folder` (compared by name: '..' and absolute paths
+    cannot climb out)."""
+    full, base = Path(os.path.abspath(path)), Path(os.path.abspath(folder))
+    if full == base or not full.is_relative_to(base):
+        raise EmuError(f"{what} {path} is outside {folder}: a scenario file may only write inside it")
+    return Path(path)
+
+
+@dataclass(frozen=True)
+class OutputPaths:
+    run: Path
+    baseline: Path | None = None
+    junit: Path | None = None
+
+
+def output_paths(scenario: Scenario, out: Path | None) -> OutputPaths:
+    """Where a scenario run writes, checked before anything is written. Paths read from the
+    scenario file stay inside the folders they belong to: the run folder is reports/NAME,
+    the JUnit file lies in the run folder, the baseline beside the scenario file (where it
+    is committed). A --out given on the command line is taken as given."""
+    where = str(scenario.path)
+    run = Path(out) if out else inside(Path("reports"), Path("reports") / scenario.name, f"{where}: name")
+    if not scenario.gate:
+        return OutputPaths(run)
+    return OutputPaths(run, inside(scenario.path.parent, scenario.gate.baseline, f"{where}: gate baseline"),
+                       inside(run, run / scenario.gate.junit, f"{where}: gate junit"))
+
+
+def run_gate(scenario: Scenario, results: list[Result], paths: OutputPaths, notes: list[str]) -> GateVerdict | None:
     spec = scenario.gate
-    if not spec.baseline.is_file():
+    if not paths.baseline.is_file():
         # The first run records where things stand; commit the file and later runs gate against it.
-        write_baseline(results, spec.baseline)
-        notes.append(f"no baseline yet: wrote {spec.baseline} from this run")
+        write_baseline(results, paths.baseline)
+        notes.append(f"no baseline yet: wrote {paths.baseline} from this run")
         return None
-    return compare(load_results(spec.baseline), results, spec.tolerances)
+    return compare(load_results(paths.baseline), results, spec.tolerances)
 
 
 def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_cache: bool = True,
                  cache: ResultsCache | None = None, write_report: bool = True,
-                 progress: Callable[[str], None] = _quiet) -> ScenarioOutcome:
+                 progress: Callable[[str], None] = _quiet, jobs: int | None = None,
+                 cluster: str | None = None) -> ScenarioOutcome:
+    """jobs and cluster, when given, override the scenario's own."""
     started = time.perf_counter()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    out = Path(out) if out else Path("reports") / scenario.name
-    out.mkdir(parents=True, exist_ok=True)
+    paths = output_paths(scenario, out)
+    out = ensure_folder(paths.run)
+    # measuring pulls in the compiler and the toolchain: imported here, so that decide alone stays light
     from emu.results.cached_measure import ResultsCache
+    from emu.results.sweep import jobs_for, sweep
 
     cache = cache or ResultsCache()
     boards = [get_platform(b) for b in scenario.boards]
     notes: list[str] = []
     files = [f for s in scenario.models for f in model_files(s, scenario, out / "models", use_cache, notes, progress)]
-    results = []
-    for i, (f, board) in enumerate(((f, b) for f in files for b in boards), 1):
-        progress(f"[{i}/{len(files) * len(boards)}] {f.path.name} ({f.variant}) on {board.name}")
-        measured = cache.measure if use_cache else _uncached
-        results.append(measured(f.path, board, variant=f.variant)[0])
+    swept = sweep(jobs_for([(f.path, f.variant) for f in files], boards), workers=jobs or scenario.jobs,
+                  cluster=cluster or scenario.cluster, cache=cache if use_cache else None, progress=progress)
+    if swept.failures:
+        first = swept.failures[0]
+        raise EmuError(f"{len(swept.failures)} run(s) failed, first: {first.job.label}: {first.reason}")
+    results = swept.results
     qualities = [f.quality for f in files if f.quality]
     candidates = candidates_from(results, qualities, scenario.constraints.metric, scenario.duty)
     rec = recommend(candidates, scenario.constraints, scenario.prefer)
-    verdict = run_gate(scenario, results, out, notes) if scenario.gate else None
-    write_junit(out / (scenario.gate.junit if scenario.gate else "junit.xml"), verdict=verdict, recommendation=rec)
+    verdict = run_gate(scenario, results, paths, notes) if scenario.gate else None
+    write_junit(paths.junit or out / "junit.xml", verdict=verdict, recommendation=rec)
     outcome = ScenarioOutcome(scenario, results, qualities, candidates, rec, verdict, out, notes,
-                              cache.hits, cache.misses)
-    write_outputs(outcome, write_report, ContentStore(cache.store.root.parent / "reports") if use_cache else None)
+                              swept.reused, swept.measured)
+    write_outputs(outcome, write_report, ContentStore(emu_cache.root() / "reports") if use_cache else None)
     outcome.seconds = time.perf_counter() - started
     return outcome
-
-
-def _uncached(path, platform, variant):
-    from emu.results.measure import measure
-
-    return measure(path, platform, variant=variant)
 
 
 def write_outputs(outcome: ScenarioOutcome, write_report: bool, report_store: ContentStore | None) -> None:
     out = outcome.out
     write_json(outcome.results, out / "results.json")
     write_csv(outcome.results, out / "results.csv")
-    (out / "recommendation.json").write_text(json.dumps(recommendation_to_dict(outcome.recommendation), indent=2) + "\n")
+    atomic_write(out / "recommendation.json",
+                 json.dumps(recommendation_to_dict(outcome.recommendation), indent=2) + "\n")
     if write_report:
         from emu.decide.report import write_report as draw_report
         from emu.decide.report import write_report_cached

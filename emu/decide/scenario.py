@@ -53,6 +53,8 @@ class Scenario:
     duty: DutyCycle | None = None
     gate: GateSpec | None = None
     seed: int = 0
+    jobs: int | None = None  # worker processes for the measurements (None: one per core)
+    cluster: str | None = None  # a Dask scheduler's address to run them on instead
 
 
 def resolve_path(text: str, folder: Path) -> Path:
@@ -117,6 +119,8 @@ class ScenarioFile(BaseModel):
     duty_cycle: DutyCycleSection | None = None
     gate: GateSection | None = None
     seed: int = Field(0, ge=0)
+    jobs: int | None = Field(None, ge=1)
+    cluster: str | None = None  # e.g. tcp://scheduler:8786
 
 
 def _model_source(entry: ModelEntry, folder: Path) -> ModelSource:
@@ -166,7 +170,8 @@ def scenario_from_mapping(data: object, path: Path) -> Scenario:
     return Scenario(
         name=name, title=checked.title or name, description=(checked.description or "").strip(),
         path=path, models=models, boards=tuple(checked.boards), constraints=constraints,
-        prefer=checked.prefer, duty=duty, gate=gate, seed=checked.seed)
+        prefer=checked.prefer, duty=duty, gate=gate, seed=checked.seed, jobs=checked.jobs,
+        cluster=checked.cluster)
 
 
 def load_scenario(path: str | Path) -> Scenario:

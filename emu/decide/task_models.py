@@ -63,7 +63,7 @@ def cached_task_folder(task: str, variants: list[str], seed: int, use_cache: boo
                        progress: Callable[[str], None]) -> Path:
     root = cache.root() / "tasks"
     final = root / task_key(task, variants, seed)
-    if use_cache and (final / "variants.json").is_file():
+    if use_cache and cache.entry(final) is not None:
         return final
     with cache.staging(root, final.name) as work:
         make_task_folder(task, variants, seed, work / "variants", progress)
@@ -75,8 +75,11 @@ def task_models(task: str, variants: list[str], out: Path, seed: int = 0, use_ca
                 progress: Callable[[str], None] = lambda m: None, notes: list[str] | None = None) -> list[ModelFile]:
     folder = cached_task_folder(task, variants, seed, use_cache, progress)
     copy = out / task
+    if copy.is_symlink() or copy.is_file():
+        copy.unlink()  # replaced, never followed
     shutil.rmtree(copy, ignore_errors=True)
-    shutil.copytree(folder, copy)  # the run's folder keeps the exact models it measured
+    # The run's folder keeps the exact models it measured (the cache's seal stays in the cache).
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(cache.MANIFEST))
     doc = read_json_file(copy / "variants.json", "variants file")
     qualities = {q.variant: q for q in qualities_from_document(doc, str(copy / "variants.json"))}
     files = []

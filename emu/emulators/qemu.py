@@ -1,18 +1,21 @@
 """QEMU backend: boot a firmware ELF in a Cortex-M machine and count what it executed.
 
 The counting happens in a TCG plugin (plugin/emu_trace.c) built on first use with the
-host C compiler. QEMU loads it with the run's window and memory regions as arguments;
-the plugin writes a small text file that `parse_trace_file` turns into a Trace.
+host C compiler, for the plugin API of the installed QEMU (PLUGIN_APIS). QEMU loads it
+with the run's window and memory regions as arguments; the plugin writes a small text
+file that `parse_trace_file` turns into a Trace.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +28,7 @@ from emu import cache
 from emu.build.elf import function_addresses
 from emu.errors import EmuError, FirmwareError
 from emu.platforms import Platform
+from emu.tools import tool_version
 from emu.emulators.trace import Exit, Segment, Trace
 
 PLUGIN_DIR = Path(__file__).resolve().parent / "plugin"
@@ -69,6 +73,47 @@ def window_from_elf(
     return Window(start=resolve(start), end=resolve(end), layer=resolve(layer))
 
 
+# ---- QEMU version and plugin API ----------------------------------------------------------
+
+# (first QEMU version, plugin API it speaks), from QEMU's include/qemu/qemu-plugin.h at each
+# release tag (docs/sources.md#qemu-plugin-api). QEMU loads a plugin built for any version
+# between its minimum and its own; 9.0 raised the minimum to 2, so each QEMU gets its own.
+PLUGIN_APIS = (
+    ((7, 2), 1),   # 7.2 to 8.2; older QEMU is not supported by emu at all
+    ((9, 0), 2),
+    ((9, 1), 3),
+    ((9, 2), 4),   # 9.2 and 10.0
+    ((10, 1), 5),  # 10.1 and 10.2
+    ((11, 0), 6),  # 11.x
+)
+FIRST_UNCHECKED = (12, 0)
+VERSION_LINE = re.compile(r"version (\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def parse_qemu_version(line: str) -> tuple[int, int, int]:
+    """(major, minor, micro) from the first line of `qemu-system-arm --version`."""
+    found = VERSION_LINE.search(line)
+    if not found:
+        raise EmuError(f"cannot tell the QEMU version from '{line.strip()}'")
+    return int(found[1]), int(found[2]), int(found[3] or 0)
+
+
+def plugin_api_for(version: tuple[int, int, int]) -> int:
+    """The TCG plugin API version the trace plugin is built for on this QEMU."""
+    shown = ".".join(map(str, version))
+    if version[:2] < PLUGIN_APIS[0][0]:
+        raise EmuError(f"QEMU {shown} is too old: emu needs qemu-system-arm 7.2 or newer")
+    if version[:2] >= FIRST_UNCHECKED:
+        raise EmuError(f"QEMU {shown} is newer than emu's trace plugin supports (QEMU 7.2 to 11.x); "
+                       f"use one of those or update emu")
+    return [api for first, api in PLUGIN_APIS if version[:2] >= first][-1]
+
+
+def qemu_version() -> tuple[int, int, int]:
+    qemu_executable()  # says how to install QEMU when it is missing
+    return parse_qemu_version(tool_version(QEMU))
+
+
 # ---- plugin build -------------------------------------------------------------------------
 
 
@@ -80,21 +125,24 @@ def host_compiler() -> str:
     raise EmuError("no host C compiler to build the QEMU trace plugin: run `make setup` or `apt-get install gcc`")
 
 
-def plugin_library() -> Path:
-    """The compiled plugin, built once per version of its source."""
-    digest = hashlib.sha256()
+def plugin_library(api: int | None = None) -> Path:
+    """The compiled plugin for plugin API `api` (default: the installed QEMU's), built once
+    per version of its source and API."""
+    api = plugin_api_for(qemu_version()) if api is None else api
+    digest = hashlib.sha256(f"api {api}\n".encode())
     for name in PLUGIN_SOURCES:
         digest.update((PLUGIN_DIR / name).read_bytes())
     # The one cache root (EMU_CACHE included), so a test or CI run never loads another's plugin.
-    target = cache.root() / "plugins" / f"emu_trace-{digest.hexdigest()[:16]}.so"
+    target = cache.root() / "plugins" / f"emu_trace-api{api}-{digest.hexdigest()[:16]}.so"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Build under a private name and rename, so a concurrent run never loads half a file.
-    fd, partial = tempfile.mkstemp(prefix=".emu_trace-", suffix=".so", dir=target.parent)
+    # Build under a private name and rename, so a concurrent run never loads half a file; in
+    # this run's scratch folder (same file system), so a killed run's partial file is swept.
+    fd, partial = tempfile.mkstemp(prefix=".emu_trace-", suffix=".so", dir=cache.run_folder())
     os.close(fd)
-    command = [host_compiler(), "-shared", "-fPIC", "-O2", "-I", str(PLUGIN_DIR),
-               "-o", partial, str(PLUGIN_DIR / "emu_trace.c")]
+    command = [host_compiler(), "-shared", "-fPIC", "-O2", f"-DEMU_QEMU_PLUGIN_API={api}",
+               "-I", str(PLUGIN_DIR), "-o", partial, str(PLUGIN_DIR / "emu_trace.c")]
     try:
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
@@ -117,12 +165,14 @@ def qemu_executable() -> str:
     return path
 
 
-def plugin_arguments(platform: Platform, window: Window, budget: int, out: Path) -> list[str]:
+def plugin_arguments(platform: Platform, window: Window, budget: int, out: Path,
+                     stop_at_wait: bool = False) -> list[str]:
     args = [
         f"out={option_value(out)}",
         f"budget={budget}",
         f"flash={platform.flash_origin:#x}:{platform.flash_bytes:#x}",
         f"ram={platform.ram_origin:#x}:{platform.ram_bytes:#x}",
+        f"wait={'stop' if stop_at_wait else 'sleep'}",
     ]
     for key in ("start", "end", "layer"):
         address = getattr(window, key)
@@ -187,11 +237,32 @@ def write_loads(loads: Sequence[tuple[int, bytes]], work: Path) -> list[tuple[in
     return files
 
 
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def die_with_parent(parent: int):
+    """A preexec_fn that has the kernel kill the child when `parent` dies (Linux), so a
+    killed emu leaves no QEMU behind; elsewhere, nothing. The kernel sends the signal when
+    the thread that started the child ends, and run_qemu waits for QEMU in that thread."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arrange() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+
+    return arrange
+
+
 def run_qemu(command: list[str], work: Path, timeout_s: float) -> tuple[int | None, str]:
     """QEMU's exit status (None when it had to be stopped) and what it wrote to stderr."""
     with open(work / "stdout.txt", "wb") as out, open(work / "stderr.txt", "wb") as err:
+        # The preexec_fn makes one prctl call through a library loaded before the fork.
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                   start_new_session=True)
+                                   start_new_session=True,
+                                   preexec_fn=die_with_parent(os.getpid()))  # noqa: PLW1509
         try:
             status = process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -230,10 +301,12 @@ def run_firmware(
     check_arm_elf(elf)
     window = window if window is not None else window_from_elf(elf)
     plugin = plugin_library()
-    with tempfile.TemporaryDirectory(prefix="emu-qemu-") as tmp:
+    with cache.temp_folder("emu-qemu-") as tmp:
         work = Path(tmp)
         results = work / "trace.txt"
-        plugin_spec = ",".join([option_value(plugin), *plugin_arguments(platform, window, budget, results)])
+        stop_at_wait = not interrupts_can_come(elf, platform)
+        plugin_spec = ",".join([option_value(plugin),
+                                *plugin_arguments(platform, window, budget, results, stop_at_wait)])
         kernel = kernel_without_zero_fill(elf, loads, work) if loads else elf
         command = qemu_command(kernel, platform, plugin_spec, write_loads(loads, work), work)
         status, stderr = run_qemu(command, work, timeout_s)
@@ -255,6 +328,44 @@ def check_arm_elf(elf: Path) -> None:
         raise EmuError(f"{elf} is not a 32-bit little-endian Arm ELF")
 
 
+def interrupts_can_come(elf: Path, platform: Platform) -> bool:
+    """Whether the vector table at the start of flash gives any interrupt (PendSV, SysTick,
+    external IRQs) a handler other than the HardFault handler.
+
+    emu's startup code routes every interrupt to its fault handler, as does a CMSIS startup
+    file whose handlers are all the default one; for such firmware a WFI or WFE can only
+    sleep until the timeout, so the plugin ends the run there and reports where.
+    """
+    table = flash_words(elf, platform.flash_origin, 16 + 240)
+    if len(table) < 16:
+        return True  # no table where the core looks for it: claim nothing
+    fault = table[3]
+
+    def is_handler(word: int) -> bool:
+        inside = platform.flash_origin <= word < platform.flash_origin + platform.flash_bytes
+        return bool(word & 1) and inside
+
+    for index, word in enumerate(table[14:], start=14):
+        if not is_handler(word):
+            if index >= 16:
+                break  # past the end of the table (code or constants follow)
+            continue
+        if word != fault:
+            return True
+    return False
+
+
+def flash_words(elf: Path, address: int, count: int) -> list[int]:
+    """Up to `count` little-endian words the ELF stores from `address` on."""
+    with open(elf, "rb") as f:
+        for segment in ELFFile(f).iter_segments():
+            start, data = segment["p_paddr"], segment.data()
+            if segment["p_type"] == "PT_LOAD" and start <= address < start + len(data):
+                chunk = data[address - start:address - start + 4 * count]
+                return [int.from_bytes(chunk[i:i + 4], "little") for i in range(0, len(chunk) - 3, 4)]
+    return []
+
+
 def read_text(path: Path) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
@@ -267,9 +378,10 @@ class Recorded:
     """What the plugin wrote: segments and, if it got to the end, how the run ended."""
 
     segments: list[Segment]
-    end_kind: str | None  # "exit" or "budget"; None when QEMU died before the plugin finished
+    end_kind: str | None  # "exit", "budget" or "wait"; None when QEMU died before the plugin finished
     total: int
     last_pc: int | None
+    wait_instruction: str = ""  # "WFI" or "WFE" for end_kind "wait"
 
 
 def parse_trace_file(path: Path) -> Recorded:
@@ -291,8 +403,18 @@ def parse_trace_file(path: Path) -> Recorded:
             segments[-1].taken[numbers[0]] = numbers[1]
         elif kind == "l":
             segments[-1].loads[numbers[0]] = (numbers[1], numbers[2], numbers[3])
+        elif kind == "c":  # block numbers[0] stopped before numbers[1], numbers[2] times
+            executions = segments[-1].executions
+            for address in blocks[numbers[0]]:
+                if address >= numbers[1]:
+                    left = executions.get(address, 0) - numbers[2]
+                    if left > 0:
+                        executions[address] = left
+                    else:
+                        executions.pop(address, None)
         elif kind == "end":
             recorded.end_kind, recorded.total, recorded.last_pc = fields[0], int(fields[1]), int(fields[2])
+            recorded.wait_instruction = fields[3] if len(fields) > 3 else ""
     return recorded
 
 
@@ -308,6 +430,8 @@ def how_it_ended(status: int | None, stderr: str, stdout: str, recorded: Recorde
         return Exit(kind="timeout", pc=last_pc)
     if recorded and recorded.end_kind == "budget":
         return Exit(kind="budget", pc=last_pc)
+    if recorded and recorded.end_kind == "wait":
+        return Exit(kind="wait", pc=last_pc, detail=recorded.wait_instruction)
     fault = FAULT_LINE.search(stdout)
     if fault:
         return Exit(kind="fault", code=status, pc=int(fault[1], 16), detail=f"cfsr={fault[2]} hfsr={fault[3]}")
@@ -345,3 +469,50 @@ def assemble_trace(status: int | None, stderr: str, stdout: str, recorded: Recor
         min_stack_address=int(stack[1], 16) if stack else None,
         total_instructions=recorded.total if recorded else 0,
     )
+
+
+# ---- self-test ----------------------------------------------------------------------------
+
+# A raw image for mps2-an385 (Cortex-M3, code at 0): the vector table's stack pointer and
+# reset vector, then three Thumb instructions that leave through semihosting SYS_EXIT with
+# ADP_Stopped_ApplicationExit, and the literal they load.
+SELF_TEST_MACHINE = "mps2-an385"
+SELF_TEST_IMAGE = b"".join([
+    (0x20001000).to_bytes(4, "little"),  # initial SP
+    (0x00000009).to_bytes(4, "little"),  # reset: 0x8, Thumb
+    (0x2018).to_bytes(2, "little"),      # 0x08 movs r0, #0x18 (SYS_EXIT)
+    (0x4901).to_bytes(2, "little"),      # 0x0a ldr r1, [pc, #4] (the word at 0x10)
+    (0xBEAB).to_bytes(2, "little"),      # 0x0c bkpt 0xab (semihosting call)
+    (0xE7FE).to_bytes(2, "little"),      # 0x0e b . (never reached)
+    (0x00020026).to_bytes(4, "little"),  # 0x10 ADP_Stopped_ApplicationExit
+])
+SELF_TEST_INSTRUCTIONS = 3  # movs, ldr, bkpt: one block, counted once
+
+
+def plugin_self_test(timeout_s: float = 30.0) -> str:
+    """Boot SELF_TEST_IMAGE with the trace plugin and check what the plugin wrote.
+
+    Returns a one-line summary; raises EmuError saying what went wrong.
+    """
+    plugin = plugin_library()
+    with cache.temp_folder("emu-selftest-") as tmp:
+        work = Path(tmp)
+        image = work / "selftest.bin"
+        image.write_bytes(SELF_TEST_IMAGE)
+        results = work / "trace.txt"
+        spec = ",".join([option_value(plugin), f"out={option_value(results)}",
+                         "flash=0x0:0x400000", "ram=0x20000000:0x400000"])
+        command = [qemu_executable(), "-M", SELF_TEST_MACHINE, "-nographic", "-monitor", "none",
+                   "-semihosting-config", "enable=on,target=native",
+                   "-kernel", str(image), "-plugin", spec, "-d", "plugin", "-D", str(work / "qemu.log")]
+        status, stderr = run_qemu(command, work, timeout_s)
+        if status is None:
+            raise EmuError(f"QEMU did not finish the plugin self-test within {timeout_s:.0f} s")
+        if not results.exists():
+            reason = qemu_complaint(stderr) or first_line(stderr) or f"exit status {status}"
+            raise EmuError(f"QEMU did not load the trace plugin: {reason}")
+        recorded = parse_trace_file(results)
+    if recorded.end_kind != "exit" or recorded.total != SELF_TEST_INSTRUCTIONS:
+        raise EmuError(f"the trace plugin counted {recorded.total} instructions of the self-test "
+                       f"(expected {SELF_TEST_INSTRUCTIONS}), ending '{recorded.end_kind}'")
+    return f"loads and counts ({plugin.name})"

@@ -16,10 +16,10 @@ import importlib.util
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
+from emu import cache
 from emu.build.elf import function_addresses
 from emu.emulators import retrace
 from emu.emulators.qemu import (FAULT_LINE, STACK_LINE, Window, check_arm_elf, first_line, read_text, stop,
@@ -179,7 +179,7 @@ def run_firmware(
     window = window if window is not None else window_from_elf(elf)
     launcher = renode_launcher()
     exit_hook = function_addresses(elf).get(EXIT_FUNCTION)
-    with tempfile.TemporaryDirectory(prefix="emu-renode-") as tmp:
+    with cache.temp_folder("emu-renode-") as tmp:
         work = Path(tmp)
         (work / "emu.repl").write_text(platform_description(platform))
         script = work / "emu.resc"

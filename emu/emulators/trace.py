@@ -31,10 +31,12 @@ class Segment:
 class Exit:
     """How the run ended."""
 
-    kind: str  # "exit" (semihosting exit), "fault", "budget" (instruction budget spent), "timeout"
+    # "exit" (semihosting exit), "fault", "budget" (instruction budget spent), "timeout",
+    # "wait" (a WFI or WFE that no interrupt can end)
+    kind: str
     code: int = 0  # firmware's exit code for kind == "exit"
-    pc: int | None = None  # where it stopped, for "fault" and "budget"
-    detail: str = ""  # fault status registers or other words worth showing a user
+    pc: int | None = None  # where it stopped, for "fault", "budget" and "wait"
+    detail: str = ""  # fault status registers, "WFI"/"WFE", or other words worth showing a user
 
 
 @dataclass

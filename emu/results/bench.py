@@ -7,20 +7,17 @@ from typing import Callable, Iterable
 
 from emu.console import say, table_text
 from emu.platforms import Platform
-from emu.results.measure import measure
+from emu.results.cached_measure import ResultsCache
 from emu.results.record import Result
+from emu.results.sweep import SweepOutcome, jobs_for, sweep
 
 
-def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform],
-          progress: Callable[[str], None] = say) -> list[Result]:
-    """models: (path, variant name) pairs."""
-    pairs = [(m, p) for m in models for p in platforms]
-    results = []
-    for i, ((path, variant), platform) in enumerate(pairs, 1):
-        progress(f"[{i}/{len(pairs)}] {path.name} ({variant}) on {platform.name}")
-        result, _ = measure(path, platform, variant=variant)
-        results.append(result)
-    return results
+def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform], progress: Callable[[str], None] = say,
+          workers: int | None = None, cluster: str | None = None, use_cache: bool = True) -> SweepOutcome:
+    """models: (path, variant name) pairs, each measured on every board, as parallel jobs
+    (emu.results.sweep); the results come in model-then-board order, failures beside them."""
+    return sweep(jobs_for(models, platforms), workers=workers, cluster=cluster,
+                 cache=ResultsCache() if use_cache else None, progress=progress)
 
 
 def format_table(results: list[Result]) -> str:

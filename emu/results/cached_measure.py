@@ -59,11 +59,11 @@ def measure_key(name: str, model: bytes, platform: Platform, variant: str, input
     return cache.key(*parts)
 
 
-def _encode_outputs(outputs: list[np.ndarray]) -> list[dict]:
+def encode_outputs(outputs: list[np.ndarray]) -> list[dict]:
     return [{"dtype": str(y.dtype), "shape": list(y.shape), "hex": y.tobytes().hex()} for y in outputs]
 
 
-def _decode_outputs(stored: list[dict]) -> list[np.ndarray]:
+def decode_outputs(stored: list[dict]) -> list[np.ndarray]:
     return [np.frombuffer(bytes.fromhex(y["hex"]), dtype=y["dtype"]).reshape(y["shape"]).copy()
             for y in stored]
 
@@ -71,8 +71,8 @@ def _decode_outputs(stored: list[dict]) -> list[np.ndarray]:
 class ResultsCache:
     """measure() behind a content-addressed store; hits and misses are counted for reports."""
 
-    def __init__(self, root: Path | None = None):
-        self.store = cache.ContentStore(Path(root) if root else cache.root() / "results")
+    def __init__(self):
+        self.store = cache.ContentStore(cache.root() / "results")
         self.hits = 0
         self.misses = 0
 
@@ -84,8 +84,8 @@ class ResultsCache:
         stored = self.store.get(key)
         if stored is not None:
             self.hits += 1
-            return result_from_dict(stored["result"]), _decode_outputs(stored["outputs"])
+            return result_from_dict(stored["result"]), decode_outputs(stored["outputs"])
         self.misses += 1
         result, outputs = measure(model_path, platform, variant=variant, inputs=inputs, check=check)
-        self.store.put(key, {"result": result.to_dict(), "outputs": _encode_outputs(outputs)})
+        self.store.put(key, {"result": result.to_dict(), "outputs": encode_outputs(outputs)})
         return result, outputs

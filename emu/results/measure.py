@@ -67,6 +67,9 @@ def raise_for_exit(trace: Trace, elf: Path) -> None:
         raise FirmwareError(f"firmware faulted{where} ({e.detail})")
     if e.kind == "budget":
         raise FirmwareError(f"firmware did not finish within its instruction budget; stopped{where}")
+    if e.kind == "wait":
+        at = f" at {e.pc:#x}{symbol_suffix(elf, e.pc)}" if e.pc is not None else ""
+        raise FirmwareError(f"firmware waits for an interrupt that cannot come ({e.detail or 'WFI'}{at})")
     if e.kind == "timeout":
         raise FirmwareError(f"firmware stopped making progress (timeout){where}")
     if e.kind == "exit" and e.code != 0:

@@ -1,21 +1,21 @@
 """The variants stage: make every chosen variant of a task, score it on the host, describe
 its weights, check whether the device compiler takes it, and publish the folder whole.
 
-Everything is written into a hidden staging folder next to the destination and renamed
-into place at the end, so an interruption leaves no partial variants behind. A variant
-that cannot be made (tfmot refusing a layer, say) is reported with its reason and listed
-under "failed" in variants.json; the others are kept.
+Everything is written into a staging folder (emu.cache.staging) and renamed into place at
+the end, so an interruption leaves no partial variants behind. A variant that cannot be
+made (tfmot refusing a layer, say) is reported with its reason and listed under "failed" in
+variants.json; the others are kept.
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
+from emu.cache import atomic_write, ensure_folder, staging
 from emu.console import say
 from emu.errors import EmuError
 from emu.variants.messages import first_line
@@ -41,24 +41,24 @@ def make_variants(task: Task, out: Path, names: list[str] | None = None,
     given; else the first one is raised)."""
     chosen = chosen_variants(names)
     failed: list[Failure] = []
-    with staged(out) as staging:
+    with staged(out) as work:
         records = []
         for name in chosen:
             progress(f"  {name} ...")
             try:
-                records.append(make_variant(task, name, staging))
+                records.append(make_variant(task, name, work))
             except Exception as e:  # tfmot and the converter raise many types for a layer they refuse
                 if failures is None:
                     raise
                 failed.append(Failure(name, str(e) if isinstance(e, EmuError) else first_line(e)))
-                shutil.rmtree(staging / name, ignore_errors=True)
+                shutil.rmtree(work / name, ignore_errors=True)
                 progress(f"  {name}: FAILED, {failed[-1].reason}")
                 continue
             progress(f"  {describe(records[-1])}")
         if not records:
             raise EmuError(f"no variant of {task.name} could be made: "
                            + "; ".join(f"{f.variant}: {f.reason}" for f in failed))
-        write_variants_json(staging, task_info(task), records, [asdict(f) for f in failed])
+        write_variants_json(work, task_info(task), records, [asdict(f) for f in failed])
     if failures is not None:
         failures.extend(failed)
     return records
@@ -67,23 +67,20 @@ def make_variants(task: Task, out: Path, names: list[str] | None = None,
 def score_file(task: Task, model: bytes, out: Path) -> VariantRecord:
     """A model file as the user converted it, scored and written as the one variant of `out`,
     named after the file."""
-    with staged(out) as staging:
-        record = describe_variant(task, task.name, model, staging)
-        write_variants_json(staging, task_info(task), [record])
+    with staged(out) as work:
+        record = describe_variant(task, task.name, model, work)
+        write_variants_json(work, task_info(task), [record])
     return record
 
 
 @contextmanager
 def staged(out: Path):
-    """A staging folder beside `out`, published as `out` when the block ends, removed on any failure."""
+    """A staging folder (emu.cache.staging), published as `out` when the block ends; a
+    failure leaves nothing at `out`."""
     check_replaceable(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=nearest_existing(out.parent)))
-    try:
-        yield staging
-        publish(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with staging(out.parent, out.name) as work:
+        yield work
+        publish(work, out)
 
 
 def make_variant(task: Task, name: str, folder: Path) -> VariantRecord:
@@ -97,7 +94,7 @@ def describe_variant(task: Task, name: str, model: bytes, folder: Path) -> Varia
     """Write the variant and measure it: host metric, weights, whether the device takes it."""
     relative = Path(name) / f"{task.name}.tflite"  # the file stem is the model name bench reports
     (folder / name).mkdir()
-    (folder / relative).write_bytes(model)
+    atomic_write(folder / relative, model)
     graph = parse_model(model, name=task.name)
     result = score(model, task.kind, task.data.x_test, task.data.y_test,
                    task.classes if task.kind == "classifier" else 0)
@@ -147,19 +144,13 @@ def check_replaceable(out: Path) -> None:
         raise EmuError(f"{out} is not empty and holds no {FILE_NAME}: choose another --out")
 
 
-def nearest_existing(folder: Path) -> Path:
-    folder = folder.absolute()
-    while not folder.exists():
-        folder = folder.parent
-    return folder
-
-
-def publish(staging: Path, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
+def publish(work: Path, out: Path) -> None:
+    """Swap the finished folder in; the old one is moved aside first, then deleted."""
+    ensure_folder(out.parent)
     if out.exists():
-        old = staging.with_name(staging.name + "-old")
+        old = work.with_name(work.name + "-old")
         out.rename(old)
-        staging.rename(out)
+        work.rename(out)
         shutil.rmtree(old, ignore_errors=True)
     else:
-        staging.rename(out)
+        work.rename(out)

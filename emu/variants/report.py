@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from emu.cache import atomic_write
 from emu.errors import EmuError
 
 FILE_NAME = "variants.json"
@@ -38,7 +39,7 @@ def write_variants_json(folder: Path, task_info: dict, records: list[VariantReco
     """failed: {"variant": ..., "reason": ...} for each variant that could not be made."""
     path = folder / FILE_NAME
     document = {"task": task_info, "variants": [asdict(r) for r in records], "failed": failed or []}
-    path.write_text(json.dumps(document, indent=2) + "\n")
+    atomic_write(path, json.dumps(document, indent=2) + "\n")
     return path
 
 

@@ -15,7 +15,14 @@
  *   or at the next instruction; a small callback per block compares.
  * - Reads: PC- and SP-relative loads are counted inline (their region is known
  *   when translating); other loads get a callback per memory access, so an
- *   LDM of four registers counts four reads.
+ *   LDM of four registers counts four reads. An LDRD counts two, also where
+ *   QEMU reads both words in one 8-byte access.
+ * - Cut blocks (API 2 on): QEMU 10 leaves a block right after an access to
+ *   the system control space and goes on in a new block at the next
+ *   instruction. An inline counter on each block's last instruction tells
+ *   whether the block ran to its end; when it did not and the next block starts
+ *   inside it, the instructions from there on did not run in it, and a "c"
+ *   record takes them back.
  *
  * Arguments (key=value): out=PATH, budget=N, flash=ORIGIN:SIZE, ram=ORIGIN:SIZE,
  * and optionally start=ADDR, end=ADDR, layer=ADDR (instruction addresses).
@@ -26,8 +33,18 @@
  *   x ID COUNT                executions of block ID
  *   t ADDR TAKEN              times the conditional branch at ADDR was taken
  *   l ADDR FLASH RAM OTHER    reads by the instruction at ADDR, by region
- *   end KIND TOTAL PC         how the run ended (exit or budget), instructions
- *                             of the whole run, address of the last block
+ *   c ID ADDR COUNT           block ID was cut short COUNT times: its instructions
+ *                             from ADDR on ran COUNT times fewer than the block
+ *   end KIND TOTAL PC [INSN]  how the run ended (exit, budget or wait), instructions
+ *                             of the whole run, address of the last block (for
+ *                             wait: of the WFI or WFE, named by INSN)
+ *
+ * With wait=stop, the first WFI or WFE to execute ends the run ("end wait"):
+ * emu passes it when the firmware gives no interrupt a handler, so the core
+ * could only sleep until the timeout.
+ *
+ * Built for one plugin API version (EMU_QEMU_PLUGIN_API, see qemu_plugin_api.h):
+ * from version 2 on, the inline counters live in per-vCPU scoreboards.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -37,7 +54,14 @@
 
 #include "qemu_plugin_api.h"
 
-EMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
+EMU_PLUGIN_EXPORT int qemu_plugin_version = EMU_QEMU_PLUGIN_API;
+
+/* A 64-bit counter that translated code adds to inline. */
+#if EMU_QEMU_PLUGIN_API >= 2
+typedef qemu_plugin_u64 counter;
+#else
+typedef uint64_t *counter;
+#endif
 
 enum region { FLASH, RAM, OTHER };
 
@@ -47,14 +71,29 @@ struct branch {
 };
 
 struct block {
-    uint64_t executions, executions_before;
+    counter executions;
+    uint64_t executions_before;
     uint32_t id, address, n_insns;
     struct branch *branch; /* the conditional branch ending this block, if any */
+#if EMU_QEMU_PLUGIN_API >= 2
+    counter completions;   /* times its last instruction started */
+    uint64_t cuts_seen;    /* executions - completions when last looked at */
+    uint32_t last_address; /* of its last instruction */
+    uint32_t *addresses;   /* of each instruction */
+#endif
+};
+
+/* Where a block was cut short, and how often. */
+struct cut {
+    uint32_t block_id, address;
+    uint64_t count, count_before;
 };
 
 struct load_site {
     uint32_t address;
-    uint64_t reads[3], reads_before[3];
+    bool pair; /* LDRD: an 8-byte access is two word reads */
+    counter reads[3];
+    uint64_t reads_before[3];
 };
 
 /* A growable list of record pointers; the records themselves never move,
@@ -88,13 +127,18 @@ static struct {
     int64_t start, end, layer; /* -1: not used */
     enum window_state window;
     bool finished;
+    bool stop_at_wait; /* wait=stop */
+    uint32_t wait_pc;
+    const char *wait_name; /* "WFI" or "WFE" */
 
-    uint64_t total; /* instructions since reset, added inline per block */
+    counter total; /* instructions since reset, added inline per block */
+    uint64_t not_run; /* instructions of cut blocks that total counted but never ran */
+    uint64_t blocks_run;
     struct branch *pending; /* branch whose outcome the next block reveals */
     struct block *last;
 
-    struct list blocks, branches, loads;
-    struct table block_by_key, branch_by_address, load_by_address;
+    struct list blocks, branches, loads, cuts;
+    struct table block_by_key, branch_by_address, load_by_address, cut_by_key;
 } S = { .start = -1, .end = -1, .layer = -1 };
 
 /* ---- small containers ---- */
@@ -158,6 +202,90 @@ static void table_put(struct table *t, uint64_t key, void *value)
     t->keys[i] = key;
     t->values[i] = value;
     t->used++;
+}
+
+/* ---- inline counters ---- */
+
+/* Counters are handed out from chunks that never move, since translated code
+ * holds their addresses; a chunk is a scoreboard from API version 2 on. */
+#define COUNTERS_PER_CHUNK 4096
+
+static struct {
+#if EMU_QEMU_PLUGIN_API >= 2
+    struct qemu_plugin_scoreboard *chunk;
+#else
+    uint64_t *chunk;
+#endif
+    size_t used;
+} Counters = { .used = COUNTERS_PER_CHUNK };
+
+static counter new_counter(void)
+{
+    if (Counters.used == COUNTERS_PER_CHUNK) {
+#if EMU_QEMU_PLUGIN_API >= 2
+        Counters.chunk = must(qemu_plugin_scoreboard_new(COUNTERS_PER_CHUNK * sizeof(uint64_t)));
+#else
+        Counters.chunk = must(calloc(COUNTERS_PER_CHUNK, sizeof(uint64_t)));
+#endif
+        Counters.used = 0;
+    }
+    size_t slot = Counters.used++;
+#if EMU_QEMU_PLUGIN_API >= 2
+    return (counter){ Counters.chunk, slot * sizeof(uint64_t) };
+#else
+    return &Counters.chunk[slot];
+#endif
+}
+
+/* The counter's value, summed over vCPUs (the Cortex-M machines have one). */
+static uint64_t counter_value(counter c)
+{
+#if EMU_QEMU_PLUGIN_API >= 2
+    return qemu_plugin_u64_sum(c);
+#else
+    return *c;
+#endif
+}
+
+/* The part of the counter that vCPU `vcpu` added: one lookup, cheap enough for
+ * a callback that runs with every block. */
+static uint64_t counter_value_on(counter c, unsigned int vcpu)
+{
+#if EMU_QEMU_PLUGIN_API >= 2
+    return qemu_plugin_u64_get(c, vcpu);
+#else
+    (void)vcpu;
+    return *c;
+#endif
+}
+
+/* Adds from a callback running on vCPU `vcpu`. */
+static void counter_add(counter c, unsigned int vcpu, uint64_t n)
+{
+#if EMU_QEMU_PLUGIN_API >= 2
+    qemu_plugin_u64_add(c, vcpu, n);
+#else
+    (void)vcpu;
+    *c += n;
+#endif
+}
+
+static void add_per_block(struct qemu_plugin_tb *tb, counter c, uint64_t n)
+{
+#if EMU_QEMU_PLUGIN_API >= 2
+    qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_ADD_U64, c, n);
+#else
+    qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, c, n);
+#endif
+}
+
+static void add_per_insn(struct qemu_plugin_insn *insn, counter c, uint64_t n)
+{
+#if EMU_QEMU_PLUGIN_API >= 2
+    qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(insn, QEMU_PLUGIN_INLINE_ADD_U64, c, n);
+#else
+    qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, c, n);
+#endif
 }
 
 /* ---- Thumb decoding: only what the counts need ---- */
@@ -270,6 +398,26 @@ static struct access memory_access(const uint8_t *p, size_t size, uint32_t pc)
     return size == 2 ? access_16(halfword(p), pc) : access_32(halfword(p), halfword(p + 2), pc);
 }
 
+/* WFI or WFE, 16- or 32-bit: the core may sleep until an interrupt. */
+static const char *wait_instruction(const uint8_t *p, size_t size)
+{
+    uint16_t hw1 = halfword(p);
+    if (size == 2) {
+        return hw1 == 0xBF30 ? "WFI" : hw1 == 0xBF20 ? "WFE" : NULL;
+    }
+    uint16_t hw2 = halfword(p + 2);
+    if (hw1 == 0xF3AF) {
+        return hw2 == 0x8003 ? "WFI" : hw2 == 0x8002 ? "WFE" : NULL;
+    }
+    return NULL;
+}
+
+/* LDRD (immediate or literal), which reads two words. */
+static bool is_load_pair(const uint8_t *p, size_t size)
+{
+    return size == 4 && (halfword(p) & 0xFE50) == 0xE850;
+}
+
 /* Instructions left in the IT block that started in this block (0: none). */
 static int it_block_after(const uint8_t *p, size_t size)
 {
@@ -293,6 +441,10 @@ static struct block *block_for(uint32_t address, const struct qemu_plugin_tb *tb
     b->id = (uint32_t)S.blocks.length;
     b->address = address;
     b->n_insns = (uint32_t)n;
+    b->executions = new_counter();
+#if EMU_QEMU_PLUGIN_API >= 2
+    b->completions = new_counter();
+#endif
     list_push(&S.blocks, b);
     table_put(&S.block_by_key, key, b);
     fprintf(S.out, "block %" PRIu32, b->id);
@@ -300,6 +452,12 @@ static struct block *block_for(uint32_t address, const struct qemu_plugin_tb *tb
         fprintf(S.out, " %" PRIu64, qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, i)));
     }
     fputc('\n', S.out);
+#if EMU_QEMU_PLUGIN_API >= 2
+    b->addresses = must(calloc(n, sizeof *b->addresses));
+    for (size_t i = 0; i < n; i++) {
+        b->addresses[i] = (uint32_t)qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, i));
+    }
+#endif
     return b;
 }
 
@@ -316,12 +474,31 @@ static struct branch *branch_for(uint32_t address, uint32_t target)
     return br;
 }
 
+#if EMU_QEMU_PLUGIN_API >= 2
+static struct cut *cut_for(const struct block *b, uint32_t address)
+{
+    uint64_t key = (uint64_t)b->id << 32 | address;
+    struct cut *c = table_get(&S.cut_by_key, key);
+    if (!c) {
+        c = must(calloc(1, sizeof *c));
+        c->block_id = b->id;
+        c->address = address;
+        list_push(&S.cuts, c);
+        table_put(&S.cut_by_key, key, c);
+    }
+    return c;
+}
+#endif
+
 static struct load_site *load_site_for(uint32_t address)
 {
     struct load_site *site = table_get(&S.load_by_address, address);
     if (!site) {
         site = must(calloc(1, sizeof *site));
         site->address = address;
+        for (int r = 0; r < 3; r++) {
+            site->reads[r] = new_counter();
+        }
         list_push(&S.loads, site);
         table_put(&S.load_by_address, address, site);
     }
@@ -331,18 +508,20 @@ static struct load_site *load_site_for(uint32_t address)
 /* ---- segments ---- */
 
 /* Writes what changed since the last boundary (when write is set) and makes
- * the current values the new baseline. */
-static void close_segment(bool write)
+ * the current values the new baseline. The current execution of block `held`
+ * (a marker's) belongs to the segment that opens, so it is left out. */
+static void close_segment(bool write, const struct block *held)
 {
     if (write) {
         fputs("segment\n", S.out);
     }
     for (size_t i = 0; i < S.blocks.length; i++) {
         struct block *b = S.blocks.items[i];
-        if (write && b->executions != b->executions_before) {
-            fprintf(S.out, "x %" PRIu32 " %" PRIu64 "\n", b->id, b->executions - b->executions_before);
+        uint64_t executions = counter_value(b->executions) - (b == held);
+        if (write && executions != b->executions_before) {
+            fprintf(S.out, "x %" PRIu32 " %" PRIu64 "\n", b->id, executions - b->executions_before);
         }
-        b->executions_before = b->executions;
+        b->executions_before = executions;
     }
     for (size_t i = 0; i < S.branches.length; i++) {
         struct branch *br = S.branches.items[i];
@@ -355,13 +534,22 @@ static void close_segment(bool write)
         struct load_site *site = S.loads.items[i];
         uint64_t d[3];
         for (int r = 0; r < 3; r++) {
-            d[r] = site->reads[r] - site->reads_before[r];
-            site->reads_before[r] = site->reads[r];
+            uint64_t reads = counter_value(site->reads[r]);
+            d[r] = reads - site->reads_before[r];
+            site->reads_before[r] = reads;
         }
         if (write && (d[FLASH] | d[RAM] | d[OTHER])) {
             fprintf(S.out, "l %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", site->address,
                     d[FLASH], d[RAM], d[OTHER]);
         }
+    }
+    for (size_t i = 0; i < S.cuts.length; i++) {
+        struct cut *c = S.cuts.items[i];
+        if (write && c->count != c->count_before) {
+            fprintf(S.out, "c %" PRIu32 " %" PRIu32 " %" PRIu64 "\n", c->block_id, c->address,
+                    c->count - c->count_before);
+        }
+        c->count_before = c->count;
     }
 }
 
@@ -372,9 +560,11 @@ static void finish(const char *kind)
     }
     S.finished = true;
     if (S.window == WINDOW_OPEN) {
-        close_segment(true);
+        close_segment(true, NULL);
     }
-    fprintf(S.out, "end %s %" PRIu64 " %" PRIu32 "\n", kind, S.total, S.last ? S.last->address : 0);
+    uint32_t pc = strcmp(kind, "wait") == 0 ? S.wait_pc : S.last ? S.last->address : 0;
+    fprintf(S.out, "end %s %" PRIu64 " %" PRIu32 "%s%s\n", kind, counter_value(S.total) - S.not_run, pc,
+            S.wait_name ? " " : "", S.wait_name ? S.wait_name : "");
     fclose(S.out);
 }
 
@@ -384,13 +574,34 @@ static void finish(const char *kind)
 static void on_block(unsigned int vcpu, void *userdata)
 {
     struct block *b = userdata;
-    (void)vcpu;
+#if EMU_QEMU_PLUGIN_API >= 2
+    struct block *prev = S.last;
+    if (prev && b->address > prev->address && b->address <= prev->last_address) {
+        /* Entering the previous block's middle: a loop, or the rest of a cut block. */
+        uint64_t unfinished = counter_value_on(prev->executions, vcpu) -
+                              counter_value_on(prev->completions, vcpu);
+        if (unfinished > prev->cuts_seen) {
+            prev->cuts_seen = unfinished;
+            cut_for(prev, b->address)->count++;
+            for (uint32_t i = 0; i < prev->n_insns; i++) {
+                S.not_run += prev->addresses[i] >= b->address;
+            }
+            S.pending = NULL; /* its branch never ran */
+        }
+    }
+#endif
     if (S.pending) {
         S.pending->taken += (b->address == S.pending->target);
     }
     S.pending = b->branch;
     S.last = b;
-    if (S.total > S.budget) {
+    /* Per vCPU: the Cortex-M machines have one, so this is the run's count. From API 2
+     * on reading it is a call into QEMU, so it is looked at every 256th block. */
+#if EMU_QEMU_PLUGIN_API >= 2
+    if ((++S.blocks_run & 255) == 0 && counter_value_on(S.total, vcpu) - S.not_run > S.budget) {
+#else
+    if (counter_value_on(S.total, vcpu) > S.budget) {
+#endif
         /* An endless loop never reaches QEMU's own exit, so leave from here. */
         finish("budget");
         _exit(0);
@@ -403,17 +614,31 @@ static void on_marker(unsigned int vcpu, void *userdata)
     (void)vcpu;
     /* The marker's block has already been counted for this execution; it
      * belongs to the segment that the marker opens, not the one it closes. */
-    m->block->executions--;
     if (m->kind == MARK_START && S.window == WINDOW_BEFORE) {
-        close_segment(false);
+        close_segment(false, m->block);
         S.window = WINDOW_OPEN;
     } else if (m->kind == MARK_LAYER && S.window == WINDOW_OPEN) {
-        close_segment(true);
+        close_segment(true, m->block);
     } else if (m->kind == MARK_END && S.window == WINDOW_OPEN) {
-        close_segment(true);
+        close_segment(true, m->block);
         S.window = WINDOW_CLOSED;
     }
-    m->block->executions++;
+}
+
+struct wait_site {
+    uint32_t address;
+    const char *name;
+};
+
+/* A WFI or WFE about to execute, with no interrupt that could end the sleep. */
+static void on_wait(unsigned int vcpu, void *userdata)
+{
+    struct wait_site *w = userdata;
+    (void)vcpu;
+    S.wait_pc = w->address;
+    S.wait_name = w->name;
+    finish("wait");
+    _exit(0);
 }
 
 static enum region region_of(uint64_t address)
@@ -431,9 +656,8 @@ static enum region region_of(uint64_t address)
 static void on_read(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t address, void *userdata)
 {
     struct load_site *site = userdata;
-    (void)vcpu;
-    (void)info;
-    site->reads[region_of(address)]++;
+    uint64_t words = site->pair && qemu_plugin_mem_size_shift(info) == 3 ? 2 : 1;
+    counter_add(site->reads[region_of(address)], vcpu, words);
 }
 
 /* For everything else; asking QEMU about each access costs as much as the callback. */
@@ -457,18 +681,17 @@ static void watch_marker(struct qemu_plugin_insn *insn, enum marker_kind kind, s
 /* Counts an instruction's reads as cheaply as its decoding allows: reads whose region
  * is known in advance are counted inline, the rest by a callback per access. */
 static void count_reads(struct qemu_plugin_insn *insn, struct access a, uint32_t address,
-                        bool conditional)
+                        bool conditional, bool pair)
 {
     if (a.kind == ACCESS_WRITES) {
         return;
     }
     struct load_site *site = load_site_for(address);
+    site->pair = pair;
     if (a.kind == ACCESS_LITERAL && !conditional) {
-        qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
-                                                   &site->reads[region_of(a.address)], 1);
+        add_per_insn(insn, site->reads[region_of(a.address)], 1);
     } else if (a.kind == ACCESS_STACK && !conditional) {
-        qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
-                                                   &site->reads[RAM], a.words);
+        add_per_insn(insn, site->reads[RAM], a.words);
     } else {
         /* Registered for reads and writes: in QEMU 7.2 a read-only registration
          * misses reads. A skipped IT-block instruction makes no access at all. */
@@ -484,15 +707,21 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     struct block *b = block_for((uint32_t)qemu_plugin_tb_vaddr(tb), tb, n);
     int it_remaining = 0;
 
-    qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &b->executions, 1);
-    qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &S.total, n);
+    add_per_block(tb, b->executions, 1);
+    add_per_block(tb, S.total, n);
     qemu_plugin_register_vcpu_tb_exec_cb(tb, on_block, QEMU_PLUGIN_CB_NO_REGS, b);
 
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         uint32_t address = (uint32_t)qemu_plugin_insn_vaddr(insn);
         size_t size = qemu_plugin_insn_size(insn);
+#if EMU_QEMU_PLUGIN_API >= 3
+        uint8_t data[4] = { 0 }; /* Thumb instructions are 2 or 4 bytes */
+        qemu_plugin_insn_data(insn, data, sizeof data);
+        size = size < sizeof data ? size : sizeof data;
+#else
         const uint8_t *data = qemu_plugin_insn_data(insn);
+#endif
         uint32_t target;
 
         if (address == S.start) {
@@ -508,9 +737,23 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         if (i == n - 1 && is_conditional_branch(data, size, address, &target)) {
             b->branch = branch_for(address, target);
         }
+        const char *wait = S.stop_at_wait ? wait_instruction(data, size) : NULL;
+        if (wait) {
+            struct wait_site *w = must(calloc(1, sizeof *w));
+            w->address = address;
+            w->name = wait;
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_wait, QEMU_PLUGIN_CB_NO_REGS, w);
+        }
         bool conditional = it_remaining > 0;
         it_remaining = conditional ? it_remaining - 1 : it_block_after(data, size);
-        count_reads(insn, memory_access(data, size, address), address, conditional);
+        count_reads(insn, memory_access(data, size, address), address, conditional,
+                    is_load_pair(data, size));
+#if EMU_QEMU_PLUGIN_API >= 2
+        if (i == n - 1) {
+            b->last_address = address;
+            add_per_insn(insn, b->completions, 1);
+        }
+#endif
     }
 }
 
@@ -560,6 +803,10 @@ static bool parse_argument(const char *arg)
         S.out = fopen(value, "w");
         return S.out != NULL;
     }
+    if (KEY("wait")) {
+        S.stop_at_wait = strcmp(value, "stop") == 0;
+        return S.stop_at_wait || strcmp(value, "sleep") == 0;
+    }
     if (KEY("flash")) {
         return parse_range(value, &S.flash_lo, &S.flash_hi);
     }
@@ -600,6 +847,7 @@ EMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t
         return -1;
     }
     S.window = S.start < 0 ? WINDOW_OPEN : WINDOW_BEFORE;
+    S.total = new_counter();
     fputs("emu-trace 1\n", S.out);
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
     qemu_plugin_register_atexit_cb(id, on_qemu_exit, NULL);

@@ -1,8 +1,16 @@
 /*
- * The part of QEMU's TCG plugin interface (API version 1, QEMU 7.x) that
- * emu_trace.c uses. Debian's qemu-system-arm ships no development header,
- * so these declarations restate the documented interface; QEMU resolves the
- * functions from its own executable when it loads the plugin.
+ * The part of QEMU's TCG plugin interface that emu_trace.c uses, for each plugin
+ * API version emu supports. Debian's qemu-system-arm ships no development header,
+ * so these declarations restate the documented interface
+ * (docs/sources.md#qemu-plugin-api); QEMU resolves the functions from its own
+ * executable when it loads the plugin.
+ *
+ * EMU_QEMU_PLUGIN_API selects the version (emu/emulators/qemu.py passes it from
+ * `qemu-system-arm --version`):
+ *   1  QEMU 6.0 to 8.2   inline operations add to a plain pointer
+ *   2  QEMU 9.0          pointer inline operations gone; per-vCPU scoreboards
+ *   3  QEMU 9.1          qemu_plugin_insn_data copies into a caller's buffer
+ *   4, 5, 6              QEMU 9.2/10.0, 10.1/10.2, 11.x: additions emu does not use
  */
 #ifndef EMU_QEMU_PLUGIN_API_H
 #define EMU_QEMU_PLUGIN_API_H
@@ -10,6 +18,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#ifndef EMU_QEMU_PLUGIN_API
+#define EMU_QEMU_PLUGIN_API 1
+#endif
 
 #define EMU_PLUGIN_EXPORT __attribute__((visibility("default")))
 
@@ -34,9 +46,13 @@ enum qemu_plugin_mem_rw {
     QEMU_PLUGIN_MEM_RW = 3,
 };
 
-/* Operations QEMU can emit straight into translated code, without a call. */
+/* Operations QEMU can emit straight into translated code, without a call.
+ * Version 2 appended STORE_U64; ADD_U64 kept its value. */
 enum qemu_plugin_op {
     QEMU_PLUGIN_INLINE_ADD_U64 = 0,
+#if EMU_QEMU_PLUGIN_API >= 2
+    QEMU_PLUGIN_INLINE_STORE_U64 = 1,
+#endif
 };
 
 typedef void (*qemu_plugin_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
@@ -50,15 +66,43 @@ void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_tb_t
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
+#if EMU_QEMU_PLUGIN_API >= 3
+/* Copies up to len bytes of the instruction to dest; returns how many it copied. */
+size_t qemu_plugin_insn_data(const struct qemu_plugin_insn *insn, void *dest, size_t len);
+#else
 const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
+#endif
 size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
 uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
 
 /* Run time: what the compiled block does each time it executes. */
+#if EMU_QEMU_PLUGIN_API >= 2
+/* Per-vCPU storage owned by QEMU: one element of element_size bytes per vCPU. */
+struct qemu_plugin_scoreboard;
+
+/* One 64-bit counter inside every vCPU's element of a scoreboard. */
+typedef struct {
+    struct qemu_plugin_scoreboard *score;
+    size_t offset;
+} qemu_plugin_u64;
+
+struct qemu_plugin_scoreboard *qemu_plugin_scoreboard_new(size_t element_size);
+void qemu_plugin_u64_add(qemu_plugin_u64 entry, unsigned int vcpu_index, uint64_t added);
+uint64_t qemu_plugin_u64_get(qemu_plugin_u64 entry, unsigned int vcpu_index);
+uint64_t qemu_plugin_u64_sum(qemu_plugin_u64 entry);
+
+void qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(struct qemu_plugin_tb *tb,
+                                                       enum qemu_plugin_op op,
+                                                       qemu_plugin_u64 entry, uint64_t imm);
+void qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(struct qemu_plugin_insn *insn,
+                                                         enum qemu_plugin_op op,
+                                                         qemu_plugin_u64 entry, uint64_t imm);
+#else
 void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *tb, enum qemu_plugin_op op,
                                               void *ptr, uint64_t imm);
 void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn,
                                                 enum qemu_plugin_op op, void *ptr, uint64_t imm);
+#endif
 void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
                                           enum qemu_plugin_cb_flags flags, void *userdata);
 void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn,
@@ -68,8 +112,10 @@ void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn, qemu_plugin
                                       enum qemu_plugin_cb_flags flags, enum qemu_plugin_mem_rw rw,
                                       void *userdata);
 
-/* Inside a memory callback: whether the access was a write. */
+/* Inside a memory callback: whether the access was a write, and its size
+ * (log2 of its bytes). */
 bool qemu_plugin_mem_is_store(qemu_plugin_meminfo_t info);
+unsigned int qemu_plugin_mem_size_shift(qemu_plugin_meminfo_t info);
 
 /* Process lifetime. */
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);

@@ -1,0 +1,176 @@
+"""Many measurements at once: every (model, board) pair as an independent job, run on a pool
+of local worker processes or on a Dask distributed cluster, answered from the results cache
+where it can be.
+
+A job carries its inputs by content (the model's bytes, the board's resolved fields, the
+options), so a worker needs emu, the toolchain and QEMU but no shared file system. Each
+finished job enters the client's content-addressed cache at once, so an interrupted sweep
+keeps what it finished and a rerun only runs what is missing. Results come back in job
+order, whatever order the workers finish in: a sweep gives the same bytes serial, on a
+pool, or on a cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable, Iterable
+
+from emu.console import say
+from emu.emulators import emulator_name
+from emu.errors import EmuError
+from emu.platforms import Platform
+from emu.results.cached_measure import ResultsCache, encode_outputs, measure_key, sources_digest
+from emu.results.record import Result, result_from_dict
+
+
+@dataclass(frozen=True)
+class Job:
+    """One measurement, self-contained: what a worker anywhere needs to run it."""
+
+    name: str  # the model's name in the result (its file's stem)
+    model: bytes
+    platform: Platform
+    variant: str = "model"
+    check: bool = True
+    sources: str = ""  # the client's sources_digest: a worker running other emu code refuses the job
+    emulator: str = "qemu"  # the backend, as the client chose it
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.variant}) on {self.platform.name}"
+
+
+@dataclass
+class Failure:
+    job: Job
+    reason: str
+
+
+@dataclass
+class SweepOutcome:
+    results: list[Result]  # in job order, failed jobs left out
+    failures: list[Failure] = field(default_factory=list)
+    reused: int = 0  # answered from the cache
+    measured: int = 0
+
+
+def jobs_for(models: Iterable[tuple[Path, str]], platforms: list[Platform], check: bool = True) -> list[Job]:
+    """(path, variant) pairs x boards, model by model; each model file read once."""
+    from emu.model.reader import read_model_bytes
+
+    sources, emulator = sources_digest(), emulator_name()
+    jobs = []
+    for path, variant in models:
+        path = Path(path)
+        model = read_model_bytes(path)
+        jobs += [Job(path.stem, model, p, variant, check, sources, emulator) for p in platforms]
+    return jobs
+
+
+def run_job(job: Job) -> dict:
+    """Measure one job (in a worker): {"result": ..., "outputs": ...} or {"error": reason}."""
+    from emu.results.measure import measure
+
+    if job.sources and job.sources != sources_digest():
+        return {"error": "this worker runs other emu or firmware sources than the client; install the same emu"}
+    os.environ["EMU_EMULATOR"] = job.emulator  # every job of a sweep names the same backend
+    with tempfile.TemporaryDirectory(prefix="emu-job-") as folder:
+        path = Path(folder) / f"{job.name}.tflite"
+        path.write_bytes(job.model)
+        try:
+            result, outputs = measure(path, job.platform, variant=job.variant, check=job.check)
+        except EmuError as e:
+            return {"error": str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}
+    return {"result": result.to_dict(), "outputs": encode_outputs(outputs)}
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def sweep(jobs: list[Job], workers: int | None = None, cluster: str | None = None,
+          cache: ResultsCache | None = None, progress: Callable[[str], None] = say) -> SweepOutcome:
+    """Run every job; `workers` local processes (default: one per core), or the Dask
+    scheduler at `cluster`. With a cache, known answers are reused and new ones stored."""
+    keys = [measure_key(j.name, j.model, j.platform, j.variant, None, j.check, j.sources or sources_digest())
+            for j in jobs]
+    answers: dict[int, dict] = {}
+    if cache is not None:
+        for i, key in enumerate(keys):
+            stored = cache.store.get(key)
+            if stored is not None:
+                answers[i] = stored
+    reused = len(answers)
+    pending = [i for i in range(len(jobs)) if i not in answers]
+    done = len(answers)
+
+    def finished(i: int, answer: dict) -> None:
+        nonlocal done
+        done += 1
+        answers[i] = answer
+        if cache is not None and "result" in answer:
+            cache.store.put(keys[i], answer)  # at once: an interrupted sweep keeps it
+        state = "FAILED: " + answer["error"] if "error" in answer else "done"
+        progress(f"[{done}/{len(jobs)}] {jobs[i].label}: {state}")
+
+    if reused:
+        progress(f"{reused} of {len(jobs)} runs answered from the cache")
+    if pending:
+        if cluster:
+            _on_cluster(cluster, jobs, pending, finished)
+        elif (workers or default_jobs()) <= 1 or len(pending) == 1:
+            for i in pending:
+                finished(i, run_job(jobs[i]))
+        else:
+            _on_pool(min(workers or default_jobs(), len(pending)), jobs, pending, finished)
+    outcome = SweepOutcome([], reused=reused, measured=len(pending))
+    for i, job in enumerate(jobs):
+        answer = answers[i]
+        if "error" in answer:
+            outcome.failures.append(Failure(job, answer["error"]))
+        else:
+            outcome.results.append(result_from_dict(answer["result"]))
+    if cache is not None:
+        cache.hits += reused
+        cache.misses += len(pending)
+    return outcome
+
+
+def _on_pool(workers: int, jobs: list[Job], pending: list[int], finished) -> None:
+    # spawn: a fresh interpreter per worker, so nothing the client imported or opened is shared
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        futures: dict[Future, int] = {pool.submit(run_job, jobs[i]): i for i in pending}
+        try:
+            while futures:
+                ready, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in ready:
+                    finished(futures.pop(future), future.result())
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _on_cluster(address: str, jobs: list[Job], pending: list[int], finished) -> None:
+    from emu.extras import require
+
+    distributed = require("distributed")
+    try:
+        client = distributed.Client(address, timeout="20s")
+    except (OSError, TimeoutError) as e:
+        raise EmuError(f"cannot reach the Dask scheduler at {address}: {e}") from None
+    with client:
+        # pure=False: a job is rerun, never deduplicated by Dask, if its worker dies
+        futures = {client.submit(run_job, jobs[i], pure=False, key=f"emu-{i}-{os.urandom(4).hex()}"): i
+                   for i in pending}
+        try:
+            for future in distributed.as_completed(futures):
+                finished(futures[future], future.result())
+        except BaseException:
+            client.cancel(list(futures))
+            raise
