@@ -189,7 +189,7 @@ def board_figures(candidates: list[Candidate], styles: Styles, bands: dict) -> l
     panels = [("latency_ms", "latency per inference (ms)", "ms"), ("energy_uj", "energy per inference (uJ)", "uJ")]
     if any(c.battery_days not in (None, math.inf) for c in candidates):
         panels.append(("battery_days", "battery life (days)", "days"))
-    height = 110 + len(labels) * (len(boards) * 9 + 12)
+    height = max(260, 110 + len(labels) * (len(boards) * 9 + 12))
     figures = []
     for field, title, unit in panels:
         fig = go.Figure()
