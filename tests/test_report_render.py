@@ -212,3 +212,47 @@ def test_screenshots_and_the_page_fits_the_width(opened, tmp_path, name, width):
     SHOTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, SHOTS / shot.name)
     assert seen["errors"] == []
+
+
+def candidate(variant, board, rmse, latency_ms):
+    from emu.decide.candidates import Candidate
+
+    return Candidate(model="sine", variant=variant, platform=board, quality=rmse, latency_ms=latency_ms,
+                     energy_uj=latency_ms * 30, ram_bytes=2048, flash_bytes=9000, cycles=int(latency_ms * 64e3),
+                     metric="rmse")
+
+
+def test_an_error_metric_shades_below_its_ceiling_and_every_point_is_inside_the_axes():
+    from emu.decide import plots
+    from emu.decide.constraints import Constraints
+
+    rows = [candidate("fp32", "rp2040-pico", 0.11, 9.5), candidate("int8", "rp2040-pico", 0.19, 0.4),
+            candidate("fp32", "nucleo-l4r5zi", 0.11, 0.3), candidate("int8", "nucleo-l4r5zi", 0.19, 0.12)]
+    limits = Constraints(max_error=0.15, max_latency_ms=5, metric="rmse")
+    styles = plots.Styles.of([c.platform for c in rows], {c.label: (c.model, c.variant) for c in rows})
+    field, fig = plots.tradeoff_figures(rows, limits, [rows[2]], styles, {})[0]
+    assert field == "latency_ms"
+    layout = fig.layout
+    assert "RMSE, lower is better" in layout.yaxis.title.text
+    region = fig.data[0]
+    assert region.fill == "toself" and max(region.y) == 0.15 and min(region.y) == layout.yaxis.range[0]
+    assert max(region.x) == 5  # the latency limit, in data units on the log axis
+    # latencies from 0.12 to 9.5 ms span 79 times: a log axis, its range in log10 units
+    assert layout.xaxis.type == "log"
+    lo, hi = (10 ** v for v in layout.xaxis.range)
+    points = [(t.x[0], t.y[0]) for t in fig.data[1:] if t.name != "recommended"]
+    assert len(points) == 4 and all(lo < x < hi for x, _ in points)
+    assert all(layout.yaxis.range[0] < y < layout.yaxis.range[1] for _, y in points)
+    assert list(layout.xaxis.ticktext) == ["0.1", "0.2", "0.5", "1", "2", "5", "10"]
+    # one colour per board, the same in every figure of the report
+    boards = {t.name.split(" on ")[1]: t.marker.color for t in fig.data[1:] if " on " in t.name}
+    assert boards == {"nucleo-l4r5zi": plots.PALETTE[0], "rp2040-pico": plots.PALETTE[1]}
+    bars = plots.board_figures(rows, styles, {})[0][1]
+    assert {t.name: t.marker.color for t in bars.data} == boards
+
+
+def test_latency_is_shown_with_its_band():
+    from emu.decide.plots import latency_text
+
+    assert latency_text(1.234, 8) == "1.23 ms \u00b18%"
+    assert latency_text(1234.4, None) == "1,234 ms"
