@@ -21,10 +21,9 @@ from emu.decide.explain import constraint_summary, format_days, headline, prefer
 from emu.decide.numbers import readable
 from emu.decide.quality import format_quality, metric_name
 from emu.decide.recommend import BoardDecision, describe_miss, misses
-from emu.decide.report_input import ReportInput
+from emu.decide.report_input import ReportInput, with_band
 from emu.decide.report_md import render_markdown
 from emu.extras import require
-from emu.results.record import Result
 
 STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto; max-width: 1250px;
@@ -121,15 +120,6 @@ def esc(text) -> str:
     return html.escape(str(text))
 
 
-def latency_band(result: Result) -> float | None:
-    """The cycle model's stated uncertainty for the result's core, in percent."""
-    if result.cycles_uncertainty_pct is not None:
-        return result.cycles_uncertainty_pct
-    from emu.timing.uncertainty import uncertainty_pct  # imported here: loading decisions stays light
-
-    return uncertainty_pct(result.core)
-
-
 class Page:
     """What the sections share: the styles keyed by board and variant, each row's latency band."""
 
@@ -138,7 +128,7 @@ class Page:
         self.rec = data.recommendation
         self.metric = self.rec.constraints.metric
         self.by_key = {(r.model, r.variant, r.platform): r for r in data.results}
-        self.bands = {k: latency_band(r) for k, r in self.by_key.items()}
+        self.bands = data.latency_bands()
         labelled = {variant_label(r.model, r.variant): (r.model, r.variant) for r in data.results}
         labelled.update({c.label: (c.model, c.variant) for c in data.candidates})
         self.styles = plots.Styles.of([c.platform for c in data.candidates] + [r.platform for r in data.results],
@@ -147,6 +137,10 @@ class Page:
 
     def band(self, c: Candidate) -> float | None:
         return self.bands.get((c.model, c.variant, c.platform))
+
+    def reasons(self, c: Candidate, reasons: list[str]) -> str:
+        """Why a candidate lost, its latency with its error band."""
+        return with_band("; ".join(reasons), c.latency_ms, self.band(c))
 
     def board_name(self, board: str) -> str:
         return f"<span class='swatch' style='background:{self.styles.colors.get(board, '#999')}'></span>{esc(board)}"
@@ -173,10 +167,12 @@ def figure_html(fig, div_id: str, height: int) -> str:
 def decision_section(page: Page) -> str:
     rec, data = page.rec, page.data
     notice = quality_notice(rec)
+    decision = headline(rec) if rec.overall is None else with_band(headline(rec), rec.overall.latency_ms,
+                                                                   page.band(rec.overall))
     parts = [f"<h1>{esc(data.title)}</h1>",
              f"<p class='muted'>{esc(data.description)}</p>" if data.description else "",
              f"<p class='decision warn'><strong>{esc(notice)}</strong></p>" if notice else "",
-             f"<p class='decision{'' if rec.overall else ' none'}'><strong>Decision.</strong> {esc(headline(rec))}</p>",
+             f"<p class='decision{'' if rec.overall else ' none'}'><strong>Decision.</strong> {esc(decision)}</p>",
              (f"<p>Constraints: {esc(constraint_summary(rec))}. Among the variants that fit: "
               f"{esc(preference_phrase(rec.prefer, page.metric))}.</p>")]
     cores = sorted({(r.core, page.bands[k]) for k, r in page.by_key.items() if page.bands[k] is not None})
@@ -215,12 +211,12 @@ def board_card(page: Page, d: BoardDecision) -> str:
         verdict = "<p class='verdict none'>Nothing fits.</p>"
         if d.closest:
             verdict += (f"<p>Closest: {page.variant_name(d.closest.candidate.label)}, which misses by: "
-                        f"{esc('; '.join(d.closest.reasons))}</p>")
+                        f"{esc(page.reasons(d.closest.candidate, d.closest.reasons))}</p>")
     others = [r for r in d.rejected if r is not d.closest]
     lost = ""
     if others:
         lost = (f"<details><summary>why the other {len(others)} lost</summary><ul>"
-                + "".join(f"<li>{page.variant_name(r.candidate.label)}: {esc('; '.join(r.reasons))}</li>" for r in others)
+                + "".join(f"<li>{page.variant_name(r.candidate.label)}: {esc(page.reasons(r.candidate, r.reasons))}</li>" for r in others)
                 + "</ul></details>")
     color = page.styles.colors.get(d.board, "#999")
     return f"<div class='card' style='--c:{color}'><h3>{page.board_name(d.board)}</h3>{core}{verdict}{lost}</div>"
@@ -254,7 +250,7 @@ def results_table(page: Page) -> str:
         reasons, _ = misses(c, constraints)
         key = (c.model, c.variant, c.platform)
         chosen = key in page.chosen
-        verdict = "recommended" if chosen else ("fits" if not reasons else "no: " + "; ".join(reasons))
+        verdict = "recommended" if chosen else ("fits" if not reasons else "no: " + page.reasons(c, reasons))
         band = page.band(c)
         cells = [
             _cell(page.board_name(c.platform), c.platform, "text"),
