@@ -370,7 +370,8 @@ def layer_section(page: Page) -> str:
             for layer in r.layers:
                 layers.setdefault(layer.index, layer.op)
         head = ("<tr><th rowspan='2'>layer</th><th rowspan='2' class='text'>op</th>"
-                + "".join(f"<th colspan='4' class='text'>{page.board_name(r.platform)}</th>" for r in mine) + "</tr><tr>"
+                + "".join(f"<th colspan='4' class='text'>{page.board_name(r.platform)} <span class='muted'>arena "
+                          f"{r.arena_bytes:,} B, peak stack {r.stack_bytes:,} B</span></th>" for r in mine) + "</tr><tr>"
                 + "<th>instructions</th><th>cycles</th><th>cycles / instr.</th><th>share</th>" * len(mine) + "</tr>")
         body = []
         for index, op in sorted(layers.items()):
@@ -391,7 +392,8 @@ def layer_section(page: Page) -> str:
         tables.append(f"<div class='scroll layer-table' data-variant='{esc(label)}'{'' if label == shown else ' hidden'}>"
                       f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table></div>")
     fig = plots.layer_figure(rows, page.styles, labels, shown)
-    return (title + "<p class='muted small'>Each layer's cycles and instructions as the trace attributes them. "
+    return (title + "<p class='muted small'>Each layer's cycles and instructions as the trace attributes them; "
+            "the tensor arena is planned for the whole model, so it is given per board. "
             "Cycles per instruction show where the core waits (multi-cycle multiplies, flash wait states, "
             "soft-float calls).</p>"
             f"<p><label for='layer-variant'>Variant: </label><select id='layer-variant'>{options}</select></p>"
