@@ -1,49 +1,63 @@
-"""The built-in default job: a model emu makes itself, on boards with and without an FPU."""
+"""The built-in default job: a whole decision on a model emu makes itself.
+
+It is a scenario without a file: the digits task (a small CNN trained here on
+scikit-learn's bundled 8x8 digits) in every default variant, on boards with and without
+an FPU and DSP instructions, under limits that suit a digits classifier, ending in a
+recommendation and the HTML report. Trained models and measured results are cached by
+content, so a second run reads them back.
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from emu.cache import atomic_write, ensure_folder
+from emu.decide.constraints import Constraints
+from emu.decide.explain import constraint_summary, format_recommendation
+from emu.decide.runner import ScenarioOutcome, run_scenario
+from emu.decide.scenario import ModelSource, Scenario
 from emu.platforms import get_platform
-from emu.results.bench import bench, format_table
-from emu.results.record import write_csv, write_json
+from emu.results.bench import format_table
 
+# Cortex-M0+ (no FPU, no DSP), M3 (no FPU, no DSP), M4F (FPU and DSP), M7 (FPU and DSP).
 DEFAULT_BOARDS = ("rp2040-pico", "nucleo-l152re", "nucleo-l4r5zi", "disco-f746ng")
 
+# A digits classifier is useful above 90% (the float model reaches about 98%); 20 ms leaves
+# room for a camera frame at 30 frames a second; RAM and flash fit the smallest board here
+# with most of it left to the application.
+DEFAULT_CONSTRAINTS = {"min_accuracy": 0.90, "max_latency_ms": 20.0, "max_ram_bytes": 32 * 1024,
+                           "max_flash_bytes": 128 * 1024}
 
-def run_demo(out: Path, boards: list[str] | None, progress: Callable[[str], None]) -> None:
-    from emu.variants.example import (
-        convert_float32,
-        convert_int8,
-        digits_data,
-        digits_model,
-        tflm_accuracy,
-    )
 
-    platforms = [get_platform(b) for b in (boards or DEFAULT_BOARDS)]
-    ensure_folder(out)
-    progress("training the example model: a digits CNN on scikit-learn's bundled 8x8 digits")
-    data = digits_data()
-    model = digits_model(data)
-    variants = {"fp32": convert_float32(model), "int8": convert_int8(model, data.x_train)}
-    accuracy = {}
-    paths = []
-    for name, blob in variants.items():
-        path = out / f"digits_{name}.tflite"
-        atomic_write(path, blob)
-        paths.append((path, name))
-        accuracy[name] = tflm_accuracy(blob, data.x_test, data.y_test)
-        progress(f"  {name}: {len(blob):,} bytes, test accuracy {accuracy[name]:.1%} (TFLM interpreter)")
-    results = bench(paths, platforms, progress=progress).results
-    write_json(results, out / "results.json")
-    write_csv(results, out / "results.csv")
-    atomic_write(out / "accuracy.json", json.dumps(accuracy, indent=2) + "\n")
-    table = format_table(results)
-    atomic_write(out / "summary.txt", table + "\n")
-    print(table)
-    print(f"\naccuracy (TFLM interpreter, {len(data.y_test)} test images): "
-          + ", ".join(f"{k} {v:.1%}" for k, v in accuracy.items()))
-    print(f"results: {out / 'results.json'}, {out / 'results.csv'}")
+def demo_scenario(boards: list[str] | None = None) -> Scenario:
+    chosen = tuple(boards or DEFAULT_BOARDS)
+    for board in chosen:
+        get_platform(board)  # an unknown board stops here, before any training
+    return Scenario(
+        name="demo", title="emu demo: which digits classifier on which board",
+        description=("A small CNN trained here on scikit-learn's bundled 8x8 handwritten digits, made in every "
+                     "default variant, built as firmware and emulated on Cortex-M boards with and without an FPU."),
+        path=Path("emu demo"), models=(ModelSource(task="digits"),), boards=chosen,
+        constraints=Constraints(**DEFAULT_CONSTRAINTS, boards=chosen), prefer="energy")
+
+
+def run_demo(out: Path, boards: list[str] | None, progress: Callable[[str], None]) -> ScenarioOutcome:
+    scenario = demo_scenario(boards)
+    progress(f"emu demo: the digits task in every default variant on {', '.join(scenario.boards)}")
+    progress(f"constraints: {constraint_summary_of(scenario)}; prefer the least energy per inference")
+    outcome = run_scenario(scenario, out=out, progress=progress)
+    print(format_table(outcome.results))
+    print()
+    print(format_recommendation(outcome.recommendation))
+    for note in outcome.notes:
+        print(f"note: {note}")
+    print(f"\nreport: {(outcome.out / 'index.html').resolve()} (and report.md, results.json, results.csv)")
+    print(f"{outcome.cache_hits} results read from the cache, {outcome.cache_misses} measured, "
+          f"{outcome.seconds:.0f} s")
+    return outcome
+
+
+def constraint_summary_of(scenario: Scenario) -> str:
+    from emu.decide.recommend import Recommendation
+
+    return constraint_summary(Recommendation(scenario.constraints, scenario.prefer, [], None))

@@ -2,7 +2,7 @@
 
 `pip install emu` brings what building, running, profiling, benching and gating take.
 Making variants (training, conversion, scoring data sets) needs TensorFlow and its
-friends, the HTML report's plots need a plotting library, and sweeps on a cluster need
+friends, the HTML report's charts need Plotly, and sweeps on a cluster need
 Dask's distributed scheduler; those come with the extras `emu[variants]`, `emu[report]`
 and `emu[cluster]`. A command that reaches for a missing one says
 which extra to install, in one line.
@@ -17,7 +17,7 @@ from emu.errors import EmuError
 
 EXTRAS = {
     "variants": ("tensorflow", "tf_keras", "tensorflow_model_optimization", "sklearn"),
-    "report": ("matplotlib",),
+    "report": ("plotly",),
     "cluster": ("distributed", "dask"),
 }
 _EXTRA_OF = {module: extra for extra, modules in EXTRAS.items() for module in modules}

@@ -10,7 +10,7 @@ from emu.extras import EXTRAS, require
 
 
 @pytest.mark.parametrize("module,extra", [("sklearn.datasets", "variants"), ("tensorflow", "variants"),
-                                          ("matplotlib", "report")])
+                                          ("plotly.graph_objects", "report")])
 def test_missing_optional_package_names_its_extra(monkeypatch, module, extra):
     for name in {module.split(".")[0], module}:
         monkeypatch.setitem(sys.modules, name, None)  # None in sys.modules makes the import fail

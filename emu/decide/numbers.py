@@ -4,6 +4,6 @@ from __future__ import annotations
 
 
 def readable(value: float) -> str:
-    if value >= 1000:
+    if value >= 999.5:  # three significant figures would round it to 1e+03
         return f"{value:,.0f}"
     return f"{value:.3g}"

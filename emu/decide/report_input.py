@@ -8,9 +8,27 @@ from dataclasses import dataclass, field
 from emu.decide.battery import DutyCycle
 from emu.decide.candidates import Candidate
 from emu.decide.gate import GateVerdict
+from emu.decide.numbers import readable
 from emu.decide.quality import VariantQuality
 from emu.decide.recommend import Recommendation
 from emu.results.record import Result
+
+
+def latency_band(result: Result) -> float | None:
+    if result.cycles_uncertainty_pct is not None:
+        return result.cycles_uncertainty_pct
+    from emu.timing.uncertainty import uncertainty_pct  # imported here: loading decisions stays light
+
+    return uncertainty_pct(result.core)
+
+
+def with_band(text: str, latency_ms: float, band: float | None) -> str:
+    """A sentence about a candidate with its latency ('0.74 ms') followed by the cycle
+    model's error band ('0.74 ms ±10%')."""
+    if band is None:
+        return text
+    shown = f"{readable(latency_ms)} ms"
+    return text.replace(shown, f"{shown} \u00b1{band:g}%", 1)
 
 
 @dataclass
@@ -25,8 +43,12 @@ class ReportInput:
     verdict: GateVerdict | None = None
     notes: list[str] = field(default_factory=list)
 
+    def latency_bands(self) -> dict[tuple[str, str, str], float | None]:
+        """(model, variant, board) -> the cycle model's stated uncertainty for the row's core, in percent."""
+        return {(r.model, r.variant, r.platform): latency_band(r) for r in self.results}
+
     @classmethod
-    def from_outcome(cls, outcome) -> "ReportInput":
+    def from_outcome(cls, outcome) -> ReportInput:
         s = outcome.scenario
         return cls(s.title, s.description, outcome.results, outcome.qualities, outcome.candidates,
                    outcome.recommendation, s.duty, outcome.verdict, outcome.notes)

@@ -14,7 +14,7 @@ from emu.decide.gate import FIELD_TITLES
 from emu.decide.numbers import readable
 from emu.decide.quality import format_quality, metric_name
 from emu.decide.recommend import misses
-from emu.decide.report_input import ReportInput
+from emu.decide.report_input import ReportInput, with_band
 
 
 def _cell(value, fmt: str) -> str:
@@ -27,11 +27,14 @@ def _quality(value: float | None, metric: str) -> str:
 
 def summary_rows(data: ReportInput) -> list[list[str]]:
     chosen = {id(d.chosen) for d in data.recommendation.boards if d.chosen}
+    bands = data.latency_bands()
     rows = []
     for c in data.candidates:
+        band = bands.get((c.model, c.variant, c.platform))
         reasons, _ = misses(c, data.recommendation.constraints)
-        verdict = "**recommended**" if id(c) in chosen else ("fits" if not reasons else "no: " + "; ".join(reasons))
-        rows.append([c.platform, c.label, _quality(c.quality, data.recommendation.constraints.metric), f"{readable(c.latency_ms)}",
+        verdict = "**recommended**" if id(c) in chosen else ("fits" if not reasons else "no: " + with_band("; ".join(reasons), c.latency_ms, band))
+        rows.append([c.platform, c.label, _quality(c.quality, data.recommendation.constraints.metric),
+                     readable(c.latency_ms) + ("" if band is None else f" \u00b1{band:g}%"),
                      f"{readable(c.energy_uj)}", f"{c.flash_bytes / 1024:.1f}", f"{c.ram_bytes / 1024:.1f}",
                      "-" if c.battery_days is None else format_days(c.battery_days), verdict])
     return rows
@@ -63,7 +66,10 @@ def gate_section(data: ReportInput) -> list[str]:
 def render_markdown(data: ReportInput) -> str:
     rec = data.recommendation
     notice = quality_notice(rec)
-    lines = [f"# {data.title}", "", *([f"**{notice}**", ""] if notice else []), f"**Decision:** {headline(rec)}", "",
+    decision = headline(rec) if rec.overall is None else with_band(
+        headline(rec), rec.overall.latency_ms, data.latency_bands().get((rec.overall.model, rec.overall.variant,
+                                                                         rec.overall.platform)))
+    lines = [f"# {data.title}", "", *([f"**{notice}**", ""] if notice else []), f"**Decision:** {decision}", "",
              f"Constraints: {constraint_summary(rec)}. Among variants that fit: {preference_phrase(rec.prefer, rec.constraints.metric)}."]
     if data.duty:
         d = data.duty
