@@ -2,23 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 from emu.console import say
+from emu.errors import EmuError, shown
 from emu.platforms import Platform
 from emu.results.measure import measure
 from emu.results.record import Result
 
 
+@dataclass
+class BenchFailure:
+    """A (model, board) pair that could not be measured, and the one-line reason."""
+
+    model: Path
+    variant: str
+    platform: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"{shown(self.model.name)} ({shown(self.variant)}) on {self.platform}: {self.reason}"
+
+
 def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform],
-          progress: Callable[[str], None] = say) -> list[Result]:
-    """models: (path, variant name) pairs."""
+          progress: Callable[[str], None] = say, failures: list[BenchFailure] | None = None) -> list[Result]:
+    """models: (path, variant name) pairs. With a `failures` list, a pair that cannot be
+    measured (an unsupported operator, a model that does not fit) is added to it and the
+    rest are still measured; without one, the first such error is raised."""
     pairs = [(m, p) for m in models for p in platforms]
     results = []
     for i, ((path, variant), platform) in enumerate(pairs, 1):
-        progress(f"[{i}/{len(pairs)}] {path.name} ({variant}) on {platform.name}")
-        result, _ = measure(path, platform, variant=variant)
+        progress(f"[{i}/{len(pairs)}] {shown(path.name)} ({shown(variant)}) on {platform.name}")
+        try:
+            result, _ = measure(path, platform, variant=variant)
+        except EmuError as e:
+            if failures is None:
+                raise
+            lines = str(e).strip().splitlines()
+            failures.append(BenchFailure(path, variant, platform.name, lines[0] if lines else type(e).__name__))
+            continue
         results.append(result)
     return results
 
