@@ -85,14 +85,14 @@ def serve(in_fd: int, out_fd: int) -> None:
             invoke = litert_invoker(model)
         else:
             invoke = tflm_invoker(model, int(setup["arena_size"]))
-    except Exception as e:  # the interpreters refuse models with RuntimeError, ValueError, ...
+    except Exception as e:  # noqa: BLE001 - the interpreters refuse models with RuntimeError, ValueError, ...
         send(out_fd, _error(e))
         return
     send(out_fd, {})
     while (request := receive(in_fd)) is not None:
         try:
             reply = numbered(invoke(unnumbered(request)))
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - every refusal goes back to the caller as a reply
             reply = _error(e)
         send(out_fd, reply)
 

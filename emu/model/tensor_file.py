@@ -27,7 +27,7 @@ def load_tensor(path: Path, shape: tuple[int, ...], dtype: str, what: str = "inp
                           else npy_format.read_array_header_2_0)(f)
             except (ValueError, OSError, EOFError) as e:
                 raise EmuError(f"{where} is not a .npy file ({shown(str(e))})") from None
-            given_shape, fortran, given_dtype = header
+            given_shape, _, given_dtype = header
             if given_dtype != want:
                 raise EmuError(f"{where} holds {given_dtype}, the model expects {want} of shape {list(shape)}")
             if given_shape != tuple(shape) and int(np.prod(given_shape)) != int(np.prod(shape)):
