@@ -146,7 +146,7 @@ def _opcode_name(code) -> str:
     name = tflite.BUILTIN_OPCODE2NAME.get(number, f"BUILTIN_{number}")
     if name == "CUSTOM":
         custom = code.CustomCode()
-        return f"CUSTOM:{escaped(custom) if custom else '?'}"
+        return f"CUSTOM:{custom.decode(errors='replace') if custom else '?'}"  # shown() in messages
     return name
 
 
