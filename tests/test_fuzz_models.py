@@ -25,7 +25,6 @@ import pytest
 
 from emu.cli.app import main
 from tests import model_edits as edits
-from tests import modelgen
 from tests.conftest import SHARED_MODELS, needs_arm_gcc
 
 pytestmark = needs_arm_gcc
@@ -139,13 +138,8 @@ FLOAT_EDITS = {
 
 
 @pytest.fixture(scope="module")
-def models() -> dict[str, bytes]:
-    """The hello_world network (1 -> 16 -> 16 -> 1, ReLU), as int8 and float32."""
-    tf = modelgen.tf()
-    keras = modelgen.keras_model([tf.keras.layers.Dense(16, activation="relu"),
-                                  tf.keras.layers.Dense(16, activation="relu"),
-                                  tf.keras.layers.Dense(1)], (1,))
-    return {"int8": modelgen.to_int8(keras, (1,)), "float": modelgen.to_float(keras)}
+def models(dense_models) -> dict[str, bytes]:
+    return dense_models
 
 
 def corpus(models: dict[str, bytes]) -> list[tuple[str, bytes, str | None]]:
