@@ -168,7 +168,7 @@ RUN_CASES = {"int8-original", "float-nan-weight", "float-inf-weight", "float-min
 def test_every_corpus_model_builds_or_is_rejected_in_one_line(models, tmp_path):
     cases = corpus(models)
     assert len(cases) >= 150
-    counts: Counter[str] = Counter()
+    counts: Counter[tuple[str, str]] = Counter()
     wrong = []
     for i, (name, data, expected) in enumerate(cases):
         # One file name for all: the name is in the generated C, and models that compile to the
@@ -179,7 +179,8 @@ def test_every_corpus_model_builds_or_is_rejected_in_one_line(models, tmp_path):
         out = tmp_path / f"out{i}"
         code, _, stderr = emu_in_process("build", str(model), "-p", BOARD, "--out", str(out))
         got = outcome(code, stderr)
-        counts[got if got in ("ok", "rejected") else "bad"] += 1
+        family = "truncation" if "-truncated-" in name else "bit flip" if "-flip-" in name else "edit"
+        counts[family, got if got in ("ok", "rejected") else "bad"] += 1
         if got not in ("ok", "rejected") or (expected and got != expected):
             wrong.append(f"{name}: expected {expected or 'ok or rejected'}, got {got}")
         if got == "rejected" and out.exists():
@@ -193,7 +194,7 @@ def test_every_corpus_model_builds_or_is_rejected_in_one_line(models, tmp_path):
             code, _, stderr = emu_in_process("run", str(model), "-p", BOARD, "-i", str(x), "-o", str(run_out))
             if code != 0 or not run_out.is_file():
                 wrong.append(f"{name}: emu run gave {outcome(code, stderr)}")
-    print(f"fuzz corpus: {len(cases)} models, {dict(counts)}")
+    print(f"fuzz corpus: {len(cases)} models; " + ", ".join(f"{f} {o}: {n}" for (f, o), n in sorted(counts.items())))
     assert not wrong, "\n".join(wrong)
 
 

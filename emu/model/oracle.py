@@ -11,6 +11,7 @@ crashes one is an error message, not a dead emu.
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import weakref
@@ -25,6 +26,9 @@ from emu.model.reader import Graph, parse_model
 
 # Large enough for every model emu can place on a board; TFLM only uses what it needs.
 DEFAULT_ARENA = 4 * 1024 * 1024
+
+# Far longer than any inference of a model that fits a board takes on the host.
+REPLY_SECONDS = 600
 
 Invoke = Callable[[list[np.ndarray]], list[np.ndarray]]
 
@@ -108,6 +112,10 @@ class _Isolated:
     def _call(self, message: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         try:
             send(self._requests, message)
+            if not select.select([self._replies], [], [], REPLY_SECONDS)[0]:
+                self._process.kill()
+                raise ReferenceCrashed(f"the reference interpreter did not answer within {REPLY_SECONDS} s "
+                                       "on this model")
             reply = receive(self._replies)
         except OSError:  # a broken pipe: the worker is gone
             reply = None

@@ -13,7 +13,7 @@ from emu.build.firmware import Firmware, build_firmware
 from emu.compile.codegen import CompiledModel, compile_graph
 from emu.emulators.trace import Trace
 from emu.errors import EmuError, FirmwareError
-from emu.model.oracle import reference_outputs
+from emu.model.oracle import ReferenceCrashed, reference_outputs
 from emu.model.reader import Graph, model_name, parse_model, read_model_bytes
 from emu.platforms import Platform
 from emu.results.outputs import outputs_match, parse_outputs
@@ -129,6 +129,8 @@ def measure(model_path: str | Path, platform: Platform, variant: str = "model",
     if check:
         try:
             want, reference = reference_outputs(model, graph, inputs)
+        except ReferenceCrashed:
+            raise  # not a refusal: the comparison cannot be made, and the user must know
         except Exception as e:  # the interpreters raise RuntimeError, ValueError, ... on models they refuse
             result.reference = f"none: the reference interpreter refused the model ({str(e).splitlines()[0][:120]})"
         else:
