@@ -18,3 +18,22 @@ class FirmwareError(EmuError):
     within its instruction budget or time: exit code 3, apart from bad input."""
 
     exit_code = 3
+
+
+SHOWN_CHARS = 80
+
+
+def escaped(text: str | bytes) -> str:
+    """Control characters, terminal escapes and undecodable bytes escaped the way repr() does."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="surrogateescape")
+    inner = repr(str(text))[1:-1]
+    # repr() keeps lone surrogates (the undecodable bytes of a file name); no terminal can print them.
+    return inner.encode("utf-8", errors="backslashreplace").decode("utf-8")
+
+
+def shown(text: str | bytes, limit: int = SHOWN_CHARS) -> str:
+    """A string from a model or a file name, safe to put in a one-line message: escaped, and
+    cut at `limit` characters with an ellipsis."""
+    inner = escaped(text)
+    return inner if len(inner) <= limit else inner[: limit - 3] + "..."

@@ -37,3 +37,17 @@ def tiny_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("tiny-model") / "tiny_int8.tflite"
     path.write_bytes(modelgen.to_int8(model, (5,)))
     return path
+
+
+@pytest.fixture(scope="session")
+def dense_models() -> dict[str, bytes]:
+    """The hello_world network (1 -> 16 -> 16 -> 1, ReLU) converted to int8 and float32: tensor 0
+    is the input, 9 the output, 7 and 8 activations, 1-6 constants; operators 0-2 are
+    FULLY_CONNECTED (activation, weights, bias). In the float model tensor 2 is the last bias."""
+    from tests import modelgen
+
+    tf = modelgen.tf()
+    keras = modelgen.keras_model([tf.keras.layers.Dense(16, activation="relu"),
+                                  tf.keras.layers.Dense(16, activation="relu"),
+                                  tf.keras.layers.Dense(1)], (1,))
+    return {"int8": modelgen.to_int8(keras, (1,)), "float": modelgen.to_float(keras)}

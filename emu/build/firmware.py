@@ -22,6 +22,7 @@ from emu import cache
 from emu.build.bsp import FIRMWARE, linker_script
 from emu.build.elf import Sections, section_sizes
 from emu.compile.codegen import CompiledModel, TensorIO
+from emu.compile.fits import check_fits
 from emu.errors import EmuError
 from emu.platforms import Platform
 from emu.tools import tool_version
@@ -100,6 +101,7 @@ def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path) 
 
 
 def build_firmware(compiled: CompiledModel, platform: Platform) -> Firmware:
+    check_fits(compiled, platform.name, platform.ram_bytes, platform.flash_bytes)
     gcc = toolchain()
     builds = cache.root() / "builds"
     key = build_key(compiled, platform, gcc)

@@ -7,7 +7,6 @@ with one line on stderr; --debug shows the traceback as well.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ from emu.cache import atomic_write, copy_file, ensure_folder
 from emu.cli.decide import register as register_decide
 from emu.cli.variants import register as register_variants
 from emu.console import say, table_text
-from emu.errors import CheckFailed, EmuError
+from emu.errors import CheckFailed, EmuError, escaped
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="TinyML device emulator: build .tflite models into Cortex-M firmware, "
@@ -103,7 +102,7 @@ def build(
     copy_file(firmware.elf, out / "firmware.elf")
     copy_file(firmware.elf.parent / "build.json", out / "build.json")
     s = firmware.sections
-    print(f"{out / 'firmware.elf'}: flash {s.flash:,} B (code {s.text:,}, constants {s.rodata:,}), "
+    print(f"{escaped(str(out / 'firmware.elf'))}: flash {s.flash:,} B (code {s.text:,}, constants {s.rodata:,}), "
           f"RAM {s.static_ram:,} B + stack (arena {s.arena:,})")
 
 
@@ -145,25 +144,22 @@ def run(
 
     Example: emu run person_detect.tflite -p disco-f746ng --input x.npy --output y.npy
     """
-    import numpy as np
-
     from emu.emulators import select_emulator
+    from emu.model.reader import read_model
+    from emu.model.tensor_file import load_tensor, save_tensor
     from emu.platforms import get_platform
     from emu.results.measure import measure
 
     select_emulator(emulator)
     board = get_platform(platform)
-    try:
-        x = np.load(input, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise EmuError(f"cannot read input {input}: {e}") from None
+    graph = read_model(model)
+    if len(graph.inputs) != 1:
+        raise EmuError(f"{graph.name} takes {len(graph.inputs)} inputs; emu run gives it one")
+    expected = graph.tensors[graph.inputs[0]]
+    x = load_tensor(input, expected.shape, expected.dtype)
     result, outputs = measure(model, board, inputs=[x], check=check)
-    if output.suffix != ".npy":  # as numpy.save names a file
-        output = output.with_name(output.name + ".npy")
-    buffer = io.BytesIO()
-    np.save(buffer, outputs[0])
-    atomic_write(output, buffer.getvalue())
-    print(f"{output}: {outputs[0].dtype} {list(outputs[0].shape)}; {result.cycles:,} cycles, "
+    save_tensor(output, outputs[0])
+    print(f"{escaped(str(output))}: {outputs[0].dtype} {list(outputs[0].shape)}; {result.cycles:,} cycles, "
           f"{result.latency_ms:.3f} ms at {board.clock_mhz:.0f} MHz")
     if result.output_matches_reference is False:
         raise CheckFailed(f"the output differs from the {result.reference} reference")
@@ -186,8 +182,8 @@ def bench(
     """
     from emu.emulators import select_emulator
     from emu.platforms import get_platform
-    from emu.results.bench import bench as run_bench
     from emu.results.bench import format_table
+    from emu.results.bench import bench as run_bench
     from emu.results.record import write_csv, write_json
     from emu.variants import expand_models, qualities_by_model
 
@@ -208,12 +204,10 @@ def bench(
     if csv_out and results:
         write_csv(results, csv_out)
     for failure in outcome.failures:
-        say(f"failed: {failure.job.label}: {failure.reason}")
-    if not results:
-        raise EmuError(f"nothing was measured: {outcome.failures[0].job.label}: {outcome.failures[0].reason}")
+        say(f"emu: not measured: {failure.job.label}: {failure.reason}")
     if outcome.failures:
-        raise CheckFailed(f"{len(outcome.failures)} of {len(pairs) * len(boards)} runs failed (listed above); "
-                          f"the others were measured and written")
+        raise EmuError(f"{len(outcome.failures)} of {len(pairs) * len(boards)} measurements failed (listed above)"
+                       + ("" if results else "; nothing was measured"))
     if any(r.output_matches_reference is False for r in results):
         raise CheckFailed("some outputs differ from the reference (see the table)")
 
@@ -314,7 +308,9 @@ def main() -> None:
     except (EmuError, CheckFailed) as e:
         if debug:
             raise
-        first = str(e).strip().splitlines()
+        # Messages escape what models and file names bring; undecodable bytes are the one thing
+        # left that a terminal cannot print.
+        first = str(e).strip().encode("utf-8", errors="backslashreplace").decode().splitlines()
         say(f"emu: error: {first[0] if first else type(e).__name__}")
         for extra in first[1:8]:
             say(f"  {extra}")

@@ -4,19 +4,31 @@ The real TFLM interpreter (PyPI package tflite-micro) is the oracle for everythi
 It rejects float16 tensors and hybrid (int8 weights, float activations) operators; those
 run in LiteRT with its reference kernels (not XNNPACK), the arithmetic closest to TFLM's.
 Every caller that needs a reference output comes here, so both interpreters are always
-set up the same way.
+set up the same way. They run in a process of their own (oracle_worker), so a model that
+crashes one is an error message, not a dead emu.
 """
 
 from __future__ import annotations
 
+import os
+import select
+import subprocess
+import sys
+import weakref
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from emu.errors import EmuError
+from emu.model.oracle_worker import numbered, receive, send, unnumbered
 from emu.model.reader import Graph, parse_model
 
 # Large enough for every model emu can place on a board; TFLM only uses what it needs.
 DEFAULT_ARENA = 4 * 1024 * 1024
+
+# Far longer than any inference of a model that fits a board takes on the host.
+REPLY_SECONDS = 600
 
 Invoke = Callable[[list[np.ndarray]], list[np.ndarray]]
 
@@ -37,6 +49,7 @@ def reference_name(graph: Graph) -> str:
 
 
 def tflm_invoker(model: bytes, arena_size: int = DEFAULT_ARENA) -> Invoke:
+    """TFLM in this process; emu reaches it through invoker(), in the worker process."""
     from tflite_micro.python.tflite_micro import runtime
 
     interpreter = runtime.Interpreter.from_bytes(model, arena_size=arena_size)
@@ -52,6 +65,7 @@ def tflm_invoker(model: bytes, arena_size: int = DEFAULT_ARENA) -> Invoke:
 
 
 def litert_invoker(model: bytes) -> Invoke:
+    """LiteRT in this process; emu reaches it through invoker(), in the worker process."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     interpreter = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
@@ -68,19 +82,96 @@ def litert_invoker(model: bytes) -> Invoke:
     return invoke
 
 
-def invoker(model: bytes, reference: str) -> Invoke:
-    return litert_invoker(model) if reference == "litert" else tflm_invoker(model)
+class ReferenceCrashed(EmuError):
+    """The reference interpreter's process died on a model (a crash in its C++)."""
+
+
+class _Isolated:
+    """An interpreter in its own process (emu/model/oracle_worker.py), started once per
+    model and called once per inference."""
+
+    def __init__(self, model: bytes, reference: str, arena_size: int):
+        to_worker, self._requests = os.pipe()
+        self._replies, from_worker = os.pipe()
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parents[2])  # this emu, whatever the worker's cwd
+        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "emu.model.oracle_worker", str(to_worker), str(from_worker)],
+            pass_fds=(to_worker, from_worker), env=env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(to_worker)
+        os.close(from_worker)
+        self._closer = weakref.finalize(self, _stop, self._process, self._requests, self._replies)
+        self._call({"model": np.frombuffer(model, np.uint8), "reference": np.array(reference),
+                    "arena_size": np.array(arena_size)})
+
+    def __call__(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return unnumbered(self._call(numbered(inputs)))
+
+    def _call(self, message: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        try:
+            send(self._requests, message)
+            if not select.select([self._replies], [], [], REPLY_SECONDS)[0]:
+                self._process.kill()
+                raise ReferenceCrashed(f"the reference interpreter did not answer within {REPLY_SECONDS} s "
+                                       "on this model")
+            reply = receive(self._replies)
+        except OSError:  # a broken pipe: the worker is gone
+            reply = None
+        if reply is None:
+            raise ReferenceCrashed(f"the reference interpreter crashed on this model ({self._death()})")
+        if "error" in reply:
+            raise (ValueError if str(reply["kind"]) == "ValueError" else RuntimeError)(str(reply["error"]))
+        return reply
+
+    def _death(self) -> str:
+        try:
+            code = self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            return "it stopped answering"
+        if code < 0:
+            return f"signal {-code}"
+        return f"exit code {code}"
+
+    def close(self) -> None:
+        self._closer()
+
+
+def _stop(process: subprocess.Popen, *fds: int) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    try:
+        process.wait(timeout=10)  # the worker exits when its request pipe closes
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def invoker(model: bytes, reference: str, arena_size: int = DEFAULT_ARENA) -> Invoke:
+    """The reference interpreter for a model, in its own process: call it once per inference."""
+    return _Isolated(model, reference, arena_size)
 
 
 def tflm_outputs(model: bytes, inputs: list[np.ndarray], arena_size: int = DEFAULT_ARENA) -> list[np.ndarray]:
-    return tflm_invoker(model, arena_size)(inputs)
+    return _once(invoker(model, "tflm", arena_size), inputs)
 
 
 def litert_outputs(model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    return litert_invoker(model)(inputs)
+    return _once(invoker(model, "litert"), inputs)
+
+
+def _once(invoke: _Isolated, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    try:
+        return invoke(inputs)
+    finally:
+        invoke.close()
 
 
 def reference_outputs(model: bytes, graph: Graph, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], str]:
     """The reference outputs for one inference, and which interpreter gave them."""
     reference = reference_name(graph)
-    return invoker(model, reference)(inputs), reference
+    return _once(invoker(model, reference), inputs), reference

@@ -7,14 +7,21 @@ module only turns them into data classes that the rest of emu can read without t
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import tflite
 
-from emu.errors import EmuError
+from emu.errors import EmuError, escaped, shown
+from emu.model.validate import check_shape, validate
+
+# The largest model file read: more than any board's flash, and a bound on what a wrong path
+# (a device, a pipe, a huge file) can make emu read. EMU_MAX_MODEL_BYTES overrides it.
+MAX_MODEL_BYTES = 64 * 1024 * 1024
 
 
 def _enum_names(enum) -> dict[int, str]:
@@ -52,6 +59,7 @@ class Tensor:
     dtype: str  # numpy dtype name: "int8", "float32", ...
     quantization: Quantization | None
     data: np.ndarray | None = None  # constant contents (weights, biases, shapes), else None
+    buffer: int = 0  # index into the model's buffers (0 is the empty buffer)
 
     @property
     def is_constant(self) -> bool:
@@ -138,7 +146,7 @@ def _opcode_name(code) -> str:
     name = tflite.BUILTIN_OPCODE2NAME.get(number, f"BUILTIN_{number}")
     if name == "CUSTOM":
         custom = code.CustomCode()
-        return f"CUSTOM:{custom.decode() if custom else '?'}"
+        return f"CUSTOM:{custom.decode(errors='replace') if custom else '?'}"  # shown() in messages
     return name
 
 
@@ -147,14 +155,16 @@ def parse_model(buf: bytes, name: str = "model") -> Graph:
     if len(buf) < 8 or buf[4:8] != b"TFL3":
         raise EmuError(f"{name}: not a TensorFlow Lite model (no 'TFL3' identifier)")
     try:
-        return _parse(buf, name)
+        graph, buffer_count = _parse(buf, name)
     except EmuError:
         raise
     except Exception as e:  # the flatbuffer reader raises anything from struct errors to IndexError
         raise EmuError(f"{name}: the .tflite file is truncated or corrupted ({type(e).__name__})") from None
+    validate(graph, buffer_count)
+    return graph
 
 
-def _parse(buf: bytes, name: str) -> Graph:
+def _parse(buf: bytes, name: str) -> tuple[Graph, int]:
     model = tflite.Model.GetRootAsModel(buf, 0)
     if model.SubgraphsLength() < 1:
         raise EmuError(f"{name}: the model has no subgraph")
@@ -168,17 +178,21 @@ def _parse(buf: bytes, name: str) -> Graph:
             kind = _TENSOR_TYPE_NAMES.get(t.Type(), f"unknown TensorType {t.Type()}")
             raise EmuError(f"{name}: tensor {i} has type {kind}, which emu does not support")
         shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+        tensor_name = (t.Name() or b"").decode(errors="replace")
+        check_shape(name, i, tensor_name, shape)  # before any buffer is sized by it
         data = None
         buffer = model.Buffers(t.Buffer()) if t.Buffer() < model.BuffersLength() else None
         if buffer is not None:
             raw = _buffer_bytes(buf, buffer)
             if raw is not None:
-                data = _constant(raw, dtype, shape, f"{name}: tensor {i}")
-        tensors.append(Tensor(i, (t.Name() or b"").decode(errors="replace"), shape, dtype,
-                              _read_quantization(t), data))
+                data = _constant(raw, dtype, shape, f"{name}: tensor {i} ({shown(tensor_name)})")
+        tensors.append(Tensor(i, tensor_name, shape, dtype, _read_quantization(t), data, buffer=t.Buffer()))
     operators = []
     for i in range(graph.OperatorsLength()):
         op = graph.Operators(i)
+        if op.OpcodeIndex() >= len(opcodes):
+            raise EmuError(f"{name}: operator {i} has opcode {op.OpcodeIndex()}, "
+                           f"but the model defines {len(opcodes)} opcodes")
         operators.append(Operator(
             index=i,
             op=opcodes[op.OpcodeIndex()],
@@ -191,9 +205,9 @@ def _parse(buf: bytes, name: str) -> Graph:
         sha256=hashlib.sha256(buf).hexdigest(),
         tensors=tensors,
         operators=operators,
-        inputs=[int(x) for x in graph.InputsAsNumpy()],
-        outputs=[int(x) for x in graph.OutputsAsNumpy()],
-    )
+        inputs=[int(x) for x in graph.InputsAsNumpy()] if graph.InputsLength() else [],
+        outputs=[int(x) for x in graph.OutputsAsNumpy()] if graph.OutputsLength() else [],
+    ), model.BuffersLength()
 
 
 def _constant(raw: bytes, dtype: str, shape: tuple[int, ...], where: str) -> np.ndarray:
@@ -216,15 +230,52 @@ def _buffer_bytes(buf: bytes, buffer) -> bytes | None:
     return None
 
 
-def read_model_bytes(path: str | Path) -> bytes:
-    path = Path(path)
+def max_model_bytes() -> int:
+    text = os.environ.get("EMU_MAX_MODEL_BYTES")
+    if text is None:
+        return MAX_MODEL_BYTES
     try:
-        return path.read_bytes()
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise EmuError(f"EMU_MAX_MODEL_BYTES must be a positive number of bytes, not {shown(text)!r}")
+    return value
+
+
+def read_model_bytes(path: str | Path) -> bytes:
+    """The bytes of a model file: a regular file (not a pipe or a device, which could block
+    or never end) of at most max_model_bytes()."""
+    path = Path(path)
+    shown_path = shown(str(path), limit=200)
+    limit = max_model_bytes()
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise EmuError(f"model {shown_path} is not a regular file")
+        if info.st_size > limit:
+            raise EmuError(f"model {shown_path} has {info.st_size:,} bytes, more than the limit of "
+                           f"{limit:,} (set EMU_MAX_MODEL_BYTES to raise it)")
+        with open(path, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # replaced since the check
+                raise EmuError(f"model {shown_path} is not a regular file")
+            data = f.read(limit + 1)
     except FileNotFoundError:
-        raise EmuError(f"model file not found: {path}") from None
+        raise EmuError(f"model file not found: {shown_path}") from None
+    except IsADirectoryError:
+        raise EmuError(f"model {shown_path} is not a regular file") from None
     except OSError as e:
-        raise EmuError(f"cannot read model file {path}: {e.strerror}") from None
+        raise EmuError(f"cannot read model file {shown_path}: {e.strerror}") from None
+    if len(data) > limit:
+        raise EmuError(f"model {shown_path} is larger than the limit of {limit:,} bytes "
+                       "(set EMU_MAX_MODEL_BYTES to raise it)")
+    return data
+
+
+def model_name(path: str | Path) -> str:
+    """The name results and messages call a model by: its file's stem, escaped."""
+    return escaped(Path(path).stem)
 
 
 def read_model(path: str | Path) -> Graph:
-    return parse_model(read_model_bytes(path), name=Path(path).stem)
+    return parse_model(read_model_bytes(path), name=model_name(path))

@@ -16,7 +16,7 @@ import numpy as np
 import emu
 import emu.build.firmware
 from emu import cache
-from emu.model.reader import read_model_bytes
+from emu.model.reader import model_name, read_model_bytes
 from emu.emulators import emulator_name
 from emu.platforms import Platform
 from emu.results.measure import measure
@@ -80,7 +80,7 @@ class ResultsCache:
                 inputs: list[np.ndarray] | None = None, check: bool = True) -> tuple[Result, list[np.ndarray]]:
         model_path = Path(model_path)
         model = read_model_bytes(model_path)
-        key = measure_key(model_path.stem, model, platform, variant, inputs, check, sources_digest())
+        key = measure_key(model_name(model_path), model, platform, variant, inputs, check, sources_digest())
         stored = self.store.get(key)
         if stored is not None:
             self.hits += 1

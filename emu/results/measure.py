@@ -13,8 +13,8 @@ from emu.build.firmware import Firmware, build_firmware
 from emu.compile.codegen import CompiledModel, compile_graph
 from emu.emulators.trace import Trace
 from emu.errors import EmuError, FirmwareError
-from emu.model.oracle import reference_outputs
-from emu.model.reader import Graph, parse_model, read_model_bytes
+from emu.model.oracle import ReferenceCrashed, reference_outputs
+from emu.model.reader import Graph, model_name, parse_model, read_model_bytes
 from emu.platforms import Platform
 from emu.results.outputs import outputs_match, parse_outputs
 from emu.results.record import KERNELS, LayerResult, Result
@@ -137,7 +137,7 @@ def measure(model_path: str | Path, platform: Platform, variant: str = "model",
     """Build, emulate and count one model on one board; check outputs against the oracle."""
     model_path = Path(model_path)
     model = read_model_bytes(model_path)
-    graph = parse_model(model, name=model_path.stem)
+    graph = parse_model(model, name=model_name(model_path))
     compiled = compile_graph(graph)
     firmware = build_firmware(compiled, platform)
     inputs = check_inputs(graph, inputs if inputs is not None else default_inputs(graph))
@@ -146,6 +146,8 @@ def measure(model_path: str | Path, platform: Platform, variant: str = "model",
     if check:
         try:
             want, reference = reference_outputs(model, graph, inputs)
+        except ReferenceCrashed:
+            raise  # not a refusal: the comparison cannot be made, and the user must know
         except Exception as e:  # the interpreters raise RuntimeError, ValueError, ... on models they refuse
             result.reference = f"none: the reference interpreter refused the model ({str(e).splitlines()[0][:120]})"
         else:

@@ -31,7 +31,8 @@ def parse_outputs(stdout: str, ios: list[TensorIO]) -> list[np.ndarray]:
 
 
 def outputs_match(got: list[np.ndarray], want: list[np.ndarray]) -> bool:
-    """Integers must be identical; floats equal within FLOAT_RTOL."""
+    """Integers must be identical; floats equal within FLOAT_RTOL, NaN where the reference
+    has NaN (and infinities of the same sign where it has them)."""
     if len(got) != len(want):
         return False
     for g, w in zip(got, want):
@@ -40,7 +41,7 @@ def outputs_match(got: list[np.ndarray], want: list[np.ndarray]) -> bool:
             return False
         g = g.reshape(w.shape)
         if g.dtype.kind == "f":
-            if not np.allclose(g, w, rtol=FLOAT_RTOL, atol=FLOAT_ATOL):
+            if not np.allclose(g, w, rtol=FLOAT_RTOL, atol=FLOAT_ATOL, equal_nan=True):
                 return False
         elif not np.array_equal(g, w):
             return False

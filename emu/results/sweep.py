@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 
 from emu.console import say
 from emu.emulators import emulator_name
-from emu.errors import EmuError
+from emu.errors import EmuError, shown
 from emu.platforms import Platform
 from emu.results.cached_measure import ResultsCache, encode_outputs, measure_key, sources_digest
 from emu.results.record import Result, result_from_dict
@@ -39,10 +39,11 @@ class Job:
     check: bool = True
     sources: str = ""  # the client's sources_digest: a worker running other emu code refuses the job
     emulator: str = "qemu"  # the backend, as the client chose it
+    source: str = ""  # the model's file name, for messages
 
     @property
     def label(self) -> str:
-        return f"{self.name} ({self.variant}) on {self.platform.name}"
+        return f"{shown(self.source or self.name)} ({shown(self.variant)}) on {self.platform.name}"
 
 
 @dataclass
@@ -68,7 +69,7 @@ def jobs_for(models: Iterable[tuple[Path, str]], platforms: list[Platform], chec
     for path, variant in models:
         path = Path(path)
         model = read_model_bytes(path)
-        jobs += [Job(path.stem, model, p, variant, check, sources, emulator) for p in platforms]
+        jobs += [Job(path.stem, model, p, variant, check, sources, emulator, path.name) for p in platforms]
     return jobs
 
 

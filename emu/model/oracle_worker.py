@@ -1,0 +1,101 @@
+"""The reference interpreters' own process: `python -m emu.model.oracle_worker IN_FD OUT_FD`.
+
+TFLM and LiteRT are C++ and trust the model; a model they mis-handle can kill the process
+they run in. emu/model/oracle.py starts this worker once per model and exchanges messages
+with it over two pipes (the interpreters' own prints go to stdout and stderr, never into a
+message): a crash here is reported there as a one-line error, not a dead emu.
+
+A message is an 8-byte little-endian length and a .npz archive, read without pickle. The
+first request holds the model ("model", "reference", "arena_size"); each next one the
+inputs of one inference ("0", "1", ...). Each reply holds the outputs, or "error" and
+"kind" when the interpreter raised.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import sys
+
+import numpy as np
+
+_LENGTH = struct.Struct("<Q")
+
+
+def send(fd: int, arrays: dict[str, np.ndarray]) -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    data = buffer.getvalue()
+    _write_all(fd, _LENGTH.pack(len(data)) + data)
+
+
+def receive(fd: int) -> dict[str, np.ndarray] | None:
+    """The next message, or None when the other side closed its end."""
+    head = _read_exactly(fd, _LENGTH.size)
+    if head is None:
+        return None
+    (length,) = _LENGTH.unpack(head)
+    data = _read_exactly(fd, length)
+    if data is None:
+        return None
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        return {k: archive[k] for k in archive.files}
+
+
+def numbered(arrays: list[np.ndarray]) -> dict[str, np.ndarray]:
+    return {str(i): np.asarray(a) for i, a in enumerate(arrays)}
+
+
+def unnumbered(message: dict[str, np.ndarray]) -> list[np.ndarray]:
+    return [message[str(i)] for i in range(len(message))]
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exactly(fd: int, count: int) -> bytes | None:
+    chunks, left = [], count
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _error(e: Exception) -> dict[str, np.ndarray]:
+    kind = "ValueError" if isinstance(e, ValueError) else "RuntimeError"
+    return {"error": np.array(str(e) or type(e).__name__), "kind": np.array(kind)}
+
+
+def serve(in_fd: int, out_fd: int) -> None:
+    from emu.model.oracle import litert_invoker, tflm_invoker
+
+    setup = receive(in_fd)
+    if setup is None:
+        return
+    model = setup["model"].tobytes()
+    try:
+        if str(setup["reference"]) == "litert":
+            invoke = litert_invoker(model)
+        else:
+            invoke = tflm_invoker(model, int(setup["arena_size"]))
+    except Exception as e:  # noqa: BLE001 - the interpreters refuse models with RuntimeError, ValueError, ...
+        send(out_fd, _error(e))
+        return
+    send(out_fd, {})
+    while (request := receive(in_fd)) is not None:
+        try:
+            reply = numbered(invoke(unnumbered(request)))
+        except Exception as e:  # noqa: BLE001 - every refusal goes back to the caller as a reply
+            reply = _error(e)
+        send(out_fd, reply)
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), int(sys.argv[2]))
