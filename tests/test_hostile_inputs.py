@@ -215,7 +215,7 @@ def test_a_5_gb_arena_does_not_fit_before_gcc_runs(tmp_path):
     huge.arena_bytes = 5 * 1024**3
     huge.source = huge.source.replace("emu_arena[16]", f"emu_arena[{huge.arena_bytes}]")
     with pytest.raises(EmuError) as e:
-        build_firmware(huge, board, cache_dir=tmp_path)
+        build_firmware(huge, board)
     assert str(e.value) == (f"plus_one does not fit {BOARD}: needs 5,368,709,120 bytes of RAM for its "
                             f"tensor arena, board has {board.ram_bytes:,}")
 
