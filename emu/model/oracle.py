@@ -14,6 +14,7 @@ import os
 import select
 import subprocess
 import sys
+import threading
 import weakref
 from pathlib import Path
 from typing import Callable
@@ -86,56 +87,95 @@ class ReferenceCrashed(EmuError):
     """The reference interpreter's process died on a model (a crash in its C++)."""
 
 
-class _Isolated:
-    """An interpreter in its own process (emu/model/oracle_worker.py), started once per
-    model and called once per inference."""
+class _Worker:
+    """The interpreters' process (emu/model/oracle_worker.py): one per emu process, started
+    on first use and again after a crash, so a reference call costs an exchange of messages,
+    not a new Python. It holds one model at a time; a session for another model sends its
+    model first."""
 
-    def __init__(self, model: bytes, reference: str, arena_size: int):
-        to_worker, self._requests = os.pipe()
-        self._replies, from_worker = os.pipe()
+    def __init__(self):
+        to_worker, self.requests = os.pipe()
+        self.replies, from_worker = os.pipe()
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[2])  # this emu, whatever the worker's cwd
         env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
-        self._process = subprocess.Popen(
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "emu.model.oracle_worker", str(to_worker), str(from_worker)],
             pass_fds=(to_worker, from_worker), env=env,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_worker)
         os.close(from_worker)
-        self._closer = weakref.finalize(self, _stop, self._process, self._requests, self._replies)
-        self._call({"model": np.frombuffer(model, np.uint8), "reference": np.array(reference),
-                    "arena_size": np.array(arena_size)})
+        self.owner = os.getpid()
+        self.holds: object = None  # the session whose model the worker has loaded
+        weakref.finalize(self, _stop, self.process, self.requests, self.replies)
 
-    def __call__(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        return unnumbered(self._call(numbered(inputs)))
-
-    def _call(self, message: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def exchange(self, message: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         try:
-            send(self._requests, message)
-            if not select.select([self._replies], [], [], REPLY_SECONDS)[0]:
-                self._process.kill()
+            send(self.requests, message)
+            if not select.select([self.replies], [], [], REPLY_SECONDS)[0]:
+                self.process.kill()
                 raise ReferenceCrashed(f"the reference interpreter did not answer within {REPLY_SECONDS} s "
                                        "on this model")
-            reply = receive(self._replies)
+            reply = receive(self.replies)
         except OSError:  # a broken pipe: the worker is gone
             reply = None
         if reply is None:
-            raise ReferenceCrashed(f"the reference interpreter crashed on this model ({self._death()})")
-        if "error" in reply:
-            raise (ValueError if str(reply["kind"]) == "ValueError" else RuntimeError)(str(reply["error"]))
+            raise ReferenceCrashed(f"the reference interpreter crashed on this model ({self.death()})")
         return reply
 
-    def _death(self) -> str:
+    def death(self) -> str:
         try:
-            code = self._process.wait(timeout=10)
+            code = self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             return "it stopped answering"
         if code < 0:
             return f"signal {-code}"
         return f"exit code {code}"
 
+
+_worker: _Worker | None = None
+_worker_lock = threading.Lock()  # one exchange at a time: a sweep's threads share the worker
+
+
+def _live_worker() -> _Worker:
+    global _worker
+    if _worker is None or _worker.owner != os.getpid() or _worker.process.poll() is not None:
+        _worker = _Worker()
+    return _worker
+
+
+class _Isolated:
+    """A model's interpreter in the worker process: called once per inference."""
+
+    def __init__(self, model: bytes, reference: str, arena_size: int):
+        self._setup = {"model": np.frombuffer(model, np.uint8), "reference": np.array(reference),
+                       "arena_size": np.array(arena_size)}
+        with _worker_lock:
+            self._load(_live_worker())  # a model the interpreter refuses fails here, as in-process
+
+    def _load(self, worker: _Worker) -> None:
+        worker.holds = None
+        _raise_refusal(worker.exchange(self._setup))
+        worker.holds = self
+
+    def __call__(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        with _worker_lock:
+            worker = _live_worker()
+            if worker.holds is not self:
+                self._load(worker)
+            reply = worker.exchange(numbered(inputs))
+        _raise_refusal(reply)
+        return unnumbered(reply)
+
     def close(self) -> None:
-        self._closer()
+        with _worker_lock:
+            if _worker is not None and _worker.holds is self:
+                _worker.holds = None
+
+
+def _raise_refusal(reply: dict[str, np.ndarray]) -> None:
+    if "error" in reply:
+        raise (ValueError if str(reply["kind"]) == "ValueError" else RuntimeError)(str(reply["error"]))
 
 
 def _stop(process: subprocess.Popen, *fds: int) -> None:
@@ -152,7 +192,8 @@ def _stop(process: subprocess.Popen, *fds: int) -> None:
 
 
 def invoker(model: bytes, reference: str, arena_size: int = DEFAULT_ARENA) -> Invoke:
-    """The reference interpreter for a model, in its own process: call it once per inference."""
+    """The reference interpreter for a model, in the interpreters' own process: call it once per
+    inference."""
     return _Isolated(model, reference, arena_size)
 
 

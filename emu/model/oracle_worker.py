@@ -1,14 +1,14 @@
 """The reference interpreters' own process: `python -m emu.model.oracle_worker IN_FD OUT_FD`.
 
 TFLM and LiteRT are C++ and trust the model; a model they mis-handle can kill the process
-they run in. emu/model/oracle.py starts this worker once per model and exchanges messages
-with it over two pipes (the interpreters' own prints go to stdout and stderr, never into a
+they run in. emu/model/oracle.py starts this worker once (and again after a crash) and
+exchanges messages with it over two pipes (the interpreters' own prints go to stdout and stderr, never into a
 message): a crash here is reported there as a one-line error, not a dead emu.
 
-A message is an 8-byte little-endian length and a .npz archive, read without pickle. The
-first request holds the model ("model", "reference", "arena_size"); each next one the
-inputs of one inference ("0", "1", ...). Each reply holds the outputs, or "error" and
-"kind" when the interpreter raised.
+A message is an 8-byte little-endian length and a .npz archive, read without pickle. A
+request holding a model ("model", "reference", "arena_size") loads it in place of the one
+before; any other request holds the inputs of one inference ("0", "1", ...) for the model
+loaded. Each reply holds the outputs, or "error" and "kind" when the interpreter raised.
 """
 
 from __future__ import annotations
@@ -76,24 +76,26 @@ def _error(e: Exception) -> dict[str, np.ndarray]:
 def serve(in_fd: int, out_fd: int) -> None:
     from emu.model.oracle import litert_invoker, tflm_invoker
 
-    setup = receive(in_fd)
-    if setup is None:
-        return
-    model = setup["model"].tobytes()
-    try:
-        if str(setup["reference"]) == "litert":
-            invoke = litert_invoker(model)
-        else:
-            invoke = tflm_invoker(model, int(setup["arena_size"]))
-    except Exception as e:  # noqa: BLE001 - the interpreters refuse models with RuntimeError, ValueError, ...
-        send(out_fd, _error(e))
-        return
-    send(out_fd, {})
+    invoke = None
     while (request := receive(in_fd)) is not None:
-        try:
-            reply = numbered(invoke(unnumbered(request)))
-        except Exception as e:  # noqa: BLE001 - every refusal goes back to the caller as a reply
-            reply = _error(e)
+        if "model" in request:
+            invoke = None
+            model = request["model"].tobytes()
+            try:
+                if str(request["reference"]) == "litert":
+                    invoke = litert_invoker(model)
+                else:
+                    invoke = tflm_invoker(model, int(request["arena_size"]))
+                reply = {}
+            except Exception as e:  # noqa: BLE001 - the interpreters refuse models with RuntimeError, ValueError, ...
+                reply = _error(e)
+        elif invoke is None:
+            reply = _error(RuntimeError("no model is loaded"))
+        else:
+            try:
+                reply = numbered(invoke(unnumbered(request)))
+            except Exception as e:  # noqa: BLE001 - every refusal goes back to the caller as a reply
+                reply = _error(e)
         send(out_fd, reply)
 
 
