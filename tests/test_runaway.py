@@ -134,3 +134,18 @@ def test_qemu_dies_with_a_killed_emu(tmp_path):
 def test_the_board_matches_the_test_programs_layout():
     board = get_platform(BOARD)
     assert (board.qemu_machine, board.flash_origin, board.ram_origin) == ("mps2-an385", 0, 0x20000000)
+
+
+def test_a_branch_to_itself_without_interrupts_is_reported_at_once(tmp_path):
+    """tests/asm/selfloop.S ends in `spin: b spin` with no interrupt handler: it would spin
+    until the instruction budget ran out; it is stopped at the branch."""
+    elf = build("selfloop", tmp_path)
+    trace = run_firmware(elf, platform_for("mps2-an385"), timeout_s=60.0)
+    assert (trace.exit.kind, trace.exit.detail) == ("wait", "branch-to-self")
+    assert trace.exit.pc == labels(elf)["spin"]
+    result = subprocess.run(emu_command("profile", str(elf), "-p", BOARD), capture_output=True, text=True,
+                            env=emu_env(), timeout=120)
+    assert result.returncode == 3
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"emu: error: firmware loops forever: a branch to itself at {labels(elf)['spin']:#x} in reset, "
+        "and no interrupt can end it")

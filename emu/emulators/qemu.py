@@ -359,7 +359,7 @@ class Recorded:
     end_kind: str | None  # "exit", "budget" or "wait"; None when QEMU died before the plugin finished
     total: int
     last_pc: int | None
-    wait_instruction: str = ""  # "WFI" or "WFE" for end_kind "wait"
+    wait_instruction: str = ""  # "WFI", "WFE" or "branch-to-self" (`b .`) for end_kind "wait"
 
 
 def parse_trace_file(path: Path) -> Recorded:

@@ -69,6 +69,8 @@ def raise_for_exit(trace: Trace, elf: Path) -> None:
         raise FirmwareError(f"firmware did not finish within its instruction budget; stopped{where}")
     if e.kind == "wait":
         at = f" at {e.pc:#x}{symbol_suffix(elf, e.pc)}" if e.pc is not None else ""
+        if e.detail == "branch-to-self":
+            raise FirmwareError(f"firmware loops forever: a branch to itself{at}, and no interrupt can end it")
         raise FirmwareError(f"firmware waits for an interrupt that cannot come ({e.detail or 'WFI'}{at})")
     if e.kind == "timeout":
         raise FirmwareError(f"firmware stopped making progress (timeout){where}")

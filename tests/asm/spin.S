@@ -1,4 +1,5 @@
-@ Never ends: the run stops only through the instruction budget.
+@ Never ends: the run stops only through the instruction budget (a loop of two
+@ instructions, not a branch to itself, which is stopped at once).
     .include "common.inc"
 
     .text
@@ -6,4 +7,5 @@
 reset:
     movs r0, #0
 spin:
+    adds r0, #1
     b spin

@@ -412,6 +412,19 @@ static const char *wait_instruction(const uint8_t *p, size_t size)
     return NULL;
 }
 
+/* An unconditional B to its own address (`b .`, 16- or 32-bit): the core spins there until
+ * an interrupt takes it away. */
+static bool is_branch_to_self(const uint8_t *p, size_t size)
+{
+    uint16_t hw1 = halfword(p);
+    if (size == 2) {
+        return hw1 == 0xE7FE; /* B (T2) with offset -4 from PC+4 */
+    }
+    uint16_t hw2 = halfword(p + 2);
+    /* B.W (T4) with offset -4: S=1, imm10 all ones, J1=J2=1, imm11 = 0x7FE */
+    return hw1 == 0xF7FF && hw2 == 0xBFFE;
+}
+
 /* LDRD (immediate or literal), which reads two words. */
 static bool is_load_pair(const uint8_t *p, size_t size)
 {
@@ -737,14 +750,16 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         if (i == n - 1 && is_conditional_branch(data, size, address, &target)) {
             b->branch = branch_for(address, target);
         }
-        const char *wait = S.stop_at_wait ? wait_instruction(data, size) : NULL;
+        bool conditional = it_remaining > 0;
+        const char *wait = !S.stop_at_wait ? NULL
+                           : is_branch_to_self(data, size) && !conditional ? "branch-to-self"
+                           : wait_instruction(data, size);
         if (wait) {
             struct wait_site *w = must(calloc(1, sizeof *w));
             w->address = address;
             w->name = wait;
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_wait, QEMU_PLUGIN_CB_NO_REGS, w);
         }
-        bool conditional = it_remaining > 0;
         it_remaining = conditional ? it_remaining - 1 : it_block_after(data, size);
         count_reads(insn, memory_access(data, size, address), address, conditional,
                     is_load_pair(data, size));
