@@ -4,21 +4,25 @@ scheduler's overhead per job, and a check that all three give the same results.
 
     PYTHONPATH=. .venv/bin/python benchmarks/sweep_scale.py [--workers 2]
 
-The firmware builds are made once beforehand (a warm build cache, as in CI), so the times
-are those of emulating and counting. The results cache is not used.
+Each way starts from an empty build cache, so every run compiles its firmware, emulates it,
+counts its cycles and checks its outputs, as a sweep of new models does; only the trace
+plugin is built beforehand. The results cache is not used.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
 from emu.platforms import get_platform
-from emu.results.sweep import jobs_for, run_job, sweep
+from emu.results.sweep import jobs_for, sweep
 
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
-NAMES = ("hello_world_int8.tflite", "hello_world_float.tflite", "micro_speech_quantized.tflite")
+NAMES = ("person_detect.tflite", "micro_speech_quantized.tflite", "hello_world_int8.tflite")
 BOARDS = ("rp2040-pico", "nucleo-l152re", "nucleo-l4r5zi", "disco-l475-iot01a", "disco-f746ng", "ek-ra6m4")
 
 
@@ -33,6 +37,16 @@ def timed(label: str, run) -> tuple[float, list[dict]]:
     assert not outcome.failures, outcome.failures[0].reason
     print(f"{label:<28} {seconds:7.1f} s")
     return seconds, [r.to_dict() for r in outcome.results]
+
+
+PLUGINS = Path(tempfile.mkdtemp(prefix="emu-sweep-plugins-"))
+
+
+def fresh_cache() -> None:
+    """An empty cache (workers started after this inherit it) holding only the trace plugin."""
+    root = Path(tempfile.mkdtemp(prefix="emu-sweep-cache-"))
+    shutil.copytree(PLUGINS, root / "plugins")
+    os.environ["EMU_CACHE"] = str(root)
 
 
 def scheduler_overhead(address: str, count: int = 200) -> float:
@@ -52,12 +66,17 @@ def main() -> None:
     args = parser.parse_args()
     import distributed
 
+    from emu.emulators.qemu import plugin_library
+
     jobs = jobs_for([(MODELS / n, "model") for n in NAMES], [get_platform(b) for b in BOARDS])
-    print(f"{len(jobs)} runs: {len(NAMES)} models x {len(BOARDS)} boards; warming the build cache ...")
-    for job in jobs:
-        run_job(job)
+    print(f"{len(jobs)} runs: {len(NAMES)} models x {len(BOARDS)} boards, each from an empty build cache")
+    os.environ["EMU_CACHE"] = str(PLUGINS.parent / (PLUGINS.name + "-root"))
+    shutil.copytree(plugin_library().parent, PLUGINS, dirs_exist_ok=True)
+    fresh_cache()
     serial, want = timed("serial", lambda: sweep(jobs, workers=1, progress=quiet))
+    fresh_cache()
     pool, got_pool = timed(f"--jobs {args.workers}", lambda: sweep(jobs, workers=args.workers, progress=quiet))
+    fresh_cache()  # before the cluster starts: its workers take the cache from the environment
     with distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None) as cluster:
         on_cluster, got_cluster = timed(f"{args.workers}-worker LocalCluster",
                                         lambda: sweep(jobs, cluster=cluster.scheduler_address, progress=quiet))
