@@ -25,6 +25,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                        "emulate it and measure cycles, latency, energy, flash and RAM.")
 
 EMULATOR_HELP = "Emulator backend: qemu (default) or renode; also set by EMU_EMULATOR."
+KERNELS_HELP = ("Kernel set: reference (portable C) or optimized (DSP extension: M4, M7, M33, M55). "
+                "Default: optimized where the board's core has the DSP extension, else reference.")
+
+KERNELS_OPTION = typer.Option(None, "--kernels", help=KERNELS_HELP)
 
 
 def _print_version(value: bool) -> None:
@@ -83,6 +87,7 @@ def build(
     model: Path = typer.Argument(..., help="The .tflite model."),
     platform: str = typer.Option(..., "--platform", "-p", help=PLATFORM_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for firmware.elf and build.json."),
+    kernels: str | None = KERNELS_OPTION,
 ) -> None:
     """Build MODEL into firmware for a board: writes OUT/firmware.elf and OUT/build.json.
 
@@ -90,17 +95,19 @@ def build(
     """
     from emu.build.firmware import build_firmware
     from emu.compile.codegen import compile_graph
+    from emu.compile.kernel_set import resolve_kernel_set
     from emu.model.reader import read_model
     from emu.platforms import get_platform
 
     board = get_platform(platform)
-    firmware = build_firmware(compile_graph(read_model(model)), board)
+    kernel_set = resolve_kernel_set(board, kernels)
+    firmware = build_firmware(compile_graph(read_model(model), kernel_set), board)
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(firmware.elf, out / "firmware.elf")
     shutil.copyfile(firmware.elf.parent / "build.json", out / "build.json")
     s = firmware.sections
     print(f"{out / 'firmware.elf'}: flash {s.flash:,} B (code {s.text:,}, constants {s.rodata:,}), "
-          f"RAM {s.static_ram:,} B + stack (arena {s.arena:,})")
+          f"RAM {s.static_ram:,} B + stack (arena {s.arena:,}); {kernel_set} kernels")
 
 
 @app.command()
@@ -108,6 +115,7 @@ def export(
     model: Path = typer.Argument(..., help="The .tflite model."),
     platform: str = typer.Option(..., "--platform", "-p", help=PLATFORM_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for model.c, the kernels and emu_model_io.h."),
+    kernels: str | None = KERNELS_OPTION,
 ) -> None:
     """Write the measured model as C sources to link into your own firmware: model.c, the
     kernels it calls, and a header with the arena size and the input and output layout.
@@ -117,11 +125,12 @@ def export(
     from emu.build.export import export_sources
     from emu.build.firmware import build_firmware
     from emu.compile.codegen import compile_graph
+    from emu.compile.kernel_set import resolve_kernel_set
     from emu.model.reader import read_model
     from emu.platforms import get_platform
 
     board = get_platform(platform)
-    compiled = compile_graph(read_model(model))
+    compiled = compile_graph(read_model(model), resolve_kernel_set(board, kernels))
     firmware = build_firmware(compiled, board)  # the same sources, built as emu measured them: they fit
     written = export_sources(compiled, board, out)
     print(f"{out}: {len(written)} files; arena {compiled.arena_bytes:,} B, flash {firmware.sections.flash:,} B "
@@ -136,6 +145,7 @@ def run(
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the output tensor (.npy)."),
     check: bool = typer.Option(True, help="Compare the output with the TFLM interpreter's."),
     emulator: Optional[str] = typer.Option(None, "--emulator", help=EMULATOR_HELP),
+    kernels: str | None = KERNELS_OPTION,
 ) -> None:
     """Run one inference of MODEL in the emulated board and save the output.
 
@@ -153,11 +163,11 @@ def run(
         x = np.load(input, allow_pickle=False)
     except (OSError, ValueError) as e:
         raise EmuError(f"cannot read input {input}: {e}") from None
-    result, outputs = measure(model, board, inputs=[x], check=check)
+    result, outputs = measure(model, board, inputs=[x], check=check, kernels=kernels)
     output.parent.mkdir(parents=True, exist_ok=True)
     np.save(output, outputs[0])
     print(f"{output}: {outputs[0].dtype} {list(outputs[0].shape)}; {result.cycles:,} cycles, "
-          f"{result.latency_ms:.3f} ms at {board.clock_mhz:.0f} MHz")
+          f"{result.latency_ms:.3f} ms at {board.clock_mhz:.0f} MHz ({result.kernels} kernels)")
     if result.output_matches_reference is False:
         raise CheckFailed(f"the output differs from the {result.reference} reference")
 
@@ -169,11 +179,13 @@ def bench(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as JSON."),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write results as CSV."),
     emulator: Optional[str] = typer.Option(None, "--emulator", help=EMULATOR_HELP),
+    kernels: str | None = KERNELS_OPTION,
 ) -> None:
     """Measure every model on every board and print a table.
 
     Example: emu bench reports/variants/digits -p rp2040-pico -p nucleo-l4r5zi --json results.json
     """
+    from emu.compile.kernel_set import resolve_kernel_set
     from emu.emulators import select_emulator
     from emu.platforms import get_platform
     from emu.results.bench import bench as run_bench
@@ -183,11 +195,14 @@ def bench(
 
     select_emulator(emulator)
     boards = [get_platform(p) for p in platform]
+    for board in boards:
+        resolve_kernel_set(board, kernels)  # refuse an impossible kernel set before measuring anything
     pairs = expand_models(models)
     if not pairs:
         raise EmuError("nothing to measure: no model in the paths given runs on the device")
     quality = qualities_by_model(models)
-    results = [dataclasses.replace(r, quality=quality.get(r.model_sha256, {})) for r in run_bench(pairs, boards)]
+    measured = run_bench(pairs, boards, kernels=kernels)
+    results = [dataclasses.replace(r, quality=quality.get(r.model_sha256, {})) for r in measured]
     if not results:
         raise EmuError("nothing was measured")
     print(format_table(results))

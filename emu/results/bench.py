@@ -12,13 +12,13 @@ from emu.results.record import Result
 
 
 def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform],
-          progress: Callable[[str], None] = say) -> list[Result]:
-    """models: (path, variant name) pairs."""
+          progress: Callable[[str], None] = say, kernels: str | None = None) -> list[Result]:
+    """models: (path, variant name) pairs; kernels: the kernel set, None for each board's default."""
     pairs = [(m, p) for m in models for p in platforms]
     results = []
     for i, ((path, variant), platform) in enumerate(pairs, 1):
         progress(f"[{i}/{len(pairs)}] {path.name} ({variant}) on {platform.name}")
-        result, _ = measure(path, platform, variant=variant)
+        result, _ = measure(path, platform, variant=variant, kernels=kernels)
         results.append(result)
     return results
 

@@ -179,6 +179,7 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         "pad_h": padding_before(padding, ih, fh, sh, dh), "pad_w": padding_before(padding, iw, fw, sw, dw),
     }
     check_int16(**geometry)
+    macs = n * oh * ow * oc * fh * fw * fc
     args = [op.inputs[0], op.inputs[1]]
     # Every conv kernel writes output pixels in order (pairs write after both are read) and
     # reads only input rows from oy*stride - pad on, so its output may overlap its input.
@@ -186,7 +187,7 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     if dtype == "float32":
         return KernelCall("emu_conv2d_f32", "conv_2d.h", "emu_conv2d_f32_params",
                           {**geometry, **float_range(op)}, [*args, bias.index if bias else None, op.outputs[0]],
-                          input_lead=lead)
+                          input_lead=lead, macs=macs)
 
     input_offset = -zero_point(x)
     weight_sums = w.data.astype(np.int64).reshape(oc, -1).sum(axis=1)
@@ -197,7 +198,7 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     }
     if fh == fw == 1 and fc == ic:  # 1x1 windows never pad and are already contiguous
         return KernelCall("emu_conv2d_1x1_s8", "conv_2d.h", "emu_conv2d_s8_params", params, [*args, op.outputs[0]],
-                          input_lead=lead)
+                          input_lead=lead, macs=macs)
     window = fh * fw * fc
     return KernelCall("emu_conv2d_s8", "conv_2d.h", "emu_conv2d_s8_params", params, [*args, op.outputs[0]],
-                      scratch_bytes=2 * window, input_lead=lead)
+                      scratch_bytes=2 * window, input_lead=lead, macs=macs)

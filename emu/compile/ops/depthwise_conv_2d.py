@@ -34,13 +34,14 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         "pad_h": padding_before(padding, ih, fh, sh, dh), "pad_w": padding_before(padding, iw, fw, sw, dw),
     }
     check_int16(**geometry)
+    macs = n * oh * ow * oc * fh * fw
     # Both kernels write output pixels row by row, reading only rows from oy*stride - pad on.
     lead = nhwc_streaming_lead(x, y, sh, geometry["pad_h"])
     if dtype == "float32":
         return KernelCall("emu_depthwise_conv2d_f32", "depthwise_conv_2d.h", "emu_depthwise_conv2d_f32_params",
                           {**geometry, **float_range(op)},
                           [op.inputs[0], op.inputs[1], bias.index if bias else None, op.outputs[0]],
-                          input_lead=lead)
+                          input_lead=lead, macs=macs)
 
     ys = inner_range(oh, geometry["pad_h"], sh, ih, fh, dh)
     xs = inner_range(ow, geometry["pad_w"], sw, iw, fw, dw)
@@ -54,4 +55,4 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         "folded_bias": fold_bias(bias, weight_sums, input_offset),
     }
     return KernelCall("emu_depthwise_conv2d_s8", "depthwise_conv_2d.h", "emu_depthwise_conv2d_s8_params",
-                      params, [op.inputs[0], op.inputs[1], op.outputs[0]], input_lead=lead)
+                      params, [op.inputs[0], op.inputs[1], op.outputs[0]], input_lead=lead, macs=macs)

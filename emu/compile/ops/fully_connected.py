@@ -40,10 +40,11 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     if depth <= 0 or x.size % depth or y.size != (x.size // depth) * units:
         raise UnsupportedOperator(f"weights {w.shape} do not fit input {x.shape} and output {y.shape}")
     geometry = {"batches": x.size // depth, "depth": depth, "units": units}
+    macs = geometry["batches"] * units * depth
     if dtype == "float32":
         return KernelCall("emu_fully_connected_f32", "fully_connected.h", "emu_fully_connected_f32_params",
                           {**geometry, **float_range(op)},
-                          [op.inputs[0], op.inputs[1], bias.index if bias else None, op.outputs[0]])
+                          [op.inputs[0], op.inputs[1], bias.index if bias else None, op.outputs[0]], macs=macs)
 
     if w.quantization is None:
         raise UnsupportedOperator("int8 weights without quantization parameters")
@@ -59,4 +60,4 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         "folded_bias": fold_bias(bias, weight_sums, input_offset),
     }
     return KernelCall("emu_fully_connected_s8", "fully_connected.h", "emu_fully_connected_s8_params",
-                      params, [op.inputs[0], op.inputs[1], op.outputs[0]])
+                      params, [op.inputs[0], op.inputs[1], op.outputs[0]], macs=macs)
