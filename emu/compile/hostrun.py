@@ -48,17 +48,28 @@ def build_host(compiled: CompiledModel, workdir: Path) -> Path:
 
 
 def run_compiled_on_host(compiled: CompiledModel, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    return run_compiled_on_host_many(compiled, [inputs])[0]
+
+
+def run_compiled_on_host_many(compiled: CompiledModel, batches: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    """One host build, one inference per set of inputs."""
+    results = []
     with tempfile.TemporaryDirectory(prefix="emu-host-") as tmp:
         work = Path(tmp)
         exe = build_host(compiled, work)
-        blob = b"".join(np.ascontiguousarray(x, dtype=io.dtype).tobytes()
-                        for x, io in zip(inputs, compiled.inputs))
-        (work / "in.bin").write_bytes(blob)
-        result = subprocess.run([str(exe), str(work / "in.bin"), str(work / "out.bin")],
-                                capture_output=True, text=True, timeout=300)
-        if result.returncode != 0:
-            raise EmuError(f"host model run failed ({result.returncode}): {result.stderr.strip()}")
-        data = (work / "out.bin").read_bytes()
+        for inputs in batches:
+            blob = b"".join(np.ascontiguousarray(x, dtype=io.dtype).tobytes()
+                            for x, io in zip(inputs, compiled.inputs))
+            (work / "in.bin").write_bytes(blob)
+            result = subprocess.run([str(exe), str(work / "in.bin"), str(work / "out.bin")],
+                                    capture_output=True, text=True, timeout=300)
+            if result.returncode != 0:
+                raise EmuError(f"host model run failed ({result.returncode}): {result.stderr.strip()}")
+            results.append(_read_outputs(compiled, (work / "out.bin").read_bytes()))
+    return results
+
+
+def _read_outputs(compiled: CompiledModel, data: bytes) -> list[np.ndarray]:
     outputs, pos = [], 0
     for io in compiled.outputs:
         outputs.append(np.frombuffer(data[pos:pos + io.nbytes], dtype=io.dtype).reshape(io.shape).copy())

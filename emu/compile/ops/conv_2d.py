@@ -127,6 +127,16 @@ def fold_bias(bias: Tensor | None, weight_sums: np.ndarray, input_offset: int) -
     return ConstArray("int32_t", folded.astype(np.int32))
 
 
+def dsp_rescale_fits(folded_bias: ConstArray, abs_weight_sums: np.ndarray, shift: ConstArray) -> bool:
+    """Whether every channel's accumulator, shifted left by max(shift, 0) + 1, stays in int32:
+    the optimized kernels' rescale needs it (firmware/kernels/optimized/emu_dsp.h). The
+    accumulator is the folded bias plus weights times int8 values (inputs, or the input zero
+    point in the padding), so |bias| + 128 * sum |w| bounds it."""
+    bound = np.abs(folded_bias.values.astype(np.int64)) + 128 * abs_weight_sums.astype(np.int64)
+    left = np.maximum(shift.values.astype(np.int64), 0) + 1
+    return bool(np.all((bound << left) <= INT32_MAX))
+
+
 def check_int16(**values: int) -> None:
     for name, v in values.items():
         if not -INT16_MAX <= v <= INT16_MAX:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.ops.conv_2d import (
-    channel_multipliers, float_range, fold_bias, int8_range, kind, rescale_arrays, zero_point,
+    channel_multipliers, dsp_rescale_fits, float_range, fold_bias, int8_range, kind, rescale_arrays, zero_point,
 )
 from emu.compile.quant import quantize_multiplier
 from emu.model.reader import Graph, Operator, Tensor
@@ -61,3 +63,14 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     }
     return KernelCall("emu_fully_connected_s8", "fully_connected.h", "emu_fully_connected_s8_params",
                       params, [op.inputs[0], op.inputs[1], op.outputs[0]], macs=macs)
+
+
+def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+    """int8 with SMLAD (firmware/kernels/optimized/fully_connected_dsp.c)."""
+    if call.function != "emu_fully_connected_s8":
+        return None
+    abs_sums = np.abs(graph.tensor(op.inputs[1]).data.astype(np.int64)).sum(axis=1)
+    if not dsp_rescale_fits(call.params["folded_bias"], abs_sums, call.params["shift"]):
+        return None
+    return replace(call, function="emu_fully_connected_s8_dsp", header="fully_connected_dsp.h",
+                   path="fully_connected/dsp")

@@ -1,0 +1,129 @@
+"""The optimized (DSP-extension) kernels against TFLM, on the host through their portable form.
+
+The rescale they share is checked against the quantization spec's arithmetic in Python; the
+kernels are checked through random small models converted by TensorFlow, each run with many
+random inputs and compared with the TFLM interpreter, in both kernel sets. The device runs
+(the DSP instructions themselves) are in test_device_ops.py.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from emu.compile.codegen import compile_graph
+from emu.compile.hostrun import FIRMWARE, kernel_includes, run_compiled_on_host_many
+from emu.compile.quant import multiply_by_quantized_multiplier
+from emu.model.oracle import tflm_outputs
+from emu.model.reader import parse_model
+from tests import modelgen
+
+
+def test_dsp_rescale_is_the_reference_arithmetic(tmp_path):
+    """emu_dsp_output (emu_dsp.h) against TFLM's MultiplyByQuantizedMultiplier written in Python,
+    for accumulators inside the bound the compiler guarantees: acc << (max(shift, 0) + 1) fits int32."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    source = tmp_path / "rescale.c"
+    source.write_text('#include "emu_dsp.h"\n'
+                      "int32_t rescale(int32_t a, int32_t m, int s) {\n"
+                      "    emu_dsp_rescale r = emu_dsp_rescale_for(m, s);\n"
+                      "    return emu_dsp_rescale_apply(&r, a);\n}\n")
+    library = tmp_path / "rescale.so"
+    subprocess.run([cc, "-O2", "-shared", "-fPIC", *kernel_includes(FIRMWARE), str(source), "-o", str(library)],
+                   check=True)
+    rescale = ctypes.CDLL(str(library)).rescale
+    rescale.restype = ctypes.c_int32
+    rescale.argtypes = [ctypes.c_int32] * 3
+
+    rng = np.random.default_rng(1)
+    checked = 0
+    for shift in range(-31, 8):
+        limit = (2**31 - 1) >> (max(shift, 0) + 1)  # the largest |acc| the compiler lets through
+        # 2**30 makes every odd accumulator an exact tie of the doubling high multiply
+        for multiplier in [2**30, 2**31 - 1, 2**30 + 1, *rng.integers(2**30, 2**31, 12).tolist()]:
+            accs = [0, 1, -1, 2, -2, 3, -3, limit, -limit, limit - 1, -limit + 1,
+                    *rng.integers(-limit, limit + 1, 200).tolist(), *rng.integers(-5000, 5000, 100).tolist()]
+            if shift < 0:  # exact ties of the rounding shift: remainders of exactly one half
+                half = 1 << (-shift - 1)
+                accs += [a for k in range(-4, 4) if abs(a := k * (1 << -shift) + half) <= limit]
+            for acc in accs:
+                want = multiply_by_quantized_multiplier(acc * (1 << max(shift, 0)), multiplier, min(shift, 0))
+                assert rescale(acc, multiplier, shift) == want, (acc, multiplier, shift)
+                checked += 1
+    assert checked > 100_000
+
+
+def _k():
+    return modelgen.tf().keras.layers
+
+
+def random_cases(count: int, seed: int) -> list[tuple[str, list, tuple, bool]]:
+    """(name, layers, input shape, per-channel) for random small models of every optimized form."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(count):
+        kind = ("fc", "conv1x1", "conv", "dw")[i % 4]
+        act = [None, "relu", "relu6"][int(rng.integers(3))]
+        per_channel = bool(rng.integers(2))
+        if kind == "fc":
+            depth, units = int(rng.integers(1, 70)), int(rng.integers(1, 20))
+            layers, shape = [_k().Dense(units, activation=act)], (depth,)
+            name = f"fc_{depth}x{units}"
+        elif kind == "conv1x1":
+            h, w, c, oc, s = (int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 40)),
+                              int(rng.integers(1, 24)), int(rng.integers(1, 3)))
+            layers, shape = [_k().Conv2D(oc, 1, strides=s, activation=act)], (h, w, c)
+            name = f"conv1x1_{h}x{w}x{c}_{oc}_s{s}"
+        elif kind == "conv":
+            kh, kw = int(rng.integers(1, 6)), int(rng.integers(2, 6))
+            h, w, c, oc, s = (int(rng.integers(kh, 12)), int(rng.integers(kw, 12)), int(rng.integers(1, 12)),
+                              int(rng.integers(1, 12)), int(rng.integers(1, 3)))
+            pad = ["same", "valid"][int(rng.integers(2))]
+            layers, shape = [_k().Conv2D(oc, (kh, kw), strides=s, padding=pad, activation=act)], (h, w, c)
+            name = f"conv{kh}x{kw}_{h}x{w}x{c}_{oc}_s{s}_{pad}"
+        else:
+            k, dm = int(rng.integers(1, 6)), [1, 1, 1, 2][int(rng.integers(4))]
+            h, w, c, s = int(rng.integers(k, 12)), int(rng.integers(k, 12)), int(rng.integers(1, 40)), int(rng.integers(1, 3))
+            pad = ["same", "valid"][int(rng.integers(2))]
+            layers = [_k().DepthwiseConv2D(k, strides=s, padding=pad, depth_multiplier=dm, activation=act)]
+            shape, name = (h, w, c), f"dw{k}_{h}x{w}x{c}_dm{dm}_s{s}_{pad}"
+        cases.append((f"{i}_{name}_{'pc' if per_channel else 'pt'}", layers, shape, per_channel))
+    return cases
+
+
+CASES = random_cases(24, seed=7)
+INPUTS_PER_MODEL = 8
+
+
+@pytest.fixture(scope="module")
+def converted():
+    models = {}
+    for i, (name, layers, shape, per_channel) in enumerate(CASES):
+        model = modelgen.keras_model(layers, shape, seed=100 + i)
+        models[name] = modelgen.to_int8(model, shape, seed=i, per_channel=per_channel)
+    return models
+
+
+@pytest.mark.parametrize("kernel_set", ["reference", "optimized"])
+def test_random_models_match_tflm(converted, kernel_set):
+    paths = set()
+    cases = 0
+    for name, model in converted.items():
+        graph = parse_model(model)
+        compiled = compile_graph(graph, kernel_set)
+        paths |= {layer.path for layer in compiled.layers}
+        inputs = [modelgen.random_input(model, seed=s) for s in range(INPUTS_PER_MODEL)]
+        for x, got in zip(inputs, run_compiled_on_host_many(compiled, inputs)):
+            want = tflm_outputs(model, x)
+            for g, w in zip(got, want):
+                np.testing.assert_array_equal(g, w, err_msg=f"{name} ({kernel_set})")
+            cases += 1
+    assert cases == len(CASES) * INPUTS_PER_MODEL
+    if kernel_set == "optimized":
+        assert {"fully_connected/dsp"} <= paths, paths
+    else:
+        assert all(p.endswith("/reference") for p in paths), paths
