@@ -6,6 +6,8 @@ multipliers, the checks that pick between int8 and float32).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
@@ -212,3 +214,28 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     window = fh * fw * fc
     return KernelCall("emu_conv2d_s8", "conv_2d.h", "emu_conv2d_s8_params", params, [*args, op.outputs[0]],
                       scratch_bytes=2 * window, input_lead=lead, macs=macs)
+
+
+def dsp_scratch_bytes(window: int, gathered: bool) -> int:
+    """Scratch of the optimized kernels (firmware/kernels/optimized/conv_2d_dsp.c): a pixel pair's
+    windows expanded to int16, and for the general form the two gathered int8 windows."""
+    return 4 * (window & ~3) + (2 * window if gathered else 0)
+
+
+def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+    """int8, one group, with SMLAD (firmware/kernels/optimized/conv_2d_dsp.c)."""
+    if call.function not in ("emu_conv2d_1x1_s8", "emu_conv2d_s8") or call.params["filter_c"] != call.params["input_c"]:
+        return None  # float32, or a grouped convolution
+    w = graph.tensor(op.inputs[1])
+    oc = int(w.shape[0])
+    abs_sums = np.abs(w.data.astype(np.int64)).reshape(oc, -1).sum(axis=1)
+    if not dsp_rescale_fits(call.params["folded_bias"], abs_sums, call.params["shift"]):
+        return None
+    window = int(w.size // oc)
+    if window < 4:
+        return None  # no word of the window to pair up
+    if call.function == "emu_conv2d_1x1_s8":
+        return replace(call, function="emu_conv2d_1x1_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/1x1-dsp",
+                       scratch_bytes=dsp_scratch_bytes(window, gathered=False))
+    return replace(call, function="emu_conv2d_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/im2col-dsp",
+                   scratch_bytes=dsp_scratch_bytes(window, gathered=True))
