@@ -125,5 +125,6 @@ def test_random_models_match_tflm(converted, kernel_set):
     assert cases == len(CASES) * INPUTS_PER_MODEL
     if kernel_set == "optimized":
         assert {"fully_connected/dsp", "conv_2d/1x1-dsp", "conv_2d/im2col-dsp"} <= paths, paths
+        assert any(p.startswith("depthwise_conv_2d/") and p.endswith("-dm1-dsp") for p in paths), paths
     else:
         assert all(p.endswith("/reference") for p in paths), paths

@@ -216,10 +216,14 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
                       scratch_bytes=2 * window, input_lead=lead, macs=macs)
 
 
-def dsp_scratch_bytes(window: int, gathered: bool) -> int:
-    """Scratch of the optimized kernels (firmware/kernels/optimized/conv_2d_dsp.c): a pixel pair's
-    windows expanded to int16, and for the general form the two gathered int8 windows."""
-    return 4 * (window & ~3) + (2 * window if gathered else 0)
+DSP_RESCALE_BYTES = 12  # one channel's rescale in scratch (EMU_DSP_RESCALE_BYTES, emu_dsp.h)
+
+
+def dsp_scratch_bytes(channels: int, window: int, gathered: bool) -> int:
+    """Scratch of the optimized kernels (firmware/kernels/optimized/conv_2d_dsp.c): each channel's
+    rescale, a pixel pair's windows expanded to int16, and for the general form the two gathered
+    int8 windows."""
+    return DSP_RESCALE_BYTES * channels + 4 * (window & ~3) + (2 * window if gathered else 0)
 
 
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
@@ -236,6 +240,6 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
         return None  # no word of the window to pair up
     if call.function == "emu_conv2d_1x1_s8":
         return replace(call, function="emu_conv2d_1x1_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/1x1-dsp",
-                       scratch_bytes=dsp_scratch_bytes(window, gathered=False))
+                       scratch_bytes=dsp_scratch_bytes(oc, window, gathered=False))
     return replace(call, function="emu_conv2d_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/im2col-dsp",
-                   scratch_bytes=dsp_scratch_bytes(window, gathered=True))
+                   scratch_bytes=dsp_scratch_bytes(oc, window, gathered=True))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.compile.ops.conv_2d import (
-    channel_multipliers, check_int16, filter_operands, float_range, fold_bias, inner_range, int8_range, nhwc,
+    DSP_RESCALE_BYTES, channel_multipliers, check_int16, dsp_rescale_fits, filter_operands, float_range, fold_bias, inner_range, int8_range, nhwc,
     output_size, padding_before, window_options, zero_point,
 )
 from emu.model.reader import Graph, Operator
@@ -56,3 +58,25 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     }
     return KernelCall("emu_depthwise_conv2d_s8", "depthwise_conv_2d.h", "emu_depthwise_conv2d_s8_params",
                       params, [op.inputs[0], op.inputs[1], op.outputs[0]], input_lead=lead, macs=macs)
+
+
+def dsp_scratch_bytes(taps: int, channels: int) -> int:
+    """Scratch of firmware/kernels/optimized/depthwise_conv_2d_dsp.c: each channel's rescale, a
+    pointer per tap (8 bytes each, so the host build fits too) and a row of the input zero point."""
+    return DSP_RESCALE_BYTES * channels + 8 * taps + channels
+
+
+def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+    """int8, depth multiplier 1, four channels per tap with SMLABB / SMLATT
+    (firmware/kernels/optimized/depthwise_conv_2d_dsp.c)."""
+    p = call.params
+    if call.function != "emu_depthwise_conv2d_s8" or p["depth_multiplier"] != 1 or p["output_c"] < 4:
+        return None
+    w = graph.tensor(op.inputs[1])
+    abs_sums = np.abs(w.data.astype(np.int64)).reshape(-1, p["output_c"]).sum(axis=0)
+    if not dsp_rescale_fits(p["folded_bias"], abs_sums, p["shift"]):
+        return None
+    taps = p["filter_h"] * p["filter_w"]
+    form = "3x3" if (p["filter_h"], p["filter_w"]) == (3, 3) else f"{p['filter_h']}x{p['filter_w']}"
+    return replace(call, function="emu_depthwise_conv2d_s8_dsp", header="depthwise_conv_2d_dsp.h",
+                   path=f"depthwise_conv_2d/{form}-dm1-dsp", scratch_bytes=dsp_scratch_bytes(taps, p["output_c"]))

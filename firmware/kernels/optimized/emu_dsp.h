@@ -109,20 +109,30 @@ static inline int32_t emu_smmulr(int32_t a, int32_t b)
 typedef struct {
     int32_t multiplier;
     int32_t half; /* 2^(right - 1), or 0 */
-    int32_t neg;  /* 1 when right > 0 */
-    int left;     /* max(shift, 0) + 1 */
-    int right;    /* max(-shift, 0) */
+    uint8_t neg;  /* 1 when right > 0 */
+    uint8_t left; /* max(shift, 0) + 1 */
+    uint8_t right; /* max(-shift, 0) */
 } emu_dsp_rescale;
 
 static inline emu_dsp_rescale emu_dsp_rescale_for(int32_t multiplier, int shift)
 {
     emu_dsp_rescale r;
     r.multiplier = multiplier;
-    r.left = (shift > 0 ? shift : 0) + 1;
-    r.right = shift < 0 ? -shift : 0;
+    r.left = (uint8_t)((shift > 0 ? shift : 0) + 1);
+    r.right = (uint8_t)(shift < 0 ? -shift : 0);
     r.half = r.right ? (int32_t)1 << (r.right - 1) : 0;
     r.neg = r.right ? 1 : 0;
     return r;
+}
+
+/* Every channel's rescale, worked out once per call (into scratch: EMU_DSP_RESCALE_BYTES each). */
+#define EMU_DSP_RESCALE_BYTES 12
+static inline void emu_dsp_rescale_table(const int32_t *multiplier, const int8_t *shift, int channels,
+                                         emu_dsp_rescale *table)
+{
+    for (int c = 0; c < channels; ++c) {
+        table[c] = emu_dsp_rescale_for(multiplier[c], shift[c]);
+    }
 }
 
 static inline int32_t emu_dsp_rescale_apply(const emu_dsp_rescale *r, int32_t acc)
