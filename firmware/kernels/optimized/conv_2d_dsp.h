@@ -8,7 +8,7 @@
 /* 1x1 filters, one group. */
 void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                            int8_t *output, void *scratch);
-/* Any filter, one group: windows gathered (im2col) two pixels at a time. */
+/* Any filter, one group: windows gathered (im2col) four pixels at a time. */
 void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                        int8_t *output, void *scratch);
 

@@ -27,6 +27,7 @@ void emu_depthwise_conv2d_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const 
     const int32_t *multiplier = p->multiplier;
     const int8_t *shift = p->shift;
     const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int full_range = lo == -128 && hi == 127;
     const int channels = p->output_c, lanes = channels & ~3;
     const int fh = p->filter_h, fw = p->filter_w, taps = fh * fw;
     const int ih = p->input_h, iw = p->input_w;
@@ -78,10 +79,18 @@ void emu_depthwise_conv2d_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const 
                         a3 = emu_smlatt(xo, wo, a3);
                     }
                     const emu_dsp_rescale *r = rescale + oc;
-                    const int32_t y0 = emu_dsp_output(r, a0, offset, lo, hi);
-                    const int32_t y1 = emu_dsp_output(r + 1, a1, offset, lo, hi);
-                    const int32_t y2 = emu_dsp_output(r + 2, a2, offset, lo, hi);
-                    const int32_t y3 = emu_dsp_output(r + 3, a3, offset, lo, hi);
+                    int32_t y0, y1, y2, y3;
+                    if (full_range) {
+                        y0 = emu_dsp_output_full(r, a0, offset);
+                        y1 = emu_dsp_output_full(r + 1, a1, offset);
+                        y2 = emu_dsp_output_full(r + 2, a2, offset);
+                        y3 = emu_dsp_output_full(r + 3, a3, offset);
+                    } else {
+                        y0 = emu_dsp_output(r, a0, offset, lo, hi);
+                        y1 = emu_dsp_output(r + 1, a1, offset, lo, hi);
+                        y2 = emu_dsp_output(r + 2, a2, offset, lo, hi);
+                        y3 = emu_dsp_output(r + 3, a3, offset, lo, hi);
+                    }
                     out[oc] = (int8_t)y0;
                     out[oc + 1] = (int8_t)y1;
                     out[oc + 2] = (int8_t)y2;

@@ -141,6 +141,24 @@ static inline int32_t emu_dsp_rescale_apply(const emu_dsp_rescale *r, int32_t ac
     return (high + r->half - (int32_t)(((uint32_t)high >> 31) & (uint32_t)r->neg)) >> r->right;
 }
 
+/* x clamped to the int8 range: one SSAT. */
+static inline int32_t emu_sat8(int32_t x)
+{
+#if defined(__ARM_FEATURE_SAT)
+    return __ssat(x, 8);
+#else
+    return x < -128 ? -128 : (x > 127 ? 127 : x);
+#endif
+}
+
+/* Accumulator -> int8 output value for an activation range that is all of int8 (no fused
+ * activation, or one whose bounds the int8 range already implies): rescale, output zero
+ * point, saturate. */
+static inline int32_t emu_dsp_output_full(const emu_dsp_rescale *r, int32_t acc, int32_t offset)
+{
+    return emu_sat8(emu_dsp_rescale_apply(r, acc) + offset);
+}
+
 /* Accumulator -> int8 output value: rescale, output zero point, activation clamp. */
 static inline int32_t emu_dsp_output(const emu_dsp_rescale *r, int32_t acc, int32_t offset, int32_t lo, int32_t hi)
 {
