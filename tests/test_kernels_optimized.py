@@ -9,18 +9,26 @@ random inputs and compared with the TFLM interpreter, in both kernel sets. The d
 from __future__ import annotations
 
 import ctypes
+import json
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from emu.compile.codegen import compile_graph
 from emu.compile.hostrun import FIRMWARE, kernel_includes, run_compiled_on_host_many
+from emu.compile.kernel_set import default_kernel_set, resolve_kernel_set
 from emu.compile.quant import multiply_by_quantized_multiplier
+from emu.errors import EmuError
 from emu.model.oracle import tflm_outputs
 from emu.model.reader import parse_model
+from emu.platforms import get_platform, list_platforms
+from emu.results.cached_measure import measure_key
+from emu.results.record import LayerResult, result_from_dict
 from tests import modelgen
+from tests.conftest import needs_arm_gcc, shared_model
 
 
 def test_dsp_rescale_is_the_reference_arithmetic(tmp_path):
@@ -86,7 +94,7 @@ def random_cases(count: int, seed: int) -> list[tuple[str, list, tuple, bool]]:
             layers, shape = [_k().Conv2D(oc, (kh, kw), strides=s, padding=pad, activation=act)], (h, w, c)
             name = f"conv{kh}x{kw}_{h}x{w}x{c}_{oc}_s{s}_{pad}"
         else:
-            k, dm = int(rng.integers(1, 6)), [1, 1, 1, 2][int(rng.integers(4))]
+            k, dm = int(rng.integers(1, 6)), [1, 1, 2, 4, 8][int(rng.integers(5))]
             h, w, c, s = int(rng.integers(k, 12)), int(rng.integers(k, 12)), int(rng.integers(1, 40)), int(rng.integers(1, 3))
             pad = ["same", "valid"][int(rng.integers(2))]
             layers = [_k().DepthwiseConv2D(k, strides=s, padding=pad, depth_multiplier=dm, activation=act)]
@@ -95,7 +103,7 @@ def random_cases(count: int, seed: int) -> list[tuple[str, list, tuple, bool]]:
     return cases
 
 
-CASES = random_cases(24, seed=7)
+CASES = random_cases(32, seed=7)
 INPUTS_PER_MODEL = 8
 
 
@@ -125,6 +133,95 @@ def test_random_models_match_tflm(converted, kernel_set):
     assert cases == len(CASES) * INPUTS_PER_MODEL
     if kernel_set == "optimized":
         assert {"fully_connected/dsp", "conv_2d/1x1-dsp", "conv_2d/im2col-dsp"} <= paths, paths
-        assert any(p.startswith("depthwise_conv_2d/") and p.endswith("-dm1-dsp") for p in paths), paths
+        for form in ("-dm1-dsp", "-dm4-dsp", "-dm8-dsp"):
+            assert any(p.startswith("depthwise_conv_2d/") and p.endswith(form) for p in paths), (form, paths)
     else:
         assert all(p.endswith("/reference") for p in paths), paths
+
+
+# ---- kernel set selection ----------------------------------------------------------------
+
+def _compiler_has_dsp(platform) -> bool:
+    """What the cross compiler says about the board's -mcpu: the oracle for Platform.dsp."""
+    out = subprocess.run(["arm-none-eabi-gcc", *platform.cflags, "-dM", "-E", "-"], input="", capture_output=True,
+                         text=True, check=True).stdout
+    return "__ARM_FEATURE_DSP" in out
+
+
+@needs_arm_gcc
+def test_dsp_property_agrees_with_the_compiler_for_every_board():
+    boards = list_platforms()
+    assert {p.dsp for p in boards} == {True, False}
+    for p in boards:
+        assert p.dsp == _compiler_has_dsp(p), p.name
+        assert default_kernel_set(p) == ("optimized" if p.dsp else "reference")
+
+
+def test_resolving_a_kernel_set():
+    m4, m0 = get_platform("nucleo-l4r5zi"), get_platform("rp2040-pico")
+    assert resolve_kernel_set(m4) == "optimized"
+    assert resolve_kernel_set(m0) == "reference"
+    assert resolve_kernel_set(m4, "reference") == "reference"
+    with pytest.raises(EmuError, match="rp2040-pico \\(cortex-m0plus\\) does not have"):
+        resolve_kernel_set(m0, "optimized")
+    with pytest.raises(EmuError, match="unknown kernel set 'fast'"):
+        resolve_kernel_set(m4, "fast")
+
+
+def test_layers_carry_their_path_and_the_macs_of_their_shapes():
+    graph = parse_model(shared_model("person_detect.tflite").read_bytes())
+    for kernel_set, conv_path in (("reference", "conv_2d/reference"), ("optimized", "conv_2d/1x1-dsp")):
+        layers = compile_graph(graph, kernel_set).layers
+        # operator 2: 1x1 CONV_2D, 48 x 48 pixels, 16 output channels, 8 input channels
+        assert (layers[2].op, layers[2].path, layers[2].macs) == ("CONV_2D", conv_path, 48 * 48 * 16 * 8)
+        # operator 1: 3x3 DEPTHWISE_CONV_2D, 48 x 48 x 8 outputs, 9 taps each
+        assert layers[1].macs == 48 * 48 * 8 * 9
+        assert layers[30].op == "SOFTMAX" and layers[30].macs == 0
+    # operator 0: one input channel, depth multiplier 8
+    assert compile_graph(graph, "optimized").layers[0].path == "depthwise_conv_2d/3x3-dm8-dsp"
+
+
+def test_old_result_files_load_without_the_layer_fields():
+    row = {"model": "m", "model_sha256": "0", "variant": "v", "platform": "p", "core": "cortex-m4", "fpu": True,
+           "clock_hz": 1, "kernels": "emu", "instructions": 1, "cycles": 1, "latency_ms": 1.0, "energy_uj": 1.0,
+           "flash_bytes": 1, "ram_bytes": 1, "arena_bytes": 1, "stack_bytes": 1, "output_matches_reference": True,
+           "layers": [{"index": 0, "op": "CONV_2D", "instructions": 5, "cycles": 7}]}
+    layer = result_from_dict(row).layers[0]
+    assert (layer.path, layer.macs, layer.cycles_per_mac) == ("", 0, None)
+    assert LayerResult(0, "CONV_2D", 5, 30, "conv_2d/1x1-dsp", 12).cycles_per_mac == 2.5
+
+
+def test_the_kernel_set_is_part_of_the_results_cache_key():
+    board = get_platform("nucleo-l4r5zi")
+    keys = {measure_key("m", b"model", board, "v", None, True, "sources", k) for k in ("reference", "optimized")}
+    assert len(keys) == 2
+
+
+@needs_arm_gcc
+def test_build_records_the_kernel_set_and_keys_on_it(tmp_path):
+    model = shared_model("hello_world_int8.tflite")
+    board = get_platform("nucleo-l4r5zi")
+    infos = {}
+    for kernel_set in ("reference", "optimized"):
+        out = tmp_path / kernel_set
+        result = subprocess.run([sys.executable, "-m", "emu", "build", str(model), "-p", board.name,
+                                 "--kernels", kernel_set, "--out", str(out)], capture_output=True, text=True,
+                                check=False, timeout=300)
+        assert result.returncode == 0, result.stderr
+        infos[kernel_set] = json.loads((out / "build.json").read_text())
+    assert infos["reference"]["build_key"] != infos["optimized"]["build_key"]
+    for kernel_set, info in infos.items():
+        assert info["kernel_set"] == kernel_set
+        paths = [layer["path"] for layer in info["operators"]]
+        assert paths == ["fully_connected/" + ("dsp" if kernel_set == "optimized" else "reference")] * 3
+        assert [layer["macs"] for layer in info["operators"]] == [1 * 16, 16 * 16, 16 * 1]
+
+
+@needs_arm_gcc
+def test_optimized_kernels_on_a_core_without_dsp_is_a_user_error(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "emu", "build", str(shared_model("hello_world_int8.tflite")),
+                             "-p", "rp2040-pico", "--kernels", "optimized", "--out", str(tmp_path)],
+                            capture_output=True, text=True, check=False, timeout=300)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "need the DSP extension" in lines[0] and "Traceback" not in result.stderr

@@ -60,23 +60,25 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
                       params, [op.inputs[0], op.inputs[1], op.outputs[0]], input_lead=lead, macs=macs)
 
 
-def dsp_scratch_bytes(taps: int, channels: int) -> int:
-    """Scratch of firmware/kernels/optimized/depthwise_conv_2d_dsp.c: each channel's rescale, a
-    pointer per tap (8 bytes each, so the host build fits too) and a row of the input zero point."""
-    return DSP_RESCALE_BYTES * channels + 8 * taps + channels
+def dsp_scratch_bytes(taps: int, channels: int, input_channels: int) -> int:
+    """Scratch of firmware/kernels/optimized/depthwise_conv_2d_dsp.c: each output channel's rescale,
+    a pointer per tap (8 bytes each, so the host build fits too) and a row of the input zero point."""
+    return DSP_RESCALE_BYTES * channels + 8 * taps + input_channels
 
 
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
-    """int8, depth multiplier 1, four channels per tap with SMLABB / SMLATT
+    """int8 with depth multiplier 1 (four input channels per word) or a multiple of 4 (four
+    output channels sharing an input byte), with SMLABB / SMLATT / SMLATB
     (firmware/kernels/optimized/depthwise_conv_2d_dsp.c)."""
     p = call.params
-    if call.function != "emu_depthwise_conv2d_s8" or p["depth_multiplier"] != 1 or p["output_c"] < 4:
+    dm = p["depth_multiplier"]
+    if call.function != "emu_depthwise_conv2d_s8" or not (dm == 1 or dm % 4 == 0) or p["output_c"] < 4:
         return None
     w = graph.tensor(op.inputs[1])
     abs_sums = np.abs(w.data.astype(np.int64)).reshape(-1, p["output_c"]).sum(axis=0)
     if not dsp_rescale_fits(p["folded_bias"], abs_sums, p["shift"]):
         return None
     taps = p["filter_h"] * p["filter_w"]
-    form = "3x3" if (p["filter_h"], p["filter_w"]) == (3, 3) else f"{p['filter_h']}x{p['filter_w']}"
     return replace(call, function="emu_depthwise_conv2d_s8_dsp", header="depthwise_conv_2d_dsp.h",
-                   path=f"depthwise_conv_2d/{form}-dm1-dsp", scratch_bytes=dsp_scratch_bytes(taps, p["output_c"]))
+                   path=f"depthwise_conv_2d/{p['filter_h']}x{p['filter_w']}-dm{dm}-dsp",
+                   scratch_bytes=dsp_scratch_bytes(taps, p["output_c"], p["input_c"]))

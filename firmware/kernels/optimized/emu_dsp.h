@@ -48,6 +48,7 @@ static inline uint32_t emu_sxtb16_ror8(uint32_t x)
 static inline int32_t emu_smlad(uint32_t a, uint32_t b, int32_t acc) { return __smlad(a, b, acc); }
 static inline int32_t emu_smlabb(uint32_t a, uint32_t b, int32_t acc) { return __smlabb(a, b, acc); }
 static inline int32_t emu_smlatt(uint32_t a, uint32_t b, int32_t acc) { return __smlatt(a, b, acc); }
+static inline int32_t emu_smlatb(uint32_t a, uint32_t b, int32_t acc) { return __smlatb(a, b, acc); }
 
 /* (a * b + 2^31) >> 32: the high word of the product, rounded (SMMULR). */
 static inline int32_t emu_smmulr(int32_t a, int32_t b)
@@ -83,6 +84,10 @@ static inline int32_t emu_smlabb(uint32_t a, uint32_t b, int32_t acc)
 static inline int32_t emu_smlatt(uint32_t a, uint32_t b, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(emu_high(a) * emu_high(b)));
+}
+static inline int32_t emu_smlatb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(emu_high(a) * emu_low(b)));
 }
 static inline int32_t emu_smmulr(int32_t a, int32_t b)
 {
