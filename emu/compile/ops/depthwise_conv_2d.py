@@ -60,10 +60,11 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
                       params, [op.inputs[0], op.inputs[1], op.outputs[0]], input_lead=lead, macs=macs)
 
 
-def dsp_scratch_bytes(taps: int, channels: int, input_channels: int) -> int:
+def dsp_scratch_bytes(taps: int, channels: int, input_channels: int, depth_multiplier: int) -> int:
     """Scratch of firmware/kernels/optimized/depthwise_conv_2d_dsp.c: each output channel's rescale,
-    a pointer per tap (8 bytes each, so the host build fits too) and a row of the input zero point."""
-    return DSP_RESCALE_BYTES * channels + 8 * taps + input_channels
+    then a row of the input zero point (depth multiplier 1) or a gathered window (otherwise)."""
+    rest = input_channels if depth_multiplier == 1 else taps * input_channels
+    return DSP_RESCALE_BYTES * channels + rest
 
 
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
@@ -81,4 +82,4 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
     taps = p["filter_h"] * p["filter_w"]
     return replace(call, function="emu_depthwise_conv2d_s8_dsp", header="depthwise_conv_2d_dsp.h",
                    path=f"depthwise_conv_2d/{p['filter_h']}x{p['filter_w']}-dm{dm}-dsp",
-                   scratch_bytes=dsp_scratch_bytes(taps, p["output_c"], p["input_c"]))
+                   scratch_bytes=dsp_scratch_bytes(taps, p["output_c"], p["input_c"], dm))
