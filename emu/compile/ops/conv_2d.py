@@ -221,9 +221,9 @@ DSP_RESCALE_BYTES = 12  # one channel's rescale in scratch (EMU_DSP_RESCALE_BYTE
 
 def dsp_scratch_bytes(channels: int, window: int, gathered: bool) -> int:
     """Scratch of the optimized kernels (firmware/kernels/optimized/conv_2d_dsp.c): each channel's
-    rescale, a group of four pixels' windows expanded to int16, and for the general form the four
-    gathered int8 windows."""
-    return DSP_RESCALE_BYTES * channels + 8 * (window & ~3) + (4 * window if gathered else 0)
+    rescale, a group of four pixels' windows expanded to int16, and for the general form one
+    gathered int8 window."""
+    return DSP_RESCALE_BYTES * channels + 8 * (window & ~3) + (window if gathered else 0)
 
 
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:

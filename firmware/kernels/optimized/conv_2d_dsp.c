@@ -11,7 +11,7 @@
  * where it is exact.
  *
  * Scratch: each output channel's rescale (EMU_DSP_RESCALE_BYTES), 8 x (window & ~3) bytes of
- * expanded windows, then 4 x window bytes for the gathered windows of the general form.
+ * expanded windows, then window bytes for a gathered window of the general form.
  */
 #include "conv_2d_dsp.h"
 
@@ -22,15 +22,30 @@
 
 #define PIXELS 4
 
-/* The first len & ~3 bytes of a window, expanded into pixel k's place in the group. */
-static void expand(const int8_t *x, int32_t len, uint32_t *group, int k)
+/* Pixels waiting for their group to fill: where their outputs go, and the last len & 3
+ * bytes of their windows. Everything a group reads of its inputs is copied (expanded or
+ * here) before it writes any output, so the output may stream over the input
+ * (emu/compile/overlap.py) even when a group spans two rows. */
+typedef struct {
+    int8_t *out[PIXELS];
+    int8_t tail[PIXELS][4];
+    int count;
+} pending_group;
+
+/* A window of len bytes joins the group: its first len & ~3 bytes expanded into the
+ * pixel's place, the rest copied. */
+static void join_group(pending_group *g, const int8_t *x, int32_t len, uint32_t *group, int8_t *out)
 {
-    uint32_t *dst = group + 2 * k;
+    uint32_t *dst = group + 2 * g->count;
     for (int32_t n = len >> 2; n > 0; --n, x += 4, dst += 2 * PIXELS) {
         const uint32_t a = emu_read_u32(x);
         dst[0] = emu_sxtb16(a);
         dst[1] = emu_sxtb16_ror8(a);
     }
+    for (int32_t k = 0; k < (len & 3); ++k) {
+        g->tail[g->count][k] = x[k];
+    }
+    g->out[g->count++] = out;
 }
 
 /* Four windows' words v[0..7] against the filter word at s + j. */
@@ -48,13 +63,12 @@ static void expand(const int8_t *x, int32_t len, uint32_t *group, int k)
         a3 = emu_smlad((v)[7], wo, a3);                                     \
     } while (0)
 
-/* Every output channel of a group of four pixels whose windows (len bytes each, laid out
- * like a filter row) are x[k], expanded in group. A short group repeats its last pixel,
- * whose outputs are then written twice with the same values. */
+/* Every output channel of a full group of four pixels, whose windows (len bytes each, laid
+ * out like a filter row) are in group and g->tail. */
 static void pixel_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group,
-                        const int8_t *const x[PIXELS], int32_t len, const int8_t *filter,
-                        int8_t *const out[PIXELS])
+                        const pending_group *g, int32_t len, const int8_t *filter)
 {
+    int8_t *const *out = g->out;
     const int32_t *bias = p->folded_bias;
     const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int full_range = lo == -128 && hi == 127;
@@ -75,10 +89,10 @@ static void pixel_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *re
         }
         for (int32_t k = body; k < len; ++k) {
             const int32_t wk = w[k];
-            a0 += wk * x[0][k];
-            a1 += wk * x[1][k];
-            a2 += wk * x[2][k];
-            a3 += wk * x[3][k];
+            a0 += wk * g->tail[0][k - body];
+            a1 += wk * g->tail[1][k - body];
+            a2 += wk * g->tail[2][k - body];
+            a3 += wk * g->tail[3][k - body];
         }
         const emu_dsp_rescale *r = rescale + oc;
         int32_t y0, y1, y2, y3;
@@ -100,22 +114,21 @@ static void pixel_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *re
     }
 }
 
-/* Pixels waiting for their group to fill. */
-typedef struct {
-    const int8_t *x[PIXELS];
-    int8_t *out[PIXELS];
-    int count;
-} pending_group;
-
+/* A short group repeats its last pixel (copies of its expanded window and tail), whose
+ * outputs are then written twice with the same values. */
 static void finish_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, uint32_t *group,
                          pending_group *g, int32_t len, const int8_t *filter)
 {
+    const int last = g->count - 1;
     for (int k = g->count; k < PIXELS; ++k) {
-        g->x[k] = g->x[g->count - 1];
-        g->out[k] = g->out[g->count - 1];
-        expand(g->x[k], len, group, k);
+        for (int32_t n = 0; n < (len >> 2); ++n) {
+            group[n * 2 * PIXELS + 2 * k] = group[n * 2 * PIXELS + 2 * last];
+            group[n * 2 * PIXELS + 2 * k + 1] = group[n * 2 * PIXELS + 2 * last + 1];
+        }
+        memcpy(g->tail[k], g->tail[last], sizeof g->tail[k]);
+        g->out[k] = g->out[last];
     }
-    pixel_group(p, rescale, group, g->x, len, filter, g->out);
+    pixel_group(p, rescale, group, g, len, filter);
     g->count = 0;
 }
 
@@ -130,7 +143,7 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
     const int32_t step_x = p->stride_w * ic;
     const int32_t step_y = (int32_t)p->stride_h * p->input_w * ic;
     const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
-    pending_group g = {{NULL}, {NULL}, 0};
+    pending_group g = {{NULL}, {{0}}, 0};
     int8_t *out = output;
     emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale);
     for (int b = 0; b < p->batches; ++b) {
@@ -138,9 +151,7 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
         for (int oy = 0; oy < p->output_h; ++oy, row += step_y) {
             const int8_t *x = row;
             for (int ox = 0; ox < p->output_w; ++ox, x += step_x, out += p->output_c) {
-                expand(x, ic, group, g.count);
-                g.x[g.count] = x;
-                g.out[g.count++] = out;
+                join_group(&g, x, ic, group, out);
                 if (g.count == PIXELS) {
                     finish_group(p, rescale, group, &g, ic, filter);
                 }
@@ -179,8 +190,8 @@ void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const
     const int32_t window = (int32_t)p->filter_h * p->filter_w * p->input_c;
     emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
     uint32_t *group = (uint32_t *)((uint8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c);
-    int8_t *runs = (int8_t *)group + 2 * PIXELS * (window & ~3);
-    pending_group g = {{NULL}, {NULL}, 0};
+    int8_t *runs = (int8_t *)group + 2 * PIXELS * (window & ~3); /* one gathered window */
+    pending_group g = {{NULL}, {{0}}, 0};
     int8_t *out = output;
     emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale);
     for (int b = 0; b < p->batches; ++b) {
@@ -188,11 +199,8 @@ void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const
         for (int oy = 0; oy < p->output_h; ++oy) {
             const int iy0 = oy * p->stride_h - p->pad_h;
             for (int ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
-                int8_t *run = runs + g.count * window;
-                gather_window(p, image, iy0, ox * p->stride_w - p->pad_w, run);
-                expand(run, window, group, g.count);
-                g.x[g.count] = run;
-                g.out[g.count++] = out;
+                gather_window(p, image, iy0, ox * p->stride_w - p->pad_w, runs);
+                join_group(&g, runs, window, group, out);
                 if (g.count == PIXELS) {
                     finish_group(p, rescale, group, &g, window, filter);
                 }
