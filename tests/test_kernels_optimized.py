@@ -225,3 +225,19 @@ def test_optimized_kernels_on_a_core_without_dsp_is_a_user_error(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "need the DSP extension" in lines[0] and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("kernel_set", ["reference", "optimized"])
+def test_1x1_output_streaming_over_its_input_matches_tflm(kernel_set):
+    """A 1x1 convolution that widens 7 channels to 12 writes its output over its input
+    (emu/compile/overlap.py); its groups of pixels span rows and its windows have a 3-byte tail."""
+    shape = (8, 6, 7)
+    model = modelgen.to_int8(modelgen.keras_model([_k().Conv2D(12, 1, activation="relu")], shape, seed=3), shape)
+    compiled = compile_graph(parse_model(model), kernel_set)
+    assert compiled.layers[0].path == ("conv_2d/1x1-dsp" if kernel_set == "optimized" else "conv_2d/reference")
+    in_bytes, out_bytes = 8 * 6 * 7, 8 * 6 * 12
+    scratch = 12 * 12 + 8 * 4 if kernel_set == "optimized" else 0
+    assert compiled.arena_bytes < in_bytes + out_bytes + scratch  # the output does overlap the input
+    inputs = [modelgen.random_input(model, seed=s) for s in range(6)]
+    for x, got in zip(inputs, run_compiled_on_host_many(compiled, inputs)):
+        np.testing.assert_array_equal(got[0], tflm_outputs(model, x)[0])
