@@ -5,7 +5,7 @@ and run in the same QEMU (issue "Compile .tflite models into Cortex-M firmware")
 arena TFLM's interpreter reports is read here from the tflite-micro package itself
 (an x86-64 build, so its pointers, and with them its bookkeeping, are twice as wide).
 
-usage: python benchmarks/tflm_compare.py [--platform nucleo-l4r5zi] [--markdown]
+usage: python benchmarks/tflm_compare.py [--platform nucleo-l4r5zi] [--kernels reference] [--markdown]
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ def tflm_interpreter_arena(model: bytes) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--platform", default="nucleo-l4r5zi")
+    parser.add_argument("--kernels", default="reference", choices=("reference", "optimized"),
+                        help="emu's kernel set (docs/runtime.md, 'Kernel sets')")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table for the docs")
     args = parser.parse_args()
 
@@ -69,7 +71,7 @@ def main() -> None:
             print(f"skipping {name}: {path} not present", file=sys.stderr)
             continue
         with contextlib.redirect_stdout(sys.stderr):
-            result, _ = measure(path, board)
+            result, _ = measure(path, board, kernels=args.kernels)
         rows.append((name, result, t_instr, t_ram, t_code, tflm_interpreter_arena(path.read_bytes())))
 
     if args.markdown:
@@ -87,7 +89,8 @@ def main() -> None:
             print(f"{name:24} instructions {cells[1]:>12} vs {cells[2]:>12} ({cells[3]}x)  "
                   f"RAM {cells[4]:>7} vs {cells[5]:>7} ({cells[6]}x)  code {cells[9]:>7} vs {cells[10]:>7} "
                   f"({cells[11]}x)  arena {cells[7]} (TFLM interpreter {cells[8]})  matches {cells[12]}")
-    print(f"targets: instructions <= 1.0x, RAM <= 0.7x, code <= 0.5x  (platform {board.name})")
+    print(f"targets: instructions <= 1.0x, RAM <= 0.7x, code <= 0.5x  (platform {board.name}, "
+          f"{args.kernels} kernels)")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,9 @@ from emu.errors import EmuError
 PLATFORM_DIR = Path(__file__).resolve().parent.parent / "platforms"
 
 CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+# Cores with the DSP extension (SMLAD, SXTB16, ...: Armv7E-M, and Armv8-M Mainline with it; the
+# compiler defines __ARM_FEATURE_DSP for their -mcpu). M0+ (Armv6-M) and M3 (Armv7-M) lack it.
+DSP_CORES = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 # What hides flash wait states (emu.timing.flash has each one's line width).
 ACCELERATORS = ("none", "prefetch", "art", "xip-cache", "tcm")
 
@@ -47,6 +50,11 @@ class Platform:
     @property
     def clock_mhz(self) -> float:
         return self.clock_hz / 1e6
+
+    @property
+    def dsp(self) -> bool:
+        """The core has the DSP extension, which the optimized kernels use."""
+        return self.core in DSP_CORES and not any("+nodsp" in f for f in self.cflags)
 
 
 class PlatformFile(BaseModel):

@@ -7,7 +7,7 @@ import pytest
 from emu.platforms import get_platform
 from emu.results.measure import measure
 from tests import modelgen
-from tests.conftest import needs_arm_gcc
+from tests.conftest import needs_arm_gcc, shared_model
 
 pytestmark = needs_arm_gcc
 
@@ -86,3 +86,30 @@ def test_the_models_cover_every_operator(models):
     ops = {op.op for path in models.values() for op in read_model(path).operators}
     assert {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "FULLY_CONNECTED",
             "SOFTMAX", "ADD", "MUL", "CONCATENATION", "PAD", "MEAN", "LOGISTIC", "TANH", "RELU", "RELU6"} <= ops
+
+
+# ---- the optimized kernels' DSP instructions, on the emulated cores that have them -----------
+
+DSP_BOARDS = ["nucleo-l4r5zi", "disco-f746ng", "ek-ra6m4"]  # Cortex-M4F, M7, M33
+
+
+@pytest.mark.parametrize("board", DSP_BOARDS)
+@pytest.mark.parametrize("name", ["hello_world_int8", "micro_speech_quantized"])
+def test_shared_models_with_optimized_kernels_match_tflm(name, board):
+    model, platform = shared_model(f"{name}.tflite"), get_platform(board)
+    result, _ = measure(model, platform, kernels="optimized")
+    assert result.kernels == "optimized"
+    assert result.output_matches_reference is True, f"{name} on {board}"
+    assert any(layer.path.endswith("dsp") for layer in result.layers)
+    reference, _ = measure(model, platform, kernels="reference")
+    assert reference.kernels == "reference" and reference.output_matches_reference is True
+    assert result.instructions < reference.instructions  # the DSP kernels ran, and they save work
+
+
+def test_person_detect_with_optimized_kernels_matches_tflm_on_m4f():
+    result, _ = measure(shared_model("person_detect.tflite"), get_platform("nucleo-l4r5zi"))
+    assert result.kernels == "optimized"  # the M4F default
+    assert result.output_matches_reference is True
+    paths = {layer.path for layer in result.layers}
+    assert {"conv_2d/1x1-dsp", "depthwise_conv_2d/3x3-dm1-dsp"} <= paths
+    assert sum(layer.macs for layer in result.layers) == 6_193_664 + 964_224  # 1x1 convolutions + depthwise, by hand from the shapes

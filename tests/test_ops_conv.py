@@ -142,10 +142,10 @@ def models():
     return get
 
 
-def assert_matches_tflm(model: bytes, seeds=(0, 1)) -> None:
+def assert_matches_tflm(model: bytes, seeds=(0, 1), kernel_set: str = "reference") -> None:
     for seed in seeds:
         inputs = random_input(model, seed=seed)
-        got, want = run_on_host(model, inputs), tflm_outputs(model, inputs)
+        got, want = run_on_host(model, inputs, kernel_set), tflm_outputs(model, inputs)
         assert len(got) == len(want)
         for g, w in zip(got, want):
             assert g.dtype == w.dtype and g.shape == w.shape
@@ -155,13 +155,17 @@ def assert_matches_tflm(model: bytes, seeds=(0, 1)) -> None:
                 np.testing.assert_array_equal(g, w)
 
 
+KERNEL_SETS = ("reference", "optimized")
+
+
+@pytest.mark.parametrize("kernel_set", KERNEL_SETS)
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_matches_tflm(models, case, variant):
+def test_matches_tflm(models, case, variant, kernel_set):
     model = models(case, variant)
     ops = {op.op for op in parse_model(model).operators}
     assert ops & {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D"}, ops
-    assert_matches_tflm(model)
+    assert_matches_tflm(model, kernel_set=kernel_set)
 
 
 def test_conversions_keep_the_forms_under_test(models):
@@ -239,14 +243,16 @@ from tests.conftest import SHARED_MODELS  # noqa: E402  (the corpus beside the c
 
 
 @pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="the shared reference models are not on this machine")
-@pytest.mark.parametrize("name", ["hello_world_int8", "hello_world_float", "person_detect"])
-def test_reference_models_match_tflm(name):
+@pytest.mark.parametrize("kernel_set", KERNEL_SETS)
+@pytest.mark.parametrize("name", ["hello_world_int8", "hello_world_float", "person_detect", "micro_speech_quantized"])
+def test_reference_models_match_tflm(name, kernel_set):
     model = (SHARED_MODELS / f"{name}.tflite").read_bytes()
-    assert_matches_tflm(model, seeds=(0, 1))
+    assert_matches_tflm(model, seeds=(0, 1), kernel_set=kernel_set)
 
 
 @pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="the shared reference models are not on this machine")
-def test_person_detect_on_a_blank_image():
+@pytest.mark.parametrize("kernel_set", KERNEL_SETS)
+def test_person_detect_on_a_blank_image(kernel_set):
     model = (SHARED_MODELS / "person_detect.tflite").read_bytes()
     blank = [np.zeros((1, 96, 96, 1), np.int8)]
-    assert run_on_host(model, blank)[0].tolist() == [[72, -72]]
+    assert run_on_host(model, blank, kernel_set)[0].tolist() == [[72, -72]]

@@ -18,7 +18,7 @@ from emu.errors import EmuError
 from emu.platforms import Platform
 
 _INCLUDE = re.compile(r'^#include "([^"]+)"', re.MULTILINE)
-SEARCH = (FIRMWARE / "kernels", FIRMWARE / "runtime")
+SEARCH = (FIRMWARE / "kernels", FIRMWARE / "kernels" / "optimized", FIRMWARE / "runtime")
 RUNTIME = ("emu_model.h", "markers.c")  # the interface model.c compiles against, and the markers it calls
 IO_HEADER = "emu_model_io.h"
 

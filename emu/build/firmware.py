@@ -23,6 +23,7 @@ from emu.build.bsp import FIRMWARE, linker_script
 from emu.build.elf import Sections, section_sizes
 from emu.compile.codegen import CompiledModel, TensorIO
 from emu.compile.fits import check_fits
+from emu.compile.hostrun import kernel_includes, kernel_sources
 from emu.errors import EmuError
 from emu.platforms import Platform
 from emu.tools import tool_version
@@ -63,7 +64,7 @@ def _firmware_digest() -> str:
 
 
 def build_key(compiled: CompiledModel, platform: Platform, gcc: str) -> str:
-    return cache.key(compiled.source, cache.platform_fingerprint(platform), " ".join(platform.cflags + COMMON_FLAGS),
+    return cache.key(compiled.source, compiled.kernel_set, cache.platform_fingerprint(platform), " ".join(platform.cflags + COMMON_FLAGS),
                      emu.__version__, _firmware_digest(), tool_version(gcc), length=24)
 
 
@@ -86,10 +87,10 @@ def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path) 
     cache.atomic_write(work / "model.c", compiled.source)
     cache.atomic_write(work / "link.ld", linker_script(platform))
     sources = [work / "model.c", *(FIRMWARE / "runtime" / s for s in RUNTIME_SOURCES)]
-    # Every kernel is compiled; --gc-sections keeps only what the model calls.
-    sources += sorted((FIRMWARE / "kernels").glob("*.c"))
+    # Every kernel of both sets is compiled; --gc-sections keeps only what the model calls.
+    sources += kernel_sources(FIRMWARE)
     elf = work / "firmware.elf"
-    cmd = [gcc, *platform.cflags, *COMMON_FLAGS, f"-I{FIRMWARE / 'runtime'}", f"-I{FIRMWARE / 'kernels'}",
+    cmd = [gcc, *platform.cflags, *COMMON_FLAGS, f"-I{FIRMWARE / 'runtime'}", *kernel_includes(FIRMWARE),
            *map(str, sources), "-T", str(work / "link.ld"), *LINK_FLAGS,
            f"-Wl,-Map={work / 'firmware.map'}", "-lm", "-o", str(elf)]
     result = subprocess.run(cmd, capture_output=True, text=True)
@@ -133,6 +134,7 @@ def _build_info(compiled: CompiledModel, platform: Platform, sections: Sections,
         "weight_bytes": compiled.weight_bytes,
         "sections": asdict(sections),
         "symbols": symbols,
+        "kernel_set": compiled.kernel_set,
         "kernels": compiled.kernels,
         "operators": [asdict(layer) for layer in compiled.layers],
         "inputs": [asdict(io) for io in compiled.inputs],

@@ -25,6 +25,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                        "emulate it and measure cycles, latency, energy, flash and RAM.")
 
 EMULATOR_HELP = "Emulator backend: qemu (default) or renode; also set by EMU_EMULATOR."
+KERNELS_HELP = ("Kernel set: reference (portable C) or optimized (DSP extension: M4, M7, M33, M55). "
+                "Default: optimized where the board's core has the DSP extension, else reference.")
+
+KERNELS_OPTION = typer.Option(None, "--kernels", help=KERNELS_HELP)
 
 
 def _print_version(value: bool) -> None:
@@ -85,6 +89,7 @@ def build(
     model: Path = typer.Argument(..., help="The .tflite model."),
     platform: str = typer.Option(..., "--platform", "-p", help=PLATFORM_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for firmware.elf and build.json."),
+    kernels: str | None = KERNELS_OPTION,
 ) -> None:
     """Build MODEL into firmware for a board: writes OUT/firmware.elf and OUT/build.json.
 
@@ -92,18 +97,20 @@ def build(
     """
     from emu.build.firmware import build_firmware
     from emu.compile.codegen import compile_graph
+    from emu.compile.kernel_set import resolve_kernel_set
     from emu.model.reader import read_model
     from emu.platforms import get_platform
 
     board = get_platform(platform)
-    compiled = compile_graph(read_model(model))
+    kernel_set = resolve_kernel_set(board, kernels)
+    compiled = compile_graph(read_model(model), kernel_set)
     ensure_folder(out)  # before building: a file in its place fails at once, not after the compile
     firmware = build_firmware(compiled, board)
     copy_file(firmware.elf, out / "firmware.elf")
     copy_file(firmware.elf.parent / "build.json", out / "build.json")
     s = firmware.sections
     print(f"{escaped(str(out / 'firmware.elf'))}: flash {s.flash:,} B (code {s.text:,}, constants {s.rodata:,}), "
-          f"RAM {s.static_ram:,} B + stack (arena {s.arena:,})")
+          f"RAM {s.static_ram:,} B + stack (arena {s.arena:,}); {kernel_set} kernels")
 
 
 @app.command()
@@ -111,6 +118,7 @@ def export(
     model: Path = typer.Argument(..., help="The .tflite model."),
     platform: str = typer.Option(..., "--platform", "-p", help=PLATFORM_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for model.c, the kernels and emu_model_io.h."),
+    kernels: str | None = KERNELS_OPTION,
 ) -> None:
     """Write the measured model as C sources to link into your own firmware: model.c, the
     kernels it calls, and a header with the arena size and the input and output layout.
@@ -120,11 +128,12 @@ def export(
     from emu.build.export import export_sources
     from emu.build.firmware import build_firmware
     from emu.compile.codegen import compile_graph
+    from emu.compile.kernel_set import resolve_kernel_set
     from emu.model.reader import read_model
     from emu.platforms import get_platform
 
     board = get_platform(platform)
-    compiled = compile_graph(read_model(model))
+    compiled = compile_graph(read_model(model), resolve_kernel_set(board, kernels))
     firmware = build_firmware(compiled, board)  # the same sources, built as emu measured them: they fit
     written = export_sources(compiled, board, out)
     print(f"{out}: {len(written)} files; arena {compiled.arena_bytes:,} B, flash {firmware.sections.flash:,} B "
@@ -139,6 +148,7 @@ def run(
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the output tensor (.npy)."),
     check: bool = typer.Option(True, help="Compare the output with the TFLM interpreter's."),
     emulator: Optional[str] = typer.Option(None, "--emulator", help=EMULATOR_HELP),
+    kernels: str | None = KERNELS_OPTION,
 ) -> None:
     """Run one inference of MODEL in the emulated board and save the output.
 
@@ -157,10 +167,10 @@ def run(
         raise EmuError(f"{graph.name} takes {len(graph.inputs)} inputs; emu run gives it one")
     expected = graph.tensors[graph.inputs[0]]
     x = load_tensor(input, expected.shape, expected.dtype)
-    result, outputs = measure(model, board, inputs=[x], check=check)
+    result, outputs = measure(model, board, inputs=[x], check=check, kernels=kernels)
     save_tensor(output, outputs[0])
     print(f"{escaped(str(output))}: {outputs[0].dtype} {list(outputs[0].shape)}; {result.cycles:,} cycles, "
-          f"{result.latency_ms:.3f} ms at {board.clock_mhz:.0f} MHz")
+          f"{result.latency_ms:.3f} ms at {board.clock_mhz:.0f} MHz ({result.kernels} kernels)")
     if result.output_matches_reference is False:
         raise CheckFailed(f"the output differs from the {result.reference} reference")
 
@@ -175,11 +185,13 @@ def bench(
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help=JOBS_HELP),
     cluster: Optional[str] = typer.Option(None, "--cluster", help=CLUSTER_HELP),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse results measured before for the same content."),
+    kernels: str | None = KERNELS_OPTION,
 ) -> None:
     """Measure every model on every board and print a table; runs in parallel, one job per core.
 
     Example: emu bench reports/variants/digits -p rp2040-pico -p nucleo-l4r5zi --json results.json
     """
+    from emu.compile.kernel_set import resolve_kernel_set
     from emu.emulators import select_emulator
     from emu.platforms import get_platform
     from emu.results.bench import format_table
@@ -189,11 +201,13 @@ def bench(
 
     select_emulator(emulator)
     boards = [get_platform(p) for p in platform]
+    for board in boards:
+        resolve_kernel_set(board, kernels)  # refuse an impossible kernel set before measuring anything
     pairs = expand_models(models)
     if not pairs:
         raise EmuError("nothing to measure: no model in the paths given runs on the device")
     quality = qualities_by_model(models)
-    outcome = run_bench(pairs, boards, workers=jobs, cluster=cluster, use_cache=cache)
+    outcome = run_bench(pairs, boards, workers=jobs, cluster=cluster, use_cache=cache, kernels=kernels)
     results = [dataclasses.replace(r, quality=quality.get(r.model_sha256, {})) for r in outcome.results]
     if results:
         print(format_table(results))

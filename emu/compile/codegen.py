@@ -15,7 +15,8 @@ import numpy as np
 from emu.compile.arena import Buffer, plan_arena
 from emu.compile.fold import fold_constant_dequantize
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
-from emu.compile.ops import lowerings
+from emu.compile.kernel_set import KERNEL_SETS, OPTIMIZED, REFERENCE
+from emu.compile.ops import lowerings, optimizations
 from emu.errors import EmuError, shown
 from emu.model.reader import Graph
 
@@ -46,6 +47,8 @@ class Layer:
     index: int
     op: str
     function: str | None  # None for operators that move no data (RESHAPE)
+    path: str = ""  # the kernel form that runs, e.g. "conv_2d/1x1-dsp" or "conv_2d/reference"
+    macs: int = 0  # multiply-accumulates, from the shapes
 
 
 @dataclass
@@ -59,20 +62,29 @@ class CompiledModel:
     layers: list[Layer]
     kernels: list[str] = field(default_factory=list)  # C functions the model calls
     weight_bytes: int = 0  # constant data the model puts in flash
+    kernel_set: str = REFERENCE  # emu/compile/kernel_set.py
 
 
-def lower_graph(graph: Graph) -> list[KernelCall]:
+def lower_graph(graph: Graph, kernel_set: str = REFERENCE) -> list[KernelCall]:
+    if kernel_set not in KERNEL_SETS:
+        raise EmuError(f"unknown kernel set '{kernel_set}' (known: {', '.join(KERNEL_SETS)})")
     table = lowerings()
+    faster = optimizations() if kernel_set == OPTIMIZED else {}
     calls = []
     for op in graph.operators:
         lower = table.get(op.op)
         if lower is None:
             raise EmuError(f"unsupported operator {shown(op.op)} at index {op.index} in {graph.name}")
         try:
-            calls.append(lower(op, graph))
+            call = lower(op, graph)
         except UnsupportedOperator as e:
             raise EmuError(f"unsupported operator {shown(op.op)} at index {op.index} in {graph.name}: "
                            f"{shown(str(e), 200)}") from None
+        if op.op in faster and not call.alias:
+            call = faster[op.op](op, graph, call) or call
+        if not call.path:
+            call.path = f"{op.op.lower()}/reference"
+        calls.append(call)
     return calls
 
 
@@ -148,9 +160,9 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict
     return groups, leads
 
 
-def compile_graph(graph: Graph) -> CompiledModel:
+def compile_graph(graph: Graph, kernel_set: str = REFERENCE) -> CompiledModel:
     graph = fold_constant_dequantize(graph)
-    calls = lower_graph(graph)
+    calls = lower_graph(graph, kernel_set)
     groups, leads = _share_buffers(graph, calls)
     span = _lifetimes(graph, groups)
     sizes = _group_bytes(graph, groups)
@@ -171,9 +183,11 @@ def compile_graph(graph: Graph) -> CompiledModel:
         arena_bytes=plan.size,
         inputs=[_io(graph, t, offset(t)) for t in graph.inputs],
         outputs=[_io(graph, t, offset(t)) for t in graph.outputs],
-        layers=[Layer(op.index, op.op, None if c.alias else c.function) for op, c in zip(graph.operators, calls)],
+        layers=[Layer(op.index, op.op, None if c.alias else c.function, "" if c.alias else c.path, c.macs)
+                for op, c in zip(graph.operators, calls)],
         kernels=sorted({c.function for c in calls if not c.alias}),
         weight_bytes=emitter.constant_bytes,
+        kernel_set=kernel_set,
     )
 
 

@@ -1,7 +1,8 @@
 """Run a compiled model on the host: the generated C and the kernels, built with the host cc.
 
 This checks the C against the oracle in a second instead of a boot in the emulator; the
-device build runs the very same model.c and kernels.
+device build runs the very same model.c and kernels (the optimized kernels' DSP
+instructions have a portable C form that the host builds).
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ from emu.model.reader import parse_model
 FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
 
 
+def kernel_sources(firmware: Path) -> list[Path]:
+    """Every kernel source, of both kernel sets: a model links only the ones it calls."""
+    kernels = firmware / "kernels"
+    return sorted(kernels.glob("*.c")) + sorted((kernels / "optimized").glob("*.c"))
+
+
+def kernel_includes(firmware: Path) -> list[str]:
+    return [f"-I{firmware / 'kernels'}", f"-I{firmware / 'kernels' / 'optimized'}"]
+
+
 def build_host(compiled: CompiledModel, workdir: Path) -> Path:
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
@@ -27,9 +38,9 @@ def build_host(compiled: CompiledModel, workdir: Path) -> Path:
     (workdir / "model.c").write_text(compiled.source)
     exe = workdir / "host_model"
     cmd = [cc, "-std=c99", "-O1", "-Wall", "-Werror=implicit-function-declaration",
-           f"-I{FIRMWARE / 'runtime'}", f"-I{FIRMWARE / 'kernels'}",
+           f"-I{FIRMWARE / 'runtime'}", *kernel_includes(FIRMWARE),
            str(workdir / "model.c"), str(FIRMWARE / "host" / "main.c"),
-           *map(str, sorted((FIRMWARE / "kernels").glob("*.c"))), "-lm", "-o", str(exe)]
+           *map(str, kernel_sources(FIRMWARE)), "-lm", "-o", str(exe)]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         raise EmuError(f"host build of the generated model failed:\n{result.stderr}")
@@ -37,17 +48,28 @@ def build_host(compiled: CompiledModel, workdir: Path) -> Path:
 
 
 def run_compiled_on_host(compiled: CompiledModel, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    return run_compiled_on_host_many(compiled, [inputs])[0]
+
+
+def run_compiled_on_host_many(compiled: CompiledModel, batches: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    """One host build, one inference per set of inputs."""
+    results = []
     with cache.temp_folder("emu-host-") as tmp:
         work = Path(tmp)
         exe = build_host(compiled, work)
-        blob = b"".join(np.ascontiguousarray(x, dtype=io.dtype).tobytes()
-                        for x, io in zip(inputs, compiled.inputs))
-        (work / "in.bin").write_bytes(blob)
-        result = subprocess.run([str(exe), str(work / "in.bin"), str(work / "out.bin")],
-                                capture_output=True, text=True, timeout=300)
-        if result.returncode != 0:
-            raise EmuError(f"host model run failed ({result.returncode}): {result.stderr.strip()}")
-        data = (work / "out.bin").read_bytes()
+        for inputs in batches:
+            blob = b"".join(np.ascontiguousarray(x, dtype=io.dtype).tobytes()
+                            for x, io in zip(inputs, compiled.inputs))
+            (work / "in.bin").write_bytes(blob)
+            result = subprocess.run([str(exe), str(work / "in.bin"), str(work / "out.bin")],
+                                    capture_output=True, text=True, timeout=300)
+            if result.returncode != 0:
+                raise EmuError(f"host model run failed ({result.returncode}): {result.stderr.strip()}")
+            results.append(_read_outputs(compiled, (work / "out.bin").read_bytes()))
+    return results
+
+
+def _read_outputs(compiled: CompiledModel, data: bytes) -> list[np.ndarray]:
     outputs, pos = [], 0
     for io in compiled.outputs:
         outputs.append(np.frombuffer(data[pos:pos + io.nbytes], dtype=io.dtype).reshape(io.shape).copy())
@@ -55,5 +77,7 @@ def run_compiled_on_host(compiled: CompiledModel, inputs: list[np.ndarray]) -> l
     return outputs
 
 
-def run_on_host(model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    return run_compiled_on_host(compile_graph(parse_model(model)), inputs)
+def run_on_host(model: bytes, inputs: list[np.ndarray], kernel_set: str = "reference") -> list[np.ndarray]:
+    """kernel_set "optimized" runs the optimized kernels' portable form, the same integers
+    as their DSP instructions give on the device."""
+    return run_compiled_on_host(compile_graph(parse_model(model), kernel_set), inputs)

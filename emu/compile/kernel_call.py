@@ -9,6 +9,11 @@ parameter struct in flash and one C call:
 where each arg is a pointer to a tensor's data (const for inputs, writable for the
 operator's outputs) or NULL for None. The function and struct are declared in
 firmware/kernels/<header>.
+
+A module may also offer faster kernels for the `optimized` kernel set
+(emu/compile/kernel_set.py) with optimize(op, graph, call) -> KernelCall | None: given the
+reference call, the call of a kernel with the same C API that computes the same integers,
+or None where it has no faster form.
 """
 
 from __future__ import annotations
@@ -47,6 +52,11 @@ class KernelCall:
     # Bytes of temporary memory the kernel needs while it runs; the planner places them in
     # the arena and passes a pointer as one more, last, argument (void *scratch).
     scratch_bytes: int = 0
+    # Which implementation runs, "<operator>/<form>" (e.g. "conv_2d/1x1-dsp"); empty means
+    # "<operator>/reference", filled in by the code generator.
+    path: str = ""
+    # Multiply-accumulates the operator does, from its shapes (0 for operators without any).
+    macs: int = 0
 
 
 class UnsupportedOperator(Exception):

@@ -13,10 +13,12 @@ from emu.results.sweep import SweepOutcome, jobs_for, sweep
 
 
 def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform], progress: Callable[[str], None] = say,
-          workers: int | None = None, cluster: str | None = None, use_cache: bool = True) -> SweepOutcome:
+          workers: int | None = None, cluster: str | None = None, use_cache: bool = True,
+          kernels: str | None = None) -> SweepOutcome:
     """models: (path, variant name) pairs, each measured on every board, as parallel jobs
-    (emu.results.sweep); the results come in model-then-board order, failures beside them."""
-    return sweep(jobs_for(models, platforms), workers=workers, cluster=cluster,
+    (emu.results.sweep); the results come in model-then-board order, failures beside them.
+    kernels: the kernel set, None for each board's default."""
+    return sweep(jobs_for(models, platforms, kernels=kernels), workers=workers, cluster=cluster,
                  cache=ResultsCache() if use_cache else None, progress=progress)
 
 

@@ -16,11 +16,12 @@ import numpy as np
 import emu
 import emu.build.firmware
 from emu import cache
+from emu.compile.kernel_set import resolve_kernel_set
 from emu.model.reader import model_name, read_model_bytes
 from emu.emulators import emulator_name
 from emu.platforms import Platform
 from emu.results.measure import measure
-from emu.results.record import KERNELS, Result, result_from_dict
+from emu.results.record import Result, result_from_dict
 from emu.tools import tool_version
 
 EMU_PACKAGE = Path(emu.__file__).resolve().parent
@@ -48,9 +49,10 @@ def sources_digest() -> str:
 
 
 def measure_key(name: str, model: bytes, platform: Platform, variant: str, inputs: list[np.ndarray] | None,
-                check: bool, sources: str) -> str:
+                check: bool, sources: str, kernels: str) -> str:
+    """kernels: the resolved kernel set, "reference" or "optimized"."""
     # The name is part of the answer (a result names its model after the file), so part of the key.
-    parts = [name, hashlib.sha256(model).hexdigest(), cache.platform_fingerprint(platform), KERNELS,
+    parts = [name, hashlib.sha256(model).hexdigest(), cache.platform_fingerprint(platform), kernels,
              emu.__version__, sources, tool_version("arm-none-eabi-gcc"), tool_version("qemu-system-arm"),
              variant, str(check), emulator_name()]
     for x in inputs or []:
@@ -77,15 +79,19 @@ class ResultsCache:
         self.misses = 0
 
     def measure(self, model_path: str | Path, platform: Platform, variant: str = "model",
-                inputs: list[np.ndarray] | None = None, check: bool = True) -> tuple[Result, list[np.ndarray]]:
+                inputs: list[np.ndarray] | None = None, check: bool = True,
+                kernels: str | None = None) -> tuple[Result, list[np.ndarray]]:
         model_path = Path(model_path)
+        kernel_set = resolve_kernel_set(platform, kernels)
         model = read_model_bytes(model_path)
-        key = measure_key(model_name(model_path), model, platform, variant, inputs, check, sources_digest())
+        key = measure_key(model_name(model_path), model, platform, variant, inputs, check, sources_digest(),
+                          kernel_set)
         stored = self.store.get(key)
         if stored is not None:
             self.hits += 1
             return result_from_dict(stored["result"]), decode_outputs(stored["outputs"])
         self.misses += 1
-        result, outputs = measure(model_path, platform, variant=variant, inputs=inputs, check=check)
+        result, outputs = measure(model_path, platform, variant=variant, inputs=inputs, check=check,
+                                  kernels=kernel_set)
         self.store.put(key, {"result": result.to_dict(), "outputs": encode_outputs(outputs)})
         return result, outputs

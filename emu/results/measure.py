@@ -11,13 +11,14 @@ import numpy as np
 
 from emu.build.firmware import Firmware, build_firmware
 from emu.compile.codegen import CompiledModel, compile_graph
+from emu.compile.kernel_set import resolve_kernel_set
 from emu.emulators.trace import Trace
 from emu.errors import EmuError, FirmwareError
 from emu.model.oracle import ReferenceCrashed, reference_outputs
 from emu.model.reader import Graph, model_name, parse_model, read_model_bytes
 from emu.platforms import Platform
 from emu.results.outputs import outputs_match, parse_outputs
-from emu.results.record import KERNELS, LayerResult, Result
+from emu.results.record import LayerResult, Result
 
 
 def default_inputs(graph: Graph, seed: int = 0) -> list[np.ndarray]:
@@ -118,13 +119,13 @@ def count_result(graph: Graph, compiled: CompiledModel, firmware: Firmware, plat
         for k, v in c.by_class.items():
             by_class[k] = by_class.get(k, 0) + v
     # segment 0 is the start marker's return; segment k+1 is operator k
-    layers = [LayerResult(layer.index, layer.op, seg.instructions, c.cycles)
+    layers = [LayerResult(layer.index, layer.op, seg.instructions, c.cycles, layer.path, layer.macs)
               for layer, seg, c in zip(compiled.layers, trace.segments[1:], counts[1:])]
     stack = firmware.stack_top - trace.min_stack_address if trace.min_stack_address else 0
     s = firmware.sections
     return Result(
         model=graph.name, model_sha256=graph.sha256, variant=variant, platform=platform.name,
-        core=platform.core, fpu=platform.fpu, clock_hz=platform.clock_hz, kernels=KERNELS,
+        core=platform.core, fpu=platform.fpu, clock_hz=platform.clock_hz, kernels=compiled.kernel_set,
         instructions=trace.instructions, cycles=cycles,
         latency_ms=latency_ms(cycles, platform), energy_uj=energy_uj(cycles, platform),
         flash_bytes=s.flash, ram_bytes=s.data + s.bss + s.arena + stack,
@@ -135,12 +136,15 @@ def count_result(graph: Graph, compiled: CompiledModel, firmware: Firmware, plat
 
 
 def measure(model_path: str | Path, platform: Platform, variant: str = "model",
-            inputs: list[np.ndarray] | None = None, check: bool = True) -> tuple[Result, list[np.ndarray]]:
-    """Build, emulate and count one model on one board; check outputs against the oracle."""
+            inputs: list[np.ndarray] | None = None, check: bool = True,
+            kernels: str | None = None) -> tuple[Result, list[np.ndarray]]:
+    """Build, emulate and count one model on one board; check outputs against the oracle.
+    kernels: "reference" or "optimized"; None is the board's default (emu/compile/kernel_set.py)."""
     model_path = Path(model_path)
+    kernel_set = resolve_kernel_set(platform, kernels)
     model = read_model_bytes(model_path)
     graph = parse_model(model, name=model_name(model_path))
-    compiled = compile_graph(graph)
+    compiled = compile_graph(graph, kernel_set)
     firmware = build_firmware(compiled, platform)
     inputs = check_inputs(graph, inputs if inputs is not None else default_inputs(graph))
     outputs, trace = emulate(firmware, platform, inputs)

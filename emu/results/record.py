@@ -21,15 +21,18 @@ COLUMNS = ("model", "model_sha256", "variant", "platform", "core", "fpu", "clock
            "instructions", "cycles", "latency_ms", "energy_uj", "flash_bytes", "ram_bytes",
            "arena_bytes", "stack_bytes", "output_matches_reference")
 
-KERNELS = "emu"  # the kernel library that produced a result; `emu profile` reports others
-
-
 @dataclass
 class LayerResult:
     index: int
     op: str
     instructions: int
     cycles: int
+    path: str = ""  # the kernel form that ran, e.g. "conv_2d/1x1-dsp" (empty in older files)
+    macs: int = 0  # multiply-accumulates, from the shapes (0: none, or an older file)
+
+    @property
+    def cycles_per_mac(self) -> float | None:
+        return self.cycles / self.macs if self.macs else None
 
 
 @dataclass
@@ -43,7 +46,7 @@ class Result:
     core: str
     fpu: bool
     clock_hz: int
-    kernels: str
+    kernels: str  # the kernel set, "reference" or "optimized" (emu/compile/kernel_set.py)
     instructions: int
     cycles: int
     latency_ms: float

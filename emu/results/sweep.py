@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from emu.console import say
+from emu.compile.kernel_set import resolve_kernel_set
 from emu.emulators import emulator_name
 from emu.errors import EmuError, shown
 from emu.platforms import Platform
@@ -40,6 +41,7 @@ class Job:
     sources: str = ""  # the client's sources_digest: a worker running other emu code refuses the job
     emulator: str = "qemu"  # the backend, as the client chose it
     source: str = ""  # the model's file name, for messages
+    kernels: str = "reference"  # the kernel set, resolved for the board
 
     @property
     def label(self) -> str:
@@ -60,16 +62,20 @@ class SweepOutcome:
     measured: int = 0
 
 
-def jobs_for(models: Iterable[tuple[Path, str]], platforms: list[Platform], check: bool = True) -> list[Job]:
-    """(path, variant) pairs x boards, model by model; each model file read once."""
-    from emu.model.reader import read_model_bytes
+def jobs_for(models: Iterable[tuple[Path, str]], platforms: list[Platform], check: bool = True,
+             kernels: str | None = None) -> list[Job]:
+    """(path, variant) pairs x boards, model by model; each model file read once. kernels: the
+    kernel set, None for each board's default."""
+    from emu.model.reader import model_name, read_model_bytes
 
     sources, emulator = sources_digest(), emulator_name()
+    sets = {p.name: resolve_kernel_set(p, kernels) for p in platforms}
     jobs = []
     for path, variant in models:
         path = Path(path)
         model = read_model_bytes(path)
-        jobs += [Job(path.stem, model, p, variant, check, sources, emulator, path.name) for p in platforms]
+        jobs += [Job(model_name(path), model, p, variant, check, sources, emulator, path.name, sets[p.name])
+                 for p in platforms]
     return jobs
 
 
@@ -84,7 +90,7 @@ def run_job(job: Job) -> dict:
         path = Path(folder) / f"{job.name}.tflite"
         path.write_bytes(job.model)
         try:
-            result, outputs = measure(path, job.platform, variant=job.variant, check=job.check)
+            result, outputs = measure(path, job.platform, variant=job.variant, check=job.check, kernels=job.kernels)
         except EmuError as e:
             return {"error": str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}
     return {"result": result.to_dict(), "outputs": encode_outputs(outputs)}
@@ -98,8 +104,8 @@ def sweep(jobs: list[Job], workers: int | None = None, cluster: str | None = Non
           cache: ResultsCache | None = None, progress: Callable[[str], None] = say) -> SweepOutcome:
     """Run every job; `workers` local processes (default: one per core), or the Dask
     scheduler at `cluster`. With a cache, known answers are reused and new ones stored."""
-    keys = [measure_key(j.name, j.model, j.platform, j.variant, None, j.check, j.sources or sources_digest())
-            for j in jobs]
+    keys = [measure_key(j.name, j.model, j.platform, j.variant, None, j.check, j.sources or sources_digest(),
+                        j.kernels) for j in jobs]
     answers: dict[int, dict] = {}
     if cache is not None:
         for i, key in enumerate(keys):

@@ -16,10 +16,24 @@ from emu.compile.kernel_call import KernelCall
 Lowering = Callable[..., KernelCall]
 
 
+def _modules():
+    for info in pkgutil.iter_modules(__path__):
+        yield importlib.import_module(f"{__name__}.{info.name}")
+
+
 def lowerings() -> dict[str, Lowering]:
     table: dict[str, Lowering] = {}
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for module in _modules():
         for name in getattr(module, "OPERATORS", ()):
             table[name] = module.lower
+    return table
+
+
+def optimizations() -> dict[str, Callable[..., KernelCall | None]]:
+    """Operator -> optimize(op, graph, reference_call), for the operators that have faster kernels."""
+    table: dict[str, Callable[..., KernelCall | None]] = {}
+    for module in _modules():
+        if hasattr(module, "optimize"):
+            for name in getattr(module, "OPERATORS", ()):
+                table[name] = module.optimize
     return table

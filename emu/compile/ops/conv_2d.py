@@ -6,6 +6,8 @@ multipliers, the checks that pick between int8 and float32).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
@@ -127,6 +129,16 @@ def fold_bias(bias: Tensor | None, weight_sums: np.ndarray, input_offset: int) -
     return ConstArray("int32_t", folded.astype(np.int32))
 
 
+def dsp_rescale_fits(folded_bias: ConstArray, abs_weight_sums: np.ndarray, shift: ConstArray) -> bool:
+    """Whether every channel's accumulator, shifted left by max(shift, 0) + 1, stays in int32:
+    the optimized kernels' rescale needs it (firmware/kernels/optimized/emu_dsp.h). The
+    accumulator is the folded bias plus weights times int8 values (inputs, or the input zero
+    point in the padding), so |bias| + 128 * sum |w| bounds it."""
+    bound = np.abs(folded_bias.values.astype(np.int64)) + 128 * abs_weight_sums.astype(np.int64)
+    left = np.maximum(shift.values.astype(np.int64), 0) + 1
+    return bool(np.all((bound << left) <= INT32_MAX))
+
+
 def check_int16(**values: int) -> None:
     for name, v in values.items():
         if not -INT16_MAX <= v <= INT16_MAX:
@@ -179,6 +191,7 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         "pad_h": padding_before(padding, ih, fh, sh, dh), "pad_w": padding_before(padding, iw, fw, sw, dw),
     }
     check_int16(**geometry)
+    macs = n * oh * ow * oc * fh * fw * fc
     args = [op.inputs[0], op.inputs[1]]
     # Every conv kernel writes output pixels in order (pairs write after both are read) and
     # reads only input rows from oy*stride - pad on, so its output may overlap its input.
@@ -186,7 +199,7 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     if dtype == "float32":
         return KernelCall("emu_conv2d_f32", "conv_2d.h", "emu_conv2d_f32_params",
                           {**geometry, **float_range(op)}, [*args, bias.index if bias else None, op.outputs[0]],
-                          input_lead=lead)
+                          input_lead=lead, macs=macs)
 
     input_offset = -zero_point(x)
     weight_sums = w.data.astype(np.int64).reshape(oc, -1).sum(axis=1)
@@ -197,7 +210,36 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     }
     if fh == fw == 1 and fc == ic:  # 1x1 windows never pad and are already contiguous
         return KernelCall("emu_conv2d_1x1_s8", "conv_2d.h", "emu_conv2d_s8_params", params, [*args, op.outputs[0]],
-                          input_lead=lead)
+                          input_lead=lead, macs=macs)
     window = fh * fw * fc
     return KernelCall("emu_conv2d_s8", "conv_2d.h", "emu_conv2d_s8_params", params, [*args, op.outputs[0]],
-                      scratch_bytes=2 * window, input_lead=lead)
+                      scratch_bytes=2 * window, input_lead=lead, macs=macs)
+
+
+DSP_RESCALE_BYTES = 12  # one channel's rescale in scratch (EMU_DSP_RESCALE_BYTES, emu_dsp.h)
+
+
+def dsp_scratch_bytes(channels: int, window: int, gathered: bool) -> int:
+    """Scratch of the optimized kernels (firmware/kernels/optimized/conv_2d_dsp.c): each channel's
+    rescale, a group of four pixels' windows expanded to int16, and for the general form one
+    gathered int8 window."""
+    return DSP_RESCALE_BYTES * channels + 8 * (window & ~3) + (window if gathered else 0)
+
+
+def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+    """int8, one group, with SMLAD (firmware/kernels/optimized/conv_2d_dsp.c)."""
+    if call.function not in ("emu_conv2d_1x1_s8", "emu_conv2d_s8") or call.params["filter_c"] != call.params["input_c"]:
+        return None  # float32, or a grouped convolution
+    w = graph.tensor(op.inputs[1])
+    oc = int(w.shape[0])
+    abs_sums = np.abs(w.data.astype(np.int64)).reshape(oc, -1).sum(axis=1)
+    if not dsp_rescale_fits(call.params["folded_bias"], abs_sums, call.params["shift"]):
+        return None
+    window = int(w.size // oc)
+    if window < 4:
+        return None  # no word of the window to pair up
+    if call.function == "emu_conv2d_1x1_s8":
+        return replace(call, function="emu_conv2d_1x1_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/1x1-dsp",
+                       scratch_bytes=dsp_scratch_bytes(oc, window, gathered=False))
+    return replace(call, function="emu_conv2d_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/im2col-dsp",
+                   scratch_bytes=dsp_scratch_bytes(oc, window, gathered=True))

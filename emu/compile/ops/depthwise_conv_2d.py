@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.compile.ops.conv_2d import (
-    channel_multipliers, check_int16, filter_operands, float_range, fold_bias, inner_range, int8_range, nhwc,
+    DSP_RESCALE_BYTES, channel_multipliers, check_int16, dsp_rescale_fits, filter_operands, float_range, fold_bias, inner_range, int8_range, nhwc,
     output_size, padding_before, window_options, zero_point,
 )
 from emu.model.reader import Graph, Operator
@@ -34,13 +36,14 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         "pad_h": padding_before(padding, ih, fh, sh, dh), "pad_w": padding_before(padding, iw, fw, sw, dw),
     }
     check_int16(**geometry)
+    macs = n * oh * ow * oc * fh * fw
     # Both kernels write output pixels row by row, reading only rows from oy*stride - pad on.
     lead = nhwc_streaming_lead(x, y, sh, geometry["pad_h"])
     if dtype == "float32":
         return KernelCall("emu_depthwise_conv2d_f32", "depthwise_conv_2d.h", "emu_depthwise_conv2d_f32_params",
                           {**geometry, **float_range(op)},
                           [op.inputs[0], op.inputs[1], bias.index if bias else None, op.outputs[0]],
-                          input_lead=lead)
+                          input_lead=lead, macs=macs)
 
     ys = inner_range(oh, geometry["pad_h"], sh, ih, fh, dh)
     xs = inner_range(ow, geometry["pad_w"], sw, iw, fw, dw)
@@ -54,4 +57,29 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         "folded_bias": fold_bias(bias, weight_sums, input_offset),
     }
     return KernelCall("emu_depthwise_conv2d_s8", "depthwise_conv_2d.h", "emu_depthwise_conv2d_s8_params",
-                      params, [op.inputs[0], op.inputs[1], op.outputs[0]], input_lead=lead)
+                      params, [op.inputs[0], op.inputs[1], op.outputs[0]], input_lead=lead, macs=macs)
+
+
+def dsp_scratch_bytes(taps: int, channels: int, input_channels: int, depth_multiplier: int) -> int:
+    """Scratch of firmware/kernels/optimized/depthwise_conv_2d_dsp.c: each output channel's rescale,
+    then a row of the input zero point (depth multiplier 1) or a gathered window (otherwise)."""
+    rest = input_channels if depth_multiplier == 1 else taps * input_channels
+    return DSP_RESCALE_BYTES * channels + rest
+
+
+def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+    """int8 with depth multiplier 1 (four input channels per word) or a multiple of 4 (four
+    output channels sharing an input byte), with SMLABB / SMLATT / SMLATB
+    (firmware/kernels/optimized/depthwise_conv_2d_dsp.c)."""
+    p = call.params
+    dm = p["depth_multiplier"]
+    if call.function != "emu_depthwise_conv2d_s8" or not (dm == 1 or dm % 4 == 0) or p["output_c"] < 4:
+        return None
+    w = graph.tensor(op.inputs[1])
+    abs_sums = np.abs(w.data.astype(np.int64)).reshape(-1, p["output_c"]).sum(axis=0)
+    if not dsp_rescale_fits(p["folded_bias"], abs_sums, p["shift"]):
+        return None
+    taps = p["filter_h"] * p["filter_w"]
+    return replace(call, function="emu_depthwise_conv2d_s8_dsp", header="depthwise_conv_2d_dsp.h",
+                   path=f"depthwise_conv_2d/{p['filter_h']}x{p['filter_w']}-dm{dm}-dsp",
+                   scratch_bytes=dsp_scratch_bytes(taps, p["output_c"], p["input_c"], dm))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.ops.conv_2d import (
-    channel_multipliers, float_range, fold_bias, int8_range, kind, rescale_arrays, zero_point,
+    channel_multipliers, dsp_rescale_fits, float_range, fold_bias, int8_range, kind, rescale_arrays, zero_point,
 )
 from emu.compile.quant import quantize_multiplier
 from emu.model.reader import Graph, Operator, Tensor
@@ -40,10 +42,11 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     if depth <= 0 or x.size % depth or y.size != (x.size // depth) * units:
         raise UnsupportedOperator(f"weights {w.shape} do not fit input {x.shape} and output {y.shape}")
     geometry = {"batches": x.size // depth, "depth": depth, "units": units}
+    macs = geometry["batches"] * units * depth
     if dtype == "float32":
         return KernelCall("emu_fully_connected_f32", "fully_connected.h", "emu_fully_connected_f32_params",
                           {**geometry, **float_range(op)},
-                          [op.inputs[0], op.inputs[1], bias.index if bias else None, op.outputs[0]])
+                          [op.inputs[0], op.inputs[1], bias.index if bias else None, op.outputs[0]], macs=macs)
 
     if w.quantization is None:
         raise UnsupportedOperator("int8 weights without quantization parameters")
@@ -59,4 +62,15 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         "folded_bias": fold_bias(bias, weight_sums, input_offset),
     }
     return KernelCall("emu_fully_connected_s8", "fully_connected.h", "emu_fully_connected_s8_params",
-                      params, [op.inputs[0], op.inputs[1], op.outputs[0]])
+                      params, [op.inputs[0], op.inputs[1], op.outputs[0]], macs=macs)
+
+
+def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+    """int8 with SMLAD (firmware/kernels/optimized/fully_connected_dsp.c)."""
+    if call.function != "emu_fully_connected_s8":
+        return None
+    abs_sums = np.abs(graph.tensor(op.inputs[1]).data.astype(np.int64)).sum(axis=1)
+    if not dsp_rescale_fits(call.params["folded_bias"], abs_sums, call.params["shift"]):
+        return None
+    return replace(call, function="emu_fully_connected_s8_dsp", header="fully_connected_dsp.h",
+                   path="fully_connected/dsp")

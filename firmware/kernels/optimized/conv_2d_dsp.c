@@ -1,0 +1,213 @@
+/* CONV_2D, int8, with SMLAD: four output pixels of one output channel per pass.
+ *
+ * The arithmetic is that of conv_2d.c: the bias with the input offset folded in at compile
+ * time, padded taps reading the input zero point, so each output is a plain dot product of
+ * its window with its filter. Here the windows of four output pixels are first expanded to
+ * int16 halves in scratch (emu_dsp.h's packed order; for every four bytes of the window,
+ * each pixel's even and odd halves in turn), once for all output channels. The inner loop
+ * then loads one filter word, expands it, and feeds it to four pixels: one load, two
+ * SXTB16, four LDRD and eight SMLADs for sixteen multiply-accumulates, with every value in a
+ * register. The rescale is emu_dsp.h's, which the compiler chooses these kernels for only
+ * where it is exact.
+ *
+ * Scratch: each output channel's rescale (EMU_DSP_RESCALE_BYTES), 8 x (window & ~3) bytes of
+ * expanded windows, then window bytes for a gathered window of the general form.
+ */
+#include "conv_2d_dsp.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "emu_dsp.h"
+
+#define PIXELS 4
+
+/* Pixels waiting for their group to fill: where their outputs go, and the last len & 3
+ * bytes of their windows. Everything a group reads of its inputs is copied (expanded or
+ * here) before it writes any output, so the output may stream over the input
+ * (emu/compile/overlap.py) even when a group spans two rows. */
+typedef struct {
+    int8_t *out[PIXELS];
+    int8_t tail[PIXELS][4];
+    int count;
+} pending_group;
+
+/* A window of len bytes joins the group: its first len & ~3 bytes expanded into the
+ * pixel's place, the rest copied. */
+static void join_group(pending_group *g, const int8_t *x, int32_t len, uint32_t *group, int8_t *out)
+{
+    uint32_t *dst = group + 2 * g->count;
+    for (int32_t n = len >> 2; n > 0; --n, x += 4, dst += 2 * PIXELS) {
+        const uint32_t a = emu_read_u32(x);
+        dst[0] = emu_sxtb16(a);
+        dst[1] = emu_sxtb16_ror8(a);
+    }
+    for (int32_t k = 0; k < (len & 3); ++k) {
+        g->tail[g->count][k] = x[k];
+    }
+    g->out[g->count++] = out;
+}
+
+/* Four windows' words v[0..7] against the filter word at s + j. */
+#define STEP(v, j)                                                          \
+    do {                                                                    \
+        const uint32_t wv = emu_read_u32(s + (j));                          \
+        const uint32_t we = emu_sxtb16(wv), wo = emu_sxtb16_ror8(wv);       \
+        a0 = emu_smlad((v)[0], we, a0);                                     \
+        a0 = emu_smlad((v)[1], wo, a0);                                     \
+        a1 = emu_smlad((v)[2], we, a1);                                     \
+        a1 = emu_smlad((v)[3], wo, a1);                                     \
+        a2 = emu_smlad((v)[4], we, a2);                                     \
+        a2 = emu_smlad((v)[5], wo, a2);                                     \
+        a3 = emu_smlad((v)[6], we, a3);                                     \
+        a3 = emu_smlad((v)[7], wo, a3);                                     \
+    } while (0)
+
+/* Every output channel of a full group of four pixels, whose windows (len bytes each, laid
+ * out like a filter row) are in group and g->tail. */
+static void pixel_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group,
+                        const pending_group *g, int32_t len, const int8_t *filter)
+{
+    int8_t *const *out = g->out;
+    const int32_t *bias = p->folded_bias;
+    const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int full_range = lo == -128 && hi == 127;
+    const int channels = p->output_c;
+    const int32_t body = len & ~3;
+    const uint32_t *group_end = group + (len >> 2) * 2 * PIXELS;
+    const int8_t *w = filter;
+    for (int oc = 0; oc < channels; ++oc, w += len) {
+        int32_t a0 = bias[oc], a1 = a0, a2 = a0, a3 = a0;
+        const uint32_t *v = group;
+        const int8_t *s = w;
+        for (; v + 4 * PIXELS <= group_end; v += 4 * PIXELS, s += 8) {
+            STEP(v, 0);
+            STEP(v + 2 * PIXELS, 4);
+        }
+        if (v < group_end) {
+            STEP(v, 0);
+        }
+        for (int32_t k = body; k < len; ++k) {
+            const int32_t wk = w[k];
+            a0 += wk * g->tail[0][k - body];
+            a1 += wk * g->tail[1][k - body];
+            a2 += wk * g->tail[2][k - body];
+            a3 += wk * g->tail[3][k - body];
+        }
+        const emu_dsp_rescale *r = rescale + oc;
+        int32_t y0, y1, y2, y3;
+        if (full_range) {
+            y0 = emu_dsp_output_full(r, a0, offset);
+            y1 = emu_dsp_output_full(r, a1, offset);
+            y2 = emu_dsp_output_full(r, a2, offset);
+            y3 = emu_dsp_output_full(r, a3, offset);
+        } else {
+            y0 = emu_dsp_output(r, a0, offset, lo, hi);
+            y1 = emu_dsp_output(r, a1, offset, lo, hi);
+            y2 = emu_dsp_output(r, a2, offset, lo, hi);
+            y3 = emu_dsp_output(r, a3, offset, lo, hi);
+        }
+        out[0][oc] = (int8_t)y0;
+        out[1][oc] = (int8_t)y1;
+        out[2][oc] = (int8_t)y2;
+        out[3][oc] = (int8_t)y3;
+    }
+}
+
+/* A short group repeats its last pixel (copies of its expanded window and tail), whose
+ * outputs are then written twice with the same values. */
+static void finish_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, uint32_t *group,
+                         pending_group *g, int32_t len, const int8_t *filter)
+{
+    const int last = g->count - 1;
+    for (int k = g->count; k < PIXELS; ++k) {
+        for (int32_t n = 0; n < (len >> 2); ++n) {
+            group[n * 2 * PIXELS + 2 * k] = group[n * 2 * PIXELS + 2 * last];
+            group[n * 2 * PIXELS + 2 * k + 1] = group[n * 2 * PIXELS + 2 * last + 1];
+        }
+        memcpy(g->tail[k], g->tail[last], sizeof g->tail[k]);
+        g->out[k] = g->out[last];
+    }
+    pixel_group(p, rescale, group, g, len, filter);
+    g->count = 0;
+}
+
+/* 1x1 filters never pad, and each output pixel's window is already one run of input_c
+ * bytes in the input: pixels group directly, across rows too. */
+void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
+                           int8_t *output, void *scratch)
+{
+    emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
+    uint32_t *group = (uint32_t *)((uint8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c);
+    const int32_t ic = p->input_c;
+    const int32_t step_x = p->stride_w * ic;
+    const int32_t step_y = (int32_t)p->stride_h * p->input_w * ic;
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
+    pending_group g = {{NULL}, {{0}}, 0};
+    int8_t *out = output;
+    emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale);
+    for (int b = 0; b < p->batches; ++b) {
+        const int8_t *row = input + b * image_size;
+        for (int oy = 0; oy < p->output_h; ++oy, row += step_y) {
+            const int8_t *x = row;
+            for (int ox = 0; ox < p->output_w; ++ox, x += step_x, out += p->output_c) {
+                join_group(&g, x, ic, group, out);
+                if (g.count == PIXELS) {
+                    finish_group(p, rescale, group, &g, ic, filter);
+                }
+            }
+        }
+    }
+    if (g.count) {
+        finish_group(p, rescale, group, &g, ic, filter);
+    }
+}
+
+/* Copies the window of the output pixel at (iy0, ix0) into one run laid out like a filter;
+ * taps in the padding read the input zero point (see conv_2d.c). */
+static void gather_window(const emu_conv2d_s8_params *p, const int8_t *image, int iy0, int ix0, int8_t *run)
+{
+    const int ic = p->input_c;
+    const int8_t zero_point = (int8_t)-p->input_offset;
+    for (int fy = 0; fy < p->filter_h; ++fy) {
+        const int iy = iy0 + fy * p->dilation_h;
+        const int row_inside = iy >= 0 && iy < p->input_h;
+        for (int fx = 0; fx < p->filter_w; ++fx, run += ic) {
+            const int ix = ix0 + fx * p->dilation_w;
+            if (row_inside && ix >= 0 && ix < p->input_w) {
+                memcpy(run, image + ((int32_t)iy * p->input_w + ix) * ic, (size_t)ic);
+            } else {
+                memset(run, zero_point, (size_t)ic);
+            }
+        }
+    }
+}
+
+void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
+                       int8_t *output, void *scratch)
+{
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
+    const int32_t window = (int32_t)p->filter_h * p->filter_w * p->input_c;
+    emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
+    uint32_t *group = (uint32_t *)((uint8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c);
+    int8_t *runs = (int8_t *)group + 2 * PIXELS * (window & ~3); /* one gathered window */
+    pending_group g = {{NULL}, {{0}}, 0};
+    int8_t *out = output;
+    emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale);
+    for (int b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + b * image_size;
+        for (int oy = 0; oy < p->output_h; ++oy) {
+            const int iy0 = oy * p->stride_h - p->pad_h;
+            for (int ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
+                gather_window(p, image, iy0, ox * p->stride_w - p->pad_w, runs);
+                join_group(&g, runs, window, group, out);
+                if (g.count == PIXELS) {
+                    finish_group(p, rescale, group, &g, window, filter);
+                }
+            }
+        }
+    }
+    if (g.count) {
+        finish_group(p, rescale, group, &g, window, filter);
+    }
+}

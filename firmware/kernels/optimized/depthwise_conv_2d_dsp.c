@@ -1,0 +1,229 @@
+/* DEPTHWISE_CONV_2D, int8, depth multiplier 1 or a multiple of 4, with SXTB16 and
+ * SMLABB / SMLATT / SMLATB: four output channels per tap in four multiplies.
+ *
+ * The arithmetic is that of depthwise_conv_2d.c (bias with the input offset folded in at
+ * compile time); a tap in the padding reads the input zero point, which with the folded
+ * bias contributes nothing, as in the reference arithmetic, so border pixels cost what
+ * interior ones do. Each tap's four filter bytes are loaded as one word and expanded to
+ * int16 halves (bytes 0 and 2, bytes 1 and 3).
+ *
+ * - Depth multiplier 1: each pixel lists where its taps read (on the stack), an image pixel
+ *   or a row of the input zero point; along a row of interior pixels the list just moves one
+ *   stride on. The four input bytes of a tap are expanded too, and bottom and top halves
+ *   multiply into four accumulators.
+ * - A multiple of 4: four output channels share one input byte, which multiplies each
+ *   filter half; interior pixels read the image in place, border pixels a copy of their
+ *   window (input_c bytes per tap, the zero point in the padding).
+ *
+ * The rescale is emu_dsp.h's, which the compiler chooses this kernel for only where it is
+ * exact. Scratch: each output channel's rescale (EMU_DSP_RESCALE_BYTES), then input_c bytes
+ * of the input zero point (multiplier 1) or the gathered window (taps x input_c bytes).
+ */
+#include "depthwise_conv_2d_dsp.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "emu_dsp.h"
+
+typedef struct {
+    const int32_t *bias;
+    const emu_dsp_rescale *rescale;
+    int32_t offset, lo, hi;
+    int full_range;
+} output_stage;
+
+/* Requantizes four accumulators into out[0..3]. */
+static inline void store_four(const output_stage *o, int oc, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                              int8_t *out)
+{
+    const emu_dsp_rescale *r = o->rescale + oc;
+    int32_t y0, y1, y2, y3;
+    if (o->full_range) {
+        y0 = emu_dsp_output_full(r, a0, o->offset);
+        y1 = emu_dsp_output_full(r + 1, a1, o->offset);
+        y2 = emu_dsp_output_full(r + 2, a2, o->offset);
+        y3 = emu_dsp_output_full(r + 3, a3, o->offset);
+    } else {
+        y0 = emu_dsp_output(r, a0, o->offset, o->lo, o->hi);
+        y1 = emu_dsp_output(r + 1, a1, o->offset, o->lo, o->hi);
+        y2 = emu_dsp_output(r + 2, a2, o->offset, o->lo, o->hi);
+        y3 = emu_dsp_output(r + 3, a3, o->offset, o->lo, o->hi);
+    }
+    out[oc] = (int8_t)y0;
+    out[oc + 1] = (int8_t)y1;
+    out[oc + 2] = (int8_t)y2;
+    out[oc + 3] = (int8_t)y3;
+}
+
+static inline int8_t store_one(const output_stage *o, int oc, int32_t acc)
+{
+    const emu_dsp_rescale *r = o->rescale + oc;
+    return (int8_t)(o->full_range ? emu_dsp_output_full(r, acc, o->offset)
+                                  : emu_dsp_output(r, acc, o->offset, o->lo, o->hi));
+}
+
+/* Depth multiplier 1: where each tap of the pixel at (iy0, ix0) reads. */
+static void list_taps(const emu_depthwise_conv2d_s8_params *p, const int8_t *image, const int8_t *zero_row,
+                      int iy0, int ix0, const int8_t **tap)
+{
+    for (int fy = 0; fy < p->filter_h; ++fy) {
+        const int iy = iy0 + fy * p->dilation_h;
+        const int row_inside = iy >= 0 && iy < p->input_h;
+        for (int fx = 0; fx < p->filter_w; ++fx) {
+            const int ix = ix0 + fx * p->dilation_w;
+            *tap++ = row_inside && ix >= 0 && ix < p->input_w
+                         ? image + ((int32_t)iy * p->input_w + ix) * p->input_c : zero_row;
+        }
+    }
+}
+
+static void pixel_dm1(const emu_depthwise_conv2d_s8_params *p, const output_stage *o, const int8_t *const *tap,
+                      const int8_t *const *tap_end, const int8_t *filter, int8_t *out)
+{
+    const int channels = p->output_c, lanes = channels & ~3;
+    int oc = 0;
+    for (; oc < lanes; oc += 4) {
+        int32_t a0 = o->bias[oc], a1 = o->bias[oc + 1], a2 = o->bias[oc + 2], a3 = o->bias[oc + 3];
+        const int8_t *w = filter + oc;
+        for (const int8_t *const *t = tap; t < tap_end; ++t, w += channels) {
+            const uint32_t xv = emu_read_u32(*t + oc), wv = emu_read_u32(w);
+            const uint32_t xe = emu_sxtb16(xv), we = emu_sxtb16(wv);
+            const uint32_t xo = emu_sxtb16_ror8(xv), wo = emu_sxtb16_ror8(wv);
+            a0 = emu_smlabb(xe, we, a0);
+            a2 = emu_smlatt(xe, we, a2);
+            a1 = emu_smlabb(xo, wo, a1);
+            a3 = emu_smlatt(xo, wo, a3);
+        }
+        store_four(o, oc, a0, a1, a2, a3, out);
+    }
+    for (; oc < channels; ++oc) {
+        int32_t acc = o->bias[oc];
+        const int8_t *w = filter + oc;
+        for (const int8_t *const *t = tap; t < tap_end; ++t, w += channels) {
+            acc += *w * (*t)[oc];
+        }
+        out[oc] = store_one(o, oc, acc);
+    }
+}
+
+/* A multiple of 4: the window starts at x; taps col_step apart, rows next_row further on
+ * after each row of taps. */
+static void pixel_dm4n(const emu_depthwise_conv2d_s8_params *p, const output_stage *o, const int8_t *x0,
+                       int32_t col_step, int32_t next_row, const int8_t *filter, int8_t *out)
+{
+    const int channels = p->output_c, dm = p->depth_multiplier, fh = p->filter_h, fw = p->filter_w;
+    for (int oc = 0; oc < channels; oc += 4) {
+        int32_t a0 = o->bias[oc], a1 = o->bias[oc + 1], a2 = o->bias[oc + 2], a3 = o->bias[oc + 3];
+        const int8_t *w = filter + oc, *x = x0 + oc / dm;
+        for (int fy = 0; fy < fh; ++fy, x += next_row) {
+            for (int fx = 0; fx < fw; ++fx, w += channels, x += col_step) {
+                const uint32_t xv = (uint32_t)(int32_t)*x, wv = emu_read_u32(w);
+                const uint32_t we = emu_sxtb16(wv), wo = emu_sxtb16_ror8(wv);
+                a0 = emu_smlabb(we, xv, a0);
+                a2 = emu_smlatb(we, xv, a2);
+                a1 = emu_smlabb(wo, xv, a1);
+                a3 = emu_smlatb(wo, xv, a3);
+            }
+        }
+        store_four(o, oc, a0, a1, a2, a3, out);
+    }
+}
+
+static void gather_window(const emu_depthwise_conv2d_s8_params *p, const int8_t *image, int iy0, int ix0,
+                          int8_t *win)
+{
+    const int ic = p->input_c;
+    const int8_t zero_point = (int8_t)-p->input_offset;
+    for (int fy = 0; fy < p->filter_h; ++fy) {
+        const int iy = iy0 + fy * p->dilation_h;
+        const int row_inside = iy >= 0 && iy < p->input_h;
+        const int8_t *row = image + (int32_t)iy * p->input_w * ic; /* read only when the row is inside */
+        for (int fx = 0; fx < p->filter_w; ++fx, win += ic) {
+            const int ix = ix0 + fx * p->dilation_w;
+            const int inside = row_inside && ix >= 0 && ix < p->input_w;
+            if (ic == 1) { /* one byte: no call */
+                *win = inside ? row[ix] : zero_point;
+            } else if (inside) {
+                memcpy(win, row + (int32_t)ix * ic, (size_t)ic);
+            } else {
+                memset(win, zero_point, (size_t)ic);
+            }
+        }
+    }
+}
+
+static void run_dm1(const emu_depthwise_conv2d_s8_params *p, const output_stage *o, const int8_t *input,
+                    const int8_t *filter, int8_t *output, int8_t *zero_row)
+{
+    const int taps = p->filter_h * p->filter_w;
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
+    const int8_t *tap[taps]; /* a few words on the stack */
+    const int8_t *const *tap_end = tap + taps;
+    const int32_t tap_step = (int32_t)p->stride_w * p->input_c; /* one output pixel to the right */
+    memset(zero_row, (int8_t)-p->input_offset, (size_t)p->input_c);
+    int8_t *out = output;
+    for (int b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + b * image_size;
+        for (int oy = 0; oy < p->output_h; ++oy) {
+            const int iy0 = oy * p->stride_h - p->pad_h;
+            const int row_inner = oy >= p->inner_y0 && oy < p->inner_y1;
+            int listed_inner = 0; /* the tap list is that of the previous pixel, which saw no padding */
+            for (int ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
+                const int inner = row_inner && ox >= p->inner_x0 && ox < p->inner_x1;
+                if (inner && listed_inner) {
+                    for (int k = 0; k < taps; ++k) {
+                        tap[k] += tap_step;
+                    }
+                } else {
+                    list_taps(p, image, zero_row, iy0, ox * p->stride_w - p->pad_w, tap);
+                }
+                listed_inner = inner;
+                pixel_dm1(p, o, tap, tap_end, filter, out);
+            }
+        }
+    }
+}
+
+/* Interior pixels read the image where it lies; border pixels a gathered window. */
+static void run_dm4n(const emu_depthwise_conv2d_s8_params *p, const output_stage *o, const int8_t *input,
+                     const int8_t *filter, int8_t *output, int8_t *win)
+{
+    const int ic = p->input_c;
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
+    const int32_t col_step = (int32_t)p->dilation_w * ic;
+    const int32_t next_row = (int32_t)p->dilation_h * p->input_w * ic - p->filter_w * col_step;
+    int8_t *out = output;
+    for (int b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + b * image_size;
+        for (int oy = 0; oy < p->output_h; ++oy) {
+            const int iy0 = oy * p->stride_h - p->pad_h;
+            const int row_inner = oy >= p->inner_y0 && oy < p->inner_y1;
+            for (int ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
+                const int ix0 = ox * p->stride_w - p->pad_w;
+                if (row_inner && ox >= p->inner_x0 && ox < p->inner_x1) {
+                    pixel_dm4n(p, o, image + ((int32_t)iy0 * p->input_w + ix0) * ic, col_step, next_row,
+                               filter, out);
+                } else {
+                    gather_window(p, image, iy0, ix0, win);
+                    pixel_dm4n(p, o, win, ic, 0, filter, out);
+                }
+            }
+        }
+    }
+}
+
+void emu_depthwise_conv2d_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const int8_t *input,
+                                 const int8_t *filter, int8_t *output, void *scratch)
+{
+    emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
+    int8_t *rest = (int8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c;
+    const output_stage o = {p->folded_bias, rescale, p->output_offset, p->act_min, p->act_max,
+                            p->act_min == -128 && p->act_max == 127};
+    emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale);
+    if (p->depth_multiplier == 1) {
+        run_dm1(p, &o, input, filter, output, rest);
+    } else {
+        run_dm4n(p, &o, input, filter, output, rest);
+    }
+}

@@ -1,0 +1,175 @@
+/* The DSP-extension operations the optimized kernels are written with, and the rescale they
+ * share.
+ *
+ * On a core with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4, M7, M33, M55) each helper
+ * is one instruction, from the ACLE intrinsics of <arm_acle.h> or inline assembly where
+ * ACLE has none. Elsewhere (the host build of emu/compile/hostrun.py) each has a portable C
+ * form that computes the same integers, so the host tests check the same arithmetic the
+ * device runs.
+ *
+ * Packed operands: sxtb16(x) holds bytes 0 and 2 of x sign-extended to two int16 halves,
+ * sxtb16_ror8(x) bytes 1 and 3. Expanding both a weight word and an input word this way
+ * pairs byte k with byte k, so two SMLADs give the dot product of four bytes.
+ */
+#ifndef EMU_DSP_H
+#define EMU_DSP_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+#endif
+
+/* Four bytes from any address, as one little-endian word (one LDR: these cores allow
+ * unaligned word loads). */
+static inline uint32_t emu_read_u32(const int8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint32_t emu_ror8(uint32_t x)
+{
+    return (x >> 8) | (x << 24);
+}
+
+#if defined(__ARM_FEATURE_DSP)
+
+static inline uint32_t emu_sxtb16(uint32_t x) { return __sxtb16(x); }
+/* SXTB16 with its rotate folded in (GCC does not fold a separate rotate into it) */
+static inline uint32_t emu_sxtb16_ror8(uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+static inline int32_t emu_smlad(uint32_t a, uint32_t b, int32_t acc) { return __smlad(a, b, acc); }
+static inline int32_t emu_smlabb(uint32_t a, uint32_t b, int32_t acc) { return __smlabb(a, b, acc); }
+static inline int32_t emu_smlatt(uint32_t a, uint32_t b, int32_t acc) { return __smlatt(a, b, acc); }
+static inline int32_t emu_smlatb(uint32_t a, uint32_t b, int32_t acc) { return __smlatb(a, b, acc); }
+
+/* (a * b + 2^31) >> 32: the high word of the product, rounded (SMMULR). */
+static inline int32_t emu_smmulr(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+#else
+
+static inline uint32_t emu_halves(int32_t lo, int32_t hi)
+{
+    return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
+}
+static inline int32_t emu_low(uint32_t x) { return (int16_t)(x & 0xFFFFu); }
+static inline int32_t emu_high(uint32_t x) { return (int16_t)(x >> 16); }
+
+static inline uint32_t emu_sxtb16(uint32_t x)
+{
+    return emu_halves((int8_t)(x & 0xFFu), (int8_t)((x >> 16) & 0xFFu));
+}
+static inline uint32_t emu_sxtb16_ror8(uint32_t x) { return emu_sxtb16(emu_ror8(x)); }
+/* SMLAD and SMLAxy wrap the accumulator like the instructions (they only set the Q flag). */
+static inline int32_t emu_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(emu_low(a) * emu_low(b)) + (uint32_t)(emu_high(a) * emu_high(b)));
+}
+static inline int32_t emu_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(emu_low(a) * emu_low(b)));
+}
+static inline int32_t emu_smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(emu_high(a) * emu_high(b)));
+}
+static inline int32_t emu_smlatb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(emu_high(a) * emu_low(b)));
+}
+static inline int32_t emu_smmulr(int32_t a, int32_t b)
+{
+    return (int32_t)(((int64_t)a * b + 0x80000000LL) >> 32);
+}
+
+#endif
+
+/* ---- rescale ------------------------------------------------------------------------------
+ *
+ * TFLM's MultiplyByQuantizedMultiplier(acc, multiplier, shift) is
+ *     RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc << left, multiplier), right)
+ * with left = max(shift, 0), right = max(-shift, 0). Two exact rewrites make it 6 instructions:
+ *
+ * - The high multiply, for a multiplier in [2^30, 2^31) (never saturating), rounds halves away
+ *   from zero with the -2^30 + 1 nudge for negative products, which equals
+ *   floor((x * m + 2^30) / 2^31) = floor((2x * m + 2^31) / 2^32): SMMULR of 2x = acc << (left + 1).
+ *   That needs acc << (left + 1) to fit int32; the compiler takes this path only for layers
+ *   where every channel's accumulator bound, |bias| + 128 * sum |w|, guarantees it
+ *   (emu/compile/ops/conv_2d.py, dsp_rescale_fits).
+ * - RoundingDivideByPOT(h, r), half away from zero, is (h + 2^(r-1) - (h < 0)) >> r for r >= 1
+ *   and h for r = 0; `neg` is 1 or 0 to cover both without a branch.
+ */
+typedef struct {
+    int32_t multiplier;
+    int32_t half; /* 2^(right - 1), or 0 */
+    uint8_t neg;  /* 1 when right > 0 */
+    uint8_t left; /* max(shift, 0) + 1 */
+    uint8_t right; /* max(-shift, 0) */
+} emu_dsp_rescale;
+
+static inline emu_dsp_rescale emu_dsp_rescale_for(int32_t multiplier, int shift)
+{
+    emu_dsp_rescale r;
+    r.multiplier = multiplier;
+    r.left = (uint8_t)((shift > 0 ? shift : 0) + 1);
+    r.right = (uint8_t)(shift < 0 ? -shift : 0);
+    r.half = r.right ? (int32_t)1 << (r.right - 1) : 0;
+    r.neg = r.right ? 1 : 0;
+    return r;
+}
+
+/* Every channel's rescale, worked out once per call (into scratch: EMU_DSP_RESCALE_BYTES each). */
+#define EMU_DSP_RESCALE_BYTES 12
+static inline void emu_dsp_rescale_table(const int32_t *multiplier, const int8_t *shift, int channels,
+                                         emu_dsp_rescale *table)
+{
+    for (int c = 0; c < channels; ++c) {
+        table[c] = emu_dsp_rescale_for(multiplier[c], shift[c]);
+    }
+}
+
+static inline int32_t emu_dsp_rescale_apply(const emu_dsp_rescale *r, int32_t acc)
+{
+    const int32_t high = emu_smmulr((int32_t)((uint32_t)acc << r->left), r->multiplier);
+    return (high + r->half - (int32_t)(((uint32_t)high >> 31) & (uint32_t)r->neg)) >> r->right;
+}
+
+/* x clamped to the int8 range: one SSAT. */
+static inline int32_t emu_sat8(int32_t x)
+{
+#if defined(__ARM_FEATURE_SAT)
+    return __ssat(x, 8);
+#else
+    return x < -128 ? -128 : (x > 127 ? 127 : x);
+#endif
+}
+
+/* Accumulator -> int8 output value for an activation range that is all of int8 (no fused
+ * activation, or one whose bounds the int8 range already implies): rescale, output zero
+ * point, saturate. */
+static inline int32_t emu_dsp_output_full(const emu_dsp_rescale *r, int32_t acc, int32_t offset)
+{
+    return emu_sat8(emu_dsp_rescale_apply(r, acc) + offset);
+}
+
+/* Accumulator -> int8 output value: rescale, output zero point, activation clamp. */
+static inline int32_t emu_dsp_output(const emu_dsp_rescale *r, int32_t acc, int32_t offset, int32_t lo, int32_t hi)
+{
+    int32_t y = emu_dsp_rescale_apply(r, acc) + offset;
+    y = y < lo ? lo : y;
+    return y > hi ? hi : y;
+}
+
+#endif

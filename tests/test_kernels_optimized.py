@@ -1,0 +1,243 @@
+"""The optimized (DSP-extension) kernels against TFLM, on the host through their portable form.
+
+The rescale they share is checked against the quantization spec's arithmetic in Python; the
+kernels are checked through random small models converted by TensorFlow, each run with many
+random inputs and compared with the TFLM interpreter, in both kernel sets. The device runs
+(the DSP instructions themselves) are in test_device_ops.py.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from emu.compile.codegen import compile_graph
+from emu.compile.hostrun import FIRMWARE, kernel_includes, run_compiled_on_host_many
+from emu.compile.kernel_set import default_kernel_set, resolve_kernel_set
+from emu.compile.quant import multiply_by_quantized_multiplier
+from emu.errors import EmuError
+from emu.model.oracle import tflm_outputs
+from emu.model.reader import parse_model
+from emu.platforms import get_platform, list_platforms
+from emu.results.cached_measure import measure_key
+from emu.results.record import LayerResult, result_from_dict
+from tests import modelgen
+from tests.conftest import needs_arm_gcc, shared_model
+
+
+def test_dsp_rescale_is_the_reference_arithmetic(tmp_path):
+    """emu_dsp_output (emu_dsp.h) against TFLM's MultiplyByQuantizedMultiplier written in Python,
+    for accumulators inside the bound the compiler guarantees: acc << (max(shift, 0) + 1) fits int32."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    source = tmp_path / "rescale.c"
+    source.write_text('#include "emu_dsp.h"\n'
+                      "int32_t rescale(int32_t a, int32_t m, int s) {\n"
+                      "    emu_dsp_rescale r = emu_dsp_rescale_for(m, s);\n"
+                      "    return emu_dsp_rescale_apply(&r, a);\n}\n")
+    library = tmp_path / "rescale.so"
+    subprocess.run([cc, "-O2", "-shared", "-fPIC", *kernel_includes(FIRMWARE), str(source), "-o", str(library)],
+                   check=True)
+    rescale = ctypes.CDLL(str(library)).rescale
+    rescale.restype = ctypes.c_int32
+    rescale.argtypes = [ctypes.c_int32] * 3
+
+    rng = np.random.default_rng(1)
+    checked = 0
+    for shift in range(-31, 8):
+        limit = (2**31 - 1) >> (max(shift, 0) + 1)  # the largest |acc| the compiler lets through
+        # 2**30 makes every odd accumulator an exact tie of the doubling high multiply
+        for multiplier in [2**30, 2**31 - 1, 2**30 + 1, *rng.integers(2**30, 2**31, 12).tolist()]:
+            accs = [0, 1, -1, 2, -2, 3, -3, limit, -limit, limit - 1, -limit + 1,
+                    *rng.integers(-limit, limit + 1, 200).tolist(), *rng.integers(-5000, 5000, 100).tolist()]
+            if shift < 0:  # exact ties of the rounding shift: remainders of exactly one half
+                half = 1 << (-shift - 1)
+                accs += [a for k in range(-4, 4) if abs(a := k * (1 << -shift) + half) <= limit]
+            for acc in accs:
+                want = multiply_by_quantized_multiplier(acc * (1 << max(shift, 0)), multiplier, min(shift, 0))
+                assert rescale(acc, multiplier, shift) == want, (acc, multiplier, shift)
+                checked += 1
+    assert checked > 100_000
+
+
+def _k():
+    return modelgen.tf().keras.layers
+
+
+def random_cases(count: int, seed: int) -> list[tuple[str, list, tuple, bool]]:
+    """(name, layers, input shape, per-channel) for random small models of every optimized form."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(count):
+        kind = ("fc", "conv1x1", "conv", "dw")[i % 4]
+        act = [None, "relu", "relu6"][int(rng.integers(3))]
+        per_channel = bool(rng.integers(2))
+        if kind == "fc":
+            depth, units = int(rng.integers(1, 70)), int(rng.integers(1, 20))
+            layers, shape = [_k().Dense(units, activation=act)], (depth,)
+            name = f"fc_{depth}x{units}"
+        elif kind == "conv1x1":
+            h, w, c, oc, s = (int(rng.integers(1, 9)), int(rng.integers(1, 9)), int(rng.integers(1, 40)),
+                              int(rng.integers(1, 24)), int(rng.integers(1, 3)))
+            layers, shape = [_k().Conv2D(oc, 1, strides=s, activation=act)], (h, w, c)
+            name = f"conv1x1_{h}x{w}x{c}_{oc}_s{s}"
+        elif kind == "conv":
+            kh, kw = int(rng.integers(1, 6)), int(rng.integers(2, 6))
+            h, w, c, oc, s = (int(rng.integers(kh, 12)), int(rng.integers(kw, 12)), int(rng.integers(1, 12)),
+                              int(rng.integers(1, 12)), int(rng.integers(1, 3)))
+            pad = ["same", "valid"][int(rng.integers(2))]
+            layers, shape = [_k().Conv2D(oc, (kh, kw), strides=s, padding=pad, activation=act)], (h, w, c)
+            name = f"conv{kh}x{kw}_{h}x{w}x{c}_{oc}_s{s}_{pad}"
+        else:
+            k, dm = int(rng.integers(1, 6)), [1, 1, 2, 4, 8][int(rng.integers(5))]
+            h, w, c, s = int(rng.integers(k, 12)), int(rng.integers(k, 12)), int(rng.integers(1, 40)), int(rng.integers(1, 3))
+            pad = ["same", "valid"][int(rng.integers(2))]
+            layers = [_k().DepthwiseConv2D(k, strides=s, padding=pad, depth_multiplier=dm, activation=act)]
+            shape, name = (h, w, c), f"dw{k}_{h}x{w}x{c}_dm{dm}_s{s}_{pad}"
+        cases.append((f"{i}_{name}_{'pc' if per_channel else 'pt'}", layers, shape, per_channel))
+    return cases
+
+
+CASES = random_cases(32, seed=7)
+INPUTS_PER_MODEL = 8
+
+
+@pytest.fixture(scope="module")
+def converted():
+    models = {}
+    for i, (name, layers, shape, per_channel) in enumerate(CASES):
+        model = modelgen.keras_model(layers, shape, seed=100 + i)
+        models[name] = modelgen.to_int8(model, shape, seed=i, per_channel=per_channel)
+    return models
+
+
+@pytest.mark.parametrize("kernel_set", ["reference", "optimized"])
+def test_random_models_match_tflm(converted, kernel_set):
+    paths = set()
+    cases = 0
+    for name, model in converted.items():
+        graph = parse_model(model)
+        compiled = compile_graph(graph, kernel_set)
+        paths |= {layer.path for layer in compiled.layers}
+        inputs = [modelgen.random_input(model, seed=s) for s in range(INPUTS_PER_MODEL)]
+        for x, got in zip(inputs, run_compiled_on_host_many(compiled, inputs)):
+            want = tflm_outputs(model, x)
+            for g, w in zip(got, want):
+                np.testing.assert_array_equal(g, w, err_msg=f"{name} ({kernel_set})")
+            cases += 1
+    assert cases == len(CASES) * INPUTS_PER_MODEL
+    if kernel_set == "optimized":
+        assert {"fully_connected/dsp", "conv_2d/1x1-dsp", "conv_2d/im2col-dsp"} <= paths, paths
+        for form in ("-dm1-dsp", "-dm4-dsp", "-dm8-dsp"):
+            assert any(p.startswith("depthwise_conv_2d/") and p.endswith(form) for p in paths), (form, paths)
+    else:
+        assert all(p.endswith("/reference") for p in paths), paths
+
+
+# ---- kernel set selection ----------------------------------------------------------------
+
+def _compiler_has_dsp(platform) -> bool:
+    """What the cross compiler says about the board's -mcpu: the oracle for Platform.dsp."""
+    out = subprocess.run(["arm-none-eabi-gcc", *platform.cflags, "-dM", "-E", "-"], input="", capture_output=True,
+                         text=True, check=True).stdout
+    return "__ARM_FEATURE_DSP" in out
+
+
+@needs_arm_gcc
+def test_dsp_property_agrees_with_the_compiler_for_every_board():
+    boards = list_platforms()
+    assert {p.dsp for p in boards} == {True, False}
+    for p in boards:
+        assert p.dsp == _compiler_has_dsp(p), p.name
+        assert default_kernel_set(p) == ("optimized" if p.dsp else "reference")
+
+
+def test_resolving_a_kernel_set():
+    m4, m0 = get_platform("nucleo-l4r5zi"), get_platform("rp2040-pico")
+    assert resolve_kernel_set(m4) == "optimized"
+    assert resolve_kernel_set(m0) == "reference"
+    assert resolve_kernel_set(m4, "reference") == "reference"
+    with pytest.raises(EmuError, match="rp2040-pico \\(cortex-m0plus\\) does not have"):
+        resolve_kernel_set(m0, "optimized")
+    with pytest.raises(EmuError, match="unknown kernel set 'fast'"):
+        resolve_kernel_set(m4, "fast")
+
+
+def test_layers_carry_their_path_and_the_macs_of_their_shapes():
+    graph = parse_model(shared_model("person_detect.tflite").read_bytes())
+    for kernel_set, conv_path in (("reference", "conv_2d/reference"), ("optimized", "conv_2d/1x1-dsp")):
+        layers = compile_graph(graph, kernel_set).layers
+        # operator 2: 1x1 CONV_2D, 48 x 48 pixels, 16 output channels, 8 input channels
+        assert (layers[2].op, layers[2].path, layers[2].macs) == ("CONV_2D", conv_path, 48 * 48 * 16 * 8)
+        # operator 1: 3x3 DEPTHWISE_CONV_2D, 48 x 48 x 8 outputs, 9 taps each
+        assert layers[1].macs == 48 * 48 * 8 * 9
+        assert layers[30].op == "SOFTMAX" and layers[30].macs == 0
+    # operator 0: one input channel, depth multiplier 8
+    assert compile_graph(graph, "optimized").layers[0].path == "depthwise_conv_2d/3x3-dm8-dsp"
+
+
+def test_old_result_files_load_without_the_layer_fields():
+    row = {"model": "m", "model_sha256": "0", "variant": "v", "platform": "p", "core": "cortex-m4", "fpu": True,
+           "clock_hz": 1, "kernels": "emu", "instructions": 1, "cycles": 1, "latency_ms": 1.0, "energy_uj": 1.0,
+           "flash_bytes": 1, "ram_bytes": 1, "arena_bytes": 1, "stack_bytes": 1, "output_matches_reference": True,
+           "layers": [{"index": 0, "op": "CONV_2D", "instructions": 5, "cycles": 7}]}
+    layer = result_from_dict(row).layers[0]
+    assert (layer.path, layer.macs, layer.cycles_per_mac) == ("", 0, None)
+    assert LayerResult(0, "CONV_2D", 5, 30, "conv_2d/1x1-dsp", 12).cycles_per_mac == 2.5
+
+
+def test_the_kernel_set_is_part_of_the_results_cache_key():
+    board = get_platform("nucleo-l4r5zi")
+    keys = {measure_key("m", b"model", board, "v", None, True, "sources", k) for k in ("reference", "optimized")}
+    assert len(keys) == 2
+
+
+@needs_arm_gcc
+def test_build_records_the_kernel_set_and_keys_on_it(tmp_path):
+    model = shared_model("hello_world_int8.tflite")
+    board = get_platform("nucleo-l4r5zi")
+    infos = {}
+    for kernel_set in ("reference", "optimized"):
+        out = tmp_path / kernel_set
+        result = subprocess.run([sys.executable, "-m", "emu", "build", str(model), "-p", board.name,
+                                 "--kernels", kernel_set, "--out", str(out)], capture_output=True, text=True,
+                                check=False, timeout=300)
+        assert result.returncode == 0, result.stderr
+        infos[kernel_set] = json.loads((out / "build.json").read_text())
+    assert infos["reference"]["build_key"] != infos["optimized"]["build_key"]
+    for kernel_set, info in infos.items():
+        assert info["kernel_set"] == kernel_set
+        paths = [layer["path"] for layer in info["operators"]]
+        assert paths == ["fully_connected/" + ("dsp" if kernel_set == "optimized" else "reference")] * 3
+        assert [layer["macs"] for layer in info["operators"]] == [1 * 16, 16 * 16, 16 * 1]
+
+
+@needs_arm_gcc
+def test_optimized_kernels_on_a_core_without_dsp_is_a_user_error(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "emu", "build", str(shared_model("hello_world_int8.tflite")),
+                             "-p", "rp2040-pico", "--kernels", "optimized", "--out", str(tmp_path)],
+                            capture_output=True, text=True, check=False, timeout=300)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "need the DSP extension" in lines[0] and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("kernel_set", ["reference", "optimized"])
+def test_1x1_output_streaming_over_its_input_matches_tflm(kernel_set):
+    """A 1x1 convolution that widens 7 channels to 12 writes its output over its input
+    (emu/compile/overlap.py); its groups of pixels span rows and its windows have a 3-byte tail."""
+    shape = (8, 6, 7)
+    model = modelgen.to_int8(modelgen.keras_model([_k().Conv2D(12, 1, activation="relu")], shape, seed=3), shape)
+    compiled = compile_graph(parse_model(model), kernel_set)
+    assert compiled.layers[0].path == ("conv_2d/1x1-dsp" if kernel_set == "optimized" else "conv_2d/reference")
+    in_bytes, out_bytes = 8 * 6 * 7, 8 * 6 * 12
+    scratch = 12 * 12 + 8 * 4 if kernel_set == "optimized" else 0
+    assert compiled.arena_bytes < in_bytes + out_bytes + scratch  # the output does overlap the input
+    inputs = [modelgen.random_input(model, seed=s) for s in range(6)]
+    for x, got in zip(inputs, run_compiled_on_host_many(compiled, inputs)):
+        np.testing.assert_array_equal(got[0], tflm_outputs(model, x)[0])
