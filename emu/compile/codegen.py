@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emu.compile.arena import Buffer, plan_arena
-from emu.compile.fold import fold_constant_dequantize
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.ops import lowerings
+from emu.compile.schedule import as_activations, defer_constant_widening
 from emu.errors import EmuError
 from emu.model.reader import Graph
 
@@ -148,8 +148,9 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict
 
 
 def compile_graph(graph: Graph) -> CompiledModel:
-    graph = fold_constant_dequantize(graph)
-    calls = lower_graph(graph)
+    graph, produced = defer_constant_widening(graph)
+    calls = lower_graph(graph)  # lowerings fold weights produced at run time as constants,
+    graph = as_activations(graph, produced)  # which the planner places in the arena
     groups, leads = _share_buffers(graph, calls)
     span = _lifetimes(graph, groups)
     sizes = _group_bytes(graph, groups)
