@@ -15,7 +15,8 @@ import numpy as np
 from emu.compile.arena import Buffer, plan_arena
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.ops import lowerings
-from emu.compile.schedule import as_activations, defer_constant_widening
+from emu.compile.schedule import as_activations, produce_at_run_time
+from emu.compile.weight_format import filter_storage
 from emu.errors import EmuError
 from emu.model.reader import Graph
 
@@ -59,6 +60,8 @@ class CompiledModel:
     layers: list[Layer]
     kernels: list[str] = field(default_factory=list)  # C functions the model calls
     weight_bytes: int = 0  # constant data the model puts in flash
+    weight_format: str = "none"  # how the filters are stored (emu/compile/weight_format.py)
+    filter_bytes: int = 0  # flash bytes of the filters in that form (part of weight_bytes)
 
 
 def lower_graph(graph: Graph) -> list[KernelCall]:
@@ -148,8 +151,9 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict
 
 
 def compile_graph(graph: Graph) -> CompiledModel:
-    graph, produced = defer_constant_widening(graph)
+    graph, produced = produce_at_run_time(graph)
     calls = lower_graph(graph)  # lowerings fold weights produced at run time as constants,
+    weight_format, filter_bytes = filter_storage(graph, calls)
     graph = as_activations(graph, produced)  # which the planner places in the arena
     groups, leads = _share_buffers(graph, calls)
     span = _lifetimes(graph, groups)
@@ -174,6 +178,8 @@ def compile_graph(graph: Graph) -> CompiledModel:
         layers=[Layer(op.index, op.op, None if c.alias else c.function) for op, c in zip(graph.operators, calls)],
         kernels=sorted({c.function for c in calls if not c.alias}),
         weight_bytes=emitter.constant_bytes,
+        weight_format=weight_format,
+        filter_bytes=filter_bytes,
     )
 
 

@@ -47,6 +47,9 @@ class KernelCall:
     # Bytes of temporary memory the kernel needs while it runs; the planner places them in
     # the arena and passes a pointer as one more, last, argument (void *scratch).
     scratch_bytes: int = 0
+    # Set by lowerings that store the filter in a form of their own (sparse): its format name
+    # and flash bytes, for emu/compile/weight_format.py.
+    filter_storage: tuple[str, int] | None = None
 
 
 class UnsupportedOperator(Exception):

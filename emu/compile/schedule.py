@@ -1,4 +1,7 @@
-"""Run each widening of constant weights just before the operator that reads them.
+"""Weights produced at run time: widened float16 weights and decoded compressed weights.
+
+Each is written into the arena just before the operator that reads it and lives only until
+that operator ran.
 
 TensorFlow's float16 quantization stores weights as float16 constants, each followed by a
 DEQUANTIZE to float32, and the converter puts all those DEQUANTIZE operators at the start
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from emu.model.compressed import compressed_tensors, decode, decode_pairs, is_decode
 from emu.model.reader import Graph, Operator
 
 
@@ -55,3 +59,28 @@ def as_activations(graph: Graph, produced: frozenset[int]) -> Graph:
         return graph
     tensors = [replace(t, data=None) if t.index in produced else t for t in graph.tensors]
     return replace(graph, tensors=tensors)
+
+
+def split_decodes(graph: Graph) -> tuple[Graph, frozenset[int]]:
+    """One DECODE per decoded tensor (TFLM's compressor gives an operator that reads several
+    compressed tensors one DECODE for all of them; emu makes one kernel call per tensor), and
+    the decoded tensors, given their values for the lowerings as widened weights are."""
+    if not any(is_decode(op) for op in graph.operators):
+        return graph, frozenset()
+    tables = compressed_tensors(graph)
+    tensors = list(graph.tensors)
+    operators: list[Operator] = []
+    for op in graph.operators:
+        if not is_decode(op):
+            operators.append(op)
+            continue
+        for encoded, ancillary, out in decode_pairs(op):
+            operators.append(replace(op, inputs=(encoded, ancillary), outputs=(out,)))
+            tensors[out] = replace(tensors[out], data=decode(graph.tensors[encoded], tables[out][1], tensors[out]))
+    return replace(graph, tensors=tensors, operators=operators), frozenset(tables)
+
+
+def produce_at_run_time(graph: Graph) -> tuple[Graph, frozenset[int]]:
+    graph, widened = defer_constant_widening(graph)
+    graph, decoded = split_decodes(graph)
+    return graph, widened | decoded
