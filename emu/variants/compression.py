@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from emu.model.reader import Graph, parse_model
+from emu.variants.flatbuffer import with_opcodes_in_both_fields
 from emu.variants.weights import weight_tensors
 
 MAX_VALUES = 16  # the clustered variants' budget: 4-bit indices
@@ -94,4 +95,4 @@ def compress_few_valued(model: bytes, max_values: int = MAX_VALUES) -> bytes | N
 
     with warnings.catch_warnings():  # it warns of tensors it leaves as they are; the choice is ours
         warnings.simplefilter("ignore")
-        return bytes(compress(model, [c.spec() for c in choices]))
+        return bytes(compress(with_opcodes_in_both_fields(model), [c.spec() for c in choices]))
