@@ -104,3 +104,213 @@ def test_float16_model_matches_litert_on_the_device(float16_models, board, tmp_p
     path.write_bytes(float16_models[1])
     result, _ = measure(path, get_platform(board), variant="fp16")
     assert result.reference == "litert" and result.output_matches_reference is True
+
+
+# ---- lookup-table (LUT) compressed weights: TFLM's compressor, TFLM's interpreter -------------
+
+def few_valued_int8_model(seed: int, values: int) -> bytes:
+    """Conv (SAME, stride 2), depthwise (channel axis last), 1x1 conv and dense layers whose
+    float weights take `values` levels per output channel, each channel scaled differently,
+    converted with per-channel int8 quantization: at most `values` int8 values per channel."""
+    tf = modelgen.tf()
+    L = tf.keras.layers
+    model = modelgen.keras_model([L.Conv2D(6, 3, strides=2, padding="same", activation="relu"),
+                                  L.DepthwiseConv2D(3, depth_multiplier=2), L.Conv2D(5, 1), L.Reshape((3 * 3 * 5,)),
+                                  L.Dense(7)], (9, 9, 3), seed=seed)
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if weights:
+            w = weights[0]
+            axis = w.ndim - 1  # output channels are last in Keras kernels
+            levels = rng.normal(0, 0.4, values)
+            picks = levels[rng.integers(0, values, w.shape)]
+            factors = rng.uniform(0.5, 2.0, w.shape[axis])
+            layer.set_weights([(picks * factors).astype(np.float32), *weights[1:]])
+    return modelgen.to_int8(model, (9, 9, 3), seed=seed)
+
+
+def random_int8(shape, seed):
+    return [np.random.default_rng(seed).integers(-128, 128, shape).astype(np.int8)]
+
+
+@pytest.fixture(scope="module")
+def lut_models():
+    from emu.variants.compression import compress_few_valued
+
+    models = []
+    for seed, values in enumerate((2, 3, 5, 12, 16)):
+        plain = few_valued_int8_model(seed, values)
+        models.append((values, plain, compress_few_valued(plain)))
+    return models
+
+
+def test_lut_models_use_index_widths_to_4_bits_and_both_channel_axes(lut_models):
+    from emu.model.compressed import compressed_tensors
+
+    widths, axes = set(), set()
+    for _, _, compressed in lut_models:
+        for _, lut in compressed_tensors(parse_model(compressed)).values():
+            widths.add(lut.bitwidth)
+            axes.add(lut.axis)
+    assert widths == {1, 2, 3, 4} and {0, 3} <= axes
+
+
+def decode_graph(values: np.ndarray, axis: int | None, bitwidth: int) -> Graph:
+    """constant indices + ancillary tensor -> DECODE -> output, encoded by TFLM's compressor's
+    own functions (its lut module), so the decoder under test did not produce them."""
+    from tflite_micro.tensorflow.lite.micro.compression import decode as dcm
+    from tflite_micro.tensorflow.lite.micro.compression import lut
+
+    compressed = lut.compress_array(values, axis)
+    stride = max(len(t) for t in compressed.lookup_tables)
+    tables = lut.pack_lookup_tables(compressed.lookup_tables, stride)
+    user = lut.LutAncillaryData(bitwidth=bitwidth, axis=0xF if axis is None else axis,
+                                value_table_stride=stride).to_user_data()
+    ancillary = dcm.DecodeCommonMetadata(decode_type=dcm.DecodeType.LUT, user_data=user).to_bytes() + tables
+    encoded = np.frombuffer(lut.pack_indices(compressed.indices, bitwidth), np.uint8)
+    tensors = [Tensor(0, "x", (1,), "int8", None),
+               Tensor(1, "indices", encoded.shape, "uint8", None, encoded.copy()),
+               Tensor(2, "ancillary", (len(ancillary),), "uint8", None, np.frombuffer(ancillary, np.uint8).copy()),
+               Tensor(3, "w", values.shape, "int8", None)]
+    return Graph("decode", "", tensors, [Operator(0, "CUSTOM:TFLM_DECODE", (1, 2), (3,))], [0], [3])
+
+
+@pytest.mark.parametrize("bitwidth", range(1, 8))
+@pytest.mark.parametrize("axis", [None, 0, 2])
+def test_the_decode_kernel_restores_every_index_width_and_table_layout(bitwidth, axis):
+    rng = np.random.default_rng(bitwidth)
+    shape = (5, 7, 6)
+    channels = 1 if axis is None else shape[axis]
+    palettes = rng.integers(-128, 128, (channels, 2 ** bitwidth))
+    which = rng.integers(0, 2 ** bitwidth, shape)
+    channel = np.zeros(shape, int) if axis is None else np.indices(shape)[axis]
+    values = palettes[channel, which].astype(np.int8)
+    graph = decode_graph(values, axis, bitwidth)
+    (out,) = run_compiled_on_host(compile_graph(graph), [np.zeros(1, np.int8)])
+    assert np.array_equal(out, values)
+
+
+def test_lut_models_match_tflm_on_the_host(lut_models):
+    from emu.model.oracle import tflm_outputs
+
+    for values, plain, compressed in lut_models:
+        for seed in range(4):
+            x = random_int8((1, 9, 9, 3), seed)
+            want = tflm_outputs(compressed, x)
+            assert np.array_equal(want[0], tflm_outputs(plain, x)[0])  # the compression is lossless
+            assert np.array_equal(run_on_host(compressed, x)[0], want[0]), f"{values} values, input {seed}"
+
+
+def test_lut_flash_is_indices_and_tables_and_the_arena_holds_the_decoded_filter(lut_models):
+    from emu.model.compressed import compressed_tensors
+
+    values, plain, compressed = lut_models[4]  # 16 values: 4-bit indices
+    graph = parse_model(compressed)
+    tables = compressed_tensors(graph)
+    packed = sum(graph.tensors[encoded].nbytes + lut.tables.nbytes for encoded, lut in tables.values())
+    plain_compiled, compiled = compile_graph(parse_model(plain)), compile_graph(graph)
+    untouched = plain_compiled.filter_bytes - sum(graph.tensors[t].nbytes for t in tables)
+    assert compiled.filter_bytes == packed + untouched
+    assert "lut4" in compiled.weight_format.split("+")
+    # the largest decoded filter lives in the arena while its consumer runs
+    assert compiled.arena_bytes >= max(graph.tensors[t].nbytes for t in tables)
+
+
+def test_a_decode_type_emu_does_not_read_is_named():
+    from emu.errors import EmuError
+    from emu.model.compressed import lookup_table
+
+    header = np.zeros(16 + 4, np.uint8)
+    header[0], header[1] = 1, 1  # Huffman
+    ancillary = Tensor(1, "a", (20,), "uint8", None, header)
+    decoded = Tensor(2, "w", (2, 2), "int8", None)
+    with pytest.raises(EmuError, match="decode type 1 \\(HUFFMAN\\) is not supported"):
+        lookup_table(ancillary, decoded)
+
+
+def test_one_table_for_a_tensor_quantized_per_channel_is_refused():
+    """TFLM takes the channels from the quantization: one table would be read as eight."""
+    from emu.errors import EmuError
+    from emu.model.compressed import lookup_table
+    from emu.model.reader import Quantization
+
+    header = np.zeros(16 + 4, np.uint8)
+    header[1], header[4], header[5], header[6] = 1, 1, (0xF << 4) | 2, 4
+    ancillary = Tensor(1, "a", (20,), "uint8", None, header)
+    decoded = Tensor(2, "w", (2, 4), "int8", Quantization((0.1, 0.2), (0, 0), 0))
+    with pytest.raises(EmuError, match="quantized per channel along axis 0"):
+        lookup_table(ancillary, decoded)
+
+
+@needs_arm_gcc
+@pytest.mark.parametrize("board", BOARDS)
+def test_lut_model_matches_tflm_on_the_device(lut_models, board, tmp_path):
+    from emu.results.measure import measure
+
+    path = tmp_path / "lut.tflite"
+    path.write_bytes(lut_models[4][2])
+    result, _ = measure(path, get_platform(board), variant="clustered")
+    assert result.reference == "tflm" and result.output_matches_reference is True
+
+
+# ---- sparse-bitmap filters of pruned weights ----------------------------------------------------
+
+def pruned_int8_model(seed: int, sparsity: float) -> bytes:
+    from emu.variants.int8_rewrite import pruned
+
+    tf = modelgen.tf()
+    L = tf.keras.layers
+    model = modelgen.keras_model([L.Conv2D(12, 3, strides=2, padding="same", activation="relu"),
+                                  L.Conv2D(16, 3, padding="valid", dilation_rate=1),
+                                  L.Conv2D(20, 1, activation="relu6"), L.Reshape((4 * 4 * 20,)),
+                                  L.Dense(9)], (11, 11, 5), seed=seed)
+    return pruned(modelgen.to_int8(model, (11, 11, 5), seed=seed), sparsity)
+
+
+@pytest.fixture(scope="module")
+def sparse_models():
+    return [pruned_int8_model(seed, sparsity) for seed, sparsity in enumerate((0.75, 0.8, 0.9, 0.97))]
+
+
+def test_pruned_models_run_sparse_and_match_tflm_on_the_host(sparse_models):
+    from emu.model.oracle import tflm_outputs
+
+    for model in sparse_models:
+        compiled = compile_graph(parse_model(model))
+        assert {"emu_conv2d_sparse_s8", "emu_fully_connected_sparse_s8"} <= set(compiled.kernels)
+        for seed in range(4):
+            x = random_int8((1, 11, 11, 5), seed)
+            assert np.array_equal(run_on_host(model, x)[0], tflm_outputs(model, x)[0])
+
+
+def test_sparse_flash_is_a_bit_per_weight_and_the_nonzero_weights():
+    model = pruned_int8_model(7, 0.8)
+    graph = parse_model(model)
+    compiled = compile_graph(graph)
+    expected = 0
+    for op in graph.operators:
+        if op.op in ("CONV_2D", "FULLY_CONNECTED"):
+            w = graph.tensors[op.inputs[1]].data
+            channels, inputs = w.shape[0], w.shape[-1]
+            taps = w.size // (channels * inputs)
+            sparse = channels * taps * -(-inputs // 8) + int(np.count_nonzero(w))
+            expected += sparse if sparse <= 0.5 * w.size else w.size
+    assert compiled.filter_bytes == expected
+    assert compiled.weight_format.startswith("sparse-bitmap")
+
+
+def test_half_zero_filters_stay_dense():
+    compiled = compile_graph(parse_model(pruned_int8_model(8, 0.5)))
+    assert compiled.weight_format == "int8"
+
+
+@needs_arm_gcc
+@pytest.mark.parametrize("board", BOARDS)
+def test_pruned_model_matches_tflm_on_the_device(sparse_models, board, tmp_path):
+    from emu.results.measure import measure
+
+    path = tmp_path / "pruned.tflite"
+    path.write_bytes(sparse_models[1])
+    result, _ = measure(path, get_platform(board), variant="pruned")
+    assert result.reference == "tflm" and result.output_matches_reference is True
