@@ -292,9 +292,9 @@ def test_sparse_flash_is_a_bit_per_weight_and_the_nonzero_weights():
     for op in graph.operators:
         if op.op in ("CONV_2D", "FULLY_CONNECTED"):
             w = graph.tensors[op.inputs[1]].data
-            channels, inputs = w.shape[0], w.shape[-1]
-            taps = w.size // (channels * inputs)
-            sparse = channels * taps * -(-inputs // 8) + int(np.count_nonzero(w))
+            channels = w.shape[0]
+            window = w.size // channels  # a bit per weight, a byte per 8 of each channel
+            sparse = channels * -(-window // 8) + int(np.count_nonzero(w))
             expected += sparse if sparse <= 0.5 * w.size else w.size
     assert compiled.filter_bytes == expected
     assert compiled.weight_format.startswith("sparse-bitmap")

@@ -1,8 +1,8 @@
 """The sparse-bitmap form of pruned int8 filters (firmware/kernels/sparse_bitmap.h).
 
-Per output channel and filter tap, a bitmap of the nonzero weights over the tap's inputs
-(a byte per 8 inputs, least significant bit first), and the nonzero weights one after the
-other. Zero weights then cost one bit of flash and no multiply-accumulate. A bitmap rather
+Per output channel, a bitmap of its nonzero weights (a byte per 8 weights, least significant
+bit first; a convolution's channel covers its whole window), and the nonzero weights one
+after the other. Zero weights then cost one bit of flash and no multiply-accumulate. A bitmap rather
 than a list of positions: at 80% zeros a position byte per nonzero weight would cost more
 than the bitmap's bit per weight, and unstructured pruning leaves runs too short to encode.
 
@@ -26,12 +26,12 @@ MIN_SAVING = 0.5
 
 
 def encode(filters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """filters [channels, taps, inputs] int8 -> (bitmap bytes, nonzero values)."""
-    channels, taps, inputs = filters.shape
-    padded = np.zeros((channels, taps, (inputs + 7) // 8 * 8), dtype=bool)
-    padded[:, :, :inputs] = filters != 0
+    """filters [channels, weights per channel] int8 -> (bitmap bytes, nonzero values)."""
+    channels, inputs = filters.shape
+    padded = np.zeros((channels, (inputs + 7) // 8 * 8), dtype=bool)
+    padded[:, :inputs] = filters != 0
     bitmap = np.packbits(padded, axis=-1, bitorder="little").reshape(-1)
-    values = filters[filters != 0]  # C order: channel, tap, input, as the kernels walk them
+    values = filters[filters != 0]  # C order: channel by channel, as the kernels walk them
     return bitmap, values.astype(np.int8)
 
 
@@ -39,6 +39,14 @@ def written_at_run_time(graph: Graph, tensor: int) -> bool:
     """A filter that an operator writes (a DECODE or a widening DEQUANTIZE before its consumer)
     is already stored in a form of its own."""
     return any(tensor in op.outputs for op in graph.operators)
+
+
+def sparse_bytes(filters: np.ndarray) -> int | None:
+    """Flash bytes of the sparse form of filters [channels, weights per channel], or None when
+    it is not chosen (it saves less than MIN_SAVING)."""
+    bitmap, values = encode(filters)
+    size = bitmap.nbytes + values.nbytes
+    return size if size <= (1 - MIN_SAVING) * filters.size else None
 
 
 def sparse_params(graph: Graph, tensor: int, filters: np.ndarray) -> tuple[dict, int] | None:

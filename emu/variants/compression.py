@@ -70,14 +70,23 @@ def lut_choice(tensor, axis: int, max_values: int = MAX_VALUES) -> LutChoice | N
     return best if best is not None and best.bytes < data.nbytes else None
 
 
+# Filters the device compiler may store in its sparse form instead (emu/compile/sparse.py)
+SPARSE_OPERATORS = ("CONV_2D", "FULLY_CONNECTED")
+
+
 def lut_choices(graph: Graph, max_values: int = MAX_VALUES) -> list[LutChoice]:
+    """The tensors to compress: few-valued filters, less those that a pruned model stores
+    smaller in the compiler's sparse form."""
+    from emu.compile.sparse import sparse_bytes
+
     seen, choices = set(), []
-    for _, tensor, axis in weight_tensors(graph):
+    for op, tensor, axis in weight_tensors(graph):
         if tensor.index in seen or tensor.dtype != "int8":
             continue
         seen.add(tensor.index)
         choice = lut_choice(tensor, axis, max_values)
-        if choice is not None:
+        sparse = sparse_bytes(tensor.data.reshape(tensor.shape[0], -1)) if op.op in SPARSE_OPERATORS else None
+        if choice is not None and (sparse is None or choice.bytes < sparse):
             choices.append(choice)
     return choices
 

@@ -1,10 +1,9 @@
 /* The sparse-bitmap weight form shared by the sparse kernels.
  *
- * For each output channel and each filter tap (FULLY_CONNECTED has one tap of `depth`
- * inputs; CONV_2D has filter_h * filter_w taps of input_c inputs), a bitmap of
- * ceil(inputs / 8) bytes: bit j of byte k (least significant bit first) is set when the weight
- * of input 8k + j is nonzero. The nonzero weights follow one another in `values`, in the
- * same order (channel, tap, input). Zero weights take one bit of flash and no
+ * For each output channel a bitmap over the weights it multiplies (FULLY_CONNECTED: its
+ * `depth` inputs; CONV_2D: its window, filter_h * filter_w * input_c), ceil(weights / 8)
+ * bytes: bit j of byte k (least significant bit first) is set when weight 8k + j is
+ * nonzero. The nonzero weights follow one another in `values`, in the same order. Zero weights take one bit of flash and no
  * multiply-accumulate. Built by emu/compile/sparse.py.
  */
 #ifndef EMU_SPARSE_BITMAP_H

@@ -66,7 +66,7 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         **geometry, "output_offset": zero_point(y), **int8_range(op, y), **rescale,
         "folded_bias": fold_bias(bias, weight_sums, input_offset),
     }
-    sparse = sparse_params(graph, w.index, w.data.reshape(units, 1, depth))
+    sparse = sparse_params(graph, w.index, w.data.reshape(units, depth))
     if sparse is not None:  # pruned weights: zeros take neither flash nor multiply-accumulates
         arrays, size = sparse
         return KernelCall("emu_fully_connected_sparse_s8", "fully_connected_sparse.h",
