@@ -205,7 +205,7 @@ def test_lut_models_match_tflm_on_the_host(lut_models):
 def test_lut_flash_is_indices_and_tables_and_the_arena_holds_the_decoded_filter(lut_models):
     from emu.model.compressed import compressed_tensors
 
-    values, plain, compressed = lut_models[4]  # 16 values: 4-bit indices
+    _, plain, compressed = lut_models[4]  # 16 values: 4-bit indices
     graph = parse_model(compressed)
     tables = compressed_tensors(graph)
     packed = sum(graph.tensors[encoded].nbytes + lut.tables.nbytes for encoded, lut in tables.values())
