@@ -314,3 +314,52 @@ def test_pruned_model_matches_tflm_on_the_device(sparse_models, board, tmp_path)
     path.write_bytes(sparse_models[1])
     result, _ = measure(path, get_platform(board), variant="pruned")
     assert result.reference == "tflm" and result.output_matches_reference is True
+
+
+# ---- the variants' side: which filters are compressed, int8-only rewriting, the record -----------
+
+def test_clustering_an_int8_file_gives_16_values_and_one_scale_per_filter():
+    from emu.variants.int8_rewrite import clustered
+    from emu.variants.weights import weight_tensors
+
+    plain = few_valued_int8_model(11, 40)
+    graph = parse_model(clustered(plain, 16))
+    filters = list(weight_tensors(graph))
+    assert filters
+    for _, tensor, _ in filters:
+        assert len(np.unique(tensor.data)) <= 16 and len(tensor.quantization.scale) == 1
+
+
+def test_a_one_scale_filter_gets_one_table_and_a_per_channel_one_a_table_per_channel():
+    from emu.variants.compression import lut_choices
+    from emu.variants.int8_rewrite import clustered
+
+    per_channel = lut_choices(parse_model(lut_models_plain(16)))
+    assert per_channel and all(c.axis is not None for c in per_channel)
+    one_scale = lut_choices(parse_model(clustered(lut_models_plain(40), 16)))
+    assert one_scale and all(c.axis is None and c.bitwidth <= 4 for c in one_scale)
+
+
+def lut_models_plain(values: int) -> bytes:
+    return few_valued_int8_model(12, values)
+
+
+def test_pruned_filters_are_left_to_the_sparse_form():
+    from emu.variants.compression import compress_few_valued
+
+    # 97 % zeros: few values per channel, but the bitmap form is smaller than any table
+    assert compress_few_valued(pruned_int8_model(13, 0.97)) is None
+
+
+def test_variant_records_without_the_weight_format_fields_still_read(tmp_path):
+    import json
+
+    from emu.variants.report import read_variants_json
+
+    row = {"model": "m", "variant": "int8", "file": "int8/m.tflite", "kind": "classifier", "metric": "accuracy",
+           "value": 0.5, "reference": "tflm", "confusion_matrix": None, "file_bytes": 1, "weight_count": 1,
+           "weight_sparsity": 0.0, "unique_weight_values": 1, "weight_dtypes": ["int8"], "runs_on_device": True,
+           "not_runnable_reason": None, "model_sha256": "0" * 64}
+    (tmp_path / "variants.json").write_text(json.dumps({"task": {}, "variants": [row], "failed": []}))
+    (record,) = read_variants_json(tmp_path)
+    assert record.weight_format is None and record.weight_flash_bytes is None
