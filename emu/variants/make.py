@@ -90,7 +90,9 @@ def staged(out: Path):
 
 def make_variant(task: Task, name: str, folder: Path) -> VariantRecord:
     try:
-        return describe_variant(task, name, on_device_form(RECIPES[name](task)), folder)
+        model = RECIPES[name](task)
+        stored = on_device_form(model)
+        return describe_variant(task, name, stored, folder, uncompressed=None if stored is model else model)
     except EmuError as e:
         raise EmuError(f"{task.name} {name}: {e}") from None
 
@@ -103,11 +105,17 @@ def on_device_form(model: bytes) -> bytes:
     return compress_few_valued(model) or model
 
 
-def describe_variant(task: Task, name: str, model: bytes, folder: Path) -> VariantRecord:
-    """Write the variant and measure it: host metric, weights, whether the device takes it."""
+def describe_variant(task: Task, name: str, model: bytes, folder: Path,
+                     uncompressed: bytes | None = None) -> VariantRecord:
+    """Write the variant and measure it: host metric, weights, whether the device takes it.
+    `uncompressed`: the model before LUT compression, kept beside it for reference."""
     relative = Path(name) / f"{task.name}.tflite"  # the file stem is the model name bench reports
     (folder / name).mkdir()
     (folder / relative).write_bytes(model)
+    beside = None
+    if uncompressed is not None:
+        beside = Path(name) / f"{task.name}.uncompressed.tflite"
+        (folder / beside).write_bytes(uncompressed)
     graph = parse_model(model, name=task.name)
     result = score(model, task.kind, task.data.x_test, task.data.y_test,
                    task.classes if task.kind == "classifier" else 0)
@@ -125,6 +133,7 @@ def describe_variant(task: Task, name: str, model: bytes, folder: Path) -> Varia
         weight_format=compiled.weight_format if compiled else None,
         weight_flash_bytes=compiled.filter_bytes if compiled else None,
         constant_flash_bytes=compiled.weight_bytes if compiled else None,
+        uncompressed_file=beside.as_posix() if beside else None,
     )
 
 

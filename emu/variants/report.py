@@ -36,6 +36,7 @@ class VariantRecord:
     weight_format: str | None = None
     weight_flash_bytes: int | None = None
     constant_flash_bytes: int | None = None  # every constant of the build: filters, biases, multipliers
+    uncompressed_file: str | None = None  # a LUT-compressed variant's model before compression
 
 
 def write_variants_json(folder: Path, task_info: dict, records: list[VariantRecord],
