@@ -65,11 +65,12 @@ def test_the_variants_table_keeps_a_long_reason_in_its_column():
     def record(variant, runs, reason=None):
         return SimpleNamespace(variant=variant, metric="accuracy", value=0.91234, reference="TFLM", file_bytes=12_345,
                                weight_sparsity=0.5, unique_weight_values=16, runs_on_device=runs,
-                               not_runnable_reason=reason)
+                               not_runnable_reason=reason, weight_format="lut4" if runs else None,
+                               weight_flash_bytes=1_234 if runs else None)
 
     lines = format_variants([record("int8", True), record("fp16", False, "not runnable on the device: [DEQUANTIZE] "
                                                                           "of float16 weights")]).splitlines()
     assert cells(lines[0]) == ["variant", "metric", "value", "reference", "bytes", "zeros", "unique/ch", "device"]
-    assert cells(lines[2]) == ["int8", "accuracy", "0.9123", "TFLM", "12,345", "50.0%", "16", "yes"]
+    assert cells(lines[2]) == ["int8", "accuracy", "0.9123", "TFLM", "12,345", "50.0%", "16", "yes: lut4, 1,234 B filters"]
     assert cells(lines[3]) == ["fp16", "accuracy", "0.9123", "TFLM", "12,345", "50.0%", "16",
                                "no: [DEQUANTIZE] of float16 weights"]

@@ -99,9 +99,30 @@ def test_pruned80_has_at_least_80_percent_zeros_in_every_pruned_layer(digits):
 
 def test_clustered16_has_at_most_16_values_per_output_channel(digits):
     _, out, rows = digits
-    for op, weights in litert_weights(out / rows["clustered16-int8"]["file"]):
+    # the variant's file is LUT-compressed (TFLM_DECODE, which LiteRT cannot load); the model
+    # before compression is kept beside it
+    for op, weights in litert_weights(out / rows["clustered16-int8"]["uncompressed_file"]):
         assert max(len(np.unique(channel)) for channel in weights) <= 16, op
     assert rows["clustered16-int8"]["unique_weight_values"] <= 16
+
+
+def test_clustered16_is_stored_as_4_bit_indices_with_the_uncompressed_outputs(digits):
+    task, out, rows = digits
+    row = rows["clustered16-int8"]
+    compressed, plain = (out / row["file"]).read_bytes(), (out / row["uncompressed_file"]).read_bytes()
+    assert "CUSTOM:TFLM_DECODE" in {op.op for op in parse_model(compressed).operators}
+    assert row["weight_format"] == "lut4"
+    assert row["weight_flash_bytes"] <= 0.55 * rows["int8"]["weight_flash_bytes"]
+    graph = parse_model(plain)
+    for inputs in device_inputs(graph, task.data.x_test[:20]):
+        assert np.array_equal(tflm_outputs(compressed, [inputs])[0], tflm_outputs(plain, [inputs])[0])
+
+
+def test_pruned80_filters_are_stored_sparse_in_at_most_0_4_of_int8s_flash(digits):
+    _, _, rows = digits
+    assert rows["pruned80-int8"]["weight_format"].startswith("sparse-bitmap")
+    assert rows["pruned80-int8"]["weight_flash_bytes"] <= 0.4 * rows["int8"]["weight_flash_bytes"]
+    assert rows["fp16"]["weight_flash_bytes"] <= 0.52 * rows["fp32"]["weight_flash_bytes"]
 
 
 def test_distilled_student_is_smaller(digits):
@@ -112,8 +133,8 @@ def test_distilled_student_is_smaller(digits):
 
 
 def test_hybrid_form_is_marked_not_runnable(digits):
-    # TFLM rejects both fp16 and hybrid models. emu's compiler dequantizes float16 weights
-    # at build time, so fp16 runs on the device; hybrid (dynamic-range) models it rejects.
+    # TFLM rejects both fp16 and hybrid models. emu's compiler widens float16 weights at run
+    # time, so fp16 runs on the device; hybrid (dynamic-range) models it rejects.
     _, _, rows = digits
     assert rows["dynamic-int8"]["runs_on_device"] is False
     assert rows["dynamic-int8"]["not_runnable_reason"].startswith("not runnable on the device: unsupported operator")

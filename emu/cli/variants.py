@@ -87,9 +87,16 @@ def make_task(model: Optional[Path], data: Optional[Path], task: Optional[str], 
 def format_variants(records) -> str:
     headers = ("variant", "metric", "value", "reference", "bytes", "zeros", "unique/ch", "device")
     rows = [(r.variant, r.metric, f"{r.value:.4f}", r.reference, f"{r.file_bytes:,}", f"{r.weight_sparsity:.1%}",
-             str(r.unique_weight_values), "yes" if r.runs_on_device else "no: " + short_reason(r))
+             str(r.unique_weight_values), device_cell(r) if r.runs_on_device else "no: " + short_reason(r))
             for r in records]
     return table_text(headers, rows, right=(2, 4, 5, 6))
+
+
+def device_cell(record) -> str:
+    """'yes', and how the device build stores the filters when the record says."""
+    if record.weight_format is None:
+        return "yes"
+    return f"yes: {record.weight_format}, {record.weight_flash_bytes:,} B filters"
 
 
 def short_reason(record) -> str:

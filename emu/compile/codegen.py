@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emu.compile.arena import Buffer, plan_arena
-from emu.compile.fold import fold_constant_dequantize
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.kernel_set import KERNEL_SETS, OPTIMIZED, REFERENCE
 from emu.compile.ops import lowerings, optimizations
+from emu.compile.schedule import as_activations, produce_at_run_time
+from emu.compile.weight_format import filter_storage
 from emu.errors import EmuError, shown
 from emu.model.reader import Graph
 
@@ -63,6 +64,8 @@ class CompiledModel:
     kernels: list[str] = field(default_factory=list)  # C functions the model calls
     weight_bytes: int = 0  # constant data the model puts in flash
     kernel_set: str = REFERENCE  # emu/compile/kernel_set.py
+    weight_format: str = "none"  # how the filters are stored (emu/compile/weight_format.py)
+    filter_bytes: int = 0  # flash bytes of the filters in that form (part of weight_bytes)
 
 
 def lower_graph(graph: Graph, kernel_set: str = REFERENCE) -> list[KernelCall]:
@@ -161,8 +164,10 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict
 
 
 def compile_graph(graph: Graph, kernel_set: str = REFERENCE) -> CompiledModel:
-    graph = fold_constant_dequantize(graph)
-    calls = lower_graph(graph, kernel_set)
+    graph, produced = produce_at_run_time(graph)
+    calls = lower_graph(graph, kernel_set)  # lowerings fold weights produced at run time as constants,
+    weight_format, filter_bytes = filter_storage(graph, calls)
+    graph = as_activations(graph, produced)  # which the planner places in the arena
     groups, leads = _share_buffers(graph, calls)
     span = _lifetimes(graph, groups)
     sizes = _group_bytes(graph, groups)
@@ -188,6 +193,8 @@ def compile_graph(graph: Graph, kernel_set: str = REFERENCE) -> CompiledModel:
         kernels=sorted({c.function for c in calls if not c.alias}),
         weight_bytes=emitter.constant_bytes,
         kernel_set=kernel_set,
+        weight_format=weight_format,
+        filter_bytes=filter_bytes,
     )
 
 

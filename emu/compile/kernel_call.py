@@ -57,6 +57,9 @@ class KernelCall:
     path: str = ""
     # Multiply-accumulates the operator does, from its shapes (0 for operators without any).
     macs: int = 0
+    # Set by lowerings that store the filter in a form of their own (sparse): its format name
+    # and flash bytes, for emu/compile/weight_format.py.
+    filter_storage: tuple[str, int] | None = None
 
 
 class UnsupportedOperator(Exception):

@@ -144,8 +144,10 @@ def _opcode_name(code) -> str:
     # The schema keeps small opcodes in a deprecated byte field and larger ones in a wider one.
     number = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
     name = tflite.BUILTIN_OPCODE2NAME.get(number, f"BUILTIN_{number}")
-    if name == "CUSTOM":
-        custom = code.CustomCode()
+    custom = code.CustomCode()
+    # A custom code names the operator even where the builtin code was left at 0 (ADD), as
+    # TFLM's compressor writes its DECODE operator.
+    if name == "CUSTOM" or (custom and number == 0):
         return f"CUSTOM:{custom.decode(errors='replace') if custom else '?'}"  # shown() in messages
     return name
 

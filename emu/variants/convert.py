@@ -39,8 +39,10 @@ def dynamic_range_int8(model) -> bytes:
     return convert(model, "dynamic-range int8", configure)
 
 
-def full_int8(model, calibration: np.ndarray) -> bytes:
-    """Every tensor int8, ranges taken from representative inputs (or from QAT's fake-quant)."""
+def full_int8(model, calibration: np.ndarray, per_channel: bool = True) -> bytes:
+    """Every tensor int8, ranges taken from representative inputs (or from QAT's fake-quant).
+    per_channel=False gives each weight tensor one scale, so weights that share a few float
+    values (clustered) share as few int8 values across the whole tensor."""
     def representative():
         for x in calibration:
             yield [x[None].astype(np.float32)]
@@ -52,6 +54,8 @@ def full_int8(model, calibration: np.ndarray) -> bytes:
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
+        if not per_channel:
+            converter._experimental_disable_per_channel = True
 
     return convert(model, "full int8", configure)
 

@@ -8,10 +8,15 @@ from emu.model.reader import Graph
 
 def device_blocker(graph: Graph) -> str | None:
     """None when the compiler accepts every operator; else its one-line reason."""
+    return device_build(graph)[0]
+
+
+def device_build(graph: Graph):
+    """(None, the CompiledModel) when the compiler accepts every operator; else (its one-line
+    reason, None). The CompiledModel tells how the weights are stored on the device."""
     from emu.compile.codegen import compile_graph
 
     try:
-        compile_graph(graph)
+        return None, compile_graph(graph)
     except EmuError as e:
-        return str(e).splitlines()[0]
-    return None
+        return str(e).splitlines()[0], None

@@ -20,7 +20,9 @@ from emu.console import say
 from emu.errors import EmuError
 from emu.variants.messages import first_line
 from emu.model.reader import parse_model
-from emu.variants.device import device_blocker
+from emu.model.oracle import needs_litert
+from emu.variants.compression import compress_few_valued
+from emu.variants.device import device_build
 from emu.variants.recipes import RECIPES, chosen_variants
 from emu.variants.report import FILE_NAME, VariantRecord, write_variants_json
 from emu.variants.scoring import score
@@ -85,21 +87,37 @@ def staged(out: Path):
 
 def make_variant(task: Task, name: str, folder: Path) -> VariantRecord:
     try:
-        return describe_variant(task, name, RECIPES[name](task), folder)
+        model = RECIPES[name](task)
+        stored = on_device_form(model)
+        return describe_variant(task, name, stored, folder, uncompressed=None if stored is model else model)
     except EmuError as e:
         raise EmuError(f"{task.name} {name}: {e}") from None
 
 
-def describe_variant(task: Task, name: str, model: bytes, folder: Path) -> VariantRecord:
-    """Write the variant and measure it: host metric, weights, whether the device takes it."""
+def on_device_form(model: bytes) -> bytes:
+    """An integer model whose weights are few-valued (clustered) is stored LUT-compressed
+    (emu/variants/compression.py); the file is still a model TFLM runs, with the same outputs."""
+    if needs_litert(parse_model(model)):
+        return model
+    return compress_few_valued(model) or model
+
+
+def describe_variant(task: Task, name: str, model: bytes, folder: Path,
+                     uncompressed: bytes | None = None) -> VariantRecord:
+    """Write the variant and measure it: host metric, weights, whether the device takes it.
+    `uncompressed`: the model before LUT compression, kept beside it for reference."""
     relative = Path(name) / f"{task.name}.tflite"  # the file stem is the model name bench reports
     (folder / name).mkdir()
     atomic_write(folder / relative, model)
+    beside = None
+    if uncompressed is not None:
+        beside = Path(name) / f"{task.name}.uncompressed.tflite"
+        atomic_write(folder / beside, uncompressed)
     graph = parse_model(model, name=task.name)
     result = score(model, task.kind, task.data.x_test, task.data.y_test,
                    task.classes if task.kind == "classifier" else 0)
     weights = weight_stats(graph)
-    blocker = device_blocker(graph)
+    blocker, compiled = device_build(graph)
     return VariantRecord(
         model=task.name, variant=name, file=relative.as_posix(), kind=task.kind, metric=result.metric,
         value=result.value, reference=result.reference, confusion_matrix=result.confusion_matrix,
@@ -109,6 +127,10 @@ def describe_variant(task: Task, name: str, model: bytes, folder: Path) -> Varia
         not_runnable_reason=None if blocker is None else f"not runnable on the device: {blocker}",
         model_sha256=graph.sha256, layers=[layer.to_dict() for layer in weights.layers],
         note=conversion_note(name, weights),
+        weight_format=compiled.weight_format if compiled else None,
+        weight_flash_bytes=compiled.filter_bytes if compiled else None,
+        constant_flash_bytes=compiled.weight_bytes if compiled else None,
+        uncompressed_file=beside.as_posix() if beside else None,
     )
 
 

@@ -44,7 +44,10 @@ def clustered_int8(clusters: int) -> Callable[[Task], bytes]:
     def make(task: Task) -> bytes:
         from emu.variants.clustering import clustered
 
-        return convert.full_int8(clustered(task, clusters), task.calibration())
+        # One scale per tensor keeps the clusters' few float values few in int8 too: with a
+        # scale per channel each channel would get its own int8 values, and the lookup tables
+        # a device stores would be one per channel instead of one per tensor.
+        return convert.full_int8(clustered(task, clusters), task.calibration(), per_channel=False)
 
     return make
 

@@ -32,6 +32,12 @@ class VariantRecord:
     model_sha256: str
     layers: list[dict] = field(default_factory=list)  # per-layer weight statistics
     note: str | None = None
+    # The filters as the device build stores them: "int8", "float16", "lut4", "sparse-bitmap",
+    # mixed forms joined with "+" (docs/runtime.md), and their flash bytes in that form.
+    weight_format: str | None = None
+    weight_flash_bytes: int | None = None
+    constant_flash_bytes: int | None = None  # every constant of the build: filters, biases, multipliers
+    uncompressed_file: str | None = None  # a LUT-compressed variant's model before compression
 
 
 def write_variants_json(folder: Path, task_info: dict, records: list[VariantRecord],

@@ -2,15 +2,17 @@
 
 Weights are the filter inputs of the operators that have them (convolutions and fully
 connected layers); biases and other constants are not counted. In a float16 model a
-weight reaches its operator through a DEQUANTIZE of the stored float16 constant.
+weight reaches its operator through a DEQUANTIZE of the stored float16 constant; in a
+LUT-compressed model through a DECODE, and its values are the decoded ones.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from emu.model.compressed import decode, is_decode, lookup_table
 from emu.model.reader import Graph, Tensor
 
 # operator -> (input holding the weights, axis of the output channels in that tensor)
@@ -72,6 +74,10 @@ def weight_tensors(graph: Graph):
         producer = producers.get(tensor.index)
         if not tensor.is_constant and producer is not None and producer.op == "DEQUANTIZE":
             tensor = graph.tensors[producer.inputs[0]]
+        elif not tensor.is_constant and producer is not None and is_decode(producer):
+            at = producer.outputs.index(tensor.index)
+            encoded, ancillary = (graph.tensors[t] for t in producer.inputs[2 * at:2 * at + 2])
+            tensor = replace(tensor, data=decode(encoded, lookup_table(ancillary, tensor), tensor))
         if tensor.is_constant:
             yield op, tensor, axis
 

@@ -13,6 +13,8 @@ import numpy as np
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.compile.quant import activation_range_float, activation_range_int8, quantize_multiplier
+from emu.compile.sparse import FORMAT as SPARSE
+from emu.compile.sparse import sparse_params
 from emu.model.reader import Graph, Operator, Tensor
 
 OPERATORS = ("CONV_2D",)
@@ -208,6 +210,13 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         **channel_multipliers(x, w, y, oc, axis=0),
         "folded_bias": fold_bias(bias, weight_sums, input_offset),
     }
+    sparse = sparse_params(graph, w.index, w.data.reshape(oc, fh * fw * fc)) if fc == ic and max(fh, fw) < 256 else None
+    if sparse is not None:  # pruned filters: zeros take neither flash nor multiply-accumulates
+        arrays, size = sparse
+        fields = {k: v for k, v in params.items() if k != "filter_c"}
+        return KernelCall("emu_conv2d_sparse_s8", "conv_2d_sparse.h", "emu_conv2d_sparse_s8_params",
+                          {**fields, **arrays}, [op.inputs[0], op.outputs[0]], filter_storage=(SPARSE, size),
+                          scratch_bytes=6 * fh * fw * fc)
     if fh == fw == 1 and fc == ic:  # 1x1 windows never pad and are already contiguous
         return KernelCall("emu_conv2d_1x1_s8", "conv_2d.h", "emu_conv2d_s8_params", params, [*args, op.outputs[0]],
                           input_lead=lead, macs=macs)

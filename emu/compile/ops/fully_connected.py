@@ -11,6 +11,8 @@ from emu.compile.ops.conv_2d import (
     channel_multipliers, dsp_rescale_fits, float_range, fold_bias, int8_range, kind, rescale_arrays, zero_point,
 )
 from emu.compile.quant import quantize_multiplier
+from emu.compile.sparse import FORMAT as SPARSE
+from emu.compile.sparse import sparse_params
 from emu.model.reader import Graph, Operator, Tensor
 
 OPERATORS = ("FULLY_CONNECTED",)
@@ -61,6 +63,12 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         **geometry, "output_offset": zero_point(y), **int8_range(op, y), **rescale,
         "folded_bias": fold_bias(bias, weight_sums, input_offset),
     }
+    sparse = sparse_params(graph, w.index, w.data.reshape(units, depth))
+    if sparse is not None:  # pruned weights: zeros take neither flash nor multiply-accumulates
+        arrays, size = sparse
+        return KernelCall("emu_fully_connected_sparse_s8", "fully_connected_sparse.h",
+                          "emu_fully_connected_sparse_s8_params", {**params, **arrays}, [op.inputs[0], op.outputs[0]],
+                          filter_storage=(SPARSE, size))
     return KernelCall("emu_fully_connected_s8", "fully_connected.h", "emu_fully_connected_s8_params",
                       params, [op.inputs[0], op.inputs[1], op.outputs[0]], macs=macs)
 

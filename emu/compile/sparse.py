@@ -1,0 +1,60 @@
+"""The sparse-bitmap form of pruned int8 filters (firmware/kernels/sparse_bitmap.h).
+
+Per output channel, a bitmap of its nonzero weights (a byte per 8 weights, least significant
+bit first; a convolution's channel covers its whole window), and the nonzero weights one
+after the other. Zero weights then cost one bit of flash and no multiply-accumulate. A bitmap rather
+than a list of positions: at 80% zeros a position byte per nonzero weight would cost more
+than the bitmap's bit per weight, and unstructured pruning leaves runs too short to encode.
+
+The form is chosen when it saves at least MIN_SAVING of the filter's bytes: below that the
+bitmap walk costs more cycles than the multiply-accumulates it skips.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emu.compile.kernel_call import ConstArray
+from emu.model.reader import Graph
+
+FORMAT = "sparse-bitmap"
+# Finding a weight through the bitmap costs several times a dense multiply-accumulate: at 80%
+# zeros the sparse kernels take 0.78x (digits) and 0.89x (person_detect) of the int8 cycles
+# on the Cortex-M4F (docs/runtime.md). Half the bytes (about 60% zeros) is where the form is
+# taken: pruned50 variants stay dense, pruned80 ones go sparse.
+MIN_SAVING = 0.5
+
+
+def encode(filters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """filters [channels, weights per channel] int8 -> (bitmap bytes, nonzero values)."""
+    channels, inputs = filters.shape
+    padded = np.zeros((channels, (inputs + 7) // 8 * 8), dtype=bool)
+    padded[:, :inputs] = filters != 0
+    bitmap = np.packbits(padded, axis=-1, bitorder="little").reshape(-1)
+    values = filters[filters != 0]  # C order: channel by channel, as the kernels walk them
+    return bitmap, values.astype(np.int8)
+
+
+def written_at_run_time(graph: Graph, tensor: int) -> bool:
+    """A filter that an operator writes (a DECODE or a widening DEQUANTIZE before its consumer)
+    is already stored in a form of its own."""
+    return any(tensor in op.outputs for op in graph.operators)
+
+
+def sparse_bytes(filters: np.ndarray) -> int | None:
+    """Flash bytes of the sparse form of filters [channels, weights per channel], or None when
+    it is not chosen (it saves less than MIN_SAVING)."""
+    bitmap, values = encode(filters)
+    size = bitmap.nbytes + values.nbytes
+    return size if size <= (1 - MIN_SAVING) * filters.size else None
+
+
+def sparse_params(graph: Graph, tensor: int, filters: np.ndarray) -> tuple[dict, int] | None:
+    """The kernel's bitmap and values, and their bytes, when the form pays (MIN_SAVING)."""
+    if written_at_run_time(graph, tensor):
+        return None
+    bitmap, values = encode(filters)
+    size = bitmap.nbytes + values.nbytes
+    if size > (1 - MIN_SAVING) * filters.size:
+        return None
+    return {"bitmap": ConstArray("uint8_t", bitmap), "values": ConstArray("int8_t", values)}, size
