@@ -20,8 +20,8 @@ import numpy as np
 
 from emu.errors import EmuError
 from emu.model.reader import Graph, Operator, Tensor
+from emu.model.validate import DECODE
 
-DECODE = "CUSTOM:TFLM_DECODE"
 HEADER_BYTES = 16
 DECODE_TYPES = {0: "LUT", 1: "HUFFMAN", 2: "PRUNING"}
 PER_TENSOR_AXIS = 0xF

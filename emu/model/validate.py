@@ -38,15 +38,22 @@ def check_shape(model: str, index: int, name: str, shape: tuple[int, ...]) -> No
                        f"more than the {MAX_ELEMENTS:,} emu accepts")
 
 
+# TFLM's compressor's operator (emu/model/compressed.py, which checks it and its tables)
+DECODE = "CUSTOM:TFLM_DECODE"
+
+
 def validate(graph: Graph, buffer_count: int) -> None:
+    # A DECODE input holds packed indices, not the tensor its quantization describes: its
+    # shape is the packed bytes', so the channel count is checked on what it decodes to.
+    encoded = {i for op in graph.operators if op.op == DECODE for i in op.inputs if i >= 0}
     for t in graph.tensors:
-        _check_tensor(graph, t, buffer_count)
+        _check_tensor(graph, t, buffer_count, packed=t.index in encoded)
     _check_graph_io(graph)
     for op in graph.operators:
         _check_operator(graph, op)
 
 
-def _check_tensor(graph: Graph, t: Tensor, buffer_count: int) -> None:
+def _check_tensor(graph: Graph, t: Tensor, buffer_count: int, packed: bool = False) -> None:
     where = f"{graph.name}: {tensor_label(t.index, t.name)}"
     check_shape(graph.name, t.index, t.name, t.shape)
     if not 0 <= t.buffer < buffer_count:
@@ -66,7 +73,7 @@ def _check_tensor(graph: Graph, t: Tensor, buffer_count: int) -> None:
     for z in q.zero_point:
         if not low <= z <= high:
             raise EmuError(f"{where} has zero point {z}, outside the {t.dtype} range [{low}, {high}]")
-    if q.per_channel:
+    if q.per_channel and not packed:
         axis = q.axis
         if len(t.shape) == 1 and axis > 0:
             # Converters leave per-channel biases ([C]) with their filter's dimension (3 for
