@@ -51,9 +51,9 @@ def test_the_gate_table_has_each_change_on_its_own_line():
 def test_the_bench_table_has_a_row_per_result():
     lines = format_table([row(), row(variant="fp32", cycles=1_234_567)]).splitlines()
     assert cells(lines[0]) == ["model", "variant", "platform", "core", "instr", "cycles", "ms", "uJ", "flash KB",
-                               "RAM KB", "arena B", "matches"]
+                               "weights KB", "RAM KB", "arena B", "matches"]
     assert cells(lines[3]) == ["m", "fp32", "nucleo-l4r5zi", "m4F", "617,283", "1,234,567", "1.000", "1.00", "10.0",
-                               "2.0", "500", "yes"]
+                               "0.0", "2.0", "500", "yes"]
     assert lines[-1].startswith("cycles are model estimates: m4 +/-")
 
 

@@ -32,6 +32,7 @@ class Candidate:
     output_matches_reference: bool | None = None
     battery_days: float | None = None  # None without a duty cycle, or when an inference outlasts the period
     metric: str = "accuracy"  # what `quality` measures (emu.decide.quality.METRICS gives its direction)
+    weight_bytes: int = 0  # the weights' share of flash, in their on-device form
 
     @property
     def label(self) -> str:
@@ -55,7 +56,7 @@ def to_candidate(result: Result, quality: VariantQuality | None, metric: str, du
         quality=None if value is None else float(value), latency_ms=result.latency_ms,
         energy_uj=result.energy_uj, ram_bytes=result.ram_bytes, flash_bytes=result.flash_bytes,
         cycles=result.cycles, output_matches_reference=result.output_matches_reference,
-        battery_days=battery_days_for(result, duty), metric=metric)
+        battery_days=battery_days_for(result, duty), metric=metric, weight_bytes=result.weight_bytes)
 
 
 def candidates_from(results: list[Result], qualities: list[VariantQuality], metric: str = "accuracy",

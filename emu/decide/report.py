@@ -238,7 +238,7 @@ def results_table(page: Page) -> str:
     battery = any(c.battery_days is not None for c in page.data.candidates)
     one_model = len({c.model for c in page.data.candidates}) == 1
     heads = ["board", "variant" if one_model else "model/variant", metric_name(page.metric), "latency (ms)", "energy (uJ)", "flash (KB)",
-             "RAM (KB)"] + (["battery life"] if battery else []) + ["output = TFLM", "verdict"]
+             "weights (KB)", "RAM (KB)"] + (["battery life"] if battery else []) + ["output = TFLM", "verdict"]
     rows = []
 
     for c in page.data.candidates:
@@ -261,6 +261,7 @@ def results_table(page: Page) -> str:
                   c.latency_ms, "", missed.get("latency_ms")),
             _cell(esc(readable(c.energy_uj)), c.energy_uj, "", missed.get("energy_uj")),
             _cell(f"{c.flash_bytes / 1024:.1f}", c.flash_bytes, "", missed.get("flash_bytes")),
+            _cell(f"{c.weight_bytes / 1024:.1f}", c.weight_bytes, ""),
             _cell(f"{c.ram_bytes / 1024:.1f}", c.ram_bytes, "", missed.get("ram_bytes")),
         ]
         if battery:

@@ -35,14 +35,15 @@ def summary_rows(data: ReportInput) -> list[list[str]]:
         verdict = "**recommended**" if id(c) in chosen else ("fits" if not reasons else "no: " + with_band("; ".join(reasons), c.latency_ms, band))
         rows.append([c.platform, c.label, _quality(c.quality, data.recommendation.constraints.metric),
                      readable(c.latency_ms) + ("" if band is None else f" \u00b1{band:g}%"),
-                     f"{readable(c.energy_uj)}", f"{c.flash_bytes / 1024:.1f}", f"{c.ram_bytes / 1024:.1f}",
+                     f"{readable(c.energy_uj)}", f"{c.flash_bytes / 1024:.1f}", f"{c.weight_bytes / 1024:.1f}",
+                     f"{c.ram_bytes / 1024:.1f}",
                      "-" if c.battery_days is None else format_days(c.battery_days), verdict])
     return rows
 
 
 def summary_headers(metric: str) -> list[str]:
     return ["board", "model/variant", metric_name(metric), "latency (ms)", "energy (uJ)", "flash (KB)",
-            "RAM (KB)", "battery life", "verdict"]
+            "weights (KB)", "RAM (KB)", "battery life", "verdict"]
 
 
 def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
