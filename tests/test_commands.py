@@ -45,7 +45,7 @@ def test_run_rejects_an_input_of_the_wrong_shape(small_model, tmp_path):
     np.save(tmp_path / "in.npy", np.zeros((1, 5, 5, 2), np.int8))
     result = emu("run", str(small_model), "-p", "nucleo-g0b1re", "--input", str(tmp_path / "in.npy"),
                  "--output", str(tmp_path / "out.npy"))
-    assert result.returncode == 2 and "needs shape [1, 6, 6, 2]" in result.stderr
+    assert result.returncode == 2 and "has shape [1, 5, 5, 2], the model expects [1, 6, 6, 2] (int8)" in result.stderr
     assert not (tmp_path / "out.npy").exists()
 
 
