@@ -363,3 +363,40 @@ def test_variant_records_without_the_weight_format_fields_still_read(tmp_path):
     (tmp_path / "variants.json").write_text(json.dumps({"task": {}, "variants": [row], "failed": []}))
     (record,) = read_variants_json(tmp_path)
     assert record.weight_format is None and record.weight_flash_bytes is None
+
+
+def _lut_header(bitwidth=2, stride=4, values=(1, 2, 3, 4)):
+    """TFLM's LUT ancillary data: a 16-byte header (decode type 0, version 1, LUT version 1,
+    bit width and per-tensor axis 0xF, value-table stride), then the value table."""
+    header = np.zeros(16, np.uint8)
+    header[1], header[4], header[5], header[6] = 1, 1, (0xF << 4) | bitwidth, stride
+    return np.concatenate([header, np.asarray(values, np.int8).view(np.uint8)])
+
+
+@pytest.mark.parametrize("data, message", [
+    (np.zeros(8, np.uint8), "shorter than its 16-byte header"),
+    (_lut_header(bitwidth=0), "do not fit"),  # no index width
+    (_lut_header(values=(1, 2)), "do not fit"),  # a table shorter than its stride
+])
+def test_a_malformed_lut_header_or_table_is_refused_in_one_line(data, message):
+    from emu.errors import EmuError
+    from emu.model.compressed import lookup_table
+
+    ancillary = Tensor(1, "a", (data.size,), "uint8", None, data)
+    with pytest.raises(EmuError, match=message) as e:
+        lookup_table(ancillary, Tensor(2, "w", (2, 2), "int8", None))
+    assert "\n" not in str(e.value)
+
+
+def test_an_index_past_its_table_or_too_few_indices_are_refused():
+    from emu.errors import EmuError
+    from emu.model.compressed import decode, lookup_table
+
+    lut = lookup_table(Tensor(1, "a", (19,), "uint8", None, _lut_header(bitwidth=2, stride=3, values=(1, 2, 3))),
+                       Tensor(2, "w", (2, 2), "int8", None))
+    past = Tensor(0, "e", (1,), "uint8", None, np.array([0b00011011], np.uint8))  # indices 0, 1, 2, 3
+    with pytest.raises(EmuError, match=r"an index \(3\) is past its table of 3 values"):
+        decode(past, lut, Tensor(2, "w", (2, 2), "int8", None))
+    short = Tensor(0, "e", (0,), "uint8", None, np.zeros(0, np.uint8))
+    with pytest.raises(EmuError, match="the packed indices hold 0 values, the tensor needs 4"):
+        decode(short, lut, Tensor(2, "w", (2, 2), "int8", None))
