@@ -256,3 +256,16 @@ def test_latency_is_shown_with_its_band():
 
     assert latency_text(1.234, 8) == "1.23 ms \u00b18%"
     assert latency_text(1234.4, None) == "1,234 ms"
+
+
+@needs_arm_gcc
+def test_the_layer_table_names_each_kernel_and_its_cycles_per_mac(report_folder):
+    """The tiny model's first FULLY_CONNECTED: 6 inputs x 12 units = 72 MACs by hand; the
+    kernel path and the cycles per MAC are those the results recorded."""
+    results = json.loads((report_folder / "results.json").read_text())
+    page = (report_folder / "out" / "index.html").read_text()
+    first = next(r for r in results if r["variant"] == "int8" and r["platform"] == BOARDS[0])["layers"][0]
+    assert first["op"] == "FULLY_CONNECTED" and first["macs"] == 6 * 12
+    assert ">MACs</th>" in page and ">cycles / MAC</th>" in page
+    assert f"<td class='text'>{first['path']}</td>" in page
+    assert f"<td>{first['cycles'] / first['macs']:.2f}</td>" in page

@@ -366,37 +366,43 @@ def layer_section(page: Page) -> str:
     tables = []
     for label in variants:
         mine = sorted((r for r in rows if labels[id(r)] == label), key=lambda r: r.platform)
-        layers = {}
+        layers, macs = {}, {}
         for r in mine:
             for layer in r.layers:
                 layers.setdefault(layer.index, layer.op)
-        head = ("<tr><th rowspan='2'>layer</th><th rowspan='2' class='text'>op</th>"
-                + "".join(f"<th colspan='4' class='text'>{page.board_name(r.platform)} <span class='muted'>arena "
+                macs[layer.index] = max(macs.get(layer.index, 0), layer.macs)
+        head = ("<tr><th rowspan='2'>layer</th><th rowspan='2' class='text'>op</th><th rowspan='2'>MACs</th>"
+                + "".join(f"<th colspan='6' class='text'>{page.board_name(r.platform)} <span class='muted'>arena "
                           f"{r.arena_bytes:,} B, peak stack {r.stack_bytes:,} B</span></th>" for r in mine) + "</tr><tr>"
-                + "<th>instructions</th><th>cycles</th><th>cycles / instr.</th><th>share</th>" * len(mine) + "</tr>")
+                + ("<th class='text'>kernel</th><th>instructions</th><th>cycles</th><th>cycles / instr.</th>"
+                   "<th>cycles / MAC</th><th>share</th>") * len(mine) + "</tr>")
         body = []
         for index, op in sorted(layers.items()):
-            cells = [f"<td>{index}</td>", f"<td class='text'>{esc(op)}</td>"]
+            cells = [f"<td>{index}</td>", f"<td class='text'>{esc(op)}</td>",
+                     f"<td>{macs[index]:,}</td>" if macs[index] else "<td>-</td>"]
             for r in mine:
                 layer = next((x for x in r.layers if x.index == index), None)
                 total = sum(x.cycles for x in r.layers) or 1
                 if layer is None:
-                    cells.append("<td>-</td>" * 4)
+                    cells.append("<td>-</td>" * 6)
                     continue
                 cpi = f"{layer.cycles / layer.instructions:.2f}" if layer.instructions else "-"
-                cells.append(f"<td>{layer.instructions:,}</td><td>{layer.cycles:,}</td><td>{cpi}</td>"
+                cpm = "-" if layer.cycles_per_mac is None else f"{layer.cycles_per_mac:.2f}"
+                cells.append(f"<td class='text'>{esc(layer.path or '-')}</td><td>{layer.instructions:,}</td>"
+                             f"<td>{layer.cycles:,}</td><td>{cpi}</td><td>{cpm}</td>"
                              f"<td>{100 * layer.cycles / total:.1f}%</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
-        total_cells = "".join(f"<td>{sum(x.instructions for x in r.layers):,}</td><td>{sum(x.cycles for x in r.layers):,}</td>"
-                              f"<td></td><td>100%</td>" for r in mine)
-        body.append(f"<tr><th colspan='2' class='text'>all layers</th>{total_cells}</tr>")
+        total_cells = "".join(f"<td></td><td>{sum(x.instructions for x in r.layers):,}</td>"
+                              f"<td>{sum(x.cycles for x in r.layers):,}</td><td></td><td></td><td>100%</td>" for r in mine)
+        body.append(f"<tr><th colspan='3' class='text'>all layers</th>{total_cells}</tr>")
         tables.append(f"<div class='scroll layer-table' data-variant='{esc(label)}'{'' if label == shown else ' hidden'}>"
                       f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table></div>")
     fig = plots.layer_figure(rows, page.styles, labels, shown)
     return (title + "<p class='muted small'>Each layer's cycles and instructions as the trace attributes them; "
             "the tensor arena is planned for the whole model, so it is given per board. "
             "Cycles per instruction show where the core waits (multi-cycle multiplies, flash wait states, "
-            "soft-float calls).</p>"
+            "soft-float calls); cycles per multiply-accumulate, and the kernel that ran, show where an optimized "
+            "kernel paid.</p>"
             f"<p><label for='layer-variant'>Variant: </label><select id='layer-variant'>{options}</select></p>"
             + page.key() + figure_html(fig, "fig-layers", 420) + "".join(tables))
 
