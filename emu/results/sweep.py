@@ -13,15 +13,15 @@ pool, or on a cluster.
 from __future__ import annotations
 
 import os
-import tempfile
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable
 
-from emu.console import say
+from emu.cache import temp_folder
 from emu.compile.kernel_set import resolve_kernel_set
+from emu.console import say
 from emu.emulators import emulator_name
 from emu.errors import EmuError, shown
 from emu.platforms import Platform
@@ -86,8 +86,8 @@ def run_job(job: Job) -> dict:
     if job.sources and job.sources != sources_digest():
         return {"error": "this worker runs other emu or firmware sources than the client; install the same emu"}
     os.environ["EMU_EMULATOR"] = job.emulator  # every job of a sweep names the same backend
-    with tempfile.TemporaryDirectory(prefix="emu-job-") as folder:
-        path = Path(folder) / f"{job.name}.tflite"
+    with temp_folder("emu-job-") as folder:  # in this run's scratch folder: swept if the worker dies
+        path = folder / f"{job.name}.tflite"
         path.write_bytes(job.model)
         try:
             result, outputs = measure(path, job.platform, variant=job.variant, check=job.check, kernels=job.kernels)
