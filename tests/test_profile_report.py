@@ -27,15 +27,21 @@ def emu(*args):
     return subprocess.run([sys.executable, "-m", "emu", *args], capture_output=True, text=True)
 
 
-def test_profile_reports_output_parts_and_uncertainty(tmp_path):
+def build_with_bsp(tmp_path, board: str, cpu: str, app: str, *defines: str):
+    """The user's way: `emu bsp` for the board, then gcc on its files and the app."""
     bsp = tmp_path / "bsp"
-    assert emu("bsp", "nucleo-g0b1re", "--out", str(bsp)).returncode == 0
-    (tmp_path / "app.c").write_text(APP)
+    assert emu("bsp", board, "--out", str(bsp)).returncode == 0
+    (tmp_path / "app.c").write_text(app)
     elf = tmp_path / "app.elf"
-    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m0plus", "-mthumb", "-O2", "-I", str(bsp),
+    subprocess.run(["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", "-O2", *defines, "-I", str(bsp),
                     "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-T", str(bsp / "link.ld"),
                     str(bsp / "startup.c"), str(bsp / "semihost.c"), str(tmp_path / "app.c"), "-o", str(elf)],
                    check=True)
+    return elf
+
+
+def test_profile_reports_output_parts_and_uncertainty(tmp_path):
+    elf = build_with_bsp(tmp_path, "nucleo-g0b1re", "cortex-m0plus", APP)
     result = emu("profile", str(elf), "-p", "nucleo-g0b1re", "--start", "work", "--end", "work_done",
                  "--json", str(tmp_path / "p.json"))
     assert result.returncode == 0, result.stderr
@@ -77,14 +83,7 @@ int main(void)
 def test_malloc_takes_memory_beside_the_stack_not_inside_it(tmp_path):
     """A program with a few shallow frames uses well under 1 KB of stack; a heap that started
     inside the stack made one malloc look like the whole 8 KB stack was used."""
-    bsp = tmp_path / "bsp"
-    assert emu("bsp", "nucleo-l4r5zi", "--out", str(bsp)).returncode == 0
-    (tmp_path / "app.c").write_text(HEAP_APP)
-    elf = tmp_path / "app.elf"
-    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-O2", "-I", str(bsp),
-                    "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-T", str(bsp / "link.ld"),
-                    str(bsp / "startup.c"), str(bsp / "semihost.c"), str(tmp_path / "app.c"), "-o", str(elf)],
-                   check=True)
+    elf = build_with_bsp(tmp_path, "nucleo-l4r5zi", "cortex-m4", HEAP_APP)
     result = emu("profile", str(elf), "-p", "nucleo-l4r5zi", "--json", str(tmp_path / "p.json"))
     assert result.returncode == 0, result.stderr
     profile = json.loads((tmp_path / "p.json").read_text())
@@ -111,14 +110,7 @@ int main(void) { below[0] = 1; return deep(DEPTH) > 0 ? 0 : 1; }
 def test_a_stack_overflow_is_a_firmware_failure(tmp_path, depth, overflows):
     """The bsp reserves 8 KB of stack: 4 frames of 512 B fit, 20 (over 10 KB) do not, and run on
     into the 16 KB below without faulting: only the stack's paint tells."""
-    bsp = tmp_path / "bsp"
-    assert emu("bsp", "nucleo-l4r5zi", "--out", str(bsp)).returncode == 0
-    (tmp_path / "app.c").write_text(DEEP_APP)
-    elf = tmp_path / "app.elf"
-    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-O2", f"-DDEPTH={depth}", "-I", str(bsp),
-                    "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-T", str(bsp / "link.ld"),
-                    str(bsp / "startup.c"), str(bsp / "semihost.c"), str(tmp_path / "app.c"), "-o", str(elf)],
-                   check=True)
+    elf = build_with_bsp(tmp_path, "nucleo-l4r5zi", "cortex-m4", DEEP_APP, f"-DDEPTH={depth}")
     result = emu("profile", str(elf), "-p", "nucleo-l4r5zi")
     if overflows:
         assert result.returncode == 3, result.stderr
