@@ -93,3 +93,37 @@ def test_builtin_task_writes_the_chosen_variants(tmp_path):
     rows = json.loads((tmp_path / "sine" / "variants.json").read_text())["variants"]
     assert [r["variant"] for r in rows] == ["fp16", "int8"]  # the standard order
     assert "fp16" in result.stdout and "int8" in result.stdout
+
+
+def folder_bytes(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_variants_made_on_two_workers_equal_a_serial_run(tmp_path, dense_model):
+    """The oracle is the serial run: each variant trained in its own worker process gives the
+    same files, byte for byte, in the same order in variants.json."""
+    rng = np.random.default_rng(3)
+    np.savez(tmp_path / "data.npz", x_train=rng.normal(size=(64, 6)).astype(np.float32), y_train=np.arange(64) % 3,
+             x_test=rng.normal(size=(16, 6)).astype(np.float32), y_test=np.arange(16) % 3)
+    runs = {}
+    for jobs in ("1", "2"):
+        result = emu_variants(dense_model, "--data", tmp_path / "data.npz", "-v", "fp32,int8,qat-int8,pruned50-int8",
+                              "--jobs", jobs, "--out", tmp_path / f"jobs{jobs}", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        runs[jobs] = folder_bytes(tmp_path / f"jobs{jobs}")
+    assert "4 variants on 2 worker processes" in result.stderr
+    assert "[4/4]" in result.stderr
+    assert runs["2"] == runs["1"]
+    rows = json.loads(runs["2"]["variants.json"])["variants"]
+    assert [r["variant"] for r in rows] == ["fp32", "int8", "qat-int8", "pruned50-int8"]
+
+
+def test_a_task_that_fails_in_the_workers_is_one_error_and_nothing_written(tmp_path):
+    from emu.errors import EmuError
+    from emu.variants.make import make_variants
+    from emu.variants.parallel import TaskSource
+
+    source = TaskSource(model=tmp_path / "gone.keras", data=tmp_path / "gone.npz", kind="classifier")
+    with pytest.raises(EmuError, match="gone.npz"):
+        make_variants(source, tmp_path / "out", ["fp32", "int8"], progress=lambda m: None, workers=2)
+    assert list(tmp_path.iterdir()) == []

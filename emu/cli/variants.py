@@ -26,6 +26,8 @@ def variants(
     exclude: Optional[List[str]] = typer.Option(None, "--exclude", "-x", help="Leave these variants out: -x qat-int8."),
     kind: str = typer.Option("auto", "--kind", help="For a model file: classifier, regression, anomaly or auto."),
     seed: int = typer.Option(0, "--seed", help="Seed for data, initialisation and shuffling."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
+                                       help="Worker processes, one variant each at a time (default: one per core)."),
 ) -> None:
     """Make a model's variants (fp32, fp16, dynamic-int8, int8, qat-int8, pruned50-int8,
     pruned80-int8, clustered16-int8, distilled-int8), score each on the host with the TFLM
@@ -33,6 +35,7 @@ def variants(
 
     Example: emu variants --task digits --out reports/variants/digits
     """
+    from emu.results.sweep import default_jobs
     from emu.variants.make import check_replaceable, make_variants
     from emu.variants.recipes import chosen_variants
 
@@ -41,11 +44,13 @@ def variants(
         check_replaceable(out)
     if model and model.suffix == ".tflite":
         return score_tflite(model, data, kind, out)
-    chosen = make_task(model, data, task, kind, seed)
-    folder = out or Path("reports/variants") / chosen.name
-    say(f"making variants of {chosen.name} ({chosen.kind}, {chosen.source}) in {folder}")
+    source = task_source(model, data, task, kind, seed)
+    name = task or model.stem
+    folder = out or Path("reports/variants") / name
+    say(f"making variants of {name} ({source.kind}, {'built-in task' if task else model}) in {folder}")
     failures = []
-    records = make_variants(chosen, folder, names, progress=say, failures=failures)
+    records = make_variants(source, folder, names, progress=say, failures=failures,
+                            workers=jobs or default_jobs())
     print(format_variants(records))
     for f in failures:
         print(f"failed: {f.variant}: {f.reason}")
@@ -68,20 +73,22 @@ def score_tflite(model: Path, data: Optional[Path], kind: str, out: Optional[Pat
     print(f"\n{folder / 'variants.json'}")
 
 
-def make_task(model: Optional[Path], data: Optional[Path], task: Optional[str], kind: str, seed: int):
+def task_source(model: Optional[Path], data: Optional[Path], task: Optional[str], kind: str, seed: int):
+    """The task to make variants of, checked as far as it can be without training it."""
+    from emu.variants.parallel import TaskSource
+
     if task and (model or data):
         raise EmuError("give either --task NAME or MODEL --data DATA.npz, not both")
     if task:
-        from emu.variants.builtin import builtin_spec, builtin_task
+        from emu.variants.builtin import builtin_spec
 
-        builtin_spec(task)
-        say(f"training the {task} teacher")
-        return builtin_task(task, seed)
+        return TaskSource(builtin=task, kind=builtin_spec(task).kind, seed=seed)
     if not model or not data:
         raise EmuError("give MODEL.keras --data DATA.npz, or --task NAME (digits, sine, vibration)")
     from emu.variants.userfile import file_task
 
-    return file_task(model, data, kind, seed)
+    loaded = file_task(model, data, kind, seed)  # a bad file or label is refused here, once
+    return TaskSource(model=model, data=data, kind=loaded.kind, seed=seed)
 
 
 def format_variants(records) -> str:

@@ -54,10 +54,10 @@ class ScenarioOutcome:
 
 
 def model_files(source: ModelSource, scenario: Scenario, models_dir: Path, use_cache: bool,
-                notes: list[str], progress: Callable[[str], None]) -> list[ModelFile]:
+                notes: list[str], progress: Callable[[str], None], workers: int | None = None) -> list[ModelFile]:
     if source.task:
         return task_models(source.task, list(source.variants), models_dir, seed=scenario.seed,
-                           use_cache=use_cache, progress=progress, notes=notes)
+                           use_cache=use_cache, progress=progress, notes=notes, workers=workers)
     if not source.path.is_file():
         if source.optional:
             notes.append(f"skipped {source.path}: not present")
@@ -124,7 +124,8 @@ def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_c
     cache = cache or ResultsCache()
     boards = [get_platform(b) for b in scenario.boards]
     notes: list[str] = []
-    files = [f for s in scenario.models for f in model_files(s, scenario, out / "models", use_cache, notes, progress)]
+    files = [f for s in scenario.models
+             for f in model_files(s, scenario, out / "models", use_cache, notes, progress, jobs or scenario.jobs)]
     swept = sweep(jobs_for([(f.path, f.variant) for f in files], boards), workers=jobs or scenario.jobs,
                   cluster=cluster or scenario.cluster, cache=cache if use_cache else None, progress=progress)
     if swept.failures:

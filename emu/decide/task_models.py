@@ -49,31 +49,36 @@ def task_key(task: str, variants: list[str], seed: int) -> str:
     return h.hexdigest()[:32]
 
 
-def make_task_folder(task: str, variants: list[str], seed: int, folder: Path, progress: Callable[[str], None]) -> None:
+def make_task_folder(task: str, variants: list[str], seed: int, folder: Path, progress: Callable[[str], None],
+                     workers: int | None = None) -> None:
     try:
-        from emu.variants.builtin import builtin_task
+        from emu.results.sweep import default_jobs
         from emu.variants.make import make_variants
+        from emu.variants.parallel import TaskSource
     except ImportError as e:
         raise EmuError(f"scenario tasks need emu.variants, which is not usable here: {e}") from None
     progress(f"training task {task} (seed {seed}) and making variants {', '.join(variants) or 'all'}")
-    make_variants(builtin_task(task, seed), folder, variants or None, progress=progress)
+    make_variants(TaskSource(builtin=task, seed=seed), folder, variants or None, progress=progress,
+                  workers=workers or default_jobs())
 
 
 def cached_task_folder(task: str, variants: list[str], seed: int, use_cache: bool,
-                       progress: Callable[[str], None]) -> Path:
+                       progress: Callable[[str], None], workers: int | None = None) -> Path:
     root = cache.root() / "tasks"
     final = root / task_key(task, variants, seed)
     if use_cache and cache.entry(final) is not None:
         return final
     with cache.staging(root, final.name) as work:
-        make_task_folder(task, variants, seed, work / "variants", progress)
+        make_task_folder(task, variants, seed, work / "variants", progress, workers)
         cache.publish(work / "variants", final, replace=True)  # --no-cache: replace the old copy
     return final
 
 
 def task_models(task: str, variants: list[str], out: Path, seed: int = 0, use_cache: bool = True,
-                progress: Callable[[str], None] = lambda m: None, notes: list[str] | None = None) -> list[ModelFile]:
-    folder = cached_task_folder(task, variants, seed, use_cache, progress)
+                progress: Callable[[str], None] = lambda m: None, notes: list[str] | None = None,
+                workers: int | None = None) -> list[ModelFile]:
+    """`workers`: processes that make the variants when they are not cached (default: one per core)."""
+    folder = cached_task_folder(task, variants, seed, use_cache, progress, workers)
     copy = out / task
     if copy.is_symlink() or copy.is_file():
         copy.unlink()  # replaced, never followed

@@ -19,6 +19,7 @@ from emu.cache import atomic_write, ensure_folder, staging
 from emu.console import say
 from emu.errors import EmuError
 from emu.variants.messages import first_line
+from emu.variants.parallel import TaskSource, make_on_pool
 from emu.model.reader import parse_model
 from emu.model.oracle import needs_litert
 from emu.variants.compression import compress_few_valued
@@ -36,34 +37,57 @@ class Failure:
     reason: str
 
 
-def make_variants(task: Task, out: Path, names: list[str] | None = None,
+def make_variants(task: Task | TaskSource, out: Path, names: list[str] | None = None,
                   progress: Callable[[str], None] = say,
-                  failures: list[Failure] | None = None) -> list[VariantRecord]:
+                  failures: list[Failure] | None = None, workers: int = 1) -> list[VariantRecord]:
     """The variants made; those that could not be made are appended to `failures` (when
-    given; else the first one is raised)."""
+    given; else the first one is raised). Given a TaskSource and more than one worker, the
+    variants are made on a pool of processes (emu.variants.parallel), each training the task
+    once; the folder is the same as a serial run's."""
     chosen = chosen_variants(names)
-    failed: list[Failure] = []
+    outcomes: dict[str, VariantRecord | Failure] = {}
+    info: dict = {}
+
+    def finished(name: str, task_info_: dict, outcome: VariantRecord | Failure) -> None:
+        info.update(task_info_)
+        outcomes[name] = outcome
+        shown = f"{name}: FAILED, {outcome.reason}" if isinstance(outcome, Failure) else describe(outcome)
+        progress(f"  [{len(outcomes)}/{len(chosen)}] {shown}")
+        if isinstance(outcome, Failure) and failures is None:
+            raise EmuError(outcome.reason)
+
     with staged(out) as work:
-        records = []
-        for name in chosen:
-            progress(f"  {name} ...")
-            try:
-                records.append(make_variant(task, name, work))
-            except Exception as e:  # tfmot and the converter raise many types for a layer they refuse
-                if failures is None:
-                    raise
-                failed.append(Failure(name, str(e) if isinstance(e, EmuError) else first_line(e)))
-                shutil.rmtree(work / name, ignore_errors=True)
-                progress(f"  {name}: FAILED, {failed[-1].reason}")
-                continue
-            progress(f"  {describe(records[-1])}")
+        if isinstance(task, TaskSource) and workers > 1 and len(chosen) > 1:
+            progress(f"  {len(chosen)} variants on {min(workers, len(chosen))} worker processes, "
+                     f"each making the task's teacher once")
+            make_on_pool(task, chosen, work, min(workers, len(chosen)), finished)
+        else:
+            if isinstance(task, TaskSource):
+                progress("  making the task's teacher")
+            made = task.load() if isinstance(task, TaskSource) else task
+            for name in chosen:
+                progress(f"  {name} ...")
+                finished(name, task_info(made), attempt(made, name, work, reraise=failures is None))
+        records = [outcomes[n] for n in chosen if isinstance(outcomes[n], VariantRecord)]
+        failed = [outcomes[n] for n in chosen if isinstance(outcomes[n], Failure)]
         if not records:
-            raise EmuError(f"no variant of {task.name} could be made: "
+            raise EmuError(f"no variant of {info['model']} could be made: "
                            + "; ".join(f"{f.variant}: {f.reason}" for f in failed))
-        write_variants_json(work, task_info(task), records, [asdict(f) for f in failed])
+        write_variants_json(work, info, records, [asdict(f) for f in failed])
     if failures is not None:
         failures.extend(failed)
     return records
+
+
+def attempt(task: Task, name: str, work: Path, reraise: bool = False) -> VariantRecord | Failure:
+    """One variant made into `work`, or why it could not be (nothing of it left behind)."""
+    try:
+        return make_variant(task, name, work)
+    except Exception as e:  # tfmot and the converter raise many types for a layer they refuse
+        if reraise:
+            raise
+        shutil.rmtree(work / name, ignore_errors=True)
+        return Failure(name, str(e) if isinstance(e, EmuError) else first_line(e))
 
 
 def score_file(task: Task, model: bytes, out: Path) -> VariantRecord:
