@@ -5,9 +5,10 @@ activations in RAM (a few hundred million instructions), runs it once in plain Q
 once traced, and prints guest instructions per second for both. Both rates use the
 instruction count of the traced run, so the ratio is the ratio of wall times.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/trace_speed.py [--platform nucleo-l4r5zi] [--repeats 900]
+    PYTHONPATH=. .venv/bin/python benchmarks/trace_speed.py [--platform nucleo-l4r5zi] [--repeats 4000]
 
-Goal: traced / bare >= 0.5.
+Goal: traced / bare >= 0.8. The default 4000 passes (1.4 G instructions) keep QEMU's start-up a
+small share of the bare run.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def run_traced(elf: Path, platform) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--platform", default="nucleo-l4r5zi")
-    parser.add_argument("--repeats", type=int, default=900, help="passes over the layer pair")
+    parser.add_argument("--repeats", type=int, default=4000, help="passes over the layer pair")
     args = parser.parse_args()
     platform = get_platform(args.platform)
     plugin_library()  # build outside the timed runs
@@ -139,7 +140,7 @@ def main() -> None:
     print(f"guest instructions  {instructions:,}")
     print(f"bare QEMU           {bare_s:7.2f} s  {bare_rate / 1e6:8.1f} M instructions/s")
     print(f"traced              {traced_s:7.2f} s  {traced_rate / 1e6:8.1f} M instructions/s")
-    print(f"ratio traced/bare   {traced_rate / bare_rate:7.2f}  (goal >= 0.50)")
+    print(f"ratio traced/bare   {traced_rate / bare_rate:7.2f}  (goal >= 0.80)")
 
 
 if __name__ == "__main__":
