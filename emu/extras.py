@@ -11,6 +11,7 @@ which extra to install, in one line.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 from emu.errors import EmuError
@@ -28,6 +29,22 @@ def require(module: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as e:
-        extra = _EXTRA_OF[module.split(".")[0]]
-        raise EmuError(f"this needs the optional package {module.split('.')[0]} ({e.name or module} is not "
-                       f"installed): pip install 'emu[{extra}]', or run 'make setup'") from None
+        raise _missing(module, e.name or module) from None
+
+
+def require_extra(extra: str) -> None:
+    """Fail now, without importing anything, if a package of `extra` is missing: work that
+    runs in worker processes would otherwise find out there, or not at all."""
+    for module in EXTRAS[extra]:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):  # ValueError: a module whose import was blocked
+            found = False
+        if not found:
+            raise _missing(module, module)
+
+
+def _missing(module: str, name: str) -> EmuError:
+    extra = _EXTRA_OF[module.split(".")[0]]
+    return EmuError(f"this needs the optional package {module.split('.')[0]} ({name} is not "
+                    f"installed): pip install 'emu[{extra}]', or run 'make setup'")

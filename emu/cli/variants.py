@@ -35,6 +35,7 @@ def variants(
 
     Example: emu variants --task digits --out reports/variants/digits
     """
+    from emu.extras import require_extra
     from emu.results.sweep import default_jobs
     from emu.variants.make import check_replaceable, make_variants
     from emu.variants.recipes import chosen_variants
@@ -44,6 +45,7 @@ def variants(
         check_replaceable(out)
     if model and model.suffix == ".tflite":
         return score_tflite(model, data, kind, out)
+    require_extra("variants")  # before any worker starts: a worker would find out on its own
     source = task_source(model, data, task, kind, seed)
     name = task or model.stem
     folder = out or Path("reports/variants") / name
