@@ -33,6 +33,28 @@ def test_random_lifetimes_never_collide_and_meet_the_live_bound():
         assert plan.size >= busiest
 
 
+def test_random_streaming_pairs_overlap_only_as_their_lead_allows():
+    rng = np.random.default_rng(2)
+    for _ in range(300):
+        buffers = []
+        for i in range(rng.integers(2, 10)):
+            first = int(rng.integers(-1, 8))
+            buffers.append(Buffer(f"b{i}", int(rng.integers(1, 400)), first, first + int(rng.integers(0, 4))))
+        # an output written by the operator that last reads an input may stream over it
+        leads = {(o.name, i.name): int(rng.integers(0, 500)) for o in buffers for i in buffers
+                 if o is not i and o.first == i.last and rng.random() < 0.7}
+        plan = plan_arena(buffers, leads)
+        for a in buffers:
+            assert a.offset % ALIGNMENT == 0 and a.offset + a.size <= plan.size
+            for b in buffers:
+                apart = a.offset + a.size <= b.offset or b.offset + b.size <= a.offset
+                if a is b or not a.overlaps_in_time(b) or apart or (b.name, a.name) in leads:
+                    continue  # (b, a) is looked at with the roles swapped
+                # a overlaps b: a must be the output streaming over b, starting its lead before it
+                assert (a.name, b.name) in leads and b.offset - a.offset >= min(leads[a.name, b.name], a.size), \
+                    (a, b, leads)
+
+
 def test_streaming_output_may_overlap_the_input_it_has_finished_with():
     # micro_speech's depthwise layer: input 1,960 B (alive until op 0), output 4,000 B
     # (from op 0), lead 2,240 B (tests/test_overlap.py). Largest first: the output at 0,
@@ -45,8 +67,62 @@ def test_streaming_output_may_overlap_the_input_it_has_finished_with():
 
 
 def test_lead_when_the_input_is_placed_first():
-    # The 3,000 B input is larger, so it is placed first, at 0. The output may overlap it
-    # only by starting `lead` bytes or more before it, and there is no room below 0, so the
-    # output goes after the input, at 3,000.
+    # The 3,000 B input is larger, so it is placed first. Placed at 0, the output could only
+    # go after it (3,000 + 1,000 = 4,000 B). Leaving the 500 B lead free below it (504,
+    # aligned to 8) lets the output start at 0 and overlap it: 504 + 3,000 = 3,504 B.
     plan = plan_arena([Buffer("in", 3000, -1, 0), Buffer("out", 1000, 0, 1)], {("out", "in"): 500})
-    assert plan.offsets == {"in": 0, "out": 3000}
+    assert plan.offsets == {"in": 504, "out": 0} and plan.size == 3504
+
+
+def test_residual_block_streams_the_second_convolution_over_the_first():
+    # A ResNet block: A (16 KB) is the block's input and stays alive for the ADD at op 2;
+    # op 0 convolves A into B, op 1 convolves B into C (row-streaming, lead 1,024 B).
+    # Placed first at 16,384, B would leave C no room to overlap it, since A holds 0..16,384:
+    # A, B, C side by side take 49,152 B. With 1,024 B kept free below B (B at 17,408),
+    # C starts at 16,384 and overlaps B: 17,408 + 16,384 = 33,792 B.
+    buffers = [Buffer("A", 16384, -1, 2), Buffer("B", 16384, 0, 1), Buffer("C", 16384, 1, 2)]
+    plan = plan_arena(buffers, {("C", "B"): 1024})
+    assert plan.offsets == {"A": 0, "B": 17408, "C": 16384} and plan.size == 33792
+    assert plan_arena([Buffer(b.name, b.size, b.first, b.last) for b in buffers]).size == 49152
+
+
+def small_resnet():
+    """Three residual blocks (the last two downsampling through a 1x1 shortcut), as in the
+    CIFAR ResNets of MLPerf Tiny, int8."""
+    from tests import modelgen
+
+    tf = modelgen.tf()
+    k = tf.keras.layers
+    tf.keras.utils.set_random_seed(0)
+    inputs = tf.keras.Input((32, 32, 3), batch_size=1)
+    x = k.Conv2D(16, 3, padding="same", activation="relu")(inputs)
+    for filters, stride in ((16, 1), (32, 2), (64, 2)):
+        y = k.Conv2D(filters, 3, strides=stride, padding="same", activation="relu")(x)
+        y = k.Conv2D(filters, 3, padding="same")(y)
+        if stride != 1:
+            x = k.Conv2D(filters, 1, strides=stride)(x)
+        x = k.ReLU()(k.Add()([x, y]))
+    outputs = k.Dense(10, activation="softmax")(k.GlobalAveragePooling2D()(x))
+    return modelgen.to_int8(tf.keras.Model(inputs, outputs), (32, 32, 3))
+
+
+def test_a_small_resnet_takes_under_0_7x_of_tflms_arena_and_still_matches_tflm():
+    from emu.compile.codegen import compile_graph
+    from emu.compile.hostrun import run_compiled_on_host_many
+    from emu.model.oracle import tflm_arena_bytes, tflm_outputs
+    from emu.model.reader import parse_model
+    from tests import modelgen
+
+    model = small_resnet()
+    graph = parse_model(model)
+    assert sum(op.op == "ADD" for op in graph.operators) == 3
+    tflm = tflm_arena_bytes(model)
+    inputs = [modelgen.random_input(model, seed=s) for s in range(3)]
+    wanted = [tflm_outputs(model, x) for x in inputs]
+    for kernel_set in ("reference", "optimized"):
+        compiled = compile_graph(graph, kernel_set)
+        assert compiled.arena_bytes <= 0.7 * tflm, (kernel_set, compiled.arena_bytes, tflm)
+        # buffers that share memory must not clobber each other: the outputs say so
+        for got, want in zip(run_compiled_on_host_many(compiled, inputs), wanted):
+            for g, w in zip(got, want):
+                np.testing.assert_array_equal(g, w, err_msg=kernel_set)

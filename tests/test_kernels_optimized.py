@@ -103,7 +103,22 @@ def random_cases(count: int, seed: int) -> list[tuple[str, list, tuple, bool]]:
     return cases
 
 
-CASES = random_cases(32, seed=7)
+def one_channel_cases() -> list[tuple[str, list, tuple, bool]]:
+    """Depthwise layers on one input channel (micro_speech's first layer is one): windows that
+    are not whole words of taps, channel counts that are not multiples of four, stride, padding
+    and dilation."""
+    dw = _k().DepthwiseConv2D
+    return [
+        ("1ch_3x5_dm8_s2_same", [dw((3, 5), strides=2, padding="same", depth_multiplier=8, activation="relu")],
+         (9, 11, 1), True),
+        ("1ch_3x3_dm5_valid", [dw(3, depth_multiplier=5)], (7, 7, 1), False),
+        ("1ch_3x3_dm4_dilated_same", [dw(3, dilation_rate=2, padding="same", depth_multiplier=4,
+                                         activation="relu6")], (8, 9, 1), True),
+        ("1ch_2x2_dm2_s2_same", [dw(2, strides=2, padding="same", depth_multiplier=2)], (5, 6, 1), True),
+    ]
+
+
+CASES = random_cases(32, seed=7) + one_channel_cases()
 INPUTS_PER_MODEL = 8
 
 
@@ -133,7 +148,7 @@ def test_random_models_match_tflm(converted, kernel_set):
     assert cases == len(CASES) * INPUTS_PER_MODEL
     if kernel_set == "optimized":
         assert {"fully_connected/dsp", "conv_2d/1x1-dsp", "conv_2d/im2col-dsp"} <= paths, paths
-        for form in ("-dm1-dsp", "-dm4-dsp", "-dm8-dsp"):
+        for form in ("-dm1-dsp", "-dm4-dsp", "-dm8-dsp", "-1ch-dsp"):
             assert any(p.startswith("depthwise_conv_2d/") and p.endswith(form) for p in paths), (form, paths)
     else:
         assert all(p.endswith("/reference") for p in paths), paths
@@ -178,7 +193,7 @@ def test_layers_carry_their_path_and_the_macs_of_their_shapes():
         assert layers[1].macs == 48 * 48 * 8 * 9
         assert layers[30].op == "SOFTMAX" and layers[30].macs == 0
     # operator 0: one input channel, depth multiplier 8
-    assert compile_graph(graph, "optimized").layers[0].path == "depthwise_conv_2d/3x3-dm8-dsp"
+    assert compile_graph(graph, "optimized").layers[0].path == "depthwise_conv_2d/3x3-1ch-dsp"
 
 
 def test_old_result_files_load_without_the_layer_fields():

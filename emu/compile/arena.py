@@ -62,14 +62,37 @@ def _lowest_free_start(forbidden: list[tuple[int, int]]) -> int:
     return start
 
 
-def plan_arena(buffers: list[Buffer], leads: dict[tuple[str, str], int] | None = None) -> ArenaPlan:
-    """leads: (output buffer, input buffer) -> bytes the input must start after the output."""
-    leads = leads or {}
+def _place(buffers: list[Buffer], leads: dict[tuple[str, str], int], reserve_leads: bool) -> ArenaPlan:
     placed: list[Buffer] = []
+    done: set[str] = set()
     # Largest first; ties by earliest start so the plan does not depend on input order.
     for buf in sorted(buffers, key=lambda b: (-b.size, b.first, b.name)):
-        forbidden = [_forbidden_starts(buf, p, leads) for p in placed if p.overlaps_in_time(buf)]
-        buf.offset = _lowest_free_start(forbidden)
+        overlapping = [p for p in placed if p.overlaps_in_time(buf)]
+        # The input of a streaming pair whose output comes later: keep `lead` bytes free below
+        # it, where that output can then start and overlap it.
+        reserve = max((_align(lead) for (out, inp), lead in leads.items()
+                       if inp == buf.name and out not in done), default=0) if reserve_leads else 0
+        if reserve:
+            grown = Buffer(buf.name, buf.size + reserve, buf.first, buf.last)
+            buf.offset = _lowest_free_start([_forbidden_starts(grown, p, {}) for p in overlapping]) + reserve
+        else:
+            buf.offset = _lowest_free_start([_forbidden_starts(buf, p, leads) for p in overlapping])
         placed.append(buf)
+        done.add(buf.name)
     size = _align(max((b.offset + b.size for b in placed), default=0))
     return ArenaPlan(offsets={b.name: b.offset for b in placed}, size=size)
+
+
+def plan_arena(buffers: list[Buffer], leads: dict[tuple[str, str], int] | None = None) -> ArenaPlan:
+    """leads: (output buffer, input buffer) -> bytes the input must start after the output.
+
+    Two greedy passes, the smaller plan kept: the plain one, and one that leaves room below
+    the input of each streaming pair for its output (in a residual block the output of the
+    second convolution can then overlap the first's while the block's input stays live)."""
+    leads = leads or {}
+    plans = [_place([Buffer(b.name, b.size, b.first, b.last) for b in buffers], leads, reserve)
+             for reserve in (False, True)]
+    best = min(plans, key=lambda plan: plan.size)  # the plain plan on a tie
+    for b in buffers:
+        b.offset = best.offsets[b.name]
+    return best

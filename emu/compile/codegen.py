@@ -284,7 +284,8 @@ class _Emitter:
             fields = ",\n".join(f"    .{k} = {self._value(prefix, k, v)}" for k, v in call.params.items())
             self.constants.append(f"static const {call.params_type} {prefix} = {{\n{fields}\n}};")
             args.append(f"&{prefix}")
-        args += [self._pointer(t, op) for t in call.args]
+        args += [self._const_array(f"op{op.index}_arg{i}", t) if isinstance(t, ConstArray) else self._pointer(t, op)
+                 for i, t in enumerate(call.args)]
         if call.scratch_bytes:
             args.append(f"(void *)(emu_arena + {self.buffer_offsets[f'scratch{op.index}']})")
         lines.append(f"    {call.function}({', '.join(args)});")

@@ -37,7 +37,9 @@ class KernelCall:
     header: str  # header in firmware/kernels that declares it, e.g. "conv_2d.h"
     params_type: str | None  # C struct type of the first argument; None: no params argument
     params: dict[str, object] = field(default_factory=dict)  # field -> int, float, ConstArray, or list of ints
-    args: list[int | None] = field(default_factory=list)  # tensor indices passed as pointers
+    # Tensor indices passed as pointers; a ConstArray is passed as a pointer to itself in flash
+    # (a filter the optimized kernel reads in an arrangement of its own).
+    args: list[int | ConstArray | None] = field(default_factory=list)
     # True when the operator moves no data: its output is its input, reinterpreted (RESHAPE).
     # The arena planner then gives the output the input's memory and no call is emitted.
     alias: bool = False

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from emu.compile.kernel_call import KernelCall, UnsupportedOperator
+from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.compile.ops.conv_2d import (
     DSP_RESCALE_BYTES, channel_multipliers, check_int16, dsp_rescale_fits, filter_operands, float_range, fold_bias, inner_range, int8_range, nhwc,
@@ -67,19 +67,41 @@ def dsp_scratch_bytes(taps: int, channels: int, input_channels: int, depth_multi
     return DSP_RESCALE_BYTES * channels + rest
 
 
+def one_channel_filter(weights: np.ndarray) -> np.ndarray:
+    """The filter [1, fh, fw, channels] of a one-input-channel layer as
+    emu_depthwise_conv2d_1ch_s8_dsp reads it: for each four taps (row-major), each channel's
+    four taps as one word; then the last taps % 4 taps as they are, a byte per channel."""
+    channels = weights.shape[-1]
+    taps = weights.reshape(-1, channels)
+    body = len(taps) // 4 * 4
+    words = taps[:body].reshape(-1, 4, channels).transpose(0, 2, 1)
+    return np.concatenate([words.reshape(-1), taps[body:].reshape(-1)]).astype(np.int8)
+
+
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
-    """int8 with depth multiplier 1 (four input channels per word) or a multiple of 4 (four
-    output channels sharing an input byte), with SMLABB / SMLATT / SMLATB
+    """int8 with one input channel (a convolution: SMLAD over four taps of a channel), depth
+    multiplier 1 (four input channels per word) or a multiple of 4 (four output channels sharing
+    an input byte), with SMLAD / SMLABB / SMLATT / SMLATB
     (firmware/kernels/optimized/depthwise_conv_2d_dsp.c)."""
     p = call.params
-    dm = p["depth_multiplier"]
-    if call.function != "emu_depthwise_conv2d_s8" or not (dm == 1 or dm % 4 == 0) or p["output_c"] < 4:
+    if call.function != "emu_depthwise_conv2d_s8":
         return None
     w = graph.tensor(op.inputs[1])
     abs_sums = np.abs(w.data.astype(np.int64)).reshape(-1, p["output_c"]).sum(axis=0)
     if not dsp_rescale_fits(p["folded_bias"], abs_sums, p["shift"]):
         return None
-    taps = p["filter_h"] * p["filter_w"]
+    dm, taps = p["depth_multiplier"], p["filter_h"] * p["filter_w"]
+    shape = f"{p['filter_h']}x{p['filter_w']}"
+    scratch = dsp_scratch_bytes(taps, p["output_c"], p["input_c"], dm)
+    # The arranged filter replaces the model's in flash; a filter decoded at run time keeps its form.
+    constant = not any(op.inputs[1] in other.outputs for other in graph.operators)
+    if p["input_c"] == 1 and dm > 1 and taps >= 4 and constant:
+        arranged = ConstArray("int8_t", one_channel_filter(w.data))
+        return replace(call, function="emu_depthwise_conv2d_1ch_s8_dsp", header="depthwise_conv_2d_dsp.h",
+                       path=f"depthwise_conv_2d/{shape}-1ch-dsp", scratch_bytes=scratch,
+                       args=[call.args[0], arranged, *call.args[2:]],
+                       filter_storage=("int8", arranged.values.nbytes))
+    if not (dm == 1 or dm % 4 == 0) or p["output_c"] < 4:
+        return None
     return replace(call, function="emu_depthwise_conv2d_s8_dsp", header="depthwise_conv_2d_dsp.h",
-                   path=f"depthwise_conv_2d/{p['filter_h']}x{p['filter_w']}-dm{dm}-dsp",
-                   scratch_bytes=dsp_scratch_bytes(taps, p["output_c"], p["input_c"], dm))
+                   path=f"depthwise_conv_2d/{shape}-dm{dm}-dsp", scratch_bytes=scratch)

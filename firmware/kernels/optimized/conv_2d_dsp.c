@@ -48,19 +48,25 @@ static void join_group(pending_group *g, const int8_t *x, int32_t len, uint32_t 
     g->out[g->count++] = out;
 }
 
-/* Four windows' words v[0..7] against the filter word at s + j. */
-#define STEP(v, j)                                                          \
+/* Four windows' words v[k..k+7] against the filter word at s + j; each pixel's two words in
+ * one load. */
+#define STEP(v, k, j)                                                       \
     do {                                                                    \
         const uint32_t wv = emu_read_u32(s + (j));                          \
         const uint32_t we = emu_sxtb16(wv), wo = emu_sxtb16_ror8(wv);       \
-        a0 = emu_smlad((v)[0], we, a0);                                     \
-        a0 = emu_smlad((v)[1], wo, a0);                                     \
-        a1 = emu_smlad((v)[2], we, a1);                                     \
-        a1 = emu_smlad((v)[3], wo, a1);                                     \
-        a2 = emu_smlad((v)[4], we, a2);                                     \
-        a2 = emu_smlad((v)[5], wo, a2);                                     \
-        a3 = emu_smlad((v)[6], we, a3);                                     \
-        a3 = emu_smlad((v)[7], wo, a3);                                     \
+        uint32_t ve, vo;                                                    \
+        EMU_LOAD_PAIR(v, (k), ve, vo);                                      \
+        a0 = emu_smlad(ve, we, a0);                                         \
+        a0 = emu_smlad(vo, wo, a0);                                         \
+        EMU_LOAD_PAIR(v, (k) + 2, ve, vo);                                  \
+        a1 = emu_smlad(ve, we, a1);                                         \
+        a1 = emu_smlad(vo, wo, a1);                                         \
+        EMU_LOAD_PAIR(v, (k) + 4, ve, vo);                                  \
+        a2 = emu_smlad(ve, we, a2);                                         \
+        a2 = emu_smlad(vo, wo, a2);                                         \
+        EMU_LOAD_PAIR(v, (k) + 6, ve, vo);                                  \
+        a3 = emu_smlad(ve, we, a3);                                         \
+        a3 = emu_smlad(vo, wo, a3);                                         \
     } while (0)
 
 /* Every output channel of a full group of four pixels, whose windows (len bytes each, laid
@@ -81,11 +87,11 @@ static void pixel_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *re
         const uint32_t *v = group;
         const int8_t *s = w;
         for (; v + 4 * PIXELS <= group_end; v += 4 * PIXELS, s += 8) {
-            STEP(v, 0);
-            STEP(v + 2 * PIXELS, 4);
+            STEP(v, 0, 0);
+            STEP(v, 2 * PIXELS, 4);
         }
         if (v < group_end) {
-            STEP(v, 0);
+            STEP(v, 0, 0);
         }
         for (int32_t k = body; k < len; ++k) {
             const int32_t wk = w[k];

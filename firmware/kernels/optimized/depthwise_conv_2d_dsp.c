@@ -15,6 +15,14 @@
  *   filter half; interior pixels read the image in place, border pixels a copy of their
  *   window (input_c bytes per tap, the zero point in the padding).
  *
+ * - One input channel (emu_depthwise_conv2d_1ch_s8_dsp): every output channel reads the same
+ *   window, so this is a convolution, done with SMLAD. The window is gathered into one run of
+ *   taps, and the filter comes arranged by the compiler so that four taps of one channel are
+ *   one word: for each four taps, the words of all channels in turn, then the last
+ *   taps % 4 taps with the channels' bytes side by side. Four channels share each expanded
+ *   window word: one load, two SXTB16, then per channel one load, two SXTB16 and two SMLADs;
+ *   a last tap multiplies the four channels' bytes as the multiple-of-4 form does.
+ *
  * The rescale is emu_dsp.h's, which the compiler chooses this kernel for only where it is
  * exact. Scratch: each output channel's rescale (EMU_DSP_RESCALE_BYTES), then input_c bytes
  * of the input zero point (multiplier 1) or the gathered window (taps x input_c bytes).
@@ -34,7 +42,7 @@ typedef struct {
 } output_stage;
 
 /* Requantizes four accumulators into out[0..3]. */
-static inline void store_four(const output_stage *o, int oc, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+static inline __attribute__((always_inline)) void store_four(const output_stage *o, int oc, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
                               int8_t *out)
 {
     const emu_dsp_rescale *r = o->rescale + oc;
@@ -78,8 +86,10 @@ static void list_taps(const emu_depthwise_conv2d_s8_params *p, const int8_t *ima
     }
 }
 
-static void pixel_dm1(const emu_depthwise_conv2d_s8_params *p, const output_stage *o, const int8_t *const *tap,
-                      const int8_t *const *tap_end, const int8_t *filter, int8_t *out)
+/* Not inlined: on its own its inner loop keeps every value in a register. */
+static __attribute__((noinline)) void pixel_dm1(const emu_depthwise_conv2d_s8_params *p, const output_stage *o,
+                                                const int8_t *const *tap, const int8_t *const *tap_end,
+                                                const int8_t *filter, int8_t *out)
 {
     const int channels = p->output_c, lanes = channels & ~3;
     int oc = 0;
@@ -208,6 +218,125 @@ static void run_dm4n(const emu_depthwise_conv2d_s8_params *p, const output_stage
                     gather_window(p, image, iy0, ix0, win);
                     pixel_dm4n(p, o, win, ic, 0, filter, out);
                 }
+            }
+        }
+    }
+}
+
+/* Four taps of four channels: the window word xv against the channel words at w[0..3]. */
+#define FOUR_CHANNELS(xv, w)                                                              \
+    do {                                                                                  \
+        const uint32_t xe = emu_sxtb16(xv), xo = emu_sxtb16_ror8(xv);                     \
+        uint32_t wv = emu_read_u32((w));                                                  \
+        a0 = emu_smlad(xe, emu_sxtb16(wv), a0);                                           \
+        a0 = emu_smlad(xo, emu_sxtb16_ror8(wv), a0);                                      \
+        wv = emu_read_u32((w) + 4);                                                       \
+        a1 = emu_smlad(xe, emu_sxtb16(wv), a1);                                           \
+        a1 = emu_smlad(xo, emu_sxtb16_ror8(wv), a1);                                      \
+        wv = emu_read_u32((w) + 8);                                                       \
+        a2 = emu_smlad(xe, emu_sxtb16(wv), a2);                                           \
+        a2 = emu_smlad(xo, emu_sxtb16_ror8(wv), a2);                                      \
+        wv = emu_read_u32((w) + 12);                                                      \
+        a3 = emu_smlad(xe, emu_sxtb16(wv), a3);                                           \
+        a3 = emu_smlad(xo, emu_sxtb16_ror8(wv), a3);                                      \
+    } while (0)
+
+/* One input channel: every output channel of the pixel whose window is win: `words` words of
+ * four taps, then `tail` taps. The arranged filter holds, for each word of taps, `channels`
+ * words, then for each tail tap a byte per channel. */
+static void pixel_1ch(const emu_depthwise_conv2d_s8_params *p, const output_stage *o, const int8_t *win,
+                      int32_t words, int32_t tail, const int8_t *filter, int8_t *out)
+{
+    const int channels = p->output_c, lanes = channels & ~3;
+    const int32_t row = 4 * channels; /* arranged bytes per word of taps */
+    const int8_t *const tail_x = win + 4 * words, *const tail_w = filter + words * row;
+    int oc = 0;
+    for (; oc < lanes; oc += 4) {
+        int32_t a0 = o->bias[oc], a1 = o->bias[oc + 1], a2 = o->bias[oc + 2], a3 = o->bias[oc + 3];
+        const int8_t *w = filter + 4 * oc;
+        for (int32_t k = 0; k < words; ++k, w += row) {
+            FOUR_CHANNELS(emu_read_u32(win + 4 * k), w);
+        }
+        w = tail_w + oc;
+        for (int32_t j = 0; j < tail; ++j, w += channels) { /* one tap, four channels' bytes */
+            const uint32_t xv = (uint32_t)(int32_t)tail_x[j], wv = emu_read_u32(w);
+            const uint32_t we = emu_sxtb16(wv), wo = emu_sxtb16_ror8(wv);
+            a0 = emu_smlabb(we, xv, a0);
+            a2 = emu_smlatb(we, xv, a2);
+            a1 = emu_smlabb(wo, xv, a1);
+            a3 = emu_smlatb(wo, xv, a3);
+        }
+        store_four(o, oc, a0, a1, a2, a3, out);
+    }
+    for (; oc < channels; ++oc) {
+        int32_t acc = o->bias[oc];
+        const int8_t *w = filter + 4 * oc;
+        for (int32_t k = 0; k < words; ++k, w += row) {
+            const uint32_t xv = emu_read_u32(win + 4 * k), wv = emu_read_u32(w);
+            acc = emu_smlad(emu_sxtb16(xv), emu_sxtb16(wv), acc);
+            acc = emu_smlad(emu_sxtb16_ror8(xv), emu_sxtb16_ror8(wv), acc);
+        }
+        for (int32_t j = 0; j < tail; ++j) {
+            acc += tail_x[j] * tail_w[j * channels + oc];
+        }
+        out[oc] = store_one(o, oc, acc);
+    }
+}
+
+/* n bytes, a word at a time while four are left (these cores load and store words at any
+ * address): a filter row is a few bytes, too few to pay for a call to memcpy. */
+static inline void copy_row(int8_t *dst, const int8_t *src, int n)
+{
+    for (; n >= 4; n -= 4, src += 4, dst += 4) {
+        const uint32_t v = emu_read_u32(src);
+        memcpy(dst, &v, sizeof v);
+    }
+    for (; n > 0; --n) {
+        *dst++ = *src++;
+    }
+}
+
+/* One input channel's window as a run of taps; a row of taps wholly inside the image with
+ * no dilation is one copy. */
+static void gather_1ch(const emu_depthwise_conv2d_s8_params *p, const int8_t *image, int iy0, int ix0, int8_t *win)
+{
+    const int8_t zero_point = (int8_t)-p->input_offset;
+    const int fw = p->filter_w;
+    const int row_fits = p->dilation_w == 1 && ix0 >= 0 && ix0 + fw <= p->input_w;
+    for (int fy = 0; fy < p->filter_h; ++fy, win += fw) {
+        const int iy = iy0 + fy * p->dilation_h;
+        const int8_t *row = image + (int32_t)iy * p->input_w; /* read only when the row is inside */
+        if (iy < 0 || iy >= p->input_h) {
+            memset(win, zero_point, (size_t)fw);
+        } else if (row_fits) {
+            copy_row(win, row + ix0, fw);
+        } else {
+            for (int fx = 0; fx < fw; ++fx) {
+                const int ix = ix0 + fx * p->dilation_w;
+                win[fx] = ix >= 0 && ix < p->input_w ? row[ix] : zero_point;
+            }
+        }
+    }
+}
+
+void emu_depthwise_conv2d_1ch_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const int8_t *input,
+                                     const int8_t *filter, int8_t *output, void *scratch)
+{
+    emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
+    int8_t *win = (int8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c;
+    const output_stage o = {p->folded_bias, rescale, p->output_offset, p->act_min, p->act_max,
+                            p->act_min == -128 && p->act_max == 127};
+    const int32_t taps = (int32_t)p->filter_h * p->filter_w, words = taps >> 2, tail = taps & 3;
+    const int32_t image_size = (int32_t)p->input_h * p->input_w;
+    emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale);
+    int8_t *out = output;
+    for (int b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + b * image_size;
+        for (int oy = 0; oy < p->output_h; ++oy) {
+            const int iy0 = oy * p->stride_h - p->pad_h;
+            for (int ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
+                gather_1ch(p, image, iy0, ox * p->stride_w - p->pad_w, win);
+                pixel_1ch(p, &o, win, words, tail, filter, out);
             }
         }
     }

@@ -37,6 +37,13 @@ static inline uint32_t emu_ror8(uint32_t x)
 
 #if defined(__ARM_FEATURE_DSP)
 
+/* Words k and k + 1 of the word array p (k a constant) into lo and hi: one LDRD, where the
+ * compiler would emit two LDRs. The "m" operand tells it which memory the load reads. */
+#define EMU_LOAD_PAIR(p, k, lo, hi)                                                       \
+    __asm__("ldrd %0, %1, [%2, #%c3]"                                                     \
+            : "=&r"(lo), "=&r"(hi)                                                        \
+            : "r"(p), "i"(4 * (k)), "m"(*(const uint32_t(*)[2])((p) + (k))))
+
 static inline uint32_t emu_sxtb16(uint32_t x) { return __sxtb16(x); }
 /* SXTB16 with its rotate folded in (GCC does not fold a separate rotate into it) */
 static inline uint32_t emu_sxtb16_ror8(uint32_t x)
@@ -59,6 +66,8 @@ static inline int32_t emu_smmulr(int32_t a, int32_t b)
 }
 
 #else
+
+#define EMU_LOAD_PAIR(p, k, lo, hi) ((lo) = (p)[(k)], (hi) = (p)[(k) + 1])
 
 static inline uint32_t emu_halves(int32_t lo, int32_t hi)
 {
