@@ -53,8 +53,10 @@ def key(*parts: str | bytes, length: int = 64) -> str:
 
 def platform_fingerprint(platform) -> str:
     """Every resolved field of a board, not its file's text: a board and its ':soft-float'
-    form share one file but build and measure differently."""
-    fields = {f.name: getattr(platform, f.name) for f in dataclasses.fields(platform) if f.name != "path"}
+    form share one file but build and measure differently. A pinned kernel set is left out:
+    the name says it, and every key holds the kernel set resolved."""
+    fields = {f.name: getattr(platform, f.name) for f in dataclasses.fields(platform)
+              if f.name not in ("path", "kernels")}
     return json.dumps(fields, sort_keys=True, default=str)
 
 

@@ -2,8 +2,8 @@
 
 It is a scenario without a file: the digits task (a small CNN trained here on
 scikit-learn's bundled 8x8 digits) in every default variant, on boards with and without
-an FPU and DSP instructions, under limits that suit a digits classifier, ending in a
-recommendation and the HTML report. Trained models and measured results are cached by
+an FPU and DSP instructions (one of them with both kernel sets), under limits that suit a
+digits classifier, ending in a recommendation and the HTML report. Trained models and measured results are cached by
 content, so a second run reads them back.
 """
 
@@ -19,8 +19,10 @@ from emu.decide.scenario import ModelSource, Scenario
 from emu.platforms import get_platform
 from emu.results.bench import format_table
 
-# Cortex-M0+ (no FPU, no DSP), M3 (no FPU, no DSP), M4F (FPU and DSP), M7 (FPU and DSP).
-DEFAULT_BOARDS = ("rp2040-pico", "nucleo-l152re", "nucleo-l4r5zi", "disco-f746ng")
+# Cortex-M0+ (no FPU, no DSP), M3 (no FPU, no DSP), M4F (FPU and DSP) with the optimized and the
+# reference kernels, M7 (FPU and DSP): float against int8 where there is no FPU, reference
+# against optimized kernels on one part.
+DEFAULT_BOARDS = ("rp2040-pico", "nucleo-l152re", "nucleo-l4r5zi", "nucleo-l4r5zi:reference", "disco-f746ng")
 
 # A digits classifier is useful above 90% (the float model reaches about 98%); 20 ms leaves
 # room for a camera frame at 30 frames a second; RAM and flash fit the smallest board here

@@ -46,6 +46,9 @@ class Platform:
     static_current_ua: float  # current that does not scale with clock, drawn while running
     sleep_current_ua: float
     path: Path
+    # The kernel set this board name pins ('<board>:reference' or '<board>:optimized'); None:
+    # the board's default (emu/compile/kernel_set.py), or whatever a command asks for.
+    kernels: str | None = None
 
     @property
     def clock_mhz(self) -> float:
@@ -104,8 +107,21 @@ def without_fpu(platform: Platform) -> Platform:
     return replace(platform, name=platform.name + SOFT_FLOAT, fpu=False, cflags=(*flags, "-mfloat-abi=soft"))
 
 
+# '<board>:reference' and '<board>:optimized': the board built with that kernel set, so that
+# a sweep's board list can hold one part with both (the name then tells its rows apart).
+KERNEL_SUFFIXES = (":reference", ":optimized")
+
+
 def get_platform(name: str, directory: Path = PLATFORM_DIR) -> Platform:
-    """A board by name (with ':soft-float' for its FPU off), or a platform YAML file by path."""
+    """A board by name (with ':soft-float' for its FPU off, ':reference' or ':optimized' for a
+    kernel set), or a platform YAML file by path."""
+    for suffix in KERNEL_SUFFIXES:
+        if name.endswith(suffix):
+            board = get_platform(name[: -len(suffix)], directory)
+            if suffix == ":optimized" and not board.dsp:
+                raise EmuError(f"{board.name} ({board.core}) has no DSP extension, which the optimized kernels "
+                               f"need: name it without ':optimized'")
+            return replace(board, name=board.name + suffix, kernels=suffix[1:])
     if name.endswith(SOFT_FLOAT):
         return without_fpu(get_platform(name[: -len(SOFT_FLOAT)], directory))
     as_path = Path(name)

@@ -90,7 +90,7 @@ def test_the_models_cover_every_operator(models):
 
 # ---- the optimized kernels' DSP instructions, on the emulated cores that have them -----------
 
-DSP_BOARDS = ["nucleo-l4r5zi", "disco-f746ng", "ek-ra6m4"]  # Cortex-M4F, M7, M33
+DSP_BOARDS = ["nucleo-l4r5zi", "disco-f746ng", "ek-ra6m4", "alif-e7-appkit"]  # Cortex-M4F, M7, M33, M55
 
 
 @pytest.mark.parametrize("board", DSP_BOARDS)

@@ -183,6 +183,19 @@ def test_resolving_a_kernel_set():
         resolve_kernel_set(m4, "fast")
 
 
+def test_a_board_name_may_pin_the_kernel_set():
+    pinned = get_platform("nucleo-l4r5zi:reference")
+    assert (pinned.name, pinned.core, pinned.kernels) == ("nucleo-l4r5zi:reference", "cortex-m4", "reference")
+    assert resolve_kernel_set(pinned) == resolve_kernel_set(pinned, "reference") == "reference"
+    with pytest.raises(EmuError, match="drop --kernels optimized"):
+        resolve_kernel_set(pinned, "optimized")
+    soft = get_platform("nucleo-l4r5zi:soft-float:optimized")
+    assert (soft.fpu, resolve_kernel_set(soft)) == (False, "optimized")
+    with pytest.raises(EmuError, match=r"rp2040-pico \(cortex-m0plus\) has no DSP extension"):
+        get_platform("rp2040-pico:optimized")
+    assert resolve_kernel_set(get_platform("rp2040-pico:reference")) == "reference"
+
+
 def test_layers_carry_their_path_and_the_macs_of_their_shapes():
     graph = parse_model(shared_model("person_detect.tflite").read_bytes())
     for kernel_set, conv_path in (("reference", "conv_2d/reference"), ("optimized", "conv_2d/1x1-dsp")):

@@ -145,8 +145,8 @@ def assert_same(ours: list[np.ndarray], reference: list[np.ndarray]) -> None:
             np.testing.assert_array_equal(got, want, err_msg=f"output {i}")
 
 
-def assert_matches_tflm(model: bytes, inputs: list[np.ndarray]) -> None:
-    assert_same(run_on_host(model, inputs), tflm_outputs(model, inputs))
+def assert_matches_tflm(model: bytes, inputs: list[np.ndarray], kernel_set: str = "reference") -> None:
+    assert_same(run_on_host(model, inputs, kernel_set), tflm_outputs(model, inputs))
 
 
 def single_op_graph(tensors: list[Tensor], op: str, inputs, outputs, options=None) -> tuple[Operator, Graph]:
@@ -191,15 +191,19 @@ def test_activation_chain_reuses_buffers(kind):
 BINARY = ["add", "add_channel", "add_outer", "add_relu", "add_const", "mul", "mul_cross", "mul_const"]
 
 
+@pytest.mark.parametrize("kernel_set", ["reference", "optimized"])
 @pytest.mark.parametrize("name", BINARY)
-def test_binary_int8(name):
+def test_binary_int8(name, kernel_set):
     model = converted(name, "int8", "wide")
-    assert ("ADD" if name.startswith("add") else "MUL") in ops_of(model)
+    op = "ADD" if name.startswith("add") else "MUL"
+    assert op in ops_of(model)
     if name == "add_relu":
         assert parse_model(model).operators[0].options["fused_activation_function"] == "RELU"
+    paths = {layer.path for layer in compile_graph(parse_model(model), kernel_set).layers}
+    assert f"{op.lower()}/{'dsp' if kernel_set == 'optimized' else 'reference'}" in paths
     for seed in range(2):
-        assert_matches_tflm(model, modelgen.random_input(model, seed))
-    assert_matches_tflm(model, sweep_int8(model))
+        assert_matches_tflm(model, modelgen.random_input(model, seed), kernel_set)
+    assert_matches_tflm(model, sweep_int8(model), kernel_set)
 
 
 @pytest.mark.parametrize("name", BINARY)

@@ -48,7 +48,7 @@ def _options(version: bool = typer.Option(False, "--version", callback=_print_ve
 JOBS_HELP = "Worker processes for a sweep (default: one per core)."
 CLUSTER_HELP = "Run the sweep on a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786 (needs emu[cluster])."
 PLATFORM_HELP = ("Board name (see `emu platforms`; add ':soft-float' to build an FPU part with "
-                 "its FPU off) or a platform YAML file.")
+                 "its FPU off, ':reference' or ':optimized' to pin the kernel set) or a platform YAML file.")
 
 
 @app.command()

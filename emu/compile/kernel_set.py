@@ -18,7 +18,12 @@ def default_kernel_set(platform: Platform) -> str:
 
 
 def resolve_kernel_set(platform: Platform, requested: str | None = None) -> str:
-    """The kernel set to build with: the one asked for, or the board's default."""
+    """The kernel set to build with: the one asked for, the one the board's name pins
+    ('<board>:reference'), or the board's default."""
+    if requested is not None and platform.kernels is not None and requested != platform.kernels:
+        raise EmuError(f"{platform.name} is the board with the {platform.kernels} kernels: drop "
+                       f"--kernels {requested}, or name the board without ':{platform.kernels}'")
+    requested = requested or platform.kernels
     if requested is None:
         return default_kernel_set(platform)
     if requested not in KERNEL_SETS:

@@ -23,16 +23,16 @@ def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform], progres
 
 
 def format_table(results: list[Result]) -> str:
-    headers = ("model", "variant", "platform", "core", "instr", "cycles", "ms", "uJ",
+    headers = ("model", "variant", "platform", "core", "kernels", "instr", "cycles", "ms", "uJ",
                "flash KB", "weights KB", "RAM KB", "arena B", "matches")
     rows = []
     for r in results:
         core = r.core.replace("cortex-", "") + ("F" if r.fpu and r.core in ("cortex-m4",) else "")
-        rows.append((r.model, r.variant, r.platform, core, f"{r.instructions:,}", f"{r.cycles:,}",
+        rows.append((r.model, r.variant, r.platform, core, r.kernels, f"{r.instructions:,}", f"{r.cycles:,}",
                      f"{r.latency_ms:.3f}", f"{r.energy_uj:.2f}", f"{r.flash_bytes / 1024:.1f}",
                      f"{r.weight_bytes / 1024:.1f}", f"{r.ram_bytes / 1024:.1f}", f"{r.arena_bytes:,}",
                      {True: "yes", False: "NO", None: "-"}[r.output_matches_reference]))
-    numeric = range(4, 12)
+    numeric = range(5, 13)
     return "\n".join([table_text(headers, rows, right=numeric), uncertainty_line(results)])
 
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "emu_quant.h"
+#include "window.h"
 
 static inline emu_output_quant output_quant(const emu_conv2d_s8_params *p)
 {
@@ -104,25 +105,10 @@ static void pixel_pair(const emu_conv2d_s8_params *p, const int8_t *x0, const in
     }
 }
 
-/* Copies the window of the output pixel at (iy0, ix0) into one run laid out like a filter.
- * Taps in the padding read the input zero point: with the folded bias that makes them
- * contribute nothing, as in the reference arithmetic. */
-static void gather_window(const emu_conv2d_s8_params *p, const int8_t *image, int iy0, int ix0, int8_t *run)
+static void gather(const emu_conv2d_s8_params *p, const int8_t *image, int iy0, int ix0, int8_t *run)
 {
-    const int ic = p->input_c;
-    const int8_t zero_point = (int8_t)-p->input_offset;
-    for (int fy = 0; fy < p->filter_h; ++fy) {
-        const int iy = iy0 + fy * p->dilation_h;
-        const int row_inside = iy >= 0 && iy < p->input_h;
-        for (int fx = 0; fx < p->filter_w; ++fx, run += ic) {
-            const int ix = ix0 + fx * p->dilation_w;
-            if (row_inside && ix >= 0 && ix < p->input_w) {
-                memcpy(run, image + ((int32_t)iy * p->input_w + ix) * ic, (size_t)ic);
-            } else {
-                memset(run, zero_point, (size_t)ic);
-            }
-        }
-    }
+    emu_gather_window(run, image, p->input_h, p->input_w, p->input_c, p->filter_h, p->filter_w, p->dilation_h,
+                      p->dilation_w, iy0, ix0, (int8_t)-p->input_offset);
 }
 
 /* Any window: each pair of output pixels is gathered into two runs in scratch (2 x window
@@ -145,10 +131,10 @@ void emu_conv2d_s8(const emu_conv2d_s8_params *p, const int8_t *input, const int
                 if (grouped) {
                     general_pixel(p, image, filter, iy0, ix0, out);
                 } else if (pending_out == NULL) {
-                    gather_window(p, image, iy0, ix0, runs[0]);
+                    gather(p, image, iy0, ix0, runs[0]);
                     pending_out = out;
                 } else {
-                    gather_window(p, image, iy0, ix0, runs[1]);
+                    gather(p, image, iy0, ix0, runs[1]);
                     pixel_pair(p, runs[0], runs[1], window, filter, pending_out, out);
                     pending_out = NULL;
                 }

@@ -7,6 +7,8 @@ rescales the product of the offset inputs by in1_scale * in2_scale / out_scale.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
@@ -53,6 +55,22 @@ def lower(op, graph) -> KernelCall:
         function, params_type = f"emu_{name}_s8", f"emu_{name}_s8_params"
     return KernelCall(function, HEADER, params_type, params, [a.index, b.index, y.index],
                       inplace=tuple(a.shape) == tuple(y.shape))
+
+
+# MUL's product of two offset int8 inputs is below 2^16, so the optimized kernel's rescale,
+# which shifts it left by max(shift, 0) + 1, stays in int32 up to a left shift of 15.
+MUL_DSP_MAX_LEFT = 15
+
+
+def optimize(op, graph, call: KernelCall) -> KernelCall | None:
+    """int8 ADD and MUL with emu_dsp.h's rescale (firmware/kernels/optimized/elementwise_dsp.c).
+    ADD's values always fit it (its shifts are never positive: see the kernel); MUL's when its
+    output shift is small enough."""
+    if call.function == "emu_add_s8":
+        return replace(call, function="emu_add_s8_dsp", header="elementwise_dsp.h", path="add/dsp")
+    if call.function == "emu_mul_s8" and max(call.params["output_shift"], 0) + 1 <= MUL_DSP_MAX_LEFT:
+        return replace(call, function="emu_mul_s8_dsp", header="elementwise_dsp.h", path="mul/dsp")
+    return None
 
 
 def _add_s8(a, b, y) -> dict:

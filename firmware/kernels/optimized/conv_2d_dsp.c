@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "emu_dsp.h"
+#include "window.h"
 
 #define PIXELS 4
 
@@ -169,26 +170,6 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
     }
 }
 
-/* Copies the window of the output pixel at (iy0, ix0) into one run laid out like a filter;
- * taps in the padding read the input zero point (see conv_2d.c). */
-static void gather_window(const emu_conv2d_s8_params *p, const int8_t *image, int iy0, int ix0, int8_t *run)
-{
-    const int ic = p->input_c;
-    const int8_t zero_point = (int8_t)-p->input_offset;
-    for (int fy = 0; fy < p->filter_h; ++fy) {
-        const int iy = iy0 + fy * p->dilation_h;
-        const int row_inside = iy >= 0 && iy < p->input_h;
-        for (int fx = 0; fx < p->filter_w; ++fx, run += ic) {
-            const int ix = ix0 + fx * p->dilation_w;
-            if (row_inside && ix >= 0 && ix < p->input_w) {
-                memcpy(run, image + ((int32_t)iy * p->input_w + ix) * ic, (size_t)ic);
-            } else {
-                memset(run, zero_point, (size_t)ic);
-            }
-        }
-    }
-}
-
 void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                        int8_t *output, void *scratch)
 {
@@ -205,7 +186,9 @@ void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const
         for (int oy = 0; oy < p->output_h; ++oy) {
             const int iy0 = oy * p->stride_h - p->pad_h;
             for (int ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
-                gather_window(p, image, iy0, ox * p->stride_w - p->pad_w, runs);
+                emu_gather_window(runs, image, p->input_h, p->input_w, p->input_c, p->filter_h, p->filter_w,
+                                  p->dilation_h, p->dilation_w, iy0, ox * p->stride_w - p->pad_w,
+                                  (int8_t)-p->input_offset);
                 join_group(&g, runs, window, group, out);
                 if (g.count == PIXELS) {
                     finish_group(p, rescale, group, &g, window, filter);

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "emu_dsp.h"
+#include "window.h"
 
 typedef struct {
     const int32_t *bias;
@@ -140,29 +141,6 @@ static void pixel_dm4n(const emu_depthwise_conv2d_s8_params *p, const output_sta
     }
 }
 
-static void gather_window(const emu_depthwise_conv2d_s8_params *p, const int8_t *image, int iy0, int ix0,
-                          int8_t *win)
-{
-    const int ic = p->input_c;
-    const int8_t zero_point = (int8_t)-p->input_offset;
-    for (int fy = 0; fy < p->filter_h; ++fy) {
-        const int iy = iy0 + fy * p->dilation_h;
-        const int row_inside = iy >= 0 && iy < p->input_h;
-        const int8_t *row = image + (int32_t)iy * p->input_w * ic; /* read only when the row is inside */
-        for (int fx = 0; fx < p->filter_w; ++fx, win += ic) {
-            const int ix = ix0 + fx * p->dilation_w;
-            const int inside = row_inside && ix >= 0 && ix < p->input_w;
-            if (ic == 1) { /* one byte: no call */
-                *win = inside ? row[ix] : zero_point;
-            } else if (inside) {
-                memcpy(win, row + (int32_t)ix * ic, (size_t)ic);
-            } else {
-                memset(win, zero_point, (size_t)ic);
-            }
-        }
-    }
-}
-
 static void run_dm1(const emu_depthwise_conv2d_s8_params *p, const output_stage *o, const int8_t *input,
                     const int8_t *filter, int8_t *output, int8_t *zero_row)
 {
@@ -195,6 +173,13 @@ static void run_dm1(const emu_depthwise_conv2d_s8_params *p, const output_stage 
     }
 }
 
+/* The window of the pixel at (iy0, ix0), input_c bytes a tap. */
+static void gather(const emu_depthwise_conv2d_s8_params *p, const int8_t *image, int iy0, int ix0, int8_t *win)
+{
+    emu_gather_window(win, image, p->input_h, p->input_w, p->input_c, p->filter_h, p->filter_w, p->dilation_h,
+                      p->dilation_w, iy0, ix0, (int8_t)-p->input_offset);
+}
+
 /* Interior pixels read the image where it lies; border pixels a gathered window. */
 static void run_dm4n(const emu_depthwise_conv2d_s8_params *p, const output_stage *o, const int8_t *input,
                      const int8_t *filter, int8_t *output, int8_t *win)
@@ -215,7 +200,7 @@ static void run_dm4n(const emu_depthwise_conv2d_s8_params *p, const output_stage
                     pixel_dm4n(p, o, image + ((int32_t)iy0 * p->input_w + ix0) * ic, col_step, next_row,
                                filter, out);
                 } else {
-                    gather_window(p, image, iy0, ix0, win);
+                    gather(p, image, iy0, ix0, win);
                     pixel_dm4n(p, o, win, ic, 0, filter, out);
                 }
             }
@@ -283,42 +268,6 @@ static void pixel_1ch(const emu_depthwise_conv2d_s8_params *p, const output_stag
     }
 }
 
-/* n bytes, a word at a time while four are left (these cores load and store words at any
- * address): a filter row is a few bytes, too few to pay for a call to memcpy. */
-static inline void copy_row(int8_t *dst, const int8_t *src, int n)
-{
-    for (; n >= 4; n -= 4, src += 4, dst += 4) {
-        const uint32_t v = emu_read_u32(src);
-        memcpy(dst, &v, sizeof v);
-    }
-    for (; n > 0; --n) {
-        *dst++ = *src++;
-    }
-}
-
-/* One input channel's window as a run of taps; a row of taps wholly inside the image with
- * no dilation is one copy. */
-static void gather_1ch(const emu_depthwise_conv2d_s8_params *p, const int8_t *image, int iy0, int ix0, int8_t *win)
-{
-    const int8_t zero_point = (int8_t)-p->input_offset;
-    const int fw = p->filter_w;
-    const int row_fits = p->dilation_w == 1 && ix0 >= 0 && ix0 + fw <= p->input_w;
-    for (int fy = 0; fy < p->filter_h; ++fy, win += fw) {
-        const int iy = iy0 + fy * p->dilation_h;
-        const int8_t *row = image + (int32_t)iy * p->input_w; /* read only when the row is inside */
-        if (iy < 0 || iy >= p->input_h) {
-            memset(win, zero_point, (size_t)fw);
-        } else if (row_fits) {
-            copy_row(win, row + ix0, fw);
-        } else {
-            for (int fx = 0; fx < fw; ++fx) {
-                const int ix = ix0 + fx * p->dilation_w;
-                win[fx] = ix >= 0 && ix < p->input_w ? row[ix] : zero_point;
-            }
-        }
-    }
-}
-
 void emu_depthwise_conv2d_1ch_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const int8_t *input,
                                      const int8_t *filter, int8_t *output, void *scratch)
 {
@@ -335,7 +284,9 @@ void emu_depthwise_conv2d_1ch_s8_dsp(const emu_depthwise_conv2d_s8_params *p, co
         for (int oy = 0; oy < p->output_h; ++oy) {
             const int iy0 = oy * p->stride_h - p->pad_h;
             for (int ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
-                gather_1ch(p, image, iy0, ox * p->stride_w - p->pad_w, win);
+                /* channels as the constant 1: the compiler specializes the gather for single bytes */
+                emu_gather_window(win, image, p->input_h, p->input_w, 1, p->filter_h, p->filter_w, p->dilation_h,
+                                  p->dilation_w, iy0, ox * p->stride_w - p->pad_w, (int8_t)-p->input_offset);
                 pixel_1ch(p, &o, win, words, tail, filter, out);
             }
         }

@@ -1,0 +1,88 @@
+/* int8 ADD and MUL, with emu_dsp.h's rescale in place of TFLM's 64-bit one.
+ *
+ * The arithmetic is that of elementwise.c. Each of ADD's three rescales (both inputs to
+ * their common scale, the sum to the output) becomes SMMULR and a rounding shift, exact
+ * because every value it sees is far inside int32: an input shifted left by 20 is below
+ * 2^28, and so is each rescaled input (their multipliers are below one), so the sum is below
+ * 2^29. MUL's product of two offset inputs is below 2^16. Within an ADD's run, an input
+ * that is broadcast (step 0) is rescaled once, not once per element.
+ */
+#include "elementwise_dsp.h"
+
+#include "elementwise_runs.h"
+#include "emu_dsp.h"
+
+typedef struct {
+    const emu_add_s8_params *p;
+    emu_dsp_rescale in1, in2, out;
+} add_context;
+
+/* An input element, offset, shifted left for headroom and rescaled to the common scale. */
+static inline int32_t add_input(const emu_dsp_rescale *r, int32_t offset, int32_t left_shift, int8_t x)
+{
+    return emu_dsp_rescale_apply(r, (offset + x) * (1 << left_shift));
+}
+
+/* The rescales and bounds are copied into locals first: stores of int8_t may alias anything,
+ * so the compiler would read each field again after every element written. */
+static void add_run(const add_context *c, const int8_t *a, int32_t step_a, const int8_t *b, int32_t step_b,
+                    int8_t *out, int32_t n)
+{
+    const emu_add_s8_params *p = c->p;
+    const emu_dsp_rescale r1 = c->in1, r2 = c->in2, ro = c->out;
+    const int32_t shift = p->left_shift, off1 = p->input1_offset, off2 = p->input2_offset;
+    const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
+#define ADD_OUTPUT(sum) \
+    do { \
+        const int32_t y_ = emu_dsp_rescale_apply(&ro, (sum)) + offset; \
+        *out++ = (int8_t)(y_ < lo ? lo : y_ > hi ? hi : y_); \
+    } while (0)
+    if (step_b == 0) {
+        const int32_t yb = add_input(&r2, off2, shift, b[0]);
+        for (int32_t i = 0; i < n; i++, a += step_a) {
+            ADD_OUTPUT(add_input(&r1, off1, shift, *a) + yb);
+        }
+    } else if (step_a == 0) {
+        const int32_t ya = add_input(&r1, off1, shift, a[0]);
+        for (int32_t i = 0; i < n; i++, b += step_b) {
+            ADD_OUTPUT(ya + add_input(&r2, off2, shift, *b));
+        }
+    } else {
+        for (int32_t i = 0; i < n; i++, a += step_a, b += step_b) {
+            ADD_OUTPUT(add_input(&r1, off1, shift, *a) + add_input(&r2, off2, shift, *b));
+        }
+    }
+#undef ADD_OUTPUT
+}
+
+void emu_add_s8_dsp(const emu_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    const add_context c = {p, emu_dsp_rescale_for(p->input1_multiplier, p->input1_shift),
+                           emu_dsp_rescale_for(p->input2_multiplier, p->input2_shift),
+                           emu_dsp_rescale_for(p->output_multiplier, p->output_shift)};
+    FOR_EACH_RUN(p, &c, input1, input2, output, add_run);
+}
+
+typedef struct {
+    const emu_mul_s8_params *p;
+    emu_dsp_rescale out;
+} mul_context;
+
+static void mul_run(const mul_context *c, const int8_t *a, int32_t step_a, const int8_t *b, int32_t step_b,
+                    int8_t *out, int32_t n)
+{
+    const emu_mul_s8_params *p = c->p;
+    const emu_dsp_rescale r = c->out; /* in locals, as in add_run */
+    const int32_t off1 = p->input1_offset, off2 = p->input2_offset, offset = p->output_offset;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    for (int32_t i = 0; i < n; i++, a += step_a, b += step_b) {
+        const int32_t y = emu_dsp_rescale_apply(&r, (off1 + *a) * (off2 + *b)) + offset;
+        out[i] = (int8_t)(y < lo ? lo : y > hi ? hi : y);
+    }
+}
+
+void emu_mul_s8_dsp(const emu_mul_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    const mul_context c = {p, emu_dsp_rescale_for(p->output_multiplier, p->output_shift)};
+    FOR_EACH_RUN(p, &c, input1, input2, output, mul_run);
+}
