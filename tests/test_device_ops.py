@@ -11,7 +11,8 @@ from tests.conftest import needs_arm_gcc, shared_model
 
 pytestmark = needs_arm_gcc
 
-BOARDS = ["rp2040-pico", "nucleo-l4r5zi", "disco-f746ng"]
+# Cortex-M0+, M4F, M7, M33, M55: the last four run the optimized kernels by default
+BOARDS = ["rp2040-pico", "nucleo-l4r5zi", "disco-f746ng", "ek-ra6m4", "alif-e7-appkit"]
 
 
 def image_model():
