@@ -3,8 +3,8 @@
 It is a scenario without a file: the digits task (a small CNN trained here on
 scikit-learn's bundled 8x8 digits) in every default variant, on boards with and without
 an FPU and DSP instructions (one of them with both kernel sets), under limits that suit a
-digits classifier, ending in a recommendation and the HTML report. Trained models and measured results are cached by
-content, so a second run reads them back.
+digits classifier, ending in a recommendation and the HTML report. Trained models and
+measured results are cached by content, so a second run reads them back.
 """
 
 from __future__ import annotations

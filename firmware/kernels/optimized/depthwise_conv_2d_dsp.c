@@ -43,8 +43,8 @@ typedef struct {
 } output_stage;
 
 /* Requantizes four accumulators into out[0..3]. */
-static inline __attribute__((always_inline)) void store_four(const output_stage *o, int oc, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
-                              int8_t *out)
+static inline __attribute__((always_inline)) void store_four(const output_stage *o, int oc, int32_t a0,
+                                                             int32_t a1, int32_t a2, int32_t a3, int8_t *out)
 {
     const emu_dsp_rescale *r = o->rescale + oc;
     int32_t y0, y1, y2, y3;
@@ -118,6 +118,18 @@ static __attribute__((noinline)) void pixel_dm1(const emu_depthwise_conv2d_s8_pa
     }
 }
 
+/* One input byte x against four channels' filter bytes, the word at w: the bytes of the
+ * multiple-of-4 form and the last taps of the one-channel form. */
+#define ONE_BYTE_FOUR_CHANNELS(x, w)                                                      \
+    do {                                                                                  \
+        const uint32_t xv = (uint32_t)(int32_t)(x), wv = emu_read_u32(w);                 \
+        const uint32_t we = emu_sxtb16(wv), wo = emu_sxtb16_ror8(wv);                     \
+        a0 = emu_smlabb(we, xv, a0);                                                      \
+        a2 = emu_smlatb(we, xv, a2);                                                      \
+        a1 = emu_smlabb(wo, xv, a1);                                                      \
+        a3 = emu_smlatb(wo, xv, a3);                                                      \
+    } while (0)
+
 /* A multiple of 4: the window starts at x; taps col_step apart, rows next_row further on
  * after each row of taps. */
 static void pixel_dm4n(const emu_depthwise_conv2d_s8_params *p, const output_stage *o, const int8_t *x0,
@@ -129,12 +141,7 @@ static void pixel_dm4n(const emu_depthwise_conv2d_s8_params *p, const output_sta
         const int8_t *w = filter + oc, *x = x0 + oc / dm;
         for (int fy = 0; fy < fh; ++fy, x += next_row) {
             for (int fx = 0; fx < fw; ++fx, w += channels, x += col_step) {
-                const uint32_t xv = (uint32_t)(int32_t)*x, wv = emu_read_u32(w);
-                const uint32_t we = emu_sxtb16(wv), wo = emu_sxtb16_ror8(wv);
-                a0 = emu_smlabb(we, xv, a0);
-                a2 = emu_smlatb(we, xv, a2);
-                a1 = emu_smlabb(wo, xv, a1);
-                a3 = emu_smlatb(wo, xv, a3);
+                ONE_BYTE_FOUR_CHANNELS(*x, w);
             }
         }
         store_four(o, oc, a0, a1, a2, a3, out);
@@ -173,13 +180,6 @@ static void run_dm1(const emu_depthwise_conv2d_s8_params *p, const output_stage 
     }
 }
 
-/* The window of the pixel at (iy0, ix0), input_c bytes a tap. */
-static void gather(const emu_depthwise_conv2d_s8_params *p, const int8_t *image, int iy0, int ix0, int8_t *win)
-{
-    emu_gather_window(win, image, p->input_h, p->input_w, p->input_c, p->filter_h, p->filter_w, p->dilation_h,
-                      p->dilation_w, iy0, ix0, (int8_t)-p->input_offset);
-}
-
 /* Interior pixels read the image where it lies; border pixels a gathered window. */
 static void run_dm4n(const emu_depthwise_conv2d_s8_params *p, const output_stage *o, const int8_t *input,
                      const int8_t *filter, int8_t *output, int8_t *win)
@@ -200,7 +200,8 @@ static void run_dm4n(const emu_depthwise_conv2d_s8_params *p, const output_stage
                     pixel_dm4n(p, o, image + ((int32_t)iy0 * p->input_w + ix0) * ic, col_step, next_row,
                                filter, out);
                 } else {
-                    gather(p, image, iy0, ix0, win);
+                    emu_gather_window(win, image, p->input_h, p->input_w, ic, p->filter_h, p->filter_w,
+                                      p->dilation_h, p->dilation_w, iy0, ix0, (int8_t)-p->input_offset);
                     pixel_dm4n(p, o, win, ic, 0, filter, out);
                 }
             }
@@ -243,13 +244,8 @@ static void pixel_1ch(const emu_depthwise_conv2d_s8_params *p, const output_stag
             FOUR_CHANNELS(emu_read_u32(win + 4 * k), w);
         }
         w = tail_w + oc;
-        for (int32_t j = 0; j < tail; ++j, w += channels) { /* one tap, four channels' bytes */
-            const uint32_t xv = (uint32_t)(int32_t)tail_x[j], wv = emu_read_u32(w);
-            const uint32_t we = emu_sxtb16(wv), wo = emu_sxtb16_ror8(wv);
-            a0 = emu_smlabb(we, xv, a0);
-            a2 = emu_smlatb(we, xv, a2);
-            a1 = emu_smlabb(wo, xv, a1);
-            a3 = emu_smlatb(wo, xv, a3);
+        for (int32_t j = 0; j < tail; ++j, w += channels) {
+            ONE_BYTE_FOUR_CHANNELS(tail_x[j], w);
         }
         store_four(o, oc, a0, a1, a2, a3, out);
     }
