@@ -2,8 +2,8 @@
 SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
-# chromium: the report test renders the HTML report headless
-SYSTEM_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm chromium
+# chromium: the report test renders the HTML report headless; llvm: llvm-objdump decodes Helium code
+SYSTEM_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm chromium llvm
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-packages demo test clean

@@ -74,8 +74,9 @@ def run_checks() -> list[Check]:
         _tool("arm-none-eabi-gcc", "arm-none-eabi-gcc", f"{apt} gcc-arm-none-eabi libnewlib-arm-none-eabi"),
         _tool("qemu-system-arm", "qemu-system-arm", f"{apt} qemu-system-arm"),
         _tool("host C compiler", "cc", f"{apt} gcc (builds the emulator's trace plugin)"),
+        _tool("llvm-objdump", "llvm-objdump", f"{apt} llvm (decodes the M55's Helium instructions)"),
     ]
-    if all(c.ok for c in checks[1:]):
+    if all(c.ok for c in checks[1:3]):
         checks += _trace_plugin()
     checks.append(_renode())
     for module in ("numpy", "typer", "yaml", "pydantic", "rich", "tflite", "capstone", "elftools",

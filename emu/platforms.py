@@ -22,6 +22,8 @@ CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "
 # Cores with the DSP extension (SMLAD, SXTB16, ...: Armv7E-M, and Armv8-M Mainline with it; the
 # compiler defines __ARM_FEATURE_DSP for their -mcpu). M0+ (Armv6-M) and M3 (Armv7-M) lack it.
 DSP_CORES = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+# Cores with Helium (MVE, Armv8.1-M): GCC defines __ARM_FEATURE_MVE for their -mcpu.
+MVE_CORES = ("cortex-m55",)
 # What hides flash wait states (emu.timing.flash has each one's line width).
 ACCELERATORS = ("none", "prefetch", "art", "xip-cache", "tcm")
 
@@ -53,6 +55,12 @@ class Platform:
     @property
     def clock_mhz(self) -> float:
         return self.clock_hz / 1e6
+
+    @property
+    def mve(self) -> bool:
+        """The core has Helium (the M-profile vector extension), which the optimized kernels use
+        where they have a vector form; built with it unless the flags say +nomve."""
+        return self.core in MVE_CORES and not any("+nomve" in f for f in self.cflags)
 
     @property
     def dsp(self) -> bool:

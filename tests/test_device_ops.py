@@ -1,6 +1,7 @@
 """Generated models that cover every operator, run in the emulator on an M0+ (soft float),
-an M4F and an M7, against the TFLM interpreter. The kernel tests check each operator's
-forms on the host; this checks that the same C, compiled for each core, agrees."""
+an M4F, an M7, an M33 and the M55, against the TFLM interpreter. The kernel tests check each
+operator's forms on the host; this checks that the same C, compiled for each core, agrees.
+The Helium kernels run only on the M55, so their forms are checked here."""
 
 import pytest
 
@@ -114,3 +115,71 @@ def test_person_detect_with_optimized_kernels_matches_tflm_on_m4f():
     paths = {layer.path for layer in result.layers}
     assert {"conv_2d/1x1-dsp", "depthwise_conv_2d/3x3-dm1-dsp"} <= paths
     assert sum(layer.macs for layer in result.layers) == 6_193_664 + 964_224  # 1x1 convolutions + depthwise, by hand from the shapes
+
+
+# ---- the Helium (MVE) kernels, which only the M55 runs ---------------------------------------
+
+def helium_models():
+    """Every form of the vector kernels, in two chains: 1x1 convolutions whose input depth is
+    below, at and past a vector of 16 bytes (the predicated tail), strided; depthwise layers
+    with multiplier 1 (SAME padding with stride 2, dilation, VALID), 4 and 8, the last on one
+    input channel (a first layer), with RELU and RELU6."""
+    L = modelgen.tf().keras.layers
+    deep = modelgen.keras_model([
+        L.Conv2D(20, 1),
+        L.DepthwiseConv2D(3, strides=2, padding="same", activation="relu"),
+        L.Conv2D(36, 1, activation="relu6"),
+        L.DepthwiseConv2D(3, dilation_rate=2, padding="same"),
+        L.Conv2D(8, 1, strides=2),
+        L.DepthwiseConv2D(2, depth_multiplier=4),
+    ], (9, 11, 13), seed=11)
+    first = modelgen.keras_model([
+        L.DepthwiseConv2D((3, 5), strides=2, padding="same", depth_multiplier=8, activation="relu"),
+        L.Conv2D(16, 1),
+        L.DepthwiseConv2D(3),
+    ], (10, 9, 1), seed=12)
+    return {"deep": (deep, (9, 11, 13)), "first": (first, (10, 9, 1))}
+
+
+HELIUM_PATHS = {"conv_2d/1x1-mve", "depthwise_conv_2d/3x3-dm1-mve", "depthwise_conv_2d/2x2-dm4-mve",
+                "depthwise_conv_2d/3x5-dm8-mve"}
+
+
+@pytest.fixture(scope="module")
+def helium(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("helium")
+    paths = {}
+    for name, (model, shape) in helium_models().items():
+        for per_channel in (True, False):
+            path = paths[name, per_channel] = folder / f"{name}_{'pc' if per_channel else 'pt'}.tflite"
+            path.write_bytes(modelgen.to_int8(model, shape, per_channel=per_channel))
+    return paths
+
+
+@pytest.mark.parametrize("per_channel", [True, False], ids=["per-channel", "per-tensor"])
+@pytest.mark.parametrize("name", ["deep", "first"])
+def test_helium_kernels_match_tflm_on_the_m55(helium, name, per_channel):
+    path, platform = helium[name, per_channel], get_platform("alif-e7-appkit")
+    paths = set()
+    for seed in (None, 1):
+        inputs = None if seed is None else modelgen.random_input(path.read_bytes(), seed=seed)
+        result, _ = measure(path, platform, inputs=inputs)
+        assert result.output_matches_reference is True, f"{name} ({'per-channel' if per_channel else 'per-tensor'})"
+        paths |= {layer.path for layer in result.layers}
+    assert all(p.endswith("-mve") for p in paths), paths  # every layer has a vector form here
+
+
+def test_the_helium_models_cover_every_vector_form(helium):
+    from emu.compile.codegen import compile_graph
+    from emu.model.reader import read_model
+
+    paths = {layer.path for key in (("deep", True), ("first", True))
+             for layer in compile_graph(read_model(helium[key]), "optimized", mve=True).layers}
+    assert HELIUM_PATHS <= paths, paths
+
+
+def test_person_detect_with_helium_kernels_matches_tflm_on_the_m55():
+    result, _ = measure(shared_model("person_detect.tflite"), get_platform("alif-e7-appkit"))
+    assert result.kernels == "optimized" and result.output_matches_reference is True
+    paths = {layer.path for layer in result.layers}
+    assert {"conv_2d/1x1-mve", "depthwise_conv_2d/3x3-dm1-mve", "depthwise_conv_2d/3x3-dm8-mve"} <= paths

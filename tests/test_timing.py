@@ -34,7 +34,7 @@ ASSEMBLER_TARGET = {
     "cortex-m4": ".cpu cortex-m4\n.fpu fpv4-sp-d16\n",
     "cortex-m7": ".cpu cortex-m7\n.fpu fpv5-sp-d16\n",
     "cortex-m33": ".cpu cortex-m33\n.fpu fpv5-sp-d16\n",
-    "cortex-m55": ".arch armv8.1-m.main\n.arch_extension dsp\n.fpu fpv5-d16\n",
+    "cortex-m55": ".arch armv8.1-m.main\n.arch_extension dsp\n.arch_extension mve.fp\n.fpu fpv5-d16\n",
 }
 
 # One board per core, as the timing tests use them.

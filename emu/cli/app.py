@@ -25,7 +25,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                        "emulate it and measure cycles, latency, energy, flash and RAM.")
 
 EMULATOR_HELP = "Emulator backend: qemu (default) or renode; also set by EMU_EMULATOR."
-KERNELS_HELP = ("Kernel set: reference (portable C) or optimized (DSP extension: M4, M7, M33, M55). "
+KERNELS_HELP = ("Kernel set: reference (portable C) or optimized (DSP extension: M4, M7, M33; with "
+                "Helium vector kernels on the M55). "
                 "Default: optimized where the board's core has the DSP extension, else reference.")
 
 KERNELS_OPTION = typer.Option(None, "--kernels", help=KERNELS_HELP)
@@ -103,7 +104,7 @@ def build(
 
     board = get_platform(platform)
     kernel_set = resolve_kernel_set(board, kernels)
-    compiled = compile_graph(read_model(model), kernel_set)
+    compiled = compile_graph(read_model(model), kernel_set, board.mve)
     ensure_folder(out)  # before building: a file in its place fails at once, not after the compile
     firmware = build_firmware(compiled, board)
     copy_file(firmware.elf, out / "firmware.elf")
@@ -133,7 +134,7 @@ def export(
     from emu.platforms import get_platform
 
     board = get_platform(platform)
-    compiled = compile_graph(read_model(model), resolve_kernel_set(board, kernels))
+    compiled = compile_graph(read_model(model), resolve_kernel_set(board, kernels), board.mve)
     firmware = build_firmware(compiled, board)  # the same sources, built as emu measured them: they fit
     written = export_sources(compiled, board, out)
     print(f"{out}: {len(written)} files; arena {compiled.arena_bytes:,} B, flash {firmware.sections.flash:,} B "

@@ -68,11 +68,14 @@ class CompiledModel:
     filter_bytes: int = 0  # flash bytes of the filters in that form (part of weight_bytes)
 
 
-def lower_graph(graph: Graph, kernel_set: str = REFERENCE) -> list[KernelCall]:
+def lower_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) -> list[KernelCall]:
+    """Each operator's kernel call; with the optimized set, the DSP kernels, and where `mve`
+    (the core has Helium) the vector kernels first."""
     if kernel_set not in KERNEL_SETS:
         raise EmuError(f"unknown kernel set '{kernel_set}' (known: {', '.join(KERNEL_SETS)})")
     table = lowerings()
     faster = optimizations() if kernel_set == OPTIMIZED else {}
+    vector = optimizations("helium") if kernel_set == OPTIMIZED and mve else {}
     calls = []
     for op in graph.operators:
         lower = table.get(op.op)
@@ -83,7 +86,9 @@ def lower_graph(graph: Graph, kernel_set: str = REFERENCE) -> list[KernelCall]:
         except UnsupportedOperator as e:
             raise EmuError(f"unsupported operator {shown(op.op)} at index {op.index} in {graph.name}: "
                            f"{shown(str(e), 200)}") from None
-        if op.op in faster and not call.alias:
+        if op.op in vector and not call.alias:
+            call = vector[op.op](op, graph, call) or (faster[op.op](op, graph, call) if op.op in faster else None) or call
+        elif op.op in faster and not call.alias:
             call = faster[op.op](op, graph, call) or call
         if not call.path:
             call.path = f"{op.op.lower()}/reference"
@@ -163,9 +168,10 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict
     return groups, leads
 
 
-def compile_graph(graph: Graph, kernel_set: str = REFERENCE) -> CompiledModel:
+def compile_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) -> CompiledModel:
+    """The model as C for the kernel set; `mve`: the board's core has Helium (Platform.mve)."""
     graph, produced = produce_at_run_time(graph)
-    calls = lower_graph(graph, kernel_set)  # lowerings fold weights produced at run time as constants,
+    calls = lower_graph(graph, kernel_set, mve)  # lowerings fold weights produced at run time as constants,
     weight_format, filter_bytes = filter_storage(graph, calls)
     graph = as_activations(graph, produced)  # which the planner places in the arena
     groups, leads = _share_buffers(graph, calls)

@@ -54,7 +54,7 @@ def measure_key(name: str, model: bytes, platform: Platform, variant: str, input
     # The name is part of the answer (a result names its model after the file), so part of the key.
     parts = [name, hashlib.sha256(model).hexdigest(), cache.platform_fingerprint(platform), kernels,
              emu.__version__, sources, tool_version("arm-none-eabi-gcc"), tool_version("qemu-system-arm"),
-             variant, str(check), emulator_name()]
+             tool_version("llvm-objdump"), variant, str(check), emulator_name()]
     for x in inputs or []:
         x = np.ascontiguousarray(x)
         parts.append(f"{x.dtype}{x.shape}{hashlib.sha256(x.tobytes()).hexdigest()}")

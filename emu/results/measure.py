@@ -144,7 +144,7 @@ def measure(model_path: str | Path, platform: Platform, variant: str = "model",
     kernel_set = resolve_kernel_set(platform, kernels)
     model = read_model_bytes(model_path)
     graph = parse_model(model, name=model_name(model_path))
-    compiled = compile_graph(graph, kernel_set)
+    compiled = compile_graph(graph, kernel_set, platform.mve)
     firmware = build_firmware(compiled, platform)
     inputs = check_inputs(graph, inputs if inputs is not None else default_inputs(graph))
     outputs, trace = emulate(firmware, platform, inputs)

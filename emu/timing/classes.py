@@ -8,6 +8,7 @@ cannot execute (an FP divide on a core without FPU), and the model says so.
 from __future__ import annotations
 
 from emu.timing.disasm import Instruction
+from emu.timing.disasm_mve import REDUCTION
 
 # Report groups: the coarse split a CycleCount's by_class shows.
 GROUP_OF_CLASS = {
@@ -29,6 +30,10 @@ GROUP_OF_CLASS = {
     "fp-store-multiple": "store",
     "fp-alu-f64": "fp", "fp-mul-f64": "fp", "fp-mac-f64": "fp", "fp-div-f64": "fp",
     "fp-sqrt-f64": "fp",
+    "vector-load": "load", "vector-store": "store",
+    "vector-alu": "vector", "vector-shift-round": "vector", "vector-compare": "vector",
+    "vector-mul": "vector", "vector-mac": "vector", "vector-reduce": "vector", "vector-fp": "vector",
+    "vector-move": "vector", "vector-predicate": "vector",
 }
 CLASSES = frozenset(GROUP_OF_CLASS)
 
@@ -68,6 +73,15 @@ _DSP_PREFIXES = ("qadd", "qsub", "qasx", "qsax", "qdadd", "qdsub", "sadd", "ssub
 _FP_MAC = frozenset({"vmla", "vmls", "vnmla", "vnmls", "vfma", "vfms", "vfnma", "vfnms"})
 _FP_MUL = frozenset({"vmul", "vnmul"})
 _FP_MOVES = frozenset({"vmov"})
+# Helium (MVE): multiplies; multiply-accumulates lane by lane; reductions across the vector
+# into core registers (VMLADAV, VADDV, VMAXV...); rounding and saturating shifts; compares
+# (which write the predicate); moves between lanes or the predicate and core registers.
+_VECTOR_MUL_PREFIXES = ("vmul", "vqdmul", "vqrdmul", "vrmulh")
+_VECTOR_MAC_PREFIXES = ("vmla", "vmls", "vqdmla", "vqrdmla", "vqdmls", "vqrdmls", "vfma", "vfms")
+_VECTOR_SHIFT_ROUND_PREFIXES = ("vrshl", "vqshl", "vqrshl", "vrshr", "vqshr", "vqrshr", "vshrn", "vrshrn",
+                                "vmovn", "vqmov")
+_VECTOR_MOVES = frozenset({"vmov", "vmrs", "vmsr"})
+_VECTOR_PREDICATE = frozenset({"vpst", "vctp", "vpnot"})
 # Transfers between the FP status register and core registers or flags: moves, not
 # arithmetic (VMRS/VMSR take 1 cycle in Table 7-1; "fmstat" is capstone's VMRS APSR_nzcv).
 _FP_STATUS_MOVES = frozenset({"vmrs", "vmsr", "fmstat"})
@@ -76,6 +90,8 @@ _FP_STATUS_MOVES = frozenset({"vmrs", "vmsr", "fmstat"})
 def classify(ins: Instruction) -> str:
     """The class of one instruction, from its operation and operands."""
     op = ins.operation
+    if ins.vector:
+        return _vector_class(ins)
     if ins.is_branch:
         return _branch_class(ins)
     if op in ("dls", "dlstp"):
@@ -161,3 +177,26 @@ def _fp_class(ins: Instruction) -> str:
     # VADD, VSUB, VABS, VNEG, VCMP, VCVT, VMOV (immediate and register), VSEL,
     # VMAXNM, VRINT...: single-cycle on FPv4-SP (Cortex-M4 TRM Table 7-1).
     return "fp-alu" + suffix
+
+
+def _vector_class(ins: Instruction) -> str:
+    op = ins.operation
+    if ins.is_load or ins.is_store:
+        return "vector-load" if ins.is_load else "vector-store"
+    if op in _VECTOR_PREDICATE:
+        return "vector-predicate"
+    if op.startswith(("vpt", "vcmp")):
+        return "vector-compare"
+    if op in _VECTOR_MOVES and any(not r.startswith("s") for r in ins.writes | ins.reads):
+        return "vector-move"  # lanes or the predicate to or from core registers
+    if REDUCTION.match(op):
+        return "vector-reduce"
+    if ins.data_type and ins.data_type.startswith("f"):
+        return "vector-mac" if op.startswith(_VECTOR_MAC_PREFIXES) else "vector-fp"
+    if op.startswith(_VECTOR_MAC_PREFIXES):
+        return "vector-mac"
+    if op.startswith(_VECTOR_MUL_PREFIXES):
+        return "vector-mul"
+    if op.startswith(_VECTOR_SHIFT_ROUND_PREFIXES):
+        return "vector-shift-round"
+    return "vector-alu"

@@ -61,6 +61,10 @@ class CoreTable:
     single_issue: frozenset[str] = frozenset()
     # Groups of classes of which no two may issue together.
     exclusive_pairs: tuple[frozenset[str], ...] = ()
+    # Helium (MVE) beats: per vector class, the pipe it runs in and the cycles it holds it. A
+    # vector instruction issues in one cycle; the next one in the same pipe waits until the
+    # pipe is free, one in another pipe overlaps it (emu.timing.pipeline.vector_beats).
+    vector_pipes: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
     def cost(self, cls: str) -> Cost | None:
         return self.costs.get(cls)

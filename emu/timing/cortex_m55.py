@@ -1,4 +1,4 @@
-"""Cortex-M55 (Armv8.1-M with Helium), scalar code only.
+"""Cortex-M55 (Armv8.1-M with Helium).
 
 Arm's official tables are in the "Cortex-M55 Software Optimization Guide" (doc 102692),
 which was not available to us. Figures come from LLVM's Cortex-M55 scheduling model
@@ -6,6 +6,17 @@ which was not available to us. Figures come from LLVM's Cortex-M55 scheduling mo
 in-order, one pipeline stage more than the M4/M33,
 limited dual issue of 16-bit pairs, mispredict 3, ALU latency 1, shifted ALU, MUL, MAC, DIV
 and DSP latency 2 (single issue), scalar LDR latency 2.
+
+Helium (MVE), from the same LLVM model (written by Arm): the vector unit has four pipes,
+control (VCTP, VPST), load/store, integer and float/multiply (integer multiplies, multiply-
+accumulates, reductions and compares run there too). Each 128-bit instruction takes two beats
+of 64 bits in its pipe; the first beat of the next instruction overlaps the second when it
+needs another pipe (VLDR; VADD; VMUL; VSTR in 5 cycles), not when it needs the same one (two
+loads take 4). Latency, from reading operands to the result: 1 for loads, integer ALU
+operations and moves; 2 for rounding shifts, multiplies, multiply-accumulates and reductions.
+Stores read their data a cycle late. Vector instructions never dual-issue. Assumption: scalar
+instructions do not hold a vector pipe (LLVM gives them a resource of their own), so one
+between two vector instructions covers the second beat.
 """
 
 from emu.timing import cortex_m4
@@ -14,6 +25,9 @@ from emu.timing.core import Cost, CoreTable
 _ONE = ("alu", "alu-shifted", "bitfield", "nop", "it", "mul", "mac", "mul-long", "mac-long",
         "dsp", "dsp-mul", "div", "load", "store", "store-register-offset", "load-pc",
         "branch", "branch-compare", "call", "branch-indirect", "loop-start", "loop-end")
+
+_VECTOR = ("vector-load", "vector-store", "vector-alu", "vector-shift-round", "vector-compare", "vector-mul",
+           "vector-mac", "vector-reduce", "vector-fp", "vector-move", "vector-predicate")
 
 TABLE = CoreTable(
     core="cortex-m55",
@@ -34,6 +48,8 @@ TABLE = CoreTable(
             "fp-load", "fp-store", "fp-load-multiple", "fp-store-multiple")},
         "fp-alu-f64": Cost(2), "fp-mul-f64": Cost(2), "fp-mac-f64": Cost(6),
         "fp-div-f64": Cost(28), "fp-sqrt-f64": Cost(28),
+        # Helium: one issue cycle each; the beats are vector_pipes below.
+        **{cls: Cost(1) for cls in _VECTOR},
     },
     # Mispredict 3. Assumption: no dynamic predictor is modelled, so every taken branch pays
     # the 3 cycles, except LE, whose loop start the low-overhead-branch cache holds
@@ -44,9 +60,20 @@ TABLE = CoreTable(
         "alu-shifted": 2, "mul": 2, "mac": 2, "mul-long": 2, "mac-long": 2,
         "div": 2, "dsp": 2, "dsp-mul": 2,  # docs/sources.md#llvm-schedule-m55: latency 2
         "load": 2, "load-narrow": 2,  # scalar LDR latency 2
+        # Helium (docs/sources.md#llvm-schedule-m55): results written in E2 (1) or E3 (2)
+        "vector-load": 1, "vector-alu": 1, "vector-compare": 1, "vector-move": 1, "vector-predicate": 1,
+        "vector-shift-round": 2, "vector-mul": 2, "vector-mac": 2, "vector-reduce": 2, "vector-fp": 2,
     },
     fp_result_stall=1,  # assumption: as the Cortex-M4
     dual_issue="m55",
+    # (pipe, cycles it is held): two beats, except VCTP/VPST/VPNOT and moves of the predicate.
+    vector_pipes={
+        "vector-load": ("load-store", 2), "vector-store": ("load-store", 2),
+        "vector-alu": ("integer", 2), "vector-shift-round": ("integer", 2),
+        "vector-mul": ("float-mul", 2), "vector-mac": ("float-mul", 2), "vector-reduce": ("float-mul", 2),
+        "vector-fp": ("float-mul", 2), "vector-compare": ("float-mul", 2), "vector-move": ("float-mul", 2),
+        "vector-predicate": ("control", 1),
+    },
     # Single issue per docs/sources.md#llvm-schedule-m55: shifted ALU, MUL, MAC, DIV, DSP; assumption: also
     # everything that moves memory or changes the flow (one load/store unit, one branch).
     single_issue=frozenset({
@@ -55,7 +82,7 @@ TABLE = CoreTable(
         "load-pc", "table-branch", "system", "barrier",
         "fp-alu", "fp-mul", "fp-mac", "fp-div", "fp-sqrt", "fp-move", "fp-move-pair",
         "fp-load", "fp-store", "fp-load-multiple", "fp-store-multiple",
-        "fp-alu-f64", "fp-mul-f64", "fp-mac-f64", "fp-div-f64", "fp-sqrt-f64",
+        "fp-alu-f64", "fp-mul-f64", "fp-mac-f64", "fp-div-f64", "fp-sqrt-f64", *_VECTOR,
     }),
     # Assumption: one load/store unit, so two memory accesses never pair.
     exclusive_pairs=(frozenset({"load", "store", "store-register-offset"}),),

@@ -74,6 +74,7 @@ class Instruction:
     register_count: int  # registers in the list of LDM/STM/PUSH/POP and their FP forms
     data_type: str | None  # the FP data type from the mnemonic: "f32", "f64", ...
     shifted_operand: bool  # a data-processing operand register carries a shift
+    vector: bool = False  # a Helium (MVE) instruction (emu.timing.disasm_mve)
 
     @property
     def is_branch(self) -> bool:
@@ -120,6 +121,14 @@ def _decode_file(path: str, mtime_ns: int, size: int) -> dict[int, Instruction]:
         program: dict[int, Instruction] = {}
         for start, data in code_ranges(Path(path)):
             program.update(_decode_range(decoder, data, start))
+        # Capstone 5 misreads Helium encodings: where the ELF may hold them, LLVM's decoding
+        # replaces its answer, and LLVM's instruction boundaries hold.
+        from emu.timing.disasm_mve import mve_instructions
+
+        vector, starts = mve_instructions(Path(path))
+        if starts:
+            program = {a: i for a, i in program.items() if a in starts}
+        program.update(vector)
         return program
     except (OSError, ValueError, ELFError, capstone.CsError) as e:
         raise EmuError(f"cannot decode firmware {path}: {e}") from None

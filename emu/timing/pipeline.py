@@ -97,6 +97,8 @@ def result_latency(p: Executed, e: Executed, table: CoreTable) -> tuple[str, int
     is likewise read late (accumulate_latency)."""
     if not table.latency or not depends_on(e, p):
         return "", 0
+    if p.ins.vector and e.ins.vector and table.vector_pipes:
+        return "", 0  # vector_beats
     key = latency_key(p)
     latency = table.latency.get(key, 1)
     needed = produced_by(p) & e.ins.reads
@@ -107,6 +109,27 @@ def result_latency(p: Executed, e: Executed, table: CoreTable) -> tuple[str, int
     elif key == "load" and table.load_to_multiply and e.cls in MULTIPLIES:
         latency = table.load_to_multiply
     stall = latency - issue_cycles(p, table)
+    return ("stall", stall) if stall > 0 else ("", 0)
+
+
+def vector_beats(p: Executed, e: Executed, table: CoreTable) -> tuple[str, int]:
+    """Helium on a dual-beat core (Cortex-M55): a vector instruction holds its pipe for two
+    beats, so the next vector instruction waits a cycle when it needs the same pipe (two loads
+    or stores, two multiplies), and otherwise overlaps the second beat. It waits as well for
+    an operand the previous one produces: latency - 1 cycles, a stored value one cycle less
+    (stores read their data a stage late). The larger wait applies (LLVM's ARMScheduleM55.td,
+    docs/sources.md#llvm-schedule-m55)."""
+    if not table.vector_pipes or not (p.ins.vector and e.ins.vector):
+        return "", 0
+    pipe, beats = table.vector_pipes.get(p.cls, ("", 1))
+    busy = beats - 1 if pipe and table.vector_pipes.get(e.cls, ("", 1))[0] == pipe else 0
+    wait = 0
+    needed = produced_by(p) & e.ins.reads
+    if needed:
+        wait = table.latency.get(p.cls, 1) - 1
+        if e.ins.is_store and not needed & e.ins.address_registers:
+            wait -= 1
+    stall = max(busy, wait)
     return ("stall", stall) if stall > 0 else ("", 0)
 
 
@@ -144,4 +167,4 @@ def depends_on(e: Executed, p: Executed) -> bool:
 
 
 _RULES = (load_pipelining, store_then_load, address_dependency, it_folding, fp_result_dependency,
-          result_latency)
+          result_latency, vector_beats)

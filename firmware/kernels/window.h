@@ -57,4 +57,21 @@ static inline void emu_gather_window(int8_t *run, const int8_t *image, int input
     }
 }
 
+/* Where each tap of the window at (iy0, ix0) reads: its place in the image, or zero_row (a row
+ * of the input zero point) in the padding. For kernels that read every tap in place. */
+static inline void emu_list_taps(const int8_t **tap, const int8_t *image, const int8_t *zero_row, int input_h,
+                                 int input_w, int channels, int filter_h, int filter_w, int dilation_h,
+                                 int dilation_w, int iy0, int ix0)
+{
+    for (int fy = 0; fy < filter_h; ++fy) {
+        const int iy = iy0 + fy * dilation_h;
+        const int row_inside = iy >= 0 && iy < input_h;
+        for (int fx = 0; fx < filter_w; ++fx) {
+            const int ix = ix0 + fx * dilation_w;
+            *tap++ = row_inside && ix >= 0 && ix < input_w ? image + ((int32_t)iy * input_w + ix) * channels
+                                                           : zero_row;
+        }
+    }
+}
+
 #endif

@@ -28,6 +28,10 @@ SOURCES = {
               "(DWT.CYCCNT on STM32H743)",
     "jnk-m33": "github.com/jnk0le/random, 'pipeline cycle test/doc/cortex_m33.md' "
                "(DWT.CYCCNT on RP2350, Cortex-M33 r1p0)",
+    "llvm-m55": "LLVM's Cortex-M55 scheduling model, llvm/lib/Target/ARM/ARMScheduleM55.td (written by Arm): "
+                "the pipeline diagrams in its header (documented, not measured)",
+    "arm-helium": "github.com/Arm-Examples/Helium-Optimization, General_optimizations/optimizing_c_functions.md "
+                  "and basic_optimization_topics.md (Arm; documented, not measured)",
 }
 
 # The board each core's sequences run on (with its flash at zero wait states, see harness).
@@ -252,6 +256,27 @@ M33 = _seqs("cortex-m33", [
 ])
 
 CORPUS: list[Sequence] = M0PLUS + M3 + M4 + M7 + M33
+
+# Helium on the Cortex-M55: no public silicon measurement was found, so these are the examples
+# Arm documents, kept apart from the silicon corpus (and its uncertainty counts). Each vector
+# instruction holds its pipe for two beats; the next one overlaps the second beat when it
+# needs another pipe. `silicon` is the documented figure per repetition.
+M55_DOCUMENTED = _seqs("cortex-m55", [
+    ("vldr_vadd_vmul_vstr", dict(
+        body="vldrw.u32 q0, [r4]\nvadd.i32 q1, q0, q0\nvmul.i32 q2, q1, q1\nvstrw.32 q2, [r4, #16]", silicon=5,
+        source="llvm-m55", fact="VLDR;VADD;VMUL;VSTR run in 5 cycles, each overlapping the one before (load/store, "
+                                "integer, float/mul, load/store pipes); the next VLDR waits for the VSTR's second beat")),
+    ("vldr_vldrb_vadd_vstr", dict(
+        body="vldrw.u32 q0, [r4]\nvldrb.u32 q1, [r4, #32]\nvadd.i32 q2, q0, q1\nvstrw.32 q2, [r4, #16]", silicon=6,
+        source="llvm-m55", fact="VLDR;VLDRB;VADD;VSTR take 6 cycles: two loads cannot overlap")),
+    ("vldr_pair", dict(body="vldrw.u32 q0, [r4]\nvldrw.u32 q1, [r4, #16]", silicon=4, source="llvm-m55",
+                       fact="loads cannot overlap: each holds the load/store pipe for two beats")),
+    ("vadd_vmul", dict(body="vadd.i32 q0, q1, q2\nvmul.i32 q3, q1, q2", silicon=2, source="llvm-m55",
+                       fact="an integer and a multiply instruction overlap (VADD then VMUL in the diagram)")),
+    ("vldr_vmla", dict(body="vldrw.u32 q0, [r4]\nvmla.s32 q1, q0, r5", silicon=2, source="arm-helium",
+                       fact="interleaved loads and multiply-accumulates overlap; instructions of different "
+                            "groups reach one per cycle")),
+])
 
 
 def by_core() -> dict[str, list[Sequence]]:

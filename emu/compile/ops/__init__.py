@@ -29,11 +29,12 @@ def lowerings() -> dict[str, Lowering]:
     return table
 
 
-def optimizations() -> dict[str, Callable[..., KernelCall | None]]:
-    """Operator -> optimize(op, graph, reference_call), for the operators that have faster kernels."""
+def optimizations(hook: str = "optimize") -> dict[str, Callable[..., KernelCall | None]]:
+    """Operator -> hook(op, graph, reference_call) for the operators that have faster kernels:
+    `optimize` for the DSP extension, `helium` for the vector extension (MVE)."""
     table: dict[str, Callable[..., KernelCall | None]] = {}
     for module in _modules():
-        if hasattr(module, "optimize"):
+        if hasattr(module, hook):
             for name in getattr(module, "OPERATORS", ()):
-                table[name] = module.optimize
+                table[name] = getattr(module, hook)
     return table

@@ -235,14 +235,19 @@ def dsp_scratch_bytes(channels: int, window: int, gathered: bool) -> int:
     return DSP_RESCALE_BYTES * channels + 8 * (window & ~3) + (window if gathered else 0)
 
 
+def _rescale_fits(op: Operator, graph: Graph, call: KernelCall) -> bool:
+    w = graph.tensor(op.inputs[1])
+    abs_sums = np.abs(w.data.astype(np.int64)).reshape(int(w.shape[0]), -1).sum(axis=1)
+    return dsp_rescale_fits(call.params["folded_bias"], abs_sums, call.params["shift"])
+
+
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
     """int8, one group, with SMLAD (firmware/kernels/optimized/conv_2d_dsp.c)."""
     if call.function not in ("emu_conv2d_1x1_s8", "emu_conv2d_s8") or call.params["filter_c"] != call.params["input_c"]:
         return None  # float32, or a grouped convolution
     w = graph.tensor(op.inputs[1])
     oc = int(w.shape[0])
-    abs_sums = np.abs(w.data.astype(np.int64)).reshape(oc, -1).sum(axis=1)
-    if not dsp_rescale_fits(call.params["folded_bias"], abs_sums, call.params["shift"]):
+    if not _rescale_fits(op, graph, call):
         return None
     window = int(w.size // oc)
     if window < 4:
@@ -252,3 +257,19 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
                        scratch_bytes=dsp_scratch_bytes(oc, window, gathered=False))
     return replace(call, function="emu_conv2d_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/im2col-dsp",
                    scratch_bytes=dsp_scratch_bytes(oc, window, gathered=True))
+
+
+MVE_RESCALE_BYTES = 16  # one channel's rescale in scratch (EMU_MVE_RESCALE_BYTES, emu_mve.h)
+
+
+def mve_rescale_bytes(channels: int) -> int:
+    return MVE_RESCALE_BYTES * (-(-channels // 4) * 4)
+
+
+def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+    """int8 1x1, output channels a multiple of 4, with VMLADAVA (firmware/kernels/optimized/conv_2d_mve.c)."""
+    p = call.params
+    if call.function != "emu_conv2d_1x1_s8" or p["output_c"] % 4 or not _rescale_fits(op, graph, call):
+        return None
+    return replace(call, function="emu_conv2d_1x1_s8_mve", header="conv_2d_mve.h", path="conv_2d/1x1-mve",
+                   scratch_bytes=mve_rescale_bytes(p["output_c"]))

@@ -9,7 +9,7 @@ import numpy as np
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.compile.ops.conv_2d import (
-    DSP_RESCALE_BYTES, channel_multipliers, check_int16, dsp_rescale_fits, filter_operands, float_range, fold_bias, inner_range, int8_range, nhwc,
+    DSP_RESCALE_BYTES, channel_multipliers, mve_rescale_bytes, check_int16, dsp_rescale_fits, filter_operands, float_range, fold_bias, inner_range, int8_range, nhwc,
     output_size, padding_before, window_options, zero_point,
 )
 from emu.model.reader import Graph, Operator
@@ -78,6 +78,12 @@ def one_channel_filter(weights: np.ndarray) -> np.ndarray:
     return np.concatenate([words.reshape(-1), taps[body:].reshape(-1)]).astype(np.int8)
 
 
+def _rescale_fits(op: Operator, graph: Graph, call: KernelCall) -> bool:
+    w = graph.tensor(op.inputs[1])
+    abs_sums = np.abs(w.data.astype(np.int64)).reshape(-1, call.params["output_c"]).sum(axis=0)
+    return dsp_rescale_fits(call.params["folded_bias"], abs_sums, call.params["shift"])
+
+
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
     """int8 with one input channel (a convolution: SMLAD over four taps of a channel), depth
     multiplier 1 (four input channels per word) or a multiple of 4 (four output channels sharing
@@ -87,8 +93,7 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
     if call.function != "emu_depthwise_conv2d_s8":
         return None
     w = graph.tensor(op.inputs[1])
-    abs_sums = np.abs(w.data.astype(np.int64)).reshape(-1, p["output_c"]).sum(axis=0)
-    if not dsp_rescale_fits(p["folded_bias"], abs_sums, p["shift"]):
+    if not _rescale_fits(op, graph, call):
         return None
     dm, taps = p["depth_multiplier"], p["filter_h"] * p["filter_w"]
     shape = f"{p['filter_h']}x{p['filter_w']}"
@@ -105,3 +110,18 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
         return None
     return replace(call, function="emu_depthwise_conv2d_s8_dsp", header="depthwise_conv_2d_dsp.h",
                    path=f"depthwise_conv_2d/{shape}-dm{dm}-dsp", scratch_bytes=scratch)
+
+
+def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+    """int8, output channels a multiple of 4, depth multiplier 1 or a multiple of 4: four channels
+    per vector (firmware/kernels/optimized/depthwise_conv_2d_mve.c)."""
+    p = call.params
+    if call.function != "emu_depthwise_conv2d_s8" or p["output_c"] % 4 or not _rescale_fits(op, graph, call):
+        return None
+    dm, taps = p["depth_multiplier"], p["filter_h"] * p["filter_w"]
+    if dm != 1 and dm % 4:
+        return None
+    rest = p["input_c"] if dm == 1 else taps * p["input_c"]
+    return replace(call, function="emu_depthwise_conv2d_s8_mve", header="depthwise_conv_2d_mve.h",
+                   path=f"depthwise_conv_2d/{p['filter_h']}x{p['filter_w']}-dm{dm}-mve",
+                   scratch_bytes=mve_rescale_bytes(p["output_c"]) + rest)

@@ -72,21 +72,6 @@ static inline int8_t store_one(const output_stage *o, int oc, int32_t acc)
                                   : emu_dsp_output(r, acc, o->offset, o->lo, o->hi));
 }
 
-/* Depth multiplier 1: where each tap of the pixel at (iy0, ix0) reads. */
-static void list_taps(const emu_depthwise_conv2d_s8_params *p, const int8_t *image, const int8_t *zero_row,
-                      int iy0, int ix0, const int8_t **tap)
-{
-    for (int fy = 0; fy < p->filter_h; ++fy) {
-        const int iy = iy0 + fy * p->dilation_h;
-        const int row_inside = iy >= 0 && iy < p->input_h;
-        for (int fx = 0; fx < p->filter_w; ++fx) {
-            const int ix = ix0 + fx * p->dilation_w;
-            *tap++ = row_inside && ix >= 0 && ix < p->input_w
-                         ? image + ((int32_t)iy * p->input_w + ix) * p->input_c : zero_row;
-        }
-    }
-}
-
 /* Not inlined: on its own its inner loop keeps every value in a register. */
 static __attribute__((noinline)) void pixel_dm1(const emu_depthwise_conv2d_s8_params *p, const output_stage *o,
                                                 const int8_t *const *tap, const int8_t *const *tap_end,
@@ -171,7 +156,8 @@ static void run_dm1(const emu_depthwise_conv2d_s8_params *p, const output_stage 
                         tap[k] += tap_step;
                     }
                 } else {
-                    list_taps(p, image, zero_row, iy0, ox * p->stride_w - p->pad_w, tap);
+                    emu_list_taps(tap, image, zero_row, p->input_h, p->input_w, p->input_c, p->filter_h,
+                                  p->filter_w, p->dilation_h, p->dilation_w, iy0, ox * p->stride_w - p->pad_w);
                 }
                 listed_inner = inner;
                 pixel_dm1(p, o, tap, tap_end, filter, out);

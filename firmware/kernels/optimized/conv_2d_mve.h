@@ -1,0 +1,9 @@
+#ifndef EMU_CONV_2D_MVE_H
+#define EMU_CONV_2D_MVE_H
+
+#include "conv_2d.h"
+
+void emu_conv2d_1x1_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
+                           int8_t *output, void *scratch);
+
+#endif

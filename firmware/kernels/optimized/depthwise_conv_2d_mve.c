@@ -1,0 +1,111 @@
+/* DEPTHWISE_CONV_2D, int8, with Helium (MVE): four output channels per vector, their int32
+ * accumulators in the four lanes. The compiler picks this kernel when output_c is a multiple
+ * of 4 and the depth multiplier is 1 or a multiple of 4.
+ *
+ * The arithmetic is that of depthwise_conv_2d.c (bias with the input offset folded in at
+ * compile time); a tap in the padding reads the input zero point, which with the folded bias
+ * contributes nothing, as in the reference arithmetic.
+ * - Depth multiplier 1: each lane is its own input channel. Per tap, four input bytes and
+ *   four filter bytes load widened to int32 (VLDRB.S32), and VMUL + VADD accumulate them.
+ *   Each pixel lists where its taps read (the image, or a row of the input zero point), as
+ *   the DSP kernel does.
+ * - A multiple of 4: the four lanes share one input byte, so per tap one VMLA multiplies the
+ *   four filter bytes by it. Interior pixels read the image in place, border pixels a
+ *   gathered window. One input channel with several outputs (a first layer) is this form.
+ * The four sums go through emu_mve.h's rescale and are stored as four bytes.
+ *
+ * Scratch: the rescale table (EMU_MVE_RESCALE_BYTES per output channel), then input_c bytes
+ * of the input zero point (multiplier 1) or a gathered window (taps x input_c bytes).
+ */
+#include "depthwise_conv_2d_mve.h"
+
+#if defined(__ARM_FEATURE_MVE)
+
+#include <string.h>
+
+#include "emu_mve.h"
+#include "window.h"
+
+typedef struct {
+    const int32_t *bias, *rescale;
+    int32_t offset;
+    int32x4_t lo, hi;
+} output_stage;
+
+static __attribute__((noinline)) void pixel_dm1(const output_stage *o, int channels, const int8_t *const *tap,
+                                                const int8_t *const *tap_end, const int8_t *filter, int8_t *out)
+{
+    const int32_t *t = o->rescale;
+    for (int oc = 0; oc < channels; oc += 4, t += 16) {
+        int32x4_t a = vldrwq_s32(o->bias + oc);
+        const int8_t *w = filter + oc;
+        for (const int8_t *const *k = tap; k < tap_end; ++k, w += channels) {
+            a = vaddq_s32(a, vmulq_s32(vldrbq_s32(*k + oc), vldrbq_s32(w)));
+        }
+        vstrbq_s32(out + oc, emu_mve_output(t, a, o->offset, o->lo, o->hi));
+    }
+}
+
+/* The window starts at x; taps col_step apart, rows next_row further on after each row. */
+static __attribute__((noinline)) void pixel_dm4n(const emu_depthwise_conv2d_s8_params *p, const output_stage *o,
+                                                 const int8_t *x0, int32_t col_step, int32_t next_row,
+                                                 const int8_t *filter, int8_t *out)
+{
+    const int channels = p->output_c, dm = p->depth_multiplier, fh = p->filter_h, fw = p->filter_w;
+    const int32_t *t = o->rescale;
+    for (int oc = 0; oc < channels; oc += 4, t += 16) {
+        int32x4_t a = vldrwq_s32(o->bias + oc);
+        const int8_t *w = filter + oc, *x = x0 + oc / dm;
+        for (int fy = 0; fy < fh; ++fy, x += next_row) {
+            for (int fx = 0; fx < fw; ++fx, w += channels, x += col_step) {
+                a = vmlaq_n_s32(a, vldrbq_s32(w), *x);
+            }
+        }
+        vstrbq_s32(out + oc, emu_mve_output(t, a, o->offset, o->lo, o->hi));
+    }
+}
+
+void emu_depthwise_conv2d_s8_mve(const emu_depthwise_conv2d_s8_params *p, const int8_t *input,
+                                 const int8_t *filter, int8_t *output, void *scratch)
+{
+    const int ic = p->input_c, channels = p->output_c, taps = p->filter_h * p->filter_w;
+    const output_stage o = {p->folded_bias, emu_mve_rescale_table(p->multiplier, p->shift, channels, scratch),
+                            p->output_offset, vdupq_n_s32(p->act_min), vdupq_n_s32(p->act_max)};
+    int8_t *rest = (int8_t *)scratch + EMU_MVE_RESCALE_BYTES * channels;
+    const int8_t zero_point = (int8_t)-p->input_offset;
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
+    const int32_t col_step = (int32_t)p->dilation_w * ic;
+    const int32_t next_row = (int32_t)p->dilation_h * p->input_w * ic - p->filter_w * col_step;
+    const int8_t *tap[taps]; /* a few words on the stack */
+    if (p->depth_multiplier == 1) {
+        memset(rest, zero_point, (size_t)ic);
+    }
+    int8_t *out = output;
+    for (int b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + b * image_size;
+        for (int oy = 0; oy < p->output_h; ++oy) {
+            const int iy0 = oy * p->stride_h - p->pad_h;
+            const int row_inner = oy >= p->inner_y0 && oy < p->inner_y1;
+            for (int ox = 0; ox < p->output_w; ++ox, out += channels) {
+                const int ix0 = ox * p->stride_w - p->pad_w;
+                const int inner = row_inner && ox >= p->inner_x0 && ox < p->inner_x1;
+                if (p->depth_multiplier == 1) {
+                    emu_list_taps(tap, image, rest, p->input_h, p->input_w, ic, p->filter_h, p->filter_w,
+                                  p->dilation_h, p->dilation_w, iy0, ix0);
+                    pixel_dm1(&o, channels, tap, tap + taps, filter, out);
+                } else if (inner) {
+                    pixel_dm4n(p, &o, image + ((int32_t)iy0 * p->input_w + ix0) * ic, col_step, next_row,
+                               filter, out);
+                } else {
+                    emu_gather_window(rest, image, p->input_h, p->input_w, ic, p->filter_h, p->filter_w,
+                                      p->dilation_h, p->dilation_w, iy0, ix0, zero_point);
+                    pixel_dm4n(p, &o, rest, ic, 0, filter, out);
+                }
+            }
+        }
+    }
+}
+
+#else
+typedef int emu_depthwise_conv_2d_mve_needs_helium; /* the host build has no MVE: nothing to compile */
+#endif
