@@ -121,7 +121,8 @@ def test_person_detect_with_optimized_kernels_matches_tflm_on_m4f():
 
 def helium_models():
     """Every form of the vector kernels, in two chains: 1x1 convolutions whose input depth is
-    below, at and past a vector of 16 bytes (the predicated tail), strided; depthwise layers
+    below a vector of 16 bytes (the outer-product form) and past it (across the vector, with a
+    predicated tail), strided; depthwise layers
     with multiplier 1 (SAME padding with stride 2, dilation, VALID), 4 and 8, the last on one
     input channel (a first layer), with RELU and RELU6."""
     L = modelgen.tf().keras.layers
@@ -141,7 +142,7 @@ def helium_models():
     return {"deep": (deep, (9, 11, 13)), "first": (first, (10, 9, 1))}
 
 
-HELIUM_PATHS = {"conv_2d/1x1-mve", "depthwise_conv_2d/3x3-dm1-mve", "depthwise_conv_2d/2x2-dm4-mve",
+HELIUM_PATHS = {"conv_2d/1x1-mve", "conv_2d/1x1-outer-mve", "depthwise_conv_2d/3x3-dm1-mve", "depthwise_conv_2d/2x2-dm4-mve",
                 "depthwise_conv_2d/3x5-dm8-mve"}
 
 
@@ -182,4 +183,5 @@ def test_person_detect_with_helium_kernels_matches_tflm_on_the_m55():
     result, _ = measure(shared_model("person_detect.tflite"), get_platform("alif-e7-appkit"))
     assert result.kernels == "optimized" and result.output_matches_reference is True
     paths = {layer.path for layer in result.layers}
-    assert {"conv_2d/1x1-mve", "depthwise_conv_2d/3x3-dm1-mve", "depthwise_conv_2d/3x3-dm8-mve"} <= paths
+    assert {"conv_2d/1x1-mve", "conv_2d/1x1-outer-mve", "depthwise_conv_2d/3x3-dm1-mve",
+            "depthwise_conv_2d/3x3-dm8-mve"} <= paths

@@ -1,5 +1,7 @@
-/* CONV_2D 1x1, int8, with Helium (MVE): VMLADAVA, sixteen multiply-accumulates in one
- * instruction, across a pixel's input channels.
+/* CONV_2D 1x1, int8, with Helium (MVE), in two forms.
+ *
+ * emu_conv2d_1x1_s8_mve: VMLADAVA, sixteen multiply-accumulates in one instruction, across a
+ * pixel's input channels: for deep inputs.
  *
  * The arithmetic is that of conv_2d.c: the bias with the input offset folded in at compile
  * time, so each output is the folded bias plus the dot product of the pixel's input_c bytes
@@ -7,6 +9,12 @@
  * (the compiler picks this kernel when output_c is a multiple of 4); the last input_c % 16
  * bytes are a predicated pass (VCTP: lanes past the end load zero). The four sums go through
  * emu_mve.h's rescale as one vector and are stored as four bytes.
+ *
+ * emu_conv2d_1x1_s8_mve_outer: for inputs shallower than a vector, where the sums across it
+ * would be mostly set-up: four output channels in the lanes, and per input channel one VMLA
+ * adds the input byte times the four channels' filter bytes (eight channels share each byte).
+ * The compiler stores the filter arranged for it: for each group of four output channels,
+ * input_c words of their four bytes.
  *
  * Scratch: the rescale table (EMU_MVE_RESCALE_BYTES per output channel).
  */
@@ -66,6 +74,50 @@ void emu_conv2d_1x1_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, c
                 const int32_t *t = rescale;
                 for (int32_t c = 0; c < oc; c += 4, w += 4 * ic, t += 16) {
                     const int32x4_t a = dot_four(x, w, ic, vldrwq_s32(bias + c));
+                    vstrbq_s32(out + c, emu_mve_output(t, a, offset, lo, hi));
+                }
+            }
+        }
+    }
+}
+
+void emu_conv2d_1x1_s8_mve_outer(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
+                                 int8_t *output, void *scratch)
+{
+    const int32_t *rescale = emu_mve_rescale_table(p->multiplier, p->shift, p->output_c, scratch);
+    const int32_t ic = p->input_c, oc = p->output_c, offset = p->output_offset;
+    const int32_t step_x = p->stride_w * ic;
+    const int32_t step_y = (int32_t)p->stride_h * p->input_w * ic;
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
+    const int batches = p->batches, output_h = p->output_h, output_w = p->output_w;
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+    const int32_t *bias = p->folded_bias;
+    int8_t *out = output;
+    for (int b = 0; b < batches; ++b) {
+        const int8_t *row = input + b * image_size;
+        for (int oy = 0; oy < output_h; ++oy, row += step_y) {
+            const int8_t *x = row;
+            for (int ox = 0; ox < output_w; ++ox, x += step_x, out += oc) {
+                const int8_t *w = filter;
+                const int32_t *t = rescale;
+                int32_t c = 0;
+                /* Eight channels (two groups) share each input byte; then a last group of four. */
+                for (; c + 8 <= oc; c += 8, t += 32, w += 8 * ic) {
+                    int32x4_t a0 = vldrwq_s32(bias + c), a1 = vldrwq_s32(bias + c + 4);
+                    const int8_t *w1 = w + 4 * ic;
+                    for (int32_t k = 0; k < ic; ++k) {
+                        const int32_t v = x[k];
+                        a0 = vmlaq_n_s32(a0, vldrbq_s32(w + 4 * k), v);
+                        a1 = vmlaq_n_s32(a1, vldrbq_s32(w1 + 4 * k), v);
+                    }
+                    vstrbq_s32(out + c, emu_mve_output(t, a0, offset, lo, hi));
+                    vstrbq_s32(out + c + 4, emu_mve_output(t + 16, a1, offset, lo, hi));
+                }
+                if (c < oc) {
+                    int32x4_t a = vldrwq_s32(bias + c);
+                    for (int32_t k = 0; k < ic; ++k) {
+                        a = vmlaq_n_s32(a, vldrbq_s32(w + 4 * k), x[k]);
+                    }
                     vstrbq_s32(out + c, emu_mve_output(t, a, offset, lo, hi));
                 }
             }

@@ -6,9 +6,10 @@
  * compile time); a tap in the padding reads the input zero point, which with the folded bias
  * contributes nothing, as in the reference arithmetic.
  * - Depth multiplier 1: each lane is its own input channel. Per tap, four input bytes and
- *   four filter bytes load widened to int32 (VLDRB.S32), and VMUL + VADD accumulate them.
- *   Each pixel lists where its taps read (the image, or a row of the input zero point), as
- *   the DSP kernel does.
+ *   four filter bytes load widened to int32 (VLDRB.S32), and VMUL + VADD accumulate them;
+ *   eight channels at a time share the tap's address. Each pixel lists where its taps read
+ *   (the image, or a row of the input zero point), and along a row of interior pixels the
+ *   list just moves one stride on, as in the DSP kernel.
  * - A multiple of 4: the four lanes share one input byte, so per tap one VMLA multiplies the
  *   four filter bytes by it. Interior pixels read the image in place, border pixels a
  *   gathered window. One input channel with several outputs (a first layer) is this form.
@@ -32,16 +33,36 @@ typedef struct {
     int32x4_t lo, hi;
 } output_stage;
 
+/* Four channels' sum over the taps: the input bytes at each tap + oc times the filter's. */
+static inline __attribute__((always_inline)) int32x4_t taps_dm1(int32x4_t a, const int8_t *const *tap,
+                                                                const int8_t *const *tap_end, int oc,
+                                                                const int8_t *w, int channels)
+{
+    for (const int8_t *const *k = tap; k < tap_end; ++k, w += channels) {
+        a = vaddq_s32(a, vmulq_s32(vldrbq_s32(*k + oc), vldrbq_s32(w)));
+    }
+    return a;
+}
+
+/* Eight channels at a time (two vectors sharing each tap's address), then a last four. */
 static __attribute__((noinline)) void pixel_dm1(const output_stage *o, int channels, const int8_t *const *tap,
                                                 const int8_t *const *tap_end, const int8_t *filter, int8_t *out)
 {
     const int32_t *t = o->rescale;
-    for (int oc = 0; oc < channels; oc += 4, t += 16) {
-        int32x4_t a = vldrwq_s32(o->bias + oc);
+    int oc = 0;
+    for (; oc + 8 <= channels; oc += 8, t += 32) {
+        int32x4_t a = vldrwq_s32(o->bias + oc), b = vldrwq_s32(o->bias + oc + 4);
         const int8_t *w = filter + oc;
         for (const int8_t *const *k = tap; k < tap_end; ++k, w += channels) {
-            a = vaddq_s32(a, vmulq_s32(vldrbq_s32(*k + oc), vldrbq_s32(w)));
+            const int8_t *x = *k + oc;
+            a = vaddq_s32(a, vmulq_s32(vldrbq_s32(x), vldrbq_s32(w)));
+            b = vaddq_s32(b, vmulq_s32(vldrbq_s32(x + 4), vldrbq_s32(w + 4)));
         }
+        vstrbq_s32(out + oc, emu_mve_output(t, a, o->offset, o->lo, o->hi));
+        vstrbq_s32(out + oc + 4, emu_mve_output(t + 16, b, o->offset, o->lo, o->hi));
+    }
+    if (oc < channels) {
+        const int32x4_t a = taps_dm1(vldrwq_s32(o->bias + oc), tap, tap_end, oc, filter + oc, channels);
         vstrbq_s32(out + oc, emu_mve_output(t, a, o->offset, o->lo, o->hi));
     }
 }
@@ -80,18 +101,27 @@ void emu_depthwise_conv2d_s8_mve(const emu_depthwise_conv2d_s8_params *p, const 
     if (p->depth_multiplier == 1) {
         memset(rest, zero_point, (size_t)ic);
     }
+    const int32_t tap_step = (int32_t)p->stride_w * ic; /* one output pixel to the right */
     int8_t *out = output;
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * image_size;
         for (int oy = 0; oy < p->output_h; ++oy) {
             const int iy0 = oy * p->stride_h - p->pad_h;
             const int row_inner = oy >= p->inner_y0 && oy < p->inner_y1;
+            int listed_inner = 0; /* the tap list is that of the previous pixel, which saw no padding */
             for (int ox = 0; ox < p->output_w; ++ox, out += channels) {
                 const int ix0 = ox * p->stride_w - p->pad_w;
                 const int inner = row_inner && ox >= p->inner_x0 && ox < p->inner_x1;
                 if (p->depth_multiplier == 1) {
-                    emu_list_taps(tap, image, rest, p->input_h, p->input_w, ic, p->filter_h, p->filter_w,
-                                  p->dilation_h, p->dilation_w, iy0, ix0);
+                    if (inner && listed_inner) {
+                        for (int k = 0; k < taps; ++k) {
+                            tap[k] += tap_step;
+                        }
+                    } else {
+                        emu_list_taps(tap, image, rest, p->input_h, p->input_w, ic, p->filter_h, p->filter_w,
+                                      p->dilation_h, p->dilation_w, iy0, ix0);
+                    }
+                    listed_inner = inner;
                     pixel_dm1(&o, channels, tap, tap + taps, filter, out);
                 } else if (inner) {
                     pixel_dm4n(p, &o, image + ((int32_t)iy0 * p->input_w + ix0) * ic, col_step, next_row,
