@@ -84,3 +84,14 @@ def test_a_cluster_with_a_worker_killed_mid_sweep_gives_the_serial_results(seria
 
         outcome = sweep(jobs, cluster=cluster.scheduler_address, progress=kill_one_worker)
         assert killed and as_dicts(outcome) == want and not outcome.failures
+
+
+def test_a_failure_is_reported_in_one_line_that_says_why():
+    from emu.results.sweep import one_line
+
+    build = ("firmware build failed for alif-e7-appkit:\n  /tmp/x/model.c: In function 'emu_model_run':\n"
+             "  /tmp/x/model.c:12:5: error: too few arguments to function 'f'\n   12 |     f(1);\n")
+    assert one_line(build) == ("firmware build failed for alif-e7-appkit: /tmp/x/model.c:12:5: error: "
+                               "too few arguments to function 'f'")
+    assert one_line("unknown platform 'x' (known: a, b)\n") == "unknown platform 'x' (known: a, b)"
+    assert one_line("  \n") == ""

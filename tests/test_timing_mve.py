@@ -87,3 +87,16 @@ def documented(tmp_path_factory) -> dict[str, float]:
 @pytest.mark.parametrize("seq", M55_DOCUMENTED, ids=lambda s: s.name)
 def test_beats_match_the_documented_examples(seq, documented):
     assert documented[seq.name] == seq.silicon, f"{seq.lines}: emu {documented[seq.name]:g}, Arm {seq.silicon} ({seq.fact})"
+
+
+def test_both_llvm_listing_formats_are_read():
+    """LLVM 14 (Debian 12) prints an encoding as bytes, later LLVM (Debian 13) as halfwords."""
+    from emu.timing.disasm_mve import parse_listing
+
+    old = "      1e: 02 f0 01 e8  \tvctp.8\tr2\n      22: 00 bf        \tnop\n      24: 94 ed 00 1f  \tvldrw.u32\tq0, [r4]\n"
+    new = "      1e: f002 e801    \tvctp.8\tr2\n      22: bf00         \tnop\n      24: ed94 1f00    \tvldrw.u32\tq0, [r4]\n"
+    for text in (old, new):
+        program, starts = parse_listing(text)
+        assert starts == {0x1E, 0x22, 0x24}
+        assert sorted(program) == [0x1E, 0x24] and {i.size for i in program.values()} == {4}
+        assert program[0x24].base_register == "r4" and program[0x1E].writes == {"vpr"}

@@ -92,8 +92,20 @@ def run_job(job: Job) -> dict:
         try:
             result, outputs = measure(path, job.platform, variant=job.variant, check=job.check, kernels=job.kernels)
         except EmuError as e:
-            return {"error": str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}
+            return {"error": one_line(str(e)) or type(e).__name__}
     return {"result": result.to_dict(), "outputs": encode_outputs(outputs)}
+
+
+def one_line(message: str) -> str:
+    """A failure in one line: its first line, and where that only introduces what follows (a
+    compiler's output), the first line that says what went wrong."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if lines[0].endswith(":") and len(lines) > 1:
+        cause = next((line for line in lines[1:] if "error" in line.lower()), lines[1])
+        return f"{lines[0]} {cause}"
+    return lines[0]
 
 
 def default_jobs() -> int:

@@ -41,7 +41,9 @@ REDUCTION = re.compile(r"^v(?:r?ml[as]l?(?:dav|v)h?(?P<a>a?)x?|addl?v(?P<b>a?)|(
 _LANE_BYTES = {"8": 1, "16": 2, "32": 4, "64": 8}
 _ELEMENT_BYTES = {"b": 1, "h": 2, "w": 4, "d": 8}
 _MEMORY = re.compile(r"\[((?:r\d+|sp|lr)[^\]]*)\](!?)(\s*,\s*#-?\d+)?")
-_LINE = re.compile(r"^\s*([0-9a-f]+):\s+((?:[0-9a-f]{2} )+)\s*(\S+)\s*(.*)$")
+# "addr: encoding<tab>mnemonic<tab>operands"; LLVM 14 prints the encoding as bytes
+# ("02 f0 01 e8"), later versions as Thumb halfwords ("f002 e801").
+_LINE = re.compile(r"^\s*([0-9a-f]+):\s+((?:[0-9a-f]{2}(?:[0-9a-f]{2})? )+)\s*([a-z]\S*)\s*(.*)$")
 
 
 def has_mve(elf: Path) -> bool:
@@ -104,7 +106,7 @@ def parse_listing(text: str) -> tuple[dict[int, Instruction], frozenset[int]]:
             predicated = block
         if not is_mve(mnemonic, op_str):
             continue
-        size = len(raw.split())
+        size = len("".join(raw.split())) // 2
         program[int(address, 16)] = decode(int(address, 16), size, mnemonic, op_str, in_block)
     return program, frozenset(starts)
 

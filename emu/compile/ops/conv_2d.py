@@ -259,13 +259,6 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
                    scratch_bytes=dsp_scratch_bytes(oc, window, gathered=True))
 
 
-MVE_RESCALE_BYTES = 16  # one channel's rescale in scratch (EMU_MVE_RESCALE_BYTES, emu_mve.h)
-
-
-def mve_rescale_bytes(channels: int) -> int:
-    return MVE_RESCALE_BYTES * (-(-channels // 4) * 4)
-
-
 # Input depth up to which the outer-product form of the 1x1 kernel is the faster one: below a
 # vector of 16 bytes (measured on person_detect's layers, docs/runtime.md).
 MVE_OUTER_MAX_DEPTH = 15
@@ -285,13 +278,11 @@ def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
     p = call.params
     if call.function != "emu_conv2d_1x1_s8" or p["output_c"] % 4 or not _rescale_fits(op, graph, call):
         return None
-    scratch = mve_rescale_bytes(p["output_c"])
     # The arranged filter replaces the model's in flash; a filter decoded at run time keeps its form.
     constant = not any(op.inputs[1] in other.outputs for other in graph.operators)
     if p["input_c"] <= MVE_OUTER_MAX_DEPTH and constant:
         arranged = ConstArray("int8_t", outer_filter(graph.tensor(op.inputs[1]).data))
         return replace(call, function="emu_conv2d_1x1_s8_mve_outer", header="conv_2d_mve.h",
-                       path="conv_2d/1x1-outer-mve", scratch_bytes=scratch,
+                       path="conv_2d/1x1-outer-mve",
                        args=[call.args[0], arranged, *call.args[2:]], filter_storage=("int8", arranged.values.nbytes))
-    return replace(call, function="emu_conv2d_1x1_s8_mve", header="conv_2d_mve.h", path="conv_2d/1x1-mve",
-                   scratch_bytes=scratch)
+    return replace(call, function="emu_conv2d_1x1_s8_mve", header="conv_2d_mve.h", path="conv_2d/1x1-mve")

@@ -9,7 +9,7 @@ import numpy as np
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.compile.ops.conv_2d import (
-    DSP_RESCALE_BYTES, channel_multipliers, mve_rescale_bytes, check_int16, dsp_rescale_fits, filter_operands, float_range, fold_bias, inner_range, int8_range, nhwc,
+    DSP_RESCALE_BYTES, channel_multipliers, check_int16, dsp_rescale_fits, filter_operands, float_range, fold_bias, inner_range, int8_range, nhwc,
     output_size, padding_before, window_options, zero_point,
 )
 from emu.model.reader import Graph, Operator
@@ -121,7 +121,7 @@ def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
     dm, taps = p["depth_multiplier"], p["filter_h"] * p["filter_w"]
     if dm != 1 and dm % 4:
         return None
-    rest = p["input_c"] if dm == 1 else taps * p["input_c"]
+    rest = 4 * taps + p["input_c"] if dm == 1 else taps * p["input_c"]  # tap list and zero row, or a window
     return replace(call, function="emu_depthwise_conv2d_s8_mve", header="depthwise_conv_2d_mve.h",
                    path=f"depthwise_conv_2d/{p['filter_h']}x{p['filter_w']}-dm{dm}-mve",
-                   scratch_bytes=mve_rescale_bytes(p["output_c"]) + rest)
+                   scratch_bytes=rest)

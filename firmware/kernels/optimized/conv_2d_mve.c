@@ -16,7 +16,7 @@
  * The compiler stores the filter arranged for it: for each group of four output channels,
  * input_c words of their four bytes.
  *
- * Scratch: the rescale table (EMU_MVE_RESCALE_BYTES per output channel).
+ * No scratch (the rescale reads the model's multipliers and shifts as they are).
  */
 #include "conv_2d_mve.h"
 
@@ -53,76 +53,84 @@ static inline __attribute__((always_inline)) int32x4_t dot_four(const int8_t *x,
     return vsetq_lane_s32(a3, a, 3);
 }
 
-void emu_conv2d_1x1_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
-                           int8_t *output, void *scratch)
+typedef struct {
+    const int32_t *bias, *multiplier;
+    const int8_t *shift;
+    int32_t offset;
+    int32x4_t lo, hi;
+} output_stage;
+
+/* Every output channel of one pixel, whose input_c bytes are at x. */
+typedef void pixel_fn(const output_stage *o, const int8_t *x, int32_t ic, int32_t oc, const int8_t *filter,
+                      int8_t *out);
+
+static inline __attribute__((always_inline)) void pixel_across(const output_stage *o, const int8_t *x, int32_t ic,
+                                                               int32_t oc, const int8_t *w, int8_t *out)
 {
-    const int32_t *rescale = emu_mve_rescale_table(p->multiplier, p->shift, p->output_c, scratch);
-    const int32_t ic = p->input_c, oc = p->output_c, offset = p->output_offset;
+    for (int32_t c = 0; c < oc; c += 4, w += 4 * ic) {
+        const int32x4_t a = dot_four(x, w, ic, vldrwq_s32(o->bias + c));
+        vstrbq_s32(out + c, emu_mve_output(o->multiplier, o->shift, c, a, o->offset, o->lo, o->hi));
+    }
+}
+
+static inline __attribute__((always_inline)) void pixel_outer(const output_stage *o, const int8_t *x, int32_t ic,
+                                                              int32_t oc, const int8_t *w, int8_t *out)
+{
+    int32_t c = 0;
+    /* Eight channels (two groups) share each input byte; then a last group of four. */
+    for (; c + 8 <= oc; c += 8, w += 8 * ic) {
+        int32x4_t a0 = vldrwq_s32(o->bias + c), a1 = vldrwq_s32(o->bias + c + 4);
+        const int8_t *w1 = w + 4 * ic;
+        for (int32_t k = 0; k < ic; ++k) {
+            const int32_t v = x[k];
+            a0 = vmlaq_n_s32(a0, vldrbq_s32(w + 4 * k), v);
+            a1 = vmlaq_n_s32(a1, vldrbq_s32(w1 + 4 * k), v);
+        }
+        vstrbq_s32(out + c, emu_mve_output(o->multiplier, o->shift, c, a0, o->offset, o->lo, o->hi));
+        vstrbq_s32(out + c + 4, emu_mve_output(o->multiplier, o->shift, c + 4, a1, o->offset, o->lo, o->hi));
+    }
+    if (c < oc) {
+        int32x4_t a = vldrwq_s32(o->bias + c);
+        for (int32_t k = 0; k < ic; ++k) {
+            a = vmlaq_n_s32(a, vldrbq_s32(w + 4 * k), x[k]);
+        }
+        vstrbq_s32(out + c, emu_mve_output(o->multiplier, o->shift, c, a, o->offset, o->lo, o->hi));
+    }
+}
+
+/* Every output pixel in turn (1x1 windows never pad: each is input_c bytes in place). */
+static inline __attribute__((always_inline)) void each_pixel(const emu_conv2d_s8_params *p, const int8_t *input,
+                                                             const int8_t *filter, int8_t *output, pixel_fn *pixel)
+{
+    const output_stage o = {p->folded_bias, p->multiplier, p->shift, p->output_offset, vdupq_n_s32(p->act_min),
+                            vdupq_n_s32(p->act_max)};
+    const int32_t ic = p->input_c, oc = p->output_c;
     const int32_t step_x = p->stride_w * ic;
     const int32_t step_y = (int32_t)p->stride_h * p->input_w * ic;
     const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
     const int batches = p->batches, output_h = p->output_h, output_w = p->output_w;
-    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
-    const int32_t *bias = p->folded_bias;
     int8_t *out = output;
     for (int b = 0; b < batches; ++b) {
         const int8_t *row = input + b * image_size;
         for (int oy = 0; oy < output_h; ++oy, row += step_y) {
             const int8_t *x = row;
             for (int ox = 0; ox < output_w; ++ox, x += step_x, out += oc) {
-                const int8_t *w = filter;
-                const int32_t *t = rescale;
-                for (int32_t c = 0; c < oc; c += 4, w += 4 * ic, t += 16) {
-                    const int32x4_t a = dot_four(x, w, ic, vldrwq_s32(bias + c));
-                    vstrbq_s32(out + c, emu_mve_output(t, a, offset, lo, hi));
-                }
+                pixel(&o, x, ic, oc, filter, out);
             }
         }
     }
 }
 
-void emu_conv2d_1x1_s8_mve_outer(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
-                                 int8_t *output, void *scratch)
+void emu_conv2d_1x1_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
+                           int8_t *output)
 {
-    const int32_t *rescale = emu_mve_rescale_table(p->multiplier, p->shift, p->output_c, scratch);
-    const int32_t ic = p->input_c, oc = p->output_c, offset = p->output_offset;
-    const int32_t step_x = p->stride_w * ic;
-    const int32_t step_y = (int32_t)p->stride_h * p->input_w * ic;
-    const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
-    const int batches = p->batches, output_h = p->output_h, output_w = p->output_w;
-    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
-    const int32_t *bias = p->folded_bias;
-    int8_t *out = output;
-    for (int b = 0; b < batches; ++b) {
-        const int8_t *row = input + b * image_size;
-        for (int oy = 0; oy < output_h; ++oy, row += step_y) {
-            const int8_t *x = row;
-            for (int ox = 0; ox < output_w; ++ox, x += step_x, out += oc) {
-                const int8_t *w = filter;
-                const int32_t *t = rescale;
-                int32_t c = 0;
-                /* Eight channels (two groups) share each input byte; then a last group of four. */
-                for (; c + 8 <= oc; c += 8, t += 32, w += 8 * ic) {
-                    int32x4_t a0 = vldrwq_s32(bias + c), a1 = vldrwq_s32(bias + c + 4);
-                    const int8_t *w1 = w + 4 * ic;
-                    for (int32_t k = 0; k < ic; ++k) {
-                        const int32_t v = x[k];
-                        a0 = vmlaq_n_s32(a0, vldrbq_s32(w + 4 * k), v);
-                        a1 = vmlaq_n_s32(a1, vldrbq_s32(w1 + 4 * k), v);
-                    }
-                    vstrbq_s32(out + c, emu_mve_output(t, a0, offset, lo, hi));
-                    vstrbq_s32(out + c + 4, emu_mve_output(t + 16, a1, offset, lo, hi));
-                }
-                if (c < oc) {
-                    int32x4_t a = vldrwq_s32(bias + c);
-                    for (int32_t k = 0; k < ic; ++k) {
-                        a = vmlaq_n_s32(a, vldrbq_s32(w + 4 * k), x[k]);
-                    }
-                    vstrbq_s32(out + c, emu_mve_output(t, a, offset, lo, hi));
-                }
-            }
-        }
-    }
+    each_pixel(p, input, filter, output, pixel_across);
+}
+
+void emu_conv2d_1x1_s8_mve_outer(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
+                                 int8_t *output)
+{
+    each_pixel(p, input, filter, output, pixel_outer);
 }
 
 #else

@@ -15,8 +15,8 @@
  *   gathered window. One input channel with several outputs (a first layer) is this form.
  * The four sums go through emu_mve.h's rescale and are stored as four bytes.
  *
- * Scratch: the rescale table (EMU_MVE_RESCALE_BYTES per output channel), then input_c bytes
- * of the input zero point (multiplier 1) or a gathered window (taps x input_c bytes).
+ * Scratch: for multiplier 1 the tap list (a pointer per tap) and input_c bytes of the input
+ * zero point, otherwise a gathered window (taps x input_c bytes).
  */
 #include "depthwise_conv_2d_mve.h"
 
@@ -28,10 +28,16 @@
 #include "window.h"
 
 typedef struct {
-    const int32_t *bias, *rescale;
+    const int32_t *bias, *multiplier;
+    const int8_t *shift;
     int32_t offset;
     int32x4_t lo, hi;
 } output_stage;
+
+static inline void store_four(const output_stage *o, int oc, int32x4_t a, int8_t *out)
+{
+    vstrbq_s32(out + oc, emu_mve_output(o->multiplier, o->shift, oc, a, o->offset, o->lo, o->hi));
+}
 
 /* Four channels' sum over the taps: the input bytes at each tap + oc times the filter's. */
 static inline __attribute__((always_inline)) int32x4_t taps_dm1(int32x4_t a, const int8_t *const *tap,
@@ -48,9 +54,8 @@ static inline __attribute__((always_inline)) int32x4_t taps_dm1(int32x4_t a, con
 static __attribute__((noinline)) void pixel_dm1(const output_stage *o, int channels, const int8_t *const *tap,
                                                 const int8_t *const *tap_end, const int8_t *filter, int8_t *out)
 {
-    const int32_t *t = o->rescale;
     int oc = 0;
-    for (; oc + 8 <= channels; oc += 8, t += 32) {
+    for (; oc + 8 <= channels; oc += 8) {
         int32x4_t a = vldrwq_s32(o->bias + oc), b = vldrwq_s32(o->bias + oc + 4);
         const int8_t *w = filter + oc;
         for (const int8_t *const *k = tap; k < tap_end; ++k, w += channels) {
@@ -58,12 +63,11 @@ static __attribute__((noinline)) void pixel_dm1(const output_stage *o, int chann
             a = vaddq_s32(a, vmulq_s32(vldrbq_s32(x), vldrbq_s32(w)));
             b = vaddq_s32(b, vmulq_s32(vldrbq_s32(x + 4), vldrbq_s32(w + 4)));
         }
-        vstrbq_s32(out + oc, emu_mve_output(t, a, o->offset, o->lo, o->hi));
-        vstrbq_s32(out + oc + 4, emu_mve_output(t + 16, b, o->offset, o->lo, o->hi));
+        store_four(o, oc, a, out);
+        store_four(o, oc + 4, b, out);
     }
     if (oc < channels) {
-        const int32x4_t a = taps_dm1(vldrwq_s32(o->bias + oc), tap, tap_end, oc, filter + oc, channels);
-        vstrbq_s32(out + oc, emu_mve_output(t, a, o->offset, o->lo, o->hi));
+        store_four(o, oc, taps_dm1(vldrwq_s32(o->bias + oc), tap, tap_end, oc, filter + oc, channels), out);
     }
 }
 
@@ -73,8 +77,7 @@ static __attribute__((noinline)) void pixel_dm4n(const emu_depthwise_conv2d_s8_p
                                                  const int8_t *filter, int8_t *out)
 {
     const int channels = p->output_c, dm = p->depth_multiplier, fh = p->filter_h, fw = p->filter_w;
-    const int32_t *t = o->rescale;
-    for (int oc = 0; oc < channels; oc += 4, t += 16) {
+    for (int oc = 0; oc < channels; oc += 4) {
         int32x4_t a = vldrwq_s32(o->bias + oc);
         const int8_t *w = filter + oc, *x = x0 + oc / dm;
         for (int fy = 0; fy < fh; ++fy, x += next_row) {
@@ -82,7 +85,7 @@ static __attribute__((noinline)) void pixel_dm4n(const emu_depthwise_conv2d_s8_p
                 a = vmlaq_n_s32(a, vldrbq_s32(w), *x);
             }
         }
-        vstrbq_s32(out + oc, emu_mve_output(t, a, o->offset, o->lo, o->hi));
+        store_four(o, oc, a, out);
     }
 }
 
@@ -90,14 +93,15 @@ void emu_depthwise_conv2d_s8_mve(const emu_depthwise_conv2d_s8_params *p, const 
                                  const int8_t *filter, int8_t *output, void *scratch)
 {
     const int ic = p->input_c, channels = p->output_c, taps = p->filter_h * p->filter_w;
-    const output_stage o = {p->folded_bias, emu_mve_rescale_table(p->multiplier, p->shift, channels, scratch),
-                            p->output_offset, vdupq_n_s32(p->act_min), vdupq_n_s32(p->act_max)};
-    int8_t *rest = (int8_t *)scratch + EMU_MVE_RESCALE_BYTES * channels;
+    const output_stage o = {p->folded_bias, p->multiplier, p->shift, p->output_offset, vdupq_n_s32(p->act_min),
+                            vdupq_n_s32(p->act_max)};
+    /* depth multiplier 1: the tap list, then the zero-point row; otherwise a gathered window */
+    const int8_t **tap = (const int8_t **)scratch;
+    int8_t *rest = p->depth_multiplier == 1 ? (int8_t *)(tap + taps) : (int8_t *)tap;
     const int8_t zero_point = (int8_t)-p->input_offset;
     const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
     const int32_t col_step = (int32_t)p->dilation_w * ic;
     const int32_t next_row = (int32_t)p->dilation_h * p->input_w * ic - p->filter_w * col_step;
-    const int8_t *tap[taps]; /* a few words on the stack */
     if (p->depth_multiplier == 1) {
         memset(rest, zero_point, (size_t)ic);
     }
