@@ -120,11 +120,13 @@ def test_person_detect_with_optimized_kernels_matches_tflm_on_m4f():
 # ---- the Helium (MVE) kernels, which only the M55 runs ---------------------------------------
 
 def helium_models():
-    """Every form of the vector kernels, in two chains: 1x1 convolutions whose input depth is
+    """Every form of the vector kernels, in three models: 1x1 convolutions whose input depth is
     below a vector of 16 bytes (the outer-product form) and past it (across the vector, with a
     predicated tail), strided; depthwise layers
     with multiplier 1 (SAME padding with stride 2, dilation, VALID), 4 and 8, the last on one
-    input channel (a first layer), with RELU and RELU6."""
+    input channel (a first layer), with RELU and RELU6; ADD, MUL with one input broadcast along
+    the channels, max and average pooling (windows clipped at the border, channels fewer than
+    the lanes) and fully connected layers whose depth and units are not whole vectors."""
     L = modelgen.tf().keras.layers
     deep = modelgen.keras_model([
         L.Conv2D(20, 1),
@@ -139,11 +141,20 @@ def helium_models():
         L.Conv2D(16, 1),
         L.DepthwiseConv2D(3),
     ], (10, 9, 1), seed=12)
-    return {"deep": (deep, (9, 11, 13)), "first": (first, (10, 9, 1))}
+    tf = modelgen.tf()
+    tf.keras.utils.set_random_seed(13)
+    x = tf.keras.Input((6, 7, 12), batch_size=1)
+    total = L.Add()([L.Conv2D(8, 1)(x), L.Conv2D(8, 1)(x)])
+    scaled = L.Multiply()([total, L.Conv2D(1, 1)(x)])  # one channel broadcast along the others
+    pooled = L.AveragePooling2D(3, strides=1, padding="same")(L.MaxPooling2D(2, padding="same")(scaled))
+    dense = L.Dense(20)(L.Dense(6, activation="relu")(L.Flatten()(pooled)))
+    mixed = tf.keras.Model(x, dense)
+    return {"deep": (deep, (9, 11, 13)), "first": (first, (10, 9, 1)), "mixed": (mixed, (6, 7, 12))}
 
 
-HELIUM_PATHS = {"conv_2d/1x1-mve", "conv_2d/1x1-outer-mve", "depthwise_conv_2d/3x3-dm1-mve", "depthwise_conv_2d/2x2-dm4-mve",
-                "depthwise_conv_2d/3x5-dm8-mve"}
+HELIUM_PATHS = {"conv_2d/1x1-mve", "conv_2d/1x1-outer-mve", "depthwise_conv_2d/3x3-dm1-mve",
+                "depthwise_conv_2d/2x2-dm4-mve", "depthwise_conv_2d/3x5-dm8-mve", "add/mve", "mul/mve",
+                "max_pool_2d/mve", "average_pool_2d/mve", "fully_connected/mve"}
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +169,7 @@ def helium(tmp_path_factory):
 
 
 @pytest.mark.parametrize("per_channel", [True, False], ids=["per-channel", "per-tensor"])
-@pytest.mark.parametrize("name", ["deep", "first"])
+@pytest.mark.parametrize("name", ["deep", "first", "mixed"])
 def test_helium_kernels_match_tflm_on_the_m55(helium, name, per_channel):
     path, platform = helium[name, per_channel], get_platform("alif-e7-appkit")
     paths = set()
@@ -167,14 +178,15 @@ def test_helium_kernels_match_tflm_on_the_m55(helium, name, per_channel):
         result, _ = measure(path, platform, inputs=inputs)
         assert result.output_matches_reference is True, f"{name} ({'per-channel' if per_channel else 'per-tensor'})"
         paths |= {layer.path for layer in result.layers}
-    assert all(p.endswith("-mve") for p in paths), paths  # every layer has a vector form here
+    # Every layer ran a vector kernel but the MUL's one-channel convolution (no group of four).
+    assert {p for p in paths if not p.endswith("mve")} <= {"", "conv_2d/1x1-dsp"}, paths
 
 
 def test_the_helium_models_cover_every_vector_form(helium):
     from emu.compile.codegen import compile_graph
     from emu.model.reader import read_model
 
-    paths = {layer.path for key in (("deep", True), ("first", True))
+    paths = {layer.path for key in (("deep", True), ("first", True), ("mixed", True))
              for layer in compile_graph(read_model(helium[key]), "optimized", mve=True).layers}
     assert HELIUM_PATHS <= paths, paths
 

@@ -10,42 +10,14 @@
 #include <float.h>
 
 #include "emu_quant.h"
-
-/* The part of one output pixel's window inside the image. */
-typedef struct {
-    int32_t start;           /* element offset of the window's first pixel, channel 0 */
-    int rows, cols;          /* pixels inside the image */
-    int32_t row_step;        /* elements between rows of the input */
-} window;
-
-static inline window window_at(const emu_pool_params *p, int b, int oy, int ox)
-{
-    const int iy0 = oy * p->stride_h - p->pad_h;
-    const int ix0 = ox * p->stride_w - p->pad_w;
-    const int fy0 = iy0 < 0 ? -iy0 : 0;
-    const int fx0 = ix0 < 0 ? -ix0 : 0;
-    const int fy1 = p->input_h - iy0 < p->filter_h ? p->input_h - iy0 : p->filter_h;
-    const int fx1 = p->input_w - ix0 < p->filter_w ? p->input_w - ix0 : p->filter_w;
-    window w;
-    w.row_step = (int32_t)p->input_w * p->channels;
-    w.start = ((int32_t)b * p->input_h + iy0 + fy0) * w.row_step + (int32_t)(ix0 + fx0) * p->channels;
-    w.rows = fy1 - fy0;
-    w.cols = fx1 - fx0;
-    return w;
-}
-
-/* Integer division rounding halves away from zero. */
-static inline int32_t divide_rounding(int32_t sum, int32_t count)
-{
-    return sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-}
+#include "pool_window.h"
 
 void emu_average_pool_s8(const emu_pool_params *p, const int8_t *input, int8_t *output)
 {
     for (int b = 0; b < p->batches; ++b) {
         for (int oy = 0; oy < p->output_h; ++oy) {
             for (int ox = 0; ox < p->output_w; ++ox, output += p->channels) {
-                const window w = window_at(p, b, oy, ox);
+                const pool_window w = pool_window_at(p, b, oy, ox);
                 const int32_t count = (int32_t)w.rows * w.cols;
                 for (int c = 0; c < p->channels; ++c) {
                     const int8_t *row = input + w.start + c;
@@ -56,7 +28,7 @@ void emu_average_pool_s8(const emu_pool_params *p, const int8_t *input, int8_t *
                             sum += *x;
                         }
                     }
-                    output[c] = (int8_t)emu_clamp_i32(divide_rounding(sum, count), p->act_min, p->act_max);
+                    output[c] = (int8_t)emu_clamp_i32(pool_divide_rounding(sum, count), p->act_min, p->act_max);
                 }
             }
         }
@@ -68,7 +40,7 @@ void emu_max_pool_s8(const emu_pool_params *p, const int8_t *input, int8_t *outp
     for (int b = 0; b < p->batches; ++b) {
         for (int oy = 0; oy < p->output_h; ++oy) {
             for (int ox = 0; ox < p->output_w; ++ox, output += p->channels) {
-                const window w = window_at(p, b, oy, ox);
+                const pool_window w = pool_window_at(p, b, oy, ox);
                 for (int c = 0; c < p->channels; ++c) {
                     const int8_t *row = input + w.start + c;
                     int32_t max = -128;
@@ -90,7 +62,7 @@ void emu_average_pool_f32(const emu_pool_params *p, const float *input, float *o
     for (int b = 0; b < p->batches; ++b) {
         for (int oy = 0; oy < p->output_h; ++oy) {
             for (int ox = 0; ox < p->output_w; ++ox, output += p->channels) {
-                const window w = window_at(p, b, oy, ox);
+                const pool_window w = pool_window_at(p, b, oy, ox);
                 const int32_t count = (int32_t)w.rows * w.cols;
                 for (int c = 0; c < p->channels; ++c) {
                     const float *row = input + w.start + c;
@@ -113,7 +85,7 @@ void emu_max_pool_f32(const emu_pool_params *p, const float *input, float *outpu
     for (int b = 0; b < p->batches; ++b) {
         for (int oy = 0; oy < p->output_h; ++oy) {
             for (int ox = 0; ox < p->output_w; ++ox, output += p->channels) {
-                const window w = window_at(p, b, oy, ox);
+                const pool_window w = pool_window_at(p, b, oy, ox);
                 for (int c = 0; c < p->channels; ++c) {
                     const float *row = input + w.start + c;
                     float max = -FLT_MAX;

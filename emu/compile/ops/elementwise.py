@@ -73,6 +73,17 @@ def optimize(op, graph, call: KernelCall) -> KernelCall | None:
     return None
 
 
+def helium(op, graph, call: KernelCall) -> KernelCall | None:
+    """int8 ADD and MUL four elements per vector (firmware/kernels/optimized/elementwise_mve.c),
+    where the DSP kernel's rescale is exact; it reads inputs whose step along a run is 0 or 1."""
+    faster = optimize(op, graph, call)
+    p = call.params
+    if faster is None or {p["stride1"][p["rank"] - 1], p["stride2"][p["rank"] - 1]} - {0, 1}:
+        return None
+    name = "add" if call.function == "emu_add_s8" else "mul"
+    return replace(call, function=f"emu_{name}_s8_mve", header="elementwise_mve.h", path=f"{name}/mve")
+
+
 def _add_s8(a, b, y) -> dict:
     sa, sb, sy = a.quantization.scale[0], b.quantization.scale[0], y.quantization.scale[0]
     twice_max_input_scale = 2.0 * max(sa, sb)

@@ -73,12 +73,22 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
                       params, [op.inputs[0], op.inputs[1], op.outputs[0]], macs=macs)
 
 
+def _rescale_fits(op: Operator, graph: Graph, call: KernelCall) -> bool:
+    abs_sums = np.abs(graph.tensor(op.inputs[1]).data.astype(np.int64)).sum(axis=1)
+    return dsp_rescale_fits(call.params["folded_bias"], abs_sums, call.params["shift"])
+
+
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
     """int8 with SMLAD (firmware/kernels/optimized/fully_connected_dsp.c)."""
-    if call.function != "emu_fully_connected_s8":
-        return None
-    abs_sums = np.abs(graph.tensor(op.inputs[1]).data.astype(np.int64)).sum(axis=1)
-    if not dsp_rescale_fits(call.params["folded_bias"], abs_sums, call.params["shift"]):
+    if call.function != "emu_fully_connected_s8" or not _rescale_fits(op, graph, call):
         return None
     return replace(call, function="emu_fully_connected_s8_dsp", header="fully_connected_dsp.h",
                    path="fully_connected/dsp")
+
+
+def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+    """int8 with VMLADAVA (firmware/kernels/optimized/fully_connected_mve.c)."""
+    if call.function != "emu_fully_connected_s8" or not _rescale_fits(op, graph, call):
+        return None
+    return replace(call, function="emu_fully_connected_s8_mve", header="fully_connected_mve.h",
+                   path="fully_connected/mve")

@@ -1,6 +1,9 @@
-"""AVERAGE_POOL_2D and MAX_POOL_2D: the compile-time half of firmware/kernels/pooling.c."""
+"""AVERAGE_POOL_2D and MAX_POOL_2D: the compile-time half of firmware/kernels/pooling.c (and
+of the Helium kernels in firmware/kernels/optimized/pooling_mve.c)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.overlap import nhwc_streaming_lead
@@ -42,3 +45,15 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     # Output pixels are written in order from windows starting at row oy*stride - pad.
     return KernelCall(_FUNCTIONS[op.op, dtype], "pooling.h", "emu_pool_params", params,
                       [op.inputs[0], op.outputs[0]], input_lead=nhwc_streaming_lead(x, y, sh, params["pad_h"]))
+
+
+_HELIUM = {"emu_average_pool_s8": ("emu_average_pool_s8_mve", "average_pool_2d/mve"),
+           "emu_max_pool_s8": ("emu_max_pool_s8_mve", "max_pool_2d/mve")}
+
+
+def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+    """int8, the channels of each window pixel in vector lanes."""
+    if call.function not in _HELIUM:
+        return None
+    function, path = _HELIUM[call.function]
+    return replace(call, function=function, header="pooling_mve.h", path=path)

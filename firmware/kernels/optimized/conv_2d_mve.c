@@ -24,35 +24,6 @@
 
 #include "emu_mve.h"
 
-/* The four dot products of x[0..len) with the rows w, w + len, w + 2 len, w + 3 len. */
-static inline __attribute__((always_inline)) int32x4_t dot_four(const int8_t *x, const int8_t *w, int32_t len,
-                                                                int32x4_t a)
-{
-    const int8_t *w1 = w + len, *w2 = w1 + len, *w3 = w2 + len;
-    int32_t a0 = vgetq_lane_s32(a, 0), a1 = vgetq_lane_s32(a, 1), a2 = vgetq_lane_s32(a, 2),
-            a3 = vgetq_lane_s32(a, 3);
-    int32_t k = 0;
-    for (; k + 16 <= len; k += 16) {
-        const int8x16_t v = vldrbq_s8(x + k);
-        a0 = vmladavaq_s8(a0, v, vldrbq_s8(w + k));
-        a1 = vmladavaq_s8(a1, v, vldrbq_s8(w1 + k));
-        a2 = vmladavaq_s8(a2, v, vldrbq_s8(w2 + k));
-        a3 = vmladavaq_s8(a3, v, vldrbq_s8(w3 + k));
-    }
-    if (k < len) {
-        const mve_pred16_t p = vctp8q((uint32_t)(len - k));
-        const int8x16_t v = vldrbq_z_s8(x + k, p);
-        a0 = vmladavaq_p_s8(a0, v, vldrbq_z_s8(w + k, p), p);
-        a1 = vmladavaq_p_s8(a1, v, vldrbq_z_s8(w1 + k, p), p);
-        a2 = vmladavaq_p_s8(a2, v, vldrbq_z_s8(w2 + k, p), p);
-        a3 = vmladavaq_p_s8(a3, v, vldrbq_z_s8(w3 + k, p), p);
-    }
-    a = vsetq_lane_s32(a0, a, 0);
-    a = vsetq_lane_s32(a1, a, 1);
-    a = vsetq_lane_s32(a2, a, 2);
-    return vsetq_lane_s32(a3, a, 3);
-}
-
 typedef struct {
     const int32_t *bias, *multiplier;
     const int8_t *shift;
@@ -68,7 +39,7 @@ static inline __attribute__((always_inline)) void pixel_across(const output_stag
                                                                int32_t oc, const int8_t *w, int8_t *out)
 {
     for (int32_t c = 0; c < oc; c += 4, w += 4 * ic) {
-        const int32x4_t a = dot_four(x, w, ic, vldrwq_s32(o->bias + c));
+        const int32x4_t a = emu_mve_dot_four(x, w, ic, vldrwq_s32(o->bias + c));
         vstrbq_s32(out + c, emu_mve_output(o->multiplier, o->shift, c, a, o->offset, o->lo, o->hi));
     }
 }

@@ -31,5 +31,62 @@ static inline int32x4_t emu_mve_output(const int32_t *multiplier, const int8_t *
     return vminq_s32(vmaxq_s32(x, lo), hi);
 }
 
+/* TFLM's MultiplyByQuantizedMultiplier with one multiplier and shift for every lane, the same
+ * exact rewrite as above (acc << (max(shift, 0) + 1) must fit int32): for ADD and MUL. */
+static inline int32x4_t emu_mve_rescale_n(int32x4_t acc, int32_t multiplier, int32_t shift)
+{
+    int32x4_t x = vqrdmulhq_n_s32(vshlq_r_s32(acc, shift > 0 ? shift : 0), multiplier);
+    if (shift < 0) {
+        x = vrshlq_n_s32(vaddq_s32(x, vshrq_n_s32(x, 31)), shift);
+    }
+    return x;
+}
+
+/* a plus the four dot products of x[0..len) with the rows w, w + len, w + 2 len, w + 3 len, by
+ * VMLADAVA over sixteen bytes at a time; the last len % 16 in one predicated pass (lanes past
+ * the end load zero). */
+static inline __attribute__((always_inline)) int32x4_t emu_mve_dot_four(const int8_t *x, const int8_t *w, int32_t len,
+                                                                        int32x4_t a)
+{
+    const int8_t *w1 = w + len, *w2 = w1 + len, *w3 = w2 + len;
+    int32_t a0 = vgetq_lane_s32(a, 0), a1 = vgetq_lane_s32(a, 1), a2 = vgetq_lane_s32(a, 2),
+            a3 = vgetq_lane_s32(a, 3);
+    int32_t k = 0;
+    for (; k + 16 <= len; k += 16) {
+        const int8x16_t v = vldrbq_s8(x + k);
+        a0 = vmladavaq_s8(a0, v, vldrbq_s8(w + k));
+        a1 = vmladavaq_s8(a1, v, vldrbq_s8(w1 + k));
+        a2 = vmladavaq_s8(a2, v, vldrbq_s8(w2 + k));
+        a3 = vmladavaq_s8(a3, v, vldrbq_s8(w3 + k));
+    }
+    if (k < len) {
+        const mve_pred16_t p = vctp8q((uint32_t)(len - k));
+        const int8x16_t v = vldrbq_z_s8(x + k, p);
+        a0 = vmladavaq_p_s8(a0, v, vldrbq_z_s8(w + k, p), p);
+        a1 = vmladavaq_p_s8(a1, v, vldrbq_z_s8(w1 + k, p), p);
+        a2 = vmladavaq_p_s8(a2, v, vldrbq_z_s8(w2 + k, p), p);
+        a3 = vmladavaq_p_s8(a3, v, vldrbq_z_s8(w3 + k, p), p);
+    }
+    a = vsetq_lane_s32(a0, a, 0);
+    a = vsetq_lane_s32(a1, a, 1);
+    a = vsetq_lane_s32(a2, a, 2);
+    return vsetq_lane_s32(a3, a, 3);
+}
+
+/* acc plus the dot product of x[0..len) with w[0..len), as above. */
+static inline __attribute__((always_inline)) int32_t emu_mve_dot(const int8_t *x, const int8_t *w, int32_t len,
+                                                                 int32_t acc)
+{
+    int32_t k = 0;
+    for (; k + 16 <= len; k += 16) {
+        acc = vmladavaq_s8(acc, vldrbq_s8(x + k), vldrbq_s8(w + k));
+    }
+    if (k < len) {
+        const mve_pred16_t p = vctp8q((uint32_t)(len - k));
+        acc = vmladavaq_p_s8(acc, vldrbq_z_s8(x + k, p), vldrbq_z_s8(w + k, p), p);
+    }
+    return acc;
+}
+
 #endif
 #endif

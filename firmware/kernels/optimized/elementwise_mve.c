@@ -1,0 +1,79 @@
+/* int8 ADD and MUL with Helium (MVE): four elements per vector in int32 lanes, the last
+ * n % 4 of a run predicated (VCTP).
+ *
+ * The arithmetic is that of elementwise_dsp.c, whose bounds make emu_mve.h's rescale exact
+ * here too (ADD's values stay below 2^29; the compiler picks MUL's kernel only for output
+ * shifts that keep its product in int32). The inputs' steps along a run are 0 (broadcast:
+ * that input's value is offset and rescaled once per run) or 1, which is all the compiler's
+ * broadcast description produces for the innermost dimension (emu/compile/ops/elementwise.py).
+ */
+#include "elementwise_mve.h"
+
+#if defined(__ARM_FEATURE_MVE)
+
+#include <arm_mve.h>
+
+#include "elementwise_runs.h"
+#include "emu_mve.h"
+
+/* Four elements from x (step 1) or x's one value in every lane (step 0), widened to int32. */
+static inline int32x4_t load_four(const int8_t *x, int32_t step, int32_t i, mve_pred16_t lanes)
+{
+    return step ? vldrbq_z_s32(x + i, lanes) : vdupq_n_s32(x[0]);
+}
+
+/* An input, offset, shifted left for headroom and rescaled to the common scale. */
+static inline int32x4_t add_input(int32x4_t x, int32_t offset, int32_t left_shift, int32_t multiplier,
+                                  int32_t shift)
+{
+    return emu_mve_rescale_n(vshlq_r_s32(vaddq_n_s32(x, offset), left_shift), multiplier, shift);
+}
+
+static void add_run(const emu_add_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b, int32_t step_b,
+                    int8_t *out, int32_t n)
+{
+    const int32_t shift = p->left_shift, offset = p->output_offset;
+    const int32_t m1 = p->input1_multiplier, s1 = p->input1_shift, off1 = p->input1_offset;
+    const int32_t m2 = p->input2_multiplier, s2 = p->input2_shift, off2 = p->input2_offset;
+    const int32_t mo = p->output_multiplier, so = p->output_shift;
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+    /* a broadcast input is the same in every lane of every vector: rescaled once */
+    const int32x4_t fixed_a = add_input(vdupq_n_s32(a[0]), off1, shift, m1, s1);
+    const int32x4_t fixed_b = add_input(vdupq_n_s32(b[0]), off2, shift, m2, s2);
+    for (int32_t i = 0; i < n; i += 4) {
+        const mve_pred16_t lanes = vctp32q((uint32_t)(n - i));
+        const int32x4_t xa = step_a ? add_input(load_four(a, 1, i, lanes), off1, shift, m1, s1) : fixed_a;
+        const int32x4_t xb = step_b ? add_input(load_four(b, 1, i, lanes), off2, shift, m2, s2) : fixed_b;
+        const int32x4_t y = vaddq_n_s32(emu_mve_rescale_n(vaddq_s32(xa, xb), mo, so), offset);
+        vstrbq_p_s32(out + i, vminq_s32(vmaxq_s32(y, lo), hi), lanes);
+    }
+}
+
+void emu_add_s8_mve(const emu_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    FOR_EACH_RUN(p, p, input1, input2, output, add_run);
+}
+
+static void mul_run(const emu_mul_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b, int32_t step_b,
+                    int8_t *out, int32_t n)
+{
+    const int32_t off1 = p->input1_offset, off2 = p->input2_offset, offset = p->output_offset;
+    const int32_t m = p->output_multiplier, s = p->output_shift;
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+    for (int32_t i = 0; i < n; i += 4) {
+        const mve_pred16_t lanes = vctp32q((uint32_t)(n - i));
+        const int32x4_t xa = vaddq_n_s32(load_four(a, step_a, i, lanes), off1);
+        const int32x4_t xb = vaddq_n_s32(load_four(b, step_b, i, lanes), off2);
+        const int32x4_t y = vaddq_n_s32(emu_mve_rescale_n(vmulq_s32(xa, xb), m, s), offset);
+        vstrbq_p_s32(out + i, vminq_s32(vmaxq_s32(y, lo), hi), lanes);
+    }
+}
+
+void emu_mul_s8_mve(const emu_mul_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    FOR_EACH_RUN(p, p, input1, input2, output, mul_run);
+}
+
+#else
+typedef int emu_elementwise_mve_needs_helium; /* the host build has no MVE: nothing to compile */
+#endif
