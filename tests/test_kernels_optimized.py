@@ -156,19 +156,20 @@ def test_random_models_match_tflm(converted, kernel_set):
 
 # ---- kernel set selection ----------------------------------------------------------------
 
-def _compiler_has_dsp(platform) -> bool:
-    """What the cross compiler says about the board's -mcpu: the oracle for Platform.dsp."""
-    out = subprocess.run(["arm-none-eabi-gcc", *platform.cflags, "-dM", "-E", "-"], input="", capture_output=True,
-                         text=True, check=True).stdout
-    return "__ARM_FEATURE_DSP" in out
+def _compiler_defines(platform) -> str:
+    """What the cross compiler defines for the board's -mcpu: the oracle for Platform.dsp and .mve."""
+    return subprocess.run(["arm-none-eabi-gcc", *platform.cflags, "-dM", "-E", "-"], input="", capture_output=True,
+                          text=True, check=True).stdout
 
 
 @needs_arm_gcc
-def test_dsp_property_agrees_with_the_compiler_for_every_board():
+def test_dsp_and_mve_properties_agree_with_the_compiler_for_every_board():
     boards = list_platforms()
-    assert {p.dsp for p in boards} == {True, False}
+    assert {p.dsp for p in boards} == {True, False} and {p.mve for p in boards} == {True, False}
     for p in boards:
-        assert p.dsp == _compiler_has_dsp(p), p.name
+        defines = _compiler_defines(p)
+        assert p.dsp == ("__ARM_FEATURE_DSP" in defines), p.name
+        assert p.mve == ("__ARM_FEATURE_MVE" in defines), p.name
         assert default_kernel_set(p) == ("optimized" if p.dsp else "reference")
 
 
