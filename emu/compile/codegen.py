@@ -86,10 +86,11 @@ def lower_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) ->
         except UnsupportedOperator as e:
             raise EmuError(f"unsupported operator {shown(op.op)} at index {op.index} in {graph.name}: "
                            f"{shown(str(e), 200)}") from None
-        if op.op in vector and not call.alias:
-            call = vector[op.op](op, graph, call) or (faster[op.op](op, graph, call) if op.op in faster else None) or call
-        elif op.op in faster and not call.alias:
-            call = faster[op.op](op, graph, call) or call
+        for hooks in (vector, faster) if not call.alias else ():  # a vector kernel first, then a DSP one
+            better = hooks[op.op](op, graph, call) if op.op in hooks else None
+            if better is not None:
+                call = better
+                break
         if not call.path:
             call.path = f"{op.op.lower()}/reference"
         calls.append(call)

@@ -75,13 +75,14 @@ _FP_MUL = frozenset({"vmul", "vnmul"})
 _FP_MOVES = frozenset({"vmov"})
 # Helium (MVE): multiplies; multiply-accumulates lane by lane; reductions across the vector
 # into core registers (VMLADAV, VADDV, VMAXV...); rounding and saturating shifts; compares
-# (which write the predicate); moves between lanes or the predicate and core registers.
+# (which write the predicate); moves between lanes and core registers; the predicate's own
+# instructions and its moves to and from core registers.
 _VECTOR_MUL_PREFIXES = ("vmul", "vqdmul", "vqrdmul", "vrmulh")
 _VECTOR_MAC_PREFIXES = ("vmla", "vmls", "vqdmla", "vqrdmla", "vqdmls", "vqrdmls", "vfma", "vfms")
 _VECTOR_SHIFT_ROUND_PREFIXES = ("vrshl", "vqshl", "vqrshl", "vrshr", "vqshr", "vqrshr", "vshrn", "vrshrn",
                                 "vmovn", "vqmov")
-_VECTOR_MOVES = frozenset({"vmov", "vmrs", "vmsr"})
-_VECTOR_PREDICATE = frozenset({"vpst", "vctp", "vpnot"})
+_VECTOR_MOVES = frozenset({"vmov"})
+_VECTOR_PREDICATE = frozenset({"vpst", "vctp", "vpnot", "vmrs", "vmsr"})  # VMRS/VMSR: the predicate moved
 # Transfers between the FP status register and core registers or flags: moves, not
 # arithmetic (VMRS/VMSR take 1 cycle in Table 7-1; "fmstat" is capstone's VMRS APSR_nzcv).
 _FP_STATUS_MOVES = frozenset({"vmrs", "vmsr", "fmstat"})
@@ -188,7 +189,7 @@ def _vector_class(ins: Instruction) -> str:
     if op.startswith(("vpt", "vcmp")):
         return "vector-compare"
     if op in _VECTOR_MOVES and any(not r.startswith("s") for r in ins.writes | ins.reads):
-        return "vector-move"  # lanes or the predicate to or from core registers
+        return "vector-move"  # lanes to or from core registers
     if REDUCTION.match(op):
         return "vector-reduce"
     if ins.data_type and ins.data_type.startswith("f"):

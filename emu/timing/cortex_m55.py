@@ -66,7 +66,8 @@ TABLE = CoreTable(
     },
     fp_result_stall=1,  # assumption: as the Cortex-M4
     dual_issue="m55",
-    # (pipe, cycles it is held): two beats, except VCTP/VPST/VPNOT and moves of the predicate.
+    # (pipe, cycles it is held): two beats, except VCTP/VPST/VPNOT and moves of the predicate
+    # (one cycle; LLVM puts VMRS/VMSR on the float pipe, here they share the control pipe).
     vector_pipes={
         "vector-load": ("load-store", 2), "vector-store": ("load-store", 2),
         "vector-alu": ("integer", 2), "vector-shift-round": ("integer", 2),
