@@ -70,6 +70,7 @@ def test_a_vpt_block_predicates_its_instructions(tmp_path):
     assert "vpr" not in after.reads and not S[2] & after.reads
 
 
+@needs_llvm
 def test_scalar_code_of_an_mve_part_is_still_capstone_s(tmp_path):
     snippet = assemble(tmp_path, "cortex-m55", "add r0, r1\nldr r2, [r3, #4]\nvadd.f32 s0, s1, s2")
     add, ldr, vadd = (i for _, i in sorted(snippet.program.items()))
@@ -100,3 +101,19 @@ def test_both_llvm_listing_formats_are_read():
         assert starts == {0x1E, 0x22, 0x24}
         assert sorted(program) == [0x1E, 0x24] and {i.size for i in program.values()} == {4}
         assert program[0x24].base_register == "r4" and program[0x1E].writes == {"vpr"}
+
+
+@needs_llvm
+def test_helium_firmware_without_llvm_is_a_one_line_error(tmp_path, monkeypatch):
+    from emu.errors import EmuError
+    from emu.timing import disasm_mve
+    from emu.timing.disasm import read_program
+
+    snippet = assemble(tmp_path, "cortex-m55", "vldrw.u32 q0, [r4]")  # decoded while llvm is there
+    assert snippet.program
+    monkeypatch.setattr(disasm_mve.shutil, "which", lambda name: None)
+    monkeypatch.setattr(disasm_mve, "VERSIONED_DIR", tmp_path / "none")
+    elf = tmp_path / "snippet.elf"
+    elf.write_bytes(elf.read_bytes() + b"\0")  # another file for the decoder's cache
+    with pytest.raises(EmuError, match="needs llvm-objdump.*'llvm' package"):
+        read_program(elf)

@@ -60,12 +60,17 @@ def has_mve(elf: Path) -> bool:
     return False
 
 
+# Where Debian puts the versioned binaries (llvm-objdump-14, -19) when no unversioned one is
+# on PATH.
+VERSIONED_DIR = Path("/usr/bin")
+
+
 def llvm_objdump() -> str:
     """The llvm-objdump binary: unversioned on PATH, else the newest versioned one."""
     found = shutil.which("llvm-objdump")
     if found:
         return found
-    versioned = sorted(Path("/usr/bin").glob("llvm-objdump-*"),
+    versioned = sorted(VERSIONED_DIR.glob("llvm-objdump-*"),
                        key=lambda p: int(p.name.rsplit("-", 1)[1]) if p.name.rsplit("-", 1)[1].isdigit() else 0)
     if versioned:
         return str(versioned[-1])
