@@ -9,7 +9,6 @@ a firmware, and an entry damaged later is noticed on the next read and built aga
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -23,7 +22,7 @@ from emu.build.bsp import FIRMWARE, linker_script
 from emu.build.elf import Sections, section_sizes
 from emu.compile.codegen import CompiledModel, TensorIO
 from emu.compile.fits import check_fits
-from emu.compile.hostrun import kernel_includes, kernel_sources
+from emu.compile.kernel_library import firmware_digest, kernel_archive, kernel_includes
 from emu.errors import EmuError
 from emu.platforms import Platform
 from emu.tools import tool_version
@@ -54,18 +53,9 @@ def toolchain() -> str:
     return gcc
 
 
-def _firmware_digest() -> str:
-    h = hashlib.sha256()
-    for path in sorted(FIRMWARE.rglob("*")):
-        if path.is_file() and path.suffix in (".c", ".h"):
-            h.update(str(path.relative_to(FIRMWARE)).encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()
-
-
 def build_key(compiled: CompiledModel, platform: Platform, gcc: str) -> str:
     return cache.key(compiled.source, compiled.kernel_set, cache.platform_fingerprint(platform), " ".join(platform.cflags + COMMON_FLAGS),
-                     emu.__version__, _firmware_digest(), tool_version(gcc), length=24)
+                     emu.__version__, firmware_digest(), tool_version(gcc), length=24)
 
 
 _OVERFLOW = re.compile(r"region `(FLASH|RAM)' overflowed by (\d+) bytes")
@@ -87,12 +77,13 @@ def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path) 
     cache.atomic_write(work / "model.c", compiled.source)
     cache.atomic_write(work / "link.ld", linker_script(platform))
     sources = [work / "model.c", *(FIRMWARE / "runtime" / s for s in RUNTIME_SOURCES)]
-    # Every kernel of both sets is compiled; --gc-sections keeps only what the model calls.
-    sources += kernel_sources(FIRMWARE)
+    # The kernels come compiled once for these flags (emu.compile.kernel_library); the linker
+    # takes the ones the model calls, and --gc-sections drops what they do not use.
+    kernels = kernel_archive(gcc, (*platform.cflags, *COMMON_FLAGS))
     elf = work / "firmware.elf"
     cmd = [gcc, *platform.cflags, *COMMON_FLAGS, f"-I{FIRMWARE / 'runtime'}", *kernel_includes(FIRMWARE),
            *map(str, sources), "-T", str(work / "link.ld"), *LINK_FLAGS,
-           f"-Wl,-Map={work / 'firmware.map'}", "-lm", "-o", str(elf)]
+           f"-Wl,-Map={work / 'firmware.map'}", str(kernels), "-lm", "-o", str(elf)]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         if "overflowed" in result.stderr or "will not fit" in result.stderr:

@@ -15,21 +15,9 @@ import numpy as np
 
 from emu import cache
 from emu.compile.codegen import CompiledModel, compile_graph
+from emu.compile.kernel_library import FIRMWARE, kernel_archive, kernel_includes
 from emu.errors import EmuError
 from emu.model.reader import parse_model
-
-FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
-
-
-def kernel_sources(firmware: Path) -> list[Path]:
-    """Every kernel source, of both kernel sets: a model links only the ones it calls."""
-    kernels = firmware / "kernels"
-    return sorted(kernels.glob("*.c")) + sorted((kernels / "optimized").glob("*.c"))
-
-
-def kernel_includes(firmware: Path) -> list[str]:
-    return [f"-I{firmware / 'kernels'}", f"-I{firmware / 'kernels' / 'optimized'}"]
-
 
 def build_host(compiled: CompiledModel, workdir: Path) -> Path:
     cc = shutil.which("cc") or shutil.which("gcc")
@@ -37,10 +25,10 @@ def build_host(compiled: CompiledModel, workdir: Path) -> Path:
         raise EmuError("no host C compiler found: install gcc (apt-get install gcc)")
     (workdir / "model.c").write_text(compiled.source)
     exe = workdir / "host_model"
-    cmd = [cc, "-std=c99", "-O1", "-Wall", "-Werror=implicit-function-declaration",
-           f"-I{FIRMWARE / 'runtime'}", *kernel_includes(FIRMWARE),
+    flags = ("-std=c99", "-O1", "-Wall", "-Werror=implicit-function-declaration")
+    cmd = [cc, *flags, f"-I{FIRMWARE / 'runtime'}", *kernel_includes(FIRMWARE),
            str(workdir / "model.c"), str(FIRMWARE / "host" / "main.c"),
-           *map(str, kernel_sources(FIRMWARE)), "-lm", "-o", str(exe)]
+           str(kernel_archive(cc, flags)), "-lm", "-o", str(exe)]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         raise EmuError(f"host build of the generated model failed:\n{result.stderr}")
