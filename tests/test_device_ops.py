@@ -123,7 +123,7 @@ def test_person_detect_with_optimized_kernels_matches_tflm_on_m4f():
 def helium_models():
     """Every form of the vector kernels, in three models: 1x1 convolutions whose input depth is
     below a vector of 16 bytes (the outer-product form) and past it (across the vector, with a
-    predicated tail), strided; depthwise layers
+    predicated tail), strided; other filters (2x2 strided VALID, 2x3 dilated SAME); depthwise layers
     with multiplier 1 (SAME padding with stride 2, dilation, VALID), 4 and 8, the last on one
     input channel (a first layer), with RELU and RELU6; ADD, MUL with one input broadcast along
     the channels, max and average pooling (windows clipped at the border, channels fewer than
@@ -136,11 +136,13 @@ def helium_models():
         L.DepthwiseConv2D(3, dilation_rate=2, padding="same"),
         L.Conv2D(8, 1, strides=2),
         L.DepthwiseConv2D(2, depth_multiplier=4),
+        L.Conv2D(12, 2, strides=2),
     ], (9, 11, 13), seed=11)
     first = modelgen.keras_model([
         L.DepthwiseConv2D((3, 5), strides=2, padding="same", depth_multiplier=8, activation="relu"),
         L.Conv2D(16, 1),
         L.DepthwiseConv2D(3),
+        L.Conv2D(8, (2, 3), padding="same", dilation_rate=2, activation="relu6"),
     ], (10, 9, 1), seed=12)
     tf = modelgen.tf()
     tf.keras.utils.set_random_seed(13)
@@ -153,8 +155,8 @@ def helium_models():
     return {"deep": (deep, (9, 11, 13)), "first": (first, (10, 9, 1)), "mixed": (mixed, (6, 7, 12))}
 
 
-HELIUM_PATHS = {"conv_2d/1x1-mve", "conv_2d/1x1-outer-mve", "depthwise_conv_2d/3x3-dm1-mve",
-                "depthwise_conv_2d/2x2-dm4-mve", "depthwise_conv_2d/3x5-dm8-mve", "add/mve", "mul/mve",
+HELIUM_PATHS = {"conv_2d/1x1-mve", "conv_2d/1x1-outer-mve", "conv_2d/im2col-mve",
+                "depthwise_conv_2d/3x3-dm1-mve", "depthwise_conv_2d/2x2-dm4-mve", "depthwise_conv_2d/3x5-dm8-mve", "add/mve", "mul/mve",
                 "max_pool_2d/mve", "average_pool_2d/mve", "fully_connected/mve"}
 
 

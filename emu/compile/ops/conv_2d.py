@@ -273,11 +273,18 @@ def outer_filter(weights: np.ndarray) -> np.ndarray:
 
 
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
-    """int8 1x1, output channels a multiple of 4 (firmware/kernels/optimized/conv_2d_mve.c): an outer
-    product over an arranged filter for shallow inputs, VMLADAVA across deep ones."""
+    """int8, one group, output channels a multiple of 4 (firmware/kernels/optimized/conv_2d_mve.c):
+    1x1 as an outer product over an arranged filter for shallow inputs, VMLADAVA across deep
+    ones; any other filter by VMLADAVA across each gathered window."""
     p = call.params
-    if call.function != "emu_conv2d_1x1_s8" or p["output_c"] % 4 or not _rescale_fits(op, graph, call):
+    if call.function not in ("emu_conv2d_1x1_s8", "emu_conv2d_s8") or p["filter_c"] != p["input_c"]:
+        return None  # float32, or a grouped convolution
+    if p["output_c"] % 4 or not _rescale_fits(op, graph, call):
         return None
+    if call.function == "emu_conv2d_s8":
+        window = p["filter_h"] * p["filter_w"] * p["input_c"]
+        return replace(call, function="emu_conv2d_s8_mve", header="conv_2d_mve.h", path="conv_2d/im2col-mve",
+                       scratch_bytes=window)
     # The arranged filter replaces the model's in flash; a filter decoded at run time keeps its form.
     constant = not any(op.inputs[1] in other.outputs for other in graph.operators)
     if p["input_c"] <= MVE_OUTER_MAX_DEPTH and constant:

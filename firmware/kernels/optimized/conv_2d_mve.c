@@ -16,13 +16,19 @@
  * The compiler stores the filter arranged for it: for each group of four output channels,
  * input_c words of their four bytes.
  *
- * No scratch (the rescale reads the model's multipliers and shifts as they are).
+ * emu_conv2d_s8_mve: any other filter, one group: each output pixel's window gathered into
+ * scratch (window.h; the padding reads the input zero point), then summed as the first form
+ * sums a pixel, its length the window's.
+ *
+ * Scratch: the general form's one gathered window; the 1x1 forms need none (the rescale
+ * reads the model's multipliers and shifts as they are).
  */
 #include "conv_2d_mve.h"
 
 #if defined(__ARM_FEATURE_MVE)
 
 #include "emu_mve.h"
+#include "window.h"
 
 typedef struct {
     const int32_t *bias, *multiplier;
@@ -102,6 +108,31 @@ void emu_conv2d_1x1_s8_mve_outer(const emu_conv2d_s8_params *p, const int8_t *in
                                  int8_t *output)
 {
     each_pixel(p, input, filter, output, pixel_outer);
+}
+
+/* Any other filter: each output pixel's window gathered into scratch (the padding reads the
+ * input zero point), then summed against the filter rows as a 1x1 pixel of window bytes. */
+void emu_conv2d_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
+                       void *scratch)
+{
+    const output_stage o = {p->folded_bias, p->multiplier, p->shift, p->output_offset, vdupq_n_s32(p->act_min),
+                            vdupq_n_s32(p->act_max)};
+    int8_t *window = (int8_t *)scratch;
+    const int32_t length = (int32_t)p->filter_h * p->filter_w * p->input_c, oc = p->output_c;
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
+    int8_t *out = output;
+    for (int b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + b * image_size;
+        for (int oy = 0; oy < p->output_h; ++oy) {
+            const int iy0 = oy * p->stride_h - p->pad_h;
+            for (int ox = 0; ox < p->output_w; ++ox, out += oc) {
+                emu_gather_window(window, image, p->input_h, p->input_w, p->input_c, p->filter_h, p->filter_w,
+                                  p->dilation_h, p->dilation_w, iy0, ox * p->stride_w - p->pad_w,
+                                  (int8_t)-p->input_offset);
+                pixel_across(&o, window, length, oc, filter, out);
+            }
+        }
+    }
 }
 
 #else

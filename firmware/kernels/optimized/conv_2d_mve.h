@@ -8,4 +8,7 @@ void emu_conv2d_1x1_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, c
 void emu_conv2d_1x1_s8_mve_outer(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                                  int8_t *output);
 
+void emu_conv2d_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
+                       void *scratch);
+
 #endif
