@@ -7,7 +7,7 @@
  * contributes nothing, as in the reference arithmetic.
  * - Depth multiplier 1: each lane is its own input channel. Per tap, four input bytes and
  *   four filter bytes load widened to int32 (VLDRB.S32), and VMUL + VADD accumulate them;
- *   eight channels at a time share the tap's address. Each pixel lists where its taps read
+ *   eight channels at a time load as int16 and multiply long (pixel_dm1). Each pixel lists where its taps read
  *   (the image, or a row of the input zero point), and along a row of interior pixels the
  *   list just moves one stride on, as in the DSP kernel.
  * - A multiple of 4: the four lanes share one input byte, so per tap one VMLA multiplies the
@@ -50,21 +50,29 @@ static inline __attribute__((always_inline)) int32x4_t taps_dm1(int32x4_t a, con
     return a;
 }
 
-/* Eight channels at a time (two vectors sharing each tap's address), then a last four. */
+/* Eight channels at a time: per tap their input and filter bytes load widened to int16
+ * (VLDRB.S16), VMULLB and VMULLT give the even and the odd channels' int32 products, and two
+ * accumulators sum them; the bias, multipliers and shifts load split the same way (VLD2, and
+ * VMOVLB/VMOVLT of the shifts), and VMOVNB/VMOVNT put the outputs back in channel order.
+ * Then a last four channels, one lane each. */
 static __attribute__((noinline)) void pixel_dm1(const output_stage *o, int channels, const int8_t *const *tap,
                                                 const int8_t *const *tap_end, const int8_t *filter, int8_t *out)
 {
     int oc = 0;
     for (; oc + 8 <= channels; oc += 8) {
-        int32x4_t a = vldrwq_s32(o->bias + oc), b = vldrwq_s32(o->bias + oc + 4);
+        const int32x4x2_t bias = vld2q_s32(o->bias + oc);
+        int32x4_t even = bias.val[0], odd = bias.val[1];
         const int8_t *w = filter + oc;
         for (const int8_t *const *k = tap; k < tap_end; ++k, w += channels) {
-            const int8_t *x = *k + oc;
-            a = vaddq_s32(a, vmulq_s32(vldrbq_s32(x), vldrbq_s32(w)));
-            b = vaddq_s32(b, vmulq_s32(vldrbq_s32(x + 4), vldrbq_s32(w + 4)));
+            const int16x8_t x = vldrbq_s16(*k + oc), f = vldrbq_s16(w);
+            even = vaddq_s32(even, vmullbq_int_s16(x, f));
+            odd = vaddq_s32(odd, vmulltq_int_s16(x, f));
         }
-        store_four(o, oc, a, out);
-        store_four(o, oc + 4, b, out);
+        const int32x4x2_t m = vld2q_s32(o->multiplier + oc);
+        const int16x8_t s = vldrbq_s16(o->shift + oc);
+        const int32x4_t ye = emu_mve_output_lanes(even, m.val[0], vmovlbq_s16(s), o->offset, o->lo, o->hi);
+        const int32x4_t yo = emu_mve_output_lanes(odd, m.val[1], vmovltq_s16(s), o->offset, o->lo, o->hi);
+        vstrbq_s16(out + oc, vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), ye), yo));
     }
     if (oc < channels) {
         store_four(o, oc, taps_dm1(vldrwq_s32(o->bias + oc), tap, tap_end, oc, filter + oc, channels), out);

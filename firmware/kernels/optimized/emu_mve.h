@@ -20,15 +20,23 @@
 #if defined(__ARM_FEATURE_MVE)
 #include <arm_mve.h>
 
-/* Accumulators of channels c..c+3 -> output values: rescale, output zero point, clamp. */
-static inline int32x4_t emu_mve_output(const int32_t *multiplier, const int8_t *shift, int c, int32x4_t acc,
-                                       int32_t offset, int32x4_t lo, int32x4_t hi)
+/* Four accumulators -> output values, each lane with its multiplier m and shift s: rescale,
+ * output zero point, clamp. */
+static inline int32x4_t emu_mve_output_lanes(int32x4_t acc, int32x4_t m, int32x4_t s, int32_t offset, int32x4_t lo,
+                                             int32x4_t hi)
 {
-    const int32x4_t s = vldrbq_s32(shift + c), zero = vdupq_n_s32(0);
-    int32x4_t x = vqrdmulhq_s32(vshlq_s32(acc, vmaxq_s32(s, zero)), vldrwq_s32(multiplier + c));
+    const int32x4_t zero = vdupq_n_s32(0);
+    int32x4_t x = vqrdmulhq_s32(vshlq_s32(acc, vmaxq_s32(s, zero)), m);
     x = vaddq_s32(x, vshrq_n_s32(vandq_s32(x, s), 31));
     x = vaddq_n_s32(vrshlq_s32(x, vminq_s32(s, zero)), offset);
     return vminq_s32(vmaxq_s32(x, lo), hi);
+}
+
+/* Accumulators of channels c..c+3 -> output values. */
+static inline int32x4_t emu_mve_output(const int32_t *multiplier, const int8_t *shift, int c, int32x4_t acc,
+                                       int32_t offset, int32x4_t lo, int32x4_t hi)
+{
+    return emu_mve_output_lanes(acc, vldrwq_s32(multiplier + c), vldrbq_s32(shift + c), offset, lo, hi);
 }
 
 /* TFLM's MultiplyByQuantizedMultiplier with one multiplier and shift for every lane, the same
