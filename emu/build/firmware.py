@@ -55,7 +55,7 @@ def toolchain() -> str:
 
 def build_key(compiled: CompiledModel, platform: Platform, gcc: str) -> str:
     return cache.key(compiled.source, compiled.kernel_set, cache.platform_fingerprint(platform), " ".join(platform.cflags + COMMON_FLAGS),
-                     emu.__version__, firmware_digest(), tool_version(gcc), length=24)
+                     emu.__version__, firmware_digest(FIRMWARE), tool_version(gcc), length=24)
 
 
 _OVERFLOW = re.compile(r"region `(FLASH|RAM)' overflowed by (\d+) bytes")
@@ -79,7 +79,7 @@ def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path) 
     sources = [work / "model.c", *(FIRMWARE / "runtime" / s for s in RUNTIME_SOURCES)]
     # The kernels come compiled once for these flags (emu.compile.kernel_library); the linker
     # takes the ones the model calls, and --gc-sections drops what they do not use.
-    kernels = kernel_archive(gcc, (*platform.cflags, *COMMON_FLAGS))
+    kernels = kernel_archive(gcc, (*platform.cflags, *COMMON_FLAGS), FIRMWARE)
     elf = work / "firmware.elf"
     cmd = [gcc, *platform.cflags, *COMMON_FLAGS, f"-I{FIRMWARE / 'runtime'}", *kernel_includes(FIRMWARE),
            *map(str, sources), "-T", str(work / "link.ld"), *LINK_FLAGS,

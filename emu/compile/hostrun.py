@@ -28,7 +28,7 @@ def build_host(compiled: CompiledModel, workdir: Path) -> Path:
     flags = ("-std=c99", "-O1", "-Wall", "-Werror=implicit-function-declaration")
     cmd = [cc, *flags, f"-I{FIRMWARE / 'runtime'}", *kernel_includes(FIRMWARE),
            str(workdir / "model.c"), str(FIRMWARE / "host" / "main.c"),
-           str(kernel_archive(cc, flags)), "-lm", "-o", str(exe)]
+           str(kernel_archive(cc, flags, FIRMWARE)), "-lm", "-o", str(exe)]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         raise EmuError(f"host build of the generated model failed:\n{result.stderr}")

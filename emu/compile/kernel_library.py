@@ -43,16 +43,17 @@ def firmware_digest(firmware: Path = FIRMWARE) -> str:
     return h.hexdigest()
 
 
-def kernel_archive(compiler: str, flags: Sequence[str]) -> Path:
-    """The archive of every kernel compiled by `compiler` with `flags` (built on first use)."""
+def kernel_archive(compiler: str, flags: Sequence[str], firmware: Path = FIRMWARE) -> Path:
+    """The archive of every kernel of `firmware` compiled by `compiler` with `flags` (built on
+    first use)."""
     archiver = _archiver(compiler)
-    key = cache.key("kernels", tool_version(compiler), " ".join(flags), firmware_digest(), length=24)
+    key = cache.key("kernels", tool_version(compiler), " ".join(flags), firmware_digest(firmware), length=24)
     final = cache.root() / "kernels" / key
     if cache.entry(final) is None:
         with cache.staging(final.parent, key) as work:
             # The runtime's headers too: the kernels include emu_model.h.
-            _run([compiler, *flags, f"-I{FIRMWARE / 'runtime'}", *kernel_includes(), "-c",
-                  *map(str, kernel_sources())], work, "kernel library build failed")
+            _run([compiler, *flags, f"-I{firmware / 'runtime'}", *kernel_includes(firmware), "-c",
+                  *map(str, kernel_sources(firmware))], work, "kernel library build failed")
             objects = sorted(p.name for p in work.glob("*.o"))
             _run([archiver, "rcs", ARCHIVE, *objects], work, "kernel library archive failed")
             for name in objects:
