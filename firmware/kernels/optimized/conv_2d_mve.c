@@ -30,27 +30,21 @@
 #include "emu_mve.h"
 #include "window.h"
 
-typedef struct {
-    const int32_t *bias, *multiplier;
-    const int8_t *shift;
-    int32_t offset;
-    int32x4_t lo, hi;
-} output_stage;
 
 /* Every output channel of one pixel, whose input_c bytes are at x. */
-typedef void pixel_fn(const output_stage *o, const int8_t *x, int32_t ic, int32_t oc, const int8_t *filter,
+typedef void pixel_fn(const emu_mve_output_stage *o, const int8_t *x, int32_t ic, int32_t oc, const int8_t *filter,
                       int8_t *out);
 
-static inline __attribute__((always_inline)) void pixel_across(const output_stage *o, const int8_t *x, int32_t ic,
+static inline __attribute__((always_inline)) void pixel_across(const emu_mve_output_stage *o, const int8_t *x, int32_t ic,
                                                                int32_t oc, const int8_t *w, int8_t *out)
 {
     for (int32_t c = 0; c < oc; c += 4, w += 4 * ic) {
         const int32x4_t a = emu_mve_dot_four(x, w, ic, vldrwq_s32(o->bias + c));
-        vstrbq_s32(out + c, emu_mve_output(o->multiplier, o->shift, c, a, o->offset, o->lo, o->hi));
+        emu_mve_store_four(o, c, a, out);
     }
 }
 
-static inline __attribute__((always_inline)) void pixel_outer(const output_stage *o, const int8_t *x, int32_t ic,
+static inline __attribute__((always_inline)) void pixel_outer(const emu_mve_output_stage *o, const int8_t *x, int32_t ic,
                                                               int32_t oc, const int8_t *w, int8_t *out)
 {
     int32_t c = 0;
@@ -63,15 +57,15 @@ static inline __attribute__((always_inline)) void pixel_outer(const output_stage
             a0 = vmlaq_n_s32(a0, vldrbq_s32(w + 4 * k), v);
             a1 = vmlaq_n_s32(a1, vldrbq_s32(w1 + 4 * k), v);
         }
-        vstrbq_s32(out + c, emu_mve_output(o->multiplier, o->shift, c, a0, o->offset, o->lo, o->hi));
-        vstrbq_s32(out + c + 4, emu_mve_output(o->multiplier, o->shift, c + 4, a1, o->offset, o->lo, o->hi));
+        emu_mve_store_four(o, c, a0, out);
+        emu_mve_store_four(o, c + 4, a1, out);
     }
     if (c < oc) {
         int32x4_t a = vldrwq_s32(o->bias + c);
         for (int32_t k = 0; k < ic; ++k) {
             a = vmlaq_n_s32(a, vldrbq_s32(w + 4 * k), x[k]);
         }
-        vstrbq_s32(out + c, emu_mve_output(o->multiplier, o->shift, c, a, o->offset, o->lo, o->hi));
+        emu_mve_store_four(o, c, a, out);
     }
 }
 
@@ -79,8 +73,8 @@ static inline __attribute__((always_inline)) void pixel_outer(const output_stage
 static inline __attribute__((always_inline)) void each_pixel(const emu_conv2d_s8_params *p, const int8_t *input,
                                                              const int8_t *filter, int8_t *output, pixel_fn *pixel)
 {
-    const output_stage o = {p->folded_bias, p->multiplier, p->shift, p->output_offset, vdupq_n_s32(p->act_min),
-                            vdupq_n_s32(p->act_max)};
+    const emu_mve_output_stage o = emu_mve_stage(p->folded_bias, p->multiplier, p->shift, p->output_offset,
+                                                 p->act_min, p->act_max);
     const int32_t ic = p->input_c, oc = p->output_c;
     const int32_t step_x = p->stride_w * ic;
     const int32_t step_y = (int32_t)p->stride_h * p->input_w * ic;
@@ -115,8 +109,8 @@ void emu_conv2d_1x1_s8_mve_outer(const emu_conv2d_s8_params *p, const int8_t *in
 void emu_conv2d_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
                        void *scratch)
 {
-    const output_stage o = {p->folded_bias, p->multiplier, p->shift, p->output_offset, vdupq_n_s32(p->act_min),
-                            vdupq_n_s32(p->act_max)};
+    const emu_mve_output_stage o = emu_mve_stage(p->folded_bias, p->multiplier, p->shift, p->output_offset,
+                                                 p->act_min, p->act_max);
     int8_t *window = (int8_t *)scratch;
     const int32_t length = (int32_t)p->filter_h * p->filter_w * p->input_c, oc = p->output_c;
     const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;

@@ -27,17 +27,6 @@
 #include "emu_mve.h"
 #include "window.h"
 
-typedef struct {
-    const int32_t *bias, *multiplier;
-    const int8_t *shift;
-    int32_t offset;
-    int32x4_t lo, hi;
-} output_stage;
-
-static inline void store_four(const output_stage *o, int oc, int32x4_t a, int8_t *out)
-{
-    vstrbq_s32(out + oc, emu_mve_output(o->multiplier, o->shift, oc, a, o->offset, o->lo, o->hi));
-}
 
 /* Four channels' sum over the taps: the input bytes at each tap + oc times the filter's. */
 static inline __attribute__((always_inline)) int32x4_t taps_dm1(int32x4_t a, const int8_t *const *tap,
@@ -55,7 +44,7 @@ static inline __attribute__((always_inline)) int32x4_t taps_dm1(int32x4_t a, con
  * accumulators sum them; the bias, multipliers and shifts load split the same way (VLD2, and
  * VMOVLB/VMOVLT of the shifts), and VMOVNB/VMOVNT put the outputs back in channel order.
  * Then a last four channels, one lane each. */
-static __attribute__((noinline)) void pixel_dm1(const output_stage *o, int channels, const int8_t *const *tap,
+static __attribute__((noinline)) void pixel_dm1(const emu_mve_output_stage *o, int channels, const int8_t *const *tap,
                                                 const int8_t *const *tap_end, const int8_t *filter, int8_t *out)
 {
     int oc = 0;
@@ -75,12 +64,12 @@ static __attribute__((noinline)) void pixel_dm1(const output_stage *o, int chann
         vstrbq_s16(out + oc, vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), ye), yo));
     }
     if (oc < channels) {
-        store_four(o, oc, taps_dm1(vldrwq_s32(o->bias + oc), tap, tap_end, oc, filter + oc, channels), out);
+        emu_mve_store_four(o, oc, taps_dm1(vldrwq_s32(o->bias + oc), tap, tap_end, oc, filter + oc, channels), out);
     }
 }
 
 /* The window starts at x; taps col_step apart, rows next_row further on after each row. */
-static __attribute__((noinline)) void pixel_dm4n(const emu_depthwise_conv2d_s8_params *p, const output_stage *o,
+static __attribute__((noinline)) void pixel_dm4n(const emu_depthwise_conv2d_s8_params *p, const emu_mve_output_stage *o,
                                                  const int8_t *x0, int32_t col_step, int32_t next_row,
                                                  const int8_t *filter, int8_t *out)
 {
@@ -93,7 +82,7 @@ static __attribute__((noinline)) void pixel_dm4n(const emu_depthwise_conv2d_s8_p
                 a = vmlaq_n_s32(a, vldrbq_s32(w), *x);
             }
         }
-        store_four(o, oc, a, out);
+        emu_mve_store_four(o, oc, a, out);
     }
 }
 
@@ -101,8 +90,8 @@ void emu_depthwise_conv2d_s8_mve(const emu_depthwise_conv2d_s8_params *p, const 
                                  const int8_t *filter, int8_t *output, void *scratch)
 {
     const int ic = p->input_c, channels = p->output_c, taps = p->filter_h * p->filter_w;
-    const output_stage o = {p->folded_bias, p->multiplier, p->shift, p->output_offset, vdupq_n_s32(p->act_min),
-                            vdupq_n_s32(p->act_max)};
+    const emu_mve_output_stage o = emu_mve_stage(p->folded_bias, p->multiplier, p->shift, p->output_offset,
+                                                 p->act_min, p->act_max);
     /* depth multiplier 1: the tap list, then the zero-point row; otherwise a gathered window */
     const int8_t **tap = (const int8_t **)scratch;
     int8_t *rest = p->depth_multiplier == 1 ? (int8_t *)(tap + taps) : (int8_t *)tap;

@@ -39,6 +39,26 @@ static inline int32x4_t emu_mve_output(const int32_t *multiplier, const int8_t *
     return emu_mve_output_lanes(acc, vldrwq_s32(multiplier + c), vldrbq_s32(shift + c), offset, lo, hi);
 }
 
+/* What a layer's outputs need, per channel and in all: for emu_mve_store_four. */
+typedef struct {
+    const int32_t *bias, *multiplier;
+    const int8_t *shift;
+    int32_t offset;
+    int32x4_t lo, hi;
+} emu_mve_output_stage;
+
+static inline emu_mve_output_stage emu_mve_stage(const int32_t *bias, const int32_t *multiplier, const int8_t *shift,
+                                                 int32_t offset, int32_t act_min, int32_t act_max)
+{
+    return (emu_mve_output_stage){bias, multiplier, shift, offset, vdupq_n_s32(act_min), vdupq_n_s32(act_max)};
+}
+
+/* Channels c..c+3's accumulators -> out[c..c+3]. */
+static inline void emu_mve_store_four(const emu_mve_output_stage *o, int c, int32x4_t acc, int8_t *out)
+{
+    vstrbq_s32(out + c, emu_mve_output(o->multiplier, o->shift, c, acc, o->offset, o->lo, o->hi));
+}
+
 /* TFLM's MultiplyByQuantizedMultiplier with one multiplier and shift for every lane, the same
  * exact rewrite as above (acc << (max(shift, 0) + 1) must fit int32): for ADD and MUL. */
 static inline int32x4_t emu_mve_rescale_n(int32x4_t acc, int32_t multiplier, int32_t shift)
