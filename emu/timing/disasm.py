@@ -160,8 +160,8 @@ def _decode_range(decoder: capstone.Cs, data: bytes, start: int) -> dict[int, In
 def _instruction(insn) -> Instruction:
     operation = insn.insn_name()
     reads, writes = insn.regs_access()
-    read_units = _units(insn.reg_name(r) for r in reads) - {"pc"}
-    write_units = _units(insn.reg_name(r) for r in writes)
+    read_units = register_units(insn.reg_name(r) for r in reads) - {"pc"}
+    write_units = register_units(insn.reg_name(r) for r in writes)
     if insn.update_flags:
         write_units |= {"flags"}
     condition = _CONDITIONS.get(insn.cc) if operation != "it" else None
@@ -172,7 +172,7 @@ def _instruction(insn) -> Instruction:
     if operation in MULTIPLE_OPERATIONS:
         # Capstone's access lists are incomplete for some register lists (VLDM, VPUSH):
         # a list is written by a load and read by a store, never both.
-        listed = _units(_register_list(insn, operation)) - {"pc"}
+        listed = register_units(_register_list(insn, operation)) - {"pc"}
         if operation in LOAD_OPERATIONS:
             read_units, write_units = read_units - listed, write_units | listed
         else:
@@ -199,7 +199,7 @@ def _instruction(insn) -> Instruction:
     )
 
 
-def _units(names: Iterable[str]) -> set[str]:
+def register_units(names: Iterable[str]) -> set[str]:
     """Register names as the units a dependency check compares: d0 is s0+s1, q0 is s0..s3."""
     units: set[str] = set()
     for name in names:

@@ -19,7 +19,7 @@ from pathlib import Path
 from elftools.elf.elffile import ELFFile
 
 from emu.errors import EmuError
-from emu.timing.disasm import Instruction
+from emu.timing.disasm import Instruction, register_units
 
 TRIPLE = "thumbv8.1m.main-none-eabi"
 FEATURES = "+mve.fp,+fp64,+dsp"
@@ -178,7 +178,7 @@ def decode(address: int, size: int, mnemonic: str, op_str: str, in_block: bool) 
     if in_block:
         reads.add("vpr")
         reads |= writes - {"vpr", base}  # lanes predicated off keep their old value
-    if operation in ("vpsel",):
+    if operation == "vpsel":
         reads.add("vpr")
     data_type = next((p for p in parts[1:] if p[:1] in "fsuip" and p[1:].isdigit()), None)
     return Instruction(
@@ -215,21 +215,8 @@ def _name(register: str) -> str:
 
 
 def _units(registers: set[str]) -> set[str]:
-    units: set[str] = set()
-    for r in registers:
-        if r is None:
-            continue
-        if r == "p0":
-            units.add("vpr")
-        elif r[0] == "q":
-            n = int(r[1:])
-            units |= {f"s{4 * n + k}" for k in range(4)}
-        elif r[0] == "d" and r[1:].isdigit():
-            n = int(r[1:])
-            units |= {f"s{2 * n}", f"s{2 * n + 1}"}
-        else:
-            units.add(_name(r))
-    return units
+    """The units emu.timing.disasm compares, from LLVM's names: p0 is the predicate "vpr"."""
+    return register_units("vpr" if r == "p0" else _name(r) for r in registers if r is not None)
 
 
 def _access_bytes(operation: str, types: list[str]) -> int:
