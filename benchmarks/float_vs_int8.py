@@ -31,7 +31,7 @@ def instruction_mix(trace, program) -> Counter:
 
 
 def run(model: Path, board):
-    from emu.build.firmware import build_firmware
+    from emu.link.firmware import build_firmware
     from emu.compile.codegen import compile_graph
     from emu.emulators.trace import Segment
     from emu.model.reader import read_model

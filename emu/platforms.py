@@ -1,4 +1,4 @@
-"""Boards: one YAML file each in platforms/, read into plain Platform values.
+"""Boards: one YAML file each in emu/boards/, read into plain Platform values.
 
 Every figure in a platform file carries its source in a comment beside it; the loader
 checks that every field is there, of its kind and in its range (PlatformFile), and
@@ -15,8 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from emu.configs import read_yaml, validated
 from emu.errors import EmuError
-
-PLATFORM_DIR = Path(__file__).resolve().parent.parent / "platforms"
+from emu.resources import BOARDS
 
 CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 # Cores with the DSP extension (SMLAD, SXTB16, ...: Armv7E-M, and Armv8-M Mainline with it; the
@@ -99,7 +98,7 @@ def load_platform_file(path: Path) -> Platform:
     return Platform(**values, path=path)
 
 
-def list_platforms(directory: Path = PLATFORM_DIR) -> list[Platform]:
+def list_platforms(directory: Path = BOARDS) -> list[Platform]:
     return [load_platform_file(p) for p in sorted(directory.glob("*.yaml"))]
 
 
@@ -120,7 +119,7 @@ def without_fpu(platform: Platform) -> Platform:
 KERNEL_SUFFIXES = (":reference", ":optimized")
 
 
-def get_platform(name: str, directory: Path = PLATFORM_DIR) -> Platform:
+def get_platform(name: str, directory: Path = BOARDS) -> Platform:
     """A board by name (with ':soft-float' for its FPU off, ':reference' or ':optimized' for a
     kernel set), or a platform YAML file by path."""
     for suffix in KERNEL_SUFFIXES:

@@ -11,10 +11,10 @@ EMU = Path(__file__).resolve().parent.parent / "emu"
 # Bottom to top. A package may import from its own layer's foundations and from any layer
 # before it in this list, never from one after it. (docs/architecture.md has the picture.)
 LAYERS = [
-    {"errors", "console", "cache", "configs", "tools", "extras", "platforms"},
+    {"errors", "console", "cache", "configs", "tools", "extras", "platforms", "resources", "elf"},
     {"model"},
     {"compile"},
-    {"build"},
+    {"link"},
     {"emulators"},
     {"timing"},
     {"results"},
@@ -65,7 +65,7 @@ def test_imports_point_down_the_pipeline():
 def test_scenario_runner_may_measure_but_decide_loads_without_measuring():
     # decide sits above results; what matters is that loading it stays light.
     code = ("import sys, emu.decide, emu.decide.recommend, emu.decide.gate, emu.decide.report_md\n"
-            "heavy = [m for m in ('emu.compile', 'emu.build', 'emu.emulators.qemu', 'emu.results.measure',"
+            "heavy = [m for m in ('emu.compile', 'emu.link', 'emu.emulators.qemu', 'emu.results.measure',"
             " 'tensorflow', 'tflite_micro') if m in sys.modules]\n"
             "print(','.join(heavy))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

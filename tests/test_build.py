@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from emu.build.bsp import linker_script
-from emu.build.firmware import build_firmware
+from emu.link.bsp import linker_script
+from emu.link.firmware import build_firmware
 from emu.compile.codegen import CompiledModel, Layer, TensorIO
 from emu.errors import EmuError
 from emu.platforms import get_platform

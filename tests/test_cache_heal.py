@@ -12,7 +12,7 @@ import time
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from emu.build.firmware import build_firmware
+from emu.link.firmware import build_firmware
 from emu.cache import ContentStore
 from emu.platforms import get_platform
 from tests.conftest import needs_arm_gcc

@@ -14,11 +14,12 @@ import pytest
 from emu.configs import MAX_BYTES, read_yaml
 from emu.decide.scenario import load_scenario
 from emu.errors import EmuError
-from emu.platforms import PLATFORM_DIR, list_platforms
+from emu.platforms import list_platforms
+from emu.resources import BOARDS
 from emu.results.record import Result, write_json
 
 REPO = Path(__file__).resolve().parents[1]
-BOARD = (PLATFORM_DIR / "nucleo-l4r5zi.yaml").read_text()
+BOARD = (BOARDS / "nucleo-l4r5zi.yaml").read_text()
 SCENARIO = """\
 name: small
 models:
@@ -215,7 +216,7 @@ def test_unreadable_yaml_and_a_missing_file_are_one_line(tmp_path):
 
 def test_every_shipped_board_and_scenario_loads():
     boards = list_platforms()
-    assert len(boards) == len(list(PLATFORM_DIR.glob("*.yaml"))) >= 9
+    assert len(boards) == len(list(BOARDS.glob("*.yaml"))) >= 9
     scenarios = sorted((REPO / "scenarios").glob("*.yaml"))
     assert len(scenarios) >= 3
     for path in scenarios:

@@ -11,7 +11,7 @@ import sys
 import pytest
 import yaml
 
-import emu.build.firmware
+import emu.link.firmware
 from emu.cache import ContentStore
 from emu.decide import run_scenario
 from emu.results.cached_measure import ResultsCache, sources_digest
@@ -55,8 +55,8 @@ def test_second_run_is_served_from_the_cache(small_models, tmp_path, monkeypatch
 def test_a_firmware_change_changes_the_key(tmp_path, monkeypatch):
     before = sources_digest()
     copy = tmp_path / "firmware"
-    shutil.copytree(emu.build.firmware.FIRMWARE, copy)
-    monkeypatch.setattr(emu.build.firmware, "FIRMWARE", copy)
+    shutil.copytree(emu.link.firmware.FIRMWARE, copy)
+    monkeypatch.setattr(emu.link.firmware, "FIRMWARE", copy)
     assert sources_digest() == before
     (copy / "runtime" / "markers.c").write_text((copy / "runtime" / "markers.c").read_text() + "\n/* changed */\n")
     assert sources_digest() != before
@@ -129,8 +129,8 @@ def test_soft_float_build_is_not_the_hard_float_build(small_models, tmp_path):
     from emu.platforms import get_platform
 
     compiled = compile_graph(read_model(small_models / "tiny_fp32.tflite"))
-    hard = emu.build.firmware.build_firmware(compiled, get_platform("nucleo-l4r5zi"))
-    soft = emu.build.firmware.build_firmware(compiled, get_platform("nucleo-l4r5zi:soft-float"))
+    hard = emu.link.firmware.build_firmware(compiled, get_platform("nucleo-l4r5zi"))
+    soft = emu.link.firmware.build_firmware(compiled, get_platform("nucleo-l4r5zi:soft-float"))
     assert hard.elf != soft.elf
     with soft.elf.open("rb") as f:
         names = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-import emu.build.firmware
+import emu.link.firmware
 from emu.decide.baseline import write_baseline
 from emu.decide.gate import compare
 from emu.decide.junit import write_junit
@@ -157,7 +157,7 @@ def small_int8_model(tmp_path_factory):
 
 def firmware_copy(tmp_path, name: str, regress: bool):
     folder = tmp_path / name
-    shutil.copytree(emu.build.firmware.FIRMWARE, folder)
+    shutil.copytree(emu.link.firmware.FIRMWARE, folder)
     if regress:
         markers = folder / "runtime" / "markers.c"
         text = markers.read_text()
@@ -172,7 +172,7 @@ def test_gate_catches_a_regression_built_into_real_firmware(small_int8_model, tm
     board = get_platform("nucleo-l4r5zi")
 
     def build_and_measure(firmware_folder):
-        monkeypatch.setattr(emu.build.firmware, "FIRMWARE", firmware_folder)
+        monkeypatch.setattr(emu.link.firmware, "FIRMWARE", firmware_folder)
         return measure(small_int8_model, board, variant="int8")[0]
 
     before = build_and_measure(firmware_copy(tmp_path, "main", regress=False))

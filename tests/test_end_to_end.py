@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from emu.build.firmware import build_firmware
+from emu.link.firmware import build_firmware
 from emu.compile.codegen import compile_graph
 from emu.model.oracle import tflm_outputs
 from emu.model.reader import read_model

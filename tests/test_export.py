@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from emu.build.firmware import COMMON_FLAGS
+from emu.link.firmware import COMMON_FLAGS
 from emu.model.oracle import tflm_outputs
 from emu.platforms import get_platform
 from tests.conftest import needs_arm_gcc, shared_model

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emu.build.firmware import build_firmware
+from emu.link.firmware import build_firmware
 from emu.errors import EmuError, shown
 from emu.model.reader import read_model_bytes
 from emu.platforms import get_platform

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from emu.platforms import PLATFORM_DIR, list_platforms
+from emu.platforms import list_platforms
+import emu.resources
 
 BOARDS = {
     "nucleo-l4r5zi": ("cortex-m4", True, 120_000_000),
@@ -70,7 +71,7 @@ def test_power_figures_are_plausible(platforms):
         assert p.static_current_ua >= 0 and p.sleep_current_ua >= 0, p.name
 
 
-@pytest.mark.parametrize("path", sorted(PLATFORM_DIR.glob("*.yaml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted(emu.resources.BOARDS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_figure_has_a_source(path):
     """Each line holding a number carries a comment naming its source or an assumption."""
     for line in path.read_text().splitlines():

@@ -191,7 +191,7 @@ def test_script_loads_inputs_traces_in_binary_with_memory_and_stops_at_the_budge
     assert f'sysbus LoadBinary @"{tmp_path / "load0.bin"}" 0x20000100' in lines
     assert f'cpu CreateExecutionTracing "emu_trace" @"{tmp_path / "trace.bin"}" PCAndOpcode true' in lines
     assert "emu_trace TrackMemoryAccesses" in lines
-    assert f"cpu VectorTableOffset {p.flash_origin:#x}" in lines  # vectors lead flash (emu.build)
+    assert f"cpu VectorTableOffset {p.flash_origin:#x}" in lines  # vectors lead flash (emu.link)
     assert any(line.startswith("cpu AddHook 0x1234 ") for line in lines)
     # 250 M instructions at 100 MIPS of virtual time: 2.5 s
     assert 'emulation RunFor "2.500000"' in lines and "cpu PerformanceInMips 100" in lines

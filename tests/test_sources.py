@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKED = ("emu", "platforms", "docs", "firmware")
+CHECKED = ("emu", "docs")
 # Files outside the repository that citations used to point at.
 OUTSIDE = re.compile(r"shared/|\.\./[\w./-]*reference|DESIGN\.md|shared DESIGN|shared reference|"
                      r"cortex-m-timing\.md|qemu-machines\.md|silicon-measurements\.md")

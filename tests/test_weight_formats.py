@@ -40,7 +40,7 @@ def test_every_half_widens_as_numpy_does_on_the_host():
 @pytest.mark.parametrize("board", BOARDS)
 def test_every_half_widens_as_numpy_does_on_the_device(board):
     """M0+: the portable conversion; M4F (FPv4) and M7 (FPv5): VCVTB, NaNs excepted."""
-    from emu.build.firmware import build_firmware
+    from emu.link.firmware import build_firmware
     from emu.results.measure import emulate
 
     platform = get_platform(board)

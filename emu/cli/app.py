@@ -96,7 +96,7 @@ def build(
 
     Example: emu build hello_world_int8.tflite --platform nucleo-l4r5zi --out build/hello
     """
-    from emu.build.firmware import build_firmware
+    from emu.link.firmware import build_firmware
     from emu.compile.codegen import compile_graph
     from emu.compile.kernel_set import resolve_kernel_set
     from emu.model.reader import read_model
@@ -126,8 +126,8 @@ def export(
 
     Example: emu export person_detect.tflite -p disco-f746ng --out firmware/person_detect
     """
-    from emu.build.export import export_sources
-    from emu.build.firmware import build_firmware
+    from emu.link.export import export_sources
+    from emu.link.firmware import build_firmware
     from emu.compile.codegen import compile_graph
     from emu.compile.kernel_set import resolve_kernel_set
     from emu.model.reader import read_model
@@ -239,7 +239,7 @@ def bsp(
 
     Example: emu bsp nucleo-l4r5zi --out bsp/
     """
-    from emu.build.bsp import write_bsp
+    from emu.link.bsp import write_bsp
     from emu.platforms import get_platform
 
     for path in write_bsp(get_platform(platform), out):

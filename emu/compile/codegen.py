@@ -1,7 +1,7 @@
 """Graph -> C: constant tensors in flash, one planned arena, one kernel call per operator.
 
 The generated model.c is all a model contributes to the firmware; the runtime and kernels
-in firmware/ never change with the model. Before each operator the code calls
+in emu/firmware/ never change with the model. Before each operator the code calls
 emu_mark_layer(), which the emulator watches to attribute work to layers.
 """
 

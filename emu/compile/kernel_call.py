@@ -8,7 +8,7 @@ parameter struct in flash and one C call:
 
 where each arg is a pointer to a tensor's data (const for inputs, writable for the
 operator's outputs) or NULL for None. The function and struct are declared in
-firmware/kernels/<header>.
+emu/firmware/kernels/<header>.
 
 A module may also offer faster kernels for the `optimized` kernel set
 (emu/compile/kernel_set.py) with optimize(op, graph, call) -> KernelCall | None: given the
@@ -34,7 +34,7 @@ class ConstArray:
 @dataclass
 class KernelCall:
     function: str  # C function, e.g. "emu_conv2d_s8"
-    header: str  # header in firmware/kernels that declares it, e.g. "conv_2d.h"
+    header: str  # header in emu/firmware/kernels that declares it, e.g. "conv_2d.h"
     params_type: str | None  # C struct type of the first argument; None: no params argument
     params: dict[str, object] = field(default_factory=dict)  # field -> int, float, ConstArray, or list of ints
     # Tensor indices passed as pointers; a ConstArray is passed as a pointer to itself in flash

@@ -1,4 +1,4 @@
-"""The kernel library (firmware/kernels, both kernel sets) compiled once per compiler and flags
+"""The kernel library (emu/firmware/kernels, both kernel sets) compiled once per compiler and flags
 into a static archive, cached by content.
 
 A model's build, for the device or the host, then compiles only its own model.c (and the
@@ -17,9 +17,9 @@ from typing import Sequence
 
 from emu import cache
 from emu.errors import EmuError
+from emu.resources import FIRMWARE
 from emu.tools import tool_version
 
-FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
 ARCHIVE = "libemu_kernels.a"
 
 
@@ -34,12 +34,12 @@ def kernel_includes(firmware: Path = FIRMWARE) -> list[str]:
 
 
 def firmware_digest(firmware: Path = FIRMWARE) -> str:
-    """Every C source and header of the firmware: part of each cache key built from them."""
+    """Every source, header and script of the firmware, each with its path: the one digest of
+    the firmware in every cache key built from it (kernel archives, builds, results)."""
     h = hashlib.sha256()
     for path in sorted(firmware.rglob("*")):
-        if path.is_file() and path.suffix in (".c", ".h"):
-            h.update(str(path.relative_to(firmware)).encode())
-            h.update(path.read_bytes())
+        if path.is_file() and path.suffix in (".c", ".h", ".S", ".ld"):
+            h.update(str(path.relative_to(firmware)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 

@@ -1,5 +1,5 @@
 """Which C kernels a model is built with: the portable `reference` set, or the `optimized` set
-that uses the DSP extension (firmware/kernels/optimized/), where the board's core has it.
+that uses the DSP extension (emu/firmware/kernels/optimized/), where the board's core has it.
 
 Both sets give the same integers as TFLM's reference kernels; they differ in speed only.
 """

@@ -1,4 +1,4 @@
-"""The sparse-bitmap form of pruned int8 filters (firmware/kernels/sparse_bitmap.h).
+"""The sparse-bitmap form of pruned int8 filters (emu/firmware/kernels/sparse_bitmap.h).
 
 Per output channel, a bitmap of its nonzero weights (a byte per 8 weights, least significant
 bit first; a convolution's channel covers its whole window), and the nonzero weights one

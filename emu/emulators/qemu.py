@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Sequence
 
 from emu import cache
-from emu.build.elf import check_arm_elf, function_addresses, load_segments
+from emu.elf import check_arm_elf, function_addresses, load_segments
 from emu.errors import EmuError, FirmwareError
 from emu.platforms import Platform
+from emu.resources import PLUGIN
 from emu.tools import tool_version
 from emu.emulators.trace import Exit, Segment, Trace
 
-PLUGIN_DIR = Path(__file__).resolve().parent / "plugin"
+PLUGIN_DIR = PLUGIN
 PLUGIN_SOURCES = ("emu_trace.c", "qemu_plugin_api.h")
 QEMU = "qemu-system-arm"
 DEFAULT_MARKERS = ("emu_mark_start", "emu_mark_end", "emu_mark_layer")

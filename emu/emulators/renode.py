@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Sequence
 
 from emu import cache
-from emu.build.elf import check_arm_elf, function_addresses
+from emu.elf import check_arm_elf, function_addresses
 from emu.emulators import retrace
 from emu.emulators.qemu import FAULT_LINE, STACK_LINE, Window, first_line, read_text, stop, window_from_elf
 from emu.errors import EmuError
@@ -31,7 +31,7 @@ INSTALL_HINT = ("install Renode from https://renode.io (Linux portable package o
                 "on PATH, or `pip install pyrenode3` next to a Renode installation")
 # Virtual speed of the core: the budget in instructions becomes a virtual run time.
 MIPS = 100
-# emu's runtime (firmware/runtime/semihost.c) leaves through this function with the exit code in r0.
+# emu's runtime (emu/firmware/runtime/semihost.c) leaves through this function with the exit code in r0.
 EXIT_FUNCTION = "emu_exit"
 TRACER = "emu_trace"
 

@@ -1,7 +1,7 @@
 """`measure`, remembered by content: a second run of the same work reads its answer back.
 
 The key covers everything a result depends on: the model bytes, the board's resolved fields, the
-kernel library, the emu version, the sources of firmware/ and of the emu modules on the
+kernel library, the emu version, the sources of emu/firmware/ and of the emu modules on the
 path from model to numbers, the cross compiler and QEMU, the inputs and whether outputs
 were checked. Change any of them and the key changes, so a stale answer is never served.
 """
@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 import emu
-import emu.build.firmware
+import emu.link.firmware
 from emu import cache
+from emu.compile.kernel_library import firmware_digest
 from emu.compile.kernel_set import resolve_kernel_set
 from emu.model.reader import model_name, read_model_bytes
 from emu.emulators import emulator_name
@@ -26,25 +27,25 @@ from emu.tools import tool_version
 
 EMU_PACKAGE = Path(emu.__file__).resolve().parent
 # Parts of emu that turn results into decisions, or models into files, never change a result.
-NOT_ON_THE_MEASURING_PATH = ("decide", "variants", "cli", "demo.py", "doctor.py")
+# The firmware has its own digest; board files reach the key through the resolved Platform.
+NOT_ON_THE_MEASURING_PATH = ("decide", "variants", "cli", "demo.py", "doctor.py", "firmware", "boards")
 
 
-def _digest_tree(root: Path, suffixes: tuple[str, ...], skip: tuple[str, ...] = ()) -> str:
+def _python_digest() -> str:
     h = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if not path.is_file() or path.suffix not in suffixes or rel.parts[0] in skip:
-            continue
-        h.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(EMU_PACKAGE.rglob("*")):
+        rel = path.relative_to(EMU_PACKAGE)
+        if path.is_file() and path.suffix in (".py", ".c", ".h") and rel.parts[0] not in NOT_ON_THE_MEASURING_PATH:
+            h.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
 def sources_digest() -> str:
     """The firmware and emu sources that can change a result (read afresh each call:
-    a test may point emu.build.firmware.FIRMWARE at another copy of the firmware)."""
+    a test may point emu.link.firmware.FIRMWARE at another copy of the firmware)."""
     return hashlib.sha256("\0".join((
-        _digest_tree(Path(emu.build.firmware.FIRMWARE), (".c", ".h", ".S", ".ld")),
-        _digest_tree(EMU_PACKAGE, (".py", ".c", ".h"), skip=NOT_ON_THE_MEASURING_PATH),
+        firmware_digest(Path(emu.link.firmware.FIRMWARE)),
+        _python_digest(),
     )).encode()).hexdigest()
 
 

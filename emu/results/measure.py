@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emu.build.firmware import Firmware, build_firmware
+from emu.link.firmware import Firmware, build_firmware
 from emu.compile.codegen import CompiledModel, compile_graph
 from emu.compile.kernel_set import resolve_kernel_set
 from emu.emulators.trace import Trace
@@ -84,7 +84,7 @@ def check_stack(trace: Trace, elf: Path) -> None:
     """The stack is painted from its limit up before main runs; when even its lowest word was
     written, the stack reached its limit and (growing down) most likely went past it, into the
     data below. The results of such a run cannot be trusted, whatever its outputs."""
-    from emu.build.elf import symbol_address
+    from emu.elf import symbol_address
 
     low = trace.min_stack_address
     limit, top = symbol_address(elf, "__stack_limit"), symbol_address(elf, "__stack_top")
@@ -95,7 +95,7 @@ def check_stack(trace: Trace, elf: Path) -> None:
 
 def symbol_suffix(elf: Path, pc: int | None) -> str:
     """' in <function>' for a PC inside a known function of the ELF."""
-    from emu.build.elf import function_table
+    from emu.elf import function_table
 
     name = function_table(elf).function_at(pc) if pc is not None else None
     return f" in {name}" if name else ""

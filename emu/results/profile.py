@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from emu.build.elf import function_table, symbol_address
+from emu.elf import function_table, symbol_address
 from emu.emulators.trace import Segment
 from emu.errors import EmuError
 from emu.platforms import Platform

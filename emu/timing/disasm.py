@@ -18,7 +18,7 @@ import capstone
 from capstone import arm
 from elftools.common.exceptions import ELFError
 
-from emu.build.elf import code_ranges
+from emu.elf import code_ranges
 from emu.errors import EmuError
 
 # Capstone's condition codes, in its numbering (ARM_CC_EQ = 1 ... ARM_CC_LE = 14).

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from emu.platforms import PLATFORM_DIR, get_platform
+from emu.platforms import get_platform
+from emu.resources import BOARDS
 from tests.silicon.corpus import Sequence
 
 SHORT, LONG = 4, 14
@@ -50,7 +51,7 @@ def zero_wait_board(board: str, out: Path) -> Path:
     """The board with its flash at zero wait states: the silicon figures time the core
     alone (the measured loops run from cache, TCM or zero-wait memory), so the corpus
     checks the core's rules without the flash model on top."""
-    data = yaml.safe_load((PLATFORM_DIR / f"{board}.yaml").read_text())
+    data = yaml.safe_load((BOARDS / f"{board}.yaml").read_text())
     data["flash_wait_states"] = 0
     path = out / f"{board}-zero-wait.yaml"
     path.write_text(yaml.safe_dump(data))

@@ -2,7 +2,7 @@
 
 Each module names the builtin operators it lowers in OPERATORS and provides
 lower(op, graph) -> KernelCall. Adding an operator is adding a module here and its C
-kernel in firmware/kernels; nothing else changes.
+kernel in emu/firmware/kernels; nothing else changes.
 """
 
 from __future__ import annotations

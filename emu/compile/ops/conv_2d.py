@@ -1,4 +1,4 @@
-"""CONV_2D: the compile-time half of the kernel in firmware/kernels/conv_2d.c.
+"""CONV_2D: the compile-time half of the kernel in emu/firmware/kernels/conv_2d.c.
 
 Also home to the helpers the other window operators share (padding, per-channel
 multipliers, the checks that pick between int8 and float32).
@@ -133,7 +133,7 @@ def fold_bias(bias: Tensor | None, weight_sums: np.ndarray, input_offset: int) -
 
 def dsp_rescale_fits(folded_bias: ConstArray, abs_weight_sums: np.ndarray, shift: ConstArray) -> bool:
     """Whether every channel's accumulator, shifted left by max(shift, 0) + 1, stays in int32:
-    the optimized kernels' rescale needs it (firmware/kernels/optimized/emu_dsp.h). The
+    the optimized kernels' rescale needs it (emu/firmware/kernels/optimized/emu_dsp.h). The
     accumulator is the folded bias plus weights times int8 values (inputs, or the input zero
     point in the padding), so |bias| + 128 * sum |w| bounds it."""
     bound = np.abs(folded_bias.values.astype(np.int64)) + 128 * abs_weight_sums.astype(np.int64)
@@ -229,7 +229,7 @@ DSP_RESCALE_BYTES = 12  # one channel's rescale in scratch (EMU_DSP_RESCALE_BYTE
 
 
 def dsp_scratch_bytes(channels: int, window: int, gathered: bool) -> int:
-    """Scratch of the optimized kernels (firmware/kernels/optimized/conv_2d_dsp.c): each channel's
+    """Scratch of the optimized kernels (emu/firmware/kernels/optimized/conv_2d_dsp.c): each channel's
     rescale, a group of four pixels' windows expanded to int16, and for the general form one
     gathered int8 window."""
     return DSP_RESCALE_BYTES * channels + 8 * (window & ~3) + (window if gathered else 0)
@@ -242,7 +242,7 @@ def _rescale_fits(op: Operator, graph: Graph, call: KernelCall) -> bool:
 
 
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
-    """int8, one group, with SMLAD (firmware/kernels/optimized/conv_2d_dsp.c)."""
+    """int8, one group, with SMLAD (emu/firmware/kernels/optimized/conv_2d_dsp.c)."""
     if call.function not in ("emu_conv2d_1x1_s8", "emu_conv2d_s8") or call.params["filter_c"] != call.params["input_c"]:
         return None  # float32, or a grouped convolution
     w = graph.tensor(op.inputs[1])
@@ -273,7 +273,7 @@ def outer_filter(weights: np.ndarray) -> np.ndarray:
 
 
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
-    """int8, one group, output channels a multiple of 4 (firmware/kernels/optimized/conv_2d_mve.c):
+    """int8, one group, output channels a multiple of 4 (emu/firmware/kernels/optimized/conv_2d_mve.c):
     1x1 as an outer product over an arranged filter for shallow inputs, VMLADAVA across deep
     ones; any other filter by VMLADAVA across each gathered window."""
     p = call.params

@@ -1,5 +1,5 @@
 """DECODE of lookup-table compressed weights (TFLM's compressor): the compile-time half of
-firmware/kernels/decode_lut.c. The packed indices stay in flash as they are in the model;
+emu/firmware/kernels/decode_lut.c. The packed indices stay in flash as they are in the model;
 the value tables become a constant array; the 16-byte header is read here and not stored."""
 
 from __future__ import annotations

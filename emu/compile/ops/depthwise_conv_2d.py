@@ -1,4 +1,4 @@
-"""DEPTHWISE_CONV_2D: the compile-time half of firmware/kernels/depthwise_conv_2d.c."""
+"""DEPTHWISE_CONV_2D: the compile-time half of emu/firmware/kernels/depthwise_conv_2d.c."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
 
 
 def dsp_scratch_bytes(taps: int, channels: int, input_channels: int, depth_multiplier: int) -> int:
-    """Scratch of firmware/kernels/optimized/depthwise_conv_2d_dsp.c: each output channel's rescale,
+    """Scratch of emu/firmware/kernels/optimized/depthwise_conv_2d_dsp.c: each output channel's rescale,
     then a row of the input zero point (depth multiplier 1) or a gathered window (otherwise)."""
     rest = input_channels if depth_multiplier == 1 else taps * input_channels
     return DSP_RESCALE_BYTES * channels + rest
@@ -88,7 +88,7 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
     """int8 with one input channel (a convolution: SMLAD over four taps of a channel), depth
     multiplier 1 (four input channels per word) or a multiple of 4 (four output channels sharing
     an input byte), with SMLAD / SMLABB / SMLATT / SMLATB
-    (firmware/kernels/optimized/depthwise_conv_2d_dsp.c)."""
+    (emu/firmware/kernels/optimized/depthwise_conv_2d_dsp.c)."""
     p = call.params
     if call.function != "emu_depthwise_conv2d_s8":
         return None
@@ -114,7 +114,7 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
 
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
     """int8, output channels a multiple of 4, depth multiplier 1 or a multiple of 4: four channels
-    per vector (firmware/kernels/optimized/depthwise_conv_2d_mve.c)."""
+    per vector (emu/firmware/kernels/optimized/depthwise_conv_2d_mve.c)."""
     p = call.params
     if call.function != "emu_depthwise_conv2d_s8" or p["output_c"] % 4 or not _rescale_fits(op, graph, call):
         return None

@@ -63,7 +63,7 @@ MUL_DSP_MAX_LEFT = 15
 
 
 def optimize(op, graph, call: KernelCall) -> KernelCall | None:
-    """int8 ADD and MUL with emu_dsp.h's rescale (firmware/kernels/optimized/elementwise_dsp.c).
+    """int8 ADD and MUL with emu_dsp.h's rescale (emu/firmware/kernels/optimized/elementwise_dsp.c).
     ADD's values always fit it (its shifts are never positive: see the kernel); MUL's when its
     output shift is small enough."""
     if call.function == "emu_add_s8":
@@ -74,7 +74,7 @@ def optimize(op, graph, call: KernelCall) -> KernelCall | None:
 
 
 def helium(op, graph, call: KernelCall) -> KernelCall | None:
-    """int8 ADD and MUL four elements per vector (firmware/kernels/optimized/elementwise_mve.c),
+    """int8 ADD and MUL four elements per vector (emu/firmware/kernels/optimized/elementwise_mve.c),
     where the DSP kernel's rescale is exact; it reads inputs whose step along a run is 0 or 1."""
     faster = optimize(op, graph, call)
     p = call.params

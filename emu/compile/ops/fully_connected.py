@@ -1,4 +1,4 @@
-"""FULLY_CONNECTED: the compile-time half of firmware/kernels/fully_connected.c."""
+"""FULLY_CONNECTED: the compile-time half of emu/firmware/kernels/fully_connected.c."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def _rescale_fits(op: Operator, graph: Graph, call: KernelCall) -> bool:
 
 
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
-    """int8 with SMLAD (firmware/kernels/optimized/fully_connected_dsp.c)."""
+    """int8 with SMLAD (emu/firmware/kernels/optimized/fully_connected_dsp.c)."""
     if call.function != "emu_fully_connected_s8" or not _rescale_fits(op, graph, call):
         return None
     return replace(call, function="emu_fully_connected_s8_dsp", header="fully_connected_dsp.h",
@@ -87,7 +87,7 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
 
 
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
-    """int8 with VMLADAVA (firmware/kernels/optimized/fully_connected_mve.c)."""
+    """int8 with VMLADAVA (emu/firmware/kernels/optimized/fully_connected_mve.c)."""
     if call.function != "emu_fully_connected_s8" or not _rescale_fits(op, graph, call):
         return None
     return replace(call, function="emu_fully_connected_s8_mve", header="fully_connected_mve.h",

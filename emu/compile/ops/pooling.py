@@ -1,5 +1,5 @@
-"""AVERAGE_POOL_2D and MAX_POOL_2D: the compile-time half of firmware/kernels/pooling.c (and
-of the Helium kernels in firmware/kernels/optimized/pooling_mve.c)."""
+"""AVERAGE_POOL_2D and MAX_POOL_2D: the compile-time half of emu/firmware/kernels/pooling.c (and
+of the Helium kernels in emu/firmware/kernels/optimized/pooling_mve.c)."""
 
 from __future__ import annotations
 

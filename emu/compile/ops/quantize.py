@@ -42,7 +42,7 @@ def lower(op, graph) -> KernelCall:
         return KernelCall("emu_dequantize_s8_f32", HEADER, "emu_dequantize_s8_f32_params",
                           {"size": x.size, "scale": q.scale[0], "zero_point": q.zero_point[0]}, args)
     if op.op == "DEQUANTIZE" and kind == ("float16", "float32"):
-        if x.is_constant:  # weights kept as float16 in flash (firmware/kernels/dequantize_f16.c)
+        if x.is_constant:  # weights kept as float16 in flash (emu/firmware/kernels/dequantize_f16.c)
             return KernelCall("emu_dequantize_f16_f32_weights", "dequantize_f16.h",
                               "emu_dequantize_f16_f32_params", {"size": x.size}, args)
         return KernelCall("emu_dequantize_f16_f32", HEADER, "emu_dequantize_f16_f32_params",

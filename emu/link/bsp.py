@@ -10,8 +10,8 @@ from pathlib import Path
 
 from emu.cache import atomic_write, copy_file, ensure_folder
 from emu.platforms import Platform
+from emu.resources import FIRMWARE
 
-FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
 # Stack reserved above the arena. The RAM a result reports uses the measured peak instead.
 STACK_RESERVE = 8 * 1024
 

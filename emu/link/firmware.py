@@ -18,8 +18,8 @@ from pathlib import Path
 
 import emu
 from emu import cache
-from emu.build.bsp import FIRMWARE, linker_script
-from emu.build.elf import Sections, section_sizes
+from emu.link.bsp import FIRMWARE, linker_script
+from emu.elf import Sections, section_sizes
 from emu.compile.codegen import CompiledModel, TensorIO
 from emu.compile.fits import check_fits
 from emu.compile.kernel_library import firmware_digest, kernel_archive, kernel_includes

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from emu.build.bsp import FIRMWARE
-from emu.build.firmware import COMMON_FLAGS
+from emu.link.bsp import FIRMWARE
+from emu.link.firmware import COMMON_FLAGS
 from emu.cache import atomic_write
 from emu.compile.codegen import CompiledModel, TensorIO
 from emu.errors import EmuError
