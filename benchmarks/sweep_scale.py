@@ -66,12 +66,12 @@ def main() -> None:
     args = parser.parse_args()
     import distributed
 
-    from emu.emulators.qemu import plugin_library
+    from emu.emulators.qemu_plugin import plugin_library
 
     jobs = jobs_for([(MODELS / n, "model") for n in NAMES], [get_platform(b) for b in BOARDS])
     print(f"{len(jobs)} runs: {len(NAMES)} models x {len(BOARDS)} boards, each from an empty build cache")
     os.environ["EMU_CACHE"] = str(PLUGINS.parent / (PLUGINS.name + "-root"))
-    shutil.copytree(plugin_library().parent, PLUGINS, dirs_exist_ok=True)
+    shutil.copytree(plugin_library().parent.parent, PLUGINS, dirs_exist_ok=True)  # the cache's plugins/
     fresh_cache()
     serial, want = timed("serial", lambda: sweep(jobs, workers=1, progress=quiet))
     fresh_cache()

@@ -20,8 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from emu.emulators.qemu import Window, plugin_library, qemu_executable, run_firmware
+from emu.emulators.qemu import run_firmware
+from emu.emulators.qemu_plugin import plugin_library
+from emu.emulators.window import Window
 from emu.platforms import get_platform
+from emu.tools import find_tool
 
 INPUTS, OUTPUTS = 1024, 64
 
@@ -109,7 +112,7 @@ def build_firmware(platform, repeats: int, work: Path) -> Path:
 
 
 def run_bare(elf: Path, platform) -> float:
-    command = [qemu_executable(), "-M", platform.qemu_machine, "-nographic", "-monitor", "none",
+    command = [find_tool("qemu-system-arm"), "-M", platform.qemu_machine, "-nographic", "-monitor", "none",
                "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)]
     began = time.perf_counter()
     subprocess.run(command, check=True, stdin=subprocess.DEVNULL)

@@ -71,3 +71,17 @@ def test_scenario_runner_may_measure_but_decide_loads_without_measuring():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "", f"importing emu.decide loaded {out.stdout.strip()}"
+
+
+def test_external_programs_are_found_only_through_tools():
+    # One home for finding programs (emu/tools.py): its table gives every missing one the same
+    # one-line fix, and `emu doctor` checks the same list.
+    elsewhere = []
+    for path in EMU.rglob("*.py"):
+        if path.name == "tools.py" and path.parent == EMU:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr == "which" and \
+                    isinstance(node.value, ast.Name) and node.value.id == "shutil":
+                elsewhere.append(f"{path.relative_to(EMU)}:{node.lineno}")
+    assert not elsewhere, "shutil.which outside emu/tools.py: " + ", ".join(elsewhere)

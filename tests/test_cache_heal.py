@@ -187,8 +187,9 @@ def test_a_run_killed_inside_qemu_leaves_nothing_after_the_next_run(tiny_model, 
 
 @needs_arm_gcc
 def test_a_run_killed_while_building_the_plugin_leaves_nothing_after_the_next_run(tiny_model, tmp_path):
-    """The trace plugin is compiled on first use into the run's scratch folder, then renamed
-    into place: a kill during its compile leaves a partial file that the next run sweeps."""
+    """The trace plugin is compiled on first use in a staging folder of the run's scratch
+    folder, then published: a kill during its compile leaves a partial entry that the next
+    run sweeps, and nothing at the entry's name."""
     import numpy as np
 
     root = tmp_path / "cache"
@@ -201,13 +202,13 @@ def test_a_run_killed_while_building_the_plugin_leaves_nothing_after_the_next_ru
     run = subprocess.Popen(command + [str(tmp_path / "y1.npy")], env=env, start_new_session=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not list(root.glob("tmp/*/.emu_trace-*.so")):  # the host compiler is writing the plugin
+    while not list(root.glob("tmp/*/emu_trace-api*")):  # the plugin's staging folder: compiling
         assert run.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
         time.sleep(0.002)
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
-    assert not list(root.glob("plugins/*.so")), "the plugin was published before the kill"
+    assert not list(root.glob("plugins/*")), "the plugin was published before the kill"
     rerun = emu(*command[3:], tmp_path / "y2.npy", env=env)
     assert rerun.returncode == 0, rerun.stderr
     assert np.load(tmp_path / "y2.npy").shape == (1, 3)
-    assert len(list(root.glob("plugins/*.so"))) == 1 and hidden_or_scratch(root) == []
+    assert len(list(root.glob("plugins/*/emu_trace.so"))) == 1 and hidden_or_scratch(root) == []

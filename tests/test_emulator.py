@@ -13,8 +13,9 @@ import pytest
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-from emu.emulators import qemu
-from emu.emulators.qemu import Window, run_firmware, window_from_elf
+from emu import tools
+from emu.emulators.qemu import run_firmware
+from emu.emulators.window import Window, window_from_elf
 from emu.errors import EmuError
 from emu.platforms import Platform
 
@@ -233,6 +234,7 @@ def test_a_file_that_is_not_an_arm_elf_is_refused(tmp_path):
 
 def test_missing_qemu_says_how_to_install_it(counting, monkeypatch):
     elf, _, _ = counting
-    monkeypatch.setattr(qemu, "QEMU", "qemu-system-arm-not-installed")
+    real_which = shutil.which
+    monkeypatch.setattr(tools.shutil, "which", lambda name, *a, **k: None if "qemu" in name else real_which(name))
     with pytest.raises(EmuError, match="apt-get install qemu-system-arm"):
         run_firmware(elf, platform_for("mps2-an385"))

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from emu.emulators import qemu
+from emu.emulators import qemu_plugin, qemu_self_test
+from emu.emulators.qemu_trace import parse_trace_file
 from emu.errors import EmuError
 
 pytestmark = pytest.mark.skipif(not (shutil.which("gcc") and shutil.which("nm")), reason="needs gcc and nm")
@@ -66,15 +67,13 @@ EXPORTS = {
     5: STABLE | API2_ADDED | API4_ADDED | API5_ADDED,
     6: STABLE | API2_ADDED | API4_ADDED | API5_ADDED,
 }
-APIS = sorted({api for _, api in qemu.PLUGIN_APIS})
+APIS = sorted({api for _, api in qemu_plugin.PLUGIN_APIS})
 
 
 def build_plugin(api: int, out: Path) -> Path:
-    """The plugin as qemu.plugin_library builds it, for `api`, with warnings as errors."""
+    """The plugin as qemu_plugin.plugin_library builds it, for `api`, with warnings as errors."""
     target = out / f"emu_trace-api{api}.so"
-    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror",
-                    f"-DEMU_QEMU_PLUGIN_API={api}", "-I", str(qemu.PLUGIN_DIR), "-o", str(target),
-                    str(qemu.PLUGIN_DIR / "emu_trace.c")], check=True)
+    subprocess.run([*qemu_plugin.build_command("gcc", api, target), "-Wall", "-Wextra", "-Werror"], check=True)
     return target
 
 
@@ -131,8 +130,8 @@ def test_a_plugin_for_api_1_would_not_link_on_qemu_9(plugins):
 
 @pytest.mark.skipif(not shutil.which("qemu-system-arm"), reason="needs qemu-system-arm")
 def test_the_installed_qemu_exports_what_its_plugin_needs(plugins):
-    version = qemu.qemu_version()
-    api = qemu.plugin_api_for(version)
+    version = qemu_plugin.qemu_version()
+    api = qemu_plugin.plugin_api_for(version)
     out = subprocess.run(["nm", "-D", "--defined-only", shutil.which("qemu-system-arm")], capture_output=True,
                          text=True, check=True).stdout
     exported = set(re.findall(r"\b(qemu_plugin_\w+)", out))
@@ -160,29 +159,29 @@ def test_the_installed_qemu_exports_what_its_plugin_needs(plugins):
     ("QEMU emulator version 11.1.50 (v11.1.0-123-gabcdef)", (11, 1, 50), 6),
 ])
 def test_each_qemu_release_maps_to_its_plugin_api(line, version, api):
-    assert qemu.parse_qemu_version(line) == version
-    assert qemu.plugin_api_for(version) == api
+    assert qemu_plugin.parse_qemu_version(line) == version
+    assert qemu_plugin.plugin_api_for(version) == api
 
 
 def test_qemu_older_than_7_2_is_refused():
     with pytest.raises(EmuError, match=r"^QEMU 7\.1\.0 is too old: emu needs qemu-system-arm 7\.2 or newer$"):
-        qemu.plugin_api_for((7, 1, 0))
+        qemu_plugin.plugin_api_for((7, 1, 0))
 
 
 def test_qemu_newer_than_emu_knows_is_refused_naming_it():
     with pytest.raises(EmuError, match=r"^QEMU 12\.0\.0 is newer than emu's trace plugin supports"):
-        qemu.plugin_api_for((12, 0, 0))
+        qemu_plugin.plugin_api_for((12, 0, 0))
 
 
 def test_a_version_line_without_a_version_is_refused():
     with pytest.raises(EmuError, match="cannot tell the QEMU version"):
-        qemu.parse_qemu_version("qemu-system-arm: unusable")
+        qemu_plugin.parse_qemu_version("qemu-system-arm: unusable")
 
 
 def test_the_plugin_cache_key_holds_the_api(tmp_path, monkeypatch):
     monkeypatch.setenv("EMU_CACHE", str(tmp_path))
-    one, three = qemu.plugin_library(1), qemu.plugin_library(3)
-    assert one != three and "api1" in one.name and "api3" in three.name
+    one, three = qemu_plugin.plugin_library(1), qemu_plugin.plugin_library(3)
+    assert one != three and "api1" in one.parent.name and "api3" in three.parent.name
     assert declared_version(one) == 1 and declared_version(three) == 3
 
 
@@ -190,11 +189,11 @@ def test_the_plugin_cache_key_holds_the_api(tmp_path, monkeypatch):
 def test_doctor_sees_a_plugin_that_does_not_load(monkeypatch):
     from emu import doctor
 
-    installed = qemu.plugin_api_for(qemu.qemu_version())
+    installed = qemu_plugin.plugin_api_for(qemu_plugin.qemu_version())
     wrong = 3 if installed < 3 else 1  # the other side of QEMU 9.0's break
-    build = qemu.plugin_library
-    monkeypatch.setattr(qemu, "plugin_library", lambda api=None: build(wrong))
-    checks = {c.name: c for c in doctor._trace_plugin()}
+    build = qemu_plugin.plugin_library
+    monkeypatch.setattr(qemu_self_test, "plugin_library", lambda api=None: build(wrong))
+    checks = {c.name: c for c in doctor.trace_plugin_checks()}
     assert not checks["trace plugin"].ok
     assert checks["trace plugin"].detail.startswith("QEMU did not load the trace plugin: ")
 
@@ -212,6 +211,6 @@ def test_a_cut_block_gives_back_the_instructions_that_did_not_run(tmp_path):
                      "x 1 2\n"
                      "c 0 262 2\n"
                      "end exit 39 256\n")
-    recorded = qemu.parse_trace_file(trace)
+    recorded = parse_trace_file(trace)
     assert recorded.segments[0].executions == {256: 7, 258: 7, 260: 7, 262: 7, 264: 7}
     assert (recorded.end_kind, recorded.total) == ("exit", 39)

@@ -23,7 +23,9 @@ from elftools.elf.elffile import ELFFile
 
 from emu.emulators import emulator_name, renode, retrace, select_emulator
 from emu.emulators import run_firmware as run_chosen
-from emu.emulators.qemu import Window, run_firmware, window_from_elf
+from emu import tools
+from emu.emulators.qemu import run_firmware
+from emu.emulators.window import Window, window_from_elf
 from emu.errors import EmuError
 from emu.platforms import get_platform
 from tests.test_emulator import build, labels, platform_for
@@ -202,7 +204,7 @@ def test_script_loads_inputs_traces_in_binary_with_memory_and_stops_at_the_budge
 @pytest.fixture
 def no_renode(monkeypatch):
     real_which = shutil.which
-    monkeypatch.setattr(renode.shutil, "which", lambda name: None if "renode" in name else real_which(name))
+    monkeypatch.setattr(tools.shutil, "which", lambda name, *a, **k: None if "renode" in name else real_which(name))
     monkeypatch.setattr(renode.importlib.util, "find_spec", lambda name: None)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from emu.emulators import qemu
+from emu.emulators.image import interrupts_can_come
 from emu.emulators.qemu import run_firmware
 from emu.errors import FirmwareError
 from emu.platforms import get_platform
@@ -34,7 +34,7 @@ def emu_env() -> dict[str, str]:
 
 def test_wfi_without_interrupts_ends_the_run_at_the_wfi(tmp_path):
     elf = build("wfi", tmp_path)
-    assert not qemu.interrupts_can_come(elf, platform_for("mps2-an385"))
+    assert not interrupts_can_come(elf, platform_for("mps2-an385"))
     started = time.monotonic()
     trace = run_firmware(elf, platform_for("mps2-an385"), timeout_s=60.0)
     elapsed = time.monotonic() - started
@@ -56,7 +56,7 @@ def test_the_32_bit_wfe_is_recognised(tmp_path):
 
 def test_wfi_with_an_interrupt_handler_is_left_to_sleep(tmp_path):
     elf = build("wfi_handled", tmp_path)
-    assert qemu.interrupts_can_come(elf, platform_for("mps2-an385"))
+    assert interrupts_can_come(elf, platform_for("mps2-an385"))
     trace = run_firmware(elf, platform_for("mps2-an385"), timeout_s=2.0)
     assert trace.exit.kind == "timeout"
 

@@ -105,15 +105,16 @@ def test_both_llvm_listing_formats_are_read():
 
 @needs_llvm
 def test_helium_firmware_without_llvm_is_a_one_line_error(tmp_path, monkeypatch):
+    from emu import tools
     from emu.errors import EmuError
-    from emu.timing import disasm_mve
     from emu.timing.disasm import read_program
 
     snippet = assemble(tmp_path, "cortex-m55", "vldrw.u32 q0, [r4]")  # decoded while llvm is there
     assert snippet.program
-    monkeypatch.setattr(disasm_mve.shutil, "which", lambda name: None)
-    monkeypatch.setattr(disasm_mve, "VERSIONED_DIR", tmp_path / "none")
+    monkeypatch.setattr(tools.shutil, "which", lambda name, *a, **k: None)
+    monkeypatch.setattr(tools, "VERSIONED_DIR", tmp_path / "none")
     elf = tmp_path / "snippet.elf"
     elf.write_bytes(elf.read_bytes() + b"\0")  # another file for the decoder's cache
-    with pytest.raises(EmuError, match="needs llvm-objdump.*'llvm' package"):
+    with pytest.raises(EmuError, match=r"^llvm-objdump not found \(emu needs it for decoding the M55's Helium"
+                                       r" \(MVE\) instructions\): apt-get install llvm "):
         read_program(elf)

@@ -7,7 +7,6 @@ instructions have a portable C form that the host builds).
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,11 +17,11 @@ from emu.compile.codegen import CompiledModel, compile_graph
 from emu.compile.kernel_library import FIRMWARE, kernel_archive, kernel_includes
 from emu.errors import EmuError
 from emu.model.reader import parse_model
+from emu.tools import find_tool
+
 
 def build_host(compiled: CompiledModel, workdir: Path) -> Path:
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        raise EmuError("no host C compiler found: install gcc (apt-get install gcc)")
+    cc = find_tool("cc")
     (workdir / "model.c").write_text(compiled.source)
     exe = workdir / "host_model"
     flags = ("-std=c99", "-O1", "-Wall", "-Werror=implicit-function-declaration")

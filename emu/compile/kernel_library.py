@@ -10,7 +10,6 @@ flags saves most of every build's time (2 of a firmware build's 3 seconds).
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Sequence
@@ -18,7 +17,7 @@ from typing import Sequence
 from emu import cache
 from emu.errors import EmuError
 from emu.resources import FIRMWARE
-from emu.tools import tool_version
+from emu.tools import archiver_for, tool_version
 
 ARCHIVE = "libemu_kernels.a"
 
@@ -46,7 +45,7 @@ def firmware_digest(firmware: Path = FIRMWARE) -> str:
 def kernel_archive(compiler: str, flags: Sequence[str], firmware: Path = FIRMWARE) -> Path:
     """The archive of every kernel of `firmware` compiled by `compiler` with `flags` (built on
     first use)."""
-    archiver = _archiver(compiler)
+    archiver = archiver_for(compiler)
     key = cache.key("kernels", tool_version(compiler), " ".join(flags), firmware_digest(firmware), length=24)
     final = cache.root() / "kernels" / key
     if cache.entry(final) is None:
@@ -60,16 +59,6 @@ def kernel_archive(compiler: str, flags: Sequence[str], firmware: Path = FIRMWAR
                 (work / name).unlink()
             cache.publish(work, final)
     return final / ARCHIVE
-
-
-def _archiver(compiler: str) -> str:
-    """The ar beside the compiler: arm-none-eabi-ar for arm-none-eabi-gcc, ar for the host cc."""
-    name = Path(compiler).name
-    candidate = name[: -len("gcc")] + "ar" if name.endswith("gcc") and name != "gcc" else "ar"
-    found = shutil.which(str(Path(compiler).with_name(candidate))) or shutil.which(candidate)
-    if found is None:
-        raise EmuError(f"{candidate} not found next to {compiler}: install binutils (make setup does)")
-    return found
 
 
 def _run(command: list[str], cwd: Path, what: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from emu.emulators.qemu import Window, window_from_elf
+from emu.emulators.window import Window, window_from_elf
 from emu.errors import EmuError
 
 EMULATORS = ("qemu", "renode")

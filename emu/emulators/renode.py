@@ -13,7 +13,6 @@ Renode is found as `renode` or `renode-test` on PATH, or as the pyrenode3 packag
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,13 +21,14 @@ from typing import Sequence
 from emu import cache
 from emu.elf import check_arm_elf, function_addresses
 from emu.emulators import retrace
-from emu.emulators.qemu import FAULT_LINE, STACK_LINE, Window, first_line, read_text, stop, window_from_elf
+from emu.emulators.image import write_loads
+from emu.emulators.process import first_line, read_text, run_process
+from emu.emulators.trace import Exit, Trace, lowest_stack, reported_fault
+from emu.emulators.window import Window, window_from_elf
 from emu.errors import EmuError
 from emu.platforms import Platform
-from emu.emulators.trace import Exit, Trace
+from emu.tools import RENODE_INSTALL, locate
 
-INSTALL_HINT = ("install Renode from https://renode.io (Linux portable package or .deb) and put `renode` "
-                "on PATH, or `pip install pyrenode3` next to a Renode installation")
 # Virtual speed of the core: the budget in instructions becomes a virtual run time.
 MIPS = 100
 # emu's runtime (emu/firmware/runtime/semihost.c) leaves through this function with the exit code in r0.
@@ -39,32 +39,37 @@ TRACER = "emu_trace"
 # ---- finding Renode ---------------------------------------------------------------------
 
 
+def renode_executable() -> str | None:
+    """`renode` on PATH, else the Renode beside `renode-test` (Renode's test runner)."""
+    found = locate("renode")
+    if found:
+        return found
+    runner = locate("renode-test")
+    if runner and Path(runner).with_name("renode").exists():
+        return str(Path(runner).with_name("renode"))
+    return None
+
+
 def renode_launcher() -> list[str]:
     """The command that runs a Renode script: `renode`, `renode-test`'s Renode, or pyrenode3."""
-    for name in ("renode", "renode-test"):
-        path = shutil.which(name)
-        if path:
-            # renode-test is Renode's test runner; the Renode it runs sits next to it.
-            sibling = Path(path).with_name("renode")
-            if name == "renode" or sibling.exists():
-                return [str(sibling if name == "renode-test" else path),
-                        "--disable-gui", "--plain", "--console", "-e"]
+    renode = renode_executable()
+    if renode:
+        return [renode, "--disable-gui", "--plain", "--console", "-e"]
     if importlib.util.find_spec("pyrenode3") is not None:
         runner = "from pyrenode3.wrappers import Monitor; import sys; Monitor().execute(sys.argv[1])"
         return [sys.executable, "-c", runner]
-    raise EmuError(f"Renode not found (needed by --emulator renode): {INSTALL_HINT}")
+    raise EmuError(f"Renode not found (needed by --emulator renode): {RENODE_INSTALL}")
 
 
 def renode_version() -> str | None:
     """Renode's version line, or None when it is not installed."""
-    for name in ("renode", "renode-test"):
-        path = shutil.which(name)
-        if path:
-            try:
-                out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=60).stdout
-            except (OSError, subprocess.TimeoutExpired):
-                return f"{name} (version unknown)"
-            return first_line(out) or f"{name} (version unknown)"
+    renode = renode_executable()
+    if renode:
+        try:
+            out = subprocess.run([renode, "--version"], capture_output=True, text=True, timeout=60).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return "renode (version unknown)"
+        return first_line(out) or "renode (version unknown)"
     if importlib.util.find_spec("pyrenode3") is not None:
         return "pyrenode3 (Python package)"
     return None
@@ -151,15 +156,6 @@ def run_script(elf: Path, platform: Platform, work: Path, load_files: Sequence[t
     return "\n".join(lines)
 
 
-def write_loads(loads: Sequence[tuple[int, bytes]], work: Path) -> list[tuple[int, Path]]:
-    files = []
-    for i, (address, data) in enumerate(loads):
-        path = work / f"load{i}.bin"
-        path.write_bytes(bytes(data))
-        files.append((address, path))
-    return files
-
-
 # ---- running ----------------------------------------------------------------------------
 
 
@@ -183,7 +179,7 @@ def run_firmware(
         (work / "emu.repl").write_text(platform_description(platform))
         script = work / "emu.resc"
         script.write_text(run_script(elf, platform, work, write_loads(loads, work), budget, exit_hook))
-        status, stderr = run_renode(launcher + [f"include {renode_path(script)}"], work, timeout_s)
+        status, stderr = run_process(launcher + [f"include {renode_path(script)}"], work, timeout_s, cwd=work)
         stdout = read_text(work / "semihosting.txt")
         trace_file = work / "trace.bin"
         if not trace_file.exists():
@@ -201,39 +197,22 @@ def run_firmware(
     return assemble_trace(status, stdout, exit_text, counted)
 
 
-def run_renode(command: list[str], work: Path, timeout_s: float) -> tuple[int | None, str]:
-    with open(work / "stdout.txt", "wb") as out, open(work / "stderr.txt", "wb") as err:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                   cwd=work, start_new_session=True)
-        try:
-            status = process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            stop(process)
-            status = None
-        except BaseException:
-            stop(process)
-            raise
-    return status, read_text(work / "stderr.txt")
-
-
 def assemble_trace(status: int | None, stdout: str, exit_text: str, counted: retrace.Counted | None) -> Trace:
     last_pc = counted.last_pc if counted else None
-    fault = FAULT_LINE.search(stdout)
+    fault = reported_fault(stdout)
     if status is None:
         end = Exit(kind="timeout", pc=last_pc)
     elif fault:
-        end = Exit(kind="fault", code=int(exit_text) if exit_text.isdigit() else 0, pc=int(fault[1], 16),
-                   detail=f"cfsr={fault[2]} hfsr={fault[3]}")
+        end = Exit(kind="fault", code=int(exit_text) if exit_text.isdigit() else 0, pc=fault[0], detail=fault[1])
     elif exit_text:
         end = Exit(kind="exit", code=int(exit_text) if exit_text.isdigit() else 1)
     else:
         # The virtual run time (budget / MIPS) passed without the firmware leaving.
         end = Exit(kind="budget", pc=last_pc)
-    stack = STACK_LINE.search(stdout)
     return Trace(
         segments=counted.segments if counted else [],
         exit=end,
         stdout=stdout,
-        min_stack_address=int(stack[1], 16) if stack else None,
+        min_stack_address=lowest_stack(stdout),
         total_instructions=counted.total if counted else 0,
     )

@@ -8,6 +8,7 @@ Firmware without layer markers yields a single segment.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -52,3 +53,21 @@ class Trace:
     @property
     def instructions(self) -> int:
         return sum(s.instructions for s in self.segments)
+
+
+# ---- what emu's runtime reports through semihosting (emu/firmware/runtime), for every backend
+
+FAULT_LINE = re.compile(r"emu: fault pc=(0x[0-9a-fA-F]+) cfsr=(0x[0-9a-fA-F]+) hfsr=(0x[0-9a-fA-F]+)")
+STACK_LINE = re.compile(r"emu: stack-low (0x[0-9a-fA-F]+)")
+
+
+def reported_fault(stdout: str) -> tuple[int, str] | None:
+    """(pc, fault status registers) from the runtime's fault handler, when it ran."""
+    fault = FAULT_LINE.search(stdout)
+    return (int(fault[1], 16), f"cfsr={fault[2]} hfsr={fault[3]}") if fault else None
+
+
+def lowest_stack(stdout: str) -> int | None:
+    """The lowest stack address the runtime saw the firmware reach, when it says."""
+    stack = STACK_LINE.search(stdout)
+    return int(stack[1], 16) if stack else None

@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import emu
 from emu import cache
-from emu.link.bsp import FIRMWARE, linker_script
-from emu.elf import Sections, section_sizes
 from emu.compile.codegen import CompiledModel, TensorIO
 from emu.compile.fits import check_fits
 from emu.compile.kernel_library import firmware_digest, kernel_archive, kernel_includes
+from emu.elf import Sections, section_sizes
 from emu.errors import EmuError
+from emu.link.bsp import FIRMWARE, linker_script
 from emu.platforms import Platform
-from emu.tools import tool_version
+from emu.tools import find_tool, tool_version
 
 RUNTIME_SOURCES = ("startup.c", "semihost.c", "markers.c", "main.c")
 COMMON_FLAGS = ("-std=c99", "-O2", "-ffunction-sections", "-fdata-sections", "-Wall",
@@ -46,11 +45,7 @@ class Firmware:
 
 
 def toolchain() -> str:
-    gcc = shutil.which("arm-none-eabi-gcc")
-    if gcc is None:
-        raise EmuError("arm-none-eabi-gcc not found: run 'make setup' "
-                       "(or apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)")
-    return gcc
+    return find_tool("arm-none-eabi-gcc")
 
 
 def build_key(compiled: CompiledModel, platform: Platform, gcc: str) -> str:

@@ -12,7 +12,6 @@ moves. The VPT predicate register is the unit "vpr".
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from elftools.elf.elffile import ELFFile
 
 from emu.errors import EmuError
 from emu.timing.disasm import Instruction, register_units
+from emu.tools import find_tool
 
 TRIPLE = "thumbv8.1m.main-none-eabi"
 FEATURES = "+mve.fp,+fp64,+dsp"
@@ -60,24 +60,6 @@ def has_mve(elf: Path) -> bool:
     return False
 
 
-# Where Debian puts the versioned binaries (llvm-objdump-14, -19) when no unversioned one is
-# on PATH.
-VERSIONED_DIR = Path("/usr/bin")
-
-
-def llvm_objdump() -> str:
-    """The llvm-objdump binary: unversioned on PATH, else the newest versioned one."""
-    found = shutil.which("llvm-objdump")
-    if found:
-        return found
-    versioned = sorted(VERSIONED_DIR.glob("llvm-objdump-*"),
-                       key=lambda p: int(p.name.rsplit("-", 1)[1]) if p.name.rsplit("-", 1)[1].isdigit() else 0)
-    if versioned:
-        return str(versioned[-1])
-    raise EmuError("this firmware holds Helium (MVE) code, which needs llvm-objdump to decode: "
-                   "install Debian's 'llvm' package (make setup does)")
-
-
 def mve_instructions(elf: Path) -> tuple[dict[int, Instruction], frozenset[int]]:
     """The MVE instructions of the ELF by address, and where LLVM finds every instruction to
     start (capstone, misreading an MVE encoding, may have split it in two); both empty when the
@@ -86,7 +68,7 @@ def mve_instructions(elf: Path) -> tuple[dict[int, Instruction], frozenset[int]]
         return {}, frozenset()
     try:
         text = subprocess.run(
-            [llvm_objdump(), "-d", f"--triple={TRIPLE}", f"--mattr={FEATURES}", str(elf)],
+            [find_tool("llvm-objdump"), "-d", f"--triple={TRIPLE}", f"--mattr={FEATURES}", str(elf)],
             capture_output=True, text=True, timeout=600, check=True).stdout
     except (OSError, subprocess.SubprocessError) as e:
         raise EmuError(f"llvm-objdump could not decode {elf}: {e}") from None

@@ -27,7 +27,7 @@
  * Arguments (key=value): out=PATH, budget=N, flash=ORIGIN:SIZE, ram=ORIGIN:SIZE,
  * and optionally start=ADDR, end=ADDR, layer=ADDR (instruction addresses).
  *
- * Output (text, one record a line), read by emu/emulators/qemu.py:
+ * Output (text, one record a line), read by emu/emulators/qemu_trace.py:
  *   block ID ADDR...          a translated block and its instruction addresses
  *   segment                   the counts that follow belong to a new segment
  *   x ID COUNT                executions of block ID

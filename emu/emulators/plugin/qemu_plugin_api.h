@@ -5,7 +5,7 @@
  * (docs/sources.md#qemu-plugin-api); QEMU resolves the functions from its own
  * executable when it loads the plugin.
  *
- * EMU_QEMU_PLUGIN_API selects the version (emu/emulators/qemu.py passes it from
+ * EMU_QEMU_PLUGIN_API selects the version (emu/emulators/qemu_plugin.py passes it from
  * `qemu-system-arm --version`):
  *   1  QEMU 6.0 to 8.2   inline operations add to a plain pointer
  *   2  QEMU 9.0          pointer inline operations gone; per-vCPU scoreboards
