@@ -21,6 +21,12 @@ EXTRAS = {
     "report": ("plotly",),
     "cluster": ("distributed", "dask"),
 }
+# What each extra is for, in the words `emu doctor` shows beside a missing one.
+PURPOSES = {
+    "variants": "making and scoring model variants (emu variants)",
+    "report": "the charts of the HTML report",
+    "cluster": "sweeps on a Dask cluster (--cluster)",
+}
 _EXTRA_OF = {module: extra for extra, modules in EXTRAS.items() for module in modules}
 
 

@@ -56,14 +56,18 @@ PLATFORM_HELP = ("Board name (see `emu platforms`; add ':soft-float' to build an
 def doctor() -> None:
     """Check the toolchain, QEMU and Python packages, and say how to fix what is missing.
 
+    Exit 0 when everything required is there (missing optional parts are listed with the
+    line that installs them), 2 when something required is missing.
+
     Example: emu doctor
     """
-    from emu.doctor import run_checks
+    from emu.doctor import missing_required, run_checks
 
     checks = run_checks()
-    print(table_text(("status", "check", "detail"), [("ok" if c.ok else "MISSING", c.name, c.detail) for c in checks]))
-    if not all(c.ok for c in checks):
-        raise EmuError("some dependencies are missing (see above)")
+    print(table_text(("status", "check", "detail"), [(c.status, c.name, c.detail) for c in checks]))
+    missing = missing_required(checks)
+    if missing:
+        raise EmuError(f"missing: {', '.join(c.name for c in missing)} (how to install each is above)")
 
 
 @app.command()
