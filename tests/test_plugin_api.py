@@ -9,6 +9,8 @@ what its binary exports (done on Debian's 7.2 and 10.0.2).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -183,6 +185,19 @@ def test_the_plugin_cache_key_holds_the_api(tmp_path, monkeypatch):
     one, three = qemu_plugin.plugin_library(1), qemu_plugin.plugin_library(3)
     assert one != three and "api1" in one.parent.name and "api3" in three.parent.name
     assert declared_version(one) == 1 and declared_version(three) == 3
+
+
+def test_the_plugin_is_a_sealed_cache_entry_and_a_damaged_one_is_rebuilt(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("EMU_CACHE", str(tmp_path))
+    plugin = qemu_plugin.plugin_library(1)
+    built = plugin.read_bytes()
+    manifest = json.loads((plugin.parent / ".emu-manifest.json").read_text())["files"]
+    assert manifest == {"emu_trace.so": hashlib.sha256(built).hexdigest()}
+    assert sorted(p.name for p in (tmp_path / "plugins").iterdir()) == [plugin.parent.name]
+    plugin.write_bytes(built[: len(built) // 2])  # cut short, as by a full disk
+    assert qemu_plugin.plugin_library(1) == plugin
+    assert "is damaged" in capsys.readouterr().err
+    assert plugin.read_bytes() == built and declared_version(plugin) == 1
 
 
 @pytest.mark.skipif(not shutil.which("qemu-system-arm"), reason="needs qemu-system-arm")
