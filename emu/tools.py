@@ -74,13 +74,12 @@ def find_tool(name: str) -> str:
 def archiver_for(compiler: str) -> str:
     """The `ar` of the compiler's own toolchain: arm-none-eabi-ar beside arm-none-eabi-gcc,
     the host's ar for cc."""
-    cross = Path(compiler).name.endswith("-gcc")
-    name = "arm-none-eabi-ar" if cross else "ar"
-    if cross:
-        beside = Path(compiler).with_name(Path(compiler).name[: -len("gcc")] + "ar")
-        if shutil.which(str(beside)):
-            return str(beside)
-    return find_tool(name)
+    name = Path(compiler).name
+    archiver = name[: -len("gcc")] + "ar" if name.endswith("-gcc") else "ar"
+    beside = Path(compiler).with_name(archiver)
+    if beside.is_absolute() and shutil.which(str(beside)):
+        return str(beside)
+    return find_tool(archiver)
 
 
 def _newest_versioned(name: str) -> str | None:

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 from emu import cache
+from emu.emulators.process import first_line
 from emu.errors import EmuError
 from emu.resources import PLUGIN
 from emu.tools import find_tool, tool_version
@@ -79,7 +80,6 @@ def plugin_library(api: int | None = None) -> Path:
         with cache.staging(final.parent, final.name) as work:
             result = subprocess.run(build_command(compiler, api, work / LIBRARY), capture_output=True, text=True)
             if result.returncode != 0:
-                first = (result.stderr.strip().splitlines() or ["no output"])[0]
-                raise EmuError(f"building the QEMU trace plugin failed: {first}")
+                raise EmuError(f"building the QEMU trace plugin failed: {first_line(result.stderr) or 'no output'}")
             cache.publish(work, final)
     return final / LIBRARY
