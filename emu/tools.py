@@ -14,6 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from emu import processes
 from emu.errors import EmuError
 
 
@@ -98,7 +99,7 @@ def tool_version(tool: str) -> str:
     if found is None:
         return f"{tool}: missing"
     try:
-        out = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=60).stdout
+        out = processes.run([found, "--version"], capture_output=True, text=True, timeout=60).stdout
     except (OSError, subprocess.TimeoutExpired):
         return f"{tool}: unusable"
     # Exactly this line goes into cache keys: changing how it is read would miss every entry.

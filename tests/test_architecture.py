@@ -11,7 +11,7 @@ EMU = Path(__file__).resolve().parent.parent / "emu"
 # Bottom to top. A package may import from its own layer's foundations and from any layer
 # before it in this list, never from one after it. (docs/architecture.md has the picture.)
 LAYERS = [
-    {"errors", "console", "cache", "configs", "tools", "extras", "platforms", "resources", "elf"},
+    {"errors", "console", "cache", "configs", "tools", "extras", "platforms", "resources", "elf", "processes"},
     {"model"},
     {"compile"},
     {"link"},

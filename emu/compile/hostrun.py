@@ -7,12 +7,11 @@ instructions have a portable C form that the host builds).
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
 
-from emu import cache
+from emu import cache, processes
 from emu.compile.codegen import CompiledModel, compile_graph
 from emu.compile.kernel_library import FIRMWARE, kernel_archive, kernel_includes
 from emu.errors import EmuError
@@ -28,7 +27,7 @@ def build_host(compiled: CompiledModel, workdir: Path) -> Path:
     cmd = [cc, *flags, f"-I{FIRMWARE / 'runtime'}", *kernel_includes(FIRMWARE),
            str(workdir / "model.c"), str(FIRMWARE / "host" / "main.c"),
            str(kernel_archive(cc, flags, FIRMWARE)), "-lm", "-o", str(exe)]
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    result = processes.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         raise EmuError(f"host build of the generated model failed:\n{result.stderr}")
     return exe
@@ -48,7 +47,7 @@ def run_compiled_on_host_many(compiled: CompiledModel, batches: list[list[np.nda
             blob = b"".join(np.ascontiguousarray(x, dtype=io.dtype).tobytes()
                             for x, io in zip(inputs, compiled.inputs))
             (work / "in.bin").write_bytes(blob)
-            result = subprocess.run([str(exe), str(work / "in.bin"), str(work / "out.bin")],
+            result = processes.run([str(exe), str(work / "in.bin"), str(work / "out.bin")],
                                     capture_output=True, text=True, timeout=300)
             if result.returncode != 0:
                 raise EmuError(f"host model run failed ({result.returncode}): {result.stderr.strip()}")

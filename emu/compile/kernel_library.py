@@ -10,11 +10,10 @@ flags saves most of every build's time (2 of a firmware build's 3 seconds).
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from pathlib import Path
 from typing import Sequence
 
-from emu import cache
+from emu import cache, processes
 from emu.errors import EmuError
 from emu.resources import FIRMWARE
 from emu.tools import archiver_for, tool_version
@@ -62,6 +61,6 @@ def kernel_archive(compiler: str, flags: Sequence[str], firmware: Path = FIRMWAR
 
 
 def _run(command: list[str], cwd: Path, what: str) -> None:
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    result = processes.run(command, cwd=cwd, capture_output=True, text=True)
     if result.returncode != 0:
         raise EmuError(f"{what}:\n{result.stderr.strip()}")

@@ -9,10 +9,9 @@ by the API, the sources and the compiler.
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
-from emu import cache
+from emu import cache, processes
 from emu.emulators.process import first_line
 from emu.errors import EmuError
 from emu.resources import PLUGIN
@@ -78,7 +77,7 @@ def plugin_library(api: int | None = None) -> Path:
         # Staged and published whole: a concurrent run never loads half a file, and a
         # killed build leaves nothing at the entry's name.
         with cache.staging(final.parent, final.name) as work:
-            result = subprocess.run(build_command(compiler, api, work / LIBRARY), capture_output=True, text=True)
+            result = processes.run(build_command(compiler, api, work / LIBRARY), capture_output=True, text=True)
             if result.returncode != 0:
                 raise EmuError(f"building the QEMU trace plugin failed: {first_line(result.stderr) or 'no output'}")
             cache.publish(work, final)

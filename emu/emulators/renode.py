@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from emu import cache
+from emu import cache, processes
 from emu.elf import check_arm_elf, function_addresses
 from emu.emulators import retrace
 from emu.emulators.image import write_loads
@@ -66,7 +66,7 @@ def renode_version() -> str | None:
     renode = renode_executable()
     if renode:
         try:
-            out = subprocess.run([renode, "--version"], capture_output=True, text=True, timeout=60).stdout
+            out = processes.run([renode, "--version"], capture_output=True, text=True, timeout=60).stdout
         except (OSError, subprocess.TimeoutExpired):
             return "renode (version unknown)"
         return first_line(out) or "renode (version unknown)"

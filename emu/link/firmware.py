@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import emu
-from emu import cache
+from emu import cache, processes
 from emu.compile.codegen import CompiledModel, TensorIO
 from emu.compile.fits import check_fits
 from emu.compile.kernel_library import firmware_digest, kernel_archive, kernel_includes
@@ -79,7 +78,7 @@ def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path) 
     cmd = [gcc, *platform.cflags, *COMMON_FLAGS, f"-I{FIRMWARE / 'runtime'}", *kernel_includes(FIRMWARE),
            *map(str, sources), "-T", str(work / "link.ld"), *LINK_FLAGS,
            f"-Wl,-Map={work / 'firmware.map'}", str(kernels), "-lm", "-o", str(elf)]
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    result = processes.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         if "overflowed" in result.stderr or "will not fit" in result.stderr:
             raise EmuError(_explain_link_failure(result.stderr, platform))

@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from emu import processes
 from emu.errors import EmuError
 from emu.model.oracle_worker import numbered, receive, send, unnumbered
 from emu.model.reader import Graph, parse_model
@@ -100,8 +101,10 @@ class _Worker:
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[2])  # this emu, whatever the worker's cwd
         env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+        # Not processes.start: any thread may start the worker and it outlives that thread, so
+        # the worker watches its parent itself (emu.processes.watch_parent).
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "emu.model.oracle_worker", str(to_worker), str(from_worker)],
+            [sys.executable, "-m", "emu.model.oracle_worker", str(to_worker), str(from_worker), str(os.getpid())],
             pass_fds=(to_worker, from_worker), env=env,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_worker)
@@ -230,7 +233,7 @@ def tflm_arena_bytes(model: bytes, arena_size: int = DEFAULT_ARENA) -> int:
     """The arena TFLM's interpreter allocates for a model (its 'Arena allocation total':
     tensors, scratch and its own bookkeeping). Measured on this host, an x86-64 build whose
     bookkeeping holds 8-byte pointers, so on a device TFLM needs a little less."""
-    done = subprocess.run([sys.executable, "-c", _PRINT_ALLOCATIONS % arena_size], input=model,
+    done = processes.run([sys.executable, "-c", _PRINT_ALLOCATIONS % arena_size], input=model,
                           capture_output=True, timeout=REPLY_SECONDS)
     found = re.search(rb"Arena allocation total (\d+) bytes", done.stdout + done.stderr)
     if not found:

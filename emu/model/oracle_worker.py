@@ -1,4 +1,4 @@
-"""The reference interpreters' own process: `python -m emu.model.oracle_worker IN_FD OUT_FD`.
+"""The reference interpreters' own process: `python -m emu.model.oracle_worker IN_FD OUT_FD PARENT_PID`.
 
 TFLM and LiteRT are C++ and trust the model; a model they mis-handle can kill the process
 they run in. emu/model/oracle.py starts this worker once (and again after a crash) and
@@ -100,4 +100,7 @@ def serve(in_fd: int, out_fd: int) -> None:
 
 
 if __name__ == "__main__":
+    from emu.processes import watch_parent
+
+    watch_parent(int(sys.argv[3]))  # ends with the emu process that started it, even one killed outright
     serve(int(sys.argv[1]), int(sys.argv[2]))

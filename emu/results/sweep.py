@@ -13,12 +13,12 @@ pool, or on a cluster.
 from __future__ import annotations
 
 import os
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable
 
+from emu import processes
 from emu.cache import temp_folder
 from emu.compile.kernel_set import resolve_kernel_set
 from emu.console import say
@@ -161,8 +161,7 @@ def sweep(jobs: list[Job], workers: int | None = None, cluster: str | None = Non
 
 
 def _on_pool(workers: int, jobs: list[Job], pending: list[int], finished) -> None:
-    # spawn: a fresh interpreter per worker, so nothing the client imported or opened is shared
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    with processes.pool(workers) as pool:  # spawned workers that end when this process ends
         futures: dict[Future, int] = {pool.submit(run_job, jobs[i]): i for i in pending}
         try:
             while futures:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
 
+from emu import processes
 from emu.errors import EmuError
 from emu.timing.disasm import Instruction, register_units
 from emu.tools import find_tool
@@ -67,7 +68,7 @@ def mve_instructions(elf: Path) -> tuple[dict[int, Instruction], frozenset[int]]
     if not has_mve(elf):
         return {}, frozenset()
     try:
-        text = subprocess.run(
+        text = processes.run(
             [find_tool("llvm-objdump"), "-d", f"--triple={TRIPLE}", f"--mattr={FEATURES}", str(elf)],
             capture_output=True, text=True, timeout=600, check=True).stdout
     except (OSError, subprocess.SubprocessError) as e:

@@ -8,12 +8,12 @@ in a worker has the same bytes as one made in a serial run.
 
 from __future__ import annotations
 
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
+from emu import processes
 from emu.variants.task import Task
 
 
@@ -53,8 +53,7 @@ def make_on_pool(source: TaskSource, names: list[str], work: Path, workers: int,
                  finished: Callable[[str, dict, object], None]) -> None:
     """Make each variant into `work` on `workers` processes; `finished(name, task info,
     record or failure)` is called as each one ends, in the order they end."""
-    # spawn: a fresh interpreter per worker, never a fork of a process that has TensorFlow loaded
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    with processes.pool(workers) as pool:  # spawned workers that end when this process ends
         futures: dict[Future, str] = {pool.submit(_make_in_worker, source, n, work): n for n in names}
         try:
             while futures:
