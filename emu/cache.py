@@ -20,20 +20,24 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import errno
 import hashlib
+import hmac
 import json
 import os
 import re
 import secrets
 import shutil
 import socket
+import stat
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from emu.console import say
-from emu.errors import EmuError
+from emu.errors import EmuError, shown
 
 
 def root() -> Path:
@@ -61,26 +65,130 @@ def platform_fingerprint(platform) -> str:
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write a whole file or nothing. A symlink at the final name is replaced, never followed."""
+    """Write a whole output, never replacing what is not a regular file:
+
+    - a regular file, a new name, or a symbolic link to a regular file or to nothing: a fresh
+      file is written and renamed over the name (a link there is replaced, never followed);
+    - `-`, or a name of one of this process's descriptors (`/dev/stdout`, `/dev/fd/N`): written
+      to that descriptor;
+    - a character device or a pipe (or a link to one): written through, as a stream;
+    - a folder, or anything else (a socket, a block device): a one-line error.
+    """
+    data = data.encode() if isinstance(data, str) else data
+    descriptor = own_descriptor(path)
+    if descriptor is not None:
+        _write_descriptor(descriptor, path, data)
+        return
     path = Path(path)
+    kind = _existing_kind(path)
+    if kind == "stream":
+        _write_stream(path, data)
+    elif kind == "folder":
+        raise EmuError(f"cannot write {_label(path)}: it is a folder")
+    elif kind is not None:
+        raise EmuError(f"cannot write {_label(path)}: it is a {kind}, not a regular file, a character device or a pipe")
+    else:
+        _write_by_rename(path, data)
+
+
+def own_descriptor(path: str | Path) -> int | None:
+    """The descriptor `path` names in this process: 1 for `-`, N for `/dev/fd/N`,
+    `/proc/self/fd/N` or a link to one (`/dev/stdout`, `/dev/stderr`); else None. Such a name is
+    written through even when the descriptor is a regular file: replacing `/dev/stdout` with a
+    file would break every later program that prints."""
+    if str(path) == "-":
+        return 1
+    here = os.path.abspath(path)
+    own_folder = f"/proc/{os.getpid()}/fd"
+    for _ in range(40):  # the kernel's own limit on links in a row
+        folder, name = os.path.split(here)
+        if name.isdigit() and os.path.realpath(folder) == own_folder:
+            return int(name)
+        if not os.path.islink(here):
+            return None
+        here = os.path.normpath(os.path.join(folder, os.readlink(here)))
+    return None
+
+
+def _existing_kind(path: Path) -> str | None:
+    """What `path` leads to when it is not written by rename: "stream", "folder", or the
+    name of another kind of file; None for a regular file, a link that is replaced, or nothing yet."""
+    try:
+        found = os.lstat(path)
+        if stat.S_ISLNK(found.st_mode):
+            try:
+                target = os.stat(path)
+            except OSError:
+                return None  # dangling, or a loop: the link is replaced
+            # A link to a device or a pipe is written through; any other link is replaced.
+            return "stream" if stat.S_ISCHR(target.st_mode) or stat.S_ISFIFO(target.st_mode) else None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # a new name, or a path through a file (refused when its folder is made)
+    except OSError as e:
+        raise EmuError(f"cannot write {_label(path)}: {e.strerror}") from None
+    mode = found.st_mode
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        return "stream"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "socket" if stat.S_ISSOCK(mode) else "block device" if stat.S_ISBLK(mode) else "special file"
+
+
+def _write_descriptor(fd: int, path: str | Path, data: bytes) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()  # what was printed before comes first
+        except (OSError, ValueError):
+            pass
+    try:
+        _write_all(fd, data)
+    except OSError as e:
+        raise EmuError(f"cannot write {_label(path)}: {e.strerror}") from None
+
+
+def _write_stream(path: Path, data: bytes) -> None:
+    # O_NONBLOCK for the open only: a pipe nobody reads is an error now, not a wait forever.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        reason = "no process is reading this pipe" if e.errno == errno.ENXIO else e.strerror
+        raise EmuError(f"cannot write {_label(path)}: {reason}") from None
+    try:
+        os.set_blocking(fd, True)
+        _write_all(fd, data)
+    except OSError as e:
+        raise EmuError(f"cannot write {_label(path)}: {e.strerror}") from None
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _write_by_rename(path: Path, data: bytes, scratch: Path | None = None) -> None:
+    """A fresh private file in `scratch` (default: the final name's folder, as a rename cannot
+    cross file systems), renamed over `path`."""
     ensure_folder(path.parent)
-    if path.is_dir() and not path.is_symlink():
-        raise EmuError(f"cannot write {path}: it is a folder")
     try:
         # mkstemp opens with O_CREAT | O_EXCL (and O_NOFOLLOW): a fresh file, never a link's target.
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=scratch or path.parent)
     except OSError as e:
-        raise EmuError(f"cannot write {path}: {e.strerror}") from None
+        raise EmuError(f"cannot write {_label(path)}: {e.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), 0o666 & ~_UMASK)  # what open() would give, not mkstemp's 0600
-            f.write(data.encode() if isinstance(data, str) else data)
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as e:
         _unlink(tmp)
-        raise EmuError(f"cannot write {path}: {e.strerror}") from None
+        raise EmuError(f"cannot write {_label(path)}: {e.strerror}") from None
     except BaseException:
         _unlink(tmp)
         raise
@@ -97,12 +205,17 @@ def ensure_folder(folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise EmuError(f"{folder} exists and is not a folder") from None
+        raise EmuError(f"{_label(folder)} exists and is not a folder") from None
     except NotADirectoryError:
-        raise EmuError(f"{folder}: a part of this path is a file, not a folder") from None
+        raise EmuError(f"{_label(folder)}: a part of this path is a file, not a folder") from None
     except OSError as e:
-        raise EmuError(f"cannot create folder {folder}: {e.strerror}") from None
+        raise EmuError(f"cannot create folder {_label(folder)}: {e.strerror}") from None
     return folder
+
+
+def _label(path: str | Path) -> str:
+    """A path in a one-line message: escaped (a name may hold a newline or a terminal escape)."""
+    return shown(str(path), 160)
 
 
 def _read_umask() -> int:
@@ -128,7 +241,7 @@ def run_folder() -> Path:
     here = (tmp_root, os.getpid())
     folder = _runs.get(here)
     if folder is None or not folder.is_dir():
-        ensure_folder(tmp_root)
+        cache_folder(tmp_root)
         sweep()
         folder = Path(tempfile.mkdtemp(prefix=f"{_HOST}-{os.getpid()}-", dir=tmp_root))
         _runs[here] = folder
@@ -210,6 +323,87 @@ def staging(parent: Path, name: str) -> Iterator[Path]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+# ---- what the cache holds: only what emu put there ------------------------------------------
+
+KEY_VARIABLE = "EMU_CACHE_KEY"
+MAX_VALUE_BYTES = 256 << 20  # far above any stored value; a larger file is not one of emu's
+
+
+def signing_key() -> bytes | None:
+    """The key entries are signed with ($EMU_CACHE_KEY), or None: then a digest shows damage but
+    not forgery (docs/decisions.md, "The cache")."""
+    return os.environ.get(KEY_VARIABLE, "").encode() or None
+
+
+def _signature(text: bytes, key: bytes) -> str:
+    return "hmac-sha256:" + hmac.new(key, text, hashlib.sha256).hexdigest()
+
+
+def _seal(text: bytes) -> str:
+    """The first line stored before a value: its sha256, and its HMAC when a key is set."""
+    key = signing_key()
+    digest = hashlib.sha256(text).hexdigest()
+    return digest if key is None else f"{digest} {_signature(text, key)}"
+
+
+def _seal_problem(seal: str, text: bytes) -> str | None:
+    digest, _, signature = seal.partition(" ")
+    if not hmac.compare_digest(digest, hashlib.sha256(text).hexdigest()):
+        return "its content does not match its checksum"
+    key = signing_key()
+    if key is not None and not hmac.compare_digest(signature, _signature(text, key)):
+        return f"it is not signed with {KEY_VARIABLE}"
+    return None
+
+
+def cache_folder(folder: Path) -> Path:
+    """A folder inside the cache, made if missing. Anything else in the way (a file, a link, a
+    pipe where a folder belongs) was not put there by emu: it is removed, with a notice."""
+    folder = Path(folder)
+    base = root()
+    try:
+        parts = folder.relative_to(base).parts
+    except ValueError:
+        return ensure_folder(folder)
+    here = ensure_folder(base)
+    for part in parts:
+        here = here / part
+        try:
+            mode = os.lstat(here).st_mode
+        except FileNotFoundError:
+            mode = None
+        except OSError as e:
+            raise EmuError(f"cannot use the cache folder {_label(here)}: {e.strerror}") from None
+        if mode is not None and not stat.S_ISDIR(mode):
+            say(f"cache: {_label(here)} is not a folder emu made: removing it")
+            _discard(here)
+        try:
+            here.mkdir(exist_ok=True)
+        except OSError as e:
+            raise EmuError(f"cannot create folder {_label(here)}: {e.strerror}") from None
+    return folder
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """A regular file's bytes, never through a link, a pipe or a device: None when nothing is
+    there; OSError (with a reason) for anything else, or a file too large to be emu's."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise OSError(e.errno, "it is a symbolic link") from None
+        raise
+    with os.fdopen(fd, "rb") as f:
+        found = os.fstat(f.fileno())
+        if not stat.S_ISREG(found.st_mode):
+            raise OSError(errno.EINVAL, "it is not a regular file")
+        if found.st_size > MAX_VALUE_BYTES:
+            raise OSError(errno.EFBIG, f"it holds {found.st_size:,} bytes")
+        return f.read()
+
+
 # ---- folder entries: sealed on publish, checked on read --------------------------------------
 
 MANIFEST = ".emu-manifest.json"
@@ -220,66 +414,94 @@ def _digests(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST}
 
 
+def _manifest_text(files: dict[str, str]) -> bytes:
+    return json.dumps({"files": files}, indent=1, sort_keys=True).encode()
+
+
 def publish(folder: Path, final: Path, replace: bool = False) -> None:
     """Seal a finished staging folder with its manifest (written last) and rename it into
     place. If another run published the same key first, theirs is identical and stays;
     with replace, an old entry is swapped out."""
     final = Path(final)
-    atomic_write(folder / MANIFEST, json.dumps({"files": _digests(folder)}, indent=1, sort_keys=True))
-    ensure_folder(final.parent)
-    if replace and final.exists():
+    manifest = _manifest_text(_digests(folder))
+    atomic_write(folder / MANIFEST, _seal(manifest) + "\n" + manifest.decode())
+    cache_folder(final.parent)
+    if replace and os.path.lexists(final):
         _discard(final)
     try:
         folder.rename(final)
     except OSError as e:
         if not final.is_dir():  # not another run's copy of the same entry: a real failure
-            raise EmuError(f"cannot store {final} in the cache: {e.strerror}") from None
+            raise EmuError(f"cannot store {_label(final)} in the cache: {e.strerror}") from None
 
 
 def entry(final: Path) -> Path | None:
-    """A published folder entry whose files match its manifest, else None: a damaged entry
-    (cut short, edited, half deleted) is removed with a notice, so the caller rebuilds it."""
+    """A published folder entry holding exactly the files its manifest lists, each matching its
+    digest (and the manifest its signature, with a key), else None: anything else at that
+    name (cut short, edited, half deleted, a file or a link, a file added) is removed with a
+    notice, so the caller rebuilds it."""
     final = Path(final)
     sweep(force=False)
-    if not final.exists():
+    if not os.path.lexists(final):
         return None
     problem = _damage(final)
     if problem is None:
         return final
-    say(f"cache entry {final} is damaged ({problem}): rebuilding it")
+    say(f"cache entry {_label(final)} is damaged ({problem}): rebuilding it")
     _discard(final)
     return None
 
 
 def _damage(final: Path) -> str | None:
+    if not stat.S_ISDIR(os.lstat(final).st_mode):
+        return "it is not a folder"
     try:
-        listed = json.loads((final / MANIFEST).read_text())["files"]
+        seal, _, text = (_read_regular(final / MANIFEST) or b"").partition(b"\n")
+        listed = json.loads(text)["files"]
     except (OSError, ValueError, KeyError, TypeError):
         listed = None
-    if not isinstance(listed, dict):
+    if not isinstance(listed, dict) or not all(isinstance(d, str) for d in listed.values()):
         return "no readable manifest"
+    problem = _seal_problem(seal.decode(errors="replace"), text)
+    if problem is not None:
+        return f"its manifest: {problem}"
+    present = {p.relative_to(final).as_posix() for p in final.rglob("*")
+               if p.name != MANIFEST and (p.is_symlink() or not p.is_dir())}
+    for name in sorted(present - set(listed)):
+        return f"{name} is not one of its files"
     for name, digest in listed.items():
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            return f"its manifest names {shown(name)}, outside the entry"
         try:
-            if hashlib.sha256((final / name).read_bytes()).hexdigest() != digest:
-                return f"{name} does not match its checksum"
-        except OSError:
-            return f"{name} is missing"
+            data = _read_regular(final / name)
+        except OSError as e:
+            return f"{shown(name)}: {e.strerror}"
+        if data is None:
+            return f"{shown(name)} is missing"
+        if hashlib.sha256(data).hexdigest() != digest:
+            return f"{shown(name)} does not match its checksum"
     return None
 
 
 def _discard(path: Path) -> None:
-    """Take a folder out of sight at once (a rename into this run's scratch folder, which a
-    later run sweeps should this one die half way), then delete it."""
+    """Take whatever is at `path` out of sight at once (a rename into this run's scratch
+    folder, which a later run sweeps should this one die half way), then delete it; a link
+    is removed, never followed."""
+    path = Path(path)
+    if not stat.S_ISDIR(os.lstat(path).st_mode):
+        _unlink(path)
+        return
     aside = run_folder() / f"discard-{secrets.token_hex(4)}"
     try:
-        Path(path).rename(aside)
+        path.rename(aside)
     except OSError:
-        aside = Path(path)
+        aside = path
     shutil.rmtree(aside, ignore_errors=True)
 
 
 class ContentStore:
-    """JSON values by key in one cache folder, each stored with the SHA-256 of its text."""
+    """JSON values by key in one cache folder, each stored after a line with the SHA-256 of
+    its text (and its HMAC, with $EMU_CACHE_KEY)."""
 
     def __init__(self, folder: Path):
         self.root = Path(folder)
@@ -292,24 +514,45 @@ class ContentStore:
         path = self.path_for(key)
         sweep(force=False)
         try:
-            text = path.read_text()
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as e:
+            stored = _read_regular(path)
+            if stored is None:
+                return None
+            seal, _, text = stored.partition(b"\n")
+            problem = _seal_problem(seal.decode(errors="replace"), text)
+            if problem is None:
+                value = json.loads(text)
+                if isinstance(value, dict):
+                    return value
+                problem = "it does not hold a stored value"
+        except OSError as e:
+            problem = e.strerror or str(e)
+        except ValueError as e:
             problem = str(e)
-        else:
-            digest, _, value = text.partition("\n")
-            if hashlib.sha256(value.encode()).hexdigest() == digest:
-                return json.loads(value)
-            problem = "its content does not match its checksum"
-        # Cut short, edited, or from an older emu: a miss, recomputed and replaced.
-        say(f"cache entry {path} is damaged ({problem}): recomputing it")
-        _unlink(path)
+        # Cut short, edited, forged, or from an older emu: a miss, recomputed and replaced.
+        say(f"cache entry {_label(path)} is damaged ({problem}): recomputing it")
+        self.forget(key)
         return None
 
+    def forget(self, key: str) -> None:
+        path = self.path_for(key)
+        if os.path.lexists(path):
+            _discard(path)
+
     def put(self, key: str, value: dict) -> None:
-        text = json.dumps(value)
-        atomic_write(self.path_for(key), hashlib.sha256(text.encode()).hexdigest() + "\n" + text)
+        """Store a value; a cache that cannot take it (a full disk) costs a rerun, not this run."""
+        text = json.dumps(value).encode()
+        path = self.path_for(key)
+        try:
+            cache_folder(path.parent)
+            if os.path.lexists(path) and (os.path.islink(path) or not os.path.isfile(path)):
+                _discard(path)
+            # Written in this run's scratch folder, so a run killed half way leaves nothing
+            # in the store that a later run does not sweep.
+            scratch = run_folder()
+            same_disk = os.stat(scratch).st_dev == os.stat(path.parent).st_dev
+            _write_by_rename(path, (_seal(text) + "\n").encode() + text, scratch if same_disk else None)
+        except EmuError as e:
+            say(f"emu: note: not stored in the cache: {e}")
 
 
 def _unlink(path: str | Path) -> None:

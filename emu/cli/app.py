@@ -14,7 +14,7 @@ from typing import List, Optional
 
 import typer
 
-from emu.cache import atomic_write, copy_file, ensure_folder
+from emu.cache import atomic_write, copy_file, ensure_folder, own_descriptor
 from emu.cli.decide import register as register_decide
 from emu.cli.variants import register as register_variants
 from emu.console import say, table_text
@@ -184,8 +184,8 @@ def run(
 def bench(
     models: List[Path] = typer.Argument(..., help=".tflite models, or folders written by `emu variants`."),
     platform: List[str] = typer.Option(..., "--platform", "-p", help=PLATFORM_HELP + " Repeat for more."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as JSON."),
-    csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write results as CSV."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as JSON (- for stdout)."),
+    csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write results as CSV (- for stdout)."),
     emulator: Optional[str] = typer.Option(None, "--emulator", help=EMULATOR_HELP),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help=JOBS_HELP),
     cluster: Optional[str] = typer.Option(None, "--cluster", help=CLUSTER_HELP),
@@ -214,8 +214,9 @@ def bench(
     quality = qualities_by_model(models)
     outcome = run_bench(pairs, boards, workers=jobs, cluster=cluster, use_cache=cache, kernels=kernels)
     results = [dataclasses.replace(r, quality=quality.get(r.model_sha256, {})) for r in outcome.results]
-    if results:
-        print(format_table(results))
+    if results:  # on stderr when the results themselves go to stdout (--json -)
+        to_stdout = any(own_descriptor(p) == 1 for p in (json_out, csv_out) if p)
+        print(format_table(results), file=sys.stderr if to_stdout else sys.stdout)
     say(f"{len(results)} of {len(pairs) * len(boards)} runs: {outcome.reused} reused from the cache, "
         f"{outcome.measured} measured")
     if json_out and results:
