@@ -191,6 +191,9 @@ def bench(
     cluster: Optional[str] = typer.Option(None, "--cluster", help=CLUSTER_HELP),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse results measured before for the same content."),
     kernels: str | None = KERNELS_OPTION,
+    verify_cache: int = typer.Option(0, "--verify-cache", min=0, metavar="N",
+                                     help="First measure again N results the cache holds, picked at random; "
+                                          "exit 1 if one differs."),
 ) -> None:
     """Measure every model on every board and print a table; runs in parallel, one job per core.
 
@@ -212,7 +215,8 @@ def bench(
     if not pairs:
         raise EmuError("nothing to measure: no model in the paths given runs on the device")
     quality = qualities_by_model(models)
-    outcome = run_bench(pairs, boards, workers=jobs, cluster=cluster, use_cache=cache, kernels=kernels)
+    outcome = run_bench(pairs, boards, workers=jobs, cluster=cluster, use_cache=cache, kernels=kernels,
+                        verify=verify_cache)
     results = [dataclasses.replace(r, quality=quality.get(r.model_sha256, {})) for r in outcome.results]
     if results:  # on stderr when the results themselves go to stdout (--json -)
         to_stdout = any(own_descriptor(p) == 1 for p in (json_out, csv_out) if p)

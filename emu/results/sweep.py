@@ -96,6 +96,12 @@ def run_job(job: Job) -> dict:
     return {"result": result.to_dict(), "outputs": encode_outputs(outputs)}
 
 
+def job_key(job: Job) -> str:
+    """The results cache's key for a job."""
+    return measure_key(job.name, job.model, job.platform, job.variant, None, job.check,
+                       job.sources or sources_digest(), job.kernels)
+
+
 def one_line(message: str) -> str:
     """A failure in one line: its first line, and where that only introduces what follows (a
     compiler's output), the first line that says what went wrong."""
@@ -116,8 +122,7 @@ def sweep(jobs: list[Job], workers: int | None = None, cluster: str | None = Non
           cache: ResultsCache | None = None, progress: Callable[[str], None] = say) -> SweepOutcome:
     """Run every job; `workers` local processes (default: one per core), or the Dask
     scheduler at `cluster`. With a cache, known answers are reused and new ones stored."""
-    keys = [measure_key(j.name, j.model, j.platform, j.variant, None, j.check, j.sources or sources_digest(),
-                        j.kernels) for j in jobs]
+    keys = [job_key(j) for j in jobs]
     answers: dict[int, dict] = {}
     if cache is not None:
         for i, key in enumerate(keys):
