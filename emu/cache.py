@@ -346,12 +346,14 @@ def _seal(text: bytes) -> str:
     return digest if key is None else f"{digest} {_signature(text, key)}"
 
 
-def _seal_problem(seal: str, text: bytes) -> str | None:
-    digest, _, signature = seal.partition(" ")
-    if not hmac.compare_digest(digest, hashlib.sha256(text).hexdigest()):
+def _seal_problem(seal: bytes, text: bytes) -> str | None:
+    """Why the first line stored before a value does not vouch for it, or None. Bytes: a
+    hostile line need not be text."""
+    digest, _, signature = seal.partition(b" ")
+    if not hmac.compare_digest(digest, hashlib.sha256(text).hexdigest().encode()):
         return "its content does not match its checksum"
     key = signing_key()
-    if key is not None and not hmac.compare_digest(signature, _signature(text, key)):
+    if key is not None and not hmac.compare_digest(signature, _signature(text, key).encode()):
         return f"it is not signed with {KEY_VARIABLE}"
     return None
 
@@ -462,7 +464,7 @@ def _damage(final: Path) -> str | None:
         listed = None
     if not isinstance(listed, dict) or not all(isinstance(d, str) for d in listed.values()):
         return "no readable manifest"
-    problem = _seal_problem(seal.decode(errors="replace"), text)
+    problem = _seal_problem(seal, text)
     if problem is not None:
         return f"its manifest: {problem}"
     present = {p.relative_to(final).as_posix() for p in final.rglob("*")
@@ -518,7 +520,7 @@ class ContentStore:
             if stored is None:
                 return None
             seal, _, text = stored.partition(b"\n")
-            problem = _seal_problem(seal.decode(errors="replace"), text)
+            problem = _seal_problem(seal, text)
             if problem is None:
                 value = json.loads(text)
                 if isinstance(value, dict):
