@@ -377,6 +377,27 @@ def test_a_name_of_standard_output(name, system_names_are_safe, bench_here):
     assert os.readlink("/dev/stdout") == before and list(work.iterdir()) == []
 
 
+@pytest.fixture
+def devices_are_safe(tmp_path):
+    """The real /dev/null is tried only when emu keeps a device node made here a device."""
+    probe = null_device(tmp_path / "probe-null")
+    try:
+        cache.atomic_write(probe, "probe\n")
+    except Exception:  # noqa: BLE001 - any failure makes the probe fail
+        pass
+    if not stat.S_ISCHR(os.lstat(probe).st_mode):
+        pytest.fail("emu replaces a device node: /dev/null would be replaced, so it is not tried")
+
+
+def test_dev_null_is_written_through_and_stays_a_device(devices_are_safe, bench_here):
+    run, work, _ = bench_here
+    before = os.lstat("/dev/null")
+    assert run("--json", "/dev/null", "--csv", "/dev/null").code == 0
+    after = os.lstat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev and after.st_ino == before.st_ino
+    assert list(work.iterdir()) == []
+
+
 # ---- the results cache: values ------------------------------------------------------------
 
 
@@ -557,6 +578,15 @@ def test_a_file_where_the_scratch_folder_belongs_heals(store, tmp_path):
     scratch.write_text("junk")
     with cache.temp_folder() as work:
         assert work.is_dir() and work.parent.parent == scratch
+
+
+def test_a_cache_that_cannot_store_costs_a_rerun_not_the_run(monkeypatch, capfd):
+    monkeypatch.setenv("EMU_CACHE", "/proc/emu-cache-nowhere")
+    unusable = cache.ContentStore(Path("/proc/emu-cache-nowhere/results"))
+    unusable.put(KEY, VALUE)  # no exception: the run goes on
+    assert "not stored in the cache" in capfd.readouterr().err
+    assert unusable.get(KEY) is None
+    assert not os.path.exists("/proc/emu-cache-nowhere")
 
 
 def test_foreign_files_in_the_cache_change_nothing(store, tmp_path):
