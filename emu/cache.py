@@ -416,8 +416,11 @@ def _digests(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST}
 
 
-def _manifest_text(files: dict[str, str]) -> bytes:
-    return json.dumps({"files": files}, indent=1, sort_keys=True).encode()
+SIGNATURE = "signature"  # a manifest's HMAC of its file list, with $EMU_CACHE_KEY
+
+
+def _files_text(files: dict[str, str]) -> bytes:
+    return json.dumps(files, sort_keys=True).encode()
 
 
 def publish(folder: Path, final: Path, replace: bool = False) -> None:
@@ -425,8 +428,12 @@ def publish(folder: Path, final: Path, replace: bool = False) -> None:
     place. If another run published the same key first, theirs is identical and stays;
     with replace, an old entry is swapped out."""
     final = Path(final)
-    manifest = _manifest_text(_digests(folder))
-    atomic_write(folder / MANIFEST, _seal(manifest) + "\n" + manifest.decode())
+    files = _digests(folder)
+    manifest: dict = {"files": files}
+    key = signing_key()
+    if key is not None:
+        manifest[SIGNATURE] = _signature(_files_text(files), key)
+    atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
     cache_folder(final.parent)
     if replace and os.path.lexists(final):
         _discard(final)
@@ -458,15 +465,16 @@ def _damage(final: Path) -> str | None:
     if not stat.S_ISDIR(os.lstat(final).st_mode):
         return "it is not a folder"
     try:
-        seal, _, text = (_read_regular(final / MANIFEST) or b"").partition(b"\n")
-        listed = json.loads(text)["files"]
+        manifest = json.loads(_read_regular(final / MANIFEST) or b"")
+        listed = manifest["files"]
     except (OSError, ValueError, KeyError, TypeError):
         listed = None
     if not isinstance(listed, dict) or not all(isinstance(d, str) for d in listed.values()):
         return "no readable manifest"
-    problem = _seal_problem(seal, text)
-    if problem is not None:
-        return f"its manifest: {problem}"
+    key = signing_key()
+    if key is not None and not hmac.compare_digest(str(manifest.get(SIGNATURE, "")).encode(),
+                                                   _signature(_files_text(listed), key).encode()):
+        return f"its manifest is not signed with {KEY_VARIABLE}"
     present = {p.relative_to(final).as_posix() for p in final.rglob("*")
                if p.name != MANIFEST and (p.is_symlink() or not p.is_dir())}
     for name in sorted(present - set(listed)):

@@ -658,15 +658,12 @@ def publish_entry(final: Path) -> Path:
 
 
 def reseal(final: Path) -> None:
-    """Recompute the manifest's digests, as anyone who can write the cache can."""
-    files = {p.relative_to(final).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-             for p in sorted(final.rglob("*")) if p.is_file() and p.name != cache.MANIFEST}
-    manifest = json.dumps({"files": files}, indent=1, sort_keys=True)
-    old = (final / cache.MANIFEST).read_text()
-    if old.startswith("{"):  # an emu whose manifest is bare JSON
-        (final / cache.MANIFEST).write_text(manifest)
-    else:
-        (final / cache.MANIFEST).write_text(hashlib.sha256(manifest.encode()).hexdigest() + "\n" + manifest)
+    """Recompute the manifest's digests, as anyone who can write the cache can (keeping
+    whatever else it holds, a signature included)."""
+    manifest = json.loads((final / cache.MANIFEST).read_text())
+    manifest["files"] = {p.relative_to(final).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                         for p in sorted(final.rglob("*")) if p.is_file() and p.name != cache.MANIFEST}
+    (final / cache.MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
 
 
 def entry_within(final, seconds=STALL_S):
@@ -729,13 +726,9 @@ def test_a_file_of_an_entry_replaced_by_a_fifo_does_not_hang(folder_entry):
 
 def test_a_manifest_naming_a_file_outside_the_entry_is_rebuilt(folder_entry, tmp_path):
     (tmp_path / "cache" / "builds" / "secret").write_text("outside\n")
-    text = (folder_entry / cache.MANIFEST).read_text()
-    head, brace, body = text.partition("{")
-    manifest = json.loads(brace + body)
+    manifest = json.loads((folder_entry / cache.MANIFEST).read_text())
     manifest["files"]["../secret"] = hashlib.sha256(b"outside\n").hexdigest()
-    body = json.dumps(manifest, indent=1, sort_keys=True)
-    (folder_entry / cache.MANIFEST).write_text(
-        body if not head else hashlib.sha256(body.encode()).hexdigest() + "\n" + body)
+    (folder_entry / cache.MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
     assert_rebuilt(folder_entry)
     assert (tmp_path / "cache" / "builds" / "secret").read_text() == "outside\n"
 
@@ -750,9 +743,17 @@ def test_a_forged_entry_is_rebuilt_with_a_key(tmp_path, monkeypatch):
     monkeypatch.setenv("EMU_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("EMU_CACHE_KEY", "the team's secret")
     final = publish_entry(tmp_path / "cache" / "builds" / "e")
+    assert cache.entry(final) == final
     (final / "firmware.elf").write_bytes(b"\x7fELF forged firmware")
     reseal(final)
     assert_rebuilt(final)
+
+
+def test_a_forged_entry_without_a_key_is_served_as_documented(folder_entry):
+    """Without a key a digest shows damage, not forgery (docs/decisions.md, "Trust")."""
+    (folder_entry / "firmware.elf").write_bytes(b"\x7fELF forged firmware")
+    reseal(folder_entry)
+    assert cache.entry(folder_entry) == folder_entry
 
 
 # ---- the cache, through `emu bench` --------------------------------------------------------------
