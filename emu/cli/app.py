@@ -17,7 +17,7 @@ import typer
 from emu.cache import atomic_write, copy_file, ensure_folder
 from emu.cli.decide import register as register_decide
 from emu.cli.variants import register as register_variants
-from emu.console import say, table_text
+from emu.console import say, table_text, terminal_safe_streams
 from emu.errors import CheckFailed, EmuError, escaped
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -322,14 +322,19 @@ def main() -> None:
     debug = "--debug" in sys.argv
     if debug:
         sys.argv.remove("--debug")
+    with terminal_safe_streams():  # nothing a file or a model holds reaches the terminal raw
+        run_app(debug)
+
+
+def run_app(debug: bool) -> None:
     try:
         app(standalone_mode=False)
     except (EmuError, CheckFailed) as e:
         if debug:
             raise
-        # Messages escape what models and file names bring; undecodable bytes are the one thing
-        # left that a terminal cannot print.
-        first = str(e).strip().encode("utf-8", errors="backslashreplace").decode().splitlines()
+        # Control characters and undecodable bytes are escaped by the streams; a message may
+        # carry further lines (a compiler's output).
+        first = str(e).strip().splitlines()
         say(f"emu: error: {first[0] if first else type(e).__name__}")
         for extra in first[1:8]:
             say(f"  {extra}")
