@@ -7,6 +7,7 @@ with one line on stderr; --debug shows the traceback as well.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ from emu.cache import atomic_write, copy_file, ensure_folder
 from emu.cli.decide import register as register_decide
 from emu.cli.variants import register as register_variants
 from emu.console import say, table_text, terminal_safe_streams
-from emu.errors import CheckFailed, EmuError, escaped
+from emu.errors import CheckFailed, EmuError, escaped, shown
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="TinyML device emulator: build .tflite models into Cortex-M firmware, "
@@ -326,6 +327,9 @@ def main() -> None:
         run_app(debug)
 
 
+_FULL_OR_READ_ONLY = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
 def run_app(debug: bool) -> None:
     try:
         app(standalone_mode=False)
@@ -351,6 +355,11 @@ def run_app(debug: bool) -> None:
             sys.exit(2)
         if debug:
             raise
+        if isinstance(e, OSError) and e.errno in _FULL_OR_READ_ONLY:
+            # A full or read-only disk can stop any write (the cache, an output, a compiler's):
+            # the user's to fix, not a fault of emu's.
+            say(f"emu: error: cannot write {shown(str(e.filename or 'a file'), 200)}: {e.strerror}")
+            sys.exit(2)
         say(f"emu: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)")
         sys.exit(2)
 
