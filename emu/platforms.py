@@ -70,9 +70,20 @@ class Platform:
 
 MAX_CLOCK_HZ = 10**10  # 10 GHz: ten times the fastest Cortex-M
 ADDRESS_SPACE = 1 << 32
-# Compiler options a board may set: the target's -m options (-mcpu=, -mfpu=, -mfloat-abi=,
-# -mthumb), nothing that loads code or runs a program (-fplugin=, -wrapper, -B, @file).
-_TARGET_FLAG = r"^-m[a-z0-9][a-z0-9-]*(=[A-Za-z0-9.+_-]+)?$"
+
+
+def _target_flag(flag: str) -> str:
+    """Compiler options a board may set: the target's -m options (-mcpu=, -mfpu=, -mfloat-abi=,
+    -mthumb), nothing that loads code or runs a program (-fplugin=, -wrapper, -B, @file)."""
+    if not re.fullmatch(r"-m[a-z0-9][a-z0-9-]*(=[A-Za-z0-9.+_-]+)?", flag):
+        raise ValueError(f"must be a target option such as -mcpu=cortex-m4 (got '{shown(flag, 40)}')")
+    return flag
+
+
+def _machine_name(name: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", name):
+        raise ValueError(f"must be a QEMU machine name such as mps2-an386 (got '{shown(name, 40)}')")
+    return name
 
 
 def _printable(text: str) -> str:
@@ -103,8 +114,8 @@ class PlatformFile(BaseModel):
     clock_hz: int = Field(gt=0, le=MAX_CLOCK_HZ)
     flash_bytes: int = Field(gt=0, le=ADDRESS_SPACE)
     ram_bytes: int = Field(gt=0, le=ADDRESS_SPACE)
-    cflags: list[Annotated[str, Field(pattern=_TARGET_FLAG, max_length=100)]] = Field(min_length=1, max_length=16)
-    qemu_machine: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
+    cflags: list[Annotated[str, AfterValidator(_target_flag)]] = Field(min_length=1, max_length=16)
+    qemu_machine: Annotated[str, AfterValidator(_machine_name)]
     flash_origin: int = Field(ge=0, lt=ADDRESS_SPACE)
     ram_origin: int = Field(ge=0, lt=ADDRESS_SPACE)
     flash_wait_states: int = Field(ge=0, le=255)

@@ -20,6 +20,7 @@ from pydantic import ConfigDict, Field, Strict, TypeAdapter, with_config
 from emu.cache import atomic_write
 from emu.configs import Count, Figure, Finite, Flag, Text, read_json, validated
 from emu.errors import EmuError
+from emu.platforms import MAX_CLOCK_HZ
 
 # The flat columns of a result (README.md, result fields); CSV has these, JSON has them plus `layers`.
 COLUMNS = ("model", "model_sha256", "variant", "platform", "core", "fpu", "clock_hz", "kernels",
@@ -30,7 +31,7 @@ COLUMNS = ("model", "model_sha256", "variant", "platform", "core", "fpu", "clock
 # (strict: a cycle count written "12" is refused), counts and figures non-negative and finite,
 # fields this version does not know ignored.
 _CHECKED = ConfigDict(allow_inf_nan=False, extra="ignore")
-Clock = Annotated[int, Strict(), Field(gt=0, le=10**10)]  # Hz: no Cortex-M runs at 10 GHz
+Clock = Annotated[int, Strict(), Field(gt=0, le=MAX_CLOCK_HZ)]
 Percent = Annotated[float, Strict(), Field(ge=0, le=1000, allow_inf_nan=False)]
 
 
