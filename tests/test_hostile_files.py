@@ -721,3 +721,28 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def test_a_cache_on_a_really_full_disk_is_one_line(tmp_path):
+    """A tmpfs with no inodes left: making the run's scratch folder fails with ENOSPC (where a
+    folder is made with mkdtemp, which emu used to let through as an internal error)."""
+    model = SHARED_MODELS / "hello_world_int8.tflite"
+    if not model.is_file():
+        pytest.skip(f"{model} is not present (the shared corpus is optional)")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,nr_inodes=4", "tmpfs", str(disk)],
+                             capture_output=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        (disk / "cache" / "tmp").mkdir(parents=True)  # three of the four inodes: root, cache, tmp
+        code, out, err = emu_subprocess("build", model, "-p", BOARD, "--out", tmp_path / "build",
+                                        env={"EMU_CACHE": str(disk / "cache")})
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+    assert code == 2, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"emu: error: cannot create a folder in {disk}/cache/tmp") and \
+        line.endswith(": No space left on device"), err
+    assert not (tmp_path / "build" / "firmware.elf").exists() and not (tmp_path / "build" / "build.json").exists()
