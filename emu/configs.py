@@ -151,34 +151,36 @@ def read_json(path: Path, what: str = "a JSON file") -> object:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise EmuError(f"{path}: not UTF-8 text") from None
-    depth = json_depth(text)
-    if depth > MAX_DEPTH:
-        raise EmuError(f"{path}: nested {depth:,} levels deep, more than the {MAX_DEPTH} {what} may have")
+    if json_depth(text) > MAX_DEPTH:
+        raise EmuError(f"{path}: nested more than the {MAX_DEPTH} levels {what} may have")
     try:
         return json.loads(text, object_pairs_hook=_unique_keys)
     except EmuError as e:
         raise EmuError(f"{path}: {e}") from None
     except ValueError as e:  # JSONDecodeError, and integers of more than 4,300 digits
         raise EmuError(f"{path}: not valid JSON: {shown(str(e), 120)}") from None
-    except RecursionError:  # not reached after json_depth; kept in case the bound is raised
-        raise EmuError(f"{path}: nested too deeply") from None
+    except RecursionError:  # brackets that do not pair up, opened a thousand times
+        raise EmuError(f"{path}: nested more than the {MAX_DEPTH} levels {what} may have") from None
 
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_INNERMOST = re.compile(r"[\[{][\]}]")
 
 
-def json_depth(text: str) -> int:
-    """How deeply the arrays and objects of a JSON text nest, found without parsing it: strings
-    (which may hold brackets) are dropped, then the brackets left are counted."""
+def json_depth(text: str, limit: int = MAX_DEPTH) -> int:
+    """How deeply the arrays and objects of a JSON text nest, up to limit + 1, found without
+    parsing it: strings (which may hold brackets) are dropped, then the innermost pairs of
+    brackets are removed, a level a pass, until none are left. Brackets that do not pair up
+    are left for the parser to report."""
     brackets = _NOT_BRACKETS.sub("", _JSON_STRING.sub("", text))
-    depth = deepest = 0
-    # Runs of openers come in one piece, so the loop is short for any real file.
-    for run in re.finditer(r"[\[{]+|[\]}]+", brackets):
-        step = len(run.group())
-        depth += step if run.group()[0] in "[{" else -step
-        deepest = max(deepest, depth)
-    return deepest
+    depth = 0
+    while brackets and depth <= limit:
+        outer = _INNERMOST.sub("", brackets)
+        if len(outer) == len(brackets):
+            break
+        brackets, depth = outer, depth + 1
+    return depth
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict:

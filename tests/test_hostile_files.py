@@ -689,7 +689,19 @@ def test_json_depth_is_measured_without_parsing():
     assert json_depth("[]") == 1
     assert json_depth('{"a": [1, {"b": "[[[[]"}]}') == 3  # brackets inside strings do not count
     assert json_depth('["\\"[[["]') == 1  # nor after an escaped quote
-    assert json_depth("[" * 100_000 + "]" * 100_000) == 100_000
+    assert json_depth('[{"a": [[], {}]}, [[[[]]]]]') == 5
+    assert json_depth("[" * 100_000 + "]" * 100_000, limit=32) == 33  # it stops past the limit
+    assert json_depth("[" * 100_000) == 0  # unpaired: left for the parser to refuse
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, "[" * 100_000 + "}" * 100_000, '{"a": ' * 100_000])
+def test_unpaired_deep_brackets_are_refused_in_one_line(text, tmp_path):
+    from emu.configs import read_json
+    from emu.errors import EmuError
+
+    (tmp_path / "x.json").write_text(text)
+    with pytest.raises(EmuError, match="x.json: nested more than the 32 levels"):
+        read_json(tmp_path / "x.json", "a results file")
 
 
 # ---- the corpus outside pytest: counts by outcome -----------------------------------------------
