@@ -758,3 +758,23 @@ def test_a_cache_on_a_really_full_disk_is_one_line(tmp_path):
     assert line.startswith(f"emu: error: cannot create a folder in {disk}/cache/tmp") and \
         line.endswith(": No space left on device"), err
     assert not (tmp_path / "build" / "firmware.elf").exists() and not (tmp_path / "build" / "build.json").exists()
+
+
+def test_hostile_names_leave_the_junit_file_well_formed_and_the_markdown_table_whole(tmp_path):
+    """A name with an escape and a NUL (which XML 1.0 cannot carry) and a newline and a pipe
+    (which would split a Markdown row): the gate's JUnit XML parses, report.md keeps one row a line."""
+    import xml.etree.ElementTree as ET
+
+    name = "int8\x1b[2J|\n\x00"
+    fresh = json_file("fresh.json", rows(variant=name, cycles=9_000_000))(tmp_path)
+    base = json_file("base.json", rows(variant=name))(tmp_path)
+    code, out, err = emu_in_process("gate", fresh, "--baseline", base, "--junit", tmp_path / "gate.xml")
+    assert code == 1 and not raw_controls(out + err), err
+    cases = {c.get("classname") for c in ET.parse(tmp_path / "gate.xml").iter("testcase")}
+    assert "emu.gate.digits.int8\\x1b[2J|\\n\\x00.nucleo-l4r5zi" in cases
+    code, out, err = emu_in_process("report", fresh, "--out", tmp_path / "report")
+    assert code == 0, err
+    table = [line for line in (tmp_path / "report" / "report.md").read_text().splitlines() if line.startswith("| ")]
+    assert len(table) == 3  # the header and the two rows
+    assert "digits/int8\\x1b[2J\\|\\n\\x00" in table[1] + table[2]
+    assert not raw_controls((tmp_path / "report" / "report.md").read_text())
