@@ -41,9 +41,11 @@ from emu.errors import EmuError, shown
 
 
 def root() -> Path:
-    base = os.environ.get("EMU_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "emu")
-    return Path(base)
+    given = os.environ.get("EMU_CACHE")
+    base = Path(given or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "emu"))
+    if given and base.exists() and not base.is_dir():
+        raise EmuError(f"EMU_CACHE={shown(given, 200)} is not a folder")
+    return base
 
 
 def key(*parts: str | bytes, length: int = 64) -> str:
@@ -243,9 +245,17 @@ def run_folder() -> Path:
     if folder is None or not folder.is_dir():
         cache_folder(tmp_root)
         sweep()
-        folder = Path(tempfile.mkdtemp(prefix=f"{_HOST}-{os.getpid()}-", dir=tmp_root))
+        folder = _new_folder(f"{_HOST}-{os.getpid()}-", tmp_root)
         _runs[here] = folder
     return folder
+
+
+def _new_folder(prefix: str, parent: Path) -> Path:
+    """A fresh private folder in parent; a full disk or a read-only place is a one-line error."""
+    try:
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    except OSError as e:
+        raise EmuError(f"cannot create a folder in {shown(str(parent), 200)}: {e.strerror}") from None
 
 
 _swept: set[tuple[Path, int]] = set()
@@ -296,7 +306,7 @@ def _remove_run_folders() -> None:
 @contextmanager
 def temp_folder(prefix: str = "emu-") -> Iterator[Path]:
     """A private folder inside this run's scratch folder, removed afterwards whatever happens."""
-    work = Path(tempfile.mkdtemp(prefix=prefix, dir=run_folder()))
+    work = _new_folder(prefix, run_folder())
     try:
         yield work
     finally:
@@ -316,7 +326,7 @@ def staging(parent: Path, name: str) -> Iterator[Path]:
         with temp_folder(f"{name[:40]}-") as work:
             yield work
         return
-    work = Path(tempfile.mkdtemp(prefix=f".{name[:40]}-", dir=nearest))
+    work = _new_folder(f".{name[:40]}-", nearest)
     try:
         yield work
     finally:

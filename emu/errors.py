@@ -37,3 +37,17 @@ def shown(text: str | bytes, limit: int = SHOWN_CHARS) -> str:
     cut at `limit` characters with an ellipsis."""
     inner = escaped(text)
     return inner if len(inner) <= limit else inner[: limit - 3] + "..."
+
+
+def terminal_safe(text: str, keep: str = "\n") -> str:
+    """text with every character a terminal would act on rather than show (control characters,
+    escape sequences, bidirectional overrides, undecodable bytes) written as repr() writes it,
+    apart from those in keep; everything else, backslashes and quotes included, unchanged.
+    What emu prints goes through this (emu.console), so no file or model can drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else _escape_char(c) for c in text)
+
+
+def _escape_char(c: str) -> str:
+    return repr(c)[1:-1].encode("utf-8", errors="backslashreplace").decode("utf-8")

@@ -7,14 +7,15 @@ refuses a bad file in one line naming the field (emu.configs).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from emu.configs import read_yaml, validated
-from emu.errors import EmuError
+from emu.errors import EmuError, shown
 from emu.resources import BOARDS
 
 CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
@@ -67,28 +68,71 @@ class Platform:
         return self.core in DSP_CORES and not any("+nodsp" in f for f in self.cflags)
 
 
+MAX_CLOCK_HZ = 10**10  # 10 GHz: ten times the fastest Cortex-M
+ADDRESS_SPACE = 1 << 32
+
+
+def _target_flag(flag: str) -> str:
+    """Compiler options a board may set: the target's -m options (-mcpu=, -mfpu=, -mfloat-abi=,
+    -mthumb), nothing that loads code or runs a program (-fplugin=, -wrapper, -B, @file)."""
+    if not re.fullmatch(r"-m[a-z0-9][a-z0-9-]*(=[A-Za-z0-9.+_-]+)?", flag):
+        raise ValueError(f"must be a target option such as -mcpu=cortex-m4 (got '{shown(flag, 40)}')")
+    return flag
+
+
+def _machine_name(name: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", name):
+        raise ValueError(f"must be a QEMU machine name such as mps2-an386 (got '{shown(name, 40)}')")
+    return name
+
+
+def _printable(text: str) -> str:
+    if not text.isprintable():
+        raise ValueError(f"must be one line of printable text, without control characters (got '{shown(text, 40)}')")
+    return text
+
+
+def _plain_name(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", text):
+        raise ValueError(f"must be a plain name of at most 64 letters, digits, '.', '_' or '-' "
+                         f"(got '{shown(text, 40)}')")
+    return text
+
+
 class PlatformFile(BaseModel):
-    """What a board file must hold; types are strict (a clock written "120" is refused)."""
+    """What a board file must hold; types are strict (a clock written "120" is refused), and each
+    figure lies within what a microcontroller board can have."""
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
-    name: str = Field(min_length=1)
-    description: str
+    # The name is typed after -p, keys the caches and is written into linker scripts and Renode
+    # scripts: a plain name. The description is one line of printable text.
+    name: Annotated[str, AfterValidator(_plain_name)]
+    description: Annotated[str, AfterValidator(_printable)] = Field(max_length=300)
     core: Literal[CORES]
     fpu: bool
-    clock_hz: int = Field(gt=0)
-    flash_bytes: int = Field(gt=0)
-    ram_bytes: int = Field(gt=0)
-    cflags: list[str] = Field(min_length=1)
-    qemu_machine: str = Field(min_length=1)
-    flash_origin: int = Field(ge=0, lt=1 << 32)
-    ram_origin: int = Field(ge=0, lt=1 << 32)
-    flash_wait_states: int = Field(ge=0)
+    clock_hz: int = Field(gt=0, le=MAX_CLOCK_HZ)
+    flash_bytes: int = Field(gt=0, le=ADDRESS_SPACE)
+    ram_bytes: int = Field(gt=0, le=ADDRESS_SPACE)
+    cflags: list[Annotated[str, AfterValidator(_target_flag)]] = Field(min_length=1, max_length=16)
+    qemu_machine: Annotated[str, AfterValidator(_machine_name)]
+    flash_origin: int = Field(ge=0, lt=ADDRESS_SPACE)
+    ram_origin: int = Field(ge=0, lt=ADDRESS_SPACE)
+    flash_wait_states: int = Field(ge=0, le=255)
     flash_accelerator: Literal[ACCELERATORS]
-    supply_v: float = Field(gt=0)
-    run_current_ua_per_mhz: float = Field(gt=0)
-    static_current_ua: float = Field(ge=0)
-    sleep_current_ua: float = Field(ge=0)
+    supply_v: float = Field(gt=0, le=60)
+    run_current_ua_per_mhz: float = Field(gt=0, le=100_000)  # 100 mA per MHz
+    static_current_ua: float = Field(ge=0, le=10_000_000)  # 10 A
+    sleep_current_ua: float = Field(ge=0, le=10_000_000)
+
+    @model_validator(mode="after")
+    def memories_in_the_address_space(self):
+        for memory in ("flash", "ram"):
+            origin, size = getattr(self, f"{memory}_origin"), getattr(self, f"{memory}_bytes")
+            if origin + size > ADDRESS_SPACE:
+                raise ValueError(f"{memory}_origin {origin:#x} + {memory}_bytes {size:,} run past the 4 GB "
+                                 f"address space")
+        return self
 
 
 def load_platform_file(path: Path) -> Platform:
@@ -137,5 +181,5 @@ def get_platform(name: str, directory: Path = BOARDS) -> Platform:
     path = directory / f"{name}.yaml"
     if not path.is_file():
         known = ", ".join(p.stem for p in sorted(directory.glob("*.yaml")))
-        raise EmuError(f"unknown platform '{name}' (known: {known})")
+        raise EmuError(f"unknown platform '{shown(name)}' (known: {known})")
     return load_platform_file(path)

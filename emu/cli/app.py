@@ -7,6 +7,7 @@ with one line on stderr; --debug shows the traceback as well.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import sys
 from pathlib import Path
@@ -17,8 +18,8 @@ import typer
 from emu.cache import atomic_write, copy_file, ensure_folder, own_descriptor
 from emu.cli.decide import register as register_decide
 from emu.cli.variants import register as register_variants
-from emu.console import say, table_text
-from emu.errors import CheckFailed, EmuError, escaped
+from emu.console import say, table_text, terminal_safe_streams
+from emu.errors import CheckFailed, EmuError, escaped, shown
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="TinyML device emulator: build .tflite models into Cortex-M firmware, "
@@ -327,14 +328,22 @@ def main() -> None:
     debug = "--debug" in sys.argv
     if debug:
         sys.argv.remove("--debug")
+    with terminal_safe_streams():  # nothing a file or a model holds reaches the terminal raw
+        run_app(debug)
+
+
+_FULL_OR_READ_ONLY = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
+def run_app(debug: bool) -> None:
     try:
         app(standalone_mode=False)
     except (EmuError, CheckFailed) as e:
         if debug:
             raise
-        # Messages escape what models and file names bring; undecodable bytes are the one thing
-        # left that a terminal cannot print.
-        first = str(e).strip().encode("utf-8", errors="backslashreplace").decode().splitlines()
+        # Control characters and undecodable bytes are escaped by the streams; a message may
+        # carry further lines (a compiler's output).
+        first = str(e).strip().splitlines()
         say(f"emu: error: {first[0] if first else type(e).__name__}")
         for extra in first[1:8]:
             say(f"  {extra}")
@@ -351,6 +360,11 @@ def main() -> None:
             sys.exit(2)
         if debug:
             raise
+        if isinstance(e, OSError) and e.errno in _FULL_OR_READ_ONLY:
+            # A full or read-only disk can stop any write (the cache, an output, a compiler's):
+            # the user's to fix, not a fault of emu's.
+            say(f"emu: error: cannot write {shown(str(e.filename or 'a file'), 200)}: {e.strerror}")
+            sys.exit(2)
         say(f"emu: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)")
         sys.exit(2)
 

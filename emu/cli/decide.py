@@ -15,7 +15,7 @@ import typer
 
 from emu.cache import atomic_write
 from emu.console import say
-from emu.errors import CheckFailed
+from emu.errors import CheckFailed, shown
 
 
 def _decision_input(results: List[Path], variants: Optional[List[Path]], metric: Optional[str], limits: dict):
@@ -132,11 +132,11 @@ def gate(
     write_junit(junit, verdict=verdict)
     if verdict.regressions:
         worst = verdict.regressions[0]
-        raise CheckFailed(f"gate {verdict.summary()}; first: {worst.key[0]}/{worst.key[1]} on "
-                          f"{worst.key[2]}, {worst.field} {worst.before:,} -> {worst.after:,}")
+        raise CheckFailed(f"gate {verdict.summary()}; first: {shown(worst.key[0])}/{shown(worst.key[1])} on "
+                          f"{shown(worst.key[2])}, {worst.field} {worst.before:,} -> {worst.after:,}")
     if verdict.missing:
         model, variant, board = verdict.missing[0]
-        raise CheckFailed(f"gate {verdict.summary()}; first: {model}/{variant} on {board} "
+        raise CheckFailed(f"gate {verdict.summary()}; first: {shown(model)}/{shown(variant)} on {shown(board)} "
                           f"(update the baseline with `emu baseline --replace` to retire rows)")
 
 

@@ -7,15 +7,18 @@ from dataclasses import dataclass
 
 from emu.decide.battery import HOURS_PER_DAY, DutyCycle, battery_life_hours
 from emu.decide.quality import VariantQuality, quality_for
+from emu.errors import terminal_safe
 from emu.platforms import get_platform
 from emu.results.record import Result
 
 
 def variant_label(model: str, variant: str) -> str:
+    """How a variant is named in every decision's text: one line, whatever its file said (a
+    newline or an escape in a name is shown as \\n or \\x1b)."""
     # Files are often named after their variant (digits_int8.tflite, variant int8): say it once.
     if model == variant or model.endswith(f"_{variant}"):
-        return model
-    return f"{model}/{variant}"
+        return terminal_safe(model, keep="")
+    return terminal_safe(f"{model}/{variant}", keep="")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -9,7 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from emu.configs import validated
-from emu.errors import EmuError
+from emu.errors import EmuError, shown
 
 _SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kKmM]i?[bB]?|[bB])?\s*$")
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20}
@@ -17,11 +18,13 @@ _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1 << 20, 
 
 def size_bytes(text: str | int | float) -> int:
     """'65536', '64KB', '64 KiB', '1MB' -> bytes (KB = 1024 bytes, as flash and RAM are sold)."""
+    if isinstance(text, float) and not (math.isfinite(text) and text.is_integer()):
+        raise ValueError(f"a size is a whole number of bytes (got {text!r})")
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return int(text)
     m = _SIZE.match(str(text))
     if not m:
-        raise ValueError(f"cannot read '{text}' as a size (use bytes, or KB/MB)")
+        raise ValueError(f"cannot read '{shown(str(text), 40)}' as a size (use bytes, or KB/MB)")
     return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "").lower()])
 
 
@@ -32,7 +35,7 @@ def fraction(text: str | int | float) -> float:
             return float(text.strip()[:-1]) / 100
         return float(text)
     except (TypeError, ValueError):
-        raise ValueError(f"cannot read '{text}' as a number or a percentage") from None
+        raise ValueError(f"cannot read '{shown(str(text), 40)}' as a number or a percentage") from None
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def _board_list(value):
     return [value] if isinstance(value, str) else value
 
 
-Size = Annotated[int, BeforeValidator(size_bytes), Field(gt=0)]
+Size = Annotated[int, BeforeValidator(size_bytes), Field(gt=0, le=1 << 40)]  # 1 TiB: far past any board
 Accuracy = Annotated[float, BeforeValidator(fraction), AfterValidator(_accuracy_bound)]
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]

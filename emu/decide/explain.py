@@ -6,6 +6,7 @@ from emu.decide.candidates import Candidate
 from emu.decide.numbers import readable
 from emu.decide.quality import format_quality, higher_is_better, metric_name
 from emu.decide.recommend import BoardDecision, Recommendation
+from emu.errors import terminal_safe
 
 
 def figures(c: Candidate, metric: str = "accuracy") -> str:
@@ -89,16 +90,21 @@ def headline(rec: Recommendation) -> str:
         else:
             tail = f" {fit} of the {len(others)} other boards also have a variant that fits."
     meets = "every constraint" if quality_notice(rec) is None else "the constraints given"
-    return (f"Ship {best.label} on {best.platform}: {figures(best, rec.constraints.metric)}. It meets {meets} "
+    return (f"Ship {best.label} on {board_name(best.platform)}: {figures(best, rec.constraints.metric)}. It meets {meets} "
             f"and has the {preference_phrase(rec.prefer, rec.constraints.metric)}.{tail}")
+
+
+def board_name(board: str) -> str:
+    """A board's name from a results file, on one line (as variant_label names variants)."""
+    return terminal_safe(board, keep="")
 
 
 def board_lines(d: BoardDecision, metric: str = "accuracy") -> list[str]:
     lines = []
     if d.chosen:
-        lines.append(f"{d.board}: choose {d.chosen.label} ({figures(d.chosen, metric)})")
+        lines.append(f"{board_name(d.board)}: choose {d.chosen.label} ({figures(d.chosen, metric)})")
     else:
-        lines.append(f"{d.board}: nothing fits")
+        lines.append(f"{board_name(d.board)}: nothing fits")
         if d.closest:
             lines.append(f"  closest: {d.closest.candidate.label}, which misses by: " + "; ".join(d.closest.reasons))
     for r in d.rejected:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from emu.cache import atomic_write
 from emu.decide.gate import FIELD_TITLES, GateVerdict
+from emu.errors import terminal_safe
 
 
 def verdict_to_junit(verdict: GateVerdict) -> ET.Element:
@@ -51,5 +52,15 @@ def write_junit(path: Path, verdict: GateVerdict | None = None, recommendation=N
         root.append(verdict_to_junit(verdict))
     if recommendation is not None:
         root.append(recommendation_to_junit(recommendation))
+    _well_formed(root)
     ET.indent(root)
     atomic_write(Path(path), ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def _well_formed(root: ET.Element) -> None:
+    """Names from results files may hold characters XML 1.0 cannot carry (an escape, a NUL):
+    every text and attribute is written escaped the way emu prints it (emu.errors.terminal_safe)."""
+    for element in root.iter():
+        element.attrib = {k: terminal_safe(v, keep="") for k, v in element.attrib.items()}
+        if element.text:
+            element.text = terminal_safe(element.text, keep="\n")

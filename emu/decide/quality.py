@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
-from emu.errors import EmuError
-from emu.results.record import Result, read_json_file
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+
+from emu.configs import Count, Finite, Text, read_json, validated
+from emu.errors import EmuError, shown
+from emu.results.record import Result
 
 
 @dataclass(frozen=True)
@@ -28,33 +32,91 @@ class VariantQuality:
     extra: dict = field(default_factory=dict)
 
 
-def qualities_from_document(doc: dict, where: str) -> list[VariantQuality]:
-    if not isinstance(doc, dict) or not isinstance(doc.get("variants"), list):
+Score = Finite | None  # a metric's value; null: not measured
+
+
+def _square(matrix: list[list[int]] | None) -> list[list[int]] | None:
+    if matrix is not None and any(len(row) != len(matrix) for row in matrix):
+        raise ValueError(f"must be square, one row and one column per class (got {len(matrix)} rows of "
+                         f"{sorted({len(row) for row in matrix})} columns)")
+    return matrix
+
+
+class QualityEntry(BaseModel):
+    """One variant of a variants file: its name, its metric and, for classifiers, its confusion matrix."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    variant: Text
+    model: Text | None = None
+    metric: Text | dict[Text, Score] | None = None
+    value: Score = None
+    metrics: dict[Text, Score] | None = None
+    confusion_matrix: Annotated[list[list[Count]], AfterValidator(_square)] | None = None
+    class_names: list[Text] | None = None
+    sha256: Text | None = None
+    model_sha256: Text | None = None
+
+    def scores(self) -> dict[str, float]:
+        named = {self.metric: self.value} if isinstance(self.metric, str) else (self.metric or {})
+        return {k: v for k, v in {**(self.metrics or {}), **named}.items() if v is not None}
+
+    @model_validator(mode="after")
+    def within_range(self):
+        for name, value in self.scores().items():
+            known = METRICS.get(name)
+            if known is not None and (value < 0 or (known.higher_is_better and value > 1)):
+                span = "from 0 to 1" if known.higher_is_better else "at least 0"
+                raise ValueError(f"{name} must be {span} (got {value!r})")
+        if self.confusion_matrix is not None and self.class_names is not None \
+                and len(self.class_names) != len(self.confusion_matrix):
+            raise ValueError(f"{len(self.class_names)} class_names for a confusion matrix of "
+                             f"{len(self.confusion_matrix)} classes")
+        return self
+
+
+class TaskSection(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    model: Text | None = None
+
+
+class QualityDocument(BaseModel):
+    """A variants file as far as decisions read it (docs/decisions.md); other fields are kept out."""
+
+    model_config = ConfigDict(extra="allow")
+
+    variants: list[QualityEntry]
+    model: Text | None = None
+    task: TaskSection | None = None
+    class_names: list[Text] | None = None
+
+
+def qualities_from_document(doc: object, where: str) -> list[VariantQuality]:
+    if not isinstance(doc, dict) or "variants" not in doc:
         raise EmuError(f"{where} is not a variants file (expected {{'model': ..., 'variants': [...]}})")
-    model = str(doc.get("model") or (doc.get("task") or {}).get("model", ""))
+    checked = validated(QualityDocument, doc, where)
+    model = checked.model or (checked.task.model if checked.task else None) or ""
     found = []
-    for entry in doc["variants"]:
-        if not isinstance(entry, dict) or "variant" not in entry:
-            raise EmuError(f"{where}: every entry of 'variants' needs a 'variant' name")
-        metric = entry.get("metric") or {}
-        if isinstance(metric, str):  # one named metric and its value
-            metric = {metric: entry.get("value")}
-        if isinstance(entry.get("metrics"), dict):  # further metrics of the same variant
-            metric = {**entry["metrics"], **metric}
+    for entry in checked.variants:
+        if entry.confusion_matrix is not None and entry.class_names is None and checked.class_names is not None \
+                and len(checked.class_names) != len(entry.confusion_matrix):
+            raise EmuError(f"{where}: class_names: {len(checked.class_names)} names for a confusion matrix "
+                           f"of {len(entry.confusion_matrix)} classes (variant {shown(entry.variant)})")
         found.append(VariantQuality(
-            model=str(entry.get("model", model)), variant=str(entry["variant"]),
-            metric={k: v for k, v in metric.items() if isinstance(v, (int, float))},
-            confusion_matrix=entry.get("confusion_matrix"),
-            class_names=entry.get("class_names") or doc.get("class_names"),
-            sha256=str(entry.get("sha256") or entry.get("model_sha256") or ""),
-            extra={k: v for k, v in entry.items() if k not in ("metric", "metrics", "confusion_matrix", "layers")}))
+            model=entry.model if entry.model is not None else model, variant=entry.variant,
+            metric=entry.scores(), confusion_matrix=entry.confusion_matrix,
+            class_names=entry.class_names or checked.class_names,
+            sha256=entry.sha256 or entry.model_sha256 or "",
+            extra={k: v for k, v in entry.model_dump().items()
+                   if k not in ("metric", "metrics", "confusion_matrix", "layers")}))
     return found
 
 
 def load_qualities(paths: list[Path]) -> list[VariantQuality]:
     found = []
     for path in paths:
-        found += qualities_from_document(read_json_file(path, "variants file"), str(path))
+        found += qualities_from_document(read_json(path, "a variants file"), str(path))
     return found
 
 

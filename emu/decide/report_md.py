@@ -15,6 +15,7 @@ from emu.decide.numbers import readable
 from emu.decide.quality import format_quality, metric_name
 from emu.decide.recommend import misses
 from emu.decide.report_input import ReportInput, with_band
+from emu.errors import terminal_safe
 
 
 def _cell(value, fmt: str) -> str:
@@ -48,8 +49,14 @@ def summary_headers(metric: str) -> list[str]:
 
 def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines += ["| " + " | ".join(map(_markdown_cell, r)) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def _markdown_cell(text: str) -> str:
+    """A cell on one line (names from results files are escaped as emu prints them), with its
+    pipes kept from ending the cell."""
+    return terminal_safe(str(text), keep="").replace("|", "\\|")
 
 
 def gate_section(data: ReportInput) -> list[str]:

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from emu.configs import read_yaml, validated
 from emu.decide.battery import DutyCycle
 from emu.decide.constraints import Constraints, LimitsFile, constraints_from_limits
 from emu.decide.recommend import PREFERENCES
 from emu.decide.tolerances import Tolerances, TolerancesFile
-from emu.errors import EmuError
+from emu.errors import EmuError, shown
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def resolve_path(text: str, folder: Path) -> Path:
 
 def _plain_name(name: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
-        raise ValueError(f"'{name}' must be a plain folder name (letters, digits, . _ -)")
+        raise ValueError(f"'{shown(name)}' must be a plain folder name (letters, digits, . _ -)")
     return name
 
 
@@ -89,10 +89,12 @@ class ModelEntry(BaseModel):
 class DutyCycleSection(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    period_s: float = Field(gt=0)
-    battery_mah: float = Field(gt=0)
-    battery_v: float = Field(gt=0)
-    sleep_current_ua: float | None = Field(None, ge=0)  # None: the board file's sleep current
+    # Bounds far past any battery-powered device: a period of a century, a car battery's charge
+    # a thousand times over, the same ceilings as a board file's voltage and current.
+    period_s: float = Field(gt=0, le=100 * 365.25 * 86400)
+    battery_mah: float = Field(gt=0, le=1e8)
+    battery_v: float = Field(gt=0, le=60)
+    sleep_current_ua: float | None = Field(None, ge=0, le=10_000_000)  # None: the board file's sleep current
 
 
 class GateSection(TolerancesFile):
@@ -118,8 +120,8 @@ class ScenarioFile(BaseModel):
     metric: str | None = None
     duty_cycle: DutyCycleSection | None = None
     gate: GateSection | None = None
-    seed: int = Field(0, ge=0)
-    jobs: int | None = Field(None, ge=1)
+    seed: StrictInt = Field(0, ge=0, lt=1 << 32)  # numpy's and TensorFlow's seeds are 32-bit
+    jobs: StrictInt | None = Field(None, ge=1, le=1024)
     cluster: str | None = None  # e.g. tcp://scheduler:8786
 
 

@@ -15,8 +15,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, PlainValidator
 
 from emu.configs import read_yaml, validated
+from emu.errors import shown
 
 GATED = {"cycles": "cycles", "ram": "ram_bytes", "flash": "flash_bytes"}  # option name -> result field
+# Beyond these a tolerance is no gate at all: a thousandfold rise, or a trillion cycles or bytes.
+MAX_PERCENT = 100_000
+MAX_AMOUNT = 10**12
 
 
 @dataclass(frozen=True)
@@ -38,11 +42,15 @@ def tolerance(text) -> Tolerance:
     try:
         amount = float(s[:-1] if relative else s)
     except ValueError:
-        raise ValueError(f"cannot read tolerance '{text}' (use a percentage like 2% or an amount like 512)") from None
+        raise ValueError(f"cannot read tolerance '{shown(str(text), 40)}' (use a percentage like 2% or an amount "
+                         f"like 512)") from None
     if not math.isfinite(amount):
-        raise ValueError(f"a tolerance must be a finite amount ('{text}')")
+        raise ValueError(f"a tolerance must be a finite amount ('{shown(str(text), 40)}')")
     if amount < 0:
-        raise ValueError(f"a tolerance cannot be negative ('{text}')")
+        raise ValueError(f"a tolerance cannot be negative ('{shown(str(text), 40)}')")
+    if amount > (MAX_PERCENT if relative else MAX_AMOUNT):
+        raise ValueError(f"a tolerance of {shown(s, 40)} lets any change pass "
+                         f"(at most {MAX_PERCENT:,}% or {MAX_AMOUNT:,})")
     return Tolerance(amount, relative)
 
 

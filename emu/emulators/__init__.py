@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from emu.emulators.window import Window, window_from_elf
-from emu.errors import EmuError
+from emu.errors import EmuError, shown
 
 EMULATORS = ("qemu", "renode")
 DEFAULT_EMULATOR = "qemu"
@@ -19,7 +19,8 @@ def emulator_name(name: str | None = None) -> str:
     """The backend to use: `name`, else $EMU_EMULATOR, else qemu; refused when unknown."""
     chosen = (name or os.environ.get("EMU_EMULATOR") or DEFAULT_EMULATOR).strip().lower()
     if chosen not in EMULATORS:
-        raise EmuError(f"unknown emulator '{chosen}' (choose {' or '.join(EMULATORS)})")
+        source = "" if name else " (from EMU_EMULATOR)"
+        raise EmuError(f"unknown emulator '{shown(chosen, 40)}'{source} (choose {' or '.join(EMULATORS)})")
     return chosen
 
 

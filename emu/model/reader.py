@@ -22,6 +22,7 @@ from emu.model.validate import check_shape, validate
 # The largest model file read: more than any board's flash, and a bound on what a wrong path
 # (a device, a pipe, a huge file) can make emu read. EMU_MAX_MODEL_BYTES overrides it.
 MAX_MODEL_BYTES = 64 * 1024 * 1024
+MAX_MODEL_BYTES_CEILING = 1 << 40  # what EMU_MAX_MODEL_BYTES may raise it to: no model is a terabyte
 
 
 def _enum_names(enum) -> dict[int, str]:
@@ -238,10 +239,11 @@ def max_model_bytes() -> int:
         return MAX_MODEL_BYTES
     try:
         value = int(text)
-    except ValueError:
+    except ValueError:  # not a number, or one of more than 4,300 digits
         value = 0
-    if value <= 0:
-        raise EmuError(f"EMU_MAX_MODEL_BYTES must be a positive number of bytes, not {shown(text)!r}")
+    if not 0 < value <= MAX_MODEL_BYTES_CEILING:
+        raise EmuError(f"EMU_MAX_MODEL_BYTES must be a positive number of bytes, at most "
+                       f"{MAX_MODEL_BYTES_CEILING:,} (1 TiB), not '{shown(text)}'")
     return value
 
 

@@ -10,95 +10,113 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, Strict, TypeAdapter, with_config
 
 from emu.cache import atomic_write
+from emu.configs import Count, Figure, Finite, Flag, Text, read_json, validated
 from emu.errors import EmuError
+from emu.platforms import MAX_CLOCK_HZ
 
 # The flat columns of a result (README.md, result fields); CSV has these, JSON has them plus `layers`.
 COLUMNS = ("model", "model_sha256", "variant", "platform", "core", "fpu", "clock_hz", "kernels",
            "instructions", "cycles", "latency_ms", "energy_uj", "flash_bytes", "ram_bytes",
            "arena_bytes", "stack_bytes", "output_matches_reference")
 
+# How a results file is checked when it is read (load_results): every field of its kind
+# (strict: a cycle count written "12" is refused), counts and figures non-negative and finite,
+# fields this version does not know ignored.
+_CHECKED = ConfigDict(allow_inf_nan=False, extra="ignore")
+Clock = Annotated[int, Strict(), Field(gt=0, le=MAX_CLOCK_HZ)]
+Percent = Annotated[float, Strict(), Field(ge=0, le=1000, allow_inf_nan=False)]
+
+
+@with_config(_CHECKED)
 @dataclass
 class LayerResult:
-    index: int
-    op: str
-    instructions: int
-    cycles: int
-    path: str = ""  # the kernel form that ran, e.g. "conv_2d/1x1-dsp" (empty in older files)
-    macs: int = 0  # multiply-accumulates, from the shapes (0: none, or an older file)
+    index: Count
+    op: Text
+    instructions: Count
+    cycles: Count
+    path: Text = ""  # the kernel form that ran, e.g. "conv_2d/1x1-dsp" (empty in older files)
+    macs: Count = 0  # multiply-accumulates, from the shapes (0: none, or an older file)
 
     @property
     def cycles_per_mac(self) -> float | None:
         return self.cycles / self.macs if self.macs else None
 
 
+@with_config(_CHECKED)
 @dataclass
 class Result:
     """One row per (model, variant, platform): the fields other parts rely on (README.md, result fields)."""
 
-    model: str
-    model_sha256: str
-    variant: str
-    platform: str
-    core: str
-    fpu: bool
-    clock_hz: int
-    kernels: str  # the kernel set, "reference" or "optimized" (emu/compile/kernel_set.py)
-    instructions: int
-    cycles: int
-    latency_ms: float
-    energy_uj: float
-    flash_bytes: int
-    ram_bytes: int
-    arena_bytes: int
-    stack_bytes: int
-    output_matches_reference: bool | None
+    model: Text
+    model_sha256: Text
+    variant: Text
+    platform: Text
+    core: Text
+    fpu: Flag
+    clock_hz: Clock
+    kernels: Text  # the kernel set, "reference" or "optimized" (emu/compile/kernel_set.py)
+    instructions: Count
+    cycles: Count
+    latency_ms: Figure
+    energy_uj: Figure
+    flash_bytes: Count
+    ram_bytes: Count
+    arena_bytes: Count
+    stack_bytes: Count
+    output_matches_reference: Flag | None
     layers: list[LayerResult] = field(default_factory=list)
-    reference: str = ""  # which interpreter the outputs were checked against
-    code_bytes: int = 0  # runtime and kernel code, without weights
-    weight_bytes: int = 0
-    cycles_by_class: dict = field(default_factory=dict)
+    reference: Text = ""  # which interpreter the outputs were checked against
+    code_bytes: Count = 0  # runtime and kernel code, without weights
+    weight_bytes: Count = 0
+    cycles_by_class: dict[Text, Count] = field(default_factory=dict)
     # The cycle model's stated uncertainty for this core, in percent (emu/timing/uncertainty.py)
-    cycles_uncertainty_pct: float | None = None
+    cycles_uncertainty_pct: Percent | None = None
     # Host quality of the variant, carried from variants.json by `emu bench`: {"accuracy": 0.97}
-    quality: dict = field(default_factory=dict)
+    quality: dict[Text, Finite] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-_RESULT_FIELDS = {f.name for f in fields(Result)}
+@cache
+def _rows() -> TypeAdapter:
+    return TypeAdapter(list[Result])
 
 
-def result_from_dict(row: dict) -> Result:
-    """The inverse of Result.to_dict; fields this version does not know are ignored."""
-    values = {k: v for k, v in row.items() if k in _RESULT_FIELDS}
-    values["layers"] = [LayerResult(**layer) for layer in row.get("layers", [])]
-    try:
-        return Result(**values)
-    except TypeError as e:
-        raise EmuError(f"a result record lacks fields: {e}") from None
+@cache
+def _row() -> TypeAdapter:
+    return TypeAdapter(Result)
+
+
+def result_from_dict(row: dict, where: str = "a result record") -> Result:
+    """The inverse of Result.to_dict, checked like a results file; fields this version does not
+    know are ignored."""
+    return validated(_row(), row, where)
 
 
 def read_json_file(path: Path, what: str):
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise EmuError(f"{what} not found: {path}") from None
-    except (OSError, ValueError) as e:
-        raise EmuError(f"cannot read {what} {path}: {e}") from None
+    """A JSON file from anyone, read within bounds (emu.configs.read_json)."""
+    return read_json(path, what)
 
 
 def load_results(path: Path) -> list[Result]:
-    """A results file: a list of records, or {"results": [...]} (as baselines are written)."""
-    data = read_json_file(path, "results file")
-    rows = data.get("results") if isinstance(data, dict) else data
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise EmuError(f"{path} is not a list of result records")
-    return [result_from_dict(r) for r in rows]
+    """A results file: a list of records, or {"results": [...]} (as baselines are written), each
+    record checked field by field; EmuError naming the file and the first bad field otherwise."""
+    data = read_json(path, "a results file")
+    prefix: tuple = ()
+    if isinstance(data, dict) and "results" in data:
+        data, prefix = data["results"], ("results",)
+    if not isinstance(data, list):
+        raise EmuError(f"{path}: not a list of result records (nor {{\"results\": [...]}})")
+    return validated(_rows(), data, str(path), prefix)
 
 
 def result_key(result: Result) -> tuple[str, str, str]:
