@@ -1,5 +1,9 @@
+import importlib.util
+import inspect
 import os
 import shutil
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -51,3 +55,145 @@ def dense_models() -> dict[str, bytes]:
                                   tf.keras.layers.Dense(16, activation="relu"),
                                   tf.keras.layers.Dense(1)], (1,))
     return {"int8": modelgen.to_int8(keras, (1,)), "float": modelgen.to_float(keras)}
+
+
+# What each test needs beyond pure Python, as pytest markers, so the suite runs in parts
+# (docs/testing.md): `pytest -m "not device and not tensorflow"` needs neither the cross
+# toolchain, QEMU nor TensorFlow. The marks are found from:
+#   1. the marks a test carries: its own markers of NEEDS, and its skip marks (a test that
+#      skips without a program needs it: needs_arm_gcc, say);
+#   2. the code a test runs: its own, its fixtures', and the tests' helpers they call
+#      (tests/modelgen.py's converter needs TensorFlow; shared_model() the shared models);
+#   3. its module, for what neither shows (a firmware run through the `emu` command, say).
+# `device` is added to anything needing the cross toolchain or QEMU. A test marked for a
+# program or package that is not installed is skipped, saying what to install.
+NEEDS = ("toolchain", "qemu", "tensorflow", "shared_models")
+DEVICE = {"toolchain", "qemu"}
+
+SKIP_REASON_NEEDS = {  # words in a skip reason -> what the test needs
+    "arm-none-eabi": "toolchain",
+    "qemu-system-arm": "qemu",
+    "shared reference models": "shared_models",
+}
+
+# Rule 3, per module: what the tests that need the toolchain need besides (they run the
+# firmware they build; some train their model first) ...
+TOOLCHAIN_TESTS_ALSO_NEED = {
+    "test_cache_heal": {"qemu"},
+    "test_commands": {"qemu"},
+    "test_decide_cache": {"qemu"},
+    "test_decide_gate": {"qemu"},
+    "test_demo": {"qemu", "tensorflow"},       # the demo trains the digits model
+    "test_device_ops": {"qemu"},
+    "test_end_to_end": {"qemu"},
+    "test_export": {"qemu"},
+    "test_fuzz_models": {"qemu"},
+    "test_hostile_inputs": {"qemu"},
+    "test_kernels_optimized": {"qemu"},
+    "test_report_render": {"qemu"},
+    "test_safe_writes": {"qemu"},
+    "test_scenario": {"qemu", "tensorflow"},   # the coin-cell scenario trains the vibration model
+    "test_sweep": {"qemu"},
+    "test_timing_mve": {"qemu"},               # the documented Helium examples through `emu profile`
+}
+# ... what single tests need that only their `emu` command shows ...
+TEST_NEEDS = {
+    "test_cli::test_bench_results_carry_the_variants_quality_into_recommend": {"toolchain", "qemu"},
+    "test_export::test_version_and_export_errors": {"toolchain"},  # `emu export` looks for the compiler first
+}
+# ... and what every test of a module needs.
+MODULE_NEEDS = {
+    "test_runaway": {"toolchain", "qemu"},     # assembles tests/asm and runs it in QEMU
+    "test_variants_cli": {"tensorflow"},       # making variants is TensorFlow's converter and training
+    "test_variants_digits": {"tensorflow"},
+    "test_variants_tasks": {"tensorflow"},
+    "test_variants_units": {"tensorflow"},
+    "test_weight_formats": {"tensorflow"},
+}
+
+TENSORFLOW_MODULES = {"tensorflow", "tf_keras", "tensorflow_model_optimization"}
+
+
+def _codes(code: types.CodeType):
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _codes(const)
+
+
+def _tests_function(value, module: str = "tests"):
+    value = inspect.unwrap(value) if callable(value) else value  # through lru_cache and the like
+    return isinstance(value, types.FunctionType) and value.__module__.startswith(module)
+
+
+def _test_helpers(function, names: set[str]):
+    """The functions of the tests package that `function` refers to by these names."""
+    for name in names:
+        for holder in (function.__globals__.get(name), sys.modules.get(f"tests.{name}")):
+            if _tests_function(holder):
+                yield inspect.unwrap(holder)
+            elif isinstance(holder, types.ModuleType) and holder.__name__.startswith("tests."):
+                for attr in names:
+                    helper = getattr(holder, attr, None)
+                    if _tests_function(helper, holder.__name__):
+                        yield inspect.unwrap(helper)
+
+
+_CODE_NEEDS: dict = {}
+
+
+def code_needs(function) -> set[str]:
+    """What a function of the tests needs, from the names its code (and the helpers it calls) uses."""
+    if function in _CODE_NEEDS:
+        return _CODE_NEEDS[function]
+    _CODE_NEEDS[function] = needs = set()  # placed first: a helper may call back into its caller
+    names = {name for code in _codes(function.__code__) for name in code.co_names}
+    values = [function.__globals__.get(name) for name in names]
+    if names & TENSORFLOW_MODULES or any(isinstance(v, types.ModuleType) and v.__name__.split(".")[0]
+                                         in TENSORFLOW_MODULES for v in values):
+        needs.add("tensorflow")
+    if function.__module__ == __name__ and function.__name__ == "shared_model":
+        needs.add("shared_models")
+    for helper in _test_helpers(function, names):
+        needs |= code_needs(helper)
+    return needs
+
+
+def needs_of(item) -> set[str]:
+    needs = {mark.name for mark in item.iter_markers() if mark.name in NEEDS}
+    for mark in item.iter_markers("skipif"):
+        reason = mark.kwargs.get("reason", "")
+        needs |= {need for words, need in SKIP_REASON_NEEDS.items() if words in reason}
+    functions = [item.function] + [defs[-1].func for defs in item._fixtureinfo.name2fixturedefs.values()]
+    for function in functions:
+        if isinstance(function, types.FunctionType):
+            needs |= code_needs(function)
+    module = item.module.__name__.rpartition(".")[2]
+    needs |= MODULE_NEEDS.get(module, set()) | TEST_NEEDS.get(f"{module}::{item.originalname}", set())
+    if "toolchain" in needs:
+        needs |= TOOLCHAIN_TESTS_ALSO_NEED.get(module, set())
+    return needs
+
+
+MISSING = {
+    "toolchain": lambda: shutil.which("arm-none-eabi-gcc") is None,
+    "qemu": lambda: shutil.which("qemu-system-arm") is None,
+    "tensorflow": lambda: importlib.util.find_spec("tensorflow") is None,
+}
+HOW_TO_INSTALL = {
+    "toolchain": "arm-none-eabi-gcc missing: run make setup",
+    "qemu": "qemu-system-arm missing: run make setup",
+    "tensorflow": "TensorFlow missing: pip install '.[variants]'",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = {need for need, is_missing in MISSING.items() if is_missing()}
+    for item in items:
+        needs = needs_of(item)
+        if needs & DEVICE:
+            needs.add("device")
+        for need in sorted(needs):
+            item.add_marker(need)
+        for need in sorted(needs & missing):
+            item.add_marker(pytest.mark.skip(reason=HOW_TO_INSTALL[need]))

@@ -95,7 +95,8 @@ def random_cases(count: int, seed: int) -> list[tuple[str, list, tuple, bool]]:
             name = f"conv{kh}x{kw}_{h}x{w}x{c}_{oc}_s{s}_{pad}"
         else:
             k, dm = int(rng.integers(1, 6)), [1, 1, 2, 4, 8][int(rng.integers(5))]
-            h, w, c, s = int(rng.integers(k, 12)), int(rng.integers(k, 12)), int(rng.integers(1, 40)), int(rng.integers(1, 3))
+            h, w, c, s = (int(rng.integers(k, 12)), int(rng.integers(k, 12)), int(rng.integers(1, 40)),
+                          int(rng.integers(1, 3)))
             pad = ["same", "valid"][int(rng.integers(2))]
             layers = [_k().DepthwiseConv2D(k, strides=s, padding=pad, depth_multiplier=dm, activation=act)]
             shape, name = (h, w, c), f"dw{k}_{h}x{w}x{c}_dm{dm}_s{s}_{pad}"
@@ -118,14 +119,14 @@ def one_channel_cases() -> list[tuple[str, list, tuple, bool]]:
     ]
 
 
-CASES = random_cases(32, seed=7) + one_channel_cases()
 INPUTS_PER_MODEL = 8
 
 
 @pytest.fixture(scope="module")
 def converted():
+    # The cases' layers are made here, not at import: collecting this file must not need TensorFlow.
     models = {}
-    for i, (name, layers, shape, per_channel) in enumerate(CASES):
+    for i, (name, layers, shape, per_channel) in enumerate(random_cases(32, seed=7) + one_channel_cases()):
         model = modelgen.keras_model(layers, shape, seed=100 + i)
         models[name] = modelgen.to_int8(model, shape, seed=i, per_channel=per_channel)
     return models
@@ -140,12 +141,12 @@ def test_random_models_match_tflm(converted, kernel_set):
         compiled = compile_graph(graph, kernel_set)
         paths |= {layer.path for layer in compiled.layers}
         inputs = [modelgen.random_input(model, seed=s) for s in range(INPUTS_PER_MODEL)]
-        for x, got in zip(inputs, run_compiled_on_host_many(compiled, inputs)):
+        for x, got in zip(inputs, run_compiled_on_host_many(compiled, inputs), strict=True):
             want = tflm_outputs(model, x)
-            for g, w in zip(got, want):
+            for g, w in zip(got, want, strict=True):
                 np.testing.assert_array_equal(g, w, err_msg=f"{name} ({kernel_set})")
             cases += 1
-    assert cases == len(CASES) * INPUTS_PER_MODEL
+    assert cases == len(converted) * INPUTS_PER_MODEL
     if kernel_set == "optimized":
         assert {"fully_connected/dsp", "conv_2d/1x1-dsp", "conv_2d/im2col-dsp"} <= paths, paths
         for form in ("-dm1-dsp", "-dm4-dsp", "-dm8-dsp", "-1ch-dsp"):
@@ -268,5 +269,5 @@ def test_1x1_output_streaming_over_its_input_matches_tflm(kernel_set):
     scratch = 12 * 12 + 8 * 4 if kernel_set == "optimized" else 0
     assert compiled.arena_bytes < in_bytes + out_bytes + scratch  # the output does overlap the input
     inputs = [modelgen.random_input(model, seed=s) for s in range(6)]
-    for x, got in zip(inputs, run_compiled_on_host_many(compiled, inputs)):
+    for x, got in zip(inputs, run_compiled_on_host_many(compiled, inputs), strict=True):
         np.testing.assert_array_equal(got[0], tflm_outputs(model, x)[0])
