@@ -4,7 +4,7 @@
 
 Prints sequence, core, silicon, emu, error (emu - silicon), then one summary line per core.
 Runs every sequence through `emu bsp`, arm-none-eabi-gcc and `emu profile`
-(tests/silicon/harness.py).
+(benchmarks/silicon_harness.py).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.silicon.corpus import BOARD_OF_CORE, by_core, error  # noqa: E402
-from tests.silicon.harness import measure  # noqa: E402
+from benchmarks.silicon_corpus import BOARD_OF_CORE, by_core, error  # noqa: E402
+from benchmarks.silicon_harness import measure  # noqa: E402
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """Helium (MVE) on the Cortex-M55: what the timing model is told about each vector instruction,
-and the beat timing against the examples Arm documents (tests/silicon/corpus.py,
+and the beat timing against the examples Arm documents (benchmarks/silicon_corpus.py,
 M55_DOCUMENTED), run through `emu bsp` + arm-none-eabi-gcc + `emu profile`."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
+from benchmarks.silicon_corpus import M55_DOCUMENTED
+from benchmarks.silicon_harness import measure
 from emu.timing.classes import classify
-from tests.silicon.corpus import M55_DOCUMENTED
-from tests.silicon.harness import measure
 from tests.test_timing import assemble, pytestmark  # noqa: F401  (same skip condition)
 
 needs_llvm = pytest.mark.skipif(shutil.which("llvm-objdump") is None, reason="needs llvm-objdump")
@@ -46,7 +46,7 @@ def test_helium_instructions_are_decoded(tmp_path):
     snippet = assemble(tmp_path, "cortex-m55", "\n".join(line for line, *_ in DECODED))
     decoded = [i for _, i in sorted(snippet.program.items())]
     assert len(decoded) == len(DECODED)  # no instruction split in two where capstone misreads one
-    for ins, (line, operation, cls, reads, writes, base, moved) in zip(decoded, DECODED):
+    for ins, (line, operation, cls, reads, writes, base, moved) in zip(decoded, DECODED, strict=True):
         got = (ins.operation, classify(ins), ins.reads, ins.writes, ins.base_register, ins.access_bytes)
         assert got == (operation, cls, reads, writes, base, moved), line
         assert ins.vector and ins.size == 4
@@ -87,15 +87,18 @@ def documented(tmp_path_factory) -> dict[str, float]:
 
 @pytest.mark.parametrize("seq", M55_DOCUMENTED, ids=lambda s: s.name)
 def test_beats_match_the_documented_examples(seq, documented):
-    assert documented[seq.name] == seq.silicon, f"{seq.lines}: emu {documented[seq.name]:g}, Arm {seq.silicon} ({seq.fact})"
+    assert documented[seq.name] == seq.silicon, (f"{seq.lines}: emu {documented[seq.name]:g}, Arm {seq.silicon} "
+                                                 f"({seq.fact})")
 
 
 def test_both_llvm_listing_formats_are_read():
     """LLVM 14 (Debian 12) prints an encoding as bytes, later LLVM (Debian 13) as halfwords."""
     from emu.timing.disasm_mve import parse_listing
 
-    old = "      1e: 02 f0 01 e8  \tvctp.8\tr2\n      22: 00 bf        \tnop\n      24: 94 ed 00 1f  \tvldrw.u32\tq0, [r4]\n"
-    new = "      1e: f002 e801    \tvctp.8\tr2\n      22: bf00         \tnop\n      24: ed94 1f00    \tvldrw.u32\tq0, [r4]\n"
+    old = ("      1e: 02 f0 01 e8  \tvctp.8\tr2\n      22: 00 bf        \tnop\n"
+           "      24: 94 ed 00 1f  \tvldrw.u32\tq0, [r4]\n")
+    new = ("      1e: f002 e801    \tvctp.8\tr2\n      22: bf00         \tnop\n"
+           "      24: ed94 1f00    \tvldrw.u32\tq0, [r4]\n")
     for text in (old, new):
         program, starts = parse_listing(text)
         assert starts == {0x1E, 0x22, 0x24}

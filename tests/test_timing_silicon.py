@@ -1,4 +1,4 @@
-"""The cycle model against instruction sequences timed on real chips (tests/silicon/corpus.py).
+"""The cycle model against instruction sequences timed on real chips (benchmarks/silicon_corpus.py).
 
 Each core's sequences are built into one ELF with the board's `emu bsp` files and
 arm-none-eabi-gcc and run once through `emu profile --json`; every sequence must come
@@ -11,8 +11,8 @@ import shutil
 
 import pytest
 
-from tests.silicon.corpus import BOARD_OF_CORE, CORPUS, by_core, error
-from tests.silicon.harness import measure
+from benchmarks.silicon_corpus import BOARD_OF_CORE, CORPUS, by_core, error
+from benchmarks.silicon_harness import measure
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")),

@@ -3,7 +3,7 @@
 Arm publishes no per-instruction table for the Cortex-M33, and it is not a Cortex-M4
 (LLVM schedules it with the M4 model; silicon disagrees). Figures come from measurements
 with the cycle counter on an RP2350 (Cortex-M33 r1p0), github.com/jnk0le/random, "pipeline
-cycle test/doc/cortex_m33.md" ([RP2350] below, docs/sources.md); the corpus in tests/silicon checks them.
+cycle test/doc/cortex_m33.md" ([RP2350] below, docs/sources.md); the corpus in benchmarks/silicon_corpus.py checks them.
 """
 
 from emu.timing import cortex_m4

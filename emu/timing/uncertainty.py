@@ -1,7 +1,7 @@
 """How far the cycle model may be from silicon, per core: the one place records and reports
 read it from.
 
-`sequences` and `worst_cycles` are what the silicon corpus (tests/silicon/corpus.py,
+`sequences` and `worst_cycles` are what the silicon corpus (benchmarks/silicon_corpus.py,
 benchmarks/silicon.py) shows: how many measured instruction sequences the model was
 checked against and its largest error on any of them, documented deviations included.
 tests/test_timing_silicon.py fails when these numbers no longer match the corpus.

@@ -264,8 +264,9 @@ CORPUS: list[Sequence] = M0PLUS + M3 + M4 + M7 + M33
 M55_DOCUMENTED = _seqs("cortex-m55", [
     ("vldr_vadd_vmul_vstr", dict(
         body="vldrw.u32 q0, [r4]\nvadd.i32 q1, q0, q0\nvmul.i32 q2, q1, q1\nvstrw.32 q2, [r4, #16]", silicon=5,
-        source="llvm-m55", fact="VLDR;VADD;VMUL;VSTR run in 5 cycles, each overlapping the one before (load/store, "
-                                "integer, float/mul, load/store pipes); the next VLDR waits for the VSTR's second beat")),
+        source="llvm-m55", fact="VLDR;VADD;VMUL;VSTR run in 5 cycles, each overlapping the one before "
+                                "(load/store, integer, float/mul, load/store pipes); the next VLDR waits for the "
+                                "VSTR's second beat")),
     ("vldr_vldrb_vadd_vstr", dict(
         body="vldrw.u32 q0, [r4]\nvldrb.u32 q1, [r4, #32]\nvadd.i32 q2, q0, q1\nvstrw.32 q2, [r4, #16]", silicon=6,
         source="llvm-m55", fact="VLDR;VLDRB;VADD;VSTR take 6 cycles: two loads cannot overlap")),

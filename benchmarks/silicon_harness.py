@@ -19,9 +19,9 @@ from pathlib import Path
 
 import yaml
 
+from benchmarks.silicon_corpus import Sequence
 from emu.platforms import get_platform
 from emu.resources import BOARDS
-from tests.silicon.corpus import Sequence
 
 SHORT, LONG = 4, 14
 
@@ -73,7 +73,7 @@ def assembly(sequences: list[Sequence], fpu: bool) -> str:
     for marker in ("corpus_start", "corpus_end"):
         lines += [f"    .type {marker}, %function", "    .thumb_func", f"{marker}:", "    bx lr"]
     for seq in sequences:
-        for name, reps in zip(function_names(seq), (SHORT, LONG)):
+        for name, reps in zip(function_names(seq), (SHORT, LONG), strict=True):
             lines += ["    .balign 16", f"    .type {name}, %function", "    .thumb_func",
                       f"{name}:", PROLOGUE + (FP_PROLOGUE if fpu else "") + seq.setup]
             if "{reps}" in seq.body:
