@@ -31,9 +31,9 @@ def instruction_mix(trace, program) -> Counter:
 
 
 def run(model: Path, board):
-    from emu.link.firmware import build_firmware
     from emu.compile.codegen import compile_graph
     from emu.emulators.trace import Segment
+    from emu.link.firmware import build_firmware
     from emu.model.reader import read_model
     from emu.results.measure import count_result, default_inputs, emulate
     from emu.results.profile import split_by_function

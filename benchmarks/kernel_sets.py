@@ -44,13 +44,15 @@ def main() -> None:
     if args.markdown:
         print("|---|---|---:|---:|---:|---:|---:|---|")
     for (name, kernels), r in results.items():
+        matches = "yes" if r.output_matches_reference else "NO"
         print(f"{bar} {name} {bar} {kernels} {bar} {r.instructions:,} {bar} {r.cycles:,} {bar} {r.arena_bytes:,} "
-              f"{bar} {r.stack_bytes:,} {bar} {r.ram_bytes:,} {bar} {'yes' if r.output_matches_reference else 'NO'} {bar}")
+              f"{bar} {r.stack_bytes:,} {bar} {r.ram_bytes:,} {bar} {matches} {bar}")
     print()
-    print(f"{bar} model {bar} kernel path {bar} layers {bar} MACs {bar} instructions {bar} cycles {bar} cycles/MAC {bar}")
+    print(f"{bar} model {bar} kernel path {bar} layers {bar} MACs {bar} instructions {bar} cycles {bar} "
+          f"cycles/MAC {bar}")
     if args.markdown:
         print("|---|---|---:|---:|---:|---:|---:|")
-    for (name, kernels), r in results.items():
+    for (name, _kernels), r in results.items():
         paths: dict[str, list[int]] = {}
         for layer in r.layers:
             if layer.macs:

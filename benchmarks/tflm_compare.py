@@ -66,7 +66,8 @@ def main() -> None:
                 "TFLM interpreter arena (x86-64)", "emu code", "TFLM code", "ratio", "matches TFLM"]
     table = []
     for board, name, r, t_instr, t_ram, t_code, interp_arena in rows:
-        cells = [board, name, f"{r.instructions:,}", f"{r.cycles:,}", f"{t_instr:,.0f}", f"{r.instructions / t_instr:.2f}"]
+        cells = [board, name, f"{r.instructions:,}", f"{r.cycles:,}", f"{t_instr:,.0f}",
+                 f"{r.instructions / t_instr:.2f}"]
         if optimized:
             cmsis = CMSIS_NN_INSTRUCTIONS[name]
             cells += [f"{cmsis:,}", f"{r.instructions / cmsis:.2f}"]
@@ -82,7 +83,7 @@ def main() -> None:
     else:
         widths = [max(len(h), *(len(c[i]) for c in table)) for i, h in enumerate(headers)]
         for cells in [headers, *table]:
-            print("  ".join(c.rjust(w) for c, w in zip(cells, widths)))
+            print("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=False)))
     print(f"targets: instructions <= 1.0x TFLM{' and <= 0.8x TFLM + CMSIS-NN' if optimized else ''}, RAM <= 0.7x, "
           f"code <= 0.5x  ({args.kernels} kernels; TFLM's figures are an M4F's)")
 

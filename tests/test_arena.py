@@ -123,6 +123,6 @@ def test_a_small_resnet_takes_under_0_7x_of_tflms_arena_and_still_matches_tflm()
         compiled = compile_graph(graph, kernel_set)
         assert compiled.arena_bytes <= 0.7 * tflm, (kernel_set, compiled.arena_bytes, tflm)
         # buffers that share memory must not clobber each other: the outputs say so
-        for got, want in zip(run_compiled_on_host_many(compiled, inputs), wanted):
-            for g, w in zip(got, want):
+        for got, want in zip(run_compiled_on_host_many(compiled, inputs), wanted, strict=True):
+            for g, w in zip(got, want, strict=True):
                 np.testing.assert_array_equal(g, w, err_msg=kernel_set)

@@ -5,10 +5,10 @@ import subprocess
 
 import pytest
 
-from emu.link.bsp import linker_script
-from emu.link.firmware import build_firmware
 from emu.compile.codegen import CompiledModel, Layer, TensorIO
 from emu.errors import EmuError
+from emu.link.bsp import linker_script
+from emu.link.firmware import build_firmware
 from emu.platforms import get_platform
 from tests.conftest import needs_arm_gcc
 

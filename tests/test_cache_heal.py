@@ -12,8 +12,8 @@ import time
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from emu.link.firmware import build_firmware
 from emu.cache import ContentStore
+from emu.link.firmware import build_firmware
 from emu.platforms import get_platform
 from tests.conftest import needs_arm_gcc
 from tests.test_build import hand_model
@@ -156,7 +156,8 @@ def test_a_build_killed_while_compiling_leaves_nothing_after_the_next_run(tiny_m
     assert reference.returncode == 0, reference.stderr
     assert (json.loads((tmp_path / "again" / "build.json").read_text())
             == json.loads((tmp_path / "reference" / "build.json").read_text()))
-    assert loaded_sections(tmp_path / "again" / "firmware.elf") == loaded_sections(tmp_path / "reference" / "firmware.elf")
+    assert (loaded_sections(tmp_path / "again" / "firmware.elf")
+            == loaded_sections(tmp_path / "reference" / "firmware.elf"))
 
 
 @needs_arm_gcc

@@ -65,7 +65,8 @@ def edited(text: str, old: str, new: str) -> str:
      "board.yaml: flash_wait_states: must be greater than or equal to 0 (got -1)"),
     (edited(BOARD, "core: cortex-m4", "core: cortex-m9"), "board.yaml: core: must be 'cortex-m0plus'"),
     (edited(BOARD, "ram_bytes: 655360 ", "# "), "board.yaml: ram_bytes: field required"),
-    (edited(BOARD, "cflags: [-mcpu=cortex-m4,", "cflags: [7,"), "board.yaml: cflags[0]: must be a valid string (got 7)"),
+    (edited(BOARD, "cflags: [-mcpu=cortex-m4,", "cflags: [7,"),
+     "board.yaml: cflags[0]: must be a valid string (got 7)"),
 ])
 def test_a_bad_board_file_is_refused_naming_the_field(tmp_path, text, expected):
     (tmp_path / "board.yaml").write_text(text)
@@ -77,7 +78,8 @@ def test_a_bad_board_file_is_refused_naming_the_field(tmp_path, text, expected):
 
 @pytest.mark.parametrize("old, new, expected", [
     ("name: small", "name: small\ncolour: red", "scenario.yaml: colour: unknown field"),
-    ("  - path: model.tflite", "  - path: model.tflite\n    colour: red", "scenario.yaml: models[1].colour: unknown field"),
+    ("  - path: model.tflite", "  - path: model.tflite\n    colour: red",
+     "scenario.yaml: models[1].colour: unknown field"),
     ("boards: [rp2040-pico]", "boards: rp2040-pico", "scenario.yaml: boards: must be a valid list (got 'rp2040-pico')"),
     ("name: small", "name: small\nseed: many", "scenario.yaml: seed: must be a valid integer"),
     ("period_s: 1.0", "period_s: 0", "scenario.yaml: duty_cycle.period_s: must be greater than 0 (got 0)"),

@@ -115,7 +115,8 @@ def test_person_detect_with_optimized_kernels_matches_tflm_on_m4f():
     assert result.output_matches_reference is True
     paths = {layer.path for layer in result.layers}
     assert {"conv_2d/1x1-dsp", "depthwise_conv_2d/3x3-dm1-dsp"} <= paths
-    assert sum(layer.macs for layer in result.layers) == 6_193_664 + 964_224  # 1x1 convolutions + depthwise, by hand from the shapes
+    # 1x1 convolutions + depthwise, by hand from the shapes
+    assert sum(layer.macs for layer in result.layers) == 6_193_664 + 964_224
 
 
 # ---- the Helium (MVE) kernels, which only the M55 runs ---------------------------------------
@@ -156,7 +157,8 @@ def helium_models():
 
 
 HELIUM_PATHS = {"conv_2d/1x1-mve", "conv_2d/1x1-outer-mve", "conv_2d/im2col-mve",
-                "depthwise_conv_2d/3x3-dm1-mve", "depthwise_conv_2d/2x2-dm4-mve", "depthwise_conv_2d/3x5-dm8-mve", "add/mve", "mul/mve",
+                "depthwise_conv_2d/3x3-dm1-mve", "depthwise_conv_2d/2x2-dm4-mve", "depthwise_conv_2d/3x5-dm8-mve",
+                "add/mve", "mul/mve",
                 "max_pool_2d/mve", "average_pool_2d/mve", "fully_connected/mve"}
 
 

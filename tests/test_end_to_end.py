@@ -9,8 +9,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from emu.link.firmware import build_firmware
 from emu.compile.codegen import compile_graph
+from emu.link.firmware import build_firmware
 from emu.model.oracle import tflm_outputs
 from emu.model.reader import read_model
 from emu.platforms import get_platform
@@ -26,7 +26,7 @@ SHARED = ["hello_world_float", "hello_world_int8", "micro_speech_quantized", "pe
 
 
 def assert_same_as_tflm(got, want):
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         w = np.asarray(w).reshape(g.shape)
         if g.dtype.kind == "f":
             np.testing.assert_allclose(g, w, rtol=FLOAT_RTOL, atol=FLOAT_ATOL)

@@ -119,7 +119,8 @@ INT8_EDITS = {
     "shape-wraps-to-zero": lambda m, g: _shape(m, g, 7, [65536, 65536]),
     "shape-overflows": lambda m, g: _shape(m, g, 8, [2**31 - 1, 2**31 - 1]),
     "buffer-size-mismatch": lambda m, g: setattr(m.buffers[5], "data", m.buffers[5].data[:-1]),
-    "buffer-offset-past-end": lambda m, g: (setattr(m.buffers[5], "data", None), setattr(m.buffers[5], "offset", 1 << 20),
+    "buffer-offset-past-end": lambda m, g: (setattr(m.buffers[5], "data", None),
+                                            setattr(m.buffers[5], "offset", 1 << 20),
                                             setattr(m.buffers[5], "size", 256)),
     "no-subgraphs": lambda m, g: setattr(m, "subgraphs", []),
     "custom-op-hostile-name": lambda m, g: _custom(m, g, b"evil\n\x1b[31m" + b"A" * 100_000),
@@ -152,7 +153,8 @@ def corpus(models: dict[str, bytes]) -> list[tuple[str, bytes, str | None]]:
     cases: list[tuple[str, bytes, str | None]] = [(f"{b}-original", m, "ok") for b, m in bases]
     for base, model in bases:
         cases += [(f"{base}-{name}", data, "rejected") for name, data in edits.truncations(model)]
-        cases += [(f"{base}-{name}", data, None) for name, data in edits.bit_flips(model, structure=20, data=3, seed=2024)]
+        flips = edits.bit_flips(model, structure=20, data=3, seed=2024)
+        cases += [(f"{base}-{name}", data, None) for name, data in flips]
     for name, change in INT8_EDITS.items():
         cases.append((f"int8-{name}", edits.edited(int8, change), "ok" if name in VALID_INT8_EDITS else "rejected"))
     for name, make in FLOAT_EDITS.items():

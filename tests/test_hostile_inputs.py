@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emu.link.firmware import build_firmware
 from emu.errors import EmuError, shown
+from emu.link.firmware import build_firmware
 from emu.model.reader import read_model_bytes
 from emu.platforms import get_platform
 from emu.results.outputs import outputs_match
@@ -161,7 +161,8 @@ def test_the_output_goes_to_exactly_the_path_given(dense_models, tmp_path):
     assert stdout.startswith(f"{tmp_path / 'y.out'}: int8 [1, 1]")
     from emu.model.oracle import tflm_outputs
 
-    assert np.array_equal(np.load(tmp_path / "y.out"), tflm_outputs(dense_models["int8"], [np.array([[3]], np.int8)])[0])
+    want = tflm_outputs(dense_models["int8"], [np.array([[3]], np.int8)])[0]
+    assert np.array_equal(np.load(tmp_path / "y.out"), want)
 
 
 # --- what a model path may be

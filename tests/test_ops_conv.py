@@ -7,7 +7,6 @@ must give exactly TFLM's int8 outputs and its float32 outputs within 1e-5 relati
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
@@ -147,7 +146,7 @@ def assert_matches_tflm(model: bytes, seeds=(0, 1), kernel_set: str = "reference
         inputs = random_input(model, seed=seed)
         got, want = run_on_host(model, inputs, kernel_set), tflm_outputs(model, inputs)
         assert len(got) == len(want)
-        for g, w in zip(got, want):
+        for g, w in zip(got, want, strict=True):
             assert g.dtype == w.dtype and g.shape == w.shape
             if g.dtype == np.float32:
                 np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)

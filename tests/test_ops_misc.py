@@ -72,7 +72,8 @@ CASES = {
     # with float inputs and outputs: QUANTIZE, PAD (which moves values unchanged), DEQUANTIZE
     "quantize": (lambda x: _layers().ZeroPadding1D(1)(x), [(300, 3)]),
     # softmax groups differ before and after each reshape, so the converter keeps them
-    "reshapes": (lambda x: _layers().Softmax()(_layers().Reshape((3, 4))(_layers().Softmax()(_layers().Reshape((12,))(x)))),
+    "reshapes": (lambda x: _layers().Softmax()(_layers().Reshape((3, 4))(
+        _layers().Softmax()(_layers().Reshape((12,))(x)))),
                  [(4, 3)]),
 }
 
@@ -137,7 +138,7 @@ def float_inputs(model: bytes, low: float, high: float, seed: int = 3) -> list[n
 
 def assert_same(ours: list[np.ndarray], reference: list[np.ndarray]) -> None:
     assert len(ours) == len(reference)
-    for i, (got, want) in enumerate(zip(ours, reference)):
+    for i, (got, want) in enumerate(zip(ours, reference, strict=True)):
         assert got.dtype == want.dtype and got.shape == want.shape, f"output {i}"
         if got.dtype.kind == "f":
             np.testing.assert_allclose(got, want, rtol=FLOAT_RTOL, atol=FLOAT_ATOL, err_msg=f"output {i}")
@@ -331,9 +332,11 @@ def test_float16_weights_dequantize_like_litert():
 
 @pytest.mark.parametrize("op, tensors, inputs, why", [
     ("SOFTMAX", [make_tensor(0, (1, 10), "int8", 0.1), make_tensor(1, (1, 10), "int8", 0.1)], [0], "1/256"),
-    ("MEAN", [make_tensor(0, (1, 4), "float32"), make_tensor(1, (1,), "int32"), make_tensor(2, (1,), "float32")], [0, 1],
+    ("MEAN", [make_tensor(0, (1, 4), "float32"), make_tensor(1, (1,), "int32"), make_tensor(2, (1,), "float32")],
+     [0, 1],
      "axes computed at run time"),
-    ("PAD", [make_tensor(0, (1, 4), "float32"), make_tensor(1, (2, 2), "int32"), make_tensor(2, (1, 4), "float32")], [0, 1],
+    ("PAD", [make_tensor(0, (1, 4), "float32"), make_tensor(1, (2, 2), "int32"), make_tensor(2, (1, 4), "float32")],
+     [0, 1],
      "paddings computed at run time"),
     ("QUANTIZE", [make_tensor(0, (4,), "float32"), make_tensor(1, (4,), "int16", 0.1)], [0], "float32 -> int16"),
     ("TANH", [make_tensor(0, (4,), "int16", 0.1), make_tensor(1, (4,), "int16", 0.1)], [0], "int16"),

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from emu.platforms import list_platforms
 import emu.resources
+from emu.platforms import list_platforms
 
 BOARDS = {
     "nucleo-l4r5zi": ("cortex-m4", True, 120_000_000),

@@ -10,13 +10,12 @@ backend measures for the same ELF.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
 import subprocess
 from pathlib import Path
-
-import os
 
 import pytest
 from elftools.elf.elffile import ELFFile
@@ -197,7 +196,8 @@ def test_script_loads_inputs_traces_in_binary_with_memory_and_stops_at_the_budge
     assert any(line.startswith("cpu AddHook 0x1234 ") for line in lines)
     # 250 M instructions at 100 MIPS of virtual time: 2.5 s
     assert 'emulation RunFor "2.500000"' in lines and "cpu PerformanceInMips 100" in lines
-    assert lines.index(f'sysbus LoadELF @"{elf}"') < lines.index(f'sysbus LoadBinary @"{tmp_path / "load0.bin"}" 0x20000100')
+    load_binary = f'sysbus LoadBinary @"{tmp_path / "load0.bin"}" 0x20000100'
+    assert lines.index(f'sysbus LoadELF @"{elf}"') < lines.index(load_binary)
     assert lines[-1] == "quit" or lines[-2] == "quit"
 
 

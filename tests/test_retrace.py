@@ -162,7 +162,7 @@ def test_taken_branches_come_from_the_next_pc():
     # movs; 3 x (subs; bne back): bne is taken twice and falls through once; then cbz taken
     # (next pc is not cbz + 2) and bne.w not taken.
     program = [Record(0x100, MOVS)]
-    for i in range(3):
+    for _ in range(3):
         program += [Record(0x102, SUBS), Record(0x104, BNE_BACK)]
     program += [Record(0x106, CBZ), Record(0x10A, BNE_W), Record(0x10E, BL), Record(0x200, NOP)]
     counted = count(iter(program), REGIONS)

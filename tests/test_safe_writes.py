@@ -164,7 +164,8 @@ def test_paths_inside_the_folders_are_written_there(tiny_model, tmp_path):
     scenario = scenario_in(work / "sc", tiny_model, gate={"baseline": "baselines/base.json", "junit": "ci/junit.xml"})
     first = emu("scenario", "run", scenario, cwd=work)
     assert first.returncode == 0, first.stderr
-    assert (work / "sc" / "baselines" / "base.json").is_file() and (work / "reports" / "tiny" / "results.json").is_file()
+    assert (work / "sc" / "baselines" / "base.json").is_file()
+    assert (work / "reports" / "tiny" / "results.json").is_file()
     second = emu("scenario", "run", scenario, cwd=work)
     assert second.returncode == 0, second.stderr
     assert (work / "reports" / "tiny" / "ci" / "junit.xml").is_file()

@@ -71,6 +71,7 @@ def test_the_variants_table_keeps_a_long_reason_in_its_column():
     lines = format_variants([record("int8", True), record("fp16", False, "not runnable on the device: [DEQUANTIZE] "
                                                                           "of float16 weights")]).splitlines()
     assert cells(lines[0]) == ["variant", "metric", "value", "reference", "bytes", "zeros", "unique/ch", "device"]
-    assert cells(lines[2]) == ["int8", "accuracy", "0.9123", "TFLM", "12,345", "50.0%", "16", "yes: lut4, 1,234 B filters"]
+    assert cells(lines[2]) == ["int8", "accuracy", "0.9123", "TFLM", "12,345", "50.0%", "16",
+                               "yes: lut4, 1,234 B filters"]
     assert cells(lines[3]) == ["fp16", "accuracy", "0.9123", "TFLM", "12,345", "50.0%", "16",
                                "no: [DEQUANTIZE] of float16 weights"]

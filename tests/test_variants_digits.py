@@ -37,7 +37,7 @@ def oracle_accuracy(path, x, y, interpreter):
     graph = parse_model(model)
     outputs = tflm_outputs if interpreter == "tflm" else litert_outputs
     correct = 0
-    for inputs, label in zip(device_inputs(graph, x), y):
+    for inputs, label in zip(device_inputs(graph, x), y, strict=False):
         correct += int(np.argmax(outputs(model, [inputs])[0]) == label)
     return correct / len(y)
 

@@ -72,7 +72,7 @@ def test_float16_models_match_litert_on_the_host(float16_models):
         rng = np.random.default_rng(i)
         for _ in range(3):
             x = [rng.uniform(-1, 1, (1, 8, 8, 3)).astype(np.float32)]
-            assert all(same_bits(a, b) for a, b in zip(run_on_host(model, x), litert_outputs(model, x)))
+            assert all(same_bits(a, b) for a, b in zip(run_on_host(model, x), litert_outputs(model, x), strict=True))
 
 
 def test_float16_weights_take_half_the_flash_and_one_layer_of_arena(float16_models):
