@@ -31,7 +31,9 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(VENV)/bin/emu demo
 
+# Lint first (ruff's rules are in pyproject.toml), then the whole suite; docs/testing.md runs it in parts.
 test: setup
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
 
 clean:

@@ -58,8 +58,8 @@ def dense_models() -> dict[str, bytes]:
 
 
 # What each test needs beyond pure Python, as pytest markers, so the suite runs in parts
-# (docs/testing.md): `pytest -m "not device and not tensorflow"` needs neither the cross
-# toolchain, QEMU nor TensorFlow. The marks are found from:
+# (docs/testing.md): `pytest -m "not device and not tensorflow and not wheel"` needs neither
+# the cross toolchain, QEMU, TensorFlow nor the package index. The marks are found from:
 #   1. the marks a test carries: its own markers of NEEDS, and its skip marks (a test that
 #      skips without a program needs it: needs_arm_gcc, say);
 #   2. the code a test runs: its own, its fixtures', and the tests' helpers they call
