@@ -100,6 +100,7 @@ TOOLCHAIN_TESTS_ALSO_NEED = {
 TEST_NEEDS = {
     "test_cli::test_bench_results_carry_the_variants_quality_into_recommend": {"toolchain", "qemu"},
     "test_export::test_version_and_export_errors": {"toolchain"},  # `emu export` looks for the compiler first
+    "test_variants_tasks::test_a_functional_model_with_a_skip_connection_and_a_concatenation": {"toolchain", "qemu"},
 }
 # ... and what every test of a module needs.
 MODULE_NEEDS = {
