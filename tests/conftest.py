@@ -1,8 +1,8 @@
+import importlib
 import importlib.util
 import inspect
 import os
 import shutil
-import sys
 import types
 from pathlib import Path
 
@@ -74,6 +74,7 @@ SKIP_REASON_NEEDS = {  # words in a skip reason -> what the test needs
     "arm-none-eabi": "toolchain",
     "qemu-system-arm": "qemu",
     "shared reference models": "shared_models",
+    "every tool of emu.tools.TOOLS": "toolchain",
 }
 
 # Rule 3, per module: what the tests that need the toolchain need besides (they run the
@@ -85,6 +86,7 @@ TOOLCHAIN_TESTS_ALSO_NEED = {
     "test_decide_gate": {"qemu"},
     "test_demo": {"qemu", "tensorflow"},       # the demo trains the digits model
     "test_device_ops": {"qemu"},
+    "test_doctor": {"qemu"},                   # doctor boots the trace plugin in QEMU
     "test_end_to_end": {"qemu"},
     "test_export": {"qemu"},
     "test_fuzz_models": {"qemu"},
@@ -96,11 +98,20 @@ TOOLCHAIN_TESTS_ALSO_NEED = {
     "test_sweep": {"qemu"},
     "test_timing_mve": {"qemu"},               # the documented Helium examples through `emu profile`
 }
-# ... what single tests need that only their `emu` command shows ...
+# ... what single tests (or one parameter of a test) need that only their `emu` command shows ...
 TEST_NEEDS = {
     "test_cli::test_bench_results_carry_the_variants_quality_into_recommend": {"toolchain", "qemu"},
     "test_export::test_version_and_export_errors": {"toolchain"},  # `emu export` looks for the compiler first
     "test_variants_tasks::test_a_functional_model_with_a_skip_connection_and_a_concatenation": {"toolchain", "qemu"},
+    # an EMU_CACHE that cannot hold a build is found when the build is stored, after the compiler is looked for
+    "test_hostile_files::test_hostile_file[env/EMU_CACHE/a-file]": {"toolchain"},
+    "test_hostile_files::test_hostile_file[env/EMU_CACHE/under-proc]": {"toolchain"},
+    "test_hostile_files::test_hostile_file[env/EMU_CACHE/full-disk]": {"toolchain"},
+    "test_hostile_files::test_a_cache_on_a_really_full_disk_is_one_line": {"toolchain"},
+}
+# ... what the tests that use a fixture need ...
+FIXTURE_NEEDS = {
+    "test_hostile_system::benched": {"toolchain", "qemu"},  # `emu bench` fills the cache the output cases read
 }
 # ... and what every test of a module needs.
 MODULE_NEEDS = {
@@ -127,10 +138,17 @@ def _tests_function(value, module: str = "tests"):
     return isinstance(value, types.FunctionType) and value.__module__.startswith(module)
 
 
+def _tests_module(name: str):
+    """tests/<name>.py, imported if a function imports it only when it runs (as tiny_model does modelgen)."""
+    if name.isidentifier() and (Path(__file__).parent / f"{name}.py").is_file():
+        return importlib.import_module(f"tests.{name}")
+    return None
+
+
 def _test_helpers(function, names: set[str]):
     """The functions of the tests package that `function` refers to by these names."""
     for name in names:
-        for holder in (function.__globals__.get(name), sys.modules.get(f"tests.{name}")):
+        for holder in (function.__globals__.get(name), _tests_module(name)):
             if _tests_function(holder):
                 yield inspect.unwrap(holder)
             elif isinstance(holder, types.ModuleType) and holder.__name__.startswith("tests."):
@@ -170,7 +188,11 @@ def needs_of(item) -> set[str]:
         if isinstance(function, types.FunctionType):
             needs |= code_needs(function)
     module = item.module.__name__.rpartition(".")[2]
-    needs |= MODULE_NEEDS.get(module, set()) | TEST_NEEDS.get(f"{module}::{item.originalname}", set())
+    needs |= MODULE_NEEDS.get(module, set())
+    for fixture in item.fixturenames:
+        needs |= FIXTURE_NEEDS.get(f"{module}::{fixture}", set())
+    for name in (item.originalname, item.name):  # the test, or one of its parameters
+        needs |= TEST_NEEDS.get(f"{module}::{name}", set())
     if "toolchain" in needs:
         needs |= TOOLCHAIN_TESTS_ALSO_NEED.get(module, set())
     return needs

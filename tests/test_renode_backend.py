@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
+from emu import tools
 from emu.emulators import emulator_name, renode, retrace, select_emulator
 from emu.emulators import run_firmware as run_chosen
-from emu import tools
 from emu.emulators.qemu import run_firmware
 from emu.emulators.window import Window, window_from_elf
 from emu.errors import EmuError
