@@ -11,6 +11,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +96,13 @@ class Graph:
     def tensor(self, index: int) -> Tensor | None:
         return None if index < 0 else self.tensors[index]
 
+    @cached_property
+    def writers(self) -> dict[int, Operator]:
+        """Tensor index -> the operator that writes it (validate.py allows one per tensor).
+        Built once per Graph, so that asking for every operator stays linear: Graphs are not
+        changed once made (the compiler's stages make new ones with dataclasses.replace)."""
+        return {t: op for op in self.operators for t in op.outputs}
+
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
@@ -127,7 +135,9 @@ def _read_options(op) -> dict:
     if "padding" in values:
         values["padding"] = _PADDING.get(values["padding"], values["padding"])
     if "fused_activation_function" in values:
-        values["fused_activation_function"] = _ACTIVATION[values["fused_activation_function"]]
+        # an unknown number stays a number, for validate.py to name
+        values["fused_activation_function"] = _ACTIVATION.get(values["fused_activation_function"],
+                                                              values["fused_activation_function"])
     return values
 
 
