@@ -234,7 +234,7 @@ CASES = _cnn_int8_cases() + _float_cases() + _dense_cases()
 
 # ---- running a case
 
-class Hang(Exception):
+class Hang(BaseException):  # not an Exception: the command's own handler must not catch it
     pass
 
 

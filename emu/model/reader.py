@@ -200,18 +200,24 @@ def _parse(buf: bytes, name: str) -> tuple[Graph, int]:
                 data = _constant(raw, dtype, shape, f"{name}: tensor {i} ({shown(tensor_name)})")
         tensors.append(Tensor(i, tensor_name, shape, dtype, _read_quantization(t), data, buffer=t.Buffer()))
     operators = []
+    # Operators read once per table: a file may list one table many times (a few bytes per
+    # entry), and reading its options again for each entry would cost far more than the file.
+    read: dict[int, tuple[str, tuple[int, ...], tuple[int, ...], dict]] = {}
     for i in range(graph.OperatorsLength()):
         op = graph.Operators(i)
-        if op.OpcodeIndex() >= len(opcodes):
-            raise EmuError(f"{name}: operator {i} has opcode {op.OpcodeIndex()}, "
-                           f"but the model defines {len(opcodes)} opcodes")
-        operators.append(Operator(
-            index=i,
-            op=opcodes[op.OpcodeIndex()],
-            inputs=tuple(int(x) for x in op.InputsAsNumpy()) if op.InputsLength() else (),
-            outputs=tuple(int(x) for x in op.OutputsAsNumpy()) if op.OutputsLength() else (),
-            options=_read_options(op),
-        ))
+        fields = read.get(op._tab.Pos)
+        if fields is None:
+            if op.OpcodeIndex() >= len(opcodes):
+                raise EmuError(f"{name}: operator {i} has opcode {op.OpcodeIndex()}, "
+                               f"but the model defines {len(opcodes)} opcodes")
+            fields = read[op._tab.Pos] = (
+                opcodes[op.OpcodeIndex()],
+                tuple(int(x) for x in op.InputsAsNumpy()) if op.InputsLength() else (),
+                tuple(int(x) for x in op.OutputsAsNumpy()) if op.OutputsLength() else (),
+                _read_options(op),
+            )
+        kind, inputs, outputs, options = fields
+        operators.append(Operator(index=i, op=kind, inputs=inputs, outputs=outputs, options=dict(options)))
     return Graph(
         name=name,
         sha256=hashlib.sha256(buf).hexdigest(),
