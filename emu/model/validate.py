@@ -147,8 +147,8 @@ def _check_operator(graph: Graph, op) -> None:
             raise EmuError(f"{where} reads tensor {i}, but the model has {count} tensors")
     required, optional = _INPUTS.get(op.op, (1, None))
     if len(op.inputs) < required:
-        count = f"{len(op.inputs)} input" + ("s" if len(op.inputs) != 1 else "")
-        raise EmuError(f"{where} has {count}; {shown(op.op)} needs at least {required}")
+        have = f"{len(op.inputs)} input" + ("s" if len(op.inputs) != 1 else "")
+        raise EmuError(f"{where} has {have}; {shown(op.op)} needs at least {required}")
     for position, i in enumerate(op.inputs):
         may_be_absent = position in optional if optional is not None else position > 0
         if i == -1 and not may_be_absent:
@@ -197,26 +197,24 @@ def _check_dataflow(graph: Graph) -> None:
     """Each tensor written by one operator at most, never a graph input, and operators in an
     order that runs: an operator reads only tensors written before it (or inputs and
     constants), never its own output. Linear in the model's size."""
+    def where(op, verb: str, t: int) -> str:
+        return f"{graph.name}: operator {op.index} ({shown(op.op)}) {verb} {tensor_label(t, graph.tensors[t].name)}"
+
     writer: dict[int, int] = {}
     graph_inputs = set(graph.inputs)
     for op in graph.operators:
         for t in op.outputs:
-            name = tensor_label(t, graph.tensors[t].name)
             if t in writer:
-                raise EmuError(f"{graph.name}: operator {op.index} ({shown(op.op)}) writes {name}, "
-                               f"which operator {writer[t]} writes too")
+                raise EmuError(f"{where(op, 'writes', t)}, which operator {writer[t]} writes too")
             if t in graph_inputs:
-                raise EmuError(f"{graph.name}: operator {op.index} ({shown(op.op)}) writes {name}, "
-                               "which is a graph input")
+                raise EmuError(f"{where(op, 'writes', t)}, which is a graph input")
             writer[t] = op.index
     for op in graph.operators:
         for t in op.inputs:
             if t < 0 or t not in writer:
                 continue
-            name = tensor_label(t, graph.tensors[t].name)
             if writer[t] == op.index:
-                raise EmuError(f"{graph.name}: operator {op.index} ({shown(op.op)}) reads {name}, "
-                               "its own output")
+                raise EmuError(f"{where(op, 'reads', t)}, its own output")
             if writer[t] > op.index:
-                raise EmuError(f"{graph.name}: operator {op.index} ({shown(op.op)}) reads {name} before "
-                               f"operator {writer[t]} writes it (operators must come in the order they run)")
+                raise EmuError(f"{where(op, 'reads', t)} before operator {writer[t]} writes it "
+                               "(operators must come in the order they run)")
