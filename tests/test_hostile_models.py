@@ -7,8 +7,9 @@ refused with exit 2, exactly one line naming the operator or tensor, no tracebac
 at the output path; a valid edge case (an absent bias, a dilated window, an odd beta...) runs
 in the emulator and its output equals the TFLM interpreter's. The bases are a small CNN
 (CONV_2D, DEPTHWISE_CONV_2D with depth multiplier 2, MAX_POOL_2D, AVERAGE_POOL_2D,
-FULLY_CONNECTED, SOFTMAX) and the dense hello_world network, in int8 and float32, converted by
-TensorFlow (tests/modelgen.py); the edits are tests/model_edits.py's.
+FULLY_CONNECTED, SOFTMAX) and the dense hello_world network, in int8 and float32, and an int8
+model of RESHAPE, FULLY_CONNECTED without bias, MUL, ADD and LOGISTIC, converted by TensorFlow
+(tests/modelgen.py); the edits are tests/model_edits.py's.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ CONV, DEPTHWISE, MAX_POOL, AVERAGE_POOL, DENSE, SOFTMAX = range(6)
 @dataclass
 class Case:
     name: str
-    base: str  # "cnn-int8", "cnn-float", "dense-int8", "dense-float"
+    base: str  # "cnn-int8", "cnn-float", "dense-int8", "dense-float", "mixed-int8"
     edit: Callable | None  # change(ModelT, SubGraphT), or None for the base as it is
     expect: str  # "refused" or "right answer"
     words: str = ""  # what the one line must say (refusals)
@@ -229,7 +230,24 @@ def _dense_cases() -> list[Case]:
     return cases + [Case("dense-int8-bias-absent", "dense-int8", op_input(2, 2, -1), "right answer")]
 
 
-CASES = _cnn_int8_cases() + _float_cases() + _dense_cases()
+# The mixed model: tensor 0 input [1, 4]; operators 0 RESHAPE (0, 1 shape) -> 3, 1 FULLY_CONNECTED
+# (0, 2, no bias) -> 4, 2 MUL (4, 0) -> 5, 3 ADD (5, 3) -> 6, 4 LOGISTIC 6 -> 7 (the output).
+def _mixed_cases() -> list[Case]:
+    refused = [
+        ("mul-output-scale-1e-38", scale(5, 1e-38), "operator 2 (MUL) cannot be computed: a rescale by"),
+        ("logistic-input-scale-1e38", scale(6, 1e38), "operator 4 (LOGISTIC) cannot be computed"),
+        ("add-output-scale-1e-30", scale(6, 1e-30), "unsupported operator ADD at index 3"),
+        ("add-input-absent", op_input(3, 1, -1), "operator 3 (ADD) has no tensor (-1) for its input 1"),
+        ("mul-one-input", op_inputs(2, 4), "operator 2 (MUL) has 1 input; MUL needs at least 2"),
+        ("mul-reads-its-output", op_input(2, 0, 5), "operator 2 (MUL) reads tensor 5 ("),
+        ("add-before-mul", reorder(0, 1, 3, 2, 4), "operator 2 (ADD) reads tensor 5 ("),
+    ]
+    cases = [Case(f"mixed-int8-{name}", "mixed-int8", change, "refused", words) for name, change, words in refused]
+    right = [("as-converted", None), ("reshape-shape-absent", op_input(0, 1, -1))]
+    return cases + [Case(f"mixed-int8-{name}", "mixed-int8", change, "right answer") for name, change in right]
+
+
+CASES = _cnn_int8_cases() + _float_cases() + _dense_cases() + _mixed_cases()
 
 
 # ---- running a case
@@ -293,8 +311,13 @@ def bases(dense_models) -> dict[str, bytes]:
                                 layers.DepthwiseConv2D(3, depth_multiplier=2), layers.MaxPool2D(2),
                                 layers.AveragePooling2D(3), layers.Flatten(), layers.Dense(5), layers.Softmax()],
                                shape, seed=3)
+    x = tf.keras.Input(shape=(4,), batch_size=1)
+    tf.keras.utils.set_random_seed(5)
+    dense = layers.Dense(4)(x)
+    mixed = layers.Activation("sigmoid")(layers.Add()([layers.Multiply()([dense, x]), x]))
     return {"cnn-int8": modelgen.to_int8(cnn, shape), "cnn-float": modelgen.to_float(cnn),
-            "dense-int8": dense_models["int8"], "dense-float": dense_models["float"]}
+            "dense-int8": dense_models["int8"], "dense-float": dense_models["float"],
+            "mixed-int8": modelgen.to_int8(tf.keras.Model(x, mixed), (4,))}
 
 
 def model_of(case: Case, bases: dict[str, bytes]) -> bytes:
