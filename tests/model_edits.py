@@ -140,3 +140,52 @@ def bit_flips(model: bytes, structure: int, data: int, seed: int) -> list[tuple[
             flipped[position] ^= 1 << bit
             cases.append((f"flip-{position}.{bit}", bytes(flipped)))
     return cases
+
+
+class _SharedOperator(schema.OperatorT):
+    """An operator packed once however often a subgraph lists it: every entry of the
+    operators vector then points at the same table, as a hostile file can make it do."""
+
+    def Pack(self, builder):
+        if getattr(self, "_packed", None) is None or self._packed[0] is not builder:
+            self._packed = (builder, super().Pack(builder))
+        return self._packed[1]
+
+
+def one_operator_repeated(model: bytes, operator: int, count: int) -> bytes:
+    """`model` with its operators replaced by `count` entries of operator `operator`, all one
+    table in the file (a few bytes per extra operator)."""
+    def change(m, g):
+        shared = _SharedOperator()
+        vars(shared).update(vars(g.operators[operator]))
+        g.operators = [shared] * count
+    return edited(model, change)
+
+
+def operator_chain(model: bytes, operator: int, count: int) -> bytes:
+    """`model` as a chain of `count` copies of operator `operator`, each reading the previous
+    copy's output (the operator must map its first input's shape and type to the same): the
+    model's input is a copy of that operator's input tensor, every later tensor a copy of its
+    output tensor; constants are shared."""
+    import copy
+
+    def change(m, g):
+        op = g.operators[operator]
+        first, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        chain = [len(g.tensors)]
+        g.tensors.append(copy.deepcopy(first))
+        g.tensors[-1].name = b"x0"
+        operators = []
+        for k in range(count):
+            t = copy.copy(out)
+            t.name = f"x{k + 1}".encode()
+            g.tensors.append(t)
+            chain.append(len(g.tensors) - 1)
+            step = copy.copy(op)
+            step.inputs = np.array([chain[k], *op.inputs[1:]], np.int32)
+            step.outputs = np.array([chain[k + 1]], np.int32)
+            operators.append(step)
+        g.operators = operators
+        g.inputs = np.array([chain[0]], np.int32)
+        g.outputs = np.array([chain[-1]], np.int32)
+    return edited(model, change)

@@ -126,3 +126,22 @@ def test_a_small_resnet_takes_under_0_7x_of_tflms_arena_and_still_matches_tflm()
         for got, want in zip(run_compiled_on_host_many(compiled, inputs), wanted, strict=True):
             for g, w in zip(got, want, strict=True):
                 np.testing.assert_array_equal(g, w, err_msg=kernel_set)
+
+
+def test_each_buffer_takes_the_lowest_aligned_offset_free_of_the_larger_ones():
+    """The greedy rule checked by brute force: in placement order (largest first, then earliest),
+    each buffer sits at the lowest multiple of ALIGNMENT where it overlaps in memory none of the
+    buffers placed before it that are alive at the same time."""
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        buffers = []
+        for i in range(rng.integers(1, 25)):
+            first = int(rng.integers(-1, 12))
+            buffers.append(Buffer(f"b{i}", int(rng.integers(0, 300)), first, first + int(rng.integers(0, 6))))
+        plan_arena(buffers)
+        order = sorted(buffers, key=lambda b: (-b.size, b.first, b.name))
+        for k, buf in enumerate(order):
+            before = [p for p in order[:k] if p.overlaps_in_time(buf)]
+            lowest = next(start for start in range(0, 10**6, ALIGNMENT)
+                          if all(start + buf.size <= p.offset or p.offset + p.size <= start for p in before))
+            assert buf.offset == lowest, (buf, before)

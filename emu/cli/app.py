@@ -103,13 +103,16 @@ def build(
     """
     from emu.link.firmware import build_firmware
     from emu.compile.codegen import compile_graph
+    from emu.compile.fits import check_graph_fits
     from emu.compile.kernel_set import resolve_kernel_set
     from emu.model.reader import read_model
     from emu.platforms import get_platform
 
     board = get_platform(platform)
     kernel_set = resolve_kernel_set(board, kernels)
-    compiled = compile_graph(read_model(model), kernel_set, board.mve)
+    graph = read_model(model)
+    check_graph_fits(graph, board.name, board.flash_bytes)
+    compiled = compile_graph(graph, kernel_set, board.mve)
     ensure_folder(out)  # before building: a file in its place fails at once, not after the compile
     firmware = build_firmware(compiled, board)
     copy_file(firmware.elf, out / "firmware.elf")
@@ -134,12 +137,15 @@ def export(
     from emu.link.export import export_sources
     from emu.link.firmware import build_firmware
     from emu.compile.codegen import compile_graph
+    from emu.compile.fits import check_graph_fits
     from emu.compile.kernel_set import resolve_kernel_set
     from emu.model.reader import read_model
     from emu.platforms import get_platform
 
     board = get_platform(platform)
-    compiled = compile_graph(read_model(model), resolve_kernel_set(board, kernels), board.mve)
+    graph = read_model(model)
+    check_graph_fits(graph, board.name, board.flash_bytes)
+    compiled = compile_graph(graph, resolve_kernel_set(board, kernels), board.mve)
     firmware = build_firmware(compiled, board)  # the same sources, built as emu measured them: they fit
     written = export_sources(compiled, board, out)
     print(f"{out}: {len(written)} files; arena {compiled.arena_bytes:,} B, flash {firmware.sections.flash:,} B "

@@ -15,6 +15,7 @@ at least `lead` bytes after the output.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 ALIGNMENT = 8  # float and int32 tensors need 4; 8 keeps 64-bit loads (LDRD) legal too
@@ -53,25 +54,48 @@ def _forbidden_starts(buf: Buffer, placed: Buffer, leads: dict[tuple[str, str], 
 
 
 def _lowest_free_start(forbidden: list[tuple[int, int]]) -> int:
-    start, moved = 0, True
-    while moved:
-        moved = False
-        for lo, hi in forbidden:
-            if lo < start < hi:
-                start, moved = _align(hi), True
+    """The lowest aligned start, from 0, inside none of the open intervals. Taken in order of
+    their low ends, an interval that holds the start moves it past its high end; once a low
+    end reaches the start, no later interval can hold it (the start only ever grows)."""
+    start = 0
+    for lo, hi in sorted(forbidden):
+        if lo >= start:
+            break
+        if hi > start:
+            start = _align(hi)
     return start
+
+
+def _neighbours(buffers: list[Buffer]) -> dict[str, list[Buffer]]:
+    """For each buffer, the buffers whose lifetimes overlap its own, from one sweep over time:
+    n log n plus the overlapping pairs (a few per buffer along a chain of layers), where
+    comparing every buffer with every other placed one grew with n squared."""
+    near: dict[str, list[Buffer]] = {b.name: [] for b in buffers}
+    alive: list[tuple[int, int, Buffer]] = []  # (last, order, buffer), the earliest ending first
+    for order, buf in enumerate(sorted(buffers, key=lambda b: b.first)):
+        while alive and alive[0][0] < buf.first:
+            heapq.heappop(alive)
+        for _, _, other in alive:
+            near[buf.name].append(other)
+            near[other.name].append(buf)
+        heapq.heappush(alive, (buf.last, order, buf))
+    return near
 
 
 def _place(buffers: list[Buffer], leads: dict[tuple[str, str], int], reserve_leads: bool) -> ArenaPlan:
     placed: list[Buffer] = []
     done: set[str] = set()
+    near = _neighbours(buffers)
+    leads_into: dict[str, list[tuple[str, int]]] = {}  # input buffer -> [(output buffer, lead)]
+    for (out, inp), lead in leads.items():
+        leads_into.setdefault(inp, []).append((out, lead))
     # Largest first; ties by earliest start so the plan does not depend on input order.
     for buf in sorted(buffers, key=lambda b: (-b.size, b.first, b.name)):
-        overlapping = [p for p in placed if p.overlaps_in_time(buf)]
+        overlapping = [p for p in near[buf.name] if p.name in done]
         # The input of a streaming pair whose output comes later: keep `lead` bytes free below
         # it, where that output can then start and overlap it.
-        reserve = max((_align(lead) for (out, inp), lead in leads.items()
-                       if inp == buf.name and out not in done), default=0) if reserve_leads else 0
+        reserve = max((_align(lead) for out, lead in leads_into.get(buf.name, ())
+                       if out not in done), default=0) if reserve_leads else 0
         if reserve:
             grown = Buffer(buf.name, buf.size + reserve, buf.first, buf.last)
             buf.offset = _lowest_free_start([_forbidden_starts(grown, p, {}) for p in overlapping]) + reserve

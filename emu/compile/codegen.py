@@ -16,6 +16,7 @@ from emu.compile.arena import Buffer, plan_arena
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.kernel_set import KERNEL_SETS, OPTIMIZED, REFERENCE
 from emu.compile.ops import lowerings, optimizations
+from emu.compile.quant import RescaleOutOfRange
 from emu.compile.schedule import as_activations, produce_at_run_time
 from emu.compile.weight_format import filter_storage
 from emu.errors import EmuError, shown
@@ -86,6 +87,8 @@ def lower_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) ->
         except UnsupportedOperator as e:
             raise EmuError(f"unsupported operator {shown(op.op)} at index {op.index} in {graph.name}: "
                            f"{shown(str(e), 200)}") from None
+        except RescaleOutOfRange as e:
+            raise EmuError(f"{graph.name}: operator {op.index} ({shown(op.op)}) cannot be computed: {e}") from None
         for hooks in (vector, faster) if not call.alias else ():  # a vector kernel first, then a DSP one
             better = hooks[op.op](op, graph, call) if op.op in hooks else None
             if better is not None:
@@ -104,14 +107,21 @@ class _Groups:
         self.parent: dict[int, int] = {}
 
     def root(self, t: int) -> int:
+        path = []
         while t in self.parent:
+            path.append(t)
             t = self.parent[t]
+        for step in path:  # shortcut the walk for next time: a chain of joins stays linear
+            self.parent[step] = t
         return t
 
-    def join(self, t: int, other: int) -> None:
+    def join(self, t: int, other: int) -> tuple[int, int] | None:
+        """Make t's group part of other's; (old root, new root), or None if already one."""
         a, b = self.root(t), self.root(other)
-        if a != b:
-            self.parent[a] = b
+        if a == b:
+            return None
+        self.parent[a] = b
+        return a, b
 
 
 def _lifetimes(graph: Graph, groups: _Groups) -> dict[int, list[int]]:
@@ -153,17 +163,25 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict
         if call.alias:
             groups.join(op.outputs[0], op.inputs[0])
     leads: dict[tuple[int, int], int] = {}
-    outputs = set(graph.outputs)
+    # Lifetimes and the groups holding a model output, kept up to date as groups join (each
+    # join merges two entries), so the pass stays linear in the operators.
+    span = _lifetimes(graph, groups)
+    output_roots = {groups.root(o) for o in graph.outputs}
     for step, (op, call) in enumerate(zip(graph.operators, calls)):
         if not (call.inplace or call.input_lead is not None) or graph.tensors[op.inputs[0]].is_constant:
             continue
         src, dst = op.inputs[0], op.outputs[0]
-        span = _lifetimes(graph, groups)
         src_root = groups.root(src)
-        if span[src_root][1] != step or src_root in {groups.root(o) for o in outputs}:
+        if span[src_root][1] != step or src_root in output_roots:
             continue  # the input is read again later, or must survive as a model output
         if call.inplace and graph.tensors[dst].nbytes <= graph.tensors[src].nbytes:
-            groups.join(dst, src)
+            joined = groups.join(dst, src)
+            if joined:
+                old, new = joined
+                old_span = span.pop(old)
+                span[new] = [min(span[new][0], old_span[0]), max(span[new][1], old_span[1])]
+                if old in output_roots:
+                    output_roots.add(new)
         elif call.input_lead is not None:
             leads[groups.root(dst), src_root] = call.input_lead
     return groups, leads

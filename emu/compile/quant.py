@@ -15,6 +15,15 @@ import numpy as np
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 
+# The largest left shift a multiplier may carry: the kernels (TFLM's too) shift an int32 by
+# it, and a shift past 31 bits is undefined in C and meaningless in the result.
+MAX_LEFT_SHIFT = 31
+
+
+class RescaleOutOfRange(ValueError):
+    """A real multiplier (a ratio of the model's scales) that no int32 fixed-point rescale can
+    represent: the operator cannot be computed as TFLM computes it."""
+
 
 def round_half_away(x: float) -> int:
     """C's round(): halves go away from zero (Python's round() goes to even)."""
@@ -25,6 +34,8 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     """real ~= multiplier * 2**(shift - 31), multiplier in [2**30, 2**31)."""
     if real == 0.0:
         return 0, 0
+    if not math.isfinite(real):
+        raise RescaleOutOfRange(f"a rescale by {real:g} cannot be computed: the scales are out of proportion")
     mantissa, shift = math.frexp(real)
     fixed = round_half_away(mantissa * (1 << 31))
     if fixed == (1 << 31):
@@ -32,6 +43,9 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
         shift += 1
     if shift < -31:
         return 0, 0
+    if shift > MAX_LEFT_SHIFT:
+        raise RescaleOutOfRange(f"a rescale by {real:g} is too large for 32-bit fixed point "
+                                f"(at most 2^{MAX_LEFT_SHIFT}): the scales are out of proportion")
     return fixed, shift
 
 
@@ -88,15 +102,15 @@ def activation_range_float(activation: str) -> tuple[float, float]:
 
 def quantize_multiplier_smaller_than_one(real: float) -> tuple[int, int]:
     """quantize_multiplier for 0 < real < 1: the shift is never positive."""
-    if not 0.0 < real < 1.0:
-        raise ValueError(f"multiplier {real} is not in (0, 1)")
+    if not 0.0 < real < 1.0:  # TFLM aborts on these (TFLITE_CHECK_LT)
+        raise RescaleOutOfRange(f"a rescale by {real:g} must lie between 0 and 1: the scales are out of proportion")
     return quantize_multiplier(real)
 
 
 def quantize_multiplier_greater_than_one(real: float) -> tuple[int, int]:
     """quantize_multiplier for real > 1: the shift is a left shift, never negative."""
     if not real > 1.0:
-        raise ValueError(f"multiplier {real} is not above 1")
+        raise RescaleOutOfRange(f"a rescale by {real:g} must be above 1: the scales are out of proportion")
     return quantize_multiplier(real)
 
 

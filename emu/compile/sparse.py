@@ -38,7 +38,7 @@ def encode(filters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def written_at_run_time(graph: Graph, tensor: int) -> bool:
     """A filter that an operator writes (a DECODE or a widening DEQUANTIZE before its consumer)
     is already stored in a form of its own."""
-    return any(tensor in op.outputs for op in graph.operators)
+    return tensor in graph.writers
 
 
 def sparse_bytes(filters: np.ndarray) -> int | None:

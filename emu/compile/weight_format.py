@@ -19,7 +19,7 @@ FILTER_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 def filter_storage(graph: Graph, calls: list[KernelCall]) -> tuple[str, int]:
     """(format, bytes) over all filters; mixed formats are joined with '+', largest first.
     `graph` is the one the lowerings saw (produced tensors still carry their values)."""
-    producers = {out: op for op in graph.operators for out in op.outputs}
+    producers = graph.writers
     totals: dict[str, int] = {}
     seen: set[int] = set()
     for op, call in zip(graph.operators, calls):

@@ -11,6 +11,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,13 @@ class Graph:
     def tensor(self, index: int) -> Tensor | None:
         return None if index < 0 else self.tensors[index]
 
+    @cached_property
+    def writers(self) -> dict[int, Operator]:
+        """Tensor index -> the operator that writes it (validate.py allows one per tensor).
+        Built once per Graph, so that asking for every operator stays linear: Graphs are not
+        changed once made (the compiler's stages make new ones with dataclasses.replace)."""
+        return {t: op for op in self.operators for t in op.outputs}
+
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
@@ -128,7 +136,9 @@ def _read_options(op) -> dict:
     if "padding" in values:
         values["padding"] = _PADDING.get(values["padding"], values["padding"])
     if "fused_activation_function" in values:
-        values["fused_activation_function"] = _ACTIVATION[values["fused_activation_function"]]
+        # an unknown number stays a number, for validate.py to name
+        values["fused_activation_function"] = _ACTIVATION.get(values["fused_activation_function"],
+                                                              values["fused_activation_function"])
     return values
 
 
@@ -191,18 +201,24 @@ def _parse(buf: bytes, name: str) -> tuple[Graph, int]:
                 data = _constant(raw, dtype, shape, f"{name}: tensor {i} ({shown(tensor_name)})")
         tensors.append(Tensor(i, tensor_name, shape, dtype, _read_quantization(t), data, buffer=t.Buffer()))
     operators = []
+    # Operators read once per table: a file may list one table many times (a few bytes per
+    # entry), and reading its options again for each entry would cost far more than the file.
+    read: dict[int, tuple[str, tuple[int, ...], tuple[int, ...], dict]] = {}
     for i in range(graph.OperatorsLength()):
         op = graph.Operators(i)
-        if op.OpcodeIndex() >= len(opcodes):
-            raise EmuError(f"{name}: operator {i} has opcode {op.OpcodeIndex()}, "
-                           f"but the model defines {len(opcodes)} opcodes")
-        operators.append(Operator(
-            index=i,
-            op=opcodes[op.OpcodeIndex()],
-            inputs=tuple(int(x) for x in op.InputsAsNumpy()) if op.InputsLength() else (),
-            outputs=tuple(int(x) for x in op.OutputsAsNumpy()) if op.OutputsLength() else (),
-            options=_read_options(op),
-        ))
+        fields = read.get(op._tab.Pos)
+        if fields is None:
+            if op.OpcodeIndex() >= len(opcodes):
+                raise EmuError(f"{name}: operator {i} has opcode {op.OpcodeIndex()}, "
+                               f"but the model defines {len(opcodes)} opcodes")
+            fields = read[op._tab.Pos] = (
+                opcodes[op.OpcodeIndex()],
+                tuple(int(x) for x in op.InputsAsNumpy()) if op.InputsLength() else (),
+                tuple(int(x) for x in op.OutputsAsNumpy()) if op.OutputsLength() else (),
+                _read_options(op),
+            )
+        kind, inputs, outputs, options = fields
+        operators.append(Operator(index=i, op=kind, inputs=inputs, outputs=outputs, options=dict(options)))
     return Graph(
         name=name,
         sha256=hashlib.sha256(buf).hexdigest(),

@@ -42,6 +42,37 @@ def check_shape(model: str, index: int, name: str, shape: tuple[int, ...]) -> No
 DECODE = "CUSTOM:TFLM_DECODE"
 
 
+# Options that size a window or a step: TFLM divides by strides and dilations
+# (ComputePaddingHeightWidth) and loops over filters, so zero divides by zero and a negative
+# value walks outside the tensors. Names as emu/model/reader.py spells them.
+_WINDOW = ("stride_h", "stride_w", "dilation_hfactor", "dilation_wfactor")
+_POOL = ("stride_h", "stride_w", "filter_height", "filter_width")
+_POSITIVE_OPTIONS = {
+    "CONV_2D": _WINDOW,
+    "DEPTHWISE_CONV_2D": (*_WINDOW, "depth_multiplier"),
+    "AVERAGE_POOL_2D": _POOL, "MAX_POOL_2D": _POOL, "L2_POOL_2D": _POOL,
+    "TRANSPOSE_CONV": ("stride_h", "stride_w"),
+    "CONV_3D": ("stride_d", *_WINDOW, "dilation_dfactor"),
+}
+_PADDINGS = ("SAME", "VALID")
+
+# For the operators emu runs: how many inputs each needs at least, and the positions where -1
+# (an absent optional input) may stand: a bias, RESHAPE's shape, PADV2's fill value. TFLM's
+# kernels read every other input unconditionally. Any other operator needs its first input.
+_NO_OPTIONAL: frozenset[int] = frozenset()
+_INPUTS = {
+    "CONV_2D": (2, frozenset({2})), "DEPTHWISE_CONV_2D": (2, frozenset({2})),
+    "FULLY_CONNECTED": (2, frozenset({2})), "TRANSPOSE_CONV": (3, frozenset({3})),
+    "ADD": (2, _NO_OPTIONAL), "MUL": (2, _NO_OPTIONAL), "MEAN": (2, _NO_OPTIONAL),
+    "PAD": (2, _NO_OPTIONAL), "PADV2": (2, frozenset({2})),
+    "RESHAPE": (1, frozenset({1})), "SQUEEZE": (1, _NO_OPTIONAL), "EXPAND_DIMS": (2, _NO_OPTIONAL),
+    "CONCATENATION": (1, _NO_OPTIONAL), "SOFTMAX": (1, _NO_OPTIONAL), "RELU": (1, _NO_OPTIONAL),
+    "RELU6": (1, _NO_OPTIONAL), "LOGISTIC": (1, _NO_OPTIONAL), "TANH": (1, _NO_OPTIONAL),
+    "QUANTIZE": (1, _NO_OPTIONAL), "DEQUANTIZE": (1, _NO_OPTIONAL),
+    "AVERAGE_POOL_2D": (1, _NO_OPTIONAL), "MAX_POOL_2D": (1, _NO_OPTIONAL),
+}
+
+
 def validate(graph: Graph, buffer_count: int) -> None:
     # A DECODE input holds packed indices, not the tensor its quantization describes: its
     # shape is the packed bytes', so the channel count is checked on what it decodes to.
@@ -51,6 +82,8 @@ def validate(graph: Graph, buffer_count: int) -> None:
     _check_graph_io(graph)
     for op in graph.operators:
         _check_operator(graph, op)
+        _check_options(graph, op)
+    _check_dataflow(graph)
 
 
 def _check_tensor(graph: Graph, t: Tensor, buffer_count: int, packed: bool = False) -> None:
@@ -94,10 +127,12 @@ def _check_graph_io(graph: Graph) -> None:
         for i in indices:
             if not 0 <= i < count:
                 raise EmuError(f"{graph.name}: graph {kind[:-1]} {i} is not a tensor (the model has {count})")
-    for i in graph.outputs:
-        t = graph.tensors[i]
-        if t.is_constant:
-            raise EmuError(f"{graph.name}: graph output {tensor_label(i, t.name)} is a constant")
+    for kind, indices in (("input", graph.inputs), ("output", graph.outputs)):
+        for i in indices:
+            t = graph.tensors[i]
+            if t.is_constant:
+                raise EmuError(f"{graph.name}: graph {kind} {tensor_label(i, t.name)} is a constant "
+                               "(it has buffer data)")
 
 
 def _check_operator(graph: Graph, op) -> None:
@@ -110,9 +145,76 @@ def _check_operator(graph: Graph, op) -> None:
     for i in op.inputs:
         if i != -1 and not 0 <= i < count:  # -1 marks an absent optional input
             raise EmuError(f"{where} reads tensor {i}, but the model has {count} tensors")
+    required, optional = _INPUTS.get(op.op, (1, None))
+    if len(op.inputs) < required:
+        have = f"{len(op.inputs)} input" + ("s" if len(op.inputs) != 1 else "")
+        raise EmuError(f"{where} has {have}; {shown(op.op)} needs at least {required}")
+    for position, i in enumerate(op.inputs):
+        may_be_absent = position in optional if optional is not None else position > 0
+        if i == -1 and not may_be_absent:
+            raise EmuError(f"{where} has no tensor (-1) for its input {position}, which {shown(op.op)} needs")
     for i in op.outputs:
         if not 0 <= i < count:
             raise EmuError(f"{where} writes tensor {i}, but the model has {count} tensors")
         if graph.tensors[i].is_constant:
             raise EmuError(f"{where} writes {tensor_label(i, graph.tensors[i].name)}, "
                            "which is a constant (it has buffer data)")
+
+
+def _check_options(graph: Graph, op) -> None:
+    """Options TFLM divides by, loops over or computes with: refused where no runtime could
+    compute the operator (or TFLM would compute something other than what the shapes say)."""
+    where = f"{graph.name}: operator {op.index} ({shown(op.op)})"
+    options = op.options
+    for name in _POSITIVE_OPTIONS.get(op.op, ()):
+        value = options.get(name, 1)
+        if not value >= 1:
+            raise EmuError(f"{where} has {name} {value}; it must be at least 1")
+    if "padding" in options and options["padding"] not in _PADDINGS:
+        raise EmuError(f"{where} has padding {options['padding']!r}, which is neither SAME nor VALID")
+    if isinstance(options.get("fused_activation_function", "NONE"), int):  # the reader names the known ones
+        raise EmuError(f"{where} has fused activation {options['fused_activation_function']}, "
+                       "which the schema does not define")
+    if op.op == "SOFTMAX" and not math.isfinite(options.get("beta", 1.0)):
+        raise EmuError(f"{where} has beta {options['beta']}, which is not finite")
+    if op.op == "DEPTHWISE_CONV_2D":
+        _check_depth_multiplier(graph, op, where)
+
+
+def _check_depth_multiplier(graph: Graph, op, where: str) -> None:
+    """TFLM's depthwise kernels loop over the option's multiplier, emu's take it from the
+    shapes: the two must agree, or the kernels compute different outputs."""
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    if len(x.shape) != 4 or len(w.shape) != 4 or x.shape[3] <= 0:
+        return  # the lowering names the shapes it cannot run
+    multiplier = op.options.get("depth_multiplier", 1)
+    if multiplier * x.shape[3] != w.shape[3]:
+        raise EmuError(f"{where} has depth_multiplier {multiplier}, but its filter {list(w.shape)} makes "
+                       f"{w.shape[3]} output channels from {x.shape[3]} input channels")
+
+
+def _check_dataflow(graph: Graph) -> None:
+    """Each tensor written by one operator at most, never a graph input, and operators in an
+    order that runs: an operator reads only tensors written before it (or inputs and
+    constants), never its own output. Linear in the model's size."""
+    def where(op, verb: str, t: int) -> str:
+        return f"{graph.name}: operator {op.index} ({shown(op.op)}) {verb} {tensor_label(t, graph.tensors[t].name)}"
+
+    writer: dict[int, int] = {}
+    graph_inputs = set(graph.inputs)
+    for op in graph.operators:
+        for t in op.outputs:
+            if t in writer:
+                raise EmuError(f"{where(op, 'writes', t)}, which operator {writer[t]} writes too")
+            if t in graph_inputs:
+                raise EmuError(f"{where(op, 'writes', t)}, which is a graph input")
+            writer[t] = op.index
+    for op in graph.operators:
+        for t in op.inputs:
+            if t < 0 or t not in writer:
+                continue
+            if writer[t] == op.index:
+                raise EmuError(f"{where(op, 'reads', t)}, its own output")
+            if writer[t] > op.index:
+                raise EmuError(f"{where(op, 'reads', t)} before operator {writer[t]} writes it "
+                               "(operators must come in the order they run)")

@@ -11,6 +11,7 @@ import numpy as np
 
 from emu.link.firmware import Firmware, build_firmware
 from emu.compile.codegen import CompiledModel, compile_graph
+from emu.compile.fits import check_graph_fits
 from emu.compile.kernel_set import resolve_kernel_set
 from emu.emulators.trace import Trace
 from emu.errors import EmuError, FirmwareError
@@ -144,6 +145,7 @@ def measure(model_path: str | Path, platform: Platform, variant: str = "model",
     kernel_set = resolve_kernel_set(platform, kernels)
     model = read_model_bytes(model_path)
     graph = parse_model(model, name=model_name(model_path))
+    check_graph_fits(graph, platform.name, platform.flash_bytes)
     compiled = compile_graph(graph, kernel_set, platform.mve)
     firmware = build_firmware(compiled, platform)
     inputs = check_inputs(graph, inputs if inputs is not None else default_inputs(graph))

@@ -286,7 +286,7 @@ def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
         return replace(call, function="emu_conv2d_s8_mve", header="conv_2d_mve.h", path="conv_2d/im2col-mve",
                        scratch_bytes=window)
     # The arranged filter replaces the model's in flash; a filter decoded at run time keeps its form.
-    constant = not any(op.inputs[1] in other.outputs for other in graph.operators)
+    constant = op.inputs[1] not in graph.writers
     if p["input_c"] <= MVE_OUTER_MAX_DEPTH and constant:
         arranged = ConstArray("int8_t", outer_filter(graph.tensor(op.inputs[1]).data))
         return replace(call, function="emu_conv2d_1x1_s8_mve_outer", header="conv_2d_mve.h",

@@ -99,7 +99,7 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
     shape = f"{p['filter_h']}x{p['filter_w']}"
     scratch = dsp_scratch_bytes(taps, p["output_c"], p["input_c"], dm)
     # The arranged filter replaces the model's in flash; a filter decoded at run time keeps its form.
-    constant = not any(op.inputs[1] in other.outputs for other in graph.operators)
+    constant = op.inputs[1] not in graph.writers
     if p["input_c"] == 1 and dm > 1 and taps >= 4 and constant:
         arranged = ConstArray("int8_t", one_channel_filter(w.data))
         return replace(call, function="emu_depthwise_conv2d_1ch_s8_dsp", header="depthwise_conv_2d_dsp.h",
