@@ -20,7 +20,7 @@ LAYERS = [
     {"results"},
     {"variants"},
     {"decide"},
-    {"demo", "doctor"},
+    {"orchestrate", "doctor"},
     {"cli", "__main__"},
 ]
 LEVEL = {name: i for i, layer in enumerate(LAYERS) for name in layer}
@@ -62,8 +62,8 @@ def test_imports_point_down_the_pipeline():
     assert not wrong, "\n".join(wrong)
 
 
-def test_scenario_runner_may_measure_but_decide_loads_without_measuring():
-    # decide sits above results; what matters is that loading it stays light.
+def test_decide_loads_without_measuring():
+    # decide sits above results for the record only; measuring is emu.orchestrate's to pull in.
     code = ("import sys, emu.decide, emu.decide.recommend, emu.decide.gate, emu.decide.report_md\n"
             "heavy = [m for m in ('emu.compile', 'emu.link', 'emu.emulators.qemu', 'emu.results.measure',"
             " 'tensorflow', 'tflite_micro') if m in sys.modules]\n"

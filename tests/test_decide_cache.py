@@ -13,7 +13,7 @@ import yaml
 
 import emu.link.firmware
 from emu.cache import ContentStore
-from emu.decide import run_scenario
+from emu.orchestrate import run_scenario
 from emu.results.cached_measure import ResultsCache, sources_digest
 from tests.conftest import needs_arm_gcc
 
@@ -89,7 +89,7 @@ def test_concurrent_writers_never_leave_a_torn_value(tmp_path):
 def test_concurrent_scenario_runs_share_a_cold_cache(small_models, tmp_path):
     scenario = write_scenario(tmp_path, small_models)
     env = {**os.environ, "EMU_CACHE": str(tmp_path / "shared-cache")}
-    code = "import sys; from emu.decide import run_scenario; run_scenario(sys.argv[1], out=sys.argv[2])"
+    code = "import sys; from emu.orchestrate import run_scenario; run_scenario(sys.argv[1], out=sys.argv[2])"
     runs = [subprocess.Popen([sys.executable, "-c", code, str(scenario), str(tmp_path / f"run{i}")], env=env,
                              stderr=subprocess.PIPE, text=True) for i in range(2)]
     for run in runs:

@@ -177,8 +177,8 @@ def scenario_run(
     """
     from emu.decide.explain import format_recommendation
     from emu.decide.gate import format_verdict
-    from emu.decide.runner import run_scenario
     from emu.emulators import select_emulator
+    from emu.orchestrate import run_scenario
 
     select_emulator(emulator)
     outcome = run_scenario(file, out=out, use_cache=cache, progress=say, jobs=jobs, cluster=cluster)

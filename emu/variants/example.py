@@ -12,7 +12,7 @@ from emu.console import import_tensorflow, native_output_silenced
 
 # The digits data is also the built-in `digits` task of `emu variants`; the demo trains its
 # own Keras 3 model on the same split.
-from emu.variants.builtin import digits_data  # noqa: F401  (re-exported for emu.demo)
+from emu.variants.builtin import digits_data  # noqa: F401  (re-exported beside the example model)
 from emu.variants.data import Dataset
 
 
