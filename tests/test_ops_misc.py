@@ -21,8 +21,9 @@ from emu.compile.hostrun import run_compiled_on_host, run_on_host
 from emu.compile.kernel_call import UnsupportedOperator
 from emu.compile.ops import lowerings
 from emu.errors import EmuError
+from emu.model.graph import Graph, Operator, Quantization, Tensor
 from emu.model.oracle import litert_outputs, tflm_outputs
-from emu.model.reader import Graph, Operator, Quantization, Tensor, parse_model
+from emu.model.reader import parse_model
 from tests import modelgen
 from tests.conftest import shared_model
 

@@ -6,8 +6,9 @@ import pytest
 
 from emu.compile.codegen import compile_graph
 from emu.compile.hostrun import run_compiled_on_host, run_on_host
+from emu.model.graph import Graph, Operator, Tensor
 from emu.model.oracle import litert_outputs
-from emu.model.reader import Graph, Operator, Tensor, parse_model
+from emu.model.reader import parse_model
 from emu.platforms import get_platform
 from tests import modelgen
 from tests.conftest import needs_arm_gcc
@@ -233,7 +234,7 @@ def test_one_table_for_a_tensor_quantized_per_channel_is_refused():
     """TFLM takes the channels from the quantization: one table would be read as eight."""
     from emu.errors import EmuError
     from emu.model.compressed import lookup_table
-    from emu.model.reader import Quantization
+    from emu.model.graph import Quantization
 
     header = np.zeros(16 + 4, np.uint8)
     header[1], header[4], header[5], header[6] = 1, 1, (0xF << 4) | 2, 4

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from emu.link.firmware import Firmware, build_firmware
 from emu.compile.codegen import CompiledModel, compile_graph
 from emu.compile.kernel_set import resolve_kernel_set
 from emu.emulators.trace import Trace
 from emu.errors import EmuError, FirmwareError
+from emu.link.firmware import Firmware, build_firmware
+from emu.model.graph import Graph
 from emu.model.oracle import ReferenceCrashed, reference_outputs
-from emu.model.reader import Graph, model_name, parse_model, read_model_bytes
+from emu.model.reader import model_name, parse_model, read_model_bytes
 from emu.platforms import Platform
 from emu.results.outputs import outputs_match, parse_outputs
 from emu.results.record import LayerResult, Result

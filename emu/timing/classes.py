@@ -7,8 +7,8 @@ cannot execute (an FP divide on a core without FPU), and the model says so.
 
 from __future__ import annotations
 
-from emu.timing.disasm import Instruction
 from emu.timing.disasm_mve import REDUCTION
+from emu.timing.instruction import Instruction
 
 # Report groups: the coarse split a CycleCount's by_class shows.
 GROUP_OF_CLASS = {

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emu.timing.disasm import Instruction
+from emu.emulators.trace import Segment
 from emu.errors import EmuError
 from emu.timing.classes import classify
-from emu.emulators.trace import Segment
+from emu.timing.instruction import Instruction
 
 
 @dataclass(frozen=True)

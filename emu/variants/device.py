@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from emu.errors import EmuError
-from emu.model.reader import Graph
+from emu.model.graph import Graph
 
 
 def device_blocker(graph: Graph) -> str | None:

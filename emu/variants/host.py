@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from emu.errors import EmuError
+from emu.model.graph import Graph, Tensor
 from emu.model.oracle import invoker, reference_name
-from emu.model.reader import Graph, Tensor, parse_model
+from emu.model.reader import parse_model
 from emu.variants.messages import first_line
 
 
