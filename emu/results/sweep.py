@@ -23,7 +23,7 @@ from emu.cache import temp_folder
 from emu.compile.kernel_set import resolve_kernel_set
 from emu.console import say
 from emu.emulators import emulator_name
-from emu.errors import EmuError, shown
+from emu.errors import EmuError, first_line, shown
 from emu.platforms import Platform
 from emu.results.cached_measure import ResultsCache, answer_of, measure_key, read_answer, sources_digest
 from emu.results.record import Result
@@ -92,7 +92,7 @@ def run_job(job: Job) -> dict:
         try:
             result, outputs = measure(path, job.platform, variant=job.variant, check=job.check, kernels=job.kernels)
         except EmuError as e:
-            return {"error": one_line(str(e)) or type(e).__name__}
+            return {"error": first_line(e)}
     return answer_of(result, outputs)
 
 
@@ -100,18 +100,6 @@ def job_key(job: Job) -> str:
     """The results cache's key for a job."""
     return measure_key(job.name, job.model, job.platform, job.variant, None, job.check,
                        job.sources or sources_digest(), job.kernels)
-
-
-def one_line(message: str) -> str:
-    """A failure in one line: its first line, and where that only introduces what follows (a
-    compiler's output), the first line that says what went wrong."""
-    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    if not lines:
-        return ""
-    if lines[0].endswith(":") and len(lines) > 1:
-        cause = next((line for line in lines[1:] if "error" in line.lower()), lines[1])
-        return f"{lines[0]} {cause}"
-    return lines[0]
 
 
 def default_jobs() -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emu.errors import EmuError
+from emu.errors import EmuError, first_line
 from emu.model.graph import Graph
 
 
@@ -19,4 +19,4 @@ def device_build(graph: Graph):
     try:
         return None, compile_graph(graph)
     except EmuError as e:
-        return str(e).splitlines()[0], None
+        return first_line(e), None

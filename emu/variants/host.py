@@ -14,7 +14,7 @@ from emu.errors import EmuError
 from emu.model.graph import Graph, Tensor
 from emu.model.oracle import invoker, reference_name
 from emu.model.reader import parse_model
-from emu.variants.messages import first_line
+from emu.variants.messages import tf_first_line
 
 
 @dataclass
@@ -32,7 +32,7 @@ def run_on_host(model: bytes, x: np.ndarray) -> HostRun:
         invoke = invoker(model, reference)
         raw = np.stack([invoke([quantize(sample, t_in).reshape(t_in.shape)])[0].reshape(-1) for sample in x])
     except (RuntimeError, ValueError) as e:  # what both interpreters raise for a model they refuse
-        raise EmuError(f"the {reference} interpreter cannot run it: {first_line(e)}") from None
+        raise EmuError(f"the {reference} interpreter cannot run it: {tf_first_line(e)}") from None
     return HostRun(raw=raw, values=dequantize(raw, t_out), reference=reference)
 
 

@@ -15,7 +15,7 @@ from emu.model.oracle import needs_litert
 from emu.model.reader import parse_model
 from emu.variants.compression import compress_few_valued
 from emu.variants.device import device_build
-from emu.variants.messages import first_line
+from emu.variants.messages import tf_first_line
 from emu.variants.recipes import RECIPES
 from emu.variants.report import VariantRecord
 from emu.variants.scoring import score
@@ -37,7 +37,7 @@ def attempt(task: Task, name: str, work: Path, reraise: bool = False) -> Variant
         if reraise:
             raise
         shutil.rmtree(work / name, ignore_errors=True)
-        return Failure(name, str(e) if isinstance(e, EmuError) else first_line(e))
+        return Failure(name, str(e) if isinstance(e, EmuError) else tf_first_line(e))
 
 
 def make_variant(task: Task, name: str, folder: Path) -> VariantRecord:
