@@ -81,6 +81,6 @@ def convert_int8(model, calibration: np.ndarray) -> bytes:
 
 def tflm_accuracy(model: bytes, x: np.ndarray, y: np.ndarray) -> float:
     """Top-1 accuracy as the device computes it: the TFLM interpreter, one sample at a time."""
-    from emu.variants.host import run_on_host
+    from emu.variants.host import run_reference_interpreter
 
-    return float(np.mean(np.argmax(run_on_host(model, x).raw, axis=1) == y))
+    return float(np.mean(np.argmax(run_reference_interpreter(model, x).raw, axis=1) == y))

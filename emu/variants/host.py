@@ -24,7 +24,9 @@ class HostRun:
     reference: str  # "tflm" or "litert"
 
 
-def run_on_host(model: bytes, x: np.ndarray) -> HostRun:
+def run_reference_interpreter(model: bytes, x: np.ndarray) -> HostRun:
+    """Each sample of `x` through the reference interpreter (TFLM, else LiteRT), one inference
+    a sample; emu's compiler is not involved."""
     graph = parse_model(model)
     t_in, t_out = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
     reference = reference_name(graph)
