@@ -6,11 +6,6 @@ from emu.errors import EmuError, first_line
 from emu.model.graph import Graph
 
 
-def device_blocker(graph: Graph) -> str | None:
-    """None when the compiler accepts every operator; else its one-line reason."""
-    return device_build(graph)[0]
-
-
 def device_build(graph: Graph):
     """(None, the CompiledModel) when the compiler accepts every operator; else (its one-line
     reason, None). The CompiledModel tells how the weights are stored on the device."""

@@ -77,10 +77,3 @@ def convert_int8(model, calibration: np.ndarray) -> bytes:
     converter.inference_output_type = tf.int8
     with native_output_silenced():
         return converter.convert()
-
-
-def tflm_accuracy(model: bytes, x: np.ndarray, y: np.ndarray) -> float:
-    """Top-1 accuracy as the device computes it: the TFLM interpreter, one sample at a time."""
-    from emu.variants.host import run_reference_interpreter
-
-    return float(np.mean(np.argmax(run_reference_interpreter(model, x).raw, axis=1) == y))
