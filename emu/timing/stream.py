@@ -72,5 +72,5 @@ def _taken(ins: Instruction, count: int, segment: Segment) -> int:
     return count - min(count, following)
 
 
-# Conditional branches whose taken count the emulator records (emu/trace.py, Segment.taken).
+# Conditional branches whose taken count the emulator records (emu/emulators/trace.py, Segment.taken).
 _COUNTED_BY_TRACE = frozenset({"b", "cbz", "cbnz"})
