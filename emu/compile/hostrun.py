@@ -19,7 +19,6 @@ from emu.model.reader import parse_model
 from emu.tools import find_tool
 
 
-
 def build_host(compiled: CompiledModel, workdir: Path) -> Path:
     cc = find_tool("cc")
     (workdir / "model.c").write_text(compiled.source)
