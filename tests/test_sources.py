@@ -17,8 +17,9 @@ ANCHOR_DEFINED = re.compile(r'<a id="([A-Za-z0-9_-]+)"></a>')
 # A path into this repository, as the code's comments and the docs write one: from one of
 # these top folders, not inside another path or a URL (no "/" or word just before it).
 REPO_PATH = re.compile(r"(?<![\w./-])((?:emu|docs|tests|benchmarks|scenarios)/[\w./*-]*[\w*])")
-# FILE, NAME, MODEL...: a part the reader fills in, not a file of this repository.
-PLACEHOLDER = re.compile(r"(?:^|/)[A-Z][A-Z0-9_]*(?:\.\w+)?(?:/|$)")
+# FILE, NAME, test_NAME...: a part the reader fills in (its name, or the end of it, in
+# capitals), not a file of this repository.
+PLACEHOLDER = re.compile(r"(?:^|/)(?:[\w-]*_)?[A-Z][A-Z0-9]*(?:\.\w+)?(?:/|$)")
 
 
 def tracked_files() -> list[Path]:
@@ -74,6 +75,6 @@ def test_the_checks_catch_what_they_are_for():
     assert OUTSIDE.search("# see cortex-m-timing.md") and OUTSIDE.search("fields (DESIGN.md)")
     assert ANCHOR_CITED.findall("(docs/sources.md#qemu-mps2, docs/sources.md#slothy)") == ["qemu-mps2", "slothy"]
     line = ("# the model in emu/timing/model.py, (see docs/timing.md). emu/timing/cortex_*.py; write "
-            "scenarios/FILE.yaml or reports/demo; https://x.org/docs/a.rst; /usr/emu/x.py")
+            "scenarios/FILE.yaml, tests/test_NAME.py or reports/demo; https://x.org/docs/a.rst; /usr/emu/x.py")
     assert named_repo_paths(line) == ["emu/timing/model.py", "docs/timing.md", "emu/timing/cortex_*.py"]
     assert [path_exists(p) for p in named_repo_paths(line)] == [False, True, True]
