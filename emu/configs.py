@@ -25,7 +25,7 @@ from typing import Annotated, TypeVar
 import yaml
 from pydantic import BaseModel, Field, Strict, TypeAdapter, ValidationError
 
-from emu.errors import EmuError, shown
+from emu.errors import EmuError, first_line, shown
 
 MAX_BYTES = 1 << 20  # 1 MiB: a config file is a page of text
 MAX_NODES = 100_000  # values after alias expansion; the shipped files have a few hundred
@@ -194,7 +194,7 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
 
 def _yaml_problem(error: yaml.YAMLError) -> str:
     mark = getattr(error, "problem_mark", None)
-    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    problem = getattr(error, "problem", None) or first_line(error)
     return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem
 
 

@@ -23,6 +23,22 @@ class FirmwareError(EmuError):
 SHOWN_CHARS = 80
 
 
+def first_line(message: str | BaseException) -> str:
+    """A long message (an exception, a compiler's or an interpreter's output) as the one line
+    an error shows: its first non-empty line; where that line only introduces what follows
+    ("firmware build failed for BOARD:" before the compiler's output), joined to the first
+    line below it that names an error. An exception without a message gives its type's name;
+    an empty text, "".
+    """
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    if not lines:
+        return type(message).__name__ if isinstance(message, BaseException) else ""
+    if lines[0].endswith(":") and len(lines) > 1:
+        cause = next((line for line in lines[1:] if "error" in line.lower()), lines[1])
+        return f"{lines[0]} {cause}"
+    return lines[0]
+
+
 def escaped(text: str | bytes) -> str:
     """Control characters, terminal escapes and undecodable bytes escaped the way repr() does."""
     if isinstance(text, bytes):

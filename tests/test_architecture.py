@@ -20,7 +20,7 @@ LAYERS = [
     {"results"},
     {"variants"},
     {"decide"},
-    {"demo", "doctor"},
+    {"orchestrate", "doctor"},
     {"cli", "__main__"},
 ]
 LEVEL = {name: i for i, layer in enumerate(LAYERS) for name in layer}
@@ -62,8 +62,49 @@ def test_imports_point_down_the_pipeline():
     assert not wrong, "\n".join(wrong)
 
 
-def test_scenario_runner_may_measure_but_decide_loads_without_measuring():
-    # decide sits above results; what matters is that loading it stays light.
+def module_name(path: Path) -> str:
+    parts = path.relative_to(EMU.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in EMU.rglob("*.py")}
+
+
+def imported_modules(path: Path):
+    """The emu modules a file imports anywhere in it (at the top, inside a function, under
+    TYPE_CHECKING), each with the line: `from emu.x import y` names the module emu.x.y when
+    there is one, else emu.x."""
+    own = module_name(path)
+    package = own if path.name == "__init__.py" else own.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: counted up from this module's package
+                up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(up + ([base] if base else []))
+            names = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names]
+        else:
+            continue
+        for name in names:
+            while name and name not in MODULES:
+                name = name.rpartition(".")[0]
+            if name and name != own:
+                yield name, node.lineno
+
+
+def test_no_two_modules_import_each_other():
+    # A pair that imports each other (even inside a function) is one idea split in two, or
+    # two ideas tangled: the shared part belongs in a module of its own below both.
+    imports = {name: dict(imported_modules(path)) for name, path in MODULES.items()}
+    pairs = sorted(f"{a}:{imports[a][b]} <-> {b}:{imports[b][a]}"
+                   for a in imports for b in imports[a] if a < b and a in imports.get(b, {}))
+    assert not pairs, "\n".join(pairs)
+
+
+def test_decide_loads_without_measuring():
+    # decide sits above results for the record only; measuring is emu.orchestrate's to pull in.
     code = ("import sys, emu.decide, emu.decide.recommend, emu.decide.gate, emu.decide.report_md\n"
             "heavy = [m for m in ('emu.compile', 'emu.link', 'emu.emulators.qemu', 'emu.results.measure',"
             " 'tensorflow', 'tflite_micro') if m in sys.modules]\n"

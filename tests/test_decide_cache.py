@@ -13,7 +13,7 @@ import yaml
 
 import emu.link.firmware
 from emu.cache import ContentStore
-from emu.decide import run_scenario
+from emu.orchestrate import run_scenario
 from emu.results.cached_measure import ResultsCache, sources_digest
 from tests.conftest import needs_arm_gcc
 
@@ -89,7 +89,7 @@ def test_concurrent_writers_never_leave_a_torn_value(tmp_path):
 def test_concurrent_scenario_runs_share_a_cold_cache(small_models, tmp_path):
     scenario = write_scenario(tmp_path, small_models)
     env = {**os.environ, "EMU_CACHE": str(tmp_path / "shared-cache")}
-    code = "import sys; from emu.decide import run_scenario; run_scenario(sys.argv[1], out=sys.argv[2])"
+    code = "import sys; from emu.orchestrate import run_scenario; run_scenario(sys.argv[1], out=sys.argv[2])"
     runs = [subprocess.Popen([sys.executable, "-c", code, str(scenario), str(tmp_path / f"run{i}")], env=env,
                              stderr=subprocess.PIPE, text=True) for i in range(2)]
     for run in runs:
@@ -135,3 +135,34 @@ def test_soft_float_build_is_not_the_hard_float_build(small_models, tmp_path):
     with soft.elf.open("rb") as f:
         names = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
     assert "__aeabi_fadd" in names or "__addsf3" in names
+
+
+@needs_arm_gcc
+def test_a_sweep_and_a_single_measurement_read_each_others_answers(small_models, tmp_path, monkeypatch):
+    from emu.platforms import get_platform
+    from emu.results.sweep import jobs_for, sweep
+
+    monkeypatch.setenv("EMU_CACHE", str(tmp_path / "cache"))
+    board = get_platform("rp2040-pico")
+    single = ResultsCache()
+    measured, _ = single.measure(small_models / "tiny_fp32.tflite", board, variant="fp32")
+    jobs = jobs_for([(small_models / "tiny_fp32.tflite", "fp32"), (small_models / "tiny_int8.tflite", "int8")], [board])
+    swept = sweep(jobs, workers=1, cache=ResultsCache(), progress=lambda m: None)
+    assert (swept.reused, swept.measured) == (1, 1)
+    assert swept.results[0].to_dict() == measured.to_dict()
+    again = ResultsCache()
+    read_back, _ = again.measure(small_models / "tiny_int8.tflite", board, variant="int8")
+    assert (again.hits, again.misses) == (1, 0)
+    assert read_back.to_dict() == swept.results[1].to_dict()
+
+
+def test_an_entry_this_version_cannot_read_is_measured_again(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("EMU_CACHE", str(tmp_path / "cache"))
+    cache = ResultsCache()
+    key = "cd" * 32
+    cache.store.put(key, {"result": {"model": "old"}, "outputs": []})  # intact, but lacks a result's fields
+    path = cache.store.path_for(key)
+    assert path.is_file()
+    assert cache.lookup(key) is None
+    assert (cache.hits, cache.misses) == (0, 1)
+    assert not path.exists() and "cannot be read" in capsys.readouterr().err

@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from emu.demo import DEFAULT_BOARDS, demo_scenario
+from emu.orchestrate.demo import DEFAULT_BOARDS, demo_scenario
 from emu.platforms import get_platform
 from emu.results.record import load_results
 from tests.conftest import needs_arm_gcc

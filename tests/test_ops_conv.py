@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emu.compile.hostrun import run_on_host
+from emu.compile.hostrun import compile_and_run_on_host
 from emu.errors import EmuError
 from emu.model.oracle import tflm_outputs
 from emu.model.reader import parse_model
@@ -144,7 +144,7 @@ def models():
 def assert_matches_tflm(model: bytes, seeds=(0, 1), kernel_set: str = "reference") -> None:
     for seed in seeds:
         inputs = random_input(model, seed=seed)
-        got, want = run_on_host(model, inputs, kernel_set), tflm_outputs(model, inputs)
+        got, want = compile_and_run_on_host(model, inputs, kernel_set), tflm_outputs(model, inputs)
         assert len(got) == len(want)
         for g, w in zip(got, want, strict=True):
             assert g.dtype == w.dtype and g.shape == w.shape
@@ -201,7 +201,7 @@ def test_hybrid_models_are_rejected():
     weights = {t.dtype for t in parse_model(model).tensors if t.is_constant}
     assert "int8" in weights
     with pytest.raises(EmuError, match="hybrid \\(dynamic-range quantized\\) models are not supported"):
-        run_on_host(model, random_input(model))
+        compile_and_run_on_host(model, random_input(model))
 
 
 def test_fast_rescale_is_the_reference_arithmetic(tmp_path):
@@ -254,4 +254,4 @@ def test_reference_models_match_tflm(name, kernel_set):
 def test_person_detect_on_a_blank_image(kernel_set):
     model = (SHARED_MODELS / "person_detect.tflite").read_bytes()
     blank = [np.zeros((1, 96, 96, 1), np.int8)]
-    assert run_on_host(model, blank, kernel_set)[0].tolist() == [[72, -72]]
+    assert compile_and_run_on_host(model, blank, kernel_set)[0].tolist() == [[72, -72]]

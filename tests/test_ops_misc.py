@@ -17,12 +17,13 @@ import pytest
 import tflite
 
 from emu.compile.codegen import compile_graph
-from emu.compile.hostrun import run_compiled_on_host, run_on_host
+from emu.compile.hostrun import compile_and_run_on_host, run_compiled_on_host
 from emu.compile.kernel_call import UnsupportedOperator
 from emu.compile.ops import lowerings
 from emu.errors import EmuError
+from emu.model.graph import Graph, Operator, Quantization, Tensor
 from emu.model.oracle import litert_outputs, tflm_outputs
-from emu.model.reader import Graph, Operator, Quantization, Tensor, parse_model
+from emu.model.reader import parse_model
 from tests import modelgen
 from tests.conftest import shared_model
 
@@ -147,7 +148,7 @@ def assert_same(ours: list[np.ndarray], reference: list[np.ndarray]) -> None:
 
 
 def assert_matches_tflm(model: bytes, inputs: list[np.ndarray], kernel_set: str = "reference") -> None:
-    assert_same(run_on_host(model, inputs, kernel_set), tflm_outputs(model, inputs))
+    assert_same(compile_and_run_on_host(model, inputs, kernel_set), tflm_outputs(model, inputs))
 
 
 def single_op_graph(tensors: list[Tensor], op: str, inputs, outputs, options=None) -> tuple[Operator, Graph]:
@@ -268,7 +269,7 @@ def test_int8_concatenation_of_differently_quantized_inputs_is_rejected_like_tfl
     with pytest.raises(RuntimeError):
         tflm_outputs(bytes(model), inputs)
     with pytest.raises(EmuError, match="CONCATENATION at index 0"):
-        run_on_host(bytes(model), inputs)
+        compile_and_run_on_host(bytes(model), inputs)
 
 
 @pytest.mark.parametrize("kind", ["int8", "float"])
@@ -325,7 +326,7 @@ def test_float16_weights_dequantize_like_litert():
     dequantize = [op for op in graph.operators if op.op == "DEQUANTIZE"]
     assert dequantize and graph.tensors[dequantize[0].inputs[0]].dtype == "float16"
     inputs = float_inputs(model, -2.0, 2.0)
-    assert_same(run_on_host(model, inputs), litert_outputs(model, inputs))
+    assert_same(compile_and_run_on_host(model, inputs), litert_outputs(model, inputs))
 
 
 # ---- forms that are rejected ----------------------------------------------------------------

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from emu.results.cached_measure import ResultsCache
 
-from emu.decide import DutyCycle, battery_life_hours, load_scenario, run_scenario
+from emu.decide import DutyCycle, battery_life_hours, load_scenario
 from emu.errors import EmuError
+from emu.orchestrate import run_scenario
 from emu.platforms import get_platform
+from emu.results.cached_measure import ResultsCache
 from tests.conftest import needs_arm_gcc, shared_model
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

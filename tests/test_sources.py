@@ -14,6 +14,12 @@ OUTSIDE = re.compile(r"shared/|\.\./[\w./-]*reference|DESIGN\.md|shared DESIGN|s
                      r"cortex-m-timing\.md|qemu-machines\.md|silicon-measurements\.md")
 ANCHOR_CITED = re.compile(r"sources\.md#([A-Za-z0-9_-]+)")
 ANCHOR_DEFINED = re.compile(r'<a id="([A-Za-z0-9_-]+)"></a>')
+# A path into this repository, as the code's comments and the docs write one: from one of
+# these top folders, not inside another path or a URL (no "/" or word just before it).
+REPO_PATH = re.compile(r"(?<![\w./-])((?:emu|docs|tests|benchmarks|scenarios)/[\w./*-]*[\w*])")
+# FILE, NAME, test_NAME...: a part the reader fills in (its name, or the end of it, in
+# capitals), not a file of this repository.
+PLACEHOLDER = re.compile(r"(?:^|/)(?:[\w-]*_)?[A-Z][A-Z0-9]*(?:\.\w+)?(?:/|$)")
 
 
 def tracked_files() -> list[Path]:
@@ -44,7 +50,31 @@ def test_every_cited_anchor_exists():
     assert not missing, "\n".join(missing)
 
 
+def named_repo_paths(text: str) -> list[str]:
+    return [p for p in REPO_PATH.findall(text) if not PLACEHOLDER.search(p)]
+
+
+def path_exists(path: str) -> bool:
+    """A file or folder of the checkout; a pattern (emu/timing/cortex_*.py) must match one."""
+    return any(ROOT.glob(path)) if "*" in path else (ROOT / path).exists()
+
+
+def test_every_repository_path_named_in_the_code_and_docs_exists():
+    # emu's sources (comments, docstrings, help texts), docs/*.md and the README.
+    texts = [p for p in tracked_files() if p.suffix in (".py", ".c", ".h", ".yaml", ".md", ".S", ".ld")
+             and (p.parts[len(ROOT.parts)] == "emu" or p.parent == ROOT / "docs")] + [ROOT / "README.md"]
+    missing = [f"{path.relative_to(ROOT)}:{n}: {named}"
+               for path in texts for n, line in enumerate(text_of(path).splitlines(), 1)
+               for named in named_repo_paths(line) if not path_exists(named)]
+    assert len(texts) > 100
+    assert not missing, "\n".join(missing)
+
+
 def test_the_checks_catch_what_they_are_for():
     assert OUTSIDE.search("(shared/reference/qemu-machines.md)")
     assert OUTSIDE.search("# see cortex-m-timing.md") and OUTSIDE.search("fields (DESIGN.md)")
     assert ANCHOR_CITED.findall("(docs/sources.md#qemu-mps2, docs/sources.md#slothy)") == ["qemu-mps2", "slothy"]
+    line = ("# the model in emu/timing/model.py, (see docs/timing.md). emu/timing/cortex_*.py; write "
+            "scenarios/FILE.yaml, tests/test_NAME.py or reports/demo; https://x.org/docs/a.rst; /usr/emu/x.py")
+    assert named_repo_paths(line) == ["emu/timing/model.py", "docs/timing.md", "emu/timing/cortex_*.py"]
+    assert [path_exists(p) for p in named_repo_paths(line)] == [False, True, True]

@@ -87,7 +87,7 @@ def test_a_cluster_with_a_worker_killed_mid_sweep_gives_the_serial_results(seria
 
 
 def test_a_failure_is_reported_in_one_line_that_says_why():
-    from emu.results.sweep import one_line
+    from emu.errors import first_line as one_line
 
     build = ("firmware build failed for alif-e7-appkit:\n  /tmp/x/model.c: In function 'emu_model_run':\n"
              "  /tmp/x/model.c:12:5: error: too few arguments to function 'f'\n   12 |     f(1);\n")
@@ -95,3 +95,5 @@ def test_a_failure_is_reported_in_one_line_that_says_why():
                                "too few arguments to function 'f'")
     assert one_line("unknown platform 'x' (known: a, b)\n") == "unknown platform 'x' (known: a, b)"
     assert one_line("  \n") == ""
+    assert one_line(RuntimeError("\n  Failed to allocate tensors\n  detail\n")) == "Failed to allocate tensors"
+    assert one_line(ValueError()) == "ValueError"  # an exception without a message is named by its type

@@ -13,7 +13,7 @@ from emu.platforms import get_platform
 from emu.results.measure import measure
 from emu.variants import VARIANT_NAMES, expand_models
 from emu.variants.builtin import builtin_task
-from emu.variants.host import device_inputs, run_on_host
+from emu.variants.host import device_inputs, run_reference_interpreter
 from emu.variants.make import make_variants
 from tests.conftest import needs_arm_gcc
 
@@ -160,7 +160,7 @@ def test_emulator_predictions_equal_host_predictions(digits, variant, board):
     path = out / rows[variant]["file"]
     model = path.read_bytes()
     x = task.data.x_test[:DEVICE_SAMPLES]
-    host = run_on_host(model, x)
+    host = run_reference_interpreter(model, x)
     for i, inputs in enumerate(device_inputs(parse_model(model), x)):
         result, outputs = measure(path, get_platform(board), variant=variant, inputs=[inputs], check=False)
         np.testing.assert_array_equal(outputs[0].reshape(-1), tflm_outputs(model, [inputs])[0].reshape(-1))

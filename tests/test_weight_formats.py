@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 from emu.compile.codegen import compile_graph
-from emu.compile.hostrun import run_compiled_on_host, run_on_host
+from emu.compile.hostrun import compile_and_run_on_host, run_compiled_on_host
+from emu.model.graph import Graph, Operator, Tensor
 from emu.model.oracle import litert_outputs
-from emu.model.reader import Graph, Operator, Tensor, parse_model
+from emu.model.reader import parse_model
 from emu.platforms import get_platform
 from tests import modelgen
 from tests.conftest import needs_arm_gcc
@@ -72,7 +73,8 @@ def test_float16_models_match_litert_on_the_host(float16_models):
         rng = np.random.default_rng(i)
         for _ in range(3):
             x = [rng.uniform(-1, 1, (1, 8, 8, 3)).astype(np.float32)]
-            assert all(same_bits(a, b) for a, b in zip(run_on_host(model, x), litert_outputs(model, x), strict=True))
+            got = compile_and_run_on_host(model, x)
+            assert all(same_bits(a, b) for a, b in zip(got, litert_outputs(model, x), strict=True))
 
 
 def test_float16_weights_take_half_the_flash_and_one_layer_of_arena(float16_models):
@@ -199,7 +201,7 @@ def test_lut_models_match_tflm_on_the_host(lut_models):
             x = random_int8((1, 9, 9, 3), seed)
             want = tflm_outputs(compressed, x)
             assert np.array_equal(want[0], tflm_outputs(plain, x)[0])  # the compression is lossless
-            assert np.array_equal(run_on_host(compressed, x)[0], want[0]), f"{values} values, input {seed}"
+            assert np.array_equal(compile_and_run_on_host(compressed, x)[0], want[0]), f"{values} values, input {seed}"
 
 
 def test_lut_flash_is_indices_and_tables_and_the_arena_holds_the_decoded_filter(lut_models):
@@ -233,7 +235,7 @@ def test_one_table_for_a_tensor_quantized_per_channel_is_refused():
     """TFLM takes the channels from the quantization: one table would be read as eight."""
     from emu.errors import EmuError
     from emu.model.compressed import lookup_table
-    from emu.model.reader import Quantization
+    from emu.model.graph import Quantization
 
     header = np.zeros(16 + 4, np.uint8)
     header[1], header[4], header[5], header[6] = 1, 1, (0xF << 4) | 2, 4
@@ -281,7 +283,7 @@ def test_pruned_models_run_sparse_and_match_tflm_on_the_host(sparse_models):
         assert {"emu_conv2d_sparse_s8", "emu_fully_connected_sparse_s8"} <= set(compiled.kernels)
         for seed in range(4):
             x = random_int8((1, 11, 11, 5), seed)
-            assert np.array_equal(run_on_host(model, x)[0], tflm_outputs(model, x)[0])
+            assert np.array_equal(compile_and_run_on_host(model, x)[0], tflm_outputs(model, x)[0])
 
 
 def test_sparse_flash_is_a_bit_per_weight_and_the_nonzero_weights():

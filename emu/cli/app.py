@@ -320,7 +320,7 @@ def demo(
 
     Example: emu demo --out reports/demo
     """
-    from emu.demo import run_demo
+    from emu.orchestrate.demo import run_demo
 
     run_demo(out, platform or None, progress=say)
 

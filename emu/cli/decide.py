@@ -120,7 +120,7 @@ def gate(
 ) -> None:
     """Compare fresh results with a baseline; exit 1 when cycles, RAM or flash rose beyond tolerance.
 
-    Example: emu gate results.json --baseline benchmarks/baseline.json --junit reports/gate.xml
+    Example: emu gate results.json --baseline baseline.json --junit reports/gate.xml
     """
     from emu.decide.gate import compare, format_verdict
     from emu.decide.junit import write_junit
@@ -147,7 +147,7 @@ def baseline(
 ) -> None:
     """Write or update the gate's baseline from results (rows are matched by model, variant, board).
 
-    Example: emu baseline results.json --out benchmarks/baseline.json
+    Example: emu baseline results.json --out baseline.json
     """
     from emu.decide.baseline import write_baseline
     from emu.results.record import load_results
@@ -177,8 +177,8 @@ def scenario_run(
     """
     from emu.decide.explain import format_recommendation
     from emu.decide.gate import format_verdict
-    from emu.decide.runner import run_scenario
     from emu.emulators import select_emulator
+    from emu.orchestrate import run_scenario
 
     select_emulator(emulator)
     outcome = run_scenario(file, out=out, use_cache=cache, progress=say, jobs=jobs, cluster=cluster)

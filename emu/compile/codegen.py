@@ -20,7 +20,7 @@ from emu.compile.quant import RescaleOutOfRange
 from emu.compile.schedule import as_activations, produce_at_run_time
 from emu.compile.weight_format import filter_storage
 from emu.errors import EmuError, shown
-from emu.model.reader import Graph
+from emu.model.graph import Graph
 
 C_TYPES = {
     "int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "uint16": "uint16_t",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from emu.compile.codegen import CompiledModel
 from emu.errors import EmuError
-from emu.model.reader import Graph
+from emu.model.graph import Graph
 
 # The least flash each part of a model takes in the generated code (emu/compile/codegen.py),
 # whatever the compiler makes of it:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from emu.model.compressed import compressed_tensors, decode, decode_pairs, is_decode
-from emu.model.reader import Graph, Operator
+from emu.model.graph import Graph, Operator
 
 
 def widens_constant(op: Operator, graph: Graph) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from emu.compile.kernel_call import ConstArray
-from emu.model.reader import Graph
+from emu.model.graph import Graph
 
 FORMAT = "sparse-bitmap"
 # Finding a weight through the bitmap costs several times a dense multiply-accumulate: at 80%

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from emu.compile.kernel_call import KernelCall
 from emu.model.compressed import is_decode, lookup_table
-from emu.model.reader import Graph
+from emu.model.graph import Graph
 
 FILTER_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 

@@ -1,9 +1,9 @@
 """Decisions from results: which variant to ship on which board (recommend), whether a
-change may merge (gate, baseline), how long a battery lasts (battery), scenario files
-that tie them together (scenario, runner), and the report a run leaves (report).
+change may merge (gate, baseline), how long a battery lasts (battery), the scenario files
+that tie them together (scenario; emu.orchestrate runs them), and the report a run leaves
+(report).
 
-    from emu.decide import run_scenario
-    outcome = run_scenario("scenarios/image-classifier-boards.yaml")
+    from emu.decide import load_scenario, recommend
 """
 
 from emu.decide.battery import DutyCycle, battery_life_hours
@@ -11,9 +11,8 @@ from emu.decide.candidates import Candidate, candidates_from
 from emu.decide.constraints import Constraints
 from emu.decide.gate import compare
 from emu.decide.recommend import Recommendation, recommend
-from emu.decide.runner import ScenarioOutcome, run_scenario
 from emu.decide.scenario import Scenario, load_scenario
 from emu.decide.tolerances import Tolerances
 
-__all__ = ["Candidate", "Constraints", "DutyCycle", "Recommendation", "Scenario", "ScenarioOutcome", "Tolerances",
-           "battery_life_hours", "candidates_from", "compare", "load_scenario", "recommend", "run_scenario"]
+__all__ = ["Candidate", "Constraints", "DutyCycle", "Recommendation", "Scenario", "Tolerances",
+           "battery_life_hours", "candidates_from", "compare", "load_scenario", "recommend"]

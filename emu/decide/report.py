@@ -222,9 +222,6 @@ def board_card(page: Page, d: BoardDecision) -> str:
     return f"<div class='card' style='--c:{color}'><h3>{page.board_name(d.board)}</h3>{core}{verdict}{lost}</div>"
 
 
-MISS_COLUMNS = {"quality": 2, "latency_ms": 3, "energy_uj": 4, "flash_bytes": 5, "ram_bytes": 6, "battery_days": 7}
-
-
 def _cell(text: str, value, kind: str = "", miss: str | None = None) -> str:
     classes = " ".join(x for x in (kind, "miss" if miss else "") if x)
     attrs = f" class='{classes}'" if classes else ""
@@ -433,10 +430,6 @@ def assemble(title: str, body: str) -> str:
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{esc(title)}</title>"
             f"<style>{STYLE}</style><script>{plotlyjs}</script><script>{PAGE_SCRIPT}</script></head><body>"
             + body + "</body></html>\n")
-
-
-def render_html(data: ReportInput) -> str:
-    return assemble(data.title, render_body(data))
 
 
 def _write(out: Path, title: str, body: str, markdown_text: str) -> tuple[Path, Path]:

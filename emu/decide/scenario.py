@@ -140,9 +140,11 @@ def quality_metric(metric: str | None, models: tuple[ModelSource, ...]) -> str:
         return metric
     tasks = [m.task for m in models if m.task]
     if tasks:
-        from emu.decide.task_models import task_metric
+        # the built-in tasks live in emu.variants, which needs TensorFlow: imported only for a task
+        from emu.variants.builtin import builtin_spec
+        from emu.variants.task import METRICS
 
-        return task_metric(tasks[0])
+        return METRICS[builtin_spec(tasks[0]).kind]
     return "accuracy"
 
 

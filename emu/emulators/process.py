@@ -46,9 +46,3 @@ def stop(process: subprocess.Popen) -> None:
 def read_text(path: Path) -> str:
     """A file the child wrote, or "" when it wrote none."""
     return path.read_text(errors="replace") if path.exists() else ""
-
-
-def first_line(text: str) -> str:
-    """The first non-blank line of what a child wrote, for a one-line message."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0] if lines else ""

@@ -15,12 +15,12 @@ from typing import Sequence
 from emu import cache
 from emu.elf import check_arm_elf
 from emu.emulators.image import interrupts_can_come, kernel_without_zero_fill, write_loads
-from emu.emulators.process import first_line, read_text, run_process
+from emu.emulators.process import read_text, run_process
 from emu.emulators.qemu_plugin import plugin_library
 from emu.emulators.qemu_trace import Recorded, parse_trace_file
 from emu.emulators.trace import Exit, Trace, lowest_stack, reported_fault
 from emu.emulators.window import Window, window_from_elf
-from emu.errors import EmuError, FirmwareError
+from emu.errors import EmuError, FirmwareError, first_line
 from emu.platforms import Platform
 from emu.tools import find_tool
 

@@ -12,8 +12,7 @@ import re
 from pathlib import Path
 
 from emu import cache, processes
-from emu.emulators.process import first_line
-from emu.errors import EmuError
+from emu.errors import EmuError, first_line
 from emu.resources import PLUGIN
 from emu.tools import find_tool, tool_version
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from emu import cache
-from emu.emulators.process import first_line, run_process
+from emu.emulators.process import run_process
 from emu.emulators.qemu import plugin_spec, qemu_command, qemu_complaint
 from emu.emulators.qemu_plugin import plugin_library
 from emu.emulators.qemu_trace import parse_trace_file
-from emu.errors import EmuError
+from emu.errors import EmuError, first_line
 
 # A raw image for mps2-an385 (Cortex-M3, code at 0): the vector table's stack pointer and
 # reset vector, then three Thumb instructions that leave through semihosting SYS_EXIT with

@@ -22,10 +22,10 @@ from emu import cache, processes
 from emu.elf import check_arm_elf, function_addresses
 from emu.emulators import retrace
 from emu.emulators.image import write_loads
-from emu.emulators.process import first_line, read_text, run_process
+from emu.emulators.process import read_text, run_process
 from emu.emulators.trace import Exit, Trace, lowest_stack, reported_fault
 from emu.emulators.window import Window, window_from_elf
-from emu.errors import EmuError
+from emu.errors import EmuError, first_line
 from emu.platforms import Platform
 from emu.tools import RENODE_INSTALL, locate
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from emu.errors import EmuError
-from emu.model.reader import Graph, Operator, Tensor
+from emu.model.graph import Graph, Operator, Tensor
 from emu.model.validate import DECODE
 
 HEADER_BYTES = 16

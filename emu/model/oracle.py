@@ -18,22 +18,19 @@ import sys
 import threading
 import weakref
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from emu import processes
 from emu.errors import EmuError
-from emu.model.oracle_worker import numbered, receive, send, unnumbered
-from emu.model.reader import Graph, parse_model
+from emu.model.graph import Graph
+from emu.model.oracle_worker import Invoke, numbered, receive, send, unnumbered
 
 # Large enough for every model emu can place on a board; TFLM only uses what it needs.
 DEFAULT_ARENA = 4 * 1024 * 1024
 
 # Far longer than any inference of a model that fits a board takes on the host.
 REPLY_SECONDS = 600
-
-Invoke = Callable[[list[np.ndarray]], list[np.ndarray]]
 
 
 def needs_litert(graph: Graph) -> bool:
@@ -49,40 +46,6 @@ def needs_litert(graph: Graph) -> bool:
 
 def reference_name(graph: Graph) -> str:
     return "litert" if needs_litert(graph) else "tflm"
-
-
-def tflm_invoker(model: bytes, arena_size: int = DEFAULT_ARENA) -> Invoke:
-    """TFLM in this process; emu reaches it through invoker(), in the worker process."""
-    from tflite_micro.python.tflite_micro import runtime
-
-    interpreter = runtime.Interpreter.from_bytes(model, arena_size=arena_size)
-    count = len(parse_model(model).outputs)
-
-    def invoke(inputs: list[np.ndarray]) -> list[np.ndarray]:
-        for i, x in enumerate(inputs):
-            interpreter.set_input(x, i)
-        interpreter.invoke()
-        return [np.array(interpreter.get_output(i)) for i in range(count)]
-
-    return invoke
-
-
-def litert_invoker(model: bytes) -> Invoke:
-    """LiteRT in this process; emu reaches it through invoker(), in the worker process."""
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    interpreter = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    interpreter.allocate_tensors()
-    ins = [d["index"] for d in interpreter.get_input_details()]
-    outs = [d["index"] for d in interpreter.get_output_details()]
-
-    def invoke(inputs: list[np.ndarray]) -> list[np.ndarray]:
-        for index, x in zip(ins, inputs):
-            interpreter.set_tensor(index, x)
-        interpreter.invoke()
-        return [np.array(interpreter.get_tensor(i)) for i in outs]
-
-    return invoke
 
 
 class ReferenceCrashed(EmuError):

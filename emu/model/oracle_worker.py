@@ -9,6 +9,9 @@ A message is an 8-byte little-endian length and a .npz archive, read without pic
 request holding a model ("model", "reference", "arena_size") loads it in place of the one
 before; any other request holds the inputs of one inference ("0", "1", ...) for the model
 loaded. Each reply holds the outputs, or "error" and "kind" when the interpreter raised.
+
+The interpreters are set up here, and only here: emu reaches them through
+emu.model.oracle's invoker(), which talks to this process.
 """
 
 from __future__ import annotations
@@ -17,10 +20,15 @@ import io
 import os
 import struct
 import sys
+from typing import Callable
 
 import numpy as np
 
+from emu.model.reader import parse_model
+
 _LENGTH = struct.Struct("<Q")
+
+Invoke = Callable[[list[np.ndarray]], list[np.ndarray]]
 
 
 def send(fd: int, arrays: dict[str, np.ndarray]) -> None:
@@ -73,9 +81,41 @@ def _error(e: Exception) -> dict[str, np.ndarray]:
     return {"error": np.array(str(e) or type(e).__name__), "kind": np.array(kind)}
 
 
-def serve(in_fd: int, out_fd: int) -> None:
-    from emu.model.oracle import litert_invoker, tflm_invoker
+def tflm_invoker(model: bytes, arena_size: int) -> Invoke:
+    """TFLM in this process."""
+    from tflite_micro.python.tflite_micro import runtime
 
+    interpreter = runtime.Interpreter.from_bytes(model, arena_size=arena_size)
+    count = len(parse_model(model).outputs)
+
+    def invoke(inputs: list[np.ndarray]) -> list[np.ndarray]:
+        for i, x in enumerate(inputs):
+            interpreter.set_input(x, i)
+        interpreter.invoke()
+        return [np.array(interpreter.get_output(i)) for i in range(count)]
+
+    return invoke
+
+
+def litert_invoker(model: bytes) -> Invoke:
+    """LiteRT in this process, with its reference kernels (not XNNPACK)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    interpreter = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    interpreter.allocate_tensors()
+    ins = [d["index"] for d in interpreter.get_input_details()]
+    outs = [d["index"] for d in interpreter.get_output_details()]
+
+    def invoke(inputs: list[np.ndarray]) -> list[np.ndarray]:
+        for index, x in zip(ins, inputs, strict=False):
+            interpreter.set_tensor(index, x)
+        interpreter.invoke()
+        return [np.array(interpreter.get_tensor(i)) for i in outs]
+
+    return invoke
+
+
+def serve(in_fd: int, out_fd: int) -> None:
     invoke = None
     while (request := receive(in_fd)) is not None:
         if "model" in request:

@@ -10,14 +10,13 @@ import hashlib
 import os
 import re
 import stat
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import tflite
 
 from emu.errors import EmuError, escaped, shown
+from emu.model.graph import Graph, Operator, Quantization, Tensor
 from emu.model.validate import check_shape, validate
 
 # The largest model file read: more than any board's flash, and a bound on what a wrong path
@@ -40,69 +39,6 @@ _TENSOR_TYPES = {v: k.lower() for v, k in _TENSOR_TYPE_NAMES.items() if k in _NU
 _PADDING = _enum_names(tflite.Padding)
 _ACTIVATION = _enum_names(tflite.ActivationFunctionType)
 _OPTION_CLASSES = {v: k for k, v in vars(tflite.BuiltinOptions).items() if isinstance(v, int)}
-
-
-@dataclass(frozen=True)
-class Quantization:
-    scale: tuple[float, ...]
-    zero_point: tuple[int, ...]
-    axis: int = 0  # the quantized dimension, for per-channel quantization
-
-    @property
-    def per_channel(self) -> bool:
-        return len(self.scale) > 1
-
-
-@dataclass
-class Tensor:
-    index: int
-    name: str
-    shape: tuple[int, ...]
-    dtype: str  # numpy dtype name: "int8", "float32", ...
-    quantization: Quantization | None
-    data: np.ndarray | None = None  # constant contents (weights, biases, shapes), else None
-    buffer: int = 0  # index into the model's buffers (0 is the empty buffer)
-
-    @property
-    def is_constant(self) -> bool:
-        return self.data is not None
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
-
-    @property
-    def nbytes(self) -> int:
-        return self.size * np.dtype(self.dtype).itemsize
-
-
-@dataclass
-class Operator:
-    index: int
-    op: str  # builtin operator name, e.g. "CONV_2D"
-    inputs: tuple[int, ...]  # tensor indices; -1 marks an absent optional input
-    outputs: tuple[int, ...]
-    options: dict = field(default_factory=dict)  # snake_case option names -> values
-
-
-@dataclass
-class Graph:
-    name: str
-    sha256: str
-    tensors: list[Tensor]
-    operators: list[Operator]
-    inputs: list[int]
-    outputs: list[int]
-
-    def tensor(self, index: int) -> Tensor | None:
-        return None if index < 0 else self.tensors[index]
-
-    @cached_property
-    def writers(self) -> dict[int, Operator]:
-        """Tensor index -> the operator that writes it (validate.py allows one per tensor).
-        Built once per Graph, so that asking for every operator stays linear: Graphs are not
-        changed once made (the compiler's stages make new ones with dataclasses.replace)."""
-        return {t: op for op in self.operators for t in op.outputs}
 
 
 def _snake(name: str) -> str:

@@ -9,12 +9,9 @@ each raises EmuError with one line naming the tensor or operator.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from emu.errors import EmuError, shown
-
-if TYPE_CHECKING:
-    from emu.model.reader import Graph, Tensor
+from emu.model.graph import Graph, Tensor
 
 # No board has 2 GB of RAM; a bound here also keeps every byte count within 64 bits.
 MAX_ELEMENTS = 2**31

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
-from emu.link.firmware import Firmware, build_firmware
 from emu.compile.codegen import CompiledModel, compile_graph
 from emu.compile.fits import check_graph_fits
 from emu.compile.kernel_set import resolve_kernel_set
 from emu.emulators.trace import Trace
-from emu.errors import EmuError, FirmwareError
+from emu.errors import EmuError, FirmwareError, first_line
+from emu.link.firmware import Firmware, build_firmware
+from emu.model.graph import Graph
 from emu.model.oracle import ReferenceCrashed, reference_outputs
-from emu.model.reader import Graph, model_name, parse_model, read_model_bytes
+from emu.model.reader import model_name, parse_model, read_model_bytes
 from emu.platforms import Platform
 from emu.results.outputs import outputs_match, parse_outputs
 from emu.results.record import LayerResult, Result
@@ -157,7 +158,7 @@ def measure(model_path: str | Path, platform: Platform, variant: str = "model",
         except ReferenceCrashed:
             raise  # not a refusal: the comparison cannot be made, and the user must know
         except Exception as e:  # the interpreters raise RuntimeError, ValueError, ... on models they refuse
-            result.reference = f"none: the reference interpreter refused the model ({str(e).splitlines()[0][:120]})"
+            result.reference = f"none: the reference interpreter refused the model ({first_line(e)[:120]})"
         else:
             result.output_matches_reference = outputs_match(outputs, want)
             result.reference = reference

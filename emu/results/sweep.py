@@ -23,10 +23,10 @@ from emu.cache import temp_folder
 from emu.compile.kernel_set import resolve_kernel_set
 from emu.console import say
 from emu.emulators import emulator_name
-from emu.errors import EmuError, shown
+from emu.errors import EmuError, first_line, shown
 from emu.platforms import Platform
-from emu.results.cached_measure import ResultsCache, encode_outputs, measure_key, sources_digest
-from emu.results.record import Result, result_from_dict
+from emu.results.cached_measure import ResultsCache, answer_of, measure_key, read_answer, sources_digest
+from emu.results.record import Result
 
 
 @dataclass(frozen=True)
@@ -92,26 +92,14 @@ def run_job(job: Job) -> dict:
         try:
             result, outputs = measure(path, job.platform, variant=job.variant, check=job.check, kernels=job.kernels)
         except EmuError as e:
-            return {"error": one_line(str(e)) or type(e).__name__}
-    return {"result": result.to_dict(), "outputs": encode_outputs(outputs)}
+            return {"error": first_line(e)}
+    return answer_of(result, outputs)
 
 
 def job_key(job: Job) -> str:
     """The results cache's key for a job."""
     return measure_key(job.name, job.model, job.platform, job.variant, None, job.check,
                        job.sources or sources_digest(), job.kernels)
-
-
-def one_line(message: str) -> str:
-    """A failure in one line: its first line, and where that only introduces what follows (a
-    compiler's output), the first line that says what went wrong."""
-    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    if not lines:
-        return ""
-    if lines[0].endswith(":") and len(lines) > 1:
-        cause = next((line for line in lines[1:] if "error" in line.lower()), lines[1])
-        return f"{lines[0]} {cause}"
-    return lines[0]
 
 
 def default_jobs() -> int:
@@ -123,22 +111,26 @@ def sweep(jobs: list[Job], workers: int | None = None, cluster: str | None = Non
     """Run every job; `workers` local processes (default: one per core), or the Dask
     scheduler at `cluster`. With a cache, known answers are reused and new ones stored."""
     keys = [job_key(j) for j in jobs]
-    answers: dict[int, dict] = {}
+    results: dict[int, Result] = {}
+    errors: dict[int, str] = {}
     if cache is not None:
         for i, key in enumerate(keys):
-            stored = cache.store.get(key)
-            if stored is not None:
-                answers[i] = stored
-    reused = len(answers)
-    pending = [i for i in range(len(jobs)) if i not in answers]
-    done = len(answers)
+            found = cache.lookup(key)
+            if found is not None:
+                results[i] = found[0]
+    reused = len(results)
+    pending = [i for i in range(len(jobs)) if i not in results]
+    done = len(results)
 
     def finished(i: int, answer: dict) -> None:
         nonlocal done
         done += 1
-        answers[i] = answer
-        if cache is not None and "result" in answer:
-            cache.store.put(keys[i], answer)  # at once: an interrupted sweep keeps it
+        if "error" in answer:
+            errors[i] = answer["error"]
+        else:
+            results[i] = read_answer(answer)[0]
+            if cache is not None:
+                cache.remember(keys[i], answer)  # at once: an interrupted sweep keeps it
         state = "FAILED: " + answer["error"] if "error" in answer else "done"
         progress(f"[{done}/{len(jobs)}] {jobs[i].label}: {state}")
 
@@ -152,17 +144,9 @@ def sweep(jobs: list[Job], workers: int | None = None, cluster: str | None = Non
                 finished(i, run_job(jobs[i]))
         else:
             _on_pool(min(workers or default_jobs(), len(pending)), jobs, pending, finished)
-    outcome = SweepOutcome([], reused=reused, measured=len(pending))
-    for i, job in enumerate(jobs):
-        answer = answers[i]
-        if "error" in answer:
-            outcome.failures.append(Failure(job, answer["error"]))
-        else:
-            outcome.results.append(result_from_dict(answer["result"]))
-    if cache is not None:
-        cache.hits += reused
-        cache.misses += len(pending)
-    return outcome
+    return SweepOutcome([results[i] for i in range(len(jobs)) if i in results],
+                        [Failure(job, errors[i]) for i, job in enumerate(jobs) if i in errors],
+                        reused=reused, measured=len(pending))
 
 
 def _on_pool(workers: int, jobs: list[Job], pending: list[int], finished) -> None:

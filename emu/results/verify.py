@@ -24,7 +24,7 @@ def verify_cached(jobs: list[Job], count: int, cache: ResultsCache, workers: int
     """Measure up to `count` of the jobs the cache holds afresh; CheckFailed naming the first
     entry that differs (removed, so the next run measures it). Returns how many were checked."""
     keys = [job_key(job) for job in jobs]
-    held = [i for i, key in enumerate(keys) if cache.store.get(key) is not None]
+    held = [i for i, key in enumerate(keys) if cache.stored(key) is not None]
     chosen = sorted(random.SystemRandom().sample(held, min(count, len(held))))
     if not chosen:
         progress("--verify-cache: no result of this run is in the cache yet")
@@ -32,10 +32,10 @@ def verify_cached(jobs: list[Job], count: int, cache: ResultsCache, workers: int
     progress(f"--verify-cache: measuring {len(chosen)} of {len(held)} cached results again")
     fresh = _measure(jobs, chosen, workers)
     for i, answer in zip(chosen, fresh, strict=True):
-        stored = cache.store.get(keys[i])
+        stored = cache.stored(keys[i])
         difference = _difference(stored, answer)
         if difference:
-            cache.store.forget(keys[i])
+            cache.forget(keys[i])
             raise CheckFailed(f"the cached result {cache.store.path_for(keys[i])} for {jobs[i].label} differs "
                               f"from a new measurement ({difference}); it was removed")
     progress(f"--verify-cache: {len(chosen)} cached results match a new measurement")

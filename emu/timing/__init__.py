@@ -16,7 +16,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from emu.timing.disasm import Instruction
+from emu.emulators.trace import Segment
 from emu.errors import EmuError
 from emu.platforms import Platform
 from emu.timing import cortex_m0plus, cortex_m3, cortex_m4, cortex_m7, cortex_m33, cortex_m55
@@ -24,10 +24,10 @@ from emu.timing.branches import branch_total
 from emu.timing.core import CoreTable
 from emu.timing.dual_issue import dual_issue_total
 from emu.timing.flash import flash_total
+from emu.timing.instruction import Instruction
 from emu.timing.issue import issue_total
 from emu.timing.pipeline import pipeline_total
 from emu.timing.stream import executed_stream
-from emu.emulators.trace import Segment
 
 CORE_TABLES: dict[str, CoreTable] = {
     t.core: t for t in (cortex_m0plus.TABLE, cortex_m3.TABLE, cortex_m4.TABLE,

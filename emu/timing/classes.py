@@ -7,8 +7,8 @@ cannot execute (an FP divide on a core without FPU), and the model says so.
 
 from __future__ import annotations
 
-from emu.timing.disasm import Instruction
 from emu.timing.disasm_mve import REDUCTION
+from emu.timing.instruction import Instruction
 
 # Report groups: the coarse split a CycleCount's by_class shows.
 GROUP_OF_CLASS = {
@@ -51,12 +51,6 @@ FP_ARITHMETIC = frozenset({
     "fp-alu-f64", "fp-mul-f64", "fp-mac-f64", "fp-div-f64", "fp-sqrt-f64",
 })
 
-_ALU = frozenset({
-    "add", "adds", "adc", "movs", "sub", "sbc", "rsb", "mov", "mvn", "and", "orr", "orn", "eor",
-    "bic", "cmp", "cmn", "tst", "teq", "lsl", "lsr", "asr", "ror", "rrx", "neg", "adr",
-    "movw", "movt", "sxtb", "sxth", "uxtb", "uxth", "rev", "rev16", "revsh", "rbit", "clz",
-    "ssat", "usat", "addw", "subw",
-})
 _BITFIELD = frozenset({"bfi", "bfc", "ubfx", "sbfx"})
 _NOP = frozenset({"hint", "nop", "yield", "sev", "wfe", "wfi", "cpsid", "cpsie", "cps", "lctp"})
 _SYSTEM = frozenset({"mrs", "msr", "svc", "bkpt", "udf", "clrex", "tt", "ttt", "tta", "ttat", "sg"})

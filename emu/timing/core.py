@@ -1,6 +1,7 @@
 """What a core's timing table holds. One table per core family, in its own module, as data.
 
-Each field is a rule the model in emu/timing/model.py applies; a core switches a rule off
+Each field is a rule that count_cycles (emu/timing/__init__.py) applies through its rule
+modules (issue, pipeline, branches, dual_issue, flash); a core switches a rule off
 with an empty or zero value. Sources and assumptions live beside the numbers, in the
 core's module.
 """

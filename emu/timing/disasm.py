@@ -9,7 +9,6 @@ decoded as instructions and cannot desynchronise the instruction stream after th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -20,6 +19,8 @@ from elftools.common.exceptions import ELFError
 
 from emu.elf import code_ranges
 from emu.errors import EmuError
+from emu.timing.disasm_mve import mve_instructions
+from emu.timing.instruction import Instruction, register_units
 
 # Capstone's condition codes, in its numbering (ARM_CC_EQ = 1 ... ARM_CC_LE = 14).
 _CONDITIONS = {
@@ -49,55 +50,7 @@ MULTIPLE_OPERATIONS = frozenset({
 # Operations whose first operand is the base register, not part of the list.
 _BASE_FIRST = frozenset({"ldm", "ldmdb", "ldmia", "stm", "stmdb", "stmia",
                          "vldmia", "vldmdb", "vldm", "vstmia", "vstmdb", "vstm"})
-# Branches whose condition is a register test rather than a condition code.
-CONDITIONAL_BY_OPERATION = frozenset({"cbz", "cbnz", "wls", "wlstp", "le", "letp"})
 _ACCESS_BYTES = {"b": 1, "sb": 1, "h": 2, "sh": 2, "d": 8}
-
-
-@dataclass(frozen=True)
-class Instruction:
-    address: int
-    size: int  # bytes: 2 or 4
-    mnemonic: str  # as capstone prints it, e.g. "ldr.w", "addeq", "vadd.f32"
-    op_str: str
-    operation: str  # without condition or width qualifier: "ldr", "add", "vadd"
-    condition: str | None  # "eq", "ne", ... when executed conditionally (IT block or B<cc>)
-    reads: frozenset[str]  # register units read; FP d/q registers are split into s units
-    writes: frozenset[str]  # register units written; "flags" when the APSR flags change
-    writes_pc: bool
-    is_call: bool
-    is_load: bool
-    is_store: bool
-    base_register: str | None  # memory operand's base, "pc" for literal loads
-    index_register: str | None  # memory operand's register offset, if any
-    access_bytes: int  # bytes moved by one execution of a load or store; 0 otherwise
-    register_count: int  # registers in the list of LDM/STM/PUSH/POP and their FP forms
-    data_type: str | None  # the FP data type from the mnemonic: "f32", "f64", ...
-    shifted_operand: bool  # a data-processing operand register carries a shift
-    vector: bool = False  # a Helium (MVE) instruction (emu.timing.disasm_mve)
-
-    @property
-    def is_branch(self) -> bool:
-        return self.writes_pc
-
-    @property
-    def is_conditional(self) -> bool:
-        return self.condition is not None or self.operation in CONDITIONAL_BY_OPERATION
-
-    @property
-    def address_registers(self) -> frozenset[str]:
-        return frozenset(r for r in (self.base_register, self.index_register) if r)
-
-    @property
-    def loaded_registers(self) -> frozenset[str]:
-        """Registers a load writes with data from memory (not its base write-back)."""
-        if not self.is_load:
-            return frozenset()
-        return self.writes - {self.base_register, "flags"}
-
-    @property
-    def words_moved(self) -> int:
-        return max(1, self.access_bytes // 4) if self.access_bytes else 0
 
 
 def read_program(elf: Path, addresses: Iterable[int] | None = None) -> dict[int, Instruction]:
@@ -123,8 +76,6 @@ def _decode_file(path: str, mtime_ns: int, size: int) -> dict[int, Instruction]:
             program.update(_decode_range(decoder, data, start))
         # Capstone 5 misreads Helium encodings: where the ELF may hold them, LLVM's decoding
         # replaces its answer, and LLVM's instruction boundaries hold.
-        from emu.timing.disasm_mve import mve_instructions
-
         vector, starts = mve_instructions(Path(path))
         if starts:
             program = {a: i for a, i in program.items() if a in starts}
@@ -197,27 +148,6 @@ def _instruction(insn) -> Instruction:
         data_type=_data_type(insn.mnemonic),
         shifted_operand=_has_shifted_operand(insn, operation),
     )
-
-
-def register_units(names: Iterable[str]) -> set[str]:
-    """Register names as the units a dependency check compares: d0 is s0+s1, q0 is s0..s3."""
-    units: set[str] = set()
-    for name in names:
-        if name.startswith("fpscr"):
-            units.add("fpscr")
-        elif name in ("cpsr", "apsr", "apsr_nzcv"):
-            units.add("flags")
-        elif name == "itstate":
-            continue
-        elif name[0] == "d" and name[1:].isdigit() and int(name[1:]) < 16:
-            n = int(name[1:])
-            units |= {f"s{2 * n}", f"s{2 * n + 1}"}
-        elif name[0] == "q" and name[1:].isdigit():
-            n = int(name[1:])
-            units |= {f"s{4 * n + k}" for k in range(4)}
-        else:
-            units.add(name)
-    return units
 
 
 def _memory_operand(insn) -> tuple[str | None, str | None]:

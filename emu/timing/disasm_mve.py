@@ -5,7 +5,7 @@ firmware whose ELF attributes say it may hold MVE code (Tag_MVE_arch, which GCC 
 -mcpu=cortex-m55), `llvm-objdump` (Debian's `llvm` package) decodes the whole image once and
 its answer replaces capstone's at every address where it names an MVE instruction. What timing
 needs is read from LLVM's text: the operation, the registers read and written (a q register
-is the four s units it overlays, as in emu.timing.disasm), the memory operand and the bytes it
+is the four s units it overlays, as in emu.timing.instruction), the memory operand and the bytes it
 moves. The VPT predicate register is the unit "vpr".
 """
 
@@ -19,7 +19,7 @@ from elftools.elf.elffile import ELFFile
 
 from emu import processes
 from emu.errors import EmuError
-from emu.timing.disasm import Instruction, register_units
+from emu.timing.instruction import Instruction, register_units
 from emu.tools import find_tool
 
 TRIPLE = "thumbv8.1m.main-none-eabi"

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emu.timing.disasm import Instruction
+from emu.emulators.trace import Segment
 from emu.errors import EmuError
 from emu.timing.classes import classify
-from emu.emulators.trace import Segment
+from emu.timing.instruction import Instruction
 
 
 @dataclass(frozen=True)
@@ -72,5 +72,5 @@ def _taken(ins: Instruction, count: int, segment: Segment) -> int:
     return count - min(count, following)
 
 
-# Conditional branches whose taken count the emulator records (emu/trace.py, Segment.taken).
+# Conditional branches whose taken count the emulator records (emu/emulators/trace.py, Segment.taken).
 _COUNTED_BY_TRACE = frozenset({"b", "cbz", "cbnz"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from emu.errors import EmuError
 from emu.variants.keras2 import copy_model, seed_everything, tfmot
-from emu.variants.messages import first_line
+from emu.variants.messages import tf_first_line
 from emu.variants.task import Task
 from emu.variants.training import finetune
 
@@ -22,6 +22,6 @@ def clustered(task: Task, clusters: int):
         model = opt.clustering.keras.cluster_weights(copy_model(task.teacher), number_of_clusters=clusters,
                                                      cluster_centroids_init=init)
     except (ValueError, RuntimeError, TypeError) as e:
-        raise EmuError(f"tfmot cannot cluster: {first_line(e)}; choose other variants with --variant") from None
+        raise EmuError(f"tfmot cannot cluster: {tf_first_line(e)}; choose other variants with --variant") from None
     finetune(task, model, learning_rate=task.training.learning_rate * CLUSTER_LEARNING_RATE_SCALE)
     return opt.clustering.keras.strip_clustering(model)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emu.model.reader import Graph, parse_model
+from emu.model.graph import Graph
+from emu.model.reader import parse_model
 from emu.variants.flatbuffer import with_opcodes_in_both_fields
 from emu.variants.weights import weight_tensors
 

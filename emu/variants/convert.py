@@ -15,7 +15,7 @@ import numpy as np
 from emu.console import native_output_silenced
 from emu.errors import EmuError
 from emu.variants.keras2 import tensorflow
-from emu.variants.messages import first_line
+from emu.variants.messages import tf_first_line
 
 
 def float32(model) -> bytes:
@@ -70,4 +70,4 @@ def convert(model, form: str, configure: Callable) -> bytes:
         with native_output_silenced():
             return converter.convert()
     except Exception as e:  # the converter raises many types; the user needs its first line
-        raise EmuError(f"cannot convert to TFLite as {form}: {first_line(e)}") from None
+        raise EmuError(f"cannot convert to TFLite as {form}: {tf_first_line(e)}") from None

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from emu.errors import EmuError
-from emu.model.reader import Graph
-
-
-def device_blocker(graph: Graph) -> str | None:
-    """None when the compiler accepts every operator; else its one-line reason."""
-    return device_build(graph)[0]
+from emu.errors import EmuError, first_line
+from emu.model.graph import Graph
 
 
 def device_build(graph: Graph):
@@ -19,4 +14,4 @@ def device_build(graph: Graph):
     try:
         return None, compile_graph(graph)
     except EmuError as e:
-        return str(e).splitlines()[0], None
+        return first_line(e), None

@@ -12,7 +12,7 @@ from emu.console import import_tensorflow, native_output_silenced
 
 # The digits data is also the built-in `digits` task of `emu variants`; the demo trains its
 # own Keras 3 model on the same split.
-from emu.variants.builtin import digits_data  # noqa: F401  (re-exported for emu.demo)
+from emu.variants.builtin import digits_data  # noqa: F401  (re-exported beside the example model)
 from emu.variants.data import Dataset
 
 
@@ -77,10 +77,3 @@ def convert_int8(model, calibration: np.ndarray) -> bytes:
     converter.inference_output_type = tf.int8
     with native_output_silenced():
         return converter.convert()
-
-
-def tflm_accuracy(model: bytes, x: np.ndarray, y: np.ndarray) -> float:
-    """Top-1 accuracy as the device computes it: the TFLM interpreter, one sample at a time."""
-    from emu.variants.host import run_on_host
-
-    return float(np.mean(np.argmax(run_on_host(model, x).raw, axis=1) == y))

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from emu.errors import EmuError
+from emu.model.graph import Graph, Tensor
 from emu.model.oracle import invoker, reference_name
-from emu.model.reader import Graph, Tensor, parse_model
-from emu.variants.messages import first_line
+from emu.model.reader import parse_model
+from emu.variants.messages import tf_first_line
 
 
 @dataclass
@@ -23,7 +24,9 @@ class HostRun:
     reference: str  # "tflm" or "litert"
 
 
-def run_on_host(model: bytes, x: np.ndarray) -> HostRun:
+def run_reference_interpreter(model: bytes, x: np.ndarray) -> HostRun:
+    """Each sample of `x` through the reference interpreter (TFLM, else LiteRT), one inference
+    a sample; emu's compiler is not involved."""
     graph = parse_model(model)
     t_in, t_out = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
     reference = reference_name(graph)
@@ -31,7 +34,7 @@ def run_on_host(model: bytes, x: np.ndarray) -> HostRun:
         invoke = invoker(model, reference)
         raw = np.stack([invoke([quantize(sample, t_in).reshape(t_in.shape)])[0].reshape(-1) for sample in x])
     except (RuntimeError, ValueError) as e:  # what both interpreters raise for a model they refuse
-        raise EmuError(f"the {reference} interpreter cannot run it: {first_line(e)}") from None
+        raise EmuError(f"the {reference} interpreter cannot run it: {tf_first_line(e)}") from None
     return HostRun(raw=raw, values=dequantize(raw, t_out), reference=reference)
 
 

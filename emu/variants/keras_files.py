@@ -18,7 +18,7 @@ import numpy as np
 
 from emu.errors import EmuError
 from emu.variants.keras2 import keras
-from emu.variants.messages import first_line
+from emu.variants.messages import tf_first_line
 
 # Training-only settings; the weights are copied, so the rebuilt layers do not need them.
 TRAINING_ONLY_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
@@ -34,7 +34,7 @@ def load_keras_model(path: Path):
     try:
         return keras().models.load_model(path, compile=False)
     except Exception as e:  # Keras raises many types for a file it cannot read
-        raise EmuError(f"cannot load {path}: {first_line(e)}") from None
+        raise EmuError(f"cannot load {path}: {tf_first_line(e)}") from None
 
 
 def saved_by_keras3(path: Path) -> bool:
@@ -52,12 +52,12 @@ def rebuilt_from_keras3(path: Path):
     try:
         original = keras3.saving.load_model(path, compile=False)
     except Exception as e:  # Keras raises many types for a file it cannot read
-        raise EmuError(f"cannot load {path}: {first_line(e)}") from None
+        raise EmuError(f"cannot load {path}: {tf_first_line(e)}") from None
     try:
         rebuilt = (rebuilt_sequential(original) if type(original).__name__ == "Sequential"
                    else rebuilt_functional(original))
     except (ValueError, TypeError, KeyError, IndexError) as e:
-        raise EmuError(f"cannot rebuild {path} for tfmot: {first_line(e)}") from None
+        raise EmuError(f"cannot rebuild {path} for tfmot: {tf_first_line(e)}") from None
     if not same_outputs(original, rebuilt):
         raise EmuError(f"cannot rebuild {path} for tfmot: the rebuilt tf_keras model computes other outputs")
     return rebuilt

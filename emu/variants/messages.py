@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from emu.errors import first_line
 
-def first_line(e: Exception) -> str:
-    """The converter's own diagnosis ("'tf.Svd' op is neither a custom op nor a flex op")
-    when it gives one, else the first non-empty line of the message."""
+
+def tf_first_line(e: Exception) -> str:
+    """The converter's own diagnosis ("'tf.Svd' op is neither a custom op nor a flex op"),
+    which TensorFlow puts after an MLIR location and "error: " inside a longer first line,
+    when it gives one; else the message's first line (emu.errors.first_line)."""
     text = str(e)
     if "error: " in text:
         text = text.split("error: ", 1)[1]
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0] if lines else type(e).__name__
+    return first_line(text) or type(e).__name__

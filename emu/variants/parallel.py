@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from emu import processes
+from emu.variants.make_one import attempt, task_info
 from emu.variants.task import Task
 
 
@@ -41,8 +42,6 @@ _tasks: dict[TaskSource, Task] = {}  # per worker process: each task is trained 
 
 
 def _make_in_worker(source: TaskSource, name: str, work: Path):
-    from emu.variants.make import attempt, task_info
-
     task = _tasks.get(source)
     if task is None:
         task = _tasks[source] = source.load()

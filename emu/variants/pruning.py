@@ -9,7 +9,7 @@ import numpy as np
 
 from emu.errors import EmuError
 from emu.variants.keras2 import copy_model, seed_everything, tfmot
-from emu.variants.messages import first_line
+from emu.variants.messages import tf_first_line
 from emu.variants.task import Task
 from emu.variants.training import finetune, steps_per_epoch
 
@@ -29,7 +29,7 @@ def pruned(task: Task, sparsity: float):
     try:
         model = opt.sparsity.keras.prune_low_magnitude(copy_model(task.teacher), pruning_schedule=schedule)
     except (ValueError, RuntimeError, TypeError) as e:
-        raise EmuError(f"tfmot cannot prune: {first_line(e)}; choose other variants with --variant") from None
+        raise EmuError(f"tfmot cannot prune: {tf_first_line(e)}; choose other variants with --variant") from None
     finetune(task, model, callbacks=[opt.sparsity.keras.UpdatePruningStep()])
     stripped = opt.sparsity.keras.strip_pruning(model)
     top_up_sparsity(stripped, sparsity)

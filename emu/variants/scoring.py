@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from emu.variants import metrics
-from emu.variants.host import HostRun, run_on_host
+from emu.variants.host import HostRun, run_reference_interpreter
 from emu.variants.task import METRICS
 
 
@@ -29,7 +29,7 @@ def predictions(kind: str, run: HostRun, x: np.ndarray) -> np.ndarray:
 
 
 def score(model: bytes, kind: str, x_test: np.ndarray, y_test: np.ndarray, classes: int = 0) -> Score:
-    run = run_on_host(model, x_test)
+    run = run_reference_interpreter(model, x_test)
     predicted = predictions(kind, run, x_test)
     if kind == "classifier":
         labels = np.asarray(y_test).astype(np.int64).ravel()

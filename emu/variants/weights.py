@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from emu.model.compressed import decode, is_decode, lookup_table
-from emu.model.reader import Graph, Tensor
+from emu.model.graph import Graph, Tensor
 
 # operator -> (input holding the weights, axis of the output channels in that tensor)
 WEIGHT_INPUTS = {

@@ -15,7 +15,7 @@ from emu.compile.overlap import nhwc_streaming_lead
 from emu.compile.quant import activation_range_float, activation_range_int8, quantize_multiplier
 from emu.compile.sparse import FORMAT as SPARSE
 from emu.compile.sparse import sparse_params
-from emu.model.reader import Graph, Operator, Tensor
+from emu.model.graph import Graph, Operator, Tensor
 
 OPERATORS = ("CONV_2D",)
 

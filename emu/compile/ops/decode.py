@@ -8,7 +8,7 @@ import numpy as np
 
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.model.compressed import DECODE, lookup_table
-from emu.model.reader import Graph, Operator
+from emu.model.graph import Graph, Operator
 
 OPERATORS = (DECODE,)
 

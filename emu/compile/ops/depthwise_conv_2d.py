@@ -7,12 +7,24 @@ from dataclasses import replace
 import numpy as np
 
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
-from emu.compile.overlap import nhwc_streaming_lead
 from emu.compile.ops.conv_2d import (
-    DSP_RESCALE_BYTES, channel_multipliers, check_int16, dsp_rescale_fits, filter_operands, float_range, fold_bias, inner_range, int8_range, nhwc,
-    output_size, padding_before, window_options, zero_point,
+    DSP_RESCALE_BYTES,
+    channel_multipliers,
+    check_int16,
+    dsp_rescale_fits,
+    filter_operands,
+    float_range,
+    fold_bias,
+    inner_range,
+    int8_range,
+    nhwc,
+    output_size,
+    padding_before,
+    window_options,
+    zero_point,
 )
-from emu.model.reader import Graph, Operator
+from emu.compile.overlap import nhwc_streaming_lead
+from emu.model.graph import Graph, Operator
 
 OPERATORS = ("DEPTHWISE_CONV_2D",)
 

@@ -8,12 +8,19 @@ import numpy as np
 
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.ops.conv_2d import (
-    channel_multipliers, dsp_rescale_fits, float_range, fold_bias, int8_range, kind, rescale_arrays, zero_point,
+    channel_multipliers,
+    dsp_rescale_fits,
+    float_range,
+    fold_bias,
+    int8_range,
+    kind,
+    rescale_arrays,
+    zero_point,
 )
 from emu.compile.quant import quantize_multiplier
 from emu.compile.sparse import FORMAT as SPARSE
 from emu.compile.sparse import sparse_params
-from emu.model.reader import Graph, Operator, Tensor
+from emu.model.graph import Graph, Operator, Tensor
 
 OPERATORS = ("FULLY_CONNECTED",)
 

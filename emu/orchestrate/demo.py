@@ -14,8 +14,8 @@ from pathlib import Path
 
 from emu.decide.constraints import Constraints
 from emu.decide.explain import constraint_summary, format_recommendation
-from emu.decide.runner import ScenarioOutcome, run_scenario
 from emu.decide.scenario import ModelSource, Scenario
+from emu.orchestrate.scenario_runner import ScenarioOutcome, run_scenario
 from emu.platforms import get_platform
 from emu.results.bench import format_table
 

@@ -96,13 +96,3 @@ def task_models(task: str, variants: list[str], out: Path, seed: int = 0, use_ca
         files.append(ModelFile(copy / entry["file"], entry["variant"], qualities[entry["variant"]]))
     return files
 
-
-def task_metric(task: str) -> str:
-    """The quality measure that suits a built-in task: accuracy, roc_auc or rmse."""
-    from emu.variants.builtin import BUILTIN
-    from emu.variants.task import METRICS
-
-    spec = BUILTIN.get(task)
-    if spec is None:
-        raise EmuError(f"unknown task '{task}' (built-in tasks: {', '.join(BUILTIN)})")
-    return METRICS[spec.kind]

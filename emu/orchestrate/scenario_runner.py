@@ -1,7 +1,7 @@
 """Run a scenario: make or find its models, measure each on each board (through the
 results cache), then recommend, estimate battery life, gate and write the report.
 
-    from emu.decide import run_scenario
+    from emu.orchestrate import run_scenario
     outcome = run_scenario("scenarios/coin-cell-anomaly.yaml")
     print(outcome.recommendation.overall)
 """
@@ -25,12 +25,12 @@ from emu.decide.junit import write_junit
 from emu.decide.quality import VariantQuality
 from emu.decide.recommend import Recommendation, recommend
 from emu.decide.scenario import ModelSource, Scenario, load_scenario
-from emu.decide.task_models import ModelFile, task_models
 from emu.errors import EmuError
+from emu.orchestrate.task_models import ModelFile, task_models
 from emu.platforms import get_platform
 from emu.results.record import Result, load_results, write_csv, write_json
 
-if TYPE_CHECKING:  # measuring is imported only when a scenario runs: decisions load without it
+if TYPE_CHECKING:  # measuring is imported only when a scenario runs: this package loads without it
     from emu.results.cached_measure import ResultsCache
 
 
@@ -117,7 +117,7 @@ def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_c
         scenario = load_scenario(scenario)
     paths = output_paths(scenario, out)
     out = ensure_folder(paths.run)
-    # measuring pulls in the compiler and the toolchain: imported here, so that decide alone stays light
+    # measuring pulls in the compiler and the toolchain: imported here, so that loading this module stays light
     from emu.results.cached_measure import ResultsCache
     from emu.results.sweep import jobs_for, sweep
 
