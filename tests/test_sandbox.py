@@ -163,13 +163,12 @@ def test_qemu_runs_filtered_in_a_folder_of_its_own_with_no_inherited_descriptor(
     fd = os.open(leaked, os.O_WRONLY | os.O_CREAT)
     os.set_inheritable(fd, True)  # what a careless parent could hand down
     elf = build("spin", tmp_path)
-    ended = []
 
     def spin() -> None:
         try:
             run_firmware(elf, platform_for("mps2-an385"), budget=10**15, timeout_s=20.0)
-        except FirmwareError as e:  # stopped below, before its trace was finished
-            ended.append(e)
+        except FirmwareError:  # stopped below, maybe before its trace was finished
+            pass
 
     run = threading.Thread(target=spin)
     try:
@@ -190,7 +189,7 @@ def test_qemu_runs_filtered_in_a_folder_of_its_own_with_no_inherited_descriptor(
     finally:
         os.close(fd)
         run.join(60)
-    assert len(ended) == 1
+    assert not run.is_alive()
 
 
 # ---- Renode (not installed here: the script emu writes and how its result is read) -------

@@ -50,7 +50,7 @@ from emu.tools import locate, tool_version
 
 # ---- the policy --------------------------------------------------------------------------
 
-# Operation numbers (in r0 at the `bkpt 0xab`), from Arm's "Semihosting for AArch32 and AArch64".
+# Operation numbers (in r0 at the `bkpt 0xab`), docs/sources.md#arm-semihosting.
 CALL_NAMES = {
     0x01: "SYS_OPEN", 0x02: "SYS_CLOSE", 0x03: "SYS_WRITEC", 0x04: "SYS_WRITE0",
     0x05: "SYS_WRITE", 0x06: "SYS_READ", 0x07: "SYS_READC", 0x08: "SYS_ISERROR",
@@ -69,7 +69,7 @@ REQUEST_CALLS = {
 # The only GDB file descriptors a firmware can name without an open emu refuses: QEMU maps
 # the console calls and ":tt" handles to them.
 CONSOLE_FDS = (0, 1, 2)
-# File-I/O protocol values (GDB manual, "Protocol-specific Representation of Datatypes").
+# File-I/O protocol values, docs/sources.md#gdb-file-io.
 GDB_O_WRONLY, GDB_O_RDWR = 0x1, 0x2
 GDB_ESPIPE, GDB_EFAULT = 29, 14
 GDB_S_IFCHR = 0o020000
