@@ -81,7 +81,20 @@ def trace_plugin_checks() -> list[Check]:
         checks.append(Check("trace plugin", True, plugin_self_test()))
     except EmuError as e:
         checks.append(Check("trace plugin", False, str(e)))
+    checks.append(sandbox_check())
     return checks
+
+
+def sandbox_check() -> Check:
+    """Firmware's semihosting is always served by emu; QEMU's own system-call filter is a
+    second wall that only some QEMU builds have, so its absence is no failure."""
+    from emu.emulators.qemu import QEMU
+    from emu.emulators.semihosting import sandbox_options
+
+    if sandbox_options(QEMU):
+        return Check("firmware sandbox", True, "semihosting served by emu; QEMU under -sandbox (seccomp)")
+    return Check("firmware sandbox", True, "semihosting served by emu; this QEMU has no -sandbox "
+                                           "(built without seccomp), so QEMU itself runs unfiltered")
 
 
 def package_check(module: str, extra: str | None = None) -> Check:

@@ -14,8 +14,9 @@ class CheckFailed(Exception):
 
 
 class FirmwareError(EmuError):
-    """Emulated firmware faulted, waited for an interrupt that cannot come, or did not finish
-    within its instruction budget or time: exit code 3, apart from bad input."""
+    """Emulated firmware faulted, waited for an interrupt that cannot come, made a semihosting
+    call emu does not allow, or did not finish within its instruction budget or time: exit
+    code 3, apart from bad input."""
 
     exit_code = 3
 

@@ -15,9 +15,10 @@ from typing import Sequence
 from emu import cache
 from emu.elf import check_arm_elf
 from emu.emulators.image import interrupts_can_come, kernel_without_zero_fill, write_loads
-from emu.emulators.process import read_text, run_process
+from emu.emulators.process import read_text
 from emu.emulators.qemu_plugin import plugin_library
 from emu.emulators.qemu_trace import Recorded, parse_trace_file
+from emu.emulators.semihosting import run_served, sandbox_options
 from emu.emulators.trace import Exit, Trace, lowest_stack, reported_fault
 from emu.emulators.window import Window, window_from_elf
 from emu.errors import EmuError, FirmwareError, first_line
@@ -54,13 +55,12 @@ def plugin_spec(plugin: Path, out: Path, flash: tuple[int, int], ram: tuple[int,
 def qemu_command(kernel: Path, machine: str, plugin: str, load_files: Sequence[tuple[int, Path]],
                  work: Path) -> list[str]:
     """The one QEMU command line emu runs: `kernel` (an ELF or a raw image) on `machine`, with
-    the trace plugin (a plugin_spec), the inputs placed in memory, and every file QEMU
-    writes (semihosting text, its log) inside `work`."""
+    the trace plugin (a plugin_spec), the inputs placed in memory, every file QEMU writes (its
+    log) inside `work`, and QEMU's system-call filter where it has one. Semihosting is added
+    by emu.emulators.semihosting.run_served, which answers it."""
     command = [
         find_tool(QEMU), "-M", machine, "-nographic", "-monitor", "none",
-        # Semihosting text goes to its own file, apart from QEMU's messages.
-        "-chardev", f"file,id=semihosting,path={option_value(work / 'semihosting.txt')}",
-        "-semihosting-config", "enable=on,target=native,chardev=semihosting",
+        *sandbox_options(QEMU),
         "-kernel", str(kernel),
         "-plugin", plugin, "-d", "plugin", "-D", str(work / "qemu.log"),
     ]
@@ -99,9 +99,11 @@ def run_firmware(
                            stop_at_wait=not interrupts_can_come(elf, platform))
         kernel = kernel_without_zero_fill(elf, loads, work) if loads else elf
         command = qemu_command(kernel, platform.qemu_machine, spec, write_loads(loads, work), work)
-        status, stderr = run_process(command, work, timeout_s)
-        stdout = read_text(work / "semihosting.txt") + read_text(work / "stdout.txt")
+        status, stderr, served = run_served(command, work, timeout_s)
+        stdout = served.text + read_text(work / "stdout.txt")
         recorded = parse_trace_file(results) if results.exists() else None
+    if served.refusal:
+        return Trace(segments=[], exit=served.refusal.as_exit(), stdout=stdout)
     return assemble_trace(status, stderr, stdout, recorded)
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from emu import cache
-from emu.emulators.process import run_process
 from emu.emulators.qemu import plugin_spec, qemu_command, qemu_complaint
 from emu.emulators.qemu_plugin import plugin_library
 from emu.emulators.qemu_trace import parse_trace_file
+from emu.emulators.semihosting import run_served
 from emu.errors import EmuError, first_line
 
 # A raw image for mps2-an385 (Cortex-M3, code at 0): the vector table's stack pointer and
@@ -44,7 +44,7 @@ def plugin_self_test(timeout_s: float = 30.0) -> str:
         image.write_bytes(SELF_TEST_IMAGE)
         results = work / "trace.txt"
         spec = plugin_spec(plugin, results, SELF_TEST_FLASH, SELF_TEST_RAM)
-        status, stderr = run_process(qemu_command(image, SELF_TEST_MACHINE, spec, [], work), work, timeout_s)
+        status, stderr, _ = run_served(qemu_command(image, SELF_TEST_MACHINE, spec, [], work), work, timeout_s)
         if status is None:
             raise EmuError(f"QEMU did not finish the plugin self-test within {timeout_s:.0f} s")
         if not results.exists():

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Sequence
 
 from emu import cache, processes
-from emu.elf import check_arm_elf, function_addresses
-from emu.emulators import retrace
+from emu.elf import check_arm_elf, code_ranges, function_addresses
+from emu.emulators import retrace, semihosting
 from emu.emulators.image import write_loads
 from emu.emulators.process import read_text, run_process
 from emu.emulators.trace import Exit, Trace, lowest_stack, reported_fault
@@ -34,6 +34,17 @@ MIPS = 100
 # emu's runtime (emu/firmware/runtime/semihost.c) leaves through this function with the exit code in r0.
 EXIT_FUNCTION = "emu_exit"
 TRACER = "emu_trace"
+# What Renode does with a semihosting call (`bkpt 0xab`), read in its sources
+# (docs/sources.md#renode-semihosting): until April 2026 (Arm.cs) it answers SYS_WRITEC and
+# SYS_WRITE0 (to the SemihostingUart below) and SYS_READC (0 when nothing was typed: it never
+# waits) and ignores every other call; since then (SemihostingHandler.cs) it also opens
+# files, but only inside a semihosting folder that emu never sets, and still implements no
+# SYS_SYSTEM, SYS_REMOVE or SYS_RENAME. Neither reaches the host. The calls emu refuses
+# on QEMU that a firmware cannot mean harmlessly are also caught before Renode sees them, by
+# a hook at each `bkpt 0xab` of the ELF, so that the run ends the same way: a firmware
+# failure naming the call (emu.emulators.semihosting).
+REFUSED_CALLS = (0x07, 0x0E, 0x0F, 0x12)  # SYS_READC, SYS_REMOVE, SYS_RENAME, SYS_SYSTEM
+BKPT_SEMIHOSTING = (0xBEAB).to_bytes(2, "little")
 
 
 # ---- finding Renode ---------------------------------------------------------------------
@@ -118,8 +129,14 @@ def renode_path(path: Path) -> str:
     return f'@"{path}"'
 
 
+def semihosting_call_sites(elf: Path) -> list[int]:
+    """The address of every `bkpt 0xab` in the ELF's code (literal pools left out)."""
+    return [address + offset for address, code in code_ranges(elf)
+            for offset in range(0, len(code) - 1, 2) if code[offset:offset + 2] == BKPT_SEMIHOSTING]
+
+
 def run_script(elf: Path, platform: Platform, work: Path, load_files: Sequence[tuple[int, Path]],
-               budget: int, exit_hook: int | None) -> str:
+               budget: int, exit_hook: int | None, call_sites: Sequence[int] = ()) -> str:
     """The .resc text for one run."""
     seconds = budget / (MIPS * 1e6)
     lines = [
@@ -147,6 +164,14 @@ def run_script(elf: Path, platform: Platform, work: Path, load_files: Sequence[t
         hook = (f"open(r'{exit_file}', 'w').write(str(self.GetRegister(0).RawValue)); "
                 "self.IsHalted = True")
         lines.append(f'cpu AddHook {exit_hook:#x} "{hook}"')
+    refused_file = work / "refused.txt"
+    for site in call_sites:
+        # Before the `bkpt` runs: a refused operation number (r0) is written down with the
+        # address, and the core halted, so Renode never handles the call.
+        hook = (f"r0 = self.GetRegister(0).RawValue; refused = r0 in {REFUSED_CALLS}; "
+                f"refused and open(r'{refused_file}', 'w').write(str(r0) + ' {site}'); "
+                "refused and setattr(self, 'IsHalted', True)")
+        lines.append(f'cpu AddHook {site:#x} "{hook}"')
     lines += [
         f'emulation RunFor "{seconds:.6f}"',
         "cpu DisableExecutionTracing",
@@ -178,7 +203,8 @@ def run_firmware(
         work = Path(tmp)
         (work / "emu.repl").write_text(platform_description(platform))
         script = work / "emu.resc"
-        script.write_text(run_script(elf, platform, work, write_loads(loads, work), budget, exit_hook))
+        script.write_text(run_script(elf, platform, work, write_loads(loads, work), budget, exit_hook,
+                                     semihosting_call_sites(elf)))
         status, stderr = run_process(launcher + [f"include {renode_path(script)}"], work, timeout_s, cwd=work)
         stdout = read_text(work / "semihosting.txt")
         trace_file = work / "trace.bin"
@@ -194,13 +220,19 @@ def run_firmware(
                 raise
             counted = None  # stopped by the timeout in the middle of a record
         exit_text = read_text(work / "exit.txt").strip()
-    return assemble_trace(status, stdout, exit_text, counted)
+        refused_text = read_text(work / "refused.txt").strip()
+    return assemble_trace(status, stdout, exit_text, counted, refused_text)
 
 
-def assemble_trace(status: int | None, stdout: str, exit_text: str, counted: retrace.Counted | None) -> Trace:
+def assemble_trace(status: int | None, stdout: str, exit_text: str, counted: retrace.Counted | None,
+                   refused_text: str = "") -> Trace:
     last_pc = counted.last_pc if counted else None
     fault = reported_fault(stdout)
-    if status is None:
+    refused = refused_text.split()
+    if len(refused) == 2 and all(field.isdigit() for field in refused):  # "<r0> <pc>", from the hook
+        call = int(refused[0])
+        end = semihosting.Refusal(semihosting.CALL_NAMES.get(call, f"{call:#04x}"), pc=int(refused[1])).as_exit()
+    elif status is None:
         end = Exit(kind="timeout", pc=last_pc)
     elif fault:
         end = Exit(kind="fault", code=int(exit_text) if exit_text.isdigit() else 0, pc=fault[0], detail=fault[1])

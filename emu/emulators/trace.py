@@ -33,11 +33,13 @@ class Exit:
     """How the run ended."""
 
     # "exit" (semihosting exit), "fault", "budget" (instruction budget spent), "timeout",
-    # "wait" (a WFI or WFE that no interrupt can end)
+    # "wait" (a WFI or WFE that no interrupt can end), "refused" (a semihosting call emu
+    # does not allow, see emu.emulators.semihosting)
     kind: str
     code: int = 0  # firmware's exit code for kind == "exit"
-    pc: int | None = None  # where it stopped, for "fault", "budget" and "wait"
-    detail: str = ""  # fault status registers, "WFI"/"WFE", or other words worth showing a user
+    pc: int | None = None  # where it stopped, for "fault", "budget", "wait" and "refused"
+    # fault status registers, "WFI"/"WFE", the refused call, or other words worth showing a user
+    detail: str = ""
 
 
 @dataclass

@@ -75,6 +75,10 @@ def raise_for_exit(trace: Trace, elf: Path) -> None:
         if e.detail == "branch-to-self":
             raise FirmwareError(f"firmware loops forever: a branch to itself{at}, and no interrupt can end it")
         raise FirmwareError(f"firmware waits for an interrupt that cannot come ({e.detail or 'WFI'}{at})")
+    if e.kind == "refused":
+        from emu.emulators.semihosting import refusal_message
+
+        raise FirmwareError(refusal_message(e.detail, where))
     if e.kind == "timeout":
         raise FirmwareError(f"firmware stopped making progress (timeout){where}")
     if e.kind == "exit" and e.code != 0:
