@@ -138,7 +138,7 @@ def tradeoff_figures(candidates: list[Candidate], constraints: Constraints, chos
         x_range = axis_range(xs + ([x_limit] if x_limit is not None else []), log)
         fig = go.Figure()
         fig.add_trace(_feasible_region(x_range, y_range, log, x_limit, y_bound, better_higher))
-        for c, x, y in zip(scored, xs, ys):
+        for c, x, y in zip(scored, xs, ys, strict=True):
             cost = (latency_text(c.latency_ms, bands.get((c.model, c.variant, c.platform)))
                     if field == "latency_ms" else f"{readable(x)} {title.split('(')[-1].rstrip(')')}")
             fig.add_trace(go.Scatter(
@@ -148,7 +148,7 @@ def tradeoff_figures(candidates: list[Candidate], constraints: Constraints, chos
                 hovertext=[(f"<b>{styles.names[c.label]}</b> on {c.platform}<br>{metric_name(metric)} "
                             f"{format_quality(metric, c.quality)}<br>{title.split(' (')[0]} {cost}")],
                 hovertemplate="%{hovertext}<extra></extra>"))
-        picked = [(x, y) for c, x, y in zip(scored, xs, ys) if (c.model, c.variant, c.platform) in chosen_keys]
+        picked = [(x, y) for c, x, y in zip(scored, xs, ys, strict=True) if (c.model, c.variant, c.platform) in chosen_keys]
         if picked:
             fig.add_trace(go.Scatter(x=[p[0] for p in picked], y=[p[1] for p in picked], mode="markers",
                                      name="recommended", showlegend=False, hoverinfo="skip",
@@ -200,7 +200,7 @@ def board_figures(candidates: list[Candidate], styles: Styles, bands: dict) -> l
                   else getattr(row[label], field) for label in labels]
             values += [x for x in xs if x is not None]
             hover = []
-            for label, x in zip(labels, xs):
+            for label, x in zip(labels, xs, strict=True):
                 if x is None:
                     hover.append(f"{styles.names[label]} on {board}: not measured")
                     continue

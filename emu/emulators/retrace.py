@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator, NamedTuple
 
-from emu.errors import EmuError
 from emu.emulators.trace import Segment
+from emu.errors import EmuError
 
 SIGNATURE = b"ReTrace"
 # format version -> bytes of one memory access record (after its data-type byte)

@@ -20,7 +20,7 @@ between two vector instructions covers the second beat.
 """
 
 from emu.timing import cortex_m4
-from emu.timing.core import Cost, CoreTable
+from emu.timing.core import CoreTable, Cost
 
 _ONE = ("alu", "alu-shifted", "bitfield", "nop", "it", "mul", "mac", "mul-long", "mac-long",
         "dsp", "dsp-mul", "div", "load", "store", "store-register-offset", "load-pc",
