@@ -308,7 +308,8 @@ def profile(
 @app.command()
 def demo(
     out: Path = typer.Option(Path("reports/demo"), "--out", help="Where to write the results and the report."),
-    platform: Optional[List[str]] = typer.Option(None, "--platform", "-p", help="Boards (default: a mix with and without an FPU)."),
+    platform: Optional[List[str]] = typer.Option(None, "--platform", "-p", help="Boards (default: a mix with and "
+                                                                                "without an FPU)."),
 ) -> None:
     """The built-in default job: which digits classifier to ship on which board.
 
