@@ -165,7 +165,7 @@ def _code_ranges(elf: ELFFile, marks: dict[int, dict[int, str]]) -> Iterator[tup
         inside = sorted((a, kind) for a, kind in marks.get(index, {}).items() if start <= a < end)
         if not inside or inside[0][0] != start:
             inside.insert(0, (start, "t"))  # a section without mapping symbols is all code
-        for (a, kind), nxt in zip(inside, inside[1:] + [(end, "")]):
+        for (a, kind), nxt in zip(inside, inside[1:] + [(end, "")], strict=True):
             if kind == "t" and nxt[0] > a:
                 yield a, data[a - start: nxt[0] - start]
 

@@ -101,10 +101,10 @@ def build(
 
     Example: emu build hello_world_int8.tflite --platform nucleo-l4r5zi --out build/hello
     """
-    from emu.link.firmware import build_firmware
     from emu.compile.codegen import compile_graph
     from emu.compile.fits import check_graph_fits
     from emu.compile.kernel_set import resolve_kernel_set
+    from emu.link.firmware import build_firmware
     from emu.model.reader import read_model
     from emu.platforms import get_platform
 
@@ -134,11 +134,11 @@ def export(
 
     Example: emu export person_detect.tflite -p disco-f746ng --out firmware/person_detect
     """
-    from emu.link.export import export_sources
-    from emu.link.firmware import build_firmware
     from emu.compile.codegen import compile_graph
     from emu.compile.fits import check_graph_fits
     from emu.compile.kernel_set import resolve_kernel_set
+    from emu.link.export import export_sources
+    from emu.link.firmware import build_firmware
     from emu.model.reader import read_model
     from emu.platforms import get_platform
 
@@ -209,8 +209,8 @@ def bench(
     from emu.compile.kernel_set import resolve_kernel_set
     from emu.emulators import select_emulator
     from emu.platforms import get_platform
-    from emu.results.bench import format_table
     from emu.results.bench import bench as run_bench
+    from emu.results.bench import format_table
     from emu.results.record import write_csv, write_json
     from emu.variants import expand_models, qualities_by_model
 
@@ -308,7 +308,8 @@ def profile(
 @app.command()
 def demo(
     out: Path = typer.Option(Path("reports/demo"), "--out", help="Where to write the results and the report."),
-    platform: Optional[List[str]] = typer.Option(None, "--platform", "-p", help="Boards (default: a mix with and without an FPU)."),
+    platform: Optional[List[str]] = typer.Option(None, "--platform", "-p", help="Boards (default: a mix with and "
+                                                                                "without an FPU)."),
 ) -> None:
     """The built-in default job: which digits classifier to ship on which board.
 

@@ -46,7 +46,8 @@ MaxLatency = typer.Option(None, "--max-latency-ms", help="Longest acceptable lat
 MaxRam = typer.Option(None, "--max-ram", help="Most RAM a variant may use (bytes, or 64KB).")
 MaxFlash = typer.Option(None, "--max-flash", help="Most flash a variant may use (bytes, or 512KB).")
 MaxEnergy = typer.Option(None, "--max-energy-uj", help="Most energy per inference (uJ).")
-Boards = typer.Option(None, "--board", "-p", help="Decide for this board (repeat); default: every board in the results.")
+Boards = typer.Option(None, "--board", "-p", help="Decide for this board (repeat); "
+                                                  "default: every board in the results.")
 Variants = typer.Option(None, "--variants", help="variants.json from `emu variants`, for accuracy (repeat).")
 Prefer = typer.Option("energy", "--prefer", help="Among variants that fit: energy, latency, accuracy, flash or ram.")
 Metric = typer.Option(None, "--metric", help="Which variants.json metric the limits apply to (accuracy, roc_auc, "
@@ -56,7 +57,8 @@ Metric = typer.Option(None, "--metric", help="Which variants.json metric the lim
 def recommend(
     results: List[Path] = typer.Argument(..., help="Results JSON files from `emu bench` or `emu variants`."),
     variants: Optional[List[Path]] = Variants,
-    min_accuracy: Optional[str] = MinAccuracy, max_error: Optional[float] = MaxError, max_latency_ms: Optional[float] = MaxLatency,
+    min_accuracy: Optional[str] = MinAccuracy, max_error: Optional[float] = MaxError,
+    max_latency_ms: Optional[float] = MaxLatency,
     max_ram: Optional[str] = MaxRam, max_flash: Optional[str] = MaxFlash, max_energy_uj: Optional[float] = MaxEnergy,
     board: Optional[List[str]] = Boards, prefer: str = Prefer, metric: Optional[str] = Metric,
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the recommendation as JSON."),
@@ -69,7 +71,8 @@ def recommend(
     from emu.decide.recommend import recommend as pick
 
     _, _, constraints, candidates = _decision_input(
-        results, variants, metric, _limits(min_accuracy, max_error, max_latency_ms, max_ram, max_flash, max_energy_uj, board))
+        results, variants, metric,
+        _limits(min_accuracy, max_error, max_latency_ms, max_ram, max_flash, max_energy_uj, board))
     rec = pick(candidates, constraints, prefer)
     print(format_recommendation(rec))
     if json_out:
@@ -83,7 +86,8 @@ def report(
     out: Path = typer.Option(..., "--out", "-o", help="Folder for index.html and report.md (e.g. reports/my-run)."),
     variants: Optional[List[Path]] = Variants,
     title: str = typer.Option("emu report", "--title", help="The page's title."),
-    min_accuracy: Optional[str] = MinAccuracy, max_error: Optional[float] = MaxError, max_latency_ms: Optional[float] = MaxLatency,
+    min_accuracy: Optional[str] = MinAccuracy, max_error: Optional[float] = MaxError,
+    max_latency_ms: Optional[float] = MaxLatency,
     max_ram: Optional[str] = MaxRam, max_flash: Optional[str] = MaxFlash, max_energy_uj: Optional[float] = MaxEnergy,
     board: Optional[List[str]] = Boards, prefer: str = Prefer, metric: Optional[str] = Metric,
 ) -> None:
@@ -96,7 +100,8 @@ def report(
     from emu.decide.report_input import ReportInput
 
     rows, qualities, constraints, candidates = _decision_input(
-        results, variants, metric, _limits(min_accuracy, max_error, max_latency_ms, max_ram, max_flash, max_energy_uj, board))
+        results, variants, metric,
+        _limits(min_accuracy, max_error, max_latency_ms, max_ram, max_flash, max_energy_uj, board))
     rec = pick(candidates, constraints, prefer)
     page, markdown = write_report(ReportInput(title, "", rows, qualities, candidates, rec), out)
     print(f"{page}\n{markdown}")
@@ -112,10 +117,13 @@ def _tolerances(config: Optional[Path], cycles: Optional[str], ram: Optional[str
 def gate(
     results: List[Path] = typer.Argument(..., help="Fresh results JSON files."),
     baseline: Path = typer.Option(..., "--baseline", "-b", help="The baseline written by `emu baseline`."),
-    config: Optional[Path] = typer.Option(None, "--config", help="YAML file with tolerances: gate: {cycles: 2%, ram: 0, flash: 1%}."),
-    cycles: Optional[str] = typer.Option(None, "--cycles", help="Allowed rise in cycles: 2% or an absolute count. Default 2%."),
+    config: Optional[Path] = typer.Option(None, "--config", help="YAML file with tolerances: "
+                                                                 "gate: {cycles: 2%, ram: 0, flash: 1%}."),
+    cycles: Optional[str] = typer.Option(None, "--cycles", help="Allowed rise in cycles: 2% or an absolute count. "
+                                                                "Default 2%."),
     ram: Optional[str] = typer.Option(None, "--ram", help="Allowed rise in RAM: bytes or a percentage. Default 0."),
-    flash: Optional[str] = typer.Option(None, "--flash", help="Allowed rise in flash: bytes or a percentage. Default 1%."),
+    flash: Optional[str] = typer.Option(None, "--flash", help="Allowed rise in flash: bytes or a percentage. "
+                                                              "Default 1%."),
     junit: Path = typer.Option(Path("emu-gate.xml"), "--junit", help="Where to write the JUnit XML verdict."),
 ) -> None:
     """Compare fresh results with a baseline; exit 1 when cycles, RAM or flash rose beyond tolerance.
@@ -143,7 +151,8 @@ def gate(
 def baseline(
     results: List[Path] = typer.Argument(..., help="Results JSON files to record."),
     out: Path = typer.Option(..., "--out", "-o", help="The baseline file to write or update."),
-    replace: bool = typer.Option(False, "--replace", help="Drop rows the fresh results do not have (default: keep them)."),
+    replace: bool = typer.Option(False, "--replace", help="Drop rows the fresh results do not have "
+                                                          "(default: keep them)."),
 ) -> None:
     """Write or update the gate's baseline from results (rows are matched by model, variant, board).
 
@@ -165,11 +174,13 @@ def scenario_run(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: reports/<scenario name>)."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse results measured before for the same content."),
     emulator: Optional[str] = typer.Option(None, "--emulator",
-                                           help="Emulator backend: qemu (default) or renode; also set by EMU_EMULATOR."),
+                                           help="Emulator backend: qemu (default) or renode; "
+                                                "also set by EMU_EMULATOR."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Worker processes (default: the scenario's jobs:, else one per core)."),
     cluster: Optional[str] = typer.Option(None, "--cluster",
-                                          help="A Dask scheduler to run the measurements on (default: the scenario's cluster:)."),
+                                          help="A Dask scheduler to run the measurements on "
+                                               "(default: the scenario's cluster:)."),
 ) -> None:
     """Run a scenario: measure, recommend, estimate battery life, gate, and write the report.
 

@@ -20,7 +20,8 @@ def variants(
                                                      "to score as it is; needs --data."),
     data: Optional[Path] = typer.Option(None, "--data", help="DATA.npz with x_train, y_train, x_test, y_test."),
     task: Optional[str] = typer.Option(None, "--task", help="A built-in task instead: digits, sine or vibration."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the variants (default reports/variants/NAME)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the variants "
+                                                                 "(default reports/variants/NAME)."),
     variant: Optional[List[str]] = typer.Option(None, "--variant", "-v",
                                                 help="Make only these variants: -v int8,fp32 or repeat -v."),
     exclude: Optional[List[str]] = typer.Option(None, "--exclude", "-x", help="Leave these variants out: -x qat-int8."),

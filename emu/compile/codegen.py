@@ -159,7 +159,7 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict
     """Groups of tensors that are one buffer, and the (output, input) buffer pairs that may
     overlap by streaming, with their leads (emu/compile/arena.py)."""
     groups = _Groups()
-    for op, call in zip(graph.operators, calls):
+    for op, call in zip(graph.operators, calls, strict=True):
         if call.alias:
             groups.join(op.outputs[0], op.inputs[0])
     leads: dict[tuple[int, int], int] = {}
@@ -167,7 +167,7 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict
     # join merges two entries), so the pass stays linear in the operators.
     span = _lifetimes(graph, groups)
     output_roots = {groups.root(o) for o in graph.outputs}
-    for step, (op, call) in enumerate(zip(graph.operators, calls)):
+    for step, (op, call) in enumerate(zip(graph.operators, calls, strict=True)):
         if not (call.inplace or call.input_lead is not None) or graph.tensors[op.inputs[0]].is_constant:
             continue
         src, dst = op.inputs[0], op.outputs[0]
@@ -198,7 +198,7 @@ def compile_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) 
     sizes = _group_bytes(graph, groups)
     buffers = [Buffer(f"t{r}", sizes[r], first, last) for r, (first, last) in span.items()]
     buffers += [Buffer(f"scratch{op.index}", c.scratch_bytes, step, step)
-                for step, (op, c) in enumerate(zip(graph.operators, calls)) if c.scratch_bytes]
+                for step, (op, c) in enumerate(zip(graph.operators, calls, strict=True)) if c.scratch_bytes]
     plan = plan_arena(buffers, {(f"t{dst}", f"t{src}"): lead for (dst, src), lead in leads.items()})
 
     def offset(t: int) -> int:
@@ -214,7 +214,7 @@ def compile_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) 
         inputs=[_io(graph, t, offset(t)) for t in graph.inputs],
         outputs=[_io(graph, t, offset(t)) for t in graph.outputs],
         layers=[Layer(op.index, op.op, None if c.alias else c.function, "" if c.alias else c.path, c.macs)
-                for op, c in zip(graph.operators, calls)],
+                for op, c in zip(graph.operators, calls, strict=True)],
         kernels=sorted({c.function for c in calls if not c.alias}),
         weight_bytes=emitter.constant_bytes,
         kernel_set=kernel_set,
@@ -318,7 +318,7 @@ class _Emitter:
 
     def source(self, arena_bytes: int) -> str:
         body = []
-        for op, call in zip(self.graph.operators, self.calls):
+        for op, call in zip(self.graph.operators, self.calls, strict=True):
             body += self._call(op, call)
         headers = sorted({c.header for c in self.calls if not c.alias and c.header})
         ios = []

@@ -45,7 +45,7 @@ def run_compiled_on_host_many(compiled: CompiledModel, batches: list[list[np.nda
         exe = build_host(compiled, work)
         for inputs in batches:
             blob = b"".join(np.ascontiguousarray(x, dtype=io.dtype).tobytes()
-                            for x, io in zip(inputs, compiled.inputs))
+                            for x, io in zip(inputs, compiled.inputs, strict=True))
             (work / "in.bin").write_bytes(blob)
             result = processes.run([str(exe), str(work / "in.bin"), str(work / "out.bin")],
                                     capture_output=True, text=True, timeout=300)

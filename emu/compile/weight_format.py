@@ -22,7 +22,7 @@ def filter_storage(graph: Graph, calls: list[KernelCall]) -> tuple[str, int]:
     producers = graph.writers
     totals: dict[str, int] = {}
     seen: set[int] = set()
-    for op, call in zip(graph.operators, calls):
+    for op, call in zip(graph.operators, calls, strict=True):
         if op.op not in FILTER_OPS or len(op.inputs) < 2 or op.inputs[1] in seen:
             continue
         seen.add(op.inputs[1])

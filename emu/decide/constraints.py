@@ -90,7 +90,8 @@ class Constraints:
     def limits(self) -> list[Limit]:
         """The constraints that were given, in the order reasons are reported."""
         pairs = [("quality", self.min_accuracy, True), ("quality", self.max_error, False),
-                 ("latency_ms", self.max_latency_ms, False), ("ram_bytes", self.max_ram_bytes, False), ("flash_bytes", self.max_flash_bytes, False),
+                 ("latency_ms", self.max_latency_ms, False), ("ram_bytes", self.max_ram_bytes, False),
+                 ("flash_bytes", self.max_flash_bytes, False),
                  ("energy_uj", self.max_energy_uj, False), ("battery_days", self.min_battery_days, True)]
         return [Limit(name, bound, at_least) for name, bound, at_least in pairs if bound is not None]
 

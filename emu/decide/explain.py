@@ -90,8 +90,8 @@ def headline(rec: Recommendation) -> str:
         else:
             tail = f" {fit} of the {len(others)} other boards also have a variant that fits."
     meets = "every constraint" if quality_notice(rec) is None else "the constraints given"
-    return (f"Ship {best.label} on {board_name(best.platform)}: {figures(best, rec.constraints.metric)}. It meets {meets} "
-            f"and has the {preference_phrase(rec.prefer, rec.constraints.metric)}.{tail}")
+    return (f"Ship {best.label} on {board_name(best.platform)}: {figures(best, rec.constraints.metric)}. "
+            f"It meets {meets} and has the {preference_phrase(rec.prefer, rec.constraints.metric)}.{tail}")
 
 
 def board_name(board: str) -> str:
@@ -116,7 +116,9 @@ def board_lines(d: BoardDecision, metric: str = "accuracy") -> list[str]:
 
 def format_recommendation(rec: Recommendation) -> str:
     notice = quality_notice(rec)
-    lines = ([notice] if notice else []) + [headline(rec), f"Constraints: {constraint_summary(rec)}. Among those that fit: {preference_phrase(rec.prefer, rec.constraints.metric)}.", ""]
+    lines = ([notice] if notice else []) + [headline(rec),
+                                            f"Constraints: {constraint_summary(rec)}. Among those that fit: "
+                                            f"{preference_phrase(rec.prefer, rec.constraints.metric)}.", ""]
     for d in rec.boards:
         lines += board_lines(d, rec.constraints.metric)
     return "\n".join(lines)
@@ -129,7 +131,8 @@ def recommendation_to_dict(rec: Recommendation) -> dict:
         return None if c is None else {**asdict(c), "label": c.label}
 
     return {
-        "decision": headline(rec), "warning": quality_notice(rec), "prefer": rec.prefer, "constraints": asdict(rec.constraints),
+        "decision": headline(rec), "warning": quality_notice(rec), "prefer": rec.prefer,
+        "constraints": asdict(rec.constraints),
         "overall": cand(rec.overall),
         "boards": [{"board": d.board, "chosen": cand(d.chosen),
                     "closest": None if d.closest is None else {"candidate": cand(d.closest.candidate),

@@ -99,7 +99,8 @@ def format_verdict(verdict: GateVerdict) -> str:
     rows = []
     for c in verdict.changes:
         model, variant, board = c.key
-        change = "-" if c.delta is None else f"{c.delta:+,}" + (f" ({c.percent:+.2f}%)" if c.percent is not None else "")
+        change = ("-" if c.delta is None
+                  else f"{c.delta:+,}" + (f" ({c.percent:+.2f}%)" if c.percent is not None else ""))
         rows.append((f"{model}/{variant}", board, FIELD_TITLES[c.field],
                      "-" if c.before is None else f"{c.before:,}", "-" if c.after is None else f"{c.after:,}",
                      change, str(verdict.tolerances.for_field(c.field)),

@@ -138,7 +138,7 @@ def tradeoff_figures(candidates: list[Candidate], constraints: Constraints, chos
         x_range = axis_range(xs + ([x_limit] if x_limit is not None else []), log)
         fig = go.Figure()
         fig.add_trace(_feasible_region(x_range, y_range, log, x_limit, y_bound, better_higher))
-        for c, x, y in zip(scored, xs, ys):
+        for c, x, y in zip(scored, xs, ys, strict=True):
             cost = (latency_text(c.latency_ms, bands.get((c.model, c.variant, c.platform)))
                     if field == "latency_ms" else f"{readable(x)} {title.split('(')[-1].rstrip(')')}")
             fig.add_trace(go.Scatter(
@@ -148,12 +148,15 @@ def tradeoff_figures(candidates: list[Candidate], constraints: Constraints, chos
                 hovertext=[(f"<b>{styles.names[c.label]}</b> on {c.platform}<br>{metric_name(metric)} "
                             f"{format_quality(metric, c.quality)}<br>{title.split(' (')[0]} {cost}")],
                 hovertemplate="%{hovertext}<extra></extra>"))
-        picked = [(x, y) for c, x, y in zip(scored, xs, ys) if (c.model, c.variant, c.platform) in chosen_keys]
+        picked = [(x, y) for c, x, y in zip(scored, xs, ys, strict=True)
+                  if (c.model, c.variant, c.platform) in chosen_keys]
         if picked:
             fig.add_trace(go.Scatter(x=[p[0] for p in picked], y=[p[1] for p in picked], mode="markers",
                                      name="recommended", showlegend=False, hoverinfo="skip",
-                                     marker={"symbol": "circle-open", "size": 22, "color": "#1b1f24", "line": {"width": 2}}))
-        fig.update_layout(title={"text": f"{metric_name(metric)} against {title.split(' (')[0]}", "x": 0.02, "font_size": 14},
+                                     marker={"symbol": "circle-open", "size": 22, "color": "#1b1f24",
+                                             "line": {"width": 2}}))
+        fig.update_layout(title={"text": f"{metric_name(metric)} against {title.split(' (')[0]}", "x": 0.02,
+                                 "font_size": 14},
                           margin={"l": 10, "r": 16, "t": 44, "b": 10}, hovermode="closest",
                           xaxis=dict(_axis_style(title), type="log" if log else "linear", range=x_range,
                                      **(log_ticks(x_range) if log else {})),
@@ -200,7 +203,7 @@ def board_figures(candidates: list[Candidate], styles: Styles, bands: dict) -> l
                   else getattr(row[label], field) for label in labels]
             values += [x for x in xs if x is not None]
             hover = []
-            for label, x in zip(labels, xs):
+            for label, x in zip(labels, xs, strict=True):
                 if x is None:
                     hover.append(f"{styles.names[label]} on {board}: not measured")
                     continue
@@ -224,7 +227,8 @@ def board_figures(candidates: list[Candidate], styles: Styles, bands: dict) -> l
             x_axis["range"] = axis_range(values + ends, log) if log else [0, max(ends) * 1.08]
             if log:
                 x_axis.update(log_ticks(x_axis["range"]))
-        fig.update_layout(title={"text": title.split(" (")[0] + (" (log scale)" if log else ""), "x": 0.02, "font_size": 14},
+        fig.update_layout(title={"text": title.split(" (")[0] + (" (log scale)" if log else ""), "x": 0.02,
+                                 "font_size": 14},
                           barmode="group", bargap=0.18, margin={"l": 10, "r": 16, "t": 44, "b": 10}, showlegend=False,
                           xaxis=x_axis, yaxis=dict(_axis_style(""), showgrid=False))
         figures.append((field, fig, height))
@@ -243,11 +247,13 @@ def confusion_figure(q: VariantQuality, label: str):
         z=matrix, x=names, y=names, customdata=share, colorscale="Blues", showscale=False, xgap=1, ygap=1,
         texttemplate="%{z}", textfont={"size": 11},
         hovertemplate="true %{y}, predicted %{x}<br>%{z} samples<br>%{customdata:.1%} of true %{y}<extra></extra>"))
-    fig.update_layout(title={"text": label + ("" if acc is None else f", accuracy {acc:.1%}"), "x": 0.02, "font_size": 14},
+    fig.update_layout(title={"text": label + ("" if acc is None else f", accuracy {acc:.1%}"), "x": 0.02,
+                             "font_size": 14},
                       margin={"l": 10, "r": 10, "t": 44, "b": 10},
                       xaxis={"title": {"text": "predicted class", "standoff": 6}, "type": "category", "side": "bottom",
                                  "constrain": "domain", "automargin": True},
-                      yaxis={"title": {"text": "true class", "standoff": 6}, "type": "category", "autorange": "reversed",
+                      yaxis={"title": {"text": "true class", "standoff": 6}, "type": "category",
+                                 "autorange": "reversed",
                                  "scaleanchor": "x", "constrain": "domain", "automargin": True})
     return fig
 
@@ -263,7 +269,8 @@ def layer_figure(results: list[Result], styles: Styles, labels: dict, shown: str
         fig.add_trace(go.Bar(
             x=[f"{layer.index} {layer.op}" for layer in r.layers], y=[layer.cycles for layer in r.layers],
             name=r.platform, meta=label, visible=label == shown, marker_color=styles.colors[r.platform],
-            hovertext=[f"<b>layer {layer.index}, {layer.op}</b><br>{styles.names[label]} on {r.platform}<br>{layer.cycles:,} cycles "
+            hovertext=[f"<b>layer {layer.index}, {layer.op}</b><br>{styles.names[label]} on {r.platform}<br>"
+                       f"{layer.cycles:,} cycles "
                        f"({100 * layer.cycles / total:.1f}% of the inference)<br>{layer.instructions:,} instructions"
                        for layer in r.layers],
             hovertemplate="%{hovertext}<extra></extra>"))

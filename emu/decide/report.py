@@ -156,7 +156,8 @@ class Page:
         if variants:
             parts += ["<b>variants:</b>"] + [f"<span>{self.variant_name(v)}</span>" for v in self.styles.symbols]
         if region:
-            parts += ["<span><i>\u25cb</i> recommended</span>", "<span><span class='region'></span>meets the constraints</span>"]
+            parts += ["<span><i>\u25cb</i> recommended</span>",
+                      "<span><span class='region'></span>meets the constraints</span>"]
         return f"<div class='key'>{''.join(parts)}</div>"
 
 
@@ -216,7 +217,8 @@ def board_card(page: Page, d: BoardDecision) -> str:
     lost = ""
     if others:
         lost = (f"<details><summary>why the other {len(others)} lost</summary><ul>"
-                + "".join(f"<li>{page.variant_name(r.candidate.label)}: {esc(page.reasons(r.candidate, r.reasons))}</li>" for r in others)
+                + "".join(f"<li>{page.variant_name(r.candidate.label)}: "
+                          f"{esc(page.reasons(r.candidate, r.reasons))}</li>" for r in others)
                 + "</ul></details>")
     color = page.styles.colors.get(d.board, "#999")
     return f"<div class='card' style='--c:{color}'><h3>{page.board_name(d.board)}</h3>{core}{verdict}{lost}</div>"
@@ -234,7 +236,8 @@ def results_table(page: Page) -> str:
     constraints = page.rec.constraints
     battery = any(c.battery_days is not None for c in page.data.candidates)
     one_model = len({c.model for c in page.data.candidates}) == 1
-    heads = ["board", "variant" if one_model else "model/variant", metric_name(page.metric), "latency (ms)", "energy (uJ)", "flash (KB)",
+    heads = ["board", "variant" if one_model else "model/variant", metric_name(page.metric),
+             "latency (ms)", "energy (uJ)", "flash (KB)",
              "weights (KB)", "RAM (KB)"] + (["battery life"] if battery else []) + ["output = TFLM", "verdict"]
     rows = []
 
@@ -254,7 +257,8 @@ def results_table(page: Page) -> str:
             _cell(page.variant_name(c.label), c.label, "text"),
             _cell("-" if c.quality is None else esc(format_quality(page.metric, c.quality)), c.quality, "",
                   missed.get("quality")),
-            _cell(esc(readable(c.latency_ms)) + ("" if band is None else f" <span class='muted'>\u00b1{band:g}%</span>"),
+            _cell(esc(readable(c.latency_ms)) + ("" if band is None else f" <span class='muted'>"
+                                                                         f"\u00b1{band:g}%</span>"),
                   c.latency_ms, "", missed.get("latency_ms")),
             _cell(esc(readable(c.energy_uj)), c.energy_uj, "", missed.get("energy_uj")),
             _cell(f"{c.flash_bytes / 1024:.1f}", c.flash_bytes, "", missed.get("flash_bytes")),
@@ -270,7 +274,8 @@ def results_table(page: Page) -> str:
         cells.append(_cell(matches, matches, "text", "its output differs from the reference interpreter's"
                            if c.output_matches_reference is False else None))
         cells.append(_cell(esc(verdict), f"{0 if chosen else (1 if not reasons else 2)} {verdict}", "text wrap"))
-        rows.append(f"<tr class='{'chosen' if chosen else ('fits' if not reasons else 'rejected')}'>{''.join(cells)}</tr>")
+        rows.append(f"<tr class='{'chosen' if chosen else ('fits' if not reasons else 'rejected')}'>"
+                    f"{''.join(cells)}</tr>")
     head = "".join(f"<th class='{'text' if i < 2 or i >= len(heads) - 2 else ''}' scope='col'>{esc(h)}</th>"
                    for i, h in enumerate(heads))
     return ("<h2>All results</h2><p class='muted small'>One row per variant and board; click a header to sort. "
@@ -286,14 +291,17 @@ def gate_html(data: ReportInput) -> str:
     v = data.verdict
     if v is None:
         return ""
-    state = "<span class='pass'>passed</span>" if v.passed else f"<span class='fail'>failed: {len(v.regressions)} regression(s)</span>"
+    state = ("<span class='pass'>passed</span>" if v.passed
+             else f"<span class='fail'>failed: {len(v.regressions)} regression(s)</span>")
     rows = "".join(
-        f"<tr class='{'rejected' if c.status == 'regressed' else ''}'><td class='text'>{esc(c.key[0])}/{esc(c.key[1])}</td>"
+        f"<tr class='{'rejected' if c.status == 'regressed' else ''}'>"
+        f"<td class='text'>{esc(c.key[0])}/{esc(c.key[1])}</td>"
         f"<td class='text'>{esc(c.key[2])}</td><td class='text'>{esc(c.field)}</td>"
         f"<td>{'-' if c.before is None else f'{c.before:,}'}</td><td>{'-' if c.after is None else f'{c.after:,}'}</td>"
         f"<td>{'-' if c.percent is None else f'{c.percent:+.2f}%'}</td><td>{esc(v.tolerances.for_field(c.field))}</td>"
         f"<td class='text'>{esc(c.status)}</td></tr>" for c in v.changes)
-    return (f"<h2>Gate against the baseline: {state}</h2><div class='scroll'><table><thead><tr><th class='text'>model/variant</th>"
+    return (f"<h2>Gate against the baseline: {state}</h2><div class='scroll'><table><thead><tr>"
+            f"<th class='text'>model/variant</th>"
             f"<th class='text'>board</th><th class='text'>metric</th><th>baseline</th><th>now</th><th>change</th>"
             f"<th>allowed rise</th><th class='text'>verdict</th></tr></thead><tbody>{rows}</tbody></table></div>")
 
@@ -340,10 +348,12 @@ def confusion_section(page: Page) -> str:
         precision, recall = class_scores(q.confusion_matrix)
         scores = ("<div class='scroll'><table class='classes'><thead><tr><th class='text'>class</th>"
                   + "".join(f"<th>{esc(n)}</th>" for n in names) + "</tr></thead><tbody>"
-                  + "<tr><th class='text'>precision</th>" + "".join(f"<td>{_share(p)}</td>" for p in precision) + "</tr>"
+                  + "<tr><th class='text'>precision</th>"
+                  + "".join(f"<td>{_share(p)}</td>" for p in precision) + "</tr>"
                   + "<tr><th class='text'>recall</th>" + "".join(f"<td>{_share(r)}</td>" for r in recall) + "</tr>"
                   + "</tbody></table></div>")
-        cells.append("<div>" + figure_html(plots.confusion_figure(q, page.styles.names.get(label, label)), f"fig-confusion-{i}", 400) + scores + "</div>")
+        cells.append("<div>" + figure_html(plots.confusion_figure(q, page.styles.names.get(label, label)),
+                                           f"fig-confusion-{i}", 400) + scores + "</div>")
     return (title + "<p class='muted small'>On the same held-out data; rows are the true class, columns the "
             "predicted one. Hover a cell for its count and its share of the true class.</p>"
             + "<div class='grid' style='--w:340px'>" + "".join(cells) + "</div>")
@@ -358,7 +368,8 @@ def layer_section(page: Page) -> str:
     variants = sorted(set(labels.values()))
     overall = page.rec.overall
     shown = overall.label if overall is not None and overall.label in variants else variants[0]
-    options = "".join(f"<option value='{esc(v)}'{' selected' if v == shown else ''}>{esc(page.styles.names[v])}</option>"
+    options = "".join(f"<option value='{esc(v)}'{' selected' if v == shown else ''}>"
+                      f"{esc(page.styles.names[v])}</option>"
                       for v in variants)
     tables = []
     for label in variants:
@@ -370,7 +381,8 @@ def layer_section(page: Page) -> str:
                 macs[layer.index] = max(macs.get(layer.index, 0), layer.macs)
         head = ("<tr><th rowspan='2'>layer</th><th rowspan='2' class='text'>op</th><th rowspan='2'>MACs</th>"
                 + "".join(f"<th colspan='6' class='text'>{page.board_name(r.platform)} <span class='muted'>arena "
-                          f"{r.arena_bytes:,} B, peak stack {r.stack_bytes:,} B</span></th>" for r in mine) + "</tr><tr>"
+                          f"{r.arena_bytes:,} B, peak stack {r.stack_bytes:,} B</span></th>" for r in mine)
+                + "</tr><tr>"
                 + ("<th class='text'>kernel</th><th>instructions</th><th>cycles</th><th>cycles / instr.</th>"
                    "<th>cycles / MAC</th><th>share</th>") * len(mine) + "</tr>")
         body = []
@@ -390,9 +402,11 @@ def layer_section(page: Page) -> str:
                              f"<td>{100 * layer.cycles / total:.1f}%</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         total_cells = "".join(f"<td></td><td>{sum(x.instructions for x in r.layers):,}</td>"
-                              f"<td>{sum(x.cycles for x in r.layers):,}</td><td></td><td></td><td>100%</td>" for r in mine)
+                              f"<td>{sum(x.cycles for x in r.layers):,}</td><td></td><td></td><td>100%</td>"
+                              for r in mine)
         body.append(f"<tr><th colspan='3' class='text'>all layers</th>{total_cells}</tr>")
-        tables.append(f"<div class='scroll layer-table' data-variant='{esc(label)}'{'' if label == shown else ' hidden'}>"
+        tables.append(f"<div class='scroll layer-table' data-variant='{esc(label)}'"
+                      f"{'' if label == shown else ' hidden'}>"
                       f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table></div>")
     fig = plots.layer_figure(rows, page.styles, labels, shown)
     return (title + "<p class='muted small'>Each layer's cycles and instructions as the trace attributes them; "

@@ -33,7 +33,8 @@ def summary_rows(data: ReportInput) -> list[list[str]]:
     for c in data.candidates:
         band = bands.get((c.model, c.variant, c.platform))
         reasons, _ = misses(c, data.recommendation.constraints)
-        verdict = "**recommended**" if id(c) in chosen else ("fits" if not reasons else "no: " + with_band("; ".join(reasons), c.latency_ms, band))
+        verdict = ("**recommended**" if id(c) in chosen
+                   else ("fits" if not reasons else "no: " + with_band("; ".join(reasons), c.latency_ms, band)))
         rows.append([c.platform, c.label, _quality(c.quality, data.recommendation.constraints.metric),
                      readable(c.latency_ms) + ("" if band is None else f" \u00b1{band:g}%"),
                      f"{readable(c.energy_uj)}", f"{c.flash_bytes / 1024:.1f}", f"{c.weight_bytes / 1024:.1f}",
@@ -68,7 +69,8 @@ def gate_section(data: ReportInput) -> list[str]:
              "-" if c.percent is None else f"{c.percent:+.2f}%", str(v.tolerances.for_field(c.field)), c.status]
             for c in v.changes]
     return ["", f"## Gate: {state}", "",
-            markdown_table(["model/variant", "board", "metric", "baseline", "now", "change", "allowed", "verdict"], rows)]
+            markdown_table(["model/variant", "board", "metric", "baseline", "now", "change", "allowed", "verdict"],
+                           rows)]
 
 
 def render_markdown(data: ReportInput) -> str:
@@ -78,13 +80,15 @@ def render_markdown(data: ReportInput) -> str:
         headline(rec), rec.overall.latency_ms, data.latency_bands().get((rec.overall.model, rec.overall.variant,
                                                                          rec.overall.platform)))
     lines = [f"# {data.title}", "", *([f"**{notice}**", ""] if notice else []), f"**Decision:** {decision}", "",
-             f"Constraints: {constraint_summary(rec)}. Among variants that fit: {preference_phrase(rec.prefer, rec.constraints.metric)}."]
+             f"Constraints: {constraint_summary(rec)}. Among variants that fit: "
+             f"{preference_phrase(rec.prefer, rec.constraints.metric)}."]
     if data.duty:
         d = data.duty
         sleep = f"{d.sleep_current_ua:g} uA" if d.sleep_current_ua is not None else "each board's own figure"
         lines.append(f"Duty cycle: one inference every {d.period_s:g} s, sleep current {sleep}, "
                      f"battery {d.battery_mah:g} mAh at {d.battery_v:g} V.")
-    lines += ["", "## Per board", "", "```", *[x for b in rec.boards for x in board_lines(b, rec.constraints.metric)], "```", "",
+    lines += ["", "## Per board", "", "```",
+              *[x for b in rec.boards for x in board_lines(b, rec.constraints.metric)], "```", "",
               "## All results", "", markdown_table(summary_headers(rec.constraints.metric), summary_rows(data))]
     lines += gate_section(data)
     if data.notes:

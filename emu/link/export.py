@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from emu.link.bsp import FIRMWARE
-from emu.link.firmware import COMMON_FLAGS
 from emu.cache import atomic_write
 from emu.compile.codegen import CompiledModel, TensorIO
 from emu.errors import EmuError
+from emu.link.bsp import FIRMWARE
+from emu.link.firmware import COMMON_FLAGS
 from emu.platforms import Platform
 
 _INCLUDE = re.compile(r'^#include "([^"]+)"', re.MULTILINE)

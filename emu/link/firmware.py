@@ -48,7 +48,8 @@ def toolchain() -> str:
 
 
 def build_key(compiled: CompiledModel, platform: Platform, gcc: str) -> str:
-    return cache.key(compiled.source, compiled.kernel_set, cache.platform_fingerprint(platform), " ".join(platform.cflags + COMMON_FLAGS),
+    return cache.key(compiled.source, compiled.kernel_set, cache.platform_fingerprint(platform),
+                     " ".join(platform.cflags + COMMON_FLAGS),
                      emu.__version__, firmware_digest(FIRMWARE), tool_version(gcc), length=24)
 
 

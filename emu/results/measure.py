@@ -41,7 +41,7 @@ def check_inputs(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
     if len(inputs) != len(graph.inputs):
         raise EmuError(f"{graph.name} takes {len(graph.inputs)} inputs, {len(inputs)} given")
     checked = []
-    for i, (x, index) in enumerate(zip(inputs, graph.inputs)):
+    for i, (x, index) in enumerate(zip(inputs, graph.inputs, strict=True)):
         t = graph.tensors[index]
         x = np.asarray(x)
         if x.size != t.size:
@@ -57,7 +57,7 @@ def emulate(firmware: Firmware, platform: Platform, inputs: list[np.ndarray]) ->
     from emu.emulators import run_firmware
 
     loads = [(firmware.arena_address + io.offset, np.ascontiguousarray(x, dtype=io.dtype).tobytes())
-             for x, io in zip(inputs, firmware.inputs)]
+             for x, io in zip(inputs, firmware.inputs, strict=True)]
     trace = run_firmware(firmware.elf, platform, loads=loads)
     raise_for_exit(trace, firmware.elf)
     return parse_outputs(trace.stdout, firmware.outputs), trace
@@ -125,8 +125,11 @@ def count_result(graph: Graph, compiled: CompiledModel, firmware: Firmware, plat
         for k, v in c.by_class.items():
             by_class[k] = by_class.get(k, 0) + v
     # segment 0 is the start marker's return; segment k+1 is operator k
+    if len(trace.segments) != len(compiled.layers) + 1:
+        raise FirmwareError(f"the firmware marked {len(trace.segments) - 1} operators, the model has "
+                            f"{len(compiled.layers)}: its per-layer figures cannot be trusted")
     layers = [LayerResult(layer.index, layer.op, seg.instructions, c.cycles, layer.path, layer.macs)
-              for layer, seg, c in zip(compiled.layers, trace.segments[1:], counts[1:])]
+              for layer, seg, c in zip(compiled.layers, trace.segments[1:], counts[1:], strict=True)]
     stack = firmware.stack_top - trace.min_stack_address if trace.min_stack_address else 0
     s = firmware.sections
     return Result(

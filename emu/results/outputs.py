@@ -35,7 +35,7 @@ def outputs_match(got: list[np.ndarray], want: list[np.ndarray]) -> bool:
     has NaN (and infinities of the same sign where it has them)."""
     if len(got) != len(want):
         return False
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         w = np.asarray(w)
         if g.shape != w.shape and g.size != w.size:
             return False

@@ -80,7 +80,7 @@ def profile_elf(elf: Path, platform: Platform, start: str | None = None, end: st
             whole.taken[addr] = whole.taken.get(addr, 0) + n
         for addr, counts in seg.loads.items():
             prev = whole.loads.get(addr, (0, 0, 0))
-            whole.loads[addr] = tuple(a + b for a, b in zip(prev, counts))
+            whole.loads[addr] = tuple(a + b for a, b in zip(prev, counts, strict=True))
     program = read_program(elf, whole.executions)
     functions = []
     for name, part in split_by_function(whole, elf).items():

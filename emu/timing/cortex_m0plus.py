@@ -6,7 +6,7 @@ that table: a branch taken costs its base plus a refill of 1, so B<cc> is 1 not 
 2 taken, B 2, BL 3, BX/BLX/MOV PC 2, POP {..,PC} 3+N.
 """
 
-from emu.timing.core import Cost, CoreTable
+from emu.timing.core import CoreTable, Cost
 
 TABLE = CoreTable(
     core="cortex-m0plus",

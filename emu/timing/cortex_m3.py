@@ -5,7 +5,7 @@ text, identical in the Cortex-M4 TRM DDI 0439D section 3.3.2); docs/sources.md#a
 and docs/sources.md#arm-cortex-m4-trm.
 """
 
-from emu.timing.core import Cost, CoreTable
+from emu.timing.core import CoreTable, Cost
 
 COSTS = {
     "alu": Cost(1),  # ALU, shift, CLZ, REV, SSAT: 1

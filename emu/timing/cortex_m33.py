@@ -7,7 +7,7 @@ cycle test/doc/cortex_m33.md" ([RP2350] below, docs/sources.md); the corpus in b
 """
 
 from emu.timing import cortex_m4
-from emu.timing.core import Cost, CoreTable
+from emu.timing.core import CoreTable, Cost
 
 _ONE = ("alu", "alu-shifted", "bitfield", "nop", "it", "mul", "mac", "mul-long", "mac-long",
         "dsp", "dsp-mul", "load", "store", "store-register-offset", "branch", "branch-compare",

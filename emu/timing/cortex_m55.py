@@ -20,7 +20,7 @@ between two vector instructions covers the second beat.
 """
 
 from emu.timing import cortex_m4
-from emu.timing.core import Cost, CoreTable
+from emu.timing.core import CoreTable, Cost
 
 _ONE = ("alu", "alu-shifted", "bitfield", "nop", "it", "mul", "mac", "mul-long", "mac-long",
         "dsp", "dsp-mul", "div", "load", "store", "store-register-offset", "load-pc",
@@ -40,8 +40,8 @@ TABLE = CoreTable(
         "pop-pc": Cost(1, 0.5),
         "table-branch": Cost(2),  # assumption: a load and a branch
         "system": Cost(2), "barrier": Cost(3),  # assumption, as the Cortex-M3
-        # Scalar FP: no figures in the sources (docs/sources.md#llvm-schedule-m55). Assumption: the Cortex-M4's FPv4 costs
-        # (Table 7-1); double precision, which the M55's FPU has and FPv4 lacks, taken as
+        # Scalar FP: no figures in the sources (docs/sources.md#llvm-schedule-m55). Assumption: the Cortex-M4's FPv4
+        # costs (Table 7-1); double precision, which the M55's FPU has and FPv4 lacks, taken as
         # twice the single-precision cost.
         **{cls: cortex_m4.COSTS[cls] for cls in (
             "fp-alu", "fp-mul", "fp-mac", "fp-div", "fp-sqrt", "fp-move", "fp-move-pair",

@@ -8,7 +8,7 @@ Arm publishes no per-instruction table for the Cortex-M7. Figures come from two 
   cannot dual-issue, LDM/STM ceil(N/2), mispredict about 8, VDIV.F32 16, VSQRT.F32 14.
 """
 
-from emu.timing.core import Cost, CoreTable
+from emu.timing.core import CoreTable, Cost
 
 STORES = frozenset({"store", "store-register-offset"})
 MULTIPLIES = frozenset({"mul", "mac", "mul-long", "mac-long", "dsp-mul"})

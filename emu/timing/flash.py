@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from emu.emulators.trace import Segment
 from emu.platforms import Platform
 from emu.timing.core import CoreTable
 from emu.timing.stream import Executed
-from emu.emulators.trace import Segment
 
 # Bytes one flash access (or cache-line fill) delivers, per accelerator.
 LINE_BYTES = {

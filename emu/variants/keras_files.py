@@ -68,7 +68,7 @@ def rebuilt_sequential(original):
     layers = [layer for layer in original.layers if type(layer).__name__ != "InputLayer"]
     rebuilt = k.Sequential([k.Input(shape=original.inputs[0].shape[1:]), *map(rebuilt_layer, layers)],
                            name=original.name)
-    for old, new in zip(layers, rebuilt.layers):
+    for old, new in zip(layers, rebuilt.layers, strict=True):
         new.set_weights(old.get_weights())
     return rebuilt
 
@@ -83,7 +83,7 @@ def rebuilt_functional(original):
     if len(inputs) != 1 or len(outputs) != 1:
         raise ValueError("emu takes models with one input and one output")
     tensors = {}
-    for layer, entry in zip(original.layers, config["layers"]):
+    for layer, entry in zip(original.layers, config["layers"], strict=True):
         if type(layer).__name__ == "InputLayer":
             tensors[layer.name] = k.Input(shape=layer.output.shape[1:], name=layer.name)
             continue

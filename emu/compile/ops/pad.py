@@ -31,7 +31,7 @@ def lower(op, graph) -> KernelCall:
     shape, before, after = _fold_unpadded_tail(shape, before, after)
     if len(shape) > MAX_RANK:
         raise UnsupportedOperator(f"more than {MAX_RANK} dimensions")
-    out_shape = [b + n + a for b, n, a in zip(before, shape, after)]
+    out_shape = [b + n + a for b, n, a in zip(before, shape, after, strict=True)]
     extra = MAX_RANK - len(shape)
     return KernelCall("emu_pad", "pad.h", "emu_pad_params", {
         "rank": len(shape),
