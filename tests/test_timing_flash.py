@@ -3,9 +3,11 @@
 The wait-state figures come from the vendors' tables (docs/sources.md); how much of them
 an accelerator hides is the model's stated assumption (docs/timing.md, "Flash"):
 - none: every 32-bit fetch and every word read from flash pays the wait states;
-- prefetch: sequential code is hidden when a 64-bit line (1 + WS cycles) keeps up with
-  two 32-bit fetches; each taken branch and each word read from flash pays WS;
-- art / xip-cache: fetches hit the cache; data read from flash pays WS per 8-byte line;
+- prefetch: a 64-bit line takes 1 + WS cycles to read while the core runs the
+  instructions it holds, a cycle each, so sequential code stalls only for the difference;
+  each taken branch and each word read from flash pays WS;
+- art / xip-cache: fetches hit the cache; data read from flash pays WS per 8-byte line,
+  except literal-pool (PC-relative) loads, which hit;
 - tcm: nothing.
 """
 

@@ -49,7 +49,7 @@ def _code_stall(stream, platform, table, wait, accelerator) -> float:
         # The buffer reads the next line while the core runs: a line of LINE bytes takes
         # 1 + wait cycles to read and feeds the instructions it holds, each at least a
         # cycle, so sequential code stalls only for the difference: a line of four 16-bit
-        # instructions (4 cycles) hides 2 wait states, one of two 32-bit instructions only
+        # instructions (4 cycles) hides 3 wait states, one of two 32-bit instructions only
         # 1. A taken branch leaves the buffer and pays the wait.
         line = LINE_BYTES[accelerator]
         executed = sum(e.count for e in in_flash)
