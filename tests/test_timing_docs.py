@@ -224,8 +224,12 @@ def test_rule_table_matches_the_code(sections, core):
             match = re.fullmatch(r"\+/-(\d+(?:\.\d+)?)%", cell)
             assert match, f"{core}: cannot read uncertainty {cell!r}"
             stated = float(match.group(1))
+        elif isinstance(expected[rule], bool):
+            assert cell in ("yes", "-"), f"{core} {rule}: a switch is yes or -, not {cell!r}"
+            stated = cell == "yes"
         else:
             stated = parse_value(cell)
+            assert not isinstance(stated, bool), f"{core} {rule}: a figure, not {cell!r}"
         assert stated == expected[rule], f"{core} {rule}: doc {cell!r}, code {expected[rule]!r}"
 
 
