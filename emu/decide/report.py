@@ -195,7 +195,7 @@ def decision_section(page: Page) -> str:
     preamble = decision_preamble(data.decision)
     parts = [f"<h1>{esc(data.title)}</h1>",
              f"<p class='muted'>{esc(data.description)}</p>" if data.description else "",
-             f"<p class='decision warn'>{esc(preamble)}</p>" if preamble else ""]
+             f"<p><strong>{esc(preamble)}</strong></p>" if preamble else ""]
     if len(sections) == 1:
         parts += recommendation_parts(page, sections[0].recommendation)
     cores = sorted({(r.core, page.bands[k]) for k, r in page.by_key.items() if page.bands[k] is not None})
