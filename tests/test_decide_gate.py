@@ -12,7 +12,7 @@ import pytest
 
 import emu.link.firmware
 from emu.decide.baseline import write_baseline
-from emu.decide.gate import compare
+from emu.decide.gate import compare, format_verdict
 from emu.decide.junit import write_junit
 from emu.decide.tolerances import (
     Tolerance,
@@ -20,6 +20,7 @@ from emu.decide.tolerances import (
     tolerance,
     tolerances_from_file,
 )
+from emu.errors import EmuError
 from emu.platforms import get_platform
 from emu.results.measure import measure
 from emu.results.record import Result, load_results, write_json
@@ -193,3 +194,102 @@ def test_gate_catches_a_regression_built_into_real_firmware(small_int8_model, tm
     cli = emu_command("gate", "fresh.json", "--baseline", "baseline.json", "--junit", "gate.xml", cwd=tmp_path)
     assert cli.returncode == 1, cli.stdout + cli.stderr
     assert ET.parse(tmp_path / "gate.xml").getroot().find("testsuite").get("failures") == str(len(verdict.regressions))
+
+
+# -- quality and the other costs in the gate
+
+def scored(accuracy=None, **kw) -> Result:
+    r = row(**kw)
+    return r if accuracy is None else replace(r, quality={"accuracy": accuracy})
+
+
+def test_a_change_whose_accuracy_collapsed_fails_naming_accuracy(tmp_path):
+    verdict = compare([scored(1.0)], [scored(0.26)])
+    assert not verdict.passed
+    (fell,) = verdict.regressions
+    assert (fell.field, fell.before, fell.after) == ("accuracy", 1.0, 0.26)
+    # through the commands: the baseline carries the quality, the gate exits 1 naming accuracy
+    write_json([scored(1.0)], tmp_path / "before.json")
+    write_json([scored(0.26)], tmp_path / "after.json")
+    assert emu_command("baseline", "before.json", "--out", "baseline.json", cwd=tmp_path).returncode == 0
+    assert json.loads((tmp_path / "baseline.json").read_text())["results"][0]["quality"] == {"accuracy": 1.0}
+    gate = emu_command("gate", "after.json", "--baseline", "baseline.json", "--junit", "gate.xml", cwd=tmp_path)
+    assert gate.returncode == 1, gate.stdout + gate.stderr
+    assert "accuracy fell from 100.0% to 26.0%" in gate.stderr and len(gate.stderr.strip().splitlines()) == 1
+    failed = [c for c in ET.parse(tmp_path / "gate.xml").getroot().iter("testcase") if c.find("failure") is not None]
+    assert [c.get("name") for c in failed] == ["accuracy"]
+    loose = emu_command("gate", "after.json", "--baseline", "baseline.json", "--accuracy", "0.8", "--junit",
+                        "loose.xml", cwd=tmp_path)
+    assert loose.returncode == 0, loose.stdout + loose.stderr
+
+
+def test_default_quality_tolerances_one_point_of_accuracy_five_percent_of_error():
+    assert compare([scored(0.95)], [scored(0.94)]).passed  # one percentage point lower: allowed
+    assert not compare([scored(0.95)], [scored(0.9399)]).passed
+    assert compare([scored(0.90)], [scored(0.99)]).passed  # better passes
+    rmse = [replace(row(), quality={"rmse": 0.2})]
+    assert compare(rmse, [replace(row(), quality={"rmse": 0.21})]).passed  # +5%
+    worse = compare(rmse, [replace(row(), quality={"rmse": 0.2101})])
+    assert [(c.field, c.status) for c in worse.regressions] == [("rmse", "regressed")]
+    relative = Tolerances(accuracy=tolerance("10%"))  # of the baseline: 0.8 may fall to 0.72
+    assert compare([scored(0.8)], [scored(0.72)], relative).passed
+    assert not compare([scored(0.8)], [scored(0.719)], relative).passed
+
+
+def test_latency_and_energy_are_gated_when_given_a_tolerance(tmp_path):
+    base = row()
+    slower = replace(base, latency_ms=1.2, energy_uj=7.0)  # a slower clock or a new power model: same cycles
+    assert compare([base], [slower]).passed  # not gated apart from cycles by default
+    config = tmp_path / "gate.yaml"
+    config.write_text("gate:\n  latency: 10%\n  energy: 5\n  accuracy: 0.02\n")
+    t = tolerances_from_file(config)
+    assert (t.latency, t.energy, t.accuracy) == (Tolerance(10.0, True), Tolerance(5.0, False), Tolerance(0.02, False))
+    verdict = compare([base], [slower], t)
+    # 1.0 ms + 10% = 1.1 ms allowed; 1.0 uJ + 5 uJ = 6 uJ allowed
+    assert {c.field for c in verdict.regressions} == {"latency_ms", "energy_uj"}
+    assert compare([base], [replace(base, latency_ms=1.1, energy_uj=6.0)], t).passed
+    config.write_text("gate:\n  accuracy: lots\n")
+    with pytest.raises(EmuError, match="accuracy"):
+        tolerances_from_file(config)
+
+
+def test_junit_names_every_check(tmp_path):
+    t = Tolerances(latency=tolerance("5%"), energy=tolerance("5%"))
+    verdict = compare([scored(0.9)], [scored(0.5, cycles=200_000)], t)
+    write_junit(tmp_path / "gate.xml", verdict=verdict)
+    suite = ET.parse(tmp_path / "gate.xml").getroot().find("testsuite")
+    names = [c.get("name") for c in suite.iter("testcase")]
+    assert names == ["cycles", "RAM", "flash", "latency", "energy", "accuracy"]
+    failed = {c.get("name"): c.find("failure").get("message") for c in suite.iter("testcase")
+              if c.find("failure") is not None}
+    assert set(failed) == {"cycles", "accuracy"}
+    assert failed["accuracy"] == "accuracy fell from 90.0% to 50.0% (-44.44%), allowed -0.01"
+
+
+def test_a_baseline_without_quality_still_gates_costs_and_says_quality_was_not_compared(tmp_path):
+    old = row()  # written before baselines carried quality
+    verdict = compare([old], [scored(0.26)])
+    assert verdict.passed and verdict.quality_not_compared == [("m", "int8", "nucleo-l4r5zi")]
+    assert {c.field for c in verdict.changes} == {"cycles", "ram_bytes", "flash_bytes"}
+    assert "quality was not compared for 1 row(s)" in format_verdict(verdict)
+    assert not compare([old], [scored(0.26, cycles=150_000)]).passed
+    write_json([old], tmp_path / "old-baseline.json")
+    write_json([scored(0.26)], tmp_path / "fresh.json")
+    gate = emu_command("gate", "fresh.json", "--baseline", "old-baseline.json", "--junit", "g.xml", cwd=tmp_path)
+    assert gate.returncode == 0 and "note: quality was not compared" in gate.stdout
+    # the other way round: a baseline with quality and fresh results without it cannot pass unchecked
+    lost = compare([scored(0.9)], [row()])
+    assert not lost.passed and [(c.field, c.status) for c in lost.unmeasured] == [("accuracy", "unmeasured")]
+
+
+def test_a_scenario_run_gives_its_results_their_quality_so_its_gate_compares_it(tmp_path):
+    from emu.decide.quality import VariantQuality
+    from emu.orchestrate.scenario_runner import with_quality
+
+    measured = [row(variant="int8"), row(variant="fp32")]  # as the sweep measures them: no quality
+    rows = with_quality(measured, [VariantQuality("m", "int8", {"accuracy": 0.9})])
+    assert [r.quality for r in rows] == [{"accuracy": 0.9}, {}]
+    write_baseline(rows, tmp_path / "baseline.json")
+    later = with_quality(measured, [VariantQuality("m", "int8", {"accuracy": 0.5})])
+    verdict = compare(load_results(tmp_path / "baseline.json"), later)
+    assert [(c.key[1], c.field) for c in verdict.regressions] == [("int8", "accuracy")]

@@ -219,3 +219,96 @@ def test_results_carry_the_quality_bench_read_from_variants_json():
     measured = result_from_dict({**ROW, "quality": {"accuracy": 0.93}})
     (quality,) = qualities_from_results([measured])
     assert quality.metric == {"accuracy": 0.93} and quality_for(measured, [quality]) is quality
+
+
+# -- one decision per model: two models' results in one call
+
+def result(model, variant, board, energy_uj, accuracy, latency_ms=1.0):
+    from emu.results.record import result_from_dict
+
+    return result_from_dict({**ROW, "model": model, "variant": variant, "platform": board, "energy_uj": energy_uj,
+                             "latency_ms": latency_ms, "quality": {"accuracy": accuracy}})
+
+
+# gesture is cheaper than mnet on every board: compared with each other, mnet never wins anywhere.
+TWO_MODELS = [result("gesture", "int8", "board-a", 2.0, 0.93), result("gesture", "fp32", "board-a", 9.0, 0.95),
+              result("mnet", "int8", "board-a", 20.0, 0.97), result("mnet", "fp32", "board-a", 80.0, 0.98),
+              result("gesture", "int8", "board-b", 1.0, 0.93), result("mnet", "int8", "board-b", 10.0, 0.97)]
+
+
+def two_model_decision(**kw):
+    from emu.decide.candidates import candidates_from
+    from emu.decide.per_model import decide
+    from emu.decide.quality import qualities_from_results
+
+    candidates = candidates_from(TWO_MODELS, qualities_from_results(TWO_MODELS))
+    return candidates, decide(candidates, Constraints(min_accuracy=0.9), "energy", **kw)
+
+
+def test_each_model_gets_its_own_decision_and_never_names_the_other():
+    from emu.decide.explain import decision_to_dict, format_decision
+
+    candidates, decision = two_model_decision()
+    assert [s.model for s in decision.sections] == ["gesture", "mnet"] and not decision.compare_models
+    k = Constraints(min_accuracy=0.9)
+    for section in decision.sections:
+        mine = [c for c in candidates if c.model == section.model]
+        for board_decision in section.recommendation.boards:
+            on_board = [c for c in mine if c.platform == board_decision.board]
+            # the brute-force oracle over this model's rows alone
+            assert board_decision.chosen == best_by_exhaustion([c for c in on_board if fits(c, k)], "energy")
+            assert {r.candidate.model for r in board_decision.rejected} <= {section.model}
+    mnet = decision.sections[1].recommendation
+    assert [d.chosen.variant for d in mnet.boards] == ["int8", "int8"]  # mnet's own cheapest, on both boards
+    text = format_decision(decision)
+    preamble, gesture_text, mnet_text = text.split("\n== ")
+    assert "2 models (gesture, mnet): each is decided on its own" in preamble
+    assert "mnet" not in gesture_text and "gesture" not in mnet_text
+    assert "rejected mnet/fp32: meets the constraints, but mnet/int8 is better on energy" in mnet_text
+    as_json = decision_to_dict(decision)
+    assert [m["model"] for m in as_json["models"]] == ["gesture", "mnet"]
+    assert as_json["models"][1]["overall"]["label"] == "mnet/int8"
+
+
+def test_models_are_compared_only_when_asked_by_name():
+    from emu.decide.explain import format_decision
+
+    _, decision = two_model_decision(compare_models=True)
+    assert decision.compare_models and len(decision.sections) == 1
+    text = format_decision(decision)
+    assert text.startswith("Compared across models (--compare-models)")
+    # weighed together, gesture/int8 is cheaper than anything of mnet's: as before this change
+    assert "rejected mnet/int8: meets the constraints, but gesture/int8 is better on energy" in text
+
+
+def test_variants_named_after_their_files_are_one_model():
+    from emu.decide.candidates import model_of
+    from emu.decide.per_model import decide
+
+    # `emu variants` folders name every variant's file after the task (int8/digits.tflite): one model
+    assert model_of("digits", "int8") == "digits"
+    # files named after their variant (tiny_int8.tflite as variant int8) are variants of tiny
+    assert model_of("tiny_int8", "int8") == model_of("tiny_fp32", "fp32") == "tiny"
+    assert model_of("int8", "int8") == "int8" and model_of("kws_int8", "model") == "kws_int8"
+    rows = [candidate("int8", model="tiny_int8", energy_uj=1.0), candidate("fp32", model="tiny_fp32", energy_uj=5.0)]
+    decision = decide(rows, Constraints())
+    assert [s.model for s in decision.sections] == ["tiny"] and decision.single.boards[0].chosen.variant == "int8"
+    assert "models" not in format_recommendation(decision.single)
+
+
+def test_recommend_command_decides_per_model_and_fails_for_a_model_with_no_fit(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from emu.results.record import write_json
+
+    write_json(TWO_MODELS, tmp_path / "results.json")
+    run = subprocess.run([sys.executable, "-m", "emu", "recommend", "results.json", "--min-accuracy", "96%",
+                          "--json", "rec.json"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    # gesture tops out at 95%: nothing of it fits; mnet ships; the check fails for gesture alone
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stderr.strip() == "emu: error: no variant meets the constraints on any board for model(s) gesture"
+    saved = json.loads((tmp_path / "rec.json").read_text())
+    assert [(m["model"], (m["overall"] or {}).get("label")) for m in saved["models"]] == [("gesture", None),
+                                                                                         ("mnet", "mnet/int8")]

@@ -269,3 +269,44 @@ def test_the_layer_table_names_each_kernel_and_its_cycles_per_mac(report_folder)
     assert ">MACs</th>" in page and ">cycles / MAC</th>" in page
     assert f"<td class='text'>{first['path']}</td>" in page
     assert f"<td>{first['cycles'] / first['macs']:.2f}</td>" in page
+
+
+def test_a_report_on_two_models_decides_each_on_its_own():
+    """Two models in one report: a decision section per model, whose text never names the other
+    model (the all-results table below lists both, one row per variant and board)."""
+    from emu.decide.candidates import candidates_from
+    from emu.decide.constraints import Constraints
+    from emu.decide.per_model import decide
+    from emu.decide.quality import qualities_from_results
+    from emu.decide.report import render_body
+    from emu.decide.report_input import ReportInput
+    from emu.decide.report_md import render_markdown
+    from emu.results.record import result_from_dict
+
+    base = dict(model_sha256="ab" * 32, core="cortex-m4", fpu=True, clock_hz=80_000_000, kernels="optimized",
+                instructions=1, cycles=80_000, latency_ms=1.0, flash_bytes=9000, ram_bytes=2048, arena_bytes=1,
+                stack_bytes=1, output_matches_reference=True)
+    rows = [result_from_dict({**base, "model": model, "variant": variant, "platform": "nucleo-l4r5zi",
+                              "energy_uj": energy, "quality": {"accuracy": accuracy}})
+            for model, variant, energy, accuracy in (("gesture", "int8", 2.0, 0.93), ("gesture", "fp32", 9.0, 0.95),
+                                                     ("mnet", "int8", 20.0, 0.97), ("mnet", "fp32", 80.0, 0.98))]
+    qualities = qualities_from_results(rows)
+    candidates = candidates_from(rows, qualities)
+    decision = decide(candidates, Constraints(min_accuracy=0.9))
+    data = ReportInput("two models", "", rows, qualities, candidates, decision)
+
+    markdown = render_markdown(data)
+    decisions, table = markdown.split("## All results")
+    _, gesture_md, mnet_md = decisions.split("## Model ")
+    assert gesture_md.startswith("gesture") and "**Decision:** Ship gesture/int8 on nucleo-l4r5zi" in gesture_md
+    assert mnet_md.startswith("mnet") and "**Decision:** Ship mnet/int8 on nucleo-l4r5zi" in mnet_md
+    assert "mnet" not in gesture_md and "gesture" not in mnet_md
+    assert table.count("**recommended**") == 2  # each model's choice
+
+    page = render_body(data)
+    decisions, _ = page.split("<h2>All results</h2>")
+    _, gesture_html, mnet_html = decisions.split("<h2>Model ")
+    assert "<strong>Decision.</strong> Ship gesture/int8 on nucleo-l4r5zi" in gesture_html
+    assert "<strong>Decision.</strong> Ship mnet/int8 on nucleo-l4r5zi" in mnet_html
+    assert "mnet" not in gesture_html and "gesture" not in mnet_html
+    assert "each is decided on its own" in page

@@ -50,6 +50,9 @@ Boards = typer.Option(None, "--board", "-p", help="Decide for this board (repeat
                                                   "default: every board in the results.")
 Variants = typer.Option(None, "--variants", help="variants.json from `emu variants`, for accuracy (repeat).")
 Prefer = typer.Option("energy", "--prefer", help="Among variants that fit: energy, latency, accuracy, flash or ram.")
+CompareModels = typer.Option(False, "--compare-models",
+                             help="Weigh different models against each other (default: one decision per model, "
+                                  "its variants compared with each other only).")
 Metric = typer.Option(None, "--metric", help="Which variants.json metric the limits apply to (accuracy, roc_auc, "
                                              "rmse, mae); default: the one every variant has.")
 
@@ -61,24 +64,35 @@ def recommend(
     max_latency_ms: Optional[float] = MaxLatency,
     max_ram: Optional[str] = MaxRam, max_flash: Optional[str] = MaxFlash, max_energy_uj: Optional[float] = MaxEnergy,
     board: Optional[List[str]] = Boards, prefer: str = Prefer, metric: Optional[str] = Metric,
+    compare_models: bool = CompareModels,
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the recommendation as JSON."),
 ) -> None:
-    """Pick a variant per board under constraints, and say why every other one lost.
+    """Pick a variant per model and board under constraints, and say why every other one lost.
 
     Example: emu recommend results.json --variants variants.json --min-accuracy 90% --max-ram 64KB -p nucleo-l4r5zi
     """
-    from emu.decide.explain import format_recommendation, recommendation_to_dict
-    from emu.decide.recommend import recommend as pick
+    from emu.decide.explain import decision_to_dict, format_decision
+    from emu.decide.per_model import decide
 
     _, _, constraints, candidates = _decision_input(
         results, variants, metric,
         _limits(min_accuracy, max_error, max_latency_ms, max_ram, max_flash, max_energy_uj, board))
-    rec = pick(candidates, constraints, prefer)
-    print(format_recommendation(rec))
+    decision = decide(candidates, constraints, prefer, compare_models)
+    print(format_decision(decision))
     if json_out:
-        atomic_write(json_out, json.dumps(recommendation_to_dict(rec), indent=2) + "\n")
-    if not rec.anything_fits:
+        atomic_write(json_out, json.dumps(decision_to_dict(decision), indent=2) + "\n")
+    _nothing_fits(decision)
+
+
+def _nothing_fits(decision) -> None:
+    """Exit 1 when a model has no variant that meets the constraints on any board."""
+    lacking = decision.models_without_a_fit
+    if not lacking:
+        return
+    if len(decision.sections) == 1:
         raise CheckFailed("no variant meets the constraints on any board")
+    raise CheckFailed(f"no variant meets the constraints on any board for model(s) "
+                      f"{', '.join(shown(m) for m in lacking)}")
 
 
 def report(
@@ -90,58 +104,72 @@ def report(
     max_latency_ms: Optional[float] = MaxLatency,
     max_ram: Optional[str] = MaxRam, max_flash: Optional[str] = MaxFlash, max_energy_uj: Optional[float] = MaxEnergy,
     board: Optional[List[str]] = Boards, prefer: str = Prefer, metric: Optional[str] = Metric,
+    compare_models: bool = CompareModels,
 ) -> None:
     """Write a self-contained HTML report (and report.md) with the recommendation and plots.
 
     Example: emu report results.json --variants variants.json --max-latency-ms 10 --out reports/run1
     """
-    from emu.decide.recommend import recommend as pick
+    from emu.decide.per_model import decide
     from emu.decide.report import write_report
     from emu.decide.report_input import ReportInput
 
     rows, qualities, constraints, candidates = _decision_input(
         results, variants, metric,
         _limits(min_accuracy, max_error, max_latency_ms, max_ram, max_flash, max_energy_uj, board))
-    rec = pick(candidates, constraints, prefer)
-    page, markdown = write_report(ReportInput(title, "", rows, qualities, candidates, rec), out)
+    decision = decide(candidates, constraints, prefer, compare_models)
+    page, markdown = write_report(ReportInput(title, "", rows, qualities, candidates, decision), out)
     print(f"{page}\n{markdown}")
 
 
-def _tolerances(config: Optional[Path], cycles: Optional[str], ram: Optional[str], flash: Optional[str]):
+def _tolerances(config: Optional[Path], options: dict):
     from emu.decide.tolerances import Tolerances, tolerances_from_file
 
     base = tolerances_from_file(config) if config else Tolerances()
-    return base.updated({"cycles": cycles, "ram": ram, "flash": flash}, "options")
+    return base.updated(options, "options")
 
 
 def gate(
     results: List[Path] = typer.Argument(..., help="Fresh results JSON files."),
     baseline: Path = typer.Option(..., "--baseline", "-b", help="The baseline written by `emu baseline`."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file with tolerances: "
-                                                                 "gate: {cycles: 2%, ram: 0, flash: 1%}."),
+                                                                 "gate: {cycles: 2%, ram: 0, flash: 1%, "
+                                                                 "accuracy: 0.01}."),
     cycles: Optional[str] = typer.Option(None, "--cycles", help="Allowed rise in cycles: 2% or an absolute count. "
                                                                 "Default 2%."),
     ram: Optional[str] = typer.Option(None, "--ram", help="Allowed rise in RAM: bytes or a percentage. Default 0."),
     flash: Optional[str] = typer.Option(None, "--flash", help="Allowed rise in flash: bytes or a percentage. "
                                                               "Default 1%."),
+    latency: Optional[str] = typer.Option(None, "--latency", help="Allowed rise in latency: ms or a percentage. "
+                                                                  "Default: not gated apart from cycles."),
+    energy: Optional[str] = typer.Option(None, "--energy", help="Allowed rise in energy per inference: uJ or a "
+                                                                "percentage. Default: not gated apart from cycles."),
+    accuracy: Optional[str] = typer.Option(None, "--accuracy", help="Allowed fall in accuracy (or ROC AUC): 0.01 "
+                                                                    "(one percentage point) or a percentage of the "
+                                                                    "baseline's. Default 0.01."),
+    error: Optional[str] = typer.Option(None, "--error", help="Allowed rise in an error measure (RMSE, MAE): an "
+                                                              "amount or a percentage. Default 5%."),
     junit: Path = typer.Option(Path("emu-gate.xml"), "--junit", help="Where to write the JUnit XML verdict."),
 ) -> None:
-    """Compare fresh results with a baseline; exit 1 when cycles, RAM or flash rose beyond tolerance.
+    """Compare fresh results with a baseline; exit 1 when cycles, RAM, flash (latency, energy) rose or
+    accuracy fell beyond tolerance.
 
     Example: emu gate results.json --baseline baseline.json --junit reports/gate.xml
     """
-    from emu.decide.gate import compare, format_verdict
+    from emu.decide.gate import compare, describe, format_verdict
     from emu.decide.junit import write_junit
     from emu.results.record import load_results
 
     fresh = [r for path in results for r in load_results(path)]
-    verdict = compare(load_results(baseline), fresh, _tolerances(config, cycles, ram, flash))
+    tolerances = _tolerances(config, {"cycles": cycles, "ram": ram, "flash": flash, "latency": latency,
+                                      "energy": energy, "accuracy": accuracy, "error": error})
+    verdict = compare(load_results(baseline), fresh, tolerances)
     print(format_verdict(verdict))
     write_junit(junit, verdict=verdict)
-    if verdict.regressions:
-        worst = verdict.regressions[0]
-        raise CheckFailed(f"gate {verdict.summary()}; first: {shown(worst.key[0])}/{shown(worst.key[1])} on "
-                          f"{shown(worst.key[2])}, {worst.field} {worst.before:,} -> {worst.after:,}")
+    first = (verdict.regressions or verdict.unmeasured or [None])[0]
+    if first is not None:
+        raise CheckFailed(f"gate {verdict.summary()}; first: {shown(first.key[0])}/{shown(first.key[1])} on "
+                          f"{shown(first.key[2])}, {describe(first, tolerances)}")
     if verdict.missing:
         model, variant, board = verdict.missing[0]
         raise CheckFailed(f"gate {verdict.summary()}; first: {shown(model)}/{shown(variant)} on {shown(board)} "
@@ -154,7 +182,8 @@ def baseline(
     replace: bool = typer.Option(False, "--replace", help="Drop rows the fresh results do not have "
                                                           "(default: keep them)."),
 ) -> None:
-    """Write or update the gate's baseline from results (rows are matched by model, variant, board).
+    """Write or update the gate's baseline from results (rows are matched by model, variant, board),
+    with the host quality they carry, which the gate then compares.
 
     Example: emu baseline results.json --out baseline.json
     """
@@ -186,14 +215,14 @@ def scenario_run(
 
     Example: emu scenario run scenarios/coin-cell-anomaly.yaml
     """
-    from emu.decide.explain import format_recommendation
+    from emu.decide.explain import format_decision
     from emu.decide.gate import format_verdict
     from emu.emulators import select_emulator
     from emu.orchestrate import run_scenario
 
     select_emulator(emulator)
     outcome = run_scenario(file, out=out, use_cache=cache, progress=say, jobs=jobs, cluster=cluster)
-    print(format_recommendation(outcome.recommendation))
+    print(format_decision(outcome.decision))
     if outcome.verdict:
         print()
         print(format_verdict(outcome.verdict))
@@ -203,8 +232,7 @@ def scenario_run(
           f"{outcome.cache_misses} measured, {outcome.seconds:.1f} s)")
     if outcome.verdict and not outcome.verdict.passed:
         raise CheckFailed(f"the gate failed: {outcome.verdict.summary()}")
-    if not outcome.recommendation.anything_fits:
-        raise CheckFailed("no variant meets the constraints on any board")
+    _nothing_fits(outcome.decision)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,6 +21,14 @@ def variant_label(model: str, variant: str) -> str:
     return terminal_safe(f"{model}/{variant}", keep="")
 
 
+def model_of(model: str, variant: str) -> str:
+    """The model a row is a variant of: its `model` name, less the variant when the file was
+    named after it (tiny_int8.tflite as variant int8 is a variant of tiny). Variants written by
+    `emu variants` share their task's name already (int8/digits.tflite is digits)."""
+    suffix = f"_{variant}"
+    return model[: -len(suffix)] if model.endswith(suffix) and len(model) > len(suffix) else model
+
+
 @dataclass(frozen=True)
 class Candidate:
     model: str
@@ -40,6 +48,11 @@ class Candidate:
     @property
     def label(self) -> str:
         return variant_label(self.model, self.variant)
+
+    @property
+    def base_model(self) -> str:
+        """The model this row is a variant of: decisions compare a model's variants only."""
+        return model_of(self.model, self.variant)
 
 
 def battery_days_for(result: Result, duty: DutyCycle | None) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from emu.decide.candidates import Candidate
 from emu.decide.numbers import readable
+from emu.decide.per_model import Decision
 from emu.decide.quality import format_quality, higher_is_better, metric_name
 from emu.decide.recommend import BoardDecision, Recommendation
 from emu.errors import terminal_safe
@@ -140,3 +141,43 @@ def recommendation_to_dict(rec: Recommendation) -> dict:
                     "rejected": [{"candidate": cand(r.candidate), "reasons": r.reasons} for r in d.rejected]}
                    for d in rec.boards],
     }
+
+
+def model_title(model: str | None) -> str:
+    return "All models compared" if model is None else f"Model {terminal_safe(model, keep='')}"
+
+
+def decision_preamble(decision: Decision) -> str | None:
+    """What the decision compared, when that is not one model's variants: several models each
+    decided on its own, or a comparison across models asked for by name."""
+    if decision.compare_models:
+        return ("Compared across models (--compare-models): the variants of every model are weighed against "
+                "each other.")
+    if len(decision.sections) < 2:
+        return None
+    names = ", ".join(terminal_safe(s.model, keep="") for s in decision.sections)
+    return (f"These results hold {len(decision.sections)} models ({names}): each is decided on its own, its "
+            f"variants compared with each other only (--compare-models weighs models against each other).")
+
+
+def format_decision(decision: Decision) -> str:
+    """One model: its recommendation as format_recommendation gives it. Several: a section each."""
+    preamble = decision_preamble(decision)
+    if len(decision.sections) == 1:
+        text = format_recommendation(decision.sections[0].recommendation)
+        return text if preamble is None else f"{preamble}\n{text}"
+    parts = [preamble]
+    for s in decision.sections:
+        parts += ["", f"== {model_title(s.model)} ==", format_recommendation(s.recommendation)]
+    return "\n".join(parts)
+
+
+def decision_to_dict(decision: Decision) -> dict:
+    """One recommendation: its fields at the top (as before), with the model they are for.
+    Several models: {"compare_models": false, "models": [{"model": ..., <its recommendation>}, ...]}."""
+    if len(decision.sections) == 1:
+        s = decision.sections[0]
+        return {"model": s.model, "compare_models": decision.compare_models,
+                **recommendation_to_dict(s.recommendation)}
+    return {"compare_models": False,
+            "models": [{"model": s.model, **recommendation_to_dict(s.recommendation)} for s in decision.sections]}

@@ -17,10 +17,19 @@ import emu
 from emu.cache import atomic_write, ensure_folder
 from emu.decide import plots
 from emu.decide.candidates import Candidate, variant_label
-from emu.decide.explain import constraint_summary, format_days, headline, preference_phrase, quality_notice
+from emu.decide.explain import (
+    constraint_summary,
+    decision_preamble,
+    format_days,
+    headline,
+    model_title,
+    preference_phrase,
+    quality_notice,
+)
+from emu.decide.gate import FAILING, field_title, format_value
 from emu.decide.numbers import readable
 from emu.decide.quality import format_quality, metric_name
-from emu.decide.recommend import BoardDecision, describe_miss, misses
+from emu.decide.recommend import BoardDecision, Recommendation, describe_miss, misses
 from emu.decide.report_input import ReportInput, with_band
 from emu.decide.report_md import render_markdown
 from emu.extras import require
@@ -125,15 +134,15 @@ class Page:
 
     def __init__(self, data: ReportInput):
         self.data = data
-        self.rec = data.recommendation
-        self.metric = self.rec.constraints.metric
+        self.constraints = data.constraints
+        self.metric = self.constraints.metric
         self.by_key = {(r.model, r.variant, r.platform): r for r in data.results}
         self.bands = data.latency_bands()
         labelled = {variant_label(r.model, r.variant): (r.model, r.variant) for r in data.results}
         labelled.update({c.label: (c.model, c.variant) for c in data.candidates})
         self.styles = plots.Styles.of([c.platform for c in data.candidates] + [r.platform for r in data.results],
                                       labelled)
-        self.chosen = {(d.chosen.model, d.chosen.variant, d.chosen.platform) for d in self.rec.boards if d.chosen}
+        self.chosen = {(c.model, c.variant, c.platform) for c in data.chosen()}
 
     def band(self, c: Candidate) -> float | None:
         return self.bands.get((c.model, c.variant, c.platform))
@@ -165,17 +174,30 @@ def figure_html(fig, div_id: str, height: int) -> str:
     return f"<div class='plot'>{plots.to_html(fig, div_id, height)}</div>"
 
 
-def decision_section(page: Page) -> str:
-    rec, data = page.rec, page.data
+def recommendation_parts(page: Page, rec: Recommendation) -> list[str]:
+    """A recommendation's warning, decision and constraints."""
     notice = quality_notice(rec)
     decision = headline(rec) if rec.overall is None else with_band(headline(rec), rec.overall.latency_ms,
                                                                    page.band(rec.overall))
+    return [f"<p class='decision warn'><strong>{esc(notice)}</strong></p>" if notice else "",
+            f"<p class='decision{'' if rec.overall else ' none'}'><strong>Decision.</strong> {esc(decision)}</p>",
+            (f"<p>Constraints: {esc(constraint_summary(rec))}. Among the variants that fit: "
+             f"{esc(preference_phrase(rec.prefer, page.metric))}.</p>")]
+
+
+def board_cards(page: Page, rec: Recommendation) -> str:
+    return "<div class='cards'>" + "".join(board_card(page, d) for d in rec.boards) + "</div>"
+
+
+def decision_section(page: Page) -> str:
+    data = page.data
+    sections = data.decision.sections
+    preamble = decision_preamble(data.decision)
     parts = [f"<h1>{esc(data.title)}</h1>",
              f"<p class='muted'>{esc(data.description)}</p>" if data.description else "",
-             f"<p class='decision warn'><strong>{esc(notice)}</strong></p>" if notice else "",
-             f"<p class='decision{'' if rec.overall else ' none'}'><strong>Decision.</strong> {esc(decision)}</p>",
-             (f"<p>Constraints: {esc(constraint_summary(rec))}. Among the variants that fit: "
-              f"{esc(preference_phrase(rec.prefer, page.metric))}.</p>")]
+             f"<p><strong>{esc(preamble)}</strong></p>" if preamble else ""]
+    if len(sections) == 1:
+        parts += recommendation_parts(page, sections[0].recommendation)
     cores = sorted({(r.core, page.bands[k]) for k, r in page.by_key.items() if page.bands[k] is not None})
     if cores:
         parts.append("<p class='muted small'>Latency and energy come from emulated cycles; the cycle model states its "
@@ -186,7 +208,12 @@ def decision_section(page: Page) -> str:
         sleep = f"{d.sleep_current_ua:g} uA" if d.sleep_current_ua is not None else "each board's own sleep current"
         parts.append(f"<p>Duty cycle: one inference every {d.period_s:g} s, {sleep} between inferences, "
                      f"battery {d.battery_mah:g} mAh at {d.battery_v:g} V (lossless regulator assumed).</p>")
-    parts.append("<h2>Per board</h2><div class='cards'>" + "".join(board_card(page, d) for d in rec.boards) + "</div>")
+    if len(sections) == 1:
+        parts.append("<h2>Per board</h2>" + board_cards(page, sections[0].recommendation))
+    else:
+        for s in sections:
+            parts += [f"<h2>{esc(model_title(s.model))}</h2>", *recommendation_parts(page, s.recommendation),
+                      "<h3>Per board</h3>" + board_cards(page, s.recommendation)]
     return "\n".join(p for p in parts if p)
 
 
@@ -233,7 +260,7 @@ def _cell(text: str, value, kind: str = "", miss: str | None = None) -> str:
 
 
 def results_table(page: Page) -> str:
-    constraints = page.rec.constraints
+    constraints = page.constraints
     battery = any(c.battery_days is not None for c in page.data.candidates)
     one_model = len({c.model for c in page.data.candidates}) == 1
     heads = ["board", "variant" if one_model else "model/variant", metric_name(page.metric),
@@ -292,23 +319,25 @@ def gate_html(data: ReportInput) -> str:
     if v is None:
         return ""
     state = ("<span class='pass'>passed</span>" if v.passed
-             else f"<span class='fail'>failed: {len(v.regressions)} regression(s)</span>")
+             else f"<span class='fail'>failed: {esc(v.summary().removeprefix('FAILED, '))}</span>")
     rows = "".join(
-        f"<tr class='{'rejected' if c.status == 'regressed' else ''}'>"
+        f"<tr class='{'rejected' if c.status in FAILING else ''}'>"
         f"<td class='text'>{esc(c.key[0])}/{esc(c.key[1])}</td>"
-        f"<td class='text'>{esc(c.key[2])}</td><td class='text'>{esc(c.field)}</td>"
-        f"<td>{'-' if c.before is None else f'{c.before:,}'}</td><td>{'-' if c.after is None else f'{c.after:,}'}</td>"
-        f"<td>{'-' if c.percent is None else f'{c.percent:+.2f}%'}</td><td>{esc(v.tolerances.for_field(c.field))}</td>"
+        f"<td class='text'>{esc(c.key[2])}</td><td class='text'>{esc(field_title(c.field))}</td>"
+        f"<td>{esc(format_value(c.field, c.before))}</td><td>{esc(format_value(c.field, c.after))}</td>"
+        f"<td>{'-' if c.percent is None else f'{c.percent:+.2f}%'}</td><td>{esc(v.tolerance_text(c.field))}</td>"
         f"<td class='text'>{esc(c.status)}</td></tr>" for c in v.changes)
+    note = v.quality_note()
     return (f"<h2>Gate against the baseline: {state}</h2><div class='scroll'><table><thead><tr>"
             f"<th class='text'>model/variant</th>"
             f"<th class='text'>board</th><th class='text'>metric</th><th>baseline</th><th>now</th><th>change</th>"
-            f"<th>allowed rise</th><th class='text'>verdict</th></tr></thead><tbody>{rows}</tbody></table></div>")
+            f"<th>allowed</th><th class='text'>verdict</th></tr></thead><tbody>{rows}</tbody></table></div>"
+            + (f"<p class='muted small'>Note: {esc(note)}.</p>" if note else ""))
 
 
 def tradeoff_section(page: Page) -> str:
-    chosen = [d.chosen for d in page.rec.boards if d.chosen]
-    figures = plots.tradeoff_figures(page.data.candidates, page.rec.constraints, chosen, page.styles, page.bands)
+    chosen = page.data.chosen()
+    figures = plots.tradeoff_figures(page.data.candidates, page.constraints, chosen, page.styles, page.bands)
     title = f"<h2>{esc(metric_name(page.metric))} against cost</h2>"
     if not figures:
         return title + ("<p class='muted'>No quality figures for these variants (give a variants.json, or a metric "
@@ -366,8 +395,8 @@ def layer_section(page: Page) -> str:
         return title + "<p class='muted'>No per-layer cycles in these results.</p>"
     labels = {id(r): variant_label(r.model, r.variant) for r in rows}
     variants = sorted(set(labels.values()))
-    overall = page.rec.overall
-    shown = overall.label if overall is not None and overall.label in variants else variants[0]
+    overalls = [s.recommendation.overall.label for s in page.data.decision.sections if s.recommendation.overall]
+    shown = next((label for label in overalls if label in variants), variants[0])
     options = "".join(f"<option value='{esc(v)}'{' selected' if v == shown else ''}>"
                       f"{esc(page.styles.names[v])}</option>"
                       for v in variants)

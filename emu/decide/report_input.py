@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 
 from emu.decide.battery import DutyCycle
 from emu.decide.candidates import Candidate
+from emu.decide.constraints import Constraints
 from emu.decide.gate import GateVerdict
 from emu.decide.numbers import readable
+from emu.decide.per_model import Decision
 from emu.decide.quality import VariantQuality
-from emu.decide.recommend import Recommendation
 from emu.results.record import Result
 
 
@@ -38,10 +39,19 @@ class ReportInput:
     results: list[Result]
     qualities: list[VariantQuality]
     candidates: list[Candidate]
-    recommendation: Recommendation
+    decision: Decision  # one recommendation per model (emu.decide.per_model)
     duty: DutyCycle | None = None
     verdict: GateVerdict | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def constraints(self) -> Constraints:
+        """The constraints every model was decided under (the same for each)."""
+        return self.decision.sections[0].recommendation.constraints
+
+    def chosen(self) -> list[Candidate]:
+        """Every model's choice on every board."""
+        return [d.chosen for s in self.decision.sections for d in s.recommendation.boards if d.chosen]
 
     def latency_bands(self) -> dict[tuple[str, str, str], float | None]:
         """(model, variant, board) -> the cycle model's stated uncertainty for the row's core, in percent."""
@@ -51,4 +61,4 @@ class ReportInput:
     def from_outcome(cls, outcome) -> ReportInput:
         s = outcome.scenario
         return cls(s.title, s.description, outcome.results, outcome.qualities, outcome.candidates,
-                   outcome.recommendation, s.duty, outcome.verdict, outcome.notes)
+                   outcome.decision, s.duty, outcome.verdict, outcome.notes)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from emu.decide.explain import (
     board_lines,
     constraint_summary,
+    decision_preamble,
     format_days,
     headline,
+    model_title,
     preference_phrase,
     quality_notice,
 )
-from emu.decide.gate import FIELD_TITLES
+from emu.decide.gate import field_title, format_value
 from emu.decide.numbers import readable
 from emu.decide.quality import format_quality, metric_name
-from emu.decide.recommend import misses
+from emu.decide.recommend import Recommendation, misses
 from emu.decide.report_input import ReportInput, with_band
 from emu.errors import terminal_safe
 
@@ -27,15 +29,15 @@ def _quality(value: float | None, metric: str) -> str:
 
 
 def summary_rows(data: ReportInput) -> list[list[str]]:
-    chosen = {id(d.chosen) for d in data.recommendation.boards if d.chosen}
+    chosen = {id(c) for c in data.chosen()}
     bands = data.latency_bands()
     rows = []
     for c in data.candidates:
         band = bands.get((c.model, c.variant, c.platform))
-        reasons, _ = misses(c, data.recommendation.constraints)
+        reasons, _ = misses(c, data.constraints)
         verdict = ("**recommended**" if id(c) in chosen
                    else ("fits" if not reasons else "no: " + with_band("; ".join(reasons), c.latency_ms, band)))
-        rows.append([c.platform, c.label, _quality(c.quality, data.recommendation.constraints.metric),
+        rows.append([c.platform, c.label, _quality(c.quality, data.constraints.metric),
                      readable(c.latency_ms) + ("" if band is None else f" \u00b1{band:g}%"),
                      f"{readable(c.energy_uj)}", f"{c.flash_bytes / 1024:.1f}", f"{c.weight_bytes / 1024:.1f}",
                      f"{c.ram_bytes / 1024:.1f}",
@@ -64,32 +66,50 @@ def gate_section(data: ReportInput) -> list[str]:
     v = data.verdict
     if v is None:
         return []
-    state = "passed" if v.passed else f"**failed**: {len(v.regressions)} regression(s)"
-    rows = [[f"{c.key[0]}/{c.key[1]}", c.key[2], FIELD_TITLES[c.field], _cell(c.before, ","), _cell(c.after, ","),
-             "-" if c.percent is None else f"{c.percent:+.2f}%", str(v.tolerances.for_field(c.field)), c.status]
+    state = "passed" if v.passed else f"**failed**: {v.summary().removeprefix('FAILED, ')}"
+    rows = [[f"{c.key[0]}/{c.key[1]}", c.key[2], field_title(c.field), format_value(c.field, c.before),
+             format_value(c.field, c.after), "-" if c.percent is None else f"{c.percent:+.2f}%",
+             v.tolerance_text(c.field), c.status]
             for c in v.changes]
+    note = v.quality_note()
     return ["", f"## Gate: {state}", "",
             markdown_table(["model/variant", "board", "metric", "baseline", "now", "change", "allowed", "verdict"],
-                           rows)]
+                           rows), *(["", f"Note: {note}."] if note else [])]
 
 
-def render_markdown(data: ReportInput) -> str:
-    rec = data.recommendation
+def decision_lines(data: ReportInput, rec: Recommendation) -> list[str]:
+    """A recommendation's warning, decision and constraints."""
     notice = quality_notice(rec)
     decision = headline(rec) if rec.overall is None else with_band(
         headline(rec), rec.overall.latency_ms, data.latency_bands().get((rec.overall.model, rec.overall.variant,
                                                                          rec.overall.platform)))
-    lines = [f"# {data.title}", "", *([f"**{notice}**", ""] if notice else []), f"**Decision:** {decision}", "",
-             f"Constraints: {constraint_summary(rec)}. Among variants that fit: "
-             f"{preference_phrase(rec.prefer, rec.constraints.metric)}."]
+    return [*([f"**{notice}**", ""] if notice else []), f"**Decision:** {decision}", "",
+            f"Constraints: {constraint_summary(rec)}. Among variants that fit: "
+            f"{preference_phrase(rec.prefer, rec.constraints.metric)}."]
+
+
+def _per_board(rec: Recommendation) -> list[str]:
+    return ["```", *[x for b in rec.boards for x in board_lines(b, rec.constraints.metric)], "```"]
+
+
+def render_markdown(data: ReportInput) -> str:
+    sections = data.decision.sections
+    preamble = decision_preamble(data.decision)
+    lines = [f"# {data.title}", "", *([preamble, ""] if preamble else [])]
+    if len(sections) == 1:
+        lines += decision_lines(data, sections[0].recommendation)
     if data.duty:
         d = data.duty
         sleep = f"{d.sleep_current_ua:g} uA" if d.sleep_current_ua is not None else "each board's own figure"
         lines.append(f"Duty cycle: one inference every {d.period_s:g} s, sleep current {sleep}, "
                      f"battery {d.battery_mah:g} mAh at {d.battery_v:g} V.")
-    lines += ["", "## Per board", "", "```",
-              *[x for b in rec.boards for x in board_lines(b, rec.constraints.metric)], "```", "",
-              "## All results", "", markdown_table(summary_headers(rec.constraints.metric), summary_rows(data))]
+    if len(sections) == 1:
+        lines += ["", "## Per board", "", *_per_board(sections[0].recommendation)]
+    else:
+        for s in sections:
+            lines += ["", f"## {model_title(s.model)}", "", *decision_lines(data, s.recommendation), "",
+                      *_per_board(s.recommendation)]
+    lines += ["", "## All results", "", markdown_table(summary_headers(data.constraints.metric), summary_rows(data))]
     lines += gate_section(data)
     if data.notes:
         lines += ["", "Notes: " + "; ".join(data.notes)]

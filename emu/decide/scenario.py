@@ -55,6 +55,7 @@ class Scenario:
     seed: int = 0
     jobs: int | None = None  # worker processes for the measurements (None: one per core)
     cluster: str | None = None  # a Dask scheduler's address to run them on instead
+    compare_models: bool = False  # weigh different models against each other, not each on its own
 
 
 def resolve_path(text: str, folder: Path) -> Path:
@@ -123,6 +124,7 @@ class ScenarioFile(BaseModel):
     seed: StrictInt = Field(0, ge=0, lt=1 << 32)  # numpy's and TensorFlow's seeds are 32-bit
     jobs: StrictInt | None = Field(None, ge=1, le=1024)
     cluster: str | None = None  # e.g. tcp://scheduler:8786
+    compare_models: bool = False
 
 
 def _model_source(entry: ModelEntry, folder: Path) -> ModelSource:
@@ -175,7 +177,7 @@ def scenario_from_mapping(data: object, path: Path) -> Scenario:
         name=name, title=checked.title or name, description=(checked.description or "").strip(),
         path=path, models=models, boards=tuple(checked.boards), constraints=constraints,
         prefer=checked.prefer, duty=duty, gate=gate, seed=checked.seed, jobs=checked.jobs,
-        cluster=checked.cluster)
+        cluster=checked.cluster, compare_models=checked.compare_models)
 
 
 def load_scenario(path: str | Path) -> Scenario:

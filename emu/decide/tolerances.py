@@ -1,8 +1,13 @@
-"""How much cycles, RAM and flash may rise before the gate calls it a regression.
+"""How far each gated figure may move the wrong way before the gate calls it a regression.
 
-A tolerance is relative ("2%") or absolute ("0", "512": cycles or bytes). They come from
-command-line options or from a YAML config file with a `gate:` mapping (or the mapping
-alone), e.g. `gate: {cycles: 2%, ram: 0, flash: 1%}`.
+Cycles, RAM and flash may rise by their tolerance; latency and energy too when a tolerance is
+given for them (by default they are not gated apart: both follow from cycles, and change on
+their own only when a board's clock or power model does). The host quality of a variant may
+fall (accuracy, ROC AUC: `accuracy`) or rise (RMSE, MAE and other error measures: `error`)
+by its tolerance. A tolerance is relative ("2%" of the baseline's value) or absolute ("0",
+"512": cycles or bytes; "0.01": a hundredth of the metric, one percentage point of accuracy).
+They come from command-line options or from a YAML config file with a `gate:` mapping (or
+the mapping alone), e.g. `gate: {cycles: 2%, ram: 0, flash: 1%, accuracy: 0.01}`.
 """
 
 from __future__ import annotations
@@ -15,9 +20,13 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, PlainValidator
 
 from emu.configs import read_yaml, validated
+from emu.decide.quality import higher_is_better
 from emu.errors import shown
 
-GATED = {"cycles": "cycles", "ram": "ram_bytes", "flash": "flash_bytes"}  # option name -> result field
+# option name -> result field, for the costs (figures that must not rise)
+GATED = {"cycles": "cycles", "ram": "ram_bytes", "flash": "flash_bytes", "latency": "latency_ms",
+         "energy": "energy_uj"}
+QUALITY = ("accuracy", "error")  # tolerances for a metric better higher, and one better lower
 # Beyond these a tolerance is no gate at all: a thousandfold rise, or a trillion cycles or bytes.
 MAX_PERCENT = 100_000
 MAX_AMOUNT = 10**12
@@ -36,7 +45,8 @@ class Tolerance:
 
 
 def tolerance(text) -> Tolerance:
-    """'2%' (of the baseline), '512' or '+512' (cycles or bytes) -> Tolerance; ValueError otherwise."""
+    """'2%' (of the baseline), '512' or '+512' (cycles, bytes, ms, uJ or a metric's units) -> Tolerance;
+    ValueError otherwise."""
     s = str(text).strip().lstrip("+")
     relative = s.endswith("%")
     try:
@@ -62,9 +72,13 @@ class TolerancesFile(BaseModel):
     cycles: Annotated[Tolerance, PlainValidator(tolerance)] | None = None
     ram: Annotated[Tolerance, PlainValidator(tolerance)] | None = None
     flash: Annotated[Tolerance, PlainValidator(tolerance)] | None = None
+    latency: Annotated[Tolerance, PlainValidator(tolerance)] | None = None
+    energy: Annotated[Tolerance, PlainValidator(tolerance)] | None = None
+    accuracy: Annotated[Tolerance, PlainValidator(tolerance)] | None = None
+    error: Annotated[Tolerance, PlainValidator(tolerance)] | None = None
 
     def given(self) -> dict[str, Tolerance]:
-        return {name: getattr(self, name) for name in GATED if getattr(self, name) is not None}
+        return {name: getattr(self, name) for name in (*GATED, *QUALITY) if getattr(self, name) is not None}
 
 
 @dataclass(frozen=True)
@@ -72,9 +86,24 @@ class Tolerances:
     cycles: Tolerance = Tolerance(2.0, True)
     ram: Tolerance = Tolerance(0.0, False)
     flash: Tolerance = Tolerance(1.0, True)
+    latency: Tolerance | None = None  # None: not gated apart from cycles
+    energy: Tolerance | None = None
+    # How far a metric better higher may fall: 0.01, one percentage point of accuracy (test sets
+    # of a few hundred samples move by a sample or two between honest runs).
+    accuracy: Tolerance = Tolerance(0.01, False)
+    # How far an error measure (RMSE, MAE, ...) may rise: 5% of the baseline's.
+    error: Tolerance = Tolerance(5.0, True)
 
-    def for_field(self, field: str) -> Tolerance:
-        return {"cycles": self.cycles, "ram_bytes": self.ram, "flash_bytes": self.flash}[field]
+    def for_field(self, field: str) -> Tolerance | None:
+        """The tolerance of a result field (cycles, ram_bytes, ...) or of a quality metric by its name."""
+        by_field = {result_field: getattr(self, name) for name, result_field in GATED.items()}
+        if field in by_field:
+            return by_field[field]
+        return self.accuracy if higher_is_better(field) else self.error
+
+    def gated_costs(self) -> list[str]:
+        """The result fields gated, in the order they are reported."""
+        return [result_field for name, result_field in GATED.items() if getattr(self, name) is not None]
 
     def updated(self, values: dict, where: str) -> "Tolerances":
         checked = validated(TolerancesFile, {k: v for k, v in values.items() if v is not None}, where)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from emu.decide.constraints import Constraints
-from emu.decide.explain import constraint_summary, format_recommendation
+from emu.decide.explain import constraint_summary, format_decision
 from emu.decide.scenario import ModelSource, Scenario
 from emu.orchestrate.scenario_runner import ScenarioOutcome, run_scenario
 from emu.platforms import get_platform
@@ -50,7 +50,7 @@ def run_demo(out: Path, boards: list[str] | None, progress: Callable[[str], None
     outcome = run_scenario(scenario, out=out, progress=progress)
     print(format_table(outcome.results))
     print()
-    print(format_recommendation(outcome.recommendation))
+    print(format_decision(outcome.decision))
     for note in outcome.notes:
         print(f"note: {note}")
     print(f"\nreport: {(outcome.out / 'index.html').resolve()} (and report.md, results.json, results.csv)")

@@ -3,7 +3,7 @@ results cache), then recommend, estimate battery life, gate and write the report
 
     from emu.orchestrate import run_scenario
     outcome = run_scenario("scenarios/coin-cell-anomaly.yaml")
-    print(outcome.recommendation.overall)
+    print(outcome.decision.single.overall)  # one model; outcome.decision.sections holds one per model
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -19,11 +19,12 @@ from emu import cache as emu_cache
 from emu.cache import ContentStore, atomic_write, ensure_folder
 from emu.decide.baseline import write_baseline
 from emu.decide.candidates import Candidate, candidates_from
-from emu.decide.explain import recommendation_to_dict
+from emu.decide.explain import decision_to_dict
 from emu.decide.gate import GateVerdict, compare
 from emu.decide.junit import write_junit
-from emu.decide.quality import VariantQuality
-from emu.decide.recommend import Recommendation, recommend
+from emu.decide.per_model import Decision, decide
+from emu.decide.quality import VariantQuality, quality_for
+from emu.decide.recommend import Recommendation
 from emu.decide.scenario import ModelSource, Scenario, load_scenario
 from emu.errors import EmuError
 from emu.orchestrate.task_models import ModelFile, task_models
@@ -44,13 +45,18 @@ class ScenarioOutcome:
     results: list[Result]
     qualities: list[VariantQuality]
     candidates: list[Candidate]
-    recommendation: Recommendation
+    decision: Decision  # one per model (emu.decide.per_model)
     verdict: GateVerdict | None
     out: Path
     notes: list[str] = field(default_factory=list)  # skipped models, a baseline created
     cache_hits: int = 0
     cache_misses: int = 0
     seconds: float = 0.0
+
+    @property
+    def recommendation(self) -> Recommendation | None:
+        """The recommendation of a scenario with one model (or models compared); None with several."""
+        return self.decision.single
 
 
 def model_files(source: ModelSource, scenario: Scenario, models_dir: Path, use_cache: bool,
@@ -131,17 +137,27 @@ def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_c
     if swept.failures:
         first = swept.failures[0]
         raise EmuError(f"{len(swept.failures)} run(s) failed, first: {first.job.label}: {first.reason}")
-    results = swept.results
     qualities = [f.quality for f in files if f.quality]
+    results = with_quality(swept.results, qualities)
     candidates = candidates_from(results, qualities, scenario.constraints.metric, scenario.duty)
-    rec = recommend(candidates, scenario.constraints, scenario.prefer)
+    decision = decide(candidates, scenario.constraints, scenario.prefer, scenario.compare_models)
     verdict = run_gate(scenario, results, paths, notes) if scenario.gate else None
-    write_junit(paths.junit or out / "junit.xml", verdict=verdict, recommendation=rec)
-    outcome = ScenarioOutcome(scenario, results, qualities, candidates, rec, verdict, out, notes,
+    write_junit(paths.junit or out / "junit.xml", verdict=verdict, decision=decision)
+    outcome = ScenarioOutcome(scenario, results, qualities, candidates, decision, verdict, out, notes,
                               swept.reused, swept.measured)
     write_outputs(outcome, write_report, ContentStore(emu_cache.root() / "reports") if use_cache else None)
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def with_quality(results: list[Result], qualities: list[VariantQuality]) -> list[Result]:
+    """Each row with its variant's host quality, as `emu bench` carries it: the results file and
+    the baseline a scenario writes then hold it, and its gate compares it."""
+    rows = []
+    for r in results:
+        q = quality_for(r, qualities)
+        rows.append(replace(r, quality=dict(q.metric)) if q and not r.quality else r)
+    return rows
 
 
 def write_outputs(outcome: ScenarioOutcome, write_report: bool, report_store: ContentStore | None) -> None:
@@ -149,7 +165,7 @@ def write_outputs(outcome: ScenarioOutcome, write_report: bool, report_store: Co
     write_json(outcome.results, out / "results.json")
     write_csv(outcome.results, out / "results.csv")
     atomic_write(out / "recommendation.json",
-                 json.dumps(recommendation_to_dict(outcome.recommendation), indent=2) + "\n")
+                 json.dumps(decision_to_dict(outcome.decision), indent=2) + "\n")
     if write_report:
         from emu.decide.report import write_report as draw_report
         from emu.decide.report import write_report_cached
