@@ -1,0 +1,249 @@
+"""Shape arithmetic computed at compile time: operators whose inputs are all constants become
+constants themselves, and leave the graph.
+
+Keras layers with an open batch size (Input(shape=...) without batch_size: Flatten, Reshape,
+Conv2DTranspose, every keras.applications model) make the converter compute shapes at run
+time: SHAPE of an activation, STRIDED_SLICE of the batch size out of it, PACK with the other
+dimensions, and the result as RESHAPE's shape. The file holds the static shape TFLM allocates
+for (the batch dimension that the converter marks -1 in shape_signature is 1 in `shape`), and
+emu compiles for that static shape too, so SHAPE of any tensor is a constant and everything
+computed from constants is one. Evaluated here with numpy, as TFLM's kernels compute these
+int32 values.
+
+An operator is folded only where its result is exactly what TFLM's kernel would give: integer
+arithmetic only on integer tensors, data moved only between tensors of one quantization, a
+result of the shape the file declares for its output. Anything else stays in the graph and is
+lowered (or refused, as an unsupported operator) as before. A graph output is never folded:
+the graph's outputs must be written by operators. Folded operators are not layers: they leave
+the operator list, and the remaining operators keep their indices in the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable
+
+import numpy as np
+
+from emu.model.graph import Graph, Operator, Tensor
+
+# A folded result is stored in flash as a constant: bounded, so that a FILL or BROADCAST_TO of
+# a large activation stays an operator of the graph instead of a large constant.
+MAX_FOLDED_BYTES = 64 * 1024
+
+_INTEGER_TYPES = ("int32", "int64")
+
+
+class NotFoldable(Exception):
+    """This operator, with these inputs, is not computed here (it stays in the graph)."""
+
+
+def _strided_slice_index(shape: tuple[int, ...], begin, end, strides, options: dict) -> tuple:
+    """The numpy index that STRIDED_SLICE's begin, end, strides and masks describe (TensorFlow's
+    semantics, which TFLite's kernel follows): bit i of a mask applies to entry i of begin."""
+    begin_mask, end_mask = options.get("begin_mask", 0), options.get("end_mask", 0)
+    ellipsis_mask, new_axis_mask = options.get("ellipsis_mask", 0), options.get("new_axis_mask", 0)
+    shrink_mask = options.get("shrink_axis_mask", 0)
+    if bin(ellipsis_mask).count("1") > 1:
+        raise NotFoldable("more than one ellipsis")
+    index: list = []
+    for i, (b, e, s) in enumerate(zip(begin.tolist(), end.tolist(), strides.tolist(), strict=True)):
+        bit = 1 << i
+        if ellipsis_mask & bit:
+            index.append(Ellipsis)
+        elif new_axis_mask & bit:
+            index.append(np.newaxis)
+        elif shrink_mask & bit:
+            if s <= 0:
+                raise NotFoldable("a shrunk dimension with a stride below 1")  # TF refuses it too
+            index.append(b)  # one element; numpy refuses an index outside the dimension, as TF does
+        else:
+            if s == 0:
+                raise NotFoldable("stride 0")
+            if options.get("offset", False):  # end counts from begin
+                e = b + e
+            index.append(slice(None if begin_mask & bit else b, None if end_mask & bit else e, s))
+    if Ellipsis not in index and sum(1 for x in index if x is not np.newaxis) < len(shape):
+        index.append(Ellipsis)  # dimensions past the spec are taken whole
+    return tuple(index)
+
+
+def strided_slice(x: np.ndarray, begin: np.ndarray, end: np.ndarray, strides: np.ndarray,
+                  options: dict) -> np.ndarray:
+    if not (begin.ndim == end.ndim == strides.ndim == 1 and begin.size == end.size == strides.size):
+        raise NotFoldable("begin, end and strides must be vectors of one length")
+    try:
+        return np.asarray(x[_strided_slice_index(x.shape, begin, end, strides, options)])
+    except IndexError as e:
+        raise NotFoldable(str(e)) from None
+
+
+def _axis(axis: int, rank: int) -> int:
+    if not -rank <= axis < rank:
+        raise NotFoldable(f"axis {axis} outside rank {rank}")
+    return axis % rank
+
+
+def _shape(op: Operator, graph: Graph, values: list, out: Tensor) -> np.ndarray:
+    return np.array(graph.tensors[op.inputs[0]].shape, dtype=out.dtype)
+
+
+def _strided_slice(op, graph, values, out):
+    return strided_slice(values[0], *(v.astype(np.int64) for v in values[1:4]), op.options)
+
+
+def _pack(op, graph, values, out):
+    rank = values[0].ndim + 1
+    return np.stack(values, axis=_axis(op.options.get("axis", 0), rank))
+
+
+def _concatenation(op, graph, values, out):
+    if op.options.get("fused_activation_function", "NONE") != "NONE":
+        raise NotFoldable("fused activation")
+    return np.concatenate(values, axis=_axis(op.options.get("axis", 0), values[0].ndim))
+
+
+def _same_shape(op, graph, values, out):
+    """RESHAPE, SQUEEZE and EXPAND_DIMS: TFLM gives the output the shape its tensor declares."""
+    if values[0].size != out.size:
+        raise NotFoldable("element counts differ")
+    return values[0].reshape(out.shape)
+
+
+def _gather(op, graph, values, out):
+    params, indices = values[0], values[1]
+    if op.options.get("batch_dims", 0) != 0:
+        raise NotFoldable("batch_dims")
+    axis = _axis(op.options.get("axis", 0), params.ndim)
+    if indices.size and not (0 <= indices.min() and indices.max() < params.shape[axis]):
+        raise NotFoldable("index out of range")  # TFLM refuses these at run time
+    return np.take(params, indices.astype(np.int64), axis=axis)
+
+
+def _cast(op, graph, values, out):
+    return values[0].astype(out.dtype)
+
+
+def _fill(op, graph, values, out):
+    dims, value = values
+    if dims.ndim != 1 or value.size != 1 or (dims < 0).any():
+        raise NotFoldable("FILL needs a vector of dimensions and a scalar")
+    return np.full(tuple(int(d) for d in dims), value.reshape(()), dtype=out.dtype)
+
+
+def _broadcast_to(op, graph, values, out):
+    try:
+        return np.broadcast_to(values[0], tuple(int(d) for d in values[1])).copy()
+    except ValueError as e:
+        raise NotFoldable(str(e)) from None
+
+
+def _reduce_prod(op, graph, values, out):
+    x, axes = values
+    axes = tuple(sorted({_axis(int(a), x.ndim) for a in axes.reshape(-1)}))
+    return np.prod(x, axis=axes, keepdims=bool(op.options.get("keep_dims", False)), dtype=x.dtype)
+
+
+def _floor_div(a, b):
+    if (b == 0).any():
+        raise NotFoldable("division by zero")  # TFLM refuses it at run time
+    return np.floor_divide(a, b)
+
+
+_ARITHMETIC: dict[str, Callable] = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply, "FLOOR_DIV": _floor_div}
+
+
+def _arithmetic(op, graph, values, out):
+    if op.options.get("fused_activation_function", "NONE") != "NONE":
+        raise NotFoldable("fused activation")
+    if any(v.dtype.name not in _INTEGER_TYPES for v in values) or out.dtype not in _INTEGER_TYPES:
+        raise NotFoldable("only integer shape arithmetic is folded")
+    a, b = values
+    with np.errstate(over="ignore"):  # int32 wraps in numpy as in TFLM's two's-complement kernels
+        return _ARITHMETIC[op.op](a, b)
+
+
+# Operator -> its evaluation on constant inputs (present inputs, in order).
+FOLDERS: dict[str, Callable] = {
+    "SHAPE": _shape, "STRIDED_SLICE": _strided_slice, "PACK": _pack, "CONCATENATION": _concatenation,
+    "RESHAPE": _same_shape, "SQUEEZE": _same_shape, "EXPAND_DIMS": _same_shape, "GATHER": _gather,
+    "CAST": _cast, "FILL": _fill, "BROADCAST_TO": _broadcast_to, "REDUCE_PROD": _reduce_prod,
+    **{name: _arithmetic for name in _ARITHMETIC},
+}
+
+# Where an operator's inputs after the first are indices, not data: their quantization does not
+# matter. SHAPE reads only its input's shape, so that input need not be constant.
+_DATA_INPUTS = {"STRIDED_SLICE": 1, "RESHAPE": 1, "SQUEEZE": 1, "EXPAND_DIMS": 1, "GATHER": 1,
+                "BROADCAST_TO": 1, "REDUCE_PROD": 1, "FILL": (1, 2)}
+
+
+def _data_inputs(op: Operator) -> list[int]:
+    present = [t for t in op.inputs if t >= 0]
+    which = _DATA_INPUTS.get(op.op)
+    if which is None:
+        return present
+    if isinstance(which, tuple):
+        return present[which[0]:which[1]]
+    return present[:which]
+
+
+def _moves_values_unchanged(op: Operator, tensors: list[Tensor]) -> bool:
+    """Data passes from the inputs to the output as stored integers: true when every data
+    input has the output's quantization (or none has any), as a requantizing kernel would
+    otherwise change the values."""
+    if op.op == "SHAPE":
+        return True
+    out = tensors[op.outputs[0]]
+    for t in _data_inputs(op):
+        if tensors[t].quantization != out.quantization:
+            return False
+        if op.op != "CAST" and tensors[t].dtype != out.dtype:
+            return False
+    return op.op != "CAST" or out.quantization is None
+
+
+def _evaluate(op: Operator, graph: Graph, tensors: list[Tensor]) -> np.ndarray:
+    present = [t for t in op.inputs if t >= 0]
+    if len(op.outputs) != 1:
+        raise NotFoldable("one output only")
+    needed = present[1:] if op.op == "SHAPE" else present
+    if not present or any(tensors[t].data is None for t in needed):
+        raise NotFoldable("an input is computed at run time")
+    if not _moves_values_unchanged(op, tensors):
+        raise NotFoldable("quantization changes")
+    out = tensors[op.outputs[0]]
+    values = [tensors[t].data for t in present]
+    result = np.asarray(FOLDERS[op.op](op, graph, values, out))
+    if result.dtype.name != out.dtype:
+        result = result.astype(out.dtype)
+    if result.shape != tuple(out.shape):
+        # TFLM allocates the declared shape and does not resize it: a different result is a
+        # model TFLM does not run as its file says, so the operator is left to its lowering.
+        raise NotFoldable(f"computes shape {list(result.shape)}, the file declares {list(out.shape)}")
+    if result.nbytes > MAX_FOLDED_BYTES:
+        raise NotFoldable("too large to keep as a constant")
+    return result
+
+
+def fold_constants(graph: Graph) -> Graph:
+    """The graph with every operator whose inputs are all constant (or, for SHAPE, whose input
+    has a static shape) replaced by its result as a constant tensor."""
+    if not any(op.op in FOLDERS for op in graph.operators):
+        return graph
+    tensors = list(graph.tensors)
+    outputs = set(graph.outputs)
+    kept: list[Operator] = []
+    for op in graph.operators:
+        if op.op not in FOLDERS or outputs.intersection(op.outputs):
+            kept.append(op)
+            continue
+        try:
+            result = _evaluate(op, graph, tensors)
+        except NotFoldable:
+            kept.append(op)
+            continue
+        out = op.outputs[0]
+        tensors[out] = replace(tensors[out], data=result)
+    if len(kept) == len(graph.operators):
+        return graph
+    return replace(graph, tensors=tensors, operators=kept)

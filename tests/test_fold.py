@@ -1,0 +1,325 @@
+"""Shape arithmetic folded at compile time (emu/compile/fold.py).
+
+Keras models with an open batch size (Input without batch_size) make the converter compute
+shapes at run time (SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE). Converted to int8 and float32
+by TensorFlow's converter, compiled by emu for the host, they must give TFLM's outputs (int8
+exactly, float32 within 1e-5 relative); one int8 model runs on the M4F in the emulator. The
+folding of each operator is checked against TensorFlow's own ops on small constants, and
+STRIDED_SLICE's masks also against the TFLM interpreter on a converted model.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+
+import numpy as np
+import pytest
+
+from emu.compile.codegen import compile_graph
+from emu.compile.fold import NotFoldable, fold_constants, strided_slice
+from emu.compile.hostrun import run_compiled_on_host
+from emu.errors import EmuError
+from emu.model.graph import Graph, Operator, Tensor
+from emu.model.oracle import tflm_outputs
+from emu.model.reader import parse_model
+from tests import modelgen
+from tests.conftest import needs_arm_gcc
+
+FLOAT_RTOL, FLOAT_ATOL = 1e-5, 1e-7
+SHAPE_OPS = {"SHAPE", "STRIDED_SLICE", "PACK"}
+
+
+def _open_batch(build, shape, seed: int = 0):
+    """A Keras model whose input has no batch size: the converter's dynamic-batch pattern."""
+    tf = modelgen.tf()
+    tf.keras.utils.set_random_seed(seed)
+    x = tf.keras.Input(shape=shape)  # batch None
+    return tf.keras.Model(x, build(tf.keras.layers, x)), shape
+
+
+def _flatten(L, x):
+    return L.Dense(5)(L.Flatten()(L.Conv2D(4, 3, activation="relu")(x)))
+
+
+def _reshape_dense(L, x):
+    y = L.Conv2D(4, 3)(x)  # 6x6x4
+    y = L.Softmax()(L.Reshape((6, 24))(y))  # softmax over 24 values: the reshape is real
+    return L.Dense(7)(L.Reshape((144,))(y))
+
+
+def _mobilenet_like(L, x):
+    y = L.ReLU(6.0)(L.BatchNormalization()(L.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(x)))
+    for filters in (16, 32):
+        y = L.ReLU(6.0)(L.BatchNormalization()(L.DepthwiseConv2D(3, padding="same", use_bias=False)(y)))
+        y = L.ReLU(6.0)(L.BatchNormalization()(L.Conv2D(filters, 1, use_bias=False)(y)))
+    y = L.GlobalAveragePooling2D(keepdims=True)(y)
+    y = L.Reshape((32,))(y)  # as keras.applications.MobileNet ends
+    return L.Softmax()(L.Dense(10)(y))
+
+
+MODELS = {
+    "flatten": (_flatten, (8, 8, 3)),
+    "reshape_dense": (_reshape_dense, (8, 8, 3)),
+    "mobilenet_like": (_mobilenet_like, (16, 16, 3)),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def converted(name: str, kind: str) -> bytes:
+    if name == "keras_mobilenet":
+        tf = modelgen.tf()
+        tf.keras.utils.set_random_seed(0)
+        model = tf.keras.applications.MobileNet(input_shape=(32, 32, 3), alpha=0.25, weights=None, classes=10)
+        shape = (32, 32, 3)
+    else:
+        model, shape = _open_batch(*MODELS[name])
+    return modelgen.to_float(model) if kind == "float" else modelgen.to_int8(model, shape)
+
+
+def _assert_same(ours, reference):
+    assert len(ours) == len(reference)
+    for got, want in zip(ours, reference, strict=True):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        if got.dtype.kind == "f":
+            np.testing.assert_allclose(got, want, rtol=FLOAT_RTOL, atol=FLOAT_ATOL)
+        else:
+            np.testing.assert_array_equal(got, want)
+
+
+# int8 MobileNet from keras.applications is left out: with untrained weights its int8 form
+# makes TFLM's interpreter abort (with batch_size=1 as well), so there is no reference.
+CASES = [(name, kind) for name in MODELS for kind in ("int8", "float")] + [("keras_mobilenet", "float")]
+
+
+@pytest.mark.parametrize(("name", "kind"), CASES)
+def test_open_batch_model_matches_tflm(name, kind):
+    model = converted(name, kind)
+    graph = parse_model(model)
+    assert SHAPE_OPS <= {op.op for op in graph.operators}  # the converter's dynamic-batch pattern
+    compiled = compile_graph(graph)
+    layer_ops = [layer.op for layer in compiled.layers]
+    assert not SHAPE_OPS & set(layer_ops)  # folded: no layer of their own
+    # The layers keep the operators' indices in the file, in order, with gaps where folded.
+    kept = [op for op in graph.operators if op.op not in SHAPE_OPS]
+    assert [(layer.index, layer.op) for layer in compiled.layers] == [(op.index, op.op) for op in kept]
+    for seed in (0, 1):
+        inputs = modelgen.random_input(model, seed)
+        _assert_same(run_compiled_on_host(compiled, inputs), tflm_outputs(model, inputs))
+
+
+@needs_arm_gcc
+def test_open_batch_int8_model_matches_tflm_on_the_m4f(tmp_path):
+    from emu.platforms import get_platform
+    from emu.results.measure import measure
+
+    path = tmp_path / "mobilenet_like_int8.tflite"
+    path.write_bytes(converted("mobilenet_like", "int8"))
+    result, _ = measure(path, get_platform("nucleo-l4r5zi"))
+    assert result.output_matches_reference is True and result.reference == "tflm"
+    assert not SHAPE_OPS & {layer.op for layer in result.layers}
+
+
+# ---- STRIDED_SLICE's masks ---------------------------------------------------------------
+
+# (begin, end, strides, options) on a tensor of shape (4, 5, 6)
+SLICES = [
+    ([1], [3], [1], {}),
+    ([0], [1], [1], {"shrink_axis_mask": 1}),
+    ([-1], [0], [1], {"shrink_axis_mask": 1}),
+    ([-3, 1], [-1, 5], [1, 2], {}),
+    ([3, 4, 5], [0, 0, 0], [-1, -2, -3], {}),
+    ([3, 4, 5], [0, 0, 0], [-1, -1, -1], {"end_mask": 0b101}),
+    ([2, 1, 0], [4, 5, 6], [1, 1, 2], {"begin_mask": 0b011}),
+    ([1, 2, 3], [3, 4, 5], [1, 1, 1], {"begin_mask": 0b110, "end_mask": 0b011, "shrink_axis_mask": 0b001}),
+    ([0, 1], [0, 3], [1, 1], {"ellipsis_mask": 0b01}),
+    ([1, 0, 2], [2, 0, 4], [1, 1, 1], {"ellipsis_mask": 0b010}),
+    ([0, 1, 0], [0, 2, 0], [1, 1, 1], {"new_axis_mask": 0b001, "shrink_axis_mask": 0b010, "end_mask": 0b100}),
+    ([1, 0, 0, 2], [3, 0, 0, 3], [1, 1, 1, 1], {"new_axis_mask": 0b0010, "ellipsis_mask": 0b0100,
+                                                "shrink_axis_mask": 0b1000}),
+    ([-100, 2], [100, -100], [1, -1], {}),  # clamped at both ends
+    ([5], [1], [1], {}),  # empty
+]
+
+
+@pytest.mark.parametrize(("begin", "end", "strides", "options"), SLICES)
+def test_strided_slice_matches_tensorflow(begin, end, strides, options):
+    tf = modelgen.tf()
+    x = np.arange(4 * 5 * 6, dtype=np.int32).reshape(4, 5, 6)
+    want = tf.strided_slice(x, begin, end, strides, **options).numpy()
+    got = strided_slice(x, *(np.array(v, np.int32) for v in (begin, end, strides)), options)
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+
+
+def test_strided_slice_offset_counts_end_from_begin():
+    x = np.arange(10, dtype=np.int32)
+    v = (np.array([2]), np.array([3]), np.array([1]))
+    np.testing.assert_array_equal(strided_slice(x, *v, {"offset": True}), x[2:5])
+
+
+@functools.lru_cache(maxsize=None)
+def _slicing_model() -> bytes:
+    """STRIDED_SLICE on a model input (nothing the converter can fold), one per case of SLICES
+    that TFLite's kernel takes (no ellipsis or new axis: the converter rewrites those)."""
+    tf = modelgen.tf()
+    cases = [c for c in SLICES if not c[3].get("ellipsis_mask") and not c[3].get("new_axis_mask")
+             and c[0] != [5]]  # TFLM allocates no empty output
+
+    @tf.function(input_signature=[tf.TensorSpec((4, 5, 6), tf.int32)])
+    def slices(x):
+        return [tf.strided_slice(x, b, e, s, **o) for b, e, s, o in cases]
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([slices.get_concrete_function()], slices)
+    return converter.convert()
+
+
+def test_strided_slice_matches_tflm():
+    model = _slicing_model()
+    graph = parse_model(model)
+    x = np.arange(4 * 5 * 6, dtype=np.int32).reshape(4, 5, 6) * 7 - 300
+    reference = tflm_outputs(model, [x])
+    by_tensor = dict(zip(graph.outputs, reference, strict=True))
+    slices = [op for op in graph.operators if op.op == "STRIDED_SLICE"]
+    assert slices and {op.outputs[0] for op in slices} <= set(by_tensor)
+    for op in slices:
+        begin, end, strides = (graph.tensors[t].data for t in op.inputs[1:4])
+        got = strided_slice(x, begin, end, strides, op.options)
+        want = by_tensor[op.outputs[0]]
+        np.testing.assert_array_equal(got.reshape(want.shape), want, err_msg=str(op.options))
+        assert got.shape == graph.tensors[op.outputs[0]].shape
+
+
+# ---- each operator folded, against TensorFlow's op on the same constants --------------------
+
+def _const(index: int, value, dtype="int32") -> Tensor:
+    data = np.asarray(value, dtype=dtype)
+    return Tensor(index, f"c{index}", data.shape, dtype, None, data)
+
+
+def _folded(op_name: str, constants: list, out_shape, out_dtype="int32", options=None) -> np.ndarray:
+    """One operator on constants, followed by a RELU on its result (the graph's output must be
+    computed); the folded value of its output."""
+    tensors = [Tensor(0, "x", tuple(out_shape), out_dtype, None)]
+    tensors += [_const(i + 1, *c) if isinstance(c, tuple) else _const(i + 1, c) for i, c in enumerate(constants)]
+    out = len(tensors)
+    tensors += [Tensor(out, "folded", tuple(out_shape), out_dtype, None),
+                Tensor(out + 1, "y", tuple(out_shape), out_dtype, None)]
+    ops = [Operator(0, op_name, tuple(range(1, out)), (out,), options or {}),
+           Operator(1, "ADD", (out, 0), (out + 1,), {"fused_activation_function": "NONE"})]
+    graph = fold_constants(Graph("g", "", tensors, ops, [0], [out + 1]))
+    assert [op.op for op in graph.operators] == ["ADD"]
+    return graph.tensors[out].data
+
+
+def test_fold_matches_tensorflow_ops():
+    tf = modelgen.tf()
+    a = np.array([[3, -7, 8], [-9, 4, 5]], np.int32)
+    b = np.array([2, -3, 4], np.int32)
+    for name, ref in (("ADD", tf.add), ("SUB", tf.subtract), ("MUL", tf.multiply), ("FLOOR_DIV", tf.math.floordiv)):
+        want = ref(a, b).numpy()
+        np.testing.assert_array_equal(_folded(name, [a, b], want.shape, options={}), want, err_msg=name)
+    cases = [
+        ("PACK", [np.int32(1), np.int32(6), np.int32(24)], tf.stack([1, 6, 24], axis=0), {"axis": 0}),
+        ("PACK", [b, b * 2], tf.stack([b, b * 2], axis=-1), {"axis": -1}),
+        ("CONCATENATION", [a, a + 1], tf.concat([a, a + 1], axis=-1), {"axis": -1}),
+        ("GATHER", [b, np.array([[2, 0], [1, 1]], np.int32)], tf.gather(b, [[2, 0], [1, 1]]), {"axis": 0}),
+        ("GATHER", [a, np.array([2, 0], np.int32)], tf.gather(a, [2, 0], axis=1), {"axis": 1}),
+        ("FILL", [np.array([2, 3], np.int32), np.int32(-5)], tf.fill([2, 3], -5), {}),
+        ("BROADCAST_TO", [b, np.array([4, 3], np.int32)], tf.broadcast_to(b, [4, 3]), {}),
+        ("REDUCE_PROD", [a, np.array([1], np.int32)], tf.reduce_prod(a, axis=[1]), {"keep_dims": False}),
+        ("REDUCE_PROD", [a, np.array([0, 1], np.int32)], tf.reduce_prod(a, axis=[0, 1], keepdims=True),
+         {"keep_dims": True}),
+    ]
+    for name, constants, want, options in cases:
+        want = want.numpy()
+        np.testing.assert_array_equal(_folded(name, constants, want.shape, options=options), want, err_msg=name)
+    x = np.array([1.9, -1.9, 3.0], np.float32)
+    want = tf.cast(x, tf.int32).numpy()
+    np.testing.assert_array_equal(_folded("CAST", [(x, "float32")], want.shape, options={}), want)
+
+
+def test_shape_folds_the_static_shape_of_an_activation():
+    x = Tensor(0, "x", (1, 6, 6, 4), "float32", None)
+    shape = Tensor(1, "shape", (4,), "int32", None)
+    y = Tensor(2, "y", (1, 144), "float32", None)
+    ops = [Operator(0, "SHAPE", (0,), (1,), {"out_type": 2}), Operator(1, "RESHAPE", (0, 1), (2,), {})]
+    graph = fold_constants(Graph("g", "", [x, shape, y], ops, [0], [2]))
+    assert [op.index for op in graph.operators] == [1]
+    np.testing.assert_array_equal(graph.tensors[1].data, [1, 6, 6, 4])
+
+
+# ---- what stays in the graph ---------------------------------------------------------------
+
+def _product_graph(axes_are_constant: bool, output_is_product: bool) -> Graph:
+    """REDUCE_PROD of a constant vector (the converter's element count of a shape)."""
+    tensors = [Tensor(0, "x", (1,), "int32", None), _const(1, [6, 24]), _const(2, [0]),
+               Tensor(3, "product", (), "int32", None), Tensor(4, "y", (1,), "int32", None)]
+    ops = [Operator(0, "REDUCE_PROD", (1, 2 if axes_are_constant else 0), (3,), {"keep_dims": False})]
+    if not output_is_product:
+        ops.append(Operator(1, "ADD", (3, 0), (4,), {"fused_activation_function": "NONE"}))
+    return Graph("g", "", tensors, ops, [0], [3 if output_is_product else 4])
+
+
+def test_a_graph_output_is_never_folded():
+    graph = _product_graph(axes_are_constant=True, output_is_product=True)
+    assert fold_constants(graph) is graph
+    with pytest.raises(EmuError, match=r"^unsupported operator REDUCE_PROD at index 0 in g$"):
+        compile_graph(graph)
+
+
+def test_an_operator_on_a_run_time_value_is_refused_in_one_line():
+    graph = _product_graph(axes_are_constant=False, output_is_product=False)
+    assert fold_constants(graph) is graph
+    with pytest.raises(EmuError, match=r"^unsupported operator REDUCE_PROD at index 0 in g$"):
+        compile_graph(graph)
+
+
+def test_the_same_graph_with_constant_inputs_folds():
+    graph = fold_constants(_product_graph(axes_are_constant=True, output_is_product=False))
+    assert [op.op for op in graph.operators] == ["ADD"]
+    assert graph.tensors[3].data.tolist() == 144
+
+
+def test_a_result_other_than_the_declared_shape_is_not_folded():
+    # the file declares [3] for a PACK of two scalars: TFLM would not run it as declared
+    tensors = [Tensor(0, "x", (3,), "int32", None), _const(1, 6), Tensor(2, "packed", (3,), "int32", None),
+               Tensor(3, "y", (3,), "int32", None)]
+    ops = [Operator(0, "PACK", (1, 1), (2,), {"axis": 0}),
+           Operator(1, "ADD", (2, 0), (3,), {"fused_activation_function": "NONE"})]
+    graph = Graph("g", "", tensors, ops, [0], [3])
+    assert fold_constants(graph) is graph
+
+
+@pytest.mark.parametrize(("op_name", "constants"), [
+    ("FLOOR_DIV", [np.array([4, 5], np.int32), np.array([2, 0], np.int32)]),  # TFLM refuses a zero divisor
+    ("GATHER", [np.array([4, 5], np.int32), np.array([2], np.int32)]),  # index past the end
+])
+def test_what_tflm_refuses_at_run_time_is_not_folded(op_name, constants):
+    out = Tensor(3, "out", (2,) if op_name == "FLOOR_DIV" else (1,), "int32", None)
+    tensors = [Tensor(0, "x", out.shape, "int32", None), *(_const(i + 1, c) for i, c in enumerate(constants)), out,
+               Tensor(4, "y", out.shape, "int32", None)]
+    ops = [Operator(0, op_name, (1, 2), (3,), {}),
+           Operator(1, "ADD", (3, 0), (4,), {"fused_activation_function": "NONE"})]
+    graph = Graph("g", "", tensors, ops, [0], [4])
+    assert fold_constants(graph) is graph
+
+
+def test_strided_slice_mask_combinations_match_tensorflow():
+    """Every begin/end/shrink mask on two dimensions, with negative starts and strides."""
+    tf = modelgen.tf()
+    x = np.arange(30, dtype=np.int32).reshape(5, 6)
+    for begin_mask, end_mask, shrink, (b0, s0) in itertools.product(range(4), range(4), range(4),
+                                                                    ((-2, 1), (3, -1), (1, 2))):
+        begin, end, strides = [b0, -5], [4, -1], [s0, 2]
+        options = {"begin_mask": begin_mask, "end_mask": end_mask, "shrink_axis_mask": shrink}
+        vectors = [np.array(v, np.int32) for v in (begin, end, strides)]
+        try:
+            want = tf.strided_slice(x, begin, end, strides, **options).numpy()
+        except tf.errors.InvalidArgumentError:  # a shrunk dimension with stride -1
+            with pytest.raises(NotFoldable):
+                strided_slice(x, *vectors, options)
+            continue
+        got = strided_slice(x, *vectors, options)
+        assert got.shape == want.shape, options
+        np.testing.assert_array_equal(got, want, err_msg=str(options))
