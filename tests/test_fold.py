@@ -323,3 +323,16 @@ def test_strided_slice_mask_combinations_match_tensorflow():
         got = strided_slice(x, *vectors, options)
         assert got.shape == want.shape, options
         np.testing.assert_array_equal(got, want, err_msg=str(options))
+
+
+def test_the_flash_bound_counts_only_operators_that_stay():
+    from emu.compile.fits import MARKER_CALL_BYTES, check_graph_fits
+    from emu.compile.fold import most_folded
+
+    graph = parse_model(converted("flatten", "int8"))
+    kept = len(compile_graph(graph).layers)
+    assert most_folded(graph) == len(graph.operators) - kept == 3  # SHAPE, STRIDED_SLICE, PACK
+    least = kept * MARKER_CALL_BYTES + 2 * 8
+    check_graph_fits(graph, "b", least)
+    with pytest.raises(EmuError, match=f"its {kept} operators"):
+        check_graph_fits(graph, "b", least - 1)

@@ -225,6 +225,22 @@ def _evaluate(op: Operator, graph: Graph, tensors: list[Tensor]) -> np.ndarray:
     return result
 
 
+def most_folded(graph: Graph) -> int:
+    """How many operators fold_constants could remove at most, in one pass without computing
+    anything: those of FOLDERS that read only constants and what such operators write (SHAPE's
+    first input aside) and write no graph output."""
+    constant = {t.index for t in graph.tensors if t.is_constant}
+    outputs = set(graph.outputs)
+    count = 0
+    for op in graph.operators:
+        present = [t for t in op.inputs if t >= 0]
+        needed = present[1:] if op.op == "SHAPE" else present
+        if op.op in FOLDERS and all(t in constant for t in needed) and not outputs.intersection(op.outputs):
+            constant.update(op.outputs)
+            count += 1
+    return count
+
+
 def fold_constants(graph: Graph) -> Graph:
     """The graph with every operator whose inputs are all constant (or, for SHAPE, whose input
     has a static shape) replaced by its result as a constant tensor."""
