@@ -336,3 +336,18 @@ def test_the_flash_bound_counts_only_operators_that_stay():
     check_graph_fits(graph, "b", least)
     with pytest.raises(EmuError, match=f"its {kept} operators"):
         check_graph_fits(graph, "b", least - 1)
+
+
+def test_a_folded_constant_feeds_a_kernel():
+    # RESHAPE of a constant, concatenated with the input: the reshape folds, the concatenation
+    # reads the constant from flash. The expected output is the data itself, rearranged.
+    constant = np.arange(6, dtype=np.float32).reshape(3, 2) / 4
+    tensors = [Tensor(0, "x", (2, 3), "float32", None), Tensor(1, "c", (3, 2), "float32", None, constant),
+               _const(2, [2, 3]), Tensor(3, "r", (2, 3), "float32", None), Tensor(4, "y", (4, 3), "float32", None)]
+    operators = [Operator(0, "RESHAPE", (1, 2), (3,), {}),
+                 Operator(1, "CONCATENATION", (0, 3), (4,), {"axis": 0, "fused_activation_function": "NONE"})]
+    compiled = compile_graph(Graph("g", "", tensors, operators, [0], [4]))
+    assert [(layer.index, layer.op) for layer in compiled.layers] == [(1, "CONCATENATION")]
+    x = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    (out,) = run_compiled_on_host(compiled, [x])
+    np.testing.assert_array_equal(out, np.concatenate([x, constant.reshape(2, 3)]))
