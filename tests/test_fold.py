@@ -122,24 +122,37 @@ def test_open_batch_int8_model_matches_tflm_on_the_m4f(tmp_path):
 
 # ---- STRIDED_SLICE's masks ---------------------------------------------------------------
 
-# (begin, end, strides, options) on a tensor of shape (4, 5, 6)
+# (begin, end, strides, options) on a tensor of shape (4, 5, 6), where TensorFlow and TFLM agree:
+# the forms the converter writes.
 SLICES = [
-    ([1], [3], [1], {}),
-    ([0], [1], [1], {"shrink_axis_mask": 1}),
-    ([-1], [0], [1], {"shrink_axis_mask": 1}),
-    ([-3, 1], [-1, 5], [1, 2], {}),
+    ([1, 0, 0], [3, 5, 6], [1, 1, 1], {}),
+    ([0, 0, 0], [1, 5, 6], [1, 1, 1], {"shrink_axis_mask": 1}),
+    ([-1, 0, 0], [0, 5, 6], [1, 1, 1], {"shrink_axis_mask": 1}),  # the converter's x.shape[-1]
+    ([-3, 1, 0], [-1, 5, 6], [1, 2, 1], {}),
     ([3, 4, 5], [0, 0, 0], [-1, -2, -3], {}),
     ([3, 4, 5], [0, 0, 0], [-1, -1, -1], {"end_mask": 0b101}),
     ([2, 1, 0], [4, 5, 6], [1, 1, 2], {"begin_mask": 0b011}),
     ([1, 2, 3], [3, 4, 5], [1, 1, 1], {"begin_mask": 0b110, "end_mask": 0b011, "shrink_axis_mask": 0b001}),
-    ([0, 1], [0, 3], [1, 1], {"ellipsis_mask": 0b01}),
-    ([1, 0, 2], [2, 0, 4], [1, 1, 1], {"ellipsis_mask": 0b010}),
-    ([0, 1, 0], [0, 2, 0], [1, 1, 1], {"new_axis_mask": 0b001, "shrink_axis_mask": 0b010, "end_mask": 0b100}),
-    ([1, 0, 0, 2], [3, 0, 0, 3], [1, 1, 1, 1], {"new_axis_mask": 0b0010, "ellipsis_mask": 0b0100,
-                                                "shrink_axis_mask": 0b1000}),
-    ([-100, 2], [100, -100], [1, -1], {}),  # clamped at both ends
-    ([5], [1], [1], {}),  # empty
+    ([-100, 2, 0], [100, -100, 6], [1, -1, 4], {}),  # clamped at both ends
+    ([1, 3, -2], [2, 4, -1], [1, 1, 1], {"shrink_axis_mask": 0b111}),  # a scalar
+    ([0, 0, 0], [4, 5, 6], [3, 2, 5], {"end_mask": 0b111}),
 ]
+
+# Where TFLM's kernel differs from TensorFlow's op, TFLM is the one emu follows: a shrunk axis
+# with its begin masked takes element 0 (TensorFlow: begin); the ellipsis and new-axis masks
+# and `offset` are ignored (the converter writes none of them).
+TFLM_ONLY = [
+    ([2, 1, 0], [3, 4, 6], [1, 1, 1], {"begin_mask": 0b001, "shrink_axis_mask": 0b001}),
+    ([2, 1, 0], [3, 4, 6], [1, 1, 1], {"begin_mask": 0b011, "shrink_axis_mask": 0b011, "end_mask": 0b011}),
+    ([1, 4, 4], [3, 0, 0], [1, 1, -1], {"begin_mask": 0b110, "shrink_axis_mask": 0b010}),
+    ([0, 1, 0], [4, 3, 6], [1, 1, 1], {"ellipsis_mask": 0b001}),
+    ([0, 1, 0], [4, 3, 6], [1, 1, 1], {"new_axis_mask": 0b010}),
+    ([1, 1, 1], [2, 3, 4], [1, 1, 1], {"offset": True}),
+]
+
+
+def _vectors(begin, end, strides):
+    return [np.array(v, np.int32) for v in (begin, end, strides)]
 
 
 @pytest.mark.parametrize(("begin", "end", "strides", "options"), SLICES)
@@ -147,47 +160,108 @@ def test_strided_slice_matches_tensorflow(begin, end, strides, options):
     tf = modelgen.tf()
     x = np.arange(4 * 5 * 6, dtype=np.int32).reshape(4, 5, 6)
     want = tf.strided_slice(x, begin, end, strides, **options).numpy()
-    got = strided_slice(x, *(np.array(v, np.int32) for v in (begin, end, strides)), options)
+    got = strided_slice(x, *_vectors(begin, end, strides), options)
     assert got.shape == want.shape
     np.testing.assert_array_equal(got, want)
 
 
-def test_strided_slice_offset_counts_end_from_begin():
-    x = np.arange(10, dtype=np.int32)
-    v = (np.array([2]), np.array([3]), np.array([1]))
-    np.testing.assert_array_equal(strided_slice(x, *v, {"offset": True}), x[2:5])
+def test_strided_slice_mask_combinations_match_tensorflow():
+    """Every begin, end and shrink mask on two dimensions, with negative starts and strides,
+    where a masked begin is not also shrunk (there TFLM and TensorFlow differ: TFLM_ONLY)."""
+    tf = modelgen.tf()
+    x = np.arange(30, dtype=np.int32).reshape(5, 6)
+    compared = 0
+    for begin_mask, end_mask, shrink, (b0, s0) in itertools.product(range(4), range(4), range(4),
+                                                                    ((-2, 1), (3, -1), (1, 2))):
+        if begin_mask & shrink:
+            continue
+        begin, end, strides = [b0, -5], [4, -1], [s0, 2]
+        options = {"begin_mask": begin_mask, "end_mask": end_mask, "shrink_axis_mask": shrink}
+        vectors = _vectors(begin, end, strides)
+        try:
+            want = tf.strided_slice(x, begin, end, strides, **options).numpy()
+        except tf.errors.InvalidArgumentError:  # a shrunk dimension with stride -1
+            with pytest.raises(NotFoldable):
+                strided_slice(x, *vectors, options)
+            continue
+        got = strided_slice(x, *vectors, options)
+        assert got.shape == want.shape, options
+        np.testing.assert_array_equal(got, want, err_msg=str(options))
+        compared += 1
+    assert compared >= 90
 
 
 @functools.lru_cache(maxsize=None)
-def _slicing_model() -> bytes:
-    """STRIDED_SLICE on a model input (nothing the converter can fold), one per case of SLICES
-    that TFLite's kernel takes (no ellipsis or new axis: the converter rewrites those)."""
+def _slice_base() -> bytes:
+    """A converted model of one STRIDED_SLICE of its int32 input (4, 5, 6)."""
     tf = modelgen.tf()
-    cases = [c for c in SLICES if not c[3].get("ellipsis_mask") and not c[3].get("new_axis_mask")
-             and c[0] != [5]]  # TFLM allocates no empty output
 
     @tf.function(input_signature=[tf.TensorSpec((4, 5, 6), tf.int32)])
-    def slices(x):
-        return [tf.strided_slice(x, b, e, s, **o) for b, e, s, o in cases]
+    def one_slice(x):
+        return tf.strided_slice(x, [0, 1, 0], [4, 5, 6], [1, 1, 2])
 
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([slices.get_concrete_function()], slices)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([one_slice.get_concrete_function()], one_slice)
     return converter.convert()
 
 
-def test_strided_slice_matches_tflm():
-    model = _slicing_model()
-    graph = parse_model(model)
+def _tflm_slice(x: np.ndarray, begin, end, strides, options: dict, shape) -> np.ndarray:
+    """TFLM's STRIDED_SLICE with these operands and options, its output declared `shape`: the
+    converted model with its operands, options and output shape rewritten."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    from tests.model_edits import edited
+
+    def change(m, g):
+        (op,) = g.operators
+        for t, values in zip(op.inputs[1:4], (begin, end, strides), strict=True):
+            m.buffers.append(schema.BufferT())
+            m.buffers[-1].data = np.array(values, np.int32).view(np.uint8)
+            g.tensors[t].buffer, g.tensors[t].shape = len(m.buffers) - 1, [len(values)]
+        names = {"begin_mask": "beginMask", "end_mask": "endMask", "ellipsis_mask": "ellipsisMask",
+                 "new_axis_mask": "newAxisMask", "shrink_axis_mask": "shrinkAxisMask", "offset": "offset"}
+        for name, field in names.items():
+            setattr(op.builtinOptions, field, options.get(name, False if name == "offset" else 0))
+        out = g.tensors[op.outputs[0]]
+        out.shape, out.shapeSignature = list(shape), None
+
+    (result,) = tflm_outputs(edited(_slice_base(), change), [x])
+    return result
+
+
+@pytest.mark.parametrize(("begin", "end", "strides", "options"), SLICES + TFLM_ONLY)
+def test_strided_slice_matches_tflm(begin, end, strides, options):
+    assert [op.op for op in parse_model(_slice_base()).operators] == ["STRIDED_SLICE"]
     x = np.arange(4 * 5 * 6, dtype=np.int32).reshape(4, 5, 6) * 7 - 300
-    reference = tflm_outputs(model, [x])
-    by_tensor = dict(zip(graph.outputs, reference, strict=True))
-    slices = [op for op in graph.operators if op.op == "STRIDED_SLICE"]
-    assert slices and {op.outputs[0] for op in slices} <= set(by_tensor)
-    for op in slices:
-        begin, end, strides = (graph.tensors[t].data for t in op.inputs[1:4])
-        got = strided_slice(x, begin, end, strides, op.options)
-        want = by_tensor[op.outputs[0]]
-        np.testing.assert_array_equal(got.reshape(want.shape), want, err_msg=str(op.options))
-        assert got.shape == graph.tensors[op.outputs[0]].shape
+    got = strided_slice(x, *_vectors(begin, end, strides), options)
+    want = _tflm_slice(x, begin, end, strides, options, got.shape)
+    assert want.shape == got.shape
+    np.testing.assert_array_equal(got, want)
+
+
+def test_strided_slice_folds_what_tensorflow_and_tflm_disagree_on_as_tflm():
+    x = np.arange(4 * 5 * 6, dtype=np.int32).reshape(4, 5, 6)
+    begin, end, strides, options = TFLM_ONLY[0]
+    got = strided_slice(x, *_vectors(begin, end, strides), options)
+    np.testing.assert_array_equal(got, x[0, 1:4, :])  # element 0 of the shrunk axis, not 2
+
+
+@pytest.mark.parametrize(("x_shape", "begin", "end", "strides"), [
+    ((2, 2, 2, 2, 2), [0] * 5, [1] * 5, [1] * 5),  # TFLM takes at most 4 dimensions
+    ((4, 5), [0], [1], [1]),  # one begin per dimension
+    ((4, 5), [0, 0], [1, 1], [1, 0]),  # stride 0
+    ((4, 5), [2, 0], [3, 5], [-1, 1]),  # a shrunk axis read backwards: TFLM's kernel writes nothing
+])
+def test_strided_slice_tflm_refuses_is_not_folded(x_shape, begin, end, strides):
+    x = np.zeros(x_shape, np.int32)
+    with pytest.raises(NotFoldable):
+        strided_slice(x, *_vectors(begin, end, strides), {"shrink_axis_mask": 1 if strides[0] < 0 else 0})
+
+
+def test_strided_slice_shrinking_past_the_end_is_not_folded():
+    # TFLM's Prepare accepts it, but its kernel then writes nothing into the output
+    x = np.arange(6, dtype=np.int32).reshape(2, 3)
+    with pytest.raises(NotFoldable):
+        strided_slice(x, *_vectors([5, 0], [6, 3], [1, 1]), {"shrink_axis_mask": 1})
 
 
 # ---- each operator folded, against TensorFlow's op on the same constants --------------------
@@ -303,26 +377,6 @@ def test_what_tflm_refuses_at_run_time_is_not_folded(op_name, constants):
            Operator(1, "ADD", (3, 0), (4,), {"fused_activation_function": "NONE"})]
     graph = Graph("g", "", tensors, ops, [0], [4])
     assert fold_constants(graph) is graph
-
-
-def test_strided_slice_mask_combinations_match_tensorflow():
-    """Every begin/end/shrink mask on two dimensions, with negative starts and strides."""
-    tf = modelgen.tf()
-    x = np.arange(30, dtype=np.int32).reshape(5, 6)
-    for begin_mask, end_mask, shrink, (b0, s0) in itertools.product(range(4), range(4), range(4),
-                                                                    ((-2, 1), (3, -1), (1, 2))):
-        begin, end, strides = [b0, -5], [4, -1], [s0, 2]
-        options = {"begin_mask": begin_mask, "end_mask": end_mask, "shrink_axis_mask": shrink}
-        vectors = [np.array(v, np.int32) for v in (begin, end, strides)]
-        try:
-            want = tf.strided_slice(x, begin, end, strides, **options).numpy()
-        except tf.errors.InvalidArgumentError:  # a shrunk dimension with stride -1
-            with pytest.raises(NotFoldable):
-                strided_slice(x, *vectors, options)
-            continue
-        got = strided_slice(x, *vectors, options)
-        assert got.shape == want.shape, options
-        np.testing.assert_array_equal(got, want, err_msg=str(options))
 
 
 def test_the_flash_bound_counts_only_operators_that_stay():

@@ -20,6 +20,7 @@ the operator list, and the remaining operators keep their indices in the file.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Callable
 
@@ -38,44 +39,70 @@ class NotFoldable(Exception):
     """This operator, with these inputs, is not computed here (it stays in the graph)."""
 
 
-def _strided_slice_index(shape: tuple[int, ...], begin, end, strides, options: dict) -> tuple:
-    """The numpy index that STRIDED_SLICE's begin, end, strides and masks describe (TensorFlow's
-    semantics, which TFLite's kernel follows): bit i of a mask applies to entry i of begin."""
-    begin_mask, end_mask = options.get("begin_mask", 0), options.get("end_mask", 0)
-    ellipsis_mask, new_axis_mask = options.get("ellipsis_mask", 0), options.get("new_axis_mask", 0)
-    shrink_mask = options.get("shrink_axis_mask", 0)
-    if bin(ellipsis_mask).count("1") > 1:
-        raise NotFoldable("more than one ellipsis")
-    index: list = []
-    for i, (b, e, s) in enumerate(zip(begin.tolist(), end.tolist(), strides.tolist(), strict=True)):
-        bit = 1 << i
-        if ellipsis_mask & bit:
-            index.append(Ellipsis)
-        elif new_axis_mask & bit:
-            index.append(np.newaxis)
-        elif shrink_mask & bit:
-            if s <= 0:
-                raise NotFoldable("a shrunk dimension with a stride below 1")  # TF refuses it too
-            index.append(b)  # one element; numpy refuses an index outside the dimension, as TF does
-        else:
-            if s == 0:
-                raise NotFoldable("stride 0")
-            if options.get("offset", False):  # end counts from begin
-                e = b + e
-            index.append(slice(None if begin_mask & bit else b, None if end_mask & bit else e, s))
-    if Ellipsis not in index and sum(1 for x in index if x is not np.newaxis) < len(shape):
-        index.append(Ellipsis)  # dimensions past the spec are taken whole
-    return tuple(index)
+# TFLM's STRIDED_SLICE takes inputs of at most 4 dimensions.
+_MAX_SLICE_RANK = 4
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+
+def _clamp(value: int, stride: int, size: int) -> int:
+    return min(max(value, 0), size) if stride > 0 else min(max(value, -1), size - 1)
+
+
+def _slice_range(b: int, e: int, s: int, size: int, bit: int, options: dict) -> range:
+    """The positions TFLM's kernel reads along one axis (reference_ops::StridedSlice:
+    StridedSliceStartForAxis and StridedSliceEndForAxis): a masked begin counts after clamping,
+    and a shrunk axis takes one element from the start, whatever its masks and end say."""
+    start = _clamp(b + size if b < 0 else b, s, size)
+    if options.get("begin_mask", 0) & bit:
+        start = 0 if s > 0 else size - 1
+    if options.get("shrink_axis_mask", 0) & bit:
+        return range(start, start if start >= size else start + 1, s)
+    stop = _clamp(e + size if e < 0 else e, s, size)
+    if options.get("end_mask", 0) & bit:
+        stop = size if s > 0 else -1
+    return range(start, stop, s)
+
+
+def _declared_length(b: int, e: int, s: int, size: int, bit: int, options: dict) -> int:
+    """The length TFLM's Prepare requires the output to declare for one axis (CheckOutputSize,
+    with StartForAxis and StopForAxis, which treat masks before clamping)."""
+    if size == 0:
+        return 0
+    if options.get("begin_mask", 0) & bit:
+        b = _INT_MIN if s > 0 else _INT_MAX
+    start = _clamp(b + size if b < 0 else b, s, size)
+    if options.get("shrink_axis_mask", 0) & bit:
+        return 1
+    if options.get("end_mask", 0) & bit:
+        e = _INT_MAX if s > 0 else _INT_MIN
+    stop = _clamp(e + size if e < 0 else e, s, size)
+    return max(math.ceil((stop - start) / s), 0)
 
 
 def strided_slice(x: np.ndarray, begin: np.ndarray, end: np.ndarray, strides: np.ndarray,
                   options: dict) -> np.ndarray:
-    if not (begin.ndim == end.ndim == strides.ndim == 1 and begin.size == end.size == strides.size):
-        raise NotFoldable("begin, end and strides must be vectors of one length")
-    try:
-        return np.asarray(x[_strided_slice_index(x.shape, begin, end, strides, options)])
-    except IndexError as e:
-        raise NotFoldable(str(e)) from None
+    """STRIDED_SLICE as TFLM computes it. TFLM reads one begin, end and stride per input
+    dimension and ignores the ellipsis and new-axis masks and the `offset` option (the
+    converter writes none of them: it rewrites ellipses and new axes as full masks and
+    RESHAPEs); where its Prepare would refuse the output shape, or its kernel would write
+    another number of elements than that shape holds, nothing is folded."""
+    rank = x.ndim
+    if not 0 < rank <= _MAX_SLICE_RANK:
+        raise NotFoldable(f"an input of {rank} dimensions")
+    if not (begin.shape == end.shape == strides.shape == (rank,)):
+        raise NotFoldable("begin, end and strides must hold one value per input dimension")
+    if (strides == 0).any():
+        raise NotFoldable("stride 0")
+    shrink = options.get("shrink_axis_mask", 0)
+    ranges, declared = [], []
+    for axis, (b, e, s) in enumerate(zip(begin.tolist(), end.tolist(), strides.tolist(), strict=True)):
+        bit, size = 1 << axis, x.shape[axis]
+        ranges.append(_slice_range(b, e, s, size, bit, options))
+        if not shrink & bit:
+            declared.append(_declared_length(b, e, s, size, bit, options))
+    if math.prod(len(r) for r in ranges) != math.prod(declared):
+        raise NotFoldable("the kernel writes another number of elements than the output holds")
+    return x[np.ix_(*[np.array(r, dtype=np.int64) for r in ranges])].reshape(declared)
 
 
 def _axis(axis: int, rank: int) -> int:
@@ -89,7 +116,9 @@ def _shape(op: Operator, graph: Graph, values: list, out: Tensor) -> np.ndarray:
 
 
 def _strided_slice(op, graph, values, out):
-    return strided_slice(values[0], *(v.astype(np.int64) for v in values[1:4]), op.options)
+    if any(v.dtype.name != "int32" for v in values[1:4]):
+        raise NotFoldable("begin, end and strides must be int32")  # as TFLM requires
+    return strided_slice(values[0], *values[1:4], op.options)
 
 
 def _pack(op, graph, values, out):
