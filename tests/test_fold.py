@@ -272,7 +272,7 @@ def _const(index: int, value, dtype="int32") -> Tensor:
 
 
 def _folded(op_name: str, constants: list, out_shape, out_dtype="int32", options=None) -> np.ndarray:
-    """One operator on constants, followed by a RELU on its result (the graph's output must be
+    """One operator on constants, followed by an ADD of its result (the graph's output must be
     computed); the folded value of its output."""
     tensors = [Tensor(0, "x", tuple(out_shape), out_dtype, None)]
     tensors += [_const(i + 1, *c) if isinstance(c, tuple) else _const(i + 1, c) for i, c in enumerate(constants)]
@@ -290,27 +290,36 @@ def test_fold_matches_tensorflow_ops():
     tf = modelgen.tf()
     a = np.array([[3, -7, 8], [-9, 4, 5]], np.int32)
     b = np.array([2, -3, 4], np.int32)
-    for name, ref in (("ADD", tf.add), ("SUB", tf.subtract), ("MUL", tf.multiply), ("FLOOR_DIV", tf.math.floordiv)):
+    for name, ref in (("ADD", tf.add), ("SUB", tf.subtract), ("MUL", tf.multiply)):
         want = ref(a, b).numpy()
         np.testing.assert_array_equal(_folded(name, [a, b], want.shape, options={}), want, err_msg=name)
+    fa, fb = a.astype(np.float32) / 3, b.astype(np.float32)  # TFLM's FLOOR_DIV takes float32 only
+    want = tf.math.floordiv(fa, fb).numpy()
+    np.testing.assert_array_equal(_folded("FLOOR_DIV", [(fa, "float32"), (fb, "float32")], want.shape, "float32"),
+                                  want)
+    f = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
     cases = [
         ("PACK", [np.int32(1), np.int32(6), np.int32(24)], tf.stack([1, 6, 24], axis=0), {"axis": 0}),
         ("PACK", [b, b * 2], tf.stack([b, b * 2], axis=-1), {"axis": -1}),
         ("CONCATENATION", [a, a + 1], tf.concat([a, a + 1], axis=-1), {"axis": -1}),
-        ("GATHER", [b, np.array([[2, 0], [1, 1]], np.int32)], tf.gather(b, [[2, 0], [1, 1]]), {"axis": 0}),
-        ("GATHER", [a, np.array([2, 0], np.int32)], tf.gather(a, [2, 0], axis=1), {"axis": 1}),
+        ("GATHER", [(f, "float32"), np.array([[2, 0], [1, 1]], np.int32)], tf.gather(f, [[2, 0], [1, 1]], axis=1),
+         {"axis": 1}),
+        ("GATHER", [(f, "float32"), np.array([1], np.int32)], tf.gather(f, [1]), {"axis": 0}),
         ("FILL", [np.array([2, 3], np.int32), np.int32(-5)], tf.fill([2, 3], -5), {}),
+        ("FILL", [np.array([2, 1], np.int64), (np.float32(0.25), "float32")], tf.fill([2, 1], 0.25), {}),
         ("BROADCAST_TO", [b, np.array([4, 3], np.int32)], tf.broadcast_to(b, [4, 3]), {}),
-        ("REDUCE_PROD", [a, np.array([1], np.int32)], tf.reduce_prod(a, axis=[1]), {"keep_dims": False}),
-        ("REDUCE_PROD", [a, np.array([0, 1], np.int32)], tf.reduce_prod(a, axis=[0, 1], keepdims=True),
-         {"keep_dims": True}),
+        ("EXPAND_DIMS", [b, np.int32(-1)], tf.expand_dims(b, -1), {}),
+        ("SQUEEZE", [a.reshape(1, 2, 1, 3)], tf.squeeze(a.reshape(1, 2, 1, 3)), {"squeeze_dims": []}),
+        ("RESHAPE", [a, np.array([3, -1], np.int32)], tf.reshape(a, [3, -1]), {}),
     ]
     for name, constants, want, options in cases:
         want = want.numpy()
-        np.testing.assert_array_equal(_folded(name, constants, want.shape, options=options), want, err_msg=name)
-    x = np.array([1.9, -1.9, 3.0], np.float32)
-    want = tf.cast(x, tf.int32).numpy()
-    np.testing.assert_array_equal(_folded("CAST", [(x, "float32")], want.shape, options={}), want)
+        np.testing.assert_array_equal(_folded(name, constants, want.shape, want.dtype.name, options), want,
+                                      err_msg=name)
+    x = np.array([1.9, -1.9, 3.0, 127.5], np.float32)
+    for dtype in ("int32", "int8"):
+        want = tf.cast(x, dtype).numpy()
+        np.testing.assert_array_equal(_folded("CAST", [(x, "float32")], want.shape, dtype, {}), want)
 
 
 def test_shape_folds_the_static_shape_of_an_activation():
@@ -325,34 +334,34 @@ def test_shape_folds_the_static_shape_of_an_activation():
 
 # ---- what stays in the graph ---------------------------------------------------------------
 
-def _product_graph(axes_are_constant: bool, output_is_product: bool) -> Graph:
-    """REDUCE_PROD of a constant vector (the converter's element count of a shape)."""
-    tensors = [Tensor(0, "x", (1,), "int32", None), _const(1, [6, 24]), _const(2, [0]),
-               Tensor(3, "product", (), "int32", None), Tensor(4, "y", (1,), "int32", None)]
-    ops = [Operator(0, "REDUCE_PROD", (1, 2 if axes_are_constant else 0), (3,), {"keep_dims": False})]
-    if not output_is_product:
+def _fill_graph(value_is_constant: bool, output_is_filled: bool) -> Graph:
+    """FILL of [2, 3] with a scalar, then an ADD of the result."""
+    tensors = [Tensor(0, "x", (), "int32", None), _const(1, [2, 3]), _const(2, 7),
+               Tensor(3, "filled", (2, 3), "int32", None), Tensor(4, "y", (2, 3), "int32", None)]
+    ops = [Operator(0, "FILL", (1, 2 if value_is_constant else 0), (3,), {})]
+    if not output_is_filled:
         ops.append(Operator(1, "ADD", (3, 0), (4,), {"fused_activation_function": "NONE"}))
-    return Graph("g", "", tensors, ops, [0], [3 if output_is_product else 4])
+    return Graph("g", "", tensors, ops, [0], [3 if output_is_filled else 4])
 
 
 def test_a_graph_output_is_never_folded():
-    graph = _product_graph(axes_are_constant=True, output_is_product=True)
+    graph = _fill_graph(value_is_constant=True, output_is_filled=True)
     assert fold_constants(graph) is graph
-    with pytest.raises(EmuError, match=r"^unsupported operator REDUCE_PROD at index 0 in g$"):
+    with pytest.raises(EmuError, match=r"^unsupported operator FILL at index 0 in g$"):
         compile_graph(graph)
 
 
 def test_an_operator_on_a_run_time_value_is_refused_in_one_line():
-    graph = _product_graph(axes_are_constant=False, output_is_product=False)
+    graph = _fill_graph(value_is_constant=False, output_is_filled=False)
     assert fold_constants(graph) is graph
-    with pytest.raises(EmuError, match=r"^unsupported operator REDUCE_PROD at index 0 in g$"):
+    with pytest.raises(EmuError, match=r"^unsupported operator FILL at index 0 in g$"):
         compile_graph(graph)
 
 
 def test_the_same_graph_with_constant_inputs_folds():
-    graph = fold_constants(_product_graph(axes_are_constant=True, output_is_product=False))
+    graph = fold_constants(_fill_graph(value_is_constant=True, output_is_filled=False))
     assert [op.op for op in graph.operators] == ["ADD"]
-    assert graph.tensors[3].data.tolist() == 144
+    assert graph.tensors[3].data.tolist() == [[7, 7, 7], [7, 7, 7]]
 
 
 def test_a_result_other_than_the_declared_shape_is_not_folded():
@@ -366,13 +375,23 @@ def test_a_result_other_than_the_declared_shape_is_not_folded():
 
 
 @pytest.mark.parametrize(("op_name", "constants"), [
-    ("FLOOR_DIV", [np.array([4, 5], np.int32), np.array([2, 0], np.int32)]),  # TFLM refuses a zero divisor
-    ("GATHER", [np.array([4, 5], np.int32), np.array([2], np.int32)]),  # index past the end
+    # what TFLM refuses at run time
+    ("FLOOR_DIV", [np.array([4, 5], np.float32), np.array([2, 0], np.float32)]),  # a zero divisor
+    ("GATHER", [np.array([4, 5], np.float32), np.array([2], np.int32)]),  # an index past the end
+    # types TFLM's kernels do not take
+    ("FLOOR_DIV", [np.array([4, 5], np.int32), np.array([2, 1], np.int32)]),
+    ("GATHER", [np.array([4, 5], np.int32), np.array([1], np.int32)]),
+    ("ADD", [np.array([4, 5], np.int64), np.array([2, 1], np.int64)]),
+    # an operator TFLM does not have
+    ("REDUCE_PROD", [np.array([4, 5], np.int32), np.array([0], np.int32)]),
 ])
-def test_what_tflm_refuses_at_run_time_is_not_folded(op_name, constants):
-    out = Tensor(3, "out", (2,) if op_name == "FLOOR_DIV" else (1,), "int32", None)
-    tensors = [Tensor(0, "x", out.shape, "int32", None), *(_const(i + 1, c) for i, c in enumerate(constants)), out,
-               Tensor(4, "y", out.shape, "int32", None)]
+def test_what_tflm_refuses_is_not_folded(op_name, constants):
+    dtype = constants[0].dtype.name
+    shape = (1,) if op_name in ("GATHER", "REDUCE_PROD") else (2,)
+    out = Tensor(3, "out", shape, dtype, None)
+    tensors = [Tensor(0, "x", shape, dtype, None),
+               *(Tensor(i + 1, f"c{i + 1}", c.shape, c.dtype.name, None, c) for i, c in enumerate(constants)),
+               out, Tensor(4, "y", shape, dtype, None)]
     ops = [Operator(0, op_name, (1, 2), (3,), {}),
            Operator(1, "ADD", (3, 0), (4,), {"fused_activation_function": "NONE"})]
     graph = Graph("g", "", tensors, ops, [0], [4])

@@ -32,8 +32,6 @@ from emu.model.graph import Graph, Operator, Tensor
 # a large activation stays an operator of the graph instead of a large constant.
 MAX_FOLDED_BYTES = 64 * 1024
 
-_INTEGER_TYPES = ("int32", "int64")
-
 
 class NotFoldable(Exception):
     """This operator, with these inputs, is not computed here (it stays in the graph)."""
@@ -150,33 +148,34 @@ def _gather(op, graph, values, out):
 
 
 def _cast(op, graph, values, out):
-    return values[0].astype(out.dtype)
+    x = values[0]
+    if x.dtype.kind == "f" and out.dtype != "float32":
+        info = np.iinfo(out.dtype)
+        if not (np.isfinite(x).all() and (x > info.min - 1).all() and (x < info.max + 1).all()):
+            raise NotFoldable("a float outside the integer type")  # static_cast is undefined there
+    return x.astype(out.dtype)
 
 
 def _fill(op, graph, values, out):
     dims, value = values
-    if dims.ndim != 1 or value.size != 1 or (dims < 0).any():
-        raise NotFoldable("FILL needs a vector of dimensions and a scalar")
-    return np.full(tuple(int(d) for d in dims), value.reshape(()), dtype=out.dtype)
+    if dims.ndim != 1 or value.ndim != 0 or (dims < 0).any():
+        raise NotFoldable("FILL needs a vector of dimensions and a scalar")  # as TFLM does
+    return np.full(tuple(int(d) for d in dims), value, dtype=out.dtype)
 
 
 def _broadcast_to(op, graph, values, out):
+    if len(values[1]) > _MAX_BROADCAST_RANK or values[0].ndim > len(values[1]):
+        raise NotFoldable("TFLM broadcasts to at most 5 dimensions, never to fewer")
     try:
         return np.broadcast_to(values[0], tuple(int(d) for d in values[1])).copy()
     except ValueError as e:
         raise NotFoldable(str(e)) from None
 
 
-def _reduce_prod(op, graph, values, out):
-    x, axes = values
-    axes = tuple(sorted({_axis(int(a), x.ndim) for a in axes.reshape(-1)}))
-    return np.prod(x, axis=axes, keepdims=bool(op.options.get("keep_dims", False)), dtype=x.dtype)
-
-
 def _floor_div(a, b):
     if (b == 0).any():
         raise NotFoldable("division by zero")  # TFLM refuses it at run time
-    return np.floor_divide(a, b)
+    return np.floor(a / b)  # TFLM: std::floor of the float32 quotient
 
 
 _ARITHMETIC: dict[str, Callable] = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply, "FLOOR_DIV": _floor_div}
@@ -185,8 +184,6 @@ _ARITHMETIC: dict[str, Callable] = {"ADD": np.add, "SUB": np.subtract, "MUL": np
 def _arithmetic(op, graph, values, out):
     if op.options.get("fused_activation_function", "NONE") != "NONE":
         raise NotFoldable("fused activation")
-    if any(v.dtype.name not in _INTEGER_TYPES for v in values) or out.dtype not in _INTEGER_TYPES:
-        raise NotFoldable("only integer shape arithmetic is folded")
     a, b = values
     with np.errstate(over="ignore"):  # int32 wraps in numpy as in TFLM's two's-complement kernels
         return _ARITHMETIC[op.op](a, b)
@@ -196,14 +193,54 @@ def _arithmetic(op, graph, values, out):
 FOLDERS: dict[str, Callable] = {
     "SHAPE": _shape, "STRIDED_SLICE": _strided_slice, "PACK": _pack, "CONCATENATION": _concatenation,
     "RESHAPE": _same_shape, "SQUEEZE": _same_shape, "EXPAND_DIMS": _same_shape, "GATHER": _gather,
-    "CAST": _cast, "FILL": _fill, "BROADCAST_TO": _broadcast_to, "REDUCE_PROD": _reduce_prod,
+    "CAST": _cast, "FILL": _fill, "BROADCAST_TO": _broadcast_to,
     **{name: _arithmetic for name in _ARITHMETIC},
 }
+
+# The types TFLM's kernel for each operator takes (tensorflow/lite/micro/kernels/): for each
+# operator, the data type of its inputs and output, then of its index inputs (RESHAPE's and
+# SQUEEZE's shape, STRIDED_SLICE's begin, end and strides, GATHER's positions, FILL's and
+# BROADCAST_TO's dimensions, EXPAND_DIMS's axis). A model TFLM refuses is not made runnable by
+# folding: its operator stays, and is refused as TFLM refuses it.
+_ANY = None
+_TFLM_TYPES: dict[str, tuple[frozenset[str] | None, frozenset[str] | None]] = {
+    "SHAPE": (frozenset({"int32"}), _ANY),  # its output; the input is read for its shape only
+    "STRIDED_SLICE": (frozenset({"float32", "int8", "int16", "int32", "bool"}), frozenset({"int32"})),
+    "PACK": (frozenset({"float32", "int8", "int16", "int32", "int64"}), _ANY),
+    "CONCATENATION": (frozenset({"float32", "int8", "int16", "int32", "int64", "bool"}), _ANY),
+    "RESHAPE": (_ANY, frozenset({"int32"})),
+    "SQUEEZE": (_ANY, _ANY),
+    "EXPAND_DIMS": (_ANY, frozenset({"int32"})),
+    "GATHER": (frozenset({"float32", "int8"}), frozenset({"int32"})),
+    "CAST": (frozenset({"int8", "int16", "int32", "uint32", "float32", "bool"}), _ANY),  # inputs;
+    "FILL": (frozenset({"float32", "int32", "int8"}), frozenset({"int32", "int64"})),
+    "BROADCAST_TO": (_ANY, frozenset({"int32", "int64"})),
+    "ADD": (frozenset({"int32"}), _ANY), "SUB": (frozenset({"int32"}), _ANY), "MUL": (frozenset({"int32"}), _ANY),
+    "FLOOR_DIV": (frozenset({"float32"}), _ANY),
+}
+_CAST_OUTPUTS = frozenset({"int8", "int16", "int32", "uint32", "float32"})
+_MAX_BROADCAST_RANK = 5
+
+
+def _tflm_takes(op: Operator, tensors: list[Tensor]) -> bool:
+    data_types, index_types = _TFLM_TYPES[op.op]
+    present = [t for t in op.inputs if t >= 0]
+    data = _data_inputs(op)
+    out = tensors[op.outputs[0]].dtype
+    if op.op == "SHAPE":
+        return out in data_types
+    if op.op == "CAST":
+        return all(tensors[t].dtype in data_types for t in data) and out in _CAST_OUTPUTS
+    if data_types is not _ANY and not all(tensors[t].dtype in data_types for t in [*data, op.outputs[0]]):
+        return False
+    index = [t for t in present if t not in data]
+    return index_types is _ANY or all(tensors[t].dtype in index_types for t in index)
+
 
 # Where an operator's inputs after the first are indices, not data: their quantization does not
 # matter. SHAPE reads only its input's shape, so that input need not be constant.
 _DATA_INPUTS = {"STRIDED_SLICE": 1, "RESHAPE": 1, "SQUEEZE": 1, "EXPAND_DIMS": 1, "GATHER": 1,
-                "BROADCAST_TO": 1, "REDUCE_PROD": 1, "FILL": (1, 2)}
+                "BROADCAST_TO": 1, "FILL": (1, 2)}
 
 
 def _data_inputs(op: Operator) -> list[int]:
@@ -238,11 +275,16 @@ def _evaluate(op: Operator, graph: Graph, tensors: list[Tensor]) -> np.ndarray:
     needed = present[1:] if op.op == "SHAPE" else present
     if not present or any(tensors[t].data is None for t in needed):
         raise NotFoldable("an input is computed at run time")
+    if not _tflm_takes(op, tensors):
+        raise NotFoldable("a type TFLM's kernel does not take")
     if not _moves_values_unchanged(op, tensors):
         raise NotFoldable("quantization changes")
     out = tensors[op.outputs[0]]
     values = [tensors[t].data for t in present]
-    result = np.asarray(FOLDERS[op.op](op, graph, values, out))
+    try:
+        result = np.asarray(FOLDERS[op.op](op, graph, values, out))
+    except (ValueError, IndexError) as e:  # operands numpy cannot stack, join or index
+        raise NotFoldable(str(e)) from None
     if result.dtype.name != out.dtype:
         result = result.astype(out.dtype)
     if result.shape != tuple(out.shape):
