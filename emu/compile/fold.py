@@ -7,15 +7,15 @@ time: SHAPE of an activation, STRIDED_SLICE of the batch size out of it, PACK wi
 dimensions, and the result as RESHAPE's shape. The file holds the static shape TFLM allocates
 for (the batch dimension that the converter marks -1 in shape_signature is 1 in `shape`), and
 emu compiles for that static shape too, so SHAPE of any tensor is a constant and everything
-computed from constants is one. Evaluated here with numpy, as TFLM's kernels compute these
-int32 values.
+computed from constants is one. Evaluated here with numpy, as TFLM's kernels compute it.
 
-An operator is folded only where its result is exactly what TFLM's kernel would give: integer
-arithmetic only on integer tensors, data moved only between tensors of one quantization, a
-result of the shape the file declares for its output. Anything else stays in the graph and is
-lowered (or refused, as an unsupported operator) as before. A graph output is never folded:
-the graph's outputs must be written by operators. Folded operators are not layers: they leave
-the operator list, and the remaining operators keep their indices in the file.
+An operator is folded only where TFLM would run it and its result is exactly TFLM's: the types
+TFLM's kernel takes, data moved only between tensors of one quantization, no division by zero
+or index out of range, a result of the shape the file declares for its output (TFLM allocates
+that shape and never resizes it). Anything else stays in the graph and is lowered, or refused
+as an unsupported operator, as before. A graph output is never folded: the graph's outputs
+must be written by operators. Folded operators are not layers: they leave the operator list,
+and the remaining operators keep their indices in the file.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ class NotFoldable(Exception):
     """This operator, with these inputs, is not computed here (it stays in the graph)."""
 
 
-# TFLM's STRIDED_SLICE takes inputs of at most 4 dimensions.
+# TFLM's STRIDED_SLICE takes inputs of at most 4 dimensions, BROADCAST_TO outputs of at most 5.
 _MAX_SLICE_RANK = 4
+_MAX_BROADCAST_RANK = 5
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
@@ -212,14 +213,13 @@ _TFLM_TYPES: dict[str, tuple[frozenset[str] | None, frozenset[str] | None]] = {
     "SQUEEZE": (_ANY, _ANY),
     "EXPAND_DIMS": (_ANY, frozenset({"int32"})),
     "GATHER": (frozenset({"float32", "int8"}), frozenset({"int32"})),
-    "CAST": (frozenset({"int8", "int16", "int32", "uint32", "float32", "bool"}), _ANY),  # inputs;
+    "CAST": (frozenset({"int8", "int16", "int32", "uint32", "float32", "bool"}), _ANY),  # its input
     "FILL": (frozenset({"float32", "int32", "int8"}), frozenset({"int32", "int64"})),
     "BROADCAST_TO": (_ANY, frozenset({"int32", "int64"})),
     "ADD": (frozenset({"int32"}), _ANY), "SUB": (frozenset({"int32"}), _ANY), "MUL": (frozenset({"int32"}), _ANY),
     "FLOOR_DIV": (frozenset({"float32"}), _ANY),
 }
 _CAST_OUTPUTS = frozenset({"int8", "int16", "int32", "uint32", "float32"})
-_MAX_BROADCAST_RANK = 5
 
 
 def _tflm_takes(op: Operator, tensors: list[Tensor]) -> bool:
@@ -286,7 +286,7 @@ def _evaluate(op: Operator, graph: Graph, tensors: list[Tensor]) -> np.ndarray:
     except (ValueError, IndexError) as e:  # operands numpy cannot stack, join or index
         raise NotFoldable(str(e)) from None
     if result.dtype.name != out.dtype:
-        result = result.astype(out.dtype)
+        raise NotFoldable(f"computes {result.dtype.name}, the file declares {out.dtype}")
     if result.shape != tuple(out.shape):
         # TFLM allocates the declared shape and does not resize it: a different result is a
         # model TFLM does not run as its file says, so the operator is left to its lowering.
