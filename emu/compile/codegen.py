@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emu.compile.arena import Buffer, plan_arena
+from emu.compile.fold import fold_constants
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.kernel_set import KERNEL_SETS, OPTIMIZED, REFERENCE
 from emu.compile.ops import lowerings, optimizations
@@ -189,6 +190,7 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict
 
 def compile_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) -> CompiledModel:
     """The model as C for the kernel set; `mve`: the board's core has Helium (Platform.mve)."""
+    graph = fold_constants(graph)  # shape arithmetic on constants leaves the graph as constants
     graph, produced = produce_at_run_time(graph)
     calls = lower_graph(graph, kernel_set, mve)  # lowerings fold weights produced at run time as constants,
     weight_format, filter_bytes = filter_storage(graph, calls)
