@@ -253,12 +253,11 @@ def test_refused_forms_are_named(op, tensors, inputs, outputs, options, why):
 # ---- on the device: one model per kernel family, on a Cortex-M0+ and an M4F -------------------
 
 FAMILIES = {
-    # SPLIT, SPLIT_V, UNPACK and PACK share one kernel: an unrolled recurrent step cut and joined
-    "chunks": (lambda x: _tf().stack([_tf().nn.relu(p) for p in _tf().unstack(
-        _tf().concat(_tf().split(x, 2, axis=-1) + _tf().split(x, [1, 3, 2], axis=-1)[:2], axis=-1), axis=1)],
-        axis=-1), [(3, 6)]),
-    "transpose": (lambda x: _tf().transpose(_tf().nn.relu(_tf().transpose(x, [0, 3, 1, 2])), [0, 2, 3, 1]),
-                  [(4, 3, 5)]),
+    # SPLIT, SPLIT_V, UNPACK and PACK share one kernel: pieces of an input cut, joined and cut again
+    "chunks": (lambda x: _tf().unstack(_tf().stack([_tf().split(x, 2, axis=-1)[0],
+                                                    _tf().split(x, [1, 3, 2], axis=-1)[1]], axis=-1), axis=1),
+               [(3, 6)]),
+    "transpose": (lambda x: [_tf().transpose(x, [0, 3, 1, 2]), _tf().transpose(x, [2, 1, 0, 3])], [(4, 3, 5)]),
     "gather": (lambda i: _tf().gather(TABLE, _indices(i)), [(6,)]),
 }
 FAMILY_OPERATORS = {"chunks": {"SPLIT", "SPLIT_V", "UNPACK", "PACK"}, "transpose": {"TRANSPOSE"},
