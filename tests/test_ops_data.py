@@ -55,6 +55,9 @@ CASES = {
     "splitv_negative": (lambda x: _tf().split(x, [2, 5], axis=-1), [(3, 7)], "SPLIT_V"),
     "unstack_time": (lambda x: _tf().unstack(x, axis=1), [(3, 4)], "UNPACK"),
     "unstack_negative": (lambda x: _tf().unstack(x, axis=-1), [(2, 3, 4)], "UNPACK"),
+    # more pieces than CONCATENATION's ten inputs: the kernels take tables of any length
+    "unstack_many": (lambda x: _tf().unstack(x, axis=1), [(24, 3)], "UNPACK"),
+    "stack_many": (lambda x: _tf().stack(_tf().unstack(x, axis=1), axis=0), [(16, 2)], "PACK"),
     "transpose_rank3": (lambda x: _tf().transpose(x, [0, 2, 1]), [(5, 7)], "TRANSPOSE"),
     "transpose_nchw": (lambda x: _tf().transpose(x, [0, 3, 1, 2]), [(2, 3, 4)], "TRANSPOSE"),
     "transpose_nhwc": (lambda x: _tf().transpose(x, [0, 2, 3, 1]), [(2, 3, 4)], "TRANSPOSE"),

@@ -57,6 +57,8 @@ def constant_axis(t) -> int:
 
 
 def chunk_call(function: str, outer: int, chunk_bytes: list[int], args: list) -> KernelCall:
+    if outer * sum(chunk_bytes) >= 2**31:  # the kernel's sizes and offsets are int32
+        raise UnsupportedOperator(f"{outer * sum(chunk_bytes):,} bytes to copy (at most 2 GB)")
     return KernelCall(function, "chunks.h", "emu_chunks_params",
                       {"outer": outer, "count": len(chunk_bytes),
                        "bytes": ConstArray("int32_t", np.asarray(chunk_bytes, dtype=np.int32))},
