@@ -10,15 +10,18 @@ device test per kernel family runs the same C in QEMU on a Cortex-M0+ and an M4F
 from __future__ import annotations
 
 import functools
+import re
 import struct
 
 import numpy as np
 import pytest
 import tflite
 
+from emu.compile.codegen import compile_graph
 from emu.compile.hostrun import compile_and_run_on_host
 from emu.compile.kernel_call import UnsupportedOperator
 from emu.compile.ops import lowerings
+from emu.errors import EmuError
 from emu.model.oracle import tflm_outputs
 from emu.model.reader import parse_model
 from emu.platforms import get_platform
@@ -45,7 +48,7 @@ def _indices(i):
     return _tf().cast(i, _tf().int32)
 
 
-# name -> (operation on the inputs, input shapes without the batch, input types, operator)
+# name -> (operation on the inputs, input shapes without the batch, the operator it converts to)
 CASES = {
     "split_last": (lambda x: _tf().split(x, 3, axis=-1), [(4, 6)], "SPLIT"),
     "split_rank4": (lambda x: _tf().split(x, 2, axis=1), [(4, 3, 5)], "SPLIT"),
@@ -153,7 +156,7 @@ def test_matches_tflm_on_the_host(name, kind):
         assert _type_of(model, op) == "int16"
         with pytest.raises(RuntimeError):
             tflm_outputs(model, inputs_for(name, model))
-        with pytest.raises(Exception, match="GATHER at index .*int16 inputs"):
+        with pytest.raises(EmuError, match="GATHER at index .*int16 inputs"):
             compile_and_run_on_host(model, inputs_for(name, model))
         return
     assert _type_of(model, op) == {"float": "float32", "int8": "int8", "int16": "int16"}[kind]
@@ -177,14 +180,22 @@ def test_negative_axes_reach_the_lowering(name):
     assert _axis_of(converted(name, "float")) < 0
 
 
-def test_unused_split_output_gets_its_own_memory():
-    # The never-read piece is still written by the kernel: it must not land on a live tensor.
-    model = converted("split_unused", "int8")
-    graph = parse_model(model)
+def test_split_outputs_get_memory_of_their_own():
+    # The never-read middle piece is still written by the kernel: its bytes, like the other
+    # two pieces', must land on no other piece and not on the input the kernel is reading.
+    graph = parse_model(converted("split_unused", "int8"))
     split = next(op for op in graph.operators if op.op == "SPLIT")
-    assert len(split.outputs) == 3
-    readers = {i for op in graph.operators for i in op.inputs}
-    assert split.outputs[1] not in readers and split.outputs[1] not in graph.outputs
+    readers = {i for op in graph.operators for i in op.inputs} | set(graph.outputs)
+    assert len(split.outputs) == 3 and split.outputs[1] not in readers
+    source = compile_graph(graph).source
+    table = re.search(r"op0_arg1\[3\] = \{(.*)\};", source).group(1)
+    pieces = [int(offset) for offset in re.findall(r"emu_arena \+ (\d+)", table)]
+    reads = re.search(r"emu_split\(&op0, \(const int8_t \*\)\(emu_arena \+ (\d+)\)", source).group(1)
+    spans = [(start, start + graph.tensors[t].nbytes) for start, t in zip(pieces, split.outputs, strict=True)]
+    spans.append((int(reads), int(reads) + graph.tensors[split.inputs[1]].nbytes))
+    for i, (a_start, a_end) in enumerate(spans):
+        for b_start, b_end in spans[i + 1:]:
+            assert a_end <= b_start or b_end <= a_start, spans
 
 
 def _set_scale(model: bytes, tensor: int, factor: float) -> bytes:
