@@ -222,6 +222,19 @@ def test_differently_quantized_outputs_are_copied_as_tflm_copies_them(name):
 
 # ---- forms TFLM refuses, refused in one line --------------------------------------------------
 
+CASES["transpose_rank6"] = (lambda x: _tf().transpose(x, [0, 5, 4, 3, 2, 1]), [(2, 3, 2, 2, 2)], "TRANSPOSE")
+
+
+def test_transpose_of_six_dimensions_is_refused_like_tflm():
+    model = converted("transpose_rank6", "int8")
+    assert len(parse_model(model).tensors[parse_model(model).inputs[0]].shape) == 6
+    inputs = inputs_for("transpose_rank6", model)
+    with pytest.raises(RuntimeError):
+        tflm_outputs(model, inputs)
+    with pytest.raises(EmuError, match="TRANSPOSE at index 0 in .*: a rank-6 input"):
+        compile_and_run_on_host(model, inputs)
+
+
 def _int32(index, values):
     values = np.asarray(values, dtype=np.int32)
     return make_tensor(index, values.shape, "int32", data=values)
