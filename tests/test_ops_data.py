@@ -78,7 +78,18 @@ CASES = {
 # int16 models of separately computed inputs get int16 RELU or requantizing QUANTIZE operators,
 # which emu does not lower yet (int16 compute); their PACK is covered by stack_unstacked.
 NEEDS_INT16_COMPUTE = {"stack_axis1", "stack_negative"}
-INDEX_INPUTS = {"gather_batch_dims": (1,), "embedding": (0,)}  # inputs that are int32 indices
+# int32 tensors, which TFLM's SPLIT, SPLIT_V, UNPACK and PACK take too: models of int32 inputs
+# (the converter quantizes nothing in them, so they are converted once, as "float" models)
+CASES.update({
+    "split_int32": (lambda x: _tf().split(x, 3, axis=1), [(6, 2)], "SPLIT"),
+    "splitv_int32": (lambda x: _tf().split(x, [3, 1], axis=-1), [(2, 4)], "SPLIT_V"),
+    "unstack_int32": (lambda x: _tf().unstack(x, axis=-2), [(3, 2)], "UNPACK"),
+    "stack_int32": (lambda a, b: _tf().stack([a, b], axis=-1), [(2, 3), (2, 3)], "PACK"),
+})
+INT32_CASES = {"split_int32", "splitv_int32", "unstack_int32", "stack_int32"}
+# inputs that are int32 (indices, or the int32 cases' values; both drawn from 0..9)
+INDEX_INPUTS = {"gather_batch_dims": (1,), "embedding": (0,), "split_int32": (0,), "splitv_int32": (0,),
+                "unstack_int32": (0,), "stack_int32": (0, 1)}
 KINDS = ["float", "int8", "int16"]
 
 
@@ -146,11 +157,14 @@ def _type_of(model: bytes, op_name: str) -> str:
 
 
 @pytest.mark.parametrize("name, kind", [(name, kind) for name in CASES for kind in KINDS
-                                        if not (kind == "int16" and name in NEEDS_INT16_COMPUTE)])
+                                        if not (kind == "int16" and name in NEEDS_INT16_COMPUTE)
+                                        and not (kind != "float" and name in INT32_CASES)])
 def test_matches_tflm_on_the_host(name, kind):
     op = CASES[name][2]
     model = converted(name, kind)
     assert op in operators(model), operators(model)
+    if name in INT32_CASES:
+        kind = "int32"
     if kind == "int16" and op == "GATHER":
         # TFLM's GATHER takes float32 and int8 only; the converter's int16 GATHER is refused alike
         assert _type_of(model, op) == "int16"
@@ -159,7 +173,7 @@ def test_matches_tflm_on_the_host(name, kind):
         with pytest.raises(EmuError, match="GATHER at index .*int16 inputs"):
             compile_and_run_on_host(model, inputs_for(name, model))
         return
-    assert _type_of(model, op) == {"float": "float32", "int8": "int8", "int16": "int16"}[kind]
+    assert _type_of(model, op) == {"float": "float32", "int8": "int8", "int16": "int16", "int32": "int32"}[kind]
     for seed in range(2):
         inputs = inputs_for(name, model, seed)
         assert_same(compile_and_run_on_host(model, inputs), tflm_outputs(model, inputs))
