@@ -301,6 +301,24 @@ class _Emitter:
         const = "" if t in op.outputs else "const "
         return f"({const}{ctype} *)(emu_arena + {self.offset(t)})"
 
+    def _argument(self, name: str, arg, op) -> str:
+        if isinstance(arg, ConstArray):
+            return self._const_array(name, arg)
+        if isinstance(arg, list):
+            return self._pointer_table(name, arg, op)
+        return self._pointer(arg, op)
+
+    def _pointer_table(self, name: str, tensors: list[int], op) -> str:
+        """A table in flash of the tensors' pointers, for kernels that take any number of
+        inputs or outputs. The arena and the constants are file-scope arrays, so every entry
+        is an address constant the compiler resolves."""
+        writable = all(t in op.outputs for t in tensors)
+        ctype = "void *const" if writable else "const void *const"
+        pointers = ", ".join(f"(void *){p}" if writable else f"(const void *){p}"
+                             for p in (self._pointer(t, op) for t in tensors))
+        self.constants.append(f"static {ctype} {name}[{max(len(tensors), 1)}] = {{{pointers}}};")
+        return name
+
     def _call(self, op, call: KernelCall) -> list[str]:
         lines = [f"    emu_mark_layer(); /* {op.index}: {op.op} */"]
         if call.alias:
@@ -311,8 +329,7 @@ class _Emitter:
             fields = ",\n".join(f"    .{k} = {self._value(prefix, k, v)}" for k, v in call.params.items())
             self.constants.append(f"static const {call.params_type} {prefix} = {{\n{fields}\n}};")
             args.append(f"&{prefix}")
-        args += [self._const_array(f"op{op.index}_arg{i}", t) if isinstance(t, ConstArray) else self._pointer(t, op)
-                 for i, t in enumerate(call.args)]
+        args += [self._argument(f"op{op.index}_arg{i}", t, op) for i, t in enumerate(call.args)]
         if call.scratch_bytes:
             args.append(f"(void *)(emu_arena + {self.buffer_offsets[f'scratch{op.index}']})")
         lines.append(f"    {call.function}({', '.join(args)});")
