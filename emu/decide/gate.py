@@ -210,5 +210,6 @@ def format_verdict(verdict: GateVerdict) -> str:
                      format_value(c.field, c.after), format_change(c), verdict.tolerance_text(c.field),
                      c.status.upper() if c.status in FAILING else c.status))
     note = verdict.quality_note()
-    return "\n".join([table_text(headers, rows, right=range(3, 7)), "", f"gate: {verdict.summary()}",
-                      *([f"note: {note}"] if note else [])])
+    # The verdict stays the last line, where a CI log is read.
+    return "\n".join([table_text(headers, rows, right=range(3, 7)), "", *([f"note: {note}"] if note else []),
+                      f"gate: {verdict.summary()}"])
