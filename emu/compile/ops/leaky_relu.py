@@ -1,0 +1,41 @@
+"""LEAKY_RELU, int8 and float32: x where x > 0, alpha * x elsewhere.
+
+int8 follows TFLM's leaky_relu: two rescales of the offset input to the output, one for the
+identity branch (in_scale / out_scale) and one for the alpha branch (in_scale * alpha /
+out_scale), both products taken in float32 as TFLM's Prepare does. A negative alpha rescales
+by its magnitude and negates the result, as TFLM's reference kernel does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emu.compile.kernel_call import KernelCall, UnsupportedOperator
+from emu.compile.quant import quantize_multiplier
+
+OPERATORS = ("LEAKY_RELU",)
+
+HEADER = "leaky_relu.h"
+
+
+def lower(op, graph) -> KernelCall:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if x.dtype != y.dtype or x.dtype not in ("int8", "float32"):
+        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: int8, float32)")
+    alpha = np.float32(op.options.get("alpha", 0.0))
+    if x.dtype == "float32":
+        params, function, params_type = {"alpha": float(alpha)}, "emu_leaky_relu_f32", "emu_leaky_relu_f32_params"
+    else:
+        if x.quantization is None or y.quantization is None or x.quantization.per_channel:
+            raise UnsupportedOperator("int8 tensors need one scale and zero point")
+        in_scale, out_scale = np.float32(x.quantization.scale[0]), np.float32(y.quantization.scale[0])
+        alpha_multiplier, alpha_shift = quantize_multiplier(float(in_scale * alpha / out_scale))
+        identity_multiplier, identity_shift = quantize_multiplier(float(in_scale / out_scale))
+        params = {
+            "input_zero_point": x.quantization.zero_point[0],
+            "output_zero_point": y.quantization.zero_point[0],
+            "identity_multiplier": identity_multiplier, "identity_shift": identity_shift,
+            "alpha_multiplier": alpha_multiplier, "alpha_shift": alpha_shift,
+        }
+        function, params_type = "emu_leaky_relu_s8", "emu_leaky_relu_s8_params"
+    return KernelCall(function, HEADER, params_type, {"size": x.size, **params}, [x.index, y.index], inplace=True)

@@ -1,0 +1,191 @@
+"""SUB, MAXIMUM, MINIMUM and LEAKY_RELU against the TFLM interpreter.
+
+Each case is a small Keras model converted by TensorFlow's converter to float32 and to int8
+over several calibration ranges (so scales and zero points vary); the generated C, built for
+the host, must give exactly TFLM's int8 outputs and its float32 outputs within 1e-5
+relative. LEAKY_RELU sees all 256 int8 input values. One device test per family runs the
+same C on an M0+, an M4F and the M55 (whose Helium kernel SUB shares with ADD).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from emu.compile.codegen import compile_graph
+from emu.model.reader import parse_model
+from tests import modelgen
+from tests.conftest import needs_arm_gcc
+from tests.test_ops_misc import RANGES, assert_matches_tflm, float_inputs, ops_of, sweep_int8
+
+
+def _layers():
+    return modelgen.tf().keras.layers
+
+
+def _tf():
+    return modelgen.tf()
+
+
+MEAN = np.array([0.5, -1.0, 2.0], dtype=np.float32)
+VARIANCE = np.array([4.0, 0.25, 1.0], dtype=np.float32)
+
+# name -> (build(*inputs) -> outputs, input shapes without the batch dimension)
+CASES = {
+    "sub": (lambda a, b: _layers().Subtract()([a, b]), [(4, 5, 3), (4, 5, 3)]),
+    "sub_channel": (lambda a, b: _layers().Subtract()([a, b]), [(4, 5, 3), (1, 1, 3)]),
+    "sub_outer": (lambda a, b: _layers().Subtract()([a, b]), [(4, 1, 3), (1, 5, 1)]),
+    "sub_relu": (lambda a, b: _layers().ReLU()(_layers().Subtract()([a, b])), [(4, 5, 3), (4, 5, 3)]),
+    # a constant minuend: SUB's second input is the model input
+    "sub_from_const": (lambda a: _tf().keras.ops.subtract(np.linspace(-1, 1, 3, dtype=np.float32), a), [(4, 3)]),
+    "normalization": (lambda x: _layers().Normalization(mean=MEAN, variance=VARIANCE)(x), [(4, 5, 3)]),
+    "maximum": (lambda a, b: _layers().Maximum()([a, b]), [(4, 5, 3), (4, 5, 3)]),
+    "minimum": (lambda a, b: _layers().Minimum()([a, b]), [(4, 5, 3), (4, 5, 3)]),
+    "maximum_broadcast": (lambda a, b: _layers().Lambda(lambda t: _tf().maximum(t[0], t[1]))([a, b]),
+                          [(4, 1, 3), (1, 5, 1)]),
+    "minimum_const": (lambda a: _layers().Lambda(lambda t: _tf().minimum(t, np.float32(0.25)))(a), [(4, 5, 3)]),
+    **{f"leaky_{alpha}": (lambda x, alpha=alpha: _layers().LeakyReLU(negative_slope=alpha)(x), [(256,)])
+       for alpha in (0.01, 0.2, 0.3, 1.5)},
+}
+
+LEAKY = [name for name in CASES if name.startswith("leaky_")]
+BINARY = [name for name in CASES if name not in LEAKY]
+OPERATOR = {"sub": "SUB", "normalization": "SUB", "maximum": "MAXIMUM", "minimum": "MINIMUM", "leaky": "LEAKY_RELU"}
+
+
+def operator_of(name: str) -> str:
+    return OPERATOR[name.split("_")[0]]
+
+
+def _keras_model(name: str, seed: int = 0):
+    t = modelgen.tf()
+    build, shapes = CASES[name]
+    t.keras.utils.set_random_seed(seed)
+    inputs = [t.keras.Input(shape=s, batch_size=1, name=f"in{i}") for i, s in enumerate(shapes)]
+    return t.keras.Model(inputs, build(*inputs)), shapes
+
+
+@functools.lru_cache(maxsize=None)
+def converted(name: str, kind: str, range_name: str = "unit", seed: int = 0) -> bytes:
+    """The case converted once per session: kind is float or int8."""
+    t = modelgen.tf()
+    model, shapes = _keras_model(name, seed)
+    converter = t.lite.TFLiteConverter.from_keras_model(model)
+    if kind == "int8":
+        low, high = RANGES[range_name]
+        rng = np.random.default_rng(seed)
+
+        def representative():
+            for _ in range(32):
+                # the second input gets a different range, so the two scales differ
+                yield {f"in{i}": rng.uniform(low * (1 + i), high * (1 + 0.5 * i), (1, *s)).astype(np.float32)
+                       for i, s in enumerate(shapes)}
+
+        converter.optimizations = [t.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [t.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = t.int8
+        converter.inference_output_type = t.int8
+    return converter.convert()
+
+
+def paths(model: bytes, kernel_set: str) -> set[str]:
+    return {layer.path for layer in compile_graph(parse_model(model), kernel_set).layers}
+
+
+# ---- binary operators: SUB, MAXIMUM, MINIMUM ------------------------------------------------
+
+@pytest.mark.parametrize("range_name", RANGES)
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_int8(name, range_name):
+    model = converted(name, "int8", range_name)
+    op = operator_of(name)
+    assert op in ops_of(model)
+    if name == "sub_relu":
+        assert parse_model(model).operators[0].options["fused_activation_function"] == "RELU"
+    kernel_sets = ["reference", "optimized"] if op == "SUB" else ["reference"]
+    for kernel_set in kernel_sets:
+        expected = f"{op.lower()}/{'dsp' if kernel_set == 'optimized' else 'reference'}"
+        assert expected in paths(model, kernel_set)
+        assert_matches_tflm(model, sweep_int8(model), kernel_set)
+        assert_matches_tflm(model, modelgen.random_input(model, 1), kernel_set)
+
+
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_float(name):
+    model = converted(name, "float")
+    assert operator_of(name) in ops_of(model)
+    assert_matches_tflm(model, float_inputs(model, -3.0, 3.0))
+    # equal inputs: MAXIMUM and MINIMUM pick either, SUB gives zero
+    inputs = float_inputs(model, -3.0, 3.0, seed=5)
+    if len(inputs) == 2 and inputs[0].shape == inputs[1].shape:
+        assert_matches_tflm(model, [inputs[0], inputs[0].copy()])
+
+
+# ---- LEAKY_RELU ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("range_name", RANGES)
+@pytest.mark.parametrize("name", LEAKY)
+def test_leaky_relu_int8_all_values(name, range_name):
+    model = converted(name, "int8", range_name)
+    assert ops_of(model) == ["LEAKY_RELU"]
+    x = sweep_int8(model)[0]
+    assert sorted(x.reshape(-1).tolist()) == list(range(-128, 128))
+    assert_matches_tflm(model, [x])
+
+
+@pytest.mark.parametrize("name", LEAKY)
+def test_leaky_relu_float(name):
+    model = converted(name, "float")
+    assert ops_of(model) == ["LEAKY_RELU"]
+    assert_matches_tflm(model, float_inputs(model, -5.0, 5.0))
+
+
+# ---- on the device ------------------------------------------------------------------------
+
+def arith_model():
+    """SUB (a Normalization layer, and broadcast with a fused RELU), MAXIMUM, MINIMUM and
+    LEAKY_RELU in one model."""
+    t = modelgen.tf()
+    L = t.keras.layers
+    t.keras.utils.set_random_seed(11)
+    x = t.keras.Input((6, 6, 3), batch_size=1)
+    n = L.Normalization(mean=MEAN, variance=VARIANCE)(x)
+    a = L.Conv2D(3, 1)(n)
+    d = L.ReLU()(L.Subtract()([a, L.Conv2D(3, 1)(L.AveragePooling2D(6)(x))]))
+    hi = L.Maximum()([n, d])
+    lo = L.Lambda(lambda t_: t.minimum(t_[0], t_[1]))([a, L.AveragePooling2D(6)(n)])
+    out = L.LeakyReLU(negative_slope=0.2)(L.Concatenate()([hi, lo]))
+    return t.keras.Model(x, out), (6, 6, 3)
+
+
+DEVICE_FORMS = {
+    "int8": lambda m, shape: modelgen.to_int8(m, shape, low=-3.0, high=3.0),
+    "float32": lambda m, shape: modelgen.to_float(m),
+}
+
+
+@pytest.fixture(scope="module")
+def device_models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("device-arith")
+    model, shape = arith_model()
+    found = {}
+    for form, convert in DEVICE_FORMS.items():
+        found[form] = folder / f"arith_{form}.tflite"
+        found[form].write_bytes(convert(model, shape))
+    return found
+
+
+@needs_arm_gcc
+@pytest.mark.parametrize("board", ["rp2040-pico", "nucleo-l4r5zi", "alif-e7-appkit"])
+@pytest.mark.parametrize("form", list(DEVICE_FORMS))
+def test_arith_model_matches_tflm_on_the_device(device_models, form, board):
+    from emu.platforms import get_platform
+    from emu.results.measure import measure
+
+    model = device_models[form].read_bytes()
+    assert {"SUB", "MAXIMUM", "MINIMUM", "LEAKY_RELU"} <= set(ops_of(model))
+    result, _ = measure(device_models[form], get_platform(board), variant=form)
+    assert result.output_matches_reference is True, f"{form} on {board}"
