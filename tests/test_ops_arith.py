@@ -1,9 +1,9 @@
-"""SUB, MAXIMUM, MINIMUM and LEAKY_RELU against the TFLM interpreter.
+"""SUB, MAXIMUM, MINIMUM, LEAKY_RELU and HARD_SWISH against the TFLM interpreter.
 
 Each case is a small Keras model converted by TensorFlow's converter to float32 and to int8
 over several calibration ranges (so scales and zero points vary); the generated C, built for
 the host, must give exactly TFLM's int8 outputs and its float32 outputs within 1e-5
-relative. LEAKY_RELU sees all 256 int8 input values. One device test per family runs the
+relative. LEAKY_RELU and HARD_SWISH see all 256 int8 input values. One device test per family runs the
 same C on an M0+, an M4F and the M55 (whose Helium kernel SUB shares with ADD).
 """
 
@@ -48,11 +48,13 @@ CASES = {
     "minimum_const": (lambda a: _layers().Lambda(lambda t: _tf().minimum(t, np.float32(0.25)))(a), [(4, 5, 3)]),
     **{f"leaky_{alpha}": (lambda x, alpha=alpha: _layers().LeakyReLU(negative_slope=alpha)(x), [(256,)])
        for alpha in (0.01, 0.2, 0.3, 1.5)},
+    "hardswish": (lambda x: _layers().Activation("hard_swish")(x), [(256,)]),
 }
 
-LEAKY = [name for name in CASES if name.startswith("leaky_")]
-BINARY = [name for name in CASES if name not in LEAKY]
-OPERATOR = {"sub": "SUB", "normalization": "SUB", "maximum": "MAXIMUM", "minimum": "MINIMUM", "leaky": "LEAKY_RELU"}
+UNARY = [name for name in CASES if name.startswith(("leaky_", "hardswish"))]
+BINARY = [name for name in CASES if name not in UNARY]
+OPERATOR = {"sub": "SUB", "normalization": "SUB", "maximum": "MAXIMUM", "minimum": "MINIMUM", "leaky": "LEAKY_RELU",
+            "hardswish": "HARD_SWISH"}
 
 
 def operator_of(name: str) -> str:
@@ -124,30 +126,31 @@ def test_binary_float(name):
         assert_matches_tflm(model, [inputs[0], inputs[0].copy()])
 
 
-# ---- LEAKY_RELU ---------------------------------------------------------------------------
+# ---- unary operators: LEAKY_RELU and HARD_SWISH ------------------------------------------
 
 @pytest.mark.parametrize("range_name", RANGES)
-@pytest.mark.parametrize("name", LEAKY)
-def test_leaky_relu_int8_all_values(name, range_name):
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_int8_all_values(name, range_name):
     model = converted(name, "int8", range_name)
-    assert ops_of(model) == ["LEAKY_RELU"]
+    assert ops_of(model) == [operator_of(name)]
     x = sweep_int8(model)[0]
     assert sorted(x.reshape(-1).tolist()) == list(range(-128, 128))
     assert_matches_tflm(model, [x])
 
 
-@pytest.mark.parametrize("name", LEAKY)
-def test_leaky_relu_float(name):
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_float(name):
     model = converted(name, "float")
-    assert ops_of(model) == ["LEAKY_RELU"]
+    assert ops_of(model) == [operator_of(name)]
+    # past both of HARD_SWISH's bends (-3 and 3)
     assert_matches_tflm(model, float_inputs(model, -5.0, 5.0))
 
 
 # ---- on the device ------------------------------------------------------------------------
 
 def arith_model():
-    """SUB (a Normalization layer, and broadcast with a fused RELU), MAXIMUM, MINIMUM and
-    LEAKY_RELU in one model."""
+    """SUB (a Normalization layer, and broadcast with a fused RELU), MAXIMUM, MINIMUM,
+    LEAKY_RELU and HARD_SWISH in one model."""
     t = modelgen.tf()
     L = t.keras.layers
     t.keras.utils.set_random_seed(11)
@@ -157,7 +160,7 @@ def arith_model():
     d = L.ReLU()(L.Subtract()([a, L.Conv2D(3, 1)(L.AveragePooling2D(6)(x))]))
     hi = L.Maximum()([n, d])
     lo = L.Lambda(lambda t_: t.minimum(t_[0], t_[1]))([a, L.AveragePooling2D(6)(n)])
-    out = L.LeakyReLU(negative_slope=0.2)(L.Concatenate()([hi, lo]))
+    out = L.LeakyReLU(negative_slope=0.2)(L.Concatenate()([hi, L.Activation("hard_swish")(lo)]))
     return t.keras.Model(x, out), (6, 6, 3)
 
 
@@ -178,14 +181,20 @@ def device_models(tmp_path_factory):
     return found
 
 
+# the int8 SUB kernel each board runs: the M4F and the M55 take the optimized kernels by default
+SUB_PATH = {"rp2040-pico": "sub/reference", "nucleo-l4r5zi": "sub/dsp", "alif-e7-appkit": "sub/mve"}
+
+
 @needs_arm_gcc
-@pytest.mark.parametrize("board", ["rp2040-pico", "nucleo-l4r5zi", "alif-e7-appkit"])
+@pytest.mark.parametrize("board", list(SUB_PATH))
 @pytest.mark.parametrize("form", list(DEVICE_FORMS))
 def test_arith_model_matches_tflm_on_the_device(device_models, form, board):
     from emu.platforms import get_platform
     from emu.results.measure import measure
 
     model = device_models[form].read_bytes()
-    assert {"SUB", "MAXIMUM", "MINIMUM", "LEAKY_RELU"} <= set(ops_of(model))
+    assert {"SUB", "MAXIMUM", "MINIMUM", "LEAKY_RELU", "HARD_SWISH"} <= set(ops_of(model))
     result, _ = measure(device_models[form], get_platform(board), variant=form)
     assert result.output_matches_reference is True, f"{form} on {board}"
+    sub_paths = {layer.path for layer in result.layers if layer.op == "SUB"}
+    assert sub_paths == ({SUB_PATH[board]} if form == "int8" else {"sub/reference"})
