@@ -16,7 +16,7 @@ import pytest
 
 from emu.compile.codegen import compile_graph
 from emu.model.reader import parse_model
-from tests import modelgen
+from tests import model_edits, modelgen
 from tests.conftest import needs_arm_gcc
 from tests.test_ops_misc import RANGES, assert_matches_tflm, float_inputs, ops_of, sweep_int8
 
@@ -39,6 +39,7 @@ CASES = {
     "sub_outer": (lambda a, b: _layers().Subtract()([a, b]), [(4, 1, 3), (1, 5, 1)]),
     "sub_relu": (lambda a, b: _layers().ReLU()(_layers().Subtract()([a, b])), [(4, 5, 3), (4, 5, 3)]),
     # a constant minuend: SUB's second input is the model input
+    "sub_grid": (lambda a, b: _layers().Subtract()([a, b]), [(256, 256), (1, 256)]),
     "sub_from_const": (lambda a: _tf().keras.ops.subtract(np.linspace(-1, 1, 3, dtype=np.float32), a), [(4, 3)]),
     "normalization": (lambda x: _layers().Normalization(mean=MEAN, variance=VARIANCE)(x), [(4, 5, 3)]),
     "maximum": (lambda a, b: _layers().Maximum()([a, b]), [(4, 5, 3), (4, 5, 3)]),
@@ -52,7 +53,7 @@ CASES = {
 }
 
 UNARY = [name for name in CASES if name.startswith(("leaky_", "hardswish"))]
-BINARY = [name for name in CASES if name not in UNARY]
+BINARY = [name for name in CASES if name not in UNARY and name != "sub_grid"]
 OPERATOR = {"sub": "SUB", "normalization": "SUB", "maximum": "MAXIMUM", "minimum": "MINIMUM", "leaky": "LEAKY_RELU",
             "hardswish": "HARD_SWISH"}
 
@@ -124,6 +125,29 @@ def test_binary_float(name):
     inputs = float_inputs(model, -3.0, 3.0, seed=5)
     if len(inputs) == 2 and inputs[0].shape == inputs[1].shape:
         assert_matches_tflm(model, [inputs[0], inputs[0].copy()])
+
+
+# Scales (float32) and zero points of SUB's inputs and output for which rescale ratios taken in
+# float32 (as TFLM's sub_common.cc spells them) and in double (as its ADD takes them) give
+# multipliers that differ in their low bits and int8 results that differ for 4 of the 65536
+# input pairs (found by searching random scales). The interpreter gives the double ones.
+SUB_FLOAT_RATIOS = [(0.006150108762085438, -11), (0.04105063155293465, 17), (0.02065279148519039, -17)]
+
+
+def test_int8_sub_rescales_like_tflm_where_float32_and_double_ratios_differ():
+    def requantize(m, g):
+        op = g.operators[0]
+        for index, (scale, zero) in zip([*op.inputs, *op.outputs], SUB_FLOAT_RATIOS, strict=True):
+            g.tensors[index].quantization.scale = [scale]
+            g.tensors[index].quantization.zeroPoint = [zero]
+
+    model = model_edits.edited(converted("sub_grid", "int8"), requantize)
+    assert ops_of(model) == ["SUB"]
+    values = np.arange(-128, 128, dtype=np.int8)
+    # every pair of int8 values: row i of the first input holds i - 128, the second input j - 128
+    a = np.repeat(values[:, None], 256, axis=1)[None]
+    b = values[None, None, :]
+    assert_matches_tflm(model, [a, b])
 
 
 # ---- unary operators: LEAKY_RELU and HARD_SWISH ------------------------------------------

@@ -88,6 +88,9 @@ def helium(op, graph, call: KernelCall) -> KernelCall | None:
 
 
 def _add_s8(a, b, y, op: str = "ADD") -> dict:
+    # The ratios in double, for SUB too: the TFLM interpreter's SUB gives the results of these
+    # multipliers, not of ratios taken in float32 (tests/test_ops_arith.py checks scales where
+    # the two differ).
     sa, sb, sy = a.quantization.scale[0], b.quantization.scale[0], y.quantization.scale[0]
     twice_max_input_scale = 2.0 * max(sa, sb)
     m1, s1 = quantize_multiplier_smaller_than_one(sa / twice_max_input_scale)
