@@ -1,4 +1,4 @@
-"""SUB, MAXIMUM, MINIMUM, LEAKY_RELU and HARD_SWISH against the TFLM interpreter.
+"""SUB, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, LEAKY_RELU and HARD_SWISH against the TFLM interpreter.
 
 Each case is a small Keras model converted by TensorFlow's converter to float32 and to int8
 over several calibration ranges (so scales and zero points vary); the generated C, built for
@@ -47,6 +47,10 @@ CASES = {
     "maximum_broadcast": (lambda a, b: _layers().Lambda(lambda t: _tf().maximum(t[0], t[1]))([a, b]),
                           [(4, 1, 3), (1, 5, 1)]),
     "minimum_const": (lambda a: _layers().Lambda(lambda t: _tf().minimum(t, np.float32(0.25)))(a), [(4, 5, 3)]),
+    "sqdiff": (lambda a, b: _layers().Lambda(lambda t: _tf().math.squared_difference(t[0], t[1]))([a, b]),
+               [(4, 5, 3), (4, 5, 3)]),
+    "sqdiff_broadcast": (lambda a, b: _layers().Lambda(lambda t: _tf().math.squared_difference(t[0], t[1]))([a, b]),
+                         [(4, 1, 3), (1, 5, 1)]),
     **{f"leaky_{alpha}": (lambda x, alpha=alpha: _layers().LeakyReLU(negative_slope=alpha)(x), [(256,)])
        for alpha in (0.01, 0.2, 0.3, 1.5)},
     "hardswish": (lambda x: _layers().Activation("hard_swish")(x), [(256,)]),
@@ -54,8 +58,8 @@ CASES = {
 
 UNARY = [name for name in CASES if name.startswith(("leaky_", "hardswish"))]
 BINARY = [name for name in CASES if name not in UNARY and name != "sub_grid"]
-OPERATOR = {"sub": "SUB", "normalization": "SUB", "maximum": "MAXIMUM", "minimum": "MINIMUM", "leaky": "LEAKY_RELU",
-            "hardswish": "HARD_SWISH"}
+OPERATOR = {"sqdiff": "SQUARED_DIFFERENCE", "sub": "SUB", "normalization": "SUB", "maximum": "MAXIMUM",
+            "minimum": "MINIMUM", "leaky": "LEAKY_RELU", "hardswish": "HARD_SWISH"}
 
 
 def operator_of(name: str) -> str:
@@ -170,11 +174,29 @@ def test_unary_float(name):
     assert_matches_tflm(model, float_inputs(model, -5.0, 5.0))
 
 
+# Scales and zero points of LEAKY_RELU's input and output (alpha 0.3) for which its two rescale
+# ratios taken in float32 (as TFLM's Prepare spells them) and in double give multipliers that
+# differ, and one of the 256 int8 outputs with them (found by searching random scales). The
+# interpreter gives the double ones.
+LEAKY_FLOAT_RATIOS = [(0.03394339978694916, -30), (0.013310089707374573, 17)]
+
+
+def test_int8_leaky_relu_rescales_like_tflm_where_float32_and_double_ratios_differ():
+    def requantize(m, g):
+        op = g.operators[0]
+        for index, (scale, zero) in zip([*op.inputs, *op.outputs], LEAKY_FLOAT_RATIOS, strict=True):
+            g.tensors[index].quantization.scale = [scale]
+            g.tensors[index].quantization.zeroPoint = [zero]
+
+    model = model_edits.edited(converted("leaky_0.3", "int8"), requantize)
+    assert_matches_tflm(model, [np.arange(-128, 128, dtype=np.int8)[None]])
+
+
 # ---- on the device ------------------------------------------------------------------------
 
 def arith_model():
     """SUB (a Normalization layer, and broadcast with a fused RELU), MAXIMUM, MINIMUM,
-    LEAKY_RELU and HARD_SWISH in one model."""
+    SQUARED_DIFFERENCE, LEAKY_RELU and HARD_SWISH in one model."""
     t = modelgen.tf()
     L = t.keras.layers
     t.keras.utils.set_random_seed(11)
@@ -184,7 +206,8 @@ def arith_model():
     d = L.ReLU()(L.Subtract()([a, L.Conv2D(3, 1)(L.AveragePooling2D(6)(x))]))
     hi = L.Maximum()([n, d])
     lo = L.Lambda(lambda t_: t.minimum(t_[0], t_[1]))([a, L.AveragePooling2D(6)(n)])
-    out = L.LeakyReLU(negative_slope=0.2)(L.Concatenate()([hi, L.Activation("hard_swish")(lo)]))
+    sq = L.Lambda(lambda t_: t.math.squared_difference(t_[0], t_[1]))([n, L.AveragePooling2D(6)(a)])
+    out = L.LeakyReLU(negative_slope=0.2)(L.Concatenate()([hi, L.Activation("hard_swish")(lo), sq]))
     return t.keras.Model(x, out), (6, 6, 3)
 
 
@@ -217,7 +240,7 @@ def test_arith_model_matches_tflm_on_the_device(device_models, form, board):
     from emu.results.measure import measure
 
     model = device_models[form].read_bytes()
-    assert {"SUB", "MAXIMUM", "MINIMUM", "LEAKY_RELU", "HARD_SWISH"} <= set(ops_of(model))
+    assert {"SUB", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "LEAKY_RELU", "HARD_SWISH"} <= set(ops_of(model))
     result, _ = measure(device_models[form], get_platform(board), variant=form)
     assert result.output_matches_reference is True, f"{form} on {board}"
     sub_paths = {layer.path for layer in result.layers if layer.op == "SUB"}

@@ -2,8 +2,10 @@
 
 int8 follows TFLM's leaky_relu: two rescales of the offset input to the output, one for the
 identity branch (in_scale / out_scale) and one for the alpha branch (in_scale * alpha /
-out_scale), both products taken in float32 as TFLM's Prepare does. A negative alpha rescales
-by its magnitude and negates the result, as TFLM's reference kernel does.
+out_scale). The ratios are taken in double: TFLM's Prepare spells them in float32, but the
+interpreter's results are those of double ratios (tests/test_ops_arith.py checks scales where
+the two differ). A negative alpha rescales by its magnitude and negates the result, as TFLM's
+reference kernel does.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ def lower(op, graph) -> KernelCall:
     else:
         if x.quantization is None or y.quantization is None or x.quantization.per_channel:
             raise UnsupportedOperator("int8 tensors need one scale and zero point")
-        in_scale, out_scale = np.float32(x.quantization.scale[0]), np.float32(y.quantization.scale[0])
-        alpha_multiplier, alpha_shift = quantize_multiplier(float(in_scale * alpha / out_scale))
-        identity_multiplier, identity_shift = quantize_multiplier(float(in_scale / out_scale))
+        in_scale, out_scale = x.quantization.scale[0], y.quantization.scale[0]
+        alpha_multiplier, alpha_shift = quantize_multiplier(in_scale * float(alpha) / out_scale)
+        identity_multiplier, identity_shift = quantize_multiplier(in_scale / out_scale)
         params = {
             "input_zero_point": x.quantization.zero_point[0],
             "output_zero_point": y.quantization.zero_point[0],
