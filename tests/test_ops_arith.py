@@ -131,29 +131,6 @@ def test_binary_float(name):
         assert_matches_tflm(model, [inputs[0], inputs[0].copy()])
 
 
-# Scales (float32) and zero points of SUB's inputs and output for which rescale ratios taken in
-# float32 (as TFLM's sub_common.cc spells them) and in double (as its ADD takes them) give
-# multipliers that differ in their low bits and int8 results that differ for 4 of the 65536
-# input pairs (found by searching random scales). The interpreter gives the double ones.
-SUB_FLOAT_RATIOS = [(0.006150108762085438, -11), (0.04105063155293465, 17), (0.02065279148519039, -17)]
-
-
-def test_int8_sub_rescales_like_tflm_where_float32_and_double_ratios_differ():
-    def requantize(m, g):
-        op = g.operators[0]
-        for index, (scale, zero) in zip([*op.inputs, *op.outputs], SUB_FLOAT_RATIOS, strict=True):
-            g.tensors[index].quantization.scale = [scale]
-            g.tensors[index].quantization.zeroPoint = [zero]
-
-    model = model_edits.edited(converted("sub_grid", "int8"), requantize)
-    assert ops_of(model) == ["SUB"]
-    values = np.arange(-128, 128, dtype=np.int8)
-    # every pair of int8 values: row i of the first input holds i - 128, the second input j - 128
-    a = np.repeat(values[:, None], 256, axis=1)[None]
-    b = values[None, None, :]
-    assert_matches_tflm(model, [a, b])
-
-
 # ---- unary operators: LEAKY_RELU and HARD_SWISH ------------------------------------------
 
 @pytest.mark.parametrize("range_name", RANGES)
@@ -174,22 +151,37 @@ def test_unary_float(name):
     assert_matches_tflm(model, float_inputs(model, -5.0, 5.0))
 
 
-# Scales and zero points of LEAKY_RELU's input and output (alpha 0.3) for which its two rescale
-# ratios taken in float32 (as TFLM's Prepare spells them) and in double give multipliers that
-# differ, and one of the 256 int8 outputs with them (found by searching random scales). The
-# interpreter gives the double ones.
-LEAKY_FLOAT_RATIOS = [(0.03394339978694916, -30), (0.013310089707374573, 17)]
+# ---- rescale ratios in double ---------------------------------------------------------------
+
+# TFLM's Prepare functions for SUB, LEAKY_RELU and HARD_SWISH spell their rescale ratios in
+# float32 (ADD's in double), but the interpreter's results are those of double ratios. Each case
+# below: (scale, zero point) of the operator's inputs and output at which float32 and double
+# ratios give different multipliers and different int8 results (found by searching random
+# scales): 4 of SUB's 65536 input pairs, one or two of the unary operators' 256 inputs.
+DOUBLE_RATIOS = {
+    "sub_grid": [(0.006150108762085438, -11), (0.04105063155293465, 17), (0.02065279148519039, -17)],
+    "leaky_0.3": [(0.03394339978694916, -30), (0.013310089707374573, 17)],
+    "hardswish": [(0.10149282962083817, -60), (0.0563155896961689, -128)],
+}
+DOUBLE_RATIOS["hardswish-2"] = [(0.1606513112783432, 0), (0.07759075611829758, -100)]
 
 
-def test_int8_leaky_relu_rescales_like_tflm_where_float32_and_double_ratios_differ():
+@pytest.mark.parametrize("case", DOUBLE_RATIOS)
+def test_int8_rescales_like_tflm_where_float32_and_double_ratios_differ(case):
     def requantize(m, g):
         op = g.operators[0]
-        for index, (scale, zero) in zip([*op.inputs, *op.outputs], LEAKY_FLOAT_RATIOS, strict=True):
+        for index, (scale, zero) in zip([*op.inputs, *op.outputs], DOUBLE_RATIOS[case], strict=True):
             g.tensors[index].quantization.scale = [scale]
             g.tensors[index].quantization.zeroPoint = [zero]
 
-    model = model_edits.edited(converted("leaky_0.3", "int8"), requantize)
-    assert_matches_tflm(model, [np.arange(-128, 128, dtype=np.int8)[None]])
+    model = model_edits.edited(converted(case.split("-")[0], "int8"), requantize)
+    values = np.arange(-128, 128, dtype=np.int8)
+    if case == "sub_grid":
+        # every pair of int8 values: row i of the first input holds i - 128, the second input j - 128
+        inputs = [np.repeat(values[:, None], 256, axis=1)[None], values[None, None, :]]
+    else:
+        inputs = [values[None]]
+    assert_matches_tflm(model, inputs)
 
 
 # ---- on the device ------------------------------------------------------------------------

@@ -3,13 +3,13 @@
 int8 follows TFLM's hard_swish: the offset input is moved to a "high resolution" scale (in
 int16, times 2^7), rescaled once to the output scale and once to a "relu-ish" scale on which
 3.0 is 2^15, and the two are multiplied in 16-bit fixed point. The two rescales are int32
-multipliers rounded to int16, with their scale ratios taken in float32 as TFLM's Prepare
-does; TFLM refuses an output rescale that would shift left, and so does emu.
+multipliers rounded to int16. Their ratios are taken in double: TFLM's Prepare spells them
+in float32, but the interpreter's results are those of double ratios (tests/test_ops_arith.py
+checks scales where the two differ). TFLM refuses an output rescale that would shift left,
+and so does emu.
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.quant import INT32_MAX, quantize_multiplier
@@ -18,7 +18,7 @@ OPERATORS = ("HARD_SWISH",)
 
 HEADER = "hard_swish.h"
 HIRES_INPUT_SHIFT = 7  # the int8 input's offset value, times 2^7, still fits int16
-RELUISH_SCALE = np.float32(3.0) / np.float32(32768.0)  # 3.0 is 2^15 on the relu-ish scale
+RELUISH_SCALE = 3.0 / 32768.0  # 3.0 is 2^15 on the relu-ish scale
 
 
 def lower(op, graph) -> KernelCall:
@@ -30,13 +30,12 @@ def lower(op, graph) -> KernelCall:
                           [x.index, y.index], inplace=True)
     if x.quantization is None or y.quantization is None or x.quantization.per_channel:
         raise UnsupportedOperator("int8 tensors need one scale and zero point")
-    hires_input_scale = np.float32(1.0 / (1 << HIRES_INPUT_SHIFT)) * np.float32(x.quantization.scale[0])
-    output_multiplier, output_exponent = quantize_multiplier(
-        float(hires_input_scale / np.float32(y.quantization.scale[0])))
+    hires_input_scale = x.quantization.scale[0] / (1 << HIRES_INPUT_SHIFT)
+    output_multiplier, output_exponent = quantize_multiplier(hires_input_scale / y.quantization.scale[0])
     if output_exponent > 0:
         raise UnsupportedOperator("int8 HARD_SWISH whose output scale is below 1/128 of its input scale "
                                   "(TFLM refuses it too)")
-    reluish_multiplier, reluish_exponent = quantize_multiplier(float(hires_input_scale / RELUISH_SCALE))
+    reluish_multiplier, reluish_exponent = quantize_multiplier(hires_input_scale / RELUISH_SCALE)
     return KernelCall("emu_hard_swish_s8", HEADER, "emu_hard_swish_s8_params", {
         "size": x.size,
         "input_zero_point": x.quantization.zero_point[0],
