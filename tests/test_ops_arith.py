@@ -76,11 +76,12 @@ def _keras_model(name: str, seed: int = 0):
 
 @functools.lru_cache(maxsize=None)
 def converted(name: str, kind: str, range_name: str = "unit", seed: int = 0) -> bytes:
-    """The case converted once per session: kind is float or int8."""
+    """The case converted once per session: kind is float, int8 or int16 (16-bit activations,
+    8-bit weights)."""
     t = modelgen.tf()
     model, shapes = _keras_model(name, seed)
     converter = t.lite.TFLiteConverter.from_keras_model(model)
-    if kind == "int8":
+    if kind in ("int8", "int16"):
         low, high = RANGES[range_name]
         rng = np.random.default_rng(seed)
 
@@ -92,9 +93,11 @@ def converted(name: str, kind: str, range_name: str = "unit", seed: int = 0) -> 
 
         converter.optimizations = [t.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative
-        converter.target_spec.supported_ops = [t.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = t.int8
-        converter.inference_output_type = t.int8
+        ops = t.lite.OpsSet
+        converter.target_spec.supported_ops = [ops.TFLITE_BUILTINS_INT8 if kind == "int8"
+                                               else ops.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+        converter.inference_input_type = getattr(t, kind)
+        converter.inference_output_type = getattr(t, kind)
     return converter.convert()
 
 
@@ -149,6 +152,38 @@ def test_unary_float(name):
     assert ops_of(model) == [operator_of(name)]
     # past both of HARD_SWISH's bends (-3 and 3)
     assert_matches_tflm(model, float_inputs(model, -5.0, 5.0))
+
+
+# ---- int16 (16-bit activations): SUB, SQUARED_DIFFERENCE, LEAKY_RELU ------------------------
+
+INT16 = ["sub", "sub_channel", "sub_outer", "sub_relu", "sub_from_const", "sqdiff", "sqdiff_broadcast",
+         "leaky_0.01", "leaky_0.3", "leaky_1.5"]
+
+
+def sweep_int16(model: bytes) -> list[np.ndarray]:
+    """Inputs that run from -32768 to 32767 in even steps, the rest random."""
+    graph = parse_model(model)
+    rng = np.random.default_rng(7)
+    inputs = []
+    for index in graph.inputs:
+        shape = graph.tensors[index].shape
+        x = rng.integers(-32768, 32768, shape, dtype=np.int16).reshape(-1)
+        sweep = np.linspace(-32768, 32767, min(x.size, 256)).round().astype(np.int16)
+        x[: sweep.size] = sweep
+        inputs.append(x.reshape(shape))
+    return inputs
+
+
+@pytest.mark.parametrize("range_name", ["unit", "wide", "tiny"])
+@pytest.mark.parametrize("name", INT16)
+def test_int16(name, range_name):
+    model = converted(name, "int16", range_name)
+    graph = parse_model(model)
+    assert [(op.op, graph.tensors[op.outputs[0]].dtype) for op in graph.operators] == [(operator_of(name), "int16")]
+    if name == "sub_relu":
+        assert graph.operators[0].options["fused_activation_function"] == "RELU"
+    assert_matches_tflm(model, sweep_int16(model))
+    assert_matches_tflm(model, modelgen.random_input(model, 1))
 
 
 # ---- rescale ratios in double ---------------------------------------------------------------

@@ -1,12 +1,12 @@
-/* LEAKY_RELU, int8 and float32: x where x > 0, alpha * x elsewhere.
+/* LEAKY_RELU, int8, int16 and float32: x where x > 0, alpha * x elsewhere.
  *
- * The int8 multipliers and shifts come from emu/compile/ops/leaky_relu.py. */
+ * The int8 and int16 multipliers and shifts come from emu/compile/ops/leaky_relu.py. */
 #ifndef EMU_LEAKY_RELU_H
 #define EMU_LEAKY_RELU_H
 
 #include <stdint.h>
 
-/* int8: the offset input is rescaled by the identity multiplier where it is >= 0 and by the
+/* int8 and int16: the offset input is rescaled by the identity multiplier where it is >= 0 and by the
  * alpha multiplier elsewhere; a negative alpha multiplier stands for its magnitude, the
  * rescaled value negated. */
 typedef struct {
@@ -23,6 +23,7 @@ typedef struct {
 } emu_leaky_relu_f32_params;
 
 void emu_leaky_relu_s8(const emu_leaky_relu_s8_params *p, const int8_t *input, int8_t *output);
+void emu_leaky_relu_s16(const emu_leaky_relu_s8_params *p, const int16_t *input, int16_t *output);
 void emu_leaky_relu_f32(const emu_leaky_relu_f32_params *p, const float *input, float *output);
 
 #endif

@@ -1,8 +1,8 @@
-/* SQUARED_DIFFERENCE with broadcasting, int8 and float32: (a - b)^2.
+/* SQUARED_DIFFERENCE with broadcasting, int8, int16 and float32: (a - b)^2.
  *
  * int8: both offset inputs are shifted left for headroom and rescaled to a common scale, as
  * ADD's are (elementwise.h); their difference is squared and rescaled to the output. The
- * broadcast is described as ADD's. */
+ * broadcast is described as ADD's. int16 takes the same parameters (no left shift). */
 #ifndef EMU_SQUARED_DIFFERENCE_H
 #define EMU_SQUARED_DIFFERENCE_H
 
@@ -26,6 +26,8 @@ typedef struct {
 
 void emu_squared_difference_s8(const emu_squared_difference_s8_params *p, const int8_t *input1,
                                const int8_t *input2, int8_t *output);
+void emu_squared_difference_s16(const emu_squared_difference_s8_params *p, const int16_t *input1,
+                                const int16_t *input2, int16_t *output);
 void emu_squared_difference_f32(const emu_squared_difference_f32_params *p, const float *input1,
                                 const float *input2, float *output);
 
