@@ -154,10 +154,13 @@ def test_unary_float(name):
     assert_matches_tflm(model, float_inputs(model, -5.0, 5.0))
 
 
-# ---- int16 (16-bit activations): SUB, SQUARED_DIFFERENCE, LEAKY_RELU ------------------------
+# ---- int16 (16-bit activations): SUB, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, LEAKY_RELU --------
 
+# (the converter puts an int16 QUANTIZE, which emu does not take yet, before MAXIMUM and MINIMUM
+# of two inputs, and before a MAXIMUM with a constant: the int16 cases compare with a constant,
+# and MAXIMUM's is that MINIMUM model with its operator code changed)
 INT16 = ["sub", "sub_channel", "sub_outer", "sub_relu", "sub_from_const", "sqdiff", "sqdiff_broadcast",
-         "leaky_0.01", "leaky_0.3", "leaky_1.5"]
+         "minimum_const", "minimum_const-as-maximum", "leaky_0.01", "leaky_0.3", "leaky_1.5"]
 
 
 def sweep_int16(model: bytes) -> list[np.ndarray]:
@@ -174,12 +177,22 @@ def sweep_int16(model: bytes) -> list[np.ndarray]:
     return inputs
 
 
+def as_maximum(m, g):
+    from ai_edge_litert import schema_py_generated as schema
+
+    code = m.operatorCodes[g.operators[0].opcodeIndex]
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.MAXIMUM
+
+
 @pytest.mark.parametrize("range_name", ["unit", "wide", "tiny"])
 @pytest.mark.parametrize("name", INT16)
 def test_int16(name, range_name):
-    model = converted(name, "int16", range_name)
+    model = converted(name.split("-")[0], "int16", range_name)
+    if name.endswith("-as-maximum"):
+        model = model_edits.edited(model, as_maximum)
     graph = parse_model(model)
-    assert [(op.op, graph.tensors[op.outputs[0]].dtype) for op in graph.operators] == [(operator_of(name), "int16")]
+    operator = "MAXIMUM" if name.endswith("-as-maximum") else operator_of(name)
+    assert [(op.op, graph.tensors[op.outputs[0]].dtype) for op in graph.operators] == [(operator, "int16")]
     if name == "sub_relu":
         assert graph.operators[0].options["fused_activation_function"] == "RELU"
     assert_matches_tflm(model, sweep_int16(model))

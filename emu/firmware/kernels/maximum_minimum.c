@@ -18,6 +18,8 @@
 
 MAXMIN_RUN(maximum_s8_run, int8_t, x > y ? x : y)
 MAXMIN_RUN(minimum_s8_run, int8_t, x < y ? x : y)
+MAXMIN_RUN(maximum_s16_run, int16_t, x > y ? x : y)
+MAXMIN_RUN(minimum_s16_run, int16_t, x < y ? x : y)
 MAXMIN_RUN(maximum_f32_run, float, x > y ? x : y)
 MAXMIN_RUN(minimum_f32_run, float, x < y ? x : y)
 
@@ -31,6 +33,18 @@ void emu_minimum_s8(const emu_maximum_minimum_params *p, const int8_t *input1, c
                     int8_t *output)
 {
     FOR_EACH_RUN(p, p, input1, input2, output, minimum_s8_run);
+}
+
+void emu_maximum_s16(const emu_maximum_minimum_params *p, const int16_t *input1, const int16_t *input2,
+                     int16_t *output)
+{
+    FOR_EACH_RUN(p, p, input1, input2, output, maximum_s16_run);
+}
+
+void emu_minimum_s16(const emu_maximum_minimum_params *p, const int16_t *input1, const int16_t *input2,
+                     int16_t *output)
+{
+    FOR_EACH_RUN(p, p, input1, input2, output, minimum_s16_run);
 }
 
 void emu_maximum_f32(const emu_maximum_minimum_params *p, const float *input1, const float *input2, float *output)
