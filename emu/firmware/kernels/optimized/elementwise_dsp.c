@@ -26,8 +26,11 @@ static inline int32_t add_input(const emu_dsp_rescale *r, int32_t offset, int32_
 
 /* The rescales and bounds are copied into locals first: stores of int8_t may alias anything,
  * so the compiler would read each field again after every element written. */
-static inline void add_sub_run(const add_context *c, const int8_t *a, int32_t step_a, const int8_t *b,
-                               int32_t step_b, int8_t *out, int32_t n, int subtract)
+/* ADD, or SUB when `subtract`; always inlined, so each operator gets its own loop with the
+ * choice folded away (as a call, it cost ADD 3 instructions per element on the M4F). */
+static inline __attribute__((always_inline)) void add_sub_run(const add_context *c, const int8_t *a,
+                                                              int32_t step_a, const int8_t *b, int32_t step_b,
+                                                              int8_t *out, int32_t n, int subtract)
 {
     const emu_add_s8_params *p = c->p;
     const emu_dsp_rescale r1 = c->in1, r2 = c->in2, ro = c->out;
