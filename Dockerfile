@@ -11,19 +11,18 @@ FROM debian:12-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       python3 python3-venv gcc libc6-dev \
-      gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm \
+      gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm llvm \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/emu
 COPY pyproject.toml README.md ./
 COPY emu ./emu
-COPY firmware ./firmware
-COPY platforms ./platforms
 RUN python3 -m venv /opt/emu/.venv \
- && /opt/emu/.venv/bin/pip install --no-cache-dir -q -e '.[cluster]'
+ && /opt/emu/.venv/bin/pip install --no-cache-dir -q '.[cluster]'
 ENV PATH=/opt/emu/.venv/bin:$PATH \
     EMU_CACHE=/var/cache/emu
-# Build the trace plugin once, at image build time, so the first job does not pay for it.
-RUN emu doctor || true
+# Build the trace plugin once, at image build time, so the first job does not pay for it; a
+# missing required tool fails the build here (optional extras do not).
+RUN emu doctor
 
 CMD ["dask", "worker", "--help"]

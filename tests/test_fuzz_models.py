@@ -12,18 +12,14 @@ The CLI runs in this process (the reference interpreters have a process of their
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
-import signal
-import sys
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from emu.cli.app import main
+from tests import in_process
 from tests import model_edits as edits
 from tests.conftest import SHARED_MODELS, needs_arm_gcc
 
@@ -33,32 +29,8 @@ BOARD = "nucleo-l4r5zi"
 CASE_SECONDS = 120
 
 
-class Hang(Exception):
-    pass
-
-
-def _alarm(signum, frame):
-    raise Hang()
-
-
 def emu_in_process(*args: str) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of `emu ARGS`, as the `emu` command gives them."""
-    out, err = io.StringIO(), io.StringIO()
-    saved_argv = sys.argv
-    sys.argv = ["emu", *args]
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(CASE_SECONDS)
-    code = 0
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            main()
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-        sys.argv = saved_argv
-    return code, out.getvalue(), err.getvalue()
+    return in_process.emu_in_process(*args, seconds=CASE_SECONDS)
 
 
 def outcome(code: int, stderr: str) -> str:

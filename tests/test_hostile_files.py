@@ -17,14 +17,12 @@ the corpus is compared between two versions of emu.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import io
 import json
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -37,41 +35,16 @@ from typing import Callable
 import numpy as np
 import pytest
 
+from tests import in_process
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MODELS = ROOT.parent / "shared" / "models"
 BOARD = "nucleo-l4r5zi"
 CASE_SECONDS = 60
 
 
-class Hang(BaseException):
-    """Raised by the alarm in the case's own frame; a BaseException, so that emu's catch-all
-    for unexpected errors does not report it as one."""
-
-
-def _alarm(signum, frame):
-    raise Hang()
-
-
 def emu_in_process(*args: str) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of `emu ARGS`, as the `emu` command gives them."""
-    from emu.cli.app import main
-
-    out, err = io.StringIO(), io.StringIO()
-    saved_argv = sys.argv
-    sys.argv = ["emu", *map(str, args)]
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(CASE_SECONDS)
-    code = 0
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            main()
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-        sys.argv = saved_argv
-    return code, out.getvalue(), err.getvalue()
+    return in_process.emu_in_process(*args, seconds=CASE_SECONDS)
 
 
 def emu_subprocess(*args: str, env: dict | None = None, cwd: Path = ROOT) -> tuple[int, str, str]:
@@ -617,7 +590,7 @@ def attempt(c: Case, folder: Path, monkeypatch) -> tuple[str, str]:
             if c.patch:
                 c.patch(monkeypatch)
             code, out, err = emu_in_process(*args)
-    except Hang:
+    except in_process.Hang:
         return "hang", ""
     except subprocess.TimeoutExpired:
         return "hang", ""

@@ -14,11 +14,7 @@ model of RESHAPE, FULLY_CONNECTED without bias, MUL, ADD and LOGISTIC, converted
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
-import signal
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +23,10 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from emu.cli.app import main
 from emu.errors import EmuError
+from tests import in_process
 from tests import model_edits as edits
 from tests.conftest import needs_arm_gcc
-
-pytestmark = needs_arm_gcc
 
 BOARD = "nucleo-l4r5zi"
 CASE_SECONDS = 60  # a case still running then is a hang
@@ -252,33 +246,13 @@ CASES = _cnn_int8_cases() + _float_cases() + _dense_cases() + _mixed_cases()
 
 # ---- running a case
 
-class Hang(BaseException):  # not an Exception: the command's own handler must not catch it
-    pass
-
-
-def _alarm(signum, frame):
-    raise Hang()
-
-
 def emu(*args: str, seconds: int = CASE_SECONDS) -> tuple[int | str, str]:
     """(exit code, stderr) of `emu ARGS` run in this process, or ("hang", "") past `seconds`."""
-    err = io.StringIO()
-    saved_argv, sys.argv = sys.argv, ["emu", *args]
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(seconds)
-    code: int | str = 0
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-            main()
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
-    except Hang:
-        code = "hang"
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-        sys.argv = saved_argv
-    return code, err.getvalue()
+        code, _, err = in_process.emu_in_process(*args, seconds=seconds)
+    except in_process.Hang:
+        return "hang", ""
+    return code, err
 
 
 def clean_refusal(code, stderr: str) -> bool:
@@ -364,7 +338,13 @@ def run_case(case: Case, bases: dict[str, bytes], folder: Path) -> tuple[str, st
     return outcome(code, stderr, case.expect, right), stderr
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def _marked(case: Case):
+    """A refusal comes before the compiler; a right answer is built and run in QEMU."""
+    runs = case.expect == "right answer"
+    return pytest.param(case, id=case.name, marks=[needs_arm_gcc, pytest.mark.qemu] if runs else [])
+
+
+@pytest.mark.parametrize("case", [_marked(c) for c in CASES])
 def test_hostile_model(case: Case, bases, tmp_path):
     got, stderr = run_case(case, bases, tmp_path / "case")
     want = "clean refusal" if case.expect == "refused" else "right answer"
@@ -429,13 +409,8 @@ def test_a_chain_of_20000_layers_compiles_within_a_minute(bases):
     from emu.model.reader import parse_model
 
     graph = parse_model(edits.operator_chain(bases["dense-int8"], 1, 20_000))
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(CASE_SECONDS)
-    try:
+    with in_process.time_limit(CASE_SECONDS):
         compiled = compile_graph(graph, "optimized")
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
     assert len(compiled.layers) == 20_000
     assert compiled.source.count("emu_mark_layer();") == 20_000
     # Two 16-byte activations alive at a time, each 8-byte aligned: the chain reuses 32 bytes.

@@ -282,17 +282,21 @@ def test_reshapes_share_memory_between_kernels(kind):
 
 def test_reshape_of_a_constant_copies_it_into_the_arena():
     # Converters fold such reshapes, so the graph is made by hand: a constant reshaped and
-    # concatenated with the input. The expected output is the data itself, rearranged.
+    # concatenated with the input. The expected output is the data itself, rearranged. The
+    # reshaped constant is a graph output too, which emu's folding leaves to the operator.
     constant = np.arange(6, dtype=np.float32).reshape(3, 2) / 4
     tensors = [make_tensor(0, (2, 3), "float32"), make_tensor(1, (3, 2), "float32", data=constant),
                make_tensor(2, (2,), "int32", data=np.array([2, 3], dtype=np.int32)),
                make_tensor(3, (2, 3), "float32"), make_tensor(4, (4, 3), "float32")]
     operators = [Operator(0, "RESHAPE", (1, 2), (3,), {}),
                  Operator(1, "CONCATENATION", (0, 3), (4,), {"axis": 0, "fused_activation_function": "NONE"})]
-    graph = Graph("g", "", tensors, operators, [0], [4])
+    graph = Graph("g", "", tensors, operators, [0], [4, 3])
     x = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
-    (out,) = run_compiled_on_host(compile_graph(graph), [x])
+    compiled = compile_graph(graph)
+    assert "emu_copy" in compiled.kernels
+    out, reshaped = run_compiled_on_host(compiled, [x])
     np.testing.assert_array_equal(out, np.concatenate([x, constant.reshape(2, 3)]))
+    np.testing.assert_array_equal(reshaped, constant.reshape(2, 3))
 
 
 # ---- QUANTIZE and DEQUANTIZE --------------------------------------------------------------

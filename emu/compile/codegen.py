@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emu.compile.arena import Buffer, plan_arena
+from emu.compile.fold import fold_constants
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.kernel_set import KERNEL_SETS, OPTIMIZED, REFERENCE
 from emu.compile.ops import lowerings, optimizations
@@ -189,6 +190,7 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict
 
 def compile_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) -> CompiledModel:
     """The model as C for the kernel set; `mve`: the board's core has Helium (Platform.mve)."""
+    graph = fold_constants(graph)  # shape arithmetic on constants leaves the graph as constants
     graph, produced = produce_at_run_time(graph)
     calls = lower_graph(graph, kernel_set, mve)  # lowerings fold weights produced at run time as constants,
     weight_format, filter_bytes = filter_storage(graph, calls)
@@ -299,6 +301,24 @@ class _Emitter:
         const = "" if t in op.outputs else "const "
         return f"({const}{ctype} *)(emu_arena + {self.offset(t)})"
 
+    def _argument(self, name: str, arg, op) -> str:
+        if isinstance(arg, ConstArray):
+            return self._const_array(name, arg)
+        if isinstance(arg, list):
+            return self._pointer_table(name, arg, op)
+        return self._pointer(arg, op)
+
+    def _pointer_table(self, name: str, tensors: list[int], op) -> str:
+        """A table in flash of the tensors' pointers, for kernels that take any number of
+        inputs or outputs. The arena and the constants are file-scope arrays, so every entry
+        is an address constant the compiler resolves."""
+        writable = all(t in op.outputs for t in tensors)
+        ctype = "void *const" if writable else "const void *const"
+        pointers = ", ".join(f"(void *){p}" if writable else f"(const void *){p}"
+                             for p in (self._pointer(t, op) for t in tensors))
+        self.constants.append(f"static {ctype} {name}[{max(len(tensors), 1)}] = {{{pointers}}};")
+        return name
+
     def _call(self, op, call: KernelCall) -> list[str]:
         lines = [f"    emu_mark_layer(); /* {op.index}: {op.op} */"]
         if call.alias:
@@ -309,8 +329,7 @@ class _Emitter:
             fields = ",\n".join(f"    .{k} = {self._value(prefix, k, v)}" for k, v in call.params.items())
             self.constants.append(f"static const {call.params_type} {prefix} = {{\n{fields}\n}};")
             args.append(f"&{prefix}")
-        args += [self._const_array(f"op{op.index}_arg{i}", t) if isinstance(t, ConstArray) else self._pointer(t, op)
-                 for i, t in enumerate(call.args)]
+        args += [self._argument(f"op{op.index}_arg{i}", t, op) for i, t in enumerate(call.args)]
         if call.scratch_bytes:
             args.append(f"(void *)(emu_arena + {self.buffer_offsets[f'scratch{op.index}']})")
         lines.append(f"    {call.function}({', '.join(args)});")

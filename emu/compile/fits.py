@@ -13,13 +13,15 @@ ones are refused here with the sizes (check_fits).
 from __future__ import annotations
 
 from emu.compile.codegen import CompiledModel
+from emu.compile.fold import most_folded
 from emu.errors import EmuError
 from emu.model.graph import Graph
 
 # The least flash each part of a model takes in the generated code (emu/compile/codegen.py),
 # whatever the compiler makes of it:
 # - every operator, even one that moves no data (RESHAPE), is preceded by a call of
-#   emu_mark_layer(), a BL instruction of 4 bytes on every Cortex-M;
+#   emu_mark_layer(), a BL instruction of 4 bytes on every Cortex-M; not counted are those
+#   that shape arithmetic may fold into constants (emu/compile/fold.py);
 # - every graph input and output is an entry of the I/O tables (emu_tensor_io: offset and
 #   bytes, two 32-bit words).
 # Other tensors take nothing of their own: an activation is an offset in the planned arena and
@@ -30,7 +32,8 @@ IO_ENTRY_BYTES = 8
 
 
 def check_graph_fits(graph: Graph, board: str, flash_bytes: int) -> None:
-    operators, io = len(graph.operators), len(graph.inputs) + len(graph.outputs)
+    operators = len(graph.operators) - most_folded(graph)
+    io = len(graph.inputs) + len(graph.outputs)
     least = operators * MARKER_CALL_BYTES + io * IO_ENTRY_BYTES
     if least > flash_bytes:
         raise EmuError(f"{graph.name} cannot fit {board}: its {operators:,} operators and {io:,} graph inputs "

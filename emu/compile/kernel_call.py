@@ -7,8 +7,8 @@ parameter struct in flash and one C call:
     <function>(&params, arg0, arg1, ...);
 
 where each arg is a pointer to a tensor's data (const for inputs, writable for the
-operator's outputs) or NULL for None. The function and struct are declared in
-emu/firmware/kernels/<header>.
+operator's outputs), NULL for None, or a table of such pointers (see KernelCall.args).
+The function and struct are declared in emu/firmware/kernels/<header>.
 
 A module may also offer faster kernels for the `optimized` kernel set
 (emu/compile/kernel_set.py) with optimize(op, graph, call) -> KernelCall | None: given the
@@ -38,8 +38,11 @@ class KernelCall:
     params_type: str | None  # C struct type of the first argument; None: no params argument
     params: dict[str, object] = field(default_factory=dict)  # field -> int, float, ConstArray, or list of ints
     # Tensor indices passed as pointers; a ConstArray is passed as a pointer to itself in flash
-    # (a filter the optimized kernel reads in an arrangement of its own).
-    args: list[int | ConstArray | None] = field(default_factory=list)
+    # (a filter the optimized kernel reads in an arrangement of its own); a list of tensor
+    # indices (the outputs of SPLIT, the inputs of PACK, as many as the model has) is passed as
+    # a pointer to a table of their pointers in flash: `void *const *` when all are the
+    # operator's outputs, else `const void *const *`.
+    args: list[int | ConstArray | list[int] | None] = field(default_factory=list)
     # True when the operator moves no data: its output is its input, reinterpreted (RESHAPE).
     # The arena planner then gives the output the input's memory and no call is emitted.
     alias: bool = False

@@ -1,0 +1,63 @@
+"""TRANSPOSE with any permutation of up to five dimensions (TFLM's limit).
+
+TFLM takes float32, int8 and int16, and requires the permutation to be a constant whose
+entries lie in [0, rank); so does emu, which turns it into a walk over the output
+(emu/firmware/kernels/transpose.h). Elements are copied as they are, as TFLM does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from emu.compile.kernel_call import KernelCall, UnsupportedOperator
+
+OPERATORS = ("TRANSPOSE",)
+
+TYPES = ("float32", "int8", "int16")  # TFLM's transpose.cc
+MAX_RANK = 5  # TFLM's TransposePrepare; EMU_TRANSPOSE_MAX_RANK
+
+
+def lower(op, graph) -> KernelCall:
+    x, perm_tensor, y = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
+    if x.dtype not in TYPES:
+        raise UnsupportedOperator(f"{x.dtype} tensors (TFLM's kernel takes {', '.join(TYPES)})")
+    if y.dtype != x.dtype:
+        raise UnsupportedOperator("an output of a type other than the input's (TFLM rejects it too)")
+    rank = len(x.shape)
+    if rank > MAX_RANK:
+        raise UnsupportedOperator(f"a rank-{rank} input (TFLM takes at most {MAX_RANK} dimensions)")
+    if not perm_tensor.is_constant:
+        raise UnsupportedOperator("a permutation computed at run time (TFLM requires a constant)")
+    if perm_tensor.dtype != "int32" or len(perm_tensor.shape) != 1 or perm_tensor.size != rank:
+        raise UnsupportedOperator(f"a permutation of {perm_tensor.dtype}{list(perm_tensor.shape)} for a "
+                                  f"rank-{rank} input (TFLM takes {rank} int32 values)")
+    perm = [int(p) for p in np.asarray(perm_tensor.data).reshape(-1)]
+    if sorted(perm) != list(range(rank)):
+        raise UnsupportedOperator(f"permutation {perm}, which is not one of the dimensions 0..{rank - 1}")
+    if tuple(y.shape) != tuple(x.shape[p] for p in perm):
+        raise UnsupportedOperator(f"an output of shape {list(y.shape)}; permuting {list(x.shape)} by {perm} "
+                                  f"gives {[x.shape[p] for p in perm]}")
+    dims, strides = walk(x.shape, perm)
+    return KernelCall("emu_transpose", "transpose.h", "emu_transpose_params",
+                      {"element": np.dtype(x.dtype).itemsize, "dims": dims, "strides": strides},
+                      [x.index, y.index])
+
+
+def walk(shape: tuple[int, ...], perm: list[int]) -> tuple[list[int], list[int]]:
+    """The output's dimensions as (extent, input step) pairs, outermost first, padded at the
+    front to MAX_RANK: size-1 dimensions dropped, and a dimension merged into the one before
+    it where the input holds the two one after the other, so the loops stay few and long."""
+    step = [math.prod(shape[i + 1:]) for i in range(len(shape))]
+    pairs: list[list[int]] = []
+    for p in perm:
+        extent, stride = shape[p], step[p]
+        if extent == 1:
+            continue
+        if pairs and pairs[-1][1] == stride * extent:
+            pairs[-1] = [pairs[-1][0] * extent, stride]
+        else:
+            pairs.append([extent, stride])
+    pairs = [[1, 0]] * (MAX_RANK - len(pairs)) + pairs
+    return [e for e, _ in pairs], [s for _, s in pairs]

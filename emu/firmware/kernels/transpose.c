@@ -1,0 +1,39 @@
+/* TRANSPOSE; see transpose.h. */
+#include "transpose.h"
+
+/* One walk per element size, so each element is one load and one store. */
+#define EMU_TRANSPOSE_WALK(T)                                                                  \
+    do {                                                                                       \
+        const T *in = input;                                                                   \
+        T *out = output;                                                                       \
+        for (int32_t a = 0; a < p->dims[0]; a++) {                                             \
+            const T *in_a = in + a * p->strides[0];                                            \
+            for (int32_t b = 0; b < p->dims[1]; b++) {                                         \
+                const T *in_b = in_a + b * p->strides[1];                                      \
+                for (int32_t c = 0; c < p->dims[2]; c++) {                                     \
+                    const T *in_c = in_b + c * p->strides[2];                                  \
+                    for (int32_t d = 0; d < p->dims[3]; d++) {                                 \
+                        const T *in_d = in_c + d * p->strides[3];                              \
+                        for (int32_t e = 0; e < p->dims[4]; e++) {                             \
+                            *out++ = in_d[e * p->strides[4]];                                  \
+                        }                                                                      \
+                    }                                                                          \
+                }                                                                              \
+            }                                                                                  \
+        }                                                                                      \
+    } while (0)
+
+void emu_transpose(const emu_transpose_params *p, const void *input, void *output)
+{
+    switch (p->element) {
+    case 1:
+        EMU_TRANSPOSE_WALK(uint8_t);
+        break;
+    case 2:
+        EMU_TRANSPOSE_WALK(uint16_t);
+        break;
+    default:
+        EMU_TRANSPOSE_WALK(uint32_t);
+        break;
+    }
+}
