@@ -74,9 +74,11 @@ def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x * (1 << left), multiplier), right)
 
 
-def activation_range_int8(activation: str, scale: float, zero_point: int) -> tuple[int, int]:
-    """Clamp bounds for a fused activation on an int8 output (TFLM CalculateActivationRangeQuantized)."""
-    lo, hi = -128, 127
+def activation_range_int8(activation: str, scale: float, zero_point: int,
+                          bounds: tuple[int, int] = (-128, 127)) -> tuple[int, int]:
+    """Clamp bounds for a fused activation on an int8 output (TFLM CalculateActivationRangeQuantized);
+    `bounds` the type's range for another integer type (int16)."""
+    lo, hi = bounds
 
     def q(v: float) -> int:
         # TFLM divides in float32 (CalculateActivationRangeQuantized), not in double

@@ -1,7 +1,10 @@
-"""ADD and MUL, int8 and float32, with NumPy-style broadcasting of either input.
+"""ADD, SUB and MUL, int8 and float32 (and SUB on int16), with NumPy-style broadcasting of
+either input.
 
 int8 ADD follows TFLM's scheme: inputs are shifted left by 20 bits for headroom, each is
-rescaled to twice the larger input scale, and the sum is rescaled to the output. int8 MUL
+rescaled to twice the larger input scale, and the sum is rescaled to the output. int8 SUB
+is the same with the difference of the rescaled inputs (TFLM's sub.cc); int16 SUB too, with
+a left shift of 15. int8 MUL
 rescales the product of the offset inputs by in1_scale * in2_scale / out_scale.
 """
 
@@ -19,18 +22,20 @@ from emu.compile.quant import (
     quantize_multiplier_smaller_than_one,
 )
 
-OPERATORS = ("ADD", "MUL")
+OPERATORS = ("ADD", "SUB", "MUL")
 
 HEADER = "elementwise.h"
 MAX_RANK = 6  # EMU_BROADCAST_MAX_RANK
 ADD_LEFT_SHIFT = 20  # headroom for int8 inputs before rescaling
+INT16_LEFT_SHIFT = 15  # and for int16 inputs (SUB): 2^16 * 2^15 still fits int32
 
 
 def lower(op, graph) -> KernelCall:
     a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     y = graph.tensors[op.outputs[0]]
-    if not a.dtype == b.dtype == y.dtype or y.dtype not in ("int8", "float32"):
-        raise UnsupportedOperator(f"{a.dtype}, {b.dtype} -> {y.dtype} (supported: int8, float32)")
+    types = ("int8", "int16", "float32") if op.op == "SUB" else ("int8", "float32")
+    if not a.dtype == b.dtype == y.dtype or y.dtype not in types:
+        raise UnsupportedOperator(f"{a.dtype}, {b.dtype} -> {y.dtype} (supported: {', '.join(types)})")
     activation = op.options.get("fused_activation_function", "NONE")
     params = broadcast_params(a.shape, b.shape, y.shape)
     name = op.op.lower()
@@ -45,14 +50,17 @@ def lower(op, graph) -> KernelCall:
     else:
         for t in (a, b, y):
             if t.quantization is None or t.quantization.per_channel:
-                raise UnsupportedOperator("int8 tensors need one scale and zero point")
+                raise UnsupportedOperator(f"{y.dtype} tensors need one scale and zero point")
+        bounds = (-32768, 32767) if y.dtype == "int16" else (-128, 127)
         try:
-            lo, hi = activation_range_int8(activation, y.quantization.scale[0], y.quantization.zero_point[0])
+            lo, hi = activation_range_int8(activation, y.quantization.scale[0], y.quantization.zero_point[0], bounds)
         except ValueError as e:
             raise UnsupportedOperator(str(e)) from None
-        params.update(_add_s8(a, b, y) if op.op == "ADD" else _mul_s8(a, b, y))
+        params.update(_mul_s8(a, b, y) if op.op == "MUL" else _add_s8(a, b, y, op.op))
         params.update(act_min=lo, act_max=hi)
-        function, params_type = f"emu_{name}_s8", f"emu_{name}_s8_params"
+        # SUB (int8 and int16) takes ADD's parameters
+        function = f"emu_{name}_s{y.dtype[3:]}"
+        params_type = "emu_mul_s8_params" if op.op == "MUL" else "emu_add_s8_params"
     return KernelCall(function, HEADER, params_type, params, [a.index, b.index, y.index],
                       inplace=tuple(a.shape) == tuple(y.shape))
 
@@ -63,40 +71,45 @@ MUL_DSP_MAX_LEFT = 15
 
 
 def optimize(op, graph, call: KernelCall) -> KernelCall | None:
-    """int8 ADD and MUL with emu_dsp.h's rescale (emu/firmware/kernels/optimized/elementwise_dsp.c).
-    ADD's values always fit it (its shifts are never positive: see the kernel); MUL's when its
-    output shift is small enough."""
-    if call.function == "emu_add_s8":
-        return replace(call, function="emu_add_s8_dsp", header="elementwise_dsp.h", path="add/dsp")
+    """int8 ADD, SUB and MUL with emu_dsp.h's rescale (emu/firmware/kernels/optimized/elementwise_dsp.c).
+    ADD's and SUB's values always fit it (their shifts are never positive: see the kernel); MUL's
+    when its output shift is small enough."""
+    if call.function in ("emu_add_s8", "emu_sub_s8"):
+        name = call.function[len("emu_"):-len("_s8")]
+        return replace(call, function=f"{call.function}_dsp", header="elementwise_dsp.h", path=f"{name}/dsp")
     if call.function == "emu_mul_s8" and max(call.params["output_shift"], 0) + 1 <= MUL_DSP_MAX_LEFT:
         return replace(call, function="emu_mul_s8_dsp", header="elementwise_dsp.h", path="mul/dsp")
     return None
 
 
 def helium(op, graph, call: KernelCall) -> KernelCall | None:
-    """int8 ADD and MUL four elements per vector (emu/firmware/kernels/optimized/elementwise_mve.c),
+    """int8 ADD, SUB and MUL four elements per vector (emu/firmware/kernels/optimized/elementwise_mve.c),
     where the DSP kernel's rescale is exact; it reads inputs whose step along a run is 0 or 1."""
     faster = optimize(op, graph, call)
     p = call.params
     if faster is None or {p["stride1"][p["rank"] - 1], p["stride2"][p["rank"] - 1]} - {0, 1}:
         return None
-    name = "add" if call.function == "emu_add_s8" else "mul"
+    name = call.function[len("emu_"):-len("_s8")]
     return replace(call, function=f"emu_{name}_s8_mve", header="elementwise_mve.h", path=f"{name}/mve")
 
 
-def _add_s8(a, b, y) -> dict:
+def _add_s8(a, b, y, op: str = "ADD") -> dict:
+    # The ratios in double, for SUB too: the TFLM interpreter's SUB gives the results of these
+    # multipliers, not of ratios taken in float32 (tests/test_ops_arith.py checks scales where
+    # the two differ).
     sa, sb, sy = a.quantization.scale[0], b.quantization.scale[0], y.quantization.scale[0]
     twice_max_input_scale = 2.0 * max(sa, sb)
+    left_shift = INT16_LEFT_SHIFT if y.dtype == "int16" else ADD_LEFT_SHIFT
     m1, s1 = quantize_multiplier_smaller_than_one(sa / twice_max_input_scale)
     m2, s2 = quantize_multiplier_smaller_than_one(sb / twice_max_input_scale)
-    real_output = twice_max_input_scale / ((1 << ADD_LEFT_SHIFT) * sy)
+    real_output = twice_max_input_scale / ((1 << left_shift) * sy)
     if not real_output < 1.0:
-        raise UnsupportedOperator("int8 ADD whose output scale is below 2^-19 of its input scales")
+        raise UnsupportedOperator(f"{y.dtype} {op} whose output scale is below 2^-{left_shift - 1} of its input scales")
     mo, so = quantize_multiplier_smaller_than_one(real_output)
     return {
         "input1_offset": -a.quantization.zero_point[0],
         "input2_offset": -b.quantization.zero_point[0],
-        "left_shift": ADD_LEFT_SHIFT,
+        "left_shift": left_shift,
         "input1_multiplier": m1, "input1_shift": s1,
         "input2_multiplier": m2, "input2_shift": s2,
         "output_multiplier": mo, "output_shift": so,

@@ -1,21 +1,37 @@
-/* ADD and MUL with broadcasting; see elementwise.h. */
+/* ADD, SUB and MUL with broadcasting; see elementwise.h. */
 #include "elementwise.h"
 
 #include "elementwise_runs.h"
 #include "emu_quant.h"
 
-static void add_s8_run(const emu_add_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b,
-                       int32_t step_b, int8_t *out, int32_t n)
+/* ADD, or SUB when `subtract`: TFLM's SUB rescales both inputs exactly as ADD does and
+ * subtracts the rescaled second input (negating its multiplier instead would round
+ * differently). Inlined with a constant, so each operator gets its own loop. */
+static inline void add_sub_s8_run(const emu_add_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b,
+                                  int32_t step_b, int8_t *out, int32_t n, int subtract)
 {
     for (int32_t i = 0; i < n; i++) {
         const int32_t x = (p->input1_offset + a[i * step_a]) * (1 << p->left_shift);
         const int32_t y = (p->input2_offset + b[i * step_b]) * (1 << p->left_shift);
-        const int32_t sum = emu_multiply_by_quantized_multiplier(x, p->input1_multiplier, p->input1_shift) +
-                            emu_multiply_by_quantized_multiplier(y, p->input2_multiplier, p->input2_shift);
+        const int32_t scaled_x = emu_multiply_by_quantized_multiplier(x, p->input1_multiplier, p->input1_shift);
+        const int32_t scaled_y = emu_multiply_by_quantized_multiplier(y, p->input2_multiplier, p->input2_shift);
+        const int32_t sum = subtract ? scaled_x - scaled_y : scaled_x + scaled_y;
         const int32_t result =
             emu_multiply_by_quantized_multiplier(sum, p->output_multiplier, p->output_shift) + p->output_offset;
         out[i] = (int8_t)emu_clamp_i32(result, p->act_min, p->act_max);
     }
+}
+
+static void add_s8_run(const emu_add_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b,
+                       int32_t step_b, int8_t *out, int32_t n)
+{
+    add_sub_s8_run(p, a, step_a, b, step_b, out, n, 0);
+}
+
+static void sub_s8_run(const emu_add_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b,
+                       int32_t step_b, int8_t *out, int32_t n)
+{
+    add_sub_s8_run(p, a, step_a, b, step_b, out, n, 1);
 }
 
 static void mul_s8_run(const emu_mul_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b,
@@ -29,11 +45,34 @@ static void mul_s8_run(const emu_mul_s8_params *p, const int8_t *a, int32_t step
     }
 }
 
+/* int16 SUB: int8's arithmetic (with ADD's parameters, the left shift 15) on int16 values. */
+static void sub_s16_run(const emu_add_s8_params *p, const int16_t *a, int32_t step_a, const int16_t *b,
+                        int32_t step_b, int16_t *out, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++) {
+        const int32_t x = (p->input1_offset + a[i * step_a]) * (1 << p->left_shift);
+        const int32_t y = (p->input2_offset + b[i * step_b]) * (1 << p->left_shift);
+        const int32_t difference = emu_multiply_by_quantized_multiplier(x, p->input1_multiplier, p->input1_shift) -
+                                   emu_multiply_by_quantized_multiplier(y, p->input2_multiplier, p->input2_shift);
+        const int32_t result =
+            emu_multiply_by_quantized_multiplier(difference, p->output_multiplier, p->output_shift) + p->output_offset;
+        out[i] = (int16_t)emu_clamp_i32(result, p->act_min, p->act_max);
+    }
+}
+
 static void add_f32_run(const emu_binary_f32_params *p, const float *a, int32_t step_a, const float *b,
                         int32_t step_b, float *out, int32_t n)
 {
     for (int32_t i = 0; i < n; i++) {
         out[i] = emu_clamp_f32(a[i * step_a] + b[i * step_b], p->act_min, p->act_max);
+    }
+}
+
+static void sub_f32_run(const emu_binary_f32_params *p, const float *a, int32_t step_a, const float *b,
+                        int32_t step_b, float *out, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++) {
+        out[i] = emu_clamp_f32(a[i * step_a] - b[i * step_b], p->act_min, p->act_max);
     }
 }
 
@@ -50,6 +89,16 @@ void emu_add_s8(const emu_add_s8_params *p, const int8_t *input1, const int8_t *
     FOR_EACH_RUN(p, p, input1, input2, output, add_s8_run);
 }
 
+void emu_sub_s8(const emu_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    FOR_EACH_RUN(p, p, input1, input2, output, sub_s8_run);
+}
+
+void emu_sub_s16(const emu_add_s8_params *p, const int16_t *input1, const int16_t *input2, int16_t *output)
+{
+    FOR_EACH_RUN(p, p, input1, input2, output, sub_s16_run);
+}
+
 void emu_mul_s8(const emu_mul_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
     FOR_EACH_RUN(p, p, input1, input2, output, mul_s8_run);
@@ -58,6 +107,11 @@ void emu_mul_s8(const emu_mul_s8_params *p, const int8_t *input1, const int8_t *
 void emu_add_f32(const emu_binary_f32_params *p, const float *input1, const float *input2, float *output)
 {
     FOR_EACH_RUN(p, p, input1, input2, output, add_f32_run);
+}
+
+void emu_sub_f32(const emu_binary_f32_params *p, const float *input1, const float *input2, float *output)
+{
+    FOR_EACH_RUN(p, p, input1, input2, output, sub_f32_run);
 }
 
 void emu_mul_f32(const emu_binary_f32_params *p, const float *input1, const float *input2, float *output)

@@ -1,4 +1,4 @@
-/* ADD and MUL with broadcasting, int8 and float32.
+/* ADD, SUB and MUL with broadcasting, int8 and float32.
  *
  * Broadcasting is described at compile time by emu/compile/ops/elementwise.py: the output
  * shape with adjacent dimensions merged where both inputs allow it, and for each input
@@ -20,7 +20,9 @@
     int32_t stride2[EMU_BROADCAST_MAX_RANK]
 
 /* int8 ADD: both inputs are shifted left by left_shift for headroom, rescaled to a common
- * scale (twice the larger input scale), summed, and rescaled to the output. */
+ * scale (twice the larger input scale), summed, and rescaled to the output. int8 SUB takes
+ * the same parameters and subtracts the second rescaled input instead; so does int16 SUB
+ * (emu_sub_s16), with a left shift of 15. */
 typedef struct {
     EMU_BROADCAST_FIELDS;
     int32_t input1_offset, input2_offset; /* minus the zero points */
@@ -47,8 +49,11 @@ typedef struct {
 } emu_binary_f32_params;
 
 void emu_add_s8(const emu_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void emu_sub_s8(const emu_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void emu_sub_s16(const emu_add_s8_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 void emu_mul_s8(const emu_mul_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void emu_add_f32(const emu_binary_f32_params *p, const float *input1, const float *input2, float *output);
+void emu_sub_f32(const emu_binary_f32_params *p, const float *input1, const float *input2, float *output);
 void emu_mul_f32(const emu_binary_f32_params *p, const float *input1, const float *input2, float *output);
 
 #endif

@@ -1,4 +1,4 @@
-/* int8 ADD and MUL with the DSP extension: the API of emu_add_s8 and emu_mul_s8
+/* int8 ADD, SUB and MUL with the DSP extension: the API of emu_add_s8, emu_sub_s8 and emu_mul_s8
  * (elementwise.h), the same integers. emu/compile/ops/elementwise.py chooses them only
  * where emu_dsp.h's rescale is exact for every element. */
 #ifndef EMU_ELEMENTWISE_DSP_H
@@ -7,6 +7,7 @@
 #include "elementwise.h"
 
 void emu_add_s8_dsp(const emu_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void emu_sub_s8_dsp(const emu_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void emu_mul_s8_dsp(const emu_mul_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 
 #endif

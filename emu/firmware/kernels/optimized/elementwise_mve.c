@@ -1,4 +1,4 @@
-/* int8 ADD and MUL with Helium (MVE): four elements per vector in int32 lanes, the last
+/* int8 ADD, SUB and MUL with Helium (MVE): four elements per vector in int32 lanes, the last
  * n % 4 of a run predicated (VCTP).
  *
  * The arithmetic is that of elementwise_dsp.c, whose bounds make emu_mve.h's rescale exact
@@ -29,8 +29,9 @@ static inline int32x4_t add_input(int32x4_t x, int32_t offset, int32_t left_shif
     return emu_mve_rescale_n(vshlq_r_s32(vaddq_n_s32(x, offset), left_shift), multiplier, shift);
 }
 
-static void add_run(const emu_add_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b, int32_t step_b,
-                    int8_t *out, int32_t n)
+/* ADD, or SUB (the second rescaled input subtracted, as in elementwise.c) when `subtract`. */
+static inline void add_sub_run(const emu_add_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b,
+                               int32_t step_b, int8_t *out, int32_t n, int subtract)
 {
     const int32_t shift = p->left_shift, offset = p->output_offset;
     const int32_t m1 = p->input1_multiplier, s1 = p->input1_shift, off1 = p->input1_offset;
@@ -44,14 +45,32 @@ static void add_run(const emu_add_s8_params *p, const int8_t *a, int32_t step_a,
         const mve_pred16_t lanes = vctp32q((uint32_t)(n - i));
         const int32x4_t xa = step_a ? add_input(load_four(a, 1, i, lanes), off1, shift, m1, s1) : fixed_a;
         const int32x4_t xb = step_b ? add_input(load_four(b, 1, i, lanes), off2, shift, m2, s2) : fixed_b;
-        const int32x4_t y = vaddq_n_s32(emu_mve_rescale_n(vaddq_s32(xa, xb), mo, so), offset);
+        const int32x4_t sum = subtract ? vsubq_s32(xa, xb) : vaddq_s32(xa, xb);
+        const int32x4_t y = vaddq_n_s32(emu_mve_rescale_n(sum, mo, so), offset);
         vstrbq_p_s32(out + i, vminq_s32(vmaxq_s32(y, lo), hi), lanes);
     }
+}
+
+static void add_run(const emu_add_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b, int32_t step_b,
+                    int8_t *out, int32_t n)
+{
+    add_sub_run(p, a, step_a, b, step_b, out, n, 0);
+}
+
+static void sub_run(const emu_add_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b, int32_t step_b,
+                    int8_t *out, int32_t n)
+{
+    add_sub_run(p, a, step_a, b, step_b, out, n, 1);
 }
 
 void emu_add_s8_mve(const emu_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
     FOR_EACH_RUN(p, p, input1, input2, output, add_run);
+}
+
+void emu_sub_s8_mve(const emu_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    FOR_EACH_RUN(p, p, input1, input2, output, sub_run);
 }
 
 static void mul_run(const emu_mul_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b, int32_t step_b,

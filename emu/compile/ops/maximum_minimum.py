@@ -1,0 +1,26 @@
+"""MAXIMUM and MINIMUM, int8, int16 and float32, with NumPy-style broadcasting of either input.
+
+TFLM compares the stored values and copies the winner, whatever the quantization: int8 and
+int16 need no rescale (the converter gives both inputs and the output one scale and zero point). The
+broadcast is described as ADD's (emu/compile/ops/elementwise.py).
+"""
+
+from __future__ import annotations
+
+from emu.compile.kernel_call import KernelCall, UnsupportedOperator
+from emu.compile.ops.elementwise import broadcast_params
+
+OPERATORS = ("MAXIMUM", "MINIMUM")
+
+HEADER = "maximum_minimum.h"
+_SUFFIX = {"int8": "s8", "int16": "s16", "float32": "f32"}
+
+
+def lower(op, graph) -> KernelCall:
+    a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    y = graph.tensors[op.outputs[0]]
+    if not a.dtype == b.dtype == y.dtype or y.dtype not in _SUFFIX:
+        raise UnsupportedOperator(f"{a.dtype}, {b.dtype} -> {y.dtype} (supported: int8, int16, float32)")
+    params = broadcast_params(a.shape, b.shape, y.shape)
+    return KernelCall(f"emu_{op.op.lower()}_{_SUFFIX[y.dtype]}", HEADER, "emu_maximum_minimum_params", params,
+                      [a.index, b.index, y.index], inplace=tuple(a.shape) == tuple(y.shape))
