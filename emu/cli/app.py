@@ -228,8 +228,9 @@ def bench(
     if results:  # on stderr when the results themselves go to stdout (--json -)
         to_stdout = any(own_descriptor(p) == 1 for p in (json_out, csv_out) if p)
         print(format_table(results), file=sys.stderr if to_stdout else sys.stdout)
+    unmeasured = sum(1 for r in results if not r.measured)
     say(f"{len(results)} of {len(pairs) * len(boards)} runs: {outcome.reused} reused from the cache, "
-        f"{outcome.measured} measured")
+        f"{outcome.measured} measured" + (f"; {unmeasured} do not fit or cannot run (listed)" if unmeasured else ""))
     if json_out and results:
         write_json(results, json_out)
     if csv_out and results:

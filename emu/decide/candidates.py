@@ -1,5 +1,6 @@
-"""The flat table a decision is made from: one Candidate per result row, with its quality
-metric and, under a duty cycle, its battery life."""
+"""The flat table a decision is made from: one Candidate per measured result row, with its
+quality metric and, under a duty cycle, its battery life; and one Unplaced per row that does
+not fit its board or cannot run there, which decisions list with its reason."""
 
 from __future__ import annotations
 
@@ -55,6 +56,38 @@ class Candidate:
         return model_of(self.model, self.variant)
 
 
+@dataclass(frozen=True)
+class Unplaced:
+    """A variant with no measurement on a board: it does not fit, or cannot run there."""
+
+    model: str
+    variant: str
+    platform: str
+    status: str  # "does not fit" or "not runnable" (emu.results.record.STATUSES)
+    reason: str  # "needs 40,112 B of RAM (...), board has 32,768 B", or what the compiler refused
+
+    @property
+    def label(self) -> str:
+        return variant_label(self.model, self.variant)
+
+    @property
+    def base_model(self) -> str:
+        return model_of(self.model, self.variant)
+
+    @property
+    def why(self) -> str:
+        """One phrase: 'int8 needs 40,112 B of RAM, board has 32,768 B', 'lstm is not runnable: ...'."""
+        reason = terminal_safe(self.reason, keep="")
+        if self.status == "does not fit" and reason.startswith("needs "):
+            return f"{self.label} {reason}"
+        return f"{self.label} {'is ' if self.status == 'not runnable' else ''}{self.status}: {reason}"
+
+
+def unplaced_from(results: list[Result]) -> list[Unplaced]:
+    """The rows that carry no measurement, as decisions list them."""
+    return [Unplaced(r.model, r.variant, r.platform, r.status, r.reason) for r in results if not r.measured]
+
+
 def battery_days_for(result: Result, duty: DutyCycle | None) -> float | None:
     if duty is None:
         return None
@@ -77,4 +110,5 @@ def to_candidate(result: Result, quality: VariantQuality | None, metric: str, du
 
 def candidates_from(results: list[Result], qualities: list[VariantQuality], metric: str = "accuracy",
                     duty: DutyCycle | None = None) -> list[Candidate]:
-    return [to_candidate(r, quality_for(r, qualities), metric, duty) for r in results]
+    """The measured rows as candidates (rows that do not fit or cannot run are unplaced_from's)."""
+    return [to_candidate(r, quality_for(r, qualities), metric, duty) for r in results if r.measured]

@@ -77,10 +77,31 @@ def quality_notice(rec: Recommendation) -> str | None:
     return f"Warning: no {name} limit was given ({option}), so this choice ignores {name}{shown}."
 
 
+def takes_nothing_text(d: BoardDecision) -> str:
+    """Why a board can take no variant at all: 'int8 needs 40,112 B of RAM (...), board has
+    32,768 B; fp32 needs ...'."""
+    return "; ".join(u.why for u in d.unplaced)
+
+
+def takes_nothing_sentence(rec: Recommendation) -> str:
+    """' Nothing fits rp2040-pico: int8 needs ... (and 3 more variants).', one per board that
+    can take no variant at all; '' when there is none."""
+    sentences = []
+    for d in rec.boards_taking_nothing:
+        first, more = d.unplaced[0].why, len(d.unplaced) - 1
+        sentences.append(f" Nothing fits {board_name(d.board)}: {first}"
+                         + (f" (and {more} more variant{'s' if more > 1 else ''} that do not fit or cannot run)"
+                            if more else "") + ".")
+    return "".join(sentences)
+
+
 def headline(rec: Recommendation) -> str:
-    """One sentence: the decision."""
+    """One sentence: the decision; and, for each board that can take no variant at all, why."""
+    nothing = takes_nothing_sentence(rec)
     if rec.overall is None:
-        return "Nothing meets the constraints on any board; see what comes closest below."
+        if rec.boards and all(d.takes_nothing for d in rec.boards):
+            return "No variant fits or runs on any board." + nothing
+        return "Nothing meets the constraints on any board; see what comes closest below." + nothing
     best = rec.overall
     others = [d for d in rec.boards if d.board != best.platform]
     tail = ""
@@ -90,6 +111,7 @@ def headline(rec: Recommendation) -> str:
             tail = " The other board also has a variant that fits." if fit else " The other board has none that fits."
         else:
             tail = f" {fit} of the {len(others)} other boards also have a variant that fits."
+    tail += nothing
     meets = "every constraint" if quality_notice(rec) is None else "the constraints given"
     return (f"Ship {best.label} on {board_name(best.platform)}: {figures(best, rec.constraints.metric)}. "
             f"It meets {meets} and has the {preference_phrase(rec.prefer, rec.constraints.metric)}.{tail}")
@@ -104,6 +126,8 @@ def board_lines(d: BoardDecision, metric: str = "accuracy") -> list[str]:
     lines = []
     if d.chosen:
         lines.append(f"{board_name(d.board)}: choose {d.chosen.label} ({figures(d.chosen, metric)})")
+    elif d.takes_nothing:
+        return [f"{board_name(d.board)}: nothing fits: {takes_nothing_text(d)}"]
     else:
         lines.append(f"{board_name(d.board)}: nothing fits")
         if d.closest:
@@ -112,6 +136,8 @@ def board_lines(d: BoardDecision, metric: str = "accuracy") -> list[str]:
         if d.closest is not None and r is d.closest:
             continue
         lines.append(f"  rejected {r.candidate.label}: " + "; ".join(r.reasons))
+    for u in d.unplaced:
+        lines.append(f"  rejected {u.label}: {u.status}: {terminal_safe(u.reason, keep='')}")
     return lines
 
 
@@ -138,7 +164,9 @@ def recommendation_to_dict(rec: Recommendation) -> dict:
         "boards": [{"board": d.board, "chosen": cand(d.chosen),
                     "closest": None if d.closest is None else {"candidate": cand(d.closest.candidate),
                                                                "misses": d.closest.reasons},
-                    "rejected": [{"candidate": cand(r.candidate), "reasons": r.reasons} for r in d.rejected]}
+                    "rejected": [{"candidate": cand(r.candidate), "reasons": r.reasons} for r in d.rejected],
+                    "takes_nothing": d.takes_nothing,
+                    "unplaced": [{**asdict(u), "label": u.label} for u in d.unplaced]}
                    for d in rec.boards],
     }
 

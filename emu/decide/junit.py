@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from emu.cache import atomic_write
-from emu.decide.gate import GateVerdict, check_name, describe
+from emu.decide.gate import NOT_MEASURED, GateVerdict, check_name, describe
 from emu.errors import terminal_safe
 
 
@@ -28,6 +28,9 @@ def verdict_to_junit(verdict: GateVerdict) -> ET.Element:
             failure.text = f"{model}/{variant} on {board}: {c.field} {c.before} -> {c.after}"
         elif c.status == "unmeasured":
             ET.SubElement(case, "failure", type="unmeasured",
+                          message=f"{model}/{variant} on {board}: {describe(c, verdict.tolerances)}")
+        elif c.status in NOT_MEASURED:
+            ET.SubElement(case, "failure", type=c.status.replace(" ", "-"),
                           message=f"{model}/{variant} on {board}: {describe(c, verdict.tolerances)}")
         elif c.status == "missing":
             ET.SubElement(case, "failure", type="missing",

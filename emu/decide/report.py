@@ -25,6 +25,7 @@ from emu.decide.explain import (
     model_title,
     preference_phrase,
     quality_notice,
+    takes_nothing_text,
 )
 from emu.decide.gate import FAILING, field_title, format_value
 from emu.decide.numbers import readable
@@ -240,6 +241,8 @@ def board_card(page: Page, d: BoardDecision) -> str:
         if d.closest:
             verdict += (f"<p>Closest: {page.variant_name(d.closest.candidate.label)}, which misses by: "
                         f"{esc(page.reasons(d.closest.candidate, d.closest.reasons))}</p>")
+    if d.takes_nothing:
+        verdict = f"<p class='verdict none'>Nothing fits: {esc(takes_nothing_text(d))}.</p>"
     others = [r for r in d.rejected if r is not d.closest]
     lost = ""
     if others:
@@ -247,6 +250,10 @@ def board_card(page: Page, d: BoardDecision) -> str:
                 + "".join(f"<li>{page.variant_name(r.candidate.label)}: "
                           f"{esc(page.reasons(r.candidate, r.reasons))}</li>" for r in others)
                 + "</ul></details>")
+    if d.unplaced and not d.takes_nothing:
+        lost += (f"<p>Does not fit or cannot run here ({len(d.unplaced)}):</p><ul>"
+                 + "".join(f"<li>{page.variant_name(u.label)}: {esc(u.status)}: {esc(u.reason)}</li>"
+                           for u in d.unplaced) + "</ul>")
     color = page.styles.colors.get(d.board, "#999")
     return f"<div class='card' style='--c:{color}'><h3>{page.board_name(d.board)}</h3>{core}{verdict}{lost}</div>"
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable
 from emu import cache as emu_cache
 from emu.cache import ContentStore, atomic_write, ensure_folder
 from emu.decide.baseline import write_baseline
-from emu.decide.candidates import Candidate, candidates_from
+from emu.decide.candidates import Candidate, candidates_from, unplaced_from
 from emu.decide.explain import decision_to_dict
 from emu.decide.gate import GateVerdict, compare
 from emu.decide.junit import write_junit
@@ -140,7 +140,8 @@ def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_c
     qualities = [f.quality for f in files if f.quality]
     results = with_quality(swept.results, qualities)
     candidates = candidates_from(results, qualities, scenario.constraints.metric, scenario.duty)
-    decision = decide(candidates, scenario.constraints, scenario.prefer, scenario.compare_models)
+    decision = decide(candidates, scenario.constraints, scenario.prefer, scenario.compare_models,
+                      unplaced_from(results))
     verdict = run_gate(scenario, results, paths, notes) if scenario.gate else None
     write_junit(paths.junit or out / "junit.xml", verdict=verdict, decision=decision)
     outcome = ScenarioOutcome(scenario, results, qualities, candidates, decision, verdict, out, notes,

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from emu.console import say, table_text
-from emu.errors import EmuError
+from emu.errors import EmuError, terminal_safe
 from emu.platforms import Platform
 from emu.results.cached_measure import ResultsCache
 from emu.results.record import Result
@@ -31,17 +31,23 @@ def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform], progres
 
 
 def format_table(results: list[Result]) -> str:
+    """Every row, measured or not; below the table, why each unmeasured one has no figures."""
     headers = ("model", "variant", "platform", "core", "kernels", "instr", "cycles", "ms", "uJ",
                "flash KB", "weights KB", "RAM KB", "arena B", "matches")
     rows = []
     for r in results:
         core = r.core.replace("cortex-", "") + ("F" if r.fpu and r.core in ("cortex-m4",) else "")
+        if not r.measured:
+            rows.append((r.model, r.variant, r.platform, core, r.kernels, *["-"] * 8, r.status))
+            continue
         rows.append((r.model, r.variant, r.platform, core, r.kernels, f"{r.instructions:,}", f"{r.cycles:,}",
                      f"{r.latency_ms:.3f}", f"{r.energy_uj:.2f}", f"{r.flash_bytes / 1024:.1f}",
                      f"{r.weight_bytes / 1024:.1f}", f"{r.ram_bytes / 1024:.1f}", f"{r.arena_bytes:,}",
                      {True: "yes", False: "NO", None: "-"}[r.output_matches_reference]))
     numeric = range(5, 13)
-    return "\n".join([table_text(headers, rows, right=numeric), uncertainty_line(results)])
+    why = [terminal_safe(f"{r.model} ({r.variant}) on {r.platform}: {r.status}: {r.reason}", keep="")
+           for r in results if not r.measured]
+    return "\n".join([table_text(headers, rows, right=numeric), *why, uncertainty_line(results)])
 
 
 def uncertainty_line(results: list[Result]) -> str:
