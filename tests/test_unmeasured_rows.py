@@ -214,3 +214,29 @@ def test_bench_measures_the_board_that_fits_and_keeps_the_one_that_does_not(tiny
     assert code == 0, err
     markdown = (tmp_path / "report" / "report.md").read_text()
     assert f"tiny-ram: nothing fits: tiny_int8/model {not_fit.reason}" in markdown
+
+
+def test_bench_of_a_variants_folder_keeps_the_variant_the_device_cannot_run(tiny_model, tmp_path):
+    """A hybrid variant (listed as not runnable in variants.json) is a row on every board, with
+    the folder's reason; the int8 variant that does not fit the board is a row too."""
+    import hashlib
+    import shutil
+
+    from tests.test_cli import variant_entry
+
+    folder = tmp_path / "variants"
+    (folder / "int8").mkdir(parents=True)
+    shutil.copy(tiny_model, folder / "int8" / "hw.tflite")
+    sha = hashlib.sha256(tiny_model.read_bytes()).hexdigest()
+    (folder / "variants.json").write_text(json.dumps({"task": {}, "variants": [
+        variant_entry("int8", "int8/hw.tflite", sha),
+        variant_entry("dynamic-int8", "dynamic-int8/hw.tflite", "1" * 64, runs=False)]}))
+    out = tmp_path / "r.json"
+    code, stdout, stderr = emu_in_process("bench", folder, "-p", small_board(tmp_path, 4096), "--json", out,
+                                          "--no-cache")
+    assert code == 0, stderr
+    rows = [(r.model, r.variant, r.platform, r.status, r.reason) for r in load_results(out)]
+    assert rows[1] == ("hw", "dynamic-int8", "tiny-ram", "not runnable", "test")
+    assert rows[0][:4] == ("hw", "int8", "tiny-ram", "does not fit")
+    assert "hw (dynamic-int8) on tiny-ram: not runnable: test" in stdout.splitlines()
+    assert "2 of 2 runs" in stderr

@@ -9,25 +9,34 @@ from emu.console import say, table_text
 from emu.errors import EmuError, terminal_safe
 from emu.platforms import Platform
 from emu.results.cached_measure import ResultsCache
-from emu.results.record import Result
+from emu.results.record import Result, unmeasured_result
 from emu.results.sweep import SweepOutcome, default_jobs, jobs_for, sweep
 from emu.results.verify import verify_cached
 
 
 def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform], progress: Callable[[str], None] = say,
           workers: int | None = None, cluster: str | None = None, use_cache: bool = True,
-          kernels: str | None = None, verify: int = 0) -> SweepOutcome:
+          kernels: str | None = None, verify: int = 0,
+          not_runnable: Iterable[tuple[str, str, str, str]] = ()) -> SweepOutcome:
     """models: (path, variant name) pairs, each measured on every board, as parallel jobs
     (emu.results.sweep); the results come in model-then-board order, failures beside them.
     kernels: the kernel set, None for each board's default. verify: how many results the
-    cache holds to measure again first (emu.results.verify), failing if one differs."""
+    cache holds to measure again first (emu.results.verify), failing if one differs.
+    not_runnable: (model, sha256, variant, reason) of variants known not to run on any board
+    (a hybrid model): a row "not runnable" on each board, after the others."""
+    from emu.compile.kernel_set import resolve_kernel_set
+
     jobs = jobs_for(models, platforms, kernels=kernels)
     cache = ResultsCache() if use_cache else None
     if verify:
         if cache is None:
             raise EmuError("--verify-cache checks the results cache: it cannot be used with --no-cache")
         verify_cached(jobs, verify, cache, workers or default_jobs(), progress)
-    return sweep(jobs, workers=workers, cluster=cluster, cache=cache, progress=progress)
+    outcome = sweep(jobs, workers=workers, cluster=cluster, cache=cache, progress=progress)
+    outcome.results += [unmeasured_result(name, sha256, variant, p, resolve_kernel_set(p, kernels), "not runnable",
+                                          reason)
+                        for name, sha256, variant, reason in not_runnable for p in platforms]
+    return outcome
 
 
 def format_table(results: list[Result]) -> str:
