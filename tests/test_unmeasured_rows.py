@@ -204,6 +204,9 @@ def test_bench_measures_the_board_that_fits_and_keeps_the_one_that_does_not(tiny
     assert code == 0, stderr
     fits, not_fit = load_results(out)
     assert (fits.platform, fits.status, fits.output_matches_reference) == ("nucleo-l4r5zi", "measured", True)
+    # its energy rests on the board file's sourced power figures, and says where they come from
+    assert (fits.energy_basis, fits.energy_source) == ("sourced", "docs/sources.md#mlperf-tiny-v1")
+    assert (not_fit.energy_basis, not_fit.energy_uj) == (None, None)
     # the count made before building agrees with the firmware that was built and run on the other board
     need, arena, _, _ = (int(x.replace(",", "")) for x in NEEDS.fullmatch(not_fit.reason).groups())
     assert arena == fits.arena_bytes and need == fits.arena_bytes + STACK_RESERVE
@@ -240,3 +243,87 @@ def test_bench_of_a_variants_folder_keeps_the_variant_the_device_cannot_run(tiny
     assert rows[0][:4] == ("hw", "int8", "tiny-ram", "does not fit")
     assert "hw (dynamic-int8) on tiny-ram: not runnable: test" in stdout.splitlines()
     assert "2 of 2 runs" in stderr
+
+
+# ---- what is assumed: energy on assumed power figures says so
+
+
+def test_every_board_file_says_whether_its_power_figures_are_sourced_and_where():
+    """The basis agrees with the file's own comments (a run current marked 'assumption' cannot be
+    sourced) and the source is a section that docs/sources.md has."""
+    from pathlib import Path
+
+    from emu.platforms import list_platforms
+
+    anchors = set(re.findall(r'<a id="([a-z0-9-]+)"></a>',
+                             (Path(__file__).resolve().parents[1] / "docs" / "sources.md").read_text()))
+    for board in list_platforms():
+        text = board.path.read_text()
+        assert re.search(r"^power_basis: (sourced|assumed)\b", text, re.M), board.name
+        assert board.power_source and board.power_source.removeprefix("docs/sources.md#") in anchors, board.name
+        run_comment = re.search(r"^run_current_ua_per_mhz: \S+\s+# (.*)$", text, re.M).group(1)
+        if run_comment.startswith("assumption"):
+            assert board.power_basis == "assumed", board.name
+    assert get_platform("nucleo-l4r5zi").power_basis == "sourced"  # the MLPerf Tiny whole-rail measurement
+    assert get_platform("alif-e7-appkit").power_basis == "assumed"
+
+
+@pytest.mark.parametrize("edit, complaint", [
+    ({"power_basis": "sourced", "power_source": None}, "power_basis: sourced needs power_source"),
+    ({"power_basis": "guessed"}, "power_basis"),
+    ({"power_source": "http://example.com"}, "power_source: must be a section of docs/sources.md"),
+])
+def test_a_board_file_power_basis_is_checked(tmp_path, edit, complaint):
+    from emu.platforms import load_platform_file
+
+    board = yaml.safe_load((BOARDS / "nucleo-l4r5zi.yaml").read_text())
+    board.update(edit)
+    board = {k: v for k, v in board.items() if v is not None}
+    path = tmp_path / "b.yaml"
+    path.write_text(yaml.safe_dump(board))
+    with pytest.raises(EmuError, match=complaint):
+        load_platform_file(path)
+
+
+def with_basis(row: Result) -> Result:
+    import dataclasses
+
+    p = get_platform(row.platform)
+    return dataclasses.replace(row, energy_basis=p.power_basis, energy_source=p.power_source)
+
+
+def test_a_decision_on_assumed_energy_says_so_in_its_first_line():
+    rows = [with_basis(measured_row("int8", "rp2040-pico", 5.0)),
+            with_basis(measured_row("int8", "nucleo-l4r5zi", 9.0))]
+    _, decision = decided(rows)
+    first = format_decision(decision).splitlines()[0]
+    assert first.startswith("Decided on assumed energy figures: the power figures of rp2040-pico "
+                            "(docs/sources.md#rp2040-datasheet) are assumptions. Ship big_int8 on rp2040-pico: ")
+    assert "5 uJ per inference (assumed power figures)" in first
+    # on the sourced board alone, the decision opens with the choice
+    _, decision = decided(rows[1:])
+    assert format_decision(decision).startswith("Ship big_int8 on nucleo-l4r5zi: ")
+    # preferring latency, the energy figure decides nothing
+    candidates = candidates_from(rows, qualities_from_results(rows))
+    assert not format_decision(decide(candidates, Constraints(min_accuracy=0.9), "latency")).startswith("Decided")
+
+
+def test_battery_life_carries_the_cycle_models_band_and_its_power_basis():
+    from emu.decide.battery import DutyCycle
+    from emu.decide.explain import battery_text
+
+    row = with_basis(measured_row("int8", "rp2040-pico", 50.0))
+    row.cycles_uncertainty_pct = 10.0
+    duty = DutyCycle(period_s=1.0, battery_mah=220, battery_v=3.0, sleep_current_ua=10.0)
+    (c,) = candidates_from([row], [], duty=duty)
+
+    def days(latency_ms, energy_uj):  # by hand: 220 mAh x 3 V over the mean power of a 1 s period
+        sleep_mw = 10.0 * 3.0 / 1000
+        mean_mw = (energy_uj + sleep_mw * (1000 - latency_ms)) / 1000
+        return 220 * 3.0 / mean_mw / 24
+
+    assert c.battery_days == pytest.approx(days(1.0, 50.0))
+    assert c.battery_days_band == pytest.approx((days(1.1, 55.0), days(0.9, 45.0)))
+    text = battery_text(c)
+    assert text.endswith("over the cycle model's band; assumed power figures)")
+    assert text.startswith(f"{c.battery_days:.1f} days (") or text.startswith(f"{c.battery_days / 365.25:.1f} years")

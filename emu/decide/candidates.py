@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emu.decide.battery import HOURS_PER_DAY, DutyCycle, battery_life_hours
+from emu.decide.battery import HOURS_PER_DAY, DutyCycle, battery_life_band_hours, battery_life_hours
 from emu.decide.quality import VariantQuality, quality_for
 from emu.errors import terminal_safe
 from emu.platforms import get_platform
@@ -45,6 +45,14 @@ class Candidate:
     battery_days: float | None = None  # None without a duty cycle, or when an inference outlasts the period
     metric: str = "accuracy"  # what `quality` measures (emu.decide.quality.METRICS gives its direction)
     weight_bytes: int = 0  # the weights' share of flash, in their on-device form
+    energy_basis: str | None = None  # "sourced" or "assumed" power figures (Result.energy_basis); None: not recorded
+    energy_source: str = ""  # where the board's power figures are discussed, "docs/sources.md#anchor"
+    # (shortest, longest) battery life at the ends of the cycle model's stated uncertainty
+    battery_days_band: tuple[float | None, float | None] | None = None
+
+    @property
+    def energy_assumed(self) -> bool:
+        return self.energy_basis == "assumed"
 
     @property
     def label(self) -> str:
@@ -88,14 +96,25 @@ def unplaced_from(results: list[Result]) -> list[Unplaced]:
     return [Unplaced(r.model, r.variant, r.platform, r.status, r.reason) for r in results if not r.measured]
 
 
+def _sleep_ua(result: Result, duty: DutyCycle) -> float:
+    if duty.sleep_current_ua is not None:
+        return duty.sleep_current_ua
+    return get_platform(result.platform).sleep_current_ua
+
+
 def battery_days_for(result: Result, duty: DutyCycle | None) -> float | None:
     if duty is None:
         return None
-    sleep_ua = duty.sleep_current_ua
-    if sleep_ua is None:
-        sleep_ua = get_platform(result.platform).sleep_current_ua
-    hours = battery_life_hours(result.latency_ms, result.energy_uj, sleep_ua, duty)
+    hours = battery_life_hours(result.latency_ms, result.energy_uj, _sleep_ua(result, duty), duty)
     return None if hours is None else hours / HOURS_PER_DAY
+
+
+def battery_days_band_for(result: Result, duty: DutyCycle | None) -> tuple[float | None, float | None] | None:
+    if duty is None:
+        return None
+    band = battery_life_band_hours(result.latency_ms, result.energy_uj, _sleep_ua(result, duty), duty,
+                                   result.cycles_uncertainty_pct)
+    return None if band is None else tuple(None if h is None else h / HOURS_PER_DAY for h in band)
 
 
 def to_candidate(result: Result, quality: VariantQuality | None, metric: str, duty: DutyCycle | None) -> Candidate:
@@ -105,7 +124,9 @@ def to_candidate(result: Result, quality: VariantQuality | None, metric: str, du
         quality=None if value is None else float(value), latency_ms=result.latency_ms,
         energy_uj=result.energy_uj, ram_bytes=result.ram_bytes, flash_bytes=result.flash_bytes,
         cycles=result.cycles, output_matches_reference=result.output_matches_reference,
-        battery_days=battery_days_for(result, duty), metric=metric, weight_bytes=result.weight_bytes)
+        battery_days=battery_days_for(result, duty), metric=metric, weight_bytes=result.weight_bytes,
+        energy_basis=result.energy_basis, energy_source=result.energy_source,
+        battery_days_band=battery_days_band_for(result, duty))
 
 
 def candidates_from(results: list[Result], qualities: list[VariantQuality], metric: str = "accuracy",

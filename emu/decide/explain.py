@@ -14,11 +14,45 @@ def figures(c: Candidate, metric: str = "accuracy") -> str:
     parts = []
     if c.quality is not None:
         parts.append(f"{metric_name(metric)} {format_quality(metric, c.quality)}")
-    parts += [f"{readable(c.latency_ms)} ms", f"{readable(c.energy_uj)} uJ per inference",
+    parts += [f"{readable(c.latency_ms)} ms", f"{readable(c.energy_uj)} uJ per inference{basis_suffix(c)}",
               f"{c.flash_bytes / 1024:.1f} KB flash", f"{c.ram_bytes / 1024:.1f} KB RAM"]
     if c.battery_days is not None:
-        parts.append(f"battery life {format_days(c.battery_days)}")
+        parts.append(f"battery life {battery_text(c)}")
     return ", ".join(parts)
+
+
+def basis_suffix(c: Candidate) -> str:
+    """' (assumed power figures)' after an energy or battery figure that rests on them."""
+    return " (assumed power figures)" if c.energy_assumed else ""
+
+
+def battery_text(c: Candidate) -> str:
+    """'353.8 days (336.1 days to 372.4 days over the cycle model's band; assumed power figures)'."""
+    text = format_days(c.battery_days)
+    notes = []
+    if c.battery_days_band is not None:
+        low, high = c.battery_days_band
+        notes.append(f"{'-' if low is None else format_days(low)} to {'-' if high is None else format_days(high)} "
+                     f"over the cycle model's band")
+    if c.energy_assumed:
+        notes.append("assumed power figures")
+    return text + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def assumed_energy_notice(rec: Recommendation) -> str | None:
+    """When the decision weighs energy (the preference, an energy limit or a battery life
+    limit) and a board's choice rests on power figures its board file marks as assumed: one
+    sentence naming them, to open the decision."""
+    c = rec.constraints
+    if rec.overall is None or not (rec.prefer == "energy" or c.max_energy_uj is not None
+                                   or c.min_battery_days is not None):
+        return None
+    assumed = sorted({(d.chosen.platform, d.chosen.energy_source) for d in rec.boards
+                      if d.chosen and d.chosen.energy_assumed})
+    if not assumed:
+        return None
+    named = ", ".join(f"{board_name(b)} ({terminal_safe(s, keep='') or 'no source given'})" for b, s in assumed)
+    return f"Decided on assumed energy figures: the power figures of {named} are assumptions."
 
 
 def format_days(days: float) -> str:
@@ -113,7 +147,9 @@ def headline(rec: Recommendation) -> str:
             tail = f" {fit} of the {len(others)} other boards also have a variant that fits."
     tail += nothing
     meets = "every constraint" if quality_notice(rec) is None else "the constraints given"
-    return (f"Ship {best.label} on {board_name(best.platform)}: {figures(best, rec.constraints.metric)}. "
+    assumed = assumed_energy_notice(rec)  # first: a choice on assumed figures says so before anything else
+    return ((f"{assumed} " if assumed else "")
+            + f"Ship {best.label} on {board_name(best.platform)}: {figures(best, rec.constraints.metric)}. "
             f"It meets {meets} and has the {preference_phrase(rec.prefer, rec.constraints.metric)}.{tail}")
 
 

@@ -41,22 +41,32 @@ def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform], progres
 
 def format_table(results: list[Result]) -> str:
     """Every row, measured or not; below the table, why each unmeasured one has no figures."""
-    headers = ("model", "variant", "platform", "core", "kernels", "instr", "cycles", "ms", "uJ",
+    headers = ("model", "variant", "platform", "core", "kernels", "instr", "cycles", "ms", "uJ", "power",
                "flash KB", "weights KB", "RAM KB", "arena B", "matches")
     rows = []
     for r in results:
         core = r.core.replace("cortex-", "") + ("F" if r.fpu and r.core in ("cortex-m4",) else "")
         if not r.measured:
-            rows.append((r.model, r.variant, r.platform, core, r.kernels, *["-"] * 8, r.status))
+            rows.append((r.model, r.variant, r.platform, core, r.kernels, *["-"] * 9, r.status))
             continue
         rows.append((r.model, r.variant, r.platform, core, r.kernels, f"{r.instructions:,}", f"{r.cycles:,}",
-                     f"{r.latency_ms:.3f}", f"{r.energy_uj:.2f}", f"{r.flash_bytes / 1024:.1f}",
+                     f"{r.latency_ms:.3f}", f"{r.energy_uj:.2f}", r.energy_basis or "-", f"{r.flash_bytes / 1024:.1f}",
                      f"{r.weight_bytes / 1024:.1f}", f"{r.ram_bytes / 1024:.1f}", f"{r.arena_bytes:,}",
                      {True: "yes", False: "NO", None: "-"}[r.output_matches_reference]))
-    numeric = range(5, 13)
+    numeric = (5, 6, 7, 8, 10, 11, 12, 13)
     why = [terminal_safe(f"{r.model} ({r.variant}) on {r.platform}: {r.status}: {r.reason}", keep="")
            for r in results if not r.measured]
-    return "\n".join([table_text(headers, rows, right=numeric), *why, uncertainty_line(results)])
+    return "\n".join([table_text(headers, rows, right=numeric), *why, uncertainty_line(results),
+                      *power_lines(results)])
+
+
+def power_lines(results: list[Result]) -> list[str]:
+    """Under the table: which boards' energy rests on assumed power figures, and where each is discussed."""
+    assumed = sorted({(r.platform, r.energy_source) for r in results if r.energy_basis == "assumed"})
+    if not assumed:
+        return []
+    return ["energy on assumed power figures (power: assumed): "
+            + ", ".join(f"{board} ({source or 'no source given'})" for board, source in assumed)]
 
 
 def uncertainty_line(results: list[Result]) -> str:

@@ -141,6 +141,7 @@ def count_result(graph: Graph, compiled: CompiledModel, firmware: Firmware, plat
         arena_bytes=compiled.arena_bytes, stack_bytes=stack, output_matches_reference=None,
         layers=layers, code_bytes=s.text, weight_bytes=compiled.weight_bytes, cycles_by_class=by_class,
         cycles_uncertainty_pct=uncertainty_pct(platform.core),
+        energy_basis=platform.power_basis, energy_source=platform.power_source or "",
     )
 
 

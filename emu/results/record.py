@@ -25,7 +25,8 @@ from emu.platforms import MAX_CLOCK_HZ
 # The flat columns of a result (README.md, result fields); CSV has these, JSON has them plus `layers`.
 COLUMNS = ("model", "model_sha256", "variant", "platform", "core", "fpu", "clock_hz", "kernels",
            "instructions", "cycles", "latency_ms", "energy_uj", "flash_bytes", "ram_bytes",
-           "arena_bytes", "stack_bytes", "output_matches_reference", "status", "reason")
+           "arena_bytes", "stack_bytes", "output_matches_reference", "status", "reason", "energy_basis",
+           "energy_source")
 
 # What a row is: a measurement, or why a variant has none on a board (README.md, result fields).
 MEASURED = "measured"
@@ -94,6 +95,11 @@ class Result:
     # had a status hold measurements only.
     status: Literal["measured", "does not fit", "not runnable"] = MEASURED
     reason: Text = ""
+    # Whether energy_uj rests on the board's sourced or assumed power figures (its file's
+    # power_basis), and where they are discussed ("docs/sources.md#anchor"); None in files
+    # written before results carried it, and on rows that are not measured.
+    energy_basis: Literal["sourced", "assumed"] | None = None
+    energy_source: Text = ""
 
     def __post_init__(self):
         if self.status == MEASURED:
