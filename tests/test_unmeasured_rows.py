@@ -14,7 +14,7 @@ from emu.decide.candidates import candidates_from, unplaced_from
 from emu.decide.constraints import Constraints
 from emu.decide.explain import decision_to_dict, format_decision
 from emu.decide.gate import compare
-from emu.decide.junit import verdict_to_junit
+from emu.decide.junit import decision_to_junit, verdict_to_junit
 from emu.decide.per_model import decide
 from emu.decide.quality import qualities_from_results
 from emu.decide.report_input import ReportInput
@@ -105,6 +105,10 @@ def test_a_board_that_takes_nothing_is_named_with_each_variants_reason():
     as_json = decision_to_dict(decision)
     pico = next(b for b in as_json["boards"] if b["board"] == "rp2040-pico")
     assert pico["takes_nothing"] is True and pico["chosen"] is None
+    (case,) = [c for c in decision_to_junit(decision) if c.get("classname") == "emu.constraints.rp2040-pico"]
+    assert case.find("failure").get("message") == (
+        "no variant fits or runs on rp2040-pico: big_fp32 is not runnable: operator 3 (CUSTOM 'MyOp') is not "
+        f"supported; big_int8 {NEED}")
     assert [(u["label"], u["status"], u["reason"]) for u in pico["unplaced"]] == [
         ("big_fp32", "not runnable", "operator 3 (CUSTOM 'MyOp') is not supported"), ("big_int8", "does not fit", NEED)]
 

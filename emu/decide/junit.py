@@ -55,8 +55,11 @@ def decision_to_junit(decision) -> ET.Element:
             closest = (f"; closest: {d.closest.candidate.label}, which misses by: " + "; ".join(d.closest.reasons)
                        if d.closest else "")
             what = "no variant" if model is None else f"no variant of {model}"
-            ET.SubElement(case, "failure", type="constraints",
-                          message=f"{what} meets the constraints on {d.board}{closest}")
+            if d.takes_nothing:  # none could even be measured there: say what each needs
+                message = f"{what} fits or runs on {d.board}: " + "; ".join(u.why for u in d.unplaced)
+            else:
+                message = f"{what} meets the constraints on {d.board}{closest}"
+            ET.SubElement(case, "failure", type="constraints", message=message)
     return suite
 
 
