@@ -7,6 +7,24 @@ class EmuError(Exception):
     exit_code = 2
 
 
+class NotRunnable(EmuError):
+    """A sound model that cannot run on a board (an operator emu does not compile, a hybrid
+    model): `emu bench` records it as a row "not runnable" with `reason`, not as a failure."""
+
+    status = "not runnable"
+
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason or message
+
+
+class DoesNotFit(NotRunnable):
+    """A model that needs more RAM or flash than a board has: a row "does not fit", whose
+    reason says what it needs and what the board has."""
+
+    status = "does not fit"
+
+
 class CheckFailed(Exception):
     """A check did not hold (outputs differ, a gate regressed): exit code 1."""
 

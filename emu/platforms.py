@@ -51,6 +51,11 @@ class Platform:
     # The kernel set this board name pins ('<board>:reference' or '<board>:optimized'); None:
     # the board's default (emu/compile/kernel_set.py), or whatever a command asks for.
     kernels: str | None = None
+    # Whether the run power (supply_v, run and static current) comes from a published source or
+    # measurement ("sourced") or is, in any part, an assumption ("assumed"); and where it is
+    # discussed, "docs/sources.md#anchor". Energy figures carry it (Result.energy_basis).
+    power_basis: str = "assumed"
+    power_source: str | None = None
 
     @property
     def clock_mhz(self) -> float:
@@ -99,6 +104,14 @@ def _plain_name(text: str) -> str:
     return text
 
 
+def _source_anchor(text: str) -> str:
+    """Where a figure is discussed: a section of docs/sources.md."""
+    if not re.fullmatch(r"docs/sources\.md#[a-z0-9][a-z0-9-]{0,63}", text):
+        raise ValueError(f"must be a section of docs/sources.md such as docs/sources.md#mlperf-tiny-v1 "
+                         f"(got '{shown(text, 60)}')")
+    return text
+
+
 class PlatformFile(BaseModel):
     """What a board file must hold; types are strict (a clock written "120" is refused), and each
     figure lies within what a microcontroller board can have."""
@@ -124,6 +137,15 @@ class PlatformFile(BaseModel):
     run_current_ua_per_mhz: float = Field(gt=0, le=100_000)  # 100 mA per MHz
     static_current_ua: float = Field(ge=0, le=10_000_000)  # 10 A
     sleep_current_ua: float = Field(ge=0, le=10_000_000)
+    # A board file that does not say where its power figures come from has assumed them.
+    power_basis: Literal["sourced", "assumed"] = "assumed"
+    power_source: Annotated[str, AfterValidator(_source_anchor)] | None = None
+
+    @model_validator(mode="after")
+    def a_sourced_figure_names_its_source(self):
+        if self.power_basis == "sourced" and self.power_source is None:
+            raise ValueError("power_basis: sourced needs power_source, the docs/sources.md#anchor it comes from")
+        return self
 
     @model_validator(mode="after")
     def memories_in_the_address_space(self):

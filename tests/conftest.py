@@ -97,6 +97,7 @@ TOOLCHAIN_TESTS_ALSO_NEED = {
     "test_scenario": {"qemu", "tensorflow"},   # the coin-cell scenario trains the vibration model
     "test_sweep": {"qemu"},
     "test_timing_mve": {"qemu"},               # the documented Helium examples through `emu profile`
+    "test_unmeasured_rows": {"qemu"},
 }
 # ... what single tests (or one parameter of a test) need that only their `emu` command shows ...
 TEST_NEEDS = {

@@ -45,9 +45,14 @@ def test_demo_recommends_under_its_stated_limits_and_reruns_from_the_cache(tmp_p
     out = tmp_path / "demo"
     assert "Constraints: accuracy at least 90.0%; latency at most 20 ms; RAM at most 32 KB; flash at most 128 KB." \
         in run.stdout
-    results = load_results(out / "results.json")
+    rows = load_results(out / "results.json")
+    results = [r for r in rows if r.measured]
     assert {r.variant for r in results} == ON_DEVICE and {r.platform for r in results} == set(boards)
     assert len(results) == len(ON_DEVICE) * len(boards)
+    # the hybrid variant the device cannot run is a row on every board, with the reason variants.json gives
+    hybrid = [r for r in rows if not r.measured]
+    assert [(r.variant, r.platform, r.status) for r in hybrid] == [("dynamic-int8", b, "not runnable") for b in boards]
+    assert f"rejected digits/dynamic-int8: not runnable: {hybrid[0].reason}" in run.stdout
     kernels = {r.platform: r.kernels for r in results}
     assert kernels == {"rp2040-pico": "reference", "nucleo-l4r5zi": "optimized", "nucleo-l4r5zi:reference": "reference"}
     # the same int8 model runs fewer instructions with the optimized kernels
@@ -62,6 +67,11 @@ def test_demo_recommends_under_its_stated_limits_and_reruns_from_the_cache(tmp_p
             and r.flash_bytes <= 128 * 1024 and r.output_matches_reference]
     best = min(fits, key=lambda r: r.energy_uj)
     headline = f"Ship digits/{best.variant} on {best.platform}:"
+    # chosen on energy: a board whose power figures are assumed is named first (the board files say which)
+    assert {r.energy_basis for r in results if r.platform.startswith("nucleo-l4r5zi")} == {"sourced"}
+    assert {r.energy_basis for r in results if r.platform == "rp2040-pico"} == {"assumed"}
+    on_pico = any(line.startswith("rp2040-pico: choose") for line in run.stdout.splitlines())
+    assert ("Decided on assumed energy figures: the power figures of rp2040-pico" in run.stdout) == on_pico
     assert headline in run.stdout
     page = (out / "index.html").read_text()
     assert headline in page and f"report: {(out / 'index.html').resolve()}" in run.stdout

@@ -76,12 +76,19 @@ def test_report_is_self_contained_and_states_the_decision(report_folder):
     # The tiny model's fp32 is the only variant above the floor, so it ships, on the board using less energy.
     fp32 = min((r for r in load_results(report_folder / "results.json") if r.variant == "fp32"),
                key=lambda r: r.energy_uj)
-    assert f"<strong>Decision.</strong> Ship tiny_fp32 on {fp32.platform}" in page
+    decision = re.search(r"<strong>Decision\.</strong> ([^<]*)</p>", page).group(1)
+    assert f"Ship tiny_fp32 on {fp32.platform}" in decision
+    # chosen on energy, the decision opens by naming the assumed power figures it rests on (rp2040-pico's file
+    # marks them assumed) whenever a variant is chosen on that board
+    markdown = (report_folder / "out" / "report.md").read_text()
+    on_pico = any(line.startswith("rp2040-pico: choose") for line in markdown.splitlines())
+    assert decision.startswith("Decided on assumed energy figures: the power figures of rp2040-pico "
+                               "(docs/sources.md#rp2040-datasheet) are assumptions. Ship ") == on_pico
+    assert decision.startswith("Ship ") != on_pico
     order = ["Decision.", "id='results'"] + [f'id="fig-{name}"' for name in
                                              ("tradeoff-latency_ms", "confusion-0", "layers", "board-latency_ms")]
     assert [own.index(x) for x in order] == sorted(own.index(x) for x in order), "the sections' order"
-    markdown = (report_folder / "out" / "report.md").read_text()
-    assert markdown.startswith("# Tiny model report") and f"**Decision:** Ship tiny_fp32 on {fp32.platform}" in markdown
+    assert markdown.startswith("# Tiny model report") and f"**Decision:** {decision}" in markdown
     assert "| board | model/variant |" in markdown
 
 

@@ -49,12 +49,17 @@ def test_the_gate_table_has_each_change_on_its_own_line():
 
 
 def test_the_bench_table_has_a_row_per_result():
-    lines = format_table([row(), row(variant="fp32", cycles=1_234_567)]).splitlines()
+    assumed = row(variant="fp32", cycles=1_234_567)
+    assumed.energy_basis, assumed.energy_source = "assumed", "docs/sources.md#st-stm32l4r5"
+    lines = format_table([row(), assumed]).splitlines()
     assert cells(lines[0]) == ["model", "variant", "platform", "core", "kernels", "instr", "cycles", "ms", "uJ",
-                               "flash KB", "weights KB", "RAM KB", "arena B", "matches"]
+                               "power", "flash KB", "weights KB", "RAM KB", "arena B", "matches"]
+    assert cells(lines[2])[8:10] == ["1.00", "-"]  # a row from before results carried the basis
     assert cells(lines[3]) == ["m", "fp32", "nucleo-l4r5zi", "m4F", "optimized", "617,283", "1,234,567", "1.000",
-                               "1.00", "10.0", "0.0", "2.0", "500", "yes"]
-    assert lines[-1].startswith("cycles are model estimates: m4 +/-")
+                               "1.00", "assumed", "10.0", "0.0", "2.0", "500", "yes"]
+    assert lines[-2].startswith("cycles are model estimates: m4 +/-")
+    assert lines[-1] == ("energy on assumed power figures (power: assumed): nucleo-l4r5zi "
+                         "(docs/sources.md#st-stm32l4r5)")
 
 
 def test_the_variants_table_keeps_a_long_reason_in_its_column():

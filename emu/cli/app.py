@@ -212,24 +212,26 @@ def bench(
     from emu.results.bench import bench as run_bench
     from emu.results.bench import format_table
     from emu.results.record import write_csv, write_json
-    from emu.variants import expand_models, qualities_by_model
+    from emu.variants import expand_models, not_runnable_in, qualities_by_model
 
     select_emulator(emulator)
     boards = [get_platform(p) for p in platform]
     for board in boards:
         resolve_kernel_set(board, kernels)  # refuse an impossible kernel set before measuring anything
-    pairs = expand_models(models)
+    pairs = expand_models(models)  # a variant skipped is named on stderr, and is a row "not runnable" below
     if not pairs:
         raise EmuError("nothing to measure: no model in the paths given runs on the device")
-    quality = qualities_by_model(models)
+    quality, skipped = qualities_by_model(models), not_runnable_in(models)
     outcome = run_bench(pairs, boards, workers=jobs, cluster=cluster, use_cache=cache, kernels=kernels,
-                        verify=verify_cache)
+                        verify=verify_cache, not_runnable=skipped)
+    runs = (len(pairs) + len(skipped)) * len(boards)
     results = [dataclasses.replace(r, quality=quality.get(r.model_sha256, {})) for r in outcome.results]
     if results:  # on stderr when the results themselves go to stdout (--json -)
         to_stdout = any(own_descriptor(p) == 1 for p in (json_out, csv_out) if p)
         print(format_table(results), file=sys.stderr if to_stdout else sys.stdout)
-    say(f"{len(results)} of {len(pairs) * len(boards)} runs: {outcome.reused} reused from the cache, "
-        f"{outcome.measured} measured")
+    unmeasured = sum(1 for r in results if not r.measured)
+    say(f"{len(results)} of {runs} runs: {outcome.reused} reused from the cache, "
+        f"{outcome.measured} measured" + (f"; {unmeasured} do not fit or cannot run (listed)" if unmeasured else ""))
     if json_out and results:
         write_json(results, json_out)
     if csv_out and results:
@@ -237,7 +239,7 @@ def bench(
     for failure in outcome.failures:
         say(f"emu: not measured: {failure.job.label}: {failure.reason}")
     if outcome.failures:
-        raise EmuError(f"{len(outcome.failures)} of {len(pairs) * len(boards)} measurements failed (listed above)"
+        raise EmuError(f"{len(outcome.failures)} of {runs} measurements failed (listed above)"
                        + ("" if results else "; nothing was measured"))
     if any(r.output_matches_reference is False for r in results):
         raise CheckFailed("some outputs differ from the reference (see the table)")

@@ -71,13 +71,14 @@ def recommend(
 
     Example: emu recommend results.json --variants variants.json --min-accuracy 90% --max-ram 64KB -p nucleo-l4r5zi
     """
+    from emu.decide.candidates import unplaced_from
     from emu.decide.explain import decision_to_dict, format_decision
     from emu.decide.per_model import decide
 
-    _, _, constraints, candidates = _decision_input(
+    rows, _, constraints, candidates = _decision_input(
         results, variants, metric,
         _limits(min_accuracy, max_error, max_latency_ms, max_ram, max_flash, max_energy_uj, board))
-    decision = decide(candidates, constraints, prefer, compare_models)
+    decision = decide(candidates, constraints, prefer, compare_models, unplaced_from(rows))
     print(format_decision(decision))
     if json_out:
         atomic_write(json_out, json.dumps(decision_to_dict(decision), indent=2) + "\n")
@@ -110,6 +111,7 @@ def report(
 
     Example: emu report results.json --variants variants.json --max-latency-ms 10 --out reports/run1
     """
+    from emu.decide.candidates import unplaced_from
     from emu.decide.per_model import decide
     from emu.decide.report import write_report
     from emu.decide.report_input import ReportInput
@@ -117,7 +119,7 @@ def report(
     rows, qualities, constraints, candidates = _decision_input(
         results, variants, metric,
         _limits(min_accuracy, max_error, max_latency_ms, max_ram, max_flash, max_energy_uj, board))
-    decision = decide(candidates, constraints, prefer, compare_models)
+    decision = decide(candidates, constraints, prefer, compare_models, unplaced_from(rows))
     page, markdown = write_report(ReportInput(title, "", rows, qualities, candidates, decision), out)
     print(f"{page}\n{markdown}")
 
@@ -166,7 +168,7 @@ def gate(
     verdict = compare(load_results(baseline), fresh, tolerances)
     print(format_verdict(verdict))
     write_junit(junit, verdict=verdict)
-    first = (verdict.regressions or verdict.unmeasured or [None])[0]
+    first = (verdict.unplaced or verdict.regressions or verdict.unmeasured or [None])[0]
     if first is not None:
         raise CheckFailed(f"gate {verdict.summary()}; first: {shown(first.key[0])}/{shown(first.key[1])} on "
                           f"{shown(first.key[2])}, {describe(first, tolerances)}")

@@ -6,15 +6,19 @@ keeps a hostile file of a million operators from costing minutes of compiling.
 
 After compiling, before the toolchain runs: the linker reports an overflow only for sizes it
 can represent; a planned arena of gigabytes makes gcc fail earlier with "size of array is
-too large". The arena alone must fit RAM and the constants alone must fit flash, so larger
-ones are refused here with the sizes (check_fits).
+too large". The arena (weights decoded at run time and scratch included) with the stack
+reserved for the firmware must fit RAM and the constants must fit flash, so larger ones are
+refused here with the sizes (check_fits).
+
+Both raise DoesNotFit, whose `reason` ("needs N B of RAM, board has M B") is what a results
+row that does not fit carries.
 """
 
 from __future__ import annotations
 
 from emu.compile.codegen import CompiledModel
 from emu.compile.fold import most_folded
-from emu.errors import EmuError
+from emu.errors import DoesNotFit
 from emu.model.graph import Graph
 
 # The least flash each part of a model takes in the generated code (emu/compile/codegen.py),
@@ -36,15 +40,23 @@ def check_graph_fits(graph: Graph, board: str, flash_bytes: int) -> None:
     io = len(graph.inputs) + len(graph.outputs)
     least = operators * MARKER_CALL_BYTES + io * IO_ENTRY_BYTES
     if least > flash_bytes:
-        raise EmuError(f"{graph.name} cannot fit {board}: its {operators:,} operators and {io:,} graph inputs "
-                       f"and outputs need at least {least:,} bytes of flash for their calls and tables, "
-                       f"board has {flash_bytes:,}")
+        raise DoesNotFit(f"{graph.name} cannot fit {board}: its {operators:,} operators and {io:,} graph inputs "
+                         f"and outputs need at least {least:,} bytes of flash for their calls and tables, "
+                         f"board has {flash_bytes:,}",
+                         f"needs at least {least:,} B of flash for its {operators:,} operators' calls and "
+                         f"tables, board has {flash_bytes:,} B")
 
 
-def check_fits(compiled: CompiledModel, board: str, ram_bytes: int, flash_bytes: int) -> None:
-    if compiled.arena_bytes > ram_bytes:
-        raise EmuError(f"{compiled.name} does not fit {board}: needs {compiled.arena_bytes:,} bytes of RAM "
-                       f"for its tensor arena, board has {ram_bytes:,}")
+def check_fits(compiled: CompiledModel, board: str, ram_bytes: int, flash_bytes: int,
+               stack_reserve: int = 0) -> None:
+    """stack_reserve: the RAM the firmware's linker script sets aside for the stack."""
+    ram = compiled.arena_bytes + stack_reserve
+    if ram > ram_bytes:
+        parts = f"tensor arena {compiled.arena_bytes:,} B" + (f" + stack {stack_reserve:,} B" if stack_reserve else "")
+        raise DoesNotFit(f"{compiled.name} does not fit {board}: needs {ram:,} bytes of RAM ({parts}), "
+                         f"board has {ram_bytes:,}",
+                         f"needs {ram:,} B of RAM ({parts}), board has {ram_bytes:,} B")
     if compiled.weight_bytes > flash_bytes:
-        raise EmuError(f"{compiled.name} does not fit {board}: needs {compiled.weight_bytes:,} bytes of "
-                       f"flash for its constants, board has {flash_bytes:,}")
+        raise DoesNotFit(f"{compiled.name} does not fit {board}: needs {compiled.weight_bytes:,} bytes of "
+                         f"flash for its constants, board has {flash_bytes:,}",
+                         f"needs {compiled.weight_bytes:,} B of flash for its constants, board has {flash_bytes:,} B")

@@ -5,6 +5,11 @@ inference's energy (emu's figure, at the board's supply, with the regulator take
 lossless) plus the sleep current drawn from the battery for the rest of the period.
 Self-discharge, radio and sensor current are outside this model: add them to the
 sleep current to account for them.
+
+The band (battery_life_band_hours) is the life at either end of the cycle model's stated
+uncertainty: latency and energy per inference both scale with the cycles. The power figures
+have no stated uncertainty; whether they are sourced or assumed travels with the result
+(Result.energy_basis) and is said beside the figure.
 """
 
 from __future__ import annotations
@@ -47,3 +52,15 @@ def battery_life_hours(latency_ms: float, energy_uj: float, sleep_current_ua: fl
     if power == 0:
         return float("inf")
     return duty.battery_mah * duty.battery_v / power  # mWh / mW = h
+
+
+def battery_life_band_hours(latency_ms: float, energy_uj: float, sleep_current_ua: float, duty: DutyCycle,
+                            cycles_pct: float | None) -> tuple[float | None, float | None] | None:
+    """(shortest, longest) battery life with the cycles cycles_pct percent over and under the
+    estimate; None without a stated uncertainty. An end is None when one inference, that much
+    slower, outlasts the period."""
+    if cycles_pct is None:
+        return None
+    over, under = 1 + cycles_pct / 100, max(0.0, 1 - cycles_pct / 100)
+    return (battery_life_hours(latency_ms * over, energy_uj * over, sleep_current_ua, duty),
+            battery_life_hours(latency_ms * under, energy_uj * under, sleep_current_ua, duty))

@@ -14,11 +14,45 @@ def figures(c: Candidate, metric: str = "accuracy") -> str:
     parts = []
     if c.quality is not None:
         parts.append(f"{metric_name(metric)} {format_quality(metric, c.quality)}")
-    parts += [f"{readable(c.latency_ms)} ms", f"{readable(c.energy_uj)} uJ per inference",
+    parts += [f"{readable(c.latency_ms)} ms", f"{readable(c.energy_uj)} uJ per inference{basis_suffix(c)}",
               f"{c.flash_bytes / 1024:.1f} KB flash", f"{c.ram_bytes / 1024:.1f} KB RAM"]
     if c.battery_days is not None:
-        parts.append(f"battery life {format_days(c.battery_days)}")
+        parts.append(f"battery life {battery_text(c)}")
     return ", ".join(parts)
+
+
+def basis_suffix(c: Candidate) -> str:
+    """' (assumed power figures)' after an energy or battery figure that rests on them."""
+    return " (assumed power figures)" if c.energy_assumed else ""
+
+
+def battery_text(c: Candidate) -> str:
+    """'353.8 days (336.1 days to 372.4 days over the cycle model's band; assumed power figures)'."""
+    text = format_days(c.battery_days)
+    notes = []
+    if c.battery_days_band is not None:
+        low, high = c.battery_days_band
+        notes.append(f"{'-' if low is None else format_days(low)} to {'-' if high is None else format_days(high)} "
+                     f"over the cycle model's band")
+    if c.energy_assumed:
+        notes.append("assumed power figures")
+    return text + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def assumed_energy_notice(rec: Recommendation) -> str | None:
+    """When the decision weighs energy (the preference, an energy limit or a battery life
+    limit) and a board's choice rests on power figures its board file marks as assumed: one
+    sentence naming them, to open the decision."""
+    c = rec.constraints
+    if rec.overall is None or not (rec.prefer == "energy" or c.max_energy_uj is not None
+                                   or c.min_battery_days is not None):
+        return None
+    assumed = sorted({(d.chosen.platform, d.chosen.energy_source) for d in rec.boards
+                      if d.chosen and d.chosen.energy_assumed})
+    if not assumed:
+        return None
+    named = ", ".join(f"{board_name(b)} ({terminal_safe(s, keep='') or 'no source given'})" for b, s in assumed)
+    return f"Decided on assumed energy figures: the power figures of {named} are assumptions."
 
 
 def format_days(days: float) -> str:
@@ -77,10 +111,31 @@ def quality_notice(rec: Recommendation) -> str | None:
     return f"Warning: no {name} limit was given ({option}), so this choice ignores {name}{shown}."
 
 
+def takes_nothing_text(d: BoardDecision) -> str:
+    """Why a board can take no variant at all: 'int8 needs 40,112 B of RAM (...), board has
+    32,768 B; fp32 needs ...'."""
+    return "; ".join(u.why for u in d.unplaced)
+
+
+def takes_nothing_sentence(rec: Recommendation) -> str:
+    """' Nothing fits rp2040-pico: int8 needs ... (and 3 more variants).', one per board that
+    can take no variant at all; '' when there is none."""
+    sentences = []
+    for d in rec.boards_taking_nothing:
+        first, more = d.unplaced[0].why, len(d.unplaced) - 1
+        sentences.append(f" Nothing fits {board_name(d.board)}: {first}"
+                         + (f" (and {more} more variant{'s' if more > 1 else ''} that do not fit or cannot run)"
+                            if more else "") + ".")
+    return "".join(sentences)
+
+
 def headline(rec: Recommendation) -> str:
-    """One sentence: the decision."""
+    """One sentence: the decision; and, for each board that can take no variant at all, why."""
+    nothing = takes_nothing_sentence(rec)
     if rec.overall is None:
-        return "Nothing meets the constraints on any board; see what comes closest below."
+        if rec.boards and all(d.takes_nothing for d in rec.boards):
+            return "No variant fits or runs on any board." + nothing
+        return "Nothing meets the constraints on any board; see what comes closest below." + nothing
     best = rec.overall
     others = [d for d in rec.boards if d.board != best.platform]
     tail = ""
@@ -90,8 +145,11 @@ def headline(rec: Recommendation) -> str:
             tail = " The other board also has a variant that fits." if fit else " The other board has none that fits."
         else:
             tail = f" {fit} of the {len(others)} other boards also have a variant that fits."
+    tail += nothing
     meets = "every constraint" if quality_notice(rec) is None else "the constraints given"
-    return (f"Ship {best.label} on {board_name(best.platform)}: {figures(best, rec.constraints.metric)}. "
+    assumed = assumed_energy_notice(rec)  # first: a choice on assumed figures says so before anything else
+    return ((f"{assumed} " if assumed else "")
+            + f"Ship {best.label} on {board_name(best.platform)}: {figures(best, rec.constraints.metric)}. "
             f"It meets {meets} and has the {preference_phrase(rec.prefer, rec.constraints.metric)}.{tail}")
 
 
@@ -104,6 +162,8 @@ def board_lines(d: BoardDecision, metric: str = "accuracy") -> list[str]:
     lines = []
     if d.chosen:
         lines.append(f"{board_name(d.board)}: choose {d.chosen.label} ({figures(d.chosen, metric)})")
+    elif d.takes_nothing:
+        return [f"{board_name(d.board)}: nothing fits: {takes_nothing_text(d)}"]
     else:
         lines.append(f"{board_name(d.board)}: nothing fits")
         if d.closest:
@@ -112,6 +172,8 @@ def board_lines(d: BoardDecision, metric: str = "accuracy") -> list[str]:
         if d.closest is not None and r is d.closest:
             continue
         lines.append(f"  rejected {r.candidate.label}: " + "; ".join(r.reasons))
+    for u in d.unplaced:
+        lines.append(f"  rejected {u.label}: {u.status}: {terminal_safe(u.reason, keep='')}")
     return lines
 
 
@@ -138,7 +200,9 @@ def recommendation_to_dict(rec: Recommendation) -> dict:
         "boards": [{"board": d.board, "chosen": cand(d.chosen),
                     "closest": None if d.closest is None else {"candidate": cand(d.closest.candidate),
                                                                "misses": d.closest.reasons},
-                    "rejected": [{"candidate": cand(r.candidate), "reasons": r.reasons} for r in d.rejected]}
+                    "rejected": [{"candidate": cand(r.candidate), "reasons": r.reasons} for r in d.rejected],
+                    "takes_nothing": d.takes_nothing,
+                    "unplaced": [{**asdict(u), "label": u.label} for u in d.unplaced]}
                    for d in rec.boards],
     }
 

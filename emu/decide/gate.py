@@ -8,6 +8,8 @@ checked nothing (retire a row with `emu baseline --replace`). A row only in the 
 results is new and passes: it has nothing to regress from. A metric the baseline has and the
 fresh row lacks fails too (unmeasured); a baseline row without quality (written before
 baselines carried it) is gated on its costs, and the verdict says its quality was not compared.
+A measured baseline row whose fresh row does not fit its board or cannot run there fails, with
+the fresh row's reason; a baseline row that was not measured has nothing to gate from.
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ class Change:
     before: float | None
     after: float | None
     allowed_rise: float | None  # how far it may move the wrong way (for a metric better higher: fall)
-    status: str  # "ok", "regressed", "improved", "new", "missing", "unmeasured"
+    # "ok", "regressed", "improved", "new", "missing", "unmeasured", or the fresh row's status when
+    # a measured baseline row now has no measurement ("does not fit", "not runnable")
+    status: str
+    reason: str = ""  # why the fresh row has no measurement
 
     @property
     def delta(self) -> float | None:
@@ -69,6 +74,11 @@ class GateVerdict:
         return [c for c in self.changes if c.status == "unmeasured"]
 
     @property
+    def unplaced(self) -> list[Change]:
+        """Measured baseline rows whose fresh row does not fit or cannot run, once each."""
+        return [c for c in self.changes if c.status in NOT_MEASURED]
+
+    @property
     def failures(self) -> list[Change]:
         return [c for c in self.changes if c.status in FAILING]
 
@@ -84,6 +94,8 @@ class GateVerdict:
             parts.append(f"{len(self.missing)} baseline row(s) missing from the fresh results")
         if self.unmeasured:
             parts.append(f"{len(self.unmeasured)} quality figure(s) of the baseline missing from the fresh results")
+        if self.unplaced:
+            parts.append(f"{len(self.unplaced)} baseline row(s) that now do not fit or cannot run")
         return "passed" if not parts else "FAILED, " + " and ".join(parts)
 
     def quality_note(self) -> str | None:
@@ -97,7 +109,8 @@ class GateVerdict:
         return allowed_text(field, self.tolerances)
 
 
-FAILING = ("regressed", "missing", "unmeasured")
+NOT_MEASURED = ("does not fit", "not runnable")
+FAILING = ("regressed", "missing", "unmeasured", *NOT_MEASURED)
 
 
 def allowed_text(field: str, tolerances: Tolerances) -> str:
@@ -138,10 +151,14 @@ def _quality_changes(key, old: Result | None, new: Result | None, tolerances: To
 
 
 def compare(baseline: list[Result], fresh: list[Result], tolerances: Tolerances = Tolerances()) -> GateVerdict:
-    old = {result_key(r): r for r in baseline}
+    old = {result_key(r): r for r in baseline if r.measured}
     new = {result_key(r): r for r in fresh}
     changes, not_compared = [], []
     for key in sorted(old.keys() | new.keys()):
+        if key in new and not new[key].measured:
+            if key in old:  # it was measured and now has no measurement: one failure, with the reason
+                changes.append(Change(key, "status", None, None, None, new[key].status, new[key].reason))
+            continue
         for name in tolerances.gated_costs():
             before = getattr(old[key], name) if key in old else None
             after = getattr(new[key], name) if key in new else None
@@ -156,7 +173,8 @@ def compare(baseline: list[Result], fresh: list[Result], tolerances: Tolerances 
     return GateVerdict(changes, tolerances, not_compared)
 
 
-FIELD_TITLES = {"cycles": "cycles", "ram_bytes": "RAM (B)", "flash_bytes": "flash (B)", "latency_ms": "latency (ms)",
+FIELD_TITLES = {"status": "status", "cycles": "cycles", "ram_bytes": "RAM (B)", "flash_bytes": "flash (B)",
+                "latency_ms": "latency (ms)",
                 "energy_uj": "energy (uJ)"}
 
 
@@ -191,6 +209,8 @@ def format_change(c: Change) -> str:
 
 def describe(c: Change, tolerances: Tolerances) -> str:
     """One failing check in words, for the command's error line and the JUnit failure."""
+    if c.status in NOT_MEASURED:
+        return f"measured in the baseline, but now {c.status}: {c.reason}"
     name = field_title(c.field).split(" (")[0] if c.is_quality else c.field
     if c.status == "unmeasured":
         return (f"the baseline has {name} {format_value(c.field, c.before)} but the fresh results carry no {name} "

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from emu.cache import atomic_write
-from emu.decide.gate import GateVerdict, check_name, describe
+from emu.decide.gate import NOT_MEASURED, GateVerdict, check_name, describe
 from emu.errors import terminal_safe
 
 
@@ -28,6 +28,9 @@ def verdict_to_junit(verdict: GateVerdict) -> ET.Element:
             failure.text = f"{model}/{variant} on {board}: {c.field} {c.before} -> {c.after}"
         elif c.status == "unmeasured":
             ET.SubElement(case, "failure", type="unmeasured",
+                          message=f"{model}/{variant} on {board}: {describe(c, verdict.tolerances)}")
+        elif c.status in NOT_MEASURED:
+            ET.SubElement(case, "failure", type=c.status.replace(" ", "-"),
                           message=f"{model}/{variant} on {board}: {describe(c, verdict.tolerances)}")
         elif c.status == "missing":
             ET.SubElement(case, "failure", type="missing",
@@ -52,8 +55,11 @@ def decision_to_junit(decision) -> ET.Element:
             closest = (f"; closest: {d.closest.candidate.label}, which misses by: " + "; ".join(d.closest.reasons)
                        if d.closest else "")
             what = "no variant" if model is None else f"no variant of {model}"
-            ET.SubElement(case, "failure", type="constraints",
-                          message=f"{what} meets the constraints on {d.board}{closest}")
+            if d.takes_nothing:  # none could even be measured there: say what each needs
+                message = f"{what} fits or runs on {d.board}: " + "; ".join(u.why for u in d.unplaced)
+            else:
+                message = f"{what} meets the constraints on {d.board}{closest}"
+            ET.SubElement(case, "failure", type="constraints", message=message)
     return suite
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emu.decide.candidates import Candidate
+from emu.decide.candidates import Candidate, Unplaced
 from emu.decide.constraints import Constraints
 from emu.decide.recommend import Recommendation, recommend
 from emu.errors import EmuError, shown
@@ -41,17 +41,22 @@ class Decision:
 
 
 def decide(candidates: list[Candidate], constraints: Constraints, prefer: str = "energy",
-           compare_models: bool = False) -> Decision:
+           compare_models: bool = False, unplaced: list[Unplaced] = ()) -> Decision:
+    """unplaced: the variants that do not fit a board or cannot run there, listed by each
+    model's decision (emu.decide.candidates.unplaced_from)."""
     if compare_models:
-        return Decision([ModelDecision(None, recommend(candidates, constraints, prefer))], compare_models=True)
-    models = sorted({c.base_model for c in candidates})
+        return Decision([ModelDecision(None, recommend(candidates, constraints, prefer, unplaced))],
+                        compare_models=True)
+    models = sorted({c.base_model for c in candidates} | {u.base_model for u in unplaced})
     if len(models) <= 1:
-        return Decision([ModelDecision(models[0] if models else None, recommend(candidates, constraints, prefer))])
+        return Decision([ModelDecision(models[0] if models else None,
+                                       recommend(candidates, constraints, prefer, unplaced))])
     sections = []
     for model in models:
         try:
             sections.append(ModelDecision(model, recommend([c for c in candidates if c.base_model == model],
-                                                           constraints, prefer)))
+                                                           constraints, prefer,
+                                                           [u for u in unplaced if u.base_model == model])))
         except EmuError as e:
             raise EmuError(f"model {shown(model)}: {e}") from None
     return Decision(sections)

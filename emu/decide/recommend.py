@@ -4,6 +4,8 @@
 accuracy, then less energy, latency, flash and RAM, then the name and the board, so the answer never
 depends on the order of the rows. When nothing meets the constraints, the closest
 candidate is the one with the smallest total relative shortfall over the constraints.
+Variants that do not fit a board, or cannot run on it, are no candidates there; each board's
+decision lists them with their reason, so a board that can take nothing says so.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from emu.decide.candidates import Candidate
+from emu.decide.candidates import Candidate, Unplaced
 from emu.decide.constraints import Constraints, Limit
 from emu.decide.numbers import readable
 from emu.decide.quality import format_quality, higher_is_better, metric_name
@@ -40,6 +42,12 @@ class BoardDecision:
     chosen: Candidate | None
     rejected: list[Rejection] = field(default_factory=list)
     closest: Rejection | None = None  # only when nothing fits
+    unplaced: list[Unplaced] = field(default_factory=list)  # variants that do not fit or cannot run here
+
+    @property
+    def takes_nothing(self) -> bool:
+        """No variant could even be measured here: each does not fit or cannot run."""
+        return self.chosen is None and not self.rejected and bool(self.unplaced)
 
 
 @dataclass
@@ -52,6 +60,10 @@ class Recommendation:
     @property
     def anything_fits(self) -> bool:
         return any(d.chosen for d in self.boards)
+
+    @property
+    def boards_taking_nothing(self) -> list[BoardDecision]:
+        return [d for d in self.boards if d.takes_nothing]
 
 
 def _ascending(value: float | None, larger_is_better: bool) -> float:
@@ -130,7 +142,8 @@ def _fmt(name: str, value, metric: str) -> str:
             "flash_bytes": _kb(value), "ram_bytes": _kb(value)}[name]
 
 
-def decide_board(board: str, candidates: list[Candidate], constraints: Constraints, prefer: str) -> BoardDecision:
+def decide_board(board: str, candidates: list[Candidate], constraints: Constraints, prefer: str,
+                 unplaced: list[Unplaced] = ()) -> BoardDecision:
     judged = [(c, *misses(c, constraints)) for c in candidates]
     fitting = sorted((c for c, reasons, _ in judged if not reasons), key=lambda c: preference_key(c, prefer))
     chosen = fitting[0] if fitting else None
@@ -140,18 +153,22 @@ def decide_board(board: str, candidates: list[Candidate], constraints: Constrain
             continue
         rejected.append(Rejection(c, reasons or [_lost_to(c, chosen, prefer, constraints.metric)], short))
     closest = rejected[0] if chosen is None and rejected else None
-    return BoardDecision(board, chosen, rejected, closest)
+    return BoardDecision(board, chosen, rejected, closest,
+                         sorted(unplaced, key=lambda u: (u.label, u.status, u.reason)))
 
 
-def recommend(candidates: list[Candidate], constraints: Constraints, prefer: str = "energy") -> Recommendation:
+def recommend(candidates: list[Candidate], constraints: Constraints, prefer: str = "energy",
+              unplaced: list[Unplaced] = ()) -> Recommendation:
+    """unplaced: the variants with no measurement on a board (emu.decide.candidates.unplaced_from)."""
     if prefer not in PREFERENCES:
         raise EmuError(f"unknown preference '{prefer}' (known: {', '.join(PREFERENCES)})")
-    present = sorted({c.platform for c in candidates})
+    present = sorted({c.platform for c in candidates} | {u.platform for u in unplaced})
     boards = list(constraints.boards) or present
     missing = [b for b in boards if b not in present]
     if missing:
         raise EmuError(f"no results for board(s) {', '.join(missing)} (results cover: {', '.join(present) or 'none'})")
-    decisions = [decide_board(b, [c for c in candidates if c.platform == b], constraints, prefer) for b in boards]
+    decisions = [decide_board(b, [c for c in candidates if c.platform == b], constraints, prefer,
+                              [u for u in unplaced if u.platform == b]) for b in boards]
     chosen = [d.chosen for d in decisions if d.chosen]
     overall = min(chosen, key=lambda c: preference_key(c, prefer)) if chosen else None
     return Recommendation(constraints, prefer, decisions, overall)

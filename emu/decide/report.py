@@ -18,13 +18,15 @@ from emu.cache import atomic_write, ensure_folder
 from emu.decide import plots
 from emu.decide.candidates import Candidate, variant_label
 from emu.decide.explain import (
+    basis_suffix,
+    battery_text,
     constraint_summary,
     decision_preamble,
-    format_days,
     headline,
     model_title,
     preference_phrase,
     quality_notice,
+    takes_nothing_text,
 )
 from emu.decide.gate import FAILING, field_title, format_value
 from emu.decide.numbers import readable
@@ -221,10 +223,11 @@ def candidate_figures(page: Page, c: Candidate) -> str:
     items = []
     if c.quality is not None:
         items.append(f"{metric_name(page.metric)} {format_quality(page.metric, c.quality)}")
-    items += [f"latency {plots.latency_text(c.latency_ms, page.band(c))}", f"energy {readable(c.energy_uj)} uJ",
+    items += [f"latency {plots.latency_text(c.latency_ms, page.band(c))}",
+              f"energy {readable(c.energy_uj)} uJ{basis_suffix(c)}",
               f"flash {c.flash_bytes / 1024:.1f} KB", f"RAM {c.ram_bytes / 1024:.1f} KB"]
     if c.battery_days is not None:
-        items.append(f"battery life {format_days(c.battery_days)}")
+        items.append(f"battery life {battery_text(c)}")
     return ", ".join(items)
 
 
@@ -240,6 +243,8 @@ def board_card(page: Page, d: BoardDecision) -> str:
         if d.closest:
             verdict += (f"<p>Closest: {page.variant_name(d.closest.candidate.label)}, which misses by: "
                         f"{esc(page.reasons(d.closest.candidate, d.closest.reasons))}</p>")
+    if d.takes_nothing:
+        verdict = f"<p class='verdict none'>Nothing fits: {esc(takes_nothing_text(d))}.</p>"
     others = [r for r in d.rejected if r is not d.closest]
     lost = ""
     if others:
@@ -247,6 +252,10 @@ def board_card(page: Page, d: BoardDecision) -> str:
                 + "".join(f"<li>{page.variant_name(r.candidate.label)}: "
                           f"{esc(page.reasons(r.candidate, r.reasons))}</li>" for r in others)
                 + "</ul></details>")
+    if d.unplaced and not d.takes_nothing:
+        lost += (f"<p>Does not fit or cannot run here ({len(d.unplaced)}):</p><ul>"
+                 + "".join(f"<li>{page.variant_name(u.label)}: {esc(u.status)}: {esc(u.reason)}</li>"
+                           for u in d.unplaced) + "</ul>")
     color = page.styles.colors.get(d.board, "#999")
     return f"<div class='card' style='--c:{color}'><h3>{page.board_name(d.board)}</h3>{core}{verdict}{lost}</div>"
 
@@ -287,14 +296,15 @@ def results_table(page: Page) -> str:
             _cell(esc(readable(c.latency_ms)) + ("" if band is None else f" <span class='muted'>"
                                                                          f"\u00b1{band:g}%</span>"),
                   c.latency_ms, "", missed.get("latency_ms")),
-            _cell(esc(readable(c.energy_uj)), c.energy_uj, "", missed.get("energy_uj")),
+            _cell(esc(readable(c.energy_uj)) + (" <span class='muted'>assumed</span>" if c.energy_assumed else ""),
+                  c.energy_uj, "", missed.get("energy_uj")),
             _cell(f"{c.flash_bytes / 1024:.1f}", c.flash_bytes, "", missed.get("flash_bytes")),
             _cell(f"{c.weight_bytes / 1024:.1f}", c.weight_bytes, ""),
             _cell(f"{c.ram_bytes / 1024:.1f}", c.ram_bytes, "", missed.get("ram_bytes")),
         ]
         if battery:
             days = c.battery_days
-            cells.append(_cell("-" if days is None else esc(format_days(days)),
+            cells.append(_cell("-" if days is None else esc(battery_text(c)),
                                None if days is None else (1e12 if days == float("inf") else days), "",
                                missed.get("battery_days")))
         matches = {True: "yes", False: "no", None: "-"}[c.output_matches_reference]
@@ -310,7 +320,8 @@ def results_table(page: Page) -> str:
             f"<div class='scroll'><table class='sortable' id='results'><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
             "<p class='muted small'>Latency and energy per inference from emulated cycles and each board's clock and "
-            "power model; flash and RAM from the linked firmware (RAM includes the measured peak stack). Quality is "
+            "power model (marked assumed where the board file marks its power figures as assumptions); flash and "
+            "RAM from the linked firmware (RAM includes the measured peak stack). Quality is "
             "measured on the host with the TFLM interpreter on held-out data.</p>")
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from emu.decide.explain import (
+    battery_text,
     board_lines,
     constraint_summary,
     decision_preamble,
-    format_days,
     headline,
     model_title,
     preference_phrase,
@@ -39,9 +39,9 @@ def summary_rows(data: ReportInput) -> list[list[str]]:
                    else ("fits" if not reasons else "no: " + with_band("; ".join(reasons), c.latency_ms, band)))
         rows.append([c.platform, c.label, _quality(c.quality, data.constraints.metric),
                      readable(c.latency_ms) + ("" if band is None else f" \u00b1{band:g}%"),
-                     f"{readable(c.energy_uj)}", f"{c.flash_bytes / 1024:.1f}", f"{c.weight_bytes / 1024:.1f}",
-                     f"{c.ram_bytes / 1024:.1f}",
-                     "-" if c.battery_days is None else format_days(c.battery_days), verdict])
+                     f"{readable(c.energy_uj)}" + (" (assumed)" if c.energy_assumed else ""),
+                     f"{c.flash_bytes / 1024:.1f}", f"{c.weight_bytes / 1024:.1f}", f"{c.ram_bytes / 1024:.1f}",
+                     "-" if c.battery_days is None else battery_text(c), verdict])
     return rows
 
 
@@ -110,6 +110,11 @@ def render_markdown(data: ReportInput) -> str:
             lines += ["", f"## {model_title(s.model)}", "", *decision_lines(data, s.recommendation), "",
                       *_per_board(s.recommendation)]
     lines += ["", "## All results", "", markdown_table(summary_headers(data.constraints.metric), summary_rows(data))]
+    assumed = sorted({(c.platform, c.energy_source) for c in data.candidates if c.energy_assumed})
+    if assumed:
+        lines += ["", "Energy (and battery life) marked assumed rests on power figures the board file marks as "
+                  "assumptions: " + ", ".join(f"{terminal_safe(b, keep='')} ({terminal_safe(s, keep='') or '-'})"
+                                              for b, s in assumed) + "."]
     lines += gate_section(data)
     if data.notes:
         lines += ["", "Notes: " + "; ".join(data.notes)]

@@ -20,8 +20,8 @@ from emu.compile.codegen import CompiledModel, TensorIO
 from emu.compile.fits import check_fits
 from emu.compile.kernel_library import firmware_digest, kernel_archive, kernel_includes
 from emu.elf import Sections, section_sizes
-from emu.errors import EmuError
-from emu.link.bsp import FIRMWARE, linker_script
+from emu.errors import DoesNotFit, EmuError
+from emu.link.bsp import FIRMWARE, STACK_RESERVE, linker_script
 from emu.platforms import Platform
 from emu.tools import find_tool, tool_version
 
@@ -56,16 +56,18 @@ def build_key(compiled: CompiledModel, platform: Platform, gcc: str) -> str:
 _OVERFLOW = re.compile(r"region `(FLASH|RAM)' overflowed by (\d+) bytes")
 
 
-def _explain_link_failure(stderr: str, platform: Platform) -> str:
+def _link_failure(stderr: str, platform: Platform) -> EmuError:
     overflow = {m.group(1): int(m.group(2)) for m in _OVERFLOW.finditer(stderr)}
-    parts = []
+    parts, reasons = [], []
     for region, have in (("FLASH", platform.flash_bytes), ("RAM", platform.ram_bytes)):
         if region in overflow:
             need = have + overflow[region]
             parts.append(f"{region.lower()}: needs {need / 1024:.1f} KB, {platform.name} has {have / 1024:.1f} KB")
+            what = "RAM" if region == "RAM" else "flash"
+            reasons.append(f"needs {need:,} B of {what} (the linked firmware), board has {have:,} B")
     if parts:
-        return "the model does not fit: " + "; ".join(parts)
-    return "firmware link failed:\n" + stderr.strip()
+        return DoesNotFit("the model does not fit: " + "; ".join(parts), "; ".join(reasons))
+    return EmuError("firmware link failed:\n" + stderr.strip())
 
 
 def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path) -> Path:
@@ -82,13 +84,13 @@ def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path) 
     result = processes.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         if "overflowed" in result.stderr or "will not fit" in result.stderr:
-            raise EmuError(_explain_link_failure(result.stderr, platform))
+            raise _link_failure(result.stderr, platform)
         raise EmuError(f"firmware build failed for {platform.name}:\n{result.stderr.strip()}")
     return elf
 
 
 def build_firmware(compiled: CompiledModel, platform: Platform) -> Firmware:
-    check_fits(compiled, platform.name, platform.ram_bytes, platform.flash_bytes)
+    check_fits(compiled, platform.name, platform.ram_bytes, platform.flash_bytes, STACK_RESERVE)
     gcc = toolchain()
     builds = cache.root() / "builds"
     key = build_key(compiled, platform, gcc)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable
 from emu import cache as emu_cache
 from emu.cache import ContentStore, atomic_write, ensure_folder
 from emu.decide.baseline import write_baseline
-from emu.decide.candidates import Candidate, candidates_from
+from emu.decide.candidates import Candidate, candidates_from, unplaced_from
 from emu.decide.explain import decision_to_dict
 from emu.decide.gate import GateVerdict, compare
 from emu.decide.junit import write_junit
@@ -29,7 +29,7 @@ from emu.decide.scenario import ModelSource, Scenario, load_scenario
 from emu.errors import EmuError
 from emu.orchestrate.task_models import ModelFile, task_models
 from emu.platforms import get_platform
-from emu.results.record import Result, load_results, write_csv, write_json
+from emu.results.record import Result, load_results, unmeasured_result, write_csv, write_json
 
 if TYPE_CHECKING:  # measuring is imported only when a scenario runs: this package loads without it
     from emu.results.cached_measure import ResultsCache
@@ -132,15 +132,17 @@ def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_c
     notes: list[str] = []
     files = [f for s in scenario.models
              for f in model_files(s, scenario, out / "models", use_cache, notes, progress, jobs or scenario.jobs)]
-    swept = sweep(jobs_for([(f.path, f.variant) for f in files], boards), workers=jobs or scenario.jobs,
-                  cluster=cluster or scenario.cluster, cache=cache if use_cache else None, progress=progress)
+    swept = sweep(jobs_for([(f.path, f.variant) for f in files if not f.not_runnable], boards),
+                  workers=jobs or scenario.jobs, cluster=cluster or scenario.cluster,
+                  cache=cache if use_cache else None, progress=progress)
     if swept.failures:
         first = swept.failures[0]
         raise EmuError(f"{len(swept.failures)} run(s) failed, first: {first.job.label}: {first.reason}")
     qualities = [f.quality for f in files if f.quality]
-    results = with_quality(swept.results, qualities)
+    results = with_quality(swept.results + not_runnable_rows(files, boards), qualities)
     candidates = candidates_from(results, qualities, scenario.constraints.metric, scenario.duty)
-    decision = decide(candidates, scenario.constraints, scenario.prefer, scenario.compare_models)
+    decision = decide(candidates, scenario.constraints, scenario.prefer, scenario.compare_models,
+                      unplaced_from(results))
     verdict = run_gate(scenario, results, paths, notes) if scenario.gate else None
     write_junit(paths.junit or out / "junit.xml", verdict=verdict, decision=decision)
     outcome = ScenarioOutcome(scenario, results, qualities, candidates, decision, verdict, out, notes,
@@ -148,6 +150,17 @@ def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_c
     write_outputs(outcome, write_report, ContentStore(emu_cache.root() / "reports") if use_cache else None)
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def not_runnable_rows(files: list[ModelFile], boards: list) -> list[Result]:
+    """A row "not runnable" on every board for each variant the device cannot run, so that
+    every variant the scenario asked for is in its results."""
+    from emu.compile.kernel_set import resolve_kernel_set
+    from emu.model.reader import model_name
+
+    return [unmeasured_result(model_name(f.path), f.sha256, f.variant, board, resolve_kernel_set(board, None),
+                              "not runnable", f.not_runnable)
+            for f in files if f.not_runnable for board in boards]
 
 
 def with_quality(results: list[Result], qualities: list[VariantQuality]) -> list[Result]:

@@ -30,6 +30,10 @@ class ModelFile:
     path: Path
     variant: str
     quality: VariantQuality | None = None
+    # Why the device cannot run it (a hybrid variant), "" when it can; such a file is not
+    # measured but is a row "not runnable" on every board, named by its sha256.
+    not_runnable: str = ""
+    sha256: str = ""
 
 
 def _version(dist: str) -> str:
@@ -90,8 +94,11 @@ def task_models(task: str, variants: list[str], out: Path, seed: int = 0, use_ca
     files = []
     for entry in doc["variants"]:
         if not entry.get("runs_on_device", True):
+            reason = entry.get("not_runnable_reason") or "not runnable on the device"
             if notes is not None:
-                notes.append(f"skipped {entry['model']} ({entry['variant']}): {entry.get('not_runnable_reason')}")
+                notes.append(f"skipped {entry['model']} ({entry['variant']}): {reason}")
+            files.append(ModelFile(copy / entry["file"], entry["variant"], qualities[entry["variant"]],
+                                   reason.removeprefix("not runnable on the device: "), entry["model_sha256"]))
             continue
         files.append(ModelFile(copy / entry["file"], entry["variant"], qualities[entry["variant"]]))
     return files

@@ -6,42 +6,67 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from emu.console import say, table_text
-from emu.errors import EmuError
+from emu.errors import EmuError, terminal_safe
 from emu.platforms import Platform
 from emu.results.cached_measure import ResultsCache
-from emu.results.record import Result
+from emu.results.record import Result, unmeasured_result
 from emu.results.sweep import SweepOutcome, default_jobs, jobs_for, sweep
 from emu.results.verify import verify_cached
 
 
 def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform], progress: Callable[[str], None] = say,
           workers: int | None = None, cluster: str | None = None, use_cache: bool = True,
-          kernels: str | None = None, verify: int = 0) -> SweepOutcome:
+          kernels: str | None = None, verify: int = 0,
+          not_runnable: Iterable[tuple[str, str, str, str]] = ()) -> SweepOutcome:
     """models: (path, variant name) pairs, each measured on every board, as parallel jobs
     (emu.results.sweep); the results come in model-then-board order, failures beside them.
     kernels: the kernel set, None for each board's default. verify: how many results the
-    cache holds to measure again first (emu.results.verify), failing if one differs."""
+    cache holds to measure again first (emu.results.verify), failing if one differs.
+    not_runnable: (model, sha256, variant, reason) of variants known not to run on any board
+    (a hybrid model): a row "not runnable" on each board, after the others."""
+    from emu.compile.kernel_set import resolve_kernel_set
+
     jobs = jobs_for(models, platforms, kernels=kernels)
     cache = ResultsCache() if use_cache else None
     if verify:
         if cache is None:
             raise EmuError("--verify-cache checks the results cache: it cannot be used with --no-cache")
         verify_cached(jobs, verify, cache, workers or default_jobs(), progress)
-    return sweep(jobs, workers=workers, cluster=cluster, cache=cache, progress=progress)
+    outcome = sweep(jobs, workers=workers, cluster=cluster, cache=cache, progress=progress)
+    outcome.results += [unmeasured_result(name, sha256, variant, p, resolve_kernel_set(p, kernels), "not runnable",
+                                          reason)
+                        for name, sha256, variant, reason in not_runnable for p in platforms]
+    return outcome
 
 
 def format_table(results: list[Result]) -> str:
-    headers = ("model", "variant", "platform", "core", "kernels", "instr", "cycles", "ms", "uJ",
+    """Every row, measured or not; below the table, why each unmeasured one has no figures."""
+    headers = ("model", "variant", "platform", "core", "kernels", "instr", "cycles", "ms", "uJ", "power",
                "flash KB", "weights KB", "RAM KB", "arena B", "matches")
     rows = []
     for r in results:
         core = r.core.replace("cortex-", "") + ("F" if r.fpu and r.core in ("cortex-m4",) else "")
+        if not r.measured:
+            rows.append((r.model, r.variant, r.platform, core, r.kernels, *["-"] * 9, r.status))
+            continue
         rows.append((r.model, r.variant, r.platform, core, r.kernels, f"{r.instructions:,}", f"{r.cycles:,}",
-                     f"{r.latency_ms:.3f}", f"{r.energy_uj:.2f}", f"{r.flash_bytes / 1024:.1f}",
+                     f"{r.latency_ms:.3f}", f"{r.energy_uj:.2f}", r.energy_basis or "-", f"{r.flash_bytes / 1024:.1f}",
                      f"{r.weight_bytes / 1024:.1f}", f"{r.ram_bytes / 1024:.1f}", f"{r.arena_bytes:,}",
                      {True: "yes", False: "NO", None: "-"}[r.output_matches_reference]))
-    numeric = range(5, 13)
-    return "\n".join([table_text(headers, rows, right=numeric), uncertainty_line(results)])
+    numeric = (5, 6, 7, 8, 10, 11, 12, 13)
+    why = [terminal_safe(f"{r.model} ({r.variant}) on {r.platform}: {r.status}: {r.reason}", keep="")
+           for r in results if not r.measured]
+    return "\n".join([table_text(headers, rows, right=numeric), *why, uncertainty_line(results),
+                      *power_lines(results)])
+
+
+def power_lines(results: list[Result]) -> list[str]:
+    """Under the table: which boards' energy rests on assumed power figures, and where each is discussed."""
+    assumed = sorted({(r.platform, r.energy_source) for r in results if r.energy_basis == "assumed"})
+    if not assumed:
+        return []
+    return ["energy on assumed power figures (power: assumed): "
+            + ", ".join(f"{board} ({source or 'no source given'})" for board, source in assumed)]
 
 
 def uncertainty_line(results: list[Result]) -> str:

@@ -13,7 +13,7 @@ from emu.compile.codegen import CompiledModel, compile_graph
 from emu.compile.fits import check_graph_fits
 from emu.compile.kernel_set import resolve_kernel_set
 from emu.emulators.trace import Trace
-from emu.errors import EmuError, FirmwareError, first_line
+from emu.errors import EmuError, FirmwareError, NotRunnable, first_line
 from emu.link.firmware import Firmware, build_firmware
 from emu.model.graph import Graph
 from emu.model.oracle import ReferenceCrashed, reference_outputs
@@ -141,7 +141,20 @@ def count_result(graph: Graph, compiled: CompiledModel, firmware: Firmware, plat
         arena_bytes=compiled.arena_bytes, stack_bytes=stack, output_matches_reference=None,
         layers=layers, code_bytes=s.text, weight_bytes=compiled.weight_bytes, cycles_by_class=by_class,
         cycles_uncertainty_pct=uncertainty_pct(platform.core),
+        energy_basis=platform.power_basis, energy_source=platform.power_source or "",
     )
+
+
+def compile_for_device(graph: Graph, kernel_set: str, mve: bool) -> CompiledModel:
+    """The model as C; a model that reads as sound but that the compiler refuses (an operator
+    it does not lower, a hybrid model, a rescale no 32-bit multiplier holds) is NotRunnable:
+    a results row with its reason, not a failure of the run."""
+    try:
+        return compile_graph(graph, kernel_set, mve)
+    except (NotRunnable, FirmwareError):
+        raise
+    except EmuError as e:
+        raise NotRunnable(str(e), first_line(e)) from None
 
 
 def measure(model_path: str | Path, platform: Platform, variant: str = "model",
@@ -154,7 +167,7 @@ def measure(model_path: str | Path, platform: Platform, variant: str = "model",
     model = read_model_bytes(model_path)
     graph = parse_model(model, name=model_name(model_path))
     check_graph_fits(graph, platform.name, platform.flash_bytes)
-    compiled = compile_graph(graph, kernel_set, platform.mve)
+    compiled = compile_for_device(graph, kernel_set, platform.mve)
     firmware = build_firmware(compiled, platform)
     inputs = check_inputs(graph, inputs if inputs is not None else default_inputs(graph))
     outputs, trace = emulate(firmware, platform, inputs)

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, Strict, TypeAdapter, with_config
 
@@ -25,7 +25,15 @@ from emu.platforms import MAX_CLOCK_HZ
 # The flat columns of a result (README.md, result fields); CSV has these, JSON has them plus `layers`.
 COLUMNS = ("model", "model_sha256", "variant", "platform", "core", "fpu", "clock_hz", "kernels",
            "instructions", "cycles", "latency_ms", "energy_uj", "flash_bytes", "ram_bytes",
-           "arena_bytes", "stack_bytes", "output_matches_reference")
+           "arena_bytes", "stack_bytes", "output_matches_reference", "status", "reason", "energy_basis",
+           "energy_source")
+
+# What a row is: a measurement, or why a variant has none on a board (README.md, result fields).
+MEASURED = "measured"
+STATUSES = (MEASURED, "does not fit", "not runnable")
+# The figures only a measurement gives: None on a row that does not fit or cannot run.
+MEASURED_FIELDS = ("instructions", "cycles", "latency_ms", "energy_uj", "flash_bytes", "ram_bytes",
+                   "arena_bytes", "stack_bytes")
 
 # How a results file is checked when it is read (load_results): every field of its kind
 # (strict: a cycle count written "12" is refused), counts and figures non-negative and finite,
@@ -63,14 +71,15 @@ class Result:
     fpu: Flag
     clock_hz: Clock
     kernels: Text  # the kernel set, "reference" or "optimized" (emu/compile/kernel_set.py)
-    instructions: Count
-    cycles: Count
-    latency_ms: Figure
-    energy_uj: Figure
-    flash_bytes: Count
-    ram_bytes: Count
-    arena_bytes: Count
-    stack_bytes: Count
+    # The measured figures: required on a measured row, None on one that does not fit or cannot run
+    instructions: Count | None
+    cycles: Count | None
+    latency_ms: Figure | None
+    energy_uj: Figure | None
+    flash_bytes: Count | None
+    ram_bytes: Count | None
+    arena_bytes: Count | None
+    stack_bytes: Count | None
     output_matches_reference: Flag | None
     layers: list[LayerResult] = field(default_factory=list)
     reference: Text = ""  # which interpreter the outputs were checked against
@@ -81,9 +90,47 @@ class Result:
     cycles_uncertainty_pct: Percent | None = None
     # Host quality of the variant, carried from variants.json by `emu bench`: {"accuracy": 0.97}
     quality: dict[Text, Finite] = field(default_factory=dict)
+    # "measured", or why there is no measurement: "does not fit" (reason: "needs N B of RAM, board
+    # has M B") or "not runnable" (reason: what the compiler refused). Files written before rows
+    # had a status hold measurements only.
+    status: Literal["measured", "does not fit", "not runnable"] = MEASURED
+    reason: Text = ""
+    # Whether energy_uj rests on the board's sourced or assumed power figures (its file's
+    # power_basis), and where they are discussed ("docs/sources.md#anchor"); None in files
+    # written before results carried it, and on rows that are not measured.
+    energy_basis: Literal["sourced", "assumed"] | None = None
+    energy_source: Text = ""
+
+    def __post_init__(self):
+        if self.status == MEASURED:
+            absent = [name for name in MEASURED_FIELDS if getattr(self, name) is None]
+            if absent:
+                raise ValueError(f"a measured row needs {', '.join(absent)} (or a status saying why it has none)")
+        elif not self.reason:
+            raise ValueError(f"a row that is '{self.status}' needs its reason")
+
+    @property
+    def measured(self) -> bool:
+        return self.status == MEASURED
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def unmeasured_result(model: str, model_sha256: str, variant: str, platform, kernels: str, status: str,
+                      reason: str) -> Result:
+    """The row of a variant with no measurement on a board (platform: an emu.platforms.Platform):
+    the board's fields, no figures, the status and its reason."""
+    return Result(model=model, model_sha256=model_sha256, variant=variant, platform=platform.name,
+                  core=platform.core, fpu=platform.fpu, clock_hz=platform.clock_hz, kernels=kernels,
+                  instructions=None, cycles=None, latency_ms=None, energy_uj=None, flash_bytes=None,
+                  ram_bytes=None, arena_bytes=None, stack_bytes=None, output_matches_reference=None,
+                  status=status, reason=reason)
+
+
+def measured(results: list[Result]) -> list[Result]:
+    """The rows that carry a measurement."""
+    return [r for r in results if r.measured]
 
 
 @cache

@@ -12,6 +12,7 @@ pool, or on a cluster.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
@@ -23,10 +24,10 @@ from emu.cache import temp_folder
 from emu.compile.kernel_set import resolve_kernel_set
 from emu.console import say
 from emu.emulators import emulator_name
-from emu.errors import EmuError, first_line, shown
+from emu.errors import EmuError, NotRunnable, first_line, shown
 from emu.platforms import Platform
 from emu.results.cached_measure import ResultsCache, answer_of, measure_key, read_answer, sources_digest
-from emu.results.record import Result
+from emu.results.record import Result, unmeasured_result
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Failure:
 
 @dataclass
 class SweepOutcome:
-    results: list[Result]  # in job order, failed jobs left out
+    results: list[Result]  # in job order, failed jobs left out; a job that does not fit or cannot run is a row
     failures: list[Failure] = field(default_factory=list)
     reused: int = 0  # answered from the cache
     measured: int = 0
@@ -80,7 +81,9 @@ def jobs_for(models: Iterable[tuple[Path, str]], platforms: list[Platform], chec
 
 
 def run_job(job: Job) -> dict:
-    """Measure one job (in a worker): {"result": ..., "outputs": ...} or {"error": reason}."""
+    """Measure one job (in a worker): {"result": ..., "outputs": ...} or {"error": reason}. A
+    model that does not fit the board, or that the compiler cannot run, is an answer too: a row
+    with that status and its reason, and no outputs."""
     from emu.results.measure import measure
 
     if job.sources and job.sources != sources_digest():
@@ -91,6 +94,9 @@ def run_job(job: Job) -> dict:
         path.write_bytes(job.model)
         try:
             result, outputs = measure(path, job.platform, variant=job.variant, check=job.check, kernels=job.kernels)
+        except NotRunnable as e:
+            return answer_of(unmeasured_result(job.name, hashlib.sha256(job.model).hexdigest(), job.variant,
+                                               job.platform, job.kernels, e.status, e.reason), [])
         except EmuError as e:
             return {"error": first_line(e)}
     return answer_of(result, outputs)
@@ -131,7 +137,7 @@ def sweep(jobs: list[Job], workers: int | None = None, cluster: str | None = Non
             results[i] = read_answer(answer)[0]
             if cache is not None:
                 cache.remember(keys[i], answer)  # at once: an interrupted sweep keeps it
-        state = "FAILED: " + answer["error"] if "error" in answer else "done"
+        state = "FAILED: " + answer["error"] if "error" in answer else _state(results[i])
         progress(f"[{done}/{len(jobs)}] {jobs[i].label}: {state}")
 
     if reused:
@@ -147,6 +153,10 @@ def sweep(jobs: list[Job], workers: int | None = None, cluster: str | None = Non
     return SweepOutcome([results[i] for i in range(len(jobs)) if i in results],
                         [Failure(job, errors[i]) for i, job in enumerate(jobs) if i in errors],
                         reused=reused, measured=len(pending))
+
+
+def _state(result: Result) -> str:
+    return "done" if result.measured else f"{result.status}: {result.reason}"
 
 
 def _on_pool(workers: int, jobs: list[Job], pending: list[int], finished) -> None:

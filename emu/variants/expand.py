@@ -1,5 +1,7 @@
 """What `emu bench` measures for each path it is given: a variants folder becomes one
-(path, variant) pair per variant the device can run; a .tflite file is (path, "model")."""
+(path, variant) pair per variant the device can run; a .tflite file is (path, "model"). The
+variants a folder lists as not runnable on the device (hybrid models) are named with their
+reason by not_runnable_in, so that the results carry a row for each."""
 
 from __future__ import annotations
 
@@ -37,6 +39,21 @@ def variants_in(folder: Path, on_skip: Callable[[str], None]) -> list[tuple[Path
         else:
             pairs.append((path, record.variant))
     return pairs
+
+
+def not_runnable_in(paths: Iterable[Path]) -> list[tuple[str, str, str, str]]:
+    """(model name, model sha256, variant, reason) of each variant the variants folders among
+    paths list as not runnable on the device; the name is its file's stem, as a measured row's."""
+    from emu.model.reader import model_name
+
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir() and (path / FILE_NAME).is_file():
+            found += [(model_name(path / r.file), r.model_sha256, r.variant,
+                       (r.not_runnable_reason or "not runnable on the device").removeprefix(
+                           "not runnable on the device: "))
+                      for r in read_variants_json(path) if not r.runs_on_device]
+    return found
 
 
 def qualities_by_model(paths: Iterable[Path]) -> dict[str, dict]:
