@@ -241,6 +241,9 @@ def bench(
     if outcome.failures:
         raise EmuError(f"{len(outcome.failures)} of {runs} measurements failed (listed above)"
                        + ("" if results else "; nothing was measured"))
+    if results and unmeasured == len(results):
+        # Every row is an answer, but no number came of the run: a script must not read it as one.
+        raise EmuError("nothing was measured: every model and board pair does not fit or cannot run (listed above)")
     if any(r.output_matches_reference is False for r in results):
         raise CheckFailed("some outputs differ from the reference (see the table)")
 
