@@ -45,7 +45,8 @@ def root() -> Path:
     base = Path(given or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "emu"))
     if given and base.exists() and not base.is_dir():
         raise EmuError(f"EMU_CACHE={shown(given, 200)} is not a folder")
-    return base
+    # Absolute: emulators run in a private folder of the cache, where a relative path would miss.
+    return Path(os.path.abspath(base))
 
 
 def key(*parts: str | bytes, length: int = 64) -> str:

@@ -143,6 +143,18 @@ def test_console_output_still_arrives(tmp_path, monkeypatch, capsys):
                        "istty 00000001", "flen 00000000", "close 00000000"]
 
 
+def test_relative_paths_still_reach_the_emulator_in_its_own_folder(tmp_path, monkeypatch, capsys):
+    """QEMU runs in a private folder: a relative ELF path and a relative EMU_CACHE, given from
+    the user's folder, must still name the same files there."""
+    build("console_calls", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EMU_CACHE", "relative-cache")
+    code, out, err = profile(Path("console_calls.elf"), monkeypatch, capsys)
+    assert code == 0, err
+    assert "  | hello from the firmware" in out.splitlines()
+    assert (tmp_path / "relative-cache").is_dir()
+
+
 def children_named(name: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():

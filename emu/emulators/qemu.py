@@ -87,7 +87,7 @@ def run_firmware(
     ends when the firmware exits, faults, spends `budget` instructions, waits for an
     interrupt no handler can serve, or QEMU runs `timeout_s` seconds.
     """
-    elf = Path(elf)
+    elf = Path(elf).resolve()  # QEMU runs in its own folder, so relative paths would miss
     check_arm_elf(elf)
     window = window if window is not None else window_from_elf(elf)
     plugin = plugin_library()
