@@ -53,7 +53,7 @@ class Platform:
     kernels: str | None = None
     # Whether the run power (supply_v, run and static current) comes from a published source or
     # measurement ("sourced") or is, in any part, an assumption ("assumed"); and where it is
-    # discussed, "docs/sources.md#anchor". Energy figures carry it (Result.energy_basis).
+    # discussed, a section of docs/sources.md. Energy figures carry it (Result.energy_basis).
     power_basis: str = "assumed"
     power_source: str | None = None
 
@@ -106,7 +106,7 @@ def _plain_name(text: str) -> str:
 
 def _source_anchor(text: str) -> str:
     """Where a figure is discussed: a section of docs/sources.md."""
-    if not re.fullmatch(r"docs/sources\.md#[a-z0-9][a-z0-9-]{0,63}", text):
+    if not re.fullmatch(re.escape("docs/sources.md") + "#[a-z0-9][a-z0-9-]{0,63}", text):
         raise ValueError(f"must be a section of docs/sources.md such as docs/sources.md#mlperf-tiny-v1 "
                          f"(got '{shown(text, 60)}')")
     return text
@@ -144,7 +144,7 @@ class PlatformFile(BaseModel):
     @model_validator(mode="after")
     def a_sourced_figure_names_its_source(self):
         if self.power_basis == "sourced" and self.power_source is None:
-            raise ValueError("power_basis: sourced needs power_source, the docs/sources.md#anchor it comes from")
+            raise ValueError("power_basis: sourced needs power_source, the section of docs/sources.md it comes from")
         return self
 
     @model_validator(mode="after")

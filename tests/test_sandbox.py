@@ -190,8 +190,15 @@ def test_qemu_runs_filtered_in_a_folder_of_its_own_with_no_inherited_descriptor(
             time.sleep(0.05)
         (pid,) = children_named(QEMU[:15])
         proc = Path("/proc") / str(pid)
-        status = dict(line.split(":\t", 1) for line in (proc / "status").read_text().splitlines() if ":\t" in line)
-        assert status["Seccomp"].strip() == "2"  # a seccomp filter is installed
+
+        def seccomp() -> str:
+            lines = (proc / "status").read_text().splitlines()
+            return dict(line.split(":\t", 1) for line in lines if ":\t" in line)["Seccomp"].strip()
+
+        # QEMU installs its filter while it starts, a moment after exec: wait for it, within reason.
+        while seccomp() != "2" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert seccomp() == "2"  # a seccomp filter is installed
         cwd = Path(os.readlink(proc / "cwd"))
         assert cwd != Path.cwd() and cwd.name.startswith("emu-qemu-")
         targets = [os.readlink(link) for link in (proc / "fd").iterdir()]

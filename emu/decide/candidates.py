@@ -46,7 +46,7 @@ class Candidate:
     metric: str = "accuracy"  # what `quality` measures (emu.decide.quality.METRICS gives its direction)
     weight_bytes: int = 0  # the weights' share of flash, in their on-device form
     energy_basis: str | None = None  # "sourced" or "assumed" power figures (Result.energy_basis); None: not recorded
-    energy_source: str = ""  # where the board's power figures are discussed, "docs/sources.md#anchor"
+    energy_source: str = ""  # where the board's power figures are discussed, a section of docs/sources.md
     # (shortest, longest) battery life at the ends of the cycle model's stated uncertainty
     battery_days_band: tuple[float | None, float | None] | None = None
 

@@ -96,7 +96,7 @@ class Result:
     status: Literal["measured", "does not fit", "not runnable"] = MEASURED
     reason: Text = ""
     # Whether energy_uj rests on the board's sourced or assumed power figures (its file's
-    # power_basis), and where they are discussed ("docs/sources.md#anchor"); None in files
+    # power_basis), and where they are discussed (a section of docs/sources.md); None in files
     # written before results carried it, and on rows that are not measured.
     energy_basis: Literal["sourced", "assumed"] | None = None
     energy_source: Text = ""
