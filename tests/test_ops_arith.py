@@ -18,7 +18,7 @@ from emu.compile.codegen import compile_graph
 from emu.model.reader import parse_model
 from tests import model_edits, modelgen
 from tests.conftest import needs_arm_gcc
-from tests.test_ops_misc import RANGES, assert_matches_tflm, float_inputs, ops_of, sweep_int8
+from tests.test_ops_misc import RANGES, assert_matches_tflm, convert_calibrated, float_inputs, ops_of, sweep_int8
 
 
 def _layers():
@@ -78,27 +78,8 @@ def _keras_model(name: str, seed: int = 0):
 def converted(name: str, kind: str, range_name: str = "unit", seed: int = 0) -> bytes:
     """The case converted once per session: kind is float, int8 or int16 (16-bit activations,
     8-bit weights)."""
-    t = modelgen.tf()
     model, shapes = _keras_model(name, seed)
-    converter = t.lite.TFLiteConverter.from_keras_model(model)
-    if kind in ("int8", "int16"):
-        low, high = RANGES[range_name]
-        rng = np.random.default_rng(seed)
-
-        def representative():
-            for _ in range(32):
-                # the second input gets a different range, so the two scales differ
-                yield {f"in{i}": rng.uniform(low * (1 + i), high * (1 + 0.5 * i), (1, *s)).astype(np.float32)
-                       for i, s in enumerate(shapes)}
-
-        converter.optimizations = [t.lite.Optimize.DEFAULT]
-        converter.representative_dataset = representative
-        ops = t.lite.OpsSet
-        converter.target_spec.supported_ops = [ops.TFLITE_BUILTINS_INT8 if kind == "int8"
-                                               else ops.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-        converter.inference_input_type = getattr(t, kind)
-        converter.inference_output_type = getattr(t, kind)
-    return converter.convert()
+    return convert_calibrated(model, shapes, kind, range_name, seed)
 
 
 def paths(model: bytes, kernel_set: str) -> set[str]:

@@ -87,13 +87,10 @@ def _keras_model(name: str, seed: int = 0):
     return t.keras.Model(inputs, build(*inputs)), shapes
 
 
-@functools.lru_cache(maxsize=None)
-def converted(name: str, kind: str, range_name: str = "unit", seed: int = 0) -> bytes:
-    """The case converted once per session: kind is float, int8, int8_float_io or float16."""
+def convert_calibrated(model, shapes, kind: str, range_name: str = "unit", seed: int = 0) -> bytes:
+    """A Keras model converted: kind is float, int8, int8_float_io (int8 inside, float at the
+    edges) or int16 (16-bit activations, 8-bit weights), calibrated over RANGES[range_name]."""
     t = modelgen.tf()
-    model, shapes = _keras_model(name, seed)
-    if kind == "float16":
-        return modelgen.to_float16(model)
     converter = t.lite.TFLiteConverter.from_keras_model(model)
     if kind != "float":
         low, high = RANGES[range_name]
@@ -107,11 +104,22 @@ def converted(name: str, kind: str, range_name: str = "unit", seed: int = 0) -> 
 
         converter.optimizations = [t.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative
-        converter.target_spec.supported_ops = [t.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        if kind == "int8":
-            converter.inference_input_type = t.int8
-            converter.inference_output_type = t.int8
+        ops = t.lite.OpsSet
+        converter.target_spec.supported_ops = [ops.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+                                               if kind == "int16" else ops.TFLITE_BUILTINS_INT8]
+        if kind in ("int8", "int16"):
+            converter.inference_input_type = getattr(t, kind)
+            converter.inference_output_type = getattr(t, kind)
     return converter.convert()
+
+
+@functools.lru_cache(maxsize=None)
+def converted(name: str, kind: str, range_name: str = "unit", seed: int = 0) -> bytes:
+    """The case converted once per session: kind is float, int8, int8_float_io or float16."""
+    model, shapes = _keras_model(name, seed)
+    if kind == "float16":
+        return modelgen.to_float16(model)
+    return convert_calibrated(model, shapes, kind, range_name, seed)
 
 
 def ops_of(model: bytes) -> list[str]:
