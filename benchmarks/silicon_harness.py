@@ -48,11 +48,12 @@ FP_PROLOGUE = """\
 
 
 def zero_wait_board(board: str, out: Path) -> Path:
-    """The board with its flash at zero wait states: the silicon figures time the core
-    alone (the measured loops run from cache, TCM or zero-wait memory), so the corpus
-    checks the core's rules without the flash model on top."""
+    """The board with its flash and SRAM at zero wait states: the silicon figures time the
+    core alone (the measured loops run from cache, TCM or zero-wait memory), so the corpus
+    checks the core's rules without the memory model on top."""
     data = yaml.safe_load((BOARDS / f"{board}.yaml").read_text())
     data["flash_wait_states"] = 0
+    data["ram_wait_states"] = 0
     path = out / f"{board}-zero-wait.yaml"
     path.write_text(yaml.safe_dump(data))
     return path

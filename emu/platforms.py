@@ -42,7 +42,7 @@ class Platform:
     flash_origin: int  # where the emulated machine has code memory
     ram_origin: int  # where the emulated machine has data memory
     flash_wait_states: int  # at clock_hz
-    flash_accelerator: str  # "none", "prefetch", "art", "xip-cache", "tcm": what hides wait states
+    flash_accelerator: str  # one of ACCELERATORS: what hides the flash's wait states
     supply_v: float
     run_current_ua_per_mhz: float
     static_current_ua: float  # current that does not scale with clock, drawn while running
@@ -56,6 +56,9 @@ class Platform:
     # discussed, a section of docs/sources.md. Energy figures carry it (Result.energy_basis).
     power_basis: str = "assumed"
     power_source: str | None = None
+    # Wait states each data read from the board's SRAM pays at clock_hz (every board file
+    # states it, with its source; 0 here only for platforms built in code).
+    ram_wait_states: int = 0
 
     @property
     def clock_mhz(self) -> float:
@@ -133,6 +136,7 @@ class PlatformFile(BaseModel):
     ram_origin: int = Field(ge=0, lt=ADDRESS_SPACE)
     flash_wait_states: int = Field(ge=0, le=255)
     flash_accelerator: Literal[ACCELERATORS]
+    ram_wait_states: int = Field(ge=0, le=255)
     supply_v: float = Field(gt=0, le=60)
     run_current_ua_per_mhz: float = Field(gt=0, le=100_000)  # 100 mA per MHz
     static_current_ua: float = Field(ge=0, le=10_000_000)  # 10 A

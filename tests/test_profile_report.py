@@ -49,7 +49,7 @@ def test_profile_reports_output_parts_and_uncertainty(tmp_path):
     assert profile["output"] == "done: 1225\n"  # what emu_write sent through semihosting
     assert "| done: 1225" in result.stdout
     parts = profile["cycles_by_part"]
-    assert set(parts) == {"issue", "branch", "pipeline", "dual-issue", "flash-wait"}
+    assert set(parts) == {"issue", "branch", "pipeline", "dual-issue", "flash-wait", "ram-wait"}
     assert sum(parts.values()) == profile["cycles"] == sum(profile["cycles_by_class"].values())
     # 50 taken loop branches on a 2 WS prefetch flash each pay the wait
     assert parts["branch"] >= 49 and parts["flash-wait"] >= 2 * 49

@@ -102,8 +102,8 @@ def _labels(elf: Path) -> dict[str, int]:
 
 
 def board(core: str, **changes):
-    """The core's board with flash wait states off, so only the core's rules count."""
-    return replace(get_platform(BOARD_OF_CORE[core]), **{"flash_wait_states": 0, **changes})
+    """The core's board with flash and SRAM wait states off, so only the core's rules count."""
+    return replace(get_platform(BOARD_OF_CORE[core]), **{"flash_wait_states": 0, "ram_wait_states": 0, **changes})
 
 
 def cycles_of(tmp_path: Path, core: str, body: str, times: int = 1) -> int:

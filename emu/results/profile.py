@@ -34,7 +34,7 @@ class Profile:
     energy_uj: float
     stack_bytes: int
     functions: list[FunctionCycles] = field(default_factory=list)
-    # cycles by part of the model (issue, branch, pipeline, dual-issue, flash-wait) and by
+    # cycles by part of the model (issue, branch, pipeline, dual-issue, flash-wait, ram-wait) and by
     # instruction group (alu, load, store, branch, ...), each adding up to `cycles`
     cycles_by_part: dict[str, int] = field(default_factory=dict)
     cycles_by_class: dict[str, int] = field(default_factory=dict)

@@ -7,6 +7,7 @@ count_cycles adds, for one segment of a trace:
   dependencies, IT folding (pipeline.py)
 - cycles saved by dual issue (dual_issue.py)
 + flash wait states for code and data (flash.py)
++ SRAM wait states for data reads (sram.py)
 docs/timing.md states each rule's source and the assumptions.
 """
 
@@ -27,6 +28,7 @@ from emu.timing.flash import flash_total
 from emu.timing.instruction import Instruction
 from emu.timing.issue import issue_total
 from emu.timing.pipeline import pipeline_total
+from emu.timing.sram import ram_total
 from emu.timing.stream import executed_stream
 
 CORE_TABLES: dict[str, CoreTable] = {
@@ -39,9 +41,9 @@ CORE_TABLES: dict[str, CoreTable] = {
 class CycleCount:
     cycles: int
     # cycles per instruction group (alu, mul, div, dsp, load, store, branch, fp, system,
-    # stall, flash-wait), for reports; they add up to `cycles`
+    # stall, flash-wait, ram-wait), for reports; they add up to `cycles`
     by_class: dict[str, int] = field(default_factory=dict)
-    # cycles per part of the model (issue, branch, pipeline, dual-issue, flash-wait); they
+    # cycles per part of the model (issue, branch, pipeline, dual-issue, flash-wait, ram-wait); they
     # add up to `cycles` too (pipeline and dual-issue are usually negative)
     by_part: dict[str, int] = field(default_factory=dict)
 
@@ -72,7 +74,8 @@ def count_cycles(segment: Segment, program: dict[int, Instruction], platform: Pl
     for name, part in (("issue", issue_total(stream, table)), ("branch", branch_total(stream, table)),
                        ("pipeline", pipeline_total(stream, table)),
                        ("dual-issue", dual_issue_total(stream, table)),
-                       ("flash-wait", flash_total(stream, segment, platform, table))):
+                       ("flash-wait", flash_total(stream, segment, platform, table)),
+                       ("ram-wait", ram_total(segment, platform))):
         parts.update(part)
         # Only the flash part is fractional, and it is the whole flash-wait group, so
         # rounding it here rounds it as by_class does.
