@@ -84,10 +84,12 @@ def platforms(as_json: bool = typer.Option(False, "--json", help="Machine-readab
         rows = [{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(p).items()} for p in boards]
         print(json.dumps(rows, indent=2))
         return
-    headers = ("board", "core", "FPU", "MHz", "flash KB", "RAM KB", "wait states", "accelerator", "description")
+    headers = ("board", "core", "FPU", "MHz", "flash KB", "RAM KB", "flash WS", "accelerator", "RAM WS",
+               "description")
     rows = [(p.name, p.core, "yes" if p.fpu else "no", f"{p.clock_mhz:.0f}", p.flash_bytes // 1024,
-             p.ram_bytes // 1024, p.flash_wait_states, p.flash_accelerator, p.description) for p in boards]
-    print(table_text(headers, rows, right=(3, 4, 5, 6)))
+             p.ram_bytes // 1024, p.flash_wait_states, p.flash_accelerator, p.ram_wait_states, p.description)
+            for p in boards]
+    print(table_text(headers, rows, right=(3, 4, 5, 6, 8)))
 
 
 @app.command()
