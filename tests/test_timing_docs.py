@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from emu.emulators.trace import Segment
-from emu.platforms import get_platform
+from emu.platforms import get_platform, list_platforms
 from emu.timing import CORE_TABLES
 from emu.timing.branches import INDIRECT
 from emu.timing.classes import CLASSES, GROUP_OF_CLASS, classify
@@ -332,6 +332,22 @@ def test_flash_formulas_are_what_the_code_charges(accelerator, core):
                  for cell in (row[2], row[3]))
     charged = flash_total(stream, segment, platform, table)["flash-wait"]
     assert math.isclose(stated, charged), f"{accelerator} on {core}: doc {stated}, code {charged}"
+
+
+# --- every board's memories --------------------------------------------------------------
+
+MEMORY_HEADER = ("board", "flash WS", "accelerator", "SRAM WS", "basis")
+
+
+def test_memory_table_is_what_the_board_files_hold():
+    rows = {row[0]: row for row in page_table(MEMORY_HEADER)}
+    boards = {p.name: p for p in list_platforms()}
+    assert set(rows) == set(boards)
+    for name, (_, flash, accelerator, sram, basis) in rows.items():
+        board = boards[name]
+        assert (int(flash), code_name(accelerator), int(sram)) == (
+            board.flash_wait_states, board.flash_accelerator, board.ram_wait_states), name
+        assert basis, f"{name}: no basis"
 
 
 # --- stated uncertainty ----------------------------------------------------------------------
