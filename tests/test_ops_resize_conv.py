@@ -104,6 +104,26 @@ CASES.update({
     # an open batch: the converter computes the output shape with SHAPE, STRIDED_SLICE and PACK
     "deconv_open_batch": (_deconv(3, 3, 2, "same"), [(3, 4, 2)], "TRANSPOSE_CONV"),
 })
+
+
+def _matmul(**flags):
+    return _lambda(lambda a, b: _tf().matmul(a, b, **flags))
+
+
+CONST_RHS = np.linspace(-1.0, 1.0, 2 * 3 * 5, dtype=np.float32).reshape(2, 3, 5)
+
+CASES.update({
+    "matmul": (_matmul(), [(4, 3), (3, 5)], "BATCH_MATMUL"),
+    "matmul_adj_y": (_matmul(transpose_b=True), [(4, 3), (5, 3)], "BATCH_MATMUL"),
+    "matmul_adj_x": (_matmul(transpose_a=True), [(3, 4), (3, 5)], "BATCH_MATMUL"),
+    "matmul_adj_both": (_matmul(transpose_a=True, transpose_b=True), [(3, 4), (5, 3)], "BATCH_MATMUL"),
+    "matmul_broadcast": (_matmul(), [(2, 4, 3), (1, 3, 5)], "BATCH_MATMUL"),
+    # ranks 5 and 4: the right-hand side broadcasts over the second dimension, the left over the third
+    "matmul_broadcast_ranks": (_matmul(transpose_b=True), [(2, 1, 4, 3), (3, 5, 3)], "BATCH_MATMUL"),
+    "matmul_const": (_lambda(lambda a: _tf().matmul(a, CONST_RHS)), [(2, 4, 3)], "BATCH_MATMUL"),
+    "attention": (lambda x: _layers().MultiHeadAttention(2, 4)(x, x), [(6, 8)], "BATCH_MATMUL"),
+})
+MATMULS = [name for name in CASES if name.startswith(("matmul", "attention"))]
 DECONVS = [name for name in CASES if name.startswith("deconv")]
 OPEN_BATCH = {"deconv_open_batch"}
 
@@ -156,11 +176,10 @@ def _check(name: str, kind: str, range_name: str = "unit") -> bytes:
 
 # ---- RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR -----------------------------------------------
 
-@pytest.mark.parametrize("kind", ["float", "int8", "int16"])
-@pytest.mark.parametrize("name", RESIZES)
+# TFLM's RESIZE_BILINEAR takes float32 and int8 only: test_int16_bilinear_is_refused_like_tflm
+@pytest.mark.parametrize("name, kind", [(name, kind) for name in RESIZES for kind in ("float", "int8", "int16")
+                                        if not (kind == "int16" and CASES[name][2] == "RESIZE_BILINEAR")])
 def test_resize_matches_tflm(name, kind):
-    if kind == "int16" and CASES[name][2] == "RESIZE_BILINEAR":
-        pytest.skip("covered by test_int16_bilinear_is_refused_like_tflm")
     model = _check(name, kind)
     graph = parse_model(model)
     op = next(o for o in graph.operators if o.op == CASES[name][2])
@@ -213,3 +232,28 @@ def _pad(op, y, w) -> tuple[int, int]:
         out = -(-size // stride) if op.options["padding"] == "SAME" else (size - filt + stride) // stride
         pads.append(max((out - 1) * stride + filt - size, 0) // 2)
     return pads[0], pads[1]
+
+
+# ---- BATCH_MATMUL ---------------------------------------------------------------------------------
+
+# int16 attention needs an int16 FULLY_CONNECTED, which emu does not lower yet
+@pytest.mark.parametrize("name, kind", [(name, kind) for name in MATMULS for kind in ("float", "int8", "int16")
+                                        if not (name == "attention" and kind == "int16")])
+def test_batch_matmul_matches_tflm(name, kind):
+    model = _check(name, kind)
+    graph = parse_model(model)
+    ops = [o for o in graph.operators if o.op == "BATCH_MATMUL"]
+    flags = {(o.options["adj_x"], o.options["adj_y"]) for o in ops}
+    expected = {"matmul_adj_y": (False, True), "matmul_adj_x": (True, False), "matmul_adj_both": (True, True),
+                "matmul_broadcast_ranks": (False, True)}.get(name, (False, False))
+    assert flags == {expected}
+    layers = [layer for layer in compile_graph(graph).layers if layer.op == "BATCH_MATMUL"]
+    for op, layer in zip(ops, layers, strict=True):
+        assert layer.path == "batch_matmul/reference"
+        lhs, rhs, y = (graph.tensors[i] for i in (*op.inputs, op.outputs[0]))
+        depth = lhs.shape[-2] if op.options["adj_x"] else lhs.shape[-1]
+        assert layer.macs == y.size * depth
+    if name == "matmul_const":
+        assert graph.tensors[ops[0].inputs[1]].is_constant
+    if name == "matmul_broadcast_ranks":
+        assert [len(graph.tensors[i].shape) for i in ops[0].inputs] == [5, 4]
