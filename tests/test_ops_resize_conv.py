@@ -82,6 +82,7 @@ CASES = {
     "bilinear_half": (_resize((5, 7), "bilinear"), [(3, 4, 2)], "RESIZE_BILINEAR"),
     "bilinear_down": (_resize((4, 3), "bilinear"), [(6, 8, 3)], "RESIZE_BILINEAR"),
     "bilinear_align_down": (_bilinear((4, 3), align=True), [(6, 8, 3)], "RESIZE_BILINEAR"),
+    "bilinear_to_one": (_bilinear((1, 2), align=True), [(3, 4, 2)], "RESIZE_BILINEAR"),
     "upsampling_bilinear": (lambda x: _layers().UpSampling2D((2, 3), interpolation="bilinear")(x), [(3, 4, 2)],
                             "RESIZE_BILINEAR"),
     "resizing": (lambda x: _layers().Resizing(9, 5)(x), [(4, 6, 3)], "RESIZE_BILINEAR"),
@@ -186,7 +187,7 @@ def test_resize_matches_tflm(name, kind):
     options = op.options
     path = f"{op.op.lower()}/reference"
     assert path in _paths(model)
-    if name.endswith("_align") or name.endswith("_align_down") or name == "nearest_to_one":
+    if name.endswith(("_align", "_align_down", "_to_one")):
         assert options["align_corners"] and not options["half_pixel_centers"]
     elif name.endswith(("_half", "_down")) or name in ("upsampling_bilinear", "resizing"):
         assert options["half_pixel_centers"] and not options["align_corners"]
@@ -222,6 +223,16 @@ def test_transpose_conv_matches_tflm(name, kind):
         assert {"SHAPE", "STRIDED_SLICE", "PACK"} & set(ops_of(model)), ops_of(model)
     if name == "deconv_even_same":
         assert op.options["fused_activation_function"] == "RELU"
+
+
+def test_transpose_conv_with_per_tensor_weights_matches_tflm():
+    model, shapes = _keras_model("deconv_same_s2")
+    model = modelgen.to_int8(model, shapes[0], per_channel=False, low=-8.0, high=8.0)
+    graph = parse_model(model)
+    op = next(o for o in graph.operators if o.op == "TRANSPOSE_CONV")
+    assert len(graph.tensors[op.inputs[1]].quantization.scale) == 1
+    for seed in range(2):
+        assert_matches_tflm(model, modelgen.random_input(model, seed))
 
 
 def _pad(op, y, w) -> tuple[int, int]:
@@ -299,6 +310,10 @@ def _filter(index, shape, dtype="float32"):
                                  make_tensor(2, (4, 4, 1), "float32")], [0, 1], [2], {}, "rank-3 input"),
     ("RESIZE_NEAREST_NEIGHBOR", [make_tensor(0, (1, 2, 2, 1), "int32"), _int32(1, [4, 4]),
                                  make_tensor(2, (1, 4, 4, 1), "int32")], [0, 1], [2], {}, "int32 -> int32"),
+    # half-pixel int8 sampling of 3 rows at 2000 reaches row 3: TFLM would read past the input
+    ("RESIZE_BILINEAR", [make_tensor(0, (1, 3, 1, 1), "int8", 0.1), _int32(1, [2000, 1]),
+                         make_tensor(2, (1, 2000, 1, 1), "int8", 0.1)], [0, 1], [2],
+     {"align_corners": False, "half_pixel_centers": True}, "reaches past the input's 3 rows"),
     ("TRANSPOSE_CONV", [_int32(0, [1, 4, 4, 2]), _filter(1, (2, 3, 3, 2), "int8"), make_tensor(2, (1, 2, 2, 2),
                         "float32"), make_tensor(3, (1, 4, 4, 2), "float32")], [0, 1, 2], [3],
      {"padding": "SAME", "stride_h": 2, "stride_w": 2}, "hybrid models are not supported"),
