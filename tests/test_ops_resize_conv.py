@@ -25,6 +25,7 @@ from emu.compile.ops import lowerings
 from emu.errors import EmuError
 from emu.model.oracle import tflm_outputs
 from emu.model.reader import parse_model
+from emu.model.validate import validate
 from emu.platforms import get_platform
 from emu.results.measure import measure
 from tests import modelgen
@@ -372,3 +373,12 @@ def test_family_matches_tflm_on_the_device(family, board, tmp_path):
         result, _ = measure(path, get_platform(board), inputs=inputs, variant=kind)
         assert result.output_matches_reference is True, f"{family} {kind} on {board}"
         assert result.reference == "tflm"
+
+
+@pytest.mark.parametrize("op", ["RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "BATCH_MATMUL"])
+def test_a_missing_second_input_is_refused_at_the_door(op):
+    # TFLM's kernels read both inputs unconditionally: validate names the operator
+    tensors = [make_tensor(0, (1, 2, 2, 1), "float32"), make_tensor(1, (1, 2, 2, 1), "float32")]
+    _, graph = single_op_graph(tensors, op, [0, -1], [1])
+    with pytest.raises(EmuError, match=f"no tensor \\(-1\\) for its input 1, which {op} needs"):
+        validate(graph, buffer_count=1)
