@@ -51,12 +51,16 @@ def test_the_gate_table_has_each_change_on_its_own_line():
 def test_the_bench_table_has_a_row_per_result():
     assumed = row(variant="fp32", cycles=1_234_567)
     assumed.energy_basis, assumed.energy_source = "assumed", "docs/sources.md#st-stm32l4r5"
+    assumed.quality = {"accuracy": 0.38}
+    assumed.collapsed = "answers class 2 for every test sample"
     lines = format_table([row(), assumed]).splitlines()
     assert cells(lines[0]) == ["model", "variant", "platform", "core", "kernels", "instr", "cycles", "ms", "uJ",
-                               "power", "flash KB", "weights KB", "RAM KB", "arena B", "matches"]
+                               "power", "flash KB", "weights KB", "RAM KB", "arena B", "matches", "quality"]
     assert cells(lines[2])[8:10] == ["1.00", "-"]  # a row from before results carried the basis
+    assert cells(lines[2])[-1] == "-"  # and without a host quality
     assert cells(lines[3]) == ["m", "fp32", "nucleo-l4r5zi", "m4F", "optimized", "617,283", "1,234,567", "1.000",
-                               "1.00", "assumed", "10.0", "0.0", "2.0", "500", "yes"]
+                               "1.00", "assumed", "10.0", "0.0", "2.0", "500", "yes", "accuracy 38.0% collapsed"]
+    assert lines[-3] == "m (fp32) collapsed: answers class 2 for every test sample"
     assert lines[-2].startswith("cycles are model estimates: m4 +/-")
     assert lines[-1] == ("energy on assumed power figures (power: assumed): nucleo-l4r5zi "
                          "(docs/sources.md#st-stm32l4r5)")
@@ -71,7 +75,7 @@ def test_the_variants_table_keeps_a_long_reason_in_its_column():
         return SimpleNamespace(variant=variant, metric="accuracy", value=0.91234, reference="TFLM", file_bytes=12_345,
                                weight_sparsity=0.5, unique_weight_values=16, runs_on_device=runs,
                                not_runnable_reason=reason, weight_format="lut4" if runs else None,
-                               weight_flash_bytes=1_234 if runs else None)
+                               weight_flash_bytes=1_234 if runs else None, collapsed=None)
 
     lines = format_variants([record("int8", True), record("fp16", False, "not runnable on the device: [DEQUANTIZE] "
                                                                           "of float16 weights")]).splitlines()

@@ -13,8 +13,10 @@ from emu.variants.builtin import builtin_task
 from emu.variants.host import device_inputs
 from emu.variants.make import make_variants
 from emu.variants.recipes import RECIPES
-from emu.variants.task import Training
 from emu.variants.userfile import file_task
+
+# One fixed epoch of each fine-tune: these tests check what is made, not how well it trains.
+FAST = {"finetune_epochs": 1, "student_epochs": 2, "patience": 0, "pruning_epochs": 1}
 
 
 def quiet(message):
@@ -146,7 +148,7 @@ def user_files(tmp_path_factory):
 
 def test_user_model_file_gives_variants_named_after_it(user_files, tmp_path):
     task = file_task(user_files / "tiny.keras", user_files / "data.npz",
-                     training=Training(finetune_epochs=1, student_epochs=2))
+                     settings=FAST)
     assert (task.name, task.kind) == ("tiny", "classifier")
     make_variants(task, tmp_path / "tiny", ["fp32", "int8", "distilled-int8"], progress=quiet)
     rows = records(tmp_path / "tiny")
@@ -202,7 +204,7 @@ def test_a_functional_model_with_a_skip_connection_and_a_concatenation(tmp_path)
     np.savez(tmp_path / "data.npz", x_train=x[:320], y_train=y[:320], x_test=x[320:], y_test=y[320:])
 
     task = file_task(tmp_path / "resnetish.keras", tmp_path / "data.npz",
-                     training=Training(finetune_epochs=1, student_epochs=2))
+                     settings=FAST)
     failures = []
     made = make_variants(task, tmp_path / "v", ["int8", "qat-int8", "pruned50-int8"], progress=quiet,
                          failures=failures)

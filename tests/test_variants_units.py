@@ -180,14 +180,16 @@ def test_expand_models_rejects_missing_paths_and_foreign_folders(tmp_path):
         expand_models([tmp_path])
 
 
-def test_half_width_student_keeps_the_output_and_halves_the_rest():
+def test_narrower_student_keeps_the_output_and_narrows_the_rest():
     from emu.variants.keras2 import keras
-    from emu.variants.students import half_width_student
+    from emu.variants.students import narrower_student
 
     k = keras()
     teacher = k.Sequential([k.Input((6, 6, 1)), k.layers.Conv2D(8, 3, activation="relu"),
                             k.layers.Reshape((4 * 4 * 8,)), k.layers.Dense(12, activation="relu"),
                             k.layers.Dense(5), k.layers.Softmax()])
-    student = half_width_student(teacher)
+    student = narrower_student(teacher)
     assert [layer.output_shape[1:] for layer in student.layers] == [(4, 4, 4), (64,), (6,), (5,), (5,)]
     assert student.count_params() < teacher.count_params()
+    quarter = narrower_student(teacher, 0.25)  # 8 filters -> 2, 12 units -> 3
+    assert [layer.output_shape[1:] for layer in quarter.layers] == [(4, 4, 2), (32,), (3,), (5,), (5,)]

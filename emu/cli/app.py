@@ -214,7 +214,7 @@ def bench(
     from emu.results.bench import bench as run_bench
     from emu.results.bench import format_table
     from emu.results.record import write_csv, write_json
-    from emu.variants import expand_models, not_runnable_in, qualities_by_model
+    from emu.variants import collapsed_in, expand_models, not_runnable_in, qualities_by_model
 
     select_emulator(emulator)
     boards = [get_platform(p) for p in platform]
@@ -227,7 +227,9 @@ def bench(
     outcome = run_bench(pairs, boards, workers=jobs, cluster=cluster, use_cache=cache, kernels=kernels,
                         verify=verify_cache, not_runnable=skipped)
     runs = (len(pairs) + len(skipped)) * len(boards)
-    results = [dataclasses.replace(r, quality=quality.get(r.model_sha256, {})) for r in outcome.results]
+    collapsed = collapsed_in(models)
+    results = [dataclasses.replace(r, quality=quality.get(r.model_sha256, {}),
+                                   collapsed=collapsed.get(r.model_sha256, "")) for r in outcome.results]
     if results:  # on stderr when the results themselves go to stdout (--json -)
         to_stdout = any(own_descriptor(p) == 1 for p in (json_out, csv_out) if p)
         print(format_table(results), file=sys.stderr if to_stdout else sys.stdout)

@@ -75,10 +75,10 @@ def recommend(
     from emu.decide.explain import decision_to_dict, format_decision
     from emu.decide.per_model import decide
 
-    rows, _, constraints, candidates = _decision_input(
+    rows, qualities, constraints, candidates = _decision_input(
         results, variants, metric,
         _limits(min_accuracy, max_error, max_latency_ms, max_ram, max_flash, max_energy_uj, board))
-    decision = decide(candidates, constraints, prefer, compare_models, unplaced_from(rows))
+    decision = decide(candidates, constraints, prefer, compare_models, unplaced_from(rows, qualities))
     print(format_decision(decision))
     if json_out:
         atomic_write(json_out, json.dumps(decision_to_dict(decision), indent=2) + "\n")
@@ -119,7 +119,7 @@ def report(
     rows, qualities, constraints, candidates = _decision_input(
         results, variants, metric,
         _limits(min_accuracy, max_error, max_latency_ms, max_ram, max_flash, max_energy_uj, board))
-    decision = decide(candidates, constraints, prefer, compare_models, unplaced_from(rows))
+    decision = decide(candidates, constraints, prefer, compare_models, unplaced_from(rows, qualities))
     page, markdown = write_report(ReportInput(title, "", rows, qualities, candidates, decision), out)
     print(f"{page}\n{markdown}")
 

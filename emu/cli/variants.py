@@ -29,10 +29,29 @@ def variants(
     seed: int = typer.Option(0, "--seed", help="Seed for data, initialisation and shuffling."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Worker processes, one variant each at a time (default: one per core)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Most epochs of QAT, pruning and clustering "
+                                         "(default: 30 for a model file, the task's own for a built-in task)."),
+    student_epochs: Optional[int] = typer.Option(None, "--student-epochs",
+                                                 help="Most epochs of the distilled student."),
+    patience: Optional[int] = typer.Option(None, "--patience", help="Stop training once held-out loss has not "
+                                           "improved for this many epochs; 0 runs every epoch (default: 3 for "
+                                           "a model file, 0 for a built-in task)."),
+    learning_rate: Optional[float] = typer.Option(None, "--learning-rate", help="Fine-tuning learning rate."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Training batch size (default 64)."),
+    pruning_schedule: Optional[str] = typer.Option(None, "--pruning-schedule",
+                                                   help="polynomial (sparsity rises to its target) or constant."),
+    pruning_epochs: Optional[int] = typer.Option(None, "--pruning-epochs",
+                                                 help="Epochs for sparsity to reach its target."),
+    student_width: Optional[float] = typer.Option(None, "--student-width", help="A model file's student: this "
+                                                  "share of the teacher's units and filters (default 0.5)."),
+    temperature: Optional[float] = typer.Option(None, "--temperature",
+                                                help="Distillation temperature (default 4)."),
 ) -> None:
     """Make a model's variants (fp32, fp16, dynamic-int8, int8, qat-int8, pruned50-int8,
-    pruned80-int8, clustered16-int8, distilled-int8), score each on the host with the TFLM
-    interpreter, and write them with variants.json. `emu bench OUT` then measures them.
+    pruned80-int8, clustered16-int8, distilled-int8; prunedNN-int8 and clusteredN-int8 for
+    other sparsities and cluster counts), score each on the host with the TFLM interpreter,
+    and write them with variants.json. A variant no better than a constant answer is marked
+    collapsed. `emu bench OUT` then measures them.
 
     Example: emu variants --task digits --out reports/variants/digits
     """
@@ -47,7 +66,10 @@ def variants(
     if model and model.suffix == ".tflite":
         return score_tflite(model, data, kind, out)
     require_extra("variants")  # before any worker starts: a worker would find out on its own
-    source = task_source(model, data, task, kind, seed)
+    settings = {"finetune_epochs": epochs, "student_epochs": student_epochs, "patience": patience,
+                "learning_rate": learning_rate, "batch_size": batch_size, "pruning_schedule": pruning_schedule,
+                "pruning_epochs": pruning_epochs, "student_width": student_width, "temperature": temperature}
+    source = task_source(model, data, task, kind, seed, {k: v for k, v in settings.items() if v is not None})
     name = task or model.stem
     folder = out or Path("reports/variants") / name
     say(f"making variants of {name} ({source.kind}, {'built-in task' if task else model}) in {folder}")
@@ -55,6 +77,7 @@ def variants(
     records = make_variants(source, folder, names, progress=say, failures=failures,
                             workers=jobs or default_jobs())
     print(format_variants(records))
+    print_collapsed(records)
     for f in failures:
         print(f"failed: {f.variant}: {f.reason}")
     print(f"\n{folder / 'variants.json'}")
@@ -73,33 +96,44 @@ def score_tflite(model: Path, data: Optional[Path], kind: str, out: Optional[Pat
     folder = out or Path("reports/variants") / task.name
     record = score_file(task, model_bytes, folder)
     print(format_variants([record]))
+    print_collapsed([record])
     print(f"\n{folder / 'variants.json'}")
 
 
-def task_source(model: Optional[Path], data: Optional[Path], task: Optional[str], kind: str, seed: int):
+def task_source(model: Optional[Path], data: Optional[Path], task: Optional[str], kind: str, seed: int,
+                settings: dict):
     """The task to make variants of, checked as far as it can be without training it."""
     from emu.variants.parallel import TaskSource
 
     if task and (model or data):
         raise EmuError("give either --task NAME or MODEL --data DATA.npz, not both")
+    pairs = tuple(sorted(settings.items()))
     if task:
-        from emu.variants.builtin import builtin_spec
+        from emu.variants.builtin import builtin_spec, builtin_training
 
-        return TaskSource(builtin=task, kind=builtin_spec(task).kind, seed=seed)
+        builtin_training(task, settings)
+        return TaskSource(builtin=task, kind=builtin_spec(task).kind, seed=seed, settings=pairs)
     if not model or not data:
         raise EmuError("give MODEL.keras --data DATA.npz, or --task NAME (digits, sine, vibration)")
     from emu.variants.userfile import file_task
 
-    loaded = file_task(model, data, kind, seed)  # a bad file or label is refused here, once
-    return TaskSource(model=model, data=data, kind=loaded.kind, seed=seed)
+    loaded = file_task(model, data, kind, seed, settings)  # a bad file, label or setting is refused here, once
+    return TaskSource(model=model, data=data, kind=loaded.kind, seed=seed, settings=pairs)
 
 
 def format_variants(records) -> str:
     headers = ("variant", "metric", "value", "reference", "bytes", "zeros", "unique/ch", "device")
-    rows = [(r.variant, r.metric, f"{r.value:.4f}", r.reference, f"{r.file_bytes:,}", f"{r.weight_sparsity:.1%}",
+    rows = [(r.variant, r.metric, f"{r.value:.4f}" + (" collapsed" if r.collapsed else ""), r.reference,
+             f"{r.file_bytes:,}", f"{r.weight_sparsity:.1%}",
              str(r.unique_weight_values), device_cell(r) if r.runs_on_device else "no: " + short_reason(r))
             for r in records]
     return table_text(headers, rows, right=(2, 4, 5, 6))
+
+
+def print_collapsed(records) -> None:
+    for r in records:
+        if r.collapsed:
+            print(f"collapsed: {r.variant}: {r.collapsed}; it is never recommended")
 
 
 def device_cell(record) -> str:

@@ -1,6 +1,7 @@
 """The flat table a decision is made from: one Candidate per measured result row, with its
 quality metric and, under a duty cycle, its battery life; and one Unplaced per row that does
-not fit its board or cannot run there, which decisions list with its reason."""
+not fit its board or cannot run there, or whose variant collapsed (no better than a constant
+answer, emu.variants.collapse), which decisions list with its reason."""
 
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ class Unplaced:
     model: str
     variant: str
     platform: str
-    status: str  # "does not fit" or "not runnable" (emu.results.record.STATUSES)
+    status: str  # "does not fit" or "not runnable" (emu.results.record.STATUSES), or COLLAPSED
     reason: str  # "needs 40,112 B of RAM (...), board has 32,768 B", or what the compiler refused
 
     @property
@@ -91,9 +92,24 @@ class Unplaced:
         return f"{self.label} {'is ' if self.status == 'not runnable' else ''}{self.status}: {reason}"
 
 
-def unplaced_from(results: list[Result]) -> list[Unplaced]:
-    """The rows that carry no measurement, as decisions list them."""
-    return [Unplaced(r.model, r.variant, r.platform, r.status, r.reason) for r in results if not r.measured]
+COLLAPSED = "collapsed"
+
+
+def collapsed_reason(quality: VariantQuality | None) -> str | None:
+    """Why `emu variants` marked the variant collapsed, or None."""
+    return quality.extra.get("collapsed") if quality else None
+
+
+def unplaced_from(results: list[Result], qualities: list[VariantQuality] = ()) -> list[Unplaced]:
+    """The rows that carry no measurement, and the measured ones whose variant collapsed, as
+    decisions list them."""
+    unplaced = []
+    for r in results:
+        if not r.measured:
+            unplaced.append(Unplaced(r.model, r.variant, r.platform, r.status, r.reason))
+        elif reason := collapsed_reason(quality_for(r, qualities)):
+            unplaced.append(Unplaced(r.model, r.variant, r.platform, COLLAPSED, reason))
+    return unplaced
 
 
 def _sleep_ua(result: Result, duty: DutyCycle) -> float:
@@ -131,5 +147,7 @@ def to_candidate(result: Result, quality: VariantQuality | None, metric: str, du
 
 def candidates_from(results: list[Result], qualities: list[VariantQuality], metric: str = "accuracy",
                     duty: DutyCycle | None = None) -> list[Candidate]:
-    """The measured rows as candidates (rows that do not fit or cannot run are unplaced_from's)."""
-    return [to_candidate(r, quality_for(r, qualities), metric, duty) for r in results if r.measured]
+    """The measured rows as candidates (rows that do not fit or cannot run, and collapsed
+    variants, are unplaced_from's)."""
+    chosen = [(r, quality_for(r, qualities)) for r in results if r.measured]
+    return [to_candidate(r, q, metric, duty) for r, q in chosen if not collapsed_reason(q)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emu.decide.candidates import Candidate
+from emu.decide.candidates import COLLAPSED, Candidate
 from emu.decide.numbers import readable
 from emu.decide.per_model import Decision
 from emu.decide.quality import format_quality, higher_is_better, metric_name
@@ -123,9 +123,11 @@ def takes_nothing_sentence(rec: Recommendation) -> str:
     sentences = []
     for d in rec.boards_taking_nothing:
         first, more = d.unplaced[0].why, len(d.unplaced) - 1
-        sentences.append(f" Nothing fits {board_name(d.board)}: {first}"
-                         + (f" (and {more} more variant{'s' if more > 1 else ''} that do not fit or cannot run)"
-                            if more else "") + ".")
+        collapsed = any(u.status == COLLAPSED for u in d.unplaced)
+        verb, which = ("Nothing usable on", "that do not fit, cannot run or collapsed") if collapsed else \
+            ("Nothing fits", "that do not fit or cannot run")
+        sentences.append(f" {verb} {board_name(d.board)}: {first}"
+                         + (f" (and {more} more variant{'s' if more > 1 else ''} {which})" if more else "") + ".")
     return "".join(sentences)
 
 

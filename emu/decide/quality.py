@@ -128,7 +128,7 @@ def qualities_from_results(results: list[Result]) -> list[VariantQuality]:
         if r.quality:
             found.setdefault((r.model, r.variant), VariantQuality(
                 r.model, r.variant, {k: v for k, v in r.quality.items() if isinstance(v, (int, float))},
-                sha256=r.model_sha256))
+                sha256=r.model_sha256, extra={"collapsed": r.collapsed} if r.collapsed else {}))
     return list(found.values())
 
 

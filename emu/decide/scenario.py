@@ -31,6 +31,8 @@ class ModelSource:
     variants: tuple[str, ...] = ()
     metric: dict = field(default_factory=dict)  # known quality of a file model, e.g. {"accuracy": 0.84}
     optional: bool = False  # a file that may be absent: skipped with a note, not an error
+    # a task's training settings changed, as (name, value) pairs (emu.variants.task.Training)
+    training: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,11 +81,15 @@ class ModelEntry(BaseModel):
     variant: str | None = None
     metric: dict[str, float] = {}  # known quality of a file model, e.g. {accuracy: 0.84}
     optional: bool = False
+    # how a task's variants train: epochs, patience, learning_rate, ... (docs/variants.md)
+    training: dict[str, StrictInt | float | str] | None = None
 
     @model_validator(mode="after")
     def one_source(self):
         if (self.task is None) == (self.path is None):
             raise ValueError("each model needs either 'task: NAME' or 'path: FILE.tflite'")
+        if self.training is not None and self.task is None:
+            raise ValueError("'training' applies to a task, which is trained here; a .tflite file is not")
         return self
 
 
@@ -130,10 +136,22 @@ class ScenarioFile(BaseModel):
 def _model_source(entry: ModelEntry, folder: Path) -> ModelSource:
     if entry.task is not None:
         variants = entry.variants or ([entry.variant] if entry.variant is not None else [])
-        return ModelSource(task=entry.task, variants=tuple(variants), metric=dict(entry.metric))
+        return ModelSource(task=entry.task, variants=tuple(variants), metric=dict(entry.metric),
+                           training=tuple(sorted((entry.training or {}).items())))
     path = resolve_path(entry.path, folder)
     return ModelSource(path=path, variants=(entry.variant or path.stem,), metric=dict(entry.metric),
                        optional=entry.optional)
+
+
+def _check_training(model: ModelSource, where: str) -> None:
+    """A task's training settings checked when the file is read, before anything trains."""
+    # the built-in tasks live in emu.variants, which needs TensorFlow: imported only for a task
+    from emu.variants.builtin import builtin_training
+
+    try:
+        builtin_training(model.task, dict(model.training))
+    except EmuError as e:
+        raise EmuError(f"{where}: task {model.task}: {e}") from None
 
 
 def quality_metric(metric: str | None, models: tuple[ModelSource, ...]) -> str:
@@ -155,6 +173,9 @@ def scenario_from_mapping(data: object, path: Path) -> Scenario:
     checked = validated(ScenarioFile, data, where)
     folder = path.parent
     models = tuple(_model_source(m, folder) for m in checked.models)
+    for model in models:
+        if model.training:
+            _check_training(model, where)
     try:
         constraints = constraints_from_limits(checked.constraints, checked.boards,
                                               quality_metric(checked.metric, models))

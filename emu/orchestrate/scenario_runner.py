@@ -63,7 +63,8 @@ def model_files(source: ModelSource, scenario: Scenario, models_dir: Path, use_c
                 notes: list[str], progress: Callable[[str], None], workers: int | None = None) -> list[ModelFile]:
     if source.task:
         return task_models(source.task, list(source.variants), models_dir, seed=scenario.seed,
-                           use_cache=use_cache, progress=progress, notes=notes, workers=workers)
+                           use_cache=use_cache, progress=progress, notes=notes, workers=workers,
+                           settings=source.training)
     if not source.path.is_file():
         if source.optional:
             notes.append(f"skipped {source.path}: not present")
@@ -142,7 +143,7 @@ def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_c
     results = with_quality(swept.results + not_runnable_rows(files, boards), qualities)
     candidates = candidates_from(results, qualities, scenario.constraints.metric, scenario.duty)
     decision = decide(candidates, scenario.constraints, scenario.prefer, scenario.compare_models,
-                      unplaced_from(results))
+                      unplaced_from(results, qualities))
     verdict = run_gate(scenario, results, paths, notes) if scenario.gate else None
     write_junit(paths.junit or out / "junit.xml", verdict=verdict, decision=decision)
     outcome = ScenarioOutcome(scenario, results, qualities, candidates, decision, verdict, out, notes,
@@ -169,7 +170,8 @@ def with_quality(results: list[Result], qualities: list[VariantQuality]) -> list
     rows = []
     for r in results:
         q = quality_for(r, qualities)
-        rows.append(replace(r, quality=dict(q.metric)) if q and not r.quality else r)
+        rows.append(replace(r, quality=dict(q.metric), collapsed=q.extra.get("collapsed") or "")
+                    if q and not r.quality else r)
     return rows
 
 

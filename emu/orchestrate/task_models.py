@@ -43,10 +43,10 @@ def _version(dist: str) -> str:
         return f"{dist} missing"
 
 
-def task_key(task: str, variants: list[str], seed: int) -> str:
+def task_key(task: str, variants: list[str], seed: int, settings: tuple = ()) -> str:
     h = hashlib.sha256()
-    for part in (task, ",".join(variants), str(seed), emu.__version__, _version("tensorflow-cpu"),
-                 _version("tf-keras"), _version("tflite-micro")):
+    for part in (task, ",".join(variants), str(seed), repr(sorted(settings)), emu.__version__,
+                 _version("tensorflow-cpu"), _version("tf-keras"), _version("tflite-micro")):
         h.update(part.encode() + b"\0")
     for path in sorted((EMU_PACKAGE / "variants").rglob("*.py")) + sorted((EMU_PACKAGE / "model").rglob("*.py")):
         h.update(path.read_bytes() + b"\0")
@@ -54,7 +54,7 @@ def task_key(task: str, variants: list[str], seed: int) -> str:
 
 
 def make_task_folder(task: str, variants: list[str], seed: int, folder: Path, progress: Callable[[str], None],
-                     workers: int | None = None) -> None:
+                     workers: int | None = None, settings: tuple = ()) -> None:
     try:
         from emu.results.sweep import default_jobs
         from emu.variants.make import make_variants
@@ -62,27 +62,28 @@ def make_task_folder(task: str, variants: list[str], seed: int, folder: Path, pr
     except ImportError as e:
         raise EmuError(f"scenario tasks need emu.variants, which is not usable here: {e}") from None
     progress(f"training task {task} (seed {seed}) and making variants {', '.join(variants) or 'all'}")
-    make_variants(TaskSource(builtin=task, seed=seed), folder, variants or None, progress=progress,
+    make_variants(TaskSource(builtin=task, seed=seed, settings=settings), folder, variants or None, progress=progress,
                   workers=workers or default_jobs())
 
 
 def cached_task_folder(task: str, variants: list[str], seed: int, use_cache: bool,
-                       progress: Callable[[str], None], workers: int | None = None) -> Path:
+                       progress: Callable[[str], None], workers: int | None = None, settings: tuple = ()) -> Path:
     root = cache.root() / "tasks"
-    final = root / task_key(task, variants, seed)
+    final = root / task_key(task, variants, seed, settings)
     if use_cache and cache.entry(final) is not None:
         return final
     with cache.staging(root, final.name) as work:
-        make_task_folder(task, variants, seed, work / "variants", progress, workers)
+        make_task_folder(task, variants, seed, work / "variants", progress, workers, settings)
         cache.publish(work / "variants", final, replace=True)  # --no-cache: replace the old copy
     return final
 
 
 def task_models(task: str, variants: list[str], out: Path, seed: int = 0, use_cache: bool = True,
                 progress: Callable[[str], None] = lambda m: None, notes: list[str] | None = None,
-                workers: int | None = None) -> list[ModelFile]:
-    """`workers`: processes that make the variants when they are not cached (default: one per core)."""
-    folder = cached_task_folder(task, variants, seed, use_cache, progress, workers)
+                workers: int | None = None, settings: tuple = ()) -> list[ModelFile]:
+    """`workers`: processes that make the variants when they are not cached (default: one per core);
+    `settings`: (name, value) pairs that change how they train (emu.variants.task.Training)."""
+    folder = cached_task_folder(task, variants, seed, use_cache, progress, workers, settings)
     copy = out / task
     if copy.is_symlink() or copy.is_file():
         copy.unlink()  # replaced, never followed

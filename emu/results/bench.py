@@ -42,22 +42,34 @@ def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform], progres
 def format_table(results: list[Result]) -> str:
     """Every row, measured or not; below the table, why each unmeasured one has no figures."""
     headers = ("model", "variant", "platform", "core", "kernels", "instr", "cycles", "ms", "uJ", "power",
-               "flash KB", "weights KB", "RAM KB", "arena B", "matches")
+               "flash KB", "weights KB", "RAM KB", "arena B", "matches", "quality")
     rows = []
     for r in results:
         core = r.core.replace("cortex-", "") + ("F" if r.fpu and r.core in ("cortex-m4",) else "")
         if not r.measured:
-            rows.append((r.model, r.variant, r.platform, core, r.kernels, *["-"] * 9, r.status))
+            rows.append((r.model, r.variant, r.platform, core, r.kernels, *["-"] * 9, r.status, quality_cell(r)))
             continue
         rows.append((r.model, r.variant, r.platform, core, r.kernels, f"{r.instructions:,}", f"{r.cycles:,}",
                      f"{r.latency_ms:.3f}", f"{r.energy_uj:.2f}", r.energy_basis or "-", f"{r.flash_bytes / 1024:.1f}",
                      f"{r.weight_bytes / 1024:.1f}", f"{r.ram_bytes / 1024:.1f}", f"{r.arena_bytes:,}",
-                     {True: "yes", False: "NO", None: "-"}[r.output_matches_reference]))
+                     {True: "yes", False: "NO", None: "-"}[r.output_matches_reference], quality_cell(r)))
     numeric = (5, 6, 7, 8, 10, 11, 12, 13)
     why = [terminal_safe(f"{r.model} ({r.variant}) on {r.platform}: {r.status}: {r.reason}", keep="")
            for r in results if not r.measured]
-    return "\n".join([table_text(headers, rows, right=numeric), *why, uncertainty_line(results),
+    collapsed = sorted({terminal_safe(f"{r.model} ({r.variant}) collapsed: {r.collapsed}", keep="")
+                        for r in results if r.collapsed})
+    return "\n".join([table_text(headers, rows, right=numeric), *why, *collapsed, uncertainty_line(results),
                       *power_lines(results)])
+
+
+def quality_cell(r: Result) -> str:
+    """The host quality `emu variants` measured ('accuracy 95.0%'), 'collapsed' when it marked the
+    variant so, '-' when unknown."""
+    if not r.quality:
+        return "-"
+    metric, value = next(iter(r.quality.items()))
+    shown = f"{metric} {value:.1%}" if metric == "accuracy" else f"{metric} {value:.4g}"
+    return shown + (" collapsed" if r.collapsed else "")
 
 
 def power_lines(results: list[Result]) -> list[str]:

@@ -26,7 +26,7 @@ from emu.platforms import MAX_CLOCK_HZ
 COLUMNS = ("model", "model_sha256", "variant", "platform", "core", "fpu", "clock_hz", "kernels",
            "instructions", "cycles", "latency_ms", "energy_uj", "flash_bytes", "ram_bytes",
            "arena_bytes", "stack_bytes", "output_matches_reference", "status", "reason", "energy_basis",
-           "energy_source")
+           "energy_source", "quality", "collapsed")
 
 # What a row is: a measurement, or why a variant has none on a board (README.md, result fields).
 MEASURED = "measured"
@@ -90,6 +90,9 @@ class Result:
     cycles_uncertainty_pct: Percent | None = None
     # Host quality of the variant, carried from variants.json by `emu bench`: {"accuracy": 0.97}
     quality: dict[Text, Finite] = field(default_factory=dict)
+    # Why the variant is no better than a constant answer, carried from variants.json (emu.variants.collapse);
+    # "" when it is not collapsed. Decisions list such a row and never choose it.
+    collapsed: Text = ""
     # "measured", or why there is no measurement: "does not fit" (reason: "needs N B of RAM, board
     # has M B") or "not runnable" (reason: what the compiler refused). Files written before rows
     # had a status hold measurements only.
@@ -180,5 +183,6 @@ def write_csv(results: list[Result], path: Path) -> None:
     writer = csv.DictWriter(text, fieldnames=COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for r in results:
-        writer.writerow(r.to_dict())
+        # the host quality as one cell: "accuracy=0.95"
+        writer.writerow({**r.to_dict(), "quality": " ".join(f"{k}={v:g}" for k, v in r.quality.items())})
     atomic_write(Path(path), text.getvalue())

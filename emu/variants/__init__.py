@@ -11,7 +11,7 @@ Stages: task (builtin, userfile) -> recipes (convert, qat, pruning, clustering,
 distillation) -> scoring (host, metrics) and weights -> report, all driven by make.
 """
 
-from emu.variants.expand import expand_models, not_runnable_in, qualities_by_model
+from emu.variants.expand import collapsed_in, expand_models, not_runnable_in, qualities_by_model
 from emu.variants.recipes import VARIANT_NAMES
 
-__all__ = ["expand_models", "not_runnable_in", "qualities_by_model", "VARIANT_NAMES"]
+__all__ = ["collapsed_in", "expand_models", "not_runnable_in", "qualities_by_model", "VARIANT_NAMES"]

@@ -19,7 +19,7 @@ from emu.errors import EmuError
 from emu.extras import require
 from emu.variants.data import Dataset
 from emu.variants.keras2 import keras, seed_everything
-from emu.variants.task import Task, Training
+from emu.variants.task import Task, Training, training_with
 from emu.variants.training import compile_for, fit
 
 
@@ -116,12 +116,21 @@ def builtin_spec(name: str) -> BuiltinTask:
     return spec
 
 
-def builtin_task(name: str, seed: int = 0) -> Task:
-    """Make the task's data and train its teacher."""
+def builtin_training(name: str, settings: dict) -> Training:
+    """The task's training with the user's settings, checked before anything trains."""
+    if settings.get("student_width") is not None:
+        raise EmuError("student_width applies to a model file: a built-in task has a student of its own")
+    return training_with(builtin_spec(name).training, settings)
+
+
+def builtin_task(name: str, seed: int = 0, settings: dict | None = None) -> Task:
+    """Make the task's data and train its teacher; `settings` change how its variants train
+    (Training.with_settings)."""
     spec = builtin_spec(name)
+    training = builtin_training(name, settings or {})
     seed_everything(seed)
     task = Task(name=spec.name, kind=spec.kind, data=spec.data(seed), teacher=spec.teacher(),
-                make_student=spec.student, training=spec.training, seed=seed, source="built-in task")
+                make_student=spec.student, training=training, seed=seed, source="built-in task")
     compile_for(task, task.teacher, spec.teacher_learning_rate)
     fit(task, task.teacher, task.data.x_train, task.targets(), spec.teacher_epochs)
     return task

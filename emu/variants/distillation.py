@@ -1,9 +1,9 @@
 """Distillation: a smaller student learns from the teacher's outputs as well as the labels.
 
 For a classifier the student matches the teacher's softened class probabilities (softmax at
-a temperature above 1, which shows how the teacher ranks the wrong classes too). Regression
-models and autoencoders have no probabilities to soften; their student learns the teacher's
-outputs blended with the true targets.
+a temperature above 1: the training's `temperature`, 4 unless set; it shows how the teacher
+ranks the wrong classes too). Regression models and autoencoders have no probabilities to
+soften; their student learns the teacher's outputs blended with the true targets.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from emu.variants.keras2 import keras, seed_everything, tensorflow
 from emu.variants.task import Task
 from emu.variants.training import compile_for, fit, outputs_probabilities
 
-TEMPERATURE = 4.0
 LABEL_WEIGHT = 0.2  # the rest of the loss is matching the teacher
 
 
@@ -26,9 +25,11 @@ def distilled(task: Task):
         fit(task, student, task.data.x_train, blended_targets(task), task.training.student_epochs)
         return student
     student_probabilities = outputs_probabilities(student)
-    targets = np.concatenate([one_hot(task.data.y_train, task.classes), softened_teacher(task)], axis=1)
+    temperature = task.training.temperature
+    targets = np.concatenate([one_hot(task.data.y_train, task.classes), softened_teacher(task, temperature)],
+                             axis=1)
     compile_for(task, student, task.training.student_learning_rate,
-                loss=soft_target_loss(task.classes, student_probabilities))
+                loss=soft_target_loss(task.classes, student_probabilities, temperature))
     fit(task, student, task.data.x_train, targets, task.training.student_epochs)
     if outputs_probabilities(task.teacher) and not student_probabilities:
         return with_softmax(student)
@@ -39,11 +40,11 @@ def teacher_outputs(task: Task) -> np.ndarray:
     return task.teacher.predict(task.data.x_train, batch_size=256, verbose=0)
 
 
-def softened_teacher(task: Task) -> np.ndarray:
+def softened_teacher(task: Task, temperature: float) -> np.ndarray:
     outputs = teacher_outputs(task).astype(np.float64)
     # log(probabilities) are the logits up to a per-sample constant, which softmax ignores
     logits = np.log(np.clip(outputs, 1e-12, None)) if outputs_probabilities(task.teacher) else outputs
-    z = logits / TEMPERATURE
+    z = logits / temperature
     z -= z.max(axis=1, keepdims=True)
     soft = np.exp(z)
     return (soft / soft.sum(axis=1, keepdims=True)).astype(np.float32)
@@ -60,7 +61,7 @@ def one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
     return np.eye(classes, dtype=np.float32)[np.asarray(labels).astype(np.int64).ravel()]
 
 
-def soft_target_loss(classes: int, student_probabilities: bool):
+def soft_target_loss(classes: int, student_probabilities: bool, temperature: float):
     tf, k = tensorflow(), keras()
 
     def loss(y_true, outputs):
@@ -69,9 +70,9 @@ def soft_target_loss(classes: int, student_probabilities: bool):
         logits = tf.math.log(tf.clip_by_value(outputs, 1e-7, 1.0)) if student_probabilities else outputs
         labels, soft = y_true[:, :classes], y_true[:, classes:]
         hard_loss = k.losses.categorical_crossentropy(labels, logits, from_logits=True)
-        soft_loss = k.losses.kl_divergence(soft, tf.nn.softmax(logits / TEMPERATURE))
+        soft_loss = k.losses.kl_divergence(soft, tf.nn.softmax(logits / temperature))
         # T^2 keeps the soft term's gradients on the same scale as the hard term's
-        return LABEL_WEIGHT * hard_loss + (1 - LABEL_WEIGHT) * TEMPERATURE ** 2 * soft_loss
+        return LABEL_WEIGHT * hard_loss + (1 - LABEL_WEIGHT) * temperature ** 2 * soft_loss
 
     return loss
 

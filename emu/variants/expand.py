@@ -56,6 +56,13 @@ def not_runnable_in(paths: Iterable[Path]) -> list[tuple[str, str, str, str]]:
     return found
 
 
+def collapsed_in(paths: Iterable[Path]) -> dict[str, str]:
+    """model sha256 -> why variants.json marks it collapsed, over the variants folders among paths."""
+    return {record.model_sha256: record.collapsed for path in map(Path, paths)
+            if path.is_dir() and (path / FILE_NAME).is_file()
+            for record in read_variants_json(path) if record.collapsed}
+
+
 def qualities_by_model(paths: Iterable[Path]) -> dict[str, dict]:
     """model sha256 -> the host metric variants.json records for it, over the variants folders
     among paths, so that `emu bench` results carry their variant's quality."""

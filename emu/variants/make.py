@@ -90,8 +90,9 @@ def describe(r: VariantRecord) -> str:
     shown = f"{r.value:.1%}" if r.metric == "accuracy" else f"{r.value:.4f}"
     device = "runs on the device" if r.runs_on_device else r.not_runnable_reason
     note = f" ({r.note})" if r.note else ""
+    collapsed = f"; COLLAPSED: {r.collapsed}" if r.collapsed else ""
     return (f"{r.variant}: {r.file_bytes:,} bytes, {r.metric} {shown} ({r.reference}), "
-            f"{r.weight_sparsity:.0%} zero weights; {device}{note}")
+            f"{r.weight_sparsity:.0%} zero weights; {device}{note}{collapsed}")
 
 
 def check_replaceable(out: Path) -> None:

@@ -16,7 +16,7 @@ from emu.model.reader import parse_model
 from emu.variants.compression import compress_few_valued
 from emu.variants.device import device_build
 from emu.variants.messages import tf_first_line
-from emu.variants.recipes import RECIPES
+from emu.variants.recipes import recipe_for
 from emu.variants.report import VariantRecord
 from emu.variants.scoring import score
 from emu.variants.task import Task
@@ -42,7 +42,7 @@ def attempt(task: Task, name: str, work: Path, reraise: bool = False) -> Variant
 
 def make_variant(task: Task, name: str, folder: Path) -> VariantRecord:
     try:
-        model = RECIPES[name](task)
+        model = recipe_for(name)(task)
         stored = on_device_form(model)
         return describe_variant(task, name, stored, folder, uncompressed=None if stored is model else model)
     except EmuError as e:
@@ -70,7 +70,7 @@ def describe_variant(task: Task, name: str, model: bytes, folder: Path,
         atomic_write(folder / beside, uncompressed)
     graph = parse_model(model, name=task.name)
     result = score(model, task.kind, task.data.x_test, task.data.y_test,
-                   task.classes if task.kind == "classifier" else 0)
+                   task.classes if task.kind == "classifier" else 0, y_train=task.data.y_train)
     weights = weight_stats(graph)
     blocker, compiled = device_build(graph)
     return VariantRecord(
@@ -86,6 +86,7 @@ def describe_variant(task: Task, name: str, model: bytes, folder: Path,
         weight_flash_bytes=compiled.filter_bytes if compiled else None,
         constant_flash_bytes=compiled.weight_bytes if compiled else None,
         uncompressed_file=beside.as_posix() if beside else None,
+        collapsed=result.collapsed,
     )
 
 

@@ -27,15 +27,16 @@ class TaskSource:
     data: Path | None = None
     kind: str = "auto"
     seed: int = 0
+    settings: tuple[tuple[str, object], ...] = ()  # training settings changed (Training.with_settings)
 
     def load(self) -> Task:
         if self.builtin:
             from emu.variants.builtin import builtin_task
 
-            return builtin_task(self.builtin, self.seed)
+            return builtin_task(self.builtin, self.seed, dict(self.settings))
         from emu.variants.userfile import file_task
 
-        return file_task(self.model, self.data, self.kind, self.seed)
+        return file_task(self.model, self.data, self.kind, self.seed, dict(self.settings))
 
 
 _tasks: dict[TaskSource, Task] = {}  # per worker process: each task is trained once

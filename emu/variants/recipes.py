@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from emu.errors import EmuError
@@ -71,21 +72,36 @@ RECIPES: dict[str, Callable[[Task], bytes]] = {
 }
 VARIANT_NAMES = tuple(RECIPES)
 
+# Other sparsities and cluster counts than the standard ones, by name: pruned70-int8, clustered8-int8.
+PRUNED = re.compile(r"pruned([1-9][0-9]?)-int8")
+CLUSTERED = re.compile(r"clustered([2-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-6])-int8")
+
+
+def recipe_for(name: str) -> Callable[[Task], bytes]:
+    if name in RECIPES:
+        return RECIPES[name]
+    if match := PRUNED.fullmatch(name):
+        return pruned_int8(int(match.group(1)) / 100)
+    if match := CLUSTERED.fullmatch(name):
+        return clustered_int8(int(match.group(1)))
+    raise EmuError(f"unknown variant {name!r} (variants: {', '.join(VARIANT_NAMES)}; "
+                   f"also prunedNN-int8 for NN% zeros, clusteredN-int8 for N of 2..256 clusters)")
+
 
 def split_names(names: list[str] | None) -> list[str]:
     """`-v a,b -v c` -> [a, b, c]; every name checked."""
     split = [n.strip() for entry in names or [] for n in entry.split(",") if n.strip()]
-    unknown = [n for n in split if n not in RECIPES]
-    if unknown:
-        raise EmuError(f"unknown variant {unknown[0]!r} (variants: {', '.join(VARIANT_NAMES)})")
+    for name in split:
+        recipe_for(name)
     return split
 
 
 def chosen_variants(names: list[str] | None, exclude: list[str] | None = None) -> list[str]:
-    """The variants to make, in the standard order: those named (all when none are), less
-    those excluded."""
+    """The variants to make, in the standard order (those named, all when none are; other
+    sparsities and cluster counts after them, as named), less those excluded."""
     wanted, dropped = split_names(names) or list(VARIANT_NAMES), split_names(exclude)
-    chosen = [n for n in VARIANT_NAMES if n in wanted and n not in dropped]
+    extra = [n for n in dict.fromkeys(wanted) if n not in VARIANT_NAMES]
+    chosen = [n for n in [*VARIANT_NAMES, *extra] if n in wanted and n not in dropped]
     if not chosen:
         raise EmuError("no variant left to make after --exclude")
     return chosen

@@ -58,6 +58,9 @@ class VariantRecord:
     weight_flash_bytes: Count | None = None
     constant_flash_bytes: Count | None = None  # every constant of the build: filters, biases, multipliers
     uncompressed_file: InFolder | None = None  # a LUT-compressed variant's model before compression
+    # Why the variant is no better than a constant answer (emu.variants.collapse); None when it is.
+    # A collapsed variant is listed by decisions with this reason and never recommended.
+    collapsed: Text | None = None
 
 
 def write_variants_json(folder: Path, task_info: dict, records: list[VariantRecord],

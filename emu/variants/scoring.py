@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from emu.variants import metrics
+from emu.variants.collapse import collapse_reason
 from emu.variants.host import HostRun, run_reference_interpreter
 from emu.variants.task import METRICS
 
@@ -17,6 +18,7 @@ class Score:
     value: float
     reference: str  # the interpreter the outputs came from: "tflm" or "litert"
     confusion_matrix: list[list[int]] | None = None
+    collapsed: str | None = None  # why the variant is no better than a constant answer (emu.variants.collapse)
 
 
 def predictions(kind: str, run: HostRun, x: np.ndarray) -> np.ndarray:
@@ -28,13 +30,20 @@ def predictions(kind: str, run: HostRun, x: np.ndarray) -> np.ndarray:
     return run.values.reshape(len(run.values), -1)
 
 
-def score(model: bytes, kind: str, x_test: np.ndarray, y_test: np.ndarray, classes: int = 0) -> Score:
+def score(model: bytes, kind: str, x_test: np.ndarray, y_test: np.ndarray, classes: int = 0,
+          y_train: np.ndarray | None = None) -> Score:
+    """`y_train`: the training labels or targets, whose most common class or mean is the
+    constant answer a collapsed variant is no better than (the test set's when not given)."""
     run = run_reference_interpreter(model, x_test)
     predicted = predictions(kind, run, x_test)
     if kind == "classifier":
         labels = np.asarray(y_test).astype(np.int64).ravel()
-        return Score(METRICS[kind], metrics.accuracy(labels, predicted), run.reference,
-                     metrics.confusion_matrix(labels, predicted, classes))
-    if kind == "anomaly":
-        return Score(METRICS[kind], metrics.roc_auc(y_test, predicted), run.reference)
-    return Score(METRICS[kind], metrics.rmse(y_test, predicted), run.reference)
+        scored = Score(METRICS[kind], metrics.accuracy(labels, predicted), run.reference,
+                       metrics.confusion_matrix(labels, predicted, classes))
+    elif kind == "anomaly":
+        scored = Score(METRICS[kind], metrics.roc_auc(y_test, predicted), run.reference)
+    else:
+        scored = Score(METRICS[kind], metrics.rmse(y_test, predicted), run.reference)
+    baseline_labels = y_test if y_train is None or kind == "anomaly" else y_train
+    scored.collapsed = collapse_reason(kind, predicted, scored.value, baseline_labels, y_test)
+    return scored

@@ -5,26 +5,81 @@ Every variant is made from a Task; the built-in tasks and a user's model file bo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any, Callable
 
 import numpy as np
 
+from emu.errors import EmuError
 from emu.variants.data import Dataset
 
 KINDS = ("classifier", "regression", "anomaly")
 METRICS = {"classifier": "accuracy", "regression": "rmse", "anomaly": "roc_auc"}
 
 
+PRUNING_SCHEDULES = ("polynomial", "constant")
+
+
 @dataclass(frozen=True)
 class Training:
-    """How the variants that train (QAT, pruning, clustering, distillation) are trained."""
+    """How the variants that train (QAT, pruning, clustering, distillation) are trained.
 
-    finetune_epochs: int
-    student_epochs: int
+    With patience 0 every fine-tune runs its epochs in full (the built-in tasks' counts were
+    chosen for their data); with patience P, a share of the training data is held out and a
+    fine-tune stops once the loss on it has not improved for P epochs, keeping the best
+    weights, so the epochs are a cap.
+    """
+
+    finetune_epochs: int  # epochs of QAT, pruning and clustering (a cap when patience > 0)
+    student_epochs: int  # epochs of the distilled student (a cap when patience > 0)
     batch_size: int = 64
     learning_rate: float = 1e-3
     student_learning_rate: float = 1e-2
+    patience: int = 0
+    validation_split: float = 0.1  # the share of training data held out when patience > 0
+    pruning_schedule: str = "polynomial"  # sparsity rising from 0 to the target, or the target from the start
+    pruning_epochs: int = 0  # epochs for sparsity to reach its target; 0: two thirds of finetune_epochs
+    student_width: float = 0.5  # a model file's student: this share of the teacher's units and filters
+    temperature: float = 4.0  # distillation: how much the teacher's probabilities are softened
+
+    def with_settings(self, settings: dict) -> "Training":
+        """These settings changed (names as the fields; None leaves one as it is), checked."""
+        known = {f.name for f in fields(self)}
+        changes = {k: v for k, v in settings.items() if v is not None}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting {unknown[0]!r} (settings: {', '.join(sorted(known))})")
+        changed = replace(self, **changes)
+        changed.check()
+        return changed
+
+    def check(self) -> None:
+        for name in ("finetune_epochs", "student_epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1 (got {getattr(self, name)})")
+        for name in ("learning_rate", "student_learning_rate", "student_width", "temperature"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be above 0 (got {getattr(self, name)})")
+        if self.patience < 0 or self.pruning_epochs < 0:
+            raise ValueError("patience and pruning_epochs must be 0 or more")
+        if not 0 < self.validation_split < 1:
+            raise ValueError(f"validation_split must lie between 0 and 1 (got {self.validation_split})")
+        if self.student_width > 1:
+            raise ValueError(f"student_width is a share of the teacher's width, at most 1 (got {self.student_width})")
+        if self.pruning_schedule not in PRUNING_SCHEDULES:
+            raise ValueError(f"pruning_schedule must be one of {', '.join(PRUNING_SCHEDULES)} "
+                             f"(got {self.pruning_schedule!r})")
+        if self.pruning_epochs > self.finetune_epochs:
+            raise ValueError(f"pruning_epochs ({self.pruning_epochs}) cannot exceed finetune_epochs "
+                             f"({self.finetune_epochs})")
+
+
+def training_with(base: Training, settings: dict) -> Training:
+    """`base` with the user's settings, or a one-line error naming the bad one."""
+    try:
+        return base.with_settings(settings)
+    except (ValueError, TypeError) as e:
+        raise EmuError(f"training settings: {e}") from None
 
 
 @dataclass

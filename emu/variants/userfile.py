@@ -19,21 +19,24 @@ from emu.console import say
 from emu.errors import EmuError
 from emu.variants.data import Dataset, load_npz
 from emu.variants.keras_files import load_keras_model
-from emu.variants.students import half_width_student
-from emu.variants.task import KINDS, METRICS, Task, Training
+from emu.variants.students import narrower_student
+from emu.variants.task import KINDS, METRICS, Task, Training, training_with
 
-FILE_TRAINING = Training(finetune_epochs=5, student_epochs=20)
+# A user's model has no tuned epoch counts: train until held-out loss stops improving, up to a cap.
+FILE_TRAINING = Training(finetune_epochs=30, student_epochs=60, patience=3, pruning_epochs=4)
 
 
 def file_task(model_path: Path, data_path: Path, kind: str = "auto", seed: int = 0,
-              training: Training = FILE_TRAINING) -> Task:
+              settings: dict | None = None) -> Task:
+    """`settings` change how the variants train (Training.with_settings on FILE_TRAINING)."""
     check_kind(kind)
+    training = training_with(FILE_TRAINING, settings or {})
     data = load_npz(data_path)
     teacher = load_keras_model(model_path)
     shapes = Shapes(tuple(teacher.inputs[0].shape[1:]), tuple(teacher.outputs[0].shape[1:]))
     data, kind = checked_task_data(shapes, data, kind, model_path, data_path)
     return Task(name=model_path.stem, kind=kind, data=data, teacher=teacher,
-                make_student=lambda: half_width_student(teacher), training=training, seed=seed,
+                make_student=lambda: narrower_student(teacher, training.student_width), training=training, seed=seed,
                 source=str(model_path))
 
 
