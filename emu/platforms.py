@@ -110,7 +110,7 @@ def _plain_name(text: str) -> str:
 def _source_anchor(text: str) -> str:
     """Where a figure is discussed: a section of docs/sources.md."""
     if not re.fullmatch(re.escape("docs/sources.md") + "#[a-z0-9][a-z0-9-]{0,63}", text):
-        raise ValueError(f"must be a section of docs/sources.md such as docs/sources.md#mlperf-tiny-v1 "
+        raise ValueError(f"must be a section of docs/sources.md such as docs/sources.md#mlperf-tiny-energy "
                          f"(got '{shown(text, 60)}')")
     return text
 

@@ -210,7 +210,7 @@ def test_bench_measures_the_board_that_fits_and_keeps_the_one_that_does_not(tiny
     fits, not_fit = load_results(out)
     assert (fits.platform, fits.status, fits.output_matches_reference) == ("nucleo-l4r5zi", "measured", True)
     # its energy rests on the board file's sourced power figures, and says where they come from
-    assert (fits.energy_basis, fits.energy_source) == ("sourced", "docs/sources.md#mlperf-tiny-v1")
+    assert (fits.energy_basis, fits.energy_source) == ("sourced", "docs/sources.md#mlperf-tiny-energy")
     assert (not_fit.energy_basis, not_fit.energy_uj) == (None, None)
     # the count made before building agrees with the firmware that was built and run on the other board
     need, arena, _, _ = (int(x.replace(",", "")) for x in NEEDS.fullmatch(not_fit.reason).groups())
