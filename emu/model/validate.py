@@ -71,6 +71,10 @@ _INPUTS = {
     "LEAKY_RELU": (1, _NO_OPTIONAL), "HARD_SWISH": (1, _NO_OPTIONAL), "SQUARED_DIFFERENCE": (2, _NO_OPTIONAL),
     "SPLIT": (2, _NO_OPTIONAL), "SPLIT_V": (3, _NO_OPTIONAL), "UNPACK": (1, _NO_OPTIONAL),
     "PACK": (1, _NO_OPTIONAL), "TRANSPOSE": (2, _NO_OPTIONAL), "GATHER": (2, _NO_OPTIONAL),
+    **{name: (1, _NO_OPTIONAL) for name in ("ABS", "NEG", "SQRT", "RSQRT", "EXP", "LOG", "SIN", "COS", "SQUARE",
+                                            "L2_NORMALIZATION")},
+    "ARG_MAX": (2, _NO_OPTIONAL), "ARG_MIN": (2, _NO_OPTIONAL),
+    "SPACE_TO_BATCH_ND": (3, _NO_OPTIONAL), "BATCH_TO_SPACE_ND": (3, _NO_OPTIONAL),
 }
 
 
