@@ -221,6 +221,19 @@ def test_rsqrt_int8_below_the_zero_point_is_refused_by_tflm_and_saturates_here()
     np.testing.assert_array_equal(compile_and_run_on_host(model, [x])[0], np.full((1, 256), 127, np.int8))
 
 
+@pytest.mark.parametrize("range_name", ["pos", "tiny"])
+def test_rsqrt_int16(range_name):
+    model = converted("rsqrt", "int16", range_name)
+    assert types_of(model, "RSQRT") == {"int16"}
+    assert "rsqrt/reference" in paths_of(model)
+    rng = np.random.default_rng(3)
+    small = np.arange(256, dtype=np.int16)  # 0 (the zero point: the largest output) and the steepest part
+    spread = rng.integers(0, 32768, 256).astype(np.int16)
+    spread[:2] = [32767, 16384]
+    for x in (small, spread):
+        assert_matches_tflm(model, [x.reshape(1, 256)])
+
+
 @pytest.mark.parametrize("range_name", ["unit", "pos", "wide"])
 def test_abs_int8_all_values(range_name):
     model = converted("abs", "int8", range_name)
@@ -362,7 +375,9 @@ def _int32(index, values):
     ("ARG_MAX", [make_tensor(0, (2, 5), "float32"), _int32(1, [-3]), make_tensor(2, (2,), "int32")], [0, 1],
      "axis -3 of a rank-2"),
     ("NEG", [make_tensor(0, (4,), "int8", 0.1), make_tensor(1, (4,), "int8", 0.1)], [0], "int8 inputs"),
-    ("RSQRT", [make_tensor(0, (4,), "int16", 0.1), make_tensor(1, (4,), "int16", 0.1)], [0], "int16 inputs"),
+    ("RSQRT", [make_tensor(0, (4,), "uint8", 0.1), make_tensor(1, (4,), "uint8", 0.1)], [0], "uint8 inputs"),
+    ("RSQRT", [make_tensor(0, (4,), "int16"), make_tensor(1, (4,), "int16")], [0], "one scale and zero point"),
+    ("RSQRT", [make_tensor(0, (4,), "int16", 0.1, 5), make_tensor(1, (4,), "int16", 0.1)], [0], "zero point 0"),
     ("ABS", [make_tensor(0, (4,), "int16", 0.1, 3), make_tensor(1, (4,), "int16", 0.1)], [0], "zero point 0"),
     ("SIN", [make_tensor(0, (4,), "int8", 0.1), make_tensor(1, (4,), "int8", 0.1)], [0], "int8 inputs"),
     ("L2_NORMALIZATION", [make_tensor(0, (1, 2, 2, 2, 3), "float32"), make_tensor(1, (1, 2, 2, 2, 3), "float32")],

@@ -1,11 +1,11 @@
 """Elementwise math: ABS, NEG, SQRT, RSQRT, EXP, LOG, SIN, COS and SQUARE.
 
-TFLM's kernels take float32 for all of them, and besides: ABS on int8 and int16, RSQRT on
-int8 (elementwise.cc). The converter also makes int8 EXP, LOG and SQRT, which TFLM refuses,
+TFLM's kernels take float32 for all of them, and besides: ABS and RSQRT on int8 and int16
+(elementwise.cc). The converter also makes int8 EXP, LOG and SQRT, which TFLM refuses,
 and so does emu. Prepare-time arithmetic follows TFLM: ABS rescales by input_scale /
-output_scale (the ratio taken in float) only when the two scales differ, and int16 ABS
-needs zero points of 0; RSQRT rescales by 1 / (sqrt(input_scale) * output_scale), sqrt and
-product in float.
+output_scale (the ratio taken in float) only when the two scales differ; RSQRT rescales by
+1 / (sqrt(input_scale) * output_scale), sqrt and product in float; int16 needs zero points
+of 0.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from emu.compile.quant import quantize_multiplier
 OPERATORS = ("ABS", "NEG", "SQRT", "RSQRT", "EXP", "LOG", "SIN", "COS", "SQUARE")
 
 HEADER = "unary_math.h"
-TYPES = {"ABS": ("float32", "int8", "int16"), "RSQRT": ("float32", "int8")}  # the others: float32
+TYPES = {"ABS": ("float32", "int8", "int16"), "RSQRT": ("float32", "int8", "int16")}  # the others: float32
 # RSQRT's kernel rescales a value carrying this many bits of headroom, taken back by the
 # output shift: a shift below -31 would be undefined in C (and in TFLM).
 RSQRT_HEADROOM = 20
@@ -36,7 +36,7 @@ def lower(op, graph) -> KernelCall:
     if x.dtype == "float32":
         return KernelCall(f"emu_{name}_f32", HEADER, "emu_unary_math_f32_params", {"size": x.size}, args,
                           inplace=True, path=f"{name}/reference")
-    if x.dtype == "int16" and x.quantization is None:
+    if op.op == "ABS" and x.dtype == "int16" and x.quantization is None:
         # TFLM takes an unquantized int16 ABS as plain integers
         return KernelCall("emu_abs_s16_plain", HEADER, "emu_unary_math_f32_params", {"size": x.size}, args,
                           inplace=True, path="abs/reference")
@@ -59,5 +59,5 @@ def lower(op, graph) -> KernelCall:
         raise UnsupportedOperator(f"an output scale {float(sy):g} too large for an input scale {float(sx):g} "
                                   "(the rescale would shift by more than 31 bits)")
     params.update(multiplier=multiplier, shift=shift)
-    return KernelCall("emu_rsqrt_s8", HEADER, "emu_rsqrt_s8_params", params, args, inplace=True,
+    return KernelCall(f"emu_rsqrt_s{x.dtype[3:]}", HEADER, "emu_rsqrt_params", params, args, inplace=True,
                       path="rsqrt/reference")

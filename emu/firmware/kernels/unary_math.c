@@ -60,20 +60,31 @@ void emu_abs_s16_plain(const emu_unary_math_f32_params *p, const int16_t *input,
  * 20 bits taken back, as TFLM's kernel does. */
 #define RSQRT_HEADROOM 20
 
-void emu_rsqrt_s8(const emu_rsqrt_s8_params *p, const int8_t *input, int8_t *output)
+static int32_t rsqrt_quantized(const emu_rsqrt_params *p, int32_t x, int32_t lo, int32_t hi)
+{
+    const int32_t value = x - p->input_offset;
+    if (value <= 0) {
+        return hi;
+    }
+    int32_t inv_multiplier;
+    int inv_shift;
+    emu_inv_sqrt_multiplier(value, &inv_multiplier, &inv_shift);
+    const int32_t data = emu_multiply_by_quantized_multiplier(1, inv_multiplier, inv_shift + RSQRT_HEADROOM);
+    const int32_t y = emu_multiply_by_quantized_multiplier(data, p->multiplier, p->shift - RSQRT_HEADROOM)
+                      + p->output_offset;
+    return emu_clamp_i32(y, lo, hi);
+}
+
+void emu_rsqrt_s8(const emu_rsqrt_params *p, const int8_t *input, int8_t *output)
 {
     for (int32_t i = 0; i < p->size; i++) {
-        const int32_t value = input[i] - p->input_offset;
-        if (value <= 0) {
-            output[i] = INT8_MAX;
-            continue;
-        }
-        int32_t inv_multiplier;
-        int inv_shift;
-        emu_inv_sqrt_multiplier(value, &inv_multiplier, &inv_shift);
-        const int32_t data = emu_multiply_by_quantized_multiplier(1, inv_multiplier, inv_shift + RSQRT_HEADROOM);
-        const int32_t y = emu_multiply_by_quantized_multiplier(data, p->multiplier, p->shift - RSQRT_HEADROOM)
-                          + p->output_offset;
-        output[i] = (int8_t)emu_clamp_i32(y, INT8_MIN, INT8_MAX);
+        output[i] = (int8_t)rsqrt_quantized(p, input[i], INT8_MIN, INT8_MAX);
+    }
+}
+
+void emu_rsqrt_s16(const emu_rsqrt_params *p, const int16_t *input, int16_t *output)
+{
+    for (int32_t i = 0; i < p->size; i++) {
+        output[i] = (int16_t)rsqrt_quantized(p, input[i], INT16_MIN, INT16_MAX);
     }
 }
