@@ -28,6 +28,8 @@ from emu.model.oracle_worker import Invoke, numbered, receive, send, unnumbered
 
 # Large enough for every model emu can place on a board; TFLM only uses what it needs.
 DEFAULT_ARENA = 4 * 1024 * 1024
+# Allocations from this size up (every arena) are mapped afresh, so they start as zeros.
+MMAP_THRESHOLD = 1024 * 1024
 
 # Far longer than any inference of a model that fits a board takes on the host.
 REPLY_SECONDS = 600
@@ -64,6 +66,10 @@ class _Worker:
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[2])  # this emu, whatever the worker's cwd
         env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+        # Every TFLM arena fresh from the system, zeroed as a device's arena is at boot: some
+        # kernels read persistent memory they never write (SPACE_TO_BATCH_ND's pad value), and
+        # glibc would otherwise hand a later model the heap bytes an earlier one left behind.
+        env.setdefault("MALLOC_MMAP_THRESHOLD_", str(MMAP_THRESHOLD))
         # Not processes.start: any thread may start the worker and it outlives that thread, so
         # the worker watches its parent itself (emu.processes.watch_parent).
         self.process = subprocess.Popen(

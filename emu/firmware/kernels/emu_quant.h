@@ -193,6 +193,46 @@ static inline int32_t emu_tanh_fixed(int32_t a, int integer_bits)
     return a > 0 ? of_abs : -of_abs;
 }
 
+/* 1 / sqrt(input) as a multiplier and left shift for emu_multiply_by_quantized_multiplier,
+ * input >= 0 (TFLite's GetInvSqrtQuantizedMultiplierExp, used by RSQRT and L2_NORMALIZATION on
+ * int8). 0 and 1 both give the largest multiplier. Otherwise the input is scaled by a power of
+ * 4 into [2^27, 2^29), read as Q3, and five Newton-Raphson steps x <- 1.5 x - (input/2) x^3
+ * from x = 1 approach 1/sqrt; the factor sqrt(2)/2 and the shift undo the scaling. */
+static inline void emu_inv_sqrt_multiplier(int32_t input, int32_t *multiplier, int *shift)
+{
+    if (input <= 1) {
+        *multiplier = INT32_MAX;
+        *shift = 0;
+        return;
+    }
+    int right = 11;
+    while (input >= (1 << 29)) {
+        input /= 4;
+        right++;
+    }
+    const int pairs = (emu_clz32((uint32_t)input) - 1) / 2 - 1;
+    right -= pairs;
+    input <<= 2 * pairs;
+    const int32_t q3_input = input >> 1;
+    const int32_t half_input = emu_rounding_divide_by_pot(q3_input, 1);
+    const int32_t one_and_a_half = (1 << 28) + (1 << 27); /* Q3 */
+    int32_t x = 1 << 28;                                  /* 1.0 in Q3 */
+    for (int i = 0; i < 5; i++) {
+        /* Q3 * Q3 * Q3 is Q9, back to Q3; Q3 * Q3 is Q6, back to Q3 */
+        const int32_t x3 = emu_saturating_shift_left(
+            emu_sat_rounding_doubling_high_mul(emu_sat_rounding_doubling_high_mul(x, x), x), 6);
+        x = emu_saturating_shift_left(emu_sat_rounding_doubling_high_mul(one_and_a_half, x)
+                                      - emu_sat_rounding_doubling_high_mul(half_input, x3), 3);
+    }
+    x = emu_sat_rounding_doubling_high_mul(x, 1518500250); /* sqrt(2)/2 in Q0 */
+    if (right < 0) {
+        x = (int32_t)((uint32_t)x << -right);
+        right = 0;
+    }
+    *multiplier = x;
+    *shift = -right;
+}
+
 /* C's roundf() (halves away from zero) without libm. The fraction of a float is exact,
  * so comparing it with 1/2 decides as roundf() does. |x| must be below 2^31: callers clamp
  * to their output range first. */
