@@ -16,8 +16,11 @@ def register(app: typer.Typer) -> None:
 
 
 def variants(
-    model: Optional[Path] = typer.Argument(None, help="A trained Keras model (.keras or .h5), or a .tflite file "
-                                                     "to score as it is; needs --data."),
+    files: Optional[List[Path]] = typer.Argument(None, help="A trained Keras model (.keras or .h5), or .tflite "
+                                                          "files to score as they are; needs --data."),
+    model_name: Optional[str] = typer.Option(None, "--model", help="The model that the .tflite files are variants "
+                                             "of (default: the first file's stem); each file is a variant named "
+                                             "by its stem, less MODEL_."),
     data: Optional[Path] = typer.Option(None, "--data", help="DATA.npz with x_train, y_train, x_test, y_test."),
     task: Optional[str] = typer.Option(None, "--task", help="A built-in task instead: digits, sine or vibration."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the variants "
@@ -54,6 +57,8 @@ def variants(
     collapsed. `emu bench OUT` then measures them.
 
     Example: emu variants --task digits --out reports/variants/digits
+
+    Example: emu variants --model kws kws_int8.tflite kws_fp32.tflite --data kws.npz
     """
     from emu.extras import require_extra
     from emu.results.sweep import default_jobs
@@ -63,8 +68,16 @@ def variants(
     names = chosen_variants(variant, exclude)  # a typo should fail before any training
     if out:
         check_replaceable(out)
-    if model and model.suffix == ".tflite":
-        return score_tflite(model, data, kind, out)
+    files = files or []
+    if any(f.suffix == ".tflite" for f in files):
+        return score_tflite(files, data, kind, out, model_name)
+    if len(files) > 1:
+        raise EmuError(f"give one Keras model to make variants of (got {len(files)} files); several .tflite "
+                       f"files are scored as variants of one model")
+    if model_name:
+        raise EmuError("--model names the model that .tflite files are variants of; a Keras model is named by "
+                       "its file")
+    model = files[0] if files else None
     require_extra("variants")  # before any worker starts: a worker would find out on its own
     settings = {"finetune_epochs": epochs, "student_epochs": student_epochs, "patience": patience,
                 "learning_rate": learning_rate, "batch_size": batch_size, "pruning_schedule": pruning_schedule,
@@ -86,17 +99,31 @@ def variants(
                           f"({', '.join(f.variant for f in failures)}); the other {len(records)} were written")
 
 
-def score_tflite(model: Path, data: Optional[Path], kind: str, out: Optional[Path]) -> None:
-    from emu.variants.make import score_file
-    from emu.variants.userfile import tflite_task
+def score_tflite(files: list[Path], data: Optional[Path], kind: str, out: Optional[Path],
+                 model_name: Optional[str]) -> None:
+    """.tflite files scored as they are, as the variants of one model."""
+    from emu.variants.make import score_files
+    from emu.variants.userfile import tflite_task, variant_names
 
+    others = [f for f in files if f.suffix != ".tflite"]
+    if others:
+        raise EmuError(f"{others[0]} is not a .tflite file: give either one Keras model or .tflite files")
     if not data:
         raise EmuError("give the data to score the model with: --data DATA.npz")
-    task, model_bytes = tflite_task(model, data, kind)
+    name = model_name or files[0].stem
+    if len(files) == 1 and not model_name:
+        variants = [name]  # one file is its own model and variant, as before
+    else:
+        variants = variant_names(files, name)
+    task, first = tflite_task(files[0], data, kind, name)
+    models = [(variants[0], first)]
+    for path, variant in zip(files[1:], variants[1:], strict=True):
+        # the first file's kind (given or inferred) holds for all: one model, one way to score it
+        models.append((variant, tflite_task(path, data, task.kind, name)[1]))
     folder = out or Path("reports/variants") / task.name
-    record = score_file(task, model_bytes, folder)
-    print(format_variants([record]))
-    print_collapsed([record])
+    records = score_files(task, models, folder)
+    print(format_variants(records))
+    print_collapsed(records)
     print(f"\n{folder / 'variants.json'}")
 
 

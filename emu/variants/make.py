@@ -67,13 +67,13 @@ def make_variants(task: Task | TaskSource, out: Path, names: list[str] | None = 
     return records
 
 
-def score_file(task: Task, model: bytes, out: Path) -> VariantRecord:
-    """A model file as the user converted it, scored and written as the one variant of `out`,
-    named after the file."""
+def score_files(task: Task, models: list[tuple[str, bytes]], out: Path) -> list[VariantRecord]:
+    """Model files as the user converted them, (variant name, bytes) each, scored with the
+    task's data and written as the variants of `out`."""
     with staged(out) as work:
-        record = describe_variant(task, task.name, model, work)
-        write_variants_json(work, task_info(task), [record])
-    return record
+        records = [describe_variant(task, name, model, work) for name, model in models]
+        write_variants_json(work, task_info(task), records)
+    return records
 
 
 @contextmanager

@@ -40,8 +40,9 @@ def file_task(model_path: Path, data_path: Path, kind: str = "auto", seed: int =
                 source=str(model_path))
 
 
-def tflite_task(model_path: Path, data_path: Path, kind: str = "auto") -> tuple[Task, bytes]:
-    """A .tflite file the user converted, to be scored with their data as it is (no training)."""
+def tflite_task(model_path: Path, data_path: Path, kind: str = "auto", name: str | None = None) -> tuple[Task, bytes]:
+    """A .tflite file the user converted, to be scored with their data as it is (no training);
+    `name`: the model it is a variant of (default: the file's stem)."""
     from emu.model.reader import parse_model, read_model_bytes
 
     check_kind(kind)
@@ -53,8 +54,25 @@ def tflite_task(model_path: Path, data_path: Path, kind: str = "auto") -> tuple[
                        f"models with one of each")
     shapes = Shapes(graph.tensors[graph.inputs[0]].shape[1:], graph.tensors[graph.outputs[0]].shape[1:])
     data, kind = checked_task_data(shapes, data, kind, model_path, data_path)
-    return Task(name=model_path.stem, kind=kind, data=data, teacher=None, make_student=lambda: None,
+    return Task(name=name or model_path.stem, kind=kind, data=data, teacher=None, make_student=lambda: None,
                 training=FILE_TRAINING, source=str(model_path), outputs=int(shapes.output[-1])), model
+
+
+def variant_names(paths: list[Path], model: str) -> list[str]:
+    """Each file's variant name: its stem, less `model` and a separator when it starts with them
+    (kws_int8.tflite of model kws is variant int8); two files may not give one name."""
+    names = []
+    for path in paths:
+        stem = path.stem
+        for separator in ("_", "-", "."):
+            if stem.startswith(model + separator) and len(stem) > len(model) + 1:
+                stem = stem[len(model) + 1:]
+                break
+        names.append(stem)
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise EmuError(f"two files would be variant {repeated[0]!r} of {model}: give files with different names")
+    return names
 
 
 @dataclass(frozen=True)
