@@ -21,13 +21,19 @@ from emu.decide.recommend import PREFERENCES
 from emu.decide.tolerances import Tolerances, TolerancesFile
 from emu.errors import EmuError, shown
 
+KERAS_SUFFIXES = (".keras", ".h5")
+
 
 @dataclass(frozen=True)
 class ModelSource:
-    """A task trained here (with its variants), or a .tflite file (one variant)."""
+    """A task trained here (with its variants); a user's Keras model with its data, whose
+    variants are made here too; or a .tflite file (one variant), scored with its data when
+    given."""
 
     task: str | None = None
     path: Path | None = None
+    data: Path | None = None  # the user's DATA.npz: a Keras model's training data, a .tflite file's test data
+    kind: str = "auto"  # classifier, regression or anomaly; auto: inferred from the labels
     variants: tuple[str, ...] = ()
     metric: dict = field(default_factory=dict)  # known quality of a file model, e.g. {"accuracy": 0.84}
     optional: bool = False  # a file that may be absent: skipped with a note, not an error
@@ -81,15 +87,25 @@ class ModelEntry(BaseModel):
     variant: str | None = None
     metric: dict[str, float] = {}  # known quality of a file model, e.g. {accuracy: 0.84}
     optional: bool = False
-    # how a task's variants train: epochs, patience, learning_rate, ... (docs/variants.md)
+    # how a task's (or a Keras model's) variants train: epochs, patience, ... (docs/variants.md)
     training: dict[str, StrictInt | float | str] | None = None
+    data: str | None = None  # DATA.npz for a Keras model (needed) or a .tflite file (to score it)
+    kind: Literal["auto", "classifier", "regression", "anomaly"] = "auto"
 
     @model_validator(mode="after")
     def one_source(self):
         if (self.task is None) == (self.path is None):
-            raise ValueError("each model needs either 'task: NAME' or 'path: FILE.tflite'")
-        if self.training is not None and self.task is None:
-            raise ValueError("'training' applies to a task, which is trained here; a .tflite file is not")
+            raise ValueError("each model needs either 'task: NAME' or 'path: FILE' (.tflite, .keras or .h5)")
+        keras = self.path is not None and self.path.endswith(KERAS_SUFFIXES)
+        if keras and self.data is None:
+            raise ValueError(f"{shown(self.path)}: a Keras model needs its 'data: DATA.npz' to make variants from")
+        if self.training is not None and not (self.task or keras):
+            raise ValueError("'training' applies to a task or a Keras model, which are trained here; a .tflite "
+                             "file is not")
+        if self.task is not None and (self.data is not None or self.kind != "auto"):
+            raise ValueError("'data' and 'kind' belong to a model file; a built-in task has its own")
+        if self.variants is not None and not (self.task or keras):
+            raise ValueError("'variants' are made from a task or a Keras model; a .tflite file is one 'variant'")
         return self
 
 
@@ -139,26 +155,41 @@ def _model_source(entry: ModelEntry, folder: Path) -> ModelSource:
         return ModelSource(task=entry.task, variants=tuple(variants), metric=dict(entry.metric),
                            training=tuple(sorted((entry.training or {}).items())))
     path = resolve_path(entry.path, folder)
-    return ModelSource(path=path, variants=(entry.variant or path.stem,), metric=dict(entry.metric),
-                       optional=entry.optional)
+    data = None if entry.data is None else resolve_path(entry.data, folder)
+    if path.suffix in KERAS_SUFFIXES:
+        variants = entry.variants or ([entry.variant] if entry.variant is not None else [])
+        return ModelSource(path=path, data=data, kind=entry.kind, variants=tuple(variants),
+                           optional=entry.optional, training=tuple(sorted((entry.training or {}).items())))
+    return ModelSource(path=path, data=data, kind=entry.kind, variants=(entry.variant or path.stem,),
+                       metric=dict(entry.metric), optional=entry.optional)
 
 
 def _check_training(model: ModelSource, where: str) -> None:
     """A task's training settings checked when the file is read, before anything trains."""
     # the built-in tasks live in emu.variants, which needs TensorFlow: imported only for a task
     from emu.variants.builtin import builtin_training
+    from emu.variants.task import training_with
+    from emu.variants.userfile import FILE_TRAINING
 
     try:
-        builtin_training(model.task, dict(model.training))
+        if model.task:
+            builtin_training(model.task, dict(model.training))
+        else:
+            training_with(FILE_TRAINING, dict(model.training))
     except EmuError as e:
-        raise EmuError(f"{where}: task {model.task}: {e}") from None
+        raise EmuError(f"{where}: {'task ' + model.task if model.task else model.path.name}: {e}") from None
 
 
 def quality_metric(metric: str | None, models: tuple[ModelSource, ...]) -> str:
     """The scenario's own choice, else what suits its first task (ROC AUC for an anomaly detector)."""
     if metric:
         return metric
+    kinds = [m.kind for m in models if m.kind != "auto"]
     tasks = [m.task for m in models if m.task]
+    if kinds and not tasks:
+        from emu.variants.task import METRICS
+
+        return METRICS[kinds[0]]
     if tasks:
         # the built-in tasks live in emu.variants, which needs TensorFlow: imported only for a task
         from emu.variants.builtin import builtin_spec

@@ -25,9 +25,9 @@ from emu.decide.junit import write_junit
 from emu.decide.per_model import Decision, decide
 from emu.decide.quality import VariantQuality, quality_for
 from emu.decide.recommend import Recommendation
-from emu.decide.scenario import ModelSource, Scenario, load_scenario
+from emu.decide.scenario import KERAS_SUFFIXES, ModelSource, Scenario, load_scenario
 from emu.errors import EmuError
-from emu.orchestrate.task_models import ModelFile, task_models
+from emu.orchestrate.task_models import ModelFile, Trained, task_models
 from emu.platforms import get_platform
 from emu.results.record import Result, load_results, unmeasured_result, write_csv, write_json
 
@@ -62,17 +62,40 @@ class ScenarioOutcome:
 def model_files(source: ModelSource, scenario: Scenario, models_dir: Path, use_cache: bool,
                 notes: list[str], progress: Callable[[str], None], workers: int | None = None) -> list[ModelFile]:
     if source.task:
-        return task_models(source.task, list(source.variants), models_dir, seed=scenario.seed,
-                           use_cache=use_cache, progress=progress, notes=notes, workers=workers,
-                           settings=source.training)
+        trained = Trained(task=source.task, seed=scenario.seed, settings=source.training)
+        return task_models(trained, list(source.variants), models_dir, use_cache=use_cache, progress=progress,
+                           notes=notes, workers=workers)
     if not source.path.is_file():
         if source.optional:
             notes.append(f"skipped {source.path}: not present")
             return []
         raise EmuError(f"{scenario.path}: model file not found: {source.path}")
+    if source.data is not None and not source.data.is_file():
+        raise EmuError(f"{scenario.path}: data file not found: {source.data}")
+    if source.path.suffix in KERAS_SUFFIXES:
+        trained = Trained(model=source.path, data=source.data, kind=source.kind, seed=scenario.seed,
+                          settings=source.training)
+        return task_models(trained, list(source.variants), models_dir, use_cache=use_cache, progress=progress,
+                           notes=notes, workers=workers)
     variant = source.variants[0]
+    if source.data is not None:
+        return [scored_file(source, variant, models_dir)]
     quality = VariantQuality(source.path.stem, variant, dict(source.metric)) if source.metric else None
     return [ModelFile(source.path, variant, quality)]
+
+
+def scored_file(source: ModelSource, variant: str, models_dir: Path) -> ModelFile:
+    """A .tflite file scored with its data by the TFLM interpreter (emu variants MODEL.tflite
+    --data DATA.npz), so its quality is measured rather than typed in."""
+    from emu.variants.make import score_files
+    from emu.variants.userfile import tflite_task
+
+    task, model = tflite_task(source.path, source.data, source.kind)
+    folder = models_dir / f"{source.path.stem}-{variant}"
+    (record,) = score_files(task, [(variant, model)], folder)
+    quality = VariantQuality(task.name, variant, {record.metric: record.value}, sha256=record.model_sha256,
+                             extra={"collapsed": record.collapsed} if record.collapsed else {})
+    return ModelFile(folder / record.file, variant, quality)
 
 
 def inside(folder: Path, path: Path, what: str) -> Path:

@@ -43,48 +43,76 @@ def _version(dist: str) -> str:
         return f"{dist} missing"
 
 
-def task_key(task: str, variants: list[str], seed: int, settings: tuple = ()) -> str:
+@dataclass(frozen=True)
+class Trained:
+    """What a scenario trains here: a built-in task, or a user's Keras model with its data."""
+
+    task: str | None = None
+    model: Path | None = None
+    data: Path | None = None
+    kind: str = "auto"
+    seed: int = 0
+    settings: tuple = ()  # training settings changed, (name, value) pairs (emu.variants.task.Training)
+
+    @property
+    def name(self) -> str:
+        return self.task or self.model.stem
+
+    def source(self):
+        from emu.variants.parallel import TaskSource
+
+        if self.task:
+            return TaskSource(builtin=self.task, seed=self.seed, settings=self.settings)
+        return TaskSource(model=self.model, data=self.data, kind=self.kind, seed=self.seed, settings=self.settings)
+
+
+def task_key(trained: Trained, variants: list[str]) -> str:
     h = hashlib.sha256()
-    for part in (task, ",".join(variants), str(seed), repr(sorted(settings)), emu.__version__,
-                 _version("tensorflow-cpu"), _version("tf-keras"), _version("tflite-micro")):
+    for part in (trained.task or "", ",".join(variants), str(trained.seed), repr(sorted(trained.settings)),
+                 trained.kind, emu.__version__, _version("tensorflow-cpu"), _version("tf-keras"),
+                 _version("tflite-micro")):
         h.update(part.encode() + b"\0")
+    for path in (trained.model, trained.data):  # a user's files by content: a new model is trained anew
+        if path is not None:
+            h.update(path.read_bytes() + b"\0")
     for path in sorted((EMU_PACKAGE / "variants").rglob("*.py")) + sorted((EMU_PACKAGE / "model").rglob("*.py")):
         h.update(path.read_bytes() + b"\0")
     return h.hexdigest()[:32]
 
 
-def make_task_folder(task: str, variants: list[str], seed: int, folder: Path, progress: Callable[[str], None],
-                     workers: int | None = None, settings: tuple = ()) -> None:
+def make_task_folder(trained: Trained, variants: list[str], folder: Path, progress: Callable[[str], None],
+                     workers: int | None = None) -> None:
     try:
         from emu.results.sweep import default_jobs
         from emu.variants.make import make_variants
-        from emu.variants.parallel import TaskSource
     except ImportError as e:
         raise EmuError(f"scenario tasks need emu.variants, which is not usable here: {e}") from None
-    progress(f"training task {task} (seed {seed}) and making variants {', '.join(variants) or 'all'}")
-    make_variants(TaskSource(builtin=task, seed=seed, settings=settings), folder, variants or None, progress=progress,
-                  workers=workers or default_jobs())
+    what = f"task {trained.task}" if trained.task else f"{trained.model.name} on {trained.data.name}"
+    progress(f"training {what} (seed {trained.seed}) and making variants {', '.join(variants) or 'all'}")
+    make_variants(trained.source(), folder, variants or None, progress=progress, workers=workers or default_jobs())
 
 
-def cached_task_folder(task: str, variants: list[str], seed: int, use_cache: bool,
-                       progress: Callable[[str], None], workers: int | None = None, settings: tuple = ()) -> Path:
+def cached_task_folder(trained: Trained, variants: list[str], use_cache: bool, progress: Callable[[str], None],
+                       workers: int | None = None) -> Path:
     root = cache.root() / "tasks"
-    final = root / task_key(task, variants, seed, settings)
+    final = root / task_key(trained, variants)
     if use_cache and cache.entry(final) is not None:
         return final
     with cache.staging(root, final.name) as work:
-        make_task_folder(task, variants, seed, work / "variants", progress, workers, settings)
+        make_task_folder(trained, variants, work / "variants", progress, workers)
         cache.publish(work / "variants", final, replace=True)  # --no-cache: replace the old copy
     return final
 
 
-def task_models(task: str, variants: list[str], out: Path, seed: int = 0, use_cache: bool = True,
+def task_models(trained: Trained | str, variants: list[str], out: Path, use_cache: bool = True,
                 progress: Callable[[str], None] = lambda m: None, notes: list[str] | None = None,
-                workers: int | None = None, settings: tuple = ()) -> list[ModelFile]:
-    """`workers`: processes that make the variants when they are not cached (default: one per core);
-    `settings`: (name, value) pairs that change how they train (emu.variants.task.Training)."""
-    folder = cached_task_folder(task, variants, seed, use_cache, progress, workers, settings)
-    copy = out / task
+                workers: int | None = None) -> list[ModelFile]:
+    """The variants of a built-in task (by name) or of a user's Keras model, made here or
+    taken from the cache; `workers`: processes that make them when they are not cached
+    (default: one per core)."""
+    trained = Trained(task=trained) if isinstance(trained, str) else trained
+    folder = cached_task_folder(trained, variants, use_cache, progress, workers)
+    copy = out / trained.name
     if copy.is_symlink() or copy.is_file():
         copy.unlink()  # replaced, never followed
     shutil.rmtree(copy, ignore_errors=True)

@@ -1,0 +1,88 @@
+"""A scenario takes the user's own models with their data: a Keras model whose variants are made
+and scored here, and a .tflite file scored with its data (its accuracy measured, not typed
+in). The accuracies are checked against the TFLM interpreter run here, sample by sample."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from emu.decide import load_scenario
+from emu.errors import EmuError
+from emu.model.oracle import tflm_outputs
+from emu.model.reader import parse_model
+from emu.orchestrate import run_scenario
+from emu.results.cached_measure import ResultsCache
+from emu.variants.convert import full_int8
+from emu.variants.keras2 import keras, seed_everything
+from tests.conftest import needs_arm_gcc
+
+
+@pytest.fixture(scope="module")
+def user_model(tmp_path_factory):
+    """A small Keras classifier of the user's, saved as a file, with its data."""
+    folder = tmp_path_factory.mktemp("user")
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 3, 240)
+    x = (rng.normal(0, 0.3, (240, 8)) + np.eye(3, 8)[labels]).astype(np.float32)
+    k = keras()
+    seed_everything(0)
+    model = k.Sequential([k.Input((8,)), k.layers.Dense(12, activation="relu"), k.layers.Dense(3)])
+    model.compile(k.optimizers.Adam(1e-2), k.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x[:180], labels[:180], epochs=30, verbose=0)
+    model.save(folder / "pad.keras")
+    (folder / "pad_int8.tflite").write_bytes(full_int8(model, x[:100]))
+    np.savez(folder / "data.npz", x_train=x[:180], y_train=labels[:180], x_test=x[180:], y_test=labels[180:])
+    return folder
+
+
+def interpreter_accuracy(model: bytes, data) -> float:
+    graph = parse_model(model)
+    tensor = graph.tensors[graph.inputs[0]]
+    right = 0
+    for sample, label in zip(data["x_test"], data["y_test"], strict=True):
+        value = sample[None]
+        if tensor.dtype == "int8":
+            scale, zero = tensor.quantization.scale[0], tensor.quantization.zero_point[0]
+            value = np.clip(np.round(value / scale) + zero, -128, 127).astype(np.int8)
+        right += int(np.argmax(tflm_outputs(model, [value])[0]) == label)
+    return right / len(data["y_test"])
+
+
+@needs_arm_gcc
+def test_a_keras_model_and_a_tflite_file_with_their_data_in_one_scenario(user_model, tmp_path):
+    scenario = tmp_path / "mine.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "name": "mine", "boards": ["nucleo-l4r5zi"],
+        "models": [{"path": str(user_model / "pad.keras"), "data": str(user_model / "data.npz"),
+                    "variants": ["int8", "fp32"], "training": {"patience": 2}},
+                   {"path": str(user_model / "pad_int8.tflite"), "data": str(user_model / "data.npz"),
+                    "variant": "mine-int8"}]}))
+    outcome = run_scenario(scenario, out=tmp_path / "run", cache=ResultsCache(), write_report=False)
+    rows = {(r.model, r.variant): r for r in outcome.results}
+    assert set(rows) == {("pad", "int8"), ("pad", "fp32"), ("pad_int8", "mine-int8")}
+    assert all(r.output_matches_reference for r in rows.values())
+    data = np.load(user_model / "data.npz")
+    made = tmp_path / "run" / "models" / "pad"
+    for variant in ("int8", "fp32"):
+        model = (made / variant / "pad.tflite").read_bytes()
+        assert rows[("pad", variant)].quality["accuracy"] == pytest.approx(interpreter_accuracy(model, data))
+    given = (user_model / "pad_int8.tflite").read_bytes()
+    assert rows[("pad_int8", "mine-int8")].quality["accuracy"] == pytest.approx(interpreter_accuracy(given, data))
+
+
+@pytest.mark.parametrize("entry, complaint", [
+    ({"path": "m.keras"}, "a Keras model needs its 'data: DATA.npz'"),
+    ({"path": "m.tflite", "training": {"patience": 2}}, "'training' applies to a task or a Keras model"),
+    ({"path": "m.tflite", "variants": ["int8"]}, "'variants' are made from a task or a Keras model"),
+    ({"task": "sine", "data": "d.npz"}, "'data' and 'kind' belong to a model file"),
+    ({"path": "m.keras", "data": "d.npz", "training": {"temperature": -1}},
+     "m.keras: training settings: temperature must be above 0"),
+])
+def test_user_model_entries_are_checked_when_the_file_is_read(entry, complaint, tmp_path):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump({"models": [entry], "boards": ["rp2040-pico"]}))
+    with pytest.raises(EmuError) as refused:
+        load_scenario(scenario)
+    assert complaint in str(refused.value) and "\n" not in str(refused.value)
