@@ -9,6 +9,7 @@ could hold but the emulated machine cannot is refused as the emulator's limit.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +142,38 @@ def test_ram_only_the_emulated_machine_lacks_is_named_the_emulators_limit(models
     assert refused.value.reason.startswith(f"needs {need:,} B of RAM (tensor arena {compiled.arena_bytes:,} B + "
                                            f"stack {STACK_RESERVE:,} B): the part has 1,048,576 B, but the emulated "
                                            f"mps3-an547 maps at most 8,192 B for data")
+
+
+@needs_arm_gcc
+def test_code_the_emulated_code_memory_cannot_hold_is_the_emulators_limit_at_link_time(models, tmp_path):
+    """The linker's own overflow report, for a machine whose code memory is 1 KB: the part holds
+    the firmware, so the refusal names the machine's limit."""
+    from emu.link.firmware import build_firmware
+    from emu.results.measure import compile_for_device
+
+    big, _ = models
+    board = load_platform_file(smaller_machine(tmp_path, emulated_flash_bytes=1024))
+    compiled = compile_for_device(read_model(big), "reference", board.mve)
+    with pytest.raises(NotRunnable) as refused:
+        build_firmware(compiled, board)
+    assert not isinstance(refused.value, DoesNotFit)
+    reason = refused.value.reason
+    assert reason.startswith("needs ") and "B of flash for its code (the linked firmware): the part has " \
+        "5,767,168 B, but the emulated mps3-an547 maps at most 1,024 B for code (the emulator's limit" in reason
+
+
+@needs_arm_gcc
+def test_code_and_weights_together_past_the_parts_flash_do_not_fit(models, tmp_path):
+    """Code and weights go to two regions of the machine, each within the part's flash; a part
+    whose flash holds the weights but not the code beside them is refused with its figure."""
+    from emu.link.firmware import build_firmware
+    from emu.results.measure import compile_for_device
+
+    big, _ = models
+    compiled = compile_for_device(read_model(big), "reference", False)
+    part_flash = compiled.weight_bytes + 1024  # less than any firmware's code beside the weights
+    board = load_platform_file(smaller_machine(tmp_path, flash_bytes=part_flash))
+    with pytest.raises(DoesNotFit) as refused:
+        build_firmware(compiled, board)
+    assert re.fullmatch(rf"needs ([\d,]+) B of flash \(the linked firmware\), board has {part_flash:,} B",
+                        refused.value.reason)
