@@ -43,7 +43,7 @@ def dense_model(units: list[int], inputs: int, seed: int) -> bytes:
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     folder = tmp_path_factory.mktemp("memory-map")
-    # 1024x512 + 512x512 + 512x10 int8 weights: about 790 KB, more than the ITCM, less than the MRAM
+    # 1024x512 + 512x512 + 512x10 int8 weights: 791,552 B, more than the ITCM, less than the MRAM
     big = folder / "big_fc.tflite"
     big.write_bytes(dense_model([512, 512, 10], 1024, seed=3))
     # 2048x2048 + 2048x1024 int8 weights: 6 MB, more than the MRAM
