@@ -3,12 +3,19 @@
 Every figure in a platform file carries its source in a comment beside it; the loader
 checks that every field is there, of its kind and in its range (PlatformFile), and
 refuses a bad file in one line naming the field (emu.configs).
+
+A board file holds two kinds of memory figure: the part's flash and RAM (flash_bytes,
+ram_bytes, from its datasheet: what decides whether a model fits the board), and where the
+emulated QEMU machine holds them (origins and the sizes it maps there: what the linker script
+and the trace use). Where the machine's code memory is smaller than the part's flash, a
+second region of the machine (weights_origin) holds the read-only data, the weights.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -35,8 +42,8 @@ class Platform:
     core: str  # one of CORES
     fpu: bool  # firmware is built with the FPU on (hard float) or soft float
     clock_hz: int
-    flash_bytes: int  # the board's flash (code, weights, initialised data)
-    ram_bytes: int  # the board's SRAM (data, bss, tensor arena, stack)
+    flash_bytes: int  # the part's flash (code, weights, initialised data), from its datasheet
+    ram_bytes: int  # the part's SRAM (data, bss, tensor arena, stack), from its datasheet
     cflags: tuple[str, ...]  # -mcpu/-mfpu/-mfloat-abi for this part
     qemu_machine: str  # the QEMU machine whose core runs this ISA (or a superset)
     flash_origin: int  # where the emulated machine has code memory
@@ -59,6 +66,40 @@ class Platform:
     # Wait states each data read from the board's SRAM pays at clock_hz (every board file
     # states it, with its source; 0 here only for platforms built in code).
     ram_wait_states: int = 0
+    # How much the emulated machine maps at flash_origin and ram_origin (None: as much as the
+    # part has), and the machine's region for the read-only data (the weights) where its code
+    # memory is smaller than the part's flash (None: they follow the code).
+    emulated_flash_bytes: int | None = None
+    emulated_ram_bytes: int | None = None
+    weights_origin: int | None = None
+    emulated_weights_bytes: int | None = None
+
+    @property
+    def code_region(self) -> tuple[int, int]:
+        """(origin, bytes) of the emulated memory for the code, the vector table and, without
+        a weights region, the read-only data: at most what the part's flash holds."""
+        return self.flash_origin, min(self.flash_bytes, self.emulated_flash_bytes or self.flash_bytes)
+
+    @property
+    def weights_region(self) -> tuple[int, int] | None:
+        """(origin, bytes) of the emulated memory for the read-only data, or None."""
+        if self.weights_origin is None or self.emulated_weights_bytes is None:
+            return None
+        return self.weights_origin, min(self.flash_bytes, self.emulated_weights_bytes)
+
+    @property
+    def ram_region(self) -> tuple[int, int]:
+        """(origin, bytes) of the emulated memory for the data: at most what the part's RAM holds."""
+        return self.ram_origin, min(self.ram_bytes, self.emulated_ram_bytes or self.ram_bytes)
+
+    @property
+    def flash_regions(self) -> tuple[tuple[int, int], ...]:
+        """The emulated regions that hold what the part's flash holds (reads there are flash reads)."""
+        weights = self.weights_region
+        return (self.code_region,) if weights is None else (self.code_region, weights)
+
+    def in_flash(self, address: int) -> bool:
+        return any(origin <= address < origin + size for origin, size in self.flash_regions)
 
     @property
     def clock_mhz(self) -> float:
@@ -137,6 +178,10 @@ class PlatformFile(BaseModel):
     flash_wait_states: int = Field(ge=0, le=255)
     flash_accelerator: Literal[ACCELERATORS]
     ram_wait_states: int = Field(ge=0, le=255)
+    emulated_flash_bytes: int = Field(gt=0, le=ADDRESS_SPACE)
+    emulated_ram_bytes: int = Field(gt=0, le=ADDRESS_SPACE)
+    weights_origin: int | None = Field(default=None, ge=0, lt=ADDRESS_SPACE)
+    emulated_weights_bytes: int | None = Field(default=None, gt=0, le=ADDRESS_SPACE)
     supply_v: float = Field(gt=0, le=60)
     run_current_ua_per_mhz: float = Field(gt=0, le=100_000)  # 100 mA per MHz
     static_current_ua: float = Field(ge=0, le=10_000_000)  # 10 A
@@ -153,11 +198,21 @@ class PlatformFile(BaseModel):
 
     @model_validator(mode="after")
     def memories_in_the_address_space(self):
-        for memory in ("flash", "ram"):
-            origin, size = getattr(self, f"{memory}_origin"), getattr(self, f"{memory}_bytes")
+        if (self.weights_origin is None) != (self.emulated_weights_bytes is None):
+            raise ValueError("weights_origin and emulated_weights_bytes go together: give both or neither")
+        regions = [("flash_origin", self.flash_origin, "emulated_flash_bytes", self.emulated_flash_bytes),
+                   ("ram_origin", self.ram_origin, "emulated_ram_bytes", self.emulated_ram_bytes)]
+        if self.weights_origin is not None:
+            regions.append(("weights_origin", self.weights_origin, "emulated_weights_bytes",
+                            self.emulated_weights_bytes))
+        for origin_name, origin, size_name, size in regions:
             if origin + size > ADDRESS_SPACE:
-                raise ValueError(f"{memory}_origin {origin:#x} + {memory}_bytes {size:,} run past the 4 GB "
+                raise ValueError(f"{origin_name} {origin:#x} + {size_name} {size:,} run past the 4 GB "
                                  f"address space")
+        spans = sorted((origin, origin + size, name) for name, origin, _, size in regions)
+        for (_, end, first), (start, _, second) in pairwise(spans):
+            if start < end:
+                raise ValueError(f"the emulated regions at {first} and {second} overlap")
         return self
 
 

@@ -319,6 +319,8 @@ for label, text, words in [
     ("ram-zero", board_text(ram_bytes=0), ("ram_bytes",)),
     ("ram-8-gb", board_text(ram_bytes=1 << 33), ("ram_bytes",)),
     ("flash-past-4-gb", board_text(flash_origin="0xfff00000", flash_bytes=2 << 20), ("flash",)),
+    ("weights-region-without-size", board_text(weights_origin="0x28000000"), ("weights_origin", "both")),
+    ("emulated-regions-overlap", board_text(ram_origin="0x00100000"), ("overlap",)),
     ("supply-nan", board_text(supply_v=".nan"), ("supply_v",)),
     ("supply-infinite", board_text(supply_v=".inf"), ("supply_v",)),
     ("supply-1000-v", board_text(supply_v=1000), ("supply_v",)),

@@ -22,15 +22,17 @@ BOARDS = {
 }
 
 MB = 1 << 20
-# core -> QEMU machine, code and data origins, and how much code and data it holds
-# (docs/sources.md#qemu-mps2; an505's SSRAMs from QEMU's memory tree)
+# core -> QEMU machine, code and data origins, how much code and data memory it maps there,
+# and its region for the weights (origin, bytes) where its code memory is smaller than the
+# part's flash (docs/sources.md#qemu-mps2; QEMU's memory tree, `info mtree`, checked by
+# booting bare-metal programs that read and write the ends of each region)
 MACHINE = {
-    "cortex-m0plus": ("mps2-an385", 0x0, 0x20000000, 4 * MB, 4 * MB),
-    "cortex-m3": ("mps2-an385", 0x0, 0x20000000, 4 * MB, 4 * MB),
-    "cortex-m4": ("mps2-an386", 0x0, 0x20000000, 4 * MB, 4 * MB),
-    "cortex-m7": ("mps2-an500", 0x0, 0x20000000, 4 * MB, 4 * MB),
-    "cortex-m33": ("mps2-an505", 0x10000000, 0x38000000, 4 * MB, 2 * MB),
-    "cortex-m55": ("mps3-an547", 0x0, 0x20000000, 512 * 1024, 512 * 1024),
+    "cortex-m0plus": ("mps2-an385", 0x0, 0x20000000, 4 * MB, 4 * MB, (None, None)),
+    "cortex-m3": ("mps2-an385", 0x0, 0x20000000, 4 * MB, 4 * MB, (None, None)),
+    "cortex-m4": ("mps2-an386", 0x0, 0x20000000, 4 * MB, 4 * MB, (None, None)),
+    "cortex-m7": ("mps2-an500", 0x0, 0x20000000, 4 * MB, 4 * MB, (None, None)),
+    "cortex-m33": ("mps2-an505", 0x10000000, 0x38000000, 4 * MB, 4 * MB, (None, None)),
+    "cortex-m55": ("mps3-an547", 0x0, 0x21000000, 512 * 1024, 4 * MB, (0x28000000, 8 * MB)),
 }
 ACCELERATORS = {"none", "prefetch", "art", "xip-cache", "tcm"}
 
@@ -50,9 +52,14 @@ def test_the_boards_asked_for(platforms):
 
 def test_emulated_machine_and_memory_limits(platforms):
     for p in platforms.values():
-        machine, code, data, code_size, data_size = MACHINE[p.core]
+        machine, code, data, code_size, data_size, weights = MACHINE[p.core]
         assert (p.qemu_machine, p.flash_origin, p.ram_origin) == (machine, code, data), p.name
-        assert 0 < p.flash_bytes <= code_size and 0 < p.ram_bytes <= data_size, p.name
+        assert (p.emulated_flash_bytes, p.emulated_ram_bytes) == (code_size, data_size), p.name
+        assert (p.weights_origin, p.emulated_weights_bytes) == weights, p.name
+        # No board is limited by its emulated machine: what the part's flash holds fits where
+        # the machine puts the read-only data, and the part's RAM fits the machine's data memory.
+        read_only = weights[1] if weights[1] is not None else code_size
+        assert 0 < p.flash_bytes <= read_only and 0 < p.ram_bytes <= data_size, p.name
         assert p.flash_accelerator in ACCELERATORS, p.name
 
 

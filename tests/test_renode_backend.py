@@ -26,6 +26,7 @@ from emu.emulators import run_firmware as run_chosen
 from emu.emulators.qemu import run_firmware
 from emu.emulators.window import Window, window_from_elf
 from emu.errors import EmuError
+from emu.link.bsp import linker_script
 from emu.platforms import get_platform
 from tests.test_emulator import build, labels, platform_for
 
@@ -173,10 +174,17 @@ def repl_values(text: str) -> dict[str, str]:
 def test_platform_description_puts_memory_where_the_board_links_it(board, cpu):
     p = get_platform(board)
     values = repl_values(renode.platform_description(p))
-    assert int(values["flash"].split()[-1], 16) == p.flash_origin
-    assert int(values["flash.size"], 16) == p.flash_bytes
-    assert int(values["sram"].split()[-1], 16) == p.ram_origin
-    assert int(values["sram.size"], 16) == p.ram_bytes
+    # The memories are the linker script's regions (emu.link.bsp), at their origins and lengths.
+    linked = {name: (int(origin, 16), int(length)) for name, origin, length in
+              re.findall(r"^\s*(\w+) \(\w+\) : ORIGIN = (0x[0-9a-f]+), LENGTH = (\d+)$",
+                         linker_script(p), re.MULTILINE)}
+    repl_name = {"FLASH": "flash", "WEIGHTS": "weights", "RAM": "sram"}
+    memories = {name for name in values if f"{name}.size" in values}
+    assert memories == {repl_name[name] for name in linked}
+    for name, (origin, length) in linked.items():
+        assert int(values[repl_name[name]].split()[-1], 16) == origin, name
+        assert int(values[f"{repl_name[name]}.size"], 16) == length, name
+    assert ("WEIGHTS" in linked) == (board == "alif-e7-appkit")
     assert values["cpu.cpuType"] == cpu  # Renode's names for the cores
     assert values["nvic"] == "sysbus 0xE000E000"  # the Armv7-M/v8-M system control space
     assert "semihosting" in values

@@ -11,15 +11,19 @@ reserved for the firmware must fit RAM and the constants must fit flash, so larg
 refused here with the sizes (check_fits).
 
 Both raise DoesNotFit, whose `reason` ("needs N B of RAM, board has M B") is what a results
-row that does not fit carries.
+row that does not fit carries. The sizes compared are the part's (its datasheet's). Where the
+part could hold a model but the emulated machine maps less than the part has (emu.platforms),
+check_fits raises NotRunnable instead, naming the machine's limit beside the part's figure:
+the board could run it, emu cannot show it.
 """
 
 from __future__ import annotations
 
 from emu.compile.codegen import CompiledModel
 from emu.compile.fold import most_folded
-from emu.errors import DoesNotFit
+from emu.errors import DoesNotFit, NotRunnable
 from emu.model.graph import Graph
+from emu.platforms import Platform
 
 # The least flash each part of a model takes in the generated code (emu/compile/codegen.py),
 # whatever the compiler makes of it:
@@ -47,12 +51,12 @@ def check_graph_fits(graph: Graph, board: str, flash_bytes: int) -> None:
                          f"tables, board has {flash_bytes:,} B")
 
 
-def check_fits(compiled: CompiledModel, board: str, ram_bytes: int, flash_bytes: int,
-               stack_reserve: int = 0) -> None:
+def check_fits(compiled: CompiledModel, platform: Platform, stack_reserve: int = 0) -> None:
     """stack_reserve: the RAM the firmware's linker script sets aside for the stack."""
+    board, ram_bytes, flash_bytes = platform.name, platform.ram_bytes, platform.flash_bytes
     ram = compiled.arena_bytes + stack_reserve
+    parts = f"tensor arena {compiled.arena_bytes:,} B" + (f" + stack {stack_reserve:,} B" if stack_reserve else "")
     if ram > ram_bytes:
-        parts = f"tensor arena {compiled.arena_bytes:,} B" + (f" + stack {stack_reserve:,} B" if stack_reserve else "")
         raise DoesNotFit(f"{compiled.name} does not fit {board}: needs {ram:,} bytes of RAM ({parts}), "
                          f"board has {ram_bytes:,}",
                          f"needs {ram:,} B of RAM ({parts}), board has {ram_bytes:,} B")
@@ -60,3 +64,19 @@ def check_fits(compiled: CompiledModel, board: str, ram_bytes: int, flash_bytes:
         raise DoesNotFit(f"{compiled.name} does not fit {board}: needs {compiled.weight_bytes:,} bytes of "
                          f"flash for its constants, board has {flash_bytes:,}",
                          f"needs {compiled.weight_bytes:,} B of flash for its constants, board has {flash_bytes:,} B")
+    mapped_ram = platform.ram_region[1]
+    if ram > mapped_ram:
+        raise emulator_limit(compiled.name, platform, f"{ram:,} B of RAM ({parts})", "data", mapped_ram,
+                             f"{ram_bytes:,} B")
+    weights = platform.weights_region or platform.code_region
+    if compiled.weight_bytes > weights[1]:
+        what = "weights" if platform.weights_region else "code and weights"
+        raise emulator_limit(compiled.name, platform, f"{compiled.weight_bytes:,} B of flash for its constants",
+                             what, weights[1], f"{flash_bytes:,} B")
+
+
+def emulator_limit(model: str, platform: Platform, needs: str, what: str, mapped: int, part_has: str) -> NotRunnable:
+    """A model the part could hold but the emulated machine cannot: the limit is the emulator's."""
+    reason = (f"needs {needs}: the part has {part_has}, but the emulated {platform.qemu_machine} maps at most "
+              f"{mapped:,} B for {what} (the emulator's limit, not the board's)")
+    return NotRunnable(f"{model} cannot run on {platform.name} in the emulator: {reason}", reason)

@@ -58,7 +58,7 @@ def interrupts_can_come(elf: Path, platform: Platform) -> bool:
     fault = table[3]
 
     def is_handler(word: int) -> bool:
-        inside = platform.flash_origin <= word < platform.flash_origin + platform.flash_bytes
+        inside = platform.in_flash(word)
         return bool(word & 1) and inside
 
     for index, word in enumerate(table[14:], start=14):

@@ -37,6 +37,7 @@ def option_value(value: object) -> str:
 
 
 def plugin_spec(plugin: Path, out: Path, flash: tuple[int, int], ram: tuple[int, int], *,
+                weights: tuple[int, int] | None = None,
                 window: Window = Window(None, None, None), budget: int | None = None,
                 stop_at_wait: bool = False) -> str:
     """The -plugin option: the library and its arguments (see plugin/emu_trace.c)."""
@@ -45,6 +46,8 @@ def plugin_spec(plugin: Path, out: Path, flash: tuple[int, int], ram: tuple[int,
         args.append(f"budget={budget}")
     args += [f"flash={flash[0]:#x}:{flash[1]:#x}", f"ram={ram[0]:#x}:{ram[1]:#x}",
              f"wait={'stop' if stop_at_wait else 'sleep'}"]
+    if weights is not None:
+        args.append(f"weights={weights[0]:#x}:{weights[1]:#x}")
     for key in ("start", "end", "layer"):
         address = getattr(window, key)
         if address is not None:
@@ -94,8 +97,8 @@ def run_firmware(
     with cache.temp_folder("emu-qemu-") as tmp:
         work = Path(tmp)
         results = work / "trace.txt"
-        spec = plugin_spec(plugin, results, (platform.flash_origin, platform.flash_bytes),
-                           (platform.ram_origin, platform.ram_bytes), window=window, budget=budget,
+        spec = plugin_spec(plugin, results, platform.code_region, platform.ram_region,
+                           weights=platform.weights_region, window=window, budget=budget,
                            stop_at_wait=not interrupts_can_come(elf, platform))
         kernel = kernel_without_zero_fill(elf, loads, work) if loads else elf
         command = qemu_command(kernel, platform.qemu_machine, spec, write_loads(loads, work), work)

@@ -101,7 +101,7 @@ def cpu_type(platform: Platform) -> str:
 
 
 def platform_description(platform: Platform) -> str:
-    """The .repl text: core, NVIC, flash and RAM where the board's firmware is linked."""
+    """The .repl text: core, NVIC, and the memories where the board's firmware is linked."""
     return "\n".join([
         f"// {platform.name}: {platform.description}",
         "cpu: CPU.CortexM @ sysbus",
@@ -112,11 +112,13 @@ def platform_description(platform: Platform) -> str:
         f"    systickFrequency: {platform.clock_hz}",
         "    -> cpu@0",
         "",
-        f"flash: Memory.MappedMemory @ sysbus {platform.flash_origin:#x}",
-        f"    size: {platform.flash_bytes:#x}",
+        f"flash: Memory.MappedMemory @ sysbus {platform.code_region[0]:#x}",
+        f"    size: {platform.code_region[1]:#x}",
         "",
-        f"sram: Memory.MappedMemory @ sysbus {platform.ram_origin:#x}",
-        f"    size: {platform.ram_bytes:#x}",
+        *([f"weights: Memory.MappedMemory @ sysbus {platform.weights_region[0]:#x}",
+           f"    size: {platform.weights_region[1]:#x}", ""] if platform.weights_region else []),
+        f"sram: Memory.MappedMemory @ sysbus {platform.ram_region[0]:#x}",
+        f"    size: {platform.ram_region[1]:#x}",
         "",
         "// emu's firmware prints through semihosting (SYS_WRITE0 / SYS_WRITEC on bkpt 0xab)",
         "semihosting: UART.SemihostingUart @ cpu",
@@ -211,8 +213,8 @@ def run_firmware(
         if not trace_file.exists():
             raise EmuError(f"Renode wrote no execution trace (exit status {status}): "
                            f"{first_line(stderr) or first_line(read_text(work / 'stdout.txt')) or 'no message'}")
-        regions = retrace.Regions(platform.flash_origin, platform.flash_bytes,
-                                  platform.ram_origin, platform.ram_bytes)
+        regions = retrace.Regions(*platform.code_region, *platform.ram_region,
+                                  weights=platform.weights_region)
         try:
             counted = retrace.count_file(trace_file, regions, window.start, window.end, window.layer)
         except retrace.TraceFormatError:

@@ -263,9 +263,12 @@ class Regions:
     flash_bytes: int
     ram_origin: int
     ram_bytes: int
+    weights: tuple[int, int] | None = None  # (origin, bytes): a second region read as flash
 
     def index(self, address: int) -> int:
         if 0 <= address - self.flash_origin < self.flash_bytes:
+            return 0
+        if self.weights is not None and 0 <= address - self.weights[0] < self.weights[1]:
             return 0
         if 0 <= address - self.ram_origin < self.ram_bytes:
             return 1

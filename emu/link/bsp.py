@@ -17,18 +17,27 @@ STACK_RESERVE = 8 * 1024
 
 
 def linker_script(platform: Platform, stack_reserve: int = STACK_RESERVE) -> str:
-    return f"""/* Written by emu for {platform.name}: {platform.flash_bytes} bytes of flash,
+    """The regions are the emulated machine's, each no longer than what the part holds there
+    (Platform.code_region, weights_region, ram_region), so the linker refuses what the part
+    could not hold; emu.link.firmware tells that apart from what only the machine cannot."""
+    code_origin, code_bytes = platform.code_region
+    ram_origin, ram_bytes = platform.ram_region
+    weights = platform.weights_region
+    regions = f"    FLASH (rx) : ORIGIN = {code_origin:#x}, LENGTH = {code_bytes}\n"
+    if weights is not None:
+        regions += f"    WEIGHTS (r) : ORIGIN = {weights[0]:#x}, LENGTH = {weights[1]}\n"
+    regions += f"    RAM (rwx) : ORIGIN = {ram_origin:#x}, LENGTH = {ram_bytes}\n"
+    rodata = "WEIGHTS" if weights is not None else "FLASH"
+    return f"""/* Written by emu for {platform.name}: a part with {platform.flash_bytes} bytes of flash and
  * {platform.ram_bytes} bytes of RAM, at the addresses of the emulated {platform.qemu_machine}. */
 MEMORY
 {{
-    FLASH (rx) : ORIGIN = {platform.flash_origin:#x}, LENGTH = {platform.flash_bytes}
-    RAM (rwx) : ORIGIN = {platform.ram_origin:#x}, LENGTH = {platform.ram_bytes}
-}}
+{regions}}}
 ENTRY(emu_reset_handler)
 SECTIONS
 {{
     .text : {{ KEEP(*(.vectors)) *(.text*) . = ALIGN(8); }} > FLASH
-    .rodata : {{ *(.rodata*) . = ALIGN(8); }} > FLASH
+    .rodata : {{ *(.rodata*) . = ALIGN(8); }} > {rodata}
     .ARM.exidx : {{ *(.ARM.exidx*) }} > FLASH
     .data : {{ . = ALIGN(4); __data_start = .; *(.data*) . = ALIGN(4); __data_end = .; }} > RAM AT > FLASH
     __data_load = LOADADDR(.data);

@@ -17,7 +17,7 @@ from pathlib import Path
 import emu
 from emu import cache, processes
 from emu.compile.codegen import CompiledModel, TensorIO
-from emu.compile.fits import check_fits
+from emu.compile.fits import check_fits, emulator_limit
 from emu.compile.kernel_library import firmware_digest, kernel_archive, kernel_includes
 from emu.elf import Sections, section_sizes
 from emu.errors import DoesNotFit, EmuError
@@ -53,21 +53,41 @@ def build_key(compiled: CompiledModel, platform: Platform, gcc: str) -> str:
                      emu.__version__, firmware_digest(FIRMWARE), tool_version(gcc), length=24)
 
 
-_OVERFLOW = re.compile(r"region `(FLASH|RAM)' overflowed by (\d+) bytes")
+_OVERFLOW = re.compile(r"region `(FLASH|WEIGHTS|RAM)' overflowed by (\d+) bytes")
 
 
 def _link_failure(stderr: str, platform: Platform) -> EmuError:
+    """A region the linked firmware overflowed: the part's limit when the part could not hold
+    it either (DoesNotFit), else the emulated machine's (NotRunnable, emulator_limit)."""
     overflow = {m.group(1): int(m.group(2)) for m in _OVERFLOW.finditer(stderr)}
+    regions = {"FLASH": ("flash", platform.code_region[1], platform.flash_bytes,
+                         "code" if platform.weights_region else "code and weights"),
+               "RAM": ("RAM", platform.ram_region[1], platform.ram_bytes, "data")}
+    if platform.weights_region is not None:
+        regions["WEIGHTS"] = ("flash", platform.weights_region[1], platform.flash_bytes, "weights")
     parts, reasons = [], []
-    for region, have in (("FLASH", platform.flash_bytes), ("RAM", platform.ram_bytes)):
-        if region in overflow:
-            need = have + overflow[region]
-            parts.append(f"{region.lower()}: needs {need / 1024:.1f} KB, {platform.name} has {have / 1024:.1f} KB")
-            what = "RAM" if region == "RAM" else "flash"
-            reasons.append(f"needs {need:,} B of {what} (the linked firmware), board has {have:,} B")
+    for region, (what, length, part_has, holds) in regions.items():
+        if region not in overflow:
+            continue
+        need = length + overflow[region]
+        if need <= part_has:
+            return emulator_limit("the model", platform, f"{need:,} B of {what} for its {holds} (the linked firmware)",
+                                  holds, length, f"{part_has:,} B")
+        parts.append(f"{what}: needs {need / 1024:.1f} KB, {platform.name} has {part_has / 1024:.1f} KB")
+        reasons.append(f"needs {need:,} B of {what} (the linked firmware), board has {part_has:,} B")
     if parts:
         return DoesNotFit("the model does not fit: " + "; ".join(parts), "; ".join(reasons))
     return EmuError("firmware link failed:\n" + stderr.strip())
+
+
+def _check_linked(sections: Sections, platform: Platform) -> None:
+    """With a weights region, code and weights are linked into two regions of the emulated
+    machine, each within the part's flash; together they must be within it too."""
+    if sections.flash > platform.flash_bytes:
+        raise DoesNotFit(f"the model does not fit: flash: needs {sections.flash / 1024:.1f} KB, {platform.name} "
+                         f"has {platform.flash_bytes / 1024:.1f} KB",
+                         f"needs {sections.flash:,} B of flash (the linked firmware), board has "
+                         f"{platform.flash_bytes:,} B")
 
 
 def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path) -> Path:
@@ -90,7 +110,7 @@ def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path) 
 
 
 def build_firmware(compiled: CompiledModel, platform: Platform) -> Firmware:
-    check_fits(compiled, platform.name, platform.ram_bytes, platform.flash_bytes, STACK_RESERVE)
+    check_fits(compiled, platform, STACK_RESERVE)
     gcc = toolchain()
     builds = cache.root() / "builds"
     key = build_key(compiled, platform, gcc)
@@ -99,6 +119,7 @@ def build_firmware(compiled: CompiledModel, platform: Platform) -> Firmware:
         with cache.staging(builds, key) as work:
             elf = _compile(compiled, platform, gcc, work)
             sections, symbols = section_sizes(elf)
+            _check_linked(sections, platform)
             info = _build_info(compiled, platform, sections, symbols, key)
             cache.atomic_write(work / "build.json", json.dumps(info, indent=2) + "\n")
             cache.publish(work, final)

@@ -40,7 +40,7 @@ def flash_total(stream: list[Executed], segment: Segment, platform: Platform,
 
 
 def _code_stall(stream, platform, table, wait, accelerator) -> float:
-    in_flash = [e for e in stream if _in_flash(e.ins.address, platform)]
+    in_flash = [e for e in stream if platform.in_flash(e.ins.address)]
     fetched_bytes = sum(e.count * e.ins.size for e in in_flash)
     if accelerator == "none":
         # Every fetch is a flash access and pays the full wait.
@@ -86,6 +86,3 @@ def _data_stall(stream, segment, platform, wait, accelerator) -> float:
             stall += wait * share * e.count * e.ins.access_bytes / LINE_BYTES[accelerator]
     return stall
 
-
-def _in_flash(address: int, platform: Platform) -> bool:
-    return platform.flash_origin <= address < platform.flash_origin + platform.flash_bytes

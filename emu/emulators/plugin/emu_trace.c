@@ -25,7 +25,9 @@
  *   record takes them back.
  *
  * Arguments (key=value): out=PATH, budget=N, flash=ORIGIN:SIZE, ram=ORIGIN:SIZE,
- * and optionally start=ADDR, end=ADDR, layer=ADDR (instruction addresses).
+ * and optionally weights=ORIGIN:SIZE (a second region whose reads count as flash reads:
+ * where a board's read-only data sit when the machine's code memory is too small),
+ * start=ADDR, end=ADDR, layer=ADDR (instruction addresses).
  *
  * Output (text, one record a line), read by emu/emulators/qemu_trace.py:
  *   block ID ADDR...          a translated block and its instruction addresses
@@ -123,7 +125,7 @@ enum window_state { WINDOW_BEFORE, WINDOW_OPEN, WINDOW_CLOSED };
 static struct {
     FILE *out;
     uint64_t budget;
-    uint32_t flash_lo, flash_hi, ram_lo, ram_hi;
+    uint32_t flash_lo, flash_hi, weights_lo, weights_hi, ram_lo, ram_hi;
     int64_t start, end, layer; /* -1: not used */
     enum window_state window;
     bool finished;
@@ -659,6 +661,9 @@ static enum region region_of(uint64_t address)
     if (address - S.flash_lo < (uint64_t)(S.flash_hi - S.flash_lo)) {
         return FLASH;
     }
+    if (address - S.weights_lo < (uint64_t)(S.weights_hi - S.weights_lo)) {
+        return FLASH;
+    }
     if (address - S.ram_lo < (uint64_t)(S.ram_hi - S.ram_lo)) {
         return RAM;
     }
@@ -824,6 +829,9 @@ static bool parse_argument(const char *arg)
     }
     if (KEY("flash")) {
         return parse_range(value, &S.flash_lo, &S.flash_hi);
+    }
+    if (KEY("weights")) {
+        return parse_range(value, &S.weights_lo, &S.weights_hi);
     }
     if (KEY("ram")) {
         return parse_range(value, &S.ram_lo, &S.ram_hi);
