@@ -56,8 +56,24 @@ def format_table(results: list[Result]) -> str:
     numeric = (5, 6, 7, 8, 10, 11, 12, 13)
     why = [terminal_safe(f"{r.model} ({r.variant}) on {r.platform}: {r.status}: {r.reason}", keep="")
            for r in results if not r.measured]
-    return "\n".join([table_text(headers, rows, right=numeric), *why, uncertainty_line(results),
-                      *power_lines(results)])
+    return "\n".join([table_text(headers, rows, right=numeric), *why, *fallback_lines(results),
+                      uncertainty_line(results), *power_lines(results)])
+
+
+def fallback_lines(results: list[Result]) -> list[str]:
+    """Under the table: each layer that ran the portable kernel though the board's kernel set has
+    a faster one for its operator, with the compiler's reason and its share of the cycles."""
+    lines = []
+    for r in results:
+        slow = [layer for layer in r.layers if layer.fallback]
+        if not slow or not r.cycles:
+            continue
+        share = sum(layer.cycles for layer in slow) / r.cycles
+        lines.append(terminal_safe(f"{r.model} ({r.variant}) on {r.platform}: {len(slow)} of {len(r.layers)} layers "
+                                   f"on the portable kernels, {share:.1%} of the cycles:", keep=""))
+        lines += [terminal_safe(f"  layer {layer.index} {layer.op} ({layer.path}, {layer.cycles / r.cycles:.1%}): "
+                                f"{layer.fallback}", keep="") for layer in slow]
+    return lines
 
 
 def power_lines(results: list[Result]) -> list[str]:

@@ -115,8 +115,9 @@ static inline int32_t emu_smmulr(int32_t a, int32_t b)
  *   from zero with the -2^30 + 1 nudge for negative products, which equals
  *   floor((x * m + 2^30) / 2^31) = floor((2x * m + 2^31) / 2^32): SMMULR of 2x = acc << (left + 1).
  *   That needs acc << (left + 1) to fit int32; the compiler takes this path only for layers
- *   where every channel's accumulator bound, |bias| + 128 * sum |w|, guarantees it
- *   (emu/compile/ops/conv_2d.py, dsp_rescale_fits).
+ *   where every channel's accumulator range guarantees it, or where a channel that breaks it
+ *   has one output for every input and is given a rescale that gives it
+ *   (emu/compile/constant_channels.py).
  * - RoundingDivideByPOT(h, r), half away from zero, is (h + 2^(r-1) - (h < 0)) >> r for r >= 1
  *   and h for r = 0; `neg` is 1 or 0 to cover both without a branch.
  */
