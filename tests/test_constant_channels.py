@@ -117,6 +117,38 @@ def test_constant_channels_keep_the_optimized_kernels_and_match_tflm(dead_models
             if layer.op in OPTIMIZED_OPS] == [True] * 4
 
 
+# ---- pruned layers: constant channels cost no multiplies and no flash ------------------------
+
+PRUNED = range(12)  # 12 of 16 output channels pruned to all-zero filters
+LIVE_CHANNELS = 4
+
+
+def pruned_model() -> bytes:
+    """A 1x1 and a 3x3 CONV_2D, each with 12 of its 16 channels pruned: the sparse form saves more
+    than half the dense filter, so the reference lowering stores them sparse."""
+    layers = modelgen.tf().keras.layers
+    keras = modelgen.keras_model([layers.Conv2D(16, 1, activation="relu"),
+                                  layers.Conv2D(16, 3, padding="same")], SHAPE, seed=11)
+    for layer in keras.layers:
+        kernel, bias = layer.get_weights()
+        kernel[..., list(PRUNED)] = 0
+        layer.set_weights([kernel, bias])
+    return modelgen.to_int8(keras, SHAPE)
+
+
+def test_pruned_channels_are_skipped_and_left_out_of_the_filter():
+    model = pruned_model()
+    graph = parse_model(model)
+    assert [layer.function for layer in compile_graph(graph, "reference").layers] == ["emu_conv2d_sparse_s8"] * 2
+    for mve in (False, True):  # the M55 takes the DSP form: its vector kernels do not skip channels
+        compiled = compile_graph(graph, "optimized", mve=mve)
+        assert [layer.path for layer in compiled.layers] == ["conv_2d/1x1-dsp", "conv_2d/im2col-dsp"]
+        assert not any(layer.fallback for layer in compiled.layers)
+        # the filters hold the live channels' rows only: 1x1 over 8 inputs, 3x3 over 16
+        assert (compiled.weight_format, compiled.filter_bytes) == ("int8", LIVE_CHANNELS * (8 + 9 * 16))
+    _matches_tflm(model, compile_graph(graph, "optimized"))
+
+
 # ---- a channel that is not a constant -----------------------------------------------------
 
 LIVE = 7  # its filter all +1 steps: the extreme inputs give its accumulator's two ends
@@ -180,6 +212,20 @@ def test_constant_channels_on_the_device_match_tflm(dead_models, board, tmp_path
     fast = "mve" if board == "alif-e7-appkit" else "dsp"
     assert [layer.path.endswith(fast) for layer in result.layers if layer.op in OPTIMIZED_OPS] == [True] * 4
     assert not any(layer.fallback for layer in result.layers)
+
+
+@needs_arm_gcc
+def test_pruned_channels_skipped_on_the_device_match_tflm(tmp_path):
+    from emu.platforms import get_platform
+    from emu.results.measure import measure
+
+    path = tmp_path / "pruned.tflite"
+    path.write_bytes(pruned_model())
+    result, _ = measure(path, get_platform("nucleo-l4r5zi"))
+    assert result.output_matches_reference is True
+    assert [layer.path for layer in result.layers] == ["conv_2d/1x1-dsp", "conv_2d/im2col-dsp"]
+    reference, _ = measure(path, get_platform("nucleo-l4r5zi"), kernels="reference")
+    assert reference.output_matches_reference is True and result.cycles < reference.cycles
 
 
 @needs_arm_gcc

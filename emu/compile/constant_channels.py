@@ -25,6 +25,10 @@ term t in [low, high], which is K for every t when
 - K is act_min: B = act_min - offset - high (every sum is at or below act_min).
 A channel whose multiplier is 0 (a rescale below 2^-31) always fits: the high multiply is 0
 whatever the shift did to the accumulator, as in TFLM.
+
+The DSP convolution kernels go further (skip_constant_channels): a constant channel is marked
+with CONSTANT_SHIFT, its folded bias is its output, and the filter they read leaves its row
+out, so a pruned channel costs neither multiplies nor flash.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from emu.compile.kernel_call import ConstArray
 from emu.compile.quant import INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier
 
 IDENTITY = (1 << 30, 1)  # multiplier, shift: MultiplyByQuantizedMultiplier(a, 2^30, 1) == a
+CONSTANT_SHIFT = -128  # EMU_DSP_CONSTANT_SHIFT (emu_dsp.h): the channel's folded bias is its output
 
 
 def weight_term_range(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,3 +102,33 @@ def exact_rescale(params: dict, rows: np.ndarray) -> dict | str:
     return {"folded_bias": ConstArray("int32_t", new_bias.astype(np.int32)),
             "multiplier": ConstArray("int32_t", new_multiplier.astype(np.int32)),
             "shift": ConstArray("int8_t", new_shift.astype(np.int8))}
+
+
+def skip_constant_channels(params: dict, rows: np.ndarray) -> tuple[dict, np.ndarray] | str | None:
+    """For the kernels that skip constant channels: the parameters with every constant channel
+    marked (CONSTANT_SHIFT, its output as its folded bias), and the rows of the other channels,
+    which must fit the optimized rescale; None when no channel is constant or every one is (a
+    filter of no rows), or why a channel that is not constant does not fit."""
+    bias = params["folded_bias"].values.astype(np.int64)
+    multiplier = params["multiplier"].values.astype(np.int64)
+    shift = params["shift"].values.astype(np.int64)
+    offset, lo, hi = int(params["output_offset"]), int(params["act_min"]), int(params["act_max"])
+    low, high = weight_term_range(rows)
+    constant = np.zeros(len(bias), dtype=bool)
+    new_bias, new_multiplier, new_shift = bias.copy(), multiplier.copy(), shift.copy()
+    for c in range(len(bias)):
+        k = constant_output(int(bias[c]), int(low[c]), int(high[c]), int(multiplier[c]), int(shift[c]),
+                            offset, lo, hi)
+        if k is not None:
+            constant[c] = True
+            new_bias[c], new_multiplier[c], new_shift[c] = k, 0, CONSTANT_SHIFT
+            continue
+        bound = max(abs(int(bias[c] + low[c])), abs(int(bias[c] + high[c])))
+        if multiplier[c] != 0 and not _fits(bound, int(shift[c])):
+            return (f"channel {c}: its accumulator reaches {bound:,}, which shifted left by "
+                    f"{max(int(shift[c]), 0) + 1} overflows the optimized rescale, and its output is not a constant")
+    if constant.all() or not constant.any():
+        return None
+    return ({"folded_bias": ConstArray("int32_t", new_bias.astype(np.int32)),
+             "multiplier": ConstArray("int32_t", new_multiplier.astype(np.int32)),
+             "shift": ConstArray("int8_t", new_shift.astype(np.int8))}, rows[~constant])

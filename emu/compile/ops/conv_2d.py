@@ -10,12 +10,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from emu.compile.constant_channels import exact_rescale
+from emu.compile.constant_channels import exact_rescale, skip_constant_channels
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.compile.quant import activation_range_float, activation_range_int8, quantize_multiplier
 from emu.compile.sparse import FORMAT as SPARSE
-from emu.compile.sparse import sparse_params
+from emu.compile.sparse import MIN_SAVING, sparse_params
 from emu.model.graph import Graph, Operator, Tensor
 
 OPERATORS = ("CONV_2D",)
@@ -250,16 +250,55 @@ def _unoptimized_reason(call: KernelCall) -> str | None:
     return None
 
 
+def _dense_call(op: Operator, graph: Graph, sparse: KernelCall) -> KernelCall:
+    """The dense int8 call a sparse one stands for: the same parameters, the model's filter."""
+    p = {k: v for k, v in sparse.params.items() if k not in ("bitmap", "values")}
+    p["filter_c"] = p["input_c"]
+    window = p["filter_h"] * p["filter_w"] * p["filter_c"]
+    one = p["filter_h"] == p["filter_w"] == 1
+    lead = nhwc_streaming_lead(graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0]), p["stride_h"], p["pad_h"])
+    macs = p["batches"] * p["output_h"] * p["output_w"] * p["output_c"] * window
+    return KernelCall("emu_conv2d_1x1_s8" if one else "emu_conv2d_s8", "conv_2d.h", "emu_conv2d_s8_params", p,
+                      [op.inputs[0], op.inputs[1], op.outputs[0]], scratch_bytes=0 if one else 2 * window,
+                      input_lead=lead, macs=macs)
+
+
+def _skipping_constant_channels(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str | None:
+    """The call with its constant channels marked and their rows left out of a filter of its
+    own (emu/compile/constant_channels.py): those channels cost no multiplies and no flash. None
+    when no channel is constant, or the filter is written at run time (decoded: its form stays)."""
+    if op.inputs[1] in graph.writers:
+        return None
+    skipped = skip_constant_channels(call.params, _filter_rows(op, graph))
+    if skipped is None or isinstance(skipped, str):
+        return skipped
+    params, rows = skipped
+    live = ConstArray("int8_t", rows.reshape(-1).astype(np.int8))
+    return replace(call, params={**call.params, **params}, args=[call.args[0], live, *call.args[2:]],
+                   filter_storage=("int8", live.values.nbytes))
+
+
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
-    """int8, one group, with SMLAD (emu/firmware/kernels/optimized/conv_2d_dsp.c); or why not."""
+    """int8, one group, with SMLAD (emu/firmware/kernels/optimized/conv_2d_dsp.c), skipping the
+    channels whose output is a constant; or why not. A filter lowered to the sparse form for
+    flash is taken dense when, its constant channels left out, the sparse form no longer saves
+    MIN_SAVING of its bytes (emu/compile/sparse.py): pruned channels then cost nothing dense either."""
+    sparse = call if call.function == "emu_conv2d_sparse_s8" else None
+    if sparse is not None:
+        call = _dense_call(op, graph, sparse)
     reason = _unoptimized_reason(call)
     if reason:
         return reason
     p = call.params
     window = p["filter_h"] * p["filter_w"] * p["filter_c"]
     if window < 4:
-        return f"a window of {window} bytes: no word of it to pair up"
-    call = with_exact_rescale(call, _filter_rows(op, graph))
+        return _unoptimized_reason(sparse) if sparse else f"a window of {window} bytes: no word of it to pair up"
+    skipping = _skipping_constant_channels(op, graph, call)
+    if sparse is not None:
+        dense_bytes = skipping.filter_storage[1] if isinstance(skipping, KernelCall) else p["output_c"] * window
+        if sparse.filter_storage[1] <= (1 - MIN_SAVING) * dense_bytes:
+            return _unoptimized_reason(sparse)
+    call = skipping if skipping is not None else with_exact_rescale(call, _filter_rows(op, graph))
     if isinstance(call, str):
         return call
     oc = p["output_c"]
