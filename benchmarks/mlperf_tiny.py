@@ -4,10 +4,10 @@ board's silicon (below 1: emu's firmware is predicted faster).
 
 usage: python benchmarks/mlperf_tiny.py [--models DIR] [--jobs N] [--markdown]
 
-The models are the MLPerf Tiny reference files of ../shared/models (its SOURCES.md says where
-they and the published figures come from); a model that is absent is skipped with a line on
-stderr, and with none present the script says so and exits 0. Measurements go through emu's
-results cache, so a second run answers in seconds.
+The models are the MLPerf Tiny reference files (docs/sources.md#mlperf-tiny-latencies says where
+they and the published figures come from), by default from ../shared/models; a model that is
+absent is skipped with a line on stderr, and with none present the script says so and exits 0.
+Measurements go through emu's results cache, so a second run answers in seconds.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ class Published:
     latency_ms: dict[str, float]
 
 
-# Published MLPerf Tiny results (latency = 1000 / median inferences per second), as gathered in
-# ../shared/models/SOURCES.md from the mlcommons/tiny_results_v0.5 ... v1.3 repositories. The
-# M55 board has no published figure there.
+# Published MLPerf Tiny results (latency = 1000 / median inferences per second), from the
+# mlcommons/tiny_results_v0.5 ... v1.3 repositories (docs/sources.md#mlperf-tiny-latencies). The
+# M55 board has none.
 PUBLISHED = (
     Published("nucleo-l4r5zi", "ST X-CUBE-AI", "X-CUBE-AI", "MLPerf Tiny v1.2 round",
               {"KWS": 43.19, "VWW": 88.93, "IC": 165.13, "AD": 5.26}),
@@ -106,7 +106,7 @@ def main() -> None:
         from emu.console import table_text
 
         print(table_text(headers, rows, right=(2, 3, 4, 5)))
-    print("\npublished silicon latencies, ms (../shared/models/SOURCES.md):")
+    print("\npublished silicon latencies, ms (docs/sources.md#mlperf-tiny-latencies):")
     for p in PUBLISHED:
         figures = ", ".join(f"{name} {p.latency_ms[name]}" for name in BENCHMARKS)
         print(f"  {p.board}: {p.engine} ({p.label}), {p.source}: {figures}")
