@@ -242,4 +242,4 @@ def test_bench_lists_a_layer_that_falls_back_with_its_reason(varying_model, tmp_
     assert (layer.path, layer.fallback.split(":")[0]) == ("conv_2d/reference", f"channel {LIVE}")
     table = format_table([result])
     assert "varying (model) on nucleo-l4r5zi: 1 of 1 layers on the portable kernels, 100.0% of the cycles:" in table
-    assert f"  layer 0 CONV_2D (conv_2d/reference, 100.0%): {layer.fallback}" in table
+    assert f"  layer 0 (CONV_2D, 100.0%): {layer.fallback}" in table
