@@ -119,6 +119,19 @@ def test_person_detect_with_optimized_kernels_matches_tflm_on_m4f():
     assert sum(layer.macs for layer in result.layers) == 6_193_664 + 964_224
 
 
+@pytest.mark.parametrize("board", ["nucleo-l4r5zi", "disco-f746ng", "alif-e7-appkit"])
+def test_vww_with_pruned_channels_keeps_the_optimized_kernels_and_matches_tflm(board):
+    """vww_96_int8's pruned channels (all-zero filters, biases near 2^31) used to send two dense
+    1x1 layers (operators 10 and 12) to the portable kernel, and seven more whose filters they
+    made sparse; now every convolution runs an optimized kernel, which skips those channels."""
+    result, _ = measure(shared_model("vww_96_int8.tflite"), get_platform(board))
+    assert result.output_matches_reference is True, board
+    convolutions = [layer for layer in result.layers if layer.op == "CONV_2D"]
+    assert len(convolutions) == 14
+    assert not [layer.path for layer in convolutions if layer.path.endswith("/reference")], board
+    assert not any(layer.fallback for layer in result.layers)
+
+
 # ---- the Helium (MVE) kernels, which only the M55 runs ---------------------------------------
 
 def helium_models():

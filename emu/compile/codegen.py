@@ -52,6 +52,9 @@ class Layer:
     function: str | None  # None for operators that move no data (RESHAPE)
     path: str = ""  # the kernel form that runs, e.g. "conv_2d/1x1-dsp" or "conv_2d/reference"
     macs: int = 0  # multiply-accumulates, from the shapes
+    # Why the portable kernel runs though the kernel set and core have a faster one for this
+    # operator (KernelCall.fallback); empty when a faster one runs or none exists.
+    fallback: str = ""
 
 
 @dataclass
@@ -90,11 +93,16 @@ def lower_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) ->
                            f"{shown(str(e), 200)}") from None
         except RescaleOutOfRange as e:
             raise EmuError(f"{graph.name}: operator {op.index} ({shown(op.op)}) cannot be computed: {e}") from None
-        for hooks in (vector, faster) if not call.alias else ():  # a vector kernel first, then a DSP one
-            better = hooks[op.op](op, graph, call) if op.op in hooks else None
-            if better is not None:
+        reasons = []
+        for name, hooks in (("helium", vector), ("dsp", faster)) if not call.alias else ():
+            better = hooks[op.op](op, graph, call) if op.op in hooks else None  # a vector kernel first
+            if isinstance(better, KernelCall):
                 call = better
                 break
+            if better is not None and better not in (r for _, r in reasons):
+                reasons.append((name, better))
+        else:
+            call.fallback = "; ".join(f"{name}: {reason}" if len(reasons) > 1 else reason for name, reason in reasons)
         if not call.path:
             call.path = f"{op.op.lower()}/reference"
         calls.append(call)
@@ -215,8 +223,8 @@ def compile_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) 
         arena_bytes=plan.size,
         inputs=[_io(graph, t, offset(t)) for t in graph.inputs],
         outputs=[_io(graph, t, offset(t)) for t in graph.outputs],
-        layers=[Layer(op.index, op.op, None if c.alias else c.function, "" if c.alias else c.path, c.macs)
-                for op, c in zip(graph.operators, calls, strict=True)],
+        layers=[Layer(op.index, op.op, None if c.alias else c.function, "" if c.alias else c.path, c.macs,
+                      c.fallback) for op, c in zip(graph.operators, calls, strict=True)],
         kernels=sorted({c.function for c in calls if not c.alias}),
         weight_bytes=emitter.constant_bytes,
         kernel_set=kernel_set,

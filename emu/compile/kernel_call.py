@@ -11,9 +11,11 @@ operator's outputs), NULL for None, or a table of such pointers (see KernelCall.
 The function and struct are declared in emu/firmware/kernels/<header>.
 
 A module may also offer faster kernels for the `optimized` kernel set
-(emu/compile/kernel_set.py) with optimize(op, graph, call) -> KernelCall | None: given the
-reference call, the call of a kernel with the same C API that computes the same integers,
-or None where it has no faster form.
+(emu/compile/kernel_set.py) with optimize(op, graph, call) -> KernelCall | str (and
+helium(...) for the vector extension): given the reference call, the call of a kernel with the
+same C API that computes the same integers, or, where it has no faster form, why not (a
+sentence the compiler records on the layer: emu bench lists such layers, see
+emu/compile/codegen.py).
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class KernelCall:
     # Which implementation runs, "<operator>/<form>" (e.g. "conv_2d/1x1-dsp"); empty means
     # "<operator>/reference", filled in by the code generator.
     path: str = ""
+    # Why the portable kernel runs where the kernel set and core have faster ones for this
+    # operator (the optimize/helium hooks' answers); empty otherwise. Set by the code generator.
+    fallback: str = ""
     # Multiply-accumulates the operator does, from its shapes (0 for operators without any).
     macs: int = 0
     # Set by lowerings that store the filter in a form of their own (sparse): its format name

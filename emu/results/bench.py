@@ -58,8 +58,31 @@ def format_table(results: list[Result]) -> str:
            for r in results if not r.measured]
     collapsed = sorted({terminal_safe(f"{r.model} ({r.variant}) collapsed: {r.collapsed}", keep="")
                         for r in results if r.collapsed})
-    return "\n".join([table_text(headers, rows, right=numeric), *why, *collapsed, uncertainty_line(results),
-                      *power_lines(results)])
+    return "\n".join([table_text(headers, rows, right=numeric), *why, *collapsed, *fallback_lines(results),
+                      uncertainty_line(results), *power_lines(results)])
+
+
+def fallback_lines(results: list[Result]) -> list[str]:
+    """Under the table: the layers that ran the portable kernel though the board's kernel set has
+    a faster one for their operator, with their share of the cycles, grouped by the compiler's
+    reason (one line per reason, so a float model's layers take one)."""
+    lines = []
+    for r in results:
+        slow = [layer for layer in r.layers if layer.fallback]
+        if not slow or not r.cycles:
+            continue
+        share = sum(layer.cycles for layer in slow) / r.cycles
+        lines.append(f"{r.model} ({r.variant}) on {r.platform}: {len(slow)} of {len(r.layers)} layers on the "
+                     f"portable kernels, {share:.1%} of the cycles:")
+        by_reason: dict[str, list] = {}
+        for layer in slow:
+            by_reason.setdefault(layer.fallback, []).append(layer)
+        for reason, layers in by_reason.items():
+            ops = ", ".join(dict.fromkeys(layer.op for layer in layers))
+            cycles = sum(layer.cycles for layer in layers)
+            lines.append(f"  layer{'s' if len(layers) > 1 else ''} {', '.join(str(layer.index) for layer in layers)} "
+                         f"({ops}, {cycles / r.cycles:.1%}): {reason}")
+    return [terminal_safe(line, keep="") for line in lines]
 
 
 def quality_cell(r: Result) -> str:

@@ -128,7 +128,7 @@ def count_result(graph: Graph, compiled: CompiledModel, firmware: Firmware, plat
     if len(trace.segments) != len(compiled.layers) + 1:
         raise FirmwareError(f"the firmware marked {len(trace.segments) - 1} operators, the model has "
                             f"{len(compiled.layers)}: its per-layer figures cannot be trusted")
-    layers = [LayerResult(layer.index, layer.op, seg.instructions, c.cycles, layer.path, layer.macs)
+    layers = [LayerResult(layer.index, layer.op, seg.instructions, c.cycles, layer.path, layer.macs, layer.fallback)
               for layer, seg, c in zip(compiled.layers, trace.segments[1:], counts[1:], strict=True)]
     stack = firmware.stack_top - trace.min_stack_address if trace.min_stack_address else 0
     s = firmware.sections

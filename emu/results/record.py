@@ -52,6 +52,9 @@ class LayerResult:
     cycles: Count
     path: Text = ""  # the kernel form that ran, e.g. "conv_2d/1x1-dsp" (empty in older files)
     macs: Count = 0  # multiply-accumulates, from the shapes (0: none, or an older file)
+    # Why the portable kernel ran though the kernel set and core have a faster one for this
+    # operator (emu/compile/codegen.py, Layer.fallback); empty otherwise, and in older files.
+    fallback: Text = ""
 
     @property
     def cycles_per_mac(self) -> float | None:

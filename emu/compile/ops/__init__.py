@@ -29,10 +29,11 @@ def lowerings() -> dict[str, Lowering]:
     return table
 
 
-def optimizations(hook: str = "optimize") -> dict[str, Callable[..., KernelCall | None]]:
+def optimizations(hook: str = "optimize") -> dict[str, Callable[..., KernelCall | str]]:
     """Operator -> hook(op, graph, reference_call) for the operators that have faster kernels:
-    `optimize` for the DSP extension, `helium` for the vector extension (MVE)."""
-    table: dict[str, Callable[..., KernelCall | None]] = {}
+    `optimize` for the DSP extension, `helium` for the vector extension (MVE). A hook returns
+    the faster call, or a sentence saying why this operator has none."""
+    table: dict[str, Callable[..., KernelCall | str]] = {}
     for module in _modules():
         if hasattr(module, hook):
             for name in getattr(module, "OPERATORS", ()):

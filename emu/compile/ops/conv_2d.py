@@ -10,11 +10,12 @@ from dataclasses import replace
 
 import numpy as np
 
+from emu.compile.constant_channels import exact_rescale, skip_constant_channels
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.compile.quant import activation_range_float, activation_range_int8, quantize_multiplier
 from emu.compile.sparse import FORMAT as SPARSE
-from emu.compile.sparse import sparse_params
+from emu.compile.sparse import MIN_SAVING, sparse_params
 from emu.model.graph import Graph, Operator, Tensor
 
 OPERATORS = ("CONV_2D",)
@@ -131,14 +132,12 @@ def fold_bias(bias: Tensor | None, weight_sums: np.ndarray, input_offset: int) -
     return ConstArray("int32_t", folded.astype(np.int32))
 
 
-def dsp_rescale_fits(folded_bias: ConstArray, abs_weight_sums: np.ndarray, shift: ConstArray) -> bool:
-    """Whether every channel's accumulator, shifted left by max(shift, 0) + 1, stays in int32:
-    the optimized kernels' rescale needs it (emu/firmware/kernels/optimized/emu_dsp.h). The
-    accumulator is the folded bias plus weights times int8 values (inputs, or the input zero
-    point in the padding), so |bias| + 128 * sum |w| bounds it."""
-    bound = np.abs(folded_bias.values.astype(np.int64)) + 128 * abs_weight_sums.astype(np.int64)
-    left = np.maximum(shift.values.astype(np.int64), 0) + 1
-    return bool(np.all((bound << left) <= INT32_MAX))
+def with_exact_rescale(call: KernelCall, rows: np.ndarray) -> KernelCall | str:
+    """The call with the folded bias, multipliers and shifts the optimized kernels' rescale is
+    exact with (emu/compile/constant_channels.py; rows [channels, weights]: each output
+    channel's filter), or why it cannot have them."""
+    exact = exact_rescale(call.params, rows)
+    return exact if isinstance(exact, str) else replace(call, params={**call.params, **exact})
 
 
 def check_int16(**values: int) -> None:
@@ -235,23 +234,74 @@ def dsp_scratch_bytes(channels: int, window: int, gathered: bool) -> int:
     return DSP_RESCALE_BYTES * channels + 8 * (window & ~3) + (window if gathered else 0)
 
 
-def _rescale_fits(op: Operator, graph: Graph, call: KernelCall) -> bool:
+def _filter_rows(op: Operator, graph: Graph) -> np.ndarray:
     w = graph.tensor(op.inputs[1])
-    abs_sums = np.abs(w.data.astype(np.int64)).reshape(int(w.shape[0]), -1).sum(axis=1)
-    return dsp_rescale_fits(call.params["folded_bias"], abs_sums, call.params["shift"])
+    return w.data.reshape(int(w.shape[0]), -1)
 
 
-def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
-    """int8, one group, with SMLAD (emu/firmware/kernels/optimized/conv_2d_dsp.c)."""
-    if call.function not in ("emu_conv2d_1x1_s8", "emu_conv2d_s8") or call.params["filter_c"] != call.params["input_c"]:
-        return None  # float32, or a grouped convolution
-    w = graph.tensor(op.inputs[1])
-    oc = int(w.shape[0])
-    if not _rescale_fits(op, graph, call):
+def _unoptimized_reason(call: KernelCall) -> str | None:
+    """Why a reference CONV_2D call has no optimized form at all, or None when it may have one."""
+    if call.function == "emu_conv2d_f32":
+        return "float32: the optimized kernels are int8"
+    if call.function == "emu_conv2d_sparse_s8":
+        return "sparse-bitmap filter: the sparse kernel has no optimized form"
+    if call.params["filter_c"] != call.params["input_c"]:
+        return "grouped convolution: the optimized kernels take one group"
+    return None
+
+
+def _dense_call(op: Operator, graph: Graph, sparse: KernelCall) -> KernelCall:
+    """The dense int8 call a sparse one stands for: the same parameters, the model's filter."""
+    p = {k: v for k, v in sparse.params.items() if k not in ("bitmap", "values")}
+    p["filter_c"] = p["input_c"]
+    window = p["filter_h"] * p["filter_w"] * p["filter_c"]
+    one = p["filter_h"] == p["filter_w"] == 1
+    lead = nhwc_streaming_lead(graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0]), p["stride_h"], p["pad_h"])
+    macs = p["batches"] * p["output_h"] * p["output_w"] * p["output_c"] * window
+    return KernelCall("emu_conv2d_1x1_s8" if one else "emu_conv2d_s8", "conv_2d.h", "emu_conv2d_s8_params", p,
+                      [op.inputs[0], op.inputs[1], op.outputs[0]], scratch_bytes=0 if one else 2 * window,
+                      input_lead=lead, macs=macs)
+
+
+def _skipping_constant_channels(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str | None:
+    """The call with its constant channels marked and their rows left out of a filter of its
+    own (emu/compile/constant_channels.py): those channels cost no multiplies and no flash. None
+    when no channel is constant, or the filter is written at run time (decoded: its form stays)."""
+    if op.inputs[1] in graph.writers:
         return None
-    window = int(w.size // oc)
+    skipped = skip_constant_channels(call.params, _filter_rows(op, graph))
+    if skipped is None or isinstance(skipped, str):
+        return skipped
+    params, rows = skipped
+    live = ConstArray("int8_t", rows.reshape(-1).astype(np.int8))
+    return replace(call, params={**call.params, **params}, args=[call.args[0], live, *call.args[2:]],
+                   filter_storage=("int8", live.values.nbytes))
+
+
+def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
+    """int8, one group, with SMLAD (emu/firmware/kernels/optimized/conv_2d_dsp.c), skipping the
+    channels whose output is a constant; or why not. A filter lowered to the sparse form for
+    flash is taken dense when, its constant channels left out, the sparse form no longer saves
+    MIN_SAVING of its bytes (emu/compile/sparse.py): pruned channels then cost nothing dense either."""
+    sparse = call if call.function == "emu_conv2d_sparse_s8" else None
+    if sparse is not None:
+        call = _dense_call(op, graph, sparse)
+    reason = _unoptimized_reason(call)
+    if reason:
+        return reason
+    p = call.params
+    window = p["filter_h"] * p["filter_w"] * p["filter_c"]
     if window < 4:
-        return None  # no word of the window to pair up
+        return _unoptimized_reason(sparse) if sparse else f"a window of {window} bytes: no word of it to pair up"
+    skipping = _skipping_constant_channels(op, graph, call)
+    if sparse is not None:
+        dense_bytes = skipping.filter_storage[1] if isinstance(skipping, KernelCall) else p["output_c"] * window
+        if sparse.filter_storage[1] <= (1 - MIN_SAVING) * dense_bytes:
+            return _unoptimized_reason(sparse)
+    call = skipping if skipping is not None else with_exact_rescale(call, _filter_rows(op, graph))
+    if isinstance(call, str):
+        return call
+    oc = p["output_c"]
     if call.function == "emu_conv2d_1x1_s8":
         return replace(call, function="emu_conv2d_1x1_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/1x1-dsp",
                        scratch_bytes=dsp_scratch_bytes(oc, window, gathered=False))
@@ -272,15 +322,19 @@ def outer_filter(weights: np.ndarray) -> np.ndarray:
     return rows.transpose(0, 2, 1).reshape(-1).astype(np.int8)
 
 
-def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8, one group, output channels a multiple of 4 (emu/firmware/kernels/optimized/conv_2d_mve.c):
     1x1 as an outer product over an arranged filter for shallow inputs, VMLADAVA across deep
-    ones; any other filter by VMLADAVA across each gathered window."""
+    ones; any other filter by VMLADAVA across each gathered window. Or why not."""
+    reason = _unoptimized_reason(call)
+    if reason:
+        return reason
     p = call.params
-    if call.function not in ("emu_conv2d_1x1_s8", "emu_conv2d_s8") or p["filter_c"] != p["input_c"]:
-        return None  # float32, or a grouped convolution
-    if p["output_c"] % 4 or not _rescale_fits(op, graph, call):
-        return None
+    if p["output_c"] % 4:
+        return f"{p['output_c']} output channels: the vector kernels take a multiple of 4"
+    call = with_exact_rescale(call, _filter_rows(op, graph))
+    if isinstance(call, str):
+        return call
     if call.function == "emu_conv2d_s8":
         window = p["filter_h"] * p["filter_w"] * p["input_c"]
         return replace(call, function="emu_conv2d_s8_mve", header="conv_2d_mve.h", path="conv_2d/im2col-mve",

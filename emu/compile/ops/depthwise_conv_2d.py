@@ -11,7 +11,6 @@ from emu.compile.ops.conv_2d import (
     DSP_RESCALE_BYTES,
     channel_multipliers,
     check_int16,
-    dsp_rescale_fits,
     filter_operands,
     float_range,
     fold_bias,
@@ -21,6 +20,7 @@ from emu.compile.ops.conv_2d import (
     output_size,
     padding_before,
     window_options,
+    with_exact_rescale,
     zero_point,
 )
 from emu.compile.overlap import nhwc_streaming_lead
@@ -90,49 +90,57 @@ def one_channel_filter(weights: np.ndarray) -> np.ndarray:
     return np.concatenate([words.reshape(-1), taps[body:].reshape(-1)]).astype(np.int8)
 
 
-def _rescale_fits(op: Operator, graph: Graph, call: KernelCall) -> bool:
-    w = graph.tensor(op.inputs[1])
-    abs_sums = np.abs(w.data.astype(np.int64)).reshape(-1, call.params["output_c"]).sum(axis=0)
-    return dsp_rescale_fits(call.params["folded_bias"], abs_sums, call.params["shift"])
+def _filter_rows(op: Operator, graph: Graph, channels: int) -> np.ndarray:
+    """Each output channel's taps, [channels, taps] (the filter is [1, fh, fw, channels])."""
+    return graph.tensor(op.inputs[1]).data.reshape(-1, channels).T
 
 
-def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8 with one input channel (a convolution: SMLAD over four taps of a channel), depth
     multiplier 1 (four input channels per word) or a multiple of 4 (four output channels sharing
     an input byte), with SMLAD / SMLABB / SMLATT / SMLATB
-    (emu/firmware/kernels/optimized/depthwise_conv_2d_dsp.c)."""
+    (emu/firmware/kernels/optimized/depthwise_conv_2d_dsp.c); or why not."""
     p = call.params
     if call.function != "emu_depthwise_conv2d_s8":
-        return None
+        return "float32: the optimized kernels are int8"
     w = graph.tensor(op.inputs[1])
-    if not _rescale_fits(op, graph, call):
-        return None
     dm, taps = p["depth_multiplier"], p["filter_h"] * p["filter_w"]
+    constant = op.inputs[1] not in graph.writers
+    one_channel = p["input_c"] == 1 and dm > 1 and taps >= 4 and constant
+    if not one_channel and not (dm == 1 or dm % 4 == 0):
+        return f"depth multiplier {dm}: the DSP kernel takes 1 or a multiple of 4"
+    if not one_channel and p["output_c"] < 4:
+        return f"{p['output_c']} output channels: the DSP kernel takes at least 4"
+    call = with_exact_rescale(call, _filter_rows(op, graph, p["output_c"]))
+    if isinstance(call, str):
+        return call
     shape = f"{p['filter_h']}x{p['filter_w']}"
     scratch = dsp_scratch_bytes(taps, p["output_c"], p["input_c"], dm)
     # The arranged filter replaces the model's in flash; a filter decoded at run time keeps its form.
-    constant = op.inputs[1] not in graph.writers
-    if p["input_c"] == 1 and dm > 1 and taps >= 4 and constant:
+    if one_channel:
         arranged = ConstArray("int8_t", one_channel_filter(w.data))
         return replace(call, function="emu_depthwise_conv2d_1ch_s8_dsp", header="depthwise_conv_2d_dsp.h",
                        path=f"depthwise_conv_2d/{shape}-1ch-dsp", scratch_bytes=scratch,
                        args=[call.args[0], arranged, *call.args[2:]],
                        filter_storage=("int8", arranged.values.nbytes))
-    if not (dm == 1 or dm % 4 == 0) or p["output_c"] < 4:
-        return None
     return replace(call, function="emu_depthwise_conv2d_s8_dsp", header="depthwise_conv_2d_dsp.h",
                    path=f"depthwise_conv_2d/{shape}-dm{dm}-dsp", scratch_bytes=scratch)
 
 
-def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8, output channels a multiple of 4, depth multiplier 1 or a multiple of 4: four channels
-    per vector (emu/firmware/kernels/optimized/depthwise_conv_2d_mve.c)."""
+    per vector (emu/firmware/kernels/optimized/depthwise_conv_2d_mve.c); or why not."""
     p = call.params
-    if call.function != "emu_depthwise_conv2d_s8" or p["output_c"] % 4 or not _rescale_fits(op, graph, call):
-        return None
+    if call.function != "emu_depthwise_conv2d_s8":
+        return "float32: the optimized kernels are int8"
+    if p["output_c"] % 4:
+        return f"{p['output_c']} output channels: the vector kernels take a multiple of 4"
     dm, taps = p["depth_multiplier"], p["filter_h"] * p["filter_w"]
     if dm != 1 and dm % 4:
-        return None
+        return f"depth multiplier {dm}: the vector kernel takes 1 or a multiple of 4"
+    call = with_exact_rescale(call, _filter_rows(op, graph, p["output_c"]))
+    if isinstance(call, str):
+        return call
     rest = 4 * taps + p["input_c"] if dm == 1 else taps * p["input_c"]  # tap list and zero row, or a window
     return replace(call, function="emu_depthwise_conv2d_s8_mve", header="depthwise_conv_2d_mve.h",
                    path=f"depthwise_conv_2d/{p['filter_h']}x{p['filter_w']}-dm{dm}-mve",

@@ -70,25 +70,29 @@ def lower(op, graph) -> KernelCall:
 MUL_DSP_MAX_LEFT = 15
 
 
-def optimize(op, graph, call: KernelCall) -> KernelCall | None:
+def optimize(op, graph, call: KernelCall) -> KernelCall | str:
     """int8 ADD, SUB and MUL with emu_dsp.h's rescale (emu/firmware/kernels/optimized/elementwise_dsp.c).
     ADD's and SUB's values always fit it (their shifts are never positive: see the kernel); MUL's
-    when its output shift is small enough."""
+    when its output shift is small enough. Or why not."""
     if call.function in ("emu_add_s8", "emu_sub_s8"):
         name = call.function[len("emu_"):-len("_s8")]
         return replace(call, function=f"{call.function}_dsp", header="elementwise_dsp.h", path=f"{name}/dsp")
-    if call.function == "emu_mul_s8" and max(call.params["output_shift"], 0) + 1 <= MUL_DSP_MAX_LEFT:
-        return replace(call, function="emu_mul_s8_dsp", header="elementwise_dsp.h", path="mul/dsp")
-    return None
+    if call.function == "emu_mul_s8":
+        if max(call.params["output_shift"], 0) + 1 <= MUL_DSP_MAX_LEFT:
+            return replace(call, function="emu_mul_s8_dsp", header="elementwise_dsp.h", path="mul/dsp")
+        return f"output shift {call.params['output_shift']}: the product shifted left overflows the optimized rescale"
+    return f"{call.function}: the optimized kernels are int8 ADD, SUB and MUL"
 
 
-def helium(op, graph, call: KernelCall) -> KernelCall | None:
+def helium(op, graph, call: KernelCall) -> KernelCall | str:
     """int8 ADD, SUB and MUL four elements per vector (emu/firmware/kernels/optimized/elementwise_mve.c),
-    where the DSP kernel's rescale is exact; it reads inputs whose step along a run is 0 or 1."""
+    where the DSP kernel's rescale is exact; it reads inputs whose step along a run is 0 or 1. Or why not."""
     faster = optimize(op, graph, call)
+    if isinstance(faster, str):
+        return faster
     p = call.params
-    if faster is None or {p["stride1"][p["rank"] - 1], p["stride2"][p["rank"] - 1]} - {0, 1}:
-        return None
+    if {p["stride1"][p["rank"] - 1], p["stride2"][p["rank"] - 1]} - {0, 1}:
+        return "an input read with a step other than 0 or 1 along a run (broadcast): no vector form"
     name = call.function[len("emu_"):-len("_s8")]
     return replace(call, function=f"emu_{name}_s8_mve", header="elementwise_mve.h", path=f"{name}/mve")
 

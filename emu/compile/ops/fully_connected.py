@@ -9,12 +9,12 @@ import numpy as np
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.ops.conv_2d import (
     channel_multipliers,
-    dsp_rescale_fits,
     float_range,
     fold_bias,
     int8_range,
     kind,
     rescale_arrays,
+    with_exact_rescale,
     zero_point,
 )
 from emu.compile.quant import quantize_multiplier
@@ -80,22 +80,31 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
                       params, [op.inputs[0], op.inputs[1], op.outputs[0]], macs=macs)
 
 
-def _rescale_fits(op: Operator, graph: Graph, call: KernelCall) -> bool:
-    abs_sums = np.abs(graph.tensor(op.inputs[1]).data.astype(np.int64)).sum(axis=1)
-    return dsp_rescale_fits(call.params["folded_bias"], abs_sums, call.params["shift"])
+def _unoptimized_reason(call: KernelCall) -> str | None:
+    if call.function == "emu_fully_connected_f32":
+        return "float32: the optimized kernels are int8"
+    if call.function == "emu_fully_connected_sparse_s8":
+        return "sparse-bitmap weights: the sparse kernel has no optimized form"
+    return None
 
 
-def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
-    """int8 with SMLAD (emu/firmware/kernels/optimized/fully_connected_dsp.c)."""
-    if call.function != "emu_fully_connected_s8" or not _rescale_fits(op, graph, call):
-        return None
+def _with_exact_rescale(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
+    return with_exact_rescale(call, graph.tensor(op.inputs[1]).data.reshape(call.params["units"], -1))
+
+
+def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
+    """int8 with SMLAD (emu/firmware/kernels/optimized/fully_connected_dsp.c); or why not."""
+    call = _unoptimized_reason(call) or _with_exact_rescale(op, graph, call)
+    if isinstance(call, str):
+        return call
     return replace(call, function="emu_fully_connected_s8_dsp", header="fully_connected_dsp.h",
                    path="fully_connected/dsp")
 
 
-def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
-    """int8 with VMLADAVA (emu/firmware/kernels/optimized/fully_connected_mve.c)."""
-    if call.function != "emu_fully_connected_s8" or not _rescale_fits(op, graph, call):
-        return None
+def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
+    """int8 with VMLADAVA (emu/firmware/kernels/optimized/fully_connected_mve.c); or why not."""
+    call = _unoptimized_reason(call) or _with_exact_rescale(op, graph, call)
+    if isinstance(call, str):
+        return call
     return replace(call, function="emu_fully_connected_s8_mve", header="fully_connected_mve.h",
                    path="fully_connected/mve")

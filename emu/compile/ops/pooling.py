@@ -51,9 +51,9 @@ _HELIUM = {"emu_average_pool_s8": ("emu_average_pool_s8_mve", "average_pool_2d/m
            "emu_max_pool_s8": ("emu_max_pool_s8_mve", "max_pool_2d/mve")}
 
 
-def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
-    """int8, the channels of each window pixel in vector lanes."""
+def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
+    """int8, the channels of each window pixel in vector lanes; or why not."""
     if call.function not in _HELIUM:
-        return None
+        return f"{call.function}: the vector kernels are int8 average and max pooling"
     function, path = _HELIUM[call.function]
     return replace(call, function=function, header="pooling_mve.h", path=path)

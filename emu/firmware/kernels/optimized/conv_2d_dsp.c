@@ -8,7 +8,8 @@
  * then loads one filter word, expands it, and feeds it to four pixels: one load, two
  * SXTB16, four LDRD and eight SMLADs for sixteen multiply-accumulates, with every value in a
  * register. The rescale is emu_dsp.h's, which the compiler chooses these kernels for only
- * where it is exact.
+ * where it is exact. A channel whose shift is EMU_DSP_CONSTANT_SHIFT has one output for every
+ * input, its folded bias, and no row in the filter: pruned channels cost no multiplies.
  *
  * Scratch: each output channel's rescale (EMU_DSP_RESCALE_BYTES), 8 x (window & ~3) bytes of
  * expanded windows, then window bytes for a gathered window of the general form.
@@ -71,9 +72,11 @@ static void join_group(pending_group *g, const int8_t *x, int32_t len, uint32_t 
     } while (0)
 
 /* Every output channel of a full group of four pixels, whose windows (len bytes each, laid
- * out like a filter row) are in group and g->tail. */
-static void pixel_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group,
-                        const pending_group *g, int32_t len, const int8_t *filter)
+ * out like a filter row) are in group and g->tail. Inlined into two forms: `skip` (a constant
+ * here) says whether some channels are constant, so layers without any pay no check. */
+static inline __attribute__((always_inline)) void pixel_group_any(
+    const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group, const pending_group *g,
+    int32_t len, const int8_t *filter, const int skip)
 {
     int8_t *const *out = g->out;
     const int32_t *bias = p->folded_bias;
@@ -83,7 +86,16 @@ static void pixel_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *re
     const int32_t body = len & ~3;
     const uint32_t *group_end = group + (len >> 2) * 2 * PIXELS;
     const int8_t *w = filter;
-    for (int oc = 0; oc < channels; ++oc, w += len) {
+    for (int oc = 0; oc < channels; ++oc) {
+        const emu_dsp_rescale *r = rescale + oc;
+        if (skip && r->constant) { /* the same output for every input, and no row in the filter */
+            const int8_t k = (int8_t)bias[oc];
+            out[0][oc] = k;
+            out[1][oc] = k;
+            out[2][oc] = k;
+            out[3][oc] = k;
+            continue;
+        }
         int32_t a0 = bias[oc], a1 = a0, a2 = a0, a3 = a0;
         const uint32_t *v = group;
         const int8_t *s = w;
@@ -101,7 +113,6 @@ static void pixel_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *re
             a2 += wk * g->tail[2][k - body];
             a3 += wk * g->tail[3][k - body];
         }
-        const emu_dsp_rescale *r = rescale + oc;
         int32_t y0, y1, y2, y3;
         if (full_range) {
             y0 = emu_dsp_output_full(r, a0, offset);
@@ -118,13 +129,26 @@ static void pixel_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *re
         out[1][oc] = (int8_t)y1;
         out[2][oc] = (int8_t)y2;
         out[3][oc] = (int8_t)y3;
+        w += len;
     }
+}
+
+static void pixel_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group,
+                        const pending_group *g, int32_t len, const int8_t *filter)
+{
+    pixel_group_any(p, rescale, group, g, len, filter, 0);
+}
+
+static void pixel_group_skipping(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale,
+                                 const uint32_t *group, const pending_group *g, int32_t len, const int8_t *filter)
+{
+    pixel_group_any(p, rescale, group, g, len, filter, 1);
 }
 
 /* A short group repeats its last pixel (copies of its expanded window and tail), whose
  * outputs are then written twice with the same values. */
 static void finish_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, uint32_t *group,
-                         pending_group *g, int32_t len, const int8_t *filter)
+                         pending_group *g, int32_t len, const int8_t *filter, int skip)
 {
     const int last = g->count - 1;
     for (int k = g->count; k < PIXELS; ++k) {
@@ -135,7 +159,11 @@ static void finish_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *r
         memcpy(g->tail[k], g->tail[last], sizeof g->tail[k]);
         g->out[k] = g->out[last];
     }
-    pixel_group(p, rescale, group, g, len, filter);
+    if (skip) {
+        pixel_group_skipping(p, rescale, group, g, len, filter);
+    } else {
+        pixel_group(p, rescale, group, g, len, filter);
+    }
     g->count = 0;
 }
 
@@ -152,7 +180,7 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
     const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
     pending_group g = {{NULL}, {{0}}, 0};
     int8_t *out = output;
-    emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale);
+    const int skip = emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale) > 0;
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *row = input + b * image_size;
         for (int oy = 0; oy < p->output_h; ++oy, row += step_y) {
@@ -160,13 +188,13 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
             for (int ox = 0; ox < p->output_w; ++ox, x += step_x, out += p->output_c) {
                 join_group(&g, x, ic, group, out);
                 if (g.count == PIXELS) {
-                    finish_group(p, rescale, group, &g, ic, filter);
+                    finish_group(p, rescale, group, &g, ic, filter, skip);
                 }
             }
         }
     }
     if (g.count) {
-        finish_group(p, rescale, group, &g, ic, filter);
+        finish_group(p, rescale, group, &g, ic, filter, skip);
     }
 }
 
@@ -180,7 +208,7 @@ void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const
     int8_t *runs = (int8_t *)group + 2 * PIXELS * (window & ~3); /* one gathered window */
     pending_group g = {{NULL}, {{0}}, 0};
     int8_t *out = output;
-    emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale);
+    const int skip = emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale) > 0;
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * image_size;
         for (int oy = 0; oy < p->output_h; ++oy) {
@@ -191,12 +219,12 @@ void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const
                                   (int8_t)-p->input_offset);
                 join_group(&g, runs, window, group, out);
                 if (g.count == PIXELS) {
-                    finish_group(p, rescale, group, &g, window, filter);
+                    finish_group(p, rescale, group, &g, window, filter, skip);
                 }
             }
         }
     }
     if (g.count) {
-        finish_group(p, rescale, group, &g, window, filter);
+        finish_group(p, rescale, group, &g, window, filter, skip);
     }
 }

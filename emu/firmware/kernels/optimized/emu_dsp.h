@@ -115,8 +115,9 @@ static inline int32_t emu_smmulr(int32_t a, int32_t b)
  *   from zero with the -2^30 + 1 nudge for negative products, which equals
  *   floor((x * m + 2^30) / 2^31) = floor((2x * m + 2^31) / 2^32): SMMULR of 2x = acc << (left + 1).
  *   That needs acc << (left + 1) to fit int32; the compiler takes this path only for layers
- *   where every channel's accumulator bound, |bias| + 128 * sum |w|, guarantees it
- *   (emu/compile/ops/conv_2d.py, dsp_rescale_fits).
+ *   where every channel's accumulator range guarantees it, or where a channel that breaks it
+ *   has one output for every input and is given a rescale that gives it
+ *   (emu/compile/constant_channels.py).
  * - RoundingDivideByPOT(h, r), half away from zero, is (h + 2^(r-1) - (h < 0)) >> r for r >= 1
  *   and h for r = 0; `neg` is 1 or 0 to cover both without a branch.
  */
@@ -126,11 +127,18 @@ typedef struct {
     uint8_t neg;  /* 1 when right > 0 */
     uint8_t left; /* max(shift, 0) + 1 */
     uint8_t right; /* max(-shift, 0) */
+    uint8_t constant; /* 1: a constant channel (EMU_DSP_CONSTANT_SHIFT) */
 } emu_dsp_rescale;
+
+/* The shift that marks a constant output channel for the convolution kernels that skip them
+ * (conv_2d_dsp.c): its folded bias is its int8 output for every input, and the filter they
+ * are given leaves its row out (emu/compile/constant_channels.py). No real shift is this low. */
+#define EMU_DSP_CONSTANT_SHIFT (-128)
 
 static inline emu_dsp_rescale emu_dsp_rescale_for(int32_t multiplier, int shift)
 {
     emu_dsp_rescale r;
+    r.constant = 0;
     r.multiplier = multiplier;
     r.left = (uint8_t)((shift > 0 ? shift : 0) + 1);
     r.right = (uint8_t)(shift < 0 ? -shift : 0);
@@ -139,14 +147,21 @@ static inline emu_dsp_rescale emu_dsp_rescale_for(int32_t multiplier, int shift)
     return r;
 }
 
-/* Every channel's rescale, worked out once per call (into scratch: EMU_DSP_RESCALE_BYTES each). */
+/* Every channel's rescale, worked out once per call (into scratch: EMU_DSP_RESCALE_BYTES each);
+ * returns how many channels are constant (EMU_DSP_CONSTANT_SHIFT), so that a kernel checks
+ * for them only where there are some. */
 #define EMU_DSP_RESCALE_BYTES 12
-static inline void emu_dsp_rescale_table(const int32_t *multiplier, const int8_t *shift, int channels,
-                                         emu_dsp_rescale *table)
+static inline int emu_dsp_rescale_table(const int32_t *multiplier, const int8_t *shift, int channels,
+                                        emu_dsp_rescale *table)
 {
+    int constants = 0;
     for (int c = 0; c < channels; ++c) {
-        table[c] = emu_dsp_rescale_for(multiplier[c], shift[c]);
+        const int constant = shift[c] == EMU_DSP_CONSTANT_SHIFT;
+        table[c] = emu_dsp_rescale_for(multiplier[c], constant ? 0 : shift[c]);
+        table[c].constant = (uint8_t)constant;
+        constants += constant;
     }
+    return constants;
 }
 
 static inline int32_t emu_dsp_rescale_apply(const emu_dsp_rescale *r, int32_t acc)
