@@ -29,7 +29,11 @@ def predictions(kind: str, run: HostRun, x: np.ndarray) -> np.ndarray:
 
 
 def score(model: bytes, kind: str, x_test: np.ndarray, y_test: np.ndarray, classes: int = 0) -> Score:
-    run = run_reference_interpreter(model, x_test)
+    return score_run(run_reference_interpreter(model, x_test), kind, x_test, y_test, classes)
+
+
+def score_run(run: HostRun, kind: str, x_test: np.ndarray, y_test: np.ndarray, classes: int = 0) -> Score:
+    """The score of outputs already computed, by an interpreter or by the device."""
     predicted = predictions(kind, run, x_test)
     if kind == "classifier":
         labels = np.asarray(y_test).astype(np.int64).ravel()
