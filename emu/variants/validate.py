@@ -42,6 +42,7 @@ class Validation:
     differing: int  # samples whose outputs differ from the reference's in any bit
     beyond_tolerance: int  # of those, the ones emu run would call different (emu.results.outputs)
     max_difference: float | None  # the largest output difference, for float outputs
+    outputs: np.ndarray  # the device's output, one row per sample, as the firmware reported it
 
     @property
     def agrees(self) -> bool:
@@ -81,7 +82,8 @@ def validate(model_path: Path, platform: Platform, kind: str, x: np.ndarray, y: 
     except ValueError as e:  # ROC AUC of samples that are all normal or all anomalies
         raise EmuError(f"cannot score {len(x)} samples: {e}") from None
     return Validation(graph.name, platform.name, kind, len(x), run.boots, seconds, device_score, host_score,
-                      per_class(device_score, host_score), int(differing.sum()), int(beyond), max_difference)
+                      per_class(device_score, host_score), int(differing.sum()), int(beyond), max_difference,
+                      raw)
 
 
 def per_class(device: Score, host: Score) -> list[ClassAccuracy]:
