@@ -168,3 +168,24 @@ def test_a_model_the_device_cannot_run_is_refused_in_one_line(tmp_path):
     np.savez(tmp_path / "d.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     done = emu_validate(tmp_path / "lstm.tflite", "-p", M4F, "--data", tmp_path / "d.npz", "-n", "5", cwd=tmp_path)
     assert_one_line_error(done, "UNIDIRECTIONAL_SEQUENCE_LSTM")
+
+
+def test_a_scenarios_validate_step_runs_each_measured_task_variant_on_its_board(tmp_path):
+    import json
+
+    import yaml
+
+    from emu.orchestrate import run_scenario
+
+    model_path, kind, x, y = digits_int8()
+    scenario = tmp_path / "validate.yaml"
+    scenario.write_text(yaml.safe_dump({"models": [{"task": "digits", "variants": ["int8"]}], "boards": [M4F],
+                                        "validate": {"samples": 30}}))
+    outcome = run_scenario(scenario, out=tmp_path / "run", write_report=False)
+    [record] = json.loads((tmp_path / "run" / "validation.json").read_text())["validations"]
+    want = tflm_outputs(model_path.read_bytes(), x[:30])
+    accuracy = float(np.mean(np.argmax(want, axis=1) == y[:30]))
+    assert (record["variant"], record["platform"], record["samples"]) == ("int8", M4F, 30)
+    assert record["device"] == record["host"] == accuracy
+    assert record["differing_samples"] == 0
+    assert any(n.startswith(f"validated digits/int8 on {M4F}: device accuracy") for n in outcome.notes)
