@@ -68,6 +68,37 @@ def test_a_builtin_tasks_int8_variant_gives_tflms_outputs_and_accuracy(board):
         assert c.device == pytest.approx(np.mean(np.argmax(want[mine], axis=1) == c.label))
 
 
+def test_a_float_model_reports_its_largest_difference_from_tflm(tmp_path, dense_models):
+    from tflite_micro.python.tflite_micro import runtime
+
+    from emu.platforms import get_platform
+    from emu.variants.validate import validate
+
+    path = tmp_path / "sine_float.tflite"
+    path.write_bytes(dense_models["float"])
+    x = np.linspace(0, 6.28, 25, dtype=np.float32)[:, None]
+    y = np.sin(x).astype(np.float64)
+    result = validate(path, get_platform(M0PLUS), "regression", x, y)  # soft float: libgcc's arithmetic
+
+    interpreter = runtime.Interpreter.from_bytes(dense_models["float"], arena_size=1 << 20)
+    want = []
+    for sample in x:
+        interpreter.set_input(sample[None], 0)
+        interpreter.invoke()
+        want.append(np.array(interpreter.get_output(0)).reshape(-1))
+    want = np.stack(want)
+    assert result.outputs.dtype == np.float32
+    assert result.max_difference == float(np.max(np.abs(result.outputs.astype(np.float64) - want)))
+    assert result.differing == int(np.sum(np.any(result.outputs != want, axis=1)))
+    assert np.allclose(result.outputs, want, rtol=1e-5, atol=1e-6) and result.agrees
+    assert result.device.metric == "rmse"
+    def rmse(outputs):
+        return float(np.sqrt(np.mean((outputs.astype(np.float64) - y) ** 2)))
+
+    assert result.device.value == pytest.approx(rmse(result.outputs), rel=1e-9)
+    assert result.host.value == pytest.approx(rmse(want), rel=1e-9)
+
+
 def small_flash_board(tmp_path, flash_bytes: int):
     """The M0+ board with less flash: its firmware holds only a few samples at a time."""
     import yaml
@@ -181,14 +212,16 @@ def test_a_scenarios_validate_step_runs_each_measured_task_variant_on_its_board(
     scenario = tmp_path / "validate.yaml"
     scenario.write_text(yaml.safe_dump({"models": [{"task": "digits", "variants": ["int8"]}], "boards": [M4F],
                                         "validate": {"samples": 30}}))
-    outcome = run_scenario(scenario, out=tmp_path / "run", write_report=False)
+    outcome = run_scenario(scenario, out=tmp_path / "run")
     [record] = json.loads((tmp_path / "run" / "validation.json").read_text())["validations"]
     want = tflm_outputs(model_path.read_bytes(), x[:30])
     accuracy = float(np.mean(np.argmax(want, axis=1) == y[:30]))
     assert (record["variant"], record["platform"], record["samples"]) == ("int8", M4F, 30)
     assert record["device"] == record["host"] == accuracy
     assert record["differing_samples"] == 0
-    assert any(n.startswith(f"validated digits/int8 on {M4F}: device accuracy") for n in outcome.notes)
+    note = f"validated digits/int8 on {M4F}: device accuracy {accuracy:.2%} (host {accuracy:.2%}), 30 of 30 samples"
+    assert any(n.startswith(note) for n in outcome.notes)
+    assert note in (tmp_path / "run" / "report.md").read_text()  # the report shows device beside host
 
 
 def test_a_run_that_stops_says_where_and_after_which_sample(monkeypatch):
