@@ -18,7 +18,7 @@ import numpy as np
 from emu.compile.kernel_set import resolve_kernel_set
 from emu.compile.samples import sample_bytes, samples_source
 from emu.emulators.window import Window
-from emu.errors import DoesNotFit, FirmwareError
+from emu.errors import DoesNotFit, FirmwareError, NotRunnable
 from emu.link.firmware import build_firmware
 from emu.model.reader import model_name, parse_model, read_model_bytes
 from emu.platforms import Platform
@@ -57,7 +57,10 @@ def run_samples(model_path: str | Path, platform: Platform, samples: Sequence[li
 
     model_path = Path(model_path)
     graph = parse_model(read_model_bytes(model_path), name=model_name(model_path))
-    compiled = compile_for_device(graph, resolve_kernel_set(platform, kernels), platform.mve)
+    try:
+        compiled = compile_for_device(graph, resolve_kernel_set(platform, kernels), platform.mve)
+    except NotRunnable as e:
+        raise type(e)(f"{graph.name} cannot run on the device: {e}", e.reason) from None
     samples = [check_inputs(graph, s) for s in samples]
     single = build_firmware(compiled, platform)  # what the samples are added to
     per_boot = samples_per_boot(single.sections.flash, platform.flash_bytes, sample_bytes(compiled.inputs),

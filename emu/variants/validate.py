@@ -64,10 +64,10 @@ def validate(model_path: Path, platform: Platform, kind: str, x: np.ndarray, y: 
     graph = parse_model(model, name=model_name(model_path))
     output = graph.tensors[graph.outputs[0]]
     classes = int(output.shape[-1]) if output.shape else 1
-    host = run_reference_interpreter(model, x)
-    started = time.monotonic()
+    started = time.monotonic()  # the device first: a model it cannot run is refused before any other work
     run = run_samples(model_path, platform, [[sample] for sample in device_inputs(graph, x)], kernels, progress)
     seconds = time.monotonic() - started
+    host = run_reference_interpreter(model, x)
     raw = np.stack([outputs[0].reshape(-1) for outputs in run.outputs])
     device = HostRun(raw=raw, values=dequantize(raw, output), reference="device")
     want = host.raw.astype(raw.dtype)
