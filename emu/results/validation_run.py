@@ -3,8 +3,10 @@
 The test samples go into the firmware's flash (emu.compile.samples) and the firmware runs
 them one after the other in one boot, reporting each sample's outputs on the console
 (emu/firmware/runtime/samples_main.c). When they do not all fit beside the model, they go in
-batches, one boot each. Nothing is traced per operator: the run has no measured window, so
-the trace plugin only counts, and a boot costs little more than the instructions it runs.
+batches, one boot each. One inference of the first sample, as `emu run` makes it, comes
+first: what it costs bounds the instructions of the boots. Nothing is traced per operator:
+the runs have no measured window, so the trace plugin only counts, and a boot costs little
+more than the instructions it runs.
 """
 
 from __future__ import annotations
@@ -22,15 +24,19 @@ from emu.errors import DoesNotFit, FirmwareError, NotRunnable
 from emu.link.firmware import build_firmware
 from emu.model.reader import model_name, parse_model, read_model_bytes
 from emu.platforms import Platform
-from emu.results.measure import check_inputs, compile_for_device, raise_for_exit
+from emu.results.measure import check_inputs, compile_for_device, emulate, raise_for_exit
 from emu.results.outputs import parse_sample_outputs, reported_samples
 
 # Flash kept free beside the samples for what the validation loop adds to a firmware (the
 # loop, memcpy) and for the alignment of sections.
 LOOP_FLASH = 2048
-# Instructions a boot may run: as many as one inference may (emu.emulators.qemu.run_firmware)
-# for every sample in it.
-BUDGET_PER_SAMPLE = 5_000_000_000
+# Instructions a boot may run: this many times what one inference took (boot and report
+# included) for every sample in it. Inferences of one model differ in instructions only
+# where data does (a ReLU's branch, soft-float operands), far less than this; a firmware
+# that loops without end is stopped near where it began to, not at the time limit.
+BUDGET_MARGIN = 4
+# The run without a measured window: the trace plugin only counts.
+NO_WINDOW = Window(None, None, None)
 
 
 @dataclass
@@ -63,6 +69,12 @@ def run_samples(model_path: str | Path, platform: Platform, samples: Sequence[li
         raise type(e)(f"{graph.name} cannot run on the device: {e}", e.reason) from None
     samples = [check_inputs(graph, s) for s in samples]
     single = build_firmware(compiled, platform)  # what the samples are added to
+    # One inference as `emu run` makes it, on the first sample: what one costs sets the budget
+    # of the boots below (a firmware that fails on one inference fails here, in sample 0).
+    try:
+        _, probe = emulate(single, platform, samples[0], window=NO_WINDOW)
+    except FirmwareError as e:
+        raise FirmwareError(f"{e}, in sample 0") from None
     per_boot = samples_per_boot(single.sections.flash, platform.flash_bytes, sample_bytes(compiled.inputs),
                                 platform.name)
     outputs: list[list[np.ndarray]] = []
@@ -72,8 +84,8 @@ def run_samples(model_path: str | Path, platform: Platform, samples: Sequence[li
         if boots:
             progress(f"boot {boots + 1}: samples {start} to {start + len(batch) - 1}")
         firmware = build_firmware(compiled, platform, samples_source(batch, compiled.inputs))
-        trace = run_firmware(firmware.elf, platform, window=Window(None, None, None),
-                             budget=BUDGET_PER_SAMPLE * len(batch), timeout_s=900.0 + len(batch))
+        trace = run_firmware(firmware.elf, platform, window=NO_WINDOW, timeout_s=900.0 + len(batch),
+                             budget=int(BUDGET_MARGIN * probe.total_instructions * len(batch)))
         try:
             raise_for_exit(trace, firmware.elf)
         except FirmwareError as e:
