@@ -170,7 +170,7 @@ def test_a_users_model_is_validated_through_the_command(user_files):
 @pytest.mark.parametrize("case, words", [
     ("shape", "x_train samples have shape (4) but tiny_int8.tflite takes (5)"),
     ("no labels", "lacks y_test"),
-    ("too many", "--samples 7 is more than the 6 test samples"),
+    ("too many", "7 samples asked for, but"),
     ("text", "must be numeric"),
     ("labels out of range", "y_test in"),
 ])

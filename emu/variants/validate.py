@@ -52,7 +52,7 @@ class Validation:
 def first_samples(x: np.ndarray, y: np.ndarray, count: int | None, where: str) -> tuple[np.ndarray, np.ndarray]:
     """The first `count` test samples (all when None)."""
     if count is not None and count > len(x):
-        raise EmuError(f"--samples {count} is more than the {len(x)} test samples in {where}")
+        raise EmuError(f"{count} samples asked for, but {where} holds {len(x)} test samples")
     return x[:count], y[:count]
 
 
