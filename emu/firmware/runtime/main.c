@@ -7,6 +7,6 @@ int main(void)
     emu_mark_start();
     emu_model_run();
     emu_mark_end();
-    emu_report_outputs(-1);
+    emu_report_outputs("emu: ");
     return 0;
 }

@@ -4,8 +4,15 @@
 #include "emu_model.h"
 #include "semihost.h"
 
-/* Appends the decimal digits of `value` at `out`; returns the end. */
-static char *append_number(char *out, uint32_t value)
+char *emu_append_text(char *out, const char *text)
+{
+    while (*text) {
+        *out++ = *text++;
+    }
+    return out;
+}
+
+char *emu_append_number(char *out, uint32_t value)
 {
     char digits[10];
     int n = 0;
@@ -19,27 +26,13 @@ static char *append_number(char *out, uint32_t value)
     return out;
 }
 
-static char *append_text(char *out, const char *text)
-{
-    while (*text) {
-        *out++ = *text++;
-    }
-    return out;
-}
-
-void emu_report_outputs(int32_t sample)
+void emu_report_outputs(const char *head)
 {
     for (uint32_t i = 0; i < emu_model_output_count; i++) {
         const struct emu_tensor_io *io = &emu_model_outputs[i];
         char prefix[48];
-        char *p = append_text(prefix, "emu: ");
-        if (sample >= 0) {
-            p = append_text(p, "sample ");
-            p = append_number(p, (uint32_t)sample);
-            *p++ = ' ';
-        }
-        p = append_text(p, "output ");
-        p = append_number(p, i);
+        char *p = emu_append_text(emu_append_text(prefix, head), "output ");
+        p = emu_append_number(p, i);
         *p++ = ' ';
         *p = 0;
         emu_write_hex_line(prefix, emu_arena + io->offset, io->bytes);

@@ -4,8 +4,12 @@
 
 #include <stdint.h>
 
-/* Each output as hex, 16 bytes a line: "emu: output <i> <hex>", or for sample k of a
- * validation run "emu: sample <k> output <i> <hex>" (sample < 0: a single inference). */
-void emu_report_outputs(int32_t sample);
+/* Each output as hex, 16 bytes a line: "<head>output <i> <hex>". The head is "emu: " for
+ * one inference, "emu: sample <k> " for sample k of a validation run. */
+void emu_report_outputs(const char *head);
+
+/* Appends text, or the decimal digits of a number, at `out`; each returns the new end. */
+char *emu_append_text(char *out, const char *text);
+char *emu_append_number(char *out, uint32_t value);
 
 #endif

@@ -25,7 +25,11 @@ int main(void)
             sample += io->bytes;
         }
         emu_model_run();
-        emu_report_outputs((int32_t)k);
+        char head[24];
+        char *end = emu_append_number(emu_append_text(head, "emu: sample "), k);
+        end[0] = ' ';
+        end[1] = 0;
+        emu_report_outputs(head);
     }
     return 0;
 }
