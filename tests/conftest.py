@@ -98,6 +98,7 @@ TOOLCHAIN_TESTS_ALSO_NEED = {
     "test_sweep": {"qemu"},
     "test_timing_mve": {"qemu"},               # the documented Helium examples through `emu profile`
     "test_unmeasured_rows": {"qemu"},
+    "test_validate": {"qemu", "tensorflow"},   # emu validate boots QEMU; the digits task is trained
 }
 # ... what single tests (or one parameter of a test) need that only their `emu` command shows ...
 TEST_NEEDS = {
@@ -117,6 +118,7 @@ FIXTURE_NEEDS = {
 # ... and what every test of a module needs.
 MODULE_NEEDS = {
     "test_runaway": {"toolchain", "qemu"},     # assembles tests/asm and runs it in QEMU
+    "test_stateful_scoring": {"tensorflow"},   # the LSTM is trained and converted here
     "test_variants_cli": {"tensorflow"},       # making variants is TensorFlow's converter and training
     "test_variants_digits": {"tensorflow"},
     "test_variants_tasks": {"tensorflow"},

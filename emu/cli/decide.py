@@ -234,6 +234,10 @@ def scenario_run(
           f"{outcome.cache_misses} measured, {outcome.seconds:.1f} s)")
     if outcome.verdict and not outcome.verdict.passed:
         raise CheckFailed(f"the gate failed: {outcome.verdict.summary()}")
+    differ = [v for v in outcome.validations if v["beyond_tolerance"]]
+    if differ:
+        raise CheckFailed(f"{len(differ)} validation(s) found device outputs that differ from the reference "
+                          f"(validation.json)")
     _nothing_fits(outcome.decision)
 
 

@@ -13,6 +13,7 @@ from emu.errors import CheckFailed, EmuError
 
 def register(app: typer.Typer) -> None:
     app.command()(variants)
+    app.command()(validate)
 
 
 def variants(
@@ -175,3 +176,55 @@ def short_reason(record) -> str:
     return reason if len(reason) <= 70 else reason[:67] + "..."
 
 
+
+
+def validate(
+    model: Optional[Path] = typer.Argument(None, help="The .tflite model; needs --data."),
+    platform: str = typer.Option(..., "--platform", "-p", help="Board name (see `emu platforms`) or a platform "
+                                                               "YAML file."),
+    data: Optional[Path] = typer.Option(None, "--data", help="DATA.npz with x_train, y_train, x_test, y_test "
+                                                            "(as for `emu variants`); the test split is run."),
+    task: Optional[str] = typer.Option(None, "--task", help="A built-in task instead: digits, sine or vibration."),
+    variant: str = typer.Option("int8", "--variant", "-v", help="With --task: the variant to validate."),
+    samples: Optional[int] = typer.Option(None, "--samples", "-n", min=1,
+                                          help="Run the first N test samples (default: all)."),
+    kind: str = typer.Option("auto", "--kind", help="For a model file: classifier, regression, anomaly or auto."),
+    emulator: Optional[str] = typer.Option(None, "--emulator", help="Emulator backend: qemu (default) or renode."),
+    kernels: Optional[str] = typer.Option(None, "--kernels", help="Kernel set: reference or optimized "
+                                                                  "(default: the board's)."),
+) -> None:
+    """Run test samples through the model's firmware on the emulated board (one boot, many
+    inferences) and report device accuracy (or error), per class, and agreement with the
+    TFLM interpreter sample by sample. Exit 1 when an output differs from the reference's.
+
+    Example: emu validate model_int8.tflite -p nucleo-l4r5zi --data data.npz --samples 1000
+    """
+    from emu.emulators import select_emulator
+    from emu.platforms import get_platform
+    from emu.variants.validate import first_samples, validation_text
+    from emu.variants.validate import validate as run_validation
+
+    select_emulator(emulator)
+    board = get_platform(platform)
+    if task and (model or data):
+        raise EmuError("give either MODEL.tflite --data DATA.npz or --task NAME, not both")
+    if task:
+        from emu.orchestrate.validation import task_variant
+
+        model, kind, x, y = task_variant(task, variant, progress=say)
+        where = f"task {task}"
+    else:
+        if not model or not data:
+            raise EmuError("give MODEL.tflite --data DATA.npz, or --task NAME (digits, sine, vibration)")
+        if model.suffix != ".tflite":
+            raise EmuError(f"{model.name} is not a .tflite file: emu validate runs a converted model")
+        from emu.variants.userfile import tflite_task
+
+        loaded, _ = tflite_task(model, data, kind)
+        kind, x, y, where = loaded.kind, loaded.data.x_test, loaded.data.y_test, str(data)
+    x, y = first_samples(x, y, samples, where)
+    result = run_validation(model, board, kind, x, y, kernels, progress=say)
+    print(validation_text(result))
+    if not result.agrees:
+        raise CheckFailed(f"{result.beyond_tolerance} of {result.samples} samples' outputs differ from the "
+                          f"{result.host.reference} reference")

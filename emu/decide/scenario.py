@@ -49,6 +49,13 @@ class GateSpec:
 
 
 @dataclass(frozen=True)
+class ValidationSpec:
+    """Run each task variant's test samples on each board (`emu validate`)."""
+
+    samples: int | None = None  # the first N test samples; None: all of them
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str  # the run's folder under reports/
     title: str
@@ -64,6 +71,7 @@ class Scenario:
     jobs: int | None = None  # worker processes for the measurements (None: one per core)
     cluster: str | None = None  # a Dask scheduler's address to run them on instead
     compare_models: bool = False  # weigh different models against each other, not each on its own
+    validation: ValidationSpec | None = None
 
 
 def resolve_path(text: str, folder: Path) -> Path:
@@ -120,6 +128,12 @@ class DutyCycleSection(BaseModel):
     sleep_current_ua: float | None = Field(None, ge=0, le=10_000_000)  # None: the board file's sleep current
 
 
+class ValidateSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    samples: StrictInt | None = Field(None, ge=1)
+
+
 class GateSection(TolerancesFile):
     baseline: str
     junit: str = "junit.xml"
@@ -143,6 +157,7 @@ class ScenarioFile(BaseModel):
     metric: str | None = None
     duty_cycle: DutyCycleSection | None = None
     gate: GateSection | None = None
+    validate_: ValidateSection | None = Field(None, alias="validate")
     seed: StrictInt = Field(0, ge=0, lt=1 << 32)  # numpy's and TensorFlow's seeds are 32-bit
     jobs: StrictInt | None = Field(None, ge=1, le=1024)
     cluster: str | None = None  # e.g. tcp://scheduler:8786
@@ -229,7 +244,8 @@ def scenario_from_mapping(data: object, path: Path) -> Scenario:
         name=name, title=checked.title or name, description=(checked.description or "").strip(),
         path=path, models=models, boards=tuple(checked.boards), constraints=constraints,
         prefer=checked.prefer, duty=duty, gate=gate, seed=checked.seed, jobs=checked.jobs,
-        cluster=checked.cluster, compare_models=checked.compare_models)
+        cluster=checked.cluster, compare_models=checked.compare_models,
+        validation=None if checked.validate_ is None else ValidationSpec(checked.validate_.samples))
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -25,7 +25,9 @@ from emu.link.bsp import FIRMWARE, STACK_RESERVE, linker_script
 from emu.platforms import Platform
 from emu.tools import find_tool, tool_version
 
-RUNTIME_SOURCES = ("startup.c", "semihost.c", "markers.c", "main.c")
+RUNTIME_SOURCES = ("startup.c", "semihost.c", "markers.c", "outputs.c", "main.c")
+# A validation firmware loops over test samples held in flash (samples.c) instead.
+VALIDATION_SOURCES = ("startup.c", "semihost.c", "markers.c", "outputs.c", "samples_main.c")
 COMMON_FLAGS = ("-std=c99", "-O2", "-ffunction-sections", "-fdata-sections", "-Wall",
                 "-fno-common", "-g")
 LINK_FLAGS = ("-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections")
@@ -47,8 +49,8 @@ def toolchain() -> str:
     return find_tool("arm-none-eabi-gcc")
 
 
-def build_key(compiled: CompiledModel, platform: Platform, gcc: str) -> str:
-    return cache.key(compiled.source, compiled.kernel_set, cache.platform_fingerprint(platform),
+def build_key(compiled: CompiledModel, platform: Platform, gcc: str, samples: str = "") -> str:
+    return cache.key(compiled.source, samples, compiled.kernel_set, cache.platform_fingerprint(platform),
                      " ".join(platform.cflags + COMMON_FLAGS),
                      emu.__version__, firmware_digest(FIRMWARE), tool_version(gcc), length=24)
 
@@ -90,10 +92,13 @@ def _check_linked(sections: Sections, platform: Platform) -> None:
                          f"{platform.flash_bytes:,} B")
 
 
-def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path) -> Path:
+def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path, samples: str) -> Path:
     cache.atomic_write(work / "model.c", compiled.source)
     cache.atomic_write(work / "link.ld", linker_script(platform))
     sources = [work / "model.c", *(FIRMWARE / "runtime" / s for s in RUNTIME_SOURCES)]
+    if samples:
+        cache.atomic_write(work / "samples.c", samples)
+        sources = [work / "model.c", work / "samples.c", *(FIRMWARE / "runtime" / s for s in VALIDATION_SOURCES)]
     # The kernels come compiled once for these flags (emu.compile.kernel_library); the linker
     # takes the ones the model calls, and --gc-sections drops what they do not use.
     kernels = kernel_archive(gcc, (*platform.cflags, *COMMON_FLAGS), FIRMWARE)
@@ -109,15 +114,18 @@ def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path) 
     return elf
 
 
-def build_firmware(compiled: CompiledModel, platform: Platform) -> Firmware:
+def build_firmware(compiled: CompiledModel, platform: Platform, samples: str = "") -> Firmware:
+    """`samples`: for a validation firmware, the test samples as C (emu.compile.samples),
+    which the firmware runs one after the other in one boot; "" for one inference on the
+    inputs the emulator places in the arena."""
     check_fits(compiled, platform, STACK_RESERVE)
     gcc = toolchain()
     builds = cache.root() / "builds"
-    key = build_key(compiled, platform, gcc)
+    key = build_key(compiled, platform, gcc, samples)
     final = builds / key
     if cache.entry(final) is None:  # missing, or damaged and removed: build it (again)
         with cache.staging(builds, key) as work:
-            elf = _compile(compiled, platform, gcc, work)
+            elf = _compile(compiled, platform, gcc, work, samples)
             sections, symbols = section_sizes(elf)
             _check_linked(sections, platform)
             info = _build_info(compiled, platform, sections, symbols, key)

@@ -10,6 +10,8 @@ from functools import cached_property
 
 import numpy as np
 
+RESOURCE_VARIABLE_OPS = ("VAR_HANDLE", "ASSIGN_VARIABLE", "READ_VARIABLE")
+
 
 @dataclass(frozen=True)
 class Quantization:
@@ -31,6 +33,7 @@ class Tensor:
     quantization: Quantization | None
     data: np.ndarray | None = None  # constant contents (weights, biases, shapes), else None
     buffer: int = 0  # index into the model's buffers (0 is the empty buffer)
+    variable: bool = False  # state kept from one inference to the next (an LSTM's), reset to zero point
 
     @property
     def is_constant(self) -> bool:
@@ -62,6 +65,16 @@ class Graph:
     operators: list[Operator]
     inputs: list[int]
     outputs: list[int]
+
+    @property
+    def variable_tensors(self) -> list[Tensor]:
+        return [t for t in self.tensors if t.variable]
+
+    @property
+    def stateful(self) -> bool:
+        """Whether one inference can change the next: variable tensors (an LSTM's state), or
+        resource variables (written by ASSIGN_VARIABLE)."""
+        return bool(self.variable_tensors) or any(op.op in RESOURCE_VARIABLE_OPS for op in self.operators)
 
     def tensor(self, index: int) -> Tensor | None:
         return None if index < 0 else self.tensors[index]

@@ -50,6 +50,17 @@ def reference_name(graph: Graph) -> str:
     return "litert" if needs_litert(graph) else "tflm"
 
 
+def state_note(graph: Graph) -> str:
+    """One line saying how a stateful model is scored ("" for a stateless one): every
+    inference starts from a reset, so no sample sees the one before (emu.model.oracle_worker)."""
+    if not graph.stateful:
+        return ""
+    count = len(graph.variable_tensors)
+    held = f"{count} variable tensor{'s' if count != 1 else ''}" if count else "resource variables"
+    return (f"a stateful model ({held} kept between inferences): the interpreter is reset before every "
+            "sample, as TFLM's MicroInterpreter::Reset does")
+
+
 class ReferenceCrashed(EmuError):
     """The reference interpreter's process died on a model (a crash in its C++)."""
 

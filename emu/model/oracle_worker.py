@@ -82,13 +82,18 @@ def _error(e: Exception) -> dict[str, np.ndarray]:
 
 
 def tflm_invoker(model: bytes, arena_size: int) -> Invoke:
-    """TFLM in this process."""
+    """TFLM in this process. Every inference starts from the state a fresh interpreter has: a
+    stateful model (an LSTM's variable tensors) is reset first, as TFLM's MicroInterpreter::Reset
+    does (variable tensors to their zero point), so no sample sees the one before."""
     from tflite_micro.python.tflite_micro import runtime
 
     interpreter = runtime.Interpreter.from_bytes(model, arena_size=arena_size)
-    count = len(parse_model(model).outputs)
+    graph = parse_model(model)
+    count, stateful = len(graph.outputs), graph.stateful
 
     def invoke(inputs: list[np.ndarray]) -> list[np.ndarray]:
+        if stateful:
+            interpreter.reset()
         for i, x in enumerate(inputs):
             interpreter.set_input(x, i)
         interpreter.invoke()
@@ -98,15 +103,19 @@ def tflm_invoker(model: bytes, arena_size: int) -> Invoke:
 
 
 def litert_invoker(model: bytes) -> Invoke:
-    """LiteRT in this process, with its reference kernels (not XNNPACK)."""
+    """LiteRT in this process, with its reference kernels (not XNNPACK); a stateful model is
+    reset before every inference, as in tflm_invoker."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     interpreter = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
     interpreter.allocate_tensors()
     ins = [d["index"] for d in interpreter.get_input_details()]
     outs = [d["index"] for d in interpreter.get_output_details()]
+    stateful = parse_model(model).stateful
 
     def invoke(inputs: list[np.ndarray]) -> list[np.ndarray]:
+        if stateful:
+            interpreter.reset_all_variables()
         for index, x in zip(ins, inputs, strict=False):
             interpreter.set_tensor(index, x)
         interpreter.invoke()

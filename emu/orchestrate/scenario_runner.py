@@ -52,6 +52,7 @@ class ScenarioOutcome:
     cache_hits: int = 0
     cache_misses: int = 0
     seconds: float = 0.0
+    validations: list[dict] = field(default_factory=list)  # the `validate:` step's, as in validation.json
 
     @property
     def recommendation(self) -> Recommendation | None:
@@ -154,8 +155,9 @@ def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_c
     cache = cache or ResultsCache()
     boards = [get_platform(b) for b in scenario.boards]
     notes: list[str] = []
-    files = [f for s in scenario.models
-             for f in model_files(s, scenario, out / "models", use_cache, notes, progress, jobs or scenario.jobs)]
+    sourced = [(s, f) for s in scenario.models
+               for f in model_files(s, scenario, out / "models", use_cache, notes, progress, jobs or scenario.jobs)]
+    files = [f for _, f in sourced]
     swept = sweep(jobs_for([(f.path, f.variant) for f in files if not f.not_runnable], boards),
                   workers=jobs or scenario.jobs, cluster=cluster or scenario.cluster,
                   cache=cache if use_cache else None, progress=progress)
@@ -167,13 +169,36 @@ def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_c
     candidates = candidates_from(results, qualities, scenario.constraints.metric, scenario.duty)
     decision = decide(candidates, scenario.constraints, scenario.prefer, scenario.compare_models,
                       unplaced_from(results, qualities))
+    validations = run_validations(scenario, sourced, boards, results, notes, progress)
     verdict = run_gate(scenario, results, paths, notes) if scenario.gate else None
     write_junit(paths.junit or out / "junit.xml", verdict=verdict, decision=decision)
     outcome = ScenarioOutcome(scenario, results, qualities, candidates, decision, verdict, out, notes,
-                              swept.reused, swept.measured)
+                              swept.reused, swept.measured, validations=validations)
     write_outputs(outcome, write_report, ContentStore(emu_cache.root() / "reports") if use_cache else None)
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def run_validations(scenario: Scenario, sourced: list[tuple[ModelSource, ModelFile]], boards: list,
+                    results: list[Result], notes: list[str], progress: Callable[[str], None]) -> list[dict]:
+    """The `validate:` step: every task variant measured on a board, run there on the task's test
+    samples (a model file has no test data in a scenario, and is noted as not validated)."""
+    if scenario.validation is None:
+        return []
+    from emu.orchestrate.validation import validate_files, validation_note
+
+    records = []
+    for source in scenario.models:
+        files = [f for s, f in sourced if s is source and not f.not_runnable]
+        if not source.task:
+            notes.extend(f"not validated: {f.path.name} (a model file has no test data here; run emu validate "
+                         f"with --data)" for f in files)
+            continue
+        records += validate_files(source.task, files, boards, results, scenario.seed, scenario.validation.samples,
+                                  progress)
+    for r in records:
+        notes.append(validation_note(r))
+    return records
 
 
 def not_runnable_rows(files: list[ModelFile], boards: list) -> list[Result]:
@@ -204,6 +229,8 @@ def write_outputs(outcome: ScenarioOutcome, write_report: bool, report_store: Co
     write_csv(outcome.results, out / "results.csv")
     atomic_write(out / "recommendation.json",
                  json.dumps(decision_to_dict(outcome.decision), indent=2) + "\n")
+    if outcome.validations:
+        atomic_write(out / "validation.json", json.dumps({"validations": outcome.validations}, indent=2) + "\n")
     if write_report:
         from emu.decide.report import write_report as draw_report
         from emu.decide.report import write_report_cached

@@ -13,6 +13,7 @@ from emu.compile.codegen import CompiledModel, compile_graph
 from emu.compile.fits import check_graph_fits
 from emu.compile.kernel_set import resolve_kernel_set
 from emu.emulators.trace import Trace
+from emu.emulators.window import Window
 from emu.errors import EmuError, FirmwareError, NotRunnable, first_line
 from emu.link.firmware import Firmware, build_firmware
 from emu.model.graph import Graph
@@ -53,12 +54,14 @@ def check_inputs(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
     return checked
 
 
-def emulate(firmware: Firmware, platform: Platform, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], Trace]:
+def emulate(firmware: Firmware, platform: Platform, inputs: list[np.ndarray],
+            window: Window | None = None) -> tuple[list[np.ndarray], Trace]:
+    """One inference on `inputs`; `window` None measures the firmware's marked window."""
     from emu.emulators import run_firmware
 
     loads = [(firmware.arena_address + io.offset, np.ascontiguousarray(x, dtype=io.dtype).tobytes())
              for x, io in zip(inputs, firmware.inputs, strict=True)]
-    trace = run_firmware(firmware.elf, platform, loads=loads)
+    trace = run_firmware(firmware.elf, platform, loads=loads, window=window)
     raise_for_exit(trace, firmware.elf)
     return parse_outputs(trace.stdout, firmware.outputs), trace
 

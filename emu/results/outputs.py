@@ -10,6 +10,8 @@ from emu.compile.codegen import TensorIO
 from emu.errors import FirmwareError
 
 _OUTPUT_LINE = re.compile(r"^emu: output (\d+) ([0-9a-f]*)$", re.M)
+# A validation run's (emu/firmware/runtime/samples_main.c): the sample, then the output.
+_SAMPLE_LINE = re.compile(r"^emu: sample (\d+) output (\d+) ([0-9a-f]*)$", re.M)
 
 # Float32 outputs may differ from TFLM's in the last bits (summation order, libm): the
 # issue sets the bar at 1e-5 relative. The absolute floor covers values near zero.
@@ -21,11 +23,28 @@ def parse_outputs(stdout: str, ios: list[TensorIO]) -> list[np.ndarray]:
     chunks: dict[int, list[str]] = {}
     for m in _OUTPUT_LINE.finditer(stdout):
         chunks.setdefault(int(m.group(1)), []).append(m.group(2))
+    return _assembled(chunks, ios, "")
+
+
+def parse_sample_outputs(stdout: str, ios: list[TensorIO], count: int) -> list[list[np.ndarray]]:
+    """The outputs of samples 0..count-1 of a validation run, each as parse_outputs gives them."""
+    chunks: dict[int, dict[int, list[str]]] = {}
+    for m in _SAMPLE_LINE.finditer(stdout):
+        chunks.setdefault(int(m.group(1)), {}).setdefault(int(m.group(2)), []).append(m.group(3))
+    return [_assembled(chunks.get(k, {}), ios, f" of sample {k}") for k in range(count)]
+
+
+def reported_samples(stdout: str) -> int:
+    """How many samples a validation run reported an output of: where a run that stopped came to."""
+    return len({m.group(1) for m in _SAMPLE_LINE.finditer(stdout)})
+
+
+def _assembled(chunks: dict[int, list[str]], ios: list[TensorIO], which: str) -> list[np.ndarray]:
     outputs = []
     for i, io in enumerate(ios):
         data = bytes.fromhex("".join(chunks.get(i, [])))
         if len(data) != io.nbytes:
-            raise FirmwareError(f"firmware reported {len(data)} bytes for output {i}, expected {io.nbytes}")
+            raise FirmwareError(f"firmware reported {len(data)} bytes for output {i}{which}, expected {io.nbytes}")
         outputs.append(np.frombuffer(data, dtype=io.dtype).reshape(io.shape).copy())
     return outputs
 

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from emu.console import say
 from emu.errors import EmuError
 from emu.model.graph import Graph, Tensor
-from emu.model.oracle import invoker, reference_name
+from emu.model.oracle import invoker, reference_name, state_note
 from emu.model.reader import parse_model
 from emu.variants.messages import tf_first_line
 
@@ -26,8 +27,11 @@ class HostRun:
 
 def run_reference_interpreter(model: bytes, x: np.ndarray) -> HostRun:
     """Each sample of `x` through the reference interpreter (TFLM, else LiteRT), one inference
-    a sample; emu's compiler is not involved."""
+    a sample, each from a fresh state (said in one line for a stateful model); emu's compiler
+    is not involved."""
     graph = parse_model(model)
+    if graph.stateful:
+        say(state_note(graph))
     t_in, t_out = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
     reference = reference_name(graph)
     try:

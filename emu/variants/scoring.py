@@ -32,9 +32,14 @@ def predictions(kind: str, run: HostRun, x: np.ndarray) -> np.ndarray:
 
 def score(model: bytes, kind: str, x_test: np.ndarray, y_test: np.ndarray, classes: int = 0,
           y_train: np.ndarray | None = None) -> Score:
-    """`y_train`: the training labels or targets, whose most common class or mean is the
-    constant answer a collapsed variant is no better than (the test set's when not given)."""
-    run = run_reference_interpreter(model, x_test)
+    return score_run(run_reference_interpreter(model, x_test), kind, x_test, y_test, classes, y_train)
+
+
+def score_run(run: HostRun, kind: str, x_test: np.ndarray, y_test: np.ndarray, classes: int = 0,
+              y_train: np.ndarray | None = None) -> Score:
+    """The score of outputs already computed, by an interpreter or by the device. `y_train`:
+    the training labels or targets, whose most common class or mean is the constant answer a
+    collapsed variant is no better than (the test set's when not given)."""
     predicted = predictions(kind, run, x_test)
     if kind == "classifier":
         labels = np.asarray(y_test).astype(np.int64).ravel()
