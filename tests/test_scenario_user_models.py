@@ -58,7 +58,8 @@ def test_a_keras_model_and_a_tflite_file_with_their_data_in_one_scenario(user_mo
         "models": [{"path": str(user_model / "pad.keras"), "data": str(user_model / "data.npz"),
                     "variants": ["int8", "fp32"], "training": {"patience": 2}},
                    {"path": str(user_model / "pad_int8.tflite"), "data": str(user_model / "data.npz"),
-                    "variant": "mine-int8"}]}))
+                    "variant": "mine-int8"}],
+        "validate": {"samples": 20}}))
     outcome = run_scenario(scenario, out=tmp_path / "run", cache=ResultsCache(), write_report=False)
     rows = {(r.model, r.variant): r for r in outcome.results}
     assert set(rows) == {("pad", "int8"), ("pad", "fp32"), ("pad_int8", "mine-int8")}
@@ -70,6 +71,13 @@ def test_a_keras_model_and_a_tflite_file_with_their_data_in_one_scenario(user_mo
         assert rows[("pad", variant)].quality["accuracy"] == pytest.approx(interpreter_accuracy(model, data))
     given = (user_model / "pad_int8.tflite").read_bytes()
     assert rows[("pad_int8", "mine-int8")].quality["accuracy"] == pytest.approx(interpreter_accuracy(given, data))
+    # validated on the device with their own data: every one of the first 20 test samples bit-identical
+    validated = {(v["model"], v["variant"]): v for v in outcome.validations}
+    assert set(validated) == {("pad", "int8"), ("pad", "fp32"), ("pad_int8", "mine-int8")}
+    first = {k: data[k][:20] for k in ("x_test", "y_test")}
+    for v in validated.values():
+        assert v["samples"] == 20 and v["differing_samples"] == 0 and v["device"] == v["host"]
+    assert validated[("pad_int8", "mine-int8")]["device"] == pytest.approx(interpreter_accuracy(given, first))
 
 
 @pytest.mark.parametrize("entry, complaint", [

@@ -181,21 +181,24 @@ def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_c
 
 def run_validations(scenario: Scenario, sourced: list[tuple[ModelSource, ModelFile]], boards: list,
                     results: list[Result], notes: list[str], progress: Callable[[str], None]) -> list[dict]:
-    """The `validate:` step: every task variant measured on a board, run there on the task's test
-    samples (a model file has no test data in a scenario, and is noted as not validated)."""
+    """The `validate:` step: every task variant, and every model given with its data, measured on
+    a board, run there on its test samples (a model file without data is noted as not validated)."""
     if scenario.validation is None:
         return []
-    from emu.orchestrate.validation import validate_files, validation_note
+    from emu.orchestrate.validation import validate_files, validate_with_data, validation_note
 
     records = []
     for source in scenario.models:
         files = [f for s, f in sourced if s is source and not f.not_runnable]
-        if not source.task:
-            notes.extend(f"not validated: {f.path.name} (a model file has no test data here; run emu validate "
-                         f"with --data)" for f in files)
-            continue
-        records += validate_files(source.task, files, boards, results, scenario.seed, scenario.validation.samples,
-                                  progress)
+        if source.task:
+            records += validate_files(source.task, files, boards, results, scenario.seed,
+                                      scenario.validation.samples, progress)
+        elif source.data is not None:
+            records += validate_with_data(files, source.data, source.kind, boards, results,
+                                          scenario.validation.samples, progress)
+        else:
+            notes.extend(f"not validated: {f.path.name} (a model file without 'data:' has no test samples; give "
+                         f"it 'data: DATA.npz')" for f in files)
     for r in records:
         notes.append(validation_note(r))
     return records

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from emu.errors import EmuError, NotRunnable
-from emu.orchestrate.task_models import ModelFile, cached_task_folder
+from emu.orchestrate.task_models import ModelFile, Trained, cached_task_folder
 from emu.platforms import Platform
 from emu.results.record import Result, read_json_file
 
@@ -25,7 +25,7 @@ def task_variant(task: str, variant: str, seed: int = 0,
     from emu.variants.builtin import builtin_spec
 
     spec = builtin_spec(task)
-    folder = cached_task_folder(task, [variant], seed, use_cache=True, progress=progress)
+    folder = cached_task_folder(Trained(task=task, seed=seed), [variant], use_cache=True, progress=progress)
     doc = read_json_file(folder / "variants.json", "variants file")
     entry = next((e for e in doc["variants"] if e["variant"] == variant), None)
     if entry is None:
@@ -46,16 +46,38 @@ def validate_files(task: str, files: list[ModelFile], boards: list[Platform], re
     spec = builtin_spec(task)
     data = spec.data(seed)
     x, y = first_samples(data.x_test, data.y_test, samples, f"task {task}")
-    measured = {(r.model_sha256, r.platform) for r in results if r.measured}
+    return [validation_record(validate(f.path, board, spec.kind, x, y, progress=progress), f.variant)
+            for f, board in measured_pairs(files, boards, results, f"{task}/", len(x), progress)]
+
+
+def validate_with_data(files: list[ModelFile], data: Path, kind: str, boards: list[Platform],
+                       results: list[Result], samples: int | None,
+                       progress: Callable[[str], None] = lambda m: None) -> list[dict]:
+    """A scenario's `validate:` step for a user's model given with its data (a Keras model's
+    variants, or a .tflite file): each run on the data's test samples on every board it was
+    measured on."""
+    from emu.variants.userfile import tflite_task
+    from emu.variants.validate import first_samples, validate
+
     done = []
+    for f in files:
+        task, _ = tflite_task(f.path, data, kind)  # the labels read as scoring read them
+        x, y = first_samples(task.data.x_test, task.data.y_test, samples, str(data))
+        done += [validation_record(validate(f.path, board, task.kind, x, y, progress=progress), f.variant)
+                 for f, board in measured_pairs([f], boards, results, "", len(x), progress)]
+    return done
+
+
+def measured_pairs(files: list[ModelFile], boards: list[Platform], results: list[Result], label: str, count: int,
+                   progress: Callable[[str], None]):
+    """Each file and board the results measured, said as it is reached."""
+    measured = {(r.model_sha256, r.platform) for r in results if r.measured}
     for f in files:
         sha = hashlib.sha256(f.path.read_bytes()).hexdigest()
         for board in boards:
             if (sha, board.name) in measured:
-                progress(f"validating {task}/{f.variant} on {board.name} with {len(x)} test samples")
-                done.append(validation_record(validate(f.path, board, spec.kind, x, y, progress=progress),
-                                              f.variant))
-    return done
+                progress(f"validating {label}{f.variant} on {board.name} with {count} test samples")
+                yield f, board
 
 
 def validation_record(v: Validation, variant: str) -> dict:
