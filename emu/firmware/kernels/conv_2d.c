@@ -178,6 +178,47 @@ void emu_conv2d_1x1_s8(const emu_conv2d_s8_params *p, const int8_t *input, const
     }
 }
 
+/* ---- int16 activations, int8 filter ----------------------------------------------------
+ *
+ * TFLM's 16x8 kernel: zero points are 0, so padded taps contribute nothing and there is no
+ * offset to fold; the sum of a window's products is exact in int64 (emu_dot_s16_s8). */
+
+void emu_conv2d_s16(const emu_conv2d_s16_params *p, const int16_t *input, const int8_t *filter,
+                    int16_t *output)
+{
+    const int fc = p->filter_c;
+    const int filters_per_group = p->output_c / (p->input_c / fc);
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
+    const int32_t filter_size = (int32_t)p->filter_h * p->filter_w * fc;
+    int16_t *out = output;
+    for (int b = 0; b < p->batches; ++b) {
+        const int16_t *image = input + b * image_size;
+        for (int oy = 0; oy < p->output_h; ++oy) {
+            const int iy0 = oy * p->stride_h - p->pad_h;
+            for (int ox = 0; ox < p->output_w; ++ox) {
+                const int ix0 = ox * p->stride_w - p->pad_w;
+                for (int oc = 0; oc < p->output_c; ++oc) {
+                    const int ic0 = (oc / filters_per_group) * fc;
+                    const int8_t *w = filter + oc * filter_size;
+                    int64_t acc = p->bias[oc];
+                    for (int fy = 0; fy < p->filter_h; ++fy) {
+                        const int iy = iy0 + fy * p->dilation_h;
+                        for (int fx = 0; fx < p->filter_w; ++fx, w += fc) {
+                            const int ix = ix0 + fx * p->dilation_w;
+                            if (iy < 0 || iy >= p->input_h || ix < 0 || ix >= p->input_w) {
+                                continue;
+                            }
+                            acc += emu_dot_s16_s8(image + ((int32_t)iy * p->input_w + ix) * p->input_c + ic0, w, fc);
+                        }
+                    }
+                    const int32_t y = emu_rescale_s16(acc, p->accumulate_32, p->multiplier[oc], p->shift[oc]);
+                    *out++ = (int16_t)emu_clamp_i32(y, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
 /* ---- float32: the reference loop order, so sums round as they do in TFLM --------------- */
 
 void emu_conv2d_f32(const emu_conv2d_f32_params *p, const float *input, const float *filter,
