@@ -30,7 +30,7 @@ def variants(
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Worker processes, one variant each at a time (default: one per core)."),
 ) -> None:
-    """Make a model's variants (fp32, fp16, dynamic-int8, int8, qat-int8, pruned50-int8,
+    """Make a model's variants (fp32, fp16, dynamic-int8, int8, int16x8, qat-int8, pruned50-int8,
     pruned80-int8, clustered16-int8, distilled-int8), score each on the host with the TFLM
     interpreter, and write them with variants.json. `emu bench OUT` then measures them.
 

@@ -242,7 +242,7 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     if dtype == "int16":
         params = {**geometry, **int16_operands(op, x, bias, y, oc, channel_multipliers(x, w, y, oc, axis=0))}
         return KernelCall("emu_conv2d_s16", "conv_2d.h", "emu_conv2d_s16_params", params, [*args, op.outputs[0]],
-                          input_lead=lead, macs=macs)
+                          scratch_bytes=2 * fh * fw * fc, input_lead=lead, macs=macs)
     input_offset = -zero_point(x)
     weight_sums = w.data.astype(np.int64).reshape(oc, -1).sum(axis=1)
     params = {

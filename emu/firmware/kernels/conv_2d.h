@@ -54,8 +54,9 @@ void emu_conv2d_s8(const emu_conv2d_s8_params *p, const int8_t *input, const int
 /* 1x1 filters, one group. */
 void emu_conv2d_1x1_s8(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                        int8_t *output);
+/* int16: scratch holds one gathered window (2 x filter_h * filter_w * filter_c bytes). */
 void emu_conv2d_s16(const emu_conv2d_s16_params *p, const int16_t *input, const int8_t *filter,
-                    int16_t *output);
+                    int16_t *output, void *scratch);
 void emu_conv2d_f32(const emu_conv2d_f32_params *p, const float *input, const float *filter,
                     const float *bias, float *output);
 
