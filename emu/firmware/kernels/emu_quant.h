@@ -1,4 +1,4 @@
-/* Integer rescaling shared by the int8 kernels.
+/* Integer rescaling shared by the int8 and int16 kernels.
  *
  * The arithmetic is the fixed-point scheme of the TFLite quantization spec (gemmlowp's
  * saturating rounding doubling high multiply followed by a rounding right shift), which
