@@ -1,6 +1,6 @@
 """Models with 16-bit activations and 8-bit weights (TFLite's 16x8 quantization) against the
 TFLM interpreter: FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D, MAX_POOL_2D,
-ADD, MUL, SOFTMAX, LOGISTIC, TANH, QUANTIZE and DEQUANTIZE.
+ADD, MUL, SOFTMAX, LOGISTIC, TANH, RELU, RELU6, QUANTIZE and DEQUANTIZE.
 
 Each case is a small Keras model converted by TensorFlow's converter with
 EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 (int16 or float32 at the edges),
@@ -52,6 +52,7 @@ CASES = {
     "add_broadcast": (lambda a, b: _layers().ReLU()(_layers().Add()([a, b])), [(4, 5, 3), (1, 5, 1)]),
     "mul": (lambda a, b: _layers().Multiply()([a, b]), [(4, 5, 3), (4, 1, 3)]),
     "softmax": (lambda x: _layers().Softmax()(x), [(4, 300)]),
+    "relu": (lambda x: [_layers().ReLU()(x), _layers().ReLU(max_value=6)(x)], [(64, 1024)]),
     "sigmoid_tanh": (lambda x: [_layers().Activation("sigmoid")(x), _layers().Activation("tanh")(x)], [(64, 1024)]),
     "pad": (lambda x: _layers().ZeroPadding1D(1)(x), [(50, 3)]),
     "cnn": (lambda x: _layers().Softmax()(_layers().Dense(10)(_layers().Flatten()(
@@ -198,6 +199,14 @@ def test_int16_softmax_matches_tflm(range_name):
 def test_int16_logistic_and_tanh_see_every_input_value(range_name):
     model = to_16x8("sigmoid_tanh", range_name)
     assert sorted(int16_ops(model)) == [("LOGISTIC", "int16"), ("TANH", "int16")]
+    x = np.arange(-32768, 32768, dtype=np.int64).astype(np.int16).reshape(1, 64, 1024)
+    assert_matches_tflm(model, [x])
+
+
+@pytest.mark.parametrize("range_name", ["unit", "wide", "pos"])
+def test_int16_relu_and_relu6_see_every_input_value(range_name):
+    model = to_16x8("relu", range_name)
+    assert sorted(int16_ops(model)) == [("RELU", "int16"), ("RELU6", "int16")]
     x = np.arange(-32768, 32768, dtype=np.int64).astype(np.int16).reshape(1, 64, 1024)
     assert_matches_tflm(model, [x])
 

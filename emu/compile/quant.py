@@ -127,10 +127,12 @@ def calculate_input_radius(integer_bits: int, left_shift: int, total_signed_bits
     return math.floor(max_input_rescaled)
 
 
-def float_to_quantized_int8(value: float, scale: float, zero_point: int) -> int:
-    """A float constant in an int8 tensor's quantization, divided in float32 as TFLM does."""
+def float_to_quantized_int8(value: float, scale: float, zero_point: int,
+                            bounds: tuple[int, int] = (-128, 127)) -> int:
+    """A float constant in an int8 tensor's quantization, divided in float32 as TFLM does;
+    `bounds` the type's range for another integer type (int16)."""
     q = round_half_away(float(np.float32(value) / np.float32(scale))) + zero_point
-    return max(-128, min(127, q))
+    return max(bounds[0], min(bounds[1], q))
 
 
 # ---- int16 lookup tables -----------------------------------------------------------------

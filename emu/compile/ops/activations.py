@@ -1,11 +1,12 @@
-"""RELU, RELU6, LOGISTIC and TANH: elementwise activations on int8 and float32.
+"""RELU, RELU6, LOGISTIC and TANH: elementwise activations on int8, int16 and float32.
 
 Prepare-time arithmetic follows TFLM's kernels: RELU on int8 rescales to the output's
 quantization and clamps at its zero; RELU6 on int8 clamps in the input's quantization;
 LOGISTIC and TANH on int8 rescale the input to Q4.27 fixed point and produce outputs in
 the fixed quantizations 1/256 (zero point -128) and 1/128 (zero point 0).
 
-LOGISTIC and TANH on int16 follow TFLM's 16-bit kernels: zero points 0, output scale 2^-15,
+RELU and RELU6 on int16 are int8's arithmetic with int16's range (RELU's zero points 0, as
+TFLM requires). LOGISTIC and TANH on int16 follow TFLM's 16-bit kernels: zero points 0, output scale 2^-15,
 the input rescaled onto a table of sigmoid(i / 24) read with linear interpolation.
 """
 
@@ -33,14 +34,18 @@ SIGMOID_INPUT_INTEGER_BITS = 4
 
 def lower(op, graph) -> KernelCall:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    if x.dtype == y.dtype == "int16" and op.op in ("LOGISTIC", "TANH"):
-        return _sigmoid_s16(op.op, x, y)
-    if x.dtype != y.dtype or x.dtype not in ("int8", "float32"):
-        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: int8, float32, and int16 for LOGISTIC and TANH)")
+    if x.dtype != y.dtype or x.dtype not in ("int8", "int16", "float32"):
+        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: int8, int16, float32)")
     if x.dtype == "float32":
         return _lower_float(op.op, x, y)
     if x.quantization is None or y.quantization is None or x.quantization.per_channel:
-        raise UnsupportedOperator("int8 tensors need one scale and zero point")
+        raise UnsupportedOperator(f"{x.dtype} tensors need one scale and zero point")
+    if x.dtype == "int16":
+        if op.op in ("LOGISTIC", "TANH"):
+            return _sigmoid_s16(op.op, x, y)
+        if op.op == "RELU" and (x.quantization.zero_point[0] or y.quantization.zero_point[0]):
+            raise UnsupportedOperator("int16 RELU needs zero points 0")
+        return (_relu_s8 if op.op == "RELU" else _relu6_s8)(x, y, INT16_SUFFIX)
     return {"RELU": _relu_s8, "RELU6": _relu6_s8, "LOGISTIC": _logistic_s8, "TANH": _tanh_s8}[op.op](x, y)
 
 
@@ -57,24 +62,30 @@ def _lower_float(name: str, x, y) -> KernelCall:
     return _call(function, "emu_unary_f32_params", {}, x, y)
 
 
-def _relu_s8(x, y) -> KernelCall:
+INT8_SUFFIX, INT16_SUFFIX = ("s8", (-128, 127)), ("s16", (-32768, 32767))  # kernel suffix, value range
+
+
+def _relu_s8(x, y, kind=INT8_SUFFIX) -> KernelCall:
+    """RELU on int8, or with kind INT16_SUFFIX on int16 (the same arithmetic, TFLM's too)."""
+    suffix, (lo, hi) = kind
     multiplier, shift = quantize_multiplier(x.quantization.scale[0] / y.quantization.scale[0])
     y_zero = y.quantization.zero_point[0]
-    return _call("emu_relu_s8", "emu_relu_s8_params", {
+    return _call(f"emu_relu_{suffix}", "emu_relu_s8_params", {
         "input_zero_point": x.quantization.zero_point[0],
         "output_zero_point": y_zero,
         "multiplier": multiplier,
         "shift": shift,
-        "act_min": max(-128, y_zero),
-        "act_max": 127,
+        "act_min": max(lo, y_zero),
+        "act_max": hi,
     }, x, y)
 
 
-def _relu6_s8(x, y) -> KernelCall:
+def _relu6_s8(x, y, kind=INT8_SUFFIX) -> KernelCall:
     # Clamped in the input's quantization: the output is assumed to share it.
+    suffix, bounds = kind
     scale, zero = x.quantization.scale[0], x.quantization.zero_point[0]
-    return _call("emu_relu6_s8", "emu_relu6_s8_params",
-                 {"lo": zero, "hi": float_to_quantized_int8(6.0, scale, zero)}, x, y)
+    return _call(f"emu_relu6_{suffix}", "emu_relu6_s8_params",
+                 {"lo": zero, "hi": float_to_quantized_int8(6.0, scale, zero, bounds)}, x, y)
 
 
 def _sigmoid_params(x) -> dict:

@@ -25,6 +25,23 @@ void emu_relu6_s8(const emu_relu6_s8_params *p, const int8_t *input, int8_t *out
     }
 }
 
+/* int16 RELU and RELU6: int8's arithmetic on int16 values (TFLM's int16 RELU takes zero points 0). */
+void emu_relu_s16(const emu_relu_s8_params *p, const int16_t *input, int16_t *output)
+{
+    for (int32_t i = 0; i < p->size; i++) {
+        const int32_t x = (int32_t)input[i] - p->input_zero_point;
+        const int32_t y = p->output_zero_point + emu_multiply_by_quantized_multiplier(x, p->multiplier, p->shift);
+        output[i] = (int16_t)emu_clamp_i32(y, p->act_min, p->act_max);
+    }
+}
+
+void emu_relu6_s16(const emu_relu6_s8_params *p, const int16_t *input, int16_t *output)
+{
+    for (int32_t i = 0; i < p->size; i++) {
+        output[i] = (int16_t)emu_clamp_i32(input[i], p->lo, p->hi);
+    }
+}
+
 void emu_relu_f32(const emu_relu_f32_params *p, const float *input, float *output)
 {
     for (int32_t i = 0; i < p->size; i++) {
