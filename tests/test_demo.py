@@ -12,7 +12,8 @@ from tests.conftest import needs_arm_gcc
 
 EMU = "from emu.cli.app import main\nmain()\n"
 # The default variants that run on the device (dynamic-int8 is a hybrid model: made, scored, skipped).
-ON_DEVICE = {"fp32", "fp16", "int8", "qat-int8", "pruned50-int8", "pruned80-int8", "clustered16-int8", "distilled-int8"}
+ON_DEVICE = {"fp32", "fp16", "int8", "int16x8", "qat-int8", "pruned50-int8", "pruned80-int8", "clustered16-int8",
+             "distilled-int8"}
 
 
 def emu(*args, cwd):

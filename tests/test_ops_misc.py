@@ -351,8 +351,8 @@ def test_float16_weights_dequantize_like_litert():
     ("PAD", [make_tensor(0, (1, 4), "float32"), make_tensor(1, (2, 2), "int32"), make_tensor(2, (1, 4), "float32")],
      [0, 1],
      "paddings computed at run time"),
-    ("QUANTIZE", [make_tensor(0, (4,), "float32"), make_tensor(1, (4,), "int16", 0.1)], [0], "float32 -> int16"),
-    ("TANH", [make_tensor(0, (4,), "int16", 0.1), make_tensor(1, (4,), "int16", 0.1)], [0], "int16"),
+    ("QUANTIZE", [make_tensor(0, (4,), "float32"), make_tensor(1, (4,), "int32", 0.1)], [0], "float32 -> int32"),
+    ("HARD_SWISH", [make_tensor(0, (4,), "int16", 0.1), make_tensor(1, (4,), "int16", 0.1)], [0], "int16"),
 ])
 def test_unsupported_forms_are_named(op, tensors, inputs, why):
     operator, graph = single_op_graph(tensors, op, inputs, [len(tensors) - 1])

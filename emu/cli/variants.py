@@ -51,8 +51,8 @@ def variants(
     temperature: Optional[float] = typer.Option(None, "--temperature",
                                                 help="Distillation temperature (default 4)."),
 ) -> None:
-    """Make a model's variants (fp32, fp16, dynamic-int8, int8, qat-int8, pruned50-int8,
-    pruned80-int8, clustered16-int8, distilled-int8; prunedNN-int8 and clusteredN-int8 for
+    """Make a model's variants (fp32, fp16, dynamic-int8, int8, int16x8, qat-int8,
+    pruned50-int8, pruned80-int8, clustered16-int8, distilled-int8; prunedNN-int8 and clusteredN-int8 for
     other sparsities and cluster counts), score each on the host with the TFLM interpreter,
     and write them with variants.json. A variant no better than a constant answer is marked
     collapsed. `emu bench OUT` then measures them.

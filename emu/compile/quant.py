@@ -8,6 +8,7 @@ what makes the firmware's integer results bit-identical.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -126,7 +127,69 @@ def calculate_input_radius(integer_bits: int, left_shift: int, total_signed_bits
     return math.floor(max_input_rescaled)
 
 
-def float_to_quantized_int8(value: float, scale: float, zero_point: int) -> int:
-    """A float constant in an int8 tensor's quantization, divided in float32 as TFLM does."""
+def float_to_quantized_int8(value: float, scale: float, zero_point: int,
+                            bounds: tuple[int, int] = (-128, 127)) -> int:
+    """A float constant in an int8 tensor's quantization, divided in float32 as TFLM does;
+    `bounds` the type's range for another integer type (int16)."""
     q = round_half_away(float(np.float32(value) / np.float32(scale))) + zero_point
-    return max(-128, min(127, q))
+    return max(bounds[0], min(bounds[1], q))
+
+
+# ---- int16 lookup tables -----------------------------------------------------------------
+
+LUT_INT16_STEPS = 512  # a 513-entry table: 9 bits of an int16 index it, 7 interpolate
+
+
+@functools.lru_cache(maxsize=1)
+def _libm_expf():
+    """The C library's expf: TFLM builds its tables with std::exp on floats, and NumPy's own
+    float32 exp may differ from it in the last bit."""
+    import ctypes
+    import ctypes.util
+
+    libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+    libm.expf.restype = ctypes.c_float
+    libm.expf.argtypes = [ctypes.c_float]
+    return lambda v: np.float32(libm.expf(float(v)))
+
+
+def expf(value: np.float32) -> np.float32:
+    """exp of a float32, as the C library computes it."""
+    return _libm_expf()(value)
+
+
+def _roundf(v: np.float32) -> np.float32:
+    return np.float32(round_half_away(float(v)))
+
+
+def lut_int16(input_scale: np.float32, input_zero_point: int, output_scale: np.float32, output_zero_point: int,
+              transform) -> np.ndarray:
+    """TFLM's int16 table of `transform` (LUTPopulate<int16_t>): 512 samples over the input
+    range, each corrected by half the error its interpolation makes at the midpoint, and the
+    end point; every step in float32, as TFLM computes it. `transform` maps a float32 to a
+    float32."""
+    f = np.float32
+    input_min = f(input_scale * f(-32768 - input_zero_point))
+    input_max = f(input_scale * f(32767 - input_zero_point))
+    output_min = f(output_scale * f(-32768 - output_zero_point))
+    output_max = f(output_scale * f(32767 - output_zero_point))
+    step = f((input_max - input_min) / f(LUT_INT16_STEPS))
+    half_step = f(step / f(2))
+    scaling_inv = f(f(65536) / f(output_max - output_min))
+
+    def clamp(v: np.float32) -> int:
+        return int(min(max(float(v), -32768.0), 32767.0))
+
+    table = np.zeros(LUT_INT16_STEPS + 1, dtype=np.int16)
+    for i in range(LUT_INT16_STEPS):
+        at = f(input_min + f(f(i) * step))
+        val = transform(at)
+        val_midpoint = transform(f(at + half_step))
+        val_next = transform(f(input_min + f(f(i + 1) * step)))
+        sample = _roundf(f(val * scaling_inv))
+        interpolated = _roundf(f(f(f(val_next * scaling_inv) + sample) / f(2)))
+        midpoint = _roundf(f(val_midpoint * scaling_inv))
+        bias = _roundf(f(f(interpolated - midpoint) / f(2)))
+        table[i] = clamp(f(sample - bias))
+    table[LUT_INT16_STEPS] = clamp(_roundf(f(transform(input_max) * scaling_inv)))
+    return table

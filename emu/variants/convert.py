@@ -1,5 +1,6 @@
 """tf_keras model -> .tflite bytes, in each numeric form: float32, float16 weights,
-dynamic-range int8, and full-integer int8 with int8 inputs and outputs.
+dynamic-range int8, full-integer int8 with int8 inputs and outputs, and 16x8 (int16
+activations, int8 weights) with int16 inputs and outputs.
 
 Every model is converted for batch size 1: with all shapes static the converter folds the
 shape arithmetic a variable batch needs (SHAPE, STRIDED_SLICE, PACK) into constants, which
@@ -39,18 +40,22 @@ def dynamic_range_int8(model) -> bytes:
     return convert(model, "dynamic-range int8", configure)
 
 
+def _representative(calibration: np.ndarray):
+    def samples():
+        for x in calibration:
+            yield [x[None].astype(np.float32)]
+
+    return samples
+
+
 def full_int8(model, calibration: np.ndarray, per_channel: bool = True) -> bytes:
     """Every tensor int8, ranges taken from representative inputs (or from QAT's fake-quant).
     per_channel=False gives each weight tensor one scale, so weights that share a few float
     values (clustered) share as few int8 values across the whole tensor."""
-    def representative():
-        for x in calibration:
-            yield [x[None].astype(np.float32)]
-
     def configure(converter):
         tf = tensorflow()
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = representative
+        converter.representative_dataset = _representative(calibration)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
@@ -58,6 +63,21 @@ def full_int8(model, calibration: np.ndarray, per_channel: bool = True) -> bytes
             converter._experimental_disable_per_channel = True
 
     return convert(model, "full int8", configure)
+
+
+def int16x8(model, calibration: np.ndarray) -> bytes:
+    """Activations int16 (zero point 0) and weights int8, with int64 biases: TFLite's 16x8
+    quantization, ranges from representative inputs like full_int8's; inputs and outputs int16."""
+    def configure(converter):
+        tf = tensorflow()
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = _representative(calibration)
+        ops = tf.lite.OpsSet
+        converter.target_spec.supported_ops = [ops.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+        converter.inference_input_type = tf.int16
+        converter.inference_output_type = tf.int16
+
+    return convert(model, "int16x8", configure)
 
 
 def convert(model, form: str, configure: Callable) -> bytes:

@@ -26,6 +26,10 @@ def int8(task: Task) -> bytes:
     return convert.full_int8(task.teacher, task.calibration())
 
 
+def int16x8(task: Task) -> bytes:
+    return convert.int16x8(task.teacher, task.calibration())
+
+
 def qat_int8(task: Task) -> bytes:
     from emu.variants.qat import quantization_aware
 
@@ -64,6 +68,7 @@ RECIPES: dict[str, Callable[[Task], bytes]] = {
     "fp16": fp16,
     "dynamic-int8": dynamic_int8,
     "int8": int8,
+    "int16x8": int16x8,
     "qat-int8": qat_int8,
     "pruned50-int8": pruned_int8(0.5),
     "pruned80-int8": pruned_int8(0.8),

@@ -68,7 +68,8 @@ def float_range(op: Operator) -> dict:
 
 
 def kind(op: Operator, graph: Graph, weights: Tensor) -> str:
-    """'int8' or 'float32', after rejecting the forms emu does not run."""
+    """'int8', 'int16' (16-bit activations, 8-bit weights) or 'float32', after rejecting the
+    forms emu does not run."""
     x = graph.tensor(op.inputs[0])
     y = graph.tensor(op.outputs[0])
     if x.dtype == "float32" and weights is not None and weights.dtype in ("int8", "uint8", "int4"):
@@ -82,8 +83,12 @@ def kind(op: Operator, graph: Graph, weights: Tensor) -> str:
         if x.quantization is None or y.quantization is None:
             raise UnsupportedOperator("int8 tensors without quantization parameters")
         return "int8"
+    if x.dtype == y.dtype == "int16" and (weights is None or weights.dtype == "int8"):
+        if x.quantization is None or y.quantization is None:
+            raise UnsupportedOperator("int16 tensors without quantization parameters")
+        return "int16"
     types = "/".join(t.dtype for t in (x, weights, y) if t is not None)
-    raise UnsupportedOperator(f"{types} tensors are not supported (int8 or float32 only)")
+    raise UnsupportedOperator(f"{types} tensors are not supported (int8, int16 with int8 weights, or float32)")
 
 
 def zero_point(t: Tensor) -> int:
@@ -118,6 +123,37 @@ def rescale_arrays(pairs: list[tuple[int, int]]) -> dict:
 def int8_range(op: Operator, y: Tensor) -> dict:
     lo, hi = activation_range_int8(activation(op), y.quantization.scale[0], zero_point(y))
     return {"act_min": lo, "act_max": hi}
+
+
+def int16_range(op: Operator, y: Tensor) -> dict:
+    lo, hi = activation_range_int8(activation(op), y.quantization.scale[0], zero_point(y), (-32768, 32767))
+    return {"act_min": lo, "act_max": hi}
+
+
+# TFLM's 64-bit rescale (MultiplyByQuantizedMultiplier on int64) takes shifts below this.
+S64_MAX_SHIFT = 7
+
+
+def int16_operands(op: Operator, x: Tensor, bias: Tensor | None, y: Tensor, channels: int,
+                   rescale: dict, int32_bias_allowed: bool = True) -> dict:
+    """What the 16x8 kernels take besides the geometry: the bias widened to int64 (zeros when
+    there is none), whether TFLM sums in int32 (an int32 bias, or none with an int32
+    quantized_bias_type), and the clamp. TFLM's 16x8 kernels have no input or output offset,
+    so the zero points must be 0, as the converter makes them."""
+    if zero_point(x) != 0 or zero_point(y) != 0:
+        raise UnsupportedOperator("int16 activations need zero point 0")
+    if bias is not None and bias.dtype not in ("int32", "int64"):
+        raise UnsupportedOperator(f"{bias.dtype} bias with int16 activations (int64 or int32 only)")
+    accumulate_32 = bias.dtype == "int32" if bias is not None else op.options.get("quantized_bias_type", 0) == 2
+    if accumulate_32 and not int32_bias_allowed:
+        raise UnsupportedOperator("int32 bias with int16 activations: TFLM's kernel reads the bias as int64")
+    if not accumulate_32 and int(np.max(rescale["shift"].values, initial=0)) > S64_MAX_SHIFT:
+        raise UnsupportedOperator(f"a rescale shift above {S64_MAX_SHIFT}: TFLM's 64-bit rescale does not take it")
+    values = bias.data.astype(np.int64).reshape(-1) if bias is not None else np.zeros(channels, dtype=np.int64)
+    if values.size != channels:
+        raise UnsupportedOperator(f"bias of {values.size} values for {channels} channels")
+    return {**int16_range(op, y), "accumulate_32": int(accumulate_32), "bias": ConstArray("int64_t", values),
+            **rescale}
 
 
 def fold_bias(bias: Tensor | None, weight_sums: np.ndarray, input_offset: int) -> ConstArray:
@@ -202,6 +238,10 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
                           {**geometry, **float_range(op)}, [*args, bias.index if bias else None, op.outputs[0]],
                           input_lead=lead, macs=macs)
 
+    if dtype == "int16":
+        params = {**geometry, **int16_operands(op, x, bias, y, oc, channel_multipliers(x, w, y, oc, axis=0))}
+        return KernelCall("emu_conv2d_s16", "conv_2d.h", "emu_conv2d_s16_params", params, [*args, op.outputs[0]],
+                          scratch_bytes=2 * fh * fw * fc, input_lead=lead, macs=macs)
     input_offset = -zero_point(x)
     weight_sums = w.data.astype(np.int64).reshape(oc, -1).sum(axis=1)
     params = {

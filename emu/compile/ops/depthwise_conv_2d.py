@@ -16,6 +16,7 @@ from emu.compile.ops.conv_2d import (
     fold_bias,
     inner_range,
     int8_range,
+    int16_operands,
     nhwc,
     output_size,
     padding_before,
@@ -27,6 +28,9 @@ from emu.compile.overlap import nhwc_streaming_lead
 from emu.model.graph import Graph, Operator
 
 OPERATORS = ("DEPTHWISE_CONV_2D",)
+
+# The int16 kernel sums a filter row in int32: at most this many products of 2^22.
+DEPTHWISE_S16_MAX_FILTER_W = 256
 
 
 def lower(op: Operator, graph: Graph) -> KernelCall:
@@ -57,6 +61,14 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
                           [op.inputs[0], op.inputs[1], bias.index if bias else None, op.outputs[0]],
                           input_lead=lead, macs=macs)
 
+    if dtype == "int16":
+        if fw > DEPTHWISE_S16_MAX_FILTER_W:
+            raise UnsupportedOperator(f"int16 filter width {fw} above {DEPTHWISE_S16_MAX_FILTER_W}")
+        rescale = channel_multipliers(x, w, y, oc, axis=3)
+        params = {**geometry, **int16_operands(op, x, bias, y, oc, rescale, int32_bias_allowed=False)}
+        del params["accumulate_32"]  # TFLM's 16x8 depthwise kernel always sums in int64
+        return KernelCall("emu_depthwise_conv2d_s16", "depthwise_conv_2d.h", "emu_depthwise_conv2d_s16_params",
+                          params, [op.inputs[0], op.inputs[1], op.outputs[0]], input_lead=lead, macs=macs)
     ys = inner_range(oh, geometry["pad_h"], sh, ih, fh, dh)
     xs = inner_range(ow, geometry["pad_w"], sw, iw, fw, dw)
     input_offset = -zero_point(x)

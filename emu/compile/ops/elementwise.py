@@ -1,11 +1,12 @@
-"""ADD, SUB and MUL, int8 and float32 (and SUB on int16), with NumPy-style broadcasting of
-either input.
+"""ADD, SUB and MUL, int8, int16 and float32, with NumPy-style broadcasting of either input.
 
 int8 ADD follows TFLM's scheme: inputs are shifted left by 20 bits for headroom, each is
 rescaled to twice the larger input scale, and the sum is rescaled to the output. int8 SUB
-is the same with the difference of the rescaled inputs (TFLM's sub.cc); int16 SUB too, with
-a left shift of 15. int8 MUL
-rescales the product of the offset inputs by in1_scale * in2_scale / out_scale.
+is the same with the difference of the rescaled inputs (TFLM's sub.cc); int16 ADD and SUB
+too, with a left shift of 15 (TFLM's int16 ADD takes this general path whatever its
+pot_scale_int16 option says). MUL rescales the product of the offset inputs by
+in1_scale * in2_scale / out_scale, on int8 and on int16 (whose zero points TFLM requires to
+be 0).
 """
 
 from __future__ import annotations
@@ -27,13 +28,13 @@ OPERATORS = ("ADD", "SUB", "MUL")
 HEADER = "elementwise.h"
 MAX_RANK = 6  # EMU_BROADCAST_MAX_RANK
 ADD_LEFT_SHIFT = 20  # headroom for int8 inputs before rescaling
-INT16_LEFT_SHIFT = 15  # and for int16 inputs (SUB): 2^16 * 2^15 still fits int32
+INT16_LEFT_SHIFT = 15  # and for int16 inputs: 2^16 * 2^15 still fits int32
 
 
 def lower(op, graph) -> KernelCall:
     a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     y = graph.tensors[op.outputs[0]]
-    types = ("int8", "int16", "float32") if op.op == "SUB" else ("int8", "float32")
+    types = ("int8", "int16", "float32")
     if not a.dtype == b.dtype == y.dtype or y.dtype not in types:
         raise UnsupportedOperator(f"{a.dtype}, {b.dtype} -> {y.dtype} (supported: {', '.join(types)})")
     activation = op.options.get("fused_activation_function", "NONE")
@@ -51,6 +52,8 @@ def lower(op, graph) -> KernelCall:
         for t in (a, b, y):
             if t.quantization is None or t.quantization.per_channel:
                 raise UnsupportedOperator(f"{y.dtype} tensors need one scale and zero point")
+        if op.op == "MUL" and y.dtype == "int16" and any(t.quantization.zero_point[0] for t in (a, b, y)):
+            raise UnsupportedOperator("int16 MUL needs zero points 0 (TFLM requires them)")
         bounds = (-32768, 32767) if y.dtype == "int16" else (-128, 127)
         try:
             lo, hi = activation_range_int8(activation, y.quantization.scale[0], y.quantization.zero_point[0], bounds)
@@ -58,7 +61,7 @@ def lower(op, graph) -> KernelCall:
             raise UnsupportedOperator(str(e)) from None
         params.update(_mul_s8(a, b, y) if op.op == "MUL" else _add_s8(a, b, y, op.op))
         params.update(act_min=lo, act_max=hi)
-        # SUB (int8 and int16) takes ADD's parameters
+        # SUB takes ADD's parameters; int16 takes int8's
         function = f"emu_{name}_s{y.dtype[3:]}"
         params_type = "emu_mul_s8_params" if op.op == "MUL" else "emu_add_s8_params"
     return KernelCall(function, HEADER, params_type, params, [a.index, b.index, y.index],

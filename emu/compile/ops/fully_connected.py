@@ -12,6 +12,7 @@ from emu.compile.ops.conv_2d import (
     float_range,
     fold_bias,
     int8_range,
+    int16_operands,
     kind,
     rescale_arrays,
     with_exact_rescale,
@@ -64,6 +65,10 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     else:
         channel_multipliers(x, w, y, units, axis=0)  # the same checks on the weights
         rescale = tensor_multiplier(x, w, y, units)
+    if dtype == "int16":
+        return KernelCall("emu_fully_connected_s16", "fully_connected.h", "emu_fully_connected_s16_params",
+                          {**geometry, **int16_operands(op, x, bias, y, units, rescale)},
+                          [op.inputs[0], op.inputs[1], op.outputs[0]], macs=macs)
     input_offset = -zero_point(x)
     weight_sums = w.data.astype(np.int64).sum(axis=1)
     params = {

@@ -1,12 +1,22 @@
-"""AVERAGE_POOL_2D and MAX_POOL_2D: the compile-time half of emu/firmware/kernels/pooling.c (and
-of the Helium kernels in emu/firmware/kernels/optimized/pooling_mve.c)."""
+"""AVERAGE_POOL_2D and MAX_POOL_2D, int8, int16 and float32: the compile-time half of
+emu/firmware/kernels/pooling.c (and of the int8 Helium kernels in
+emu/firmware/kernels/optimized/pooling_mve.c)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
-from emu.compile.ops.conv_2d import check_int16, float_range, int8_range, kind, nhwc, output_size, padding_before
+from emu.compile.ops.conv_2d import (
+    check_int16,
+    float_range,
+    int8_range,
+    int16_range,
+    kind,
+    nhwc,
+    output_size,
+    padding_before,
+)
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.model.graph import Graph, Operator
 
@@ -16,6 +26,8 @@ _FUNCTIONS = {
     ("AVERAGE_POOL_2D", "int8"): "emu_average_pool_s8",
     ("AVERAGE_POOL_2D", "float32"): "emu_average_pool_f32",
     ("MAX_POOL_2D", "int8"): "emu_max_pool_s8",
+    ("AVERAGE_POOL_2D", "int16"): "emu_average_pool_s16",
+    ("MAX_POOL_2D", "int16"): "emu_max_pool_s16",
     ("MAX_POOL_2D", "float32"): "emu_max_pool_f32",
 }
 
@@ -37,8 +49,12 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         "pad_h": padding_before(padding, ih, fh, sh), "pad_w": padding_before(padding, iw, fw, sw),
     }
     check_int16(**params)
+    if dtype != "float32" and x.quantization.zero_point != y.quantization.zero_point:
+        raise UnsupportedOperator("the input and output zero points differ (TFLM requires them equal)")
     if dtype == "int8":
         params.update(int8_range(op, y))
+    elif dtype == "int16":
+        params.update(int16_range(op, y))
     else:
         bounds = float_range(op)
         params.update({"act_min_f32": bounds["act_min"], "act_max_f32": bounds["act_max"]})

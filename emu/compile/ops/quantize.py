@@ -1,10 +1,11 @@
-"""QUANTIZE and DEQUANTIZE between float and int8, and int8 requantization.
+"""QUANTIZE and DEQUANTIZE between float32, int8 and int16, and requantization between int8
+and int16.
 
-QUANTIZE float32 -> int8 divides x / scale in float32 and rounds halves away from zero, as
-TFLM's affine quantizer does (dividing in double would round some half steps the other
-way); int8 -> int8 rescales with an integer multiplier. DEQUANTIZE widens int8 with its
-scale and zero point, and float16 (how float16-quantized models store their weights)
-bit-exactly.
+QUANTIZE float32 -> int8 or int16 divides x / scale in float32 and rounds halves away from
+zero, as TFLM's affine quantizer does (dividing in double would round some half steps the
+other way); int8 or int16 -> int8 or int16 rescales with an integer multiplier of
+in_scale / out_scale (TFLM's Requantize). DEQUANTIZE widens int8 and int16 with their scale
+and zero point, and float16 (how float16-quantized models store their weights) bit-exactly.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from emu.compile.quant import quantize_multiplier
 OPERATORS = ("QUANTIZE", "DEQUANTIZE")
 
 HEADER = "quantize.h"
+INTEGERS = ("int8", "int16")
+SUFFIX = {"int8": "s8", "int16": "s16"}
+_REQUANTIZE = {("int8", "int8"): "emu_requantize_s8", ("int16", "int8"): "emu_requantize_s16_s8",
+               ("int8", "int16"): "emu_requantize_s8_s16", ("int16", "int16"): "emu_requantize_s16"}
 
 
 def lower(op, graph) -> KernelCall:
@@ -22,24 +27,24 @@ def lower(op, graph) -> KernelCall:
     args = [x.index, y.index]
     kind = (x.dtype, y.dtype)
     for t in (x, y):
-        if t.dtype == "int8" and (t.quantization is None or t.quantization.per_channel):
-            raise UnsupportedOperator("int8 tensors need one scale and zero point")
-    if op.op == "QUANTIZE" and kind == ("float32", "int8"):
+        if t.dtype in INTEGERS and (t.quantization is None or t.quantization.per_channel):
+            raise UnsupportedOperator(f"{t.dtype} tensors need one scale and zero point")
+    if op.op == "QUANTIZE" and x.dtype == "float32" and y.dtype in INTEGERS:
         q = y.quantization
-        return KernelCall("emu_quantize_f32_s8", HEADER, "emu_quantize_f32_s8_params",
+        return KernelCall(f"emu_quantize_f32_{SUFFIX[y.dtype]}", HEADER, "emu_quantize_f32_s8_params",
                           {"size": x.size, "scale": q.scale[0], "zero_point": q.zero_point[0]}, args)
-    if op.op == "QUANTIZE" and kind == ("int8", "int8"):
+    if op.op == "QUANTIZE" and kind in _REQUANTIZE:
         multiplier, shift = quantize_multiplier(x.quantization.scale[0] / y.quantization.scale[0])
-        return KernelCall("emu_requantize_s8", HEADER, "emu_requantize_s8_params", {
+        return KernelCall(_REQUANTIZE[kind], HEADER, "emu_requantize_s8_params", {
             "size": x.size,
             "input_zero_point": x.quantization.zero_point[0],
             "output_zero_point": y.quantization.zero_point[0],
             "multiplier": multiplier,
             "shift": shift,
-        }, args, inplace=True)
-    if op.op == "DEQUANTIZE" and kind == ("int8", "float32"):
+        }, args, inplace=y.nbytes <= x.nbytes)  # widening would overwrite values not yet read
+    if op.op == "DEQUANTIZE" and x.dtype in INTEGERS and y.dtype == "float32":
         q = x.quantization
-        return KernelCall("emu_dequantize_s8_f32", HEADER, "emu_dequantize_s8_f32_params",
+        return KernelCall(f"emu_dequantize_{SUFFIX[x.dtype]}_f32", HEADER, "emu_dequantize_s8_f32_params",
                           {"size": x.size, "scale": q.scale[0], "zero_point": q.zero_point[0]}, args)
     if op.op == "DEQUANTIZE" and kind == ("float16", "float32"):
         if x.is_constant:  # weights kept as float16 in flash (emu/firmware/kernels/dequantize_f16.c)
@@ -47,5 +52,5 @@ def lower(op, graph) -> KernelCall:
                               "emu_dequantize_f16_f32_params", {"size": x.size}, args)
         return KernelCall("emu_dequantize_f16_f32", HEADER, "emu_dequantize_f16_f32_params",
                           {"size": x.size}, args)
-    raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: QUANTIZE float32 -> int8 and "
-                              "int8 -> int8, DEQUANTIZE int8 -> float32 and float16 -> float32)")
+    raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: QUANTIZE float32 -> int8 or int16 and "
+                              "between int8 and int16, DEQUANTIZE int8, int16 or float16 -> float32)")

@@ -1,14 +1,28 @@
-"""SOFTMAX over the last dimension, int8 and float32.
+"""SOFTMAX over the last dimension, int8, int16 and float32.
 
 For int8, Prepare turns beta * input_scale into a multiplier that maps input differences
 into Q5.26 (capped so that it stays an int32 value), and the cut-off below which a
 difference is too negative for that format; TFLM's int8 kernel does the same.
+
+For int16, Prepare builds two 513-entry tables (exp on [-10, 0], and 1 / (1 + x) on [0, 1])
+and a multiplier that maps input differences times beta onto [-65535, 0] for [-10, 0]:
+both are computed here, the tables as TFLM's LUTPopulate builds them (emu/compile/quant.py).
 """
 
 from __future__ import annotations
 
-from emu.compile.kernel_call import KernelCall, UnsupportedOperator
-from emu.compile.quant import calculate_input_radius, quantize_multiplier_greater_than_one
+import functools
+
+import numpy as np
+
+from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
+from emu.compile.quant import (
+    calculate_input_radius,
+    expf,
+    lut_int16,
+    quantize_multiplier,
+    quantize_multiplier_greater_than_one,
+)
 
 OPERATORS = ("SOFTMAX",)
 
@@ -24,8 +38,11 @@ def lower(op, graph) -> KernelCall:
     if x.dtype == y.dtype == "float32":
         return KernelCall("emu_softmax_f32", "softmax.h", "emu_softmax_f32_params",
                           {**shape, "beta": beta}, args)
+    if x.dtype == y.dtype == "int16":
+        return KernelCall("emu_softmax_s16", "softmax.h", "emu_softmax_s16_params",
+                          {**shape, **_int16_params(beta, x, y)}, args)
     if not x.dtype == y.dtype == "int8":
-        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: int8, float32)")
+        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: int8, int16, float32)")
     out_q = y.quantization
     if out_q is None or out_q.zero_point[0] != -128 or out_q.scale[0] != 1.0 / 256:
         raise UnsupportedOperator("int8 SOFTMAX needs output scale 1/256 and zero point -128")
@@ -48,3 +65,34 @@ def softmax_input_scaling(beta: float, input_scale: float) -> tuple[int, int]:
     if real <= 1.0:
         raise UnsupportedOperator(f"int8 SOFTMAX with beta * input scale = {beta * input_scale:g} (too small)")
     return quantize_multiplier_greater_than_one(real)
+
+
+INT16_RANGE = 65535  # int16 max - min
+
+
+def _int16_params(beta: float, x, y) -> dict:
+    """TFLM's int16 Prepare: zero points 0, the output scale 1/32768 (within 0.1%)."""
+    if x.quantization is None or y.quantization is None:
+        raise UnsupportedOperator("int16 tensors without quantization parameters")
+    if x.quantization.zero_point[0] != 0 or y.quantization.zero_point[0] != 0:
+        raise UnsupportedOperator("int16 SOFTMAX needs zero points 0")
+    if abs(y.quantization.scale[0] - 1.0 / 32768) > 0.001 / 32768:
+        raise UnsupportedOperator("int16 SOFTMAX needs output scale 1/32768")
+    multiplier, shift = quantize_multiplier(x.quantization.scale[0] * beta / (10.0 / INT16_RANGE))
+    return {"input_multiplier": multiplier, "input_shift": shift, "exp_lut": ConstArray("int16_t", exp_table()),
+            "one_over_one_plus_x_lut": ConstArray("int16_t", reciprocal_table())}
+
+
+@functools.lru_cache(maxsize=1)
+def exp_table() -> np.ndarray:
+    """exp on [-10, 0] (exp(-10) is taken as negligible against the row's sum)."""
+    f = np.float32
+    return lut_int16(f(f(10.0) / f(INT16_RANGE)), 32767, f(f(2.0) / f(INT16_RANGE)), 0, expf)
+
+
+@functools.lru_cache(maxsize=1)
+def reciprocal_table() -> np.ndarray:
+    """1 / (1 + x) on [0, 1]."""
+    f = np.float32
+    return lut_int16(f(f(1.0) / f(INT16_RANGE)), -32768, f(f(2.0) / f(INT16_RANGE)), 0,
+                     lambda v: f(f(1.0) / f(f(1.0) + v)))

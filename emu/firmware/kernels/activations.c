@@ -25,6 +25,23 @@ void emu_relu6_s8(const emu_relu6_s8_params *p, const int8_t *input, int8_t *out
     }
 }
 
+/* int16 RELU and RELU6: int8's arithmetic on int16 values (TFLM's int16 RELU takes zero points 0). */
+void emu_relu_s16(const emu_relu_s8_params *p, const int16_t *input, int16_t *output)
+{
+    for (int32_t i = 0; i < p->size; i++) {
+        const int32_t x = (int32_t)input[i] - p->input_zero_point;
+        const int32_t y = p->output_zero_point + emu_multiply_by_quantized_multiplier(x, p->multiplier, p->shift);
+        output[i] = (int16_t)emu_clamp_i32(y, p->act_min, p->act_max);
+    }
+}
+
+void emu_relu6_s16(const emu_relu6_s8_params *p, const int16_t *input, int16_t *output)
+{
+    for (int32_t i = 0; i < p->size; i++) {
+        output[i] = (int16_t)emu_clamp_i32(input[i], p->lo, p->hi);
+    }
+}
+
 void emu_relu_f32(const emu_relu_f32_params *p, const float *input, float *output)
 {
     for (int32_t i = 0; i < p->size; i++) {
@@ -65,6 +82,52 @@ void emu_tanh_s8(const emu_sigmoid_s8_params *p, const int8_t *input, int8_t *ou
             const int32_t y = emu_rounding_divide_by_pot(y_q0, 31 - 7);
             output[i] = (int8_t)emu_clamp_i32(y, INT8_MIN, INT8_MAX);
         }
+    }
+}
+
+/* The int16 input on the table's scale: 2^9 steps (LOGISTIC) or 2^8 (TANH, at twice the
+ * argument) per entry, each entry 1/24. */
+static inline int32_t sigmoid_s16_input(const emu_sigmoid_s16_params *p, int16_t x)
+{
+    const int32_t round = p->input_left_shift > 0 ? 1 << (p->input_left_shift - 1) : 0;
+    return (x * p->input_multiplier + round) >> p->input_left_shift;
+}
+
+void emu_logistic_s16(const emu_sigmoid_s16_params *p, const int16_t *input, int16_t *output)
+{
+    for (int32_t i = 0; i < p->size; i++) {
+        const int32_t x = sigmoid_s16_input(p, input[i]);
+        const uint32_t magnitude = (uint32_t)(x < 0 ? -x : x);
+        const uint32_t entry = magnitude >> 9;
+        uint32_t y; /* sigmoid(|x|) in Q0.25 */
+        if (entry >= 255) {
+            y = 0x7FFFu << 10;
+        } else {
+            const uint32_t a = p->sigmoid_table[entry], b = p->sigmoid_table[entry + 1];
+            y = (a << 9) + (magnitude & 0x1ff) * (b - a);
+        }
+        /* sigmoid(-x) = 1 - sigmoid(x); round to Q0.15 */
+        y = x >= 0 ? y + (1u << 9) : (1u << 25) - y + (1u << 9) - 1u;
+        output[i] = (int16_t)(y >> 10);
+    }
+}
+
+void emu_tanh_s16(const emu_sigmoid_s16_params *p, const int16_t *input, int16_t *output)
+{
+    for (int32_t i = 0; i < p->size; i++) {
+        const int32_t x = sigmoid_s16_input(p, input[i]);
+        const uint32_t magnitude = (uint32_t)(x < 0 ? -x : x);
+        const uint32_t entry = magnitude >> 8;
+        int32_t y; /* sigmoid(2|x|) in Q0.24 */
+        if (entry >= 255) {
+            y = 0xFFFF << 8;
+        } else {
+            const uint32_t a = p->sigmoid_table[entry], b = p->sigmoid_table[entry + 1];
+            y = (int32_t)((a << 8) + (magnitude & 0xff) * (b - a));
+        }
+        /* 2 sigmoid - 1, odd in x; round to Q0.15 */
+        y = x >= 0 ? y - (1 << 23) + (1 << 7) : -y + (1 << 23) + (1 << 7) - 1;
+        output[i] = (int16_t)(y >> 8);
     }
 }
 

@@ -178,6 +178,65 @@ void emu_conv2d_1x1_s8(const emu_conv2d_s8_params *p, const int8_t *input, const
     }
 }
 
+/* ---- int16 activations, int8 filter ----------------------------------------------------
+ *
+ * TFLM's 16x8 kernel: zero points are 0, so a padded tap contributes nothing and there is no
+ * offset to fold. Each output pixel's window (one group's channels) is gathered once into
+ * scratch, zeros in the padding, and every output channel of the group is then one dot
+ * product over it, exact in int64 (emu_dot_s16_s8). */
+
+static void gather_s16(const emu_conv2d_s16_params *p, const int16_t *image, int iy0, int ix0, int ic0,
+                       int16_t *window)
+{
+    const int fc = p->filter_c;
+    for (int fy = 0; fy < p->filter_h; ++fy) {
+        const int iy = iy0 + fy * p->dilation_h;
+        for (int fx = 0; fx < p->filter_w; ++fx, window += fc) {
+            const int ix = ix0 + fx * p->dilation_w;
+            if (iy < 0 || iy >= p->input_h || ix < 0 || ix >= p->input_w) {
+                for (int k = 0; k < fc; ++k) {
+                    window[k] = 0;
+                }
+            } else {
+                const int16_t *x = image + ((int32_t)iy * p->input_w + ix) * p->input_c + ic0;
+                for (int k = 0; k < fc; ++k) {
+                    window[k] = x[k];
+                }
+            }
+        }
+    }
+}
+
+void emu_conv2d_s16(const emu_conv2d_s16_params *p, const int16_t *input, const int8_t *filter,
+                    int16_t *output, void *scratch)
+{
+    const int fc = p->filter_c;
+    const int groups = p->input_c / fc;
+    const int filters_per_group = p->output_c / groups;
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
+    const int32_t window_size = (int32_t)p->filter_h * p->filter_w * fc;
+    int16_t *window = (int16_t *)scratch;
+    int16_t *out = output;
+    for (int b = 0; b < p->batches; ++b) {
+        const int16_t *image = input + b * image_size;
+        for (int oy = 0; oy < p->output_h; ++oy) {
+            const int iy0 = oy * p->stride_h - p->pad_h;
+            for (int ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
+                const int ix0 = ox * p->stride_w - p->pad_w;
+                for (int g = 0; g < groups; ++g) {
+                    gather_s16(p, image, iy0, ix0, g * fc, window);
+                    const int oc_end = (g + 1) * filters_per_group;
+                    for (int oc = g * filters_per_group; oc < oc_end; ++oc) {
+                        const int64_t acc = p->bias[oc] + emu_dot_s16_s8(window, filter + oc * window_size, window_size);
+                        const int32_t y = emu_rescale_s16(acc, p->accumulate_32, p->multiplier[oc], p->shift[oc]);
+                        out[oc] = (int16_t)emu_clamp_i32(y, p->act_min, p->act_max);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /* ---- float32: the reference loop order, so sums round as they do in TFLM --------------- */
 
 void emu_conv2d_f32(const emu_conv2d_f32_params *p, const float *input, const float *filter,

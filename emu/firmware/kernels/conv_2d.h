@@ -32,12 +32,31 @@ typedef struct {
     float act_min, act_max;
 } emu_conv2d_f32_params;
 
+/* int16 activations, int8 filter (zero points 0): TFLM's 16x8 convolution. The bias is given
+ * as int64 whatever the model stored; accumulate_32 is set when the model's bias (or its
+ * declared bias type) is int32, where TFLM sums in int32 and rescales with the 32-bit
+ * multiply, else it sums in int64 and rescales with emu_multiply_by_quantized_multiplier_s64. */
+typedef struct {
+    int16_t batches, input_h, input_w, input_c;
+    int16_t output_h, output_w, output_c;
+    int16_t filter_h, filter_w, filter_c;
+    int16_t stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w;
+    int16_t act_min, act_max;
+    int16_t accumulate_32;
+    const int64_t *bias;
+    const int32_t *multiplier;
+    const int8_t *shift;
+} emu_conv2d_s16_params;
+
 /* Any filter; scratch holds two gathered windows (2 x filter_h * filter_w * input_c bytes). */
 void emu_conv2d_s8(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                    int8_t *output, void *scratch);
 /* 1x1 filters, one group. */
 void emu_conv2d_1x1_s8(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                        int8_t *output);
+/* int16: scratch holds one gathered window (2 x filter_h * filter_w * filter_c bytes). */
+void emu_conv2d_s16(const emu_conv2d_s16_params *p, const int16_t *input, const int8_t *filter,
+                    int16_t *output, void *scratch);
 void emu_conv2d_f32(const emu_conv2d_f32_params *p, const float *input, const float *filter,
                     const float *bias, float *output);
 

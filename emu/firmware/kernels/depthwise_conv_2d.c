@@ -147,6 +147,46 @@ void emu_depthwise_conv2d_s8(const emu_depthwise_conv2d_s8_params *p, const int8
     }
 }
 
+/* ---- int16 activations, int8 filter: the reference loop order, a 64-bit sum ------------- */
+
+void emu_depthwise_conv2d_s16(const emu_depthwise_conv2d_s16_params *p, const int16_t *input,
+                              const int8_t *filter, int16_t *output)
+{
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
+    int16_t *out = output;
+    for (int b = 0; b < p->batches; ++b) {
+        const int16_t *image = input + b * image_size;
+        for (int oy = 0; oy < p->output_h; ++oy) {
+            const int iy0 = oy * p->stride_h - p->pad_h;
+            for (int ox = 0; ox < p->output_w; ++ox) {
+                const int ix0 = ox * p->stride_w - p->pad_w;
+                for (int oc = 0; oc < p->output_c; ++oc) {
+                    const int ic = oc / p->depth_multiplier;
+                    int64_t acc = p->bias[oc];
+                    for (int fy = 0; fy < p->filter_h; ++fy) {
+                        const int iy = iy0 + fy * p->dilation_h;
+                        if (iy < 0 || iy >= p->input_h) {
+                            continue;
+                        }
+                        int32_t row = 0; /* one filter row: filter_w <= 256 products of at most 2^22 (checked at compile time) */
+                        for (int fx = 0; fx < p->filter_w; ++fx) {
+                            const int ix = ix0 + fx * p->dilation_w;
+                            if (ix < 0 || ix >= p->input_w) {
+                                continue;
+                            }
+                            row += (int32_t)image[((int32_t)iy * p->input_w + ix) * p->input_c + ic] *
+                                   filter[(fy * p->filter_w + fx) * p->output_c + oc];
+                        }
+                        acc += row;
+                    }
+                    const int32_t y = emu_multiply_by_quantized_multiplier_s64(acc, p->multiplier[oc], p->shift[oc]);
+                    *out++ = (int16_t)emu_clamp_i32(y, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
 /* ---- float32: the reference loop order ------------------------------------------------- */
 
 void emu_depthwise_conv2d_f32(const emu_depthwise_conv2d_f32_params *p, const float *input,

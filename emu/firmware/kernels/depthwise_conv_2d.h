@@ -31,8 +31,23 @@ typedef struct {
     float act_min, act_max;
 } emu_depthwise_conv2d_f32_params;
 
+/* int16 activations, int8 filter (zero points 0): TFLM's 16x8 kernel, whose bias is int64
+ * and whose sum is rescaled with emu_multiply_by_quantized_multiplier_s64. */
+typedef struct {
+    int16_t batches, input_h, input_w, input_c;
+    int16_t output_h, output_w, output_c;
+    int16_t filter_h, filter_w, depth_multiplier;
+    int16_t stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w;
+    int16_t act_min, act_max;
+    const int64_t *bias;
+    const int32_t *multiplier;
+    const int8_t *shift;
+} emu_depthwise_conv2d_s16_params;
+
 void emu_depthwise_conv2d_s8(const emu_depthwise_conv2d_s8_params *p, const int8_t *input,
                              const int8_t *filter, int8_t *output);
+void emu_depthwise_conv2d_s16(const emu_depthwise_conv2d_s16_params *p, const int16_t *input,
+                              const int8_t *filter, int16_t *output);
 void emu_depthwise_conv2d_f32(const emu_depthwise_conv2d_f32_params *p, const float *input,
                               const float *filter, const float *bias, float *output);
 

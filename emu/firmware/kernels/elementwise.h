@@ -1,4 +1,4 @@
-/* ADD, SUB and MUL with broadcasting, int8 and float32.
+/* ADD, SUB and MUL with broadcasting, int8, int16 and float32.
  *
  * Broadcasting is described at compile time by emu/compile/ops/elementwise.py: the output
  * shape with adjacent dimensions merged where both inputs allow it, and for each input
@@ -21,8 +21,8 @@
 
 /* int8 ADD: both inputs are shifted left by left_shift for headroom, rescaled to a common
  * scale (twice the larger input scale), summed, and rescaled to the output. int8 SUB takes
- * the same parameters and subtracts the second rescaled input instead; so does int16 SUB
- * (emu_sub_s16), with a left shift of 15. */
+ * the same parameters and subtracts the second rescaled input instead; so do int16 ADD and
+ * SUB (emu_add_s16, emu_sub_s16), with a left shift of 15. */
 typedef struct {
     EMU_BROADCAST_FIELDS;
     int32_t input1_offset, input2_offset; /* minus the zero points */
@@ -34,7 +34,8 @@ typedef struct {
     int32_t act_min, act_max;
 } emu_add_s8_params;
 
-/* int8 MUL: the product of the offset inputs rescaled by in1_scale * in2_scale / out_scale. */
+/* int8 MUL: the product of the offset inputs rescaled by in1_scale * in2_scale / out_scale;
+ * int16 MUL (emu_mul_s16) too. */
 typedef struct {
     EMU_BROADCAST_FIELDS;
     int32_t input1_offset, input2_offset;
@@ -50,8 +51,10 @@ typedef struct {
 
 void emu_add_s8(const emu_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void emu_sub_s8(const emu_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void emu_add_s16(const emu_add_s8_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 void emu_sub_s16(const emu_add_s8_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 void emu_mul_s8(const emu_mul_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void emu_mul_s16(const emu_mul_s8_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 void emu_add_f32(const emu_binary_f32_params *p, const float *input1, const float *input2, float *output);
 void emu_sub_f32(const emu_binary_f32_params *p, const float *input1, const float *input2, float *output);
 void emu_mul_f32(const emu_binary_f32_params *p, const float *input1, const float *input2, float *output);

@@ -1,4 +1,4 @@
-/* Integer rescaling shared by the int8 kernels.
+/* Integer rescaling shared by the int8 and int16 kernels.
  *
  * The arithmetic is the fixed-point scheme of the TFLite quantization spec (gemmlowp's
  * saturating rounding doubling high multiply followed by a rounding right shift), which
@@ -36,6 +36,17 @@ static inline int32_t emu_multiply_by_quantized_multiplier(int32_t x, int32_t mu
         emu_sat_rounding_doubling_high_mul(x * (1 << left), multiplier), right);
 }
 
+/* The rescale of a 64-bit accumulator (the int16 kernels' convolutions and fully connected
+ * layers, whose bias is int64): the multiplier rounded to its top 16 bits, one product and
+ * one rounding shift. shift must be below 8 (emu/compile/ops/conv_2d.py refuses larger ones),
+ * |x| below 2^47, and the result must fit int32, as in TFLite's 64-bit rescale. */
+static inline int32_t emu_multiply_by_quantized_multiplier_s64(int64_t x, int32_t multiplier, int shift)
+{
+    const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+    const int total_shift = 15 - shift;
+    return (int32_t)((x * reduced + ((int64_t)1 << (total_shift - 1))) >> total_shift);
+}
+
 static inline int32_t emu_clamp_i32(int32_t x, int32_t lo, int32_t hi)
 {
     return x < lo ? lo : (x > hi ? hi : x);
@@ -44,6 +55,48 @@ static inline int32_t emu_clamp_i32(int32_t x, int32_t lo, int32_t hi)
 static inline float emu_clamp_f32(float x, float lo, float hi)
 {
     return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* Products of an int16 value and an int8 weight summed in int32 before joining a 64-bit
+ * sum: 2^15 * 2^7 per product, so this many always fit. */
+#define EMU_S16_RUN 256
+
+/* sum over n of w[k] * x[k], exact in int64: runs of EMU_S16_RUN products in int32. */
+static inline int64_t emu_dot_s16_s8(const int16_t *x, const int8_t *w, int32_t n)
+{
+    int64_t total = 0;
+    while (n > 0) {
+        const int32_t run = n < EMU_S16_RUN ? n : EMU_S16_RUN;
+        int32_t acc = 0;
+        for (int32_t k = 0; k < run; ++k) {
+            acc += (int32_t)w[k] * x[k];
+        }
+        total += acc;
+        x += run;
+        w += run;
+        n -= run;
+    }
+    return total;
+}
+
+/* A 16x8 accumulator plus its bias, rescaled as TFLM does for the bias's type. */
+static inline int32_t emu_rescale_s16(int64_t acc, int accumulate_32, int32_t multiplier, int shift)
+{
+    if (accumulate_32) {
+        return emu_multiply_by_quantized_multiplier((int32_t)(uint32_t)(uint64_t)acc, multiplier, shift);
+    }
+    return emu_multiply_by_quantized_multiplier_s64(acc, multiplier, shift);
+}
+
+/* A function of an int16 value read from a 513-entry table (emu/compile/quant.py, lut_int16):
+ * the top 9 bits pick an entry, the low 7 interpolate towards the next one. The slope is
+ * kept as an int16 value, as TFLM keeps it. */
+static inline int16_t emu_lut_s16(int16_t value, const int16_t *lut)
+{
+    const int index = 256 + (value >> 7);
+    const int32_t offset = value & 0x7f;
+    const int16_t slope = (int16_t)(lut[index + 1] - lut[index]);
+    return (int16_t)(lut[index] + ((slope * offset + 64) >> 7));
 }
 
 /* ---- Fixed-point transcendental functions --------------------------------------------

@@ -55,6 +55,21 @@ void emu_fully_connected_s8(const emu_fully_connected_s8_params *p, const int8_t
     }
 }
 
+/* int16 input, int8 weights: each unit's dot product exact in int64, plus the bias, rescaled
+ * as TFLM does for the bias's type. */
+void emu_fully_connected_s16(const emu_fully_connected_s16_params *p, const int16_t *input,
+                             const int8_t *weights, int16_t *output)
+{
+    for (int32_t b = 0; b < p->batches; ++b, input += p->depth, output += p->units) {
+        const int8_t *w = weights;
+        for (int32_t u = 0; u < p->units; ++u, w += p->depth) {
+            const int64_t acc = p->bias[u] + emu_dot_s16_s8(input, w, p->depth);
+            const int32_t y = emu_rescale_s16(acc, p->accumulate_32, p->multiplier[u], p->shift[u]);
+            output[u] = (int16_t)emu_clamp_i32(y, p->act_min, p->act_max);
+        }
+    }
+}
+
 /* float32: the reference order, so sums round as they do in TFLM */
 void emu_fully_connected_f32(const emu_fully_connected_f32_params *p, const float *input,
                              const float *weights, const float *bias, float *output)

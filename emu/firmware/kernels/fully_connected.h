@@ -16,6 +16,17 @@ typedef struct {
     const int8_t *shift;
 } emu_fully_connected_s8_params;
 
+/* int16 input and output, int8 weights (zero points 0): TFLM's 16x8 kernel. The bias comes
+ * as int64; accumulate_32 as in emu_conv2d_s16_params (conv_2d.h). */
+typedef struct {
+    int32_t batches, depth, units;
+    int16_t act_min, act_max;
+    int16_t accumulate_32;
+    const int64_t *bias;
+    const int32_t *multiplier; /* per unit, also for per-tensor weights */
+    const int8_t *shift;
+} emu_fully_connected_s16_params;
+
 typedef struct {
     int32_t batches, depth, units;
     float act_min, act_max;
@@ -23,6 +34,8 @@ typedef struct {
 
 void emu_fully_connected_s8(const emu_fully_connected_s8_params *p, const int8_t *input,
                             const int8_t *weights, int8_t *output);
+void emu_fully_connected_s16(const emu_fully_connected_s16_params *p, const int16_t *input,
+                             const int8_t *weights, int16_t *output);
 void emu_fully_connected_f32(const emu_fully_connected_f32_params *p, const float *input,
                              const float *weights, const float *bias, float *output);
 

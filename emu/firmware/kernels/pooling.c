@@ -1,4 +1,4 @@
-/* Pooling kernels, int8 and float32.
+/* Pooling kernels, int8, int16 and float32.
  *
  * A window is clipped to the image: padded positions are not part of it, so an average
  * divides by the number of pixels actually inside. The int8 average sums the raw int8
@@ -51,6 +51,52 @@ void emu_max_pool_s8(const emu_pool_params *p, const int8_t *input, int8_t *outp
                         }
                     }
                     output[c] = (int8_t)emu_clamp_i32(max, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+/* int16: int8's arithmetic on int16 values (the sum of a window stays in int32). */
+void emu_average_pool_s16(const emu_pool_params *p, const int16_t *input, int16_t *output)
+{
+    for (int b = 0; b < p->batches; ++b) {
+        for (int oy = 0; oy < p->output_h; ++oy) {
+            for (int ox = 0; ox < p->output_w; ++ox, output += p->channels) {
+                const pool_window w = pool_window_at(p, b, oy, ox);
+                const int32_t count = (int32_t)w.rows * w.cols;
+                for (int c = 0; c < p->channels; ++c) {
+                    const int16_t *row = input + w.start + c;
+                    int32_t sum = 0;
+                    for (int y = 0; y < w.rows; ++y, row += w.row_step) {
+                        const int16_t *x = row;
+                        for (int i = 0; i < w.cols; ++i, x += p->channels) {
+                            sum += *x;
+                        }
+                    }
+                    output[c] = (int16_t)emu_clamp_i32(pool_divide_rounding(sum, count), p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void emu_max_pool_s16(const emu_pool_params *p, const int16_t *input, int16_t *output)
+{
+    for (int b = 0; b < p->batches; ++b) {
+        for (int oy = 0; oy < p->output_h; ++oy) {
+            for (int ox = 0; ox < p->output_w; ++ox, output += p->channels) {
+                const pool_window w = pool_window_at(p, b, oy, ox);
+                for (int c = 0; c < p->channels; ++c) {
+                    const int16_t *row = input + w.start + c;
+                    int32_t max = INT16_MIN;
+                    for (int y = 0; y < w.rows; ++y, row += w.row_step) {
+                        const int16_t *x = row;
+                        for (int i = 0; i < w.cols; ++i, x += p->channels) {
+                            max = *x > max ? *x : max;
+                        }
+                    }
+                    output[c] = (int16_t)emu_clamp_i32(max, p->act_min, p->act_max);
                 }
             }
         }

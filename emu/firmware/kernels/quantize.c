@@ -41,6 +41,47 @@ void emu_dequantize_s8_f32(const emu_dequantize_s8_f32_params *p, const int8_t *
     }
 }
 
+void emu_quantize_f32_s16(const emu_quantize_f32_s8_params *p, const float *input, int16_t *output)
+{
+    for (int32_t i = 0; i < p->size; i++) {
+        const float q = input[i] / p->scale;
+        int32_t y;
+        /* as for int8: beyond 2^17 steps the result is a bound whatever the zero point */
+        if (q >= 131072.0f) {
+            y = INT16_MAX;
+        } else if (!(q > -131072.0f)) {
+            y = INT16_MIN;
+        } else {
+            y = emu_clamp_i32(emu_round_f32(q) + p->zero_point, INT16_MIN, INT16_MAX);
+        }
+        output[i] = (int16_t)y;
+    }
+}
+
+#define REQUANTIZE(name, in_type, out_type, lo, hi)                                                        \
+    void name(const emu_requantize_s8_params *p, const in_type *input, out_type *output)                   \
+    {                                                                                                      \
+        for (int32_t i = 0; i < p->size; i++) {                                                            \
+            const int32_t x = (int32_t)input[i] - p->input_zero_point;                                     \
+            const int32_t y =                                                                              \
+                emu_multiply_by_quantized_multiplier(x, p->multiplier, p->shift) + p->output_zero_point;   \
+            output[i] = (out_type)emu_clamp_i32(y, lo, hi);                                                \
+        }                                                                                                  \
+    }
+
+REQUANTIZE(emu_requantize_s16_s8, int16_t, int8_t, INT8_MIN, INT8_MAX)
+REQUANTIZE(emu_requantize_s8_s16, int8_t, int16_t, INT16_MIN, INT16_MAX)
+REQUANTIZE(emu_requantize_s16, int16_t, int16_t, INT16_MIN, INT16_MAX)
+
+/* The product of a float scale and a 17-bit integer is exact in double, so rounding it once
+ * to float gives TFLM's value, as for int8. */
+void emu_dequantize_s16_f32(const emu_dequantize_s8_f32_params *p, const int16_t *input, float *output)
+{
+    for (int32_t i = 0; i < p->size; i++) {
+        output[i] = p->scale * (float)((int32_t)input[i] - p->zero_point);
+    }
+}
+
 /* IEEE 754 binary16 -> binary32, exact for every input including subnormals, infinities
  * and NaNs. */
 static float half_to_float(uint16_t h)

@@ -1,5 +1,5 @@
-/* QUANTIZE (float32 -> int8, int8 -> int8) and DEQUANTIZE (int8 -> float32,
- * float16 -> float32). Scales, zero points and the requantizing multiplier come from
+/* QUANTIZE (float32 -> int8 or int16, and between int8 and int16) and DEQUANTIZE (int8 or
+ * int16 -> float32, float16 -> float32). Scales, zero points and the requantizing multiplier come from
  * emu/compile/ops/quantize.py.
  */
 #ifndef EMU_QUANTIZE_H
@@ -14,7 +14,8 @@ typedef struct {
     int32_t zero_point;
 } emu_quantize_f32_s8_params;
 
-/* From one int8 quantization to another: (x - in_zp) * in_scale / out_scale + out_zp. */
+/* From one quantization to another: (x - in_zp) * in_scale / out_scale + out_zp, clamped to
+ * the output type (int8 -> int8, int16 -> int8, int8 -> int16, int16 -> int16). */
 typedef struct {
     int32_t size;
     int32_t input_zero_point, output_zero_point;
@@ -34,6 +35,12 @@ typedef struct {
 void emu_quantize_f32_s8(const emu_quantize_f32_s8_params *p, const float *input, int8_t *output);
 void emu_requantize_s8(const emu_requantize_s8_params *p, const int8_t *input, int8_t *output);
 void emu_dequantize_s8_f32(const emu_dequantize_s8_f32_params *p, const int8_t *input, float *output);
+/* int16 takes int8's parameters. */
+void emu_quantize_f32_s16(const emu_quantize_f32_s8_params *p, const float *input, int16_t *output);
+void emu_requantize_s16_s8(const emu_requantize_s8_params *p, const int16_t *input, int8_t *output);
+void emu_requantize_s8_s16(const emu_requantize_s8_params *p, const int8_t *input, int16_t *output);
+void emu_requantize_s16(const emu_requantize_s8_params *p, const int16_t *input, int16_t *output);
+void emu_dequantize_s16_f32(const emu_dequantize_s8_f32_params *p, const int16_t *input, float *output);
 /* float16 values arrive as their raw IEEE 754 half-precision bits. */
 void emu_dequantize_f16_f32(const emu_dequantize_f16_f32_params *p, const uint16_t *input, float *output);
 

@@ -52,6 +52,38 @@ void emu_softmax_s8(const emu_softmax_s8_params *p, const int8_t *input, int8_t 
     }
 }
 
+/* The exponentials are kept in the output row while the row's sum is taken, then scaled
+ * in place by the reciprocal of the sum. */
+void emu_softmax_s16(const emu_softmax_s16_params *p, const int16_t *input, int16_t *output)
+{
+    for (int32_t r = 0; r < p->rows; r++) {
+        const int16_t *x = input + r * p->depth;
+        int16_t *y = output + r * p->depth;
+        int32_t max = INT16_MIN;
+        for (int32_t c = 0; c < p->depth; c++) {
+            max = x[c] > max ? x[c] : max;
+        }
+        int32_t sum = 0; /* Q16.15 */
+        for (int32_t c = 0; c < p->depth; c++) {
+            const int32_t scaled = emu_multiply_by_quantized_multiplier(x[c] - max, p->input_multiplier, p->input_shift);
+            /* [-65535, 0] recentred on [-32768, 32767] */
+            y[c] = emu_lut_s16((int16_t)emu_clamp_i32(scaled + 32767, INT16_MIN, INT16_MAX), p->exp_lut);
+            sum += y[c];
+        }
+        /* the sum normalised to [1, 2) in Q1.14 ... minus 1, recentred on the table's range */
+        const int headroom_plus_one = emu_clz32((uint32_t)sum);
+        const int32_t shifted = (int32_t)((((int64_t)sum << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
+        const int16_t centred = (int16_t)emu_clamp_i32(shifted - ((1 << 15) + (1 << 16)), INT16_MIN, INT16_MAX);
+        const int32_t reciprocal = emu_lut_s16(centred, p->one_over_one_plus_x_lut); /* Q0.15 */
+        const int right_shift = 31 - headroom_plus_one;
+        const int64_t round = (int64_t)1 << (right_shift - 1);
+        for (int32_t c = 0; c < p->depth; c++) {
+            const int32_t prob = (int32_t)(((int64_t)y[c] * reciprocal + round) >> right_shift);
+            y[c] = (int16_t)emu_clamp_i32(prob, 0, INT16_MAX);
+        }
+    }
+}
+
 void emu_softmax_f32(const emu_softmax_f32_params *p, const float *input, float *output)
 {
     for (int32_t r = 0; r < p->rows; r++) {
