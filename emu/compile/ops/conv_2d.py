@@ -18,6 +18,8 @@ from emu.compile.sparse import sparse_params
 from emu.model.graph import Graph, Operator, Tensor
 
 OPERATORS = ("CONV_2D",)
+# Activations and filters of one of these types, checked by kind() for every window operator.
+TYPES = ("float32", "int8")
 
 INT16_MAX = 2**15 - 1
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -75,14 +77,12 @@ def kind(op: Operator, graph: Graph, weights: Tensor) -> str:
             f"hybrid (dynamic-range quantized) models are not supported: {op.op} takes float32 "
             f"activations with {weights.dtype} weights; TFLM rejects them too. Quantize the whole "
             "model to int8 (full-integer quantization) or keep it float32")
-    if x.dtype == y.dtype == "float32" and (weights is None or weights.dtype == "float32"):
-        return "float32"
-    if x.dtype == y.dtype == "int8" and (weights is None or weights.dtype == "int8"):
-        if x.quantization is None or y.quantization is None:
+    if x.dtype == y.dtype and x.dtype in TYPES and (weights is None or weights.dtype == x.dtype):
+        if x.dtype == "int8" and (x.quantization is None or y.quantization is None):
             raise UnsupportedOperator("int8 tensors without quantization parameters")
-        return "int8"
+        return x.dtype
     types = "/".join(t.dtype for t in (x, weights, y) if t is not None)
-    raise UnsupportedOperator(f"{types} tensors are not supported (int8 or float32 only)")
+    raise UnsupportedOperator(f"{types} tensors are not supported ({' or '.join(TYPES)} only)")
 
 
 def zero_point(t: Tensor) -> int:

@@ -23,10 +23,12 @@ from emu.compile.ops.conv_2d import (
     window_options,
     zero_point,
 )
+from emu.compile.ops.conv_2d import TYPES as WINDOW_TYPES
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.model.graph import Graph, Operator
 
 OPERATORS = ("DEPTHWISE_CONV_2D",)
+TYPES = WINDOW_TYPES  # conv_2d.kind() checks them
 
 
 def lower(op: Operator, graph: Graph) -> KernelCall:

@@ -11,6 +11,7 @@ from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.quant import calculate_input_radius, quantize_multiplier_greater_than_one
 
 OPERATORS = ("SOFTMAX",)
+TYPES = ("float32", "int8")
 
 SCALED_DIFF_INTEGER_BITS = 5
 
@@ -21,11 +22,11 @@ def lower(op, graph) -> KernelCall:
     depth = x.shape[-1] if x.shape else 1
     shape = {"rows": x.size // depth if depth else 0, "depth": depth}
     args = [x.index, y.index]
-    if x.dtype == y.dtype == "float32":
+    if x.dtype != y.dtype or x.dtype not in TYPES:
+        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: {', '.join(TYPES)})")
+    if x.dtype == "float32":
         return KernelCall("emu_softmax_f32", "softmax.h", "emu_softmax_f32_params",
                           {**shape, "beta": beta}, args)
-    if not x.dtype == y.dtype == "int8":
-        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: int8, float32)")
     out_q = y.quantization
     if out_q is None or out_q.zero_point[0] != -128 or out_q.scale[0] != 1.0 / 256:
         raise UnsupportedOperator("int8 SOFTMAX needs output scale 1/256 and zero point -128")
