@@ -290,8 +290,11 @@ def main(argv=None) -> int:
 
         try:
             atomic_write(args.json, json.dumps([asdict(o) for o in outcomes], indent=1))
-        except (OSError, EmuError) as e:
-            print(f"emu: cannot write {args.json}: {getattr(e, 'strerror', None) or e}", file=sys.stderr)
+        except EmuError as e:  # atomic_write's one line names the file
+            print(f"emu: {e}", file=sys.stderr)
+            return 2
+        except OSError as e:
+            print(f"emu: cannot write {args.json}: {e.strerror}", file=sys.stderr)
             return 2
     return 0
 
