@@ -26,6 +26,7 @@ from emu.compile.quant import (
 )
 
 OPERATORS = ("RELU", "RELU6", "LOGISTIC", "TANH")
+TYPES = ("float32", "int8", "int16")
 
 HEADER = "activations.h"
 # LOGISTIC and TANH evaluate their fixed-point function on inputs with this many integer bits.
@@ -34,8 +35,8 @@ SIGMOID_INPUT_INTEGER_BITS = 4
 
 def lower(op, graph) -> KernelCall:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    if x.dtype != y.dtype or x.dtype not in ("int8", "int16", "float32"):
-        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: int8, int16, float32)")
+    if x.dtype != y.dtype or x.dtype not in TYPES:
+        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: {', '.join(TYPES)})")
     if x.dtype == "float32":
         return _lower_float(op.op, x, y)
     if x.quantization is None or y.quantization is None or x.quantization.per_channel:

@@ -15,7 +15,8 @@ from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 
 OPERATORS = ("ARG_MAX", "ARG_MIN")
 
-TYPES = {"float32": "f32", "int8": "s8"}  # TFLM's arg_min_max.cc
+SUFFIX = {"float32": "f32", "int8": "s8"}  # of each input type's kernel, the types of TFLM's arg_min_max.cc
+TYPES = tuple(SUFFIX)
 
 
 def lower(op, graph) -> KernelCall:
@@ -40,5 +41,5 @@ def lower(op, graph) -> KernelCall:
                                   f"{list(x.shape)} gives {list(expected)}")
     params = {"outer": math.prod(x.shape[:axis]), "axis_size": x.shape[axis], "inner": math.prod(x.shape[axis + 1:])}
     name = op.op.lower()
-    return KernelCall(f"emu_{name}_{TYPES[x.dtype]}", "arg_min_max.h", "emu_arg_min_max_params", params,
+    return KernelCall(f"emu_{name}_{SUFFIX[x.dtype]}", "arg_min_max.h", "emu_arg_min_max_params", params,
                       [x.index, y.index], path=f"{name}/reference")

@@ -12,6 +12,7 @@ import math
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 
 OPERATORS = ("CONCATENATION",)
+TYPES = ("any",)  # the kernel copies bytes
 
 MAX_INPUTS = 10  # EMU_CONCATENATION_MAX_INPUTS
 

@@ -19,6 +19,10 @@ from emu.compile.sparse import MIN_SAVING, sparse_params
 from emu.model.graph import Graph, Operator, Tensor
 
 OPERATORS = ("CONV_2D",)
+# Activations and filters of one of these types, checked by kind() for every window operator.
+TYPES = ("float32", "int8", "int16")
+# The weights each activation type takes: int16 activations (16x8) have int8 weights.
+WEIGHT_TYPES = {"float32": "float32", "int8": "int8", "int16": "int8"}
 
 INT16_MAX = 2**15 - 1
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -77,16 +81,11 @@ def kind(op: Operator, graph: Graph, weights: Tensor) -> str:
             f"hybrid (dynamic-range quantized) models are not supported: {op.op} takes float32 "
             f"activations with {weights.dtype} weights; TFLM rejects them too. Quantize the whole "
             "model to int8 (full-integer quantization) or keep it float32")
-    if x.dtype == y.dtype == "float32" and (weights is None or weights.dtype == "float32"):
-        return "float32"
-    if x.dtype == y.dtype == "int8" and (weights is None or weights.dtype == "int8"):
-        if x.quantization is None or y.quantization is None:
-            raise UnsupportedOperator("int8 tensors without quantization parameters")
-        return "int8"
-    if x.dtype == y.dtype == "int16" and (weights is None or weights.dtype == "int8"):
-        if x.quantization is None or y.quantization is None:
-            raise UnsupportedOperator("int16 tensors without quantization parameters")
-        return "int16"
+    weight_type = WEIGHT_TYPES.get(x.dtype)
+    if x.dtype == y.dtype and x.dtype in TYPES and (weights is None or weights.dtype == weight_type):
+        if x.dtype != "float32" and (x.quantization is None or y.quantization is None):
+            raise UnsupportedOperator(f"{x.dtype} tensors without quantization parameters")
+        return x.dtype
     types = "/".join(t.dtype for t in (x, weights, y) if t is not None)
     raise UnsupportedOperator(f"{types} tensors are not supported (int8, int16 with int8 weights, or float32)")
 

@@ -13,6 +13,7 @@ from emu.model.graph import Graph, Operator
 OPERATORS = (DECODE,)
 
 VALUE_TYPES = {"int8": "int8_t", "uint8": "uint8_t"}
+TYPES = tuple(VALUE_TYPES)  # of the decoded tensor
 
 
 def table_run(shape: tuple[int, ...], axis: int | None, size: int) -> int:
@@ -25,7 +26,7 @@ def table_run(shape: tuple[int, ...], axis: int | None, size: int) -> int:
 def lower(op: Operator, graph: Graph) -> KernelCall:
     encoded, ancillary = (graph.tensors[t] for t in op.inputs)
     out = graph.tensors[op.outputs[0]]
-    if out.dtype not in VALUE_TYPES:
+    if out.dtype not in TYPES:
         raise UnsupportedOperator(f"decoding {out.dtype} tensors (emu decodes int8 and uint8 ones)")
     if not (encoded.is_constant and ancillary.is_constant):
         raise UnsupportedOperator("the encoded and ancillary tensors must be constant")

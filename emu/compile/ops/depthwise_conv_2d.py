@@ -24,10 +24,12 @@ from emu.compile.ops.conv_2d import (
     with_exact_rescale,
     zero_point,
 )
+from emu.compile.ops.conv_2d import TYPES as WINDOW_TYPES
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.model.graph import Graph, Operator
 
 OPERATORS = ("DEPTHWISE_CONV_2D",)
+TYPES = WINDOW_TYPES  # conv_2d.kind() checks them
 
 # The int16 kernel sums a filter row in int32: at most this many products of 2^22.
 DEPTHWISE_S16_MAX_FILTER_W = 256

@@ -24,6 +24,7 @@ from emu.compile.quant import (
 )
 
 OPERATORS = ("ADD", "SUB", "MUL")
+TYPES = {"ADD": ("float32", "int8", "int16"), "SUB": ("float32", "int8", "int16"), "MUL": ("float32", "int8", "int16")}
 
 HEADER = "elementwise.h"
 MAX_RANK = 6  # EMU_BROADCAST_MAX_RANK
@@ -34,7 +35,7 @@ INT16_LEFT_SHIFT = 15  # and for int16 inputs: 2^16 * 2^15 still fits int32
 def lower(op, graph) -> KernelCall:
     a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     y = graph.tensors[op.outputs[0]]
-    types = ("int8", "int16", "float32")
+    types = TYPES[op.op]
     if not a.dtype == b.dtype == y.dtype or y.dtype not in types:
         raise UnsupportedOperator(f"{a.dtype}, {b.dtype} -> {y.dtype} (supported: {', '.join(types)})")
     activation = op.options.get("fused_activation_function", "NONE")

@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
+from emu.compile.ops.conv_2d import TYPES as WINDOW_TYPES
 from emu.compile.ops.conv_2d import (
     channel_multipliers,
     float_range,
@@ -24,6 +25,7 @@ from emu.compile.sparse import sparse_params
 from emu.model.graph import Graph, Operator, Tensor
 
 OPERATORS = ("FULLY_CONNECTED",)
+TYPES = WINDOW_TYPES  # conv_2d.kind() checks them
 
 
 def tensor_multiplier(x: Tensor, w: Tensor, y: Tensor, units: int) -> dict:

@@ -15,6 +15,7 @@ from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.quant import INT32_MAX, quantize_multiplier
 
 OPERATORS = ("HARD_SWISH",)
+TYPES = ("float32", "int8")
 
 HEADER = "hard_swish.h"
 HIRES_INPUT_SHIFT = 7  # the int8 input's offset value, times 2^7, still fits int16
@@ -23,8 +24,8 @@ RELUISH_SCALE = 3.0 / 32768.0  # 3.0 is 2^15 on the relu-ish scale
 
 def lower(op, graph) -> KernelCall:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    if x.dtype != y.dtype or x.dtype not in ("int8", "float32"):
-        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: int8, float32)")
+    if x.dtype != y.dtype or x.dtype not in TYPES:
+        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: {', '.join(TYPES)})")
     if x.dtype == "float32":
         return KernelCall("emu_hard_swish_f32", HEADER, "emu_hard_swish_f32_params", {"size": x.size},
                           [x.index, y.index], inplace=True)

@@ -13,7 +13,8 @@ from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 
 OPERATORS = ("L2_NORMALIZATION",)
 
-TYPES = {"float32": "f32", "int8": "s8"}
+SUFFIX = {"float32": "f32", "int8": "s8"}  # of each type's kernel
+TYPES = tuple(SUFFIX)
 MAX_RANK = 4  # TFLM's L2NormPrepare
 
 
@@ -32,5 +33,5 @@ def lower(op, graph) -> KernelCall:
             raise UnsupportedOperator("int8 tensors need one scale and zero point")
         zero_point = x.quantization.zero_point[0]
     params = {"outer": math.prod(x.shape[:-1]), "depth": x.shape[-1], "input_zero_point": zero_point}
-    return KernelCall(f"emu_l2_normalization_{TYPES[x.dtype]}", "l2_normalization.h", "emu_l2_normalization_params",
+    return KernelCall(f"emu_l2_normalization_{SUFFIX[x.dtype]}", "l2_normalization.h", "emu_l2_normalization_params",
                       params, [x.index, y.index], inplace=True, path="l2_normalization/reference")

@@ -16,14 +16,15 @@ from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.quant import quantize_multiplier
 
 OPERATORS = ("LEAKY_RELU",)
+TYPES = ("float32", "int8", "int16")
 
 HEADER = "leaky_relu.h"
 
 
 def lower(op, graph) -> KernelCall:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    if x.dtype != y.dtype or x.dtype not in ("int8", "int16", "float32"):
-        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: int8, int16, float32)")
+    if x.dtype != y.dtype or x.dtype not in TYPES:
+        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: {', '.join(TYPES)})")
     alpha = np.float32(op.options.get("alpha", 0.0))
     if x.dtype == "float32":
         params, function, params_type = {"alpha": float(alpha)}, "emu_leaky_relu_f32", "emu_leaky_relu_f32_params"

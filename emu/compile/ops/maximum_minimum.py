@@ -13,14 +13,15 @@ from emu.compile.ops.elementwise import broadcast_params
 OPERATORS = ("MAXIMUM", "MINIMUM")
 
 HEADER = "maximum_minimum.h"
-_SUFFIX = {"int8": "s8", "int16": "s16", "float32": "f32"}
+_SUFFIX = {"float32": "f32", "int8": "s8", "int16": "s16"}
+TYPES = tuple(_SUFFIX)
 
 
 def lower(op, graph) -> KernelCall:
     a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     y = graph.tensors[op.outputs[0]]
-    if not a.dtype == b.dtype == y.dtype or y.dtype not in _SUFFIX:
-        raise UnsupportedOperator(f"{a.dtype}, {b.dtype} -> {y.dtype} (supported: int8, int16, float32)")
+    if not a.dtype == b.dtype == y.dtype or y.dtype not in TYPES:
+        raise UnsupportedOperator(f"{a.dtype}, {b.dtype} -> {y.dtype} (supported: {', '.join(TYPES)})")
     params = broadcast_params(a.shape, b.shape, y.shape)
     return KernelCall(f"emu_{op.op.lower()}_{_SUFFIX[y.dtype]}", HEADER, "emu_maximum_minimum_params", params,
                       [a.index, b.index, y.index], inplace=tuple(a.shape) == tuple(y.shape))

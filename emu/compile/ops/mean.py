@@ -16,6 +16,7 @@ from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.quant import quantize_multiplier
 
 OPERATORS = ("MEAN",)
+TYPES = ("float32", "int8")
 
 MAX_RANK = 6  # EMU_MEAN_MAX_RANK
 
@@ -25,8 +26,8 @@ def lower(op, graph) -> KernelCall:
     axes_tensor = graph.tensor(op.inputs[1])
     if axes_tensor is None or not axes_tensor.is_constant:
         raise UnsupportedOperator("axes computed at run time")
-    if x.dtype != y.dtype or x.dtype not in ("int8", "float32"):
-        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: int8, float32)")
+    if x.dtype != y.dtype or x.dtype not in TYPES:
+        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: {', '.join(TYPES)})")
     rank = len(x.shape)
     axes = {int(a) + rank if int(a) < 0 else int(a) for a in np.asarray(axes_tensor.data).reshape(-1)}
     if any(not 0 <= a < rank for a in axes):

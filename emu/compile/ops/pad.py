@@ -11,6 +11,8 @@ import numpy as np
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 
 OPERATORS = ("PAD", "PADV2")
+# every type of 1, 2 or 4 bytes: the kernel copies elements of those sizes
+TYPES = ("float32", "float16", "int8", "int16", "int32", "uint8", "uint16", "uint32", "bool")
 
 MAX_RANK = 6  # EMU_PAD_MAX_RANK
 
@@ -20,7 +22,7 @@ def lower(op, graph) -> KernelCall:
     paddings = graph.tensor(op.inputs[1])
     if paddings is None or not paddings.is_constant:
         raise UnsupportedOperator("paddings computed at run time")
-    if x.dtype != y.dtype or np.dtype(x.dtype).itemsize not in (1, 2, 4):
+    if x.dtype != y.dtype or x.dtype not in TYPES:
         raise UnsupportedOperator(f"{x.dtype} -> {y.dtype}")
     value = _pad_value(op, graph, y)
     pairs = np.asarray(paddings.data, dtype=np.int64).reshape(-1, 2)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
+from emu.compile.ops.conv_2d import TYPES as WINDOW_TYPES
 from emu.compile.ops.conv_2d import (
     check_int16,
     float_range,
@@ -21,6 +22,7 @@ from emu.compile.overlap import nhwc_streaming_lead
 from emu.model.graph import Graph, Operator
 
 OPERATORS = ("AVERAGE_POOL_2D", "MAX_POOL_2D")
+TYPES = WINDOW_TYPES  # conv_2d.kind() checks them
 
 _FUNCTIONS = {
     ("AVERAGE_POOL_2D", "int8"): "emu_average_pool_s8",

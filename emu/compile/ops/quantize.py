@@ -14,6 +14,8 @@ from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.quant import quantize_multiplier
 
 OPERATORS = ("QUANTIZE", "DEQUANTIZE")
+TYPES = {"QUANTIZE": ("float32->int8", "float32->int16", "int8->int8", "int8->int16", "int16->int8", "int16->int16"),
+         "DEQUANTIZE": ("int8->float32", "int16->float32", "float16->float32")}
 
 HEADER = "quantize.h"
 INTEGERS = ("int8", "int16")
@@ -26,6 +28,8 @@ def lower(op, graph) -> KernelCall:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     args = [x.index, y.index]
     kind = (x.dtype, y.dtype)
+    if f"{x.dtype}->{y.dtype}" not in TYPES[op.op]:
+        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: {', '.join(TYPES[op.op])})")
     for t in (x, y):
         if t.dtype in INTEGERS and (t.quantization is None or t.quantization.per_channel):
             raise UnsupportedOperator(f"{t.dtype} tensors need one scale and zero point")
@@ -52,5 +56,4 @@ def lower(op, graph) -> KernelCall:
                               "emu_dequantize_f16_f32_params", {"size": x.size}, args)
         return KernelCall("emu_dequantize_f16_f32", HEADER, "emu_dequantize_f16_f32_params",
                           {"size": x.size}, args)
-    raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: QUANTIZE float32 -> int8 or int16 and "
-                              "between int8 and int16, DEQUANTIZE int8, int16 or float16 -> float32)")
+    raise AssertionError(f"TYPES names {op.op} {x.dtype} -> {y.dtype}, which has no kernel call here")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 
 OPERATORS = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+TYPES = ("any",)  # the bytes keep their meaning under any type
 
 
 def lower(op, graph) -> KernelCall:

@@ -25,6 +25,7 @@ from emu.compile.quant import (
 )
 
 OPERATORS = ("SOFTMAX",)
+TYPES = ("float32", "int8", "int16")
 
 SCALED_DIFF_INTEGER_BITS = 5
 
@@ -35,7 +36,9 @@ def lower(op, graph) -> KernelCall:
     depth = x.shape[-1] if x.shape else 1
     shape = {"rows": x.size // depth if depth else 0, "depth": depth}
     args = [x.index, y.index]
-    if x.dtype == y.dtype == "float32":
+    if x.dtype != y.dtype or x.dtype not in TYPES:
+        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: {', '.join(TYPES)})")
+    if x.dtype == "float32":
         return KernelCall("emu_softmax_f32", "softmax.h", "emu_softmax_f32_params",
                           {**shape, "beta": beta}, args)
     if x.dtype == y.dtype == "int16":

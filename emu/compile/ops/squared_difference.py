@@ -14,6 +14,7 @@ from emu.compile.ops.elementwise import broadcast_params
 from emu.compile.quant import quantize_multiplier, quantize_multiplier_smaller_than_one
 
 OPERATORS = ("SQUARED_DIFFERENCE",)
+TYPES = ("float32", "int8", "int16")
 
 HEADER = "squared_difference.h"
 LEFT_SHIFT = {"int8": 7, "int16": 0}  # an offset input shifted, rescaled and squared stays in int32
@@ -23,8 +24,8 @@ MAX_BROADCAST_RANK = 4  # TFLM's BroadcastBinaryFunction4DSlow
 def lower(op, graph) -> KernelCall:
     a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     y = graph.tensors[op.outputs[0]]
-    if not a.dtype == b.dtype == y.dtype or y.dtype not in ("int8", "int16", "float32"):
-        raise UnsupportedOperator(f"{a.dtype}, {b.dtype} -> {y.dtype} (supported: int8, int16, float32)")
+    if not a.dtype == b.dtype == y.dtype or y.dtype not in TYPES:
+        raise UnsupportedOperator(f"{a.dtype}, {b.dtype} -> {y.dtype} (supported: {', '.join(TYPES)})")
     if tuple(a.shape) != tuple(b.shape) and len(y.shape) > MAX_BROADCAST_RANK:
         raise UnsupportedOperator(f"broadcasting over {len(y.shape)} dimensions (TFLM takes at most "
                                   f"{MAX_BROADCAST_RANK})")

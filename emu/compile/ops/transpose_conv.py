@@ -21,6 +21,7 @@ from emu.compile.ops.conv_2d import (
 from emu.model.graph import Graph, Operator
 
 OPERATORS = ("TRANSPOSE_CONV",)
+TYPES = ("float32", "int8")  # TFLM also runs int16 (16x8), which emu does not lower yet
 
 
 def _taps(in_size: int, filter_size: int, stride: int, pad: int, out_size: int) -> int:
@@ -30,12 +31,10 @@ def _taps(in_size: int, filter_size: int, stride: int, pad: int, out_size: int) 
 
 def _kind(x, w, y) -> str:
     """'int8' or 'float32' (TFLM takes the input's type for the filter and output too)."""
-    if x.dtype == w.dtype == y.dtype == "float32":
-        return "float32"
-    if x.dtype == w.dtype == y.dtype == "int8":
-        if x.quantization is None or y.quantization is None:
+    if x.dtype == w.dtype == y.dtype and x.dtype in TYPES:
+        if x.dtype == "int8" and (x.quantization is None or y.quantization is None):
             raise UnsupportedOperator("int8 tensors without quantization parameters")
-        return "int8"
+        return x.dtype
     if x.dtype == "float32" and w.dtype == "int8":
         raise UnsupportedOperator("float32 activations with int8 weights (TFLM: hybrid models are not supported "
                                   "on TFLite Micro)")

@@ -18,7 +18,8 @@ from emu.compile.quant import quantize_multiplier
 OPERATORS = ("ABS", "NEG", "SQRT", "RSQRT", "EXP", "LOG", "SIN", "COS", "SQUARE")
 
 HEADER = "unary_math.h"
-TYPES = {"ABS": ("float32", "int8", "int16"), "RSQRT": ("float32", "int8", "int16")}  # the others: float32
+# ABS and RSQRT take integers too; the others float32 only, as TFLM's elementwise kernels
+TYPES = {name: ("float32", "int8", "int16") if name in ("ABS", "RSQRT") else ("float32",) for name in OPERATORS}
 # RSQRT's kernel rescales a value carrying this many bits of headroom, taken back by the
 # output shift: a shift below -31 would be undefined in C (and in TFLM).
 RSQRT_HEADROOM = 20
@@ -26,7 +27,7 @@ RSQRT_HEADROOM = 20
 
 def lower(op, graph) -> KernelCall:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    types = TYPES.get(op.op, ("float32",))
+    types = TYPES[op.op]
     if x.dtype not in types:
         raise UnsupportedOperator(f"{x.dtype} inputs (TFLM's kernel takes {', '.join(types)})")
     if y.dtype != x.dtype:
