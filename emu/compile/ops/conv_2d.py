@@ -282,6 +282,8 @@ def _unoptimized_reason(call: KernelCall) -> str | None:
     """Why a reference CONV_2D call has no optimized form at all, or None when it may have one."""
     if call.function == "emu_conv2d_f32":
         return "float32: the optimized kernels are int8"
+    if call.function == "emu_conv2d_s16":
+        return "int16 (16x8): the optimized kernels are int8"
     if call.function == "emu_conv2d_sparse_s8":
         return "sparse-bitmap filter: the sparse kernel has no optimized form"
     if call.params["filter_c"] != call.params["input_c"]:

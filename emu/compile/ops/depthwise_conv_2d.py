@@ -116,7 +116,8 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     (emu/firmware/kernels/optimized/depthwise_conv_2d_dsp.c); or why not."""
     p = call.params
     if call.function != "emu_depthwise_conv2d_s8":
-        return "float32: the optimized kernels are int8"
+        return "int16 (16x8): the optimized kernels are int8" if call.function.endswith("_s16") else \
+            "float32: the optimized kernels are int8"
     w = graph.tensor(op.inputs[1])
     dm, taps = p["depth_multiplier"], p["filter_h"] * p["filter_w"]
     constant = op.inputs[1] not in graph.writers
@@ -146,7 +147,8 @@ def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     per vector (emu/firmware/kernels/optimized/depthwise_conv_2d_mve.c); or why not."""
     p = call.params
     if call.function != "emu_depthwise_conv2d_s8":
-        return "float32: the optimized kernels are int8"
+        return "int16 (16x8): the optimized kernels are int8" if call.function.endswith("_s16") else \
+            "float32: the optimized kernels are int8"
     if p["output_c"] % 4:
         return f"{p['output_c']} output channels: the vector kernels take a multiple of 4"
     dm, taps = p["depth_multiplier"], p["filter_h"] * p["filter_w"]

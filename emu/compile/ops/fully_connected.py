@@ -90,6 +90,8 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
 def _unoptimized_reason(call: KernelCall) -> str | None:
     if call.function == "emu_fully_connected_f32":
         return "float32: the optimized kernels are int8"
+    if call.function == "emu_fully_connected_s16":
+        return "int16 (16x8): the optimized kernels are int8"
     if call.function == "emu_fully_connected_sparse_s8":
         return "sparse-bitmap weights: the sparse kernel has no optimized form"
     return None
