@@ -19,23 +19,34 @@ from emu.variants.messages import tf_first_line
 
 @dataclass
 class HostRun:
-    raw: np.ndarray  # the first output as the model emits it, one row per sample
-    values: np.ndarray  # the same, dequantized to float
+    raw_outputs: list[np.ndarray]  # each output as the model emits it, one row per sample
+    outputs: list[np.ndarray]  # the same, dequantized to float
     reference: str  # "tflm" or "litert"
+
+    @property
+    def raw(self) -> np.ndarray:
+        return self.raw_outputs[0]
+
+    @property
+    def values(self) -> np.ndarray:
+        """The first output, dequantized."""
+        return self.outputs[0]
 
 
 def run_reference_interpreter(model: bytes, x: np.ndarray) -> HostRun:
     """Each sample of `x` through the reference interpreter (TFLM, else LiteRT), one inference
-    a sample; emu's compiler is not involved."""
+    a sample, every output of the model kept; emu's compiler is not involved."""
     graph = parse_model(model)
-    t_in, t_out = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
+    t_in = graph.tensors[graph.inputs[0]]
     reference = reference_name(graph)
     try:
         invoke = invoker(model, reference)
-        raw = np.stack([invoke([quantize(sample, t_in).reshape(t_in.shape)])[0].reshape(-1) for sample in x])
+        runs = [invoke([quantize(sample, t_in).reshape(t_in.shape)]) for sample in x]
     except (RuntimeError, ValueError) as e:  # what both interpreters raise for a model they refuse
         raise EmuError(f"the {reference} interpreter cannot run it: {tf_first_line(e)}") from None
-    return HostRun(raw=raw, values=dequantize(raw, t_out), reference=reference)
+    raw = [np.stack([run[i].reshape(-1) for run in runs]) for i in range(len(graph.outputs))]
+    return HostRun(raw_outputs=raw, outputs=[dequantize(r, graph.tensors[index]) for r, index in zip(
+        raw, graph.outputs, strict=True)], reference=reference)
 
 
 def device_inputs(graph: Graph, x: np.ndarray) -> list[np.ndarray]:
