@@ -140,17 +140,24 @@ def test_a_two_output_tflite_file_is_scored_as_it_is(two_heads, scored_int8):
     assert record["metrics"] == pytest.approx(want, rel=1e-6)
 
 
-@pytest.mark.parametrize("arrays, complaint", [
-    ({"y_train_0": 0, "y_test_0": 0}, "heads.keras has 2 outputs but d.npz has labels for 1: give y_train_0"),
-    ({"y_train_0": 0, "y_test_0": 0, "y_train_1": 1}, "lacks y_test_1: each output i needs y_train_i and y_test_i"),
+BOTH = {"y_train_0": 0, "y_test_0": 0, "y_train_1": 1, "y_test_1": 1}
+
+
+@pytest.mark.parametrize("arrays, kind, complaint", [
+    ({"y_train_0": 0, "y_test_0": 0}, "auto", "heads.keras has 2 outputs but d.npz has labels for 1: give y_train_0"),
+    ({"y_train_0": 0, "y_test_0": 0, "y_train_1": 1}, "auto",
+     "lacks y_test_1: each output i needs y_train_i and y_test_i"),
+    (BOTH, "classifier", "--kind classifier gives 1 kind but heads.keras has 2 outputs: give one per output"),
+    (BOTH, "classifier,classifier", "y_train_1 in"),  # values, not class numbers 0..0
+    (BOTH, "anomaly,regression", "output 0 of heads.keras: an anomaly autoencoder has one output"),
 ])
-def test_labels_that_do_not_match_the_outputs_are_refused(two_heads, arrays, complaint, tmp_path):
+def test_labels_that_do_not_match_the_outputs_are_refused(two_heads, arrays, kind, complaint, tmp_path):
     folder, _ = two_heads
     with np.load(folder / "data.npz") as data:
         labels = {name: data[f"{name.rsplit('_', 1)[0]}_{source}"] for name, source in arrays.items()}
         np.savez(tmp_path / "d.npz", x_train=data["x_train"], x_test=data["x_test"], **labels)
     code, _, err = emu_in_process("variants", folder / "heads.keras", "--data", tmp_path / "d.npz",
-                                  "-v", "fp32", "--out", tmp_path / "v")
+                                  "--kind", kind, "-v", "fp32", "--out", tmp_path / "v")
     assert code == 2, err
     (line,) = err.strip().splitlines()
     assert complaint in line, err
@@ -166,3 +173,27 @@ def test_the_int8_variant_runs_on_a_board_with_every_output_equal_to_tflm(scored
     (row,) = json.loads((tmp_path / "r.json").read_text())
     assert row["output_matches_reference"] is True
     assert set(row["quality"]) >= {"accuracy", "out0 accuracy", "out1 rmse"}
+    # a decision may be made on any output's metric: an error measure, lower is better
+    rmse, limit = row["quality"]["out1 rmse"], round(row["quality"]["out1 rmse"] / 2, 3)
+    code, stdout, err = emu_in_process("recommend", tmp_path / "r.json", "--metric", "out1 rmse",
+                                       "--max-error", f"{limit:.3f}")
+    assert code == 1 and f"out1 rmse {rmse:.3f} is over the {limit:.3f} allowed" in stdout, (stdout, err)
+
+
+def test_a_variant_with_one_constant_output_is_collapsed_naming_that_output(two_heads, tmp_path):
+    """The trained model with its regression head's weights zeroed: output 1 answers its bias
+    for every sample, so the variant is collapsed though output 0 still classifies."""
+    from emu.variants.convert import float32
+    from emu.variants.keras_files import load_keras_model
+
+    folder, _ = two_heads
+    model = load_keras_model(folder / "heads.keras")
+    head = model.get_layer("level")
+    head.set_weights([np.zeros_like(w) for w in head.get_weights()])
+    given = tmp_path / "dead.tflite"
+    given.write_bytes(float32(model))
+    code, stdout, err = emu_in_process("variants", given, "--data", folder / "data.npz", "--out", tmp_path / "v")
+    assert code == 0, err
+    (record,) = json.loads((tmp_path / "v" / "variants.json").read_text())["variants"]
+    assert record["collapsed"].startswith("output 1: its output is (nearly) constant"), record["collapsed"]
+    assert record["metrics"]["out0 accuracy"] > 0.8 and "collapsed: dead:" in stdout

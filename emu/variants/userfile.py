@@ -114,7 +114,8 @@ def checked_task_data(shapes: Shapes, data: Dataset, kind: str, model_path: Path
                                                 f"y_test_{count - 1}"))
     kinds = ["auto"] * count if kind == "auto" else kind.split(",")
     if len(kinds) != count:
-        raise EmuError(f"--kind {kind} names {len(kinds)} kinds for a model with {count} outputs")
+        raise EmuError(f"--kind {kind} gives {len(kinds)} kind{'s' * (len(kinds) > 1)} but {model_path.name} has "
+                       f"{count} output{'s' * (count > 1)}: give one per output, as classifier,regression")
     if count == 1:
         data, kind, form = checked_output(shapes.input, shapes.output, data, kind, data_path, "")
         if form:
@@ -124,8 +125,9 @@ def checked_task_data(shapes: Shapes, data: Dataset, kind: str, model_path: Path
     trains, tests, readings = [], [], []
     for i, (output, given) in enumerate(zip(shapes.outputs, kinds, strict=True)):
         one = Dataset(data.x_train, data.y_train[i], data.x_test, data.y_test[i])
-        one, kinds[i], form = checked_output(shapes.input, output, one, given, data_path, f"_{i}")
-        if kinds[i] == "anomaly":
+        if given != "anomaly":
+            one, kinds[i], form = checked_output(shapes.input, output, one, given, data_path, f"_{i}")
+        if "anomaly" in (given, kinds[i]):
             raise EmuError(f"output {i} of {model_path.name}: an anomaly autoencoder has one output; give "
                            f"--kind with classifier or regression for each output")
         trains.append(one.y_train)
