@@ -85,7 +85,7 @@ def training_with(base: Training, settings: dict) -> Training:
 @dataclass
 class Task:
     name: str  # the model name in variants.json and in bench results
-    kind: str  # one of KINDS
+    kind: str  # one of KINDS; for a model with several outputs one per output, joined: "classifier,regression"
     data: Dataset
     teacher: Any  # the trained tf_keras model every variant starts from
     make_student: Callable[[], Any]  # a fresh, smaller tf_keras model (logits or softmax last)
