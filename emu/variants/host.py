@@ -19,18 +19,20 @@ from emu.variants.messages import tf_first_line
 
 @dataclass
 class HostRun:
-    raw_outputs: list[np.ndarray]  # each output as the model emits it, one row per sample
-    outputs: list[np.ndarray]  # the same, dequantized to float
+    raw: np.ndarray  # the first output as the model emits it, one row per sample
+    values: np.ndarray  # the same, dequantized to float
     reference: str  # "tflm" or "litert"
+    # every output dequantized, and as emitted, in the model's order (None: the first alone)
+    outputs: list[np.ndarray] | None = None
+    raw_outputs: list[np.ndarray] | None = None
 
-    @property
-    def raw(self) -> np.ndarray:
-        return self.raw_outputs[0]
+    def __post_init__(self):
+        if self.outputs is None:
+            self.outputs, self.raw_outputs = [self.values], [self.raw]
 
-    @property
-    def values(self) -> np.ndarray:
-        """The first output, dequantized."""
-        return self.outputs[0]
+    def output(self, index: int) -> "HostRun":
+        """The run of one output, as a model with that output alone would give it."""
+        return HostRun(raw=self.raw_outputs[index], values=self.outputs[index], reference=self.reference)
 
 
 def run_reference_interpreter(model: bytes, x: np.ndarray) -> HostRun:
@@ -45,8 +47,8 @@ def run_reference_interpreter(model: bytes, x: np.ndarray) -> HostRun:
     except (RuntimeError, ValueError) as e:  # what both interpreters raise for a model they refuse
         raise EmuError(f"the {reference} interpreter cannot run it: {tf_first_line(e)}") from None
     raw = [np.stack([run[i].reshape(-1) for run in runs]) for i in range(len(graph.outputs))]
-    return HostRun(raw_outputs=raw, outputs=[dequantize(r, graph.tensors[index]) for r, index in zip(
-        raw, graph.outputs, strict=True)], reference=reference)
+    values = [dequantize(r, graph.tensors[index]) for r, index in zip(raw, graph.outputs, strict=True)]
+    return HostRun(raw=raw[0], values=values[0], reference=reference, outputs=values, raw_outputs=raw)
 
 
 def device_inputs(graph: Graph, x: np.ndarray) -> list[np.ndarray]:

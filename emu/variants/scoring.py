@@ -9,7 +9,7 @@ import numpy as np
 
 from emu.variants import metrics
 from emu.variants.collapse import collapse_reason
-from emu.variants.host import run_reference_interpreter
+from emu.variants.host import HostRun, run_reference_interpreter
 from emu.variants.task import METRICS
 
 
@@ -22,22 +22,37 @@ class Score:
     collapsed: str | None = None  # why the variant is no better than a constant answer (emu.variants.collapse)
 
 
-def predictions(kind: str, values: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """What a user reads from one output's values: a class, a value, or an anomaly score."""
+def predictions(kind: str, run: HostRun, x: np.ndarray) -> np.ndarray:
+    """What a user reads from one output: a class, a value, or an anomaly score."""
     if kind == "classifier":
-        return np.argmax(values, axis=1)
+        return np.argmax(run.values, axis=1)
     if kind == "anomaly":
-        return metrics.reconstruction_error(x, values)
-    return values.reshape(len(values), -1)
+        return metrics.reconstruction_error(x, run.values)
+    return run.values.reshape(len(run.values), -1)
 
 
 def score(model: bytes, kind: str, x_test: np.ndarray, y_test: np.ndarray, classes: int = 0,
           y_train: np.ndarray | None = None) -> Score:
-    """A model with one output. `y_train`: the training labels or targets, whose most common
-    class or mean is the constant answer a collapsed variant is no better than (the test
-    set's when not given)."""
-    run = run_reference_interpreter(model, x_test)
-    return scored_output(kind, run.values, run.reference, x_test, y_test, classes, y_train)
+    return score_run(run_reference_interpreter(model, x_test), kind, x_test, y_test, classes, y_train)
+
+
+def score_run(run: HostRun, kind: str, x_test: np.ndarray, y_test: np.ndarray, classes: int = 0,
+              y_train: np.ndarray | None = None) -> Score:
+    """The score of outputs already computed, by an interpreter or by the device. `y_train`:
+    the training labels or targets, whose most common class or mean is the constant answer a
+    collapsed variant is no better than (the test set's when not given)."""
+    predicted = predictions(kind, run, x_test)
+    if kind == "classifier":
+        labels = np.asarray(y_test).astype(np.int64).ravel()
+        scored = Score(METRICS[kind], metrics.accuracy(labels, predicted), run.reference,
+                       metrics.confusion_matrix(labels, predicted, classes))
+    elif kind == "anomaly":
+        scored = Score(METRICS[kind], metrics.roc_auc(y_test, predicted), run.reference)
+    else:
+        scored = Score(METRICS[kind], metrics.rmse(y_test, predicted), run.reference)
+    baseline_labels = y_test if y_train is None or kind == "anomaly" else y_train
+    scored.collapsed = collapse_reason(kind, predicted, scored.value, baseline_labels, y_test)
+    return scored
 
 
 def score_outputs(model: bytes, kinds: tuple[str, ...], x_test: np.ndarray, ys_test: list[np.ndarray],
@@ -46,22 +61,5 @@ def score_outputs(model: bytes, kinds: tuple[str, ...], x_test: np.ndarray, ys_t
     run = run_reference_interpreter(model, x_test)
     if len(run.outputs) != len(kinds):
         raise ValueError(f"the model has {len(run.outputs)} outputs, the task {len(kinds)}")
-    return [scored_output(kind, values, run.reference, x_test, ys_test[i], classes[i],
-                          None if ys_train is None else ys_train[i])
-            for i, (kind, values) in enumerate(zip(kinds, run.outputs, strict=True))]
-
-
-def scored_output(kind: str, values: np.ndarray, reference: str, x_test: np.ndarray, y_test: np.ndarray,
-                  classes: int, y_train: np.ndarray | None) -> Score:
-    predicted = predictions(kind, values, x_test)
-    if kind == "classifier":
-        labels = np.asarray(y_test).astype(np.int64).ravel()
-        scored = Score(METRICS[kind], metrics.accuracy(labels, predicted), reference,
-                       metrics.confusion_matrix(labels, predicted, classes))
-    elif kind == "anomaly":
-        scored = Score(METRICS[kind], metrics.roc_auc(y_test, predicted), reference)
-    else:
-        scored = Score(METRICS[kind], metrics.rmse(y_test, predicted), reference)
-    baseline_labels = y_test if y_train is None or kind == "anomaly" else y_train
-    scored.collapsed = collapse_reason(kind, predicted, scored.value, baseline_labels, y_test)
-    return scored
+    return [score_run(run.output(i), kind, x_test, ys_test[i], classes[i], None if ys_train is None else ys_train[i])
+            for i, kind in enumerate(kinds)]
