@@ -22,14 +22,16 @@ def variants(
     model_name: Optional[str] = typer.Option(None, "--model", help="The model that the .tflite files are variants "
                                              "of (default: the first file's stem); each file is a variant named "
                                              "by its stem, less MODEL_."),
-    data: Optional[Path] = typer.Option(None, "--data", help="DATA.npz with x_train, y_train, x_test, y_test."),
+    data: Optional[Path] = typer.Option(None, "--data", help="DATA.npz with x_train, y_train, x_test, y_test "
+                                        "(y_train_0, y_test_0, y_train_1, ... for a model with several outputs)."),
     task: Optional[str] = typer.Option(None, "--task", help="A built-in task instead: digits, sine or vibration."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the variants "
                                                                  "(default reports/variants/NAME)."),
     variant: Optional[List[str]] = typer.Option(None, "--variant", "-v",
                                                 help="Make only these variants: -v int8,fp32 or repeat -v."),
     exclude: Optional[List[str]] = typer.Option(None, "--exclude", "-x", help="Leave these variants out: -x qat-int8."),
-    kind: str = typer.Option("auto", "--kind", help="For a model file: classifier, regression, anomaly or auto."),
+    kind: str = typer.Option("auto", "--kind", help="For a model file: classifier, regression, anomaly or auto; "
+                             "one per output for a model with several: classifier,regression."),
     seed: int = typer.Option(0, "--seed", help="Seed for data, initialisation and shuffling."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Worker processes, one variant each at a time (default: one per core)."),
@@ -86,11 +88,15 @@ def variants(
     source = task_source(model, data, task, kind, seed, {k: v for k, v in settings.items() if v is not None})
     name = task or model.stem
     folder = out or Path("reports/variants") / name
+    names = [n for n in names if not skipped_for_outputs(n, source.kind)]
+    if not names:
+        raise EmuError("no variant left to make for a model with several outputs")
     say(f"making variants of {name} ({source.kind}, {'built-in task' if task else model}) in {folder}")
     failures = []
     records = make_variants(source, folder, names, progress=say, failures=failures,
                             workers=jobs or default_jobs())
     print(format_variants(records))
+    print_output_metrics(records)
     print_collapsed(records)
     for f in failures:
         print(f"failed: {f.variant}: {f.reason}")
@@ -98,6 +104,18 @@ def variants(
     if failures:
         raise CheckFailed(f"{len(failures)} of {len(names)} variants could not be made "
                           f"({', '.join(f.variant for f in failures)}); the other {len(records)} were written")
+
+
+def skipped_for_outputs(variant: str, kind: str) -> bool:
+    """True, said on stderr with the reason, when `variant` cannot be made of a model with
+    several outputs (its kind names one per output)."""
+    from emu.variants.recipes import NOT_FOR_SEVERAL_OUTPUTS
+
+    reason = NOT_FOR_SEVERAL_OUTPUTS.get(variant)
+    if reason and "," in kind:
+        say(f"{variant} is not made: {reason}")
+        return True
+    return False
 
 
 def score_tflite(files: list[Path], data: Optional[Path], kind: str, out: Optional[Path],
@@ -124,6 +142,7 @@ def score_tflite(files: list[Path], data: Optional[Path], kind: str, out: Option
     folder = out or Path("reports/variants") / task.name
     records = score_files(task, models, folder)
     print(format_variants(records))
+    print_output_metrics(records)
     print_collapsed(records)
     print(f"\n{folder / 'variants.json'}")
 
@@ -156,6 +175,13 @@ def format_variants(records) -> str:
              str(r.unique_weight_values), device_cell(r) if r.runs_on_device else "no: " + short_reason(r))
             for r in records]
     return table_text(headers, rows, right=(2, 4, 5, 6))
+
+
+def print_output_metrics(records) -> None:
+    """A model with several outputs: each variant's metric per output (the table shows output 0's)."""
+    for r in records:
+        if r.metrics:
+            print(f"outputs: {r.variant}: " + ", ".join(f"{k} {v:.4f}" for k, v in r.metrics.items()))
 
 
 def print_collapsed(records) -> None:

@@ -2,6 +2,11 @@
 dynamic-range int8, full-integer int8 with int8 inputs and outputs, and 16x8 (int16
 activations, int8 weights) with int16 inputs and outputs.
 
+A model with several outputs keeps them in the Keras model's order: the converter orders a
+subgraph's outputs its own way (not the function's), so they are put back in the order of
+the function's outputs (its signature's output_0, output_1, ...), which TFLM and the device
+then follow.
+
 Every model is converted for batch size 1: with all shapes static the converter folds the
 shape arithmetic a variable batch needs (SHAPE, STRIDED_SLICE, PACK) into constants, which
 is what a microcontroller should run.
@@ -9,12 +14,14 @@ is what a microcontroller should run.
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 import numpy as np
 
 from emu.console import native_output_silenced
 from emu.errors import EmuError
+from emu.variants import flatbuffer
 from emu.variants.keras2 import tensorflow
 from emu.variants.messages import tf_first_line
 
@@ -88,6 +95,23 @@ def convert(model, form: str, configure: Callable) -> bytes:
         converter = tf.lite.TFLiteConverter.from_concrete_functions([function], model)
         configure(converter)
         with native_output_silenced():
-            return converter.convert()
+            converted = converter.convert()
     except Exception as e:  # the converter raises many types; the user needs its first line
         raise EmuError(f"cannot convert to TFLite as {form}: {tf_first_line(e)}") from None
+    return converted if len(model.outputs) == 1 else outputs_in_function_order(converted)
+
+
+def outputs_in_function_order(model_bytes: bytes) -> bytes:
+    """The main subgraph's outputs in the order of the signature's output_<i> names."""
+    model = flatbuffer.read(model_bytes)
+    (signature,) = [s for s in model.signatureDefs if s.subgraphIndex == 0]
+    named = {m.name.decode(): m.tensorIndex for m in signature.outputs}
+    if any(not re.fullmatch(r"output_\d+", name) for name in named):
+        raise EmuError(f"cannot tell the order of the converted model's outputs (named {', '.join(named)})")
+    order = sorted(named, key=lambda name: int(name.rsplit("_", 1)[1]))
+    subgraph = model.subgraphs[0]
+    wanted = [named[name] for name in order]
+    if sorted(wanted) != sorted(int(t) for t in subgraph.outputs):
+        raise EmuError("the converted model's signature names other tensors than its outputs")
+    subgraph.outputs = wanted
+    return flatbuffer.write(model)

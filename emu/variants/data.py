@@ -14,14 +14,27 @@ from numpy.lib import format as npy_format
 from emu.errors import EmuError, shown
 
 ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+# A model with several outputs has the labels of output i as y_train_<i> and y_test_<i>.
+MAX_OUTPUTS = 64
 
 
 @dataclass
 class Dataset:
+    """One output's labels as arrays; several outputs' as lists of arrays, in output order."""
+
     x_train: np.ndarray
-    y_train: np.ndarray
+    y_train: np.ndarray | list[np.ndarray]
     x_test: np.ndarray
-    y_test: np.ndarray
+    y_test: np.ndarray | list[np.ndarray]
+
+    @property
+    def outputs(self) -> int:
+        return len(self.y_train) if isinstance(self.y_train, list) else 1
+
+    def labels(self, split: str) -> list[np.ndarray]:
+        """The labels of `split` ("train" or "test"), one array per output."""
+        y = getattr(self, f"y_{split}")
+        return list(y) if isinstance(y, list) else [y]
 
 
 # The most a data set may hold, all four arrays together: far more than a microcontroller
@@ -30,9 +43,10 @@ MAX_DATA_BYTES = 2 << 30
 
 
 def load_npz(path: Path) -> Dataset:
-    """DATA.npz with arrays x_train, y_train, x_test, y_test (one sample per row). Each array's
-    header is checked against the bytes the archive holds, and pickled arrays are refused,
-    before any array is read."""
+    """DATA.npz with arrays x_train, y_train, x_test, y_test (one sample per row), or, for a
+    model with several outputs, y_train_0, y_test_0, y_train_1, ... in place of y_train and
+    y_test. Each array's header is checked against the bytes the archive holds, and pickled
+    arrays are refused, before any array is read."""
     path = Path(path)
     where = shown(str(path), 200)
     try:
@@ -40,15 +54,13 @@ def load_npz(path: Path) -> Dataset:
             raise EmuError(f"data {where} is not a regular file")
         with zipfile.ZipFile(path) as archive:
             members = {name[:-4]: archive.getinfo(name) for name in archive.namelist() if name.endswith(".npy")}
-            missing = [name for name in ARRAYS if name not in members]
-            if missing:
-                raise EmuError(f"{where} lacks {', '.join(missing)}: it needs arrays {', '.join(ARRAYS)}")
-            claimed = sum(_checked_member(archive, members[name], f"{name} in {where}") for name in ARRAYS)
+            names = array_names(members, where)
+            claimed = sum(_checked_member(archive, members[name], f"{name} in {where}") for name in names)
             if claimed > MAX_DATA_BYTES:
                 raise EmuError(f"{where} holds {claimed:,} bytes of arrays, more than the {MAX_DATA_BYTES:,} a data "
                                f"set may have")
         with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in ARRAYS}
+            arrays = {name: archive[name] for name in names}
     except FileNotFoundError:
         raise EmuError(f"data {where} not found") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
@@ -56,6 +68,24 @@ def load_npz(path: Path) -> Dataset:
     except MemoryError:
         raise EmuError(f"data {where} does not fit in this machine's memory") from None
     return checked_dataset(arrays, str(path))
+
+
+def array_names(members, where: str) -> list[str]:
+    """The arrays to read: ARRAYS, or x_train, x_test and y_train_<i>, y_test_<i> for each output i."""
+    if "y_train" in members or "y_test" in members or "y_train_0" not in members:
+        missing = [name for name in ARRAYS if name not in members]
+        if missing:
+            raise EmuError(f"{where} lacks {', '.join(missing)}: it needs arrays {', '.join(ARRAYS)} (or "
+                           f"y_train_0, y_test_0, y_train_1, ... for a model with several outputs)")
+        return list(ARRAYS)
+    count = 0
+    while f"y_train_{count}" in members and count < MAX_OUTPUTS:
+        count += 1
+    names = ["x_train", "x_test", *[f"y_{split}_{i}" for i in range(count) for split in ("train", "test")]]
+    missing = [name for name in names if name not in members]
+    if missing:
+        raise EmuError(f"{where} lacks {', '.join(missing)}: each output i needs y_train_i and y_test_i")
+    return names
 
 
 def _checked_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> int:
@@ -87,9 +117,14 @@ def checked_dataset(arrays: dict[str, np.ndarray], where: str) -> Dataset:
             raise EmuError(f"{name} in {where} must be numeric, it is {array.dtype}")
         if array.ndim == 0 or len(array) == 0:
             raise EmuError(f"{name} in {where} is empty")
+    labels = {}
     for split in ("train", "test"):
-        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        if len(x) != len(y):
-            raise EmuError(f"x_{split} has {len(x)} samples but y_{split} has {len(y)} in {where}")
-    return Dataset(arrays["x_train"].astype(np.float32), arrays["y_train"],
-                   arrays["x_test"].astype(np.float32), arrays["y_test"])
+        x = arrays[f"x_{split}"]
+        names = [f"y_{split}"] if f"y_{split}" in arrays else sorted(
+            (n for n in arrays if n.startswith(f"y_{split}_")), key=lambda n: int(n.rsplit("_", 1)[1]))
+        for name in names:
+            if len(x) != len(arrays[name]):
+                raise EmuError(f"x_{split} has {len(x)} samples but {name} has {len(arrays[name])} in {where}")
+        labels[split] = arrays[names[0]] if names == [f"y_{split}"] else [arrays[n] for n in names]
+    return Dataset(arrays["x_train"].astype(np.float32), labels["train"],
+                   arrays["x_test"].astype(np.float32), labels["test"])

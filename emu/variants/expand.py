@@ -64,11 +64,12 @@ def collapsed_in(paths: Iterable[Path]) -> dict[str, str]:
 
 
 def qualities_by_model(paths: Iterable[Path]) -> dict[str, dict]:
-    """model sha256 -> the host metric variants.json records for it, over the variants folders
-    among paths, so that `emu bench` results carry their variant's quality."""
+    """model sha256 -> the host metric variants.json records for it (and each output's, for a
+    model with several), over the variants folders among paths, so that `emu bench` results
+    carry their variant's quality."""
     found = {}
     for path in map(Path, paths):
         if path.is_dir() and (path / FILE_NAME).is_file():
             for record in read_variants_json(path):
-                found[record.model_sha256] = {record.metric: record.value}
+                found[record.model_sha256] = {record.metric: record.value, **(record.metrics or {})}
     return found

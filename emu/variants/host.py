@@ -23,23 +23,36 @@ class HostRun:
     raw: np.ndarray  # the first output as the model emits it, one row per sample
     values: np.ndarray  # the same, dequantized to float
     reference: str  # "tflm" or "litert"
+    # every output dequantized, and as emitted, in the model's order (None: the first alone)
+    outputs: list[np.ndarray] | None = None
+    raw_outputs: list[np.ndarray] | None = None
+
+    def __post_init__(self):
+        if self.outputs is None:
+            self.outputs, self.raw_outputs = [self.values], [self.raw]
+
+    def output(self, index: int) -> "HostRun":
+        """The run of one output, as a model with that output alone would give it."""
+        return HostRun(raw=self.raw_outputs[index], values=self.outputs[index], reference=self.reference)
 
 
 def run_reference_interpreter(model: bytes, x: np.ndarray) -> HostRun:
     """Each sample of `x` through the reference interpreter (TFLM, else LiteRT), one inference
-    a sample, each from a fresh state (said in one line for a stateful model); emu's compiler
-    is not involved."""
+    a sample, each from a fresh state (said in one line for a stateful model), every output of
+    the model kept; emu's compiler is not involved."""
     graph = parse_model(model)
     if graph.stateful:
         say(state_note(graph))
-    t_in, t_out = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
+    t_in = graph.tensors[graph.inputs[0]]
     reference = reference_name(graph)
     try:
         invoke = invoker(model, reference)
-        raw = np.stack([invoke([quantize(sample, t_in).reshape(t_in.shape)])[0].reshape(-1) for sample in x])
+        runs = [invoke([quantize(sample, t_in).reshape(t_in.shape)]) for sample in x]
     except (RuntimeError, ValueError) as e:  # what both interpreters raise for a model they refuse
         raise EmuError(f"the {reference} interpreter cannot run it: {tf_first_line(e)}") from None
-    return HostRun(raw=raw, values=dequantize(raw, t_out), reference=reference)
+    raw = [np.stack([run[i].reshape(-1) for run in runs]) for i in range(len(graph.outputs))]
+    values = [dequantize(r, graph.tensors[index]) for r, index in zip(raw, graph.outputs, strict=True)]
+    return HostRun(raw=raw[0], values=values[0], reference=reference, outputs=values, raw_outputs=raw)
 
 
 def device_inputs(graph: Graph, x: np.ndarray) -> list[np.ndarray]:

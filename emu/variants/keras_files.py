@@ -75,13 +75,13 @@ def rebuilt_sequential(original):
 
 def rebuilt_functional(original):
     """Each layer (in the model's own order, inputs before their users) called on the
-    rebuilt tensors that its config's inbound node names; one input, one output, each layer
-    called once, as device models are."""
+    rebuilt tensors that its config's inbound node names; one input, one or more outputs (in
+    the model's order), each layer called once, as device models are."""
     k = keras()
     config = original.get_config()
     inputs, outputs = (endpoints(config[key]) for key in ("input_layers", "output_layers"))
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise ValueError("emu takes models with one input and one output")
+    if len(inputs) != 1 or not outputs:
+        raise ValueError("emu takes models with one input")
     tensors = {}
     for layer, entry in zip(original.layers, config["layers"], strict=True):
         if type(layer).__name__ == "InputLayer":
@@ -95,7 +95,8 @@ def rebuilt_functional(original):
         args = [tensors_named(a, tensors) for a in node["args"]]
         tensors[layer.name] = new(*args, **{key: tensors_named(v, tensors) for key, v in node["kwargs"].items()})
         new.set_weights(layer.get_weights())
-    return k.Model(tensors[inputs[0][0]], tensors[outputs[0][0]], name=original.name)
+    ends = [tensors[output[0]] for output in outputs]
+    return k.Model(tensors[inputs[0][0]], ends if len(ends) > 1 else ends[0], name=original.name)
 
 
 def endpoints(entries: list) -> list:
@@ -136,6 +137,9 @@ def portable_config(config: dict, cls) -> dict:
 def same_outputs(original, rebuilt) -> bool:
     shape = tuple(4 if size is None else size for size in original.inputs[0].shape)
     sample = np.random.default_rng(0).uniform(0.0, 1.0, shape).astype(np.float32)
-    want = np.asarray(original(sample, training=False))
-    got = rebuilt(sample, training=False).numpy()
-    return want.shape == got.shape and np.allclose(got, want, rtol=1e-4, atol=1e-5)
+    wants, gots = original(sample, training=False), rebuilt(sample, training=False)
+    wants, gots = (list(w) if isinstance(w, (list, tuple)) else [w] for w in (wants, gots))
+    return len(wants) == len(gots) and all(
+        np.asarray(want).shape == np.asarray(got).shape and np.allclose(np.asarray(got), np.asarray(want),
+                                                                        rtol=1e-4, atol=1e-5)
+        for want, got in zip(wants, gots, strict=True))

@@ -91,6 +91,8 @@ def describe(r: VariantRecord) -> str:
     device = "runs on the device" if r.runs_on_device else r.not_runnable_reason
     note = f" ({r.note})" if r.note else ""
     collapsed = f"; COLLAPSED: {r.collapsed}" if r.collapsed else ""
+    if r.metrics:
+        shown += " (" + ", ".join(f"{k} {v:.4f}" for k, v in r.metrics.items()) + ")"
     return (f"{r.variant}: {r.file_bytes:,} bytes, {r.metric} {shown} ({r.reference}), "
             f"{r.weight_sparsity:.0%} zero weights; {device}{note}{collapsed}")
 

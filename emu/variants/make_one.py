@@ -6,7 +6,7 @@ run (emu.variants.make) and by each worker process (emu.variants.parallel) alike
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from emu.cache import atomic_write
@@ -18,8 +18,8 @@ from emu.variants.device import device_build
 from emu.variants.messages import tf_first_line
 from emu.variants.recipes import recipe_for
 from emu.variants.report import VariantRecord
-from emu.variants.scoring import score
-from emu.variants.task import Task
+from emu.variants.scoring import Score, score, score_outputs
+from emu.variants.task import METRICS, Task
 from emu.variants.weights import weight_stats
 
 
@@ -69,8 +69,29 @@ def describe_variant(task: Task, name: str, model: bytes, folder: Path,
         beside = Path(name) / f"{task.name}.uncompressed.tflite"
         atomic_write(folder / beside, uncompressed)
     graph = parse_model(model, name=task.name)
+    if task.several_outputs:
+        return describe_several(task, name, model, relative, beside, graph)
     result = score(model, task.kind, task.data.x_test, task.data.y_test,
                    task.classes if task.kind == "classifier" else 0, y_train=task.data.y_train)
+    return variant_record(task, name, model, relative, beside, graph, result)
+
+
+def describe_several(task: Task, name: str, model: bytes, relative: Path, beside: Path | None,
+                     graph) -> VariantRecord:
+    """A model with several outputs: each scored by its kind; the record's headline metric is
+    output 0's, `metrics` names every output's, and the variant is collapsed if any output is."""
+    scores = score_outputs(model, task.kinds, task.data.x_test, task.data.labels("test"),
+                           [task.classes_of(i) for i in range(len(task.kinds))], task.data.labels("train"))
+    collapsed = "; ".join(f"output {i}: {s.collapsed}" for i, s in enumerate(scores) if s.collapsed)
+    headline = replace(scores[0], collapsed=collapsed or None)
+    return replace(variant_record(task, name, model, relative, beside, graph, headline),
+                   metrics={f"out{i} {s.metric}": s.value for i, s in enumerate(scores)},
+                   confusion_matrices={f"out{i}": s.confusion_matrix for i, s in enumerate(scores)
+                                       if s.confusion_matrix is not None} or None)
+
+
+def variant_record(task: Task, name: str, model: bytes, relative: Path, beside: Path | None, graph,
+                   result: Score) -> VariantRecord:
     weights = weight_stats(graph)
     blocker, compiled = device_build(graph)
     return VariantRecord(
@@ -101,6 +122,10 @@ def conversion_note(name: str, weights) -> str | None:
 def task_info(task: Task) -> dict:
     info = {"model": task.name, "kind": task.kind, "metric": task.metric, "source": task.source,
             "seed": task.seed, "train_samples": len(task.data.x_train), "test_samples": len(task.data.x_test)}
-    if task.kind == "classifier":
+    if task.several_outputs:
+        info["outputs"] = [{"output": i, "kind": kind, "metric": METRICS[kind],
+                            **({"classes": task.classes_of(i)} if kind == "classifier" else {})}
+                           for i, kind in enumerate(task.kinds)]
+    elif task.kind == "classifier":
         info["classes"] = task.classes
     return info

@@ -57,8 +57,18 @@ def clustered_int8(clusters: int) -> Callable[[Task], bytes]:
     return make
 
 
+# Recipes that cannot take a model with several outputs, and why: such a variant is not made.
+NOT_FOR_SEVERAL_OUTPUTS = {
+    "distilled-int8": "distillation trains a student on one output's softened or blended targets; a model "
+                      "with several outputs is not distilled",
+}
+
+
 def distilled_int8(task: Task) -> bytes:
     from emu.variants.distillation import distilled
+
+    if task.several_outputs:
+        raise EmuError(NOT_FOR_SEVERAL_OUTPUTS["distilled-int8"])
 
     return convert.full_int8(distilled(task), task.calibration())
 

@@ -61,6 +61,10 @@ class VariantRecord:
     # Why the variant is no better than a constant answer (emu.variants.collapse); None when it is.
     # A collapsed variant is listed by decisions with this reason and never recommended.
     collapsed: Text | None = None
+    # A model with several outputs: each output's metric, {"out0 accuracy": 0.93, "out1 rmse": 0.41}
+    # (metric and value above are out0's), and each classifier output's confusion matrix by output.
+    metrics: dict[Text, Finite] | None = None
+    confusion_matrices: dict[Text, list[list[Count]]] | None = None
 
 
 def write_variants_json(folder: Path, task_info: dict, records: list[VariantRecord],

@@ -1,4 +1,5 @@
-"""A variant's accuracy on the test set, in the measure that fits its kind of task."""
+"""A variant's accuracy on the test set, in the measure that fits its kind of task; a model
+with several outputs is scored per output, each in the measure of its own kind."""
 
 from __future__ import annotations
 
@@ -52,3 +53,13 @@ def score_run(run: HostRun, kind: str, x_test: np.ndarray, y_test: np.ndarray, c
     baseline_labels = y_test if y_train is None or kind == "anomaly" else y_train
     scored.collapsed = collapse_reason(kind, predicted, scored.value, baseline_labels, y_test)
     return scored
+
+
+def score_outputs(model: bytes, kinds: tuple[str, ...], x_test: np.ndarray, ys_test: list[np.ndarray],
+                  classes: list[int], ys_train: list[np.ndarray] | None = None) -> list[Score]:
+    """Each output of the model scored by its own kind, from one run of the test set."""
+    run = run_reference_interpreter(model, x_test)
+    if len(run.outputs) != len(kinds):
+        raise ValueError(f"the model has {len(run.outputs)} outputs, the task {len(kinds)}")
+    return [score_run(run.output(i), kind, x_test, ys_test[i], classes[i], None if ys_train is None else ys_train[i])
+            for i, kind in enumerate(kinds)]

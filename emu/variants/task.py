@@ -85,25 +85,43 @@ def training_with(base: Training, settings: dict) -> Training:
 @dataclass
 class Task:
     name: str  # the model name in variants.json and in bench results
-    kind: str  # one of KINDS
+    kind: str  # one of KINDS; for a model with several outputs one per output, joined: "classifier,regression"
     data: Dataset
     teacher: Any  # the trained tf_keras model every variant starts from
     make_student: Callable[[], Any]  # a fresh, smaller tf_keras model (logits or softmax last)
     training: Training
     seed: int = 0
     source: str = ""  # "built-in task" or the model file
-    outputs: int = 0  # the output's last dimension, for a .tflite file that has no teacher
+    # each output's last dimension, for a .tflite file that has no teacher
+    output_sizes: tuple[int, ...] = ()
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Each output's kind: a model with several outputs has `kind` "classifier,regression"."""
+        return tuple(self.kind.split(","))
+
+    @property
+    def several_outputs(self) -> bool:
+        return len(self.kinds) > 1
 
     @property
     def metric(self) -> str:
-        return METRICS[self.kind]
+        """The headline metric: the first output's."""
+        return METRICS[self.kinds[0]]
 
     @property
     def classes(self) -> int:
-        return self.outputs if self.teacher is None else int(self.teacher.outputs[0].shape[-1])
+        return self.classes_of(0)
 
-    def targets(self) -> np.ndarray:
-        """What the model learns to output: labels, values, or its own input (autoencoder)."""
+    def classes_of(self, output: int) -> int:
+        """The last dimension of output `output` (the class count of a classifier)."""
+        if self.teacher is None:
+            return self.output_sizes[output] if output < len(self.output_sizes) else 0
+        return int(self.teacher.outputs[output].shape[-1])
+
+    def targets(self) -> np.ndarray | list[np.ndarray]:
+        """What the model learns to output: labels, values, or its own input (autoencoder);
+        a list, one per output, for a model with several."""
         return self.data.x_train if self.kind == "anomaly" else self.data.y_train
 
     def calibration(self, count: int = 200) -> np.ndarray:

@@ -8,9 +8,13 @@ from emu.variants.keras2 import keras
 from emu.variants.task import Task
 
 
-def outputs_probabilities(model) -> bool:
-    """True when the model ends in a softmax, so its loss must not apply one again."""
-    last = model.layers[-1]
+def outputs_probabilities(model, output: int = 0) -> bool:
+    """True when the model's output `output` comes from a softmax, so its loss must not apply
+    one again."""
+    if len(model.outputs) == 1:
+        last = model.layers[-1]
+    else:
+        last = model.get_layer(model.output_names[output])
     if type(last).__name__ == "Softmax":
         return True
     activation = getattr(last, "activation", None)
@@ -18,10 +22,16 @@ def outputs_probabilities(model) -> bool:
 
 
 def loss_for(task: Task):
-    """The teacher's own loss; tfmot's wrappers hide the final softmax, so ask the teacher."""
+    """The teacher's own loss; tfmot's wrappers hide the final softmax, so ask the teacher.
+    A model with several outputs has a list, one loss per output, by its kind."""
+    losses = [output_loss(task, kind, i) for i, kind in enumerate(task.kinds)]
+    return losses if task.several_outputs else losses[0]
+
+
+def output_loss(task: Task, kind: str, output: int):
     k = keras()
-    if task.kind == "classifier":
-        return k.losses.SparseCategoricalCrossentropy(from_logits=not outputs_probabilities(task.teacher))
+    if kind == "classifier":
+        return k.losses.SparseCategoricalCrossentropy(from_logits=not outputs_probabilities(task.teacher, output))
     return k.losses.MeanSquaredError()
 
 
@@ -48,11 +58,16 @@ def fit(task: Task, model, x, y, epochs: int, callbacks=(), settle_epochs: int =
 
 def split_off(x, y, share: float, seed: int):
     """(x, y) less a seeded random share, and that share: a user's file may be sorted by
-    class, so the last rows (Keras's validation_split) could all be one class."""
+    class, so the last rows (Keras's validation_split) could all be one class. `y` may be a
+    list, one array per output."""
     order = np.random.default_rng(seed).permutation(len(x))
     count = max(1, round(share * len(x)))
     held, kept = order[:count], order[count:]
-    return x[kept], y[kept], (x[held], y[held])
+
+    def rows(index):
+        return [a[index] for a in y] if isinstance(y, list) else y[index]
+
+    return x[kept], rows(kept), (x[held], rows(held))
 
 
 def finetune(task: Task, model, callbacks=(), learning_rate: float | None = None, settle_epochs: int = 0) -> int:
