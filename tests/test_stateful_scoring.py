@@ -65,7 +65,7 @@ def test_the_converted_lstm_keeps_state_in_variable_tensors():
 
 
 def test_an_lstm_is_scored_with_its_state_reset_before_every_sample(tmp_path, capsys):
-    from emu.variants.make import score_file
+    from emu.variants.make import score_files
     from emu.variants.userfile import tflite_task
 
     model, (x_train, y_train, x_test, y_test) = lstm_model_and_data()
@@ -77,7 +77,7 @@ def test_an_lstm_is_scored_with_its_state_reset_before_every_sample(tmp_path, ca
     (tmp_path / "lstm.tflite").write_bytes(model)
     np.savez(tmp_path / "data.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     task, model_bytes = tflite_task(tmp_path / "lstm.tflite", tmp_path / "data.npz")
-    record = score_file(task, model_bytes, tmp_path / "variants")
+    (record,) = score_files(task, [(task.name, model_bytes)], tmp_path / "variants")
     assert record.metric == "accuracy"
     assert record.value == pytest.approx(with_reset, abs=1e-12)
     said = capsys.readouterr().err
