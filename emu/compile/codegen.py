@@ -144,6 +144,10 @@ def _lifetimes(graph: Graph, groups: _Groups) -> dict[int, list[int]]:
             touch(t, step)
     for t in graph.outputs:
         touch(t, len(graph.operators))
+    for t in graph.tensors:  # state kept between inferences: no other tensor may ever share its bytes
+        if t.is_variable and not t.is_constant:
+            touch(t.index, -1)
+            touch(t.index, len(graph.operators))
     return span
 
 
@@ -298,7 +302,7 @@ class _Emitter:
         ctype = C_TYPES[tensor.dtype]
         if tensor.is_constant:
             return self._constant(t)
-        const = "" if t in op.outputs else "const "
+        const = "" if t in op.outputs or tensor.is_variable else "const "  # kernels update state in place
         return f"({const}{ctype} *)(emu_arena + {self.offset(t)})"
 
     def _argument(self, name: str, arg, op) -> str:
@@ -335,6 +339,20 @@ class _Emitter:
         lines.append(f"    {call.function}({', '.join(args)});")
         return lines
 
+    def _reset_body(self) -> list[str]:
+        """Each variable tensor set to what TFLM's ResetVariableTensors writes: every byte the
+        zero point of an int8 tensor, 0 for any other type (an int16 state's zero point too)."""
+        lines = []
+        for t in self.graph.tensors:
+            if not t.is_variable or t.is_constant:
+                continue
+            q = t.quantization
+            fill = q.zero_point[0] if t.dtype == "int8" and q is not None and q.zero_point else 0
+            lines += [f"    for (uint32_t i = 0; i < {t.nbytes}u; i++) {{ /* tensor {t.index} */",
+                      f"        emu_arena[{self.offset(t.index)}u + i] = (uint8_t){fill};",
+                      "    }"]
+        return lines
+
     def source(self, arena_bytes: int) -> str:
         body = []
         for op, call in zip(self.graph.operators, self.calls, strict=True):
@@ -359,6 +377,11 @@ class _Emitter:
             f"const uint32_t emu_arena_bytes = {arena_bytes}u;",
             "",
             *self.constants,
+            "",
+            "void emu_model_reset(void)",
+            "{",
+            *self._reset_body(),
+            "}",
             "",
             "void emu_model_run(void)",
             "{",

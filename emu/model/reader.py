@@ -135,7 +135,8 @@ def _parse(buf: bytes, name: str) -> tuple[Graph, int]:
             raw = _buffer_bytes(buf, buffer)
             if raw is not None:
                 data = _constant(raw, dtype, shape, f"{name}: tensor {i} ({shown(tensor_name)})")
-        tensors.append(Tensor(i, tensor_name, shape, dtype, _read_quantization(t), data, buffer=t.Buffer()))
+        tensors.append(Tensor(i, tensor_name, shape, dtype, _read_quantization(t), data, buffer=t.Buffer(),
+                              is_variable=bool(t.IsVariable())))
     operators = []
     # Operators read once per table: a file may list one table many times (a few bytes per
     # entry), and reading its options again for each entry would cost far more than the file.

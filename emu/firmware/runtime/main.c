@@ -24,6 +24,7 @@ static void output_prefix(char *prefix, uint32_t index)
 
 int main(void)
 {
+    emu_model_reset();
     emu_mark_start();
     emu_model_run();
     emu_mark_end();

@@ -1,0 +1,177 @@
+"""UNIDIRECTIONAL_SEQUENCE_LSTM and SVDF against the TFLM interpreter.
+
+Both keep state in variable tensors from one inference to the next, so each case runs a
+sequence of inferences in one process (emu's host harness) and in one TFLM interpreter
+(invoked again without Reset), and compares every step's output: int8 exactly, float32 within
+1e-5 relative. A fresh start (a new process, a new interpreter: both reset their variable
+tensors) must give the first step's output again.
+
+LSTM models come from Keras through the TFLite converter. The converter makes SVDF only from
+TensorFlow graphs that Keras no longer builds, so SVDF models are written here as flatbuffers
+with LiteRT's schema object API, with random weights and TFLM-consistent quantization.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ai_edge_litert import schema_py_generated as schema
+
+from emu.compile.codegen import compile_graph
+from emu.compile.hostrun import run_compiled_on_host_sequence
+from emu.errors import EmuError
+from emu.model.oracle import invoker
+from emu.model.reader import parse_model
+from tests.model_edits import edited, pack
+
+FLOAT_RTOL = 1e-5
+FLOAT_ATOL = 1e-6
+STEPS = 4
+
+
+def _tensor(model, graph, name, shape, kind, data=None, scale=None, zero_point=0, variable=False) -> int:
+    t = schema.TensorT()
+    t.name, t.shape, t.type, t.isVariable = name, list(shape), kind, variable
+    buffer = schema.BufferT()
+    if data is not None:
+        buffer.data = np.frombuffer(np.ascontiguousarray(data).tobytes(), np.uint8)
+    model.buffers.append(buffer)
+    t.buffer = len(model.buffers) - 1
+    if scale is not None:
+        q = schema.QuantizationParametersT()
+        q.scale, q.zeroPoint = [float(scale)], [int(zero_point)]
+        t.quantization = q
+    graph.tensors.append(t)
+    return len(graph.tensors) - 1
+
+
+def svdf_model(kind: str, batches: int, input_size: int, units: int, rank: int, memory: int,
+               activation: int = schema.ActivationFunctionType.NONE, seed: int = 0) -> bytes:
+    """One SVDF operator. kind: "float32", "int8" (int8 state and time weights) or "int16"
+    (int16 state and time weights, the form TFLM's own SVDF tests use)."""
+    rng = np.random.default_rng(seed)
+    filters = units * rank
+    model, graph = schema.ModelT(), schema.SubGraphT()
+    model.version, model.buffers, graph.tensors = 3, [schema.BufferT()], []
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.SVDF
+    code.version = 1
+    model.operatorCodes = [code]
+    T = schema.TensorType
+    wf = rng.uniform(-1, 1, (filters, input_size)).astype(np.float32)
+    wt = rng.uniform(-1, 1, (filters, memory)).astype(np.float32)
+    b = rng.uniform(-1, 1, units).astype(np.float32)
+    if kind == "float32":
+        ins = [_tensor(model, graph, "input", (batches, input_size), T.FLOAT32),
+               _tensor(model, graph, "weights_feature", wf.shape, T.FLOAT32, wf),
+               _tensor(model, graph, "weights_time", wt.shape, T.FLOAT32, wt),
+               _tensor(model, graph, "bias", b.shape, T.FLOAT32, b),
+               _tensor(model, graph, "state", (batches, memory * filters), T.FLOAT32, variable=True)]
+        out = _tensor(model, graph, "output", (batches, units), T.FLOAT32)
+    else:
+        state_type, state_dtype, qmax = (T.INT8, np.int8, 127) if kind == "int8" else (T.INT16, np.int16, 32767)
+        x_scale, x_zp = 1 / 128, int(rng.integers(-20, 20))
+        wf_scale, wt_scale = 1 / 127, 1 / qmax
+        # Scales for about 4 standard deviations of each value (uniform inputs and weights),
+        # so that the outputs spread over the int8 range rather than saturate.
+        state_std = input_size ** 0.5 / 3
+        state_scale = float(np.float32(4 * state_std / qmax))
+        state_zp = int(rng.integers(-10, 10)) if kind == "int8" else 0
+        bias_scale = float(np.float32(state_scale) * np.float32(wt_scale))
+        out_scale = float(3 * (memory * rank) ** 0.5 * state_std / 3**0.5 / 128)
+        ins = [_tensor(model, graph, "input", (batches, input_size), T.INT8, None, x_scale, x_zp),
+               _tensor(model, graph, "weights_feature", wf.shape, T.INT8,
+                       np.round(wf / wf_scale).astype(np.int8), wf_scale),
+               _tensor(model, graph, "weights_time", wt.shape, state_type,
+                       np.round(wt / wt_scale).astype(state_dtype), wt_scale),
+               _tensor(model, graph, "bias", b.shape, T.INT32,
+                       np.round(b / bias_scale).astype(np.int32), bias_scale),
+               _tensor(model, graph, "state", (batches, memory * filters), state_type, None,
+                       state_scale, state_zp, variable=True)]
+        out = _tensor(model, graph, "output", (batches, units), T.INT8, None, out_scale, int(rng.integers(-30, 30)))
+    op = schema.OperatorT()
+    op.opcodeIndex, op.inputs, op.outputs = 0, ins, [out]
+    op.builtinOptionsType = schema.BuiltinOptions.SVDFOptions
+    op.builtinOptions = schema.SVDFOptionsT()
+    op.builtinOptions.rank, op.builtinOptions.fusedActivationFunction = rank, activation
+    graph.inputs, graph.outputs, graph.operators = [ins[0]], [out], [op]
+    model.subgraphs = [graph]
+    return pack(model)
+
+
+def _inputs(model: bytes, steps: int, seed: int) -> list[list[np.ndarray]]:
+    graph = parse_model(model)
+    rng = np.random.default_rng(seed)
+    sequence = []
+    for _ in range(steps):
+        step = []
+        for i in graph.inputs:
+            t = graph.tensors[i]
+            if t.dtype == "float32":
+                step.append(rng.uniform(-1, 1, t.shape).astype(np.float32))
+            else:
+                info = np.iinfo(t.dtype)
+                step.append(rng.integers(info.min, info.max, t.shape, endpoint=True).astype(t.dtype))
+        sequence.append(step)
+    return sequence
+
+
+def tflm_sequence(model: bytes, sequence: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    """TFLM's outputs for each step, from one interpreter invoked again and again."""
+    invoke = invoker(model, "tflm")
+    try:
+        return [invoke(step) for step in sequence]
+    finally:
+        invoke.close()
+
+
+def assert_same(got: list[np.ndarray], want: list[np.ndarray], step: int) -> None:
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and g.shape == w.shape, (step, g.dtype, w.dtype, g.shape, w.shape)
+        if g.dtype == np.float32:
+            np.testing.assert_allclose(g, w, rtol=FLOAT_RTOL, atol=FLOAT_ATOL, err_msg=f"step {step}")
+        else:
+            mismatch = np.flatnonzero(g.astype(np.int64) != w.astype(np.int64))
+            assert mismatch.size == 0, f"step {step}: {mismatch.size} of {g.size} differ, first at {mismatch[:5]}"
+
+
+def check_sequence(model: bytes, steps: int = STEPS, seed: int = 0) -> list[list[np.ndarray]]:
+    """emu's outputs equal TFLM's at every step of one sequence, and a fresh start gives the
+    first step's outputs again (the state is reset as TFLM resets it)."""
+    sequence = _inputs(model, steps, seed)
+    want = tflm_sequence(model, sequence)
+    compiled = compile_graph(parse_model(model))
+    got = run_compiled_on_host_sequence(compiled, sequence)
+    for step, (g, w) in enumerate(zip(got, want, strict=True)):
+        assert_same(g, w, step)
+    again = run_compiled_on_host_sequence(compiled, sequence[:1])
+    assert_same(again[0], want[0], 0)
+    return want
+
+
+SVDF_CASES = {
+    # name: (kind, batches, input_size, units, rank, memory, activation)
+    "int16_state": ("int16", 1, 16, 8, 1, 10, schema.ActivationFunctionType.NONE),
+    "int16_rank2_batch2": ("int16", 2, 12, 4, 2, 5, schema.ActivationFunctionType.RELU),
+    "int8_state": ("int8", 1, 24, 16, 1, 8, schema.ActivationFunctionType.RELU),
+    "int8_rank3": ("int8", 2, 7, 3, 3, 4, schema.ActivationFunctionType.NONE),
+    "float32": ("float32", 1, 16, 8, 1, 10, schema.ActivationFunctionType.NONE),
+    "float32_rank2_relu": ("float32", 2, 12, 4, 2, 5, schema.ActivationFunctionType.RELU),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SVDF_CASES))
+def test_svdf_matches_tflm_over_a_sequence(name):
+    kind, batches, input_size, units, rank, memory, activation = SVDF_CASES[name]
+    model = svdf_model(kind, batches, input_size, units, rank, memory, activation)
+    want = check_sequence(model, steps=memory + 3)  # past a full window: the oldest values drop out
+    # the state matters: the same input twice gives two different outputs
+    assert any(not np.array_equal(want[0][0], w[0]) for w in want[1:])
+
+
+def test_svdf_state_must_be_a_variable_tensor():
+    model = svdf_model("int16", 1, 8, 4, 1, 3)
+    def constant_state(m, g):
+        g.tensors[4].isVariable = False
+    with pytest.raises(EmuError, match="variable tensor"):
+        compile_graph(parse_model(edited(model, constant_state)))
