@@ -13,6 +13,8 @@ with LiteRT's schema object API, with random weights and TFLM-consistent quantiz
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as schema
@@ -22,6 +24,7 @@ from emu.compile.hostrun import run_compiled_on_host_sequence
 from emu.errors import EmuError
 from emu.model.oracle import invoker
 from emu.model.reader import parse_model
+from tests import modelgen
 from tests.model_edits import edited, pack
 
 FLOAT_RTOL = 1e-5
@@ -175,3 +178,50 @@ def test_svdf_state_must_be_a_variable_tensor():
         g.tensors[4].isVariable = False
     with pytest.raises(EmuError, match="variable tensor"):
         compile_graph(parse_model(edited(model, constant_state)))
+
+
+# ---- UNIDIRECTIONAL_SEQUENCE_LSTM ------------------------------------------------------------
+
+LSTM_CASES = {
+    # name: (time steps, features, units, return_sequences, kind). With return_sequences=False
+    # the converter takes the last step with a STRIDED_SLICE, which emu does not run yet.
+    "seq_int8": (6, 5, 8, True, "int8"),
+    "long_int8": (12, 3, 4, True, "int8"),
+    "wide_int8": (4, 16, 20, True, "int8"),
+    "seq_float32": (6, 5, 8, True, "float32"),
+    "wide_float32": (4, 16, 20, True, "float32"),
+}
+
+
+@functools.cache
+def lstm_model(steps: int, features: int, units: int, sequences: bool, kind: str) -> bytes:
+    """A Keras LSTM converted by the TFLite converter. The Keras 2 layer (tf_keras) is the one
+    the converter fuses into one UNIDIRECTIONAL_SEQUENCE_LSTM, with the hidden and cell state
+    as variable tensors; Keras 3's LSTM becomes a WHILE loop."""
+    tf = modelgen.tf()
+    import tf_keras
+
+    tf_keras.utils.set_random_seed(units)
+    model = tf_keras.Sequential([tf_keras.Input(shape=(steps, features), batch_size=1),
+                                 tf_keras.layers.LSTM(units, return_sequences=sequences)])
+    rng = np.random.default_rng(units)
+    layer = model.layers[0]
+    kernel, recurrent, bias = layer.get_weights()
+    layer.set_weights([kernel, recurrent, rng.normal(0, 0.3, bias.shape).astype(np.float32)])
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if kind == "int8":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = modelgen.representative((steps, features), units)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+@pytest.mark.parametrize("name", sorted(LSTM_CASES))
+def test_lstm_matches_tflm_over_a_sequence(name):
+    model = lstm_model(*LSTM_CASES[name])
+    graph = parse_model(model)
+    assert any(op.op == "UNIDIRECTIONAL_SEQUENCE_LSTM" for op in graph.operators)
+    want = check_sequence(model, steps=3)
+    assert not np.array_equal(want[0][0], want[1][0])  # the outputs vary with the state

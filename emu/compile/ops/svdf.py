@@ -16,6 +16,7 @@ from emu.compile.quant import quantize_multiplier
 from emu.model.graph import Graph, Operator, Tensor
 
 OPERATORS = ("SVDF",)
+TYPES = ("float32", "int8")
 
 _STATE_TYPES = {"int8": "emu_svdf_s8", "int16": "emu_svdf_s8_s16"}
 
