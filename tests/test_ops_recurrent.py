@@ -24,8 +24,10 @@ from emu.compile.hostrun import run_compiled_on_host_sequence
 from emu.errors import EmuError
 from emu.model.oracle import invoker
 from emu.model.reader import parse_model
+from emu.platforms import get_platform
+from emu.results.measure import measure
 from tests import modelgen
-from tests.conftest import shared_model
+from tests.conftest import needs_arm_gcc, shared_model
 from tests.model_edits import edited, pack
 
 FLOAT_RTOL = 1e-5
@@ -263,3 +265,48 @@ def test_shared_keyword_svdf_layers_match_tflm_over_a_sequence():
     # features of quiet audio: the input quantization's zero point is -128 and its scale 0.06
     want = check_sequence(model, steps=10, int_range=(-128, -110))
     assert all(len({w[k].tobytes() for w in want}) > 1 for k in range(7))  # every state moves
+
+
+# ---- on the device: one inference from boot, where the state starts at its reset value ---------
+
+DEVICE_BOARDS = ["rp2040-pico", "nucleo-l4r5zi"]  # Cortex-M0+ (soft float), M4F
+
+
+def _device_models() -> dict[str, bytes]:
+    return {
+        "trained_lstm_int8": shared_model("trained_lstm_int8.tflite").read_bytes(),
+        "keyword_svdf_layers": keyword_svdf_part(),
+        "lstm_float32": lstm_model(*LSTM_CASES["seq_float32"]),
+        "svdf_int16_state": svdf_model("int16", 1, 16, 8, 1, 10),
+        "svdf_float32": svdf_model("float32", 2, 12, 4, 2, 5, schema.ActivationFunctionType.RELU),
+    }
+
+
+@needs_arm_gcc
+@pytest.mark.parametrize("board", DEVICE_BOARDS)
+@pytest.mark.parametrize("name", ["trained_lstm_int8", "keyword_svdf_layers", "lstm_float32", "svdf_int16_state",
+                                  "svdf_float32"])
+def test_recurrent_models_match_tflm_on_the_device(name, board, tmp_path):
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(_device_models()[name])
+    graph = parse_model(path.read_bytes())
+    result, _ = measure(path, get_platform(board), variant=name)
+    assert result.output_matches_reference is True, f"{name} on {board}"
+    assert result.reference == "tflm"
+    recurrent = [(op, layer) for op, layer in zip(graph.operators, result.layers, strict=True)
+                 if op.op in ("SVDF", "UNIDIRECTIONAL_SEQUENCE_LSTM")]
+    assert recurrent
+    for op, layer in recurrent:
+        assert layer.path == f"{op.op.lower()}/reference"
+        assert layer.macs == _macs_by_hand(op, graph)
+
+
+def _macs_by_hand(op, graph) -> int:
+    """LSTM: 4 gates, each units x (features + units) per step; SVDF: filters x (input + memory)."""
+    if op.op == "SVDF":
+        batches, input_size = graph.tensors[op.inputs[0]].shape
+        filters, memory = graph.tensors[op.inputs[2]].shape
+        return batches * filters * (input_size + memory)
+    batches, steps, features = graph.tensors[op.inputs[0]].shape
+    units = graph.tensors[op.inputs[18]].shape[1]
+    return batches * steps * 4 * units * (features + units)
