@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from emu.compile.kernel_call import KernelCall, UnsupportedOperator
-from emu.compile.ops.conv_2d import zero_point
+from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
+from emu.compile.ops.conv_2d import fold_bias, zero_point
 from emu.compile.quant import quantize_multiplier, round_half_away
 from emu.model.graph import Graph, Operator, Tensor
 
@@ -100,7 +100,12 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
                                   "int16 cell state, int8 weights and int32 biases)")
     if any(w.quantization is None or any(w.quantization.zero_point) for w in weights):
         raise UnsupportedOperator("int8 weights must be symmetric (zero point 0)")
-    params = {**sizes, "input_offset": -zero_point(x), "hidden_offset": -zero_point(hidden)}
+    input_bias = [fold_bias(b, w.data.astype(np.int64).sum(axis=1), -zero_point(x)).values
+                  for w, b in zip(weights[:4], biases, strict=True)]
+    recurrent_bias = [fold_bias(None, w.data.astype(np.int64).sum(axis=1), -zero_point(hidden)).values
+                      for w in weights[4:]]
+    params = {**sizes, "input_bias": ConstArray("int32_t", np.concatenate(input_bias)),
+              "recurrent_bias": ConstArray("int32_t", np.concatenate(recurrent_bias))}
     gates_in = [_fc_rescale(x, w) for w in weights[:4]]
     gates_rec = [_fc_rescale(hidden, w) for w in weights[4:]]
     params["input_multiplier"] = [m for m, _ in gates_in]
@@ -116,6 +121,7 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     params["hidden_zero_point"] = zero_point(hidden)
     params["cell_tanh_multiplier"], params["cell_tanh_shift"] = _cell_tanh(cell_scale)
     params["cell_clip"] = _quantized_clip(cell_clip, cell_scale) if cell_clip > 0 else -1
+    args.pop(2)  # the biases are folded into the params
     return KernelCall("emu_lstm_s8", "lstm.h", "emu_lstm_s8_params", params, args,
                       scratch_bytes=4 * units * 2, macs=macs)
 

@@ -79,30 +79,33 @@ static int16_t tanh_q15(int16_t x, int32_t multiplier, int32_t shift)
 }
 
 /* One gate for one row: the input and recurrent fully connected layers, each rescaled to
- * int16 (Q3.12), their saturating sum, and the activation, in place in `gate`. */
+ * int16 (Q3.12), their saturating sum, and the activation, in place in `gate`. The zero
+ * points' terms are folded into the biases at build time (exact in int32, as TFLM's sums). */
 static void gate_s8(const emu_lstm_s8_params *p, int g, const int8_t *x, const int8_t *h,
-                    const void *const *weights, const void *const *biases, int16_t *gate,
-                    int16_t *recurrent, int sigmoid)
+                    const void *const *weights, int16_t *gate, int16_t *recurrent, int sigmoid)
 {
+    const int32_t units = p->units, input_size = p->input_size;
     const int8_t *w = (const int8_t *)weights[g];
     const int8_t *r = (const int8_t *)weights[4 + g];
-    const int32_t *bias = (const int32_t *)biases[g];
-    for (int32_t u = 0; u < p->units; u++) {
-        int32_t acc = 0;
-        for (int32_t d = 0; d < p->input_size; d++) {
-            acc += (int32_t)w[u * p->input_size + d] * ((int32_t)x[d] + p->input_offset);
+    const int32_t *input_bias = p->input_bias + g * units;
+    const int32_t *recurrent_bias = p->recurrent_bias + g * units;
+    for (int32_t u = 0; u < units; u++) {
+        int32_t acc = input_bias[u];
+        for (int32_t d = 0; d < input_size; d++) {
+            acc += (int32_t)w[d] * x[d];
         }
-        acc += bias[u];
+        w += input_size;
         gate[u] = saturate_i16(emu_multiply_by_quantized_multiplier(acc, p->input_multiplier[g],
                                                                     (int)p->input_shift[g]));
-        acc = 0;
-        for (int32_t d = 0; d < p->units; d++) {
-            acc += (int32_t)r[u * p->units + d] * ((int32_t)h[d] + p->hidden_offset);
+        acc = recurrent_bias[u];
+        for (int32_t d = 0; d < units; d++) {
+            acc += (int32_t)r[d] * h[d];
         }
+        r += units;
         recurrent[u] = saturate_i16(emu_multiply_by_quantized_multiplier(acc, p->recurrent_multiplier[g],
                                                                          (int)p->recurrent_shift[g]));
     }
-    for (int32_t u = 0; u < p->units; u++) {
+    for (int32_t u = 0; u < units; u++) {
         const int16_t sum = saturate_i16((int32_t)gate[u] + recurrent[u]);
         gate[u] = sigmoid ? sigmoid_q15(sum) : tanh_q15(sum, 3, 0);
     }
@@ -114,7 +117,7 @@ static int32_t step_index(const emu_lstm_s8_params *p, int32_t b, int32_t t)
 }
 
 void emu_lstm_s8(const emu_lstm_s8_params *p, const int8_t *input, const void *const *weights,
-                 const void *const *biases, int8_t *hidden, int16_t *cell, int8_t *output, void *scratch)
+                 int8_t *hidden, int16_t *cell, int8_t *output, void *scratch)
 {
     const int32_t units = p->units;
     int16_t *forget = (int16_t *)scratch;
@@ -127,9 +130,9 @@ void emu_lstm_s8(const emu_lstm_s8_params *p, const int8_t *input, const void *c
         for (int32_t t = 0; t < p->steps; t++) {
             const int32_t at = step_index(p, b, t);
             const int8_t *x = input + at * p->input_size;
-            gate_s8(p, 1, x, h, weights, biases, forget, work, 1);
-            gate_s8(p, 0, x, h, weights, biases, in_gate, work, 1);
-            gate_s8(p, 2, x, h, weights, biases, cell_gate, work, p->cell_gate_sigmoid);
+            gate_s8(p, 1, x, h, weights, forget, work, 1);
+            gate_s8(p, 0, x, h, weights, in_gate, work, 1);
+            gate_s8(p, 2, x, h, weights, cell_gate, work, p->cell_gate_sigmoid);
             for (int32_t u = 0; u < units; u++) {
                 const int16_t kept = saturate_i16(emu_multiply_by_quantized_multiplier(
                     (int32_t)forget[u] * c[u], p->forget_multiplier, (int)p->forget_shift));
@@ -142,7 +145,7 @@ void emu_lstm_s8(const emu_lstm_s8_params *p, const int8_t *input, const void *c
                 c[u] = next;
             }
             int16_t *out_gate = in_gate; /* the input gate is no longer needed */
-            gate_s8(p, 3, x, h, weights, biases, out_gate, work, 1);
+            gate_s8(p, 3, x, h, weights, out_gate, work, 1);
             int8_t *y = output + at * units;
             for (int32_t u = 0; u < units; u++) {
                 const int16_t squashed = tanh_q15(c[u], p->cell_tanh_multiplier, p->cell_tanh_shift);

@@ -11,7 +11,7 @@
  *
  * Gates are indexed in TFLM's tensor order: 0 input, 1 forget, 2 cell, 3 output. `weights`
  * holds the 4 input weights [units][input_size] then the 4 recurrent weights [units][units];
- * `biases` the 4 gate biases [units].
+ * `biases` the 4 gate biases [units] (float32; the int8 form has them folded in its params).
  */
 #ifndef EMU_LSTM_H
 #define EMU_LSTM_H
@@ -21,8 +21,9 @@
 typedef struct {
     int32_t batches, steps, input_size, units, time_major;
     int32_t cell_gate_sigmoid; /* 1: the cell gate's activation is sigmoid, 0: tanh */
-    int32_t input_offset;      /* minus the input zero point */
-    int32_t hidden_offset;     /* minus the hidden state's zero point */
+    /* per gate and unit: bias - input zero point * sum(input weights), and
+     * - hidden zero point * sum(recurrent weights) */
+    const int32_t *input_bias, *recurrent_bias;
     /* each gate's two fully connected layers -> int16 with scale 2^-12 */
     int32_t input_multiplier[4], input_shift[4];
     int32_t recurrent_multiplier[4], recurrent_shift[4];
@@ -42,7 +43,7 @@ typedef struct {
 /* int8 input, output and hidden state; int16 cell state; int8 weights, int32 biases.
  * scratch: 4 * units int16 values. */
 void emu_lstm_s8(const emu_lstm_s8_params *p, const int8_t *input, const void *const *weights,
-                 const void *const *biases, int8_t *hidden, int16_t *cell, int8_t *output, void *scratch);
+                 int8_t *hidden, int16_t *cell, int8_t *output, void *scratch);
 /* scratch: 4 * units floats. */
 void emu_lstm_f32(const emu_lstm_f32_params *p, const float *input, const void *const *weights,
                   const void *const *biases, float *hidden, float *cell, float *output, void *scratch);
