@@ -182,42 +182,53 @@ def test_svdf_state_must_be_a_variable_tensor():
     model = svdf_model("int16", 1, 8, 4, 1, 3)
     def constant_state(m, g):
         g.tensors[4].isVariable = False
+    bad = edited(model, constant_state)
     with pytest.raises(EmuError, match="variable tensor"):
-        compile_graph(parse_model(edited(model, constant_state)))
+        compile_graph(parse_model(bad))
+    with pytest.raises((RuntimeError, ValueError)):  # and TFLM's Prepare refuses it too
+        tflm_sequence(bad, _inputs(bad, 1, 0))
 
 
 # ---- UNIDIRECTIONAL_SEQUENCE_LSTM ------------------------------------------------------------
 
 LSTM_CASES = {
-    # name: (time steps, features, units, return_sequences, kind). With return_sequences=False
-    # the converter takes the last step with a STRIDED_SLICE, which emu does not run yet.
-    "seq_int8": (6, 5, 8, True, "int8"),
-    "long_int8": (12, 3, 4, True, "int8"),
-    "wide_int8": (4, 16, 20, True, "int8"),
-    "seq_float32": (6, 5, 8, True, "float32"),
-    "wide_float32": (4, 16, 20, True, "float32"),
+    # name: (time steps, features, units, kind, batch, time_major). Sequences out: with
+    # return_sequences=False the converter takes the last step with a STRIDED_SLICE, which emu
+    # does not run yet.
+    "seq_int8": (6, 5, 8, "int8", 1, False),
+    "long_int8": (12, 3, 4, "int8", 1, False),
+    "wide_int8": (4, 16, 20, "int8", 1, False),
+    "time_major_batch2_int8": (6, 5, 8, "int8", 2, True),
+    "seq_float32": (6, 5, 8, "float32", 1, False),
+    "wide_float32": (4, 16, 20, "float32", 1, False),
+    "time_major_batch2_float32": (6, 5, 8, "float32", 2, True),
 }
 
 
 @functools.cache
-def lstm_model(steps: int, features: int, units: int, sequences: bool, kind: str) -> bytes:
+def lstm_model(steps: int, features: int, units: int, kind: str, batch: int = 1, time_major: bool = False) -> bytes:
     """A Keras LSTM converted by the TFLite converter. The Keras 2 layer (tf_keras) is the one
     the converter fuses into one UNIDIRECTIONAL_SEQUENCE_LSTM, with the hidden and cell state
-    as variable tensors; Keras 3's LSTM becomes a WHILE loop."""
+    as variable tensors; Keras 3's LSTM becomes a WHILE loop. Time-major, the input is
+    [steps, batch, features]."""
     tf = modelgen.tf()
     import tf_keras
 
     tf_keras.utils.set_random_seed(units)
-    model = tf_keras.Sequential([tf_keras.Input(shape=(steps, features), batch_size=1),
-                                 tf_keras.layers.LSTM(units, return_sequences=sequences)])
+    shape, batch_size = ((batch, features), steps) if time_major else ((steps, features), batch)
+    model = tf_keras.Sequential([tf_keras.Input(shape=shape, batch_size=batch_size),
+                                 tf_keras.layers.LSTM(units, return_sequences=True, time_major=time_major)])
     rng = np.random.default_rng(units)
     layer = model.layers[0]
     kernel, recurrent, bias = layer.get_weights()
     layer.set_weights([kernel, recurrent, rng.normal(0, 0.3, bias.shape).astype(np.float32)])
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if kind == "int8":
+        def representative():
+            for _ in range(32):
+                yield [rng.uniform(-1, 1, (batch_size, *shape)).astype(np.float32)]
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = modelgen.representative((steps, features), units)
+        converter.representative_dataset = representative
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
@@ -228,7 +239,8 @@ def lstm_model(steps: int, features: int, units: int, sequences: bool, kind: str
 def test_lstm_matches_tflm_over_a_sequence(name):
     model = lstm_model(*LSTM_CASES[name])
     graph = parse_model(model)
-    assert any(op.op == "UNIDIRECTIONAL_SEQUENCE_LSTM" for op in graph.operators)
+    [lstm] = [op for op in graph.operators if op.op == "UNIDIRECTIONAL_SEQUENCE_LSTM"]
+    assert lstm.options["time_major"] == LSTM_CASES[name][5]
     want = check_sequence(model, steps=3)
     assert not np.array_equal(want[0][0], want[1][0])  # the outputs vary with the state
 
@@ -310,3 +322,21 @@ def _macs_by_hand(op, graph) -> int:
     batches, steps, features = graph.tensors[op.inputs[0]].shape
     units = graph.tensors[op.inputs[18]].shape[1]
     return batches * steps * 4 * units * (features + units)
+
+
+def test_lstm_refuses_what_tflm_refuses():
+    model = lstm_model(*LSTM_CASES["seq_int8"])
+
+    def constant_cell_state(m, g):
+        g.tensors[g.operators[0].inputs[19]].isVariable = False
+
+    def with_peephole(m, g):  # TFLM's LSTM has no peephole connections
+        op = g.operators[0]
+        op.inputs = [*op.inputs[:9], op.inputs[12], *op.inputs[10:]]
+
+    for change, message in ((constant_cell_state, "must be a variable tensor"), (with_peephole, "peephole")):
+        bad = edited(model, change)
+        with pytest.raises(EmuError, match=message):
+            compile_graph(parse_model(bad))
+        with pytest.raises((RuntimeError, ValueError)):  # and TFLM's Prepare refuses it too
+            tflm_sequence(bad, _inputs(bad, 1, 0))
