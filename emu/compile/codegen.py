@@ -144,11 +144,17 @@ def _lifetimes(graph: Graph, groups: _Groups) -> dict[int, list[int]]:
             touch(t, step)
     for t in graph.outputs:
         touch(t, len(graph.operators))
-    for t in graph.tensors:  # state kept between inferences: no other tensor may ever share its bytes
-        if t.is_variable and not t.is_constant:
-            touch(t.index, -1)
-            touch(t.index, len(graph.operators))
+    for t in variable_tensors(graph):  # state kept between inferences: no other tensor may ever share its bytes
+        touch(t, -1)
+        touch(t, len(graph.operators))
     return span
+
+
+def variable_tensors(graph: Graph) -> list[int]:
+    """The variable tensors the model uses (operators' state, kept from one inference to the
+    next), in index order; one the graph never touches needs neither memory nor a reset."""
+    used = {t for op in graph.operators for t in (*op.inputs, *op.outputs)} | set(graph.inputs) | set(graph.outputs)
+    return sorted(t for t in used if t >= 0 and graph.tensors[t].is_variable and not graph.tensors[t].is_constant)
 
 
 def _group_bytes(graph: Graph, groups: _Groups) -> dict[int, int]:
@@ -343,9 +349,7 @@ class _Emitter:
         """Each variable tensor set to what TFLM's ResetVariableTensors writes: every byte the
         zero point of an int8 tensor, 0 for any other type (an int16 state's zero point too)."""
         lines = []
-        for t in self.graph.tensors:
-            if not t.is_variable or t.is_constant:
-                continue
+        for t in (self.graph.tensors[i] for i in variable_tensors(self.graph)):
             q = t.quantization
             fill = q.zero_point[0] if t.dtype == "int8" and q is not None and q.zero_point else 0
             lines += [f"    for (uint32_t i = 0; i < {t.nbytes}u; i++) {{ /* tensor {t.index} */",
