@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as schema
 
-from emu.compile.codegen import compile_graph
+from emu.compile.codegen import compile_graph, lower_graph
 from emu.compile.hostrun import run_compiled_on_host_sequence
 from emu.errors import EmuError
 from emu.model.oracle import invoker
@@ -143,13 +143,13 @@ def assert_same(got: list[np.ndarray], want: list[np.ndarray], step: int) -> Non
             assert mismatch.size == 0, f"step {step}: {mismatch.size} of {g.size} differ, first at {mismatch[:5]}"
 
 
-def check_sequence(model: bytes, steps: int = STEPS, seed: int = 0,
-                   int_range: tuple[int, int] | None = None) -> list[list[np.ndarray]]:
+def check_sequence(model: bytes, steps: int = STEPS, seed: int = 0, int_range: tuple[int, int] | None = None,
+                   kernel_set: str = "reference") -> list[list[np.ndarray]]:
     """emu's outputs equal TFLM's at every step of one sequence, and a fresh start gives the
     first step's outputs again (the state is reset as TFLM resets it)."""
     sequence = _inputs(model, steps, seed, int_range)
     want = tflm_sequence(model, sequence)
-    compiled = compile_graph(parse_model(model))
+    compiled = compile_graph(parse_model(model), kernel_set)
     got = run_compiled_on_host_sequence(compiled, sequence)
     for step, (g, w) in enumerate(zip(got, want, strict=True)):
         assert_same(g, w, step)
@@ -245,6 +245,15 @@ def test_lstm_matches_tflm_over_a_sequence(name):
     assert not np.array_equal(want[0][0], want[1][0])  # the outputs vary with the state
 
 
+@pytest.mark.parametrize("name", sorted(n for n in LSTM_CASES if LSTM_CASES[n][3] == "int8"))
+def test_lstm_dsp_kernel_matches_tflm_over_a_sequence(name):
+    """The optimized kernel set's SMLAD form, built for the host in its portable C."""
+    model = lstm_model(*LSTM_CASES[name])
+    calls = lower_graph(parse_model(model), "optimized")
+    assert [c.path for c in calls if c.function.startswith("emu_lstm")] == ["unidirectional_sequence_lstm/dsp"]
+    check_sequence(model, steps=3, kernel_set="optimized")
+
+
 # ---- the shared models -------------------------------------------------------------------------
 
 def keyword_svdf_part() -> bytes:
@@ -309,7 +318,10 @@ def test_recurrent_models_match_tflm_on_the_device(name, board, tmp_path):
                  if op.op in ("SVDF", "UNIDIRECTIONAL_SEQUENCE_LSTM")]
     assert recurrent
     for op, layer in recurrent:
-        assert layer.path == f"{op.op.lower()}/reference"
+        # the M4F runs the optimized set, which has an SMLAD form of the int8 LSTM
+        dsp = result.kernels == "optimized" and op.op == "UNIDIRECTIONAL_SEQUENCE_LSTM" \
+            and graph.tensors[op.inputs[0]].dtype == "int8"
+        assert layer.path == f"{op.op.lower()}/{'dsp' if dsp else 'reference'}"
         assert layer.macs == _macs_by_hand(op, graph)
 
 

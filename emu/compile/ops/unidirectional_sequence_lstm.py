@@ -10,6 +10,7 @@ int16 cell state whose scale is a power of two; float32 runs the same steps in f
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -153,3 +154,11 @@ def _cell_tanh(cell_scale: np.float32) -> tuple[int, int]:
 
 def _quantized_clip(clip: float, cell_scale: np.float32) -> int:
     return int(math.trunc(min(max(clip / float(cell_scale), -32768.0), 32767.0)))
+
+
+def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+    """int8 with SMLAD in the gates' dot products (emu/firmware/kernels/optimized/lstm_dsp.c)."""
+    if call.function != "emu_lstm_s8":
+        return None
+    return replace(call, function="emu_lstm_s8_dsp", header="lstm_dsp.h",
+                   path="unidirectional_sequence_lstm/dsp")
