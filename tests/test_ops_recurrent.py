@@ -293,23 +293,29 @@ def test_shared_keyword_svdf_layers_match_tflm_over_a_sequence():
 DEVICE_BOARDS = ["rp2040-pico", "nucleo-l4r5zi"]  # Cortex-M0+ (soft float), M4F
 
 
-def _device_models() -> dict[str, bytes]:
-    return {
-        "trained_lstm_int8": shared_model("trained_lstm_int8.tflite").read_bytes(),
-        "keyword_svdf_layers": keyword_svdf_part(),
-        "lstm_float32": lstm_model(*LSTM_CASES["seq_float32"]),
-        "svdf_int16_state": svdf_model("int16", 1, 16, 8, 1, 10),
-        "svdf_float32": svdf_model("float32", 2, 12, 4, 2, 5, schema.ActivationFunctionType.RELU),
-    }
+# name -> the model, made only when its test runs (the shared ones skip where the corpus is absent)
+DEVICE_MODELS = {
+    "trained_lstm_int8": lambda: shared_model("trained_lstm_int8.tflite").read_bytes(),
+    "keyword_svdf_layers": keyword_svdf_part,
+    "lstm_float32": lambda: lstm_model(*LSTM_CASES["seq_float32"]),
+    "svdf_int16_state": lambda: svdf_model("int16", 1, 16, 8, 1, 10),
+    "svdf_float32": lambda: svdf_model("float32", 2, 12, 4, 2, 5, schema.ActivationFunctionType.RELU),
+}
+
+
+# what each model needs beyond the device, as markers (tests/conftest.py cannot see into the lambdas)
+DEVICE_MODEL_NEEDS = {"trained_lstm_int8": pytest.mark.shared_models, "keyword_svdf_layers": pytest.mark.shared_models,
+                      "lstm_float32": pytest.mark.tensorflow}
 
 
 @needs_arm_gcc
+@pytest.mark.qemu
 @pytest.mark.parametrize("board", DEVICE_BOARDS)
-@pytest.mark.parametrize("name", ["trained_lstm_int8", "keyword_svdf_layers", "lstm_float32", "svdf_int16_state",
-                                  "svdf_float32"])
+@pytest.mark.parametrize("name", [pytest.param(name, marks=DEVICE_MODEL_NEEDS.get(name, ()))
+                                  for name in DEVICE_MODELS])
 def test_recurrent_models_match_tflm_on_the_device(name, board, tmp_path):
     path = tmp_path / f"{name}.tflite"
-    path.write_bytes(_device_models()[name])
+    path.write_bytes(DEVICE_MODELS[name]())
     graph = parse_model(path.read_bytes())
     result, _ = measure(path, get_platform(board), variant=name)
     assert result.output_matches_reference is True, f"{name} on {board}"
