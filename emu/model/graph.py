@@ -31,9 +31,7 @@ class Tensor:
     quantization: Quantization | None
     data: np.ndarray | None = None  # constant contents (weights, biases, shapes), else None
     buffer: int = 0  # index into the model's buffers (0 is the empty buffer)
-    # A variable tensor (the state of an LSTM or SVDF) keeps its contents from one inference
-    # to the next; TFLM sets it to its reset value when the interpreter starts and on Reset().
-    is_variable: bool = False
+    variable: bool = False  # state kept from one inference to the next (an LSTM's), reset to zero point
 
     @property
     def is_constant(self) -> bool:

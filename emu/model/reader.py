@@ -136,7 +136,7 @@ def _parse(buf: bytes, name: str) -> tuple[Graph, int]:
             if raw is not None:
                 data = _constant(raw, dtype, shape, f"{name}: tensor {i} ({shown(tensor_name)})")
         tensors.append(Tensor(i, tensor_name, shape, dtype, _read_quantization(t), data, buffer=t.Buffer(),
-                              is_variable=bool(t.IsVariable())))
+                              variable=bool(t.IsVariable())))
     operators = []
     # Operators read once per table: a file may list one table many times (a few bytes per
     # entry), and reading its options again for each entry would cost far more than the file.

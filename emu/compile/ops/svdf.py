@@ -48,7 +48,7 @@ def _shapes(op: Operator, graph: Graph) -> dict:
         raise UnsupportedOperator(f"bias {list(bias.shape)} does not fit {units} units")
     if not (wf.is_constant and wt.is_constant and (bias is None or bias.is_constant)):
         raise UnsupportedOperator("the weights and bias must be constant tensors")
-    if not state.is_variable or state.is_constant:
+    if not state.variable or state.is_constant:
         raise UnsupportedOperator("the state (input 4) must be a variable tensor")
     return {"batches": batches, "input_size": input_size, "filters": filters, "units": units,
             "rank": rank, "memory": memory}

@@ -70,7 +70,7 @@ def _sizes(op: Operator, graph: Graph) -> dict:
     if y.shape != (x.shape[0], x.shape[1], units):
         raise UnsupportedOperator(f"output {list(y.shape)} does not fit input {list(x.shape)} and {units} units")
     for state in (hidden, cell):
-        if not state.is_variable or state.is_constant:
+        if not state.variable or state.is_constant:
             raise UnsupportedOperator(f"the state tensor {state.index} must be a variable tensor")
     activation = op.options.get("fused_activation_function", "TANH")
     if activation not in ("TANH", "SIGMOID"):
