@@ -22,6 +22,7 @@ const uint32_t emu_arena_bytes = 16u;
 static const uint8_t table[{table}] = {{1}};
 /* read through a volatile pointer so the whole table stays in the firmware */
 static const uint8_t *volatile table_ref = table;
+void emu_model_reset(void) {{}}
 void emu_model_run(void)
 {{
     emu_mark_layer();

@@ -198,7 +198,8 @@ def test_a_model_the_device_cannot_run_is_refused_in_one_line(tmp_path):
     (tmp_path / "lstm.tflite").write_bytes(model)
     np.savez(tmp_path / "d.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     done = emu_validate(tmp_path / "lstm.tflite", "-p", M4F, "--data", tmp_path / "d.npz", "-n", "5", cwd=tmp_path)
-    assert_one_line_error(done, "UNIDIRECTIONAL_SEQUENCE_LSTM")
+    # Keras 3's LSTM takes its last step with a STRIDED_SLICE of an activation, which emu does not run
+    assert_one_line_error(done, "cannot run on the device: unsupported operator STRIDED_SLICE")
 
 
 def test_a_scenarios_validate_step_runs_each_measured_task_variant_on_its_board(tmp_path):

@@ -152,7 +152,17 @@ def _lifetimes(graph: Graph, groups: _Groups) -> dict[int, list[int]]:
             touch(t, step)
     for t in graph.outputs:
         touch(t, len(graph.operators))
+    for t in used_variable_tensors(graph):  # state kept between inferences: no other tensor may ever share its bytes
+        touch(t, -1)
+        touch(t, len(graph.operators))
     return span
+
+
+def used_variable_tensors(graph: Graph) -> list[int]:
+    """The variable tensors the model uses (operators' state, kept from one inference to the
+    next), in index order; one the graph never touches needs neither memory nor a reset."""
+    used = {t for op in graph.operators for t in (*op.inputs, *op.outputs)} | set(graph.inputs) | set(graph.outputs)
+    return sorted(t for t in used if t >= 0 and graph.tensors[t].variable and not graph.tensors[t].is_constant)
 
 
 def _group_bytes(graph: Graph, groups: _Groups) -> dict[int, int]:
@@ -306,7 +316,7 @@ class _Emitter:
         ctype = C_TYPES[tensor.dtype]
         if tensor.is_constant:
             return self._constant(t)
-        const = "" if t in op.outputs else "const "
+        const = "" if t in op.outputs or tensor.variable else "const "  # kernels update state in place
         return f"({const}{ctype} *)(emu_arena + {self.offset(t)})"
 
     def _argument(self, name: str, arg, op) -> str:
@@ -343,6 +353,18 @@ class _Emitter:
         lines.append(f"    {call.function}({', '.join(args)});")
         return lines
 
+    def _reset_body(self) -> list[str]:
+        """Each variable tensor set to what TFLM's ResetVariableTensors writes: every byte the
+        zero point of an int8 tensor, 0 for any other type (an int16 state's zero point too)."""
+        lines = []
+        for t in (self.graph.tensors[i] for i in used_variable_tensors(self.graph)):
+            q = t.quantization
+            fill = q.zero_point[0] if t.dtype == "int8" and q is not None and q.zero_point else 0
+            lines += [f"    for (uint32_t i = 0; i < {t.nbytes}u; i++) {{ /* tensor {t.index} */",
+                      f"        emu_arena[{self.offset(t.index)}u + i] = (uint8_t){fill};",
+                      "    }"]
+        return lines
+
     def source(self, arena_bytes: int) -> str:
         body = []
         for op, call in zip(self.graph.operators, self.calls, strict=True):
@@ -367,6 +389,11 @@ class _Emitter:
             f"const uint32_t emu_arena_bytes = {arena_bytes}u;",
             "",
             *self.constants,
+            "",
+            "void emu_model_reset(void)",
+            "{",
+            *self._reset_body(),
+            "}",
             "",
             "void emu_model_run(void)",
             "{",

@@ -38,21 +38,33 @@ def run_compiled_on_host(compiled: CompiledModel, inputs: list[np.ndarray]) -> l
 
 
 def run_compiled_on_host_many(compiled: CompiledModel, batches: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
-    """One host build, one inference per set of inputs."""
-    results = []
+    """One host build, one inference per set of inputs, each from a fresh start (a new
+    process: variable tensors at their initial values)."""
     with cache.temp_folder("emu-host-") as tmp:
         work = Path(tmp)
         exe = build_host(compiled, work)
-        for inputs in batches:
-            blob = b"".join(np.ascontiguousarray(x, dtype=io.dtype).tobytes()
-                            for x, io in zip(inputs, compiled.inputs, strict=True))
-            (work / "in.bin").write_bytes(blob)
-            result = processes.run([str(exe), str(work / "in.bin"), str(work / "out.bin")],
-                                    capture_output=True, text=True, timeout=300)
-            if result.returncode != 0:
-                raise EmuError(f"host model run failed ({result.returncode}): {result.stderr.strip()}")
-            results.append(_read_outputs(compiled, (work / "out.bin").read_bytes()))
-    return results
+        return [_run(compiled, exe, work, [inputs])[0] for inputs in batches]
+
+
+def run_compiled_on_host_sequence(compiled: CompiledModel, sequence: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    """One run of the model per set of inputs, in order and in one process, without a reset
+    between them: what a model's variable tensors (LSTM, SVDF state) carry over shows."""
+    with cache.temp_folder("emu-host-") as tmp:
+        work = Path(tmp)
+        return _run(compiled, build_host(compiled, work), work, sequence)
+
+
+def _run(compiled: CompiledModel, exe: Path, work: Path, sequence: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    blob = b"".join(np.ascontiguousarray(x, dtype=io.dtype).tobytes()
+                    for inputs in sequence for x, io in zip(inputs, compiled.inputs, strict=True))
+    (work / "in.bin").write_bytes(blob)
+    result = processes.run([str(exe), str(work / "in.bin"), str(work / "out.bin")],
+                           capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        raise EmuError(f"host model run failed ({result.returncode}): {result.stderr.strip()}")
+    data = (work / "out.bin").read_bytes()
+    per_run = sum(io.nbytes for io in compiled.outputs)
+    return [_read_outputs(compiled, data[i * per_run:(i + 1) * per_run]) for i in range(len(sequence))]
 
 
 def _read_outputs(compiled: CompiledModel, data: bytes) -> list[np.ndarray]:

@@ -86,13 +86,17 @@ flags emu used, so that your firmware runs the code emu measured:
 Running one inference:
 
     #include "{IO_HEADER}"
+    emu_model_reset();  /* once at startup: LSTM and SVDF state to its initial values */
     memcpy(emu_arena + EMU_MODEL_INPUT0_OFFSET, input, EMU_MODEL_INPUT0_BYTES);
     emu_model_run();
     memcpy(output, emu_arena + EMU_MODEL_OUTPUT0_OFFSET, EMU_MODEL_OUTPUT0_BYTES);
 
 `emu_arena` ({compiled.arena_bytes:,} bytes) is defined in `model.c` in the `.noinit`
 section, which is not zeroed at startup (every byte is written before it is read): your
-linker script must place `*(.noinit*)` in RAM, as emu's `emu bsp` script does. `markers.c`
+linker script must place `*(.noinit*)` in RAM, as emu's `emu bsp` script does.
+`emu_model_reset()` does nothing for a model without variable tensors; for one with them
+(the state of LSTM and SVDF layers, kept from one `emu_model_run()` to the next), call it
+again wherever TFLM's interpreter would be `Reset()`. `markers.c`
 holds three empty functions the model calls around and between layers, where emu's
 emulator takes its measurements; they cost a call each.
 """

@@ -4,6 +4,7 @@
 
 int main(void)
 {
+    emu_model_reset();
     emu_mark_start();
     emu_model_run();
     emu_mark_end();

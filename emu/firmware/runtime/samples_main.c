@@ -3,9 +3,9 @@
  * after the other in the order of emu_model_inputs. Every output is reported as it is
  * computed, so a run that stops shows how far it came.
  *
- * Nothing carries over from one inference to the next: every arena byte is written by a
- * kernel before it is read, and emu lowers no operator that keeps state (variable tensors,
- * resource variables), so there is nothing for a reset to clear. */
+ * Nothing carries over from one sample to the next: the model's variable tensors (an LSTM's
+ * or SVDF's state) are reset before each, as the reference interpreter is reset before every
+ * sample of a stateful model, and every other arena byte is written before it is read. */
 #include <string.h>
 
 #include "emu_model.h"
@@ -24,6 +24,7 @@ int main(void)
             memcpy(emu_arena + io->offset, sample, io->bytes);
             sample += io->bytes;
         }
+        emu_model_reset();
         emu_model_run();
         char head[24];
         char *end = emu_append_number(emu_append_text(head, "emu: sample "), k);

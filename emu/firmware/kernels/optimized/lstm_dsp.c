@@ -1,0 +1,27 @@
+/* UNIDIRECTIONAL_SEQUENCE_LSTM, int8, with SMLAD: the steps of lstm.c (lstm_s8_steps.h), whose gates' dot
+ * products (nearly all of the layer's work) take four weights and four inputs per pair of
+ * SMLADs. Integer sums do not depend on their order, and the rescales are lstm.c's own, so
+ * the results are the reference kernel's. */
+#include "lstm_dsp.h"
+
+#include "emu_dsp.h"
+#include "lstm_s8_steps.h"
+
+static int32_t dot_s8_smlad(const int8_t *a, const int8_t *b, int32_t n, int32_t acc)
+{
+    for (; n >= 4; n -= 4, a += 4, b += 4) {
+        const uint32_t wa = emu_read_u32(a), xb = emu_read_u32(b);
+        acc = emu_smlad(emu_sxtb16(wa), emu_sxtb16(xb), acc);
+        acc = emu_smlad(emu_sxtb16_ror8(wa), emu_sxtb16_ror8(xb), acc);
+    }
+    for (; n > 0; n--) {
+        acc += (int32_t)*a++ * *b++;
+    }
+    return acc;
+}
+
+void emu_lstm_s8_dsp(const emu_lstm_s8_params *p, const int8_t *input, const void *const *weights,
+                     int8_t *hidden, int16_t *cell, int8_t *output, void *scratch)
+{
+    emu_lstm_s8_steps(p, input, weights, hidden, cell, output, scratch, dot_s8_smlad);
+}

@@ -1,0 +1,11 @@
+/* UNIDIRECTIONAL_SEQUENCE_LSTM, int8, with the DSP extension: the API of emu_lstm_s8
+ * (lstm.h), the same integers. */
+#ifndef EMU_LSTM_DSP_H
+#define EMU_LSTM_DSP_H
+
+#include "lstm.h"
+
+void emu_lstm_s8_dsp(const emu_lstm_s8_params *p, const int8_t *input, const void *const *weights,
+                     int8_t *hidden, int16_t *cell, int8_t *output, void *scratch);
+
+#endif
