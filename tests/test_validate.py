@@ -244,3 +244,49 @@ def test_a_run_that_stops_says_where_and_after_which_sample(monkeypatch):
     where = re.search(r", in sample (\d+) \(samples 0 to (\d+) were reported\)$", message)
     assert where, message
     assert 2 <= int(where[1]) <= 4 and int(where[2]) == int(where[1]) - 1
+
+
+def dequantized(model: bytes, raw: np.ndarray) -> np.ndarray:
+    from tflite_micro.python.tflite_micro import runtime
+
+    details = runtime.Interpreter.from_bytes(model, arena_size=1 << 20).get_output_details(0)
+    scale = float(details["quantization_parameters"]["scales"][0])
+    zero = int(details["quantization_parameters"]["zero_points"][0])
+    return (raw.astype(np.float64) - zero) * scale
+
+
+def roc_auc_by_pairs(labels: np.ndarray, scores: np.ndarray) -> float:
+    """The share of (anomaly, normal) pairs the scores order right, ties counted half."""
+    anomalies, normals = scores[labels == 1], scores[labels == 0]
+    wins = (anomalies[:, None] > normals[None, :]).sum() + 0.5 * (anomalies[:, None] == normals[None, :]).sum()
+    return float(wins / (len(anomalies) * len(normals)))
+
+
+@pytest.mark.parametrize("task", ["sine", "vibration"])
+def test_the_other_builtin_tasks_int8_variants_equal_tflm_sample_by_sample(task):
+    """sine (RMSE) and vibration (ROC AUC of the reconstruction error): the device's outputs are
+    TFLM's, and its error measure the one computed here from them."""
+    from emu.orchestrate.validation import task_variant
+    from emu.platforms import get_platform
+    from emu.variants.validate import validate
+
+    model_path, kind, x, y = task_variant(task, "int8")
+    if task == "vibration":  # normal samples and anomalies both, 24 of each
+        pick = np.concatenate([np.flatnonzero(y == 0)[:24], np.flatnonzero(y == 1)[:24]])
+    else:
+        pick = np.arange(48)
+    x, y = x[pick], y[pick]
+    result = validate(model_path, get_platform(M4F), kind, x, y)
+    model = model_path.read_bytes()
+    want = tflm_outputs(model, x)
+    assert [bytes(row) for row in result.outputs] == [bytes(row) for row in want]  # sample by sample
+    assert result.differing == 0 and result.boots == 1
+    values = dequantized(model, want)
+    if task == "sine":
+        expected = float(np.sqrt(np.mean((values.ravel() - np.asarray(y, np.float64).ravel()) ** 2)))
+    else:
+        errors = np.mean((np.asarray(x, np.float64).reshape(len(x), -1) - values) ** 2, axis=1)
+        expected = roc_auc_by_pairs(np.asarray(y), errors)
+    assert result.device.metric == {"sine": "rmse", "vibration": "roc_auc"}[task]
+    assert result.device.value == pytest.approx(expected, rel=1e-6)
+    assert result.device.value == result.host.value
