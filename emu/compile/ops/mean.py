@@ -1,6 +1,6 @@
-"""MEAN over constant axes, int8 and float32.
+"""MEAN over constant axes, int8, int16 and float32.
 
-int8 follows TFLM's integer mean: the int32 sum, less count * input zero point, is
+int8 and int16 follow TFLM's integer mean (one code path for both): the int32 sum, less count * input zero point, is
 rescaled once by input_scale / output_scale with 1/count folded into the multiplier
 (multiplier * 2^s // count, shift - s, with s = floor(log2(count)) capped to keep the
 multiplier and shift valid).
@@ -16,7 +16,7 @@ from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.quant import quantize_multiplier
 
 OPERATORS = ("MEAN",)
-TYPES = ("float32", "int8")
+TYPES = ("float32", "int8", "int16")
 
 MAX_RANK = 6  # EMU_MEAN_MAX_RANK
 
@@ -38,12 +38,13 @@ def lower(op, graph) -> KernelCall:
         return KernelCall("emu_mean_f32", "mean.h", "emu_mean_f32_params", params, args)
     for t in (x, y):
         if t.quantization is None or t.quantization.per_channel:
-            raise UnsupportedOperator("int8 tensors need one scale and zero point")
+            raise UnsupportedOperator(f"{x.dtype} tensors need one scale and zero point")
     multiplier, shift = quantize_multiplier(x.quantization.scale[0] / y.quantization.scale[0])
     multiplier, shift = fold_reciprocal_count(multiplier, shift, params["count"])
     params.update(input_zero_point=x.quantization.zero_point[0], output_zero_point=y.quantization.zero_point[0],
                   multiplier=multiplier, shift=shift)
-    return KernelCall("emu_mean_s8", "mean.h", "emu_mean_s8_params", params, args)
+    suffix = {"int8": "s8", "int16": "s16"}[x.dtype]
+    return KernelCall(f"emu_mean_{suffix}", "mean.h", f"emu_mean_{suffix}_params", params, args)
 
 
 def fold_reciprocal_count(multiplier: int, shift: int, count: int) -> tuple[int, int]:

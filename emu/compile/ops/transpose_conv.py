@@ -5,15 +5,23 @@ TFLM reads the output's size from the output tensor, not from the shape input, a
 its padding from that size as a convolution of the output would pad (ComputePaddingHeightWidth
 with the output's height and width); so does emu. int8 takes per-channel (or per-tensor)
 symmetric weights and an int32 bias, float32 a float32 bias; both a fused activation.
+int16 (16-bit activations, 8-bit weights, zero points 0) follows TFLM's 16x8 kernel: the
+products summed in int64 whatever the model's declared bias type, an int64 bias (TFLM widens
+an int16 one; it would misread an int32 one, so emu refuses it) and the 64-bit rescale.
 """
 
 from __future__ import annotations
 
-from emu.compile.kernel_call import KernelCall, UnsupportedOperator
+import numpy as np
+
+from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.ops.conv_2d import (
+    S64_MAX_SHIFT,
+    WEIGHT_TYPES,
     channel_multipliers,
     float_range,
     int8_range,
+    int16_range,
     nhwc,
     padding_before,
     zero_point,
@@ -21,7 +29,7 @@ from emu.compile.ops.conv_2d import (
 from emu.model.graph import Graph, Operator
 
 OPERATORS = ("TRANSPOSE_CONV",)
-TYPES = ("float32", "int8")  # TFLM also runs int16 (16x8), which emu does not lower yet
+TYPES = ("float32", "int8", "int16")
 
 
 def _taps(in_size: int, filter_size: int, stride: int, pad: int, out_size: int) -> int:
@@ -30,22 +38,22 @@ def _taps(in_size: int, filter_size: int, stride: int, pad: int, out_size: int) 
 
 
 def _kind(x, w, y) -> str:
-    """'int8' or 'float32' (TFLM takes the input's type for the filter and output too)."""
-    if x.dtype == w.dtype == y.dtype and x.dtype in TYPES:
-        if x.dtype == "int8" and (x.quantization is None or y.quantization is None):
-            raise UnsupportedOperator("int8 tensors without quantization parameters")
+    """'int8', 'int16' or 'float32' (the output has the input's type; the filter too, but
+    int8 under int16 activations)."""
+    if x.dtype == y.dtype and x.dtype in TYPES and w.dtype == WEIGHT_TYPES[x.dtype]:
+        if x.dtype != "float32" and (x.quantization is None or y.quantization is None):
+            raise UnsupportedOperator(f"{x.dtype} tensors without quantization parameters")
         return x.dtype
     if x.dtype == "float32" and w.dtype == "int8":
         raise UnsupportedOperator("float32 activations with int8 weights (TFLM: hybrid models are not supported "
                                   "on TFLite Micro)")
-    raise UnsupportedOperator(f"{x.dtype} input, {w.dtype} filter and {y.dtype} output (int8 or float32 only)")
+    raise UnsupportedOperator(f"{x.dtype} input, {w.dtype} filter and {y.dtype} output "
+                              "(int8, int16 with int8 weights, or float32)")
 
 
 def lower(op: Operator, graph: Graph) -> KernelCall:
     w, x, y = graph.tensor(op.inputs[1]), graph.tensor(op.inputs[2]), graph.tensor(op.outputs[0])
     bias = graph.tensor(op.inputs[3]) if len(op.inputs) > 3 else None
-    if x.dtype == "int16":
-        raise UnsupportedOperator("int16 activations (16x8): emu lowers TRANSPOSE_CONV for int8 and float32 only")
     if not w.is_constant:
         raise UnsupportedOperator("the filter must be a constant tensor")
     if bias is not None and not bias.is_constant:
@@ -75,9 +83,29 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
             raise UnsupportedOperator(f"a {bias.dtype} bias with float32 tensors")
         return KernelCall("emu_transpose_conv_f32", "transpose_conv.h", "emu_transpose_conv_f32_params",
                           {**geometry, **float_range(op)}, args, macs=macs)
+    if dtype == "int16":
+        params = {**geometry, **_int16_operands(op, x, w, bias, y, oc)}
+        return KernelCall("emu_transpose_conv_s16", "transpose_conv.h", "emu_transpose_conv_s16_params", params,
+                          [x.index, w.index, y.index], macs=macs)
     if bias is not None and bias.dtype != "int32":
         raise UnsupportedOperator(f"a {bias.dtype} bias with int8 tensors (TFLM's int8 kernel takes int32)")
     params = {**geometry, "input_offset": -zero_point(x), "output_offset": zero_point(y), **int8_range(op, y),
               **channel_multipliers(x, w, y, oc, axis=0)}
     return KernelCall("emu_transpose_conv_s8", "transpose_conv.h", "emu_transpose_conv_s8_params", params, args,
                       macs=macs)
+
+
+def _int16_operands(op: Operator, x, w, bias, y, channels: int) -> dict:
+    """The 16x8 kernel's clamp, per-channel rescale and bias as int64 (zeros when there is none).
+    TFLM's 16x8 kernel applies no input or output offset, so the zero points must be 0, as the
+    converter makes them."""
+    if zero_point(x) != 0 or zero_point(y) != 0:
+        raise UnsupportedOperator("int16 activations need zero point 0")
+    if bias is not None and bias.dtype not in ("int16", "int64"):
+        raise UnsupportedOperator(f"a {bias.dtype} bias with int16 activations (TFLM's 16x8 kernel takes int64, "
+                                  "or int16 it widens)")
+    rescale = channel_multipliers(x, w, y, channels, axis=0)
+    if int(np.max(rescale["shift"].values, initial=0)) > S64_MAX_SHIFT:
+        raise UnsupportedOperator(f"a rescale shift above {S64_MAX_SHIFT}: TFLM's 64-bit rescale does not take it")
+    values = bias.data.astype(np.int64).reshape(-1) if bias is not None else np.zeros(channels, dtype=np.int64)
+    return {**int16_range(op, y), "bias": ConstArray("int64_t", values), **rescale}

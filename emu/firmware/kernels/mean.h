@@ -1,4 +1,4 @@
-/* MEAN over any set of axes, int8 and float32.
+/* MEAN over any set of axes, int8, int16 and float32.
  *
  * emu/compile/ops/mean.py splits the input's dimensions into kept ones (one output each)
  * and reduced ones (summed), merging neighbours of the same kind, and gives each its
@@ -18,19 +18,24 @@
     int32_t reduced_shape[EMU_MEAN_MAX_RANK], reduced_stride[EMU_MEAN_MAX_RANK]; \
     int32_t outputs, count /* elements per output */
 
-/* int8: the sum, less count * input zero point, is rescaled by
- * input_scale / (output_scale * count) folded into one multiplier and shift. */
+/* int8 and int16 (TFLM runs both through one integer mean): the int32 sum, less count *
+ * input zero point, is rescaled by input_scale / (output_scale * count) folded into one
+ * multiplier and shift. */
 typedef struct {
     EMU_MEAN_FIELDS;
     int32_t input_zero_point, output_zero_point;
     int32_t multiplier, shift;
-} emu_mean_s8_params;
+} emu_mean_int_params;
+
+typedef emu_mean_int_params emu_mean_s8_params;
+typedef emu_mean_int_params emu_mean_s16_params;
 
 typedef struct {
     EMU_MEAN_FIELDS;
 } emu_mean_f32_params;
 
 void emu_mean_s8(const emu_mean_s8_params *p, const int8_t *input, int8_t *output);
+void emu_mean_s16(const emu_mean_s16_params *p, const int16_t *input, int16_t *output);
 void emu_mean_f32(const emu_mean_f32_params *p, const float *input, float *output);
 
 #endif

@@ -1,9 +1,10 @@
-/* TRANSPOSE_CONV kernels, int8 and float32; see transpose_conv.h.
+/* TRANSPOSE_CONV kernels, int8, int16 (16x8) and float32; see transpose_conv.h.
  *
  * int8 (TFLite quantization spec, per-channel symmetric weights): for each output, the int32
  * sum of (input + input_offset) * filter over the input pixels that reach it, plus the bias,
  * rescaled by the channel's multiplier, plus the output zero point, clamped to the fused
- * activation's range.
+ * activation's range. int16: the same sum without offsets, exact in int64 (integer sums do
+ * not depend on their order), plus the int64 bias, through the 64-bit rescale.
  */
 #include "transpose_conv.h"
 
@@ -73,6 +74,40 @@ void emu_transpose_conv_s8(const emu_transpose_conv_s8_params *p, const int8_t *
                     out[oc] = (int8_t)emu_clamp_i32(
                         emu_multiply_by_quantized_multiplier(acc, q.multiplier[oc], q.shift[oc]) + q.offset, q.lo,
                         q.hi);
+                }
+            }
+        }
+    }
+}
+
+void emu_transpose_conv_s16(const emu_transpose_conv_s16_params *p, const int16_t *input, const int8_t *filter,
+                            int16_t *output)
+{
+    const struct geometry g = geometry_of(p);
+    const int32_t filter_size = g.filter_h * g.filter_w * g.input_c;
+    const int32_t image = g.input_h * g.input_w * g.input_c;
+    int16_t *out = output;
+    for (int32_t b = 0; b < g.batches; ++b, input += image) {
+        for (int32_t oy = 0; oy < g.output_h; ++oy) {
+            int32_t iy0, iy1;
+            reach(oy, g.pad_h, g.stride_h, g.filter_h, g.input_h, &iy0, &iy1);
+            for (int32_t ox = 0; ox < g.output_w; ++ox, out += g.output_c) {
+                int32_t ix0, ix1;
+                reach(ox, g.pad_w, g.stride_w, g.filter_w, g.input_w, &ix0, &ix1);
+                for (int32_t oc = 0; oc < g.output_c; ++oc) {
+                    const int8_t *w_oc = filter + oc * filter_size;
+                    int64_t acc = p->bias[oc];
+                    for (int32_t iy = iy0; iy <= iy1; ++iy) {
+                        const int32_t fy = oy + g.pad_h - iy * g.stride_h;
+                        for (int32_t ix = ix0; ix <= ix1; ++ix) {
+                            const int32_t fx = ox + g.pad_w - ix * g.stride_w;
+                            acc += emu_dot_s16_s8(input + (iy * g.input_w + ix) * g.input_c,
+                                                  w_oc + (fy * g.filter_w + fx) * g.input_c, g.input_c);
+                        }
+                    }
+                    out[oc] = (int16_t)emu_clamp_i32(
+                        emu_multiply_by_quantized_multiplier_s64(acc, p->multiplier[oc], p->shift[oc]), p->act_min,
+                        p->act_max);
                 }
             }
         }

@@ -27,6 +27,16 @@ typedef struct {
     const int8_t *shift;
 } emu_transpose_conv_s8_params;
 
+/* int16 activations, int8 filter, zero points 0 (TFLM's 16x8 kernel): the bias is int64,
+ * zeros when the model has none. */
+typedef struct {
+    EMU_TRANSPOSE_CONV_GEOMETRY;
+    int32_t act_min, act_max;
+    const int64_t *bias;
+    const int32_t *multiplier; /* per output channel, also for per-tensor weights */
+    const int8_t *shift;
+} emu_transpose_conv_s16_params;
+
 typedef struct {
     EMU_TRANSPOSE_CONV_GEOMETRY;
     float act_min, act_max;
@@ -35,6 +45,8 @@ typedef struct {
 /* bias may be NULL */
 void emu_transpose_conv_s8(const emu_transpose_conv_s8_params *p, const int8_t *input, const int8_t *filter,
                            const int32_t *bias, int8_t *output);
+void emu_transpose_conv_s16(const emu_transpose_conv_s16_params *p, const int16_t *input, const int8_t *filter,
+                            int16_t *output);
 void emu_transpose_conv_f32(const emu_transpose_conv_f32_params *p, const float *input, const float *filter,
                             const float *bias, float *output);
 
