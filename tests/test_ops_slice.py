@@ -16,6 +16,7 @@ import functools
 import numpy as np
 import pytest
 
+from emu.compile.codegen import compile_graph
 from emu.compile.hostrun import compile_and_run_on_host
 from emu.compile.kernel_call import UnsupportedOperator
 from emu.compile.ops import lowerings
@@ -223,11 +224,17 @@ def test_refused_forms_are_named(op, tensors, inputs, outputs, options, why):
         lowerings()[op](operator, graph)
 
 
-# ---- on the device: one model holding both, on a Cortex-M0+ and an M4F -----------------------
-
 def _crop_then_pool(x):
     return [_tf().reduce_max(x[:, 1:-1, ::-2, :], axis=[1, 2]), x[:, -1, 1:4, ::2]]
 
+
+def test_layers_name_the_kernels_that_run():
+    model = converted((_crop_then_pool,), (5, 6, 4), "int8")
+    paths = {layer.op: layer.path for layer in compile_graph(parse_model(model)).layers}
+    assert paths["STRIDED_SLICE"] == "strided_slice/reference" and paths["REDUCE_MAX"] == "reduce_max/reference"
+
+
+# ---- on the device: one model holding both, on a Cortex-M0+ and an M4F -----------------------
 
 @needs_arm_gcc
 @pytest.mark.qemu
