@@ -207,9 +207,9 @@ def test_svdf_state_must_be_a_variable_tensor():
 # ---- UNIDIRECTIONAL_SEQUENCE_LSTM ------------------------------------------------------------
 
 LSTM_CASES = {
-    # name: (time steps, features, units, kind, batch, time_major). Sequences out: with
-    # return_sequences=False the converter takes the last step with a STRIDED_SLICE, which emu
-    # does not run yet.
+    # name: (time steps, features, units, kind, batch, time_major). Sequences out (with
+    # return_sequences=False the converter adds a STRIDED_SLICE of the last step, tested in
+    # tests/test_ops_slice.py).
     "seq_int8": (6, 5, 8, "int8", 1, False),
     "long_int8": (12, 3, 4, "int8", 1, False),
     "wide_int8": (4, 16, 20, "int8", 1, False),

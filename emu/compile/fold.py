@@ -78,16 +78,17 @@ def _declared_length(b: int, e: int, s: int, size: int, bit: int, options: dict)
     return max(math.ceil((stop - start) / s), 0)
 
 
-def strided_slice(x: np.ndarray, begin: np.ndarray, end: np.ndarray, strides: np.ndarray,
-                  options: dict) -> np.ndarray:
-    """STRIDED_SLICE as TFLM computes it. TFLM reads one begin, end and stride per input
-    dimension and ignores the ellipsis and new-axis masks and the `offset` option (the
+def slice_ranges(shape: tuple[int, ...], begin: np.ndarray, end: np.ndarray, strides: np.ndarray,
+                 options: dict) -> tuple[list[range], list[int]]:
+    """STRIDED_SLICE's index walk as TFLM computes it: the positions its kernel reads along each
+    input axis, and the output shape its Prepare requires. TFLM reads one begin, end and stride
+    per input dimension and ignores the ellipsis and new-axis masks and the `offset` option (the
     converter writes none of them: it rewrites ellipses and new axes as full masks and
-    RESHAPEs); where its Prepare would refuse the output shape, or its kernel would write
-    another number of elements than that shape holds, nothing is folded."""
-    rank = x.ndim
+    RESHAPEs). Where Prepare would refuse, or the kernel would write another number of elements
+    than that shape holds, NotFoldable says why."""
+    rank = len(shape)
     if not 0 < rank <= _MAX_SLICE_RANK:
-        raise NotFoldable(f"an input of {rank} dimensions")
+        raise NotFoldable(f"an input of {rank} dimensions (TFLM takes 1 to {_MAX_SLICE_RANK})")
     if not (begin.shape == end.shape == strides.shape == (rank,)):
         raise NotFoldable("begin, end and strides must hold one value per input dimension")
     if (strides == 0).any():
@@ -95,12 +96,19 @@ def strided_slice(x: np.ndarray, begin: np.ndarray, end: np.ndarray, strides: np
     shrink = options.get("shrink_axis_mask", 0)
     ranges, declared = [], []
     for axis, (b, e, s) in enumerate(zip(begin.tolist(), end.tolist(), strides.tolist(), strict=True)):
-        bit, size = 1 << axis, x.shape[axis]
+        bit, size = 1 << axis, shape[axis]
         ranges.append(_slice_range(b, e, s, size, bit, options))
         if not shrink & bit:
             declared.append(_declared_length(b, e, s, size, bit, options))
     if math.prod(len(r) for r in ranges) != math.prod(declared):
         raise NotFoldable("the kernel writes another number of elements than the output holds")
+    return ranges, declared
+
+
+def strided_slice(x: np.ndarray, begin: np.ndarray, end: np.ndarray, strides: np.ndarray,
+                  options: dict) -> np.ndarray:
+    """STRIDED_SLICE of a constant, as TFLM computes it (see slice_ranges)."""
+    ranges, declared = slice_ranges(x.shape, begin, end, strides, options)
     return x[np.ix_(*[np.array(r, dtype=np.int64) for r in ranges])].reshape(declared)
 
 

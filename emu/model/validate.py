@@ -77,6 +77,7 @@ _INPUTS = {
                                             "L2_NORMALIZATION")},
     "ARG_MAX": (2, _NO_OPTIONAL), "ARG_MIN": (2, _NO_OPTIONAL),
     "SPACE_TO_BATCH_ND": (3, _NO_OPTIONAL), "BATCH_TO_SPACE_ND": (3, _NO_OPTIONAL),
+    "STRIDED_SLICE": (4, _NO_OPTIONAL), "REDUCE_MAX": (2, _NO_OPTIONAL),
 }
 
 

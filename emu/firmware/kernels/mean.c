@@ -3,22 +3,6 @@
 
 #include "emu_quant.h"
 
-/* Steps an odometer over `rank` dimensions; returns the change of the input offset. */
-static int32_t advance(int32_t *index, int32_t rank, const int32_t *shape, const int32_t *stride)
-{
-    int32_t delta = 0;
-    for (int32_t d = rank - 1; d >= 0; d--) {
-        index[d]++;
-        delta += stride[d];
-        if (index[d] < shape[d]) {
-            return delta;
-        }
-        delta -= stride[d] * shape[d];
-        index[d] = 0;
-    }
-    return delta;
-}
-
 /* The integer mean of element type T clamped to [lo, hi]: one body for int8 and int16, whose
  * arithmetic in TFLM is the same (an int32 sum and the 32-bit rescale). */
 #define EMU_MEAN_INTEGER(name, params, T, lo, hi)                                                            \
@@ -32,13 +16,13 @@ static int32_t advance(int32_t *index, int32_t rank, const int32_t *shape, const
             int32_t sum = 0;                                                                                 \
             for (int32_t k = 0; k < p->count; k++) {                                                         \
                 sum += input[offset];                                                                        \
-                offset += advance(reduced, p->reduced_rank, p->reduced_shape, p->reduced_stride);            \
+                offset += emu_reduction_advance(reduced, p->reduced_rank, p->reduced_shape, p->reduced_stride); \
             }                                                                                                \
             sum -= p->input_zero_point * p->count;                                                           \
             const int32_t y =                                                                                \
-                emu_multiply_by_quantized_multiplier(sum, p->multiplier, p->shift) + p->output_zero_point;  \
+                emu_multiply_by_quantized_multiplier(sum, p->multiplier, p->shift) + p->output_zero_point;   \
             output[o] = (T)emu_clamp_i32(y, lo, hi);                                                         \
-            base += advance(kept, p->kept_rank, p->kept_shape, p->kept_stride);                              \
+            base += emu_reduction_advance(kept, p->kept_rank, p->kept_shape, p->kept_stride);                \
         }                                                                                                    \
     }
 
@@ -55,9 +39,9 @@ void emu_mean_f32(const emu_mean_f32_params *p, const float *input, float *outpu
         float sum = 0.0f;
         for (int32_t k = 0; k < p->count; k++) {
             sum += input[offset];
-            offset += advance(reduced, p->reduced_rank, p->reduced_shape, p->reduced_stride);
+            offset += emu_reduction_advance(reduced, p->reduced_rank, p->reduced_shape, p->reduced_stride);
         }
         output[o] = sum / (float)p->count;
-        base += advance(kept, p->kept_rank, p->kept_shape, p->kept_stride);
+        base += emu_reduction_advance(kept, p->kept_rank, p->kept_shape, p->kept_stride);
     }
 }

@@ -18,6 +18,24 @@
     int32_t reduced_shape[EMU_MEAN_MAX_RANK], reduced_stride[EMU_MEAN_MAX_RANK]; \
     int32_t outputs, count /* elements per output */
 
+/* Steps an odometer over `rank` dimensions; returns the change of the input offset.
+ * Shared with the other reductions over this geometry (reduce_max.c). */
+static inline int32_t emu_reduction_advance(int32_t *index, int32_t rank, const int32_t *shape,
+                                            const int32_t *stride)
+{
+    int32_t delta = 0;
+    for (int32_t d = rank - 1; d >= 0; d--) {
+        index[d]++;
+        delta += stride[d];
+        if (index[d] < shape[d]) {
+            return delta;
+        }
+        delta -= stride[d] * shape[d];
+        index[d] = 0;
+    }
+    return delta;
+}
+
 /* int8 and int16 (TFLM runs both through one integer mean): the int32 sum, less count *
  * input zero point, is rescaled by input_scale / (output_scale * count) folded into one
  * multiplier and shift. */

@@ -1,0 +1,36 @@
+/* STRIDED_SLICE; see strided_slice.h. */
+#include "strided_slice.h"
+
+/* One walk per element size, so each element is one load and one store. */
+#define EMU_STRIDED_SLICE_WALK(T)                                                 \
+    do {                                                                          \
+        const T *in = (const T *)input + p->offset;                               \
+        T *out = output;                                                          \
+        for (int32_t a = 0; a < p->dims[0]; a++) {                                \
+            const T *in_a = in + a * p->strides[0];                               \
+            for (int32_t b = 0; b < p->dims[1]; b++) {                            \
+                const T *in_b = in_a + b * p->strides[1];                         \
+                for (int32_t c = 0; c < p->dims[2]; c++) {                        \
+                    const T *in_c = in_b + c * p->strides[2];                     \
+                    for (int32_t d = 0; d < p->dims[3]; d++) {                    \
+                        *out++ = in_c[d * p->strides[3]];                         \
+                    }                                                             \
+                }                                                                 \
+            }                                                                     \
+        }                                                                         \
+    } while (0)
+
+void emu_strided_slice(const emu_strided_slice_params *p, const void *input, void *output)
+{
+    switch (p->element) {
+    case 1:
+        EMU_STRIDED_SLICE_WALK(uint8_t);
+        break;
+    case 2:
+        EMU_STRIDED_SLICE_WALK(uint16_t);
+        break;
+    default:
+        EMU_STRIDED_SLICE_WALK(uint32_t);
+        break;
+    }
+}
