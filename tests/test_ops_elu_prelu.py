@@ -179,6 +179,14 @@ def test_elu_int8_rounds_halves_away_from_zero():
     np.testing.assert_array_equal(got[0, 128 + positive].astype(int), np.minimum(-100 + (positive + 1) // 2, 127))
 
 
+def test_elu_int8_output_scale_out_of_proportion_is_refused():
+    from emu.compile.ops.elu import elu_table_s8
+    from emu.compile.quant import RescaleOutOfRange
+
+    with pytest.raises(RescaleOutOfRange, match="out of proportion"):
+        elu_table_s8(0.1, 0, 1e-45, 0)  # 1 / scale is infinite in float32
+
+
 # ---- PRELU ----------------------------------------------------------------------------------
 
 PRELU_CASES = ["prelu_channels", "prelu_full", "prelu_shared", "prelu_rows", "prelu_columns", "prelu_vector",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
-from emu.compile.quant import expf, round_half_away
+from emu.compile.quant import RescaleOutOfRange, expf, round_half_away
 
 OPERATORS = ("ELU",)
 TYPES = ("float32", "int8")
@@ -42,7 +42,11 @@ def elu_table_s8(input_scale: float, input_zero_point: int, output_scale: float,
     for i, value in enumerate(range(-128, 128)):
         dequantized = f(f(input_scale) * f(value - input_zero_point))
         transformed = f(expf(dequantized) - f(1.0)) if dequantized < 0 else dequantized
-        rescaled = f(round_half_away(float(f(transformed * inverse_scale))))
+        scaled = f(transformed * inverse_scale)
+        if not np.isfinite(scaled):  # TFLM's conversion of it to int32 is undefined
+            raise RescaleOutOfRange(f"an int8 ELU output scale of {output_scale:g} against input scale "
+                                    f"{input_scale:g}: the scales are out of proportion")
+        rescaled = f(round_half_away(float(scaled)))
         shifted = float(f(rescaled + f(output_zero_point)))
         # TFLM converts to int32 (truncating) before it clamps to int8; clamping first is the same
         table[i] = int(max(-128.0, min(127.0, shifted)))
