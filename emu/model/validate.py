@@ -72,7 +72,7 @@ _INPUTS = {
     "SPLIT": (2, _NO_OPTIONAL), "SPLIT_V": (3, _NO_OPTIONAL), "UNPACK": (1, _NO_OPTIONAL),
     "PACK": (1, _NO_OPTIONAL), "TRANSPOSE": (2, _NO_OPTIONAL), "GATHER": (2, _NO_OPTIONAL),
     "RESIZE_NEAREST_NEIGHBOR": (2, _NO_OPTIONAL), "RESIZE_BILINEAR": (2, _NO_OPTIONAL),
-    "BATCH_MATMUL": (2, _NO_OPTIONAL),
+    "BATCH_MATMUL": (2, _NO_OPTIONAL), "ELU": (1, _NO_OPTIONAL), "PRELU": (2, _NO_OPTIONAL),
     **{name: (1, _NO_OPTIONAL) for name in ("ABS", "NEG", "SQRT", "RSQRT", "EXP", "LOG", "SIN", "COS", "SQUARE",
                                             "L2_NORMALIZATION")},
     "ARG_MAX": (2, _NO_OPTIONAL), "ARG_MIN": (2, _NO_OPTIONAL),
