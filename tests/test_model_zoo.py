@@ -40,14 +40,14 @@ def test_a_model_emu_runs_is_equal_to_tflm(converter):
 
 
 def test_a_model_with_an_operator_emu_refuses(converter):
-    model, floats = converter("prelu_elu_cnn", "int8")
+    # Keras 3's LSTM, not unrolled, converts to a WHILE loop over a subgraph, which emu does not run
+    model, floats = converter("lstm", "float32")
     inputs = model_zoo.quantized_inputs(model, floats)
     tflm_outputs(model, inputs)  # TFLM runs it ...
-    with pytest.raises(EmuError, match="unsupported operator PRELU"):  # ... emu's compiler stops at PRELU
+    with pytest.raises(EmuError, match="unsupported operator WHILE"):  # ... emu's compiler stops at WHILE
         compile_and_run_on_host(model, inputs)
 
-    outcome = model_zoo.check("prelu_elu_cnn", "int8", model, floats)
+    outcome = model_zoo.check("lstm", "float32", model, floats)
     assert outcome.tflm_runs and outcome.emu == model_zoo.REFUSED
-    assert outcome.reason.startswith("PRELU: no lowering")
-    # every refused operator is counted, not only the first
-    assert {"PRELU", "ELU"} <= set(model_zoo.blocking_counts([outcome]))
+    assert outcome.reason.startswith("WHILE: no lowering")
+    assert "WHILE" in model_zoo.blocking_counts([outcome])

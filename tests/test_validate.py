@@ -192,14 +192,38 @@ def test_bad_input_is_one_line_and_exit_2(user_files, case, words):
 
 
 def test_a_model_the_device_cannot_run_is_refused_in_one_line(tmp_path):
-    from tests.test_stateful_scoring import lstm_model_and_data
+    from tests import modelgen
 
-    model, (x_train, y_train, x_test, y_test) = lstm_model_and_data()
-    (tmp_path / "lstm.tflite").write_bytes(model)
-    np.savez(tmp_path / "d.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    done = emu_validate(tmp_path / "lstm.tflite", "-p", M4F, "--data", tmp_path / "d.npz", "-n", "5", cwd=tmp_path)
-    # Keras 3's LSTM takes its last step with a STRIDED_SLICE of an activation, which emu does not run
-    assert_one_line_error(done, "cannot run on the device: unsupported operator STRIDED_SLICE")
+    tf = modelgen.tf()
+    # CUMSUM: an operator TFLM runs that emu does not lower
+    model = modelgen.keras_model([tf.keras.layers.Dense(4), tf.keras.layers.Lambda(lambda x: tf.math.cumsum(x, 1))],
+                                 (3,))
+    (tmp_path / "cumsum.tflite").write_bytes(modelgen.to_float(model))
+    x = np.random.default_rng(0).normal(size=(12, 3)).astype(np.float32)
+    y = np.cumsum(x[:, :1].repeat(4, axis=1), axis=1)  # any values of the output's shape
+    np.savez(tmp_path / "d.npz", x_train=x, y_train=y, x_test=x, y_test=y)
+    done = emu_validate(tmp_path / "cumsum.tflite", "-p", M4F, "--data", tmp_path / "d.npz", "--kind", "regression",
+                        "-n", "5", cwd=tmp_path)
+    assert_one_line_error(done, "cannot run on the device: unsupported operator CUMSUM")
+
+
+def test_a_stateful_model_is_reset_before_every_sample_on_the_device(tmp_path):
+    """An LSTM keeps its state in variable tensors: the device resets them before every sample,
+    so its answers are TFLM's with reset() before every sample, which differ from TFLM's
+    without it (so the test can fail)."""
+    from emu.platforms import get_platform
+    from emu.variants.validate import validate
+    from tests.test_stateful_scoring import lstm_model_and_data, tflm_accuracy
+
+    model, (_, _, x_test, y_test) = lstm_model_and_data()
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(model)
+    with_reset, without = (tflm_accuracy(model, x_test, y_test, reset=r) for r in (True, False))
+    assert abs(with_reset - without) > 0.05
+    result = validate(path, get_platform(M4F), "classifier", x_test, y_test)
+    assert result.agrees and result.beyond_tolerance == 0 and result.boots == 1
+    assert result.device.value == pytest.approx(with_reset, abs=1e-12)
+    assert result.device.value == result.host.value
 
 
 def test_a_scenarios_validate_step_runs_each_measured_task_variant_on_its_board(tmp_path):
