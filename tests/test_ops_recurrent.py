@@ -273,11 +273,11 @@ def test_lstm_dsp_kernel_matches_tflm_over_a_sequence(name):
 
 def keyword_svdf_part() -> bytes:
     """keyword_scrambled_8bit.tflite from its int8 input to its int8 logits: the seven SVDF (int8
-    state with non-zero zero points) and four FULLY_CONNECTED layers, with every SVDF's state
+    state with non-zero zero points) and five FULLY_CONNECTED layers, with every SVDF's state
     as a model output too: its weights are scrambled, so the logits and the SVDF outputs
-    saturate whatever the input, while the states show every step. The whole model also needs
+    saturate whatever the input, while the states show every step. The whole model, with
     QUANTIZE int16 -> int8 in front and SOFTMAX int8 -> int16 and QUANTIZE int16 -> int32
-    behind, which emu does not run yet."""
+    behind, is checked in tests/test_shared_kws_svdf.py."""
     model = shared_model("keyword_scrambled_8bit.tflite").read_bytes()
 
     def cut(m, g):

@@ -110,7 +110,7 @@ TYPES = {
     "SHAPE": ("any",),
     "SIN": ("float32",),
     "SLICE": ("bool", "float32", "int8", "int16", "int32"),
-    "SOFTMAX": ("float32", "int8", "int16"),
+    "SOFTMAX": ("float32", "int8", "int16", "int8->int16"),
     "SPACE_TO_BATCH_ND": ("float32", "int8"),
     "SPACE_TO_DEPTH": ("float32", "int8"),
     "SPLIT": ("float32", "int8", "int16", "int32"),

@@ -1,8 +1,10 @@
-"""SOFTMAX over the last dimension, int8, int16 and float32.
+"""SOFTMAX over the last dimension, int8 (to int8 or int16), int16 and float32.
 
 For int8, Prepare turns beta * input_scale into a multiplier that maps input differences
 into Q5.26 (capped so that it stays an int32 value), and the cut-off below which a
-difference is too negative for that format; TFLM's int8 kernel does the same.
+difference is too negative for that format; TFLM's int8 kernel does the same. Its output
+is int8 with scale 1/256 and zero point -128, or int16 with scale 1/65536 (within 0.1%) and
+zero point -32768, as TFLM requires.
 
 For int16, Prepare builds two 513-entry tables (exp on [-10, 0], and 1 / (1 + x) on [0, 1])
 and a multiplier that maps input differences times beta onto [-65535, 0] for [-10, 0]:
@@ -25,7 +27,7 @@ from emu.compile.quant import (
 )
 
 OPERATORS = ("SOFTMAX",)
-TYPES = ("float32", "int8", "int16")
+TYPES = ("float32", "int8", "int16", "int8->int16")
 
 SCALED_DIFF_INTEGER_BITS = 5
 
@@ -36,7 +38,7 @@ def lower(op, graph) -> KernelCall:
     depth = x.shape[-1] if x.shape else 1
     shape = {"rows": x.size // depth if depth else 0, "depth": depth}
     args = [x.index, y.index]
-    if x.dtype != y.dtype or x.dtype not in TYPES:
+    if (x.dtype if x.dtype == y.dtype else f"{x.dtype}->{y.dtype}") not in TYPES:
         raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: {', '.join(TYPES)})")
     if x.dtype == "float32":
         return KernelCall("emu_softmax_f32", "softmax.h", "emu_softmax_f32_params",
@@ -44,13 +46,15 @@ def lower(op, graph) -> KernelCall:
     if x.dtype == y.dtype == "int16":
         return KernelCall("emu_softmax_s16", "softmax.h", "emu_softmax_s16_params",
                           {**shape, **_int16_params(beta, x, y)}, args)
-    if not x.dtype == y.dtype == "int8":
-        raise UnsupportedOperator(f"{x.dtype} -> {y.dtype} (supported: int8, int16, float32)")
     out_q = y.quantization
-    if out_q is None or out_q.zero_point[0] != -128 or out_q.scale[0] != 1.0 / 256:
+    if y.dtype == "int16":
+        if out_q is None or out_q.zero_point[0] != -32768 or abs(out_q.scale[0] - 1.0 / 65536) > 0.001 / 65536:
+            raise UnsupportedOperator("int8 -> int16 SOFTMAX needs output scale 1/65536 and zero point -32768")
+    elif out_q is None or out_q.zero_point[0] != -128 or out_q.scale[0] != 1.0 / 256:
         raise UnsupportedOperator("int8 SOFTMAX needs output scale 1/256 and zero point -128")
     multiplier, left_shift = softmax_input_scaling(beta, x.quantization.scale[0])
-    return KernelCall("emu_softmax_s8", "softmax.h", "emu_softmax_s8_params", {
+    kernel = "emu_softmax_s8_s16" if y.dtype == "int16" else "emu_softmax_s8"
+    return KernelCall(kernel, "softmax.h", "emu_softmax_s8_params", {
         **shape,
         "input_multiplier": multiplier,
         "input_left_shift": left_shift,

@@ -72,6 +72,9 @@ void emu_quantize_f32_s16(const emu_quantize_f32_s8_params *p, const float *inpu
 REQUANTIZE(emu_requantize_s16_s8, int16_t, int8_t, INT8_MIN, INT8_MAX)
 REQUANTIZE(emu_requantize_s8_s16, int8_t, int16_t, INT16_MIN, INT16_MAX)
 REQUANTIZE(emu_requantize_s16, int16_t, int16_t, INT16_MIN, INT16_MAX)
+/* Widening to int32 clamps nothing: the rescaled value is already an int32 value. */
+REQUANTIZE(emu_requantize_s8_s32, int8_t, int32_t, INT32_MIN, INT32_MAX)
+REQUANTIZE(emu_requantize_s16_s32, int16_t, int32_t, INT32_MIN, INT32_MAX)
 
 /* The product of a float scale and a 17-bit integer is exact in double, so rounding it once
  * to float gives TFLM's value, as for int8. */

@@ -16,41 +16,47 @@ static int32_t scaled_exp(const emu_softmax_s8_params *p, int32_t diff)
     return emu_exp_on_negative_values(scaled, SCALED_DIFF_INTEGER_BITS);
 }
 
-void emu_softmax_s8(const emu_softmax_s8_params *p, const int8_t *input, int8_t *output)
-{
-    for (int32_t r = 0; r < p->rows; r++) {
-        const int8_t *x = input + r * p->depth;
-        int8_t *y = output + r * p->depth;
-        int32_t max = INT8_MIN;
-        for (int32_t c = 0; c < p->depth; c++) {
-            max = x[c] > max ? x[c] : max;
-        }
-        int32_t sum = 0; /* Q12.19 */
-        for (int32_t c = 0; c < p->depth; c++) {
-            const int32_t diff = x[c] - max;
-            if (diff >= p->diff_min) {
-                sum += emu_rounding_divide_by_pot(scaled_exp(p, diff), ACCUMULATION_INTEGER_BITS);
-            }
-        }
-        /* sum = 2^bits_over_unit * (1 + f) with f in [0, 1): 1/sum is 1/(1+f) shifted. The
-         * sum is at least exp(0) = 1, so it is positive. */
-        const int headroom_plus_one = emu_clz32((uint32_t)sum);
-        const int bits_over_unit = ACCUMULATION_INTEGER_BITS - headroom_plus_one;
-        const int32_t f = (int32_t)(((uint32_t)sum << headroom_plus_one) - (1u << 31));
-        const int32_t reciprocal = emu_one_over_one_plus_x(f);
-        for (int32_t c = 0; c < p->depth; c++) {
-            const int32_t diff = x[c] - max;
-            if (diff >= p->diff_min) {
-                const int32_t prob = emu_rounding_divide_by_pot(
-                    emu_sat_rounding_doubling_high_mul(reciprocal, scaled_exp(p, diff)),
-                    bits_over_unit + 31 - 8);
-                y[c] = (int8_t)emu_clamp_i32(prob + INT8_MIN, INT8_MIN, INT8_MAX);
-            } else {
-                y[c] = INT8_MIN;
-            }
-        }
+/* TFLM's int8 SOFTMAX, whose output is int8 (scale 1/256) or int16 (scale 1/65536): the
+ * probabilities in Q0.31 are rounded to the output's bits and offset by its minimum. */
+#define SOFTMAX_FROM_S8(name, out_type, out_bits, out_min, out_max)                                  \
+    void name(const emu_softmax_s8_params *p, const int8_t *input, out_type *output)               \
+    {                                                                                                \
+        for (int32_t r = 0; r < p->rows; r++) {                                                      \
+            const int8_t *x = input + r * p->depth;                                                  \
+            out_type *y = output + r * p->depth;                                                     \
+            int32_t max = INT8_MIN;                                                                  \
+            for (int32_t c = 0; c < p->depth; c++) {                                                 \
+                max = x[c] > max ? x[c] : max;                                                       \
+            }                                                                                        \
+            int32_t sum = 0; /* Q12.19 */                                                            \
+            for (int32_t c = 0; c < p->depth; c++) {                                                 \
+                const int32_t diff = x[c] - max;                                                     \
+                if (diff >= p->diff_min) {                                                           \
+                    sum += emu_rounding_divide_by_pot(scaled_exp(p, diff), ACCUMULATION_INTEGER_BITS); \
+                }                                                                                    \
+            }                                                                                        \
+            /* sum = 2^bits_over_unit * (1 + f) with f in [0, 1): 1/sum is 1/(1+f) shifted. The    \
+             * sum is at least exp(0) = 1, so it is positive. */                                     \
+            const int headroom_plus_one = emu_clz32((uint32_t)sum);                                  \
+            const int bits_over_unit = ACCUMULATION_INTEGER_BITS - headroom_plus_one;                \
+            const int32_t f = (int32_t)(((uint32_t)sum << headroom_plus_one) - (1u << 31));          \
+            const int32_t reciprocal = emu_one_over_one_plus_x(f);                                   \
+            for (int32_t c = 0; c < p->depth; c++) {                                                 \
+                const int32_t diff = x[c] - max;                                                     \
+                if (diff >= p->diff_min) {                                                           \
+                    const int32_t prob = emu_rounding_divide_by_pot(                                 \
+                        emu_sat_rounding_doubling_high_mul(reciprocal, scaled_exp(p, diff)),         \
+                        bits_over_unit + 31 - (out_bits));                                           \
+                    y[c] = (out_type)emu_clamp_i32(prob + (out_min), out_min, out_max);              \
+                } else {                                                                             \
+                    y[c] = (out_type)(out_min);                                                      \
+                }                                                                                    \
+            }                                                                                        \
+        }                                                                                            \
     }
-}
+
+SOFTMAX_FROM_S8(emu_softmax_s8, int8_t, 8, INT8_MIN, INT8_MAX)
+SOFTMAX_FROM_S8(emu_softmax_s8_s16, int16_t, 16, INT16_MIN, INT16_MAX)
 
 /* The exponentials are kept in the output row while the row's sum is taken, then scaled
  * in place by the reciprocal of the sum. */

@@ -2,8 +2,9 @@
  *
  * int8: differences from the row maximum are rescaled by beta * input scale into Q5.26
  * fixed point, exponentiated, summed in Q12.19, and divided through a fixed-point
- * reciprocal. The output quantization is fixed: scale 1/256, zero point -128. The
- * multiplier, shift and cut-off come from emu/compile/ops/softmax.py.
+ * reciprocal. The output quantization is fixed: int8 with scale 1/256 and zero point -128,
+ * or int16 with scale 1/65536 and zero point -32768 (emu_softmax_s8_s16). The multiplier,
+ * shift and cut-off come from emu/compile/ops/softmax.py.
  */
 #ifndef EMU_SOFTMAX_H
 #define EMU_SOFTMAX_H
@@ -36,6 +37,7 @@ typedef struct {
 } emu_softmax_f32_params;
 
 void emu_softmax_s8(const emu_softmax_s8_params *p, const int8_t *input, int8_t *output);
+void emu_softmax_s8_s16(const emu_softmax_s8_params *p, const int8_t *input, int16_t *output);
 void emu_softmax_s16(const emu_softmax_s16_params *p, const int16_t *input, int16_t *output);
 void emu_softmax_f32(const emu_softmax_f32_params *p, const float *input, float *output);
 
