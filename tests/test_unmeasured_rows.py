@@ -197,7 +197,7 @@ def test_bench_writes_a_row_for_a_board_the_model_does_not_fit(tiny_model, tmp_p
     assert arena >= 5 + 3  # at least the int8 input (5 values) and output (3)
     assert [(r["platform"], r["status"]) for r in csv.DictReader(table.open())] == [("tiny-ram", "does not fit")]
     line = next(line for line in stdout.splitlines() if "tiny-ram" in line and "tiny_int8" in line)
-    assert line.split()[-3:] == ["does", "not", "fit"]
+    assert line.split()[-4:] == ["does", "not", "fit", "-"]  # the status, then the host quality (none here)
     assert f"tiny_int8 (model) on tiny-ram: does not fit: {row['reason']}" in stdout
 
 
