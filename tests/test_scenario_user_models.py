@@ -10,27 +10,19 @@ import yaml
 
 from emu.decide import load_scenario
 from emu.errors import EmuError
-from emu.model.oracle import tflm_outputs
-from emu.model.reader import parse_model
 from emu.orchestrate import run_scenario
 from emu.results.cached_measure import ResultsCache
 from emu.variants.convert import full_int8
-from emu.variants.keras2 import keras, seed_everything
 from tests.conftest import needs_arm_gcc
+from tests.test_user_variants import interpreter_accuracy as accuracy_by_interpreter
+from tests.test_user_variants import trained_classifier
 
 
 @pytest.fixture(scope="module")
 def user_model(tmp_path_factory):
-    """A small Keras classifier of the user's, saved as a file, with its data."""
+    """The user's small Keras classifier, saved as a file, with its data."""
     folder = tmp_path_factory.mktemp("user")
-    rng = np.random.default_rng(4)
-    labels = rng.integers(0, 3, 240)
-    x = (rng.normal(0, 0.3, (240, 8)) + np.eye(3, 8)[labels]).astype(np.float32)
-    k = keras()
-    seed_everything(0)
-    model = k.Sequential([k.Input((8,)), k.layers.Dense(12, activation="relu"), k.layers.Dense(3)])
-    model.compile(k.optimizers.Adam(1e-2), k.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(x[:180], labels[:180], epochs=30, verbose=0)
+    model, x, labels = trained_classifier(4)
     model.save(folder / "pad.keras")
     (folder / "pad_int8.tflite").write_bytes(full_int8(model, x[:100]))
     np.savez(folder / "data.npz", x_train=x[:180], y_train=labels[:180], x_test=x[180:], y_test=labels[180:])
@@ -38,16 +30,7 @@ def user_model(tmp_path_factory):
 
 
 def interpreter_accuracy(model: bytes, data) -> float:
-    graph = parse_model(model)
-    tensor = graph.tensors[graph.inputs[0]]
-    right = 0
-    for sample, label in zip(data["x_test"], data["y_test"], strict=True):
-        value = sample[None]
-        if tensor.dtype == "int8":
-            scale, zero = tensor.quantization.scale[0], tensor.quantization.zero_point[0]
-            value = np.clip(np.round(value / scale) + zero, -128, 127).astype(np.int8)
-        right += int(np.argmax(tflm_outputs(model, [value])[0]) == label)
-    return right / len(data["y_test"])
+    return accuracy_by_interpreter(model, data["x_test"], data["y_test"])
 
 
 @needs_arm_gcc

@@ -17,11 +17,10 @@ from tests.conftest import needs_arm_gcc
 from tests.in_process import emu_in_process
 
 
-@pytest.fixture(scope="module")
-def kws_files(tmp_path_factory):
-    """A small classifier of the user's, converted by them to float32 and int8, and its data."""
-    folder = tmp_path_factory.mktemp("user")
-    rng = np.random.default_rng(3)
+def trained_classifier(seed: int):
+    """A small classifier of the user's (a tf_keras model, trained), its inputs and labels: three
+    classes, each a bump on one of 8 features."""
+    rng = np.random.default_rng(seed)
     labels = rng.integers(0, 3, 240)
     x = (rng.normal(0, 0.3, (240, 8)) + np.eye(3, 8)[labels]).astype(np.float32)
     k = keras()
@@ -29,6 +28,14 @@ def kws_files(tmp_path_factory):
     model = k.Sequential([k.Input((8,)), k.layers.Dense(12, activation="relu"), k.layers.Dense(3)])
     model.compile(k.optimizers.Adam(1e-2), k.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(x[:180], labels[:180], epochs=30, verbose=0)
+    return model, x, labels
+
+
+@pytest.fixture(scope="module")
+def kws_files(tmp_path_factory):
+    """The user's classifier, converted by them to float32 and int8, and its data."""
+    folder = tmp_path_factory.mktemp("user")
+    model, x, labels = trained_classifier(3)
     (folder / "kws_fp32.tflite").write_bytes(float32(model))
     (folder / "kws_int8.tflite").write_bytes(full_int8(model, x[:100]))
     np.savez(folder / "data.npz", x_train=x[:180], y_train=labels[:180], x_test=x[180:], y_test=labels[180:])

@@ -4,87 +4,57 @@
 #include "elementwise_runs.h"
 #include "emu_quant.h"
 
-/* ADD, or SUB when `subtract`: TFLM's SUB rescales both inputs exactly as ADD does and
+/* The integer runs of element type T: one body for int8 and int16, whose arithmetic in TFLM
+ * is the same (int16 ADD and SUB take its general path, with the left shift 15, whatever the
+ * model's pot_scale_int16 option says; int16 MUL has zero points 0, so its product stays below
+ * 2^30). ADD, or SUB when `subtract`: TFLM's SUB rescales both inputs exactly as ADD does and
  * subtracts the rescaled second input (negating its multiplier instead would round
  * differently). Inlined with a constant, so each operator gets its own loop. */
-static inline void add_sub_s8_run(const emu_add_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b,
-                                  int32_t step_b, int8_t *out, int32_t n, int subtract)
-{
-    for (int32_t i = 0; i < n; i++) {
-        const int32_t x = (p->input1_offset + a[i * step_a]) * (1 << p->left_shift);
-        const int32_t y = (p->input2_offset + b[i * step_b]) * (1 << p->left_shift);
-        const int32_t scaled_x = emu_multiply_by_quantized_multiplier(x, p->input1_multiplier, p->input1_shift);
-        const int32_t scaled_y = emu_multiply_by_quantized_multiplier(y, p->input2_multiplier, p->input2_shift);
-        const int32_t sum = subtract ? scaled_x - scaled_y : scaled_x + scaled_y;
-        const int32_t result =
-            emu_multiply_by_quantized_multiplier(sum, p->output_multiplier, p->output_shift) + p->output_offset;
-        out[i] = (int8_t)emu_clamp_i32(result, p->act_min, p->act_max);
+#define EMU_ELEMENTWISE_INTEGER(suffix, T)                                                                   \
+    static inline void add_sub_##suffix##_run(const emu_add_s8_params *p, const T *a, int32_t step_a,      \
+                                              const T *b, int32_t step_b, T *out, int32_t n, int subtract) \
+    {                                                                                                     \
+        for (int32_t i = 0; i < n; i++) {                                                                 \
+            const int32_t x = (p->input1_offset + a[i * step_a]) * (1 << p->left_shift);                  \
+            const int32_t y = (p->input2_offset + b[i * step_b]) * (1 << p->left_shift);                  \
+            const int32_t scaled_x =                                                                      \
+                emu_multiply_by_quantized_multiplier(x, p->input1_multiplier, p->input1_shift);           \
+            const int32_t scaled_y =                                                                      \
+                emu_multiply_by_quantized_multiplier(y, p->input2_multiplier, p->input2_shift);           \
+            const int32_t sum = subtract ? scaled_x - scaled_y : scaled_x + scaled_y;                     \
+            const int32_t result =                                                                        \
+                emu_multiply_by_quantized_multiplier(sum, p->output_multiplier, p->output_shift) +        \
+                p->output_offset;                                                                         \
+            out[i] = (T)emu_clamp_i32(result, p->act_min, p->act_max);                                   \
+        }                                                                                                 \
+    }                                                                                                     \
+                                                                                                          \
+    static void add_##suffix##_run(const emu_add_s8_params *p, const T *a, int32_t step_a, const T *b,    \
+                                   int32_t step_b, T *out, int32_t n)                                     \
+    {                                                                                                     \
+        add_sub_##suffix##_run(p, a, step_a, b, step_b, out, n, 0);                                       \
+    }                                                                                                     \
+                                                                                                          \
+    static void sub_##suffix##_run(const emu_add_s8_params *p, const T *a, int32_t step_a, const T *b,    \
+                                   int32_t step_b, T *out, int32_t n)                                     \
+    {                                                                                                     \
+        add_sub_##suffix##_run(p, a, step_a, b, step_b, out, n, 1);                                       \
+    }                                                                                                     \
+                                                                                                          \
+    static void mul_##suffix##_run(const emu_mul_s8_params *p, const T *a, int32_t step_a, const T *b,    \
+                                   int32_t step_b, T *out, int32_t n)                                     \
+    {                                                                                                     \
+        for (int32_t i = 0; i < n; i++) {                                                                 \
+            const int32_t product = (p->input1_offset + a[i * step_a]) * (p->input2_offset + b[i * step_b]); \
+            const int32_t result =                                                                        \
+                emu_multiply_by_quantized_multiplier(product, p->output_multiplier, p->output_shift) +    \
+                p->output_offset;                                                                         \
+            out[i] = (T)emu_clamp_i32(result, p->act_min, p->act_max);                                    \
+        }                                                                                                 \
     }
-}
 
-static void add_s8_run(const emu_add_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b,
-                       int32_t step_b, int8_t *out, int32_t n)
-{
-    add_sub_s8_run(p, a, step_a, b, step_b, out, n, 0);
-}
-
-static void sub_s8_run(const emu_add_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b,
-                       int32_t step_b, int8_t *out, int32_t n)
-{
-    add_sub_s8_run(p, a, step_a, b, step_b, out, n, 1);
-}
-
-static void mul_s8_run(const emu_mul_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b,
-                       int32_t step_b, int8_t *out, int32_t n)
-{
-    for (int32_t i = 0; i < n; i++) {
-        const int32_t product = (p->input1_offset + a[i * step_a]) * (p->input2_offset + b[i * step_b]);
-        const int32_t result =
-            emu_multiply_by_quantized_multiplier(product, p->output_multiplier, p->output_shift) + p->output_offset;
-        out[i] = (int8_t)emu_clamp_i32(result, p->act_min, p->act_max);
-    }
-}
-
-/* int16 ADD and SUB: int8's arithmetic (with the left shift 15) on int16 values: TFLM's general
- * path, which its int16 ADD takes whatever the model's pot_scale_int16 option says. */
-static inline void add_sub_s16_run(const emu_add_s8_params *p, const int16_t *a, int32_t step_a, const int16_t *b,
-                                   int32_t step_b, int16_t *out, int32_t n, int subtract)
-{
-    for (int32_t i = 0; i < n; i++) {
-        const int32_t x = (p->input1_offset + a[i * step_a]) * (1 << p->left_shift);
-        const int32_t y = (p->input2_offset + b[i * step_b]) * (1 << p->left_shift);
-        const int32_t scaled_x = emu_multiply_by_quantized_multiplier(x, p->input1_multiplier, p->input1_shift);
-        const int32_t scaled_y = emu_multiply_by_quantized_multiplier(y, p->input2_multiplier, p->input2_shift);
-        const int32_t sum = subtract ? scaled_x - scaled_y : scaled_x + scaled_y;
-        const int32_t result =
-            emu_multiply_by_quantized_multiplier(sum, p->output_multiplier, p->output_shift) + p->output_offset;
-        out[i] = (int16_t)emu_clamp_i32(result, p->act_min, p->act_max);
-    }
-}
-
-static void add_s16_run(const emu_add_s8_params *p, const int16_t *a, int32_t step_a, const int16_t *b,
-                        int32_t step_b, int16_t *out, int32_t n)
-{
-    add_sub_s16_run(p, a, step_a, b, step_b, out, n, 0);
-}
-
-static void sub_s16_run(const emu_add_s8_params *p, const int16_t *a, int32_t step_a, const int16_t *b,
-                        int32_t step_b, int16_t *out, int32_t n)
-{
-    add_sub_s16_run(p, a, step_a, b, step_b, out, n, 1);
-}
-
-/* int16 MUL: int8's arithmetic on int16 values (zero points 0: the product stays below 2^30). */
-static void mul_s16_run(const emu_mul_s8_params *p, const int16_t *a, int32_t step_a, const int16_t *b,
-                        int32_t step_b, int16_t *out, int32_t n)
-{
-    for (int32_t i = 0; i < n; i++) {
-        const int32_t product = (p->input1_offset + a[i * step_a]) * (p->input2_offset + b[i * step_b]);
-        const int32_t result =
-            emu_multiply_by_quantized_multiplier(product, p->output_multiplier, p->output_shift) + p->output_offset;
-        out[i] = (int16_t)emu_clamp_i32(result, p->act_min, p->act_max);
-    }
-}
+EMU_ELEMENTWISE_INTEGER(s8, int8_t)
+EMU_ELEMENTWISE_INTEGER(s16, int16_t)
 
 static void add_f32_run(const emu_binary_f32_params *p, const float *a, int32_t step_a, const float *b,
                         int32_t step_b, float *out, int32_t n)

@@ -12,96 +12,57 @@
 #include "emu_quant.h"
 #include "pool_window.h"
 
-void emu_average_pool_s8(const emu_pool_params *p, const int8_t *input, int8_t *output)
-{
-    for (int b = 0; b < p->batches; ++b) {
-        for (int oy = 0; oy < p->output_h; ++oy) {
-            for (int ox = 0; ox < p->output_w; ++ox, output += p->channels) {
-                const pool_window w = pool_window_at(p, b, oy, ox);
-                const int32_t count = (int32_t)w.rows * w.cols;
-                for (int c = 0; c < p->channels; ++c) {
-                    const int8_t *row = input + w.start + c;
-                    int32_t sum = 0;
-                    for (int y = 0; y < w.rows; ++y, row += w.row_step) {
-                        const int8_t *x = row;
-                        for (int i = 0; i < w.cols; ++i, x += p->channels) {
-                            sum += *x;
-                        }
-                    }
-                    output[c] = (int8_t)emu_clamp_i32(pool_divide_rounding(sum, count), p->act_min, p->act_max);
-                }
-            }
-        }
+/* The integer average and max pools of element type T (lowest value `lowest`): one body for
+ * int8 and int16, whose arithmetic in TFLM is the same (the sum of a window stays in int32). */
+#define EMU_POOL_INTEGER(average, max_pool, T, lowest)                                                     \
+    void average(const emu_pool_params *p, const T *input, T *output)                                   \
+    {                                                                                                   \
+        for (int b = 0; b < p->batches; ++b) {                                                          \
+            for (int oy = 0; oy < p->output_h; ++oy) {                                                  \
+                for (int ox = 0; ox < p->output_w; ++ox, output += p->channels) {                       \
+                    const pool_window w = pool_window_at(p, b, oy, ox);                                 \
+                    const int32_t count = (int32_t)w.rows * w.cols;                                     \
+                    for (int c = 0; c < p->channels; ++c) {                                             \
+                        const T *row = input + w.start + c;                                             \
+                        int32_t sum = 0;                                                                \
+                        for (int y = 0; y < w.rows; ++y, row += w.row_step) {                           \
+                            const T *x = row;                                                           \
+                            for (int i = 0; i < w.cols; ++i, x += p->channels) {                        \
+                                sum += *x;                                                              \
+                            }                                                                           \
+                        }                                                                               \
+                        output[c] = (T)emu_clamp_i32(pool_divide_rounding(sum, count), p->act_min,      \
+                                                     p->act_max);                                       \
+                    }                                                                                   \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
+    }                                                                                                   \
+                                                                                                        \
+    void max_pool(const emu_pool_params *p, const T *input, T *output)                                  \
+    {                                                                                                   \
+        for (int b = 0; b < p->batches; ++b) {                                                          \
+            for (int oy = 0; oy < p->output_h; ++oy) {                                                  \
+                for (int ox = 0; ox < p->output_w; ++ox, output += p->channels) {                       \
+                    const pool_window w = pool_window_at(p, b, oy, ox);                                 \
+                    for (int c = 0; c < p->channels; ++c) {                                             \
+                        const T *row = input + w.start + c;                                             \
+                        int32_t max = (lowest);                                                         \
+                        for (int y = 0; y < w.rows; ++y, row += w.row_step) {                           \
+                            const T *x = row;                                                           \
+                            for (int i = 0; i < w.cols; ++i, x += p->channels) {                        \
+                                max = *x > max ? *x : max;                                              \
+                            }                                                                           \
+                        }                                                                               \
+                        output[c] = (T)emu_clamp_i32(max, p->act_min, p->act_max);                      \
+                    }                                                                                   \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
     }
-}
 
-void emu_max_pool_s8(const emu_pool_params *p, const int8_t *input, int8_t *output)
-{
-    for (int b = 0; b < p->batches; ++b) {
-        for (int oy = 0; oy < p->output_h; ++oy) {
-            for (int ox = 0; ox < p->output_w; ++ox, output += p->channels) {
-                const pool_window w = pool_window_at(p, b, oy, ox);
-                for (int c = 0; c < p->channels; ++c) {
-                    const int8_t *row = input + w.start + c;
-                    int32_t max = -128;
-                    for (int y = 0; y < w.rows; ++y, row += w.row_step) {
-                        const int8_t *x = row;
-                        for (int i = 0; i < w.cols; ++i, x += p->channels) {
-                            max = *x > max ? *x : max;
-                        }
-                    }
-                    output[c] = (int8_t)emu_clamp_i32(max, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
-}
-
-/* int16: int8's arithmetic on int16 values (the sum of a window stays in int32). */
-void emu_average_pool_s16(const emu_pool_params *p, const int16_t *input, int16_t *output)
-{
-    for (int b = 0; b < p->batches; ++b) {
-        for (int oy = 0; oy < p->output_h; ++oy) {
-            for (int ox = 0; ox < p->output_w; ++ox, output += p->channels) {
-                const pool_window w = pool_window_at(p, b, oy, ox);
-                const int32_t count = (int32_t)w.rows * w.cols;
-                for (int c = 0; c < p->channels; ++c) {
-                    const int16_t *row = input + w.start + c;
-                    int32_t sum = 0;
-                    for (int y = 0; y < w.rows; ++y, row += w.row_step) {
-                        const int16_t *x = row;
-                        for (int i = 0; i < w.cols; ++i, x += p->channels) {
-                            sum += *x;
-                        }
-                    }
-                    output[c] = (int16_t)emu_clamp_i32(pool_divide_rounding(sum, count), p->act_min, p->act_max);
-                }
-            }
-        }
-    }
-}
-
-void emu_max_pool_s16(const emu_pool_params *p, const int16_t *input, int16_t *output)
-{
-    for (int b = 0; b < p->batches; ++b) {
-        for (int oy = 0; oy < p->output_h; ++oy) {
-            for (int ox = 0; ox < p->output_w; ++ox, output += p->channels) {
-                const pool_window w = pool_window_at(p, b, oy, ox);
-                for (int c = 0; c < p->channels; ++c) {
-                    const int16_t *row = input + w.start + c;
-                    int32_t max = INT16_MIN;
-                    for (int y = 0; y < w.rows; ++y, row += w.row_step) {
-                        const int16_t *x = row;
-                        for (int i = 0; i < w.cols; ++i, x += p->channels) {
-                            max = *x > max ? *x : max;
-                        }
-                    }
-                    output[c] = (int16_t)emu_clamp_i32(max, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
-}
+EMU_POOL_INTEGER(emu_average_pool_s8, emu_max_pool_s8, int8_t, INT8_MIN)
+EMU_POOL_INTEGER(emu_average_pool_s16, emu_max_pool_s16, int16_t, INT16_MIN)
 
 void emu_average_pool_f32(const emu_pool_params *p, const float *input, float *output)
 {
