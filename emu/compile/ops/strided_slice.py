@@ -5,7 +5,8 @@ TFLM takes bool, float32, int8, int16 and int32 inputs of one to four dimensions
 end and strides as constants; it copies elements as they are, whatever the quantization says,
 and so does emu. The positions read along each axis are known at compile time: the lowering
 turns them into a walk over the output (extent and input step per dimension, in elements, and
-the input offset of the first element), which emu/firmware/kernels/strided_slice.c copies.
+the input offset of the first element), which emu/firmware/kernels/strided_copy.c copies, as
+it does TRANSPOSE's walk.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ import numpy as np
 
 from emu.compile.fold import NotFoldable, slice_ranges
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
+from emu.compile.ops.transpose import MAX_RANK, strided_copy, walk_of
 
 OPERATORS = ("STRIDED_SLICE",)
 
 TYPES = ("bool", "float32", "int8", "int16", "int32")  # TFLM's strided_slice.cc
-MAX_RANK = 4  # TFLM's kMaxDim; EMU_STRIDED_SLICE_MAX_RANK
 _BYTES = {"bool": 1, "int8": 1, "int16": 2, "float32": 4, "int32": 4}
 
 
@@ -46,28 +47,15 @@ def lower(op, graph) -> KernelCall:
         raise UnsupportedOperator(f"an output of shape {list(y.shape)}; the slice has shape {declared} "
                                   f"(TFLM's Prepare refuses it)")
     offset, dims, steps = walk(tuple(x.shape), ranges)
-    return KernelCall("emu_strided_slice", "strided_slice.h", "emu_strided_slice_params",
-                      {"element": _BYTES[x.dtype], "offset": offset, "dims": dims, "strides": steps},
-                      [x.index, y.index])
+    return strided_copy(_BYTES[x.dtype], offset, dims, steps, x, y)
 
 
 def walk(shape: tuple[int, ...], ranges: list[range]) -> tuple[int, list[int], list[int]]:
-    """The input offset of the first element read, and the output's dimensions as (extent,
-    input step) pairs, outermost first, padded at the front to MAX_RANK: axes of one element
-    dropped, and an axis merged into the one before it where the input holds the two one
-    after the other, so the loops stay few and long. An empty slice walks nothing."""
+    """The input offset of the first element read, and the output's dimensions as the strided
+    copy walks them (emu.compile.ops.transpose.walk_of). An empty slice walks nothing."""
     step = [math.prod(shape[i + 1:]) for i in range(len(shape))]
     if any(len(r) == 0 for r in ranges):
         return 0, [0] * MAX_RANK, [0] * MAX_RANK
     offset = sum(r.start * s for r, s in zip(ranges, step, strict=True))
-    pairs: list[list[int]] = []
-    for r, s in zip(ranges, step, strict=True):
-        extent, stride = len(r), r.step * s
-        if extent == 1:
-            continue
-        if pairs and pairs[-1][1] == stride * extent:
-            pairs[-1] = [pairs[-1][0] * extent, stride]
-        else:
-            pairs.append([extent, stride])
-    pairs = [[1, 0]] * (MAX_RANK - len(pairs)) + pairs
-    return offset, [e for e, _ in pairs], [s for _, s in pairs]
+    dims, strides = walk_of([(len(r), r.step * s) for r, s in zip(ranges, step, strict=True)])
+    return offset, dims, strides

@@ -2,7 +2,8 @@
 
 TFLM takes float32, int8 and int16, and requires the permutation to be a constant whose
 entries lie in [0, rank); so does emu, which turns it into a walk over the output
-(emu/firmware/kernels/transpose.h). Elements are copied as they are, as TFLM does.
+(emu/firmware/kernels/strided_copy.h, which STRIDED_SLICE's walks use too). Elements are copied
+as they are, as TFLM does.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 OPERATORS = ("TRANSPOSE",)
 
 TYPES = ("float32", "int8", "int16")  # TFLM's transpose.cc
-MAX_RANK = 5  # TFLM's TransposePrepare; EMU_TRANSPOSE_MAX_RANK
+MAX_RANK = 5  # TFLM's TransposePrepare; EMU_STRIDED_COPY_MAX_RANK
 
 
 def lower(op, graph) -> KernelCall:
@@ -40,19 +41,29 @@ def lower(op, graph) -> KernelCall:
         raise UnsupportedOperator(f"an output of shape {list(y.shape)}; permuting {list(x.shape)} by {perm} "
                                   f"gives {[x.shape[p] for p in perm]}")
     dims, strides = walk(x.shape, perm)
-    return KernelCall("emu_transpose", "transpose.h", "emu_transpose_params",
-                      {"element": np.dtype(x.dtype).itemsize, "dims": dims, "strides": strides},
+    return strided_copy(np.dtype(x.dtype).itemsize, 0, dims, strides, x, y)
+
+
+def strided_copy(element: int, offset: int, dims: list[int], strides: list[int], x, y) -> KernelCall:
+    """The call of emu/firmware/kernels/strided_copy.c: the walk from `offset` copied to y in order."""
+    return KernelCall("emu_strided_copy", "strided_copy.h", "emu_strided_copy_params",
+                      {"element": element, "offset": offset, "dims": dims, "strides": strides},
                       [x.index, y.index])
 
 
 def walk(shape: tuple[int, ...], perm: list[int]) -> tuple[list[int], list[int]]:
-    """The output's dimensions as (extent, input step) pairs, outermost first, padded at the
-    front to MAX_RANK: size-1 dimensions dropped, and a dimension merged into the one before
-    it where the input holds the two one after the other, so the loops stay few and long."""
+    """The output's dimensions, the input's in the order of `perm`, as the copy walks them."""
     step = [math.prod(shape[i + 1:]) for i in range(len(shape))]
+    return walk_of([(shape[p], step[p]) for p in perm])
+
+
+def walk_of(axes: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """The output's dimensions, given as (extent, input step) pairs outermost first, as the copy
+    walks them, padded at the front to MAX_RANK: size-1 dimensions dropped, and a dimension
+    merged into the one before it where the input holds the two one after the other, so the
+    loops stay few and long."""
     pairs: list[list[int]] = []
-    for p in perm:
-        extent, stride = shape[p], step[p]
+    for extent, stride in axes:
         if extent == 1:
             continue
         if pairs and pairs[-1][1] == stride * extent:

@@ -1,10 +1,10 @@
-/* TRANSPOSE; see transpose.h. */
-#include "transpose.h"
+/* TRANSPOSE and STRIDED_SLICE; see strided_copy.h. */
+#include "strided_copy.h"
 
 /* One walk per element size, so each element is one load and one store. */
-#define EMU_TRANSPOSE_WALK(T)                                                                  \
+#define EMU_STRIDED_COPY_WALK(T)                                                               \
     do {                                                                                       \
-        const T *in = input;                                                                   \
+        const T *in = (const T *)input + p->offset;                                            \
         T *out = output;                                                                       \
         for (int32_t a = 0; a < p->dims[0]; a++) {                                             \
             const T *in_a = in + a * p->strides[0];                                            \
@@ -23,17 +23,17 @@
         }                                                                                      \
     } while (0)
 
-void emu_transpose(const emu_transpose_params *p, const void *input, void *output)
+void emu_strided_copy(const emu_strided_copy_params *p, const void *input, void *output)
 {
     switch (p->element) {
     case 1:
-        EMU_TRANSPOSE_WALK(uint8_t);
+        EMU_STRIDED_COPY_WALK(uint8_t);
         break;
     case 2:
-        EMU_TRANSPOSE_WALK(uint16_t);
+        EMU_STRIDED_COPY_WALK(uint16_t);
         break;
     default:
-        EMU_TRANSPOSE_WALK(uint32_t);
+        EMU_STRIDED_COPY_WALK(uint32_t);
         break;
     }
 }
