@@ -73,6 +73,19 @@ class Platform:
     emulated_ram_bytes: int | None = None
     weights_origin: int | None = None
     emulated_weights_bytes: int | None = None
+    # The flash cache's geometry where the board file gives it (all three, or none): line bytes,
+    # lines and ways. With it the trace counts which data reads from flash miss the cache
+    # (emu/emulators/plugin/emu_trace.c) and emu.timing.flash charges a line fill per miss.
+    flash_cache_line_bytes: int | None = None
+    flash_cache_lines: int | None = None
+    flash_cache_ways: int | None = None
+
+    @property
+    def flash_cache(self) -> tuple[int, int, int] | None:
+        """(line bytes, sets, ways) of the flash cache, or None where the board file gives none."""
+        if self.flash_cache_line_bytes is None or self.flash_cache_lines is None or self.flash_cache_ways is None:
+            return None
+        return self.flash_cache_line_bytes, self.flash_cache_lines // self.flash_cache_ways, self.flash_cache_ways
 
     @property
     def code_region(self) -> tuple[int, int]:
@@ -182,6 +195,9 @@ class PlatformFile(BaseModel):
     emulated_ram_bytes: int = Field(gt=0, le=ADDRESS_SPACE)
     weights_origin: int | None = Field(default=None, ge=0, lt=ADDRESS_SPACE)
     emulated_weights_bytes: int | None = Field(default=None, gt=0, le=ADDRESS_SPACE)
+    flash_cache_line_bytes: int | None = Field(default=None, ge=4, le=4096)
+    flash_cache_lines: int | None = Field(default=None, ge=1, le=65536)
+    flash_cache_ways: int | None = Field(default=None, ge=1, le=64)
     supply_v: float = Field(gt=0, le=60)
     run_current_ua_per_mhz: float = Field(gt=0, le=100_000)  # 100 mA per MHz
     static_current_ua: float = Field(ge=0, le=10_000_000)  # 10 A
@@ -194,6 +210,26 @@ class PlatformFile(BaseModel):
     def a_sourced_figure_names_its_source(self):
         if self.power_basis == "sourced" and self.power_source is None:
             raise ValueError("power_basis: sourced needs power_source, the section of docs/sources.md it comes from")
+        return self
+
+    @model_validator(mode="after")
+    def a_flash_cache_has_its_whole_geometry(self):
+        geometry = {"flash_cache_line_bytes": self.flash_cache_line_bytes, "flash_cache_lines": self.flash_cache_lines,
+                    "flash_cache_ways": self.flash_cache_ways}
+        given = [name for name, value in geometry.items() if value is not None]
+        if not given:
+            return self
+        if len(given) != len(geometry):
+            raise ValueError("flash_cache_line_bytes, flash_cache_lines and flash_cache_ways go together: "
+                             "give all three or none")
+        for name, value in geometry.items():
+            if value & (value - 1):
+                raise ValueError(f"{name} must be a power of two (got {value})")
+        if self.flash_cache_ways > self.flash_cache_lines:
+            raise ValueError("flash_cache_ways cannot exceed flash_cache_lines")
+        if self.flash_accelerator not in ("art", "xip-cache"):
+            raise ValueError(f"a flash cache's geometry needs flash_accelerator art or xip-cache "
+                             f"(got {self.flash_accelerator})")
         return self
 
     @model_validator(mode="after")

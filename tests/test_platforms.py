@@ -89,3 +89,24 @@ def test_every_figure_has_a_source(path):
         if not re.fullmatch(r"\s*-?(0x[0-9a-fA-F]+|[0-9.]+)\s*", value):
             continue
         assert len(comment.strip()) >= 10, f"{path.name}: '{key.strip()}' has no source comment"
+
+
+@pytest.mark.parametrize("change, refusal", [
+    ({"flash_cache_lines": None}, "give all three or none"),
+    ({"flash_cache_lines": 200}, "flash_cache_lines must be a power of two"),
+    ({"flash_cache_ways": 512}, "flash_cache_ways"),
+    ({"flash_accelerator": "prefetch"}, "needs flash_accelerator art or xip-cache"),
+])
+def test_a_flash_cache_geometry_is_whole_and_fits_its_accelerator(tmp_path, change, refusal):
+    import yaml
+
+    from emu.errors import EmuError
+    from emu.platforms import load_platform_file
+
+    board = yaml.safe_load((emu.resources.BOARDS / "ek-ra6m4.yaml").read_text())
+    board.update(change)
+    board = {key: value for key, value in board.items() if value is not None}
+    path = tmp_path / "board.yaml"
+    path.write_text(yaml.safe_dump(board))
+    with pytest.raises(EmuError, match=refusal):
+        load_platform_file(path)

@@ -229,3 +229,16 @@ def test_a_cut_block_gives_back_the_instructions_that_did_not_run(tmp_path):
     recorded = parse_trace_file(trace)
     assert recorded.segments[0].executions == {256: 7, 258: 7, 260: 7, 262: 7, 264: 7}
     assert (recorded.end_kind, recorded.total) == ("exit", 39)
+
+
+def test_format_2_carries_flash_line_fills_per_load_and_format_1_none(tmp_path):
+    # Format 2 adds the flash cache line fills of each load's reads as the fifth field of an
+    # "l" record; a format 1 trace has none, which the timing model must not read as zero.
+    body = "block 0 256 258\nsegment\nx 0 3\nl 256 6 0 0 {fills}\nl 258 0 3 0 {none}\nend exit 6 256\n"
+    new, old = tmp_path / "new.txt", tmp_path / "old.txt"
+    new.write_text("emu-trace 2\n" + body.format(fills=2, none=0))
+    old.write_text("emu-trace 1\n" + body.format(fills="", none=""))
+    assert parse_trace_file(new).segments[0].flash_line_fills == {256: 2}
+    assert parse_trace_file(old).segments[0].flash_line_fills is None
+    assert parse_trace_file(new).segments[0].loads == parse_trace_file(old).segments[0].loads == {
+        256: (6, 0, 0), 258: (0, 3, 0)}

@@ -37,7 +37,7 @@ def option_value(value: object) -> str:
 
 
 def plugin_spec(plugin: Path, out: Path, flash: tuple[int, int], ram: tuple[int, int], *,
-                weights: tuple[int, int] | None = None,
+                weights: tuple[int, int] | None = None, flash_cache: tuple[int, int, int] | None = None,
                 window: Window = Window(None, None, None), budget: int | None = None,
                 stop_at_wait: bool = False) -> str:
     """The -plugin option: the library and its arguments (see plugin/emu_trace.c)."""
@@ -48,6 +48,8 @@ def plugin_spec(plugin: Path, out: Path, flash: tuple[int, int], ram: tuple[int,
              f"wait={'stop' if stop_at_wait else 'sleep'}"]
     if weights is not None:
         args.append(f"weights={weights[0]:#x}:{weights[1]:#x}")
+    if flash_cache is not None:
+        args.append("flashcache={}:{}:{}".format(*flash_cache))
     for key in ("start", "end", "layer"):
         address = getattr(window, key)
         if address is not None:
@@ -98,7 +100,8 @@ def run_firmware(
         work = Path(tmp)
         results = work / "trace.txt"
         spec = plugin_spec(plugin, results, platform.code_region, platform.ram_region,
-                           weights=platform.weights_region, window=window, budget=budget,
+                           weights=platform.weights_region, flash_cache=platform.flash_cache, window=window,
+                           budget=budget,
                            stop_at_wait=not interrupts_can_come(elf, platform))
         kernel = kernel_without_zero_fill(elf, loads, work) if loads else elf
         command = qemu_command(kernel, platform.qemu_machine, spec, write_loads(loads, work), work)

@@ -22,6 +22,10 @@ class Segment:
     taken: dict[int, int] = field(default_factory=dict)
     # load instruction address -> (loads from flash, loads from RAM, loads from anything else)
     loads: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+    # load instruction address -> lines of the board's flash cache its reads from flash filled
+    # (PC-relative loads left out), counted by the emulator through a model of the cache; None
+    # where it did not count them (the Renode backend, a trace of format version 1)
+    flash_line_fills: dict[int, int] | None = None
 
     @property
     def instructions(self) -> int:

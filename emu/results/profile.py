@@ -50,12 +50,14 @@ def split_by_function(segment: Segment, elf: Path) -> dict[str, Segment]:
     parts: dict[str, Segment] = {}
     for addr, n in segment.executions.items():
         name = functions.function_at(addr) or f"0x{addr:08x}"
-        part = parts.setdefault(name, Segment())
+        part = parts.setdefault(name, Segment(flash_line_fills=None if segment.flash_line_fills is None else {}))
         part.executions[addr] = n
         if addr in segment.taken:
             part.taken[addr] = segment.taken[addr]
         if addr in segment.loads:
             part.loads[addr] = segment.loads[addr]
+        if segment.flash_line_fills and addr in segment.flash_line_fills:
+            part.flash_line_fills[addr] = segment.flash_line_fills[addr]
     return parts
 
 
@@ -72,7 +74,8 @@ def profile_elf(elf: Path, platform: Platform, start: str | None = None, end: st
     window = window_from_elf(elf, start=start, end=end, layer=None)
     trace = run_firmware(elf, platform, window=window)
     raise_for_exit(trace, elf)
-    whole = Segment()
+    counted_fills = bool(trace.segments) and all(s.flash_line_fills is not None for s in trace.segments)
+    whole = Segment(flash_line_fills={} if counted_fills else None)
     for seg in trace.segments:
         for addr, n in seg.executions.items():
             whole.executions[addr] = whole.executions.get(addr, 0) + n
@@ -81,6 +84,9 @@ def profile_elf(elf: Path, platform: Platform, start: str | None = None, end: st
         for addr, counts in seg.loads.items():
             prev = whole.loads.get(addr, (0, 0, 0))
             whole.loads[addr] = tuple(a + b for a, b in zip(prev, counts, strict=True))
+        if counted_fills:
+            for addr, n in seg.flash_line_fills.items():
+                whole.flash_line_fills[addr] = whole.flash_line_fills.get(addr, 0) + n
     program = read_program(elf, whole.executions)
     functions = []
     for name, part in split_by_function(whole, elf).items():

@@ -25,6 +25,11 @@ LINE_BYTES = {
     "tcm": 0,
 }
 
+# A line fill of a board's flash cache (where the board file gives its geometry) reads the
+# line from flash this many bytes at a time, each read paying the wait states. Assumption: no
+# vendor states the width of the fill path; 4 bytes is the Cortex-M's 32-bit AHB data path.
+FILL_READ_BYTES = 4
+
 
 def flash_total(stream: list[Executed], segment: Segment, platform: Platform,
                 table: CoreTable) -> Counter:
@@ -65,6 +70,12 @@ def _code_stall(stream, platform, table, wait, accelerator) -> float:
 
 
 def _data_stall(stream, segment, platform, wait, accelerator) -> float:
+    if platform.flash_cache is not None and segment.flash_line_fills is not None:
+        # The trace ran the reads through a model of the board's flash cache: each line a read
+        # missed is filled from flash, and reads that hit wait for nothing.
+        line_bytes = platform.flash_cache[0]
+        fills = sum(segment.flash_line_fills.values())
+        return wait * fills * line_bytes / FILL_READ_BYTES
     stall = 0.0
     for e in stream:
         split = segment.loads.get(e.ins.address)

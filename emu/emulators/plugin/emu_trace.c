@@ -24,17 +24,25 @@
  *   inside it, the instructions from there on did not run in it, and a "c"
  *   record takes them back.
  *
+ * - Flash line fills (flashcache=... given): each data read from flash looks its line up
+ *   in a model of the board's flash cache (line bytes, sets, ways; least recently used
+ *   line replaced), and a miss counts one line fill for the load. PC-relative loads are
+ *   left out: their lines hold the code that reads them, which the same cache holds.
+ *
  * Arguments (key=value): out=PATH, budget=N, flash=ORIGIN:SIZE, ram=ORIGIN:SIZE,
  * and optionally weights=ORIGIN:SIZE (a second region whose reads count as flash reads:
  * where a board's read-only data sit when the machine's code memory is too small),
+ * flashcache=LINE_BYTES:SETS:WAYS (the flash cache's geometry, each a power of two),
  * start=ADDR, end=ADDR, layer=ADDR (instruction addresses).
  *
  * Output (text, one record a line), read by emu/emulators/qemu_trace.py:
+ *   emu-trace 2               the format's version (version 1 had no FILLS)
  *   block ID ADDR...          a translated block and its instruction addresses
  *   segment                   the counts that follow belong to a new segment
  *   x ID COUNT                executions of block ID
  *   t ADDR TAKEN              times the conditional branch at ADDR was taken
- *   l ADDR FLASH RAM OTHER    reads by the instruction at ADDR, by region
+ *   l ADDR FLASH RAM OTHER FILLS  reads by the instruction at ADDR, by region, and the
+ *                             flash cache lines its flash reads filled (0 without flashcache=)
  *   c ID ADDR COUNT           block ID was cut short COUNT times: its instructions
  *                             from ADDR on ran COUNT times fewer than the block
  *   end KIND TOTAL PC [INSN]  how the run ended (exit, budget or wait), instructions
@@ -96,6 +104,8 @@ struct load_site {
     bool pair; /* LDRD: an 8-byte access is two word reads */
     counter reads[3];
     uint64_t reads_before[3];
+    counter fills; /* flash cache lines its reads filled */
+    uint64_t fills_before;
 };
 
 /* A growable list of record pointers; the records themselves never move,
@@ -142,6 +152,13 @@ static struct {
     struct list blocks, branches, loads, cuts;
     struct table block_by_key, branch_by_address, load_by_address, cut_by_key;
 } S = { .start = -1, .end = -1, .layer = -1 };
+
+/* The flash cache model: per set, the line numbers held (plus one; 0 is an empty way), most
+ * recently used first. Only data reads from flash look lines up (one vCPU: no locking). */
+static struct {
+    uint32_t line_shift, sets, ways;
+    uint32_t *lines; /* sets * ways */
+} Cache;
 
 /* ---- small containers ---- */
 
@@ -514,6 +531,7 @@ static struct load_site *load_site_for(uint32_t address)
         for (int r = 0; r < 3; r++) {
             site->reads[r] = new_counter();
         }
+        site->fills = new_counter();
         list_push(&S.loads, site);
         table_put(&S.load_by_address, address, site);
     }
@@ -553,9 +571,12 @@ static void close_segment(bool write, const struct block *held)
             d[r] = reads - site->reads_before[r];
             site->reads_before[r] = reads;
         }
+        uint64_t fills = counter_value(site->fills);
+        uint64_t d_fills = fills - site->fills_before;
+        site->fills_before = fills;
         if (write && (d[FLASH] | d[RAM] | d[OTHER])) {
-            fprintf(S.out, "l %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", site->address,
-                    d[FLASH], d[RAM], d[OTHER]);
+            fprintf(S.out, "l %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", site->address,
+                    d[FLASH], d[RAM], d[OTHER], d_fills);
         }
     }
     for (size_t i = 0; i < S.cuts.length; i++) {
@@ -670,12 +691,35 @@ static enum region region_of(uint64_t address)
     return OTHER;
 }
 
+/* Looks the line holding `address` up in the flash cache model: true on a miss, which
+ * fills the line into its set's most recently used way, dropping the least recently used. */
+static bool flash_cache_misses(uint64_t address)
+{
+    uint32_t line = (uint32_t)(address >> Cache.line_shift);
+    uint32_t *set = &Cache.lines[(line & (Cache.sets - 1)) * Cache.ways];
+    uint32_t tag = line + 1;
+    uint32_t way = 0;
+    while (way < Cache.ways && set[way] != tag) {
+        way++;
+    }
+    bool miss = way == Cache.ways;
+    for (uint32_t i = miss ? Cache.ways - 1 : way; i > 0; i--) {
+        set[i] = set[i - 1];
+    }
+    set[0] = tag;
+    return miss;
+}
+
 /* For instructions decoded as loads: every access is a read. */
 static void on_read(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t address, void *userdata)
 {
     struct load_site *site = userdata;
     uint64_t words = site->pair && qemu_plugin_mem_size_shift(info) == 3 ? 2 : 1;
-    counter_add(site->reads[region_of(address)], vcpu, words);
+    enum region region = region_of(address);
+    counter_add(site->reads[region], vcpu, words);
+    if (region == FLASH && Cache.lines && flash_cache_misses(address)) {
+        counter_add(site->fills, vcpu, 1);
+    }
 }
 
 /* For everything else; asking QEMU about each access costs as much as the callback. */
@@ -809,6 +853,36 @@ static bool parse_range(const char *text, uint32_t *lo, uint32_t *hi)
     return true;
 }
 
+static bool is_power_of_two(uint64_t n)
+{
+    return n && !(n & (n - 1));
+}
+
+/* LINE_BYTES:SETS:WAYS, each a power of two (at most 4096 bytes, 65536 sets, 64 ways). */
+static bool parse_cache(const char *text)
+{
+    uint64_t line, sets, ways;
+    char *rest;
+    line = strtoull(text, &rest, 0);
+    if (*rest != ':') {
+        return false;
+    }
+    sets = strtoull(rest + 1, &rest, 0);
+    if (*rest != ':' || !parse_number(rest + 1, &ways)) {
+        return false;
+    }
+    if (!is_power_of_two(line) || line > 4096 || !is_power_of_two(sets) || sets > 65536 ||
+        !is_power_of_two(ways) || ways > 64) {
+        return false;
+    }
+    Cache.line_shift = (uint32_t)__builtin_ctzll(line);
+    Cache.sets = (uint32_t)sets;
+    Cache.ways = (uint32_t)ways;
+    free(Cache.lines);
+    Cache.lines = must(calloc(sets * ways, sizeof *Cache.lines));
+    return true;
+}
+
 static bool parse_argument(const char *arg)
 {
     const char *eq = strchr(arg, '=');
@@ -835,6 +909,9 @@ static bool parse_argument(const char *arg)
     }
     if (KEY("ram")) {
         return parse_range(value, &S.ram_lo, &S.ram_hi);
+    }
+    if (KEY("flashcache")) {
+        return parse_cache(value);
     }
     if (!parse_number(value, &number)) {
         return false;
@@ -871,7 +948,7 @@ EMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t
     }
     S.window = S.start < 0 ? WINDOW_OPEN : WINDOW_BEFORE;
     S.total = new_counter();
-    fputs("emu-trace 1\n", S.out);
+    fputs("emu-trace 2\n", S.out);
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
     qemu_plugin_register_atexit_cb(id, on_qemu_exit, NULL);
     return 0;
