@@ -692,7 +692,8 @@ static enum region region_of(uint64_t address)
 }
 
 /* Looks the line holding `address` up in the flash cache model: true on a miss, which
- * fills the line into its set's most recently used way, dropping the least recently used. */
+ * fills the line into its set's most recently used way, dropping the least recently used.
+ * An access that straddles two lines (unaligned) looks up its first line only. */
 static bool flash_cache_misses(uint64_t address)
 {
     uint32_t line = (uint32_t)(address >> Cache.line_shift);
