@@ -231,14 +231,17 @@ def test_a_cut_block_gives_back_the_instructions_that_did_not_run(tmp_path):
     assert (recorded.end_kind, recorded.total) == ("exit", 39)
 
 
-def test_format_2_carries_flash_line_fills_per_load_and_format_1_none(tmp_path):
+def test_format_2_carries_flash_line_fills_per_load_where_a_cache_was_modelled(tmp_path):
     # Format 2 adds the flash cache line fills of each load's reads as the fifth field of an
-    # "l" record; a format 1 trace has none, which the timing model must not read as zero.
-    body = "block 0 256 258\nsegment\nx 0 3\nl 256 6 0 0 {fills}\nl 258 0 3 0 {none}\nend exit 6 256\n"
-    new, old = tmp_path / "new.txt", tmp_path / "old.txt"
-    new.write_text("emu-trace 2\n" + body.format(fills=2, none=0))
+    # "l" record, counted where the plugin modelled a cache (its "flashcache" record); without
+    # one, as in format 1, there are none, which the timing model must not read as zero.
+    body = "block 0 256 258\nsegment\nx 0 3\nl 256 6 0 0{fills}\nl 258 0 3 0{none}\nend exit 6 256\n"
+    cached, uncached, old = tmp_path / "cached.txt", tmp_path / "uncached.txt", tmp_path / "old.txt"
+    cached.write_text("emu-trace 2\nflashcache 32 128 2\n" + body.format(fills=" 2", none=" 0"))
+    uncached.write_text("emu-trace 2\n" + body.format(fills=" 0", none=" 0"))
     old.write_text("emu-trace 1\n" + body.format(fills="", none=""))
-    assert parse_trace_file(new).segments[0].flash_line_fills == {256: 2}
+    assert parse_trace_file(cached).segments[0].flash_line_fills == {256: 2}
+    assert parse_trace_file(uncached).segments[0].flash_line_fills is None
     assert parse_trace_file(old).segments[0].flash_line_fills is None
-    assert parse_trace_file(new).segments[0].loads == parse_trace_file(old).segments[0].loads == {
-        256: (6, 0, 0), 258: (0, 3, 0)}
+    assert {path.name: parse_trace_file(path).segments[0].loads for path in (cached, uncached, old)} == {
+        name: {256: (6, 0, 0), 258: (0, 3, 0)} for name in ("cached.txt", "uncached.txt", "old.txt")}

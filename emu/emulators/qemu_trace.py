@@ -24,17 +24,16 @@ def parse_trace_file(path: Path) -> Recorded:
     blocks: dict[int, list[int]] = {}
     segments: list[Segment] = []
     recorded = Recorded(segments, None, 0, None)
-    version = 1
+    counts_fills = False  # the plugin modelled a flash cache (its "flashcache" record)
     for line in path.read_text().splitlines():
         kind, *fields = line.split()
         numbers = [int(f) for f in fields] if kind != "end" else []
-        if kind == "emu-trace":
-            version = numbers[0]
+        if kind == "flashcache":
+            counts_fills = True
         elif kind == "block":
             blocks[numbers[0]] = numbers[1:]
         elif kind == "segment":
-            # Version 2 counts flash cache line fills (a fifth field of each "l" record).
-            segments.append(Segment(flash_line_fills={} if version >= 2 else None))
+            segments.append(Segment(flash_line_fills={} if counts_fills else None))
         elif kind == "x":
             executions = segments[-1].executions
             for address in blocks[numbers[0]]:
@@ -43,7 +42,7 @@ def parse_trace_file(path: Path) -> Recorded:
             segments[-1].taken[numbers[0]] = numbers[1]
         elif kind == "l":
             segments[-1].loads[numbers[0]] = (numbers[1], numbers[2], numbers[3])
-            if len(numbers) > 4 and numbers[4]:
+            if counts_fills and numbers[4]:
                 segments[-1].flash_line_fills[numbers[0]] = numbers[4]
         elif kind == "c":  # block numbers[0] stopped before numbers[1], numbers[2] times
             executions = segments[-1].executions

@@ -24,7 +24,7 @@ class Segment:
     loads: dict[int, tuple[int, int, int]] = field(default_factory=dict)
     # load instruction address -> lines of the board's flash cache its reads from flash filled
     # (PC-relative loads left out), counted by the emulator through a model of the cache; None
-    # where it did not count them (the Renode backend, a trace of format version 1)
+    # where it modelled none (a board file without the cache's geometry, the Renode backend)
     flash_line_fills: dict[int, int] | None = None
 
     @property

@@ -36,7 +36,8 @@
  * start=ADDR, end=ADDR, layer=ADDR (instruction addresses).
  *
  * Output (text, one record a line), read by emu/emulators/qemu_trace.py:
- *   emu-trace 2               the format's version (version 1 had no FILLS)
+ *   emu-trace 2               the format's version (version 1 had no flashcache record and no FILLS)
+ *   flashcache LINE SETS WAYS the flash cache modelled (only with flashcache=): FILLS count
  *   block ID ADDR...          a translated block and its instruction addresses
  *   segment                   the counts that follow belong to a new segment
  *   x ID COUNT                executions of block ID
@@ -950,6 +951,9 @@ EMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t
     S.window = S.start < 0 ? WINDOW_OPEN : WINDOW_BEFORE;
     S.total = new_counter();
     fputs("emu-trace 2\n", S.out);
+    if (Cache.lines) {
+        fprintf(S.out, "flashcache %u %" PRIu32 " %" PRIu32 "\n", 1u << Cache.line_shift, Cache.sets, Cache.ways);
+    }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
     qemu_plugin_register_atexit_cb(id, on_qemu_exit, NULL);
     return 0;
