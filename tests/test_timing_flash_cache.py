@@ -134,3 +134,12 @@ def test_two_lines_of_one_set_stay_and_a_third_evicts_the_least_recently_used(tm
     # always replaces the line read longest ago, which is the next one read: every read misses.
     assert run(tmp_path, same_set(2, 10))[1] == 2
     assert run(tmp_path, same_set(3, 10))[1] == 3 * 10
+
+
+def test_literal_pools_stay_out_of_the_cache_model_even_inside_an_it_block(tmp_path):
+    # A PC-relative load reads a line that holds the code reading it, which the cache holds for
+    # that code: no fill, also where the plugin counts a conditional one through a callback.
+    body = "    movs r0, #0\n    movs r1, #10\n1:  cmp r0, #0\n    it eq\n    ldreq r2, =0x12345678\n" \
+           "    subs r1, #1\n    bne 1b\n"
+    words, fills, wait = run(tmp_path, body)
+    assert (words, fills, wait) == (10, 0, 0)

@@ -102,7 +102,8 @@ struct cut {
 
 struct load_site {
     uint32_t address;
-    bool pair; /* LDRD: an 8-byte access is two word reads */
+    bool pair;    /* LDRD: an 8-byte access is two word reads */
+    bool literal; /* PC-relative: its line holds the code reading it, so it stays out of the cache model */
     counter reads[3];
     uint64_t reads_before[3];
     counter fills; /* flash cache lines its reads filled */
@@ -719,7 +720,7 @@ static void on_read(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t addr
     uint64_t words = site->pair && qemu_plugin_mem_size_shift(info) == 3 ? 2 : 1;
     enum region region = region_of(address);
     counter_add(site->reads[region], vcpu, words);
-    if (region == FLASH && Cache.lines && flash_cache_misses(address)) {
+    if (region == FLASH && Cache.lines && !site->literal && flash_cache_misses(address)) {
         counter_add(site->fills, vcpu, 1);
     }
 }
@@ -752,6 +753,7 @@ static void count_reads(struct qemu_plugin_insn *insn, struct access a, uint32_t
     }
     struct load_site *site = load_site_for(address);
     site->pair = pair;
+    site->literal = a.kind == ACCESS_LITERAL;
     if (a.kind == ACCESS_LITERAL && !conditional) {
         add_per_insn(insn, site->reads[region_of(a.address)], 1);
     } else if (a.kind == ACCESS_STACK && !conditional) {
