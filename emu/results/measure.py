@@ -30,7 +30,9 @@ def default_inputs(graph: Graph, seed: int = 0) -> list[np.ndarray]:
     inputs = []
     for index in graph.inputs:
         t = graph.tensors[index]
-        if np.dtype(t.dtype).kind in "iu":
+        if t.dtype == "bool":
+            inputs.append(rng.integers(0, 2, t.shape).astype(bool))
+        elif np.dtype(t.dtype).kind in "iu":
             info = np.iinfo(t.dtype)
             inputs.append(rng.integers(info.min, info.max + 1, t.shape, dtype=t.dtype))
         else:

@@ -168,6 +168,12 @@ def broadcast_params(shape1, shape2, out_shape) -> dict:
     }
 
 
+def input_strides(shape, out_shape) -> list[int]:
+    """Element strides of a contiguous input broadcast to out_shape, per output dimension (0 where
+    it is broadcast), for the walks of other operators over a broadcast input."""
+    return _strides(shape, len(out_shape), out_shape)
+
+
 def _strides(shape, rank, out_shape) -> list[int]:
     """Element strides of a contiguous input along each output dimension; 0 if broadcast."""
     full = [1] * (rank - len(shape)) + list(shape)

@@ -1,5 +1,6 @@
-/* A strided copy: TRANSPOSE and STRIDED_SLICE of an activation, the input's elements read
- * along a walk worked out at build time and written to the output in order.
+/* A strided copy: TRANSPOSE and STRIDED_SLICE of an activation, BROADCAST_TO, FILL and
+ * ZEROS_LIKE (a step of 0 repeats an element), the input's elements read along a walk worked
+ * out at build time and written to the output in order.
  *
  * The lowerings (emu/compile/ops/transpose.py, strided_slice.py) describe the walk over the
  * output in at most EMU_STRIDED_COPY_MAX_RANK dimensions (size-1 dimensions dropped, and
@@ -15,7 +16,7 @@
 #define EMU_STRIDED_COPY_MAX_RANK 5
 
 typedef struct {
-    int32_t element;                              /* bytes per element: 1, 2 or 4 */
+    int32_t element;                              /* bytes per element: 1, 2, 4 or 8 */
     int32_t offset;                               /* first element read, in elements */
     int32_t dims[EMU_STRIDED_COPY_MAX_RANK];      /* output extents, outermost first */
     int32_t strides[EMU_STRIDED_COPY_MAX_RANK];   /* the input's step along each, in elements */
