@@ -1,4 +1,4 @@
-/* TRANSPOSE and STRIDED_SLICE; see strided_copy.h. */
+/* TRANSPOSE, STRIDED_SLICE, SLICE, REVERSE_V2, DEPTH_TO_SPACE and SPACE_TO_DEPTH; see strided_copy.h. */
 #include "strided_copy.h"
 
 /* One walk per element size, so each element is one load and one store. */
@@ -32,8 +32,11 @@ void emu_strided_copy(const emu_strided_copy_params *p, const void *input, void 
     case 2:
         EMU_STRIDED_COPY_WALK(uint16_t);
         break;
-    default:
+    case 4:
         EMU_STRIDED_COPY_WALK(uint32_t);
+        break;
+    default:
+        EMU_STRIDED_COPY_WALK(uint64_t);
         break;
     }
 }
