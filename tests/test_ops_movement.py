@@ -48,6 +48,11 @@ def _slices(x):
             t.slice(x, [0, 1, 1, 0], [1, 3, 4, 2])]
 
 
+def _slice_at(x, begin):
+    t = _tf()
+    return [t.slice(x, begin, t.constant([1, 2, 3, 2], begin.dtype))]
+
+
 def _reversals(x):
     t = _tf()
     return [t.reverse(x, [1]), t.reverse(x, [-1]), t.reverse(x, [1, 2]), t.reverse(x, [-2, -3, -1]),
@@ -100,6 +105,8 @@ def _flatten(x):
 
 MODELS = {
     "slice": (_slices, [("data", (1, 4, 5, 3))]),
+    "slice_at": (_slice_at, [("data", (2, 4, 5, 3)), ("index", (4,), 0, 1)]),
+    "slice_at64": (_slice_at, [("data", (2, 4, 5, 3)), ("index64", (4,), 0, 1)]),
     "reverse": (_reversals, [("data", (2, 4, 5, 3))]),
     "depth_to_space": (_depth_to_space, [("data", (2, 3, 4, 36))]),
     "space_to_depth": (_space_to_depth, [("data", (2, 6, 6, 2))]),
@@ -212,6 +219,7 @@ _TYPE = {"float": "float32", "int8": "int8", "int16": "int16", "int32": "int32",
 # (model, operator, its count in the model, the kinds TFLM's kernel takes)
 CASES = [
     ("slice", "SLICE", 4, ["float", "int8", "int16", "int32", "bool"]),
+    ("slice_at", "SLICE", 1, ["float", "int8", "int16", "int32", "bool"]),
     ("reverse", "REVERSE_V2", 5, ["float", "int8", "int16", "int32", "bool", "uint8", "int64"]),
     ("depth_to_space", "DEPTH_TO_SPACE", 2, ["float", "int8"]),
     ("space_to_depth", "SPACE_TO_DEPTH", 2, ["float", "int8"]),
@@ -240,6 +248,36 @@ def test_update_starts_are_read_at_run_time_and_clamped_like_tflm():
     for start in ([-7, -1, -2**31], [0, 0, 0], [1, 2, 0], [2, 2, 0], [3, 9, 1], [2**31 - 1, 3, -5]):
         inputs = [x, u, np.array(start, np.int32)]
         assert_same(compile_and_run_on_host(model, inputs), tflm_outputs(model, inputs))
+
+
+def test_slice_begin_is_read_at_run_time_like_tflm():
+    model = converted("slice_at", "int8")
+    graph = parse_model(model)
+    assert not graph.tensors[graph.operators[0].inputs[1]].is_constant
+    x, _ = inputs_for("slice_at", model)
+    for begin in ([0, 0, 0, 0], [1, 2, 2, 1], [1, 0, 2, 0], [0, 2, 1, 1]):  # every last start inside
+        inputs = [x, np.array(begin, np.int32)]
+        ours, = compile_and_run_on_host(model, inputs)
+        assert_same([ours], tflm_outputs(model, inputs))
+        assert np.array_equal(ours, x[begin[0]:begin[0] + 1, begin[1]:begin[1] + 2, begin[2]:begin[2] + 3,
+                                      begin[3]:begin[3] + 2])
+
+
+def test_slice_of_an_int64_begin_with_an_int32_size_is_refused():
+    # the converter writes the constant size as int32 whatever the begin's type; TFLM reads it
+    # as int64 and copies something other than the slice
+    model = converted("slice_at64", "float")
+    graph = parse_model(model)
+    begin, size = (graph.tensors[i] for i in graph.operators[0].inputs[1:])
+    assert (begin.dtype, size.dtype) == ("int64", "int32")
+    x, _ = inputs_for("slice_at64", model)
+    inputs = [x, np.array([1, 0, 0, 0], np.int64)]
+    try:  # it reads past the size's buffer: a wrong result, or a failure
+        assert not np.array_equal(tflm_outputs(model, inputs)[0], x[1:2, 0:2, 0:3, 0:2])
+    except RuntimeError:
+        pass
+    with pytest.raises(EmuError, match="SLICE at index 0 .*begin of int64 and size of int32"):
+        compile_and_run_on_host(model, inputs)
 
 
 def test_shape_of_an_activation_runs():
@@ -384,8 +422,10 @@ _X4 = make_tensor(0, (1, 4, 6, 8), "float32")
 
 
 @pytest.mark.parametrize("op, tensors, inputs, outputs, options, why", [
-    ("SLICE", [_X, make_tensor(1, (2,), "int32"), _int32(2, [1, 1]), make_tensor(3, (1, 1), "float32")],
-     [0, 1, 2], [3], {}, "begin computed at run time"),
+    ("SLICE", [_X, make_tensor(1, (2,), "int64"), _int32(2, [1, 1]), make_tensor(3, (1, 1), "float32")],
+     [0, 1, 2], [3], {}, "begin of int64 and size of int32"),
+    ("SLICE", [_X, make_tensor(1, (2,), "int32"), _int32(2, [1, 1]), make_tensor(3, (5, 1), "float32")],
+     [0, 1, 2], [3], {}, r"an output of shape \[5, 1\]"),
     ("SLICE", [_X, _int32(1, [3, 0]), _int32(2, [2, -1]), make_tensor(3, (2, 6), "float32")],
      [0, 1, 2], [3], {}, "outside its input"),
     ("SLICE", [make_tensor(0, (1, 1, 1, 1, 1, 2), "float32"), _int32(1, [0] * 6), _int32(2, [-1] * 6),

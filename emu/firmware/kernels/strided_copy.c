@@ -4,7 +4,7 @@
 /* One walk per element size, so each element is one load and one store. */
 #define EMU_STRIDED_COPY_WALK(T)                                                               \
     do {                                                                                       \
-        const T *in = (const T *)input + p->offset;                                            \
+        const T *in = (const T *)input + offset;                                               \
         T *out = output;                                                                       \
         for (int32_t a = 0; a < p->dims[0]; a++) {                                             \
             const T *in_a = in + a * p->strides[0];                                            \
@@ -23,7 +23,7 @@
         }                                                                                      \
     } while (0)
 
-void emu_strided_copy(const emu_strided_copy_params *p, const void *input, void *output)
+static void copy_walk(const emu_strided_copy_params *p, int32_t offset, const void *input, void *output)
 {
     switch (p->element) {
     case 1:
@@ -39,4 +39,20 @@ void emu_strided_copy(const emu_strided_copy_params *p, const void *input, void 
         EMU_STRIDED_COPY_WALK(uint64_t);
         break;
     }
+}
+
+void emu_strided_copy(const emu_strided_copy_params *p, const void *input, void *output)
+{
+    copy_walk(p, p->offset, input, output);
+}
+
+void emu_strided_copy_at(const emu_strided_copy_at_params *p, const void *input, const void *begin, void *output)
+{
+    int32_t offset = p->walk.offset;
+    for (int32_t d = 0; d < p->rank; d++) {
+        int64_t b = p->begin_bytes == 8 ? ((const int64_t *)begin)[d] : ((const int32_t *)begin)[d];
+        b = b < 0 ? 0 : (b > p->limits[d] ? p->limits[d] : b);
+        offset += (int32_t)b * p->steps[d];
+    }
+    copy_walk(&p->walk, offset, input, output);
 }

@@ -25,4 +25,17 @@ typedef struct {
 
 void emu_strided_copy(const emu_strided_copy_params *p, const void *input, void *output);
 
+/* The same walk from an offset read at run time (SLICE with a begin computed by the model):
+ * `walk.offset` plus, for each of the input's `rank` dimensions, begin[d] clamped to
+ * [0, limits[d]] (the last start that keeps the box inside the input) times steps[d]. */
+typedef struct {
+    emu_strided_copy_params walk;
+    int32_t rank;
+    int32_t steps[EMU_STRIDED_COPY_MAX_RANK];   /* elements per step along each input dimension */
+    int32_t limits[EMU_STRIDED_COPY_MAX_RANK];
+    int32_t begin_bytes;                        /* 4: int32 begin, 8: int64 */
+} emu_strided_copy_at_params;
+
+void emu_strided_copy_at(const emu_strided_copy_at_params *p, const void *input, const void *begin, void *output);
+
 #endif
