@@ -29,8 +29,8 @@ def lower(op, graph) -> KernelCall:
         raise UnsupportedOperator(f"an update of {update.dtype} and an output of {y.dtype}{list(y.shape)} for "
                                   f"an operand of {operand.dtype}{list(operand.shape)} (TFLM needs all alike)")
     rank = len(operand.shape)
-    if not 1 <= rank <= MAX_RANK:
-        raise UnsupportedOperator(f"an operand of {rank} dimensions (TFLM takes 1 to {MAX_RANK})")
+    if rank > MAX_RANK:
+        raise UnsupportedOperator(f"an operand of {rank} dimensions (TFLM takes at most {MAX_RANK})")
     if len(update.shape) != rank or any(u > n for u, n in zip(update.shape, operand.shape, strict=True)):
         raise UnsupportedOperator(f"an update of shape {list(update.shape)} for an operand of shape "
                                   f"{list(operand.shape)} (TFLM needs the same rank, no larger along any axis)")
