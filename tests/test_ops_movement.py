@@ -37,8 +37,9 @@ def _tf():
 
 
 # ---- the models ---------------------------------------------------------------------------------
-# Each: (function, inputs) where an input is ("data", shape), a tensor of the model's kind, or
-# ("index", shape, low, high), int32 (or int64 with "index64") positions drawn from [low, high].
+# Each: (function, inputs) where an input is ("data", shape), a tensor of the model's kind,
+# ("index", shape, low, high), int32 (or int64 with "index64") positions drawn from [low, high],
+# or ("fixed", shape, values), int32 values (axes, which must differ from each other).
 
 def _slices(x):
     t = _tf()
@@ -57,6 +58,14 @@ def _reversals(x):
     t = _tf()
     return [t.reverse(x, [1]), t.reverse(x, [-1]), t.reverse(x, [1, 2]), t.reverse(x, [-2, -3, -1]),
             t.reverse(x, [0, 1, 2, 3])]
+
+
+def _reverse_at(x, axes):
+    return [_tf().reverse(x, axes)]
+
+
+def _mirror_pad_at(x, paddings):
+    return [_tf().pad(x, paddings, mode="REFLECT")]
 
 
 def _depth_to_space(x):
@@ -108,6 +117,8 @@ MODELS = {
     "slice_at": (_slice_at, [("data", (2, 4, 5, 3)), ("index", (4,), 0, 1)]),
     "slice_at64": (_slice_at, [("data", (2, 4, 5, 3)), ("index64", (4,), 0, 1)]),
     "reverse": (_reversals, [("data", (2, 4, 5, 3))]),
+    "reverse_at": (_reverse_at, [("data", (2, 4, 5, 3)), ("fixed", (2,), [1, 2])]),
+    "mirror_pad_at": (_mirror_pad_at, [("data", (1, 4, 5, 3)), ("index", (4, 2), 0, 0)]),
     "depth_to_space": (_depth_to_space, [("data", (2, 3, 4, 36))]),
     "space_to_depth": (_space_to_depth, [("data", (2, 6, 6, 2))]),
     "mirror_pad": (_mirror_pads, [("data", (1, 4, 5, 3))]),
@@ -139,6 +150,8 @@ def _representative(name: str, rng):
     for spec in MODELS[name][1]:
         if spec[0] == "data":
             values.append(rng.uniform(-3, 3, spec[1]).astype(np.float32))
+        elif spec[0] == "fixed":
+            values.append(np.array(spec[2], np.int32))
         else:
             values.append(rng.integers(max(spec[2], 0), spec[3], spec[1], endpoint=True).astype(
                 np.int64 if spec[0] == "index64" else np.int32))
@@ -186,7 +199,9 @@ def inputs_for(name: str, model: bytes, seed: int = 0) -> list[np.ndarray]:
     values = []
     for index, spec in zip(graph.inputs, MODELS[name][1], strict=True):
         t = graph.tensors[index]
-        if spec[0] != "data":
+        if spec[0] == "fixed":
+            values.append(np.array(spec[2], np.int32))
+        elif spec[0] != "data":
             values.append(rng.integers(spec[2], spec[3], t.shape, endpoint=True).astype(t.dtype))
         elif t.dtype == "float32":
             values.append(rng.uniform(-3.0, 3.0, t.shape).astype(np.float32))
@@ -278,6 +293,40 @@ def test_slice_of_an_int64_begin_with_an_int32_size_is_refused():
         pass
     with pytest.raises(EmuError, match="SLICE at index 0 .*begin of int64 and size of int32"):
         compile_and_run_on_host(model, inputs)
+
+
+def test_reverse_axes_are_read_at_run_time_like_tflm():
+    for kind in ("float", "int8"):
+        model = converted("reverse_at", kind)
+        graph = parse_model(model)
+        assert not graph.tensors[graph.operators[0].inputs[1]].is_constant
+        x, _ = inputs_for("reverse_at", model)
+        for axes in ([1, 2], [-1, -2], [3, 2], [0, 1], [2, 1]):
+            inputs = [x, np.array(axes, np.int32)]
+            assert_same(compile_and_run_on_host(model, inputs), tflm_outputs(model, inputs))
+        for axes in ([1, 3], [2, 2], [4, 0]):  # apart, repeated, out of range: TFLM fails, emu writes zeros
+            inputs = [x, np.array(axes, np.int32)]
+            with pytest.raises(RuntimeError):
+                tflm_outputs(model, inputs)
+            assert not compile_and_run_on_host(model, inputs)[0].any()
+
+
+def test_mirror_paddings_are_read_at_run_time_like_tflm():
+    # TFLM does not resize MIRROR_PAD's output: the file must declare the padded shape, which
+    # the converter cannot know for paddings computed at run time; it is written in here
+    def change(m, g):
+        g.tensors[g.operators[0].outputs[0]].shape = [1, 8, 8, 3]
+    model = model_edits.edited(converted("mirror_pad_at", "float"), change)
+    x, _ = inputs_for("mirror_pad_at", model)
+    for rows, columns in (([1, 3], [2, 1]), ([3, 1], [0, 3]), ([2, 2], [3, 0])):
+        inputs = [x, np.array([[0, 0], rows, columns, [0, 0]], np.int32)]
+        ours = compile_and_run_on_host(model, inputs)
+        assert_same(ours, tflm_outputs(model, inputs))
+        assert np.array_equal(ours[0], np.pad(x, [[0, 0], rows, columns, [0, 0]], mode="reflect"))
+    # wider than REFLECT allows, or not the declared shape: zeros (TFLM reads outside its input)
+    for rows, columns in (([0, 4], [2, 1]), ([1, 3], [1, 1])):
+        inputs = [x, np.array([[0, 0], rows, columns, [0, 0]], np.int32)]
+        assert not compile_and_run_on_host(model, inputs)[0].any()
 
 
 def test_shape_of_an_activation_runs():
@@ -434,8 +483,8 @@ _X4 = make_tensor(0, (1, 4, 6, 8), "float32")
                make_tensor(3, (1, 1), "uint8")], [0, 1, 2], [3], {}, "uint8 tensors"),
     ("REVERSE_V2", [_X, _int32(1, [2]), make_tensor(2, (4, 6), "float32")], [0, 1], [2], {}, r"axes \[2\]"),
     ("REVERSE_V2", [_X, _int32(1, [1, 1]), make_tensor(2, (4, 6), "float32")], [0, 1], [2], {}, "not neighbours"),
-    ("REVERSE_V2", [_X, make_tensor(1, (1,), "int32"), make_tensor(2, (4, 6), "float32")], [0, 1], [2], {},
-     "run time"),
+    ("REVERSE_V2", [_X, make_tensor(1, (0,), "int32"), make_tensor(2, (4, 6), "float32")], [0, 1], [2], {},
+     "0 axes"),
     ("DEPTH_TO_SPACE", [_X4, make_tensor(1, (1, 12, 18, 0), "float32")], [0], [1], {"block_size": 3},
      "not a multiple"),
     ("DEPTH_TO_SPACE", [_X4, make_tensor(1, (1, 4, 6, 8), "float32")], [0], [1], {"block_size": 0},
@@ -448,8 +497,9 @@ _X4 = make_tensor(0, (1, 4, 6, 8), "float32")
      {"mode": 0}, "REFLECT paddings .*outside"),
     ("MIRROR_PAD", [_X, _int32(1, [[0, 0], [0, 7]]), make_tensor(2, (4, 13), "float32")], [0, 1], [2],
      {"mode": 1}, "SYMMETRIC paddings .*outside"),
-    ("MIRROR_PAD", [_X, make_tensor(1, (2, 2), "int32"), make_tensor(2, (4, 6), "float32")], [0, 1], [2],
-     {"mode": 0}, "run time"),
+    # what the converter declares for paddings computed at run time (TFLM would write one element)
+    ("MIRROR_PAD", [_X, make_tensor(1, (2, 2), "int32"), make_tensor(2, (1, 1), "float32")], [0, 1], [2],
+     {"mode": 0}, r"an output of shape \[1, 1\]"),
     ("GATHER_ND", [_X, make_tensor(1, (2, 3), "int32"), make_tensor(2, (2,), "float32")], [0, 1], [2], {},
      "3 coordinates per index into a rank-2"),
     ("GATHER_ND", [_X, _int32(1, [[3, 6]]), make_tensor(2, (1,), "float32")], [0, 1], [2], {},

@@ -5,10 +5,12 @@ zero), or PADV2's constant value, which for int8 is already in the output's quan
 
 MIRROR_PAD fills the border with the input mirrored at its edges: REFLECT leaves the edge
 element out of the mirror image, SYMMETRIC repeats it. TFLM takes float32 and int8 and copies
-elements as they are; paddings of int32 or int64, which emu requires to be constants. TFLM does
-not check their size: a border wider than the input has (REFLECT: extent - 1, SYMMETRIC: the
-extent) reads outside it there, and emu refuses it. Each border block along a dimension is a
-copy of an already padded block of the output (emu/firmware/kernels/pad.c).
+elements as they are; paddings of int32 or int64. TFLM does not check their size: a border
+wider than the input has (REFLECT: extent - 1, SYMMETRIC: the extent) reads outside it there;
+emu refuses such constant paddings, and paddings computed by the model, read at run time
+(emu_mirror_pad_at), give zeros then, or where they disagree with the output's shape. Each
+border block along a dimension is a copy of an already padded block of the output
+(emu/firmware/kernels/pad.c).
 """
 
 from __future__ import annotations
@@ -30,12 +32,12 @@ MAX_RANK = 6  # EMU_PAD_MAX_RANK
 def lower(op, graph) -> KernelCall:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     paddings = graph.tensor(op.inputs[1])
-    if paddings is None or not paddings.is_constant:
-        raise UnsupportedOperator("paddings computed at run time")
     if x.dtype != y.dtype or x.dtype not in TYPES[op.op]:
         raise UnsupportedOperator(f"{x.dtype} -> {y.dtype}")
     if op.op == "MIRROR_PAD":
         return _lower_mirror(op, x, y, paddings)
+    if paddings is None or not paddings.is_constant:
+        raise UnsupportedOperator("paddings computed at run time")
     value = _pad_value(op, graph, y)
     pairs = np.asarray(paddings.data, dtype=np.int64).reshape(-1, 2)
     shape = list(x.shape)
@@ -70,8 +72,12 @@ def _lower_mirror(op, x, y, paddings) -> KernelCall:
     if list(paddings.shape) != [len(shape), 2]:
         raise UnsupportedOperator(f"paddings of shape {list(paddings.shape)} for a rank-{len(shape)} input "
                                   f"(TFLM takes [{len(shape)}, 2])")
-    pairs = np.asarray(paddings.data, dtype=np.int64).reshape(-1, 2)
     edge = 1 if mode == "REFLECT" else 0  # the edge element is not part of a REFLECT border
+    if len(y.shape) != len(shape) or any(o < n for o, n in zip(y.shape, shape, strict=True)):
+        raise UnsupportedOperator(f"an output of shape {list(y.shape)} for an input of shape {shape}")
+    if not paddings.is_constant:
+        return _lower_mirror_at(x, y, paddings, edge)
+    pairs = np.asarray(paddings.data, dtype=np.int64).reshape(-1, 2)
     for axis, (n, (b, a)) in enumerate(zip(shape, pairs.tolist(), strict=True)):
         if min(b, a) < 0 or max(b, a) > n - edge:
             raise UnsupportedOperator(f"{mode} paddings {[b, a]} on axis {axis} of extent {n} (TFLM would read "
@@ -79,8 +85,32 @@ def _lower_mirror(op, x, y, paddings) -> KernelCall:
     out_shape = [n + b + a for n, (b, a) in zip(shape, pairs.tolist(), strict=True)]
     if list(y.shape) != out_shape:
         raise UnsupportedOperator(f"an output of shape {list(y.shape)}; the paddings give {out_shape}")
-    before, after = [int(v) for v in pairs[:, 0]], [int(v) for v in pairs[:, 1]]
-    # Trailing dimensions without a border are mirrored as whole blocks: they become the element.
+    return KernelCall("emu_pad", "pad.h", "emu_pad_params",
+                      _mirror_params(x, [int(v) for v in pairs[:, 0]], [int(v) for v in pairs[:, 1]], edge),
+                      [x.index, y.index])
+
+
+def _lower_mirror_at(x, y, paddings, edge) -> KernelCall:
+    """MIRROR_PAD with paddings read at run time: the border along each dimension is static (the
+    output's shape less the input's), its split between the two sides is read by the kernel."""
+    border = [o - n for o, n in zip(y.shape, x.shape, strict=True)]
+    params = _mirror_params(x, border, [0] * len(border), edge)
+    rank = params["rank"]
+    params = {f"pad.{k}": v for k, v in params.items()}
+    params.update({
+        "input_rank": len(x.shape),
+        "border": border[:rank] + [0] * (MAX_RANK - rank),
+        "paddings_bytes": np.dtype(paddings.dtype).itemsize,
+        "output_bytes": y.nbytes,
+    })
+    return KernelCall("emu_mirror_pad_at", "pad.h", "emu_mirror_pad_at_params", params,
+                      [x.index, paddings.index, y.index])
+
+
+def _mirror_params(x, before: list[int], after: list[int], edge: int) -> dict:
+    """emu_pad's parameters for MIRROR_PAD: trailing dimensions without a border are mirrored as
+    whole blocks, so they become the element."""
+    shape, before, after = list(x.shape), list(before), list(after)
     element = np.dtype(x.dtype).itemsize
     while len(shape) > 1 and before[-1] == after[-1] == 0:
         element *= shape.pop()
@@ -89,7 +119,7 @@ def _lower_mirror(op, x, y, paddings) -> KernelCall:
         raise UnsupportedOperator(f"more than {MAX_RANK} dimensions with a border")
     out_shape = [b + n + a for b, n, a in zip(before, shape, after, strict=True)]
     extra = MAX_RANK - len(shape)
-    return KernelCall("emu_pad", "pad.h", "emu_pad_params", {
+    return {
         "rank": len(shape),
         "input_shape": shape + [1] * extra,
         "before": before + [0] * extra,
@@ -99,7 +129,7 @@ def _lower_mirror(op, x, y, paddings) -> KernelCall:
         "element_bytes": element,
         "pad_bits": 0,
         "mirror": 1 + edge,
-    }, [x.index, y.index])
+    }
 
 
 def _pad_value(op, graph, y) -> int:

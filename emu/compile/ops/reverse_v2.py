@@ -3,9 +3,10 @@
 TFLM takes bool, float32, int8, uint8, int16, int32 and int64 inputs of at most six
 dimensions and int32 axes (negative ones counted from the end), which must be neighbours once
 sorted (it refuses others at run time, and an empty list it does not handle); it copies
-elements as they are. emu requires the axes to be a constant (the converter writes them so):
-the reversal is then a walk from the last element along negative steps, copied by
-emu/firmware/kernels/strided_copy.c as STRIDED_SLICE's walks are.
+elements as they are. Constant axes (as the converter writes them) make a walk from the last
+element along negative steps, copied by emu/firmware/kernels/strided_copy.c as STRIDED_SLICE's
+walks are; axes computed by the model are read at run time by emu_strided_copy_reversed there,
+which writes zeros for axes TFLM refuses at run time.
 """
 
 from __future__ import annotations
@@ -34,11 +35,14 @@ def lower(op, graph) -> KernelCall:
         raise UnsupportedOperator(f"an input of {rank} dimensions (TFLM takes at most {MAX_RANK})")
     if axes_tensor.dtype != "int32" or len(axes_tensor.shape) != 1:
         raise UnsupportedOperator(f"axes of {axes_tensor.dtype}{list(axes_tensor.shape)} (TFLM takes a list of int32)")
+    if not 0 < axes_tensor.size <= rank:
+        raise UnsupportedOperator(f"{axes_tensor.size} axes for a rank-{rank} input (TFLM takes 1 to {rank})")
     if not axes_tensor.is_constant:
-        raise UnsupportedOperator("axes computed at run time (emu needs them at compile time)")
+        return KernelCall("emu_strided_copy_reversed", "strided_copy.h", "emu_strided_copy_reversed_params", {
+            "element": np.dtype(x.dtype).itemsize, "rank": rank, "dims": list(x.shape) + [1] * (MAX_RANK - rank),
+            "count": axes_tensor.size, "elements": x.size,
+        }, [x.index, axes_tensor.index, y.index])
     given = [int(a) for a in np.asarray(axes_tensor.data).reshape(-1)]
-    if not 0 < len(given) <= rank:
-        raise UnsupportedOperator(f"{len(given)} axes for a rank-{rank} input (TFLM takes 1 to {rank})")
     axes = sorted(a + rank if a < 0 else a for a in given)
     if not all(0 <= a < rank for a in axes):
         raise UnsupportedOperator(f"axes {given} of a rank-{rank} input")

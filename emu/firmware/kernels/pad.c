@@ -70,3 +70,30 @@ void emu_pad(const emu_pad_params *p, const void *input, void *output)
         pad_dim(p, 0, input, output);
     }
 }
+
+void emu_mirror_pad_at(const emu_mirror_pad_at_params *p, const void *input, const void *paddings, void *output)
+{
+    emu_pad_params pad = p->pad;
+    const int32_t skip = pad.mirror - 1;
+    for (int32_t d = 0; d < p->input_rank; d++) {
+        int64_t before, after;
+        if (p->paddings_bytes == 8) {
+            before = ((const int64_t *)paddings)[2 * d];
+            after = ((const int64_t *)paddings)[2 * d + 1];
+        } else {
+            before = ((const int32_t *)paddings)[2 * d];
+            after = ((const int32_t *)paddings)[2 * d + 1];
+        }
+        const int64_t border = d < pad.rank ? p->border[d] : 0;
+        const int64_t widest = d < pad.rank ? (int64_t)pad.input_shape[d] - skip : 0;
+        if (before < 0 || after < 0 || before + after != border || before > widest || after > widest) {
+            memset(output, 0, (size_t)p->output_bytes);
+            return;
+        }
+        if (d < pad.rank) {
+            pad.before[d] = (int32_t)before;
+            pad.after[d] = (int32_t)after;
+        }
+    }
+    mirror_dim(&pad, 0, input, output);
+}

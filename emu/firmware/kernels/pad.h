@@ -26,4 +26,20 @@ typedef struct {
 
 void emu_pad(const emu_pad_params *p, const void *input, void *output);
 
+/* MIRROR_PAD with paddings read at run time (an [input_rank, 2] tensor of int32 or int64):
+ * `pad` as emu_pad takes it but for before and after, which come from the tensor. The output's
+ * shape is static, so each of the first pad.rank dimensions has `border[d]` = before + after
+ * elements of border, and the trailing dimensions pad.py folded into the element none.
+ * Paddings that disagree with that shape or are wider than the input allows (TFLM reads
+ * outside its tensors then) give an output of zeros. */
+typedef struct {
+    emu_pad_params pad;
+    int32_t input_rank;
+    int32_t border[EMU_PAD_MAX_RANK];
+    int32_t paddings_bytes; /* 4: int32, 8: int64 */
+    int32_t output_bytes;
+} emu_mirror_pad_at_params;
+
+void emu_mirror_pad_at(const emu_mirror_pad_at_params *p, const void *input, const void *paddings, void *output);
+
 #endif

@@ -1,6 +1,8 @@
 /* TRANSPOSE, STRIDED_SLICE, SLICE, REVERSE_V2, DEPTH_TO_SPACE and SPACE_TO_DEPTH; see strided_copy.h. */
 #include "strided_copy.h"
 
+#include <string.h>
+
 /* One walk per element size, so each element is one load and one store. */
 #define EMU_STRIDED_COPY_WALK(T)                                                               \
     do {                                                                                       \
@@ -55,4 +57,42 @@ void emu_strided_copy_at(const emu_strided_copy_at_params *p, const void *input,
         offset += (int32_t)b * p->steps[d];
     }
     copy_walk(&p->walk, offset, input, output);
+}
+
+void emu_strided_copy_reversed(const emu_strided_copy_reversed_params *p, const void *input, const int32_t *axes,
+                               void *output)
+{
+    uint8_t seen[EMU_STRIDED_COPY_REVERSE_MAX_RANK] = {0};
+    int32_t first = p->rank, last = -1, valid = p->count > 0;
+    for (int32_t i = 0; i < p->count && valid; i++) {
+        const int32_t a = axes[i] < 0 ? axes[i] + p->rank : axes[i];
+        if (a < 0 || a >= p->rank || seen[a]) {
+            valid = 0;
+            break;
+        }
+        seen[a] = 1;
+        first = a < first ? a : first;
+        last = a > last ? a : last;
+    }
+    if (!valid || last - first + 1 != p->count) {
+        memset(output, 0, (size_t)p->elements * (size_t)p->element);
+        return;
+    }
+    int32_t upper = 1, middle = 1, lower = 1;
+    for (int32_t d = 0; d < p->rank; d++) {
+        if (d < first) {
+            upper *= p->dims[d];
+        } else if (d <= last) {
+            middle *= p->dims[d];
+        } else {
+            lower *= p->dims[d];
+        }
+    }
+    const emu_strided_copy_params walk = {
+        .element = p->element,
+        .offset = 0,
+        .dims = {1, 1, upper, middle, lower},
+        .strides = {0, 0, middle * lower, -lower, 1},
+    };
+    copy_walk(&walk, middle > 0 ? (middle - 1) * lower : 0, input, output);
 }

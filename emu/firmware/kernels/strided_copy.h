@@ -38,4 +38,22 @@ typedef struct {
 
 void emu_strided_copy_at(const emu_strided_copy_at_params *p, const void *input, const void *begin, void *output);
 
+/* REVERSE_V2 with axes read at run time (`count` int32 values, negative ones counted from
+ * the end): as in TFLM, the axes must be in range, distinct and neighbours once sorted, and the
+ * reversal is then a walk of three dimensions (the dimensions before the axes, the axes as one
+ * reversed dimension, the dimensions after). Axes TFLM refuses (it fails the invocation) give
+ * an output of zeros. */
+#define EMU_STRIDED_COPY_REVERSE_MAX_RANK 6
+
+typedef struct {
+    int32_t element;                                   /* bytes per element: 1, 2, 4 or 8 */
+    int32_t rank;
+    int32_t dims[EMU_STRIDED_COPY_REVERSE_MAX_RANK];
+    int32_t count;                                     /* axes */
+    int32_t elements;
+} emu_strided_copy_reversed_params;
+
+void emu_strided_copy_reversed(const emu_strided_copy_reversed_params *p, const void *input, const int32_t *axes,
+                               void *output);
+
 #endif
