@@ -533,7 +533,7 @@ def test_layers_name_the_kernels_that_run():
 
 # ---- on the device: the family in one model per type, on a Cortex-M0+, an M4F and the M55 ------
 
-def _family(x, rows, start, begin):
+def _family(x, rows, start, begin, axes):
     t = _tf()
     from tensorflow.compiler.tf2xla.python import xla
 
@@ -541,11 +541,12 @@ def _family(x, rows, start, begin):
     padded = t.pad(t.nn.depth_to_space(moved, 2), [[0, 0], [1, 2], [2, 1], [0, 0]], mode="SYMMETRIC")
     picked = t.gather_nd(padded[0], rows)
     return [xla.dynamic_update_slice(padded, x[:, :2, :3, :], start), picked,
-            t.pad(x, [[0, 0], [2, 2], [0, 0], [0, 0]], mode="REFLECT"), t.slice(x, begin, [1, 2, 3, 1])]
+            t.pad(x, [[0, 0], [2, 2], [0, 0], [0, 0]], mode="REFLECT"), t.slice(x, begin, [1, 2, 3, 1]),
+            t.reverse(x, axes)]
 
 
 MODELS["family"] = (_family, [("data", (1, 4, 5, 2)), ("index", (3, 2), 0, 3), ("index", (4,), -2, 6),
-                              ("index", (4,), 0, 1)])
+                              ("index", (4,), 0, 1), ("fixed", (2,), [2, 1])])
 
 
 @needs_arm_gcc
