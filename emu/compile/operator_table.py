@@ -68,7 +68,8 @@ def markdown() -> str:
         "TFLM's source), the types emu's lowering takes (the module's `TYPES` in `emu/compile/ops/`, the "
         "same tuple its `lower()` checks) and emu's kernels: the portable reference kernel, and where the "
         "module has them, a DSP-extension kernel (`--kernels optimized`) and a Helium one (Cortex-M55). "
-        "For QUANTIZE and DEQUANTIZE the types are input -> output; a convolution's int16 is 16-bit "
+        "Types written a->b are input -> output (QUANTIZE, DEQUANTIZE, and the mixed forms of others); a "
+        "convolution's int16 is 16-bit "
         "activations with 8-bit weights. A type emu takes may still be refused in a form TFLM refuses "
         "too (a scale, a shape); the refusal is one line naming the operator.",
         "",

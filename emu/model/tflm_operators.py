@@ -54,7 +54,7 @@ TYPES = {
     "DIV": ("float32", "int8", "int32"),
     "DYNAMIC_UPDATE_SLICE": ("float32", "int8", "int16", "int32"),
     "ELU": ("float32", "int8"),
-    "EMBEDDING_LOOKUP": ("float32", "int8"),
+    "EMBEDDING_LOOKUP": ("float32", "int8", "int8->float32"),  # the last: its hybrid lookup
     "EQUAL": ("bool", "float32", "int8", "int32", "int64"),
     "EXP": ("float32",),
     "EXPAND_DIMS": ("float32", "int8", "int16"),
@@ -84,7 +84,7 @@ TYPES = {
     "MAX_POOL_2D": ("float32", "int8", "int16"),
     "MEAN": ("float32", "int8", "int16"),
     "MINIMUM": ("float32", "int8", "int16", "int32", "int64"),
-    "MIRROR_PAD": ("float32", "int8", "int32", "int64"),
+    "MIRROR_PAD": ("float32", "int8"),  # its Eval fails every other type
     "MUL": ("float32", "int8", "int16", "int32"),
     "NEG": ("float32", "int8"),
     "NOT_EQUAL": ("bool", "float32", "int8", "int32", "int64"),

@@ -1,4 +1,4 @@
-/* GATHER; see gather.h. */
+/* GATHER, GATHER_ND and EMBEDDING_LOOKUP; see gather.h. */
 #include "gather.h"
 
 #include <string.h>
@@ -20,6 +20,33 @@ void emu_gather(const emu_gather_params *p, const void *input, const int32_t *in
                     memset(out, 0, slice);
                 }
                 out += slice;
+            }
+        }
+    }
+}
+
+void emu_gather_nd(const emu_gather_nd_params *p, const void *input, const int32_t *indices, void *output)
+{
+    const size_t slice_bytes = (size_t)p->slice_elements * (size_t)p->element_bytes;
+    for (int32_t t = 0; t < p->slices; t++) {
+        const int32_t *coords = indices + t * p->depth;
+        int64_t from = 0;
+        for (int32_t j = 0; j < p->depth; j++) {
+            from += (int64_t)coords[j] * p->strides[j];
+        }
+        const int inside = from >= 0 && from + p->slice_elements <= p->input_elements;
+        if (p->dequantize) {
+            const int8_t *in = (const int8_t *)input + (inside ? from : 0);
+            float *out = (float *)output + (size_t)t * (size_t)p->slice_elements;
+            for (int32_t i = 0; i < p->slice_elements; i++) {
+                out[i] = inside ? (float)in[i] * p->scale : 0.0f;
+            }
+        } else {
+            uint8_t *out = (uint8_t *)output + (size_t)t * slice_bytes;
+            if (inside) {
+                memcpy(out, (const uint8_t *)input + (size_t)from * (size_t)p->element_bytes, slice_bytes);
+            } else {
+                memset(out, 0, slice_bytes);
             }
         }
     }

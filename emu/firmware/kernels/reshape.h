@@ -1,5 +1,5 @@
 /* RESHAPE, SQUEEZE and EXPAND_DIMS move no data: the output shares the input's memory.
- * Only a constant input (in flash) has to be copied into the arena. */
+ * Only a constant input (in flash) has to be copied into the arena, as SHAPE's result is. */
 #ifndef EMU_RESHAPE_H
 #define EMU_RESHAPE_H
 

@@ -1,10 +1,13 @@
-/* The strided copy (TRANSPOSE, STRIDED_SLICE, BROADCAST_TO, FILL, ZEROS_LIKE); see strided_copy.h. */
+/* The strided copy (TRANSPOSE, STRIDED_SLICE, SLICE, REVERSE_V2, DEPTH_TO_SPACE, SPACE_TO_DEPTH,
+ * BROADCAST_TO, FILL, ZEROS_LIKE); see strided_copy.h. */
 #include "strided_copy.h"
+
+#include <string.h>
 
 /* One walk per element size, so each element is one load and one store. */
 #define EMU_STRIDED_COPY_WALK(T)                                                               \
     do {                                                                                       \
-        const T *in = (const T *)input + p->offset;                                            \
+        const T *in = (const T *)input + offset;                                               \
         T *out = output;                                                                       \
         for (int32_t a = 0; a < p->dims[0]; a++) {                                             \
             const T *in_a = in + a * p->strides[0];                                            \
@@ -23,7 +26,7 @@
         }                                                                                      \
     } while (0)
 
-void emu_strided_copy(const emu_strided_copy_params *p, const void *input, void *output)
+static void copy_walk(const emu_strided_copy_params *p, int32_t offset, const void *input, void *output)
 {
     switch (p->element) {
     case 1:
@@ -39,4 +42,58 @@ void emu_strided_copy(const emu_strided_copy_params *p, const void *input, void 
         EMU_STRIDED_COPY_WALK(uint64_t);
         break;
     }
+}
+
+void emu_strided_copy(const emu_strided_copy_params *p, const void *input, void *output)
+{
+    copy_walk(p, p->offset, input, output);
+}
+
+void emu_strided_copy_at(const emu_strided_copy_at_params *p, const void *input, const void *begin, void *output)
+{
+    int32_t offset = p->walk.offset;
+    for (int32_t d = 0; d < p->rank; d++) {
+        int64_t b = p->begin_bytes == 8 ? ((const int64_t *)begin)[d] : ((const int32_t *)begin)[d];
+        b = b < 0 ? 0 : (b > p->limits[d] ? p->limits[d] : b);
+        offset += (int32_t)b * p->steps[d];
+    }
+    copy_walk(&p->walk, offset, input, output);
+}
+
+void emu_strided_copy_reversed(const emu_strided_copy_reversed_params *p, const void *input, const int32_t *axes,
+                               void *output)
+{
+    uint8_t seen[EMU_STRIDED_COPY_REVERSE_MAX_RANK] = {0};
+    int32_t first = p->rank, last = -1, valid = p->count > 0;
+    for (int32_t i = 0; i < p->count && valid; i++) {
+        const int32_t a = axes[i] < 0 ? axes[i] + p->rank : axes[i];
+        if (a < 0 || a >= p->rank || seen[a]) {
+            valid = 0;
+            break;
+        }
+        seen[a] = 1;
+        first = a < first ? a : first;
+        last = a > last ? a : last;
+    }
+    if (!valid || last - first + 1 != p->count) {
+        memset(output, 0, (size_t)p->elements * (size_t)p->element);
+        return;
+    }
+    int32_t upper = 1, middle = 1, lower = 1;
+    for (int32_t d = 0; d < p->rank; d++) {
+        if (d < first) {
+            upper *= p->dims[d];
+        } else if (d <= last) {
+            middle *= p->dims[d];
+        } else {
+            lower *= p->dims[d];
+        }
+    }
+    const emu_strided_copy_params walk = {
+        .element = p->element,
+        .offset = 0,
+        .dims = {1, 1, upper, middle, lower},
+        .strides = {0, 0, middle * lower, -lower, 1},
+    };
+    copy_walk(&walk, middle > 0 ? (middle - 1) * lower : 0, input, output);
 }
