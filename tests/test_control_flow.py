@@ -255,3 +255,35 @@ def test_control_flow_and_a_variable_match_tflm_on_the_device(board, tmp_path):
     layers = {layer.op: layer for layer in result.layers}
     assert [layer.op for layer in result.layers] == [layer.op for layer in compile_graph(graph).layers]
     assert layers["WHILE"].cycles > max(layer.cycles for layer in result.layers if layer.op != "WHILE")
+
+
+# ---- the model's call graph ----------------------------------------------------------------
+
+
+def _with_if_options(model: bytes, then: int, other: int) -> bytes:
+    from tests.model_edits import edited
+
+    def change(m, main):
+        options = next(op.builtinOptions for op in main.operators if hasattr(op.builtinOptions, "thenSubgraphIndex"))
+        options.thenSubgraphIndex, options.elseSubgraphIndex = then, other
+
+    return edited(model, change)
+
+
+def test_a_subgraph_two_operators_run_equals_tflm():
+    model = _branch_model()
+    graph = parse_model(model)
+    (branch,) = [op for op in graph.operators if op.op == "IF"]
+    other = branch.options["else_subgraph_index"]
+    both = _with_if_options(model, other, other)  # both branches run the else subgraph: its tensors serve both
+    x = _floats(np.random.default_rng(7), (1, 4))
+    _, want = assert_equal_to_tflm(both, [[np.bool_(True), x], [np.bool_(False), x]])
+    np.testing.assert_array_equal(want[0][0], want[1][0])
+
+
+@pytest.mark.parametrize("then, message", [(0, "subgraph 0 runs itself"), (9, "runs subgraph 9, but the model has 3")])
+def test_a_subgraph_that_runs_itself_or_does_not_exist_is_refused_in_one_line(then, message):
+    model = _with_if_options(_branch_model(), then, 1)
+    with pytest.raises(EmuError, match=message) as info:
+        parse_model(model)
+    assert "\n" not in str(info.value)
