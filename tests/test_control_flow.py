@@ -156,6 +156,23 @@ def test_if_takes_the_branch_its_condition_names_equal_to_tflm():
     assert not np.allclose(want[0][0], want[1][0])  # the two branches compute different things
 
 
+def test_int32_add_a_loop_counts_with_equals_tflm():
+    # a loop's counter is an int32 ADD; here with broadcasting of both inputs and large values
+    tf = modelgen.tf()
+
+    class Add(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([2, 1, 4], tf.int32), tf.TensorSpec([3, 1], tf.int32)])
+        def __call__(self, a, b):
+            return a + b
+
+    model = _convert(Add())
+    graph = parse_model(model)
+    assert [op.op for op in graph.operators] == ["ADD"]
+    rng = np.random.default_rng(8)
+    inputs = [rng.integers(-2**30, 2**30, graph.tensors[t].shape, dtype=np.int32) for t in graph.inputs]
+    assert_equal_to_tflm(model, [inputs])
+
+
 # ---- resource variables and CALL_ONCE ------------------------------------------------------
 
 
