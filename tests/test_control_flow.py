@@ -176,7 +176,7 @@ def test_int32_add_a_loop_counts_with_equals_tflm():
 # ---- resource variables and CALL_ONCE ------------------------------------------------------
 
 
-def _variable_model() -> bytes:
+def _accumulator():
     """A state kept in a tf.Variable (first value 0.5, given by the CALL_ONCE subgraph), read and
     assigned on every call."""
     tf = modelgen.tf()
@@ -191,7 +191,11 @@ def _variable_model() -> bytes:
             self.state.assign(y)
             return y
 
-    return _convert(Accumulator())
+    return Accumulator()
+
+
+def _variable_model() -> bytes:
+    return _convert(_accumulator())
 
 
 def test_a_resource_variable_keeps_its_value_across_inferences_as_in_tflm():
@@ -214,6 +218,44 @@ def test_reset_clears_a_resource_variable_and_does_not_run_call_once_again_as_in
     _, want = assert_equal_to_tflm(model, sequence, reset=True)
     # after TFLM's Reset() the variable is 0, not the 0.5 the init subgraph gave it once
     np.testing.assert_allclose(want[1][0], sequence[1][0], rtol=1e-6)
+
+
+def test_an_int32_counter_and_an_int8_model_keep_state_exactly_as_tflm():
+    tf = modelgen.tf()
+
+    class Counter(tf.Module):
+        def __init__(self):
+            self.count = tf.Variable(7)
+
+        @tf.function(input_signature=[tf.TensorSpec([1, 4], tf.float32)])
+        def __call__(self, x):
+            self.count.assign_add(3)
+            return x * 2.0, self.count.read_value()
+
+    model = _convert(Counter())
+    rng = np.random.default_rng(9)
+    sequence = [[_floats(rng, (1, 4))] for _ in range(3)]
+    def counts(outputs):
+        return [int(np.ravel(o)[0]) for out in outputs for o in out if o.dtype == np.int32]
+
+    _, want = assert_equal_to_tflm(model, sequence)
+    assert counts(want) == [10, 13, 16]  # from 7, the CALL_ONCE's value, counted up
+    _, want = assert_equal_to_tflm(model, sequence, reset=True)
+    assert counts(want) == [10, 3, 3]  # Reset(): 0, and no CALL_ONCE again
+
+    # full-integer quantization computes in int8 between QUANTIZE and DEQUANTIZE; the variable stays float
+    accumulator = _accumulator()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([accumulator.__call__.get_concrete_function()],
+                                                                accumulator)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([_floats(rng, (1, 4))] for _ in range(16))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    quantized = converter.convert()
+    graph = parse_model(quantized)
+    int8 = {op.op for op in graph.operators if op.outputs and graph.tensors[op.outputs[0]].dtype == "int8"}
+    assert {"MUL", "ADD"} <= int8
+    assert_equal_to_tflm(quantized, sequence)
+    assert_equal_to_tflm(quantized, sequence, reset=True)
 
 
 def test_a_variable_read_but_never_assigned_is_refused_in_one_line():
