@@ -93,8 +93,8 @@ def lower_subgraphs(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False
     table = lowerings()
     faster = optimizations() if kernel_set == OPTIMIZED else {}
     vector = optimizations("helium") if kernel_set == OPTIMIZED and mve else {}
-    return [[_lower(op, graph.subgraph(k), table, faster, vector) for op in graph.subgraph(k).operators]
-            for k in range(graph.subgraph_count)]
+    views = [graph.subgraph(k) for k in range(graph.subgraph_count)]  # one each: a view indexes its writers once
+    return [[_lower(op, view, table, faster, vector) for op in view.operators] for view in views]
 
 
 def _lower(op: Operator, graph: Graph, table, faster, vector) -> KernelCall:

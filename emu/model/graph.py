@@ -116,7 +116,9 @@ class Graph:
 
     def subgraph(self, k: int) -> "Graph":
         """Subgraph k as a Graph of its own (0: this one), over the same tensors: what reads one
-        subgraph's operators (a lowering, folding, the checks) reads it as it reads a model."""
+        subgraph's operators (a lowering, folding, the checks) reads it as it reads a model.
+        Asked of such a view, subgraph(0) is the view itself: no subgraph may run the main one
+        (emu/model/validate.py refuses a call graph with a cycle)."""
         if k == 0:
             return self
         sub = self.subgraphs[k - 1]
