@@ -68,27 +68,29 @@ def quantized_inputs(model_bytes: bytes, floats: list[np.ndarray]) -> list[np.nd
 
 
 def refusals(model_bytes: bytes) -> tuple[list[str], list[str]]:
-    """Every operator of the model (after emu folds constant shape arithmetic) and, for each
-    one emu's compiler refuses, 'OPERATOR: why', in graph order. compile_graph stops at the
-    first; this looks at all of them, so the zoo can say which operators block most models."""
-    from emu.compile.fold import fold_constants
+    """Every operator of the model's main subgraph (after emu folds constant shape arithmetic)
+    and, for each one of any subgraph that emu's compiler refuses, 'OPERATOR: why', in graph
+    order. compile_graph stops at the first; this looks at all of them, so the zoo can say
+    which operators block most models."""
+    from emu.compile.codegen import prepared
     from emu.compile.kernel_call import UnsupportedOperator
     from emu.compile.ops import lowerings
     from emu.compile.quant import RescaleOutOfRange
-    from emu.compile.schedule import produce_at_run_time
     from emu.model.reader import parse_model
 
-    graph, _ = produce_at_run_time(fold_constants(parse_model(model_bytes, "model")))
+    graph, _ = prepared(parse_model(model_bytes, "model"))
     table = lowerings()
     found = []
-    for op in graph.operators:
-        if op.op not in table:
-            found.append(f"{op.op}: no lowering")
-            continue
-        try:
-            table[op.op](op, graph)
-        except (UnsupportedOperator, RescaleOutOfRange) as e:
-            found.append(f"{op.op}: {str(e)[:160]}")
+    for k in range(graph.subgraph_count):
+        subgraph = graph.subgraph(k)
+        for op in subgraph.operators:
+            if op.op not in table:
+                found.append(f"{op.op}: no lowering")
+                continue
+            try:
+                table[op.op](op, subgraph)
+            except (UnsupportedOperator, RescaleOutOfRange) as e:
+                found.append(f"{op.op}: {str(e)[:160]}")
     return [op.op for op in graph.operators], found
 
 

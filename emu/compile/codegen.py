@@ -1,14 +1,17 @@
 """Graph -> C: constant tensors in flash, one planned arena, one kernel call per operator.
 
 The generated model.c is all a model contributes to the firmware; the runtime and kernels
-in emu/firmware/ never change with the model. Before each operator the code calls
-emu_mark_layer(), which the emulator watches to attribute work to layers.
+in emu/firmware/ never change with the model. Before each operator of the main subgraph the
+code calls emu_mark_layer(), which the emulator watches to attribute work to layers. A model
+with control flow has one C function per subgraph (emu/compile/subgraphs.py); the operators
+of the subgraphs a WHILE, IF or CALL_ONCE runs are not marked, so that operator's layer
+counts all the work of the subgraphs it runs (a loop's body over all its iterations).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -18,10 +21,12 @@ from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.kernel_set import KERNEL_SETS, OPTIMIZED, REFERENCE
 from emu.compile.ops import lowerings, optimizations
 from emu.compile.quant import RescaleOutOfRange
+from emu.compile.resources import bind_resource_variables
 from emu.compile.schedule import as_activations, produce_at_run_time
+from emu.compile.subgraphs import Timeline, control_code, function_name, timeline
 from emu.compile.weight_format import filter_storage
 from emu.errors import EmuError, shown
-from emu.model.graph import Graph
+from emu.model.graph import Graph, Operator
 
 C_TYPES = {
     "int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "uint16": "uint16_t",
@@ -75,38 +80,47 @@ class CompiledModel:
 
 def lower_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) -> list[KernelCall]:
     """Each operator's kernel call; with the optimized set, the DSP kernels, and where `mve`
-    (the core has Helium) the vector kernels first."""
+    (the core has Helium) the vector kernels first. The main subgraph's operators only:
+    lower_subgraphs gives every subgraph's."""
+    return lower_subgraphs(graph, kernel_set, mve)[0]
+
+
+def lower_subgraphs(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) -> list[list[KernelCall]]:
+    """The kernel calls of every subgraph's operators, subgraph by subgraph. Every subgraph is
+    lowered, run or not, as TFLM prepares every one."""
     if kernel_set not in KERNEL_SETS:
         raise EmuError(f"unknown kernel set '{kernel_set}' (known: {', '.join(KERNEL_SETS)})")
     table = lowerings()
     faster = optimizations() if kernel_set == OPTIMIZED else {}
     vector = optimizations("helium") if kernel_set == OPTIMIZED and mve else {}
-    calls = []
-    for op in graph.operators:
-        lower = table.get(op.op)
-        if lower is None:
-            raise EmuError(f"unsupported operator {shown(op.op)} at index {op.index} in {graph.name}")
-        try:
-            call = lower(op, graph)
-        except UnsupportedOperator as e:
-            raise EmuError(f"unsupported operator {shown(op.op)} at index {op.index} in {graph.name}: "
-                           f"{shown(str(e), 200)}") from None
-        except RescaleOutOfRange as e:
-            raise EmuError(f"{graph.name}: operator {op.index} ({shown(op.op)}) cannot be computed: {e}") from None
-        reasons = []
-        for name, hooks in (("helium", vector), ("dsp", faster)) if not call.alias else ():
-            better = hooks[op.op](op, graph, call) if op.op in hooks else None  # a vector kernel first
-            if isinstance(better, KernelCall):
-                call = better
-                break
-            if better is not None and better not in (r for _, r in reasons):
-                reasons.append((name, better))
-        else:
-            call.fallback = "; ".join(f"{name}: {reason}" if len(reasons) > 1 else reason for name, reason in reasons)
-        if not call.path:
-            call.path = f"{op.op.lower()}/reference"
-        calls.append(call)
-    return calls
+    views = [graph.subgraph(k) for k in range(graph.subgraph_count)]  # one each: a view indexes its writers once
+    return [[_lower(op, view, table, faster, vector) for op in view.operators] for view in views]
+
+
+def _lower(op: Operator, graph: Graph, table, faster, vector) -> KernelCall:
+    where = f"at index {op.index}{f' of subgraph {op.subgraph}' if op.subgraph else ''} in {graph.name}"
+    lower = table.get(op.op)
+    if lower is None:
+        raise EmuError(f"unsupported operator {shown(op.op)} {where}")
+    try:
+        call = lower(op, graph)
+    except UnsupportedOperator as e:
+        raise EmuError(f"unsupported operator {shown(op.op)} {where}: {shown(str(e), 200)}") from None
+    except RescaleOutOfRange as e:
+        raise EmuError(f"{graph.name}: operator {op.index} ({shown(op.op)}) cannot be computed: {e}") from None
+    reasons = []
+    for name, hooks in (("helium", vector), ("dsp", faster)) if call.function else ():
+        better = hooks[op.op](op, graph, call) if op.op in hooks else None  # a vector kernel first
+        if isinstance(better, KernelCall):
+            call = better
+            break
+        if better is not None and better not in (r for _, r in reasons):
+            reasons.append((name, better))
+    else:
+        call.fallback = "; ".join(f"{name}: {reason}" if len(reasons) > 1 else reason for name, reason in reasons)
+    if not call.path:
+        call.path = f"{op.op.lower()}/reference"
+    return call
 
 
 class _Groups:
@@ -133,10 +147,18 @@ class _Groups:
         return a, b
 
 
-def _lifetimes(graph: Graph, groups: _Groups) -> dict[int, list[int]]:
-    """Buffer root -> [first, last] step that uses it. Steps are positions in the operator
-    list (not operator indices, which folding leaves with gaps); the model's inputs are
-    written at step -1 and its outputs read after the last step."""
+def _ran(graph: Graph, calls: list[list[KernelCall]] | None, clock: Timeline):
+    """(operator, its call, its first and last tick) of every operator of the subgraphs that
+    run (the call None without `calls`)."""
+    for k in sorted(clock.subgraphs):
+        for position, op in enumerate(graph.subgraph(k).operators):
+            yield op, calls[k][position] if calls else None, *clock.operators[k, position]
+
+
+def _lifetimes(graph: Graph, groups: _Groups, clock: Timeline) -> dict[int, list[int]]:
+    """Buffer root -> [first, last] tick that uses it, on the timeline of the whole model
+    (emu/compile/subgraphs.py): each subgraph's inputs are written at its entry tick and its
+    outputs read at its exit tick; the main subgraph's entry is 0 and its exit the end."""
     span: dict[int, list[int]] = {}
 
     def touch(t: int, i: int) -> None:
@@ -145,23 +167,27 @@ def _lifetimes(graph: Graph, groups: _Groups) -> dict[int, list[int]]:
         s = span.setdefault(groups.root(t), [i, i])
         s[0], s[1] = min(s[0], i), max(s[1], i)
 
-    for t in graph.inputs:
-        touch(t, -1)
-    for step, op in enumerate(graph.operators):
+    for k, (entry, leave) in clock.subgraphs.items():
+        sub = graph.subgraph(k)
+        for t in sub.inputs:
+            touch(t, entry)
+        for t in sub.outputs:
+            touch(t, leave)
+    for op, _, first, last in _ran(graph, None, clock):
         for t in (*op.inputs, *op.outputs):
-            touch(t, step)
-    for t in graph.outputs:
-        touch(t, len(graph.operators))
+            touch(t, first)
+            touch(t, last)
     for t in used_variable_tensors(graph):  # state kept between inferences: no other tensor may ever share its bytes
-        touch(t, -1)
-        touch(t, len(graph.operators))
+        touch(t, 0)
+        touch(t, clock.end)
     return span
 
 
 def used_variable_tensors(graph: Graph) -> list[int]:
-    """The variable tensors the model uses (operators' state, kept from one inference to the
-    next), in index order; one the graph never touches needs neither memory nor a reset."""
-    used = {t for op in graph.operators for t in (*op.inputs, *op.outputs)} | set(graph.inputs) | set(graph.outputs)
+    """The variable tensors the model uses (operators' state, resource variables, kept from one
+    inference to the next), in index order; one the graph never touches needs neither memory
+    nor a reset."""
+    used = {t for op in graph.all_operators for t in (*op.inputs, *op.outputs)} | set(graph.inputs) | set(graph.outputs)
     return sorted(t for t in used if t >= 0 and graph.tensors[t].variable and not graph.tensors[t].is_constant)
 
 
@@ -174,24 +200,25 @@ def _group_bytes(graph: Graph, groups: _Groups) -> dict[int, int]:
     return size
 
 
-def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict[tuple[int, int], int]]:
+def _share_buffers(graph: Graph, calls: list[list[KernelCall]],
+                   clock: Timeline) -> tuple[_Groups, dict[tuple[int, int], int]]:
     """Groups of tensors that are one buffer, and the (output, input) buffer pairs that may
     overlap by streaming, with their leads (emu/compile/arena.py)."""
     groups = _Groups()
-    for op, call in zip(graph.operators, calls, strict=True):
+    for op, call, _, _ in _ran(graph, calls, clock):
         if call.alias:
             groups.join(op.outputs[0], op.inputs[0])
     leads: dict[tuple[int, int], int] = {}
-    # Lifetimes and the groups holding a model output, kept up to date as groups join (each
-    # join merges two entries), so the pass stays linear in the operators.
-    span = _lifetimes(graph, groups)
-    output_roots = {groups.root(o) for o in graph.outputs}
-    for step, (op, call) in enumerate(zip(graph.operators, calls, strict=True)):
+    # Lifetimes and the groups holding an output of a subgraph that runs, kept up to date as
+    # groups join (each join merges two entries), so the pass stays linear in the operators.
+    span = _lifetimes(graph, groups, clock)
+    output_roots = {groups.root(o) for k in clock.subgraphs for o in graph.subgraph(k).outputs}
+    for op, call, _, last in _ran(graph, calls, clock):
         if not (call.inplace or call.input_lead is not None) or graph.tensors[op.inputs[0]].is_constant:
             continue
         src, dst = op.inputs[0], op.outputs[0]
         src_root = groups.root(src)
-        if span[src_root][1] != step or src_root in output_roots:
+        if span[src_root][1] != last or src_root in output_roots:
             continue  # the input is read again later, or must survive as a model output
         if call.inplace and graph.tensors[dst].nbytes <= graph.tensors[src].nbytes:
             joined = groups.join(dst, src)
@@ -206,26 +233,51 @@ def _share_buffers(graph: Graph, calls: list[KernelCall]) -> tuple[_Groups, dict
     return groups, leads
 
 
+def _each_subgraph(graph: Graph, stage) -> tuple[Graph, frozenset[int]]:
+    """A stage that reads and returns one Graph (and the tensors it produces at run time) run
+    on each subgraph in turn, each seeing the tensors as the one before left them."""
+    produced: frozenset[int] = frozenset()
+    for k in range(graph.subgraph_count):
+        view, made = stage(graph.subgraph(k))
+        graph, produced = graph.with_subgraph(k, view), produced | made
+    return graph, produced
+
+
+def _scratch(op: Operator) -> str:
+    return f"scratch{op.index}" if not op.subgraph else f"scratch{op.subgraph}_{op.index}"
+
+
+def prepared(graph: Graph) -> tuple[Graph, frozenset[int]]:
+    """The model as the lowerings see it, every subgraph: shape arithmetic on constants left as
+    constants, resource variables bound, and the weights produced at run time given their
+    values (with the set of those, which the planner then places in the arena)."""
+    graph, _ = _each_subgraph(graph, lambda sub: (fold_constants(sub), frozenset()))
+    graph = bind_resource_variables(graph)
+    return _each_subgraph(graph, produce_at_run_time)
+
+
 def compile_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) -> CompiledModel:
     """The model as C for the kernel set; `mve`: the board's core has Helium (Platform.mve)."""
-    graph = fold_constants(graph)  # shape arithmetic on constants leaves the graph as constants
-    graph, produced = produce_at_run_time(graph)
-    calls = lower_graph(graph, kernel_set, mve)  # lowerings fold weights produced at run time as constants,
-    weight_format, filter_bytes = filter_storage(graph, calls)
+    graph, produced = prepared(graph)
+    calls = lower_subgraphs(graph, kernel_set, mve)  # lowerings fold weights produced at run time as constants,
+    every = [c for subgraph_calls in calls for c in subgraph_calls]
+    weight_format, filter_bytes = filter_storage(replace(graph, operators=graph.all_operators), every)
     graph = as_activations(graph, produced)  # which the planner places in the arena
-    groups, leads = _share_buffers(graph, calls)
-    span = _lifetimes(graph, groups)
+    clock = timeline(graph)
+    groups, leads = _share_buffers(graph, calls, clock)
+    span = _lifetimes(graph, groups, clock)
     sizes = _group_bytes(graph, groups)
     buffers = [Buffer(f"t{r}", sizes[r], first, last) for r, (first, last) in span.items()]
-    buffers += [Buffer(f"scratch{op.index}", c.scratch_bytes, step, step)
-                for step, (op, c) in enumerate(zip(graph.operators, calls, strict=True)) if c.scratch_bytes]
+    buffers += [Buffer(_scratch(op), c.scratch_bytes, first, last)
+                for op, c, first, last in _ran(graph, calls, clock) if c.scratch_bytes]
     plan = plan_arena(buffers, {(f"t{dst}", f"t{src}"): lead for (dst, src), lead in leads.items()})
 
     def offset(t: int) -> int:
         return plan.offsets[f"t{groups.root(t)}"]
 
-    emitter = _Emitter(graph, calls, offset, plan.offsets)
+    emitter = _Emitter(graph, calls, sorted(clock.subgraphs), offset, plan.offsets)
     source = emitter.source(plan.size)
+    ran = [c for _, c, _, _ in _ran(graph, calls, clock)]
     return CompiledModel(
         name=graph.name,
         sha256=graph.sha256,
@@ -233,9 +285,9 @@ def compile_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) 
         arena_bytes=plan.size,
         inputs=[_io(graph, t, offset(t)) for t in graph.inputs],
         outputs=[_io(graph, t, offset(t)) for t in graph.outputs],
-        layers=[Layer(op.index, op.op, None if c.alias else c.function, "" if c.alias else c.path, c.macs,
-                      c.fallback) for op, c in zip(graph.operators, calls, strict=True)],
-        kernels=sorted({c.function for c in calls if not c.alias}),
+        layers=[Layer(op.index, op.op, c.function or None, c.path if c.function or c.subgraphs else "", c.macs,
+                      c.fallback) for op, c in zip(graph.operators, calls[0], strict=True)],
+        kernels=sorted({c.function for c in ran if c.function}),
         weight_bytes=emitter.constant_bytes,
         kernel_set=kernel_set,
         weight_format=weight_format,
@@ -279,9 +331,12 @@ def c_array_body(values: np.ndarray) -> str:
 
 
 class _Emitter:
-    def __init__(self, graph: Graph, calls: list[KernelCall], offset, buffer_offsets: dict[str, int]):
+    def __init__(self, graph: Graph, calls: list[list[KernelCall]], ran: list[int], offset,
+                 buffer_offsets: dict[str, int]):
         self.graph, self.calls, self.offset, self.buffer_offsets = graph, calls, offset, buffer_offsets
+        self.ran = ran  # the subgraphs that run, each a C function
         self.constants: list[str] = []
+        self.flags: list[str] = []  # CALL_ONCE's "has run" flags, zero at boot
         self.emitted: set[int] = set()
         self.constant_bytes = 0
 
@@ -337,19 +392,33 @@ class _Emitter:
         self.constants.append(f"static {ctype} {name}[{max(len(tensors), 1)}] = {{{pointers}}};")
         return name
 
+    def _address(self, t: int) -> str:
+        """Tensor t's bytes, for the copies between subgraphs."""
+        return self._constant(t) if self.graph.tensors[t].is_constant else f"(emu_arena + {self.offset(t)})"
+
     def _call(self, op, call: KernelCall) -> list[str]:
-        lines = [f"    emu_mark_layer(); /* {op.index}: {op.op} */"]
-        if call.alias:
+        # Only the main subgraph's operators are layers (a called subgraph's work is its caller's).
+        lines = [] if op.subgraph else [f"    emu_mark_layer(); /* {op.index}: {op.op} */"]
+        prefix = f"op{op.index}" if not op.subgraph else f"sg{op.subgraph}_op{op.index}"
+        if call.subgraphs:
+            flag = f"emu_{prefix}_ran"
+            if op.op == "CALL_ONCE":
+                self.flags.append(f"static uint8_t {flag};")
+            names = ", ".join(f"{function_name(k)}" for k in call.subgraphs)
+            lines.append(f"    /* {op.op} of subgraph {op.subgraph}, operator {op.index}: runs {names} */")
+            return lines + control_code(op, self.graph.subgraph(op.subgraph), self._address, flag)
+        if not call.function:
             return lines
         args = []
         if call.params_type:
-            prefix = f"op{op.index}"
             fields = ",\n".join(f"    .{k} = {self._value(prefix, k, v)}" for k, v in call.params.items())
             self.constants.append(f"static const {call.params_type} {prefix} = {{\n{fields}\n}};")
             args.append(f"&{prefix}")
-        args += [self._argument(f"op{op.index}_arg{i}", t, op) for i, t in enumerate(call.args)]
+        args += [self._argument(f"{prefix}_arg{i}", t, op) for i, t in enumerate(call.args)]
         if call.scratch_bytes:
-            args.append(f"(void *)(emu_arena + {self.buffer_offsets[f'scratch{op.index}']})")
+            args.append(f"(void *)(emu_arena + {self.buffer_offsets[_scratch(op)]})")
+        if op.subgraph:
+            lines.append(f"    /* {op.index}: {op.op} */")
         lines.append(f"    {call.function}({', '.join(args)});")
         return lines
 
@@ -366,10 +435,17 @@ class _Emitter:
         return lines
 
     def source(self, arena_bytes: int) -> str:
-        body = []
-        for op, call in zip(self.graph.operators, self.calls, strict=True):
-            body += self._call(op, call)
-        headers = sorted({c.header for c in self.calls if not c.alias and c.header})
+        functions = []
+        for k in self.ran:  # the main subgraph first; the others are declared before it
+            sub = self.graph.subgraph(k)
+            body = [line for op, call in zip(sub.operators, self.calls[k], strict=True)
+                    for line in self._call(op, call)]
+            head = "void emu_model_run(void)" if k == 0 else f"static void {function_name(k)}(void)"
+            name = shown(self.graph.subgraphs[k - 1].name).replace("*/", "* /") if k else ""
+            comment = [f"/* subgraph {k}: {name} */"] if k else []
+            functions += [*comment, head, "{", *body, "}", ""]
+        prototypes = [f"static void {function_name(k)}(void);" for k in self.ran if k]
+        headers = sorted({c.header for k in self.ran for c in self.calls[k] if c.function and c.header})
         ios = []
         for kind, tensors in (("inputs", self.graph.inputs), ("outputs", self.graph.outputs)):
             entries = ", ".join(f"{{{self.offset(t)}u, {self.graph.tensors[t].nbytes}u}}" for t in tensors)
@@ -382,6 +458,7 @@ class _Emitter:
             "#include <math.h>",
             "#include <stddef.h>",
             "#include <stdint.h>",
+            *(["#include <string.h>"] if len(self.ran) > 1 else []),
             '#include "emu_model.h"',
             *[f'#include "{h}"' for h in headers],
             "",
@@ -389,17 +466,15 @@ class _Emitter:
             f"const uint32_t emu_arena_bytes = {arena_bytes}u;",
             "",
             *self.constants,
+            *self.flags,
+            *prototypes,
             "",
             "void emu_model_reset(void)",
             "{",
             *self._reset_body(),
             "}",
             "",
-            "void emu_model_run(void)",
-            "{",
-            *body,
-            "}",
-            "",
+            *functions,
             *ios,
             "",
         ])

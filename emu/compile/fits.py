@@ -27,7 +27,7 @@ from emu.platforms import Platform
 
 # The least flash each part of a model takes in the generated code (emu/compile/codegen.py),
 # whatever the compiler makes of it:
-# - every operator, even one that moves no data (RESHAPE), is preceded by a call of
+# - every operator of the main subgraph, even one that moves no data (RESHAPE), is preceded by a call of
 #   emu_mark_layer(), a BL instruction of 4 bytes on every Cortex-M; not counted are those
 #   that shape arithmetic may fold into constants (emu/compile/fold.py);
 # - every graph input and output is an entry of the I/O tables (emu_tensor_io: offset and

@@ -46,19 +46,24 @@ def run_compiled_on_host_many(compiled: CompiledModel, batches: list[list[np.nda
         return [_run(compiled, exe, work, [inputs])[0] for inputs in batches]
 
 
-def run_compiled_on_host_sequence(compiled: CompiledModel, sequence: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+def run_compiled_on_host_sequence(compiled: CompiledModel, sequence: list[list[np.ndarray]],
+                                  reset: bool = False) -> list[list[np.ndarray]]:
     """One run of the model per set of inputs, in order and in one process, without a reset
-    between them: what a model's variable tensors (LSTM, SVDF state) carry over shows."""
+    between them: what a model's variable tensors (LSTM, SVDF state) and resource variables
+    carry over shows. With `reset`, emu_model_reset() before each run but the first (as a
+    validation run on the device, and TFLM's Reset() between invocations): what the state
+    keeps through a reset (CALL_ONCE does not run again) shows."""
     with cache.temp_folder("emu-host-") as tmp:
         work = Path(tmp)
-        return _run(compiled, build_host(compiled, work), work, sequence)
+        return _run(compiled, build_host(compiled, work), work, sequence, reset)
 
 
-def _run(compiled: CompiledModel, exe: Path, work: Path, sequence: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+def _run(compiled: CompiledModel, exe: Path, work: Path, sequence: list[list[np.ndarray]],
+         reset: bool = False) -> list[list[np.ndarray]]:
     blob = b"".join(np.ascontiguousarray(x, dtype=io.dtype).tobytes()
                     for inputs in sequence for x, io in zip(inputs, compiled.inputs, strict=True))
     (work / "in.bin").write_bytes(blob)
-    result = processes.run([str(exe), str(work / "in.bin"), str(work / "out.bin")],
+    result = processes.run([str(exe), str(work / "in.bin"), str(work / "out.bin"), *(["reset"] if reset else [])],
                            capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
         raise EmuError(f"host model run failed ({result.returncode}): {result.stderr.strip()}")

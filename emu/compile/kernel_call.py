@@ -8,7 +8,10 @@ parameter struct in flash and one C call:
 
 where each arg is a pointer to a tensor's data (const for inputs, writable for the
 operator's outputs), NULL for None, or a table of such pointers (see KernelCall.args).
-The function and struct are declared in emu/firmware/kernels/<header>.
+The function and struct are declared in emu/firmware/kernels/<header>. A call without a
+function emits no kernel call: an alias (RESHAPE), a resource handle bound at compile time
+(VAR_HANDLE), or a control-flow operator (WHILE, IF, CALL_ONCE), whose `subgraphs` the code
+generator runs with C of its own (emu/compile/subgraphs.py).
 
 A module may also offer faster kernels for the `optimized` kernel set
 (emu/compile/kernel_set.py) with optimize(op, graph, call) -> KernelCall | str (and
@@ -70,6 +73,9 @@ class KernelCall:
     # Set by lowerings that store the filter in a form of their own (sparse): its format name
     # and flash bytes, for emu/compile/weight_format.py.
     filter_storage: tuple[str, int] | None = None
+    # The subgraphs a control-flow operator runs, in its options' order (WHILE: condition,
+    # body; IF: then, else; CALL_ONCE: init); empty for every other operator.
+    subgraphs: tuple[int, ...] = ()
 
 
 class UnsupportedOperator(Exception):

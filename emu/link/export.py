@@ -95,8 +95,8 @@ Running one inference:
 section, which is not zeroed at startup (every byte is written before it is read): your
 linker script must place `*(.noinit*)` in RAM, as emu's `emu bsp` script does.
 `emu_model_reset()` does nothing for a model without variable tensors; for one with them
-(the state of LSTM and SVDF layers, kept from one `emu_model_run()` to the next), call it
-again wherever TFLM's interpreter would be `Reset()`. `markers.c`
+(the state of LSTM and SVDF layers, or a model's resource variables, kept from one
+`emu_model_run()` to the next), call it again wherever TFLM's interpreter would be `Reset()`. `markers.c`
 holds three empty functions the model calls around and between layers, where emu's
 emulator takes its measurements; they cost a call each.
 """

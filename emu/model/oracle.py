@@ -39,7 +39,7 @@ def needs_litert(graph: Graph) -> bool:
     """TFLM rejects float16 tensors and hybrid (int8 weights, float activations) operators."""
     if any(t.dtype == "float16" for t in graph.tensors):
         return True
-    for op in graph.operators:
+    for op in graph.all_operators:  # a loop's body or a branch included
         ins = [graph.tensors[i] for i in op.inputs if i >= 0]
         if ins and ins[0].dtype == "float32" and any(t.is_constant and t.dtype == "int8" for t in ins[1:]):
             return True

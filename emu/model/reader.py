@@ -16,7 +16,7 @@ import numpy as np
 import tflite
 
 from emu.errors import EmuError, escaped, shown
-from emu.model.graph import Graph, Operator, Quantization, Tensor
+from emu.model.graph import Graph, Operator, Quantization, Subgraph, Tensor
 from emu.model.validate import check_shape, validate
 
 # The largest model file read: more than any board's flash, and a bound on what a wrong path
@@ -32,10 +32,12 @@ def _enum_names(enum) -> dict[int, str]:
 
 _TENSOR_TYPE_NAMES = _enum_names(tflite.TensorType)
 # Types numpy holds element by element, by their schema name ("UINT32" -> "uint32"). The rest
-# (INT4 packed two to a byte, STRING, COMPLEX, RESOURCE, VARIANT, BFLOAT16) are named in the error.
+# (INT4 packed two to a byte, STRING, COMPLEX, VARIANT, BFLOAT16) are named in the error.
 _NUMPY_TYPES = {"FLOAT32", "FLOAT16", "FLOAT64", "INT8", "INT16", "INT32", "INT64",
                 "UINT8", "UINT16", "UINT32", "UINT64", "BOOL"}
 _TENSOR_TYPES = {v: k.lower() for v, k in _TENSOR_TYPE_NAMES.items() if k in _NUMPY_TYPES}
+# A resource tensor (VAR_HANDLE's output) holds the id of a resource variable, an int32 in TFLM.
+_RESOURCE_TYPE = "int32"
 _PADDING = _enum_names(tflite.Padding)
 _ACTIVATION = _enum_names(tflite.ActivationFunctionType)
 _OPTION_CLASSES = {v: k for k, v in vars(tflite.BuiltinOptions).items() if isinstance(v, int)}
@@ -58,7 +60,8 @@ def _read_options(op) -> dict:
     opts.Init(table.Bytes, table.Pos)
     values = {}
     for name in dir(cls):
-        if not name[0].isupper() or name.startswith(("Init", "GetRootAs")) or name.endswith(("IsNone", "Length")):
+        skipped = name == "Init" or name.startswith("GetRootAs") or name.endswith(("IsNone", "Length"))
+        if not name[0].isupper() or skipped:
             continue
         method = getattr(opts, name)
         try:
@@ -117,53 +120,69 @@ def _parse(buf: bytes, name: str) -> tuple[Graph, int]:
     model = tflite.Model.GetRootAsModel(buf, 0)
     if model.SubgraphsLength() < 1:
         raise EmuError(f"{name}: the model has no subgraph")
-    graph = model.Subgraphs(0)
     opcodes = [_opcode_name(model.OperatorCodes(i)) for i in range(model.OperatorCodesLength())]
-    tensors = []
-    for i in range(graph.TensorsLength()):
-        t = graph.Tensors(i)
-        dtype = _TENSOR_TYPES.get(t.Type())
-        if dtype is None:
-            kind = _TENSOR_TYPE_NAMES.get(t.Type(), f"unknown TensorType {t.Type()}")
-            raise EmuError(f"{name}: tensor {i} has type {kind}, which emu does not support")
-        shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
-        tensor_name = (t.Name() or b"").decode(errors="replace")
-        check_shape(name, i, tensor_name, shape)  # before any buffer is sized by it
-        data = None
-        buffer = model.Buffers(t.Buffer()) if t.Buffer() < model.BuffersLength() else None
-        if buffer is not None:
-            raw = _buffer_bytes(buf, buffer)
-            if raw is not None:
-                data = _constant(raw, dtype, shape, f"{name}: tensor {i} ({shown(tensor_name)})")
-        tensors.append(Tensor(i, tensor_name, shape, dtype, _read_quantization(t), data, buffer=t.Buffer(),
-                              variable=bool(t.IsVariable())))
-    operators = []
+    tensors: list[Tensor] = []
+    parts = []  # per subgraph: its name, operators, inputs and outputs, indices into `tensors`
     # Operators read once per table: a file may list one table many times (a few bytes per
     # entry), and reading its options again for each entry would cost far more than the file.
     read: dict[int, tuple[str, tuple[int, ...], tuple[int, ...], dict]] = {}
-    for i in range(graph.OperatorsLength()):
-        op = graph.Operators(i)
-        fields = read.get(op._tab.Pos)
-        if fields is None:
-            if op.OpcodeIndex() >= len(opcodes):
-                raise EmuError(f"{name}: operator {i} has opcode {op.OpcodeIndex()}, "
-                               f"but the model defines {len(opcodes)} opcodes")
-            fields = read[op._tab.Pos] = (
-                opcodes[op.OpcodeIndex()],
-                tuple(int(x) for x in op.InputsAsNumpy()) if op.InputsLength() else (),
-                tuple(int(x) for x in op.OutputsAsNumpy()) if op.OutputsLength() else (),
-                _read_options(op),
-            )
-        kind, inputs, outputs, options = fields
-        operators.append(Operator(index=i, op=kind, inputs=inputs, outputs=outputs, options=dict(options)))
+    for k in range(model.SubgraphsLength()):
+        graph = model.Subgraphs(k)
+        first = len(tensors)  # this subgraph's tensors follow the ones before (emu.model.graph.Graph)
+        for i in range(graph.TensorsLength()):
+            tensors.append(_read_tensor(buf, model, graph.Tensors(i), first + i, name))
+
+        def shifted(indices, first=first) -> tuple[int, ...]:
+            return tuple(int(x) + first if x >= 0 else int(x) for x in indices)
+
+        operators = []
+        for i in range(graph.OperatorsLength()):
+            op = graph.Operators(i)
+            fields = read.get(op._tab.Pos)
+            if fields is None:
+                if op.OpcodeIndex() >= len(opcodes):
+                    raise EmuError(f"{name}: operator {i} has opcode {op.OpcodeIndex()}, "
+                                   f"but the model defines {len(opcodes)} opcodes")
+                fields = read[op._tab.Pos] = (
+                    opcodes[op.OpcodeIndex()],
+                    tuple(int(x) for x in op.InputsAsNumpy()) if op.InputsLength() else (),
+                    tuple(int(x) for x in op.OutputsAsNumpy()) if op.OutputsLength() else (),
+                    _read_options(op),
+                )
+            kind, inputs, outputs, options = fields
+            operators.append(Operator(index=i, op=kind, inputs=shifted(inputs), outputs=shifted(outputs),
+                                      options=dict(options), subgraph=k))
+        parts.append(((graph.Name() or b"").decode(errors="replace"), operators,
+                      list(shifted(graph.InputsAsNumpy())) if graph.InputsLength() else [],
+                      list(shifted(graph.OutputsAsNumpy())) if graph.OutputsLength() else []))
+    (_, operators, inputs, outputs), others = parts[0], parts[1:]
     return Graph(
         name=name,
         sha256=hashlib.sha256(buf).hexdigest(),
         tensors=tensors,
         operators=operators,
-        inputs=[int(x) for x in graph.InputsAsNumpy()] if graph.InputsLength() else [],
-        outputs=[int(x) for x in graph.OutputsAsNumpy()] if graph.OutputsLength() else [],
+        inputs=inputs,
+        outputs=outputs,
+        subgraphs=[Subgraph(*part) for part in others],
     ), model.BuffersLength()
+
+
+def _read_tensor(buf: bytes, model, t, index: int, name: str) -> Tensor:
+    dtype = _RESOURCE_TYPE if t.Type() == tflite.TensorType.RESOURCE else _TENSOR_TYPES.get(t.Type())
+    if dtype is None:
+        kind = _TENSOR_TYPE_NAMES.get(t.Type(), f"unknown TensorType {t.Type()}")
+        raise EmuError(f"{name}: tensor {index} has type {kind}, which emu does not support")
+    shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+    tensor_name = (t.Name() or b"").decode(errors="replace")
+    check_shape(name, index, tensor_name, shape)  # before any buffer is sized by it
+    data = None
+    buffer = model.Buffers(t.Buffer()) if t.Buffer() < model.BuffersLength() else None
+    if buffer is not None:
+        raw = _buffer_bytes(buf, buffer)
+        if raw is not None:
+            data = _constant(raw, dtype, shape, f"{name}: tensor {index} ({shown(tensor_name)})")
+    return Tensor(index, tensor_name, shape, dtype, _read_quantization(t), data, buffer=t.Buffer(),
+                  variable=bool(t.IsVariable()))
 
 
 def _constant(raw: bytes, dtype: str, shape: tuple[int, ...], where: str) -> np.ndarray:

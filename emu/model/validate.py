@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from emu.errors import EmuError, shown
-from emu.model.graph import Graph, Tensor
+from emu.model.graph import Graph, Tensor, called_subgraphs
 
 # No board has 2 GB of RAM; a bound here also keeps every byte count within 64 bits.
 MAX_ELEMENTS = 2**31
@@ -81,7 +81,14 @@ _INPUTS = {
     "SLICE": (3, _NO_OPTIONAL), "REVERSE_V2": (2, _NO_OPTIONAL), "DEPTH_TO_SPACE": (1, _NO_OPTIONAL),
     "SPACE_TO_DEPTH": (1, _NO_OPTIONAL), "MIRROR_PAD": (2, _NO_OPTIONAL), "GATHER_ND": (2, _NO_OPTIONAL),
     "EMBEDDING_LOOKUP": (2, _NO_OPTIONAL), "DYNAMIC_UPDATE_SLICE": (3, _NO_OPTIONAL), "SHAPE": (1, _NO_OPTIONAL),
+    # control flow and resource variables: TFLM's kernels count their inputs themselves
+    "WHILE": (0, _NO_OPTIONAL), "IF": (1, _NO_OPTIONAL), "CALL_ONCE": (0, _NO_OPTIONAL),
+    "VAR_HANDLE": (0, _NO_OPTIONAL), "READ_VARIABLE": (1, _NO_OPTIONAL), "ASSIGN_VARIABLE": (2, _NO_OPTIONAL),
 }
+# The operators that take no inputs (a variable's handle, an init call) or write no outputs
+# (an assignment, an init call, a loop over no values).
+_NO_INPUTS = frozenset({"VAR_HANDLE", "CALL_ONCE", "WHILE"})
+_NO_OUTPUTS = frozenset({"ASSIGN_VARIABLE", "CALL_ONCE", "WHILE", "IF"})
 
 
 def validate(graph: Graph, buffer_count: int) -> None:
@@ -91,10 +98,61 @@ def validate(graph: Graph, buffer_count: int) -> None:
     for t in graph.tensors:
         _check_tensor(graph, t, buffer_count, packed=t.index in encoded)
     _check_graph_io(graph)
-    for op in graph.operators:
-        _check_operator(graph, op)
-        _check_options(graph, op)
-    _check_dataflow(graph)
+    for k in range(graph.subgraph_count):
+        sub = graph.subgraph(k)
+        if k:
+            _check_subgraph_io(sub, k)
+        for op in sub.operators:
+            _check_operator(sub, op)
+            _check_options(sub, op)
+        _check_dataflow(sub)
+    _check_calls(graph)
+
+
+def _where(graph: Graph, op) -> str:
+    """How a message names an operator: its index, and its subgraph's outside the main one."""
+    of = f" of subgraph {op.subgraph}" if op.subgraph else ""
+    return f"{graph.name}: operator {op.index}{of} ({shown(op.op)})"
+
+
+def _check_subgraph_io(sub: Graph, k: int) -> None:
+    """A called subgraph's inputs are written by the copies its caller makes (TFLM's
+    CopyOpInputsToSubgraphInputs): never a constant. Its outputs may be (they are read)."""
+    for i in sub.inputs:
+        if not 0 <= i < len(sub.tensors):
+            raise EmuError(f"{sub.name}: subgraph {k} has input {i}, which is not a tensor")
+        if sub.tensors[i].is_constant:
+            raise EmuError(f"{sub.name}: subgraph {k} input {tensor_label(i, sub.tensors[i].name)} is a constant")
+    for i in sub.outputs:
+        if not 0 <= i < len(sub.tensors):
+            raise EmuError(f"{sub.name}: subgraph {k} has output {i}, which is not a tensor")
+
+
+def _check_calls(graph: Graph) -> None:
+    """The subgraphs WHILE, IF and CALL_ONCE run exist (TFLM's Prepare checks it), and none
+    runs itself, directly or through another (TFLM would recurse until its stack ran out)."""
+    calls: dict[int, set[int]] = {}
+    for k in range(graph.subgraph_count):
+        for op in graph.subgraph(k).operators:
+            for callee in called_subgraphs(op):
+                if not 0 <= callee < graph.subgraph_count:
+                    raise EmuError(f"{_where(graph, op)} runs subgraph {callee}, but the model has "
+                                   f"{graph.subgraph_count}")
+                calls.setdefault(k, set()).add(callee)
+
+    def visit(k: int, path: tuple[int, ...]) -> None:
+        for callee in sorted(calls.get(k, ())):
+            if callee in path:
+                raise EmuError(f"{graph.name}: subgraph {callee} runs itself (through subgraphs "
+                               f"{' -> '.join(map(str, (*path[path.index(callee):], callee)))})")
+            if callee not in done:
+                visit(callee, (*path, callee))
+        done.add(k)
+
+    done: set[int] = set()
+    for k in range(graph.subgraph_count):
+        if k not in done:
+            visit(k, (k,))
 
 
 def _check_tensor(graph: Graph, t: Tensor, buffer_count: int, packed: bool = False) -> None:
@@ -147,11 +205,11 @@ def _check_graph_io(graph: Graph) -> None:
 
 
 def _check_operator(graph: Graph, op) -> None:
-    where = f"{graph.name}: operator {op.index} ({shown(op.op)})"
+    where = _where(graph, op)
     count = len(graph.tensors)
-    if not op.inputs:
+    if not op.inputs and op.op not in _NO_INPUTS:
         raise EmuError(f"{where} has no inputs")
-    if not op.outputs:
+    if not op.outputs and op.op not in _NO_OUTPUTS:
         raise EmuError(f"{where} has no outputs")
     for i in op.inputs:
         if i != -1 and not 0 <= i < count:  # -1 marks an absent optional input
@@ -175,7 +233,7 @@ def _check_operator(graph: Graph, op) -> None:
 def _check_options(graph: Graph, op) -> None:
     """Options TFLM divides by, loops over or computes with: refused where no runtime could
     compute the operator (or TFLM would compute something other than what the shapes say)."""
-    where = f"{graph.name}: operator {op.index} ({shown(op.op)})"
+    where = _where(graph, op)
     options = op.options
     for name in _POSITIVE_OPTIONS.get(op.op, ()):
         value = options.get(name, 1)
@@ -209,7 +267,7 @@ def _check_dataflow(graph: Graph) -> None:
     order that runs: an operator reads only tensors written before it (or inputs and
     constants), never its own output. Linear in the model's size."""
     def where(op, verb: str, t: int) -> str:
-        return f"{graph.name}: operator {op.index} ({shown(op.op)}) {verb} {tensor_label(t, graph.tensors[t].name)}"
+        return f"{_where(graph, op)} {verb} {tensor_label(t, graph.tensors[t].name)}"
 
     writer: dict[int, int] = {}
     graph_inputs = set(graph.inputs)

@@ -24,7 +24,8 @@ from emu.compile.quant import (
 )
 
 OPERATORS = ("ADD", "SUB", "MUL")
-TYPES = {"ADD": ("float32", "int8", "int16"), "SUB": ("float32", "int8", "int16"), "MUL": ("float32", "int8", "int16")}
+TYPES = {"ADD": ("float32", "int8", "int16", "int32"), "SUB": ("float32", "int8", "int16"),
+         "MUL": ("float32", "int8", "int16")}
 
 HEADER = "elementwise.h"
 MAX_RANK = 6  # EMU_BROADCAST_MAX_RANK
@@ -41,6 +42,11 @@ def lower(op, graph) -> KernelCall:
     activation = op.options.get("fused_activation_function", "NONE")
     params = broadcast_params(a.shape, b.shape, y.shape)
     name = op.op.lower()
+    if y.dtype == "int32":  # ADD only (TYPES); TFLM takes no quantization and no activation for it
+        if any(t.quantization is not None for t in (a, b, y)):
+            raise UnsupportedOperator("int32 ADD of quantized tensors (TFLM adds unquantized ones only)")
+        return KernelCall("emu_add_s32", HEADER, "emu_binary_s32_params", params, [a.index, b.index, y.index],
+                          inplace=tuple(a.shape) == tuple(y.shape))
     if y.dtype == "float32":
         if activation not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
             raise UnsupportedOperator(f"fused activation {activation}")

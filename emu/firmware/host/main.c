@@ -1,10 +1,12 @@
 /* The generated model and kernels, built for the host: a fast check of the C itself.
  *
- * usage: host_model INPUT.bin OUTPUT.bin
+ * usage: host_model INPUT.bin OUTPUT.bin [reset]
  * INPUT.bin holds every model input's bytes, one after the other; OUTPUT.bin receives
  * every output's bytes the same way. INPUT.bin may hold several such sets: the model then
  * runs once per set, in order, without a reset between them, so state kept in variable
- * tensors carries from one inference to the next as in one TFLM interpreter invoked again.
+ * tensors carries from one inference to the next as in one TFLM interpreter invoked again;
+ * with `reset`, emu_model_reset() runs before each, as a validation run on the device does
+ * (and TFLM's Reset() between invocations of one interpreter).
  * The device build does not use this file.
  */
 #include <stdio.h>
@@ -31,10 +33,11 @@ static int read_inputs(FILE *in)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s INPUT.bin OUTPUT.bin\n", argv[0]);
+    if (argc != 3 && !(argc == 4 && strcmp(argv[3], "reset") == 0)) {
+        fprintf(stderr, "usage: %s INPUT.bin OUTPUT.bin [reset]\n", argv[0]);
         return 2;
     }
+    const int reset_each = argc == 4;
     FILE *in = fopen(argv[1], "rb");
     if (!in) {
         perror(argv[1]);
@@ -55,6 +58,9 @@ int main(int argc, char **argv)
         }
         if (status == 0) {
             break;
+        }
+        if (reset_each && runs > 0) {
+            emu_model_reset();
         }
         emu_mark_start();
         emu_model_run();

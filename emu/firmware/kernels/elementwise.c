@@ -124,3 +124,17 @@ void emu_mul_f32(const emu_binary_f32_params *p, const float *input1, const floa
 {
     FOR_EACH_RUN(p, p, input1, input2, output, mul_f32_run);
 }
+
+static void add_s32_run(const emu_binary_s32_params *p, const int32_t *a, int32_t step_a, const int32_t *b,
+                        int32_t step_b, int32_t *out, int32_t n)
+{
+    (void)p;
+    for (int32_t i = 0; i < n; i++) {
+        out[i] = (int32_t)((uint32_t)a[i * step_a] + (uint32_t)b[i * step_b]);
+    }
+}
+
+void emu_add_s32(const emu_binary_s32_params *p, const int32_t *input1, const int32_t *input2, int32_t *output)
+{
+    FOR_EACH_RUN(p, p, input1, input2, output, add_s32_run);
+}

@@ -27,9 +27,10 @@ extern const uint32_t emu_model_input_count;
 extern const uint32_t emu_model_output_count;
 
 void emu_model_run(void);
-/* Sets the model's variable tensors (LSTM and SVDF state, kept from one emu_model_run to the
- * next) to their initial values, as TFLM's interpreter does when it starts and on Reset():
- * call it once before the first inference, and again to start a new sequence. */
+/* Sets the model's variable tensors (LSTM and SVDF state, and its resource variables, kept
+ * from one emu_model_run to the next) to their initial values, as TFLM's interpreter does when
+ * it starts and on Reset(): call it once before the first inference, and again to start a new
+ * sequence. Like TFLM's Reset(), it does not make a CALL_ONCE run its subgraph again. */
 void emu_model_reset(void);
 
 /* Markers the emulator watches: the measured window and the start of each operator. */
