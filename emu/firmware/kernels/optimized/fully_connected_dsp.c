@@ -2,49 +2,152 @@
  *
  * The arithmetic is that of fully_connected.c (bias and input offset folded at compile
  * time, so the loop is a plain dot product); the rescale is emu_dsp.h's, which the compiler
- * chooses this kernel for only when it is exact for every unit.
+ * chooses these kernels for only when it is exact for every unit.
+ *
+ * emu_fully_connected_s8_dsp reads the weights as the model stores them, a row per unit,
+ * and computes two units per pass (weights decoded at run time come so). Weights known at
+ * build time are arranged by the compiler (emu/compile/ops/fully_connected.py,
+ * arranged_weights) for emu_fully_connected_s8_dsp4: four units per pass, so each input
+ * word, once expanded, feeds eight SMLADs, and the four units' weights for four inputs are
+ * 16 consecutive bytes, two LDRDs from one pointer.
  */
 #include "fully_connected_dsp.h"
 
 #include "emu_dsp.h"
 
-void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const int8_t *input,
-                                const int8_t *weights, int8_t *output)
+/* Units first .. units - 1 of one batch, two per pass, from weight rows stored one after
+ * another from `rows` (the row of unit `first`). */
+static void units_by_rows(const emu_fully_connected_s8_params *p, const int8_t *x, const int8_t *rows,
+                          int32_t first, int8_t *out)
 {
     const int32_t *bias = p->folded_bias;
     const int32_t *multiplier = p->multiplier;
     const int8_t *shift = p->shift;
     const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
-    const int32_t batches = p->batches, depth = p->depth, units = p->units;
-    for (int32_t b = 0; b < batches; ++b) {
+    const int32_t depth = p->depth, units = p->units;
+    for (int32_t u = first; u < units; u += 2) {
+        /* an odd last unit pairs with itself */
+        const int32_t u1 = u + 1 < units ? u + 1 : u;
+        const int8_t *w0 = rows + (u - first) * depth, *w1 = rows + (u1 - first) * depth, *v = x;
+        int32_t a0 = bias[u], a1 = bias[u1];
+        int32_t n = depth;
+        for (; n >= 4; n -= 4, v += 4, w0 += 4, w1 += 4) {
+            const uint32_t xv = emu_read_u32(v);
+            const uint32_t xe = emu_sxtb16(xv), xo = emu_sxtb16_ror8(xv);
+            const uint32_t p0 = emu_read_u32(w0), p1 = emu_read_u32(w1);
+            a0 = emu_smlad(xe, emu_sxtb16(p0), a0);
+            a0 = emu_smlad(xo, emu_sxtb16_ror8(p0), a0);
+            a1 = emu_smlad(xe, emu_sxtb16(p1), a1);
+            a1 = emu_smlad(xo, emu_sxtb16_ror8(p1), a1);
+        }
+        for (; n > 0; --n) {
+            const int32_t xs = *v++;
+            a0 += *w0++ * xs;
+            a1 += *w1++ * xs;
+        }
+        const emu_dsp_rescale r0 = emu_dsp_rescale_for(multiplier[u], shift[u]);
+        const emu_dsp_rescale r1 = emu_dsp_rescale_for(multiplier[u1], shift[u1]);
+        const int32_t y0 = emu_dsp_output(&r0, a0, offset, lo, hi);
+        const int32_t y1 = emu_dsp_output(&r1, a1, offset, lo, hi);
+        out[u] = (int8_t)y0;
+        out[u1] = (int8_t)y1;
+    }
+}
+
+void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const int8_t *input,
+                                const int8_t *weights, int8_t *output)
+{
+    for (int32_t b = 0; b < p->batches; ++b)
+        units_by_rows(p, input + b * p->depth, weights, 0, output + b * p->units);
+}
+
+/* The accumulators of four units (bias first) over depth inputs, from their arranged weights
+ * at w (word-aligned: each group of the arrangement starts at a multiple of 4 * depth bytes of
+ * an aligned array); returns where the next group starts. Kept out of line so that its
+ * accumulators, expanded input and weight words stay in registers. */
+__attribute__((noinline)) static const int8_t *four_units(const int8_t *v, const int8_t *w, int32_t depth,
+                                                          const int32_t *bias, int32_t acc[4])
+{
+    int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+    const uint32_t *ww = (const uint32_t *)(const void *)w;
+    int32_t chunks = depth / 4;
+#if defined(__ARM_FEATURE_DSP)
+    /* Four inputs, sixteen MACs: written out because the compiler's order puts each SMLAD
+     * right after the SXTB16 it reads, which stalls a core whose DSP and load results take two
+     * cycles (Cortex-M33). Here each SMLAD reads an SXTB16 result from two instructions
+     * back and each SXTB16 a load from two or more, with the words of units 2 and 3 loaded
+     * into the registers units 0 and 1 are done with. */
+    for (; chunks > 0; --chunks) {
+        uint32_t xe, xo, t, p0, p1;
+        __asm__("ldr %[xo], [%[v]], #4\n\t"
+                "ldrd %[p0], %[p1], [%[w]], #8\n\t"
+                "sxtb16 %[xe], %[xo]\n\t"
+                "sxtb16 %[xo], %[xo], ror #8\n\t"
+                "sxtb16 %[t], %[p0]\n\t"
+                "sxtb16 %[p0], %[p0], ror #8\n\t"
+                "smlad %[a0], %[xe], %[t], %[a0]\n\t"
+                "sxtb16 %[t], %[p1]\n\t"
+                "smlad %[a0], %[xo], %[p0], %[a0]\n\t"
+                "sxtb16 %[p1], %[p1], ror #8\n\t"
+                "smlad %[a1], %[xe], %[t], %[a1]\n\t"
+                "ldrd %[p0], %[t], [%[w]], #8\n\t"
+                "smlad %[a1], %[xo], %[p1], %[a1]\n\t"
+                "sxtb16 %[p1], %[p0]\n\t"
+                "sxtb16 %[p0], %[p0], ror #8\n\t"
+                "smlad %[a2], %[xe], %[p1], %[a2]\n\t"
+                "sxtb16 %[p1], %[t]\n\t"
+                "smlad %[a2], %[xo], %[p0], %[a2]\n\t"
+                "sxtb16 %[t], %[t], ror #8\n\t"
+                "smlad %[a3], %[xe], %[p1], %[a3]\n\t"
+                "smlad %[a3], %[xo], %[t], %[a3]"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [v] "+r"(v), [w] "+r"(ww),
+                  [xe] "=&r"(xe), [xo] "=&r"(xo), [t] "=&r"(t), [p0] "=&r"(p0), [p1] "=&r"(p1)
+                : "m"(*(const uint32_t(*)[4])ww), "m"(*(const uint32_t *)(const void *)v));
+    }
+#else
+    for (; chunks > 0; --chunks, v += 4, ww += 4) {
+        const uint32_t xv = emu_read_u32(v);
+        const uint32_t xe = emu_sxtb16(xv), xo = emu_sxtb16_ror8(xv);
+        a0 = emu_smlad(xo, emu_sxtb16_ror8(ww[0]), emu_smlad(xe, emu_sxtb16(ww[0]), a0));
+        a1 = emu_smlad(xo, emu_sxtb16_ror8(ww[1]), emu_smlad(xe, emu_sxtb16(ww[1]), a1));
+        a2 = emu_smlad(xo, emu_sxtb16_ror8(ww[2]), emu_smlad(xe, emu_sxtb16(ww[2]), a2));
+        a3 = emu_smlad(xo, emu_sxtb16_ror8(ww[3]), emu_smlad(xe, emu_sxtb16(ww[3]), a3));
+    }
+#endif
+    /* the last depth % 4 weights of each of the four units, one unit after another */
+    const int8_t *t = (const int8_t *)(const void *)ww;
+    const int32_t tail = depth % 4;
+    for (int32_t k = 0; k < tail; ++k) {
+        const int32_t xs = v[k];
+        a0 += t[k] * xs;
+        a1 += t[tail + k] * xs;
+        a2 += t[2 * tail + k] * xs;
+        a3 += t[3 * tail + k] * xs;
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    return t + 4 * tail;
+}
+
+void emu_fully_connected_s8_dsp4(const emu_fully_connected_s8_params *p, const int8_t *input,
+                                 const int8_t *weights, int8_t *output)
+{
+    const int32_t *multiplier = p->multiplier;
+    const int8_t *shift = p->shift;
+    const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t depth = p->depth, units = p->units, grouped = units / 4 * 4;
+    for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *x = input + b * depth;
         int8_t *out = output + b * units;
-        for (int32_t u = 0; u < units; u += 2) {
-            /* an odd last unit pairs with itself */
-            const int32_t u1 = u + 1 < units ? u + 1 : u;
-            const int8_t *w0 = weights + u * depth, *w1 = weights + u1 * depth, *v = x;
-            int32_t a0 = bias[u], a1 = bias[u1];
-            int32_t n = depth;
-            for (; n >= 4; n -= 4, v += 4, w0 += 4, w1 += 4) {
-                const uint32_t xv = emu_read_u32(v);
-                const uint32_t xe = emu_sxtb16(xv), xo = emu_sxtb16_ror8(xv);
-                const uint32_t p0 = emu_read_u32(w0), p1 = emu_read_u32(w1);
-                a0 = emu_smlad(xe, emu_sxtb16(p0), a0);
-                a0 = emu_smlad(xo, emu_sxtb16_ror8(p0), a0);
-                a1 = emu_smlad(xe, emu_sxtb16(p1), a1);
-                a1 = emu_smlad(xo, emu_sxtb16_ror8(p1), a1);
+        const int8_t *w = weights;
+        for (int32_t u = 0; u < grouped; u += 4) {
+            int32_t acc[4];
+            w = four_units(x, w, depth, p->folded_bias + u, acc);
+            for (int32_t j = 0; j < 4; ++j) {
+                const emu_dsp_rescale r = emu_dsp_rescale_for(multiplier[u + j], shift[u + j]);
+                out[u + j] = (int8_t)emu_dsp_output(&r, acc[j], offset, lo, hi);
             }
-            for (; n > 0; --n) {
-                const int32_t xs = *v++;
-                a0 += *w0++ * xs;
-                a1 += *w1++ * xs;
-            }
-            const emu_dsp_rescale r0 = emu_dsp_rescale_for(multiplier[u], shift[u]);
-            const emu_dsp_rescale r1 = emu_dsp_rescale_for(multiplier[u1], shift[u1]);
-            const int32_t y0 = emu_dsp_output(&r0, a0, offset, lo, hi);
-            const int32_t y1 = emu_dsp_output(&r1, a1, offset, lo, hi);
-            out[u] = (int8_t)y0;
-            out[u1] = (int8_t)y1;
         }
+        if (grouped < units)  /* the last units % 4 rows follow as the model stores them */
+            units_by_rows(p, x, w, grouped, out);
     }
 }
