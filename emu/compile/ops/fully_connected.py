@@ -119,7 +119,7 @@ def arranged_weights(weights: np.ndarray) -> np.ndarray:
 
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8 with SMLAD (emu/firmware/kernels/optimized/fully_connected_dsp.c): four units per
-    pass over weights arranged here, or two per pass over weights decoded at run time, which
+    pass over weights the compiler arranges for it, or two per pass over weights decoded at run time, which
     keep the model's layout; or why not."""
     call = _unoptimized_reason(call) or _with_exact_rescale(op, graph, call)
     if isinstance(call, str):

@@ -15,50 +15,45 @@
 
 #include "emu_dsp.h"
 
-/* Units first .. units - 1 of one batch, two per pass, from weight rows stored one after
- * another from `rows` (the row of unit `first`). */
-static void units_by_rows(const emu_fully_connected_s8_params *p, const int8_t *x, const int8_t *rows,
-                          int32_t first, int8_t *out)
+void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const int8_t *input,
+                                const int8_t *weights, int8_t *output)
 {
     const int32_t *bias = p->folded_bias;
     const int32_t *multiplier = p->multiplier;
     const int8_t *shift = p->shift;
     const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
-    const int32_t depth = p->depth, units = p->units;
-    for (int32_t u = first; u < units; u += 2) {
-        /* an odd last unit pairs with itself */
-        const int32_t u1 = u + 1 < units ? u + 1 : u;
-        const int8_t *w0 = rows + (u - first) * depth, *w1 = rows + (u1 - first) * depth, *v = x;
-        int32_t a0 = bias[u], a1 = bias[u1];
-        int32_t n = depth;
-        for (; n >= 4; n -= 4, v += 4, w0 += 4, w1 += 4) {
-            const uint32_t xv = emu_read_u32(v);
-            const uint32_t xe = emu_sxtb16(xv), xo = emu_sxtb16_ror8(xv);
-            const uint32_t p0 = emu_read_u32(w0), p1 = emu_read_u32(w1);
-            a0 = emu_smlad(xe, emu_sxtb16(p0), a0);
-            a0 = emu_smlad(xo, emu_sxtb16_ror8(p0), a0);
-            a1 = emu_smlad(xe, emu_sxtb16(p1), a1);
-            a1 = emu_smlad(xo, emu_sxtb16_ror8(p1), a1);
+    const int32_t batches = p->batches, depth = p->depth, units = p->units;
+    for (int32_t b = 0; b < batches; ++b) {
+        const int8_t *x = input + b * depth;
+        int8_t *out = output + b * units;
+        for (int32_t u = 0; u < units; u += 2) {
+            /* an odd last unit pairs with itself */
+            const int32_t u1 = u + 1 < units ? u + 1 : u;
+            const int8_t *w0 = weights + u * depth, *w1 = weights + u1 * depth, *v = x;
+            int32_t a0 = bias[u], a1 = bias[u1];
+            int32_t n = depth;
+            for (; n >= 4; n -= 4, v += 4, w0 += 4, w1 += 4) {
+                const uint32_t xv = emu_read_u32(v);
+                const uint32_t xe = emu_sxtb16(xv), xo = emu_sxtb16_ror8(xv);
+                const uint32_t p0 = emu_read_u32(w0), p1 = emu_read_u32(w1);
+                a0 = emu_smlad(xe, emu_sxtb16(p0), a0);
+                a0 = emu_smlad(xo, emu_sxtb16_ror8(p0), a0);
+                a1 = emu_smlad(xe, emu_sxtb16(p1), a1);
+                a1 = emu_smlad(xo, emu_sxtb16_ror8(p1), a1);
+            }
+            for (; n > 0; --n) {
+                const int32_t xs = *v++;
+                a0 += *w0++ * xs;
+                a1 += *w1++ * xs;
+            }
+            const emu_dsp_rescale r0 = emu_dsp_rescale_for(multiplier[u], shift[u]);
+            const emu_dsp_rescale r1 = emu_dsp_rescale_for(multiplier[u1], shift[u1]);
+            const int32_t y0 = emu_dsp_output(&r0, a0, offset, lo, hi);
+            const int32_t y1 = emu_dsp_output(&r1, a1, offset, lo, hi);
+            out[u] = (int8_t)y0;
+            out[u1] = (int8_t)y1;
         }
-        for (; n > 0; --n) {
-            const int32_t xs = *v++;
-            a0 += *w0++ * xs;
-            a1 += *w1++ * xs;
-        }
-        const emu_dsp_rescale r0 = emu_dsp_rescale_for(multiplier[u], shift[u]);
-        const emu_dsp_rescale r1 = emu_dsp_rescale_for(multiplier[u1], shift[u1]);
-        const int32_t y0 = emu_dsp_output(&r0, a0, offset, lo, hi);
-        const int32_t y1 = emu_dsp_output(&r1, a1, offset, lo, hi);
-        out[u] = (int8_t)y0;
-        out[u1] = (int8_t)y1;
     }
-}
-
-void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const int8_t *input,
-                                const int8_t *weights, int8_t *output)
-{
-    for (int32_t b = 0; b < p->batches; ++b)
-        units_by_rows(p, input + b * p->depth, weights, 0, output + b * p->units);
 }
 
 /* The accumulators of four units (bias first) over depth inputs, from their arranged weights
@@ -128,9 +123,25 @@ __attribute__((noinline)) static const int8_t *four_units(const int8_t *v, const
     return t + 4 * tail;
 }
 
+/* One unit's dot product with x over depth inputs, its weights a row as the model stores it
+ * (the last units % 4 of the arrangement). */
+static int32_t one_row(const int8_t *v, const int8_t *w, int32_t depth, int32_t acc)
+{
+    int32_t n = depth;
+    for (; n >= 4; n -= 4, v += 4, w += 4) {
+        const uint32_t xv = emu_read_u32(v), pv = emu_read_u32(w);
+        acc = emu_smlad(emu_sxtb16(xv), emu_sxtb16(pv), acc);
+        acc = emu_smlad(emu_sxtb16_ror8(xv), emu_sxtb16_ror8(pv), acc);
+    }
+    for (; n > 0; --n)
+        acc += *w++ * (int32_t)*v++;
+    return acc;
+}
+
 void emu_fully_connected_s8_dsp4(const emu_fully_connected_s8_params *p, const int8_t *input,
                                  const int8_t *weights, int8_t *output)
 {
+    const int32_t *bias = p->folded_bias;
     const int32_t *multiplier = p->multiplier;
     const int8_t *shift = p->shift;
     const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
@@ -139,15 +150,19 @@ void emu_fully_connected_s8_dsp4(const emu_fully_connected_s8_params *p, const i
         const int8_t *x = input + b * depth;
         int8_t *out = output + b * units;
         const int8_t *w = weights;
-        for (int32_t u = 0; u < grouped; u += 4) {
-            int32_t acc[4];
-            w = four_units(x, w, depth, p->folded_bias + u, acc);
-            for (int32_t j = 0; j < 4; ++j) {
+        for (int32_t u = 0; u < units; u += 4) {
+            int32_t acc[4], n = 4;
+            if (u < grouped) {
+                w = four_units(x, w, depth, bias + u, acc);
+            } else {
+                n = units - u;
+                for (int32_t j = 0; j < n; ++j, w += depth)
+                    acc[j] = one_row(x, w, depth, bias[u + j]);
+            }
+            for (int32_t j = 0; j < n; ++j) {
                 const emu_dsp_rescale r = emu_dsp_rescale_for(multiplier[u + j], shift[u + j]);
                 out[u + j] = (int8_t)emu_dsp_output(&r, acc[j], offset, lo, hi);
             }
         }
-        if (grouped < units)  /* the last units % 4 rows follow as the model stores them */
-            units_by_rows(p, x, w, grouped, out);
     }
 }
