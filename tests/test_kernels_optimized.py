@@ -271,3 +271,48 @@ def test_1x1_output_streaming_over_its_input_matches_tflm(kernel_set):
     inputs = [modelgen.random_input(model, seed=s) for s in range(6)]
     for x, got in zip(inputs, run_compiled_on_host_many(compiled, inputs), strict=True):
         np.testing.assert_array_equal(got[0], tflm_outputs(model, x)[0])
+
+
+# ---- FULLY_CONNECTED: four units per pass over weights arranged at build time ------------------
+
+def test_fc_weights_are_arranged_as_the_four_unit_kernel_reads_them():
+    # 5 units, 6 inputs, w[u, k] = 10u + k. By hand from fully_connected_dsp.h: the four units
+    # 0-3 for inputs 0-3, four bytes a unit; then their last 6 % 4 = 2 inputs, two bytes a unit;
+    # then unit 4 (5 % 4 = 1 unit left over) as stored.
+    from emu.compile.ops.fully_connected import arranged_weights
+
+    w = (10 * np.arange(5)[:, None] + np.arange(6)[None, :]).astype(np.int8)
+    assert arranged_weights(w).tolist() == [0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33,
+                                            4, 5, 14, 15, 24, 25, 34, 35,
+                                            40, 41, 42, 43, 44, 45]
+    # fewer than four units: nothing to group, the rows stay as stored
+    assert arranged_weights(w[:3]).tolist() == w[:3].reshape(-1).tolist()
+
+
+def test_fc_four_unit_kernel_matches_tflm_for_every_remainder_of_units_and_depth():
+    """Units and depth of each remainder mod 4 (groups with and without a tail, units left over
+    for the two-unit pass), several batches, per-tensor and per-channel; and a model whose
+    weights are decoded at run time (LUT), which the two-unit kernel reads as stored."""
+    from emu.variants.compression import compress_few_valued
+    from tests.test_weight_formats import few_valued_int8_model
+
+    dense = _k().Dense
+    cases = [((depth,), units, per_channel) for depth, units, per_channel in
+             ((16, 4, True), (17, 5, False), (18, 6, True), (19, 7, True), (3, 9, False), (64, 8, True), (2, 3, True))]
+    cases.append(((3, 13), 10, True))  # three batches
+    paths = []
+    for i, (shape, units, per_channel) in enumerate(cases):
+        model = modelgen.to_int8(modelgen.keras_model([dense(units, activation="relu")], shape, seed=200 + i),
+                                 shape, seed=i, per_channel=per_channel)
+        compiled = compile_graph(parse_model(model), "optimized")
+        paths.append(compiled.layers[-1].path)
+        inputs = [modelgen.random_input(model, seed=s) for s in range(3)]
+        for x, got in zip(inputs, run_compiled_on_host_many(compiled, inputs), strict=True):
+            np.testing.assert_array_equal(got[0], tflm_outputs(model, x)[0], err_msg=f"{shape} x {units}")
+    assert paths == ["fully_connected/dsp"] * len(cases)
+    lut = compress_few_valued(few_valued_int8_model(1, 5))
+    compiled = compile_graph(parse_model(lut), "optimized")
+    assert [layer.path for layer in compiled.layers if layer.op == "FULLY_CONNECTED"] == ["fully_connected/rows-dsp"]
+    inputs = [modelgen.random_input(lut, seed=s) for s in range(3)]
+    for x, got in zip(inputs, run_compiled_on_host_many(compiled, inputs), strict=True):
+        np.testing.assert_array_equal(got[0], tflm_outputs(lut, x)[0], err_msg="lut")

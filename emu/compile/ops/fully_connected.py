@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from emu.compile.kernel_call import KernelCall, UnsupportedOperator
+from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.ops.conv_2d import TYPES as WINDOW_TYPES
 from emu.compile.ops.conv_2d import (
     channel_multipliers,
@@ -101,13 +101,38 @@ def _with_exact_rescale(op: Operator, graph: Graph, call: KernelCall) -> KernelC
     return with_exact_rescale(call, graph.tensor(op.inputs[1]).data.reshape(call.params["units"], -1))
 
 
+def arranged_weights(weights: np.ndarray) -> np.ndarray:
+    """Weights [units, depth] as emu_fully_connected_s8_dsp4 reads them: for each four units,
+    for each four inputs, the four units' four weights (16 bytes, two LDRDs); then each of
+    the four units' last depth % 4 weights; then the last units % 4 rows as they are. The
+    same bytes, reordered: each group of four units takes 4 * depth bytes, so every group
+    starts word-aligned."""
+    units, depth = weights.shape
+    grouped, body = units // 4 * 4, depth // 4 * 4
+    groups = weights[:grouped].reshape(grouped // 4, 4, depth)
+    words = groups[:, :, :body].reshape(grouped // 4, 4, body // 4, 4).transpose(0, 2, 1, 3)
+    tails = groups[:, :, body:]
+    arranged = np.concatenate([words.reshape(grouped // 4, 4 * body),
+                               tails.reshape(grouped // 4, 4 * (depth - body))], axis=1)
+    return np.concatenate([arranged.reshape(-1), weights[grouped:].reshape(-1)]).astype(np.int8)
+
+
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
-    """int8 with SMLAD (emu/firmware/kernels/optimized/fully_connected_dsp.c); or why not."""
+    """int8 with SMLAD (emu/firmware/kernels/optimized/fully_connected_dsp.c): four units per
+    pass over weights the compiler arranges for it, or two per pass over weights decoded at run time, which
+    keep the model's layout; or why not."""
     call = _unoptimized_reason(call) or _with_exact_rescale(op, graph, call)
     if isinstance(call, str):
         return call
-    return replace(call, function="emu_fully_connected_s8_dsp", header="fully_connected_dsp.h",
-                   path="fully_connected/dsp")
+    if op.inputs[1] in graph.writers:
+        return replace(call, function="emu_fully_connected_s8_dsp", header="fully_connected_dsp.h",
+                       path="fully_connected/rows-dsp")
+    # The arranged weights replace the model's in flash, byte for byte.
+    units = call.params["units"]
+    arranged = ConstArray("int8_t", arranged_weights(graph.tensor(op.inputs[1]).data.reshape(units, -1)))
+    return replace(call, function="emu_fully_connected_s8_dsp4", header="fully_connected_dsp.h",
+                   path="fully_connected/dsp", args=[call.args[0], arranged, *call.args[2:]],
+                   filter_storage=("int8", arranged.values.nbytes))
 
 
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:

@@ -2,7 +2,14 @@
  *
  * The arithmetic is that of fully_connected.c (bias and input offset folded at compile
  * time, so the loop is a plain dot product); the rescale is emu_dsp.h's, which the compiler
- * chooses this kernel for only when it is exact for every unit.
+ * chooses these kernels for only when it is exact for every unit.
+ *
+ * emu_fully_connected_s8_dsp reads the weights as the model stores them, a row per unit,
+ * and computes two units per pass (weights decoded at run time come so). Weights known at
+ * build time are arranged by the compiler (emu/compile/ops/fully_connected.py,
+ * arranged_weights) for emu_fully_connected_s8_dsp4: four units per pass, so each input
+ * word, once expanded, feeds eight SMLADs, and the four units' weights for four inputs are
+ * 16 consecutive bytes, two LDRDs from one pointer.
  */
 #include "fully_connected_dsp.h"
 
@@ -45,6 +52,117 @@ void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const in
             const int32_t y1 = emu_dsp_output(&r1, a1, offset, lo, hi);
             out[u] = (int8_t)y0;
             out[u1] = (int8_t)y1;
+        }
+    }
+}
+
+/* The accumulators of four units (bias first) over depth inputs, from their arranged weights
+ * at w (word-aligned: each group of the arrangement starts at a multiple of 4 * depth bytes of
+ * an aligned array); returns where the next group starts. Kept out of line so that its
+ * accumulators, expanded input and weight words stay in registers. */
+__attribute__((noinline)) static const int8_t *four_units(const int8_t *v, const int8_t *w, int32_t depth,
+                                                          const int32_t *bias, int32_t acc[4])
+{
+    int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+    const uint32_t *ww = (const uint32_t *)(const void *)w;
+    int32_t chunks = depth / 4;
+#if defined(__ARM_FEATURE_DSP)
+    /* Four inputs, sixteen MACs: written out because the compiler's order puts each SMLAD
+     * right after the SXTB16 it reads, which stalls a core whose DSP and load results take two
+     * cycles (Cortex-M33). Here each SMLAD reads an SXTB16 result from two instructions
+     * back and each SXTB16 a load from two or more, with the words of units 2 and 3 loaded
+     * into the registers units 0 and 1 are done with. */
+    for (; chunks > 0; --chunks) {
+        uint32_t xe, xo, t, p0, p1;
+        __asm__("ldr %[xo], [%[v]], #4\n\t"
+                "ldrd %[p0], %[p1], [%[w]], #8\n\t"
+                "sxtb16 %[xe], %[xo]\n\t"
+                "sxtb16 %[xo], %[xo], ror #8\n\t"
+                "sxtb16 %[t], %[p0]\n\t"
+                "sxtb16 %[p0], %[p0], ror #8\n\t"
+                "smlad %[a0], %[xe], %[t], %[a0]\n\t"
+                "sxtb16 %[t], %[p1]\n\t"
+                "smlad %[a0], %[xo], %[p0], %[a0]\n\t"
+                "sxtb16 %[p1], %[p1], ror #8\n\t"
+                "smlad %[a1], %[xe], %[t], %[a1]\n\t"
+                "ldrd %[p0], %[t], [%[w]], #8\n\t"
+                "smlad %[a1], %[xo], %[p1], %[a1]\n\t"
+                "sxtb16 %[p1], %[p0]\n\t"
+                "sxtb16 %[p0], %[p0], ror #8\n\t"
+                "smlad %[a2], %[xe], %[p1], %[a2]\n\t"
+                "sxtb16 %[p1], %[t]\n\t"
+                "smlad %[a2], %[xo], %[p0], %[a2]\n\t"
+                "sxtb16 %[t], %[t], ror #8\n\t"
+                "smlad %[a3], %[xe], %[p1], %[a3]\n\t"
+                "smlad %[a3], %[xo], %[t], %[a3]"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [v] "+r"(v), [w] "+r"(ww),
+                  [xe] "=&r"(xe), [xo] "=&r"(xo), [t] "=&r"(t), [p0] "=&r"(p0), [p1] "=&r"(p1)
+                : "m"(*(const uint32_t(*)[4])ww), "m"(*(const uint32_t *)(const void *)v));
+    }
+#else
+    for (; chunks > 0; --chunks, v += 4, ww += 4) {
+        const uint32_t xv = emu_read_u32(v);
+        const uint32_t xe = emu_sxtb16(xv), xo = emu_sxtb16_ror8(xv);
+        a0 = emu_smlad(xo, emu_sxtb16_ror8(ww[0]), emu_smlad(xe, emu_sxtb16(ww[0]), a0));
+        a1 = emu_smlad(xo, emu_sxtb16_ror8(ww[1]), emu_smlad(xe, emu_sxtb16(ww[1]), a1));
+        a2 = emu_smlad(xo, emu_sxtb16_ror8(ww[2]), emu_smlad(xe, emu_sxtb16(ww[2]), a2));
+        a3 = emu_smlad(xo, emu_sxtb16_ror8(ww[3]), emu_smlad(xe, emu_sxtb16(ww[3]), a3));
+    }
+#endif
+    /* the last depth % 4 weights of each of the four units, one unit after another */
+    const int8_t *t = (const int8_t *)(const void *)ww;
+    const int32_t tail = depth % 4;
+    for (int32_t k = 0; k < tail; ++k) {
+        const int32_t xs = v[k];
+        a0 += t[k] * xs;
+        a1 += t[tail + k] * xs;
+        a2 += t[2 * tail + k] * xs;
+        a3 += t[3 * tail + k] * xs;
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    return t + 4 * tail;
+}
+
+/* One unit's dot product with x over depth inputs, its weights a row as the model stores it
+ * (the last units % 4 of the arrangement). */
+static int32_t one_row(const int8_t *v, const int8_t *w, int32_t depth, int32_t acc)
+{
+    int32_t n = depth;
+    for (; n >= 4; n -= 4, v += 4, w += 4) {
+        const uint32_t xv = emu_read_u32(v), pv = emu_read_u32(w);
+        acc = emu_smlad(emu_sxtb16(xv), emu_sxtb16(pv), acc);
+        acc = emu_smlad(emu_sxtb16_ror8(xv), emu_sxtb16_ror8(pv), acc);
+    }
+    for (; n > 0; --n)
+        acc += *w++ * (int32_t)*v++;
+    return acc;
+}
+
+void emu_fully_connected_s8_dsp4(const emu_fully_connected_s8_params *p, const int8_t *input,
+                                 const int8_t *weights, int8_t *output)
+{
+    const int32_t *bias = p->folded_bias;
+    const int32_t *multiplier = p->multiplier;
+    const int8_t *shift = p->shift;
+    const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t depth = p->depth, units = p->units, grouped = units / 4 * 4;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *x = input + b * depth;
+        int8_t *out = output + b * units;
+        const int8_t *w = weights;
+        for (int32_t u = 0; u < units; u += 4) {
+            int32_t acc[4], n = 4;
+            if (u < grouped) {
+                w = four_units(x, w, depth, bias + u, acc);
+            } else {
+                n = units - u;
+                for (int32_t j = 0; j < n; ++j, w += depth)
+                    acc[j] = one_row(x, w, depth, bias[u + j]);
+            }
+            for (int32_t j = 0; j < n; ++j) {
+                const emu_dsp_rescale r = emu_dsp_rescale_for(multiplier[u + j], shift[u + j]);
+                out[u + j] = (int8_t)emu_dsp_output(&r, acc[j], offset, lo, hi);
+            }
         }
     }
 }
