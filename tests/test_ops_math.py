@@ -98,3 +98,83 @@ def test_sum_matches_tflm_on_the_host(kind, case):
 def test_reduce_min_matches_tflm_on_the_host(kind, case):
     make, shape = REDUCTIONS[case]
     _check(converted((make(_tf().reduce_min),), shape, kind), "REDUCE_MIN", KIND_TYPE[kind])
+
+
+# ---- DIV, FLOOR_DIV, FLOOR_MOD --------------------------------------------------------------
+
+def _halves(x):
+    """The two halves of the last axis, dividend and divisor."""
+    k = x.shape[-1] // 2
+    return x[..., :k], x[..., k:]
+
+
+BINARY = {
+    "same_shape": lambda f: lambda x: f(*_halves(x)),
+    "divisor_broadcast_over_rows": lambda f: lambda x: f(_halves(x)[0], _halves(x)[1][:, :1, :]),
+    "dividend_broadcast_over_columns": lambda f: lambda x: f(_halves(x)[0][..., :1], _halves(x)[1]),
+    # (a constant divisor becomes a MUL by its reciprocal)
+    "constant_dividend": lambda f: lambda x: f(np.array([1.5, -0.75, 3.0, -2.0, 0.5, 0.25, -4.0, 1.25], np.float32), x),
+}
+DIVISIONS = {"DIV": lambda a, b: _tf().math.divide(a, b), "FLOOR_DIV": lambda a, b: _tf().math.floordiv(a, b),
+             "FLOOR_MOD": lambda a, b: _tf().math.floormod(a, b)}
+
+
+def _near_zero(model: bytes, seed: int) -> list[np.ndarray]:
+    """Values down to 1e-30 and exact zeros among ordinary ones: quotients overflow to the
+    largest float (DIV's clamp), infinity or NaN."""
+    graph = parse_model(model)
+    rng = np.random.default_rng(seed)
+    x = []
+    for index in graph.inputs:
+        shape = graph.tensors[index].shape
+        magnitudes = rng.choice(np.array([0.0, 1e-30, 1e-20, 1e-7, 1e-3, 0.5, 1.0, 3.0, 7.25], np.float32), shape)
+        x.append((magnitudes * rng.choice([-1.0, 1.0], shape)).astype(np.float32))
+    return x
+
+
+@pytest.mark.parametrize("name", DIVISIONS)
+@pytest.mark.parametrize("case", BINARY)
+def test_float_divisions_match_tflm_on_the_host(name, case):
+    model = converted((BINARY[case](DIVISIONS[name]),), (5, 8), "float")
+    for seed in range(2):
+        x = inputs_for(model, seed)
+        if name != "FLOOR_DIV":  # which stops at a zero divisor: inputs_for's values avoid none
+            _check(model, name, "float32", inputs=x, seeds=(0,))
+            _check(model, name, "float32", inputs=_near_zero(model, seed), seeds=(0,))
+        else:
+            x = [np.where(v == 0, np.float32(0.375), v) for v in x]
+            _check(model, name, "float32", inputs=x, seeds=(0,))
+
+
+@pytest.mark.parametrize("case", BINARY)
+def test_int8_div_matches_tflm_on_the_host(case):
+    # inputs over the whole int8 range: divisors at their zero point, dividends near theirs
+    _check(converted((BINARY[case](DIVISIONS["DIV"]),), (5, 8), "int8"), "DIV", "int8", seeds=(0, 1, 2))
+
+
+def test_int8_div_of_a_tiny_dividend_by_a_large_divisor_matches_tflm():
+    # the quotient's last shift goes past 31 bits here, where TFLM's arithmetic wraps its shift
+    model = converted((BINARY["same_shape"](DIVISIONS["DIV"]),), (5, 8), "int8")
+    graph = parse_model(model)
+    zero = graph.tensors[graph.inputs[0]].quantization.zero_point[0]
+    x = np.full((1, 5, 8), zero, np.int8)
+    x[0, :, :4] = zero + np.array([[0, -2, 1, 5], [1, -1, 3, -3], [10, -10, 0, -2], [2, 1, -1, 4], [1, 1, 1, 1]])
+    x[0, :, 4:] = [[127, 127, 127, 127], [-128, -128, -128, -128], [127, -128, 100, 50], [-1, 126, -128, 60],
+                   [0, 1, 2, 3]]
+    _check(model, "DIV", "int8", inputs=[x], seeds=(0,))
+
+
+def _int32_divisions(x):
+    a, b = _halves(x)
+    return [_tf().raw_ops.Div(x=a, y=b), _tf().raw_ops.Div(x=a, y=b[:, 2:3, :]), _tf().raw_ops.Div(x=a[..., :1], y=b)]
+
+
+def test_int32_div_truncates_like_tflm():
+    model = converted((_int32_divisions,), (5, 8), "int32")
+    rng = np.random.default_rng(0)
+    for seed in range(2):
+        rng = np.random.default_rng(seed)
+        x = rng.integers(-1000, 1000, (1, 5, 8)).astype(np.int32)
+        x[0, 0, :4] = [2**31 - 1, -(2**31) + 1, 7, -7]  # large values, and signs of both kinds
+        x = np.where(x == 0, 3, x)  # TFLM cannot divide integers by zero
+        _check(model, "DIV", "int32", inputs=[x], seeds=(0,))

@@ -44,10 +44,7 @@ def lower(op, graph) -> KernelCall:
     if y.dtype == "float32":
         if activation not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
             raise UnsupportedOperator(f"fused activation {activation}")
-        lo, hi = activation_range_float(activation)
-        # "no activation" clamps to the finite float range, as TFLM does
-        limit = float(np.finfo(np.float32).max)
-        params.update(act_min=max(lo, -limit), act_max=min(hi, limit))
+        params.update(float_activation_range(activation))
         function, params_type = f"emu_{name}_f32", "emu_binary_f32_params"
     else:
         for t in (a, b, y):
@@ -99,6 +96,14 @@ def helium(op, graph, call: KernelCall) -> KernelCall | str:
         return "an input read with a step other than 0 or 1 along a run (broadcast): no vector form"
     name = call.function[len("emu_"):-len("_s8")]
     return replace(call, function=f"emu_{name}_s8_mve", header="elementwise_mve.h", path=f"{name}/mve")
+
+
+def float_activation_range(activation: str) -> dict:
+    """act_min and act_max of a float32 kernel: "no activation" clamps to the finite float
+    range, as TFLM does (an infinite result becomes the largest float)."""
+    lo, hi = activation_range_float(activation)
+    limit = float(np.finfo(np.float32).max)
+    return {"act_min": max(lo, -limit), "act_max": min(hi, limit)}
 
 
 def _add_s8(a, b, y, op: str = "ADD") -> dict:
