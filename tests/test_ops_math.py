@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from ai_edge_litert import schema_py_generated as schema
 
 from emu.compile.hostrun import compile_and_run_on_host
 from emu.compile.kernel_call import UnsupportedOperator
@@ -22,7 +23,7 @@ from emu.model.oracle import tflm_outputs
 from emu.model.reader import parse_model
 from emu.platforms import get_platform
 from emu.results.measure import measure
-from tests import modelgen
+from tests import model_edits, modelgen
 from tests.conftest import needs_arm_gcc
 from tests.test_ops_misc import assert_same, make_tensor, single_op_graph
 from tests.test_ops_slice import converted, inputs_for
@@ -178,3 +179,89 @@ def test_int32_div_truncates_like_tflm():
         x[0, 0, :4] = [2**31 - 1, -(2**31) + 1, 7, -7]  # large values, and signs of both kinds
         x = np.where(x == 0, 3, x)  # TFLM cannot divide integers by zero
         _check(model, "DIV", "int32", inputs=[x], seeds=(0,))
+
+
+# ---- ADD_N and CUMSUM -----------------------------------------------------------------------
+# The converter keeps int8 ADD_N and CUMSUM in float32 (LiteRT has no int8 kernel for them), so
+# their int8 models are int8 models of operators with the same tensors, given the operator
+# code and options of ADD_N or CUMSUM: the TFLM interpreter runs them as such.
+
+def _recoded(model: bytes, change) -> bytes:
+    """The model with change(model, subgraph, schema) applied (see tests/model_edits.py)."""
+    return model_edits.edited(model, lambda m, g: change(m, g, schema))
+
+
+def _set_operator(m, op, code: int, options_type: int, options) -> None:
+    m.operatorCodes[op.opcodeIndex].builtinCode = code
+    m.operatorCodes[op.opcodeIndex].deprecatedBuiltinCode = min(code, 127)
+    m.operatorCodes[op.opcodeIndex].version = 1
+    op.builtinOptionsType, op.builtinOptions = options_type, options
+
+
+def _maxima(x):
+    return _tf().maximum(_tf().maximum(x[..., 0:3], x[..., 3:6]), x[..., 6:9])
+
+
+def _add_n_float(x):
+    return _tf().math.add_n([x[..., 0:3], x[..., 3:6] * 0.5, x[..., 6:9]])
+
+
+def _add_n_model(kind: str) -> bytes:
+    if kind == "float":
+        return converted((_add_n_float,), (5, 9), "float")
+
+    def change(m, g, schema):
+        first, second = (op for op in g.operators if m.operatorCodes[op.opcodeIndex].builtinCode
+                         == schema.BuiltinOperator.MAXIMUM)
+        # ADD_N of the three slices, written where the second MAXIMUM wrote, at 3x its scale
+        second.inputs = [*first.inputs, second.inputs[1]]
+        g.operators.remove(first)
+        _set_operator(m, second, schema.BuiltinOperator.ADD_N, schema.BuiltinOptions.AddNOptions,
+                      schema.AddNOptionsT())
+        g.tensors[second.outputs[0]].quantization.scale = [g.tensors[second.outputs[0]].quantization.scale[0] * 3]
+    return _recoded(converted((_maxima,), (5, 9), "int8"), change)
+
+
+@pytest.mark.parametrize("kind", ["float", "int8"])
+def test_add_n_matches_tflm_on_the_host(kind):
+    model = _add_n_model(kind)
+    assert len(next(op for op in parse_model(model).operators if op.op == "ADD_N").inputs) == 3
+    _check(model, "ADD_N", KIND_TYPE[kind], seeds=(0, 1, 2))
+
+
+CUMSUMS = {  # name -> (axis, exclusive, reverse)
+    "axis_1": (1, False, False),
+    "last_axis_exclusive": (-1, True, False),
+    "reverse": (2, False, True),
+    "exclusive_reverse_negative_axis": (-3, True, True),
+}
+CUMSUM_SHAPE = (4, 6, 5)
+
+
+def _cumsum_model(case: str, kind: str) -> bytes:
+    axis, exclusive, reverse = CUMSUMS[case]
+    if kind == "float":
+        return converted((lambda x: _tf().math.cumsum(x, axis=axis, exclusive=exclusive, reverse=reverse),),
+                         CUMSUM_SHAPE, "float")
+
+    def change(m, g, schema):
+        op = next(op for op in g.operators
+                  if m.operatorCodes[op.opcodeIndex].builtinCode == schema.BuiltinOperator.REVERSE_V2)
+        m.buffers[g.tensors[op.inputs[1]].buffer].data = np.frombuffer(np.int32(axis).tobytes(), np.uint8)
+        g.tensors[op.inputs[1]].shape = [1]
+        options = schema.CumsumOptionsT()
+        options.exclusive, options.reverse = exclusive, reverse
+        _set_operator(m, op, schema.BuiltinOperator.CUMSUM, schema.BuiltinOptions.CumsumOptions, options)
+        g.tensors[op.outputs[0]].quantization.scale = [g.tensors[op.outputs[0]].quantization.scale[0] * 4]
+    # REVERSE_V2 reads the same tensors: an input, a constant int32 axis, an output of the input's shape
+    return _recoded(converted((lambda x: _tf().reverse(x, axis=[1]),), CUMSUM_SHAPE, "int8"), change)
+
+
+@pytest.mark.parametrize("kind", ["float", "int8"])
+@pytest.mark.parametrize("case", CUMSUMS)
+def test_cumsum_matches_tflm_on_the_host(kind, case):
+    model = _cumsum_model(case, kind)
+    _check(model, "CUMSUM", KIND_TYPE[kind])
+    op = next(op for op in parse_model(model).operators if op.op == "CUMSUM")
+    _, exclusive, reverse = CUMSUMS[case]
+    assert (op.options.get("exclusive", False), op.options.get("reverse", False)) == (exclusive, reverse)

@@ -57,7 +57,7 @@ def lower(op, graph) -> KernelCall:
             lo, hi = activation_range_int8(activation, y.quantization.scale[0], y.quantization.zero_point[0], bounds)
         except ValueError as e:
             raise UnsupportedOperator(str(e)) from None
-        params.update(_mul_s8(a, b, y) if op.op == "MUL" else _add_s8(a, b, y, op.op))
+        params.update(_mul_s8(a, b, y) if op.op == "MUL" else add_rescale_params(a, b, y, op.op))
         params.update(act_min=lo, act_max=hi)
         # SUB takes ADD's parameters; int16 takes int8's
         function = f"emu_{name}_s{y.dtype[3:]}"
@@ -106,7 +106,9 @@ def float_activation_range(activation: str) -> dict:
     return {"act_min": max(lo, -limit), "act_max": min(hi, limit)}
 
 
-def _add_s8(a, b, y, op: str = "ADD") -> dict:
+def add_rescale_params(a, b, y, op: str = "ADD") -> dict:
+    """int8 and int16 ADD's rescale of its inputs and sum; ADD_N and CUMSUM (one input scale)
+    take it too (emu/compile/ops/running_sums.py)."""
     # The ratios in double, for SUB too: the TFLM interpreter's SUB gives the results of these
     # multipliers, not of ratios taken in float32 (tests/test_ops_arith.py checks scales where
     # the two differ).
