@@ -265,3 +265,31 @@ def test_cumsum_matches_tflm_on_the_host(kind, case):
     op = next(op for op in parse_model(model).operators if op.op == "CUMSUM")
     _, exclusive, reverse = CUMSUMS[case]
     assert (op.options.get("exclusive", False), op.options.get("reverse", False)) == (exclusive, reverse)
+
+
+# ---- L2_POOL_2D ------------------------------------------------------------------------------
+# No TensorFlow operation converts to L2_POOL_2D (sqrt(avg_pool(x^2)) stays three operators):
+# its models are AVERAGE_POOL_2D models given L2_POOL_2D's code, whose options are the same.
+
+def _l2_pool_model(size, strides, padding, activation=None) -> bytes:
+    pool = _tf().keras.layers.AveragePooling2D(size, strides, padding)
+
+    def change(m, g, schema):
+        op = next(op for op in g.operators
+                  if m.operatorCodes[op.opcodeIndex].builtinCode == schema.BuiltinOperator.AVERAGE_POOL_2D)
+        if activation is not None:
+            op.builtinOptions.fusedActivationFunction = activation
+        _set_operator(m, op, schema.BuiltinOperator.L2_POOL_2D, op.builtinOptionsType, op.builtinOptions)
+    return _recoded(converted((pool,), (7, 6, 3), "float"), change)
+
+
+L2_POOLS = {
+    "2x2_valid": (2, 2, "valid"),
+    "3x3_same_stride_2": (3, 2, "same"),
+    "2x3_same_stride_1_relu6": ((2, 3), 1, "same", 3),  # ActivationFunctionType.RELU6
+}
+
+
+@pytest.mark.parametrize("case", L2_POOLS)
+def test_l2_pool_matches_tflm_on_the_host(case):
+    _check(_l2_pool_model(*L2_POOLS[case]), "L2_POOL_2D", "float32")
