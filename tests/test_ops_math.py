@@ -293,3 +293,20 @@ L2_POOLS = {
 @pytest.mark.parametrize("case", L2_POOLS)
 def test_l2_pool_matches_tflm_on_the_host(case):
     _check(_l2_pool_model(*L2_POOLS[case]), "L2_POOL_2D", "float32")
+
+
+# ---- LOG_SOFTMAX -----------------------------------------------------------------------------
+
+LOG_SOFTMAXES = {
+    "rows_of_10": (lambda x: _tf().nn.log_softmax(x), (4, 10)),
+    "one_row_of_40": (lambda x: _tf().nn.log_softmax(x * 3.0), (40,)),
+    "channels": (lambda x: _tf().nn.log_softmax(x, axis=-1), (3, 2, 5)),
+}
+
+
+@pytest.mark.parametrize("kind", ["float", "int8"])
+@pytest.mark.parametrize("case", LOG_SOFTMAXES)
+def test_log_softmax_matches_tflm_on_the_host(kind, case):
+    operation, shape = LOG_SOFTMAXES[case]
+    model = converted((operation,), shape, kind)
+    _check(model, "LOG_SOFTMAX", KIND_TYPE[kind], seeds=(0, 1, 2))
