@@ -19,12 +19,14 @@ from ai_edge_litert import schema_py_generated as schema
 from emu.compile.hostrun import compile_and_run_on_host
 from emu.compile.kernel_call import UnsupportedOperator
 from emu.compile.ops import lowerings
+from emu.errors import EmuError
 from emu.model.oracle import tflm_outputs
 from emu.model.reader import parse_model
 from emu.platforms import get_platform
 from emu.results.measure import measure
 from tests import model_edits, modelgen
 from tests.conftest import needs_arm_gcc
+from tests.test_ops_data import _set_scale
 from tests.test_ops_misc import assert_same, make_tensor, single_op_graph
 from tests.test_ops_slice import converted, inputs_for
 
@@ -186,9 +188,12 @@ def test_int32_div_truncates_like_tflm():
 # their int8 models are int8 models of operators with the same tensors, given the operator
 # code and options of ADD_N or CUMSUM: the TFLM interpreter runs them as such.
 
-def _recoded(model: bytes, change) -> bytes:
-    """The model with change(model, subgraph, schema) applied (see tests/model_edits.py)."""
-    return model_edits.edited(model, lambda m, g: change(m, g, schema))
+def _recoded(model: bytes, *changes) -> bytes:
+    """The model with each change(model, subgraph, schema) applied (see tests/model_edits.py)."""
+    def change_all(m, g):
+        for change in changes:
+            change(m, g, schema)
+    return model_edits.edited(model, change_all)
 
 
 def _set_operator(m, op, code: int, options_type: int, options) -> None:
@@ -206,20 +211,21 @@ def _add_n_float(x):
     return _tf().math.add_n([x[..., 0:3], x[..., 3:6] * 0.5, x[..., 6:9]])
 
 
+def _maxima_to_add_n(m, g, schema):
+    """The two MAXIMUMs of _maxima made one ADD_N of the three slices, written where the second
+    wrote, at 3x its scale."""
+    first, second = (op for op in g.operators if m.operatorCodes[op.opcodeIndex].builtinCode
+                     == schema.BuiltinOperator.MAXIMUM)
+    second.inputs = [*first.inputs, second.inputs[1]]
+    g.operators.remove(first)
+    _set_operator(m, second, schema.BuiltinOperator.ADD_N, schema.BuiltinOptions.AddNOptions, schema.AddNOptionsT())
+    g.tensors[second.outputs[0]].quantization.scale = [g.tensors[second.outputs[0]].quantization.scale[0] * 3]
+
+
 def _add_n_model(kind: str) -> bytes:
     if kind == "float":
         return converted((_add_n_float,), (5, 9), "float")
-
-    def change(m, g, schema):
-        first, second = (op for op in g.operators if m.operatorCodes[op.opcodeIndex].builtinCode
-                         == schema.BuiltinOperator.MAXIMUM)
-        # ADD_N of the three slices, written where the second MAXIMUM wrote, at 3x its scale
-        second.inputs = [*first.inputs, second.inputs[1]]
-        g.operators.remove(first)
-        _set_operator(m, second, schema.BuiltinOperator.ADD_N, schema.BuiltinOptions.AddNOptions,
-                      schema.AddNOptionsT())
-        g.tensors[second.outputs[0]].quantization.scale = [g.tensors[second.outputs[0]].quantization.scale[0] * 3]
-    return _recoded(converted((_maxima,), (5, 9), "int8"), change)
+    return _recoded(converted((_maxima,), (5, 9), "int8"), _maxima_to_add_n)
 
 
 @pytest.mark.parametrize("kind", ["float", "int8"])
@@ -238,12 +244,9 @@ CUMSUMS = {  # name -> (axis, exclusive, reverse)
 CUMSUM_SHAPE = (4, 6, 5)
 
 
-def _cumsum_model(case: str, kind: str) -> bytes:
-    axis, exclusive, reverse = CUMSUMS[case]
-    if kind == "float":
-        return converted((lambda x: _tf().math.cumsum(x, axis=axis, exclusive=exclusive, reverse=reverse),),
-                         CUMSUM_SHAPE, "float")
-
+def _reverse_to_cumsum(axis: int, exclusive: bool, reverse: bool):
+    """An edit making the model's REVERSE_V2 (which reads the same tensors: an input, a constant
+    int32 axis, an output of the input's shape) a CUMSUM, its output at 4x its scale."""
     def change(m, g, schema):
         op = next(op for op in g.operators
                   if m.operatorCodes[op.opcodeIndex].builtinCode == schema.BuiltinOperator.REVERSE_V2)
@@ -253,8 +256,16 @@ def _cumsum_model(case: str, kind: str) -> bytes:
         options.exclusive, options.reverse = exclusive, reverse
         _set_operator(m, op, schema.BuiltinOperator.CUMSUM, schema.BuiltinOptions.CumsumOptions, options)
         g.tensors[op.outputs[0]].quantization.scale = [g.tensors[op.outputs[0]].quantization.scale[0] * 4]
-    # REVERSE_V2 reads the same tensors: an input, a constant int32 axis, an output of the input's shape
-    return _recoded(converted((lambda x: _tf().reverse(x, axis=[1]),), CUMSUM_SHAPE, "int8"), change)
+    return change
+
+
+def _cumsum_model(case: str, kind: str) -> bytes:
+    axis, exclusive, reverse = CUMSUMS[case]
+    if kind == "float":
+        return converted((lambda x: _tf().math.cumsum(x, axis=axis, exclusive=exclusive, reverse=reverse),),
+                         CUMSUM_SHAPE, "float")
+    return _recoded(converted((lambda x: _tf().reverse(x, axis=[1]),), CUMSUM_SHAPE, "int8"),
+                    _reverse_to_cumsum(axis, exclusive, reverse))
 
 
 @pytest.mark.parametrize("kind", ["float", "int8"])
@@ -271,16 +282,20 @@ def test_cumsum_matches_tflm_on_the_host(kind, case):
 # No TensorFlow operation converts to L2_POOL_2D (sqrt(avg_pool(x^2)) stays three operators):
 # its models are AVERAGE_POOL_2D models given L2_POOL_2D's code, whose options are the same.
 
-def _l2_pool_model(size, strides, padding, activation=None) -> bytes:
-    pool = _tf().keras.layers.AveragePooling2D(size, strides, padding)
-
+def _average_to_l2_pool(activation=None):
+    """An edit giving the model's AVERAGE_POOL_2D L2_POOL_2D's code (and a fused activation)."""
     def change(m, g, schema):
         op = next(op for op in g.operators
                   if m.operatorCodes[op.opcodeIndex].builtinCode == schema.BuiltinOperator.AVERAGE_POOL_2D)
         if activation is not None:
             op.builtinOptions.fusedActivationFunction = activation
         _set_operator(m, op, schema.BuiltinOperator.L2_POOL_2D, op.builtinOptionsType, op.builtinOptions)
-    return _recoded(converted((pool,), (7, 6, 3), "float"), change)
+    return change
+
+
+def _l2_pool_model(size, strides, padding, activation=None) -> bytes:
+    pool = _tf().keras.layers.AveragePooling2D(size, strides, padding)
+    return _recoded(converted((pool,), (7, 6, 3), "float"), _average_to_l2_pool(activation))
 
 
 L2_POOLS = {
@@ -310,3 +325,118 @@ def test_log_softmax_matches_tflm_on_the_host(kind, case):
     operation, shape = LOG_SOFTMAXES[case]
     model = converted((operation,), shape, kind)
     _check(model, "LOG_SOFTMAX", KIND_TYPE[kind], seeds=(0, 1, 2))
+
+
+# ---- forms TFLM refuses, refused in one line --------------------------------------------------
+
+def test_int8_log_softmax_with_another_output_scale_is_refused_like_tflm():
+    model = converted((LOG_SOFTMAXES["rows_of_10"][0],), LOG_SOFTMAXES["rows_of_10"][1], "int8")
+    op = next(op for op in parse_model(model).operators if op.op == "LOG_SOFTMAX")
+    edited = _set_scale(model, op.outputs[0], 2.0)
+    inputs = inputs_for(edited)
+    with pytest.raises(RuntimeError):
+        tflm_outputs(edited, inputs)
+    with pytest.raises(EmuError, match="LOG_SOFTMAX at index .*output scale 16/256 and zero point 127"):
+        compile_and_run_on_host(edited, inputs)
+
+
+def _int32(index, values):
+    values = np.asarray(values, dtype=np.int32)
+    return make_tensor(index, values.shape, "int32", data=values)
+
+
+def _f(index, shape=(4, 6)):
+    return make_tensor(index, shape, "float32")
+
+
+def _q(index, dtype="int8", shape=(4, 6), scale=0.1, zero=0):
+    return make_tensor(index, shape, dtype, scale, zero)
+
+
+@pytest.mark.parametrize("op, tensors, inputs, outputs, options, why", [
+    ("FLOOR", [_q(0), _q(1)], [0], [1], {}, r"int8 inputs \(TFLM's kernel takes float32\)"),
+    ("ROUND", [_q(0, "int16"), _q(1, "int16")], [0], [1], {}, "int16 inputs"),
+    ("DIV", [_q(0, "int16"), _q(1, "int16"), _q(2, "int16")], [0, 1], [2], {},
+     r"TFLM's kernel takes float32, int8, int32"),
+    ("DIV", [make_tensor(0, (4, 6), "int32"), _int32(1, [[1, 0, 2, 3, 4, 5]]), make_tensor(2, (4, 6), "int32")],
+     [0, 1], [2], {}, "a constant divisor holding 0"),
+    ("DIV", [make_tensor(0, (4, 6), "int32", 0.5), make_tensor(1, (4, 6), "int32", 0.5),
+             make_tensor(2, (4, 6), "int32")], [0, 1], [2], {}, "quantized int32 inputs"),
+    ("DIV", [_q(0), _q(1), _q(2, scale=1e-9)], [0, 1], [2], {}, "needs a shift of"),
+    ("FLOOR_DIV", [make_tensor(0, (4, 6), "int32"), make_tensor(1, (4, 6), "int32"), make_tensor(2, (4, 6), "int32")],
+     [0, 1], [2], {}, r"TFLM's kernel takes float32\)"),
+    ("FLOOR_DIV", [_f(0), make_tensor(1, (6,), "float32", data=np.arange(6, dtype=np.float32)), _f(2)],
+     [0, 1], [2], {}, "a constant divisor holding 0"),
+    ("FLOOR_MOD", [_f(0, (2, 1, 3, 1, 5)), _f(1, (2, 2, 3, 4, 5)), _f(2, (2, 2, 3, 4, 5))], [0, 1], [2], {},
+     "more than 4 dimensions"),
+    ("ADD_N", [_q(0), _q(1, zero=3), _q(2)], [0, 1], [2], {}, "quantized differently"),
+    ("ADD_N", [_f(0), _f(1, (4, 1)), _f(2)], [0, 1], [2], {}, "one type and shape"),
+    ("ADD_N", [_q(0, "int16"), _q(1, "int16"), _q(2, "int16")], [0, 1], [2], {}, "int16 -> int16"),
+    ("CUMSUM", [_f(0), make_tensor(1, (1,), "int32"), _f(2)], [0, 1], [2], {}, "an axis computed at run time"),
+    ("CUMSUM", [_f(0), _int32(1, [2]), _f(2)], [0, 1], [2], {}, "axis 2 of a rank-2 input"),
+    ("CUMSUM", [_f(0), _int32(1, [0, 1]), _f(2)], [0, 1], [2], {}, "an axis of 2 int32 values"),
+    ("CUMSUM", [_q(0, "int16"), _int32(1, [1]), _q(2, "int16")], [0, 1], [2], {}, "int16 -> int16"),
+    ("SUM", [_f(0), make_tensor(1, (1,), "int32"), _f(2, (4,))], [0, 1], [2], {}, "axes computed at run time"),
+    ("REDUCE_MIN", [_q(0, "int16"), _int32(1, [1]), _q(2, "int16", (4,))], [0, 1], [2], {}, "int16 -> int16"),
+    ("REDUCE_MIN", [_q(0), _int32(1, [1]), _q(2, shape=(4,), scale=0.2)], [0, 1], [2], {},
+     "quantized unlike the input"),
+    ("LOG_SOFTMAX", [_q(0, "int16"), _q(1, "int16")], [0], [1], {}, "int16 -> int16"),
+    ("LOG_SOFTMAX", [_q(0), _q(1, scale=1 / 256, zero=-128)], [0], [1], {}, "output scale 16/256"),
+    ("L2_POOL_2D", [_q(0, shape=(1, 4, 4, 2)), _q(1, shape=(1, 2, 2, 2))], [0], [1],
+     {"filter_height": 2, "filter_width": 2, "stride_h": 2, "stride_w": 2, "padding": "VALID"},
+     r"int8 tensors \(TFLM's kernel takes float32\)"),
+])
+def test_refused_forms_are_named(op, tensors, inputs, outputs, options, why):
+    operator, graph = single_op_graph(tensors, op, inputs, outputs, options)
+    with pytest.raises(UnsupportedOperator, match=why):
+        lowerings()[op](operator, graph)
+
+
+# ---- on the device: one model holding every family, on a Cortex-M0+, an M4F and the M55 -------
+
+def _every_family(kind: str):
+    """The operations of one model of every family, on a (4, 6, 10) input; the int8 model's
+    MAXIMUMs become ADD_N and its REVERSE_V2 a CUMSUM (see _maxima_to_add_n), the float model's
+    average pool an L2 pool."""
+    tf = _tf()
+    common = [lambda x: tf.math.divide(*_halves(x)), lambda x: tf.reduce_sum(x, axis=[1, -1], keepdims=True),
+              lambda x: tf.reduce_min(x, axis=2), lambda x: tf.nn.log_softmax(x)]
+    if kind == "int8":
+        return (*common, _maxima, lambda x: tf.reverse(x, axis=[1]))
+    return (*common, lambda x: tf.math.floordiv(*_halves(x)), lambda x: tf.math.floormod(*_halves(x)),
+            tf.math.floor, tf.math.ceil, tf.math.round, lambda x: tf.math.cumsum(x, axis=2, exclusive=True),
+            _add_n_float, tf.keras.layers.AveragePooling2D(2, 2, "same"))
+
+
+def _device_model(kind: str) -> tuple[bytes, list[np.ndarray]]:
+    model = converted(_every_family(kind), (4, 6, 10), kind)
+    if kind == "int8":
+        model = _recoded(model, _maxima_to_add_n, _reverse_to_cumsum(-1, False, True))
+        x = inputs_for(model)[0]
+        zero = parse_model(model).tensors[parse_model(model).inputs[0]].quantization.zero_point[0]
+        # tiny dividends over large divisors: the quotient's shift past 31 bits (see above)
+        x[0, 0, 0, :5] = zero + np.array([0, 1, -1, 2, 1])
+        x[0, 0, 0, 5:] = [127, 127, -128, 127, 100]
+        return model, [x]
+    model = _recoded(model, _average_to_l2_pool())
+    x = inputs_for(model)[0]
+    x[0, 0, 0, :] = [0.5, -0.5, 1.5, 2.5, -2.5, 3.0, 0.25, -1.0, 2.0, -3.0]  # halves for ROUND
+    return model, [np.where(x == 0, np.float32(0.375), x)]  # FLOOR_DIV stops at a zero divisor
+
+
+@needs_arm_gcc
+@pytest.mark.qemu
+@pytest.mark.parametrize("board", ["rp2040-pico", "nucleo-l4r5zi", "alif-e7-appkit"])
+def test_every_family_matches_tflm_on_the_device(board, tmp_path):
+    expected = {"float": {"DIV", "FLOOR_DIV", "FLOOR_MOD", "FLOOR", "CEIL", "ROUND", "ADD_N", "SUM", "REDUCE_MIN",
+                          "LOG_SOFTMAX", "L2_POOL_2D", "CUMSUM"},
+                "int8": {"DIV", "ADD_N", "SUM", "REDUCE_MIN", "LOG_SOFTMAX", "CUMSUM"}}
+    for kind in ("float", "int8"):
+        model, inputs = _device_model(kind)
+        assert expected[kind] <= set(_operators(model)), _operators(model)
+        assert _types_of(model, "DIV") == {KIND_TYPE[kind]} and _types_of(model, "CUMSUM") == {KIND_TYPE[kind]}
+        path = tmp_path / f"math_{kind}.tflite"
+        path.write_bytes(model)
+        result, _ = measure(path, get_platform(board), inputs=inputs, variant=kind)
+        assert result.output_matches_reference is True, f"{kind} on {board}"
+        assert result.reference == "tflm"
