@@ -1,5 +1,5 @@
-"""AVERAGE_POOL_2D and MAX_POOL_2D, int8, int16 and float32, and L2_POOL_2D, float32 (the one
-type TFLM's kernel takes): the compile-time half of
+"""AVERAGE_POOL_2D and MAX_POOL_2D, int8, int16 and float32 (and the float32 L2_POOL_2D of
+emu/compile/ops/l2_pool.py): the compile-time half of
 emu/firmware/kernels/pooling.c (and of the int8 Helium kernels in
 emu/firmware/kernels/optimized/pooling_mve.c)."""
 
@@ -22,9 +22,8 @@ from emu.compile.ops.conv_2d import (
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.model.graph import Graph, Operator
 
-OPERATORS = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D")
-# conv_2d.kind() checks them
-TYPES = {"AVERAGE_POOL_2D": WINDOW_TYPES, "MAX_POOL_2D": WINDOW_TYPES, "L2_POOL_2D": ("float32",)}
+OPERATORS = ("AVERAGE_POOL_2D", "MAX_POOL_2D")
+TYPES = WINDOW_TYPES  # conv_2d.kind() checks them
 
 _FUNCTIONS = {
     ("AVERAGE_POOL_2D", "int8"): "emu_average_pool_s8",
@@ -33,15 +32,13 @@ _FUNCTIONS = {
     ("AVERAGE_POOL_2D", "int16"): "emu_average_pool_s16",
     ("MAX_POOL_2D", "int16"): "emu_max_pool_s16",
     ("MAX_POOL_2D", "float32"): "emu_max_pool_f32",
-    ("L2_POOL_2D", "float32"): "emu_l2_pool_f32",
+    ("L2_POOL_2D", "float32"): "emu_l2_pool_f32",  # l2_pool.py checks the type first
 }
 
 
 def lower(op: Operator, graph: Graph) -> KernelCall:
     x, y = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     dtype = kind(op, graph, None)
-    if dtype not in TYPES[op.op]:
-        raise UnsupportedOperator(f"{dtype} tensors (TFLM's kernel takes {', '.join(TYPES[op.op])})")
     n, ih, iw, c = nhwc(x, "input")
     _, oh, ow, yc = nhwc(y, "output")
     o = op.options
