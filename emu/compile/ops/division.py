@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
-from emu.compile.ops.elementwise import broadcast_params, float_activation_range
+from emu.compile.ops.elementwise import binary_operands, broadcast_params, float_activation_range
 from emu.compile.quant import activation_range_float, activation_range_int8, quantize_multiplier
 
 OPERATORS = ("DIV", "FLOOR_DIV", "FLOOR_MOD")
@@ -35,11 +35,7 @@ DIV_S8_SHIFTS = (-24, 22)
 
 
 def lower(op, graph) -> KernelCall:
-    a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
-    y = graph.tensors[op.outputs[0]]
-    types = TYPES[op.op]
-    if not a.dtype == b.dtype == y.dtype or y.dtype not in types:
-        raise UnsupportedOperator(f"{a.dtype}, {b.dtype} -> {y.dtype} (TFLM's kernel takes {', '.join(types)})")
+    a, b, y = binary_operands(op, graph, TYPES[op.op])
     params = broadcast_params(a.shape, b.shape, y.shape)
     divisor = graph.tensor(op.inputs[1])
     if op.op != "DIV" or y.dtype == "int32":

@@ -33,11 +33,7 @@ INT16_LEFT_SHIFT = 15  # and for int16 inputs: 2^16 * 2^15 still fits int32
 
 
 def lower(op, graph) -> KernelCall:
-    a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
-    y = graph.tensors[op.outputs[0]]
-    types = TYPES[op.op]
-    if not a.dtype == b.dtype == y.dtype or y.dtype not in types:
-        raise UnsupportedOperator(f"{a.dtype}, {b.dtype} -> {y.dtype} (supported: {', '.join(types)})")
+    a, b, y = binary_operands(op, graph, TYPES[op.op])
     activation = op.options.get("fused_activation_function", "NONE")
     params = broadcast_params(a.shape, b.shape, y.shape)
     name = op.op.lower()
@@ -64,6 +60,16 @@ def lower(op, graph) -> KernelCall:
         params_type = "emu_mul_s8_params" if op.op == "MUL" else "emu_add_s8_params"
     return KernelCall(function, HEADER, params_type, params, [a.index, b.index, y.index],
                       inplace=tuple(a.shape) == tuple(y.shape))
+
+
+def binary_operands(op, graph, types) -> tuple:
+    """The two inputs and the output of a binary operator, all of one of `types` (the ones the
+    operator's kernel takes); shared with DIV and its kin (emu/compile/ops/division.py)."""
+    a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    y = graph.tensors[op.outputs[0]]
+    if not a.dtype == b.dtype == y.dtype or y.dtype not in types:
+        raise UnsupportedOperator(f"{a.dtype}, {b.dtype} -> {y.dtype} (supported: {', '.join(types)})")
+    return a, b, y
 
 
 # MUL's product of two offset int8 inputs is below 2^16, so the optimized kernel's rescale,
