@@ -340,6 +340,25 @@ def test_int8_log_softmax_with_another_output_scale_is_refused_like_tflm():
         compile_and_run_on_host(edited, inputs)
 
 
+def _first_input_only(name: str):
+    def change(m, g, schema):
+        op = next(op for op in g.operators
+                  if m.operatorCodes[op.opcodeIndex].builtinCode == getattr(schema.BuiltinOperator, name))
+        op.inputs = op.inputs[:1]
+    return change
+
+
+@pytest.mark.parametrize("name, model", [
+    ("DIV", lambda: converted((BINARY["same_shape"](DIVISIONS["DIV"]),), (5, 8), "float")),
+    ("FLOOR_MOD", lambda: converted((BINARY["same_shape"](DIVISIONS["FLOOR_MOD"]),), (5, 8), "float")),
+    ("ADD_N", lambda: _add_n_model("float")),
+    ("CUMSUM", lambda: _cumsum_model("axis_1", "float")),
+])
+def test_an_operator_missing_an_input_is_refused_in_one_line(name, model):
+    with pytest.raises(EmuError, match=rf"\({name}\) has 1 input; {name} needs at least 2"):
+        parse_model(_recoded(model(), _first_input_only(name)))
+
+
 def _int32(index, values):
     values = np.asarray(values, dtype=np.int32)
     return make_tensor(index, values.shape, "int32", data=values)

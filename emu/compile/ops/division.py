@@ -58,7 +58,7 @@ def lower(op, graph) -> KernelCall:
         lo, hi = activation_range_float(activation)
         limits = np.iinfo(np.int32)
         params.update(act_min=int(max(lo, limits.min)), act_max=int(min(hi, limits.max)))
-        return _call(op, params, a, b, y, "emu_binary_s32_params")
+        return _call(op, params, a, b, y, "emu_div_s32_params")
     for t in (a, b, y):
         if t.quantization is None or t.quantization.per_channel:
             raise UnsupportedOperator("int8 tensors need one scale and zero point")

@@ -66,7 +66,7 @@ static void div_f32_run(const emu_binary_f32_params *p, const float *a, int32_t 
     }
 }
 
-static void div_s32_run(const emu_binary_s32_params *p, const int32_t *a, int32_t step_a, const int32_t *b,
+static void div_s32_run(const emu_div_s32_params *p, const int32_t *a, int32_t step_a, const int32_t *b,
                         int32_t step_b, int32_t *out, int32_t n)
 {
     for (int32_t i = 0; i < n; i++) {
@@ -105,7 +105,7 @@ void emu_div_f32(const emu_binary_f32_params *p, const float *input1, const floa
     FOR_EACH_RUN(p, p, input1, input2, output, div_f32_run);
 }
 
-void emu_div_s32(const emu_binary_s32_params *p, const int32_t *input1, const int32_t *input2, int32_t *output)
+void emu_div_s32(const emu_div_s32_params *p, const int32_t *input1, const int32_t *input2, int32_t *output)
 {
     FOR_EACH_RUN(p, p, input1, input2, output, div_s32_run);
 }

@@ -22,7 +22,7 @@ typedef emu_mul_s8_params emu_div_s8_params;
 typedef struct {
     EMU_BROADCAST_FIELDS;
     int32_t act_min, act_max;
-} emu_binary_s32_params;
+} emu_div_s32_params;
 
 typedef struct {
     EMU_BROADCAST_FIELDS;
@@ -30,7 +30,7 @@ typedef struct {
 
 void emu_div_s8(const emu_div_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void emu_div_f32(const emu_binary_f32_params *p, const float *input1, const float *input2, float *output);
-void emu_div_s32(const emu_binary_s32_params *p, const int32_t *input1, const int32_t *input2, int32_t *output);
+void emu_div_s32(const emu_div_s32_params *p, const int32_t *input1, const int32_t *input2, int32_t *output);
 void emu_floor_div_f32(const emu_floor_div_params *p, const float *input1, const float *input2, float *output);
 void emu_floor_mod_f32(const emu_floor_div_params *p, const float *input1, const float *input2, float *output);
 
