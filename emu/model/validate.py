@@ -75,6 +75,8 @@ _INPUTS = {
     "BATCH_MATMUL": (2, _NO_OPTIONAL), "ELU": (1, _NO_OPTIONAL), "PRELU": (2, _NO_OPTIONAL),
     **{name: (1, _NO_OPTIONAL) for name in ("ABS", "NEG", "SQRT", "RSQRT", "EXP", "LOG", "SIN", "COS", "SQUARE",
                                             "L2_NORMALIZATION")},
+    **{name: (1, _NO_OPTIONAL) for name in ("FLOOR", "CEIL", "ROUND", "LOG_SOFTMAX", "L2_POOL_2D")},
+    **{name: (2, _NO_OPTIONAL) for name in ("DIV", "FLOOR_DIV", "FLOOR_MOD", "ADD_N", "SUM", "REDUCE_MIN", "CUMSUM")},
     "ARG_MAX": (2, _NO_OPTIONAL), "ARG_MIN": (2, _NO_OPTIONAL),
     "SPACE_TO_BATCH_ND": (3, _NO_OPTIONAL), "BATCH_TO_SPACE_ND": (3, _NO_OPTIONAL),
     "STRIDED_SLICE": (4, _NO_OPTIONAL), "REDUCE_MAX": (2, _NO_OPTIONAL),

@@ -34,11 +34,7 @@ INT16_LEFT_SHIFT = 15  # and for int16 inputs: 2^16 * 2^15 still fits int32
 
 
 def lower(op, graph) -> KernelCall:
-    a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
-    y = graph.tensors[op.outputs[0]]
-    types = TYPES[op.op]
-    if not a.dtype == b.dtype == y.dtype or y.dtype not in types:
-        raise UnsupportedOperator(f"{a.dtype}, {b.dtype} -> {y.dtype} (supported: {', '.join(types)})")
+    a, b, y = binary_operands(op, graph, TYPES[op.op])
     activation = op.options.get("fused_activation_function", "NONE")
     params = broadcast_params(a.shape, b.shape, y.shape)
     name = op.op.lower()
@@ -50,10 +46,7 @@ def lower(op, graph) -> KernelCall:
     if y.dtype == "float32":
         if activation not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
             raise UnsupportedOperator(f"fused activation {activation}")
-        lo, hi = activation_range_float(activation)
-        # "no activation" clamps to the finite float range, as TFLM does
-        limit = float(np.finfo(np.float32).max)
-        params.update(act_min=max(lo, -limit), act_max=min(hi, limit))
+        params.update(float_activation_range(activation))
         function, params_type = f"emu_{name}_f32", "emu_binary_f32_params"
     else:
         for t in (a, b, y):
@@ -66,13 +59,23 @@ def lower(op, graph) -> KernelCall:
             lo, hi = activation_range_int8(activation, y.quantization.scale[0], y.quantization.zero_point[0], bounds)
         except ValueError as e:
             raise UnsupportedOperator(str(e)) from None
-        params.update(_mul_s8(a, b, y) if op.op == "MUL" else _add_s8(a, b, y, op.op))
+        params.update(_mul_s8(a, b, y) if op.op == "MUL" else add_rescale_params(a, b, y, op.op))
         params.update(act_min=lo, act_max=hi)
         # SUB takes ADD's parameters; int16 takes int8's
         function = f"emu_{name}_s{y.dtype[3:]}"
         params_type = "emu_mul_s8_params" if op.op == "MUL" else "emu_add_s8_params"
     return KernelCall(function, HEADER, params_type, params, [a.index, b.index, y.index],
                       inplace=tuple(a.shape) == tuple(y.shape))
+
+
+def binary_operands(op, graph, types) -> tuple:
+    """The two inputs and the output of a binary operator, all of one of `types` (the ones the
+    operator's kernel takes); shared with DIV and its kin (emu/compile/ops/division.py)."""
+    a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    y = graph.tensors[op.outputs[0]]
+    if not a.dtype == b.dtype == y.dtype or y.dtype not in types:
+        raise UnsupportedOperator(f"{a.dtype}, {b.dtype} -> {y.dtype} (supported: {', '.join(types)})")
+    return a, b, y
 
 
 # MUL's product of two offset int8 inputs is below 2^16, so the optimized kernel's rescale,
@@ -107,7 +110,17 @@ def helium(op, graph, call: KernelCall) -> KernelCall | str:
     return replace(call, function=f"emu_{name}_s8_mve", header="elementwise_mve.h", path=f"{name}/mve")
 
 
-def _add_s8(a, b, y, op: str = "ADD") -> dict:
+def float_activation_range(activation: str) -> dict:
+    """act_min and act_max of a float32 kernel: "no activation" clamps to the finite float
+    range, as TFLM does (an infinite result becomes the largest float)."""
+    lo, hi = activation_range_float(activation)
+    limit = float(np.finfo(np.float32).max)
+    return {"act_min": max(lo, -limit), "act_max": min(hi, limit)}
+
+
+def add_rescale_params(a, b, y, op: str = "ADD") -> dict:
+    """int8 and int16 ADD's rescale of its inputs and sum; ADD_N and CUMSUM (one input scale)
+    take it too (emu/compile/ops/running_sums.py)."""
     # The ratios in double, for SUB too: the TFLM interpreter's SUB gives the results of these
     # multipliers, not of ratios taken in float32 (tests/test_ops_arith.py checks scales where
     # the two differ).

@@ -1,9 +1,11 @@
-"""MEAN over constant axes, int8, int16 and float32.
+"""MEAN and SUM over constant axes, int8, int16 and float32.
 
 int8 and int16 follow TFLM's integer mean (one code path for both): the int32 sum, less count * input zero point, is
 rescaled once by input_scale / output_scale with 1/count folded into the multiplier
 (multiplier * 2^s // count, shift - s, with s = floor(log2(count)) capped to keep the
-multiplier and shift valid).
+multiplier and shift valid). SUM is the same sum rescaled by input_scale / output_scale
+alone (TFLM's QuantizedMeanOrSum with compute_sum), and in float32 the sum undivided: both
+run MEAN's kernels.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.quant import quantize_multiplier
 
-OPERATORS = ("MEAN",)
+OPERATORS = ("MEAN", "SUM")
 TYPES = ("float32", "int8", "int16")
 
 MAX_RANK = 6  # EMU_MEAN_MAX_RANK
@@ -34,13 +36,17 @@ def lower(op, graph) -> KernelCall:
         raise UnsupportedOperator(f"axes {sorted(axes)} of a rank-{rank} input")
     params = reduction_geometry(x.shape, axes)
     args = [x.index, y.index]
+    is_sum = op.op == "SUM"
     if x.dtype == "float32":
+        # x / 1.0f is x: SUM is the float mean with divisor 1
+        params.update(divisor=1.0 if is_sum else float(params["count"]))
         return KernelCall("emu_mean_f32", "mean.h", "emu_mean_f32_params", params, args)
     for t in (x, y):
         if t.quantization is None or t.quantization.per_channel:
             raise UnsupportedOperator(f"{x.dtype} tensors need one scale and zero point")
     multiplier, shift = quantize_multiplier(x.quantization.scale[0] / y.quantization.scale[0])
-    multiplier, shift = fold_reciprocal_count(multiplier, shift, params["count"])
+    if not is_sum:
+        multiplier, shift = fold_reciprocal_count(multiplier, shift, params["count"])
     params.update(input_zero_point=x.quantization.zero_point[0], output_zero_point=y.quantization.zero_point[0],
                   multiplier=multiplier, shift=shift)
     suffix = {"int8": "s8", "int16": "s16"}[x.dtype]

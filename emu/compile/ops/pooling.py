@@ -1,4 +1,5 @@
-"""AVERAGE_POOL_2D and MAX_POOL_2D, int8, int16 and float32: the compile-time half of
+"""AVERAGE_POOL_2D and MAX_POOL_2D, int8, int16 and float32 (and the float32 L2_POOL_2D of
+emu/compile/ops/l2_pool.py): the compile-time half of
 emu/firmware/kernels/pooling.c (and of the int8 Helium kernels in
 emu/firmware/kernels/optimized/pooling_mve.c)."""
 
@@ -31,6 +32,7 @@ _FUNCTIONS = {
     ("AVERAGE_POOL_2D", "int16"): "emu_average_pool_s16",
     ("MAX_POOL_2D", "int16"): "emu_max_pool_s16",
     ("MAX_POOL_2D", "float32"): "emu_max_pool_f32",
+    ("L2_POOL_2D", "float32"): "emu_l2_pool_f32",  # l2_pool.py checks the type first
 }
 
 

@@ -1,4 +1,5 @@
-"""REDUCE_MAX over constant axes, int8 and float32 (TFLM's reduce.cc takes these two).
+"""REDUCE_MAX and REDUCE_MIN over constant axes, int8 and float32 (TFLM's reduce.cc takes
+these two for both), one kernel walk with the comparison chosen.
 
 The reduction's geometry is MEAN's (emu/compile/ops/mean.py). TFLM requires an int8 output
 quantized like its input, and then compares the int8 values as they are: so does emu.
@@ -13,7 +14,7 @@ import numpy as np
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.ops.mean import reduction_geometry
 
-OPERATORS = ("REDUCE_MAX",)
+OPERATORS = ("REDUCE_MAX", "REDUCE_MIN")
 TYPES = ("float32", "int8")
 
 
@@ -40,6 +41,6 @@ def lower(op, graph) -> KernelCall:
         if (qx.scale[0], qx.zero_point[0]) != (qy.scale[0], qy.zero_point[0]):
             raise UnsupportedOperator("an output quantized unlike the input (TFLM requires the same scale and "
                                       "zero point)")
-    function = "emu_reduce_max_f32" if x.dtype == "float32" else "emu_reduce_max_s8"
+    function = f"emu_{op.op.lower()}_{'f32' if x.dtype == 'float32' else 's8'}"
     return KernelCall(function, "reduce_max.h", "emu_reduce_max_params", reduction_geometry(x.shape, axes),
                       [x.index, y.index])

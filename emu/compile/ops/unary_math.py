@@ -1,7 +1,8 @@
-"""Elementwise math: ABS, NEG, SQRT, RSQRT, EXP, LOG, SIN, COS and SQUARE.
+"""Elementwise math: ABS, NEG, SQRT, RSQRT, EXP, LOG, SIN, COS, SQUARE, FLOOR, CEIL and ROUND.
 
 TFLM's kernels take float32 for all of them, and besides: ABS and RSQRT on int8 and int16
-(elementwise.cc). The converter also makes int8 EXP, LOG and SQRT, which TFLM refuses,
+(elementwise.cc). ROUND rounds halves to the even neighbour, as tf.round and TFLM do. The
+converter also makes int8 EXP, LOG and SQRT, which TFLM refuses,
 and so does emu. Prepare-time arithmetic follows TFLM: ABS rescales by input_scale /
 output_scale (the ratio taken in float) only when the two scales differ; RSQRT rescales by
 1 / (sqrt(input_scale) * output_scale), sqrt and product in float; int16 needs zero points
@@ -15,7 +16,7 @@ import numpy as np
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.quant import quantize_multiplier
 
-OPERATORS = ("ABS", "NEG", "SQRT", "RSQRT", "EXP", "LOG", "SIN", "COS", "SQUARE")
+OPERATORS = ("ABS", "NEG", "SQRT", "RSQRT", "EXP", "LOG", "SIN", "COS", "SQUARE", "FLOOR", "CEIL", "ROUND")
 
 HEADER = "unary_math.h"
 # ABS and RSQRT take integers too; the others float32 only, as TFLM's elementwise kernels
@@ -23,6 +24,8 @@ TYPES = {name: ("float32", "int8", "int16") if name in ("ABS", "RSQRT") else ("f
 # RSQRT's kernel rescales a value carrying this many bits of headroom, taken back by the
 # output shift: a shift below -31 would be undefined in C (and in TFLM).
 RSQRT_HEADROOM = 20
+# ROUND's kernel names its rounding (emu_quant.h's emu_round_f32 rounds halves away from zero)
+KERNEL_NAMES = {"ROUND": "round_half_even"}
 
 
 def lower(op, graph) -> KernelCall:
@@ -35,8 +38,8 @@ def lower(op, graph) -> KernelCall:
     name = op.op.lower()
     args = [x.index, y.index]
     if x.dtype == "float32":
-        return KernelCall(f"emu_{name}_f32", HEADER, "emu_unary_math_f32_params", {"size": x.size}, args,
-                          inplace=True, path=f"{name}/reference")
+        return KernelCall(f"emu_{KERNEL_NAMES.get(op.op, name)}_f32", HEADER, "emu_unary_math_f32_params",
+                          {"size": x.size}, args, inplace=True, path=f"{name}/reference")
     if op.op == "ABS" and x.dtype == "int16" and x.quantization is None:
         # TFLM takes an unquantized int16 ABS as plain integers
         return KernelCall("emu_abs_s16_plain", HEADER, "emu_unary_math_f32_params", {"size": x.size}, args,

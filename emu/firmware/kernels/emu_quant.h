@@ -222,6 +222,67 @@ static inline int32_t emu_one_minus_x_over_one_plus_x(int32_t a)
     return emu_saturating_shift_left(x - (1 << 29), 2);
 }
 
+/* a + b and a - b saturated to the int32 range. */
+static inline int32_t emu_saturating_add(int32_t a, int32_t b)
+{
+    const int64_t sum = (int64_t)a + b;
+    return sum > INT32_MAX ? INT32_MAX : (sum < INT32_MIN ? INT32_MIN : (int32_t)sum);
+}
+
+static inline int32_t emu_saturating_sub(int32_t a, int32_t b)
+{
+    const int64_t difference = (int64_t)a - b;
+    return difference > INT32_MAX ? INT32_MAX : (difference < INT32_MIN ? INT32_MIN : (int32_t)difference);
+}
+
+/* log(x) for x >= 1 given in Q(input_bits), result in Q(output_bits) (TFLite's
+ * log_x_for_x_greater_than_or_equal_to_1, which LOG_SOFTMAX uses). x = 2^k * m: the exponent k
+ * is read from x's leading zeros, twice (from x and from x * sqrt(1/2)), and of the two splits
+ * the one whose mantissa is nearer sqrt(sqrt(1/2)) is kept; log(m) comes from a rational
+ * approximation around that point, (k +- 1/4) * log(2) is added, both in Q(output_bits + 1). */
+static inline int32_t emu_log_x_for_x_at_least_1(int32_t x, int input_bits, int output_bits)
+{
+    const int accum_bits = output_bits + 1;
+    const int32_t log_2 = 1488522236;          /* log(2) in Q0 */
+    const int32_t sqrt_sqrt_half = 1805811301; /* sqrt(sqrt(1/2)) */
+    const int32_t sqrt_half = 1518500250;      /* sqrt(1/2) */
+    const int32_t alpha_n = 117049297;         /* 11/240 * 2^(1/4) */
+    const int32_t alpha_d = 127690142;         /* 1/20 * 2^(1/4) */
+    const int32_t alpha_i = 1057819769;        /* 2 / 2^(1/4) - 2^(1/4) */
+    const int32_t alpha_f = 638450708;         /* 1/4 * 2^(1/4) */
+    const int32_t quarter = emu_rounding_divide_by_pot(1 << 29, accum_bits); /* 1/4 in Q(accum_bits) */
+
+    /* split a: x's raw bits shifted up to [1/2, 1), times sqrt(1/2) times 2; exponent + 1/4 */
+    const int lead_a = emu_clz32((uint32_t)x);
+    const int32_t mantissa_a = emu_saturating_shift_left(
+        emu_sat_rounding_doubling_high_mul(emu_saturating_shift_left(x, lead_a - 1), sqrt_half), 1);
+    const int32_t exponent_a = emu_saturating_add(
+        emu_saturating_shift_left(input_bits - lead_a, 31 - accum_bits), quarter);
+    /* split b: the same from x * sqrt(1/2); exponent - 1/4 */
+    const int lead_b = emu_clz32((uint32_t)emu_sat_rounding_doubling_high_mul(x, sqrt_half)) - 1;
+    const int32_t mantissa_b = emu_saturating_shift_left(x, lead_b);
+    const int32_t exponent_b = emu_saturating_sub(
+        emu_saturating_shift_left(input_bits - lead_b, 31 - accum_bits), quarter);
+    const int32_t r = mantissa_a < mantissa_b ? mantissa_a : mantissa_b;
+    const int32_t exponent = exponent_a > exponent_b ? exponent_a : exponent_b;
+
+    /* log(r / sqrt(sqrt(1/2))) ~ num / (1 + denominator_minus_one) */
+    const int32_t p = emu_rounding_half_sum(r, sqrt_sqrt_half);
+    int32_t q = r - sqrt_sqrt_half;
+    q = q + q;
+    const int32_t q_squared = emu_sat_rounding_doubling_high_mul(q, q);
+    const int32_t num = emu_sat_rounding_doubling_high_mul(q, r) +
+                        emu_sat_rounding_doubling_high_mul(emu_sat_rounding_doubling_high_mul(q, q_squared), alpha_n);
+    const int32_t denominator_minus_one =
+        emu_sat_rounding_doubling_high_mul(p, alpha_i + q + emu_sat_rounding_doubling_high_mul(alpha_d, q_squared)) +
+        emu_sat_rounding_doubling_high_mul(alpha_f, q);
+    const int32_t reciprocal = emu_one_over_one_plus_x(denominator_minus_one);
+    const int32_t log_accum = emu_sat_rounding_doubling_high_mul(exponent, log_2) +
+                              emu_sat_rounding_doubling_high_mul(emu_rounding_divide_by_pot(num, accum_bits),
+                                                                 reciprocal);
+    return emu_saturating_shift_left(log_accum, accum_bits - output_bits);
+}
+
 /* 1 / (1 + exp(-a)) for a in Q(integer_bits), result in Q0. */
 static inline int32_t emu_logistic_fixed(int32_t a, int integer_bits)
 {

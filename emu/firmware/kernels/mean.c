@@ -41,7 +41,7 @@ void emu_mean_f32(const emu_mean_f32_params *p, const float *input, float *outpu
             sum += input[offset];
             offset += emu_reduction_advance(reduced, p->reduced_rank, p->reduced_shape, p->reduced_stride);
         }
-        output[o] = sum / (float)p->count;
+        output[o] = sum / p->divisor;
         base += emu_reduction_advance(kept, p->kept_rank, p->kept_shape, p->kept_stride);
     }
 }

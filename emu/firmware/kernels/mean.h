@@ -1,9 +1,10 @@
-/* MEAN over any set of axes, int8, int16 and float32.
+/* MEAN and SUM over any set of axes, int8, int16 and float32.
  *
  * emu/compile/ops/mean.py splits the input's dimensions into kept ones (one output each)
  * and reduced ones (summed), merging neighbours of the same kind, and gives each its
  * extent and element stride in the input. Each output sums its reduced elements in
- * increasing address order, which is the order TFLM adds them in.
+ * increasing address order, which is the order TFLM adds them in. SUM runs these kernels with
+ * a multiplier that does not divide by the count (int8, int16) or a divisor of 1 (float32).
  */
 #ifndef EMU_MEAN_H
 #define EMU_MEAN_H
@@ -50,6 +51,7 @@ typedef emu_mean_int_params emu_mean_s16_params;
 
 typedef struct {
     EMU_MEAN_FIELDS;
+    float divisor; /* MEAN: the count; SUM: 1 */
 } emu_mean_f32_params;
 
 void emu_mean_s8(const emu_mean_s8_params *p, const int8_t *input, int8_t *output);

@@ -1,4 +1,4 @@
-/* AVERAGE_POOL_2D and MAX_POOL_2D over NHWC tensors, channel by channel. Model-dependent
+/* AVERAGE_POOL_2D, MAX_POOL_2D and L2_POOL_2D (float32) over NHWC tensors, channel by channel. Model-dependent
  * constants come from emu/compile/ops/pooling.py. Pooling does not rescale: the int8 (and
  * int16) output shares the input's scale and zero point.
  */
@@ -21,5 +21,6 @@ void emu_average_pool_s16(const emu_pool_params *p, const int16_t *input, int16_
 void emu_max_pool_s16(const emu_pool_params *p, const int16_t *input, int16_t *output);
 void emu_average_pool_f32(const emu_pool_params *p, const float *input, float *output);
 void emu_max_pool_f32(const emu_pool_params *p, const float *input, float *output);
+void emu_l2_pool_f32(const emu_pool_params *p, const float *input, float *output);
 
 #endif

@@ -1,4 +1,4 @@
-/* SOFTMAX over the last dimension, int8, int16 and float32.
+/* SOFTMAX over the last dimension, int8, int16 and float32; LOG_SOFTMAX, int8 and float32.
  *
  * int8: differences from the row maximum are rescaled by beta * input scale into Q5.26
  * fixed point, exponentiated, summed in Q12.19, and divided through a fixed-point
@@ -36,9 +36,29 @@ typedef struct {
     float beta;
 } emu_softmax_f32_params;
 
+/* int8 LOG_SOFTMAX: the sum of exponentials as int8 SOFTMAX takes it (beta 1), its fixed-point
+ * log in Q5.26, and each output the difference (x - max) - log(sum) in steps of 16/256 from
+ * 127. Differences at or below a cut-off (the log mapped back onto input steps by the
+ * multiplier's inverse, reverse_scaling_divisor * 2^reverse_scaling_shift) give -128. */
+typedef struct {
+    int32_t rows, depth;
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+    int32_t reverse_scaling_divisor;
+    int32_t reverse_scaling_shift; /* not positive */
+    int32_t diff_min;
+} emu_log_softmax_s8_params;
+
+/* float32 LOG_SOFTMAX: (x - max) - log(sum of exp(x - max)), by row. */
+typedef struct {
+    int32_t rows, depth;
+} emu_log_softmax_f32_params;
+
 void emu_softmax_s8(const emu_softmax_s8_params *p, const int8_t *input, int8_t *output);
 void emu_softmax_s8_s16(const emu_softmax_s8_params *p, const int8_t *input, int16_t *output);
 void emu_softmax_s16(const emu_softmax_s16_params *p, const int16_t *input, int16_t *output);
 void emu_softmax_f32(const emu_softmax_f32_params *p, const float *input, float *output);
+void emu_log_softmax_s8(const emu_log_softmax_s8_params *p, const int8_t *input, int8_t *output);
+void emu_log_softmax_f32(const emu_log_softmax_f32_params *p, const float *input, float *output);
 
 #endif

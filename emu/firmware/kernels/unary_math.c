@@ -5,6 +5,18 @@
 
 #include "emu_quant.h"
 
+/* x rounded to the nearest whole number, a half to the even one. Measured from floor(x), as
+ * TFLM does, so that the signs of zeros agree: -0.25 gives +0.0 (floor -1, plus 1). */
+static float round_half_to_even(float x)
+{
+    const float below = floorf(x);
+    const float fraction = x - below;
+    if (fraction < 0.5f || (fraction == 0.5f && fmodf(below, 2.0f) == 0.0f)) {
+        return below;
+    }
+    return below + 1.0f;
+}
+
 #define EMU_UNARY_F32(name, expression)                                                  \
     void name(const emu_unary_math_f32_params *p, const float *input, float *output)       \
     {                                                                                      \
@@ -23,6 +35,9 @@ EMU_UNARY_F32(emu_log_f32, logf(x))
 EMU_UNARY_F32(emu_sin_f32, sinf(x))
 EMU_UNARY_F32(emu_cos_f32, cosf(x))
 EMU_UNARY_F32(emu_square_f32, x * x)
+EMU_UNARY_F32(emu_floor_f32, floorf(x))
+EMU_UNARY_F32(emu_ceil_f32, ceilf(x))
+EMU_UNARY_F32(emu_round_half_even_f32, round_half_to_even(x))
 
 static int32_t abs_quantized(const emu_abs_params *p, int32_t x, int32_t lo, int32_t hi)
 {

@@ -1,7 +1,8 @@
-/* Elementwise math: ABS, NEG, SQRT, RSQRT, EXP, LOG, SIN, COS and SQUARE on float32, ABS and
- * RSQRT on int8 and int16 (the types TFLM's kernels take).
+/* Elementwise math: ABS, NEG, SQRT, RSQRT, EXP, LOG, SIN, COS, SQUARE, FLOOR, CEIL and ROUND
+ * on float32, ABS and RSQRT on int8 and int16 (the types TFLM's kernels take).
  *
- * float32 applies the C library's function to each element, as TFLM does. The integer
+ * float32 applies the C library's function to each element, as TFLM does; ROUND takes halves
+ * to the even neighbour (tf.round's rounding, which TFLM's kernel computes from floor()). The integer
  * forms' multipliers and shifts come from emu/compile/ops/unary_math.py.
  */
 #ifndef EMU_UNARY_MATH_H
@@ -41,6 +42,9 @@ void emu_log_f32(const emu_unary_math_f32_params *p, const float *input, float *
 void emu_sin_f32(const emu_unary_math_f32_params *p, const float *input, float *output);
 void emu_cos_f32(const emu_unary_math_f32_params *p, const float *input, float *output);
 void emu_square_f32(const emu_unary_math_f32_params *p, const float *input, float *output);
+void emu_floor_f32(const emu_unary_math_f32_params *p, const float *input, float *output);
+void emu_ceil_f32(const emu_unary_math_f32_params *p, const float *input, float *output);
+void emu_round_half_even_f32(const emu_unary_math_f32_params *p, const float *input, float *output);
 
 void emu_abs_s8(const emu_abs_params *p, const int8_t *input, int8_t *output);
 void emu_abs_s16(const emu_abs_params *p, const int16_t *input, int16_t *output);
