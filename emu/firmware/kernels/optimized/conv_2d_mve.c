@@ -17,8 +17,8 @@
  * input_c words of their four bytes.
  *
  * emu_conv2d_s8_mve: any other filter, one group: each output pixel's window gathered into
- * scratch (window.h; the padding reads the input zero point), then summed as the first form
- * sums a pixel, its length the window's.
+ * scratch (as window.h does, in vector runs; the padding reads the input zero point), then
+ * summed as the first form sums a pixel, its length the window's.
  *
  * Scratch: the general form's one gathered window; the 1x1 forms need none (the rescale
  * reads the model's multipliers and shifts as they are).
@@ -104,6 +104,44 @@ void emu_conv2d_1x1_s8_mve_outer(const emu_conv2d_s8_params *p, const int8_t *in
     each_pixel(p, input, filter, output, pixel_outer);
 }
 
+/* n bytes from src to dst (or n copies of `fill` when src is NULL), sixteen per vector, the
+ * last n % 16 predicated: a window row of a few dozen bytes in a few instructions, where
+ * memcpy and memset are calls that move a byte or a word at a time. */
+static inline void copy_run(int8_t *dst, const int8_t *src, int32_t n, int8_t fill)
+{
+    const int8x16_t filled = vdupq_n_s8(fill);
+    for (int32_t k = 0; k < n; k += 16) {
+        const mve_pred16_t lanes = vctp8q((uint32_t)(n - k));
+        vstrbq_p_s8(dst + k, src ? vldrbq_z_s8(src + k, lanes) : filled, lanes);
+    }
+}
+
+/* window.h's emu_gather_window, with its copies and fills made vector runs: for rows of a
+ * vector or more (below that, window.h's word and byte copies cost less). */
+static void gather_window(int8_t *run, const int8_t *image, const emu_conv2d_s8_params *p, int iy0, int ix0)
+{
+    const int32_t channels = p->input_c, row_bytes = (int32_t)p->filter_w * channels;
+    const int8_t zero_point = (int8_t)-p->input_offset;
+    const int row_fits = p->dilation_w == 1 && ix0 >= 0 && ix0 + p->filter_w <= p->input_w;
+    for (int fy = 0; fy < p->filter_h; ++fy, run += row_bytes) {
+        const int iy = iy0 + fy * p->dilation_h;
+        if (iy < 0 || iy >= p->input_h) {
+            copy_run(run, 0, row_bytes, zero_point);
+            continue;
+        }
+        const int8_t *row = image + (int32_t)iy * p->input_w * channels;
+        if (row_fits) {
+            copy_run(run, row + (int32_t)ix0 * channels, row_bytes, zero_point);
+            continue;
+        }
+        for (int fx = 0; fx < p->filter_w; ++fx) {
+            const int ix = ix0 + fx * p->dilation_w;
+            const int inside = ix >= 0 && ix < p->input_w;
+            copy_run(run + fx * channels, inside ? row + (int32_t)ix * channels : 0, channels, zero_point);
+        }
+    }
+}
+
 /* Any other filter: each output pixel's window gathered into scratch (the padding reads the
  * input zero point), then summed against the filter rows as a 1x1 pixel of window bytes. */
 void emu_conv2d_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
@@ -114,15 +152,20 @@ void emu_conv2d_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const
     int8_t *window = (int8_t *)scratch;
     const int32_t length = (int32_t)p->filter_h * p->filter_w * p->input_c, oc = p->output_c;
     const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
+    const int vector_rows = p->filter_w * p->input_c >= 16;
     int8_t *out = output;
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * image_size;
         for (int oy = 0; oy < p->output_h; ++oy) {
             const int iy0 = oy * p->stride_h - p->pad_h;
             for (int ox = 0; ox < p->output_w; ++ox, out += oc) {
-                emu_gather_window(window, image, p->input_h, p->input_w, p->input_c, p->filter_h, p->filter_w,
-                                  p->dilation_h, p->dilation_w, iy0, ox * p->stride_w - p->pad_w,
-                                  (int8_t)-p->input_offset);
+                const int ix0 = ox * p->stride_w - p->pad_w;
+                if (vector_rows) {
+                    gather_window(window, image, p, iy0, ix0);
+                } else {
+                    emu_gather_window(window, image, p->input_h, p->input_w, p->input_c, p->filter_h, p->filter_w,
+                                      p->dilation_h, p->dilation_w, iy0, ix0, (int8_t)-p->input_offset);
+                }
                 pixel_across(&o, window, length, oc, filter, out);
             }
         }
