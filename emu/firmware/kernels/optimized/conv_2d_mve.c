@@ -104,40 +104,58 @@ void emu_conv2d_1x1_s8_mve_outer(const emu_conv2d_s8_params *p, const int8_t *in
     each_pixel(p, input, filter, output, pixel_outer);
 }
 
-/* n bytes from src to dst (or n copies of `fill` when src is NULL), sixteen per vector, the
- * last n % 16 predicated: a window row of a few dozen bytes in a few instructions, where
- * memcpy and memset are calls that move a byte or a word at a time. */
-static inline void copy_run(int8_t *dst, const int8_t *src, int32_t n, int8_t fill)
+/* n bytes from src to dst, sixteen per vector, the last n % 16 predicated: a window row of a
+ * few dozen bytes in a few instructions, where memcpy is a call that moves a byte or a word
+ * at a time. */
+static inline void copy_row(int8_t *dst, const int8_t *src, int32_t n)
 {
-    const int8x16_t filled = vdupq_n_s8(fill);
-    for (int32_t k = 0; k < n; k += 16) {
+    int32_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        vstrbq_s8(dst + k, vldrbq_s8(src + k));
+    }
+    if (k < n) {
         const mve_pred16_t lanes = vctp8q((uint32_t)(n - k));
-        vstrbq_p_s8(dst + k, src ? vldrbq_z_s8(src + k, lanes) : filled, lanes);
+        vstrbq_p_s8(dst + k, vldrbq_z_s8(src + k, lanes), lanes);
+    }
+}
+
+/* n bytes of the value in every lane of v, as copy_row. */
+static inline void fill_row(int8_t *dst, int8x16_t v, int32_t n)
+{
+    int32_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        vstrbq_s8(dst + k, v);
+    }
+    if (k < n) {
+        vstrbq_p_s8(dst + k, v, vctp8q((uint32_t)(n - k)));
     }
 }
 
 /* window.h's emu_gather_window, with its copies and fills made vector runs: for rows of a
  * vector or more (below that, window.h's word and byte copies cost less). */
-static void gather_window(int8_t *run, const int8_t *image, const emu_conv2d_s8_params *p, int iy0, int ix0)
+static __attribute__((noinline)) void gather_window(int8_t *run, const int8_t *image, const emu_conv2d_s8_params *p, int iy0, int ix0)
 {
     const int32_t channels = p->input_c, row_bytes = (int32_t)p->filter_w * channels;
-    const int8_t zero_point = (int8_t)-p->input_offset;
+    const int8x16_t zero_point = vdupq_n_s8((int8_t)-p->input_offset);
     const int row_fits = p->dilation_w == 1 && ix0 >= 0 && ix0 + p->filter_w <= p->input_w;
     for (int fy = 0; fy < p->filter_h; ++fy, run += row_bytes) {
         const int iy = iy0 + fy * p->dilation_h;
         if (iy < 0 || iy >= p->input_h) {
-            copy_run(run, 0, row_bytes, zero_point);
+            fill_row(run, zero_point, row_bytes);
             continue;
         }
         const int8_t *row = image + (int32_t)iy * p->input_w * channels;
         if (row_fits) {
-            copy_run(run, row + (int32_t)ix0 * channels, row_bytes, zero_point);
+            copy_row(run, row + (int32_t)ix0 * channels, row_bytes);
             continue;
         }
         for (int fx = 0; fx < p->filter_w; ++fx) {
             const int ix = ix0 + fx * p->dilation_w;
-            const int inside = ix >= 0 && ix < p->input_w;
-            copy_run(run + fx * channels, inside ? row + (int32_t)ix * channels : 0, channels, zero_point);
+            if (ix >= 0 && ix < p->input_w) {
+                copy_row(run + fx * channels, row + (int32_t)ix * channels, channels);
+            } else {
+                fill_row(run + fx * channels, zero_point, channels);
+            }
         }
     }
 }
