@@ -38,9 +38,17 @@ typedef void pixel_fn(const emu_mve_output_stage *o, const int8_t *x, int32_t ic
 static inline __attribute__((always_inline)) void pixel_across(const emu_mve_output_stage *o, const int8_t *x, int32_t ic,
                                                                int32_t oc, const int8_t *w, int8_t *out)
 {
-    for (int32_t c = 0; c < oc; c += 4, w += 4 * ic) {
+    int32_t c = 0;
+    /* Eight channels per pass where they come in eights: the two groups' rescales are
+     * independent, so each one's instructions fill the other's waits. */
+    for (; c + 8 <= oc; c += 8, w += 8 * ic) {
         const int32x4_t a = emu_mve_dot_four(x, w, ic, vldrwq_s32(o->bias + c));
+        const int32x4_t b = emu_mve_dot_four(x, w + 4 * ic, ic, vldrwq_s32(o->bias + c + 4));
         emu_mve_store_four(o, c, a, out);
+        emu_mve_store_four(o, c + 4, b, out);
+    }
+    if (c < oc) {
+        emu_mve_store_four(o, c, emu_mve_dot_four(x, w, ic, vldrwq_s32(o->bias + c)), out);
     }
 }
 
@@ -131,9 +139,13 @@ static inline void fill_row(int8_t *dst, int8x16_t v, int32_t n)
     }
 }
 
-/* window.h's emu_gather_window, with its copies and fills made vector runs: for rows of a
- * vector or more (below that, window.h's word and byte copies cost less). */
-static __attribute__((noinline)) void gather_window(int8_t *run, const int8_t *image, const emu_conv2d_s8_params *p, int iy0, int ix0)
+/* window.h's emu_gather_window, with its copies and fills made vector runs: a row of taps
+ * inside the image is one run (a single predicated load and store when it is shorter than a
+ * vector); taps copied one by one, at the image's left and right edges, are vector runs when
+ * a tap is a vector or more, else window.h's word and byte copies (a one-byte tap costs less
+ * than a predicated vector). */
+static __attribute__((noinline)) void gather_window(int8_t *run, const int8_t *image, const emu_conv2d_s8_params *p,
+                                                    int iy0, int ix0)
 {
     const int32_t channels = p->input_c, row_bytes = (int32_t)p->filter_w * channels;
     const int8x16_t zero_point = vdupq_n_s8((int8_t)-p->input_offset);
@@ -151,10 +163,17 @@ static __attribute__((noinline)) void gather_window(int8_t *run, const int8_t *i
         }
         for (int fx = 0; fx < p->filter_w; ++fx) {
             const int ix = ix0 + fx * p->dilation_w;
+            int8_t *tap = run + fx * channels;
             if (ix >= 0 && ix < p->input_w) {
-                copy_row(run + fx * channels, row + (int32_t)ix * channels, channels);
+                if (channels >= 16) {
+                    copy_row(tap, row + (int32_t)ix * channels, channels);
+                } else {
+                    emu_copy_bytes(tap, row + (int32_t)ix * channels, channels);
+                }
+            } else if (channels >= 16) {
+                fill_row(tap, zero_point, channels);
             } else {
-                fill_row(run + fx * channels, zero_point, channels);
+                memset(tap, (int8_t)-p->input_offset, (size_t)channels);
             }
         }
     }
@@ -170,20 +189,13 @@ void emu_conv2d_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const
     int8_t *window = (int8_t *)scratch;
     const int32_t length = (int32_t)p->filter_h * p->filter_w * p->input_c, oc = p->output_c;
     const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
-    const int vector_rows = p->filter_w * p->input_c >= 16;
     int8_t *out = output;
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * image_size;
         for (int oy = 0; oy < p->output_h; ++oy) {
             const int iy0 = oy * p->stride_h - p->pad_h;
             for (int ox = 0; ox < p->output_w; ++ox, out += oc) {
-                const int ix0 = ox * p->stride_w - p->pad_w;
-                if (vector_rows) {
-                    gather_window(window, image, p, iy0, ix0);
-                } else {
-                    emu_gather_window(window, image, p->input_h, p->input_w, p->input_c, p->filter_h, p->filter_w,
-                                      p->dilation_h, p->dilation_w, iy0, ix0, (int8_t)-p->input_offset);
-                }
+                gather_window(window, image, p, iy0, ox * p->stride_w - p->pad_w);
                 pixel_across(&o, window, length, oc, filter, out);
             }
         }

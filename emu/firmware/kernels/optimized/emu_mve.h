@@ -112,12 +112,25 @@ static inline __attribute__((always_inline)) int32x4_t emu_mve_dot_four(const in
     }
     const int32_t rest = len & 15;
     if (rest) {
-        const mve_pred16_t p = vctp8q((uint32_t)rest);
-        const int8x16_t v = vldrbq_z_s8(x, p);
-        a0 = vmladavaq_p_s8(a0, v, vldrbq_z_s8(w, p), p);
-        a1 = vmladavaq_p_s8(a1, v, vldrbq_z_s8(w1, p), p);
-        a2 = vmladavaq_p_s8(a2, v, vldrbq_z_s8(w2, p), p);
-        a3 = vmladavaq_p_s8(a3, v, vldrbq_z_s8(w3, p), p);
+        /* The last len % 16 bytes: five loads predicated by VCTP (lanes past the end load
+         * zero) in two VPT blocks, where GCC writes a VPST (and a VMSR) before each. */
+        int8x16_t v, f0, f1, f2;
+        __asm__ volatile("vctp.8 %[n]\n"
+                         "vpstttt\n"
+                         "vldrbt.8 %q[v], [%[x]]\n"
+                         "vldrbt.8 %q[f0], [%[w0]]\n"
+                         "vldrbt.8 %q[f1], [%[w1]]\n"
+                         "vldrbt.8 %q[f2], [%[w2]]\n"
+                         "vmladava.s8 %[a0], %q[v], %q[f0]\n"
+                         "vpst\n"
+                         "vldrbt.8 %q[f0], [%[w3]]\n"
+                         "vmladava.s8 %[a1], %q[v], %q[f1]\n"
+                         "vmladava.s8 %[a2], %q[v], %q[f2]\n"
+                         "vmladava.s8 %[a3], %q[v], %q[f0]\n"
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [v] "=&w"(v), [f0] "=&w"(f0),
+                           [f1] "=&w"(f1), [f2] "=&w"(f2)
+                         : [n] "r"(rest), [x] "r"(x), [w0] "r"(w), [w1] "r"(w1), [w2] "r"(w2), [w3] "r"(w3)
+                         : "memory", "p0"); /* VCTP sets the predicate register */
     }
     int32x4_t sums = vdupq_n_s32(0);
     sums = vsetq_lane_s32(a0, sums, 0);
