@@ -39,6 +39,42 @@ static inline __attribute__((always_inline)) int32x4_t taps_dm1(int32x4_t a, con
     return a;
 }
 
+/* Eight channels' sums over the taps (at least one), added to even (channels 0, 2, ..) and odd:
+ * per tap the input and filter bytes widened to int16 and multiplied long (VMULLB, VMULLT).
+ * Written in assembly as a software pipeline: each tap's products are added during the next
+ * tap's loads, so no instruction waits on the multiply before it (GCC puts each VADD right
+ * after its VMULL). VLDRB.S16 takes its address in r0-r7 ("l"). */
+static inline __attribute__((always_inline)) void taps_dm1_eight(int32x4_t *even, int32x4_t *odd,
+                                                                 const int8_t *const *k, int32_t taps, int32_t oc,
+                                                                 const int8_t *w, int32_t channels)
+{
+    int32x4_t e = *even, o = *odd, t0, t1;
+    int16x8_t x, f;
+    const int8_t *p;
+    __asm__ volatile("vmov.i32 %q[t0], #0\n"
+                     "vmov.i32 %q[t1], #0\n"
+                     "dls lr, %[n]\n"
+                     "1:\n"
+                     "ldr %[p], [%[k]], #4\n"
+                     "vldrb.s16 %q[f], [%[w]]\n"
+                     "add %[p], %[oc]\n"
+                     "vadd.i32 %q[e], %q[e], %q[t0]\n"
+                     "vldrb.s16 %q[x], [%[p]]\n"
+                     "vadd.i32 %q[o], %q[o], %q[t1]\n"
+                     "add %[w], %[ch]\n"
+                     "vmullb.s16 %q[t0], %q[x], %q[f]\n"
+                     "vmullt.s16 %q[t1], %q[x], %q[f]\n"
+                     "le lr, 1b\n"
+                     "vadd.i32 %q[e], %q[e], %q[t0]\n"
+                     "vadd.i32 %q[o], %q[o], %q[t1]\n"
+                     : [e] "+w"(e), [o] "+w"(o), [k] "+r"(k), [w] "+l"(w), [p] "=&l"(p), [x] "=&w"(x),
+                       [f] "=&w"(f), [t0] "=&w"(t0), [t1] "=&w"(t1)
+                     : [n] "r"(taps), [oc] "r"(oc), [ch] "r"(channels)
+                     : "lr", "memory");
+    *even = e;
+    *odd = o;
+}
+
 /* Eight channels at a time: per tap their input and filter bytes load widened to int16
  * (VLDRB.S16), VMULLB and VMULLT give the even and the odd channels' int32 products, and two
  * accumulators sum them; the bias, multipliers and shifts load split the same way (VLD2, and
@@ -51,12 +87,7 @@ static __attribute__((noinline)) void pixel_dm1(const emu_mve_output_stage *o, i
     for (; oc + 8 <= channels; oc += 8) {
         const int32x4x2_t bias = vld2q_s32(o->bias + oc);
         int32x4_t even = bias.val[0], odd = bias.val[1];
-        const int8_t *w = filter + oc;
-        for (const int8_t *const *k = tap; k < tap_end; ++k, w += channels) {
-            const int16x8_t x = vldrbq_s16(*k + oc), f = vldrbq_s16(w);
-            even = vaddq_s32(even, vmullbq_int_s16(x, f));
-            odd = vaddq_s32(odd, vmulltq_int_s16(x, f));
-        }
+        taps_dm1_eight(&even, &odd, tap, (int32_t)(tap_end - tap), oc, filter + oc, channels);
         const int32x4x2_t m = vld2q_s32(o->multiplier + oc);
         const int16x8_t s = vldrbq_s16(o->shift + oc);
         const int32x4_t ye = emu_mve_output_lanes(even, m.val[0], vmovlbq_s16(s), o->offset, o->lo, o->hi);
