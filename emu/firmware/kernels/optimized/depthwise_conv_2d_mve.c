@@ -8,8 +8,9 @@
  * - Depth multiplier 1: each lane is its own input channel. Per tap, four input bytes and
  *   four filter bytes load widened to int32 (VLDRB.S32), and VMUL + VADD accumulate them;
  *   eight channels at a time load as int16 and multiply long (pixel_dm1). Each pixel lists where its taps read
- *   (the image, or a row of the input zero point), and along a row of interior pixels the
- *   list just moves one stride on, as in the DSP kernel.
+ *   (the image, or a row of the input zero point); along a row of interior pixels the list
+ *   stays that of the row's first one and the kernel adds how far the pixel has moved to each
+ *   tap's address as it reads it (with the channel offset, so at no cost).
  * - A multiple of 4: the four lanes share one input byte, so per tap one VMLA multiplies the
  *   four filter bytes by it. Interior pixels read the image in place, border pixels a
  *   gathered window. One input channel with several outputs (a first layer) is this form.
@@ -81,13 +82,14 @@ static inline __attribute__((always_inline)) void taps_dm1_eight(int32x4_t *even
  * VMOVLB/VMOVLT of the shifts), and VMOVNB/VMOVNT put the outputs back in channel order.
  * Then a last four channels, one lane each. */
 static __attribute__((noinline)) void pixel_dm1(const emu_mve_output_stage *o, int channels, const int8_t *const *tap,
-                                                const int8_t *const *tap_end, const int8_t *filter, int8_t *out)
+                                                const int8_t *const *tap_end, int32_t moved, const int8_t *filter,
+                                                int8_t *out)
 {
     int oc = 0;
     for (; oc + 8 <= channels; oc += 8) {
         const int32x4x2_t bias = vld2q_s32(o->bias + oc);
         int32x4_t even = bias.val[0], odd = bias.val[1];
-        taps_dm1_eight(&even, &odd, tap, (int32_t)(tap_end - tap), oc, filter + oc, channels);
+        taps_dm1_eight(&even, &odd, tap, (int32_t)(tap_end - tap), moved + oc, filter + oc, channels);
         const int32x4x2_t m = vld2q_s32(o->multiplier + oc);
         const int16x8_t s = vldrbq_s16(o->shift + oc);
         const int32x4_t ye = emu_mve_output_lanes(even, m.val[0], vmovlbq_s16(s), o->offset, o->lo, o->hi);
@@ -95,7 +97,8 @@ static __attribute__((noinline)) void pixel_dm1(const emu_mve_output_stage *o, i
         vstrbq_s16(out + oc, vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), ye), yo));
     }
     if (oc < channels) {
-        emu_mve_store_four(o, oc, taps_dm1(vldrwq_s32(o->bias + oc), tap, tap_end, oc, filter + oc, channels), out);
+        emu_mve_store_four(o, oc, taps_dm1(vldrwq_s32(o->bias + oc), tap, tap_end, moved + oc, filter + oc, channels),
+                           out);
     }
 }
 
@@ -140,21 +143,21 @@ void emu_depthwise_conv2d_s8_mve(const emu_depthwise_conv2d_s8_params *p, const 
         for (int oy = 0; oy < p->output_h; ++oy) {
             const int iy0 = oy * p->stride_h - p->pad_h;
             const int row_inner = oy >= p->inner_y0 && oy < p->inner_y1;
-            int listed_inner = 0; /* the tap list is that of the previous pixel, which saw no padding */
+            int listed_inner = 0; /* the tap list is that of an earlier pixel of the row, which saw no padding */
+            int32_t moved = 0;    /* bytes from that pixel's taps to this one's */
             for (int ox = 0; ox < p->output_w; ++ox, out += channels) {
                 const int ix0 = ox * p->stride_w - p->pad_w;
                 const int inner = row_inner && ox >= p->inner_x0 && ox < p->inner_x1;
                 if (p->depth_multiplier == 1) {
                     if (inner && listed_inner) {
-                        for (int k = 0; k < taps; ++k) {
-                            tap[k] += tap_step;
-                        }
+                        moved += tap_step;
                     } else {
                         emu_list_taps(tap, image, rest, p->input_h, p->input_w, ic, p->filter_h, p->filter_w,
                                       p->dilation_h, p->dilation_w, iy0, ix0);
+                        moved = 0;
                     }
                     listed_inner = inner;
-                    pixel_dm1(&o, channels, tap, tap + taps, filter, out);
+                    pixel_dm1(&o, channels, tap, tap + taps, moved, filter, out);
                 } else if (inner) {
                     pixel_dm4n(p, &o, image + ((int32_t)iy0 * p->input_w + ix0) * ic, col_step, next_row,
                                filter, out);
