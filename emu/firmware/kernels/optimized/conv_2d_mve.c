@@ -139,26 +139,42 @@ static inline void fill_row(int8_t *dst, int8x16_t v, int32_t n)
     }
 }
 
-/* window.h's emu_gather_window, with its copies and fills made vector runs: a row of taps
- * inside the image is one run (a single predicated load and store when it is shorter than a
- * vector); taps copied one by one, at the image's left and right edges, are vector runs when
- * a tap is a vector or more, else window.h's word and byte copies (a one-byte tap costs less
- * than a predicated vector). */
+/* window.h's emu_gather_window, with its copies and fills made vector runs. Without dilation
+ * across a row, a row's taps inside the image are one span: one copy, and a fill on either
+ * side for the taps in the padding (a single predicated load and store each when shorter than
+ * a vector). With it, tap by tap: vector runs when a tap is a vector or more, else window.h's
+ * word and byte copies (a one-byte tap costs less than a predicated vector). */
 static __attribute__((noinline)) void gather_window(int8_t *run, const int8_t *image, const emu_conv2d_s8_params *p,
                                                     int iy0, int ix0)
 {
     const int32_t channels = p->input_c, row_bytes = (int32_t)p->filter_w * channels;
     const int8x16_t zero_point = vdupq_n_s8((int8_t)-p->input_offset);
-    const int row_fits = p->dilation_w == 1 && ix0 >= 0 && ix0 + p->filter_w <= p->input_w;
+    /* without dilation: the taps [first, end) of each row are inside the image */
+    int first = ix0 < 0 ? -ix0 : 0, end = p->input_w - ix0;
+    end = end > p->filter_w ? p->filter_w : end;
+    first = first > end ? end : first;
+    end = end < first ? first : end;
+    const int32_t before = first * channels, inside = (end - first) * channels;
+    const int row_fits = p->dilation_w == 1 && inside == row_bytes;
     for (int fy = 0; fy < p->filter_h; ++fy, run += row_bytes) {
         const int iy = iy0 + fy * p->dilation_h;
         if (iy < 0 || iy >= p->input_h) {
             fill_row(run, zero_point, row_bytes);
             continue;
         }
-        const int8_t *row = image + (int32_t)iy * p->input_w * channels;
+        const int8_t *row = image + ((int32_t)iy * p->input_w + ix0) * channels;
         if (row_fits) {
-            copy_row(run, row + (int32_t)ix0 * channels, row_bytes);
+            copy_row(run, row, row_bytes);
+            continue;
+        }
+        if (p->dilation_w == 1) {
+            if (before) {
+                fill_row(run, zero_point, before);
+            }
+            copy_row(run + before, row + before, inside);
+            if (before + inside < row_bytes) {
+                fill_row(run + before + inside, zero_point, row_bytes - before - inside);
+            }
             continue;
         }
         for (int fx = 0; fx < p->filter_w; ++fx) {
@@ -166,9 +182,9 @@ static __attribute__((noinline)) void gather_window(int8_t *run, const int8_t *i
             int8_t *tap = run + fx * channels;
             if (ix >= 0 && ix < p->input_w) {
                 if (channels >= 16) {
-                    copy_row(tap, row + (int32_t)ix * channels, channels);
+                    copy_row(tap, row + (int32_t)fx * p->dilation_w * channels, channels);
                 } else {
-                    emu_copy_bytes(tap, row + (int32_t)ix * channels, channels);
+                    emu_copy_bytes(tap, row + (int32_t)fx * p->dilation_w * channels, channels);
                 }
             } else if (channels >= 16) {
                 fill_row(tap, zero_point, channels);
