@@ -393,7 +393,8 @@ def _live_call(call: KernelCall, params: dict, rows: np.ndarray) -> KernelCall:
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8, one group, output channels a multiple of 4 (emu/firmware/kernels/optimized/conv_2d_mve.c):
     1x1 as an outer product over an arranged filter for shallow inputs, VMLADAVA across deep
-    ones (only across the live channels where some are constants, conv_2d_live_mve.c); any
+    ones (only across the live channels where some are constants, conv_2d_live_mve.c, which
+    takes any number of output channels); any
     other filter by VMLADAVA across each gathered window. Or why not. A sparse filter is taken
     dense on the terms optimize() takes it."""
     sparse = call if call.function == "emu_conv2d_sparse_s8" else None
