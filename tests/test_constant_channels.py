@@ -140,7 +140,7 @@ def test_pruned_channels_are_skipped_and_left_out_of_the_filter():
     model = pruned_model()
     graph = parse_model(model)
     assert [layer.function for layer in compile_graph(graph, "reference").layers] == ["emu_conv2d_sparse_s8"] * 2
-    for mve in (False, True):  # the M55 takes the DSP form: its vector kernels do not skip channels
+    for mve in (False, True):  # the M55 takes the DSP form: its vector kernels skip channels in 1x1 layers of 16+ input
         compiled = compile_graph(graph, "optimized", mve=mve)
         assert [layer.path for layer in compiled.layers] == ["conv_2d/1x1-dsp", "conv_2d/im2col-dsp"]
         assert not any(layer.fallback for layer in compiled.layers)

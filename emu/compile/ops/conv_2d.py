@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from emu.compile.constant_channels import exact_rescale, skip_constant_channels
+from emu.compile.constant_channels import CONSTANT_SHIFT, exact_rescale, skip_constant_channels
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.compile.quant import activation_range_float, activation_range_int8, quantize_multiplier
@@ -363,14 +363,60 @@ def outer_filter(weights: np.ndarray) -> np.ndarray:
     return rows.transpose(0, 2, 1).reshape(-1).astype(np.int8)
 
 
+LIVE_FIELDS = ("batches", "input_h", "input_w", "input_c", "output_h", "output_w", "output_c", "stride_h",
+               "stride_w", "output_offset", "act_min", "act_max")
+
+
+def _live_call(call: KernelCall, params: dict, rows: np.ndarray) -> KernelCall:
+    """emu_conv2d_1x1_live_s8_mve's call (conv_2d_live_mve.c) for a 1x1 call whose constant
+    channels skip_constant_channels marked (params) and whose live rows it kept (rows): the live
+    channels in order, the last repeated up to a multiple of 4."""
+    shift = params["shift"].values
+    live = np.flatnonzero(shift != CONSTANT_SHIFT)
+    order = np.concatenate([live, np.repeat(live[-1:], -len(live) % 4)])
+    row_of = np.concatenate([np.arange(len(live)), np.repeat(len(live) - 1, -len(live) % 4)])
+    constant = np.where(shift == CONSTANT_SHIFT, params["folded_bias"].values, 0)
+    filter_rows = ConstArray("int8_t", rows[row_of].reshape(-1).astype(np.int8))
+    fields = {k: call.params[k] for k in LIVE_FIELDS}
+    return replace(call, function="emu_conv2d_1x1_live_s8_mve", header="conv_2d_live_mve.h",
+                   params_type="emu_conv2d_1x1_live_s8_params", path="conv_2d/1x1-live-mve",
+                   params={**fields, "live_c": len(order),
+                           "folded_bias": ConstArray("int32_t", params["folded_bias"].values[order]),
+                           "multiplier": ConstArray("int32_t", params["multiplier"].values[order]),
+                           "shift": ConstArray("int8_t", shift[order]),
+                           "channel": ConstArray("uint32_t", order.astype(np.uint32)),
+                           "constant_output": ConstArray("int8_t", constant.astype(np.int8))},
+                   args=[call.args[0], filter_rows, *call.args[2:]],
+                   filter_storage=("int8", filter_rows.values.nbytes))
+
+
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8, one group, output channels a multiple of 4 (emu/firmware/kernels/optimized/conv_2d_mve.c):
     1x1 as an outer product over an arranged filter for shallow inputs, VMLADAVA across deep
-    ones; any other filter by VMLADAVA across each gathered window. Or why not."""
+    ones (only across the live channels where some are constants, conv_2d_live_mve.c, which
+    takes any number of output channels); any
+    other filter by VMLADAVA across each gathered window. Or why not. A sparse filter is taken
+    dense on the terms optimize() takes it."""
+    sparse = call if call.function == "emu_conv2d_sparse_s8" else None
+    if sparse is not None:
+        call = _dense_call(op, graph, sparse)
     reason = _unoptimized_reason(call)
     if reason:
         return reason
     p = call.params
+    constant = op.inputs[1] not in graph.writers
+    if call.function == "emu_conv2d_1x1_s8" and p["input_c"] > MVE_OUTER_MAX_DEPTH and constant:
+        skipped = skip_constant_channels(p, _filter_rows(op, graph))
+        if isinstance(skipped, str):
+            return skipped
+        window = p["input_c"]
+        kept = len(skipped[1]) if skipped is not None else p["output_c"]
+        if sparse is not None and sparse.filter_storage[1] <= (1 - MIN_SAVING) * kept * window:
+            return _unoptimized_reason(sparse)
+        if skipped is not None:
+            return _live_call(call, *skipped)
+    elif sparse is not None:
+        return _unoptimized_reason(sparse)
     if p["output_c"] % 4:
         return f"{p['output_c']} output channels: the vector kernels take a multiple of 4"
     call = with_exact_rescale(call, _filter_rows(op, graph))
@@ -381,7 +427,6 @@ def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
         return replace(call, function="emu_conv2d_s8_mve", header="conv_2d_mve.h", path="conv_2d/im2col-mve",
                        scratch_bytes=window)
     # The arranged filter replaces the model's in flash; a filter decoded at run time keeps its form.
-    constant = op.inputs[1] not in graph.writers
     if p["input_c"] <= MVE_OUTER_MAX_DEPTH and constant:
         arranged = ConstArray("int8_t", outer_filter(graph.tensor(op.inputs[1]).data))
         return replace(call, function="emu_conv2d_1x1_s8_mve_outer", header="conv_2d_mve.h",

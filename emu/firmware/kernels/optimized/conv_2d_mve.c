@@ -17,8 +17,8 @@
  * input_c words of their four bytes.
  *
  * emu_conv2d_s8_mve: any other filter, one group: each output pixel's window gathered into
- * scratch (window.h; the padding reads the input zero point), then summed as the first form
- * sums a pixel, its length the window's.
+ * scratch (as window.h does, in vector runs; the padding reads the input zero point), then
+ * summed as the first form sums a pixel, its length the window's.
  *
  * Scratch: the general form's one gathered window; the 1x1 forms need none (the rescale
  * reads the model's multipliers and shifts as they are).
@@ -38,9 +38,17 @@ typedef void pixel_fn(const emu_mve_output_stage *o, const int8_t *x, int32_t ic
 static inline __attribute__((always_inline)) void pixel_across(const emu_mve_output_stage *o, const int8_t *x, int32_t ic,
                                                                int32_t oc, const int8_t *w, int8_t *out)
 {
-    for (int32_t c = 0; c < oc; c += 4, w += 4 * ic) {
+    int32_t c = 0;
+    /* Eight channels per pass where they come in eights: the two groups' rescales are
+     * independent, so each one's instructions fill the other's waits. */
+    for (; c + 8 <= oc; c += 8, w += 8 * ic) {
         const int32x4_t a = emu_mve_dot_four(x, w, ic, vldrwq_s32(o->bias + c));
+        const int32x4_t b = emu_mve_dot_four(x, w + 4 * ic, ic, vldrwq_s32(o->bias + c + 4));
         emu_mve_store_four(o, c, a, out);
+        emu_mve_store_four(o, c + 4, b, out);
+    }
+    if (c < oc) {
+        emu_mve_store_four(o, c, emu_mve_dot_four(x, w, ic, vldrwq_s32(o->bias + c)), out);
     }
 }
 
@@ -104,6 +112,89 @@ void emu_conv2d_1x1_s8_mve_outer(const emu_conv2d_s8_params *p, const int8_t *in
     each_pixel(p, input, filter, output, pixel_outer);
 }
 
+/* n bytes from src to dst, sixteen per vector, the last n % 16 predicated: a window row of a
+ * few dozen bytes in a few instructions, where memcpy is a call that moves a byte or a word
+ * at a time. */
+static inline void copy_row(int8_t *dst, const int8_t *src, int32_t n)
+{
+    int32_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        vstrbq_s8(dst + k, vldrbq_s8(src + k));
+    }
+    if (k < n) {
+        const mve_pred16_t lanes = vctp8q((uint32_t)(n - k));
+        vstrbq_p_s8(dst + k, vldrbq_z_s8(src + k, lanes), lanes);
+    }
+}
+
+/* n bytes of the value in every lane of v, as copy_row. */
+static inline void fill_row(int8_t *dst, int8x16_t v, int32_t n)
+{
+    int32_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        vstrbq_s8(dst + k, v);
+    }
+    if (k < n) {
+        vstrbq_p_s8(dst + k, v, vctp8q((uint32_t)(n - k)));
+    }
+}
+
+/* window.h's emu_gather_window, with its copies and fills made vector runs. Without dilation
+ * across a row, a row's taps inside the image are one span: one copy, and a fill on either
+ * side for the taps in the padding (a single predicated load and store each when shorter than
+ * a vector). With it, tap by tap: vector runs when a tap is a vector or more, else window.h's
+ * word and byte copies (a one-byte tap costs less than a predicated vector). */
+static __attribute__((noinline)) void gather_window(int8_t *run, const int8_t *image, const emu_conv2d_s8_params *p,
+                                                    int iy0, int ix0)
+{
+    const int32_t channels = p->input_c, row_bytes = (int32_t)p->filter_w * channels;
+    const int8x16_t zero_point = vdupq_n_s8((int8_t)-p->input_offset);
+    /* without dilation: the taps [first, end) of each row are inside the image */
+    int first = ix0 < 0 ? -ix0 : 0, end = p->input_w - ix0;
+    end = end > p->filter_w ? p->filter_w : end;
+    first = first > end ? end : first;
+    end = end < first ? first : end;
+    const int32_t before = first * channels, inside = (end - first) * channels;
+    const int row_fits = p->dilation_w == 1 && inside == row_bytes;
+    for (int fy = 0; fy < p->filter_h; ++fy, run += row_bytes) {
+        const int iy = iy0 + fy * p->dilation_h;
+        if (iy < 0 || iy >= p->input_h) {
+            fill_row(run, zero_point, row_bytes);
+            continue;
+        }
+        const int8_t *row = image + ((int32_t)iy * p->input_w + ix0) * channels;
+        if (row_fits) {
+            copy_row(run, row, row_bytes);
+            continue;
+        }
+        if (p->dilation_w == 1) {
+            if (before) {
+                fill_row(run, zero_point, before);
+            }
+            copy_row(run + before, row + before, inside);
+            if (before + inside < row_bytes) {
+                fill_row(run + before + inside, zero_point, row_bytes - before - inside);
+            }
+            continue;
+        }
+        for (int fx = 0; fx < p->filter_w; ++fx) {
+            const int ix = ix0 + fx * p->dilation_w;
+            int8_t *tap = run + fx * channels;
+            if (ix >= 0 && ix < p->input_w) {
+                if (channels >= 16) {
+                    copy_row(tap, row + (int32_t)fx * p->dilation_w * channels, channels);
+                } else {
+                    emu_copy_bytes(tap, row + (int32_t)fx * p->dilation_w * channels, channels);
+                }
+            } else if (channels >= 16) {
+                fill_row(tap, zero_point, channels);
+            } else {
+                memset(tap, (int8_t)-p->input_offset, (size_t)channels);
+            }
+        }
+    }
+}
+
 /* Any other filter: each output pixel's window gathered into scratch (the padding reads the
  * input zero point), then summed against the filter rows as a 1x1 pixel of window bytes. */
 void emu_conv2d_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
@@ -120,9 +211,7 @@ void emu_conv2d_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const
         for (int oy = 0; oy < p->output_h; ++oy) {
             const int iy0 = oy * p->stride_h - p->pad_h;
             for (int ox = 0; ox < p->output_w; ++ox, out += oc) {
-                emu_gather_window(window, image, p->input_h, p->input_w, p->input_c, p->filter_h, p->filter_w,
-                                  p->dilation_h, p->dilation_w, iy0, ox * p->stride_w - p->pad_w,
-                                  (int8_t)-p->input_offset);
+                gather_window(window, image, p, iy0, ox * p->stride_w - p->pad_w);
                 pixel_across(&o, window, length, oc, filter, out);
             }
         }

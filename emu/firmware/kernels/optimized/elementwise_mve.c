@@ -51,10 +51,67 @@ static inline void add_sub_run(const emu_add_s8_params *p, const int8_t *a, int3
     }
 }
 
+/* emu_mve_rescale_n for a shift of 0 or less, whether it is negative (`divide`) known where
+ * the loop is compiled, so the loop has no branch on it. */
+static inline __attribute__((always_inline)) int32x4_t rescaled(int32x4_t x, int32_t multiplier, int32_t shift,
+                                                                int divide)
+{
+    x = vqrdmulhq_n_s32(x, multiplier);
+    return divide ? vrshlq_n_s32(vaddq_s32(x, vshrq_n_s32(x, 31)), shift) : x;
+}
+
+/* ADD of two runs read in step (no broadcast along the run), for the usual rescales: the
+ * inputs' shifts 0 or less, the output's negative (add_run picks it). Eight elements per pass
+ * in two independent vectors, so that each instruction's wait on the one before is covered
+ * by the other's; the last n % 8 predicated. An input's offset and the headroom shift are one
+ * VMLAS: x * 2^left_shift + offset * 2^left_shift, the integers of the shifted sum. */
+static inline __attribute__((always_inline)) void add_in_step(const emu_add_s8_params *p, const int8_t *a,
+                                                              const int8_t *b, int8_t *out, int32_t n, int divide1,
+                                                              int divide2)
+{
+    const int32_t m1 = p->input1_multiplier, s1 = p->input1_shift, m2 = p->input2_multiplier, s2 = p->input2_shift;
+    const int32_t mo = p->output_multiplier, so = p->output_shift, offset = p->output_offset;
+    const int32x4_t scale = vdupq_n_s32((int32_t)(1u << p->left_shift));
+    const int32_t add1 = (int32_t)((uint32_t)p->input1_offset << p->left_shift);
+    const int32_t add2 = (int32_t)((uint32_t)p->input2_offset << p->left_shift);
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        int32x4_t x0 = vmlasq_n_s32(vldrbq_s32(a + i), scale, add1);
+        int32x4_t x1 = vmlasq_n_s32(vldrbq_s32(a + i + 4), scale, add1);
+        int32x4_t y0 = vmlasq_n_s32(vldrbq_s32(b + i), scale, add2);
+        int32x4_t y1 = vmlasq_n_s32(vldrbq_s32(b + i + 4), scale, add2);
+        x0 = vaddq_s32(rescaled(x0, m1, s1, divide1), rescaled(y0, m2, s2, divide2));
+        x1 = vaddq_s32(rescaled(x1, m1, s1, divide1), rescaled(y1, m2, s2, divide2));
+        x0 = vaddq_n_s32(rescaled(x0, mo, so, 1), offset);
+        x1 = vaddq_n_s32(rescaled(x1, mo, so, 1), offset);
+        vstrbq_s32(out + i, vminq_s32(vmaxq_s32(x0, lo), hi));
+        vstrbq_s32(out + i + 4, vminq_s32(vmaxq_s32(x1, lo), hi));
+    }
+    for (; i < n; i += 4) {
+        const mve_pred16_t lanes = vctp32q((uint32_t)(n - i));
+        const int32x4_t x = rescaled(vmlasq_n_s32(vldrbq_z_s32(a + i, lanes), scale, add1), m1, s1, divide1);
+        const int32x4_t y = rescaled(vmlasq_n_s32(vldrbq_z_s32(b + i, lanes), scale, add2), m2, s2, divide2);
+        const int32x4_t z = vaddq_n_s32(rescaled(vaddq_s32(x, y), mo, so, 1), offset);
+        vstrbq_p_s32(out + i, vminq_s32(vmaxq_s32(z, lo), hi), lanes);
+    }
+}
+
 static void add_run(const emu_add_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b, int32_t step_b,
                     int8_t *out, int32_t n)
 {
-    add_sub_run(p, a, step_a, b, step_b, out, n, 0);
+    const int32_t s1 = p->input1_shift, s2 = p->input2_shift;
+    if (!step_a || !step_b || s1 > 0 || s2 > 0 || p->output_shift >= 0) {
+        add_sub_run(p, a, step_a, b, step_b, out, n, 0);
+    } else if (s1 < 0 && s2 < 0) {
+        add_in_step(p, a, b, out, n, 1, 1);
+    } else if (s1 < 0) {
+        add_in_step(p, a, b, out, n, 1, 0);
+    } else if (s2 < 0) {
+        add_in_step(p, a, b, out, n, 0, 1);
+    } else {
+        add_in_step(p, a, b, out, n, 0, 0);
+    }
 }
 
 static void sub_run(const emu_add_s8_params *p, const int8_t *a, int32_t step_a, const int8_t *b, int32_t step_b,

@@ -72,33 +72,72 @@ static inline int32x4_t emu_mve_rescale_n(int32x4_t acc, int32_t multiplier, int
 
 /* a plus the four dot products of x[0..len) with the rows w, w + len, w + 2 len, w + 3 len, by
  * VMLADAVA over sixteen bytes at a time; the last len % 16 in one predicated pass (lanes past
- * the end load zero). */
+ * the end load zero).
+ *
+ * The sixteen-byte steps are written out in assembly so that each load is followed by the
+ * VMLADAVA that reads it: loads and multiply-accumulates run on different Helium pipes and
+ * overlap one with the next, where GCC groups the five loads and then the four VMLADAVAs
+ * (the loads then wait on each other's pipe). The sums start from zero in four registers
+ * (even-numbered, as VMLADAVA requires) across a low-overhead loop (DLS/LE); they meet the
+ * bias as one vector at the end. */
 static inline __attribute__((always_inline)) int32x4_t emu_mve_dot_four(const int8_t *x, const int8_t *w, int32_t len,
                                                                         int32x4_t a)
 {
     const int8_t *w1 = w + len, *w2 = w1 + len, *w3 = w2 + len;
-    int32_t a0 = vgetq_lane_s32(a, 0), a1 = vgetq_lane_s32(a, 1), a2 = vgetq_lane_s32(a, 2),
-            a3 = vgetq_lane_s32(a, 3);
-    int32_t k = 0;
-    for (; k + 16 <= len; k += 16) {
-        const int8x16_t v = vldrbq_s8(x + k);
-        a0 = vmladavaq_s8(a0, v, vldrbq_s8(w + k));
-        a1 = vmladavaq_s8(a1, v, vldrbq_s8(w1 + k));
-        a2 = vmladavaq_s8(a2, v, vldrbq_s8(w2 + k));
-        a3 = vmladavaq_s8(a3, v, vldrbq_s8(w3 + k));
+    /* VMLADAVA accumulates into an even-numbered register */
+    register int32_t a0 __asm__("r4") = 0;
+    register int32_t a1 __asm__("r6") = 0;
+    register int32_t a2 __asm__("r8") = 0;
+    register int32_t a3 __asm__("r10") = 0;
+    const int32_t steps = len >> 4;
+    if (steps > 0) {
+        int8x16_t v, f0, f1;
+        __asm__ volatile("dls lr, %[n]\n"
+                         "1:\n"
+                         "vldrb.8 %q[v], [%[x]], #16\n"
+                         "vldrb.8 %q[f0], [%[w0]], #16\n"
+                         "vmladava.s8 %[a0], %q[v], %q[f0]\n"
+                         "vldrb.8 %q[f1], [%[w1]], #16\n"
+                         "vmladava.s8 %[a1], %q[v], %q[f1]\n"
+                         "vldrb.8 %q[f0], [%[w2]], #16\n"
+                         "vmladava.s8 %[a2], %q[v], %q[f0]\n"
+                         "vldrb.8 %q[f1], [%[w3]], #16\n"
+                         "vmladava.s8 %[a3], %q[v], %q[f1]\n"
+                         "le lr, 1b\n"
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w0] "+r"(w),
+                           [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3), [v] "=&w"(v), [f0] "=&w"(f0),
+                           [f1] "=&w"(f1)
+                         : [n] "r"(steps)
+                         : "lr", "memory");
     }
-    if (k < len) {
-        const mve_pred16_t p = vctp8q((uint32_t)(len - k));
-        const int8x16_t v = vldrbq_z_s8(x + k, p);
-        a0 = vmladavaq_p_s8(a0, v, vldrbq_z_s8(w + k, p), p);
-        a1 = vmladavaq_p_s8(a1, v, vldrbq_z_s8(w1 + k, p), p);
-        a2 = vmladavaq_p_s8(a2, v, vldrbq_z_s8(w2 + k, p), p);
-        a3 = vmladavaq_p_s8(a3, v, vldrbq_z_s8(w3 + k, p), p);
+    const int32_t rest = len & 15;
+    if (rest) {
+        /* The last len % 16 bytes: five loads predicated by VCTP (lanes past the end load
+         * zero) in two VPT blocks, where GCC writes a VPST (and a VMSR) before each. */
+        int8x16_t v, f0, f1, f2;
+        __asm__ volatile("vctp.8 %[n]\n"
+                         "vpstttt\n"
+                         "vldrbt.8 %q[v], [%[x]]\n"
+                         "vldrbt.8 %q[f0], [%[w0]]\n"
+                         "vldrbt.8 %q[f1], [%[w1]]\n"
+                         "vldrbt.8 %q[f2], [%[w2]]\n"
+                         "vmladava.s8 %[a0], %q[v], %q[f0]\n"
+                         "vpst\n"
+                         "vldrbt.8 %q[f0], [%[w3]]\n"
+                         "vmladava.s8 %[a1], %q[v], %q[f1]\n"
+                         "vmladava.s8 %[a2], %q[v], %q[f2]\n"
+                         "vmladava.s8 %[a3], %q[v], %q[f0]\n"
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [v] "=&w"(v), [f0] "=&w"(f0),
+                           [f1] "=&w"(f1), [f2] "=&w"(f2)
+                         : [n] "r"(rest), [x] "r"(x), [w0] "r"(w), [w1] "r"(w1), [w2] "r"(w2), [w3] "r"(w3)
+                         : "memory", "p0"); /* VCTP sets the predicate register */
     }
-    a = vsetq_lane_s32(a0, a, 0);
-    a = vsetq_lane_s32(a1, a, 1);
-    a = vsetq_lane_s32(a2, a, 2);
-    return vsetq_lane_s32(a3, a, 3);
+    int32x4_t sums = vdupq_n_s32(0);
+    sums = vsetq_lane_s32(a0, sums, 0);
+    sums = vsetq_lane_s32(a1, sums, 1);
+    sums = vsetq_lane_s32(a2, sums, 2);
+    sums = vsetq_lane_s32(a3, sums, 3);
+    return vaddq_s32(a, sums);
 }
 
 /* acc plus the dot product of x[0..len) with w[0..len), as above. */
