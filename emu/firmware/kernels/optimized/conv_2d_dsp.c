@@ -72,11 +72,12 @@ static void join_group(pending_group *g, const int8_t *x, int32_t len, uint32_t 
     } while (0)
 
 /* Every output channel of a full group of four pixels, whose windows (len bytes each, laid
- * out like a filter row) are in group and g->tail. Inlined into two forms: `skip` (a constant
- * here) says whether some channels are constant, so layers without any pay no check. */
+ * out like a filter row) are in group and g->tail. Inlined into four forms: `skip` (a constant
+ * here) says whether some channels are constant, so layers without any pay no check, and
+ * `short_form` whether the rescale table is short (emu_dsp_rescale_short). */
 static inline __attribute__((always_inline)) void pixel_group_any(
     const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group, const pending_group *g,
-    int32_t len, const int8_t *filter, const int skip)
+    int32_t len, const int8_t *filter, const int skip, const int short_form)
 {
     int8_t *const *out = g->out;
     const int32_t *bias = p->folded_bias;
@@ -114,7 +115,23 @@ static inline __attribute__((always_inline)) void pixel_group_any(
             a3 += wk * g->tail[3][k - body];
         }
         int32_t y0, y1, y2, y3;
-        if (full_range) {
+        if (short_form) {
+            y0 = emu_dsp_output_short(r, a0);
+            y1 = emu_dsp_output_short(r, a1);
+            y2 = emu_dsp_output_short(r, a2);
+            y3 = emu_dsp_output_short(r, a3);
+            if (full_range) {
+                y0 = emu_sat8(y0);
+                y1 = emu_sat8(y1);
+                y2 = emu_sat8(y2);
+                y3 = emu_sat8(y3);
+            } else {
+                y0 = emu_clamp(y0, lo, hi);
+                y1 = emu_clamp(y1, lo, hi);
+                y2 = emu_clamp(y2, lo, hi);
+                y3 = emu_clamp(y3, lo, hi);
+            }
+        } else if (full_range) {
             y0 = emu_dsp_output_full(r, a0, offset);
             y1 = emu_dsp_output_full(r, a1, offset);
             y2 = emu_dsp_output_full(r, a2, offset);
@@ -133,22 +150,47 @@ static inline __attribute__((always_inline)) void pixel_group_any(
     }
 }
 
+typedef void pixel_group_fn(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group,
+                            const pending_group *g, int32_t len, const int8_t *filter);
+
 static void pixel_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group,
                         const pending_group *g, int32_t len, const int8_t *filter)
 {
-    pixel_group_any(p, rescale, group, g, len, filter, 0);
+    pixel_group_any(p, rescale, group, g, len, filter, 0, 0);
 }
 
 static void pixel_group_skipping(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale,
                                  const uint32_t *group, const pending_group *g, int32_t len, const int8_t *filter)
 {
-    pixel_group_any(p, rescale, group, g, len, filter, 1);
+    pixel_group_any(p, rescale, group, g, len, filter, 1, 0);
+}
+
+static void pixel_group_short(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group,
+                              const pending_group *g, int32_t len, const int8_t *filter)
+{
+    pixel_group_any(p, rescale, group, g, len, filter, 0, 1);
+}
+
+static void pixel_group_skipping_short(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale,
+                                       const uint32_t *group, const pending_group *g, int32_t len,
+                                       const int8_t *filter)
+{
+    pixel_group_any(p, rescale, group, g, len, filter, 1, 1);
+}
+
+/* The form of pixel_group for a layer: constant channels or not, a short rescale table or not. */
+static pixel_group_fn *pixel_group_form(int skip, int short_form)
+{
+    if (skip) {
+        return short_form ? pixel_group_skipping_short : pixel_group_skipping;
+    }
+    return short_form ? pixel_group_short : pixel_group;
 }
 
 /* A short group repeats its last pixel (copies of its expanded window and tail), whose
  * outputs are then written twice with the same values. */
 static void finish_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, uint32_t *group,
-                         pending_group *g, int32_t len, const int8_t *filter, int skip)
+                         pending_group *g, int32_t len, const int8_t *filter, pixel_group_fn *form)
 {
     const int last = g->count - 1;
     for (int k = g->count; k < PIXELS; ++k) {
@@ -159,11 +201,7 @@ static void finish_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *r
         memcpy(g->tail[k], g->tail[last], sizeof g->tail[k]);
         g->out[k] = g->out[last];
     }
-    if (skip) {
-        pixel_group_skipping(p, rescale, group, g, len, filter);
-    } else {
-        pixel_group(p, rescale, group, g, len, filter);
-    }
+    form(p, rescale, group, g, len, filter);
     g->count = 0;
 }
 
@@ -181,6 +219,8 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
     pending_group g = {{NULL}, {{0}}, 0};
     int8_t *out = output;
     const int skip = emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale) > 0;
+    pixel_group_fn *const form = pixel_group_form(skip, emu_dsp_rescale_short(rescale, p->output_c,
+                                                                              p->output_offset));
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *row = input + b * image_size;
         for (int oy = 0; oy < p->output_h; ++oy, row += step_y) {
@@ -188,13 +228,13 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
             for (int ox = 0; ox < p->output_w; ++ox, x += step_x, out += p->output_c) {
                 join_group(&g, x, ic, group, out);
                 if (g.count == PIXELS) {
-                    finish_group(p, rescale, group, &g, ic, filter, skip);
+                    finish_group(p, rescale, group, &g, ic, filter, form);
                 }
             }
         }
     }
     if (g.count) {
-        finish_group(p, rescale, group, &g, ic, filter, skip);
+        finish_group(p, rescale, group, &g, ic, filter, form);
     }
 }
 
@@ -209,6 +249,8 @@ void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const
     pending_group g = {{NULL}, {{0}}, 0};
     int8_t *out = output;
     const int skip = emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale) > 0;
+    pixel_group_fn *const form = pixel_group_form(skip, emu_dsp_rescale_short(rescale, p->output_c,
+                                                                              p->output_offset));
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * image_size;
         for (int oy = 0; oy < p->output_h; ++oy) {
@@ -219,12 +261,12 @@ void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const
                                   (int8_t)-p->input_offset);
                 join_group(&g, runs, window, group, out);
                 if (g.count == PIXELS) {
-                    finish_group(p, rescale, group, &g, window, filter, skip);
+                    finish_group(p, rescale, group, &g, window, filter, form);
                 }
             }
         }
     }
     if (g.count) {
-        finish_group(p, rescale, group, &g, window, filter, skip);
+        finish_group(p, rescale, group, &g, window, filter, form);
     }
 }
