@@ -388,11 +388,16 @@ void emu_depthwise_conv2d_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const 
     }
 }
 
+/* Scratch: the rescale table, the zero row, then a copy of the arranged filter (9 x channels
+ * bytes): every pixel reads all of it, and from RAM it costs no flash wait states. */
 void emu_depthwise_conv2d_3x3_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const int8_t *input,
                                      const int8_t *filter, int8_t *output, void *scratch)
 {
     emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
     int8_t *zero_row = (int8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c;
+    int8_t *filter_copy = zero_row + ((p->input_c + 3) & ~3);
+    memcpy(filter_copy, filter, (size_t)9 * p->output_c);
+    filter = filter_copy;
     output_stage o = {p->folded_bias, rescale, p->output_offset, p->act_min, p->act_max,
                       p->act_min == -128 && p->act_max == 127, 0};
     emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale);
