@@ -195,12 +195,13 @@ def converted():
 
 @pytest.mark.parametrize("kernel_set", ["reference", "optimized"])
 def test_random_models_match_tflm(converted, kernel_set):
-    paths = set()
+    paths, functions = set(), set()
     cases = 0
     for name, model in converted.items():
         graph = parse_model(model)
         compiled = compile_graph(graph, kernel_set)
         paths |= {layer.path for layer in compiled.layers}
+        functions |= {layer.function for layer in compiled.layers}
         if name.startswith("3x3_dm1") and kernel_set == "optimized":
             assert [layer.path for layer in compiled.layers] == ["depthwise_conv_2d/3x3-dm1-dsp"], name
         inputs = [modelgen.random_input(model, seed=s) for s in range(INPUTS_PER_MODEL)]
@@ -212,6 +213,8 @@ def test_random_models_match_tflm(converted, kernel_set):
     assert cases == len(converted) * INPUTS_PER_MODEL
     if kernel_set == "optimized":
         assert {"fully_connected/dsp", "conv_2d/1x1-dsp", "conv_2d/im2col-dsp"} <= paths, paths
+        # windows of a whole number of words, and windows whose filter rows are padded to one
+        assert {"emu_conv2d_s8_dsp", "emu_conv2d_padded_s8_dsp", "emu_depthwise_conv2d_3x3_s8_dsp"} <= functions
         for form in ("-dm1-dsp", "-dm4-dsp", "-dm8-dsp", "-1ch-dsp"):
             assert any(p.startswith("depthwise_conv_2d/") and p.endswith(form) for p in paths), (form, paths)
     else:

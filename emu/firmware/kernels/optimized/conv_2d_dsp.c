@@ -238,14 +238,16 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
     }
 }
 
-void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
-                       int8_t *output, void *scratch)
+/* The general form; each filter row is row bytes, the window (window <= row) followed by
+ * zeros: the gathered window is read as row bytes, and what lies past it in scratch is
+ * multiplied by those zeros. */
+static void conv_im2col(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
+                        void *scratch, int32_t row)
 {
     const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
-    const int32_t window = (int32_t)p->filter_h * p->filter_w * p->input_c;
     emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
     uint32_t *group = (uint32_t *)((uint8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c);
-    int8_t *runs = (int8_t *)group + 2 * PIXELS * (window & ~3); /* one gathered window */
+    int8_t *runs = (int8_t *)group + 2 * PIXELS * (row & ~3); /* one gathered window */
     pending_group g = {{NULL}, {{0}}, 0};
     int8_t *out = output;
     const int skip = emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale) > 0;
@@ -259,14 +261,26 @@ void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const
                 emu_gather_window(runs, image, p->input_h, p->input_w, p->input_c, p->filter_h, p->filter_w,
                                   p->dilation_h, p->dilation_w, iy0, ox * p->stride_w - p->pad_w,
                                   (int8_t)-p->input_offset);
-                join_group(&g, runs, window, group, out);
+                join_group(&g, runs, row, group, out);
                 if (g.count == PIXELS) {
-                    finish_group(p, rescale, group, &g, window, filter, form);
+                    finish_group(p, rescale, group, &g, row, filter, form);
                 }
             }
         }
     }
     if (g.count) {
-        finish_group(p, rescale, group, &g, window, filter, form);
+        finish_group(p, rescale, group, &g, row, filter, form);
     }
+}
+
+void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
+                       int8_t *output, void *scratch)
+{
+    conv_im2col(p, input, filter, output, scratch, (int32_t)p->filter_h * p->filter_w * p->input_c);
+}
+
+void emu_conv2d_padded_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
+                              int8_t *output, void *scratch)
+{
+    conv_im2col(p, input, filter, output, scratch, ((int32_t)p->filter_h * p->filter_w * p->input_c + 3) & ~3);
 }
