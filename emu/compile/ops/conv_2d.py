@@ -346,7 +346,10 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     if call.function == "emu_conv2d_1x1_s8":
         return replace(call, function="emu_conv2d_1x1_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/1x1-dsp",
                        scratch_bytes=dsp_scratch_bytes(oc, window, gathered=False))
-    if window % 4 and op.inputs[1] not in graph.writers:  # rows padded to whole words: no tail bytes
+    # Rows padded to whole words where the window ends in 3 bytes (a 3x3 filter on 3 channels):
+    # one more pass of SMLADs costs less than three bytes multiplied one at a time, while for
+    # one or two bytes it costs as much or more (and scratch and code).
+    if window % 4 == 3 and op.inputs[1] not in graph.writers:
         # the live rows when constant channels are skipped, else the model's
         rows = call.args[1].values if isinstance(call.args[1], ConstArray) else _filter_rows(op, graph)
         padded = ConstArray("int8_t", padded_rows(rows.reshape(-1, window)).reshape(-1))

@@ -72,8 +72,8 @@ static void join_group(pending_group *g, const int8_t *x, int32_t len, uint32_t 
     } while (0)
 
 /* Every output channel of a full group of four pixels, whose windows (len bytes each, laid
- * out like a filter row) are in group and g->tail. Inlined into four forms: `skip` (a constant
- * here) says whether some channels are constant, so layers without any pay no check, and
+ * out like a filter row) are in group and g->tail. Inlined into two forms: `skip` (a constant
+ * here) says whether some channels are constant, so layers without any pay no check;
  * `short_form` whether the rescale table is short (emu_dsp_rescale_short). */
 static inline __attribute__((always_inline)) void pixel_group_any(
     const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group, const pending_group *g,
@@ -151,46 +151,40 @@ static inline __attribute__((always_inline)) void pixel_group_any(
 }
 
 typedef void pixel_group_fn(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group,
-                            const pending_group *g, int32_t len, const int8_t *filter);
+                            const pending_group *g, int32_t len, const int8_t *filter, int short_form);
 
 static void pixel_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group,
-                        const pending_group *g, int32_t len, const int8_t *filter)
+                        const pending_group *g, int32_t len, const int8_t *filter, int short_form)
 {
-    pixel_group_any(p, rescale, group, g, len, filter, 0, 0);
+    pixel_group_any(p, rescale, group, g, len, filter, 0, short_form);
 }
 
 static void pixel_group_skipping(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale,
-                                 const uint32_t *group, const pending_group *g, int32_t len, const int8_t *filter)
+                                 const uint32_t *group, const pending_group *g, int32_t len, const int8_t *filter,
+                                 int short_form)
 {
-    pixel_group_any(p, rescale, group, g, len, filter, 1, 0);
+    pixel_group_any(p, rescale, group, g, len, filter, 1, short_form);
 }
 
-static void pixel_group_short(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group,
-                              const pending_group *g, int32_t len, const int8_t *filter)
-{
-    pixel_group_any(p, rescale, group, g, len, filter, 0, 1);
-}
+/* What a layer's groups are computed with: the form of pixel_group (constant channels or not)
+ * and whether the rescale table is short. */
+typedef struct {
+    pixel_group_fn *group;
+    int short_form;
+} group_form;
 
-static void pixel_group_skipping_short(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale,
-                                       const uint32_t *group, const pending_group *g, int32_t len,
-                                       const int8_t *filter)
+static group_form group_form_for(const emu_conv2d_s8_params *p, emu_dsp_rescale *rescale)
 {
-    pixel_group_any(p, rescale, group, g, len, filter, 1, 1);
-}
-
-/* The form of pixel_group for a layer: constant channels or not, a short rescale table or not. */
-static pixel_group_fn *pixel_group_form(int skip, int short_form)
-{
-    if (skip) {
-        return short_form ? pixel_group_skipping_short : pixel_group_skipping;
-    }
-    return short_form ? pixel_group_short : pixel_group;
+    const int skip = emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale) > 0;
+    const group_form form = {skip ? pixel_group_skipping : pixel_group,
+                             emu_dsp_rescale_short(rescale, p->output_c, p->output_offset)};
+    return form;
 }
 
 /* A short group repeats its last pixel (copies of its expanded window and tail), whose
  * outputs are then written twice with the same values. */
 static void finish_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, uint32_t *group,
-                         pending_group *g, int32_t len, const int8_t *filter, pixel_group_fn *form)
+                         pending_group *g, int32_t len, const int8_t *filter, group_form form)
 {
     const int last = g->count - 1;
     for (int k = g->count; k < PIXELS; ++k) {
@@ -201,7 +195,7 @@ static void finish_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *r
         memcpy(g->tail[k], g->tail[last], sizeof g->tail[k]);
         g->out[k] = g->out[last];
     }
-    form(p, rescale, group, g, len, filter);
+    form.group(p, rescale, group, g, len, filter, form.short_form);
     g->count = 0;
 }
 
@@ -218,9 +212,7 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
     const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
     pending_group g = {{NULL}, {{0}}, 0};
     int8_t *out = output;
-    const int skip = emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale) > 0;
-    pixel_group_fn *const form = pixel_group_form(skip, emu_dsp_rescale_short(rescale, p->output_c,
-                                                                              p->output_offset));
+    const group_form form = group_form_for(p, rescale);
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *row = input + b * image_size;
         for (int oy = 0; oy < p->output_h; ++oy, row += step_y) {
@@ -250,9 +242,7 @@ static void conv_im2col(const emu_conv2d_s8_params *p, const int8_t *input, cons
     int8_t *runs = (int8_t *)group + 2 * PIXELS * (row & ~3); /* one gathered window */
     pending_group g = {{NULL}, {{0}}, 0};
     int8_t *out = output;
-    const int skip = emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale) > 0;
-    pixel_group_fn *const form = pixel_group_form(skip, emu_dsp_rescale_short(rescale, p->output_c,
-                                                                              p->output_offset));
+    const group_form form = group_form_for(p, rescale);
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * image_size;
         for (int oy = 0; oy < p->output_h; ++oy) {
