@@ -132,6 +132,32 @@ def test_vww_with_pruned_channels_keeps_the_optimized_kernels_and_matches_tflm(b
     assert not any(layer.fallback for layer in result.layers)
 
 
+def depthwise_3x3_model():
+    """DEPTHWISE_CONV_2D 3x3 with depth multiplier 1, the nine-tap DSP kernel's case, with channel
+    counts that are not multiples of four: 13 channels, stride 2, SAME, RELU6; 13 channels,
+    dilation 2, SAME; then, after a 1x1 CONV_2D to 6 channels, VALID with RELU."""
+    L = modelgen.tf().keras.layers
+    return modelgen.keras_model([
+        L.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6"),
+        L.DepthwiseConv2D(3, dilation_rate=2, padding="same"),
+        L.Conv2D(6, 1),
+        L.DepthwiseConv2D(3, activation="relu"),
+    ], (13, 11, 13), seed=9), (13, 11, 13)
+
+
+@pytest.mark.parametrize("board", ["nucleo-l4r5zi", "disco-f746ng", "ek-ra6m4"])
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_depthwise_3x3_kernel_matches_tflm_on_the_dsp_cores(tmp_path, board, per_channel):
+    """The nine taps are written in assembly, which the host tests do not run: checked here."""
+    model, shape = depthwise_3x3_model()
+    path = tmp_path / "dw3x3.tflite"
+    path.write_bytes(modelgen.to_int8(model, shape, per_channel=per_channel))
+    result, _ = measure(path, get_platform(board), kernels="optimized")
+    assert result.output_matches_reference is True, board
+    paths = [layer.path for layer in result.layers if layer.op == "DEPTHWISE_CONV_2D"]
+    assert paths == ["depthwise_conv_2d/3x3-dm1-dsp"] * 3, paths
+
+
 # ---- the Helium (MVE) kernels, which only the M55 runs ---------------------------------------
 
 def helium_models():

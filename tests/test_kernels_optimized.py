@@ -65,6 +65,52 @@ def test_dsp_rescale_is_the_reference_arithmetic(tmp_path):
     assert checked > 100_000
 
 
+def test_dsp_short_rescale_is_the_reference_arithmetic(tmp_path):
+    """emu_dsp_output_short on a table emu_dsp_rescale_short accepted (emu_dsp.h: the output zero
+    point folded into the rounding), clamped, against TFLM's MultiplyByQuantizedMultiplier plus
+    the zero point written in Python; and the tables it must refuse: a shift of 0, above 0, or
+    below -22 on any channel."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    source = tmp_path / "short.c"
+    source.write_text('#include "emu_dsp.h"\n'
+                      "int32_t rescale(int32_t a, int32_t m, int s, int32_t offset, int32_t *is_short) {\n"
+                      "    emu_dsp_rescale t[2];\n"
+                      "    const int32_t ms[2] = {1 << 30, m};\n"
+                      "    const int8_t ss[2] = {-1, (int8_t)s};\n"
+                      "    emu_dsp_rescale_table(ms, ss, 2, t);\n"
+                      "    *is_short = emu_dsp_rescale_short(t, 2, offset);\n"
+                      "    return emu_clamp(emu_dsp_output_short(&t[1], a), -128, 127);\n}\n")
+    library = tmp_path / "short.so"
+    subprocess.run([cc, "-O2", "-shared", "-fPIC", *kernel_includes(FIRMWARE), str(source), "-o", str(library)],
+                   check=True)
+    rescale = ctypes.CDLL(str(library)).rescale
+    rescale.restype = ctypes.c_int32
+    rescale.argtypes = [ctypes.c_int32] * 4 + [ctypes.POINTER(ctypes.c_int32)]
+    is_short = ctypes.c_int32()
+
+    for shift in (0, 1, 5, -23, -31):
+        rescale(5, 2**30, shift, 0, ctypes.byref(is_short))
+        assert is_short.value == 0, shift
+
+    rng = np.random.default_rng(2)
+    checked = 0
+    limit = (2**31 - 1) >> 1  # shift <= -1: acc << 1 fits int32
+    for shift in range(-22, 0):
+        for multiplier in [2**30, 2**31 - 1, *rng.integers(2**30, 2**31, 4).tolist()]:
+            for offset in (-128, -1, 0, 5, 127):
+                half = 1 << (-shift - 1)
+                accs = [0, 1, -1, limit, -limit, *rng.integers(-limit, limit + 1, 40).tolist(),
+                        *rng.integers(-3000, 3000, 40).tolist(),
+                        *[a for k in range(-3, 3) if abs(a := k * (1 << -shift) + half) <= limit]]
+                for acc in accs:
+                    want = min(max(multiply_by_quantized_multiplier(acc, multiplier, shift) + offset, -128), 127)
+                    assert rescale(acc, multiplier, shift, offset, ctypes.byref(is_short)) == want, \
+                        (acc, multiplier, shift, offset)
+                    assert is_short.value == 1
+                    checked += 1
+    assert checked > 50_000
+
+
 def _k():
     return modelgen.tf().keras.layers
 
@@ -119,6 +165,20 @@ def one_channel_cases() -> list[tuple[str, list, tuple, bool]]:
     ]
 
 
+def three_by_three_cases() -> list[tuple[str, list, tuple, bool]]:
+    """Depthwise 3x3 layers with depth multiplier 1 (the nine-tap kernel with its arranged filter):
+    channel counts that are not multiples of four, stride, both paddings,
+    dilation, each activation, per-channel and per-tensor."""
+    dw = _k().DepthwiseConv2D
+    return [
+        ("3x3_dm1_c5_same_relu", [dw(3, padding="same", activation="relu")], (6, 7, 5), True),
+        ("3x3_dm1_c6_valid", [dw(3)], (5, 5, 6), False),
+        ("3x3_dm1_c13_s2_same_relu6", [dw(3, strides=2, padding="same", activation="relu6")], (9, 8, 13), True),
+        ("3x3_dm1_c8_dilated_same", [dw(3, dilation_rate=2, padding="same")], (7, 9, 8), False),
+        ("3x3_dm1_c67_s2_valid", [dw(3, strides=2, activation="relu")], (7, 6, 67), True),
+    ]
+
+
 INPUTS_PER_MODEL = 8
 
 
@@ -126,7 +186,8 @@ INPUTS_PER_MODEL = 8
 def converted():
     # The cases' layers are made here, not at import: collecting this file must not need TensorFlow.
     models = {}
-    for i, (name, layers, shape, per_channel) in enumerate(random_cases(32, seed=7) + one_channel_cases()):
+    cases = random_cases(32, seed=7) + one_channel_cases() + three_by_three_cases()
+    for i, (name, layers, shape, per_channel) in enumerate(cases):
         model = modelgen.keras_model(layers, shape, seed=100 + i)
         models[name] = modelgen.to_int8(model, shape, seed=i, per_channel=per_channel)
     return models
@@ -134,12 +195,15 @@ def converted():
 
 @pytest.mark.parametrize("kernel_set", ["reference", "optimized"])
 def test_random_models_match_tflm(converted, kernel_set):
-    paths = set()
+    paths, functions = set(), set()
     cases = 0
     for name, model in converted.items():
         graph = parse_model(model)
         compiled = compile_graph(graph, kernel_set)
         paths |= {layer.path for layer in compiled.layers}
+        functions |= {layer.function for layer in compiled.layers}
+        if name.startswith("3x3_dm1") and kernel_set == "optimized":
+            assert [layer.path for layer in compiled.layers] == ["depthwise_conv_2d/3x3-dm1-dsp"], name
         inputs = [modelgen.random_input(model, seed=s) for s in range(INPUTS_PER_MODEL)]
         for x, got in zip(inputs, run_compiled_on_host_many(compiled, inputs), strict=True):
             want = tflm_outputs(model, x)
@@ -149,6 +213,8 @@ def test_random_models_match_tflm(converted, kernel_set):
     assert cases == len(converted) * INPUTS_PER_MODEL
     if kernel_set == "optimized":
         assert {"fully_connected/dsp", "conv_2d/1x1-dsp", "conv_2d/im2col-dsp"} <= paths, paths
+        # windows of a whole number of words, and windows whose filter rows are padded to one
+        assert {"emu_conv2d_s8_dsp", "emu_conv2d_padded_s8_dsp", "emu_depthwise_conv2d_3x3_s8_dsp"} <= functions
         for form in ("-dm1-dsp", "-dm4-dsp", "-dm8-dsp", "-1ch-dsp"):
             assert any(p.startswith("depthwise_conv_2d/") and p.endswith(form) for p in paths), (form, paths)
     else:

@@ -346,8 +346,26 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     if call.function == "emu_conv2d_1x1_s8":
         return replace(call, function="emu_conv2d_1x1_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/1x1-dsp",
                        scratch_bytes=dsp_scratch_bytes(oc, window, gathered=False))
+    # Rows padded to whole words where the window ends in 3 bytes (a 3x3 filter on 3 channels):
+    # one more pass of SMLADs costs less than three bytes multiplied one at a time, while for
+    # one or two bytes it costs as much or more (and scratch and code).
+    if window % 4 == 3 and op.inputs[1] not in graph.writers:
+        # the live rows when constant channels are skipped, else the model's
+        rows = call.args[1].values if isinstance(call.args[1], ConstArray) else _filter_rows(op, graph)
+        padded = ConstArray("int8_t", padded_rows(rows.reshape(-1, window)).reshape(-1))
+        row = window + -window % 4
+        return replace(call, function="emu_conv2d_padded_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/im2col-dsp",
+                       args=[call.args[0], padded, *call.args[2:]], filter_storage=("int8", padded.values.nbytes),
+                       scratch_bytes=dsp_scratch_bytes(oc, row, gathered=True))
     return replace(call, function="emu_conv2d_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/im2col-dsp",
                    scratch_bytes=dsp_scratch_bytes(oc, window, gathered=True))
+
+
+def padded_rows(rows: np.ndarray) -> np.ndarray:
+    """Filter rows [channels, window] as emu_conv2d_padded_s8_dsp reads them: each followed by
+    zeros up to a whole number of words."""
+    pad = -rows.shape[1] % 4
+    return np.pad(rows, ((0, 0), (0, pad))).astype(np.int8)
 
 
 # Input depth up to which the outer-product form of the 1x1 kernel is the faster one: below a

@@ -104,6 +104,18 @@ def one_channel_filter(weights: np.ndarray) -> np.ndarray:
     return np.concatenate([words.reshape(-1), taps[body:].reshape(-1)]).astype(np.int8)
 
 
+def three_by_three_filter(weights: np.ndarray) -> np.ndarray:
+    """The filter [1, 3, 3, channels] of a depth-multiplier-1 layer as
+    emu_depthwise_conv2d_3x3_s8_dsp reads it: for each four channels, the nine taps' words (the
+    four channels' bytes of a tap) in turn; then the last channels % 4 channels, for each tap
+    their bytes side by side."""
+    channels = weights.shape[-1]
+    taps = weights.reshape(9, channels)
+    lanes = channels // 4 * 4
+    groups = taps[:, :lanes].reshape(9, -1, 4).transpose(1, 0, 2)
+    return np.concatenate([groups.reshape(-1), taps[:, lanes:].reshape(-1)]).astype(np.int8)
+
+
 def _filter_rows(op: Operator, graph: Graph, channels: int) -> np.ndarray:
     """Each output channel's taps, [channels, taps] (the filter is [1, fh, fw, channels])."""
     return graph.tensor(op.inputs[1]).data.reshape(-1, channels).T
@@ -136,6 +148,14 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
         arranged = ConstArray("int8_t", one_channel_filter(w.data))
         return replace(call, function="emu_depthwise_conv2d_1ch_s8_dsp", header="depthwise_conv_2d_dsp.h",
                        path=f"depthwise_conv_2d/{shape}-1ch-dsp", scratch_bytes=scratch,
+                       args=[call.args[0], arranged, *call.args[2:]],
+                       filter_storage=("int8", arranged.values.nbytes))
+    if dm == 1 and shape == "3x3" and constant:  # nine taps written out, the filter arranged for them
+        arranged = ConstArray("int8_t", three_by_three_filter(w.data))
+        # scratch: the rescale table, the zero row rounded to whole words, a copy of the filter
+        scratch = DSP_RESCALE_BYTES * p["output_c"] + (p["input_c"] + 3) // 4 * 4 + arranged.values.nbytes
+        return replace(call, function="emu_depthwise_conv2d_3x3_s8_dsp", header="depthwise_conv_2d_dsp.h",
+                       path="depthwise_conv_2d/3x3-dm1-dsp", scratch_bytes=scratch,
                        args=[call.args[0], arranged, *call.args[2:]],
                        filter_storage=("int8", arranged.values.nbytes))
     return replace(call, function="emu_depthwise_conv2d_s8_dsp", header="depthwise_conv_2d_dsp.h",

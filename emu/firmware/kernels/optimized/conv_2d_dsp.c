@@ -73,10 +73,11 @@ static void join_group(pending_group *g, const int8_t *x, int32_t len, uint32_t 
 
 /* Every output channel of a full group of four pixels, whose windows (len bytes each, laid
  * out like a filter row) are in group and g->tail. Inlined into two forms: `skip` (a constant
- * here) says whether some channels are constant, so layers without any pay no check. */
+ * here) says whether some channels are constant, so layers without any pay no check;
+ * `short_form` whether the rescale table is short (emu_dsp_rescale_short). */
 static inline __attribute__((always_inline)) void pixel_group_any(
     const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group, const pending_group *g,
-    int32_t len, const int8_t *filter, const int skip)
+    int32_t len, const int8_t *filter, const int skip, const int short_form)
 {
     int8_t *const *out = g->out;
     const int32_t *bias = p->folded_bias;
@@ -114,7 +115,23 @@ static inline __attribute__((always_inline)) void pixel_group_any(
             a3 += wk * g->tail[3][k - body];
         }
         int32_t y0, y1, y2, y3;
-        if (full_range) {
+        if (short_form) {
+            y0 = emu_dsp_output_short(r, a0);
+            y1 = emu_dsp_output_short(r, a1);
+            y2 = emu_dsp_output_short(r, a2);
+            y3 = emu_dsp_output_short(r, a3);
+            if (full_range) {
+                y0 = emu_sat8(y0);
+                y1 = emu_sat8(y1);
+                y2 = emu_sat8(y2);
+                y3 = emu_sat8(y3);
+            } else {
+                y0 = emu_clamp(y0, lo, hi);
+                y1 = emu_clamp(y1, lo, hi);
+                y2 = emu_clamp(y2, lo, hi);
+                y3 = emu_clamp(y3, lo, hi);
+            }
+        } else if (full_range) {
             y0 = emu_dsp_output_full(r, a0, offset);
             y1 = emu_dsp_output_full(r, a1, offset);
             y2 = emu_dsp_output_full(r, a2, offset);
@@ -133,22 +150,41 @@ static inline __attribute__((always_inline)) void pixel_group_any(
     }
 }
 
+typedef void pixel_group_fn(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group,
+                            const pending_group *g, int32_t len, const int8_t *filter, int short_form);
+
 static void pixel_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group,
-                        const pending_group *g, int32_t len, const int8_t *filter)
+                        const pending_group *g, int32_t len, const int8_t *filter, int short_form)
 {
-    pixel_group_any(p, rescale, group, g, len, filter, 0);
+    pixel_group_any(p, rescale, group, g, len, filter, 0, short_form);
 }
 
 static void pixel_group_skipping(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale,
-                                 const uint32_t *group, const pending_group *g, int32_t len, const int8_t *filter)
+                                 const uint32_t *group, const pending_group *g, int32_t len, const int8_t *filter,
+                                 int short_form)
 {
-    pixel_group_any(p, rescale, group, g, len, filter, 1);
+    pixel_group_any(p, rescale, group, g, len, filter, 1, short_form);
+}
+
+/* What a layer's groups are computed with: the form of pixel_group (constant channels or not)
+ * and whether the rescale table is short. */
+typedef struct {
+    pixel_group_fn *group;
+    int short_form;
+} group_form;
+
+static group_form group_form_for(const emu_conv2d_s8_params *p, emu_dsp_rescale *rescale)
+{
+    const int skip = emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale) > 0;
+    const group_form form = {skip ? pixel_group_skipping : pixel_group,
+                             emu_dsp_rescale_short(rescale, p->output_c, p->output_offset)};
+    return form;
 }
 
 /* A short group repeats its last pixel (copies of its expanded window and tail), whose
  * outputs are then written twice with the same values. */
 static void finish_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, uint32_t *group,
-                         pending_group *g, int32_t len, const int8_t *filter, int skip)
+                         pending_group *g, int32_t len, const int8_t *filter, group_form form)
 {
     const int last = g->count - 1;
     for (int k = g->count; k < PIXELS; ++k) {
@@ -159,11 +195,7 @@ static void finish_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *r
         memcpy(g->tail[k], g->tail[last], sizeof g->tail[k]);
         g->out[k] = g->out[last];
     }
-    if (skip) {
-        pixel_group_skipping(p, rescale, group, g, len, filter);
-    } else {
-        pixel_group(p, rescale, group, g, len, filter);
-    }
+    form.group(p, rescale, group, g, len, filter, form.short_form);
     g->count = 0;
 }
 
@@ -180,7 +212,7 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
     const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
     pending_group g = {{NULL}, {{0}}, 0};
     int8_t *out = output;
-    const int skip = emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale) > 0;
+    const group_form form = group_form_for(p, rescale);
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *row = input + b * image_size;
         for (int oy = 0; oy < p->output_h; ++oy, row += step_y) {
@@ -188,27 +220,29 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
             for (int ox = 0; ox < p->output_w; ++ox, x += step_x, out += p->output_c) {
                 join_group(&g, x, ic, group, out);
                 if (g.count == PIXELS) {
-                    finish_group(p, rescale, group, &g, ic, filter, skip);
+                    finish_group(p, rescale, group, &g, ic, filter, form);
                 }
             }
         }
     }
     if (g.count) {
-        finish_group(p, rescale, group, &g, ic, filter, skip);
+        finish_group(p, rescale, group, &g, ic, filter, form);
     }
 }
 
-void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
-                       int8_t *output, void *scratch)
+/* The general form; each filter row is row bytes, the window (window <= row) followed by
+ * zeros: the gathered window is read as row bytes, and what lies past it in scratch is
+ * multiplied by those zeros. */
+static void conv_im2col(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
+                        void *scratch, int32_t row)
 {
     const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
-    const int32_t window = (int32_t)p->filter_h * p->filter_w * p->input_c;
     emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
     uint32_t *group = (uint32_t *)((uint8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c);
-    int8_t *runs = (int8_t *)group + 2 * PIXELS * (window & ~3); /* one gathered window */
+    int8_t *runs = (int8_t *)group + 2 * PIXELS * (row & ~3); /* one gathered window */
     pending_group g = {{NULL}, {{0}}, 0};
     int8_t *out = output;
-    const int skip = emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale) > 0;
+    const group_form form = group_form_for(p, rescale);
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * image_size;
         for (int oy = 0; oy < p->output_h; ++oy) {
@@ -217,14 +251,26 @@ void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const
                 emu_gather_window(runs, image, p->input_h, p->input_w, p->input_c, p->filter_h, p->filter_w,
                                   p->dilation_h, p->dilation_w, iy0, ox * p->stride_w - p->pad_w,
                                   (int8_t)-p->input_offset);
-                join_group(&g, runs, window, group, out);
+                join_group(&g, runs, row, group, out);
                 if (g.count == PIXELS) {
-                    finish_group(p, rescale, group, &g, window, filter, skip);
+                    finish_group(p, rescale, group, &g, row, filter, form);
                 }
             }
         }
     }
     if (g.count) {
-        finish_group(p, rescale, group, &g, window, filter, skip);
+        finish_group(p, rescale, group, &g, row, filter, form);
     }
+}
+
+void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
+                       int8_t *output, void *scratch)
+{
+    conv_im2col(p, input, filter, output, scratch, (int32_t)p->filter_h * p->filter_w * p->input_c);
+}
+
+void emu_conv2d_padded_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
+                              int8_t *output, void *scratch)
+{
+    conv_im2col(p, input, filter, output, scratch, ((int32_t)p->filter_h * p->filter_w * p->input_c + 3) & ~3);
 }

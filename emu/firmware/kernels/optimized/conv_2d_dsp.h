@@ -11,5 +11,9 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
 /* Any filter, one group: windows gathered (im2col) four pixels at a time. */
 void emu_conv2d_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                        int8_t *output, void *scratch);
+/* The same with each filter row padded with zeros to a whole number of words
+ * (emu/compile/ops/conv_2d.py's padded_rows): no window ends in a partial word. */
+void emu_conv2d_padded_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
+                              int8_t *output, void *scratch);
 
 #endif

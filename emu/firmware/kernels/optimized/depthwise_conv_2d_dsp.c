@@ -40,6 +40,7 @@ typedef struct {
     const emu_dsp_rescale *rescale;
     int32_t offset, lo, hi;
     int full_range;
+    int short_form; /* the rescale table is short (emu_dsp_rescale_short) */
 } output_stage;
 
 /* Requantizes four accumulators into out[0..3]. */
@@ -48,7 +49,23 @@ static inline __attribute__((always_inline)) void store_four(const output_stage 
 {
     const emu_dsp_rescale *r = o->rescale + oc;
     int32_t y0, y1, y2, y3;
-    if (o->full_range) {
+    if (o->short_form) {
+        y0 = emu_dsp_output_short(r, a0);
+        y1 = emu_dsp_output_short(r + 1, a1);
+        y2 = emu_dsp_output_short(r + 2, a2);
+        y3 = emu_dsp_output_short(r + 3, a3);
+        if (o->full_range) {
+            y0 = emu_sat8(y0);
+            y1 = emu_sat8(y1);
+            y2 = emu_sat8(y2);
+            y3 = emu_sat8(y3);
+        } else {
+            y0 = emu_clamp(y0, o->lo, o->hi);
+            y1 = emu_clamp(y1, o->lo, o->hi);
+            y2 = emu_clamp(y2, o->lo, o->hi);
+            y3 = emu_clamp(y3, o->lo, o->hi);
+        }
+    } else if (o->full_range) {
         y0 = emu_dsp_output_full(r, a0, o->offset);
         y1 = emu_dsp_output_full(r + 1, a1, o->offset);
         y2 = emu_dsp_output_full(r + 2, a2, o->offset);
@@ -68,6 +85,10 @@ static inline __attribute__((always_inline)) void store_four(const output_stage 
 static inline int8_t store_one(const output_stage *o, int oc, int32_t acc)
 {
     const emu_dsp_rescale *r = o->rescale + oc;
+    if (o->short_form) {
+        const int32_t y = emu_dsp_output_short(r, acc);
+        return (int8_t)(o->full_range ? emu_sat8(y) : emu_clamp(y, o->lo, o->hi));
+    }
     return (int8_t)(o->full_range ? emu_dsp_output_full(r, acc, o->offset)
                                   : emu_dsp_output(r, acc, o->offset, o->lo, o->hi));
 }
@@ -98,6 +119,77 @@ static __attribute__((noinline)) void pixel_dm1(const emu_depthwise_conv2d_s8_pa
         const int8_t *w = filter + oc;
         for (const int8_t *const *t = tap; t < tap_end; ++t, w += channels) {
             acc += *w * (*t)[oc];
+        }
+        out[oc] = store_one(o, oc, acc);
+    }
+}
+
+/* Depth multiplier 1, a 3x3 filter (nine taps) and the filter arranged by the compiler
+ * (emu/compile/ops/depthwise_conv_2d.py's three_by_three_filter): for each four channels,
+ * the nine taps' words one after the other, so every filter word is at a constant offset
+ * from one pointer; then the last channels % 4 channels' taps, a row of them per tap. The
+ * taps are written out: no loop counter and no branch per tap. Kept apart (noinline) so that
+ * GCC keeps its accumulators in registers. */
+#if defined(__ARM_FEATURE_DSP)
+/* One tap as one block of assembly: GCC, left to schedule nine taps of C, hoists their loads
+ * and spills the accumulators. The tap's input address is loaded first and the filter word
+ * between it and the input word, so the three loads pipeline on the M4. */
+#define TAP_FOUR_CHANNELS(k)                                                              \
+    do {                                                                                  \
+        uint32_t t_, x_, w_, xx_, ww_;                                                    \
+        __asm__("ldr %[t], [%[tap], %[to]]\n\t"                                         \
+                "ldr %[w], [%[wp], %[wo]]\n\t"                                          \
+                "ldr %[x], [%[t], %[oc]]\n\t"                                           \
+                "sxtb16 %[xx], %[x]\n\t"                                                \
+                "sxtb16 %[ww], %[w]\n\t"                                                \
+                "smlabb %[a0], %[xx], %[ww], %[a0]\n\t"                                 \
+                "smlatt %[a2], %[xx], %[ww], %[a2]\n\t"                                 \
+                "sxtb16 %[xx], %[x], ror #8\n\t"                                        \
+                "sxtb16 %[ww], %[w], ror #8\n\t"                                        \
+                "smlabb %[a1], %[xx], %[ww], %[a1]\n\t"                                 \
+                "smlatt %[a3], %[xx], %[ww], %[a3]"                                       \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t] "=&r"(t_), \
+                  [x] "=&r"(x_), [w] "=&r"(w_), [xx] "=&r"(xx_), [ww] "=&r"(ww_)          \
+                : [tap] "r"(tap), [to] "i"(4 * (k)), [wp] "r"(w), [wo] "i"(4 * (k)), [oc] "r"(oc) \
+                : "memory");                                                              \
+    } while (0)
+#else
+#define TAP_FOUR_CHANNELS(k)                                                              \
+    do {                                                                                  \
+        const uint32_t xv = emu_read_u32(tap[(k)] + oc), wv = emu_read_u32(w + 4 * (k));  \
+        const uint32_t xe = emu_sxtb16(xv), we = emu_sxtb16(wv);                          \
+        const uint32_t xo = emu_sxtb16_ror8(xv), wo = emu_sxtb16_ror8(wv);                \
+        a0 = emu_smlabb(xe, we, a0);                                                      \
+        a2 = emu_smlatt(xe, we, a2);                                                      \
+        a1 = emu_smlabb(xo, wo, a1);                                                      \
+        a3 = emu_smlatt(xo, wo, a3);                                                      \
+    } while (0)
+#endif
+
+static __attribute__((noinline)) void pixel_dm1_3x3(const emu_depthwise_conv2d_s8_params *p, const output_stage *o,
+                                                    const int8_t *const *tap, const int8_t *filter, int8_t *out)
+{
+    const int channels = p->output_c, lanes = channels & ~3;
+    const int8_t *w = filter;
+    int oc = 0;
+    for (; oc < lanes; oc += 4, w += 36) {
+        int32_t a0 = o->bias[oc], a1 = o->bias[oc + 1], a2 = o->bias[oc + 2], a3 = o->bias[oc + 3];
+        TAP_FOUR_CHANNELS(0);
+        TAP_FOUR_CHANNELS(1);
+        TAP_FOUR_CHANNELS(2);
+        TAP_FOUR_CHANNELS(3);
+        TAP_FOUR_CHANNELS(4);
+        TAP_FOUR_CHANNELS(5);
+        TAP_FOUR_CHANNELS(6);
+        TAP_FOUR_CHANNELS(7);
+        TAP_FOUR_CHANNELS(8);
+        store_four(o, oc, a0, a1, a2, a3, out);
+    }
+    const int rest = channels - lanes;
+    for (int c = 0; oc < channels; ++oc, ++c) {
+        int32_t acc = o->bias[oc];
+        for (int k = 0; k < 9; ++k) {
+            acc += w[k * rest + c] * tap[k][oc];
         }
         out[oc] = store_one(o, oc, acc);
     }
@@ -134,7 +226,7 @@ static void pixel_dm4n(const emu_depthwise_conv2d_s8_params *p, const output_sta
 }
 
 static void run_dm1(const emu_depthwise_conv2d_s8_params *p, const output_stage *o, const int8_t *input,
-                    const int8_t *filter, int8_t *output, int8_t *zero_row)
+                    const int8_t *filter, int8_t *output, int8_t *zero_row, const int arranged_3x3)
 {
     const int taps = p->filter_h * p->filter_w;
     const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
@@ -160,7 +252,11 @@ static void run_dm1(const emu_depthwise_conv2d_s8_params *p, const output_stage 
                                   p->filter_w, p->dilation_h, p->dilation_w, iy0, ox * p->stride_w - p->pad_w);
                 }
                 listed_inner = inner;
-                pixel_dm1(p, o, tap, tap_end, filter, out);
+                if (arranged_3x3) {
+                    pixel_dm1_3x3(p, o, tap, filter, out);
+                } else {
+                    pixel_dm1(p, o, tap, tap_end, filter, out);
+                }
             }
         }
     }
@@ -255,11 +351,12 @@ void emu_depthwise_conv2d_1ch_s8_dsp(const emu_depthwise_conv2d_s8_params *p, co
 {
     emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
     int8_t *win = (int8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c;
-    const output_stage o = {p->folded_bias, rescale, p->output_offset, p->act_min, p->act_max,
-                            p->act_min == -128 && p->act_max == 127};
+    output_stage o = {p->folded_bias, rescale, p->output_offset, p->act_min, p->act_max,
+                      p->act_min == -128 && p->act_max == 127, 0};
     const int32_t taps = (int32_t)p->filter_h * p->filter_w, words = taps >> 2, tail = taps & 3;
     const int32_t image_size = (int32_t)p->input_h * p->input_w;
     emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale);
+    o.short_form = emu_dsp_rescale_short(rescale, p->output_c, p->output_offset);
     int8_t *out = output;
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * image_size;
@@ -280,12 +377,30 @@ void emu_depthwise_conv2d_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const 
 {
     emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
     int8_t *rest = (int8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c;
-    const output_stage o = {p->folded_bias, rescale, p->output_offset, p->act_min, p->act_max,
-                            p->act_min == -128 && p->act_max == 127};
+    output_stage o = {p->folded_bias, rescale, p->output_offset, p->act_min, p->act_max,
+                      p->act_min == -128 && p->act_max == 127, 0};
     emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale);
+    o.short_form = emu_dsp_rescale_short(rescale, p->output_c, p->output_offset);
     if (p->depth_multiplier == 1) {
-        run_dm1(p, &o, input, filter, output, rest);
+        run_dm1(p, &o, input, filter, output, rest, 0);
     } else {
         run_dm4n(p, &o, input, filter, output, rest);
     }
+}
+
+/* Scratch: the rescale table, the zero row, then a copy of the arranged filter (9 x channels
+ * bytes): every pixel reads all of it, and from RAM it costs no flash wait states. */
+void emu_depthwise_conv2d_3x3_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const int8_t *input,
+                                     const int8_t *filter, int8_t *output, void *scratch)
+{
+    emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
+    int8_t *zero_row = (int8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c;
+    int8_t *filter_copy = zero_row + ((p->input_c + 3) & ~3);
+    memcpy(filter_copy, filter, (size_t)9 * p->output_c);
+    filter = filter_copy;
+    output_stage o = {p->folded_bias, rescale, p->output_offset, p->act_min, p->act_max,
+                      p->act_min == -128 && p->act_max == 127, 0};
+    emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale);
+    o.short_form = emu_dsp_rescale_short(rescale, p->output_c, p->output_offset);
+    run_dm1(p, &o, input, filter, output, zero_row, 1);
 }

@@ -13,5 +13,9 @@ void emu_depthwise_conv2d_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const 
  * emu/compile/ops/depthwise_conv_2d.py's one_channel_filter. */
 void emu_depthwise_conv2d_1ch_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const int8_t *input,
                                      const int8_t *filter, int8_t *output, void *scratch);
+/* Depth multiplier 1 and a 3x3 filter, arranged by emu/compile/ops/depthwise_conv_2d.py's
+ * three_by_three_filter. */
+void emu_depthwise_conv2d_3x3_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const int8_t *input,
+                                     const int8_t *filter, int8_t *output, void *scratch);
 
 #endif
