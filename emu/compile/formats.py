@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from emu.compile.kernel_call import KernelCall
-from emu.compile.objective import FLASH, LATENCY, SPARSE_MARGIN, Form, choose, cycles_per_mac, kernel_family
+from emu.compile.objective import FLASH, LATENCY, SPARSE_MARGIN, Form, choose, estimated_cycles, kernel_family
 from emu.model.compressed import is_decode, lookup_table
 from emu.model.graph import Graph, Operator
 
@@ -35,12 +35,15 @@ class Choosing:
 
 
 def choose_sparse(op: Operator, graph: Graph, dense: KernelCall, sparse: KernelCall, choosing: Choosing) -> KernelCall:
-    """The dense call (the kernel set's best) or the sparse one, by the objective's cost."""
-    dense_family = kernel_family(dense.path)
-    name = graph.tensor(op.inputs[1]).dtype
-    dense_bytes = dense.filter_storage[1] if dense.filter_storage else graph.tensor(op.inputs[1]).nbytes
-    plain = Form(name, round(dense.macs * cycles_per_mac(choosing.core, dense_family)), dense_bytes)
-    other = Form(sparse.filter_storage[0], round(sparse.macs * cycles_per_mac(choosing.core, "sparse")),
+    """The dense call (the kernel set's best) or the sparse one, by the objective's cost. The
+    dense call's multiply-accumulates are counted over the filter it stores: a kernel that skips
+    constant channels (emu/compile/constant_channels.py) stores their live rows only."""
+    w = graph.tensor(op.inputs[1])
+    name, outputs = w.dtype, graph.tensor(op.outputs[0]).size
+    dense_bytes = dense.filter_storage[1] if dense.filter_storage else w.nbytes
+    dense_macs = dense.macs * min(dense_bytes, w.nbytes) // max(w.nbytes, 1)
+    plain = Form(name, estimated_cycles(choosing.core, kernel_family(dense.path), outputs, dense_macs), dense_bytes)
+    other = Form(sparse.filter_storage[0], estimated_cycles(choosing.core, "sparse", outputs, dense.macs, sparse.macs),
                  sparse.filter_storage[1])
     chosen, why = choose(choosing.for_filter(op.inputs[1]), plain, other, SPARSE_MARGIN)
     if chosen is other:
@@ -102,10 +105,11 @@ def expand_at_build_time(graph: Graph, produced: frozenset[int],
         consumer, decoded = consumers[0], graph.tensors[tensor]
         kind, stored_bytes = _stored(graph, producer)
         family = "reference" if decoded.dtype == "float32" else choosing.dense_family
-        layer = _consumer_macs(consumer, graph) * cycles_per_mac(choosing.core, family)
-        decoding = decoded.size * cycles_per_mac(choosing.core, "decode")
-        expanded = Form(f"{decoded.dtype} expanded from {kind}", round(layer), decoded.nbytes)
-        at_run_time = Form(f"{kind} decoded to RAM", round(layer + decoding), stored_bytes)
+        layer = estimated_cycles(choosing.core, family, graph.tensors[consumer.outputs[0]].size,
+                                 _consumer_macs(consumer, graph))
+        decoding = estimated_cycles(choosing.core, "decode", decoded.size, 0)  # per weight decoded
+        expanded = Form(f"{decoded.dtype} expanded from {kind}", layer, decoded.nbytes)
+        at_run_time = Form(f"{kind} decoded to RAM", layer + decoding, stored_bytes)
         chosen, why = choose(choosing.for_filter(tensor), at_run_time, expanded)
         choices[consumer.index] = Expansion(tensor, chosen.name, why,
                                             _smaller(expanded, at_run_time) if chosen is expanded else None)

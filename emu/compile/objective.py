@@ -21,10 +21,10 @@ The objective says which cost decides (`--optimize`):
 - balanced: the least sum of the two, each relative to the better of the forms (a form twice
   as slow and half the size ties with the other).
 
-The cycles are estimates: the layer's multiply-accumulates (the nonzero ones for the sparse
-form; the decoded weights for a decoding) times a cycles-per-MAC figure measured for each
-core and kernel family (CYCLES_PER_MAC, each with the measurement it comes from). They
-rank forms; the emulator measures the result.
+The cycles are estimates: the layer's output elements and multiply-accumulates (the nonzero
+ones for the sparse form), each times a figure fitted for each core and kernel family to
+measured layers (COSTS, with the boards they come from), and for a decoding, the decoded
+weights times the DECODE kernel's figure. They rank forms; the emulator measures the result.
 """
 
 from __future__ import annotations
@@ -40,29 +40,36 @@ HELP = ("What the weight formats are chosen for, layer by layer: latency (fewest
         "part's flash; the default), flash (fewest bytes) or balanced (the least of time and flash, "
         "each relative to the better form). See docs/runtime.md, 'Weight formats'.")
 
-# A sparse form is taken for latency only when estimated this much faster than dense (a ratio
-# of estimated cycles): its time varies with where the zeros fall, the dense kernels' does not.
-SPARSE_MARGIN = 0.8
+# A sparse form is taken for latency only when estimated at most this fraction of dense's
+# cycles. Its time varies with what the estimate does not see (the bitmap bytes walked, output
+# pixels whose window reaches into the padding, which go one at a time): a 3x3 layer of 95%
+# zeros over a padded 8x8 image took 1.5x its estimate on the M4F (tests/test_weight_formats.py),
+# so a form estimated at 0.6x is still faster measured at 0.9x.
+SPARSE_MARGIN = 0.6
 
-# Cycles per multiply-accumulate of each kernel family on each core, measured by
-# benchmarks/format_costs.py (digits variants of `emu variants --task digits`, the filter
-# layers' cycles over their multiply-accumulates):
-#   reference: the portable int8 kernels; dsp: the SMLAD kernels; mve: the Helium kernels;
-#   sparse: the sparse-bitmap kernels, per nonzero weight multiply-accumulated;
-#   decode: the LUT DECODE kernel, per weight decoded.
-# Measured on rp2040-pico (M0+), nucleo-l152re (M3), nucleo-l4r5zi (M4F), disco-f746ng (M7),
-# ek-ra6m4 (M33) and alif-e7-appkit (M55), optimized kernels where the core has them.
-CYCLES_PER_MAC: dict[str, dict[str, float]] = {
-    "cortex-m0plus": {"reference": 11.0, "sparse": 20.0, "decode": 12.0},
-    "cortex-m3": {"reference": 11.0, "sparse": 20.0, "decode": 12.0},
-    "cortex-m4": {"reference": 11.0, "dsp": 3.0, "sparse": 20.0, "decode": 12.0},
-    "cortex-m7": {"reference": 11.0, "dsp": 3.0, "sparse": 20.0, "decode": 12.0},
-    "cortex-m33": {"reference": 11.0, "dsp": 3.0, "sparse": 20.0, "decode": 12.0},
-    "cortex-m55": {"reference": 11.0, "dsp": 3.0, "mve": 1.0, "sparse": 20.0, "decode": 12.0},
+# Each kernel family's cycles on each core, fitted by benchmarks/format_costs.py to the filter
+# layers of the digits variants (`emu variants --task digits`) measured on the boards named, by
+# non-negative least squares. Families and their figures: reference (the portable int8
+# kernels), dsp (SMLAD), mve (Helium): cycles per output element and per multiply-accumulate;
+# sparse (the sparse-bitmap kernels): per output element, per weight position (the bitmap
+# walk) and per nonzero weight multiply-accumulated; decode (the LUT DECODE kernel, also taken
+# for float16 widening, which is not measured apart): per weight decoded.
+COSTS: dict[str, dict[str, tuple[float, ...]]] = {
+    # rp2040-pico
+    "cortex-m0plus": {"decode": (66.8,), "reference": (282.5, 11.15), "sparse": (378.28, 0.0, 43.43)},
+    # nucleo-l152re
+    "cortex-m3": {"decode": (24.08,), "reference": (119.31, 3.72), "sparse": (120.41, 0.0, 14.56)},
+    # nucleo-l4r5zi, nucleo-l4r5zi:reference
+    "cortex-m4": {"decode": (20.84,), "dsp": (94.97, 1.54), "reference": (114.5, 2.64), "sparse": (110.52, 0.0, 11.75)},
+    # disco-f746ng, disco-f746ng:reference
+    "cortex-m7": {"decode": (14.34,), "dsp": (55.84, 0.85), "reference": (68.8, 1.55), "sparse": (82.33, 0.0, 8.19)},
+    # ek-ra6m4, ek-ra6m4:reference
+    "cortex-m33": {"decode": (13.48,), "dsp": (96.0, 1.86), "reference": (104.38, 2.94),
+                   "sparse": (103.82, 0.0, 12.78)},
+    # alif-e7-appkit, alif-e7-appkit:reference
+    "cortex-m55": {"decode": (13.06,), "mve": (69.32, 0.0), "reference": (94.09, 1.93), "sparse": (94.65, 0.0, 10.34)},
 }
-# Float kernels and the float16 widening, per core, relative to nothing measured more finely:
-# float layers take the reference figure (they have no DSP form), widening the decode one.
-HOST_CORE = "cortex-m4"  # whose figures a compile for no board (host runs, variant sizes) uses
+HOST_CORE = "cortex-m4"  # whose figures a compile for no board (a host run, a variant's sizes) uses
 
 
 def resolve_objective(name: str | None) -> str:
@@ -74,9 +81,14 @@ def resolve_objective(name: str | None) -> str:
     return name
 
 
-def cycles_per_mac(core: str | None, family: str) -> float:
-    table = CYCLES_PER_MAC.get(core or HOST_CORE, CYCLES_PER_MAC[HOST_CORE])
-    return table.get(family, table["reference"])
+def estimated_cycles(core: str | None, family: str, outputs: int, macs: int, nonzero: int = 0) -> int:
+    """A layer's cycles in a kernel family: its output elements, its multiply-accumulates (the
+    weight positions, for the sparse form) and its nonzero ones, each times the family's figure on
+    the core (COSTS). A family the core has no figure for (the float kernels) takes the core's
+    reference figures; a core not measured, the host core's."""
+    table = COSTS.get(core or HOST_CORE, COSTS[HOST_CORE])
+    figures = table.get(family) or table["reference"]
+    return round(sum(f * n for f, n in zip(figures, (outputs, macs, nonzero), strict=False)))  # as many as it has
 
 
 def kernel_family(path: str) -> str:
