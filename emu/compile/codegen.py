@@ -17,7 +17,7 @@ import numpy as np
 
 from emu.compile.arena import Buffer, plan_arena
 from emu.compile.fold import fold_constants
-from emu.compile.formats import Choosing, choose_sparse, expand_at_build_time
+from emu.compile.formats import Choosing, choose_sparse, expand_at_build_time, plain_totals
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.kernel_set import KERNEL_SETS, OPTIMIZED, REFERENCE
 from emu.compile.objective import DEFAULT_OBJECTIVE, resolve_objective
@@ -303,6 +303,7 @@ def _compile(graph: Graph, kernel_set: str, mve: bool,
     """The compiled model, and for each filter whose form is not its smallest, the flash bytes
     the smallest would save and the cycles it would cost."""
     graph, produced = prepared(graph)
+    choosing = replace(choosing, model=plain_totals(graph, choosing))
     graph, produced, expansions = expand_at_build_time(graph, produced, choosing)
     # The lowerings fold weights produced at run time as constants,
     calls = lower_subgraphs(graph, kernel_set, mve, choosing)

@@ -29,6 +29,9 @@ class Choosing:
     core: str | None = None
     dense_family: str = "reference"
     smallest: frozenset[int] = frozenset()
+    # The model's filter layers' estimated cycles and filter bytes in their plain forms
+    # (plain_totals), which the balanced objective weighs each layer's choice against.
+    model: tuple[int, int] = (1, 1)
 
     def for_filter(self, tensor: int) -> str:
         return FLASH if tensor in self.smallest else self.objective
@@ -45,7 +48,7 @@ def choose_sparse(op: Operator, graph: Graph, dense: KernelCall, sparse: KernelC
     plain = Form(name, estimated_cycles(choosing.core, kernel_family(dense.path), outputs, dense_macs), dense_bytes)
     other = Form(sparse.filter_storage[0], estimated_cycles(choosing.core, "sparse", outputs, dense.macs, sparse.macs),
                  sparse.filter_storage[1])
-    chosen, why = choose(choosing.for_filter(op.inputs[1]), plain, other, SPARSE_MARGIN)
+    chosen, why = choose(choosing.for_filter(op.inputs[1]), plain, other, SPARSE_MARGIN, choosing.model)
     if chosen is other:
         return replace(sparse, weight_format=other.name, choice=why)
     return replace(dense, weight_format=name, choice=why, smaller=_smaller(plain, other))
@@ -65,6 +68,20 @@ class Expansion:
     weight_format: str
     choice: str
     smaller: tuple[int, int] | None
+
+
+def plain_totals(graph: Graph, choosing: Choosing) -> tuple[int, int]:
+    """Estimated cycles and bytes of the model's filter layers, every filter dense and in flash
+    (a decoded or widened one expanded): what balanced measures a layer's shares against."""
+    cycles = size = 0
+    for op in graph.operators:
+        if op.op not in FILTER_OPS or len(op.inputs) < 2 or graph.tensor(op.inputs[1]) is None:
+            continue
+        w = graph.tensor(op.inputs[1])
+        family = "reference" if w.dtype == "float32" else choosing.dense_family
+        cycles += estimated_cycles(choosing.core, family, graph.tensor(op.outputs[0]).size, _consumer_macs(op, graph))
+        size += w.nbytes
+    return max(cycles, 1), max(size, 1)
 
 
 def _consumer_macs(op: Operator, graph: Graph) -> int:
@@ -110,7 +127,7 @@ def expand_at_build_time(graph: Graph, produced: frozenset[int],
         decoding = estimated_cycles(choosing.core, "decode", decoded.size, 0)  # per weight decoded
         expanded = Form(f"{decoded.dtype} expanded from {kind}", layer, decoded.nbytes)
         at_run_time = Form(f"{kind} decoded to RAM", layer + decoding, stored_bytes)
-        chosen, why = choose(choosing.for_filter(tensor), at_run_time, expanded)
+        chosen, why = choose(choosing.for_filter(tensor), at_run_time, expanded, model=choosing.model)
         choices[consumer.index] = Expansion(tensor, chosen.name, why,
                                             _smaller(expanded, at_run_time) if chosen is expanded else None)
         if chosen is expanded:

@@ -18,8 +18,9 @@ The objective says which cost decides (`--optimize`):
   dense form. When the fastest forms' constants overflow the part's flash, the layers that
   save the most flash per cycle lost take their smallest form until the constants fit.
 - flash: the fewer bytes.
-- balanced: the least sum of the two, each relative to the better of the forms (a form twice
-  as slow and half the size ties with the other).
+- balanced: the least sum of the two, each as a share of the model's (its filter layers'
+  estimated cycles and its filter bytes, all in their plain forms): a form is taken when the
+  share of the model's filter flash it saves is larger than the share of time it costs.
 
 The cycles are estimates: the layer's output elements and multiply-accumulates (the nonzero
 ones for the sparse form), each times a figure fitted for each core and kernel family to
@@ -38,7 +39,7 @@ LATENCY, FLASH, BALANCED = OBJECTIVES
 DEFAULT_OBJECTIVE = LATENCY
 HELP = ("What the weight formats are chosen for, layer by layer: latency (fewest cycles within the "
         "part's flash; the default), flash (fewest bytes) or balanced (the least of time and flash, "
-        "each relative to the better form). See docs/runtime.md, 'Weight formats'.")
+        "each as a share of the model's). See docs/runtime.md, 'Weight formats'.")
 
 # A sparse form is taken for latency only when estimated at most this fraction of dense's
 # cycles. Its time varies with what the estimate does not see (the bitmap bytes walked, output
@@ -111,17 +112,19 @@ class Form:
         return f"{self.name} {self.flash:,} B ~{self.cycles:,} cycles"
 
 
-def choose(objective: str, dense: Form, other: Form, margin: float = 1.0) -> tuple[Form, str]:
+def choose(objective: str, dense: Form, other: Form, margin: float = 1.0,
+           model: tuple[int, int] = (1, 1)) -> tuple[Form, str]:
     """The form the objective takes of two, the first being the plain one (taken on a tie),
     and the sentence that says why. `margin`: under latency the other form must be estimated
-    at most this fraction of the plain one's cycles."""
+    at most this fraction of the plain one's cycles. `model`: the model's filter layers'
+    estimated cycles and filter bytes in their plain forms, which balanced weighs against."""
     if objective == LATENCY:
         better = other.cycles <= margin * dense.cycles and other.cycles < dense.cycles
     elif objective == FLASH:
         better = other.flash < dense.flash
     else:
         def cost(f: Form) -> float:
-            return f.cycles / max(min(dense.cycles, other.cycles), 1) + f.flash / max(min(dense.flash, other.flash), 1)
+            return f.cycles / max(model[0], 1) + f.flash / max(model[1], 1)
         better = cost(other) < cost(dense)
     chosen, passed = (other, dense) if better else (dense, other)
     return chosen, f"{objective}: {chosen.shown()} over {passed.shown()}"
