@@ -68,19 +68,20 @@ def weights_of(graph: Graph, dtype: str) -> int:
     return sum(t.nbytes for t in graph.tensors if t.is_constant and t.dtype == dtype)
 
 
-def test_float16_models_match_litert_on_the_host(float16_models):
+@pytest.mark.parametrize("objective", ["flash", "latency"])  # widened at run time; expanded at build time
+def test_float16_models_match_litert_on_the_host(float16_models, objective):
     for i, model in enumerate(float16_models):
         rng = np.random.default_rng(i)
         for _ in range(3):
             x = [rng.uniform(-1, 1, (1, 8, 8, 3)).astype(np.float32)]
-            got = compile_and_run_on_host(model, x)
+            got = compile_and_run_on_host(model, x, objective=objective)
             assert all(same_bits(a, b) for a, b in zip(got, litert_outputs(model, x), strict=True))
 
 
 def test_float16_weights_take_half_the_flash_and_one_layer_of_arena(float16_models):
     graph = parse_model(float16_models[0])
     halves = weights_of(graph, "float16")
-    compiled = compile_graph(graph)
+    compiled = compile_graph(graph, objective="flash")
     float32_weights = 2 * halves
     # the parameters besides the weights (shapes of RESHAPE) are a few bytes
     assert compiled.weight_bytes <= 0.52 * float32_weights
@@ -104,7 +105,8 @@ def test_float16_model_matches_litert_on_the_device(float16_models, board, tmp_p
 
     path = tmp_path / "f16.tflite"
     path.write_bytes(float16_models[1])
-    result, _ = measure(path, get_platform(board), variant="fp16")
+    result, _ = measure(path, get_platform(board), variant="fp16", objective="flash")
+    assert "dequantize/reference" in {layer.path for layer in result.layers}  # widened on the device
     assert result.reference == "litert" and result.output_matches_reference is True
 
 
@@ -193,7 +195,8 @@ def test_the_decode_kernel_restores_every_index_width_and_table_layout(bitwidth,
     assert np.array_equal(out, values)
 
 
-def test_lut_models_match_tflm_on_the_host(lut_models):
+@pytest.mark.parametrize("objective", ["flash", "latency"])  # decoded at run time; expanded at build time
+def test_lut_models_match_tflm_on_the_host(lut_models, objective):
     from emu.model.oracle import tflm_outputs
 
     for values, plain, compressed in lut_models:
@@ -201,7 +204,8 @@ def test_lut_models_match_tflm_on_the_host(lut_models):
             x = random_int8((1, 9, 9, 3), seed)
             want = tflm_outputs(compressed, x)
             assert np.array_equal(want[0], tflm_outputs(plain, x)[0])  # the compression is lossless
-            assert np.array_equal(compile_and_run_on_host(compressed, x)[0], want[0]), f"{values} values, input {seed}"
+            got = compile_and_run_on_host(compressed, x, objective=objective)
+            assert np.array_equal(got[0], want[0]), f"{values} values, input {seed}"
 
 
 def test_lut_flash_is_indices_and_tables_and_the_arena_holds_the_decoded_filter(lut_models):
@@ -211,7 +215,7 @@ def test_lut_flash_is_indices_and_tables_and_the_arena_holds_the_decoded_filter(
     graph = parse_model(compressed)
     tables = compressed_tensors(graph)
     packed = sum(graph.tensors[encoded].nbytes + lut.tables.nbytes for encoded, lut in tables.values())
-    plain_compiled, compiled = compile_graph(parse_model(plain)), compile_graph(graph)
+    plain_compiled, compiled = compile_graph(parse_model(plain)), compile_graph(graph, objective="flash")
     untouched = plain_compiled.filter_bytes - sum(graph.tensors[t].nbytes for t in tables)
     assert compiled.filter_bytes == packed + untouched
     assert "lut4" in compiled.weight_format.split("+")
@@ -252,7 +256,8 @@ def test_lut_model_matches_tflm_on_the_device(lut_models, board, tmp_path):
 
     path = tmp_path / "lut.tflite"
     path.write_bytes(lut_models[4][2])
-    result, _ = measure(path, get_platform(board), variant="clustered")
+    result, _ = measure(path, get_platform(board), variant="clustered", objective="flash")
+    assert "custom:tflm_decode/reference" in {layer.path for layer in result.layers}  # decoded on the device
     assert result.reference == "tflm" and result.output_matches_reference is True
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from emu.compile.objective import DEFAULT_OBJECTIVE, OBJECTIVES
 from emu.configs import read_yaml, validated
 from emu.decide.battery import DutyCycle
 from emu.decide.constraints import Constraints, LimitsFile, constraints_from_limits
@@ -71,6 +72,7 @@ class Scenario:
     jobs: int | None = None  # worker processes for the measurements (None: one per core)
     cluster: str | None = None  # a Dask scheduler's address to run them on instead
     compare_models: bool = False  # weigh different models against each other, not each on its own
+    optimize: str = DEFAULT_OBJECTIVE  # what the weight formats are chosen for (emu/compile/objective.py)
     validation: ValidationSpec | None = None
 
 
@@ -162,6 +164,7 @@ class ScenarioFile(BaseModel):
     jobs: StrictInt | None = Field(None, ge=1, le=1024)
     cluster: str | None = None  # e.g. tcp://scheduler:8786
     compare_models: bool = False
+    optimize: Literal[OBJECTIVES] = DEFAULT_OBJECTIVE
 
 
 def _model_source(entry: ModelEntry, folder: Path) -> ModelSource:
@@ -244,7 +247,7 @@ def scenario_from_mapping(data: object, path: Path) -> Scenario:
         name=name, title=checked.title or name, description=(checked.description or "").strip(),
         path=path, models=models, boards=tuple(checked.boards), constraints=constraints,
         prefer=checked.prefer, duty=duty, gate=gate, seed=checked.seed, jobs=checked.jobs,
-        cluster=checked.cluster, compare_models=checked.compare_models,
+        cluster=checked.cluster, compare_models=checked.compare_models, optimize=checked.optimize,
         validation=None if checked.validate_ is None else ValidationSpec(checked.validate_.samples))
 
 
