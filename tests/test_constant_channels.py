@@ -141,13 +141,15 @@ def test_pruned_channels_are_skipped_and_left_out_of_the_filter():
     graph = parse_model(model)
     assert [layer.function for layer in compile_graph(graph, "reference", objective="flash").layers] == \
         ["emu_conv2d_sparse_s8"] * 2
-    for mve in (False, True):  # the M55 takes the DSP form: its vector kernels do not skip channels
-        compiled = compile_graph(graph, "optimized", mve=mve)
-        assert [layer.path for layer in compiled.layers] == ["conv_2d/1x1-dsp", "conv_2d/im2col-dsp"]
-        assert not any(layer.fallback for layer in compiled.layers)
-        # the filters hold the live channels' rows only: 1x1 over 8 inputs, 3x3 over 16
-        assert (compiled.weight_format, compiled.filter_bytes) == ("int8", LIVE_CHANNELS * (8 + 9 * 16))
-    _matches_tflm(model, compile_graph(graph, "optimized"))
+    compiled = compile_graph(graph, "optimized")
+    assert [layer.path for layer in compiled.layers] == ["conv_2d/1x1-dsp", "conv_2d/im2col-dsp"]
+    assert not any(layer.fallback for layer in compiled.layers)
+    # the filters hold the live channels' rows only: 1x1 over 8 inputs, 3x3 over 16
+    assert (compiled.weight_format, compiled.filter_bytes) == ("int8", LIVE_CHANNELS * (8 + 9 * 16))
+    # the M55's vector kernels take the dense filter whole (they do not skip channels)
+    helium = compile_graph(graph, "optimized", mve=True)
+    assert all(layer.path.endswith("-mve") and not layer.fallback for layer in helium.layers)
+    _matches_tflm(model, compiled)
 
 
 # ---- a channel that is not a constant -----------------------------------------------------

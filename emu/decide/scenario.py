@@ -14,7 +14,6 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from emu.compile.objective import DEFAULT_OBJECTIVE, OBJECTIVES
 from emu.configs import read_yaml, validated
 from emu.decide.battery import DutyCycle
 from emu.decide.constraints import Constraints, LimitsFile, constraints_from_limits
@@ -72,7 +71,7 @@ class Scenario:
     jobs: int | None = None  # worker processes for the measurements (None: one per core)
     cluster: str | None = None  # a Dask scheduler's address to run them on instead
     compare_models: bool = False  # weigh different models against each other, not each on its own
-    optimize: str = DEFAULT_OBJECTIVE  # what the weight formats are chosen for (emu/compile/objective.py)
+    optimize: str = "latency"  # what the weight formats are chosen for (emu/compile/objective.py)
     validation: ValidationSpec | None = None
 
 
@@ -85,6 +84,17 @@ def resolve_path(text: str, folder: Path) -> Path:
 def _plain_name(name: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
         raise ValueError(f"'{shown(name)}' must be a plain folder name (letters, digits, . _ -)")
+    return name
+
+
+def _objective(name: str) -> str:
+    # The objectives are the compiler's (one home for them); imported here, so that loading
+    # this module does not load the compiler.
+    from emu.compile.objective import OBJECTIVES
+
+    if name not in OBJECTIVES:
+        raise ValueError(f"must be {', '.join(repr(o) for o in OBJECTIVES[:-1])} or {OBJECTIVES[-1]!r} "
+                         f"(got {name!r})")
     return name
 
 
@@ -164,7 +174,7 @@ class ScenarioFile(BaseModel):
     jobs: StrictInt | None = Field(None, ge=1, le=1024)
     cluster: str | None = None  # e.g. tcp://scheduler:8786
     compare_models: bool = False
-    optimize: Literal[OBJECTIVES] = DEFAULT_OBJECTIVE
+    optimize: Annotated[str, AfterValidator(_objective)] = "latency"
 
 
 def _model_source(entry: ModelEntry, folder: Path) -> ModelSource:
