@@ -14,17 +14,17 @@ more than one form, each with its own flash and its own time:
 The objective says which cost decides (`--optimize`):
 
 - latency (the default): the fewer estimated cycles; a sparse form must be estimated at
-  least SPARSE_MARGIN faster than dense, so that a pruned model is never slower than its
-  dense form. When the fastest forms' constants overflow the part's flash, the layers that
+  most SPARSE_MARGIN of dense's cycles, so that a pruned layer is not slower than dense where
+  the estimate errs. When the fastest forms' constants overflow the part's flash, the layers that
   save the most flash per cycle lost take their smallest form until the constants fit.
 - flash: the fewer bytes.
 - balanced: the least sum of the two, each as a share of the model's (its filter layers'
   estimated cycles and its filter bytes, all in their plain forms): a form is taken when the
   share of the model's filter flash it saves is larger than the share of time it costs.
 
-The cycles are estimates: the layer's output elements and multiply-accumulates (the nonzero
-ones for the sparse form), each times a figure fitted for each core and kernel family to
-measured layers (COSTS, with the boards they come from), and for a decoding, the decoded
+The cycles are estimates: the layer's output elements and multiply-accumulates (for the
+sparse form, also its nonzero weights multiply-accumulated), each times a figure fitted for
+each core and kernel family to measured layers (COSTS, with the boards they come from), and for a decoding, the decoded
 weights times the DECODE kernel's figure. They rank forms; the emulator measures the result.
 """
 
