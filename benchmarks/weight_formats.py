@@ -7,6 +7,8 @@ is checked against the reference interpreter (TFLM on the same compressed model;
 float16).
 
 usage: python benchmarks/weight_formats.py --variants reports/variants/digits [--board nucleo-l4r5zi]
+       [--optimize latency|flash|balanced]   (the objective the forms are chosen for; default flash,
+                                              which stores each filter in its smallest form)
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ MODELS = ROOT.parent / "shared" / "models"
 DIGITS = ("fp32", "fp16", "int8", "pruned80-int8", "clustered16-int8")
 
 
-def measure_one(path: Path, board, variant: str):
-    from emu.compile.codegen import compile_graph
+def measure_one(path: Path, board, variant: str, objective: str):
+    from emu.compile.kernel_set import resolve_kernel_set
     from emu.model.reader import read_model
-    from emu.results.measure import measure
+    from emu.results.measure import compile_for_device, measure
 
-    compiled = compile_graph(read_model(path))
-    result, _ = measure(path, board, variant=variant)
+    compiled = compile_for_device(read_model(path), resolve_kernel_set(board), board, objective)
+    result, _ = measure(path, board, variant=variant, objective=objective)
     return result, compiled
 
 
@@ -52,6 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", type=Path, required=True, help="a digits folder from `emu variants`")
     parser.add_argument("--board", default="nucleo-l4r5zi")
+    parser.add_argument("--optimize", default="flash", choices=("latency", "flash", "balanced"))
     args = parser.parse_args()
 
     from emu.platforms import get_platform
@@ -64,7 +67,7 @@ def main() -> None:
         if (MODELS / "person_detect.tflite").is_file():
             runs += [("person_detect", v, p) for v, p in person_detect_forms(Path(tmp)).items()]
         for model, variant, path in runs:
-            result, compiled = measure_one(path, board, variant)
+            result, compiled = measure_one(path, board, variant, args.optimize)
             rows.append((model, variant, compiled, result))
     print(f"| model | variant | weight format | filter flash | vs int8 | constant flash | flash | RAM | arena "
           f"| cycles on {board.name} | vs int8 | matches {'/'.join(sorted({r.reference for *_, r in rows}))} |")

@@ -84,6 +84,8 @@ def test_a_bad_board_file_is_refused_naming_the_field(tmp_path, text, expected):
     ("name: small", "name: small\nseed: many", "scenario.yaml: seed: must be a valid integer"),
     ("period_s: 1.0", "period_s: 0", "scenario.yaml: duty_cycle.period_s: must be greater than 0 (got 0)"),
     ("name: small", "name: small\nprefer: beauty", "scenario.yaml: prefer: must be 'energy', 'latency'"),
+    ("name: small", "name: small\noptimize: fastest",
+     "scenario.yaml: optimize: must be 'latency', 'flash' or 'balanced' (got 'fastest')"),
     ("name: small", "name: ../elsewhere", "scenario.yaml: name: '../elsewhere' must be a plain folder name"),
     ("boards: [rp2040-pico]\n", "", "scenario.yaml: boards: field required"),
     ("  - path: model.tflite", "  - variant: int8", "scenario.yaml: models[1]: each model needs either 'task"),

@@ -124,8 +124,8 @@ LIVE_CHANNELS = 4
 
 
 def pruned_model() -> bytes:
-    """A 1x1 and a 3x3 CONV_2D, each with 12 of its 16 channels pruned: the sparse form saves more
-    than half the dense filter, so the reference lowering stores them sparse."""
+    """A 1x1 and a 3x3 CONV_2D, each with 12 of its 16 channels pruned: the sparse form is the
+    smaller, so the reference kernels store them sparse for flash."""
     layers = modelgen.tf().keras.layers
     keras = modelgen.keras_model([layers.Conv2D(16, 1, activation="relu"),
                                   layers.Conv2D(16, 3, padding="same")], SHAPE, seed=11)
@@ -139,14 +139,17 @@ def pruned_model() -> bytes:
 def test_pruned_channels_are_skipped_and_left_out_of_the_filter():
     model = pruned_model()
     graph = parse_model(model)
-    assert [layer.function for layer in compile_graph(graph, "reference").layers] == ["emu_conv2d_sparse_s8"] * 2
-    for mve in (False, True):  # the M55 takes the DSP form: its vector kernels skip channels in 1x1 layers of 16+ input
-        compiled = compile_graph(graph, "optimized", mve=mve)
-        assert [layer.path for layer in compiled.layers] == ["conv_2d/1x1-dsp", "conv_2d/im2col-dsp"]
-        assert not any(layer.fallback for layer in compiled.layers)
-        # the filters hold the live channels' rows only: 1x1 over 8 inputs, 3x3 over 16
-        assert (compiled.weight_format, compiled.filter_bytes) == ("int8", LIVE_CHANNELS * (8 + 9 * 16))
-    _matches_tflm(model, compile_graph(graph, "optimized"))
+    assert [layer.function for layer in compile_graph(graph, "reference", objective="flash").layers] == \
+        ["emu_conv2d_sparse_s8"] * 2
+    compiled = compile_graph(graph, "optimized")
+    assert [layer.path for layer in compiled.layers] == ["conv_2d/1x1-dsp", "conv_2d/im2col-dsp"]
+    assert not any(layer.fallback for layer in compiled.layers)
+    # the filters hold the live channels' rows only: 1x1 over 8 inputs, 3x3 over 16
+    assert (compiled.weight_format, compiled.filter_bytes) == ("int8", LIVE_CHANNELS * (8 + 9 * 16))
+    # the M55's vector kernels take the dense filter whole (they do not skip channels)
+    helium = compile_graph(graph, "optimized", mve=True)
+    assert all(layer.path.endswith("-mve") and not layer.fallback for layer in helium.layers)
+    _matches_tflm(model, compiled)
 
 
 # ---- a channel that is not a constant -----------------------------------------------------

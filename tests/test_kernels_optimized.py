@@ -377,7 +377,7 @@ def test_fc_four_unit_kernel_matches_tflm_for_every_remainder_of_units_and_depth
             np.testing.assert_array_equal(got[0], tflm_outputs(model, x)[0], err_msg=f"{shape} x {units}")
     assert paths == ["fully_connected/dsp"] * len(cases)
     lut = compress_few_valued(few_valued_int8_model(1, 5))
-    compiled = compile_graph(parse_model(lut), "optimized")
+    compiled = compile_graph(parse_model(lut), "optimized", objective="flash")  # decoded at run time: rows-dsp
     assert [layer.path for layer in compiled.layers if layer.op == "FULLY_CONNECTED"] == ["fully_connected/rows-dsp"]
     inputs = [modelgen.random_input(lut, seed=s) for s in range(3)]
     for x, got in zip(inputs, run_compiled_on_host_many(compiled, inputs), strict=True):

@@ -90,7 +90,7 @@ def test_the_weights_sit_in_the_machines_qspi_region(models):
 
     big, _ = models
     board = get_platform(BOARD)
-    compiled = compile_for_device(read_model(big), resolve_kernel_set(board, None), board.mve)
+    compiled = compile_for_device(read_model(big), resolve_kernel_set(board, None), board)
     firmware = build_firmware(compiled, board)
     with open(firmware.elf, "rb") as f:
         sections = {s.name: (s["sh_addr"], s["sh_size"]) for s in ELFFile(f).iter_sections()}
@@ -153,7 +153,7 @@ def test_code_the_emulated_code_memory_cannot_hold_is_the_emulators_limit_at_lin
 
     big, _ = models
     board = load_platform_file(smaller_machine(tmp_path, emulated_flash_bytes=1024))
-    compiled = compile_for_device(read_model(big), "reference", board.mve)
+    compiled = compile_for_device(read_model(big), "reference", board)
     with pytest.raises(NotRunnable) as refused:
         build_firmware(compiled, board)
     assert not isinstance(refused.value, DoesNotFit)
@@ -170,7 +170,7 @@ def test_code_and_weights_together_past_the_parts_flash_do_not_fit(models, tmp_p
     from emu.results.measure import compile_for_device
 
     big, _ = models
-    compiled = compile_for_device(read_model(big), "reference", False)
+    compiled = compile_for_device(read_model(big), "reference", get_platform("nucleo-l4r5zi"))
     part_flash = compiled.weight_bytes + 1024  # less than any firmware's code beside the weights
     board = load_platform_file(smaller_machine(tmp_path, flash_bytes=part_flash))
     with pytest.raises(DoesNotFit) as refused:

@@ -68,19 +68,20 @@ def weights_of(graph: Graph, dtype: str) -> int:
     return sum(t.nbytes for t in graph.tensors if t.is_constant and t.dtype == dtype)
 
 
-def test_float16_models_match_litert_on_the_host(float16_models):
+@pytest.mark.parametrize("objective", ["flash", "latency"])  # widened at run time; expanded at build time
+def test_float16_models_match_litert_on_the_host(float16_models, objective):
     for i, model in enumerate(float16_models):
         rng = np.random.default_rng(i)
         for _ in range(3):
             x = [rng.uniform(-1, 1, (1, 8, 8, 3)).astype(np.float32)]
-            got = compile_and_run_on_host(model, x)
+            got = compile_and_run_on_host(model, x, objective=objective)
             assert all(same_bits(a, b) for a, b in zip(got, litert_outputs(model, x), strict=True))
 
 
 def test_float16_weights_take_half_the_flash_and_one_layer_of_arena(float16_models):
     graph = parse_model(float16_models[0])
     halves = weights_of(graph, "float16")
-    compiled = compile_graph(graph)
+    compiled = compile_graph(graph, objective="flash")
     float32_weights = 2 * halves
     # the parameters besides the weights (shapes of RESHAPE) are a few bytes
     assert compiled.weight_bytes <= 0.52 * float32_weights
@@ -104,7 +105,8 @@ def test_float16_model_matches_litert_on_the_device(float16_models, board, tmp_p
 
     path = tmp_path / "f16.tflite"
     path.write_bytes(float16_models[1])
-    result, _ = measure(path, get_platform(board), variant="fp16")
+    result, _ = measure(path, get_platform(board), variant="fp16", objective="flash")
+    assert "dequantize/reference" in {layer.path for layer in result.layers}  # widened on the device
     assert result.reference == "litert" and result.output_matches_reference is True
 
 
@@ -193,7 +195,8 @@ def test_the_decode_kernel_restores_every_index_width_and_table_layout(bitwidth,
     assert np.array_equal(out, values)
 
 
-def test_lut_models_match_tflm_on_the_host(lut_models):
+@pytest.mark.parametrize("objective", ["flash", "latency"])  # decoded at run time; expanded at build time
+def test_lut_models_match_tflm_on_the_host(lut_models, objective):
     from emu.model.oracle import tflm_outputs
 
     for values, plain, compressed in lut_models:
@@ -201,7 +204,8 @@ def test_lut_models_match_tflm_on_the_host(lut_models):
             x = random_int8((1, 9, 9, 3), seed)
             want = tflm_outputs(compressed, x)
             assert np.array_equal(want[0], tflm_outputs(plain, x)[0])  # the compression is lossless
-            assert np.array_equal(compile_and_run_on_host(compressed, x)[0], want[0]), f"{values} values, input {seed}"
+            got = compile_and_run_on_host(compressed, x, objective=objective)
+            assert np.array_equal(got[0], want[0]), f"{values} values, input {seed}"
 
 
 def test_lut_flash_is_indices_and_tables_and_the_arena_holds_the_decoded_filter(lut_models):
@@ -211,7 +215,7 @@ def test_lut_flash_is_indices_and_tables_and_the_arena_holds_the_decoded_filter(
     graph = parse_model(compressed)
     tables = compressed_tensors(graph)
     packed = sum(graph.tensors[encoded].nbytes + lut.tables.nbytes for encoded, lut in tables.values())
-    plain_compiled, compiled = compile_graph(parse_model(plain)), compile_graph(graph)
+    plain_compiled, compiled = compile_graph(parse_model(plain)), compile_graph(graph, objective="flash")
     untouched = plain_compiled.filter_bytes - sum(graph.tensors[t].nbytes for t in tables)
     assert compiled.filter_bytes == packed + untouched
     assert "lut4" in compiled.weight_format.split("+")
@@ -252,7 +256,8 @@ def test_lut_model_matches_tflm_on_the_device(lut_models, board, tmp_path):
 
     path = tmp_path / "lut.tflite"
     path.write_bytes(lut_models[4][2])
-    result, _ = measure(path, get_platform(board), variant="clustered")
+    result, _ = measure(path, get_platform(board), variant="clustered", objective="flash")
+    assert "custom:tflm_decode/reference" in {layer.path for layer in result.layers}  # decoded on the device
     assert result.reference == "tflm" and result.output_matches_reference is True
 
 
@@ -279,17 +284,17 @@ def test_pruned_models_run_sparse_and_match_tflm_on_the_host(sparse_models):
     from emu.model.oracle import tflm_outputs
 
     for model in sparse_models:
-        compiled = compile_graph(parse_model(model))
+        compiled = compile_graph(parse_model(model), objective="flash")
         assert {"emu_conv2d_sparse_s8", "emu_fully_connected_sparse_s8"} <= set(compiled.kernels)
         for seed in range(4):
             x = random_int8((1, 11, 11, 5), seed)
-            assert np.array_equal(compile_and_run_on_host(model, x)[0], tflm_outputs(model, x)[0])
+            assert np.array_equal(run_compiled_on_host(compiled, [x])[0], tflm_outputs(model, x)[0])
 
 
 def test_sparse_flash_is_a_bit_per_weight_and_the_nonzero_weights():
     model = pruned_int8_model(7, 0.8)
     graph = parse_model(model)
-    compiled = compile_graph(graph)
+    compiled = compile_graph(graph, objective="flash")
     expected = 0
     for op in graph.operators:
         if op.op in ("CONV_2D", "FULLY_CONNECTED"):
@@ -297,7 +302,7 @@ def test_sparse_flash_is_a_bit_per_weight_and_the_nonzero_weights():
             channels = w.shape[0]
             window = w.size // channels  # a bit per weight, a byte per 8 of each channel
             sparse = channels * -(-window // 8) + int(np.count_nonzero(w))
-            expected += sparse if sparse <= 0.5 * w.size else w.size
+            expected += min(sparse, w.size)  # the flash objective takes the smaller form
     assert compiled.filter_bytes == expected
     assert compiled.weight_format.startswith("sparse-bitmap")
 
@@ -314,8 +319,90 @@ def test_pruned_model_matches_tflm_on_the_device(sparse_models, board, tmp_path)
 
     path = tmp_path / "pruned.tflite"
     path.write_bytes(sparse_models[1])
-    result, _ = measure(path, get_platform(board), variant="pruned")
+    result, _ = measure(path, get_platform(board), variant="pruned", objective="flash")
+    assert {layer.path for layer in result.layers} >= {"conv_2d/sparse", "fully_connected/sparse"}
     assert result.reference == "tflm" and result.output_matches_reference is True
+
+
+# ---- the objective: dense, sparse, decoded or expanded, layer by layer --------------------------
+
+def dense_pruned_and_clustered() -> dict[str, bytes]:
+    """One int8 model (two convolutions and a dense layer), its weights pruned to 80% and to 95%
+    zeros, and clustered to 16 values and LUT-compressed: the same shapes, four forms."""
+    from emu.variants.compression import compress_few_valued
+    from emu.variants.int8_rewrite import clustered, pruned
+
+    tf = modelgen.tf()
+    L = tf.keras.layers
+    model = modelgen.keras_model([L.Conv2D(16, 3, padding="same", activation="relu"), L.Conv2D(16, 3),
+                                  L.Reshape((6 * 6 * 16,)), L.Dense(10)], (8, 8, 8), seed=21)
+    dense = modelgen.to_int8(model, (8, 8, 8), seed=21)
+    return {"int8": dense, "pruned80": pruned(dense, 0.8), "pruned95": pruned(dense, 0.95),
+            "clustered16": compress_few_valued(clustered(dense, 16))}
+
+
+def filter_layers(result) -> list:
+    return [layer for layer in result.layers if layer.op in ("CONV_2D", "FULLY_CONNECTED")]
+
+
+@needs_arm_gcc
+def test_under_latency_pruned_and_clustered_are_never_slower_than_dense_int8_on_the_m4f(tmp_path):
+    """Measured in one run on the M4F: each filter layer of the pruned and clustered forms takes no
+    more cycles than the dense int8 model's same layer, and every output equals TFLM's. Under
+    flash the same models take their smaller forms (sparse, decoded), which the first part shows
+    the latency objective declined."""
+    from emu.results.measure import measure
+
+    board = get_platform("nucleo-l4r5zi")
+    runs = {}
+    for name, model in dense_pruned_and_clustered().items():
+        path = tmp_path / f"{name}.tflite"
+        path.write_bytes(model)
+        for objective in ("latency", "flash"):
+            result, _ = measure(path, board, variant=name, objective=objective)
+            assert result.output_matches_reference is True and result.reference == "tflm", (name, objective)
+            assert result.objective == objective
+            runs[name, objective] = result
+    dense = filter_layers(runs["int8", "latency"])
+    for name in ("pruned80", "pruned95", "clustered16"):
+        fast = filter_layers(runs[name, "latency"])
+        assert [layer.op for layer in fast] == [layer.op for layer in dense]
+        for layer, plain in zip(fast, dense, strict=True):
+            assert layer.cycles <= plain.cycles, (name, layer, plain)
+            assert layer.choice.startswith("latency: ")
+        assert runs[name, "latency"].cycles <= runs["int8", "latency"].cycles * 1.01  # other layers: data-dependent
+        small = runs[name, "flash"]
+        assert small.weight_bytes < runs[name, "latency"].weight_bytes
+    sparse = filter_layers(runs["pruned80", "flash"])
+    assert {layer.path for layer in sparse} == {"conv_2d/sparse", "fully_connected/sparse"}
+    graph = parse_model(dense_pruned_and_clustered()["pruned80"])
+    filters = [graph.tensors[op.inputs[1]] for op in graph.operators if op.op in ("CONV_2D", "FULLY_CONNECTED")]
+    outputs = [graph.tensors[op.outputs[0]] for op in graph.operators if op.op in ("CONV_2D", "FULLY_CONNECTED")]
+    # the sparse layers' MACs: each nonzero weight once per output pixel
+    for layer, w, y in zip(sparse, filters, outputs, strict=True):
+        assert layer.macs == int(np.count_nonzero(w.data)) * (y.size // w.shape[0])
+    assert all(layer.weight_format == "lut4 decoded to RAM" for layer in filter_layers(runs["clustered16", "flash"]))
+
+
+def test_latency_within_the_parts_flash_takes_the_smaller_forms_that_make_the_constants_fit():
+    graph = parse_model(pruned_int8_model(5, 0.9))
+    fast = compile_graph(graph, "optimized", objective="latency", core="cortex-m4")
+    small = compile_graph(graph, "optimized", objective="flash", core="cortex-m4")
+    dense = [layer.index for layer in fast.layers if layer.choice and not layer.path.endswith("sparse")]
+    assert small.weight_bytes < fast.weight_bytes and dense  # latency keeps some layers dense
+    fitted = compile_graph(graph, "optimized", objective="latency", core="cortex-m4", flash_bytes=fast.weight_bytes - 1)
+    assert small.weight_bytes <= fitted.weight_bytes <= fast.weight_bytes - 1
+    switched = [layer for layer in fitted.layers if layer.index in dense and layer.path.endswith("sparse")]
+    assert switched and all(layer.choice.startswith("flash: ") for layer in switched)
+    roomy = compile_graph(graph, "optimized", objective="latency", core="cortex-m4", flash_bytes=fast.weight_bytes)
+    assert roomy.weight_bytes == fast.weight_bytes
+
+
+def test_an_unknown_objective_is_refused_in_one_line():
+    from emu.errors import EmuError
+
+    with pytest.raises(EmuError, match=r"unknown objective 'fastest' for --optimize \(known: latency, flash, "):
+        compile_graph(parse_model(pruned_int8_model(5, 0.8)), objective="fastest")
 
 
 # ---- the variants' side: which filters are compressed, int8-only rewriting, the record -----------

@@ -18,6 +18,8 @@ import typer
 from emu.cache import atomic_write, copy_file, ensure_folder, own_descriptor
 from emu.cli.decide import register as register_decide
 from emu.cli.variants import register as register_variants
+from emu.compile.objective import HELP as OBJECTIVE_HELP
+from emu.compile.objective import resolve_objective
 from emu.console import say, table_text, terminal_safe_streams
 from emu.errors import CheckFailed, EmuError, escaped, shown
 
@@ -31,6 +33,8 @@ KERNELS_HELP = ("Kernel set: reference (portable C) or optimized (DSP extension:
                 "Default: optimized where the board's core has the DSP extension, else reference.")
 
 KERNELS_OPTION = typer.Option(None, "--kernels", help=KERNELS_HELP)
+# One home for --optimize: its help and its parsing (resolve_objective) are emu/compile/objective.py's.
+OPTIMIZE_OPTION = typer.Option(None, "--optimize", metavar="latency|flash|balanced", help=OBJECTIVE_HELP)
 
 
 def _print_version(value: bool) -> None:
@@ -98,6 +102,7 @@ def build(
     platform: str = typer.Option(..., "--platform", "-p", help=PLATFORM_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for firmware.elf and build.json."),
     kernels: str | None = KERNELS_OPTION,
+    optimize: str | None = OPTIMIZE_OPTION,
 ) -> None:
     """Build MODEL into firmware for a board: writes OUT/firmware.elf and OUT/build.json.
 
@@ -112,16 +117,17 @@ def build(
 
     board = get_platform(platform)
     kernel_set = resolve_kernel_set(board, kernels)
+    objective = resolve_objective(optimize)
     graph = read_model(model)
     check_graph_fits(graph, board.name, board.flash_bytes)
-    compiled = compile_graph(graph, kernel_set, board.mve)
+    compiled = compile_graph(graph, kernel_set, board.mve, objective, board.core, board.flash_bytes)
     ensure_folder(out)  # before building: a file in its place fails at once, not after the compile
     firmware = build_firmware(compiled, board)
     copy_file(firmware.elf, out / "firmware.elf")
     copy_file(firmware.elf.parent / "build.json", out / "build.json")
     s = firmware.sections
     print(f"{escaped(str(out / 'firmware.elf'))}: flash {s.flash:,} B (code {s.text:,}, constants {s.rodata:,}), "
-          f"RAM {s.static_ram:,} B + stack (arena {s.arena:,}); {kernel_set} kernels")
+          f"RAM {s.static_ram:,} B + stack (arena {s.arena:,}); {kernel_set} kernels, weights for {objective}")
 
 
 @app.command()
@@ -130,6 +136,7 @@ def export(
     platform: str = typer.Option(..., "--platform", "-p", help=PLATFORM_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for model.c, the kernels and emu_model_io.h."),
     kernels: str | None = KERNELS_OPTION,
+    optimize: str | None = OPTIMIZE_OPTION,
 ) -> None:
     """Write the measured model as C sources to link into your own firmware: model.c, the
     kernels it calls, and a header with the arena size and the input and output layout.
@@ -145,9 +152,10 @@ def export(
     from emu.platforms import get_platform
 
     board = get_platform(platform)
+    kernel_set, objective = resolve_kernel_set(board, kernels), resolve_objective(optimize)
     graph = read_model(model)
     check_graph_fits(graph, board.name, board.flash_bytes)
-    compiled = compile_graph(graph, resolve_kernel_set(board, kernels), board.mve)
+    compiled = compile_graph(graph, kernel_set, board.mve, objective, board.core, board.flash_bytes)
     firmware = build_firmware(compiled, board)  # the same sources, built as emu measured them: they fit
     written = export_sources(compiled, board, out)
     print(f"{out}: {len(written)} files; arena {compiled.arena_bytes:,} B, flash {firmware.sections.flash:,} B "
@@ -163,6 +171,7 @@ def run(
     check: bool = typer.Option(True, help="Compare the output with the TFLM interpreter's."),
     emulator: Optional[str] = typer.Option(None, "--emulator", help=EMULATOR_HELP),
     kernels: str | None = KERNELS_OPTION,
+    optimize: str | None = OPTIMIZE_OPTION,
 ) -> None:
     """Run one inference of MODEL in the emulated board and save the output.
 
@@ -176,12 +185,14 @@ def run(
 
     select_emulator(emulator)
     board = get_platform(platform)
+    objective = resolve_objective(optimize)
     graph = read_model(model)
     if len(graph.inputs) != 1:
         raise EmuError(f"{graph.name} takes {len(graph.inputs)} inputs; emu run gives it one")
     expected = graph.tensors[graph.inputs[0]]
     x = load_tensor(input, expected.shape, expected.dtype)
-    result, outputs = measure(model, board, inputs=[x], check=check, kernels=kernels)
+    result, outputs = measure(model, board, inputs=[x], check=check, kernels=kernels,
+                              objective=objective)
     save_tensor(output, outputs[0])
     print(f"{escaped(str(output))}: {outputs[0].dtype} {list(outputs[0].shape)}; {result.cycles:,} cycles, "
           f"{result.latency_ms:.3f} ms at {board.clock_mhz:.0f} MHz ({result.kernels} kernels)")
@@ -200,6 +211,7 @@ def bench(
     cluster: Optional[str] = typer.Option(None, "--cluster", help=CLUSTER_HELP),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse results measured before for the same content."),
     kernels: str | None = KERNELS_OPTION,
+    optimize: str | None = OPTIMIZE_OPTION,
     verify_cache: int = typer.Option(0, "--verify-cache", min=0, metavar="N",
                                      help="First measure again N results the cache holds, picked at random; "
                                           "exit 1 if one differs."),
@@ -217,6 +229,7 @@ def bench(
     from emu.variants import collapsed_in, expand_models, not_runnable_in, qualities_by_model
 
     select_emulator(emulator)
+    objective = resolve_objective(optimize)
     boards = [get_platform(p) for p in platform]
     for board in boards:
         resolve_kernel_set(board, kernels)  # refuse an impossible kernel set before measuring anything
@@ -225,7 +238,7 @@ def bench(
         raise EmuError("nothing to measure: no model in the paths given runs on the device")
     quality, skipped = qualities_by_model(models), not_runnable_in(models)
     outcome = run_bench(pairs, boards, workers=jobs, cluster=cluster, use_cache=cache, kernels=kernels,
-                        verify=verify_cache, not_runnable=skipped)
+                        verify=verify_cache, not_runnable=skipped, objective=objective)
     runs = (len(pairs) + len(skipped)) * len(boards)
     collapsed = collapsed_in(models)
     results = [dataclasses.replace(r, quality=quality.get(r.model_sha256, {}),

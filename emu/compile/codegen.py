@@ -17,8 +17,10 @@ import numpy as np
 
 from emu.compile.arena import Buffer, plan_arena
 from emu.compile.fold import fold_constants
+from emu.compile.formats import Choosing, choose_sparse, expand_at_build_time, plain_totals
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.kernel_set import KERNEL_SETS, OPTIMIZED, REFERENCE
+from emu.compile.objective import DEFAULT_OBJECTIVE, resolve_objective
 from emu.compile.ops import lowerings, optimizations
 from emu.compile.quant import RescaleOutOfRange
 from emu.compile.resources import bind_resource_variables
@@ -60,6 +62,10 @@ class Layer:
     # Why the portable kernel runs though the kernel set and core have a faster one for this
     # operator (KernelCall.fallback); empty when a faster one runs or none exists.
     fallback: str = ""
+    # The filter's form where the objective had a choice of forms, and why it took this one
+    # (emu/compile/formats.py); empty otherwise.
+    weight_format: str = ""
+    choice: str = ""
 
 
 @dataclass
@@ -76,28 +82,39 @@ class CompiledModel:
     kernel_set: str = REFERENCE  # emu/compile/kernel_set.py
     weight_format: str = "none"  # how the filters are stored (emu/compile/weight_format.py)
     filter_bytes: int = 0  # flash bytes of the filters in that form (part of weight_bytes)
+    objective: str = DEFAULT_OBJECTIVE  # what the filters' forms were chosen for (emu/compile/objective.py)
 
 
-def lower_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) -> list[KernelCall]:
+def lower_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False,
+                choosing: Choosing | None = None) -> list[KernelCall]:
     """Each operator's kernel call; with the optimized set, the DSP kernels, and where `mve`
     (the core has Helium) the vector kernels first. The main subgraph's operators only:
     lower_subgraphs gives every subgraph's."""
-    return lower_subgraphs(graph, kernel_set, mve)[0]
+    return lower_subgraphs(graph, kernel_set, mve, choosing)[0]
 
 
-def lower_subgraphs(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) -> list[list[KernelCall]]:
+def dense_family(kernel_set: str, mve: bool) -> str:
+    """The cost family of the dense int8 kernels a kernel set runs (emu/compile/objective.py)."""
+    return "reference" if kernel_set != OPTIMIZED else ("mve" if mve else "dsp")
+
+
+def lower_subgraphs(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False,
+                    choosing: Choosing | None = None) -> list[list[KernelCall]]:
     """The kernel calls of every subgraph's operators, subgraph by subgraph. Every subgraph is
-    lowered, run or not, as TFLM prepares every one."""
+    lowered, run or not, as TFLM prepares every one. `choosing`: what a filter's form is chosen
+    for where it has more than one (the default objective, no board, without it)."""
     if kernel_set not in KERNEL_SETS:
         raise EmuError(f"unknown kernel set '{kernel_set}' (known: {', '.join(KERNEL_SETS)})")
+    choosing = choosing or Choosing(dense_family=dense_family(kernel_set, mve))
     table = lowerings()
     faster = optimizations() if kernel_set == OPTIMIZED else {}
     vector = optimizations("helium") if kernel_set == OPTIMIZED and mve else {}
+    sparse = optimizations("sparse")
     views = [graph.subgraph(k) for k in range(graph.subgraph_count)]  # one each: a view indexes its writers once
-    return [[_lower(op, view, table, faster, vector) for op in view.operators] for view in views]
+    return [[_lower(op, view, table, faster, vector, sparse, choosing) for op in view.operators] for view in views]
 
 
-def _lower(op: Operator, graph: Graph, table, faster, vector) -> KernelCall:
+def _lower(op: Operator, graph: Graph, table, faster, vector, sparse, choosing: Choosing) -> KernelCall:
     where = f"at index {op.index}{f' of subgraph {op.subgraph}' if op.subgraph else ''} in {graph.name}"
     lower = table.get(op.op)
     if lower is None:
@@ -108,6 +125,7 @@ def _lower(op: Operator, graph: Graph, table, faster, vector) -> KernelCall:
         raise EmuError(f"unsupported operator {shown(op.op)} {where}: {shown(str(e), 200)}") from None
     except RescaleOutOfRange as e:
         raise EmuError(f"{graph.name}: operator {op.index} ({shown(op.op)}) cannot be computed: {e}") from None
+    pruned = sparse[op.op](op, graph, call) if op.op in sparse and call.function else None
     reasons = []
     for name, hooks in (("helium", vector), ("dsp", faster)) if call.function else ():
         better = hooks[op.op](op, graph, call) if op.op in hooks else None  # a vector kernel first
@@ -118,6 +136,8 @@ def _lower(op: Operator, graph: Graph, table, faster, vector) -> KernelCall:
             reasons.append((name, better))
     else:
         call.fallback = "; ".join(f"{name}: {reason}" if len(reasons) > 1 else reason for name, reason in reasons)
+    if pruned is not None:  # the objective picks between the dense call and the sparse one
+        call = choose_sparse(op, graph, call, pruned, choosing)
     if not call.path:
         call.path = f"{op.op.lower()}/reference"
     return call
@@ -256,10 +276,43 @@ def prepared(graph: Graph) -> tuple[Graph, frozenset[int]]:
     return _each_subgraph(graph, produce_at_run_time)
 
 
-def compile_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) -> CompiledModel:
-    """The model as C for the kernel set; `mve`: the board's core has Helium (Platform.mve)."""
+def compile_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False, objective: str | None = None,
+                  core: str | None = None, flash_bytes: int | None = None) -> CompiledModel:
+    """The model as C for the kernel set; `mve`: the board's core has Helium (Platform.mve).
+    Each filter's form is chosen for `objective` (emu/compile/objective.py) by the costs of
+    `core` (the board's; None for no board). Within `flash_bytes` (the part's flash): when the
+    constants of the forms chosen exceed it, the filters whose smallest form saves the most
+    bytes per estimated cycle lost take it, until the constants fit (or no form is left)."""
+    objective = resolve_objective(objective)
+    choosing = Choosing(objective, core, dense_family(kernel_set, mve))
+    compiled, smaller = _compile(graph, kernel_set, mve, choosing)
+    excess = compiled.weight_bytes - flash_bytes if flash_bytes is not None else 0
+    if excess <= 0 or not smaller:
+        return compiled
+    smallest = set()
+    for tensor, (saved, _) in sorted(smaller.items(), key=lambda kv: -kv[1][0] / max(kv[1][1], 1)):
+        smallest.add(tensor)
+        excess -= saved
+        if excess <= 0:
+            break
+    return _compile(graph, kernel_set, mve, replace(choosing, smallest=frozenset(smallest)))[0]
+
+
+def _compile(graph: Graph, kernel_set: str, mve: bool,
+             choosing: Choosing) -> tuple[CompiledModel, dict[int, tuple[int, int]]]:
+    """The compiled model, and for each filter whose form is not its smallest, the flash bytes
+    the smallest would save and the cycles it would cost."""
     graph, produced = prepared(graph)
-    calls = lower_subgraphs(graph, kernel_set, mve)  # lowerings fold weights produced at run time as constants,
+    choosing = replace(choosing, model=plain_totals(graph, choosing))
+    graph, produced, expansions = expand_at_build_time(graph, produced, choosing)
+    # The lowerings fold weights produced at run time as constants,
+    calls = lower_subgraphs(graph, kernel_set, mve, choosing)
+    for op, call in zip(graph.operators, calls[0], strict=True):
+        expansion = expansions.get(op.index)
+        if expansion is not None and call.function:
+            call.weight_format, call.choice, call.smaller = expansion.weight_format, expansion.choice, expansion.smaller
+    smaller = {e.tensor: e.smaller for e in expansions.values() if e.smaller}
+    smaller.update({op.inputs[1]: c.smaller for op, c in zip(graph.operators, calls[0], strict=True) if c.smaller})
     every = [c for subgraph_calls in calls for c in subgraph_calls]
     weight_format, filter_bytes = filter_storage(replace(graph, operators=graph.all_operators), every)
     graph = as_activations(graph, produced)  # which the planner places in the arena
@@ -286,13 +339,14 @@ def compile_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False) 
         inputs=[_io(graph, t, offset(t)) for t in graph.inputs],
         outputs=[_io(graph, t, offset(t)) for t in graph.outputs],
         layers=[Layer(op.index, op.op, c.function or None, c.path if c.function or c.subgraphs else "", c.macs,
-                      c.fallback) for op, c in zip(graph.operators, calls[0], strict=True)],
+                      c.fallback, c.weight_format, c.choice) for op, c in zip(graph.operators, calls[0], strict=True)],
         kernels=sorted({c.function for c in ran if c.function}),
         weight_bytes=emitter.constant_bytes,
         kernel_set=kernel_set,
         weight_format=weight_format,
         filter_bytes=filter_bytes,
-    )
+        objective=choosing.objective,
+    ), smaller
 
 
 def _io(graph: Graph, t: int, offset: int) -> TensorIO:

@@ -80,8 +80,10 @@ def _read_outputs(compiled: CompiledModel, data: bytes) -> list[np.ndarray]:
     return outputs
 
 
-def compile_and_run_on_host(model: bytes, inputs: list[np.ndarray], kernel_set: str = "reference") -> list[np.ndarray]:
+def compile_and_run_on_host(model: bytes, inputs: list[np.ndarray], kernel_set: str = "reference",
+                            objective: str | None = None) -> list[np.ndarray]:
     """The model through emu's own compiler, its C built and run on the host (not an
     interpreter: this is what the device runs). kernel_set "optimized" runs the optimized
-    kernels' portable form, the same integers as their DSP instructions give on the device."""
-    return run_compiled_on_host(compile_graph(parse_model(model), kernel_set), inputs)
+    kernels' portable form, the same integers as their DSP instructions give on the device;
+    objective: what the weight formats are chosen for (emu/compile/objective.py)."""
+    return run_compiled_on_host(compile_graph(parse_model(model), kernel_set, objective=objective), inputs)

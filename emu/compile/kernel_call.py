@@ -73,6 +73,13 @@ class KernelCall:
     # Set by lowerings that store the filter in a form of their own (sparse): its format name
     # and flash bytes, for emu/compile/weight_format.py.
     filter_storage: tuple[str, int] | None = None
+    # The filter's form for a layer that had a choice of forms (emu/compile/formats.py), and the
+    # objective's reason for it; empty where the filter has one form only.
+    weight_format: str = ""
+    choice: str = ""
+    # Where the form taken is not the smallest: (flash bytes, estimated cycles) the smallest
+    # form would save and cost, for fitting the part's flash (emu/compile/codegen.py).
+    smaller: tuple[int, int] | None = None
     # The subgraphs a control-flow operator runs, in its options' order (WHILE: condition,
     # body; IF: then, else; CALL_ONCE: init); empty for every other operator.
     subgraphs: tuple[int, ...] = ()

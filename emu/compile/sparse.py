@@ -6,8 +6,10 @@ after the other. Zero weights then cost one bit of flash and no multiply-accumul
 than a list of positions: at 80% zeros a position byte per nonzero weight would cost more
 than the bitmap's bit per weight, and unstructured pruning leaves runs too short to encode.
 
-The form is chosen when it saves at least MIN_SAVING of the filter's bytes: below that the
-bitmap walk costs more cycles than the multiply-accumulates it skips.
+The form is a candidate wherever it takes fewer bytes than the dense filter; whether a layer
+takes it is the user's objective's choice (emu/compile/objective.py): finding a weight
+through the bitmap costs several times a dense multiply-accumulate, more so against the DSP
+and Helium kernels, so it saves flash far more often than it saves time.
 """
 
 from __future__ import annotations
@@ -18,11 +20,6 @@ from emu.compile.kernel_call import ConstArray
 from emu.model.graph import Graph
 
 FORMAT = "sparse-bitmap"
-# Finding a weight through the bitmap costs several times a dense multiply-accumulate: at 80%
-# zeros the sparse kernels take 0.78x (digits) and 0.89x (person_detect) of the int8 cycles
-# on the Cortex-M4F (docs/runtime.md). Half the bytes (about 60% zeros) is where the form is
-# taken: pruned50 variants stay dense, pruned80 ones go sparse.
-MIN_SAVING = 0.5
 
 
 def encode(filters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -43,18 +40,19 @@ def written_at_run_time(graph: Graph, tensor: int) -> bool:
 
 def sparse_bytes(filters: np.ndarray) -> int | None:
     """Flash bytes of the sparse form of filters [channels, weights per channel], or None when
-    it is not chosen (it saves less than MIN_SAVING)."""
+    it takes no fewer bytes than the dense filter."""
     bitmap, values = encode(filters)
     size = bitmap.nbytes + values.nbytes
-    return size if size <= (1 - MIN_SAVING) * filters.size else None
+    return size if size < filters.size else None
 
 
-def sparse_params(graph: Graph, tensor: int, filters: np.ndarray) -> tuple[dict, int] | None:
-    """The kernel's bitmap and values, and their bytes, when the form pays (MIN_SAVING)."""
+def sparse_params(graph: Graph, tensor: int, filters: np.ndarray) -> tuple[dict, int, int] | None:
+    """The kernel's bitmap and values, their bytes and the nonzero weights, when the form takes
+    fewer bytes than the dense filter (a filter written at run time has a form of its own)."""
     if written_at_run_time(graph, tensor):
         return None
     bitmap, values = encode(filters)
     size = bitmap.nbytes + values.nbytes
-    if size > (1 - MIN_SAVING) * filters.size:
+    if size >= filters.size:
         return None
-    return {"bitmap": ConstArray("uint8_t", bitmap), "values": ConstArray("int8_t", values)}, size
+    return {"bitmap": ConstArray("uint8_t", bitmap), "values": ConstArray("int8_t", values)}, size, values.size

@@ -71,6 +71,7 @@ class Scenario:
     jobs: int | None = None  # worker processes for the measurements (None: one per core)
     cluster: str | None = None  # a Dask scheduler's address to run them on instead
     compare_models: bool = False  # weigh different models against each other, not each on its own
+    optimize: str = "latency"  # what the weight formats are chosen for (emu/compile/objective.py)
     validation: ValidationSpec | None = None
 
 
@@ -83,6 +84,17 @@ def resolve_path(text: str, folder: Path) -> Path:
 def _plain_name(name: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
         raise ValueError(f"'{shown(name)}' must be a plain folder name (letters, digits, . _ -)")
+    return name
+
+
+def _objective(name: str) -> str:
+    # The objectives are the compiler's (one home for them); imported here, so that loading
+    # this module does not load the compiler.
+    from emu.compile.objective import OBJECTIVES
+
+    if name not in OBJECTIVES:
+        raise ValueError(f"must be {', '.join(repr(o) for o in OBJECTIVES[:-1])} or {OBJECTIVES[-1]!r} "
+                         f"(got {name!r})")
     return name
 
 
@@ -162,6 +174,7 @@ class ScenarioFile(BaseModel):
     jobs: StrictInt | None = Field(None, ge=1, le=1024)
     cluster: str | None = None  # e.g. tcp://scheduler:8786
     compare_models: bool = False
+    optimize: Annotated[str, AfterValidator(_objective)] = "latency"
 
 
 def _model_source(entry: ModelEntry, folder: Path) -> ModelSource:
@@ -244,7 +257,7 @@ def scenario_from_mapping(data: object, path: Path) -> Scenario:
         name=name, title=checked.title or name, description=(checked.description or "").strip(),
         path=path, models=models, boards=tuple(checked.boards), constraints=constraints,
         prefer=checked.prefer, duty=duty, gate=gate, seed=checked.seed, jobs=checked.jobs,
-        cluster=checked.cluster, compare_models=checked.compare_models,
+        cluster=checked.cluster, compare_models=checked.compare_models, optimize=checked.optimize,
         validation=None if checked.validate_ is None else ValidationSpec(checked.validate_.samples))
 
 

@@ -158,7 +158,8 @@ def run_scenario(scenario: Scenario | str | Path, out: Path | None = None, use_c
     sourced = [(s, f) for s in scenario.models
                for f in model_files(s, scenario, out / "models", use_cache, notes, progress, jobs or scenario.jobs)]
     files = [f for _, f in sourced]
-    swept = sweep(jobs_for([(f.path, f.variant) for f in files if not f.not_runnable], boards),
+    swept = sweep(jobs_for([(f.path, f.variant) for f in files if not f.not_runnable], boards,
+                           objective=scenario.optimize),
                   workers=jobs or scenario.jobs, cluster=cluster or scenario.cluster,
                   cache=cache if use_cache else None, progress=progress)
     if swept.failures:

@@ -16,17 +16,19 @@ from emu.results.verify import verify_cached
 
 def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform], progress: Callable[[str], None] = say,
           workers: int | None = None, cluster: str | None = None, use_cache: bool = True,
-          kernels: str | None = None, verify: int = 0,
+          kernels: str | None = None, verify: int = 0, objective: str | None = None,
           not_runnable: Iterable[tuple[str, str, str, str]] = ()) -> SweepOutcome:
     """models: (path, variant name) pairs, each measured on every board, as parallel jobs
     (emu.results.sweep); the results come in model-then-board order, failures beside them.
-    kernels: the kernel set, None for each board's default. verify: how many results the
+    kernels: the kernel set, None for each board's default. objective: what the weight formats
+    are chosen for, None for the default (emu/compile/objective.py). verify: how many results the
     cache holds to measure again first (emu.results.verify), failing if one differs.
     not_runnable: (model, sha256, variant, reason) of variants known not to run on any board
     (a hybrid model): a row "not runnable" on each board, after the others."""
     from emu.compile.kernel_set import resolve_kernel_set
+    from emu.compile.objective import resolve_objective
 
-    jobs = jobs_for(models, platforms, kernels=kernels)
+    jobs = jobs_for(models, platforms, kernels=kernels, objective=objective)
     cache = ResultsCache() if use_cache else None
     if verify:
         if cache is None:
@@ -34,7 +36,7 @@ def bench(models: Iterable[tuple[Path, str]], platforms: list[Platform], progres
         verify_cached(jobs, verify, cache, workers or default_jobs(), progress)
     outcome = sweep(jobs, workers=workers, cluster=cluster, cache=cache, progress=progress)
     outcome.results += [unmeasured_result(name, sha256, variant, p, resolve_kernel_set(p, kernels), "not runnable",
-                                          reason)
+                                          reason, resolve_objective(objective))
                         for name, sha256, variant, reason in not_runnable for p in platforms]
     return outcome
 
@@ -59,6 +61,7 @@ def format_table(results: list[Result]) -> str:
     collapsed = sorted({terminal_safe(f"{r.model} ({r.variant}) collapsed: {r.collapsed}", keep="")
                         for r in results if r.collapsed})
     return "\n".join([table_text(headers, rows, right=numeric), *why, *collapsed, *fallback_lines(results),
+                      *format_lines(results),
                       uncertainty_line(results), *power_lines(results)])
 
 
@@ -82,6 +85,21 @@ def fallback_lines(results: list[Result]) -> list[str]:
             cycles = sum(layer.cycles for layer in layers)
             lines.append(f"  layer{'s' if len(layers) > 1 else ''} {', '.join(str(layer.index) for layer in layers)} "
                          f"({ops}, {cycles / r.cycles:.1%}): {reason}")
+    return [terminal_safe(line, keep="") for line in lines]
+
+
+def format_lines(results: list[Result]) -> list[str]:
+    """Under the table: for each run with layers whose filter had a choice of forms, each such
+    layer's form, its multiply-accumulates, its kernel and the objective's reason
+    (emu/compile/objective.py)."""
+    lines = []
+    for r in results:
+        chosen = [layer for layer in r.layers if layer.weight_format]
+        if not chosen:
+            continue
+        lines.append(f"{r.model} ({r.variant}) on {r.platform}, weight formats for {r.objective}:")
+        lines += [f"  layer {layer.index} ({layer.op}): {layer.weight_format}, {layer.macs:,} MACs, {layer.path}, "
+                  f"{layer.cycles:,} cycles; {layer.choice}" for layer in chosen]
     return [terminal_safe(line, keep="") for line in lines]
 
 

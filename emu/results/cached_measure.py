@@ -23,6 +23,7 @@ import emu.link.firmware
 from emu import cache
 from emu.compile.kernel_library import firmware_digest
 from emu.compile.kernel_set import resolve_kernel_set
+from emu.compile.objective import resolve_objective
 from emu.console import say
 from emu.emulators import emulator_name
 from emu.errors import EmuError, shown
@@ -57,10 +58,11 @@ def sources_digest() -> str:
 
 
 def measure_key(name: str, model: bytes, platform: Platform, variant: str, inputs: list[np.ndarray] | None,
-                check: bool, sources: str, kernels: str) -> str:
-    """kernels: the resolved kernel set, "reference" or "optimized"."""
+                check: bool, sources: str, kernels: str, objective: str = "latency") -> str:
+    """kernels: the resolved kernel set, "reference" or "optimized"; objective: the resolved
+    objective (emu/compile/objective.py)."""
     # The name is part of the answer (a result names its model after the file), so part of the key.
-    parts = [name, hashlib.sha256(model).hexdigest(), cache.platform_fingerprint(platform), kernels,
+    parts = [name, hashlib.sha256(model).hexdigest(), cache.platform_fingerprint(platform), kernels, objective,
              emu.__version__, sources, tool_version("arm-none-eabi-gcc"), tool_version("qemu-system-arm"),
              tool_version("llvm-objdump"), variant, str(check), emulator_name()]
     for x in inputs or []:
@@ -131,16 +133,17 @@ class ResultsCache:
 
     def measure(self, model_path: str | Path, platform: Platform, variant: str = "model",
                 inputs: list[np.ndarray] | None = None, check: bool = True,
-                kernels: str | None = None) -> tuple[Result, list[np.ndarray]]:
+                kernels: str | None = None, objective: str | None = None) -> tuple[Result, list[np.ndarray]]:
         model_path = Path(model_path)
         kernel_set = resolve_kernel_set(platform, kernels)
+        objective = resolve_objective(objective)
         model = read_model_bytes(model_path)
         key = measure_key(model_name(model_path), model, platform, variant, inputs, check, sources_digest(),
-                          kernel_set)
+                          kernel_set, objective)
         found = self.lookup(key)
         if found is not None:
             return found
         result, outputs = measure(model_path, platform, variant=variant, inputs=inputs, check=check,
-                                  kernels=kernel_set)
+                                  kernels=kernel_set, objective=objective)
         self.remember(key, answer_of(result, outputs))
         return result, outputs

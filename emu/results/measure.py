@@ -133,7 +133,8 @@ def count_result(graph: Graph, compiled: CompiledModel, firmware: Firmware, plat
     if len(trace.segments) != len(compiled.layers) + 1:
         raise FirmwareError(f"the firmware marked {len(trace.segments) - 1} operators, the model has "
                             f"{len(compiled.layers)}: its per-layer figures cannot be trusted")
-    layers = [LayerResult(layer.index, layer.op, seg.instructions, c.cycles, layer.path, layer.macs, layer.fallback)
+    layers = [LayerResult(layer.index, layer.op, seg.instructions, c.cycles, layer.path, layer.macs, layer.fallback,
+                          layer.weight_format, layer.choice)
               for layer, seg, c in zip(compiled.layers, trace.segments[1:], counts[1:], strict=True)]
     stack = firmware.stack_top - trace.min_stack_address if trace.min_stack_address else 0
     s = firmware.sections
@@ -147,15 +148,18 @@ def count_result(graph: Graph, compiled: CompiledModel, firmware: Firmware, plat
         layers=layers, code_bytes=s.text, weight_bytes=compiled.weight_bytes, cycles_by_class=by_class,
         cycles_uncertainty_pct=uncertainty_pct(platform.core),
         energy_basis=platform.power_basis, energy_source=platform.power_source or "",
+        objective=compiled.objective,
     )
 
 
-def compile_for_device(graph: Graph, kernel_set: str, mve: bool) -> CompiledModel:
-    """The model as C; a model that reads as sound but that the compiler refuses (an operator
+def compile_for_device(graph: Graph, kernel_set: str, platform: Platform,
+                       objective: str | None = None) -> CompiledModel:
+    """The model as C for the board, its filters' forms chosen for `objective` within the
+    part's flash (emu/compile/objective.py); a model that reads as sound but that the compiler refuses (an operator
     it does not lower, a hybrid model, a rescale no 32-bit multiplier holds) is NotRunnable:
     a results row with its reason, not a failure of the run."""
     try:
-        return compile_graph(graph, kernel_set, mve)
+        return compile_graph(graph, kernel_set, platform.mve, objective, platform.core, platform.flash_bytes)
     except (NotRunnable, FirmwareError):
         raise
     except EmuError as e:
@@ -164,15 +168,16 @@ def compile_for_device(graph: Graph, kernel_set: str, mve: bool) -> CompiledMode
 
 def measure(model_path: str | Path, platform: Platform, variant: str = "model",
             inputs: list[np.ndarray] | None = None, check: bool = True,
-            kernels: str | None = None) -> tuple[Result, list[np.ndarray]]:
+            kernels: str | None = None, objective: str | None = None) -> tuple[Result, list[np.ndarray]]:
     """Build, emulate and count one model on one board; check outputs against the oracle.
-    kernels: "reference" or "optimized"; None is the board's default (emu/compile/kernel_set.py)."""
+    kernels: "reference" or "optimized"; None is the board's default (emu/compile/kernel_set.py).
+    objective: what the weight formats are chosen for; None is latency (emu/compile/objective.py)."""
     model_path = Path(model_path)
     kernel_set = resolve_kernel_set(platform, kernels)
     model = read_model_bytes(model_path)
     graph = parse_model(model, name=model_name(model_path))
     check_graph_fits(graph, platform.name, platform.flash_bytes)
-    compiled = compile_for_device(graph, kernel_set, platform.mve)
+    compiled = compile_for_device(graph, kernel_set, platform, objective)
     firmware = build_firmware(compiled, platform)
     inputs = check_inputs(graph, inputs if inputs is not None else default_inputs(graph))
     outputs, trace = emulate(firmware, platform, inputs)

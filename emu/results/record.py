@@ -26,7 +26,7 @@ from emu.platforms import MAX_CLOCK_HZ
 COLUMNS = ("model", "model_sha256", "variant", "platform", "core", "fpu", "clock_hz", "kernels",
            "instructions", "cycles", "latency_ms", "energy_uj", "flash_bytes", "ram_bytes",
            "arena_bytes", "stack_bytes", "output_matches_reference", "status", "reason", "energy_basis",
-           "energy_source", "quality", "collapsed")
+           "energy_source", "quality", "collapsed", "objective")
 
 # What a row is: a measurement, or why a variant has none on a board (README.md, result fields).
 MEASURED = "measured"
@@ -55,6 +55,11 @@ class LayerResult:
     # Why the portable kernel ran though the kernel set and core have a faster one for this
     # operator (emu/compile/codegen.py, Layer.fallback); empty otherwise, and in older files.
     fallback: Text = ""
+    # The filter's form where the compiler had a choice of forms ("int8", "sparse-bitmap", "int8
+    # expanded from lut4", ...) and the objective's reason (Layer.weight_format, .choice); empty
+    # for layers without a choice, and in older files.
+    weight_format: Text = ""
+    choice: Text = ""
 
     @property
     def cycles_per_mac(self) -> float | None:
@@ -106,6 +111,9 @@ class Result:
     # written before results carried it, and on rows that are not measured.
     energy_basis: Literal["sourced", "assumed"] | None = None
     energy_source: Text = ""
+    # What the weight formats were chosen for (emu/compile/objective.py, `--optimize`); files
+    # written before results carried it were built for latency or, before that, for flash.
+    objective: Text = "latency"
 
     def __post_init__(self):
         if self.status == MEASURED:
@@ -124,14 +132,14 @@ class Result:
 
 
 def unmeasured_result(model: str, model_sha256: str, variant: str, platform, kernels: str, status: str,
-                      reason: str) -> Result:
+                      reason: str, objective: str = "latency") -> Result:
     """The row of a variant with no measurement on a board (platform: an emu.platforms.Platform):
     the board's fields, no figures, the status and its reason."""
     return Result(model=model, model_sha256=model_sha256, variant=variant, platform=platform.name,
                   core=platform.core, fpu=platform.fpu, clock_hz=platform.clock_hz, kernels=kernels,
                   instructions=None, cycles=None, latency_ms=None, energy_uj=None, flash_bytes=None,
                   ram_bytes=None, arena_bytes=None, stack_bytes=None, output_matches_reference=None,
-                  status=status, reason=reason)
+                  status=status, reason=reason, objective=objective)
 
 
 def measured(results: list[Result]) -> list[Result]:

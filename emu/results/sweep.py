@@ -22,6 +22,7 @@ from typing import Callable, Iterable
 from emu import processes
 from emu.cache import temp_folder
 from emu.compile.kernel_set import resolve_kernel_set
+from emu.compile.objective import resolve_objective
 from emu.console import say
 from emu.emulators import emulator_name
 from emu.errors import EmuError, NotRunnable, first_line, shown
@@ -43,6 +44,7 @@ class Job:
     emulator: str = "qemu"  # the backend, as the client chose it
     source: str = ""  # the model's file name, for messages
     kernels: str = "reference"  # the kernel set, resolved for the board
+    objective: str = "latency"  # what the weight formats are chosen for (emu/compile/objective.py)
 
     @property
     def label(self) -> str:
@@ -64,18 +66,20 @@ class SweepOutcome:
 
 
 def jobs_for(models: Iterable[tuple[Path, str]], platforms: list[Platform], check: bool = True,
-             kernels: str | None = None) -> list[Job]:
+             kernels: str | None = None, objective: str | None = None) -> list[Job]:
     """(path, variant) pairs x boards, model by model; each model file read once. kernels: the
-    kernel set, None for each board's default."""
+    kernel set, None for each board's default; objective: None for the default."""
     from emu.model.reader import model_name, read_model_bytes
 
     sources, emulator = sources_digest(), emulator_name()
     sets = {p.name: resolve_kernel_set(p, kernels) for p in platforms}
+    objective = resolve_objective(objective)
     jobs = []
     for path, variant in models:
         path = Path(path)
         model = read_model_bytes(path)
-        jobs += [Job(model_name(path), model, p, variant, check, sources, emulator, path.name, sets[p.name])
+        jobs += [Job(model_name(path), model, p, variant, check, sources, emulator, path.name, sets[p.name],
+                     objective)
                  for p in platforms]
     return jobs
 
@@ -93,10 +97,12 @@ def run_job(job: Job) -> dict:
         path = folder / f"{job.name}.tflite"
         path.write_bytes(job.model)
         try:
-            result, outputs = measure(path, job.platform, variant=job.variant, check=job.check, kernels=job.kernels)
+            result, outputs = measure(path, job.platform, variant=job.variant, check=job.check, kernels=job.kernels,
+                                      objective=job.objective)
         except NotRunnable as e:
             return answer_of(unmeasured_result(job.name, hashlib.sha256(job.model).hexdigest(), job.variant,
-                                               job.platform, job.kernels, e.status, e.reason), [])
+                                               job.platform, job.kernels, e.status, e.reason,
+                                               job.objective), [])
         except EmuError as e:
             return {"error": first_line(e)}
     return answer_of(result, outputs)
@@ -105,7 +111,7 @@ def run_job(job: Job) -> dict:
 def job_key(job: Job) -> str:
     """The results cache's key for a job."""
     return measure_key(job.name, job.model, job.platform, job.variant, None, job.check,
-                       job.sources or sources_digest(), job.kernels)
+                       job.sources or sources_digest(), job.kernels, job.objective)
 
 
 def default_jobs() -> int:

@@ -64,7 +64,7 @@ def run_samples(model_path: str | Path, platform: Platform, samples: Sequence[li
     model_path = Path(model_path)
     graph = parse_model(read_model_bytes(model_path), name=model_name(model_path))
     try:
-        compiled = compile_for_device(graph, resolve_kernel_set(platform, kernels), platform.mve)
+        compiled = compile_for_device(graph, resolve_kernel_set(platform, kernels), platform)
     except NotRunnable as e:
         raise type(e)(f"{graph.name} cannot run on the device: {e}", e.reason) from None
     samples = [check_inputs(graph, s) for s in samples]

@@ -52,7 +52,8 @@ class VariantRecord:
     model_sha256: Text
     layers: list[dict] = field(default_factory=list)  # per-layer weight statistics
     note: Text | None = None
-    # The filters as the device build stores them: "int8", "float16", "lut4", "sparse-bitmap",
+    # The filters as a device build for flash stores them (`--optimize flash`, each filter in its
+    # smallest form): "int8", "float16", "lut4", "sparse-bitmap",
     # mixed forms joined with "+" (docs/runtime.md), and their flash bytes in that form.
     weight_format: Text | None = None
     weight_flash_bytes: Count | None = None

@@ -15,7 +15,7 @@ from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.overlap import nhwc_streaming_lead
 from emu.compile.quant import activation_range_float, activation_range_int8, quantize_multiplier
 from emu.compile.sparse import FORMAT as SPARSE
-from emu.compile.sparse import MIN_SAVING, sparse_params
+from emu.compile.sparse import sparse_params
 from emu.model.graph import Graph, Operator, Tensor
 
 OPERATORS = ("CONV_2D",)
@@ -248,13 +248,6 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         **channel_multipliers(x, w, y, oc, axis=0),
         "folded_bias": fold_bias(bias, weight_sums, input_offset),
     }
-    sparse = sparse_params(graph, w.index, w.data.reshape(oc, fh * fw * fc)) if fc == ic and max(fh, fw) < 256 else None
-    if sparse is not None:  # pruned filters: zeros take neither flash nor multiply-accumulates
-        arrays, size = sparse
-        fields = {k: v for k, v in params.items() if k != "filter_c"}
-        return KernelCall("emu_conv2d_sparse_s8", "conv_2d_sparse.h", "emu_conv2d_sparse_s8_params",
-                          {**fields, **arrays}, [op.inputs[0], op.outputs[0]], filter_storage=(SPARSE, size),
-                          scratch_bytes=6 * fh * fw * fc)
     if fh == fw == 1 and fc == ic:  # 1x1 windows never pad and are already contiguous
         return KernelCall("emu_conv2d_1x1_s8", "conv_2d.h", "emu_conv2d_s8_params", params, [*args, op.outputs[0]],
                           input_lead=lead, macs=macs)
@@ -284,24 +277,30 @@ def _unoptimized_reason(call: KernelCall) -> str | None:
         return "float32: the optimized kernels are int8"
     if call.function == "emu_conv2d_s16":
         return "int16 (16x8): the optimized kernels are int8"
-    if call.function == "emu_conv2d_sparse_s8":
-        return "sparse-bitmap filter: the sparse kernel has no optimized form"
     if call.params["filter_c"] != call.params["input_c"]:
         return "grouped convolution: the optimized kernels take one group"
     return None
 
 
-def _dense_call(op: Operator, graph: Graph, sparse: KernelCall) -> KernelCall:
-    """The dense int8 call a sparse one stands for: the same parameters, the model's filter."""
-    p = {k: v for k, v in sparse.params.items() if k not in ("bitmap", "values")}
-    p["filter_c"] = p["input_c"]
-    window = p["filter_h"] * p["filter_w"] * p["filter_c"]
-    one = p["filter_h"] == p["filter_w"] == 1
-    lead = nhwc_streaming_lead(graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0]), p["stride_h"], p["pad_h"])
-    macs = p["batches"] * p["output_h"] * p["output_w"] * p["output_c"] * window
-    return KernelCall("emu_conv2d_1x1_s8" if one else "emu_conv2d_s8", "conv_2d.h", "emu_conv2d_s8_params", p,
-                      [op.inputs[0], op.inputs[1], op.outputs[0]], scratch_bytes=0 if one else 2 * window,
-                      input_lead=lead, macs=macs)
+def sparse(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+    """The sparse-bitmap form of a pruned int8 filter (emu/compile/sparse.py), given the dense
+    reference call: the same parameters, the nonzero weights and their bitmap for the filter;
+    or None when the form takes no fewer bytes, or the convolution is grouped."""
+    if call.function not in ("emu_conv2d_s8", "emu_conv2d_1x1_s8"):
+        return None
+    p = call.params
+    fh, fw, fc, oc = p["filter_h"], p["filter_w"], p["filter_c"], p["output_c"]
+    if fc != p["input_c"] or max(fh, fw) >= 256:
+        return None
+    form = sparse_params(graph, op.inputs[1], graph.tensor(op.inputs[1]).data.reshape(oc, fh * fw * fc))
+    if form is None:
+        return None
+    arrays, size, nonzero = form
+    fields = {k: v for k, v in p.items() if k != "filter_c"}
+    return KernelCall("emu_conv2d_sparse_s8", "conv_2d_sparse.h", "emu_conv2d_sparse_s8_params",
+                      {**fields, **arrays}, [op.inputs[0], op.outputs[0]], filter_storage=(SPARSE, size),
+                      scratch_bytes=6 * fh * fw * fc, path="conv_2d/sparse",
+                      macs=p["batches"] * p["output_h"] * p["output_w"] * nonzero)
 
 
 def _skipping_constant_channels(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str | None:
@@ -321,24 +320,15 @@ def _skipping_constant_channels(op: Operator, graph: Graph, call: KernelCall) ->
 
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8, one group, with SMLAD (emu/firmware/kernels/optimized/conv_2d_dsp.c), skipping the
-    channels whose output is a constant; or why not. A filter lowered to the sparse form for
-    flash is taken dense when, its constant channels left out, the sparse form no longer saves
-    MIN_SAVING of its bytes (emu/compile/sparse.py): pruned channels then cost nothing dense either."""
-    sparse = call if call.function == "emu_conv2d_sparse_s8" else None
-    if sparse is not None:
-        call = _dense_call(op, graph, sparse)
+    channels whose output is a constant; or why not."""
     reason = _unoptimized_reason(call)
     if reason:
         return reason
     p = call.params
     window = p["filter_h"] * p["filter_w"] * p["filter_c"]
     if window < 4:
-        return _unoptimized_reason(sparse) if sparse else f"a window of {window} bytes: no word of it to pair up"
+        return f"a window of {window} bytes: no word of it to pair up"
     skipping = _skipping_constant_channels(op, graph, call)
-    if sparse is not None:
-        dense_bytes = skipping.filter_storage[1] if isinstance(skipping, KernelCall) else p["output_c"] * window
-        if sparse.filter_storage[1] <= (1 - MIN_SAVING) * dense_bytes:
-            return _unoptimized_reason(sparse)
     call = skipping if skipping is not None else with_exact_rescale(call, _filter_rows(op, graph))
     if isinstance(call, str):
         return call

@@ -77,14 +77,23 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
         **geometry, "output_offset": zero_point(y), **int8_range(op, y), **rescale,
         "folded_bias": fold_bias(bias, weight_sums, input_offset),
     }
-    sparse = sparse_params(graph, w.index, w.data.reshape(units, depth))
-    if sparse is not None:  # pruned weights: zeros take neither flash nor multiply-accumulates
-        arrays, size = sparse
-        return KernelCall("emu_fully_connected_sparse_s8", "fully_connected_sparse.h",
-                          "emu_fully_connected_sparse_s8_params", {**params, **arrays}, [op.inputs[0], op.outputs[0]],
-                          filter_storage=(SPARSE, size))
     return KernelCall("emu_fully_connected_s8", "fully_connected.h", "emu_fully_connected_s8_params",
                       params, [op.inputs[0], op.inputs[1], op.outputs[0]], macs=macs)
+
+
+def sparse(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+    """The sparse-bitmap form of pruned int8 weights (emu/compile/sparse.py), given the dense
+    reference call; or None when the form takes no fewer bytes."""
+    if call.function != "emu_fully_connected_s8":
+        return None
+    p = call.params
+    form = sparse_params(graph, op.inputs[1], graph.tensor(op.inputs[1]).data.reshape(p["units"], p["depth"]))
+    if form is None:
+        return None
+    arrays, size, nonzero = form
+    return KernelCall("emu_fully_connected_sparse_s8", "fully_connected_sparse.h",
+                      "emu_fully_connected_sparse_s8_params", {**p, **arrays}, [op.inputs[0], op.outputs[0]],
+                      filter_storage=(SPARSE, size), path="fully_connected/sparse", macs=p["batches"] * nonzero)
 
 
 def _unoptimized_reason(call: KernelCall) -> str | None:
@@ -92,8 +101,6 @@ def _unoptimized_reason(call: KernelCall) -> str | None:
         return "float32: the optimized kernels are int8"
     if call.function == "emu_fully_connected_s16":
         return "int16 (16x8): the optimized kernels are int8"
-    if call.function == "emu_fully_connected_sparse_s8":
-        return "sparse-bitmap weights: the sparse kernel has no optimized form"
     return None
 
 
