@@ -6,9 +6,10 @@ type of its module's TYPES that TFLM's kernel takes too) in the emulator on the 
 whose kernels differ: the M0+ (soft float, no DSP), the M4F (the DSP kernels) and the M55
 (the Helium ones). Few models, each chaining many operators: the same layers converted to
 float32, int8 and int16x8; one model of the integer and bool types as the converter writes
-them; and the forms the converter does not write (EMBEDDING_LOOKUP, QUANTIZE between integer
-types), the recurrent operators and control flow. The last test checks, from the models' own
-operators as emu's compiler lowers them, that together they hold every pair.
+them; the forms the converter does not write (EMBEDDING_LOOKUP, QUANTIZE between integer types,
+int16 PRELU and PADV2, int8 ELU and NOT_EQUAL, ...), the recurrent operators and control flow.
+The same models run on the host too, and the last test checks, from the models' own operators
+as emu's compiler lowers them, that together they hold every pair.
 """
 
 from __future__ import annotations
@@ -307,7 +308,7 @@ def control_flow_model() -> bytes:
 # ---- on the device -----------------------------------------------------------------------------
 
 def _bool_inputs(model: bytes, seed: int) -> list[np.ndarray]:
-    """Random inputs, bool ones as bool (modelgen.random_input gives float-like values)."""
+    """modelgen.random_input, with bool inputs half true (it casts uniform floats: nearly all true)."""
     graph = parse_model(model)
     inputs = modelgen.random_input(model, seed)
     rng = np.random.default_rng(seed)
@@ -319,7 +320,7 @@ def _bool_inputs(model: bytes, seed: int) -> list[np.ndarray]:
 
 @pytest.fixture(scope="module")
 def device_models(tmp_path_factory) -> dict[str, tuple]:
-    """name -> (model path, its inputs or None for emu's default)."""
+    """name -> (model path, its inputs)."""
     folder = tmp_path_factory.mktemp("device-coverage")
     models = {f"layers_{kind}": layers_model(kind) for kind in ("float32", "int8", "int16")}
     models |= {"integers": integers_model(), "lookup": lookup_model(), "handmade": handmade_model(),
