@@ -428,6 +428,9 @@ def _every_family(kind: str):
             _add_n_float, tf.keras.layers.AveragePooling2D(2, 2, "same"))
 
 
+DEVICE_BOARDS = ["rp2040-pico", "nucleo-l4r5zi", "alif-e7-appkit"]  # Cortex-M0+, M4F, M55
+
+
 def _device_model(kind: str) -> tuple[bytes, list[np.ndarray]]:
     if kind == "int16":  # of these operators, TFLM takes int16 in SUM alone
         model = converted((REDUCTIONS["axes_1_3_keepdims"][0](_tf().reduce_sum),
@@ -450,7 +453,7 @@ def _device_model(kind: str) -> tuple[bytes, list[np.ndarray]]:
 
 @needs_arm_gcc
 @pytest.mark.qemu
-@pytest.mark.parametrize("board", ["rp2040-pico", "nucleo-l4r5zi", "alif-e7-appkit"])
+@pytest.mark.parametrize("board", DEVICE_BOARDS)
 def test_every_family_matches_tflm_on_the_device(board, tmp_path):
     expected = {"float": {"DIV", "FLOOR_DIV", "FLOOR_MOD", "FLOOR", "CEIL", "ROUND", "ADD_N", "SUM", "REDUCE_MIN",
                           "LOG_SOFTMAX", "L2_POOL_2D", "CUMSUM"},
