@@ -3,8 +3,9 @@
 Each entry builds a fresh Keras model with seeded random weights (no training: emu's check
 is that it computes what TFLM computes, not that the model is any good). Sizes are the
 smallest each architecture takes, so that converting every one to three forms and running
-it twice stays within minutes on two cores. benchmarks/model_zoo.py runs them;
-tests/test_model_zoo.py checks that harness on two of them.
+it twice stays within minutes on two cores. tests/zoo/harness.py checks them against TFLM,
+tests/test_model_zoo.py holds emu to that for every one, and benchmarks/model_zoo.py prints
+the outcomes.
 """
 
 from __future__ import annotations
