@@ -7,7 +7,7 @@
 #include "emu_dsp.h"
 #include "svdf_steps.h"
 
-static int32_t dot_s8_smlad(const int8_t *a, const int8_t *b, int32_t n, int32_t acc)
+static inline __attribute__((always_inline)) int32_t dot_s8_smlad(const int8_t *a, const int8_t *b, int32_t n, int32_t acc)
 {
     for (; n >= 4; n -= 4, a += 4, b += 4) {
         const uint32_t wa = emu_read_u32(a), xb = emu_read_u32(b);

@@ -7,7 +7,7 @@
 #include "emu_mve.h"
 #include "svdf_steps.h"
 
-static int32_t dot_s8_mve(const int8_t *a, const int8_t *b, int32_t n, int32_t acc)
+static inline __attribute__((always_inline)) int32_t dot_s8_mve(const int8_t *a, const int8_t *b, int32_t n, int32_t acc)
 {
     return emu_mve_dot(a, b, n, acc);
 }

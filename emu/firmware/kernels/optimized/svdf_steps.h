@@ -10,9 +10,11 @@
 /* acc plus the dot product of a[0..n) and b[0..n) */
 typedef int32_t (*emu_svdf_dot_s8)(const int8_t *a, const int8_t *b, int32_t n, int32_t acc);
 
-static inline void emu_svdf_s8_steps(const emu_svdf_s8_fast_params *p, const int8_t *input,
-                                     const int8_t *weights_feature, const int8_t *weights_time, const int32_t *bias,
-                                     int8_t *state, int8_t *output, int32_t *per_filter, emu_svdf_dot_s8 dot)
+/* Inlined, so that each kernel's dot product is inlined into its loops. */
+static inline __attribute__((always_inline)) void
+emu_svdf_s8_steps(const emu_svdf_s8_fast_params *p, const int8_t *input, const int8_t *weights_feature,
+                  const int8_t *weights_time, const int32_t *bias, int8_t *state, int8_t *output, int32_t *per_filter,
+                  emu_svdf_dot_s8 dot)
 {
     const int32_t filters = p->filters, memory = p->memory, units = p->units;
     for (int32_t b = 0; b < p->batches; b++) {
