@@ -1,24 +1,11 @@
 /* SVDF, int8 with an int8 state, with SMLAD: the state shifted a word at a time, the feature
- * and time dot products four bytes per pair of SMLADs (svdf_steps.h). */
+ * and time dot products four bytes per pair of SMLADs (dot_s8_dsp.h, svdf_steps.h). */
 #include "svdf_dsp.h"
 
 #include <string.h>
 
-#include "emu_dsp.h"
+#include "dot_s8_dsp.h"
 #include "svdf_steps.h"
-
-static inline __attribute__((always_inline)) int32_t dot_s8_smlad(const int8_t *a, const int8_t *b, int32_t n, int32_t acc)
-{
-    for (; n >= 4; n -= 4, a += 4, b += 4) {
-        const uint32_t wa = emu_read_u32(a), xb = emu_read_u32(b);
-        acc = emu_smlad(emu_sxtb16(wa), emu_sxtb16(xb), acc);
-        acc = emu_smlad(emu_sxtb16_ror8(wa), emu_sxtb16_ror8(xb), acc);
-    }
-    for (; n > 0; n--) {
-        acc += (int32_t)*a++ * *b++;
-    }
-    return acc;
-}
 
 /* state[i] = state[i + 1] for every i but the last: each word read (unaligned) one byte on,
  * before the store that overwrites its first byte. */
@@ -39,5 +26,5 @@ void emu_svdf_s8_dsp(const emu_svdf_s8_fast_params *p, const int8_t *input, cons
 {
     shift_state(state, p->batches * p->filters * p->memory);
     emu_svdf_s8_steps(p, input, weights_feature, weights_time, bias, state, output, (int32_t *)scratch,
-                      dot_s8_smlad);
+                      emu_dot_s8_smlad);
 }
