@@ -121,4 +121,4 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
         return "float32 and int16: the DSP kernel is int8"
     p = call.params
     return replace(call, function="emu_transpose_conv_s8_dsp", header="transpose_conv_dsp.h",
-                   path="transpose_conv/dsp", scratch_bytes=4 * p["output_c"] * p["filter_h"] * p["filter_w"])
+                   path="transpose_conv/dsp", scratch_bytes=4 * p["output_c"] * (p["filter_h"] * p["filter_w"] + 1))

@@ -4,8 +4,9 @@
  * channels of every input pixel that reaches an output, for each of its filter taps. Here each
  * such term is the tap's input_offset x (sum of its filter row), worked out once per call into
  * scratch for every output channel and tap, plus a plain int8 dot product of the input pixel
- * and the filter row with SMLAD (dot_s8_dsp.h): the same integers. Loops, order of outputs and
- * rescale are the reference's.
+ * and the filter row with SMLAD (dot_s8_dsp.h): the same integers. Each output pixel's
+ * channels are summed tap by tap in scratch; the order of outputs and the rescale are the
+ * reference's.
  */
 #include "transpose_conv_dsp.h"
 
@@ -32,6 +33,11 @@ void emu_transpose_conv_s8_dsp(const emu_transpose_conv_s8_params *p, const int8
     const int32_t taps = p->filter_h * fw, filter_size = taps * ic;
     const int32_t image = p->input_h * p->input_w * ic, offset = p->input_offset;
     const int32_t out_offset = p->output_offset, lo = p->act_min, hi = p->act_max;
+    /* read once: stores through the output pointer may alias *p */
+    const int32_t pad_h = p->pad_h, pad_w = p->pad_w, stride_h = p->stride_h, stride_w = p->stride_w;
+    const int32_t input_w = p->input_w;
+    const int32_t *multiplier = p->multiplier;
+    const int8_t *shift = p->shift;
     int32_t *tap_sums = (int32_t *)scratch; /* [output channel][tap] */
     for (int32_t t = 0; t < oc_count * taps; ++t) {
         const int8_t *w = filter + t * ic;
@@ -41,27 +47,32 @@ void emu_transpose_conv_s8_dsp(const emu_transpose_conv_s8_params *p, const int8
         }
         tap_sums[t] = offset * sum;
     }
+    int32_t *acc = tap_sums + oc_count * taps; /* one output pixel's sums, [output channel] */
     int8_t *out = output;
     for (int32_t b = 0; b < p->batches; ++b, input += image) {
         for (int32_t oy = 0; oy < p->output_h; ++oy) {
             int32_t iy0, iy1;
-            reach(oy, p->pad_h, p->stride_h, p->filter_h, p->input_h, &iy0, &iy1);
+            reach(oy, pad_h, stride_h, p->filter_h, p->input_h, &iy0, &iy1);
             for (int32_t ox = 0; ox < p->output_w; ++ox, out += oc_count) {
                 int32_t ix0, ix1;
-                reach(ox, p->pad_w, p->stride_w, fw, p->input_w, &ix0, &ix1);
+                reach(ox, pad_w, stride_w, fw, input_w, &ix0, &ix1);
                 for (int32_t oc = 0; oc < oc_count; ++oc) {
-                    const int8_t *w_oc = filter + oc * filter_size;
-                    const int32_t *sums = tap_sums + oc * taps;
-                    int32_t acc = bias != NULL ? bias[oc] : 0;
-                    for (int32_t iy = iy0; iy <= iy1; ++iy) {
-                        const int32_t fy = oy + p->pad_h - iy * p->stride_h;
-                        for (int32_t ix = ix0; ix <= ix1; ++ix) {
-                            const int32_t tap = fy * fw + ox + p->pad_w - ix * p->stride_w;
-                            acc = emu_dot_s8_smlad(input + (iy * p->input_w + ix) * ic, w_oc + tap * ic, ic,
-                                                   acc + sums[tap]);
+                    acc[oc] = bias != NULL ? bias[oc] : 0;
+                }
+                /* tap by tap, every channel: the tap's addresses worked out once */
+                for (int32_t iy = iy0; iy <= iy1; ++iy) {
+                    const int32_t fy = oy + pad_h - iy * stride_h;
+                    for (int32_t ix = ix0; ix <= ix1; ++ix) {
+                        const int32_t tap = fy * fw + ox + pad_w - ix * stride_w;
+                        const int8_t *x = input + (iy * input_w + ix) * ic, *w = filter + tap * ic;
+                        const int32_t *sums = tap_sums + tap;
+                        for (int32_t oc = 0; oc < oc_count; ++oc, w += filter_size, sums += taps) {
+                            acc[oc] = emu_dot_s8_smlad(x, w, ic, acc[oc] + *sums);
                         }
                     }
-                    const int32_t y = emu_multiply_by_quantized_multiplier(acc, p->multiplier[oc], p->shift[oc]);
+                }
+                for (int32_t oc = 0; oc < oc_count; ++oc) {
+                    const int32_t y = emu_multiply_by_quantized_multiplier(acc[oc], multiplier[oc], shift[oc]);
                     out[oc] = (int8_t)emu_clamp_i32(y + out_offset, lo, hi);
                 }
             }

@@ -5,7 +5,7 @@
 
 #include "transpose_conv.h"
 
-/* bias may be NULL; scratch: output_c x filter_h x filter_w int32 values */
+/* bias may be NULL; scratch: output_c x (filter_h x filter_w + 1) int32 values */
 void emu_transpose_conv_s8_dsp(const emu_transpose_conv_s8_params *p, const int8_t *input, const int8_t *filter,
                                const int32_t *bias, int8_t *output, void *scratch);
 
