@@ -324,7 +324,7 @@ def s16_packed_bytes(length: int) -> int:
 
 
 def _int16_form(call: KernelCall, form: str) -> KernelCall:
-    """The 16x8 call with its optimized kernel (emu/firmware/kernels/optimized/int16_<form>.c): 1x1
+    """The 16x8 call with its optimized kernel (emu/firmware/kernels/optimized/int16_dsp.c or int16_mve.c): 1x1
     filters of one group read each input pixel in place, any other filter a gathered window
     (for the DSP kernel, each window also packed)."""
     p = call.params

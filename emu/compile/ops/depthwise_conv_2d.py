@@ -115,7 +115,8 @@ S16_MAX_TAPS = 256
 
 
 def _int16_form(call: KernelCall, form: str) -> KernelCall | str:
-    """The 16x8 call with its optimized kernel (emu/firmware/kernels/optimized/int16_<form>.c), or why not."""
+    """The 16x8 call with its optimized kernel (emu/firmware/kernels/optimized/int16_dsp.c or
+    int16_mve.c), or why not."""
     p = call.params
     dm, taps = p["depth_multiplier"], p["filter_h"] * p["filter_w"]
     if dm != 1:

@@ -117,7 +117,7 @@ def arranged_weights(weights: np.ndarray) -> np.ndarray:
 
 
 def _int16_form(call: KernelCall, form: str) -> KernelCall:
-    """The 16x8 call with its optimized kernel (emu/firmware/kernels/optimized/int16_<form>.c); the
+    """The 16x8 call with its optimized kernel (emu/firmware/kernels/optimized/int16_dsp.c or int16_mve.c); the
     DSP kernel packs each input row into scratch."""
     return replace(call, function=f"emu_fully_connected_s16_{form}", header=f"int16_{form}.h",
                    path=f"fully_connected/{form}-s16",

@@ -99,7 +99,7 @@ _FAST_MAX_LENGTH = (2**31 - 1) // (128 * 128 + 128 * 255)
 
 
 def _fast_form(op: Operator, graph: Graph, call: KernelCall, form: str) -> KernelCall | str:
-    """The int8 call with its optimized kernel (emu/firmware/kernels/optimized/svdf_<form>.c): the
+    """The int8 call with its optimized kernel (emu/firmware/kernels/optimized/svdf_dsp.c or svdf_mve.c): the
     input and state zero points folded into each filter's sums at compile time; or why not."""
     if call.function == "emu_svdf_f32":
         return "float32: the optimized kernels are int8"
