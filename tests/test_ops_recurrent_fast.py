@@ -83,3 +83,18 @@ def test_shared_keyword_and_lstm_models_with_helium_kernels_match_tflm_on_the_m5
         result, _ = measure(shared_model(model), platform)
         assert result.output_matches_reference is True, model
         assert path in {layer.path for layer in result.layers}, model
+
+
+
+@needs_arm_gcc
+def test_the_timing_decoder_holds_what_follows_a_predicate_moved_through_a_core_register(tmp_path):
+    """GCC built this sequence into the Helium SVDF's predicated tail (VMRS of P0, SXTH, VMSR),
+    after which capstone left the instruction boundaries: the decoded program must hold every
+    instruction, or the timing of any run that executes them fails."""
+    from tests.test_timing import assemble
+
+    snippet = assemble(tmp_path, "cortex-m55", "vctp.8 lr\nvmrs lr, p0\nsxth.w lr, lr\nvmsr p0, lr\n"
+                                               "add.w r11, r5, r3\nadds r3, r1")
+    program = snippet.program
+    assert [(a, program[a].mnemonic.split(".")[0]) for a in sorted(program)] == [
+        (0, "vctp"), (4, "vmrs"), (8, "sxth"), (12, "vmsr"), (16, "add"), (20, "adds")]
