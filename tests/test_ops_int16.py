@@ -281,16 +281,26 @@ def test_16x8_networks_match_tflm(name, io):
         check(model)
 
 
+# The int16 layers with 16x8 DSP and Helium kernels (emu/firmware/kernels/optimized/int16_*.c,
+# tests/test_ops_int16_fast.py); the others keep their reference kernels.
+FAST_16X8 = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+
+
+def takes_16x8_kernels(paths: dict[str, str], fast: str) -> bool:
+    return all(p.endswith(f"{fast}-s16") if op in FAST_16X8 else p.endswith("/reference") for op, p in paths.items())
+
+
 @pytest.mark.parametrize("mve", [False, True])
-def test_faster_kernels_decline_int16_layers(mve):
-    """The DSP and Helium hooks take int8 only: where the int8 form of the network gets faster
-    kernels, every int16 layer keeps its reference kernel, and computes the same."""
+def test_faster_kernels_take_only_the_16x8_convolutions_and_fc(mve):
+    """Where the int8 form of the network gets faster kernels, the int16 CONV_2D,
+    DEPTHWISE_CONV_2D and FULLY_CONNECTED take their 16x8 ones, every other int16 layer keeps
+    its reference kernel, and the network computes the same."""
     int8_paths = layer_paths(to_int8("cnn", "wide"), mve)
     assert {p for p in int8_paths.values() if not p.endswith("/reference")}, int8_paths
     model = to_16x8("cnn", "wide")
     paths = layer_paths(model, mve)
     assert set(paths) == set(int8_paths)
-    assert all(p.endswith("/reference") for p in paths.values()), paths
+    assert takes_16x8_kernels(paths, "mve" if mve else "dsp"), paths
     if not mve:  # the Helium kernels run only on the M55 (the device test)
         assert_matches_tflm(model, sweep_int16(model), "optimized")
 
@@ -332,7 +342,8 @@ def test_int16_depthwise_with_int32_bias_is_refused():
 def test_16x8_cnn_matches_tflm_on_the_device(board, tmp_path):
     """One 16x8 model holding CONV_2D, DEPTHWISE_CONV_2D, both poolings, FULLY_CONNECTED,
     SOFTMAX, QUANTIZE and DEQUANTIZE on an M0+, an M4F (optimized kernels by default) and the
-    M55 (Helium kernels by default): every int16 layer runs its reference kernel."""
+    M55 (Helium kernels by default): the convolutions and the FULLY_CONNECTED run their 16x8
+    DSP or Helium kernels, every other int16 layer its reference kernel."""
     from emu.platforms import get_platform
     from emu.results.measure import measure
 
@@ -343,4 +354,8 @@ def test_16x8_cnn_matches_tflm_on_the_device(board, tmp_path):
     paths = {layer.op: layer.path for layer in result.layers if layer.path}
     assert {"CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX",
             "QUANTIZE", "DEQUANTIZE"} <= set(paths)
-    assert all(p.endswith("/reference") for p in paths.values()), paths
+    platform = get_platform(board)
+    if platform.dsp:
+        assert takes_16x8_kernels(paths, "mve" if platform.mve else "dsp"), paths
+    else:
+        assert all(p.endswith("/reference") for p in paths.values()), paths

@@ -339,9 +339,10 @@ def test_recurrent_models_match_tflm_on_the_device(name, board, tmp_path):
                  if op.op in ("SVDF", "UNIDIRECTIONAL_SEQUENCE_LSTM")]
     assert recurrent
     for op, layer in recurrent:
-        # the M4F runs the optimized set, which has an SMLAD form of the int8 LSTM
-        dsp = result.kernels == "optimized" and op.op == "UNIDIRECTIONAL_SEQUENCE_LSTM" \
-            and graph.tensors[op.inputs[0]].dtype == "int8"
+        # the M4F runs the optimized set, which has SMLAD forms of the int8 LSTM and of the
+        # int8 SVDF with an int8 state
+        dsp = result.kernels == "optimized" and graph.tensors[op.inputs[0]].dtype == "int8" \
+            and (op.op == "UNIDIRECTIONAL_SEQUENCE_LSTM" or graph.tensors[op.inputs[4]].dtype == "int8")
         assert layer.path == f"{op.op.lower()}/{'dsp' if dsp else 'reference'}"
         assert layer.macs == _macs_by_hand(op, graph)
 

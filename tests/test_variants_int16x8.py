@@ -62,4 +62,5 @@ def test_int16x8_variant_measures_on_a_board(sine):
     result, _ = measure(out / "int16x8" / "sine.tflite", get_platform("nucleo-l4r5zi"), variant="int16x8")
     assert result.output_matches_reference is True
     assert result.variant == "int16x8" and result.cycles > 0
-    assert {layer.path for layer in result.layers if layer.op == "FULLY_CONNECTED"} == {"fully_connected/reference"}
+    # the M4F's optimized set has a 16x8 FULLY_CONNECTED kernel (emu/firmware/kernels/optimized/int16_dsp.c)
+    assert {layer.path for layer in result.layers if layer.op == "FULLY_CONNECTED"} == {"fully_connected/dsp-s16"}

@@ -72,7 +72,8 @@ def _decode_file(path: str, mtime_ns: int, size: int) -> dict[int, Instruction]:
     try:
         decoder = _decoder()
         program: dict[int, Instruction] = {}
-        for start, data in code_ranges(Path(path)):
+        ranges = list(code_ranges(Path(path)))
+        for start, data in ranges:
             program.update(_decode_range(decoder, data, start))
         # Capstone 5 misreads Helium encodings: where the ELF may hold them, LLVM's decoding
         # replaces its answer, and LLVM's instruction boundaries hold.
@@ -80,6 +81,14 @@ def _decode_file(path: str, mtime_ns: int, size: int) -> dict[int, Instruction]:
         if starts:
             program = {a: i for a, i in program.items() if a in starts}
         program.update(vector)
+        # An encoding capstone misreads (VMRS of the predicate, P0) can take it off the
+        # instruction boundaries for what follows; those instructions it decodes again from
+        # LLVM's boundaries, one at a time.
+        for start, data in ranges:
+            for address in sorted(a for a in starts if start <= a < start + len(data) and a not in program):
+                insn = next(decoder.disasm(data[address - start: address - start + 4], address, 1), None)
+                if insn is not None:
+                    program[address] = _instruction(insn)
         return program
     except (OSError, ValueError, ELFError, capstone.CsError) as e:
         raise EmuError(f"cannot decode firmware {path}: {e}") from None

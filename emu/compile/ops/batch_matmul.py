@@ -11,6 +11,7 @@ of the input scales (TFLM's GetQuantizedConvolutionMultipler).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -84,3 +85,22 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
                    "multiplier": multiplier, "shift": shift})
     function = "emu_batch_matmul_s8" if lhs.dtype == "int8" else "emu_batch_matmul_s16"
     return KernelCall(function, "batch_matmul.h", "emu_batch_matmul_int_params", params, args, macs=macs)
+
+
+# The DSP kernel's four terms (the products, each row's and column's sum times the other
+# side's offset, the offsets' product times the depth) are each at most 128 x 128 per element
+# of the depth in magnitude, so its partial sums stay inside int32 up to this depth.
+DSP_MAX_DEPTH = (2**31 - 1) // (4 * 128 * 128)
+
+
+def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
+    """int8: one plain int8 dot product per output with SMLAD, the zero points applied through
+    each lhs row's and rhs column's sum, rows and columns first copied contiguous into scratch
+    (emu/firmware/kernels/optimized/batch_matmul_dsp.c); or why not."""
+    if call.function != "emu_batch_matmul_s8":
+        return "float32 and int16: the DSP kernel is int8"
+    p = call.params
+    if p["depth"] > DSP_MAX_DEPTH:
+        return f"a depth of {p['depth']}, above {DSP_MAX_DEPTH}: the DSP kernel's sums could leave int32"
+    return replace(call, function="emu_batch_matmul_s8_dsp", header="batch_matmul_dsp.h", path="batch_matmul/dsp",
+                   scratch_bytes=(p["rows"] + p["cols"]) * (4 + p["depth"]))

@@ -275,8 +275,6 @@ def _unoptimized_reason(call: KernelCall) -> str | None:
     """Why a reference CONV_2D call has no optimized form at all, or None when it may have one."""
     if call.function == "emu_conv2d_f32":
         return "float32: the optimized kernels are int8"
-    if call.function == "emu_conv2d_s16":
-        return "int16 (16x8): the optimized kernels are int8"
     if call.params["filter_c"] != call.params["input_c"]:
         return "grouped convolution: the optimized kernels take one group"
     return None
@@ -318,9 +316,34 @@ def _skipping_constant_channels(op: Operator, graph: Graph, call: KernelCall) ->
                    filter_storage=("int8", live.values.nbytes))
 
 
+def s16_packed_bytes(length: int) -> int:
+    """Scratch of a window of `length` int16 values packed for the 16x8 DSP kernels
+    (emu/firmware/kernels/optimized/int16_dsp.c): two words per four values, never empty."""
+    return max(2 * (length & ~3), 4)
+
+
+def _int16_form(call: KernelCall, form: str) -> KernelCall:
+    """The 16x8 call with its optimized kernel (emu/firmware/kernels/optimized/int16_dsp.c or int16_mve.c): 1x1
+    filters of one group read each input pixel in place, any other filter a gathered window
+    (for the DSP kernel, each window also packed)."""
+    p = call.params
+    window = p["filter_h"] * p["filter_w"] * p["filter_c"]
+    dsp = form == "dsp"
+    if p["filter_h"] == p["filter_w"] == 1 and p["filter_c"] == p["input_c"]:
+        return replace(call, function=f"emu_conv2d_1x1_s16_{form}", header=f"int16_{form}.h",
+                       path=f"conv_2d/1x1-{form}-s16", scratch_bytes=s16_packed_bytes(window) if dsp else 0)
+    gathered = 4 * ((window + 1) // 2)  # word-aligned, so that the packed window after it is too
+    return replace(call, function=f"emu_conv2d_s16_{form}", header=f"int16_{form}.h",
+                   path=f"conv_2d/im2col-{form}-s16",
+                   scratch_bytes=gathered + s16_packed_bytes(window) if dsp else 2 * window)
+
+
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8, one group, with SMLAD (emu/firmware/kernels/optimized/conv_2d_dsp.c), skipping the
-    channels whose output is a constant; or why not."""
+    channels whose output is a constant; int16 (16x8), any grouping, with SMLAD on packed int16
+    pairs (emu/firmware/kernels/optimized/int16_dsp.c); or why not."""
+    if call.function == "emu_conv2d_s16":
+        return _int16_form(call, "dsp")
     reason = _unoptimized_reason(call)
     if reason:
         return reason
@@ -402,12 +425,11 @@ def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8, one group, output channels a multiple of 4 (emu/firmware/kernels/optimized/conv_2d_mve.c):
     1x1 as an outer product over an arranged filter for shallow inputs, VMLADAVA across deep
     ones (only across the live channels where some are constants, conv_2d_live_mve.c, which
-    takes any number of output channels); any
-    other filter by VMLADAVA across each gathered window. Or why not. A sparse filter is taken
-    dense on the terms optimize() takes it."""
-    sparse = call if call.function == "emu_conv2d_sparse_s8" else None
-    if sparse is not None:
-        call = _dense_call(op, graph, sparse)
+    takes any number of output channels); any other filter by VMLADAVA across each gathered
+    window. int16 (16x8), any grouping, with VMLALDAVA into 64-bit sums
+    (emu/firmware/kernels/optimized/int16_mve.c). Or why not."""
+    if call.function == "emu_conv2d_s16":
+        return _int16_form(call, "mve")
     reason = _unoptimized_reason(call)
     if reason:
         return reason
@@ -417,14 +439,8 @@ def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
         skipped = skip_constant_channels(p, _filter_rows(op, graph))
         if isinstance(skipped, str):
             return skipped
-        window = p["input_c"]
-        kept = len(skipped[1]) if skipped is not None else p["output_c"]
-        if sparse is not None and sparse.filter_storage[1] <= (1 - MIN_SAVING) * kept * window:
-            return _unoptimized_reason(sparse)
         if skipped is not None:
             return _live_call(call, *skipped)
-    elif sparse is not None:
-        return _unoptimized_reason(sparse)
     if p["output_c"] % 4:
         return f"{p['output_c']} output channels: the vector kernels take a multiple of 4"
     call = with_exact_rescale(call, _filter_rows(op, graph))

@@ -121,15 +121,36 @@ def _filter_rows(op: Operator, graph: Graph, channels: int) -> np.ndarray:
     return graph.tensor(op.inputs[1]).data.reshape(-1, channels).T
 
 
+# The optimized 16x8 kernels sum a whole window in int32: at most this many products of 2^22
+# (EMU_S16_RUN, emu_quant.h).
+S16_MAX_TAPS = 256
+
+
+def _int16_form(call: KernelCall, form: str) -> KernelCall | str:
+    """The 16x8 call with its optimized kernel (emu/firmware/kernels/optimized/int16_dsp.c or
+    int16_mve.c), or why not."""
+    p = call.params
+    dm, taps = p["depth_multiplier"], p["filter_h"] * p["filter_w"]
+    if dm != 1:
+        return f"int16 (16x8) with depth multiplier {dm}: the optimized 16x8 kernels take 1"
+    if taps > S16_MAX_TAPS:
+        return f"int16 (16x8) with {taps} taps: the optimized 16x8 kernels sum at most {S16_MAX_TAPS} in int32"
+    return replace(call, function=f"emu_depthwise_conv2d_s16_{form}", header=f"int16_{form}.h",
+                   path=f"depthwise_conv_2d/{p['filter_h']}x{p['filter_w']}-dm1-{form}-s16")
+
+
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8 with one input channel (a convolution: SMLAD over four taps of a channel), depth
     multiplier 1 (four input channels per word) or a multiple of 4 (four output channels sharing
     an input byte), with SMLAD / SMLABB / SMLATT / SMLATB
-    (emu/firmware/kernels/optimized/depthwise_conv_2d_dsp.c); or why not."""
+    (emu/firmware/kernels/optimized/depthwise_conv_2d_dsp.c); int16 (16x8), depth multiplier 1,
+    four channels per pass with SMLABB / SMLATB / SMLABT / SMLATT
+    (emu/firmware/kernels/optimized/int16_dsp.c); or why not."""
     p = call.params
+    if call.function == "emu_depthwise_conv2d_s16":
+        return _int16_form(call, "dsp")
     if call.function != "emu_depthwise_conv2d_s8":
-        return "int16 (16x8): the optimized kernels are int8" if call.function.endswith("_s16") else \
-            "float32: the optimized kernels are int8"
+        return "float32: the optimized kernels are int8"
     w = graph.tensor(op.inputs[1])
     dm, taps = p["depth_multiplier"], p["filter_h"] * p["filter_w"]
     constant = op.inputs[1] not in graph.writers
@@ -164,11 +185,13 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
 
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8, output channels a multiple of 4, depth multiplier 1 or a multiple of 4: four channels
-    per vector (emu/firmware/kernels/optimized/depthwise_conv_2d_mve.c); or why not."""
+    per vector (emu/firmware/kernels/optimized/depthwise_conv_2d_mve.c); int16 (16x8), depth
+    multiplier 1, four channels per vector (emu/firmware/kernels/optimized/int16_mve.c); or why not."""
     p = call.params
+    if call.function == "emu_depthwise_conv2d_s16":
+        return _int16_form(call, "mve")
     if call.function != "emu_depthwise_conv2d_s8":
-        return "int16 (16x8): the optimized kernels are int8" if call.function.endswith("_s16") else \
-            "float32: the optimized kernels are int8"
+        return "float32: the optimized kernels are int8"
     if p["output_c"] % 4:
         return f"{p['output_c']} output channels: the vector kernels take a multiple of 4"
     dm, taps = p["depth_multiplier"], p["filter_h"] * p["filter_w"]

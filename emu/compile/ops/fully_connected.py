@@ -16,6 +16,7 @@ from emu.compile.ops.conv_2d import (
     int16_operands,
     kind,
     rescale_arrays,
+    s16_packed_bytes,
     with_exact_rescale,
     zero_point,
 )
@@ -99,8 +100,6 @@ def sparse(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
 def _unoptimized_reason(call: KernelCall) -> str | None:
     if call.function == "emu_fully_connected_f32":
         return "float32: the optimized kernels are int8"
-    if call.function == "emu_fully_connected_s16":
-        return "int16 (16x8): the optimized kernels are int8"
     return None
 
 
@@ -124,10 +123,21 @@ def arranged_weights(weights: np.ndarray) -> np.ndarray:
     return np.concatenate([arranged.reshape(-1), weights[grouped:].reshape(-1)]).astype(np.int8)
 
 
+def _int16_form(call: KernelCall, form: str) -> KernelCall:
+    """The 16x8 call with its optimized kernel (emu/firmware/kernels/optimized/int16_dsp.c or int16_mve.c); the
+    DSP kernel packs each input row into scratch."""
+    return replace(call, function=f"emu_fully_connected_s16_{form}", header=f"int16_{form}.h",
+                   path=f"fully_connected/{form}-s16",
+                   scratch_bytes=s16_packed_bytes(call.params["depth"]) if form == "dsp" else 0)
+
+
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8 with SMLAD (emu/firmware/kernels/optimized/fully_connected_dsp.c): four units per
     pass over weights the compiler arranges for it, or two per pass over weights decoded at run time, which
-    keep the model's layout; or why not."""
+    keep the model's layout; int16 (16x8) two units per pass with SMLAD on packed int16 pairs
+    (emu/firmware/kernels/optimized/int16_dsp.c); or why not."""
+    if call.function == "emu_fully_connected_s16":
+        return _int16_form(call, "dsp")
     call = _unoptimized_reason(call) or _with_exact_rescale(op, graph, call)
     if isinstance(call, str):
         return call
@@ -143,7 +153,10 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
 
 
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
-    """int8 with VMLADAVA (emu/firmware/kernels/optimized/fully_connected_mve.c); or why not."""
+    """int8 with VMLADAVA (emu/firmware/kernels/optimized/fully_connected_mve.c); int16 (16x8)
+    with VMLALDAVA into 64-bit sums (emu/firmware/kernels/optimized/int16_mve.c); or why not."""
+    if call.function == "emu_fully_connected_s16":
+        return _int16_form(call, "mve")
     call = _unoptimized_reason(call) or _with_exact_rescale(op, graph, call)
     if isinstance(call, str):
         return call

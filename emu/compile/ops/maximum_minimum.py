@@ -7,6 +7,8 @@ broadcast is described as ADD's (emu/compile/ops/elementwise.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from emu.compile.kernel_call import KernelCall, UnsupportedOperator
 from emu.compile.ops.elementwise import broadcast_params
 
@@ -25,3 +27,12 @@ def lower(op, graph) -> KernelCall:
     params = broadcast_params(a.shape, b.shape, y.shape)
     return KernelCall(f"emu_{op.op.lower()}_{_SUFFIX[y.dtype]}", HEADER, "emu_maximum_minimum_params", params,
                       [a.index, b.index, y.index], inplace=tuple(a.shape) == tuple(y.shape))
+
+
+def helium(op, graph, call: KernelCall) -> KernelCall | str:
+    """int8 and int16: each run of contiguous or broadcast elements by VMAX / VMIN, 16 or 8 lanes
+    (emu/firmware/kernels/optimized/maximum_minimum_mve.c); or why not."""
+    if call.function.endswith("_f32"):
+        return "float32: the vector kernels are int8 and int16"
+    return replace(call, function=f"{call.function}_mve", header="maximum_minimum_mve.h",
+                   path=f"{op.op.lower()}/mve")

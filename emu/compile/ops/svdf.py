@@ -8,9 +8,11 @@ double for the fixed-point multiplier.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from emu.compile.kernel_call import KernelCall, UnsupportedOperator
+from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.ops.conv_2d import float_range, zero_point
 from emu.compile.quant import quantize_multiplier
 from emu.model.graph import Graph, Operator, Tensor
@@ -88,3 +90,41 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     scratch += shape["batches"] * shape["units"] * 4
     return KernelCall(_STATE_TYPES[state.dtype], "svdf.h", "emu_svdf_s8_params", params, args,
                       scratch_bytes=scratch, macs=macs)
+
+
+# The reference sums weights x (value - zero point), each product up to 128 x 255 in magnitude;
+# the optimized kernels start from the folded sum (up to 128 x 255 per element) and add
+# weights x values (128 x 128 each). Both stay inside int32 for up to this many elements.
+_FAST_MAX_LENGTH = (2**31 - 1) // (128 * 128 + 128 * 255)
+
+
+def _fast_form(op: Operator, graph: Graph, call: KernelCall, form: str) -> KernelCall | str:
+    """The int8 call with its optimized kernel (emu/firmware/kernels/optimized/svdf_dsp.c or svdf_mve.c): the
+    input and state zero points folded into each filter's sums at compile time; or why not."""
+    if call.function == "emu_svdf_f32":
+        return "float32: the optimized kernels are int8"
+    if call.function != "emu_svdf_s8":
+        return "int16 state: the optimized SVDF kernels take an int8 state"
+    p = call.params
+    if max(p["input_size"], p["memory"]) > _FAST_MAX_LENGTH:
+        return f"inputs or memory above {_FAST_MAX_LENGTH}: the folded sums could leave int32"
+    feature = graph.tensor(op.inputs[1]).data.astype(np.int64).sum(axis=1)
+    time = graph.tensor(op.inputs[2]).data.astype(np.int64).sum(axis=1)
+    params = {k: v for k, v in p.items() if k != "input_offset"}
+    params["feature_bias"] = ConstArray("int32_t", (p["input_offset"] * feature).astype(np.int32))
+    params["time_bias"] = ConstArray("int32_t", (-p["state_zero_point"] * time).astype(np.int32))
+    return replace(call, function=f"emu_svdf_s8_{form}", header=f"svdf_{form}.h",
+                   params_type="emu_svdf_s8_fast_params", params=params, path=f"svdf/{form}",
+                   scratch_bytes=p["batches"] * p["filters"] * 4)
+
+
+def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
+    """int8 with an int8 state, with SMLAD in the feature and time dot products and the state
+    shifted a word at a time (emu/firmware/kernels/optimized/svdf_dsp.c); or why not."""
+    return _fast_form(op, graph, call, "dsp")
+
+
+def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
+    """int8 with an int8 state, with VMLADAVA in the feature and time dot products and the state
+    shifted sixteen bytes at a time (emu/firmware/kernels/optimized/svdf_mve.c); or why not."""
+    return _fast_form(op, graph, call, "mve")

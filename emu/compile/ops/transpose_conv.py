@@ -12,6 +12,8 @@ an int16 one; it would misread an int32 one, so emu refuses it) and the 64-bit r
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
@@ -109,3 +111,14 @@ def _int16_operands(op: Operator, x, w, bias, y, channels: int) -> dict:
         raise UnsupportedOperator(f"a rescale shift above {S64_MAX_SHIFT}: TFLM's 64-bit rescale does not take it")
     values = bias.data.astype(np.int64).reshape(-1) if bias is not None else np.zeros(channels, dtype=np.int64)
     return {**int16_range(op, y), "bias": ConstArray("int64_t", values), **rescale}
+
+
+def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
+    """int8: each input pixel's contribution to an output one plain int8 dot product with SMLAD,
+    its input offset added through the filter row's sum, worked out once per call
+    (emu/firmware/kernels/optimized/transpose_conv_dsp.c); or why not."""
+    if call.function != "emu_transpose_conv_s8":
+        return "float32 and int16: the DSP kernel is int8"
+    p = call.params
+    return replace(call, function="emu_transpose_conv_s8_dsp", header="transpose_conv_dsp.h",
+                   path="transpose_conv/dsp", scratch_bytes=4 * p["output_c"] * (p["filter_h"] * p["filter_w"] + 1))

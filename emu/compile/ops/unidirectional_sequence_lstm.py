@@ -162,3 +162,11 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
         return None
     return replace(call, function="emu_lstm_s8_dsp", header="lstm_dsp.h",
                    path="unidirectional_sequence_lstm/dsp")
+
+
+def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
+    """int8 with VMLADAVA in the gates' dot products (emu/firmware/kernels/optimized/lstm_mve.c)."""
+    if call.function != "emu_lstm_s8":
+        return None
+    return replace(call, function="emu_lstm_s8_mve", header="lstm_mve.h",
+                   path="unidirectional_sequence_lstm/mve")
