@@ -5,7 +5,7 @@ tf.function on integer inputs, with broadcasting, values that overflow int32, an
 activations TFLM applies to int32 SUB and MUL), QUANTIZE from int32 to int8 and int16 and
 between int8 and uint8, and DEQUANTIZE of uint8 (models built by hand: the converter writes
 none of them). Every output equal to TFLM's, bit for bit; NEG int8, which TFLM's kernel
-refuses, refused by emu too.
+refuses, refused by emu too, and quantized int32 SUB (TFLM's Prepare fails it) as well.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 from emu.compile.hostrun import compile_and_run_on_host
 from emu.compile.kernel_call import UnsupportedOperator
 from emu.compile.ops.unary_math import lower as lower_unary
+from emu.errors import EmuError
 from emu.model.oracle import tflm_outputs
 from emu.model.reader import parse_model
 from tests import model_edits, modelgen
@@ -174,3 +175,18 @@ def test_int8_neg_is_refused_as_tflm_refuses_it():
         tflm_outputs(neg8, [np.int8([1, -2, 127, -128])])
     with pytest.raises(UnsupportedOperator, match="int8"):
         lower_unary(graph.operators[0], graph)
+
+
+def test_quantized_int32_sub_is_refused_as_tflm_refuses_it(arithmetic_model):
+    def quantize_sub(m, g):
+        for op in g.operators:
+            if m.operatorCodes[op.opcodeIndex].builtinCode == schema.BuiltinOperator.SUB:
+                for t in (*op.inputs, *op.outputs):
+                    g.tensors[t].quantization = schema.QuantizationParametersT()
+                    g.tensors[t].quantization.scale, g.tensors[t].quantization.zeroPoint = [0.5], [0]
+    model = model_edits.edited(arithmetic_model, quantize_sub)
+    inputs = _arithmetic_inputs(np.random.default_rng(14), True)
+    with pytest.raises(RuntimeError, match="allocate tensors"):  # SubPrepare fails on quantized int32
+        tflm_outputs(model, inputs)
+    with pytest.raises(EmuError, match="int32 SUB of quantized tensors"):
+        compile_and_run_on_host(model, inputs)
