@@ -137,8 +137,9 @@ INTEGER_INPUTS = (((2, 3), "int32"), ((2, 3), "int64"), ((2, 3), "bool"), ((2, 3
 
 
 def _integers(i32, i64, b, u8, i16, i8, u32, f, shape32, shape64, start, open_batch):
-    """The comparisons, logic, casts and moves (and int32 DIV) on int32, int64, bool, uint8, int16, int8 and
-    uint32 tensors (no quantization: the kernels read the values as they are)."""
+    """The comparisons, logic, casts and moves (and int32 DIV, MUL, SUB and SQUARED_DIFFERENCE, int32 and int64
+    MAXIMUM and MINIMUM) on int32, int64, bool, uint8, int16, int8 and uint32 tensors (no quantization: the
+    kernels read the values as they are)."""
     tf = _tf()
     from tensorflow.compiler.tf2xla.python import xla
 
@@ -169,7 +170,10 @@ def _integers(i32, i64, b, u8, i16, i8, u32, f, shape32, shape64, start, open_ba
             tf.raw_ops.BroadcastArgs(s0=shape64, s1=tf.constant([2, 1], tf.int64)),
             tf.broadcast_to(f[:, :1], [2, 2, 3]), tf.expand_dims(i32, 1), tf.squeeze(f[:1], 0),
             tf.where(b[:1], i16, tf.reverse(i16, [1])), tf.slice(i32, start, [1, 2]), tf.slice(b, start, [1, 1]),
-            tf.shape(open_batch), tf.raw_ops.Div(x=i32 + 5, y=tf.constant([[2, -3, 1], [4, 3, -2]], tf.int32))]
+            tf.shape(open_batch), tf.raw_ops.Div(x=i32 + 5, y=tf.constant([[2, -3, 1], [4, 3, -2]], tf.int32)),
+            i32 * tf.reverse(i32, [1]) - i32[:1], tf.math.squared_difference(i32, tf.reverse(i32, [0])),
+            tf.maximum(i32, tf.reverse(i32, [1])) + tf.minimum(i32, shape32[:1]),
+            tf.maximum(i64, tf.reverse(i64, [0])), tf.minimum(i64, tf.constant([1, 0, 2], tf.int64))]
 
 
 def integers_model() -> bytes:
@@ -231,7 +235,8 @@ def lookup_model() -> bytes:
 
 def handmade_model() -> bytes:
     """The forms the converter does not write, which TFLM runs: QUANTIZE between integer types
-    (int8 to int16, int16 to int16 at another scale, then to int8 and int32, int8 to int32),
+    (int8 to int16, int16 to int16 at another scale, then to int8 and int32, int8 to int32, int32
+    to int8 and int16, int8 to uint8 and back), DEQUANTIZE of uint8,
     int16 PRELU and PADV2, ELU and NOT_EQUAL in int8, FILL and ZEROS_LIKE of int8, EXPAND_DIMS
     and SQUEEZE, and SOFTMAX from int8 to int16."""
     from tests.test_ops_recurrent import _tensor
@@ -265,6 +270,11 @@ def handmade_model() -> bytes:
     c = operator(Op.QUANTIZE, [b], [tensor("c", (1, 40), T.INT8, None, 0.0047, -5)])
     outputs = [c, operator(Op.QUANTIZE, [b], [tensor("d", (1, 40), T.INT32, None, 0.00007, 0)]),
                operator(Op.QUANTIZE, [x8], [tensor("e", (1, 40), T.INT32, None, 0.003, 0)])]
+    outputs += [operator(Op.QUANTIZE, [outputs[-1]], [tensor("e8", (1, 40), T.INT8, None, 0.004, 6)]),
+                operator(Op.QUANTIZE, [outputs[-1]], [tensor("e16", (1, 40), T.INT16, None, 0.0002, 0)])]
+    u8 = operator(Op.QUANTIZE, [x8], [tensor("u8", (1, 40), T.UINT8, None, 0.013, 120)])
+    outputs += [operator(Op.QUANTIZE, [u8], [tensor("s8", (1, 40), T.INT8, None, 0.013, -8)]),
+                operator(Op.DEQUANTIZE, [u8], [tensor("real", (1, 40), T.FLOAT32)])]
     alpha = np.random.default_rng(5).integers(-100, 100, (10,)).astype(np.int8)
     outputs.append(operator(Op.PRELU, [x16, tensor("alpha", (10,), T.INT8, alpha, 0.004, 0)],
                             [tensor("prelu", (1, 4, 10), T.INT16, None, 0.0002, 0)]))

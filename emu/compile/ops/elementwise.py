@@ -1,4 +1,4 @@
-"""ADD, SUB and MUL, int8, int16 and float32, with NumPy-style broadcasting of either input.
+"""ADD, SUB and MUL, int8, int16, int32 and float32, with NumPy-style broadcasting of either input.
 
 int8 ADD follows TFLM's scheme: inputs are shifted left by 20 bits for headroom, each is
 rescaled to twice the larger input scale, and the sum is rescaled to the output. int8 SUB
@@ -6,7 +6,9 @@ is the same with the difference of the rescaled inputs (TFLM's sub.cc); int16 AD
 too, with a left shift of 15 (TFLM's int16 ADD takes this general path whatever its
 pot_scale_int16 option says). MUL rescales the product of the offset inputs by
 in1_scale * in2_scale / out_scale, on int8 and on int16 (whose zero points TFLM requires to
-be 0).
+be 0). int32 computes on the stored integers, wrapping past the int32 range, and clamps to the
+fused activation's range (SUB, MUL) or to the whole range (ADD, whatever its activation), as
+TFLM's kernels do.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from emu.compile.quant import (
 )
 
 OPERATORS = ("ADD", "SUB", "MUL")
-TYPES = {"ADD": ("float32", "int8", "int16", "int32"), "SUB": ("float32", "int8", "int16"),
-         "MUL": ("float32", "int8", "int16")}
+TYPES = {"ADD": ("float32", "int8", "int16", "int32"), "SUB": ("float32", "int8", "int16", "int32"),
+         "MUL": ("float32", "int8", "int16", "int32")}
 
 HEADER = "elementwise.h"
 MAX_RANK = 6  # EMU_BROADCAST_MAX_RANK
@@ -38,10 +40,9 @@ def lower(op, graph) -> KernelCall:
     activation = op.options.get("fused_activation_function", "NONE")
     params = broadcast_params(a.shape, b.shape, y.shape)
     name = op.op.lower()
-    if y.dtype == "int32":  # ADD only (TYPES); TFLM takes no quantization and no activation for it
-        if any(t.quantization is not None for t in (a, b, y)):
-            raise UnsupportedOperator("int32 ADD of quantized tensors (TFLM adds unquantized ones only)")
-        return KernelCall("emu_add_s32", HEADER, "emu_binary_s32_params", params, [a.index, b.index, y.index],
+    if y.dtype == "int32":
+        params.update(_int32_range(op.op, activation, a, b, y))
+        return KernelCall(f"emu_{name}_s32", HEADER, "emu_binary_s32_params", params, [a.index, b.index, y.index],
                           inplace=tuple(a.shape) == tuple(y.shape))
     if y.dtype == "float32":
         if activation not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
@@ -66,6 +67,19 @@ def lower(op, graph) -> KernelCall:
         params_type = "emu_mul_s8_params" if op.op == "MUL" else "emu_add_s8_params"
     return KernelCall(function, HEADER, params_type, params, [a.index, b.index, y.index],
                       inplace=tuple(a.shape) == tuple(y.shape))
+
+
+def _int32_range(op: str, activation: str, a, b, y) -> dict:
+    """act_min and act_max of int32 ADD, SUB and MUL. TFLM's ADD and SUB take unquantized int32
+    tensors only; its MUL reads no quantization on int32 (it multiplies the stored values), nor
+    does emu's. ADD clamps to the whole range; SUB and MUL to the activation's (TFLM's
+    CalculateActivationRange: an activation other than the RELUs clamps nothing)."""
+    if op != "MUL" and any(t.quantization is not None for t in (a, b, y)):
+        raise UnsupportedOperator(f"int32 {op} of quantized tensors (TFLM takes unquantized ones only)")
+    lo, hi = -2**31, 2**31 - 1
+    if op != "ADD":
+        lo, hi = {"RELU": (0, hi), "RELU6": (0, 6), "RELU_N1_TO_1": (-1, 1)}.get(activation, (lo, hi))
+    return {"act_min": lo, "act_max": hi}
 
 
 def binary_operands(op, graph, types) -> tuple:

@@ -1,8 +1,10 @@
-"""MAXIMUM and MINIMUM, int8, int16 and float32, with NumPy-style broadcasting of either input.
+"""MAXIMUM and MINIMUM, int8, int16, int32, int64 and float32, with NumPy-style broadcasting of
+either input.
 
 TFLM compares the stored values and copies the winner, whatever the quantization: int8 and
-int16 need no rescale (the converter gives both inputs and the output one scale and zero point). The
-broadcast is described as ADD's (emu/compile/ops/elementwise.py).
+int16 need no rescale (the converter gives both inputs and the output one scale and zero
+point); int32 and int64 are plain integers. The broadcast is described as ADD's
+(emu/compile/ops/elementwise.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from emu.compile.ops.elementwise import broadcast_params
 OPERATORS = ("MAXIMUM", "MINIMUM")
 
 HEADER = "maximum_minimum.h"
-_SUFFIX = {"float32": "f32", "int8": "s8", "int16": "s16"}
+_SUFFIX = {"float32": "f32", "int8": "s8", "int16": "s16", "int32": "s32", "int64": "s64"}
 TYPES = tuple(_SUFFIX)
 
 

@@ -1,11 +1,11 @@
-"""QUANTIZE and DEQUANTIZE between float32, int8 and int16, and requantization between int8
-and int16 and from either to int32.
+"""QUANTIZE and DEQUANTIZE between float32, int8 and int16, and requantization between integer
+types: among int8 and int16, from either to int32, from int32 to either, between int8 and uint8.
 
 QUANTIZE float32 -> int8 or int16 divides x / scale in float32 and rounds halves away from
 zero, as TFLM's affine quantizer does (dividing in double would round some half steps the
-other way); int8 or int16 -> int8, int16 or int32 rescales with an integer multiplier of
-in_scale / out_scale (TFLM's Requantize). DEQUANTIZE widens int8 and int16 with their scale
-and zero point, and float16 (how float16-quantized models store their weights) bit-exactly.
+other way); between integer types it rescales with an integer multiplier of in_scale /
+out_scale (TFLM's Requantize). DEQUANTIZE widens int8, uint8 and int16 with their scale and
+zero point, and float16 (how float16-quantized models store their weights) bit-exactly.
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ from emu.compile.quant import quantize_multiplier
 
 OPERATORS = ("QUANTIZE", "DEQUANTIZE")
 TYPES = {"QUANTIZE": ("float32->int8", "float32->int16", "int8->int8", "int8->int16", "int16->int8", "int16->int16",
-                         "int8->int32", "int16->int32"),
-         "DEQUANTIZE": ("int8->float32", "int16->float32", "float16->float32")}
+                         "int8->int32", "int16->int32", "int32->int8", "int32->int16", "int8->uint8", "uint8->int8"),
+         "DEQUANTIZE": ("int8->float32", "int16->float32", "uint8->float32", "float16->float32")}
 
 HEADER = "quantize.h"
-INTEGERS = ("int8", "int16", "int32")
-SUFFIX = {"int8": "s8", "int16": "s16"}
-_REQUANTIZE = {("int8", "int8"): "emu_requantize_s8", ("int16", "int8"): "emu_requantize_s16_s8",
-               ("int8", "int16"): "emu_requantize_s8_s16", ("int16", "int16"): "emu_requantize_s16",
-               ("int8", "int32"): "emu_requantize_s8_s32", ("int16", "int32"): "emu_requantize_s16_s32"}
+INTEGERS = ("int8", "uint8", "int16", "int32")
+SUFFIX = {"int8": "s8", "uint8": "u8", "int16": "s16", "int32": "s32"}
+# Requantizing pairs -> their kernel: emu_requantize_<in>_<out>, one suffix where both are the same
+_REQUANTIZE = {pair: "emu_requantize_" + "_".join(dict.fromkeys(SUFFIX[t] for t in pair)) for pair in (
+    ("int8", "int8"), ("int16", "int8"), ("int8", "int16"), ("int16", "int16"), ("int8", "int32"),
+    ("int16", "int32"), ("int32", "int8"), ("int32", "int16"), ("int8", "uint8"), ("uint8", "int8"))}
 
 
 def lower(op, graph) -> KernelCall:

@@ -1,9 +1,11 @@
-"""SQUARED_DIFFERENCE, int8, int16 and float32: (a - b)^2 with NumPy-style broadcasting.
+"""SQUARED_DIFFERENCE, int8, int16, int32 and float32: (a - b)^2 with NumPy-style broadcasting.
 
 int8 follows TFLM's squared_difference: both offset inputs are shifted left by 7 bits,
 rescaled to twice the larger input scale as ADD's are, subtracted and squared in int32, and
 the square is rescaled to the output by (twice the larger input scale)^2 / (2^14 * out_scale).
 int16 is the same without the left shift, and takes only zero points of 0, as TFLM does.
+int32 squares the difference of the stored values, wrapping past the int32 range as TFLM's
+does on its targets (it reads no quantization).
 TFLM broadcasts this operator over at most 4 dimensions, and so does emu.
 """
 
@@ -14,10 +16,11 @@ from emu.compile.ops.elementwise import broadcast_params
 from emu.compile.quant import quantize_multiplier, quantize_multiplier_smaller_than_one
 
 OPERATORS = ("SQUARED_DIFFERENCE",)
-TYPES = ("float32", "int8", "int16")
+TYPES = ("float32", "int8", "int16", "int32")
 
 HEADER = "squared_difference.h"
 LEFT_SHIFT = {"int8": 7, "int16": 0}  # an offset input shifted, rescaled and squared stays in int32
+_UNQUANTIZED = {"float32": "emu_squared_difference_f32", "int32": "emu_squared_difference_s32"}
 MAX_BROADCAST_RANK = 4  # TFLM's BroadcastBinaryFunction4DSlow
 
 
@@ -32,9 +35,9 @@ def lower(op, graph) -> KernelCall:
     params = broadcast_params(a.shape, b.shape, y.shape)
     inputs = [a.index, b.index, y.index]
     inplace = tuple(a.shape) == tuple(y.shape)
-    if y.dtype == "float32":
-        return KernelCall("emu_squared_difference_f32", HEADER, "emu_squared_difference_f32_params", params,
-                          inputs, inplace=inplace)
+    if y.dtype in _UNQUANTIZED:  # no parameters but the broadcast
+        return KernelCall(_UNQUANTIZED[y.dtype], HEADER, "emu_squared_difference_f32_params", params, inputs,
+                          inplace=inplace)
     for t in (a, b, y):
         if t.quantization is None or t.quantization.per_channel:
             raise UnsupportedOperator(f"{y.dtype} tensors need one scale and zero point")

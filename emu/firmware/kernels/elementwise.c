@@ -125,16 +125,24 @@ void emu_mul_f32(const emu_binary_f32_params *p, const float *input1, const floa
     FOR_EACH_RUN(p, p, input1, input2, output, mul_f32_run);
 }
 
-static void add_s32_run(const emu_binary_s32_params *p, const int32_t *a, int32_t step_a, const int32_t *b,
-                        int32_t step_b, int32_t *out, int32_t n)
-{
-    (void)p;
-    for (int32_t i = 0; i < n; i++) {
-        out[i] = (int32_t)((uint32_t)a[i * step_a] + (uint32_t)b[i * step_b]);
+/* The int32 runs: the arithmetic in uint32, where it wraps (TFLM's WrappingMul for MUL; its
+ * ADD and SUB wrap on its targets too), then the clamp. One body, inlined per operator. */
+#define S32_RUN(name, op)                                                                                   \
+    static void name##_s32_run(const emu_binary_s32_params *p, const int32_t *a, int32_t step_a,            \
+                               const int32_t *b, int32_t step_b, int32_t *out, int32_t n)                   \
+    {                                                                                                     \
+        for (int32_t i = 0; i < n; i++) {                                                                 \
+            const int32_t value = (int32_t)((uint32_t)a[i * step_a] op (uint32_t)b[i * step_b]);          \
+            out[i] = emu_clamp_i32(value, p->act_min, p->act_max);                                        \
+        }                                                                                                 \
+    }                                                                                                     \
+                                                                                                          \
+    void emu_##name##_s32(const emu_binary_s32_params *p, const int32_t *input1, const int32_t *input2,   \
+                          int32_t *output)                                                                \
+    {                                                                                                     \
+        FOR_EACH_RUN(p, p, input1, input2, output, name##_s32_run);                                       \
     }
-}
 
-void emu_add_s32(const emu_binary_s32_params *p, const int32_t *input1, const int32_t *input2, int32_t *output)
-{
-    FOR_EACH_RUN(p, p, input1, input2, output, add_s32_run);
-}
+S32_RUN(add, +)
+S32_RUN(sub, -)
+S32_RUN(mul, *)

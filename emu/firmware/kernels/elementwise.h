@@ -1,4 +1,4 @@
-/* ADD, SUB and MUL with broadcasting, int8, int16 and float32 (and int32 ADD).
+/* ADD, SUB and MUL with broadcasting, int8, int16, int32 and float32.
  *
  * Broadcasting is described at compile time by emu/compile/ops/elementwise.py: the output
  * shape with adjacent dimensions merged where both inputs allow it, and for each input
@@ -49,10 +49,12 @@ typedef struct {
     float act_min, act_max;
 } emu_binary_f32_params;
 
-/* int32 ADD: TFLM adds int32 tensors without quantization and clamps to the whole int32 range,
- * whatever the fused activation says; a sum past that range wraps, as on TFLM's targets. */
+/* int32 ADD, SUB and MUL: TFLM computes on the stored integers (no quantization) and clamps to
+ * act_min..act_max: the fused activation's range for SUB and MUL, the whole int32 range for ADD
+ * whatever the activation says. A result past the int32 range wraps, as on TFLM's targets. */
 typedef struct {
     EMU_BROADCAST_FIELDS;
+    int32_t act_min, act_max;
 } emu_binary_s32_params;
 
 void emu_add_s8(const emu_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
@@ -65,5 +67,7 @@ void emu_add_f32(const emu_binary_f32_params *p, const float *input1, const floa
 void emu_sub_f32(const emu_binary_f32_params *p, const float *input1, const float *input2, float *output);
 void emu_mul_f32(const emu_binary_f32_params *p, const float *input1, const float *input2, float *output);
 void emu_add_s32(const emu_binary_s32_params *p, const int32_t *input1, const int32_t *input2, int32_t *output);
+void emu_sub_s32(const emu_binary_s32_params *p, const int32_t *input1, const int32_t *input2, int32_t *output);
+void emu_mul_s32(const emu_binary_s32_params *p, const int32_t *input1, const int32_t *input2, int32_t *output);
 
 #endif

@@ -23,24 +23,6 @@ void emu_quantize_f32_s8(const emu_quantize_f32_s8_params *p, const float *input
     }
 }
 
-void emu_requantize_s8(const emu_requantize_s8_params *p, const int8_t *input, int8_t *output)
-{
-    for (int32_t i = 0; i < p->size; i++) {
-        const int32_t x = (int32_t)input[i] - p->input_zero_point;
-        const int32_t y = emu_multiply_by_quantized_multiplier(x, p->multiplier, p->shift) + p->output_zero_point;
-        output[i] = (int8_t)emu_clamp_i32(y, INT8_MIN, INT8_MAX);
-    }
-}
-
-/* In float, scale * (x - zero_point) is the exactly rounded product (a 24-bit mantissa
- * times a 9-bit integer), the same value a double product rounded to float gives. */
-void emu_dequantize_s8_f32(const emu_dequantize_s8_f32_params *p, const int8_t *input, float *output)
-{
-    for (int32_t i = 0; i < p->size; i++) {
-        output[i] = p->scale * (float)((int32_t)input[i] - p->zero_point);
-    }
-}
-
 void emu_quantize_f32_s16(const emu_quantize_f32_s8_params *p, const float *input, int16_t *output)
 {
     for (int32_t i = 0; i < p->size; i++) {
@@ -58,32 +40,49 @@ void emu_quantize_f32_s16(const emu_quantize_f32_s8_params *p, const float *inpu
     }
 }
 
+/* Requantize: (x - input_zero_point) rescaled, plus output_zero_point, clamped to the output
+ * type. The subtraction in uint32, where it wraps (only an int32 input can leave int32's range),
+ * as TFLM's does on its targets. One body for every pair of types. */
 #define REQUANTIZE(name, in_type, out_type, lo, hi)                                                        \
     void name(const emu_requantize_s8_params *p, const in_type *input, out_type *output)                   \
     {                                                                                                      \
         for (int32_t i = 0; i < p->size; i++) {                                                            \
-            const int32_t x = (int32_t)input[i] - p->input_zero_point;                                     \
+            const int32_t x = (int32_t)((uint32_t)(int32_t)input[i] - (uint32_t)p->input_zero_point);      \
             const int32_t y =                                                                              \
                 emu_multiply_by_quantized_multiplier(x, p->multiplier, p->shift) + p->output_zero_point;   \
             output[i] = (out_type)emu_clamp_i32(y, lo, hi);                                                \
         }                                                                                                  \
     }
 
+REQUANTIZE(emu_requantize_s8, int8_t, int8_t, INT8_MIN, INT8_MAX)
 REQUANTIZE(emu_requantize_s16_s8, int16_t, int8_t, INT8_MIN, INT8_MAX)
 REQUANTIZE(emu_requantize_s8_s16, int8_t, int16_t, INT16_MIN, INT16_MAX)
 REQUANTIZE(emu_requantize_s16, int16_t, int16_t, INT16_MIN, INT16_MAX)
+REQUANTIZE(emu_requantize_s32_s8, int32_t, int8_t, INT8_MIN, INT8_MAX)
+REQUANTIZE(emu_requantize_s32_s16, int32_t, int16_t, INT16_MIN, INT16_MAX)
+/* Between int8 and uint8; TFLM's shortcut for equal scales and zero points 128 apart (flipping
+ * the top bit) gives what this general form gives there. */
+REQUANTIZE(emu_requantize_s8_u8, int8_t, uint8_t, 0, UINT8_MAX)
+REQUANTIZE(emu_requantize_u8_s8, uint8_t, int8_t, INT8_MIN, INT8_MAX)
 /* Widening to int32 clamps nothing: the rescaled value is already an int32 value. */
 REQUANTIZE(emu_requantize_s8_s32, int8_t, int32_t, INT32_MIN, INT32_MAX)
 REQUANTIZE(emu_requantize_s16_s32, int16_t, int32_t, INT32_MIN, INT32_MAX)
 
-/* The product of a float scale and a 17-bit integer is exact in double, so rounding it once
- * to float gives TFLM's value, as for int8. */
-void emu_dequantize_s16_f32(const emu_dequantize_s8_f32_params *p, const int16_t *input, float *output)
-{
-    for (int32_t i = 0; i < p->size; i++) {
-        output[i] = p->scale * (float)((int32_t)input[i] - p->zero_point);
+/* Dequantize: scale * (x - zero_point) in float. The product of a float scale and an integer
+ * of at most 17 bits is exact in double, so rounding it once to float gives TFLM's value (its
+ * product in double, then rounded); float's product is that rounding. One body for int8, uint8
+ * and int16. */
+#define DEQUANTIZE(name, in_type)                                                                  \
+    void name(const emu_dequantize_s8_f32_params *p, const in_type *input, float *output)         \
+    {                                                                                              \
+        for (int32_t i = 0; i < p->size; i++) {                                                    \
+            output[i] = p->scale * (float)((int32_t)input[i] - p->zero_point);                     \
+        }                                                                                          \
     }
-}
+
+DEQUANTIZE(emu_dequantize_s8_f32, int8_t)
+DEQUANTIZE(emu_dequantize_u8_f32, uint8_t)
+DEQUANTIZE(emu_dequantize_s16_f32, int16_t)
 
 /* IEEE 754 binary16 -> binary32, exact for every input including subnormals, infinities
  * and NaNs. */

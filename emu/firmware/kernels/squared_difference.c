@@ -42,6 +42,17 @@ static void squared_difference_f32_run(const emu_squared_difference_f32_params *
     }
 }
 
+/* In uint32, where the difference and its square wrap, as TFLM's int32 arithmetic does on its targets. */
+static void squared_difference_s32_run(const emu_squared_difference_f32_params *p, const int32_t *a,
+                                       int32_t step_a, const int32_t *b, int32_t step_b, int32_t *out, int32_t n)
+{
+    (void)p;
+    for (int32_t i = 0; i < n; i++) {
+        const uint32_t difference = (uint32_t)a[i * step_a] - (uint32_t)b[i * step_b];
+        out[i] = (int32_t)(difference * difference);
+    }
+}
+
 void emu_squared_difference_s8(const emu_squared_difference_s8_params *p, const int8_t *input1,
                                const int8_t *input2, int8_t *output)
 {
@@ -58,4 +69,10 @@ void emu_squared_difference_f32(const emu_squared_difference_f32_params *p, cons
                                 const float *input2, float *output)
 {
     FOR_EACH_RUN(p, p, input1, input2, output, squared_difference_f32_run);
+}
+
+void emu_squared_difference_s32(const emu_squared_difference_f32_params *p, const int32_t *input1,
+                                const int32_t *input2, int32_t *output)
+{
+    FOR_EACH_RUN(p, p, input1, input2, output, squared_difference_s32_run);
 }

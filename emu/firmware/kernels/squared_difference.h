@@ -1,8 +1,9 @@
-/* SQUARED_DIFFERENCE with broadcasting, int8, int16 and float32: (a - b)^2.
+/* SQUARED_DIFFERENCE with broadcasting, int8, int16, int32 and float32: (a - b)^2.
  *
  * int8: both offset inputs are shifted left for headroom and rescaled to a common scale, as
  * ADD's are (elementwise.h); their difference is squared and rescaled to the output. The
- * broadcast is described as ADD's. int16 takes the same parameters (no left shift). */
+ * broadcast is described as ADD's. int16 takes the same parameters (no left shift); int32 (the
+ * stored values, no quantization) takes float32's, which are the broadcast's alone. */
 #ifndef EMU_SQUARED_DIFFERENCE_H
 #define EMU_SQUARED_DIFFERENCE_H
 
@@ -30,5 +31,7 @@ void emu_squared_difference_s16(const emu_squared_difference_s8_params *p, const
                                 const int16_t *input2, int16_t *output);
 void emu_squared_difference_f32(const emu_squared_difference_f32_params *p, const float *input1,
                                 const float *input2, float *output);
+void emu_squared_difference_s32(const emu_squared_difference_f32_params *p, const int32_t *input1,
+                                const int32_t *input2, int32_t *output);
 
 #endif
