@@ -94,6 +94,31 @@ def test_keras_recurrent_layers_run_as_a_loop_equal_to_tflm(converter, name):
         ("WHILE", "while/subgraphs")]
 
 
+def test_an_lstm_building_its_output_sequence_in_the_loop_is_refused_in_one_line(converter):
+    """Keras' LSTM with return_sequences writes step i of its output sequence inside the loop as
+    CONCATENATION(SLICE(sequence, 0, [i, 1, 8]), h, SLICE(sequence, i + 1, to the end)); the
+    converter declares the two slices [1, 1, 1] and [1, 1, 8]. TFLM neither resizes them nor
+    bounds its copy by them, so it writes past their buffers and concatenates only the declared
+    17 of 80 values: its outputs are not the layer's (LiteRT's interpreter, which resizes
+    tensors at run time, gives the layer's). emu refuses the first such slice."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from emu.model.oracle import tflm_outputs
+
+    model, floats = converter("lstm_sequence", "float32")
+    litert = Interpreter(model_content=model)
+    litert.allocate_tensors()
+    x = np.asarray(floats[0], np.float32).reshape(litert.get_input_details()[0]["shape"])
+    litert.set_tensor(litert.get_input_details()[0]["index"], x)
+    litert.invoke()
+    layer = litert.get_tensor(litert.get_output_details()[0]["index"])
+    theirs = np.asarray(tflm_outputs(model, [x])[0]).reshape(layer.shape)
+    assert not np.allclose(theirs, layer, rtol=1e-3, atol=1e-3)
+    with pytest.raises(EmuError, match=r"SLICE.*a size computed at run time .*declared \[1, 1, 1\]") as refused:
+        compile_graph(parse_model(model))
+    assert "\n" not in str(refused.value)
+
+
 def test_simple_rnn_not_unrolled_runs_as_a_loop_equal_to_tflm():
     tf = modelgen.tf()
     model = modelgen.to_float(modelgen.keras_model([tf.keras.layers.SimpleRNN(6), tf.keras.layers.Dense(2)], (5, 3)))

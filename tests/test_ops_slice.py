@@ -212,6 +212,13 @@ _X = make_tensor(0, (4, 6), "float32")
      "another number of elements"),
     ("STRIDED_SLICE", [make_tensor(0, (4, 6), "uint8"), _int32(1, [0, 0]), _int32(2, [4, 6]), _int32(3, [1, 1]),
                        make_tensor(4, (4, 6), "uint8")], [0, 1, 2, 3], [4], {}, "uint8 tensors"),
+    # a box whose shape changes at run time: TFLM copies it whole into the declared output
+    ("SLICE", [_X, _int32(1, [0, 0]), make_tensor(2, (2,), "int32"), make_tensor(3, (1, 1), "float32")],
+     [0, 1, 2], [3], {}, r"a size computed at run time .*declared \[1, 1\]"),
+    ("SLICE", [_X, make_tensor(1, (2,), "int32"), _int32(2, [-1, 6]), make_tensor(3, (1, 6), "float32")],
+     [0, 1, 2], [3], {}, r"size \[-1, 6\] from a begin computed at run time"),
+    ("SLICE", [_X, make_tensor(1, (2,), "int32"), _int32(2, [2, 6]), make_tensor(3, (1, 6), "float32")],
+     [0, 1, 2], [3], {}, r"size \[2, 6\] into an output declared \[1, 6\]"),
     ("REDUCE_MAX", [_X, make_tensor(1, (1,), "int32"), make_tensor(2, (4,), "float32")], [0, 1], [2], {},
      "axes computed at run time"),
     ("REDUCE_MAX", [_X, _int32(1, [2]), make_tensor(2, (4,), "float32")], [0, 1], [2], {}, r"axes \[2\] of a rank-2"),

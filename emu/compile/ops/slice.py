@@ -8,6 +8,15 @@ TFLM does not check the box against the input (it reads outside it): with consta
 size, emu refuses such a box. A begin computed by the model is read at run time
 (emu_strided_copy_at): the box then has the output's declared shape (TFLM allocates that
 shape), and a begin that would take it outside the input is clamped to the last start inside.
+
+TFLM's kernel copies as many elements as begin and size give, whatever the output's declared
+shape, and does not resize the output. A size computed by the model, or a size of -1 (to the
+end) from a begin computed by the model, makes a box whose shape changes at run time: TFLM
+writes past the output's buffer whenever it is larger than declared (the converter declares
+a placeholder such as [1, 1, 1] for it; Keras' LSTM with return_sequences writes its output
+sequence that way inside its WHILE loop, and TFLM's result is not the layer's). A static arena
+cannot hold such a box, so emu refuses it, as it refuses a constant size that is not the
+output's declared shape.
 """
 
 from __future__ import annotations
@@ -42,8 +51,12 @@ def lower(op, graph) -> KernelCall:
     if begin.dtype != size.dtype:
         raise UnsupportedOperator(f"begin of {begin.dtype} and size of {size.dtype} (TFLM reads both as "
                                   "begin's type, so its result is not the slice)")
-    if not (begin.is_constant and size.is_constant):
-        return _lower_run_time_begin(x, y, begin)
+    if not size.is_constant:
+        raise UnsupportedOperator(f"a size computed at run time (TFLM copies that many elements into an output "
+                                  f"declared {list(y.shape)}, past its end when more: a run-time shape a static "
+                                  "arena cannot hold)")
+    if not begin.is_constant:
+        return _lower_run_time_begin(x, y, begin, [int(v) for v in np.asarray(size.data).reshape(-1)])
     bounds = [[int(v) for v in np.asarray(t.data).reshape(-1)] for t in (begin, size)]
     ranges = []
     for axis, (extent, b, s) in enumerate(zip(shape, *bounds, strict=True)):
@@ -59,11 +72,18 @@ def lower(op, graph) -> KernelCall:
     return strided_copy(np.dtype(x.dtype).itemsize, offset, dims, steps, x, y)
 
 
-def _lower_run_time_begin(x, y, begin) -> KernelCall:
+def _lower_run_time_begin(x, y, begin, size: list[int]) -> KernelCall:
     """The box of the output's shape from a begin read at run time."""
     shape = tuple(x.shape)
     if len(y.shape) != len(shape) or any(o > n for o, n in zip(y.shape, shape, strict=True)):
         raise UnsupportedOperator(f"an output of shape {list(y.shape)} from an input of shape {list(shape)}")
+    if -1 in size:
+        raise UnsupportedOperator(f"size {size} from a begin computed at run time (TFLM copies to the axis's end "
+                                  f"into an output declared {list(y.shape)}, past its end when more: a run-time "
+                                  "shape a static arena cannot hold)")
+    if size != list(y.shape):
+        raise UnsupportedOperator(f"size {size} into an output declared {list(y.shape)} (TFLM copies the size's "
+                                  "elements whatever the output's shape)")
     offset, dims, steps = walk(shape, [range(o) for o in y.shape])
     call = strided_copy(np.dtype(x.dtype).itemsize, offset, dims, steps, x, y)
     pad = MAX_RANK - len(shape)
