@@ -3,7 +3,8 @@
 TFLM takes float32, int8 and int16, and requires the permutation to be a constant whose
 entries lie in [0, rank); so does emu, which turns it into a walk over the output
 (emu/firmware/kernels/strided_copy.h, which STRIDED_SLICE's walks use too). Elements are copied
-as they are, as TFLM does.
+as they are, as TFLM does. On the DSP cores an int8 walk that ends in a plane transpose has a
+faster kernel (optimize below).
 """
 
 from __future__ import annotations
