@@ -3,12 +3,14 @@
 TFLM takes float32, int8 and int16, and requires the permutation to be a constant whose
 entries lie in [0, rank); so does emu, which turns it into a walk over the output
 (emu/firmware/kernels/strided_copy.h, which STRIDED_SLICE's walks use too). Elements are copied
-as they are, as TFLM does.
+as they are, as TFLM does. On the DSP cores an int8 walk that ends in a plane transpose has a
+faster kernel (optimize below).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -42,6 +44,25 @@ def lower(op, graph) -> KernelCall:
                                   f"gives {[x.shape[p] for p in perm]}")
     dims, strides = walk(x.shape, perm)
     return strided_copy(np.dtype(x.dtype).itemsize, 0, dims, strides, x, y)
+
+
+# Below four rows or four columns a plane has no whole 4x4 block, and the walk is as fast.
+BLOCK = 4
+
+
+def optimize(op, graph, call: KernelCall) -> KernelCall | str:
+    """int8 whose walk ends in a plane transpose (the input contiguous along the output's
+    second-innermost dimension, strided along its innermost), in 4x4 byte blocks of word loads
+    and stores (emu/firmware/kernels/optimized/transpose_dsp.c); or why not."""
+    p = call.params
+    if p["element"] != 1:
+        return "float32 and int16: the DSP kernel moves int8 in 4x4 byte blocks"
+    if p["strides"][-1] == 1 or p["strides"][-2] != 1:
+        return ("the walk ends in no plane transpose (input step 1 along the output's second-innermost "
+                "dimension and not along its innermost)")
+    if p["dims"][-1] < BLOCK or p["dims"][-2] < BLOCK:
+        return f"a plane of {p['dims'][-2]}x{p['dims'][-1]}, with no whole {BLOCK}x{BLOCK} block"
+    return replace(call, function="emu_transpose_s8_dsp", header="transpose_dsp.h", path="transpose/4x4-dsp")
 
 
 def strided_copy(element: int, offset: int, dims: list[int], strides: list[int], x, y) -> KernelCall:
