@@ -4,21 +4,27 @@
 
 #include <string.h>
 
-/* One walk per element size, so each element is one load and one store. */
+/* One walk per element size, so each element is one load and one store. The walk's extents
+ * and steps are read once into locals: a store through `out` may alias the parameters as far as
+ * the compiler knows, which would otherwise make it re-read them from flash for every element. */
 #define EMU_STRIDED_COPY_WALK(T)                                                               \
     do {                                                                                       \
+        const int32_t n0 = p->dims[0], n1 = p->dims[1], n2 = p->dims[2], n3 = p->dims[3];      \
+        const int32_t n4 = p->dims[4];                                                         \
+        const int32_t s0 = p->strides[0], s1 = p->strides[1], s2 = p->strides[2];              \
+        const int32_t s3 = p->strides[3], s4 = p->strides[4];                                  \
         const T *in = (const T *)input + offset;                                               \
         T *out = output;                                                                       \
-        for (int32_t a = 0; a < p->dims[0]; a++) {                                             \
-            const T *in_a = in + a * p->strides[0];                                            \
-            for (int32_t b = 0; b < p->dims[1]; b++) {                                         \
-                const T *in_b = in_a + b * p->strides[1];                                      \
-                for (int32_t c = 0; c < p->dims[2]; c++) {                                     \
-                    const T *in_c = in_b + c * p->strides[2];                                  \
-                    for (int32_t d = 0; d < p->dims[3]; d++) {                                 \
-                        const T *in_d = in_c + d * p->strides[3];                              \
-                        for (int32_t e = 0; e < p->dims[4]; e++) {                             \
-                            *out++ = in_d[e * p->strides[4]];                                  \
+        for (int32_t a = 0; a < n0; a++) {                                                     \
+            const T *in_a = in + a * s0;                                                       \
+            for (int32_t b = 0; b < n1; b++) {                                                 \
+                const T *in_b = in_a + b * s1;                                                 \
+                for (int32_t c = 0; c < n2; c++) {                                             \
+                    const T *in_c = in_b + c * s2;                                             \
+                    for (int32_t d = 0; d < n3; d++) {                                         \
+                        const T *in_d = in_c + d * s3;                                         \
+                        for (int32_t e = 0; e < n4; e++) {                                     \
+                            *out++ = in_d[e * s4];                                             \
                         }                                                                      \
                     }                                                                          \
                 }                                                                              \
