@@ -34,7 +34,8 @@ def lower(op, graph) -> KernelCall:
 def helium(op, graph, call: KernelCall) -> KernelCall | str:
     """int8 and int16: each run of contiguous or broadcast elements by VMAX / VMIN, 16 or 8 lanes
     (emu/firmware/kernels/optimized/maximum_minimum_mve.c); or why not."""
-    if call.function.endswith("_f32"):
-        return "float32: the vector kernels are int8 and int16"
+    if not call.function.endswith(("_s8", "_s16")):
+        kind = {"f32": "float32", "s32": "int32", "s64": "int64"}[call.function.rsplit("_", 1)[-1]]
+        return f"{kind}: the vector kernels are int8 and int16"
     return replace(call, function=f"{call.function}_mve", header="maximum_minimum_mve.h",
                    path=f"{op.op.lower()}/mve")
