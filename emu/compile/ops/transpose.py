@@ -56,7 +56,7 @@ def optimize(op, graph, call: KernelCall) -> KernelCall | str:
     and stores (emu/firmware/kernels/optimized/transpose_dsp.c); or why not."""
     p = call.params
     if p["element"] != 1:
-        return "float32 and int16: the DSP kernel moves int8 in 4x4 byte blocks"
+        return f"{p['element']}-byte elements: the DSP kernel moves int8 (single bytes) in 4x4 blocks"
     if p["strides"][-1] == 1 or p["strides"][-2] != 1:
         return ("the walk ends in no plane transpose (input step 1 along the output's second-innermost "
                 "dimension and not along its innermost)")
