@@ -1,4 +1,4 @@
-/* The int8 dot product with SMLAD that the optimized SVDF and BATCH_MATMUL kernels share:
+/* The int8 dot product with SMLAD that the optimized SVDF, BATCH_MATMUL, TRANSPOSE_CONV and LSTM kernels share:
  * four bytes of each side per pair of SMLADs, the last n % 4 one at a time. */
 #ifndef EMU_DOT_S8_DSP_H
 #define EMU_DOT_S8_DSP_H

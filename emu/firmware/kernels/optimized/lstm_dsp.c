@@ -4,20 +4,13 @@
  * the results are the reference kernel's. */
 #include "lstm_dsp.h"
 
-#include "emu_dsp.h"
+#include "dot_s8_dsp.h"
 #include "lstm_s8_steps.h"
 
+/* The steps take the dot product by pointer; this is the shared SMLAD one, inlined here. */
 static int32_t dot_s8_smlad(const int8_t *a, const int8_t *b, int32_t n, int32_t acc)
 {
-    for (; n >= 4; n -= 4, a += 4, b += 4) {
-        const uint32_t wa = emu_read_u32(a), xb = emu_read_u32(b);
-        acc = emu_smlad(emu_sxtb16(wa), emu_sxtb16(xb), acc);
-        acc = emu_smlad(emu_sxtb16_ror8(wa), emu_sxtb16_ror8(xb), acc);
-    }
-    for (; n > 0; n--) {
-        acc += (int32_t)*a++ * *b++;
-    }
-    return acc;
+    return emu_dot_s8_smlad(a, b, n, acc);
 }
 
 void emu_lstm_s8_dsp(const emu_lstm_s8_params *p, const int8_t *input, const void *const *weights,
