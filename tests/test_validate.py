@@ -124,7 +124,7 @@ def test_samples_that_do_not_fit_in_flash_run_in_batches(tmp_path):
     model_path, kind, x, y = digits_int8()
     x, y = first_samples(x, y, 20, "digits")
     graph = read_model(model_path)
-    compiled = compile_for_device(graph, "reference", False)
+    compiled = compile_for_device(graph, "reference", get_platform(M0PLUS))
     flash = build_firmware(compiled, get_platform(M0PLUS)).sections.flash
     # room for 8 samples beside the model: 20 samples take three boots
     board = get_platform(str(small_flash_board(tmp_path, flash + LOOP_FLASH + 8 * sample_bytes(compiled.inputs))))
