@@ -96,6 +96,10 @@ KINDS = ["float", "int8", "int16"]
 def _keras_model(name: str):
     t = _tf()
     operation, shapes, _ = CASES[name]
+    # Keras names layers and outputs from session-wide counters, and the converter's choices
+    # (which pieces of a SPLIT it quantizes) follow those names: start every model from the
+    # same names, whatever the tests before it built
+    t.keras.backend.clear_session()
     t.keras.utils.set_random_seed(0)
     inputs = [t.keras.Input(shape=s, batch_size=1, name=f"in{i}",
                             dtype="int32" if i in INDEX_INPUTS.get(name, ()) else "float32")
