@@ -31,10 +31,11 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(VENV)/bin/emu demo
 
-# Lint first (ruff's rules are in pyproject.toml), then the whole suite; docs/testing.md runs it in parts.
+# Lint first (ruff's rules are in pyproject.toml), then the whole suite, a test file per worker on up
+# to four cores (a file's expensive fixtures are built once); docs/testing.md runs it in parts.
 test: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n auto --maxprocesses 4 --dist loadfile
 
 clean:
 	rm -rf $(VENV) build reports/demo
