@@ -370,8 +370,8 @@ def _smallest_layout(graph: Graph, calls: list[list[KernelCall]], clock: Timelin
         banded = {}
         for b in found:
             c1, c2 = calls[0][b.position].params, calls[0][b.position + 1].params
-            bands = row_schedule(c1["input_h"], (c1.get("filter_h", 1), c1.get("pad_h", 0)), c2["input_h"],
-                                 (c2.get("filter_h", 1), c2.get("pad_h", 0)), band)
+            bands = row_schedule(c1["input_h"], c2["input_h"], c1.get("pad_h", 0), c2.get("filter_h", 1),
+                                 c2.get("pad_h", 0), band)
             if bands is not None:
                 banded[b.position] = (b, bands)
         trial = _layout(graph, calls, clock, banded) if banded else None

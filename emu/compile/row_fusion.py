@@ -64,13 +64,14 @@ class Schedule:
     band_rows: int  # rows of b the band buffer holds
 
 
-def schedule(in_rows: int, first: tuple[int, int], mid_rows: int, second: tuple[int, int], band: int) -> Schedule | None:
-    """The bands of `band` output rows of a block whose convolutions have row stride 1 and
-    (filter height, top padding) `first` and `second`, the input `in_rows` rows and a
-    `mid_rows`; the output has in_rows rows, like the block input it is written over. None when
-    a band of the output would be written over input rows a later band still reads, or a
-    band needs no row of a at all."""
-    (f1, p1), (f2, p2) = first, second
+def schedule(in_rows: int, mid_rows: int, pad1: int, filter2: int, pad2: int, band: int) -> Schedule | None:
+    """The bands of `band` output rows of a block whose input has `in_rows` rows (as has its
+    output, written over it) and a `mid_rows`, whose convolutions have row stride 1, the first
+    top padding `pad1` (its filter's height does not matter: only the first input row each band
+    reads is checked against the rows already written), the second filter height `filter2`
+    and top padding `pad2`. None when a band of the output would be written over input rows a
+    later band still reads, or a band needs no row of a at all."""
+    p1, f2, p2 = pad1, filter2, pad2
     steps: list[Step] = []
     lo_had = hi_had = 0  # rows of a in the window: [lo_had, hi_had)
     for y in range(0, in_rows, band):
