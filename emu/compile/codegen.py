@@ -6,6 +6,8 @@ code calls emu_mark_layer(), which the emulator watches to attribute work to lay
 with control flow has one C function per subgraph (emu/compile/subgraphs.py); the operators
 of the subgraphs a WHILE, IF or CALL_ONCE runs are not marked, so that operator's layer
 counts all the work of the subgraphs it runs (a loop's body over all its iterations).
+A residual block run by bands of rows (emu/compile/row_fusion.py) calls its three kernels
+once per band, all under its first operator's marker.
 """
 
 from __future__ import annotations
