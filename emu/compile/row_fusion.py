@@ -17,8 +17,8 @@ padding only where the band starts at the top, and the rows below the window sta
 the bottom padding only where the window reaches the end of a), and the ADD told its run
 is the band's elements. So the results are the same to the bit, and any kernel form
 (reference, DSP, Helium) runs as it is. Only convolutions of row stride and dilation 1 are
-run so (ResNet's first block in each stage); the code generator (emu/compile/codegen.py)
-takes a band only where it makes the arena smaller.
+run so (a ResNet's first stage; the later stages' first blocks downsample); the code
+generator (emu/compile/codegen.py) takes bands only where they make the arena smaller.
 """
 
 from __future__ import annotations
