@@ -135,7 +135,8 @@ def test_a_small_resnet_takes_under_0_6x_of_tflms_arena_and_still_matches_tflm()
 def test_blocks_whose_add_reads_the_shortcut_second_run_by_bands_and_still_match_tflm():
     """Two residual blocks on 12 rows: Add([b, x]) (the block input second) after a 3x3 and a
     5x5 convolution, which runs by bands; then a 3x3 and a 1x1, which cannot (a band's first
-    convolution would read a row of x the ADD before it has written over) and runs whole."""
+    convolution would read a row of x the ADD before it has written over) and runs whole.
+    int8 and float32, each with the reference and the optimized kernel sets."""
     from emu.compile.codegen import compile_graph
     from emu.compile.hostrun import run_compiled_on_host_many
     from emu.model.oracle import tflm_outputs
@@ -151,16 +152,17 @@ def test_blocks_whose_add_reads_the_shortcut_second_run_by_bands_and_still_match
     x = k.Add()([y, x])
     y = k.Conv2D(8, 1)(k.Conv2D(8, 3, padding="same", activation="relu")(x))
     outputs = k.Add()([y, x])
-    model = modelgen.to_int8(tf.keras.Model(inputs, outputs), (12, 12, 4))
-    graph = parse_model(model)
-    samples = [modelgen.random_input(model, seed=s) for s in range(3)]
-    wanted = [tflm_outputs(model, x) for x in samples]
-    for kernel_set in ("reference", "optimized"):
-        compiled = compile_graph(graph, kernel_set)
-        assert compiled.source.count("by bands of") == 1, kernel_set
-        for got, want in zip(run_compiled_on_host_many(compiled, samples), wanted, strict=True):
-            for g, w in zip(got, want, strict=True):
-                np.testing.assert_array_equal(g, np.asarray(w).reshape(g.shape), err_msg=kernel_set)
+    keras = tf.keras.Model(inputs, outputs)
+    for model in (modelgen.to_int8(keras, (12, 12, 4)), modelgen.to_float(keras)):
+        graph = parse_model(model)
+        samples = [modelgen.random_input(model, seed=s) for s in range(3)]
+        wanted = [tflm_outputs(model, x) for x in samples]
+        for kernel_set in ("reference", "optimized"):
+            compiled = compile_graph(graph, kernel_set)
+            assert compiled.source.count("by bands of") == 1, kernel_set
+            for got, want in zip(run_compiled_on_host_many(compiled, samples), wanted, strict=True):
+                for g, w in zip(got, want, strict=True):
+                    np.testing.assert_array_equal(g, np.asarray(w).reshape(g.shape), err_msg=kernel_set)
 
 
 def test_each_buffer_takes_the_lowest_aligned_offset_free_of_the_larger_ones():
