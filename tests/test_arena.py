@@ -4,6 +4,7 @@ import numpy as np
 
 from emu.compile.arena import ALIGNMENT, Buffer, plan_arena
 from emu.compile.overlap import row_streaming_lead
+from emu.compile.row_fusion import Rows, schedule
 
 
 def test_chain_reuses_memory_of_dead_tensors():
@@ -107,7 +108,7 @@ def small_resnet():
     return modelgen.to_int8(tf.keras.Model(inputs, outputs), (32, 32, 3))
 
 
-def test_a_small_resnet_takes_under_0_7x_of_tflms_arena_and_still_matches_tflm():
+def test_a_small_resnet_takes_under_0_6x_of_tflms_arena_and_still_matches_tflm():
     from emu.compile.codegen import compile_graph
     from emu.compile.hostrun import run_compiled_on_host_many
     from emu.model.oracle import tflm_arena_bytes, tflm_outputs
@@ -122,11 +123,46 @@ def test_a_small_resnet_takes_under_0_7x_of_tflms_arena_and_still_matches_tflm()
     wanted = [tflm_outputs(model, x) for x in inputs]
     for kernel_set in ("reference", "optimized"):
         compiled = compile_graph(graph, kernel_set)
-        assert compiled.arena_bytes <= 0.7 * tflm, (kernel_set, compiled.arena_bytes, tflm)
+        assert compiled.arena_bytes <= 0.6 * tflm, (kernel_set, compiled.arena_bytes, tflm)
+        # the first block (stride 1) runs by bands: its inner activations never exist whole
+        assert "by bands of" in compiled.source and "memmove(" in compiled.source
         # buffers that share memory must not clobber each other: the outputs say so
         for got, want in zip(run_compiled_on_host_many(compiled, inputs), wanted, strict=True):
             for g, w in zip(got, want, strict=True):
                 np.testing.assert_array_equal(g, w, err_msg=kernel_set)
+
+
+def test_blocks_whose_add_reads_the_shortcut_second_run_by_bands_and_still_match_tflm():
+    """Two residual blocks on 12 rows: Add([b, x]) (the block input second) after a 3x3 and a
+    5x5 convolution, which runs by bands; then a 3x3 and a 1x1, which cannot (a band's first
+    convolution would read a row of x the ADD before it has written over) and runs whole.
+    int8 and float32, each with the reference and the optimized kernel sets."""
+    from emu.compile.codegen import compile_graph
+    from emu.compile.hostrun import run_compiled_on_host_many
+    from emu.model.oracle import tflm_outputs
+    from emu.model.reader import parse_model
+    from tests import modelgen
+
+    tf = modelgen.tf()
+    k = tf.keras.layers
+    tf.keras.utils.set_random_seed(1)
+    inputs = tf.keras.Input((12, 12, 4), batch_size=1)
+    x = k.Conv2D(8, 3, padding="same")(inputs)
+    y = k.Conv2D(8, 5, padding="same")(k.Conv2D(8, 3, padding="same", activation="relu")(x))
+    x = k.Add()([y, x])
+    y = k.Conv2D(8, 1)(k.Conv2D(8, 3, padding="same", activation="relu")(x))
+    outputs = k.Add()([y, x])
+    keras = tf.keras.Model(inputs, outputs)
+    for model in (modelgen.to_int8(keras, (12, 12, 4)), modelgen.to_float(keras)):
+        graph = parse_model(model)
+        samples = [modelgen.random_input(model, seed=s) for s in range(3)]
+        wanted = [tflm_outputs(model, x) for x in samples]
+        for kernel_set in ("reference", "optimized"):
+            compiled = compile_graph(graph, kernel_set)
+            assert compiled.source.count("by bands of") == 1, kernel_set
+            for got, want in zip(run_compiled_on_host_many(compiled, samples), wanted, strict=True):
+                for g, w in zip(got, want, strict=True):
+                    np.testing.assert_array_equal(g, np.asarray(w).reshape(g.shape), err_msg=kernel_set)
 
 
 def test_each_buffer_takes_the_lowest_aligned_offset_free_of_the_larger_ones():
@@ -280,3 +316,118 @@ def test_kws_steps_its_chain_of_activations_down_and_takes_under_0_6x_of_tflms_a
         for got, want in zip(run_compiled_on_host_many(compiled, inputs), wanted, strict=True):
             for g, w in zip(got, want, strict=True):
                 np.testing.assert_array_equal(g, np.asarray(w).reshape(g.shape), err_msg=kernel_set)
+
+
+def test_a_residual_block_by_hand_runs_in_bands_of_rows():
+    # 8 rows, both convolutions 3x3 with padding 1, bands of 4 rows. Band 0 needs a's rows 0-4
+    # (b's row 3 reads a's rows 2-4), computed from x's rows 0-5 with the top padding; band 1
+    # keeps a's rows 3-4 (window rows 3-4 moved to the top), computes rows 5-7 from x's rows
+    # 4-7, which band 0's ADD (x's rows 0-3) left alone, and reads a's rows 3-7.
+    bands = schedule(8, 8, 1, 3, 1, 4)
+    first, second = bands.steps
+    assert (first.keep, first.first, first.second) == (0, Rows(0, 1, 8, 0, 5), Rows(0, 1, 5, 0, 4))
+    assert (second.keep_from, second.keep) == (3, 2)
+    assert second.first == Rows(4, 0, 4, 2, 3) and second.second == Rows(0, 0, 5, 0, 4)
+    assert (bands.window_rows, bands.band_rows) == (5, 4)
+    # a 1x1 second convolution after a 3x3 first: band 1's first row of a reads x's row 3,
+    # which band 0's ADD has written over
+    assert schedule(8, 8, 1, 1, 0, 4) is None
+
+
+def _band_program(rng):
+    """A random residual block and the buffers a banded run of it needs: the block input x
+    (written before, its output c over it read after), the window of a, the band of b, one
+    scratch, and buffers alive across the block."""
+    while True:
+        rows = int(rng.integers(1, 12))
+        f1, f2 = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        p1, p2 = int(rng.integers(0, f1)), int(rng.integers(0, f2))
+        mid = rows + 2 * p1 - f1 + 1  # stride 1: a's rows
+        if mid < 1 or mid + 2 * p2 - f2 + 1 != rows:  # the output has x's rows, as the ADD needs
+            continue
+        bands = schedule(rows, mid, p1, f2, p2, int(rng.integers(1, rows + 1)))
+        if bands is not None:
+            break
+    row_x, row_a = int(rng.integers(1, 30)), int(rng.integers(1, 30))
+    buffers = [Buffer("x", rows * row_x, -1, 1), Buffer("window", bands.window_rows * row_a, 0, 0),
+               Buffer("band", bands.band_rows * row_x, 0, 0), Buffer("scratch", int(rng.integers(1, 60)), 0, 0)]
+    for k in range(int(rng.integers(0, 4))):
+        first = int(rng.integers(-1, 1))
+        buffers.append(Buffer(f"skip{k}", int(rng.integers(1, 200)), first, int(rng.integers(max(first, 0), 2))))
+    return (rows, mid, f1, p1, f2, p2), (row_x, row_a), bands, buffers
+
+
+class _RowMemory:
+    """The arena byte by byte, each byte tagged with (tensor, row) last written there."""
+
+    def __init__(self, buffers, size):
+        self.at = {b.name: b.offset for b in buffers}
+        self.tag = [None] * size
+
+    def write(self, name, row, size, what):
+        start = self.at[name] + row * size
+        self.tag[start:start + size] = [what] * size
+
+    def holds(self, name, row, size, what):
+        start = self.at[name] + row * size
+        return all(t == what for t in self.tag[start:start + size])
+
+
+def _play_convolution(memory, call, source, size_in, target, size_out, filter_h, pad_model, wanted_rows,
+                      name_in, name_out, row0):
+    """One banded convolution call: its output row oy (the model's row row0 + oy) reads rows
+    oy - pad ... of what its pointer gives, each of which must hold the model's input row it
+    stands for, and a row the model pads must be one outside the call's input rows."""
+    for oy in range(call.output_h):
+        out_row = row0 + oy
+        for j in range(filter_h):
+            needed = out_row - pad_model + j  # the model's input row
+            rel = oy - call.pad + j  # the row the kernel reads, relative to its pointer
+            if 0 <= needed < wanted_rows:
+                assert 0 <= rel < call.input_h, (needed, rel, call)
+                assert memory.holds(source, call.input_row + rel, size_in, (name_in, needed)), (name_in, needed)
+            else:
+                assert not 0 <= rel < call.input_h, (needed, rel, call)
+        memory.write(target, call.output_row + oy, size_out, (name_out, out_row))
+
+
+def test_random_banded_blocks_read_every_row_they_need_and_clobber_nothing():
+    """Plays each banded block byte by byte in a planned arena, every byte tagged with the row
+    of the tensor last written there: a convolution's output row oy reads input rows oy - pad
+    to oy - pad + filter - 1 of what its pointer gives (rows outside 0..input_h - 1 being
+    padding), as the kernels do. Each row of a must be computed from exactly the rows of x it
+    needs, each row of b from exactly the rows of a it needs (a row the model pads must fall
+    outside the call's rows), the ADD must read x's and b's same row, and at the end x's bytes
+    must hold every row of c, the buffers alive across the block untouched."""
+    rng = np.random.default_rng(5)
+    moved = 0
+    for _ in range(400):
+        (rows, mid, f1, p1, f2, p2), (row_x, row_a), bands, buffers = _band_program(rng)
+        memory = _RowMemory(buffers, plan_arena(buffers).size)
+        tag, write, holds = memory.tag, memory.write, memory.holds
+        at = memory.at
+        for b in buffers:
+            if b.name != "x" and b.first == -1 or b.first == 0 and b.name.startswith("skip"):
+                write(b.name, 0, b.size, (b.name, 0))
+        for y in range(rows):
+            write("x", y, row_x, ("x", y))
+        write("scratch", 0, buffers[3].size, ("scratch", 0))
+        for step in bands.steps:
+            if step.keep:
+                window = at["window"]
+                tag[window:window + step.keep * row_a] = \
+                    tag[window + step.keep_from * row_a:window + (step.keep_from + step.keep) * row_a]
+                moved += 1
+            if step.first is not None:  # its output row oy is the row of a whose window of x starts where oy's does
+                _play_convolution(memory, step.first, "x", row_x, "window", row_a, f1, p1, rows, "x", "a",
+                                  step.first.input_row - step.first.pad + p1)
+            _play_convolution(memory, step.second, "window", row_a, "band", row_x, f2, p2, mid, "a", "b", step.row)
+            for y in range(step.row, step.row + step.rows):
+                assert holds("x", y, row_x, ("x", y)) and holds("band", y - step.row, row_x, ("b", y))
+                write("x", y, row_x, ("c", y))
+            assert holds("scratch", 0, buffers[3].size, ("scratch", 0))
+        assert all(holds("x", y, row_x, ("c", y)) for y in range(rows))
+        for b in buffers:
+            if b.name.startswith("skip") and b.first <= 0 <= b.last:
+                assert holds(b.name, 0, b.size, (b.name, 0)), b
+    assert moved > 50  # windows were carried from band to band, not only rebuilt

@@ -6,6 +6,8 @@ code calls emu_mark_layer(), which the emulator watches to attribute work to lay
 with control flow has one C function per subgraph (emu/compile/subgraphs.py); the operators
 of the subgraphs a WHILE, IF or CALL_ONCE runs are not marked, so that operator's layer
 counts all the work of the subgraphs it runs (a loop's body over all its iterations).
+A residual block run by bands of rows (emu/compile/row_fusion.py) calls its three kernels
+once per band, all under its first operator's marker.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from emu.compile.arena import Buffer, plan_arena
+from emu.compile.arena import ArenaPlan, Buffer, plan_arena
 from emu.compile.fold import fold_constants
 from emu.compile.formats import Choosing, choose_sparse, expand_at_build_time, plain_totals
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
@@ -24,6 +26,9 @@ from emu.compile.objective import DEFAULT_OBJECTIVE, resolve_objective
 from emu.compile.ops import lowerings, optimizations
 from emu.compile.quant import RescaleOutOfRange
 from emu.compile.resources import bind_resource_variables
+from emu.compile.row_fusion import Block, Schedule
+from emu.compile.row_fusion import blocks as row_blocks
+from emu.compile.row_fusion import schedule as row_schedule
 from emu.compile.schedule import as_activations, produce_at_run_time
 from emu.compile.subgraphs import Timeline, control_code, function_name, timeline
 from emu.compile.weight_format import filter_storage
@@ -220,10 +225,13 @@ def _group_bytes(graph: Graph, groups: _Groups) -> dict[int, int]:
     return size
 
 
-def _share_buffers(graph: Graph, calls: list[list[KernelCall]],
-                   clock: Timeline) -> tuple[_Groups, dict[tuple[int, int], int]]:
+def _share_buffers(graph: Graph, calls: list[list[KernelCall]], clock: Timeline,
+                   banded_adds: dict[int, int] | None = None) -> tuple[_Groups, dict[tuple[int, int], int]]:
     """Groups of tensors that are one buffer, and the (output, input) buffer pairs that may
-    overlap by streaming, with their leads (emu/compile/arena.py)."""
+    overlap by streaming, with their leads (emu/compile/arena.py). `banded_adds`: the main
+    subgraph's ADDs that end a block run by bands (emu/compile/row_fusion.py), by index, and the
+    block input each one's output takes the bytes of (whichever of its inputs that is)."""
+    banded_adds = banded_adds or {}
     groups = _Groups()
     for op, call, _, _ in _ran(graph, calls, clock):
         if call.alias:
@@ -237,6 +245,8 @@ def _share_buffers(graph: Graph, calls: list[list[KernelCall]],
         if not (call.inplace or call.input_lead is not None) or graph.tensors[op.inputs[0]].is_constant:
             continue
         src, dst = op.inputs[0], op.outputs[0]
+        if not op.subgraph and op.index in banded_adds:
+            src = banded_adds[op.index]
         src_root = groups.root(src)
         if span[src_root][1] != last or src_root in output_roots:
             continue  # the input is read again later, or must survive as a model output
@@ -317,18 +327,13 @@ def _compile(graph: Graph, kernel_set: str, mve: bool,
     weight_format, filter_bytes = filter_storage(replace(graph, operators=graph.all_operators), every)
     graph = as_activations(graph, produced)  # which the planner places in the arena
     clock = timeline(graph)
-    groups, leads = _share_buffers(graph, calls, clock)
-    span = _lifetimes(graph, groups, clock)
-    sizes = _group_bytes(graph, groups)
-    buffers = [Buffer(f"t{r}", sizes[r], first, last) for r, (first, last) in span.items()]
-    buffers += [Buffer(_scratch(op), c.scratch_bytes, first, last)
-                for op, c, first, last in _ran(graph, calls, clock) if c.scratch_bytes]
-    plan = plan_arena(buffers, {(f"t{dst}", f"t{src}"): lead for (dst, src), lead in leads.items()})
+    layout = _smallest_layout(graph, calls, clock)
+    groups, plan = layout.groups, layout.plan
 
     def offset(t: int) -> int:
         return plan.offsets[f"t{groups.root(t)}"]
 
-    emitter = _Emitter(graph, calls, sorted(clock.subgraphs), offset, plan.offsets)
+    emitter = _Emitter(graph, calls, sorted(clock.subgraphs), offset, plan.offsets, layout.banded)
     source = emitter.source(plan.size)
     ran = [c for _, c, _, _ in _ran(graph, calls, clock)]
     return CompiledModel(
@@ -347,6 +352,69 @@ def _compile(graph: Graph, kernel_set: str, mve: bool,
         filter_bytes=filter_bytes,
         objective=choosing.objective,
     ), smaller
+
+
+@dataclass
+class _Layout:
+    groups: _Groups
+    plan: ArenaPlan
+    banded: dict[int, tuple[Block, Schedule]]  # position of the first convolution -> block, bands
+
+
+def _smallest_layout(graph: Graph, calls: list[list[KernelCall]], clock: Timeline) -> _Layout:
+    """The arena plan with each operator run whole, or, where that is smaller, with the residual
+    blocks run by bands (emu/compile/row_fusion.py): bands of 1, 2, 4... rows, the largest of
+    those that make the arena smallest (fewer bands, fewer calls)."""
+    best = _layout(graph, calls, clock, {})
+    found = row_blocks(graph, calls[0])
+    rows = max((graph.tensors[b.x].shape[1] for b in found), default=0)
+    for band in sorted({1 << k for k in range(max(rows - 1, 0).bit_length())}, reverse=True):
+        banded = {}
+        for b in found:
+            c1, c2 = calls[0][b.position].params, calls[0][b.position + 1].params
+            bands = row_schedule(c1["input_h"], c2["input_h"], c1.get("pad_h", 0), c2.get("filter_h", 1),
+                                 c2.get("pad_h", 0), band)
+            if bands is not None:
+                banded[b.position] = (b, bands)
+        trial = _layout(graph, calls, clock, banded) if banded else None
+        if trial is not None and trial.plan.size < best.plan.size:
+            best = trial
+    return best
+
+
+def _row_bytes(graph: Graph, t: int) -> int:
+    tensor = graph.tensors[t]
+    return tensor.nbytes // int(tensor.shape[1])
+
+
+def _layout(graph: Graph, calls: list[list[KernelCall]], clock: Timeline,
+            banded: dict[int, tuple[Block, Schedule]]) -> _Layout | None:
+    """The plan with the blocks of `banded` run by bands: their inner activations a and b
+    replaced by a window of a and a band of b, alive from the block's first operator to its
+    last, with one scratch for both convolutions (they never run at once). None when a block's
+    output cannot take its input's bytes after all."""
+    ops = graph.operators
+    groups, leads = _share_buffers(graph, calls, clock,
+                                   {ops[i + 2].index: block.x for i, (block, _) in banded.items()})
+    if any(groups.root(block.c) != groups.root(block.x) for block, _ in banded.values()):
+        return None
+    span = _lifetimes(graph, groups, clock)
+    sizes = _group_bytes(graph, groups)
+    gone = {groups.root(t) for block, _ in banded.values() for t in (block.a, block.b)}
+    buffers = [Buffer(f"t{r}", sizes[r], first, last) for r, (first, last) in span.items() if r not in gone]
+    inside = {id(ops[i + k]) for i in banded for k in (0, 1)}
+    buffers += [Buffer(_scratch(op), c.scratch_bytes, first, last)
+                for op, c, first, last in _ran(graph, calls, clock) if c.scratch_bytes and id(op) not in inside]
+    for i, (block, bands) in banded.items():
+        first, last = clock.operators[0, i][0], clock.operators[0, i + 2][1]
+        buffers.append(Buffer(f"window{i}", bands.window_rows * _row_bytes(graph, block.a), first, last))
+        buffers.append(Buffer(f"band{i}", bands.band_rows * _row_bytes(graph, block.b), first, last))
+        scratch = max(calls[0][i].scratch_bytes, calls[0][i + 1].scratch_bytes)
+        if scratch:
+            buffers.append(Buffer(_scratch(ops[i]), scratch, first, last))
+    plan = plan_arena(buffers, {(f"t{dst}", f"t{src}"): lead for (dst, src), lead in leads.items()
+                                if dst not in gone and src not in gone})
+    return _Layout(groups, plan, banded)
 
 
 def _io(graph: Graph, t: int, offset: int) -> TensorIO:
@@ -386,8 +454,9 @@ def c_array_body(values: np.ndarray) -> str:
 
 class _Emitter:
     def __init__(self, graph: Graph, calls: list[list[KernelCall]], ran: list[int], offset,
-                 buffer_offsets: dict[str, int]):
+                 buffer_offsets: dict[str, int], banded: dict[int, tuple[Block, Schedule]] | None = None):
         self.graph, self.calls, self.offset, self.buffer_offsets = graph, calls, offset, buffer_offsets
+        self.banded = banded or {}
         self.ran = ran  # the subgraphs that run, each a C function
         self.constants: list[str] = []
         self.flags: list[str] = []  # CALL_ONCE's "has run" flags, zero at boot
@@ -463,18 +532,80 @@ class _Emitter:
             return lines + control_code(op, self.graph.subgraph(op.subgraph), self._address, flag)
         if not call.function:
             return lines
-        args = []
+        if op.subgraph:
+            lines.append(f"    /* {op.index}: {op.op} */")
+        params, args = self._operands(op, call, prefix)
+        lines.append(f"    {call.function}({', '.join(([f'&{params}'] if params else []) + args)});")
+        return lines
+
+    def _operands(self, op, call: KernelCall, prefix: str, scratch: str | None = None,
+                  pointers: dict[int, str] | None = None) -> tuple[str | None, list[str]]:
+        """The call's parameters (the name of their constant struct, None without one) and its
+        other arguments; `pointers` replaces the given tensors' pointers, `scratch` the scratch's
+        buffer name."""
+        params = None
         if call.params_type:
             fields = ",\n".join(f"    .{k} = {self._value(prefix, k, v)}" for k, v in call.params.items())
             self.constants.append(f"static const {call.params_type} {prefix} = {{\n{fields}\n}};")
-            args.append(f"&{prefix}")
-        args += [self._argument(f"{prefix}_arg{i}", t, op) for i, t in enumerate(call.args)]
+            params = prefix
+        pointers = pointers or {}
+        args = [pointers[t] if isinstance(t, int) and t in pointers else self._argument(f"{prefix}_arg{i}", t, op)
+                for i, t in enumerate(call.args)]
         if call.scratch_bytes:
-            args.append(f"(void *)(emu_arena + {self.buffer_offsets[_scratch(op)]})")
-        if op.subgraph:
-            lines.append(f"    /* {op.index}: {op.op} */")
-        lines.append(f"    {call.function}({', '.join(args)});")
-        return lines
+            args.append(f"(void *)(emu_arena + {self.buffer_offsets[scratch or _scratch(op)]})")
+        return params, args
+
+    def _banded(self, position: int) -> list[str]:
+        """A residual block run by bands (emu/compile/row_fusion.py): its three kernels called
+        band by band on copies of their parameters that say which rows, the window of a kept
+        between bands moved up with memmove. The block is one layer to the emulator: its first
+        operator's marker opens it, and the other two operators' markers follow it."""
+        block, bands = self.banded[position]
+        ops = self.graph.operators[position:position + 3]
+        calls = self.calls[0][position:position + 3]
+        ctype = C_TYPES[self.graph.tensors[block.x].dtype]
+        rx, ra, rb = (_row_bytes(self.graph, t) for t in (block.x, block.a, block.b))
+        x = self.offset(block.x)
+        window, band = self.buffer_offsets[f"window{position}"], self.buffer_offsets[f"band{position}"]
+        lines = [f"    emu_mark_layer(); /* {ops[0].index}: {ops[0].op} */",
+                 f"    {{ /* {ops[0].index}, {ops[1].index} and {ops[2].index} ({ops[0].op}, {ops[1].op}, {ops[2].op}) "
+                 f"by bands of {bands.band_rows} rows */"]
+        names = ("first", "second", "add")
+        args = []  # each call's arguments, its input and output pointers left as IN and OUT
+        for op, call, name in zip(ops, calls, names, strict=True):
+            placeholders = {op.inputs[0]: "IN", op.outputs[0]: "OUT"} if name != "add" else \
+                {block.x: "IN", block.b: "BAND", block.c: "OUT"}
+            params, operands = self._operands(op, call, f"op{op.index}", _scratch(ops[0]), placeholders)
+            args.append(operands)
+            lines.append(f"        {call.params_type} {name} = {params};")
+
+        def call(k: int, source: str, target: str, sets: list[str]) -> list[str]:
+            at = {"IN": f"(const {ctype} *)(emu_arena + {source})", "OUT": f"({ctype} *)(emu_arena + {target})",
+                  "BAND": f"(const {ctype} *)(emu_arena + {band})"}
+            return [f"        {' '.join(sets)}",
+                    f"        {calls[k].function}(&{names[k]}, {', '.join(at.get(a, a) for a in args[k])});"]
+
+        def conv(k: int, rows, source: int, target: int, row_in: int, row_out: int) -> list[str]:
+            name = names[k]
+            sets = [f"{name}.input_h = {rows.input_h};", f"{name}.output_h = {rows.output_h};"]
+            if "pad_h" in calls[k].params:
+                sets.append(f"{name}.pad_h = {rows.pad};")
+            elif rows.pad:
+                raise AssertionError("a convolution without top padding given some")  # row_fusion gives none
+            return call(k, str(source + rows.input_row * row_in), str(target + rows.output_row * row_out), sets)
+
+        item = np.dtype(self.graph.tensors[block.x].dtype).itemsize
+        for step in bands.steps:
+            if step.keep:
+                lines.append(f"        memmove(emu_arena + {window}, emu_arena + {window + step.keep_from * ra}, "
+                             f"{step.keep * ra}u);")
+            if step.first is not None:
+                lines += conv(0, step.first, x, window, rx, ra)
+            lines += conv(1, step.second, window, band, ra, rb)
+            rows_at = str(x + step.row * rx)
+            lines += call(2, rows_at, rows_at, [f"add.shape[0] = {step.rows * rx // item};"])
+        lines.append("    }")
+        return lines + [f"    emu_mark_layer(); /* {op.index}: {op.op} */" for op in ops[1:]]
 
     def _reset_body(self) -> list[str]:
         """Each variable tensor set to what TFLM's ResetVariableTensors writes: every byte the
@@ -492,8 +623,12 @@ class _Emitter:
         functions = []
         for k in self.ran:  # the main subgraph first; the others are declared before it
             sub = self.graph.subgraph(k)
-            body = [line for op, call in zip(sub.operators, self.calls[k], strict=True)
-                    for line in self._call(op, call)]
+            body = []
+            for position, (op, call) in enumerate(zip(sub.operators, self.calls[k], strict=True)):
+                if k == 0 and position in self.banded:
+                    body += self._banded(position)
+                elif not (k == 0 and any(0 < position - i <= 2 for i in self.banded)):
+                    body += self._call(op, call)
             head = "void emu_model_run(void)" if k == 0 else f"static void {function_name(k)}(void)"
             name = shown(self.graph.subgraphs[k - 1].name).replace("*/", "* /") if k else ""
             comment = [f"/* subgraph {k}: {name} */"] if k else []
@@ -512,7 +647,7 @@ class _Emitter:
             "#include <math.h>",
             "#include <stddef.h>",
             "#include <stdint.h>",
-            *(["#include <string.h>"] if len(self.ran) > 1 else []),
+            *(["#include <string.h>"] if len(self.ran) > 1 or self.banded else []),
             '#include "emu_model.h"',
             *[f'#include "{h}"' for h in headers],
             "",
