@@ -10,9 +10,13 @@ and the M4F).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from emu.compile.codegen import compile_graph
+from emu.compile.kernel_call import ConstArray
+from emu.compile.ops import batch_matmul, lowerings, transpose_conv
 from emu.model.reader import parse_model
 from emu.platforms import get_platform
 from emu.results.measure import measure
@@ -62,3 +66,30 @@ def test_the_m55_takes_the_helium_kernel_and_other_cores_the_dsp_one(name):
     paths = {mve: {layer.path for layer in compile_graph(model, "optimized", mve).layers if layer.op == op}
              for mve in (False, True)}
     assert paths == {False: {f"{op.lower()}/dsp"}, True: {PATH_MVE[op]}}
+
+
+def _reference_call(model: bytes, op_name: str):
+    graph = parse_model(model)
+    op = next(op for op in graph.operators if op.op == op_name)
+    return op, graph, lowerings()[op_name](op, graph)
+
+
+def test_the_helium_batch_matmul_declines_sums_its_rescale_could_overflow():
+    """Depth 37, zero points z: each product is at most max(128 + z, 127 - z) per side; with a
+    rescale shift s the kernel needs that sum times 2^(s + 1) inside int32, else the DSP form."""
+    op, graph, call = _reference_call(converted("matmul_broadcast_wide", "int8", "wide"), "BATCH_MATMUL")
+    p = call.params
+    largest = [max(128 - offset, 127 + offset) for offset in (p["lhs_offset"], p["rhs_offset"])]
+    bound = 37 * largest[0] * largest[1]
+    fits = max(s for s in range(32) if bound << (s + 1) <= 2**31 - 1)
+    assert batch_matmul.helium(op, graph, replace(call, params={**p, "shift": fits})).path == "batch_matmul/mve"
+    why = batch_matmul.helium(op, graph, replace(call, params={**p, "shift": fits + 1}))
+    assert isinstance(why, str) and "could overflow" in why
+
+
+def test_the_helium_transpose_conv_declines_a_channel_its_rescale_could_overflow():
+    op, graph, call = _reference_call(converted("deconv_wide_odd", "int8", "wide"), "TRANSPOSE_CONV")
+    shifts = call.params["shift"].values.copy()
+    shifts[5] = 30  # any sum of 1 or more shifted left by 31 leaves int32
+    why = transpose_conv.helium(op, graph, replace(call, params={**call.params, "shift": ConstArray("int8_t", shifts)}))
+    assert isinstance(why, str) and why.startswith("channel 5:")
