@@ -5,7 +5,7 @@ outside the sixteen-byte steps, broadcast batches, adjoint flags and non-zero ze
 layer records must show the Helium kernel ran, with the MACs counted by hand from the shapes.
 The host build has no MVE, so these are device tests (test_ops_products_fast.py checks that the
 compiler picks these paths for the M55 in every one of its cases, and the DSP forms on the host
-and the M4F).
+and the M4F); the hooks' refusals, where the vector rescale could overflow, are checked here.
 """
 
 from __future__ import annotations
