@@ -128,17 +128,41 @@ def test_int32_bias_sums_in_int32_with_the_optimized_kernels():
         check(narrowed, "optimized")
 
 
-def test_16x8_depthwise_with_a_depth_multiplier_keeps_the_reference_kernel_and_says_why():
+def depth_multiplier_model() -> bytes:
+    """16x8 depthwise layers with depth multipliers 2 (3 channels to 6: VALID) and 3 (6 to 18,
+    SAME, stride 2): output channel counts that leave 2 lanes of the last vector of four."""
     t = modelgen.tf()
-    CASES["depthwise_dm2"] = (lambda x: t.keras.layers.DepthwiseConv2D(3, depth_multiplier=2)(x), (5, 5, 3))
+    L = t.keras.layers
+    CASES["depthwise_dm"] = (lambda x: L.DepthwiseConv2D(3, strides=2, padding="same", depth_multiplier=3)(
+        L.DepthwiseConv2D(3, depth_multiplier=2, activation="relu")(x)), (7, 8, 3))
     try:
-        model = convert_16x8("depthwise_dm2")
+        return convert_16x8("depthwise_dm", seed=4)
     finally:
-        del CASES["depthwise_dm2"]
-    layer, = compile_graph(parse_model(model), "optimized", mve=True).layers
-    assert layer.path == "depthwise_conv_2d/reference"
-    assert "depth multiplier 2" in layer.fallback
+        del CASES["depthwise_dm"]
+
+
+def test_16x8_depthwise_with_a_depth_multiplier_takes_the_helium_kernel_and_keeps_the_reference_elsewhere():
+    model = depth_multiplier_model()
+    dsp = compile_graph(parse_model(model), "optimized", mve=False).layers
+    assert [layer.path for layer in dsp] == ["depthwise_conv_2d/reference"] * 2
+    assert "depth multiplier 2" in dsp[0].fallback and "depth multiplier 3" in dsp[1].fallback
+    assert paths_of(model, mve=True) == {"depthwise_conv_2d/3x3-dm2-mve-s16", "depthwise_conv_2d/3x3-dm3-mve-s16"}
     check(model, "optimized")
+
+
+@needs_arm_gcc
+def test_16x8_depthwise_with_a_depth_multiplier_matches_tflm_on_the_m55(tmp_path):
+    path = tmp_path / "depthwise_dm.tflite"
+    path.write_bytes(depth_multiplier_model())
+    for inputs in (None, sweep_int16(path.read_bytes())):
+        result, _ = measure(path, get_platform("alif-e7-appkit"), inputs=inputs, kernels="optimized")
+        assert result.output_matches_reference is True
+        # output pixels x output channels x the whole window, from the shapes above: (7, 8, 3) in,
+        # 5x6x6 after the VALID layer, 3x3x18 after the SAME stride-2 one
+        assert [(layer.path, layer.macs) for layer in result.layers] == [
+            ("depthwise_conv_2d/3x3-dm2-mve-s16", 5 * 6 * 6 * 9),
+            ("depthwise_conv_2d/3x3-dm3-mve-s16", 3 * 3 * 18 * 9),
+        ]
 
 
 # ---- on the device: the DSP instructions on the M4F, the Helium ones on the M55 ----------------

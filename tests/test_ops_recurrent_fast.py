@@ -1,5 +1,5 @@
-"""The optimized SVDF kernels (emu/firmware/kernels/optimized/svdf_dsp.c, svdf_mve.c) and the
-Helium LSTM (lstm_mve.c) against the TFLM interpreter.
+"""The optimized SVDF kernels (emu/firmware/kernels/optimized/svdf_dsp.c, svdf_mve.c, the latter
+with an int8 or an int16 state) and the Helium LSTM (lstm_mve.c) against the TFLM interpreter.
 
 On the host the SVDF's DSP form runs through emu_dsp.h's portable C over sequences of
 inferences (the state carries from one to the next, past a full window); on the device the DSP
@@ -44,10 +44,11 @@ def test_optimized_svdf_matches_tflm_over_a_sequence(name):
     assert any(not np.array_equal(want[0][0], w[0]) for w in want[1:])  # the state matters
 
 
-def test_svdf_with_an_int16_state_keeps_the_reference_kernel_and_says_why():
+def test_svdf_with_an_int16_state_takes_the_helium_kernel_and_keeps_the_reference_on_dsp_cores():
     model = svdf_model("int16", 1, 16, 8, 1, 10)
-    layer, = compile_graph(parse_model(model), "optimized", mve=True).layers
+    layer, = compile_graph(parse_model(model), "optimized", mve=False).layers
     assert layer.path == "svdf/reference" and "int16 state" in layer.fallback
+    assert paths(model, mve=True) == ["svdf/mve-s16"]
 
 
 @pytest.mark.shared_models
@@ -72,6 +73,23 @@ def test_optimized_svdf_matches_tflm_on_the_device(board, tmp_path):
         result, _ = measure(path, get_platform(board), kernels="optimized")
         assert result.output_matches_reference is True, (name, board)
         assert [layer.path for layer in result.layers] == [f"svdf/{form}"]
+
+
+# int16 state and time weights: memories that leave 3 and 5 values past the vectors of eight,
+# states of 88 and 80 values (a tail past the shift's vectors), two batches and rank 2
+INT16_CASES = {"int16_odd": (1, 19, 8, 1, 11, NONE), "int16_rank2_batch2": (2, 12, 4, 2, 5, RELU)}
+
+
+@needs_arm_gcc
+def test_svdf_with_an_int16_state_matches_tflm_on_the_m55(tmp_path):
+    for name, (batches, input_size, units, rank, memory, activation) in INT16_CASES.items():
+        path = tmp_path / f"{name}.tflite"
+        path.write_bytes(svdf_model("int16", batches, input_size, units, rank, memory, activation, seed=len(name)))
+        result, _ = measure(path, get_platform("alif-e7-appkit"), kernels="optimized")
+        assert result.output_matches_reference is True, name
+        # batches x filters x (input size + memory), counted from the shapes above
+        assert [(layer.path, layer.macs) for layer in result.layers] == [
+            ("svdf/mve-s16", batches * units * rank * (input_size + memory))], name
 
 
 @needs_arm_gcc

@@ -1,9 +1,9 @@
-"""The int8 TRANSPOSE DSP kernel (emu/firmware/kernels/optimized/transpose_dsp.c, path
-transpose/4x4-dsp) against the TFLM interpreter: permutations whose walk ends in a plane
-transpose, with sizes that leave rows and columns outside the 4x4 blocks and with outer
-dimensions around the planes, on the host through the portable C and on the M4F and the M55
-(which has no vector form, so runs this one) for the DSP instructions; int16, float32 and
-walks that are no plane transpose keep the strided copy, and say why.
+"""The int8 TRANSPOSE DSP and Helium kernels (emu/firmware/kernels/optimized/transpose_dsp.c,
+path transpose/4x4-dsp, and transpose_mve.c, path transpose/4x16-mve) against the TFLM
+interpreter: permutations whose walk ends in a plane transpose, with sizes that leave rows and
+columns outside the blocks and with outer dimensions around the planes, on the host through
+the DSP kernel's portable C, on the M4F for the DSP instructions and on the M55 for the Helium
+ones; int16, float32 and walks that are no plane transpose keep the strided copy, and say why.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from tests.conftest import needs_arm_gcc
 from tests.test_ops_misc import assert_matches_tflm, convert_calibrated, sweep_int8
 
 FAST = "transpose/4x4-dsp"
+FAST_MVE = "transpose/4x16-mve"
 REFERENCE = "transpose/reference"
 
 # name -> (input shape without the batch, permutation with the batch); the comment gives the
@@ -58,9 +59,9 @@ def inputs_for(model: bytes, kind: str) -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize("name", FAST_CASES)
-def test_int8_plane_transposes_take_the_dsp_kernel_and_match_tflm(name):
+def test_int8_plane_transposes_take_the_fast_kernels_and_match_tflm(name):
     model = converted(name, "int8")
-    assert transpose_layer(model).path == transpose_layer(model, mve=True).path == FAST
+    assert (transpose_layer(model).path, transpose_layer(model, mve=True).path) == (FAST, FAST_MVE)
     for inputs in (sweep_int8(model), modelgen.random_input(model, 2)):
         assert_matches_tflm(model, inputs, "optimized")
 
@@ -68,8 +69,9 @@ def test_int8_plane_transposes_take_the_dsp_kernel_and_match_tflm(name):
 @pytest.mark.parametrize("name, why", [("rank5", "no plane transpose"), ("thin", "no whole 4x4 block")])
 def test_other_int8_walks_keep_the_strided_copy_and_say_why(name, why):
     model = converted(name, "int8")
-    layer = transpose_layer(model)
-    assert layer.path == REFERENCE and why in layer.fallback
+    for mve in (False, True):
+        layer = transpose_layer(model, mve)
+        assert layer.path == REFERENCE and why in layer.fallback
     assert_matches_tflm(model, sweep_int8(model), "optimized")
 
 
@@ -84,7 +86,8 @@ def test_other_types_keep_the_strided_copy_and_say_why(kind):
 @needs_arm_gcc
 @pytest.mark.parametrize("board", ["nucleo-l4r5zi", "alif-e7-appkit"])
 def test_transposes_match_tflm_on_the_device(board, tmp_path):
-    for name, kind, path in (("nchw_odd", "int8", FAST), ("batched_planes", "int8", FAST),
+    fast = FAST_MVE if board == "alif-e7-appkit" else FAST
+    for name, kind, path in (("nchw_odd", "int8", fast), ("batched_planes", "int8", fast),
                              ("nchw_odd", "int16", REFERENCE), ("matrix_odd", "float", REFERENCE)):
         model = tmp_path / f"{name}_{kind}.tflite"
         model.write_bytes(converted(name, kind))

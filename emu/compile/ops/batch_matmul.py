@@ -104,3 +104,23 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
         return f"a depth of {p['depth']}, above {DSP_MAX_DEPTH}: the DSP kernel's sums could leave int32"
     return replace(call, function="emu_batch_matmul_s8_dsp", header="batch_matmul_dsp.h", path="batch_matmul/dsp",
                    scratch_bytes=(p["rows"] + p["cols"]) * (4 + p["depth"]))
+
+
+def _largest_product(offset: int) -> int:
+    """The largest |v + offset| over int8 v."""
+    return max(abs(-128 + offset), abs(127 + offset))
+
+
+def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
+    """int8 with VMLADAVA, four columns per pass over each lhs row, on the DSP kernel's
+    contiguous runs and sums (emu/firmware/kernels/optimized/batch_matmul_mve.c); or why not."""
+    dsp = optimize(op, graph, call)
+    if isinstance(dsp, str):
+        return dsp
+    p = call.params
+    # emu_mve.h's rescale is exact while the sum shifted left by max(shift, 0) + 1 fits int32
+    bound = p["depth"] * _largest_product(p["lhs_offset"]) * _largest_product(p["rhs_offset"])
+    if bound << (max(p["shift"], 0) + 1) > 2**31 - 1:
+        return (f"sums up to {bound:,} shifted left by {max(p['shift'], 0) + 1}: the Helium kernel's rescale "
+                "could overflow")
+    return replace(dsp, function="emu_batch_matmul_s8_mve", header="batch_matmul_mve.h", path="batch_matmul/mve")

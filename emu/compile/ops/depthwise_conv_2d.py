@@ -131,12 +131,12 @@ def _int16_form(call: KernelCall, form: str) -> KernelCall | str:
     int16_mve.c), or why not."""
     p = call.params
     dm, taps = p["depth_multiplier"], p["filter_h"] * p["filter_w"]
-    if dm != 1:
-        return f"int16 (16x8) with depth multiplier {dm}: the optimized 16x8 kernels take 1"
+    if dm != 1 and form == "dsp":
+        return f"int16 (16x8) with depth multiplier {dm}: the DSP 16x8 kernel takes 1"
     if taps > S16_MAX_TAPS:
         return f"int16 (16x8) with {taps} taps: the optimized 16x8 kernels sum at most {S16_MAX_TAPS} in int32"
     return replace(call, function=f"emu_depthwise_conv2d_s16_{form}", header=f"int16_{form}.h",
-                   path=f"depthwise_conv_2d/{p['filter_h']}x{p['filter_w']}-dm1-{form}-s16")
+                   path=f"depthwise_conv_2d/{p['filter_h']}x{p['filter_w']}-dm{dm}-{form}-s16")
 
 
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
@@ -185,8 +185,9 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
 
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8, output channels a multiple of 4, depth multiplier 1 or a multiple of 4: four channels
-    per vector (emu/firmware/kernels/optimized/depthwise_conv_2d_mve.c); int16 (16x8), depth
-    multiplier 1, four channels per vector (emu/firmware/kernels/optimized/int16_mve.c); or why not."""
+    per vector (emu/firmware/kernels/optimized/depthwise_conv_2d_mve.c); int16 (16x8), any depth
+    multiplier, four channels per vector, their inputs gathered where it is above 1
+    (emu/firmware/kernels/optimized/int16_mve.c); or why not."""
     p = call.params
     if call.function == "emu_depthwise_conv2d_s16":
         return _int16_form(call, "mve")

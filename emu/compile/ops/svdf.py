@@ -103,18 +103,25 @@ def _fast_form(op: Operator, graph: Graph, call: KernelCall, form: str) -> Kerne
     input and state zero points folded into each filter's sums at compile time; or why not."""
     if call.function == "emu_svdf_f32":
         return "float32: the optimized kernels are int8"
-    if call.function != "emu_svdf_s8":
-        return "int16 state: the optimized SVDF kernels take an int8 state"
+    int16_state = call.function == "emu_svdf_s8_s16"
+    if int16_state and form != "mve":
+        return "int16 state: the DSP SVDF kernel takes an int8 state"
     p = call.params
-    if max(p["input_size"], p["memory"]) > _FAST_MAX_LENGTH:
+    # With an int16 state the time sums are the reference's int32 sums, wrapping as they do
+    # (VMLADAVA.S16 sums modulo 2^32, and so does the folded zero point): only the feature
+    # sums are bounded.
+    lengths = [p["input_size"]] if int16_state else [p["input_size"], p["memory"]]
+    if max(lengths) > _FAST_MAX_LENGTH:
         return f"inputs or memory above {_FAST_MAX_LENGTH}: the folded sums could leave int32"
     feature = graph.tensor(op.inputs[1]).data.astype(np.int64).sum(axis=1)
     time = graph.tensor(op.inputs[2]).data.astype(np.int64).sum(axis=1)
     params = {k: v for k, v in p.items() if k != "input_offset"}
     params["feature_bias"] = ConstArray("int32_t", (p["input_offset"] * feature).astype(np.int32))
     params["time_bias"] = ConstArray("int32_t", (-p["state_zero_point"] * time).astype(np.int32))
-    return replace(call, function=f"emu_svdf_s8_{form}", header=f"svdf_{form}.h",
-                   params_type="emu_svdf_s8_fast_params", params=params, path=f"svdf/{form}",
+    function, path = (f"emu_svdf_s8_s16_{form}", f"svdf/{form}-s16") if int16_state else (f"emu_svdf_s8_{form}",
+                                                                                         f"svdf/{form}")
+    return replace(call, function=function, header=f"svdf_{form}.h",
+                   params_type="emu_svdf_s8_fast_params", params=params, path=path,
                    scratch_bytes=p["batches"] * p["filters"] * 4)
 
 
@@ -126,5 +133,7 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
 
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8 with an int8 state, with VMLADAVA in the feature and time dot products and the state
-    shifted sixteen bytes at a time (emu/firmware/kernels/optimized/svdf_mve.c); or why not."""
+    shifted sixteen bytes at a time; with an int16 state, the time dot products VMLADAVA.S16 and
+    the state shifted eight values at a time (emu/firmware/kernels/optimized/svdf_mve.c); or why
+    not."""
     return _fast_form(op, graph, call, "mve")

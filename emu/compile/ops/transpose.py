@@ -4,7 +4,7 @@ TFLM takes float32, int8 and int16, and requires the permutation to be a constan
 entries lie in [0, rank); so does emu, which turns it into a walk over the output
 (emu/firmware/kernels/strided_copy.h, which STRIDED_SLICE's walks use too). Elements are copied
 as they are, as TFLM does. On the DSP cores an int8 walk that ends in a plane transpose has a
-faster kernel (optimize below).
+faster kernel (optimize below), and on the M55 a vector one (helium).
 """
 
 from __future__ import annotations
@@ -63,6 +63,16 @@ def optimize(op, graph, call: KernelCall) -> KernelCall | str:
     if p["dims"][-1] < BLOCK or p["dims"][-2] < BLOCK:
         return f"a plane of {p['dims'][-2]}x{p['dims'][-1]}, with no whole {BLOCK}x{BLOCK} block"
     return replace(call, function="emu_transpose_s8_dsp", header="transpose_dsp.h", path="transpose/4x4-dsp")
+
+
+def helium(op, graph, call: KernelCall) -> KernelCall | str:
+    """The walks the DSP kernel takes, in blocks of 4 output rows by 16 columns: sixteen word
+    loads de-interleaved by VLD4 into four rows' vector stores
+    (emu/firmware/kernels/optimized/transpose_mve.c); or why not."""
+    dsp = optimize(op, graph, call)
+    if isinstance(dsp, str):
+        return dsp  # the same reason: the Helium kernel takes the DSP kernel's walks
+    return replace(dsp, function="emu_transpose_s8_mve", header="transpose_mve.h", path="transpose/4x16-mve")
 
 
 def strided_copy(element: int, offset: int, dims: list[int], strides: list[int], x, y) -> KernelCall:

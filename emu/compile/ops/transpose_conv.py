@@ -122,3 +122,24 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     p = call.params
     return replace(call, function="emu_transpose_conv_s8_dsp", header="transpose_conv_dsp.h",
                    path="transpose_conv/dsp", scratch_bytes=4 * p["output_c"] * (p["filter_h"] * p["filter_w"] + 1))
+
+
+def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
+    """int8: the DSP kernel's sums with VMLADAVA, four output channels per pass over each input
+    pixel (emu/firmware/kernels/optimized/transpose_conv_mve.c); or why not."""
+    if call.function != "emu_transpose_conv_s8":
+        return "float32 and int16: the Helium kernel is int8"
+    p = call.params
+    # emu_mve.h's rescale is exact while each channel's sum shifted left by max(shift, 0) + 1
+    # fits int32: the sum is at most |bias| + |x + input_offset| x the filter row's |weights|
+    w = graph.tensor(op.inputs[1]).data.astype(np.int64).reshape(p["output_c"], -1)
+    bias = (graph.tensor(op.inputs[3]).data.astype(np.int64).reshape(-1) if call.args[2] is not None
+            else np.zeros(p["output_c"], dtype=np.int64))
+    largest = max(abs(-128 + p["input_offset"]), abs(127 + p["input_offset"]))
+    bounds = np.abs(bias) + largest * np.abs(w).sum(axis=1)
+    for c, (bound, shift) in enumerate(zip(bounds, p["shift"].values, strict=True)):
+        if int(bound) << (max(int(shift), 0) + 1) > 2**31 - 1:
+            return (f"channel {c}: sums up to {int(bound):,} shifted left by {max(int(shift), 0) + 1}: the Helium "
+                    "kernel's rescale could overflow")
+    return replace(call, function="emu_transpose_conv_s8_mve", header="transpose_conv_mve.h",
+                   path="transpose_conv/mve", scratch_bytes=4 * p["output_c"] * p["filter_h"] * p["filter_w"])

@@ -13,9 +13,7 @@
 #include "dot_s8_dsp.h"
 #include "emu_quant.h"
 
-/* count runs of n elements, element k of run r at src[r * run_step + k * step], copied to dst
- * one after another; each run's sum into sums[r]. */
-static void runs_of(const int8_t *src, int32_t count, int32_t n, int32_t run_step, int32_t step, int8_t *dst,
+void emu_batch_matmul_runs(const int8_t *src, int32_t count, int32_t n, int32_t run_step, int32_t step, int8_t *dst,
                     int32_t *sums)
 {
     for (int32_t r = 0; r < count; ++r) {
@@ -47,8 +45,8 @@ void emu_batch_matmul_s8_dsp(const emu_batch_matmul_int_params *p, const int8_t 
                                   b2 * p->lhs_batch_step[2];
                 const int8_t *r = rhs + b0 * p->rhs_batch_step[0] + b1 * p->rhs_batch_step[1] +
                                   b2 * p->rhs_batch_step[2];
-                runs_of(l, rows, depth, p->lhs_row_step, p->lhs_depth_step, row_runs, row_sums);
-                runs_of(r, cols, depth, p->rhs_col_step, p->rhs_depth_step, col_runs, col_sums);
+                emu_batch_matmul_runs(l, rows, depth, p->lhs_row_step, p->lhs_depth_step, row_runs, row_sums);
+                emu_batch_matmul_runs(r, cols, depth, p->rhs_col_step, p->rhs_depth_step, col_runs, col_sums);
                 for (int32_t i = 0; i < rows; ++i) {
                     const int32_t row_part = constant + ro * row_sums[i];
                     const int8_t *row = row_runs + i * depth;

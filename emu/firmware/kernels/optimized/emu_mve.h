@@ -70,8 +70,8 @@ static inline int32x4_t emu_mve_rescale_n(int32x4_t acc, int32_t multiplier, int
     return x;
 }
 
-/* a plus the four dot products of x[0..len) with the rows w, w + len, w + 2 len, w + 3 len, by
- * VMLADAVA over sixteen bytes at a time; the last len % 16 in one predicated pass (lanes past
+/* a plus the four dot products of x[0..len) with the rows w, w + step, w + 2 step, w + 3 step,
+ * by VMLADAVA over sixteen bytes at a time; the last len % 16 in one predicated pass (lanes past
  * the end load zero).
  *
  * The sixteen-byte steps are written out in assembly so that each load is followed by the
@@ -80,10 +80,10 @@ static inline int32x4_t emu_mve_rescale_n(int32x4_t acc, int32_t multiplier, int
  * (the loads then wait on each other's pipe). The sums start from zero in four registers
  * (even-numbered, as VMLADAVA requires) across a low-overhead loop (DLS/LE); they meet the
  * bias as one vector at the end. */
-static inline __attribute__((always_inline)) int32x4_t emu_mve_dot_four(const int8_t *x, const int8_t *w, int32_t len,
-                                                                        int32x4_t a)
+static inline __attribute__((always_inline)) int32x4_t emu_mve_dot_four_rows(const int8_t *x, const int8_t *w,
+                                                                             int32_t len, int32_t step, int32x4_t a)
 {
-    const int8_t *w1 = w + len, *w2 = w1 + len, *w3 = w2 + len;
+    const int8_t *w1 = w + step, *w2 = w1 + step, *w3 = w2 + step;
     /* VMLADAVA accumulates into an even-numbered register */
     register int32_t a0 __asm__("r4") = 0;
     register int32_t a1 __asm__("r6") = 0;
@@ -138,6 +138,13 @@ static inline __attribute__((always_inline)) int32x4_t emu_mve_dot_four(const in
     sums = vsetq_lane_s32(a2, sums, 2);
     sums = vsetq_lane_s32(a3, sums, 3);
     return vaddq_s32(a, sums);
+}
+
+/* The same with the four rows one after another: w, w + len, w + 2 len, w + 3 len. */
+static inline __attribute__((always_inline)) int32x4_t emu_mve_dot_four(const int8_t *x, const int8_t *w, int32_t len,
+                                                                        int32x4_t a)
+{
+    return emu_mve_dot_four_rows(x, w, len, len, a);
 }
 
 /* acc plus the dot product of x[0..len) with w[0..len), as above. */

@@ -4,10 +4,12 @@
  * (fully connected, convolution) are VMLALDAVA: eight int16 inputs against eight weights
  * widened to int16 by their load (VLDRB.S16), summed straight into a 64-bit accumulator, so
  * the sum is exact however long; the last n % 8 one at a time. Two output channels
- * share each input load. Depthwise (depth multiplier 1): four channels per vector, inputs
- * and weights widened to int32 by their loads, multiplied and summed (VMUL, VADD) in int32,
- * exact for at most EMU_S16_RUN taps; the last channels % 4 under a predicate. The rescale
- * is the reference's, one channel at a time.
+ * share each input load. Depthwise: four output channels per vector, inputs and weights
+ * widened to int32 by their loads, multiplied and summed (VMUL, VADD) in int32, exact for at
+ * most EMU_S16_RUN taps; the last channels % 4 under a predicate. With a depth multiplier m
+ * above 1, output channel c reads input channel c / m: the four lanes' inputs come by one
+ * gather load (VLDRH.S32 with a vector of offsets worked out once per four channels). The
+ * rescale is the reference's, one channel at a time.
  */
 #include "int16_mve.h"
 
@@ -114,12 +116,16 @@ void emu_conv2d_1x1_s16_mve(const emu_conv2d_s16_params *p, const int16_t *input
     }
 }
 
-void emu_depthwise_conv2d_s16_mve(const emu_depthwise_conv2d_s16_params *p, const int16_t *input,
-                                  const int8_t *filter, int16_t *output)
+/* The depthwise kernel, compiled twice: gather 0 for a depth multiplier of 1 (each lane's input
+ * channel is its output channel, one contiguous load), 1 for the others; one loop each, with no
+ * test of the multiplier inside it. */
+static inline __attribute__((always_inline)) void depthwise_s16(const emu_depthwise_conv2d_s16_params *p,
+                                                                const int16_t *input, const int8_t *filter,
+                                                                int16_t *output, const int gather)
 {
-    const int32_t channels = p->output_c, fw = p->filter_w;
-    const int32_t image_size = (int32_t)p->input_h * p->input_w * channels;
-    const int32_t col_step = (int32_t)p->dilation_w * channels;
+    const int32_t channels = p->output_c, fw = p->filter_w, in_c = p->input_c, dm = p->depth_multiplier;
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * in_c;
+    const int32_t col_step = (int32_t)p->dilation_w * in_c;
     int16_t *out = output;
     for (int b = 0; b < p->batches; ++b) {
         const int16_t *image = input + b * image_size;
@@ -134,13 +140,25 @@ void emu_depthwise_conv2d_s16_mve(const emu_depthwise_conv2d_s16_params *p, cons
                 const int cols = fx1 - fx0;
                 for (int32_t c = 0; c < channels; c += 4) {
                     const mve_pred16_t pr = vctp32q((uint32_t)(channels - c));
+                    /* lane j's input channel (c + j) / dm, from the first lane's */
+                    const int32_t first = gather ? c / dm : c;
+                    uint32x4_t offsets = vdupq_n_u32(0);
+                    if (gather) {
+                        uint32_t lanes[4];
+                        for (int j = 0; j < 4; ++j) {
+                            lanes[j] = (uint32_t)((c + j) / dm - first);
+                        }
+                        offsets = vldrwq_u32(lanes);
+                    }
                     int32x4_t acc = vdupq_n_s32(0);
                     for (int fy = fy0; fy < fy1; ++fy) {
                         const int iy = iy0 + fy * p->dilation_h;
-                        const int16_t *x = image + ((int32_t)iy * p->input_w + ix0 + fx0 * p->dilation_w) * channels + c;
+                        const int16_t *x = image + ((int32_t)iy * p->input_w + ix0 + fx0 * p->dilation_w) * in_c + first;
                         const int8_t *w = filter + ((int32_t)fy * fw + fx0) * channels + c;
                         for (int k = 0; k < cols; ++k, x += col_step, w += channels) {
-                            acc = vaddq_s32(acc, vmulq_s32(vldrhq_z_s32(x, pr), vldrbq_z_s32(w, pr)));
+                            const int32x4_t v = gather ? vldrhq_gather_shifted_offset_z_s32(x, offsets, pr)
+                                                       : vldrhq_z_s32(x, pr);
+                            acc = vaddq_s32(acc, vmulq_s32(v, vldrbq_z_s32(w, pr)));
                         }
                     }
                     int32_t sums[4];
@@ -155,6 +173,16 @@ void emu_depthwise_conv2d_s16_mve(const emu_depthwise_conv2d_s16_params *p, cons
                 }
             }
         }
+    }
+}
+
+void emu_depthwise_conv2d_s16_mve(const emu_depthwise_conv2d_s16_params *p, const int16_t *input,
+                                  const int8_t *filter, int16_t *output)
+{
+    if (p->depth_multiplier == 1) {
+        depthwise_s16(p, input, filter, output, 0);
+    } else {
+        depthwise_s16(p, input, filter, output, 1);
     }
 }
 

@@ -26,5 +26,5 @@ void emu_svdf_s8_dsp(const emu_svdf_s8_fast_params *p, const int8_t *input, cons
 {
     shift_state(state, p->batches * p->filters * p->memory);
     emu_svdf_s8_steps(p, input, weights_feature, weights_time, bias, state, output, (int32_t *)scratch,
-                      emu_dot_s8_smlad);
+                      emu_dot_s8_smlad, emu_dot_s8_smlad);
 }
