@@ -5,7 +5,7 @@
 
 #include "lstm.h"
 
-void emu_lstm_s8_dsp(const emu_lstm_s8_params *p, const int8_t *input, const void *const *weights,
+void emu_lstm_s8_dsp(const emu_lstm_quant_params *p, const int8_t *input, const void *const *weights,
                      int8_t *hidden, int16_t *cell, int8_t *output, void *scratch);
 
 #endif

@@ -1,13 +1,21 @@
-/* The steps of the int8 UNIDIRECTIONAL_SEQUENCE_LSTM, shared by lstm.c and the DSP kernel
- * (optimized/lstm_dsp.c), which differ only in the dot product they pass in. */
-#ifndef EMU_LSTM_S8_STEPS_H
-#define EMU_LSTM_S8_STEPS_H
+/* The steps of the integer UNIDIRECTIONAL_SEQUENCE_LSTM, int8 and 16x8 (int16 activations, int8
+ * weights), shared by lstm.c and the optimized kernels (optimized/lstm_dsp.c, lstm_mve.c),
+ * which differ only in the dot product they pass in. The two forms differ only in the gates'
+ * fully connected layers (int8 inputs summed in int32 with int32 biases, or int16 inputs
+ * summed in int64 with int64 biases and TFLM's 64-bit rescale) and in the hidden state's
+ * type; from the gates' Q3.12 sums on, TFLM runs the same int16 arithmetic for both. */
+#ifndef EMU_LSTM_STEPS_H
+#define EMU_LSTM_STEPS_H
+
+#include <stddef.h>
 
 #include "emu_quant.h"
 #include "lstm.h"
 
 /* acc + sum a[i] * b[i] over n int8 pairs */
 typedef int32_t (*emu_lstm_dot_s8)(const int8_t *a, const int8_t *b, int32_t n, int32_t acc);
+/* sum x[i] * w[i] over n int16 values and int8 weights, exact in int64 */
+typedef int64_t (*emu_lstm_dot_s16)(const int16_t *x, const int8_t *w, int32_t n);
 
 /* sigmoid(i / 24) in unsigned 0.16 fixed point, i = 0..255: the table TFLM's int16 LOGISTIC
  * and TANH interpolate (tensorflow/lite/kernels/internal/common.h). Its values are not all
@@ -80,27 +88,39 @@ static int16_t tanh_q15(int16_t x, int32_t multiplier, int32_t shift)
     return (int16_t)(result >> 8);
 }
 
-/* One gate for one row: the input and recurrent fully connected layers, each rescaled to
- * int16 (Q3.12), their saturating sum, and the activation, in place in `gate`. The zero
- * points' terms are folded into the biases at build time (exact in int32, as TFLM's sums). */
-static inline void gate_s8(const emu_lstm_s8_params *p, int g, const int8_t *x, const int8_t *h,
-                    const void *const *weights, int16_t *gate, int16_t *recurrent, int sigmoid,
-                    emu_lstm_dot_s8 dot)
+/* One unit of one fully connected layer of a gate, rescaled to int16 (Q3.12): the unit's
+ * weights w[0..n) against x plus its folded bias (the zero points' terms, exact in the
+ * accumulator's type, as TFLM's sums). int8 when dot8 is given, else 16x8 with dot16. */
+static inline int16_t gate_fc(const void *x, const int8_t *w, int32_t n, const void *bias, int32_t u,
+                              int32_t multiplier, int32_t shift, emu_lstm_dot_s8 dot8, emu_lstm_dot_s16 dot16)
+{
+    if (dot8) {
+        const int32_t acc = dot8(w, (const int8_t *)x, n, ((const int32_t *)bias)[u]);
+        return saturate_i16(emu_multiply_by_quantized_multiplier(acc, multiplier, (int)shift));
+    }
+    const int64_t acc = ((const int64_t *)bias)[u] + dot16((const int16_t *)x, w, n);
+    return saturate_i16(emu_multiply_by_quantized_multiplier_s64(acc, multiplier, (int)shift));
+}
+
+/* One gate for one row: the input and recurrent fully connected layers, their saturating
+ * sum, and the activation, in place in `gate`. */
+static inline void gate_quant(const emu_lstm_quant_params *p, int g, const void *x, const void *h,
+                              const void *const *weights, int16_t *gate, int16_t *recurrent, int sigmoid,
+                              emu_lstm_dot_s8 dot8, emu_lstm_dot_s16 dot16)
 {
     const int32_t units = p->units, input_size = p->input_size;
     const int8_t *w = (const int8_t *)weights[g];
     const int8_t *r = (const int8_t *)weights[4 + g];
-    const int32_t *input_bias = p->input_bias + g * units;
-    const int32_t *recurrent_bias = p->recurrent_bias + g * units;
+    const void *input_bias = dot8 ? (const void *)(p->input_bias + g * units)
+                                  : (const void *)(p->input_bias_s64 + g * units);
+    const void *recurrent_bias = dot8 ? (const void *)(p->recurrent_bias + g * units)
+                                      : (const void *)(p->recurrent_bias_s64 + g * units);
     for (int32_t u = 0; u < units; u++) {
-        int32_t acc = dot(w, x, input_size, input_bias[u]);
+        gate[u] = gate_fc(x, w, input_size, input_bias, u, p->input_multiplier[g], p->input_shift[g], dot8, dot16);
         w += input_size;
-        gate[u] = saturate_i16(emu_multiply_by_quantized_multiplier(acc, p->input_multiplier[g],
-                                                                    (int)p->input_shift[g]));
-        acc = dot(r, h, units, recurrent_bias[u]);
+        recurrent[u] = gate_fc(h, r, units, recurrent_bias, u, p->recurrent_multiplier[g], p->recurrent_shift[g],
+                               dot8, dot16);
         r += units;
-        recurrent[u] = saturate_i16(emu_multiply_by_quantized_multiplier(acc, p->recurrent_multiplier[g],
-                                                                         (int)p->recurrent_shift[g]));
     }
     for (int32_t u = 0; u < units; u++) {
         const int16_t sum = saturate_i16((int32_t)gate[u] + recurrent[u]);
@@ -108,32 +128,36 @@ static inline void gate_s8(const emu_lstm_s8_params *p, int g, const int8_t *x, 
     }
 }
 
-static int32_t step_index(const emu_lstm_s8_params *p, int32_t b, int32_t t)
+static int32_t step_index(const emu_lstm_quant_params *p, int32_t b, int32_t t)
 {
     return p->time_major ? t * p->batches + b : b * p->steps + t;
 }
 
-/* The int8 LSTM with the dot product of the gates' fully connected layers given: `dot`
- * returns acc + sum a[i] * b[i] over n int8 pairs. Each kernel that includes this header
- * passes a constant function, which the compiler inlines into a copy of its own. */
-static inline void emu_lstm_s8_steps(const emu_lstm_s8_params *p, const int8_t *input,
-                                     const void *const *weights, int8_t *hidden, int16_t *cell,
-                                     int8_t *output, void *scratch, emu_lstm_dot_s8 dot)
+/* The integer LSTM with the dot product of the gates' fully connected layers given: dot8 for
+ * the int8 form (input, output and hidden state int8_t), or else dot16 for the 16x8 form
+ * (int16_t). Each kernel that includes this header passes constant functions, which the
+ * compiler inlines into a copy of its own, with the other form's branches gone. */
+static inline void emu_lstm_quant_steps(const emu_lstm_quant_params *p, const void *input,
+                                        const void *const *weights, void *hidden, int16_t *cell,
+                                        void *output, void *scratch, emu_lstm_dot_s8 dot8,
+                                        emu_lstm_dot_s16 dot16)
 {
     const int32_t units = p->units;
+    const int32_t size = dot8 ? 1 : 2; /* bytes per activation */
+    const int32_t lo = dot8 ? INT8_MIN : INT16_MIN, hi = dot8 ? INT8_MAX : INT16_MAX;
     int16_t *forget = (int16_t *)scratch;
     int16_t *in_gate = forget + units;
     int16_t *cell_gate = in_gate + units;
     int16_t *work = cell_gate + units;
     for (int32_t b = 0; b < p->batches; b++) {
-        int8_t *h = hidden + b * units;
+        uint8_t *h = (uint8_t *)hidden + b * units * size;
         int16_t *c = cell + b * units;
         for (int32_t t = 0; t < p->steps; t++) {
             const int32_t at = step_index(p, b, t);
-            const int8_t *x = input + at * p->input_size;
-            gate_s8(p, 1, x, h, weights, forget, work, 1, dot);
-            gate_s8(p, 0, x, h, weights, in_gate, work, 1, dot);
-            gate_s8(p, 2, x, h, weights, cell_gate, work, p->cell_gate_sigmoid, dot);
+            const void *x = (const uint8_t *)input + at * p->input_size * size;
+            gate_quant(p, 1, x, h, weights, forget, work, 1, dot8, dot16);
+            gate_quant(p, 0, x, h, weights, in_gate, work, 1, dot8, dot16);
+            gate_quant(p, 2, x, h, weights, cell_gate, work, p->cell_gate_sigmoid, dot8, dot16);
             for (int32_t u = 0; u < units; u++) {
                 const int16_t kept = saturate_i16(emu_multiply_by_quantized_multiplier(
                     (int32_t)forget[u] * c[u], p->forget_multiplier, (int)p->forget_shift));
@@ -146,16 +170,20 @@ static inline void emu_lstm_s8_steps(const emu_lstm_s8_params *p, const int8_t *
                 c[u] = next;
             }
             int16_t *out_gate = in_gate; /* the input gate is no longer needed */
-            gate_s8(p, 3, x, h, weights, out_gate, work, 1, dot);
-            int8_t *y = output + at * units;
+            gate_quant(p, 3, x, h, weights, out_gate, work, 1, dot8, dot16);
             for (int32_t u = 0; u < units; u++) {
                 const int16_t squashed = tanh_q15(c[u], p->cell_tanh_multiplier, p->cell_tanh_shift);
-                const int32_t v = p->hidden_zero_point + emu_multiply_by_quantized_multiplier(
-                    (int32_t)squashed * out_gate[u], p->hidden_multiplier, (int)p->hidden_shift);
-                h[u] = (int8_t)emu_clamp_i32(v, INT8_MIN, INT8_MAX);
+                const int32_t v = emu_clamp_i32(p->hidden_zero_point + emu_multiply_by_quantized_multiplier(
+                    (int32_t)squashed * out_gate[u], p->hidden_multiplier, (int)p->hidden_shift), lo, hi);
+                if (dot8) {
+                    ((int8_t *)h)[u] = (int8_t)v;
+                } else {
+                    ((int16_t *)h)[u] = (int16_t)v;
+                }
             }
-            for (int32_t u = 0; u < units; u++) {
-                y[u] = h[u];
+            uint8_t *y = (uint8_t *)output + at * units * size;
+            for (int32_t k = 0; k < units * size; k++) {
+                y[k] = h[k];
             }
         }
     }
