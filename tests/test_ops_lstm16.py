@@ -138,6 +138,17 @@ def test_lstm16_saturating_matches_tflm():
     assert outputs.max() == 32767 and outputs.min() == -32768  # the hidden state saturates both ways
 
 
+@pytest.mark.parametrize("name", ["long_input", "time_major_batch2", "zero_points"])
+def test_lstm16_dsp_kernel_matches_tflm_over_a_sequence(name):
+    """The optimized kernel set's DSP form, built for the host in its portable C (the M4F runs
+    it in the device test). Its dot product takes four values at a time: the long input has
+    runs of EMU_S16_RUN and a tail."""
+    model = lstm16_model(**CASES[name])
+    [call] = lower_graph(parse_model(model), "optimized")
+    assert (call.function, call.path) == ("emu_lstm_s16_dsp", "unidirectional_sequence_lstm/dsp")
+    check_sequence(model, steps=3, kernel_set="optimized")
+
+
 def test_lstm16_helium_kernel_is_chosen_for_the_m55():
     """The Helium form's lowering; its integers are checked on the M55 by the device test."""
     model = lstm16_model(**CASES["seq"])
@@ -183,7 +194,7 @@ def test_lstm16_with_int32_biases_is_refused():
 # ---- on the device: one inference from boot, against TFLM ------------------------------------
 
 DEVICE_BOARDS = ["rp2040-pico", "nucleo-l4r5zi", "alif-e7-appkit"]  # Cortex-M0+ (soft float), M4F, M55
-DEVICE_PATHS = {"rp2040-pico": "reference", "nucleo-l4r5zi": "reference", "alif-e7-appkit": "mve"}
+DEVICE_PATHS = {"rp2040-pico": "reference", "nucleo-l4r5zi": "dsp", "alif-e7-appkit": "mve"}
 
 
 @needs_arm_gcc

@@ -190,10 +190,11 @@ def _quantized_clip(clip: float, cell_scale: np.float32) -> int:
 
 
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
-    """int8 with SMLAD in the gates' dot products (emu/firmware/kernels/optimized/lstm_dsp.c)."""
-    if call.function != "emu_lstm_s8":
+    """int8 with SMLAD in the gates' dot products, 16x8 with SMLABB, SMLATB and SMLATT
+    (emu/firmware/kernels/optimized/lstm_dsp.c)."""
+    if call.function not in ("emu_lstm_s8", "emu_lstm_s16"):
         return None
-    return replace(call, function="emu_lstm_s8_dsp", header="lstm_dsp.h",
+    return replace(call, function=f"{call.function}_dsp", header="lstm_dsp.h",
                    path="unidirectional_sequence_lstm/dsp")
 
 
