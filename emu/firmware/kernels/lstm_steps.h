@@ -52,8 +52,9 @@ static int16_t saturate_i16(int32_t x)
 }
 
 /* Sigmoid of a Q3.12 value, in Q0.15: |x| * 3/4 (the table spans [0, 10.7)) interpolated
- * between entries 2^9 apart, with the symmetry sigmoid(-x) = 1 - sigmoid(x). */
-static int16_t sigmoid_q15(int16_t x)
+ * between entries 2^9 apart, with the symmetry sigmoid(-x) = 1 - sigmoid(x). Inlined into
+ * each form's gate: a call per unit would cost more than its arithmetic. */
+static inline __attribute__((always_inline)) int16_t sigmoid_q15(int16_t x)
 {
     const int32_t scaled = (int32_t)x * 3;
     const uint32_t magnitude = (uint32_t)(scaled < 0 ? -scaled : scaled);
@@ -91,8 +92,10 @@ static int16_t tanh_q15(int16_t x, int32_t multiplier, int32_t shift)
 /* One unit of one fully connected layer of a gate, rescaled to int16 (Q3.12): the unit's
  * weights w[0..n) against x plus its folded bias (the zero points' terms, exact in the
  * accumulator's type, as TFLM's sums). int8 when dot8 is given, else 16x8 with dot16. */
-static inline int16_t gate_fc(const void *x, const int8_t *w, int32_t n, const void *bias, int32_t u,
-                              int32_t multiplier, int32_t shift, emu_lstm_dot_s8 dot8, emu_lstm_dot_s16 dot16)
+static inline __attribute__((always_inline)) int16_t gate_fc(const void *x, const int8_t *w, int32_t n,
+                                                             const void *bias, int32_t u, int32_t multiplier,
+                                                             int32_t shift, emu_lstm_dot_s8 dot8,
+                                                             emu_lstm_dot_s16 dot16)
 {
     if (dot8) {
         const int32_t acc = dot8(w, (const int8_t *)x, n, ((const int32_t *)bias)[u]);
@@ -104,9 +107,10 @@ static inline int16_t gate_fc(const void *x, const int8_t *w, int32_t n, const v
 
 /* One gate for one row: the input and recurrent fully connected layers, their saturating
  * sum, and the activation, in place in `gate`. */
-static inline void gate_quant(const emu_lstm_quant_params *p, int g, const void *x, const void *h,
-                              const void *const *weights, int16_t *gate, int16_t *recurrent, int sigmoid,
-                              emu_lstm_dot_s8 dot8, emu_lstm_dot_s16 dot16)
+static inline __attribute__((always_inline)) void gate_quant(const emu_lstm_quant_params *p, int g, const void *x,
+                                                             const void *h, const void *const *weights,
+                                                             int16_t *gate, int16_t *recurrent, int sigmoid,
+                                                             emu_lstm_dot_s8 dot8, emu_lstm_dot_s16 dot16)
 {
     const int32_t units = p->units, input_size = p->input_size;
     const int8_t *w = (const int8_t *)weights[g];
@@ -128,6 +132,36 @@ static inline void gate_quant(const emu_lstm_quant_params *p, int g, const void 
     }
 }
 
+/* gate_quant of each form, as one function each that the steps call four times: a file's
+ * calls all pass the same dot product, so the compiler builds each with its dot product in
+ * place rather than a copy of the gate at every call. */
+static __attribute__((unused)) void gate_s8(const emu_lstm_quant_params *p, int g, const void *x, const void *h,
+                                            const void *const *weights, int16_t *gate, int16_t *recurrent,
+                                            int sigmoid, emu_lstm_dot_s8 dot)
+{
+    gate_quant(p, g, x, h, weights, gate, recurrent, sigmoid, dot, NULL);
+}
+
+static __attribute__((unused)) void gate_s16(const emu_lstm_quant_params *p, int g, const void *x, const void *h,
+                                             const void *const *weights, int16_t *gate, int16_t *recurrent,
+                                             int sigmoid, emu_lstm_dot_s16 dot)
+{
+    gate_quant(p, g, x, h, weights, gate, recurrent, sigmoid, NULL, dot);
+}
+
+/* The gate of the form the steps run: dot8 given, int8; else 16x8. */
+static inline __attribute__((always_inline)) void gate(const emu_lstm_quant_params *p, int g, const void *x,
+                                                       const void *h, const void *const *weights, int16_t *out,
+                                                       int16_t *recurrent, int sigmoid, emu_lstm_dot_s8 dot8,
+                                                       emu_lstm_dot_s16 dot16)
+{
+    if (dot8) {
+        gate_s8(p, g, x, h, weights, out, recurrent, sigmoid, dot8);
+    } else {
+        gate_s16(p, g, x, h, weights, out, recurrent, sigmoid, dot16);
+    }
+}
+
 static int32_t step_index(const emu_lstm_quant_params *p, int32_t b, int32_t t)
 {
     return p->time_major ? t * p->batches + b : b * p->steps + t;
@@ -135,12 +169,13 @@ static int32_t step_index(const emu_lstm_quant_params *p, int32_t b, int32_t t)
 
 /* The integer LSTM with the dot product of the gates' fully connected layers given: dot8 for
  * the int8 form (input, output and hidden state int8_t), or else dot16 for the 16x8 form
- * (int16_t). Each kernel that includes this header passes constant functions, which the
- * compiler inlines into a copy of its own, with the other form's branches gone. */
-static inline void emu_lstm_quant_steps(const emu_lstm_quant_params *p, const void *input,
-                                        const void *const *weights, void *hidden, int16_t *cell,
-                                        void *output, void *scratch, emu_lstm_dot_s8 dot8,
-                                        emu_lstm_dot_s16 dot16)
+ * (int16_t). Each kernel that includes this header passes constant functions, and the steps
+ * are always inlined (a file with both forms calls them twice, where the compiler would
+ * otherwise keep one copy taking the functions at run time), so each kernel is a copy of its
+ * own with the other form's branches gone, calling its form's gate. */
+static inline __attribute__((always_inline)) void emu_lstm_quant_steps(
+    const emu_lstm_quant_params *p, const void *input, const void *const *weights, void *hidden, int16_t *cell,
+    void *output, void *scratch, emu_lstm_dot_s8 dot8, emu_lstm_dot_s16 dot16)
 {
     const int32_t units = p->units;
     const int32_t size = dot8 ? 1 : 2; /* bytes per activation */
@@ -155,9 +190,9 @@ static inline void emu_lstm_quant_steps(const emu_lstm_quant_params *p, const vo
         for (int32_t t = 0; t < p->steps; t++) {
             const int32_t at = step_index(p, b, t);
             const void *x = (const uint8_t *)input + at * p->input_size * size;
-            gate_quant(p, 1, x, h, weights, forget, work, 1, dot8, dot16);
-            gate_quant(p, 0, x, h, weights, in_gate, work, 1, dot8, dot16);
-            gate_quant(p, 2, x, h, weights, cell_gate, work, p->cell_gate_sigmoid, dot8, dot16);
+            gate(p, 1, x, h, weights, forget, work, 1, dot8, dot16);
+            gate(p, 0, x, h, weights, in_gate, work, 1, dot8, dot16);
+            gate(p, 2, x, h, weights, cell_gate, work, p->cell_gate_sigmoid, dot8, dot16);
             for (int32_t u = 0; u < units; u++) {
                 const int16_t kept = saturate_i16(emu_multiply_by_quantized_multiplier(
                     (int32_t)forget[u] * c[u], p->forget_multiplier, (int)p->forget_shift));
@@ -170,7 +205,7 @@ static inline void emu_lstm_quant_steps(const emu_lstm_quant_params *p, const vo
                 c[u] = next;
             }
             int16_t *out_gate = in_gate; /* the input gate is no longer needed */
-            gate_quant(p, 3, x, h, weights, out_gate, work, 1, dot8, dot16);
+            gate(p, 3, x, h, weights, out_gate, work, 1, dot8, dot16);
             for (int32_t u = 0; u < units; u++) {
                 const int16_t squashed = tanh_q15(c[u], p->cell_tanh_multiplier, p->cell_tanh_shift);
                 const int32_t v = emu_clamp_i32(p->hidden_zero_point + emu_multiply_by_quantized_multiplier(
