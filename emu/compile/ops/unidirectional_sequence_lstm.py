@@ -133,14 +133,16 @@ def _integer_form(x: Tensor, y: Tensor, hidden: Tensor, cell: Tensor, weights: l
     reads the biases as int32 or int64 by the input's type, whatever their declared type, so a
     16x8 LSTM with int32 biases is refused here rather than run on misread bytes."""
     kinds = (x.dtype, y.dtype, hidden.dtype, cell.dtype)
-    bias_types = {b.dtype for b in biases}
-    if x.dtype in INTEGER_FORMS and kinds == (x.dtype, x.dtype, x.dtype, "int16") \
-            and {w.dtype for w in weights} == {"int8"} and bias_types == {INTEGER_FORMS[x.dtype]}:
-        return x.dtype
-    raise UnsupportedOperator(f"input, output, hidden and cell state {'/'.join(kinds)} with {weights[0].dtype} "
-                              f"weights and {'/'.join(sorted(bias_types))} biases (supported: float32 throughout, "
-                              "or int8 or int16 input, output and hidden state with an int16 cell state, int8 "
-                              "weights and int32 (int8) or int64 (int16) biases)")
+    weight_types, bias_types = {w.dtype for w in weights}, {b.dtype for b in biases}
+    if x.dtype in INTEGER_FORMS and kinds == (x.dtype, x.dtype, x.dtype, "int16") and weight_types == {"int8"}:
+        if bias_types == {INTEGER_FORMS[x.dtype]}:
+            return x.dtype
+        if x.dtype == "int16":
+            raise UnsupportedOperator(f"{'/'.join(sorted(bias_types))} biases with int16 activations: TFLM's "
+                                      "16x8 LSTM reads them as int64")
+    raise UnsupportedOperator(f"{'/'.join(kinds)} input/output/hidden/cell state, {'/'.join(sorted(weight_types))} "
+                              f"weights, {'/'.join(sorted(bias_types))} biases (TFLM: float32; int8 or int16 with "
+                              "an int16 cell state and int8 weights)")
 
 
 def _folded_biases(form: str, x: Tensor, hidden: Tensor, weights: list[Tensor], biases: list[Tensor]) -> dict:
