@@ -3,7 +3,8 @@ against the TFLM interpreter, bit-exact, over sequences of inferences.
 
 The TFLite converter does not write this form ("Quantization to 16x8-bit not yet supported"),
 so the models are written here as flatbuffers with LiteRT's schema object API, quantized as
-TFLM's kernel reads them: int16 input, output and hidden state (symmetric, zero point 0),
+TFLM's kernel reads them: int16 input, output and hidden state (symmetric, zero point 0; one
+case has other zero points, which TFLM's kernel takes too),
 an int16 cell state whose scale is a power of two, int8 symmetric weights with one scale per
 tensor, and int64 biases whose scale is the input's times the input weights'. The scales come
 from a float LSTM with the same weights run in numpy over calibration inputs: each activation's
