@@ -302,9 +302,11 @@ def handmade_model() -> bytes:
 
 
 def recurrent_models() -> dict[str, bytes]:
+    from tests.test_ops_lstm16 import lstm16_model
     from tests.test_ops_recurrent import LSTM_CASES, lstm_model, svdf_model
 
     return {"lstm_float32": lstm_model(*LSTM_CASES["seq_float32"]), "lstm_int8": lstm_model(*LSTM_CASES["seq_int8"]),
+            "lstm_int16": lstm16_model(batch=1, steps=3, features=5, units=4),
             "svdf_float32": svdf_model("float32", 1, 8, 4, 2, 4), "svdf_int8": svdf_model("int8", 1, 8, 4, 2, 4)}
 
 
@@ -343,7 +345,7 @@ def device_models(tmp_path_factory) -> dict[str, tuple]:
 
 
 MODELS = ["layers_float32", "layers_int8", "layers_int16", "integers", "lookup", "handmade", "control_flow",
-          "lstm_float32", "lstm_int8", "svdf_float32", "svdf_int8"]
+          "lstm_float32", "lstm_int8", "lstm_int16", "svdf_float32", "svdf_int8"]
 
 
 @needs_arm_gcc

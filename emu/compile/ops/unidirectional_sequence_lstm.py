@@ -4,7 +4,10 @@ The checks are TFLM's Prepare (unidirectional_sequence_lstm.cc, lstm_eval_common
 inputs, no peephole, projection or layer-norm tensors, the hidden and cell states variable
 tensors. int8 runs TFLM's integer LSTM: each gate's fully connected layers rescaled to int16
 with scale 2^-12 (Q3.12, the input of the int16 sigmoid and tanh), gate outputs in Q0.15, an
-int16 cell state whose scale is a power of two; float32 runs the same steps in float.
+int16 cell state whose scale is a power of two. int16 (TFLM's 16x8 form: int16 input, output
+and hidden state, int8 weights, int64 biases) runs the same steps, its fully connected layers
+summed in int64 and rescaled by TFLM's 64-bit MultiplyByQuantizedMultiplier. float32 runs the
+same steps in float.
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ from dataclasses import replace
 import numpy as np
 
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
-from emu.compile.ops.conv_2d import fold_bias, zero_point
+from emu.compile.ops.conv_2d import S64_MAX_SHIFT, fold_bias, zero_point
 from emu.compile.quant import quantize_multiplier, round_half_away
 from emu.model.graph import Graph, Operator, Tensor
 
 OPERATORS = ("UNIDIRECTIONAL_SEQUENCE_LSTM",)
-TYPES = ("float32", "int8")
+TYPES = ("float32", "int8", "int16")
 
 INPUT, HIDDEN, CELL = 0, 18, 19
 WEIGHTS = range(1, 9)  # input-to-{input, forget, cell, output}, then recurrent-to-...
@@ -93,22 +96,15 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     if {t.dtype for t in (x, y, hidden, cell, *weights, *biases)} == {"float32"}:
         return KernelCall("emu_lstm_f32", "lstm.h", "emu_lstm_f32_params", {**sizes, "cell_clip": cell_clip},
                           args, scratch_bytes=4 * units * 4, macs=macs)
-    kinds = (x.dtype, y.dtype, hidden.dtype, cell.dtype)
-    if kinds != ("int8", "int8", "int8", "int16") or {w.dtype for w in weights} != {"int8"} \
-            or {b.dtype for b in biases} != {"int32"}:
-        raise UnsupportedOperator(f"input, output, hidden and cell state {'/'.join(kinds)} with "
-                                  f"{weights[0].dtype} weights (supported: float32 throughout, or int8 with an "
-                                  "int16 cell state, int8 weights and int32 biases)")
+    form = _integer_form(x, y, hidden, cell, weights, biases)
     if any(w.quantization is None or any(w.quantization.zero_point) for w in weights):
         raise UnsupportedOperator("int8 weights must be symmetric (zero point 0)")
-    input_bias = [fold_bias(b, w.data.astype(np.int64).sum(axis=1), -zero_point(x)).values
-                  for w, b in zip(weights[:4], biases, strict=True)]
-    recurrent_bias = [fold_bias(None, w.data.astype(np.int64).sum(axis=1), -zero_point(hidden)).values
-                      for w in weights[4:]]
-    params = {**sizes, "input_bias": ConstArray("int32_t", np.concatenate(input_bias)),
-              "recurrent_bias": ConstArray("int32_t", np.concatenate(recurrent_bias))}
+    params = {**sizes, **_folded_biases(form, x, hidden, weights, biases)}
     gates_in = [_fc_rescale(x, w) for w in weights[:4]]
     gates_rec = [_fc_rescale(hidden, w) for w in weights[4:]]
+    if form == "int16" and max(s for _, s in gates_in + gates_rec) > S64_MAX_SHIFT:
+        raise UnsupportedOperator(f"a gate's rescale shift is above {S64_MAX_SHIFT}: TFLM's 64-bit rescale "
+                                  "does not take it")
     params["input_multiplier"] = [m for m, _ in gates_in]
     params["input_shift"] = [s for _, s in gates_in]
     params["recurrent_multiplier"] = [m for m, _ in gates_rec]
@@ -123,8 +119,47 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
     params["cell_tanh_multiplier"], params["cell_tanh_shift"] = _cell_tanh(cell_scale)
     params["cell_clip"] = _quantized_clip(cell_clip, cell_scale) if cell_clip > 0 else -1
     args.pop(2)  # the biases are folded into the params
-    return KernelCall("emu_lstm_s8", "lstm.h", "emu_lstm_s8_params", params, args,
-                      scratch_bytes=4 * units * 2, macs=macs)
+    return KernelCall("emu_lstm_s8" if form == "int8" else "emu_lstm_s16", "lstm.h", "emu_lstm_quant_params",
+                      params, args, scratch_bytes=4 * units * 2, macs=macs)
+
+
+# the integer forms TFLM's kernel runs: input (= output, hidden state) type -> bias type
+INTEGER_FORMS = {"int8": "int32", "int16": "int64"}
+
+
+def _integer_form(x: Tensor, y: Tensor, hidden: Tensor, cell: Tensor, weights: list[Tensor],
+                  biases: list[Tensor]) -> str:
+    """"int8" or "int16" (16x8), or why TFLM's kernel does not run the tensors' types. TFLM
+    reads the biases as int32 or int64 by the input's type, whatever their declared type, so a
+    16x8 LSTM with int32 biases is refused here rather than run on misread bytes."""
+    kinds = (x.dtype, y.dtype, hidden.dtype, cell.dtype)
+    weight_types, bias_types = {w.dtype for w in weights}, {b.dtype for b in biases}
+    if x.dtype in INTEGER_FORMS and kinds == (x.dtype, x.dtype, x.dtype, "int16") and weight_types == {"int8"}:
+        if bias_types == {INTEGER_FORMS[x.dtype]}:
+            return x.dtype
+        if x.dtype == "int16":
+            raise UnsupportedOperator(f"{'/'.join(sorted(bias_types))} biases with int16 activations: TFLM's "
+                                      "16x8 LSTM reads them as int64")
+    raise UnsupportedOperator(f"{'/'.join(kinds)} input/output/hidden/cell state, {'/'.join(sorted(weight_types))} "
+                              f"weights, {'/'.join(sorted(bias_types))} biases (TFLM: float32; int8 or int16 with "
+                              "an int16 cell state and int8 weights)")
+
+
+def _folded_biases(form: str, x: Tensor, hidden: Tensor, weights: list[Tensor], biases: list[Tensor]) -> dict:
+    """Each gate's bias with the input zero point's term folded in, and the hidden zero point's
+    term of the recurrent layer: exact in the accumulator's type (int32 for int8, int64 for
+    16x8), as TFLM sums them."""
+    sums = [w.data.astype(np.int64).sum(axis=1) for w in weights]
+    if form == "int8":
+        return {"input_bias": ConstArray("int32_t", np.concatenate(
+                    [fold_bias(b, s, -zero_point(x)).values for s, b in zip(sums[:4], biases, strict=True)])),
+                "recurrent_bias": ConstArray("int32_t", np.concatenate(
+                    [fold_bias(None, s, -zero_point(hidden)).values for s in sums[4:]]))}
+    input_bias = [b.data.astype(np.int64).reshape(-1) - zero_point(x) * s
+                  for s, b in zip(sums[:4], biases, strict=True)]
+    recurrent_bias = [-zero_point(hidden) * s for s in sums[4:]]
+    return {"input_bias_s64": ConstArray("int64_t", np.concatenate(input_bias)),
+            "recurrent_bias_s64": ConstArray("int64_t", np.concatenate(recurrent_bias))}
 
 
 def _fc_rescale(x: Tensor, w: Tensor) -> tuple[int, int]:
@@ -157,16 +192,18 @@ def _quantized_clip(clip: float, cell_scale: np.float32) -> int:
 
 
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
-    """int8 with SMLAD in the gates' dot products (emu/firmware/kernels/optimized/lstm_dsp.c)."""
-    if call.function != "emu_lstm_s8":
+    """int8 with SMLAD in the gates' dot products, 16x8 with SMLABB, SMLATB and SMLATT
+    (emu/firmware/kernels/optimized/lstm_dsp.c)."""
+    if call.function not in ("emu_lstm_s8", "emu_lstm_s16"):
         return None
-    return replace(call, function="emu_lstm_s8_dsp", header="lstm_dsp.h",
+    return replace(call, function=f"{call.function}_dsp", header="lstm_dsp.h",
                    path="unidirectional_sequence_lstm/dsp")
 
 
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | None:
-    """int8 with VMLADAVA in the gates' dot products (emu/firmware/kernels/optimized/lstm_mve.c)."""
-    if call.function != "emu_lstm_s8":
+    """int8 with VMLADAVA in the gates' dot products, 16x8 with VMLALDAVA
+    (emu/firmware/kernels/optimized/lstm_mve.c)."""
+    if call.function not in ("emu_lstm_s8", "emu_lstm_s16"):
         return None
-    return replace(call, function="emu_lstm_s8_mve", header="lstm_mve.h",
+    return replace(call, function=f"{call.function}_mve", header="lstm_mve.h",
                    path="unidirectional_sequence_lstm/mve")

@@ -1,13 +1,13 @@
 /* UNIDIRECTIONAL_SEQUENCE_LSTM, bit-exact with TFLM's kernel (lstm_eval.h): the same
- * operations in the same order, on the same integer types. The int8 steps are in
- * lstm_s8_steps.h. */
+ * operations in the same order, on the same integer types. The integer steps (int8 and
+ * 16x8) are in lstm_steps.h. */
 #include "lstm.h"
 
 #include <float.h>
 #include <math.h>
 
 #include "emu_quant.h"
-#include "lstm_s8_steps.h"
+#include "lstm_steps.h"
 
 static int32_t dot_s8(const int8_t *a, const int8_t *b, int32_t n, int32_t acc)
 {
@@ -17,10 +17,16 @@ static int32_t dot_s8(const int8_t *a, const int8_t *b, int32_t n, int32_t acc)
     return acc;
 }
 
-void emu_lstm_s8(const emu_lstm_s8_params *p, const int8_t *input, const void *const *weights,
+void emu_lstm_s8(const emu_lstm_quant_params *p, const int8_t *input, const void *const *weights,
                  int8_t *hidden, int16_t *cell, int8_t *output, void *scratch)
 {
-    emu_lstm_s8_steps(p, input, weights, hidden, cell, output, scratch, dot_s8);
+    emu_lstm_quant_steps(p, input, weights, hidden, cell, output, scratch, dot_s8, NULL);
+}
+
+void emu_lstm_s16(const emu_lstm_quant_params *p, const int16_t *input, const void *const *weights,
+                  int16_t *hidden, int16_t *cell, int16_t *output, void *scratch)
+{
+    emu_lstm_quant_steps(p, input, weights, hidden, cell, output, scratch, NULL, emu_dot_s16_s8);
 }
 
 /* ---- float32 ------------------------------------------------------------------------- */
