@@ -202,3 +202,61 @@ def test_doctor_boots_the_trace_plugin_on_the_installed_qemu():
     if expected_api is not None:
         assert lines["QEMU plugin"].endswith(f"plugin API {expected_api}")
     assert lines["trace plugin"].startswith("ok ") and "loads and counts" in lines["trace plugin"]
+
+
+def _empty_slice_model() -> bytes:
+    """x[1, 4] -> STRIDED_SLICE to an empty [1, 0] -> CONCATENATION with x -> ADD x: 2x. TFLM's
+    interpreter refuses it (it cannot allocate the empty tensor); emu runs it."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    from tests.model_edits import pack
+
+    model, graph = schema.ModelT(), schema.SubGraphT()
+    model.version, model.buffers, graph.tensors, model.operatorCodes = 3, [schema.BufferT()], [], []
+
+    def tensor(shape, kind=schema.TensorType.FLOAT32, data=None):
+        buffer = schema.BufferT()
+        buffer.data = None if data is None else np.frombuffer(data.tobytes(), np.uint8)
+        model.buffers.append(buffer)
+        t = schema.TensorT()
+        t.shape, t.type, t.buffer = list(shape), kind, len(model.buffers) - 1
+        graph.tensors.append(t)
+        return len(graph.tensors) - 1
+
+    def operator(code, inputs, outputs, options_type, options):
+        c = schema.OperatorCodeT()
+        c.builtinCode = c.deprecatedBuiltinCode = code
+        c.version = 1
+        model.operatorCodes.append(c)
+        op = schema.OperatorT()
+        op.opcodeIndex, op.inputs, op.outputs = len(model.operatorCodes) - 1, inputs, outputs
+        op.builtinOptionsType, op.builtinOptions = options_type, options
+        graph.operators.append(op)
+
+    graph.operators = []
+    x, empty, y, z = tensor((1, 4)), tensor((1, 0)), tensor((1, 4)), tensor((1, 4))
+    bounds = [tensor((2,), schema.TensorType.INT32, np.array(v, np.int32)) for v in ([0, 2], [1, 2], [1, 1])]
+    Op, Options = schema.BuiltinOperator, schema.BuiltinOptions
+    operator(Op.STRIDED_SLICE, [x, *bounds], [empty], Options.StridedSliceOptions, schema.StridedSliceOptionsT())
+    concat = schema.ConcatenationOptionsT()
+    concat.axis = 1
+    operator(Op.CONCATENATION, [x, empty], [y], Options.ConcatenationOptions, concat)
+    operator(Op.ADD, [y, x], [z], Options.AddOptions, schema.AddOptionsT())
+    graph.inputs, graph.outputs = [x], [z]
+    model.subgraphs = [graph]
+    return pack(model)
+
+
+def test_run_says_when_the_reference_refused_the_model(tmp_path):
+    model = tmp_path / "empty_slice.tflite"
+    model.write_bytes(_empty_slice_model())
+    x = np.array([[1.5, -2.0, 3.25, 0.0]], np.float32)
+    np.save(tmp_path / "in.npy", x)
+    with pytest.raises(RuntimeError):  # the oracle cannot check this one
+        tflm_outputs(model.read_bytes(), [x])
+    result = emu("run", str(model), "-p", "nucleo-g0b1re", "--input", str(tmp_path / "in.npy"),
+                 "--output", str(tmp_path / "out.npy"))
+    assert result.returncode == 0, result.stderr
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), 2 * x)
+    assert result.stderr.strip() == ("emu: not checked: the reference interpreter refused the model "
+                                     "(TFLM failed to allocate tensors)")
