@@ -260,3 +260,32 @@ def test_run_says_when_the_reference_refused_the_model(tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), 2 * x)
     assert result.stderr.strip() == ("emu: not checked: the reference interpreter refused the model "
                                      "(TFLM failed to allocate tensors)")
+
+
+@pytest.fixture(scope="module")
+def two_in_two_out(tmp_path_factory):
+    tf = modelgen.tf()
+    tf.keras.utils.set_random_seed(3)
+    a, b = tf.keras.Input((6,), batch_size=1, name="a"), tf.keras.Input((3,), batch_size=1, name="b")
+    trunk = tf.keras.layers.Dense(8, activation="relu")(tf.keras.layers.Concatenate()([a, b]))
+    model = tf.keras.Model([a, b], [tf.keras.layers.Dense(4)(trunk), tf.keras.layers.Dense(2)(trunk)])
+    path = tmp_path_factory.mktemp("m") / "two.tflite"
+    path.write_bytes(modelgen.to_float(model))
+    return path
+
+
+def test_run_takes_an_input_and_an_output_per_tensor(two_in_two_out, tmp_path):
+    xs = modelgen.random_input(two_in_two_out.read_bytes(), seed=2)
+    args = ["run", str(two_in_two_out), "-p", "nucleo-l4r5zi"]
+    for k, x in enumerate(xs):
+        np.save(tmp_path / f"in{k}.npy", x)
+        args += ["--input", str(tmp_path / f"in{k}.npy")]
+    result = emu(*args, "--output", str(tmp_path / "y0.npy"), "--output", str(tmp_path / "y1.npy"))
+    assert result.returncode == 0, result.stderr
+    for k, want in enumerate(tflm_outputs(two_in_two_out.read_bytes(), xs)):
+        np.testing.assert_allclose(np.load(tmp_path / f"y{k}.npy"), want, rtol=1e-5, atol=1e-6)
+
+    one_output = emu(*args, "--output", str(tmp_path / "only.npy"))
+    assert one_output.returncode == 2 and one_output.stderr.count("\n") == 1
+    assert "has 2 outputs" in one_output.stderr and "give --output once for each" in one_output.stderr
+    assert not (tmp_path / "only.npy").exists()

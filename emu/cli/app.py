@@ -166,8 +166,10 @@ def export(
 def run(
     model: Path = typer.Argument(..., help="The .tflite model."),
     platform: str = typer.Option(..., "--platform", "-p", help=PLATFORM_HELP),
-    input: Path = typer.Option(..., "--input", "-i", help="Input tensor as .npy (one input models)."),
-    output: Path = typer.Option(..., "--output", "-o", help="Where to write the output tensor (.npy)."),
+    input: List[Path] = typer.Option(..., "--input", "-i",
+                                     help="Input tensor as .npy; once per model input, in the model's order."),
+    output: List[Path] = typer.Option(..., "--output", "-o",
+                                      help="Where to write the output tensor (.npy); once per model output, in order."),
     check: bool = typer.Option(True, help="Compare the output with the TFLM interpreter's."),
     emulator: Optional[str] = typer.Option(None, "--emulator", help=EMULATOR_HELP),
     kernels: str | None = KERNELS_OPTION,
@@ -187,15 +189,22 @@ def run(
     board = get_platform(platform)
     objective = resolve_objective(optimize)
     graph = read_model(model)
-    if len(graph.inputs) != 1:
-        raise EmuError(f"{graph.name} takes {len(graph.inputs)} inputs; emu run gives it one")
-    expected = graph.tensors[graph.inputs[0]]
-    x = load_tensor(input, expected.shape, expected.dtype)
-    result, outputs = measure(model, board, inputs=[x], check=check, kernels=kernels,
-                              objective=objective)
-    save_tensor(output, outputs[0])
-    print(f"{escaped(str(output))}: {outputs[0].dtype} {list(outputs[0].shape)}; {result.cycles:,} cycles, "
-          f"{result.latency_ms:.3f} ms at {board.clock_mhz:.0f} MHz ({result.kernels} kernels)")
+    for kind, given, tensors in (("input", input, graph.inputs), ("output", output, graph.outputs)):
+        if len(given) != len(tensors):
+            names = ", ".join(escaped(graph.tensors[i].name or f"tensor {i}") for i in tensors)
+            raise EmuError(f"{graph.name} has {len(tensors)} {kind}s ({names}); give --{kind} once for each, "
+                           f"in that order (got {len(given)})")
+    if len(set(output)) != len(output):
+        raise EmuError("two --output options name the same file")
+    xs = [load_tensor(path, graph.tensors[i].shape, graph.tensors[i].dtype)
+          for path, i in zip(input, graph.inputs, strict=True)]
+    result, outputs = measure(model, board, inputs=xs, check=check, kernels=kernels, objective=objective)
+    written = list(zip(output, outputs, strict=True))
+    for path, y in written:
+        save_tensor(path, y)
+    print(", ".join(f"{escaped(str(path))}: {y.dtype} {list(y.shape)}" for path, y in written)
+          + f"; {result.cycles:,} cycles, {result.latency_ms:.3f} ms at {board.clock_mhz:.0f} MHz "
+            f"({result.kernels} kernels)")
     if result.output_matches_reference is False:
         raise CheckFailed(f"the output differs from the {result.reference} reference")
     if check and result.output_matches_reference is None:  # emu ran what the reference refused
