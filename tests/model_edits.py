@@ -1,4 +1,5 @@
-"""Broken and hostile variants of a valid .tflite model, for the tests of what emu accepts.
+"""Edited variants of a valid .tflite model: broken and hostile ones, for the tests of what emu
+accepts, and valid ones the converter does not write (a 16x8 model with int32 biases).
 
 Field edits go through the object API of LiteRT's generated schema (ModelT): unpack, change
 one field, pack again, so every edit is the one named and the rest of the model stays valid.
@@ -29,6 +30,18 @@ def edited(model: bytes, change) -> bytes:
     m = unpack(model)
     change(m, m.subgraphs[0])
     return pack(m)
+
+
+def with_int32_biases(model: bytes) -> bytes:
+    """The model with every int64 tensor (a 16x8 model's biases) narrowed to int32, values kept:
+    the other bias type TFLM's 16x8 FULLY_CONNECTED and CONV_2D take (they then sum in int32)."""
+    def narrow(m, g):
+        for t in g.tensors:
+            if t.type == schema.TensorType.INT64:
+                data = np.frombuffer(bytes(bytearray(m.buffers[t.buffer].data)), np.int64)
+                m.buffers[t.buffer].data = np.frombuffer(data.astype(np.int32).tobytes(), np.uint8)
+                t.type = schema.TensorType.INT32
+    return edited(model, narrow)
 
 
 def constant_tensors(m: schema.ModelT, g: schema.SubGraphT) -> list[int]:

@@ -19,10 +19,23 @@ def tf():
     return tensorflow
 
 
+def keras_session(seed: int = 0):
+    """TensorFlow, with Keras's session cleared and its seeds set, for a model to be built in.
+
+    Keras names layers from counters that run over the whole session, and the converter's
+    choices follow those names (which pieces of a SPLIT it quantizes, say): a model built from a
+    cleared session converts the same whatever the tests before it built."""
+    t = tf()
+    # with its garbage collection (free_memory, half a second or so): without it the previous
+    # models' state still reaches the converter, and test_ops_data's SPLIT models convert otherwise
+    t.keras.backend.clear_session()
+    t.keras.utils.set_random_seed(seed)
+    return t
+
+
 def keras_model(layers, input_shape, seed: int = 0):
     """A Sequential model with random (seeded) weights; biases randomised too so they matter."""
-    t = tf()
-    t.keras.utils.set_random_seed(seed)
+    t = keras_session(seed)
     # A static batch of 1, as on a device: the converter then folds shape arithmetic
     # (Reshape/Flatten would otherwise become SHAPE, STRIDED_SLICE and PACK operators).
     model = t.keras.Sequential([t.keras.Input(shape=input_shape, batch_size=1), *layers])

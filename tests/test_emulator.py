@@ -6,7 +6,6 @@ Every expected number below comes from reading the program, not from a previous 
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,9 @@ from emu.emulators.qemu import run_firmware
 from emu.emulators.window import Window, window_from_elf
 from emu.errors import EmuError
 from emu.platforms import Platform
+from tests.qemu_programs import ASM, assemble, needs_qemu_and_gcc
 
-ASM = Path(__file__).resolve().parent / "asm"
-
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")),
-    reason="needs qemu-system-arm and arm-none-eabi-gcc",
-)
+pytestmark = needs_qemu_and_gcc
 
 # machine -> (-mcpu, code origin, data origin), from docs/sources.md#qemu-mps2
 MACHINES = {
@@ -53,15 +48,7 @@ def platform_for(machine: str) -> Platform:
 
 def build(program: str, out_dir: Path, machine: str = "mps2-an385") -> Path:
     cpu, flash, ram = MACHINES[machine]
-    elf = out_dir / f"{program}-{machine}.elf"
-    subprocess.run(
-        ["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", "-nostdlib", "-nostartfiles",
-         "-I", str(ASM), "-T", str(ASM / "link.ld"),
-         f"-Wl,--defsym=FLASH_BASE={flash:#x}", f"-Wl,--defsym=RAM_BASE={ram:#x}",
-         str(ASM / f"{program}.S"), "-o", str(elf)],
-        check=True,
-    )
-    return elf
+    return assemble(ASM / f"{program}.S", out_dir / f"{program}-{machine}.elf", cpu, flash, ram)
 
 
 def labels(elf: Path) -> dict[str, int]:

@@ -19,8 +19,6 @@ import tflite
 
 from emu.compile.codegen import compile_graph
 from emu.compile.hostrun import compile_and_run_on_host
-from emu.compile.kernel_call import UnsupportedOperator
-from emu.compile.ops import lowerings
 from emu.errors import EmuError
 from emu.model.oracle import tflm_outputs
 from emu.model.reader import parse_model
@@ -28,7 +26,7 @@ from emu.platforms import get_platform
 from emu.results.measure import measure
 from tests import modelgen
 from tests.conftest import needs_arm_gcc
-from tests.test_ops_misc import assert_same, make_tensor, single_op_graph
+from tests.test_ops_misc import assert_lowering_refuses, assert_same, int32_tensor, make_tensor
 
 TABLE = np.linspace(-1.5, 2.0, 10 * 4, dtype=np.float32).reshape(10, 4)  # an embedding table, 10 rows of 4
 
@@ -94,13 +92,8 @@ KINDS = ["float", "int8", "int16"]
 
 
 def _keras_model(name: str):
-    t = _tf()
+    t = modelgen.keras_session(0)
     operation, shapes, _ = CASES[name]
-    # Keras names layers and outputs from session-wide counters, and the converter's choices
-    # (which pieces of a SPLIT it quantizes) follow those names: start every model from the
-    # same names, whatever the tests before it built
-    t.keras.backend.clear_session()
-    t.keras.utils.set_random_seed(0)
     inputs = [t.keras.Input(shape=s, batch_size=1, name=f"in{i}",
                             dtype="int32" if i in INDEX_INPUTS.get(name, ()) else "float32")
               for i, s in enumerate(shapes)]
@@ -253,46 +246,40 @@ def test_transpose_of_six_dimensions_is_refused_like_tflm():
         compile_and_run_on_host(model, inputs)
 
 
-def _int32(index, values):
-    values = np.asarray(values, dtype=np.int32)
-    return make_tensor(index, values.shape, "int32", data=values)
-
-
 @pytest.mark.parametrize("op, tensors, inputs, outputs, options, why", [
     ("SPLIT", [make_tensor(0, (), "int32"), make_tensor(1, (4, 6), "float32"), make_tensor(2, (4, 3), "float32"),
                make_tensor(3, (4, 3), "float32")], [0, 1], [2, 3], {"num_splits": 2}, "axis computed at run time"),
-    ("SPLIT", [_int32(0, [2]), make_tensor(1, (4, 6), "float32"), make_tensor(2, (4, 3), "float32"),
+    ("SPLIT", [int32_tensor(0, [2]), make_tensor(1, (4, 6), "float32"), make_tensor(2, (4, 3), "float32"),
                make_tensor(3, (4, 3), "float32")], [0, 1], [2, 3], {"num_splits": 2}, "axis 2 of a rank-2"),
-    ("SPLIT_V", [make_tensor(0, (4, 6), "uint8"), _int32(1, [3, 3]), _int32(2, [1]), make_tensor(3, (4, 3), "uint8"),
-                 make_tensor(4, (4, 3), "uint8")], [0, 1, 2], [3, 4], {}, "uint8 tensors"),
-    ("SPLIT_V", [make_tensor(0, (4, 6), "int8", 0.1), _int32(1, [2, 3]), _int32(2, [-1]),
+    ("SPLIT_V", [make_tensor(0, (4, 6), "uint8"), int32_tensor(1, [3, 3]), int32_tensor(2, [1]),
+                 make_tensor(3, (4, 3), "uint8"), make_tensor(4, (4, 3), "uint8")], [0, 1, 2], [3, 4], {},
+     "uint8 tensors"),
+    ("SPLIT_V", [make_tensor(0, (4, 6), "int8", 0.1), int32_tensor(1, [2, 3]), int32_tensor(2, [-1]),
                  make_tensor(3, (4, 2), "int8", 0.1), make_tensor(4, (4, 3), "int8", 0.1)],
      [0, 1, 2], [3, 4], {}, "do not add up"),
     ("UNPACK", [make_tensor(0, (3, 2), "float32"), make_tensor(1, (2,), "float32"), make_tensor(2, (2,), "float32")],
      [0], [1, 2], {"num": 2, "axis": 0}, "num 2 and 2 outputs from an input of extent 3"),
     ("PACK", [make_tensor(0, (2,), "uint8"), make_tensor(1, (2,), "uint8"), make_tensor(2, (2, 2), "uint8")],
      [0, 1], [2], {"values_count": 2, "axis": 0}, "uint8 tensors"),
-    ("TRANSPOSE", [make_tensor(0, (1, 2, 1, 2, 1, 2), "float32"), _int32(1, [5, 4, 3, 2, 1, 0]),
+    ("TRANSPOSE", [make_tensor(0, (1, 2, 1, 2, 1, 2), "float32"), int32_tensor(1, [5, 4, 3, 2, 1, 0]),
                    make_tensor(2, (2, 1, 2, 1, 2, 1), "float32")], [0, 1], [2], {}, "at most 5 dimensions"),
-    ("TRANSPOSE", [make_tensor(0, (2, 3), "int32"), _int32(1, [1, 0]), make_tensor(2, (3, 2), "int32")],
+    ("TRANSPOSE", [make_tensor(0, (2, 3), "int32"), int32_tensor(1, [1, 0]), make_tensor(2, (3, 2), "int32")],
      [0, 1], [2], {}, "int32 tensors"),
     ("TRANSPOSE", [make_tensor(0, (2, 3), "float32"), make_tensor(1, (2,), "int32"), make_tensor(2, (3, 2), "float32")],
      [0, 1], [2], {}, "permutation computed at run time"),
-    ("TRANSPOSE", [make_tensor(0, (2, 3), "float32"), _int32(1, [-1, 0]), make_tensor(2, (3, 2), "float32")],
+    ("TRANSPOSE", [make_tensor(0, (2, 3), "float32"), int32_tensor(1, [-1, 0]), make_tensor(2, (3, 2), "float32")],
      [0, 1], [2], {}, "not one of the dimensions"),
     ("GATHER", [make_tensor(0, (4, 3), "int16", 0.1), make_tensor(1, (2,), "int32"),
                 make_tensor(2, (2, 3), "int16", 0.1)], [0, 1], [2], {"axis": 0}, "int16 inputs"),
     ("GATHER", [make_tensor(0, (4, 3), "float32"), make_tensor(1, (2,), "int64"), make_tensor(2, (2, 3), "float32")],
      [0, 1], [2], {"axis": 0}, "int64 indices"),
-    ("GATHER", [make_tensor(0, (4, 3), "float32"), _int32(1, [1, 4]), make_tensor(2, (2, 3), "float32")],
+    ("GATHER", [make_tensor(0, (4, 3), "float32"), int32_tensor(1, [1, 4]), make_tensor(2, (2, 3), "float32")],
      [0, 1], [2], {"axis": 0}, r"outside \[0, 4\)"),
     ("GATHER", [make_tensor(0, (2, 3), "float32"), make_tensor(1, (2, 2), "int32"), make_tensor(2, (2, 2), "float32")],
      [0, 1], [2], {"axis": 0, "batch_dims": 1}, "batch_dims 1 with axis 0"),
 ])
 def test_refused_forms_are_named(op, tensors, inputs, outputs, options, why):
-    operator, graph = single_op_graph(tensors, op, inputs, outputs, options)
-    with pytest.raises(UnsupportedOperator, match=why):
-        lowerings()[op](operator, graph)
+    assert_lowering_refuses(op, tensors, inputs, outputs, options, why)
 
 
 # ---- on the device: one model per kernel family, on a Cortex-M0+ and an M4F -------------------

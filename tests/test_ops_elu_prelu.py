@@ -22,7 +22,6 @@ from ai_edge_litert import schema_py_generated as schema
 
 from emu.compile.codegen import compile_graph
 from emu.compile.hostrun import compile_and_run_on_host
-from emu.compile.kernel_call import UnsupportedOperator
 from emu.compile.ops import lowerings
 from emu.model.oracle import tflm_outputs
 from emu.model.reader import parse_model
@@ -33,12 +32,12 @@ from tests.conftest import needs_arm_gcc
 from tests.model_edits import edited
 from tests.test_ops_misc import (
     RANGES,
+    assert_lowering_refuses,
     assert_same,
     convert_calibrated,
     float_inputs,
     make_tensor,
     ops_of,
-    single_op_graph,
     sweep_int8,
 )
 
@@ -281,9 +280,7 @@ def test_prelu_rescales_follow_the_scales():
     ("ELU", [make_tensor(0, (4,), "int16", 0.1), make_tensor(1, (4,), "int16", 0.1)], "int16 -> int16"),
 ])
 def test_refused_forms_are_named(op, tensors, why):
-    operator, graph = single_op_graph(tensors, op, range(len(tensors) - 1), [len(tensors) - 1])
-    with pytest.raises(UnsupportedOperator, match=why):
-        lowerings()[op](operator, graph)
+    assert_lowering_refuses(op, tensors, range(len(tensors) - 1), [len(tensors) - 1], None, why)
 
 
 # ---- on the device: both operators in one model, on a Cortex-M0+ and an M4F ------------------

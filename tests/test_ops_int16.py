@@ -169,14 +169,7 @@ def test_int32_bias_sums_in_int32_like_tflm(name, op):
     rescaling with the 32-bit multiply: the converted model with its int64 biases narrowed
     (the FULLY_CONNECTED without a bias keeps its declared int64 sum)."""
     model = to_16x8(name, "wide")
-
-    def narrow(m, g):
-        for t in g.tensors:
-            if t.type == 4:  # INT64
-                data = np.frombuffer(bytes(bytearray(m.buffers[t.buffer].data)), np.int64)
-                m.buffers[t.buffer].data = np.frombuffer(data.astype(np.int32).tobytes(), np.uint8)
-                t.type = 2  # INT32
-    narrowed = model_edits.edited(model, narrow)
+    narrowed = model_edits.with_int32_biases(model)
     graph = parse_model(narrowed)
     sums = [lowerings()[op](o, graph).params["accumulate_32"] for o in graph.operators if o.op == op]
     assert sorted(sums) == ([1, 1, 1] if op == "CONV_2D" else [0, 1])

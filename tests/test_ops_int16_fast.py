@@ -113,14 +113,8 @@ def test_16x8_layers_carry_their_path_and_macs():
 def test_int32_bias_sums_in_int32_with_the_optimized_kernels():
     """The conv and fc models with their int64 biases narrowed to int32: TFLM then sums in int32
     and rescales with the 32-bit multiply, which the optimized kernels follow too."""
-    def narrow(m, g):
-        for t in g.tensors:
-            if t.type == 4:  # INT64
-                data = np.frombuffer(bytes(bytearray(m.buffers[t.buffer].data)), np.int64)
-                m.buffers[t.buffer].data = np.frombuffer(data.astype(np.int32).tobytes(), np.uint8)
-                t.type = 2  # INT32
     for name in ("conv", "fc"):
-        narrowed = model_edits.edited(convert_16x8(name), narrow)
+        narrowed = model_edits.with_int32_biases(convert_16x8(name))
         graph = parse_model(narrowed)
         calls = [lowerings()[o.op](o, graph) for o in graph.operators if o.op in ("CONV_2D", "FULLY_CONNECTED")]
         assert 1 in {c.params["accumulate_32"] for c in calls}

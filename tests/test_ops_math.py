@@ -17,8 +17,6 @@ import pytest
 from ai_edge_litert import schema_py_generated as schema
 
 from emu.compile.hostrun import compile_and_run_on_host
-from emu.compile.kernel_call import UnsupportedOperator
-from emu.compile.ops import lowerings
 from emu.errors import EmuError
 from emu.model.oracle import tflm_outputs
 from emu.model.reader import parse_model
@@ -27,7 +25,14 @@ from emu.results.measure import measure
 from tests import model_edits, modelgen
 from tests.conftest import needs_arm_gcc
 from tests.test_ops_data import _set_scale
-from tests.test_ops_misc import assert_same, make_tensor, single_op_graph
+from tests.test_ops_misc import (
+    assert_lowering_refuses,
+    assert_same,
+    int32_tensor,
+    make_tensor,
+    ops_of,
+    output_types,
+)
 from tests.test_ops_slice import converted, inputs_for
 
 
@@ -35,19 +40,10 @@ def _tf():
     return modelgen.tf()
 
 
-def _operators(model: bytes) -> list[str]:
-    return [op.op for op in parse_model(model).operators]
-
-
-def _types_of(model: bytes, name: str) -> set[str]:
-    graph = parse_model(model)
-    return {graph.tensors[op.outputs[0]].dtype for op in graph.operators if op.op == name}
-
-
 def _check(model: bytes, name: str, dtype: str, seeds=(0, 1), inputs=None) -> None:
     """The model holds `name` in `dtype`, and emu's outputs equal TFLM's."""
-    assert name in _operators(model), _operators(model)
-    assert _types_of(model, name) == {dtype}, _types_of(model, name)
+    assert name in ops_of(model), ops_of(model)
+    assert output_types(model, name) == {dtype}, output_types(model, name)
     for seed in seeds:
         x = inputs if inputs is not None else inputs_for(model, seed)
         assert_same(compile_and_run_on_host(model, x), tflm_outputs(model, x))
@@ -359,11 +355,6 @@ def test_an_operator_missing_an_input_is_refused_in_one_line(name, model):
         parse_model(_recoded(model(), _first_input_only(name)))
 
 
-def _int32(index, values):
-    values = np.asarray(values, dtype=np.int32)
-    return make_tensor(index, values.shape, "int32", data=values)
-
-
 def _f(index, shape=(4, 6)):
     return make_tensor(index, shape, "float32")
 
@@ -377,7 +368,7 @@ def _q(index, dtype="int8", shape=(4, 6), scale=0.1, zero=0):
     ("ROUND", [_q(0, "int16"), _q(1, "int16")], [0], [1], {}, "int16 inputs"),
     ("DIV", [_q(0, "int16"), _q(1, "int16"), _q(2, "int16")], [0, 1], [2], {},
      r"supported: float32, int8, int32"),
-    ("DIV", [make_tensor(0, (4, 6), "int32"), _int32(1, [[1, 0, 2, 3, 4, 5]]), make_tensor(2, (4, 6), "int32")],
+    ("DIV", [make_tensor(0, (4, 6), "int32"), int32_tensor(1, [[1, 0, 2, 3, 4, 5]]), make_tensor(2, (4, 6), "int32")],
      [0, 1], [2], {}, "a constant divisor holding 0"),
     ("DIV", [make_tensor(0, (4, 6), "int32", 0.5), make_tensor(1, (4, 6), "int32", 0.5),
              make_tensor(2, (4, 6), "int32")], [0, 1], [2], {}, "quantized int32 inputs"),
@@ -392,12 +383,12 @@ def _q(index, dtype="int8", shape=(4, 6), scale=0.1, zero=0):
     ("ADD_N", [_f(0), _f(1, (4, 1)), _f(2)], [0, 1], [2], {}, "one type and shape"),
     ("ADD_N", [_q(0, "int16"), _q(1, "int16"), _q(2, "int16")], [0, 1], [2], {}, "int16 -> int16"),
     ("CUMSUM", [_f(0), make_tensor(1, (1,), "int32"), _f(2)], [0, 1], [2], {}, "an axis computed at run time"),
-    ("CUMSUM", [_f(0), _int32(1, [2]), _f(2)], [0, 1], [2], {}, "axis 2 of a rank-2 input"),
-    ("CUMSUM", [_f(0), _int32(1, [0, 1]), _f(2)], [0, 1], [2], {}, "an axis of 2 int32 values"),
-    ("CUMSUM", [_q(0, "int16"), _int32(1, [1]), _q(2, "int16")], [0, 1], [2], {}, "int16 -> int16"),
+    ("CUMSUM", [_f(0), int32_tensor(1, [2]), _f(2)], [0, 1], [2], {}, "axis 2 of a rank-2 input"),
+    ("CUMSUM", [_f(0), int32_tensor(1, [0, 1]), _f(2)], [0, 1], [2], {}, "an axis of 2 int32 values"),
+    ("CUMSUM", [_q(0, "int16"), int32_tensor(1, [1]), _q(2, "int16")], [0, 1], [2], {}, "int16 -> int16"),
     ("SUM", [_f(0), make_tensor(1, (1,), "int32"), _f(2, (4,))], [0, 1], [2], {}, "axes computed at run time"),
-    ("REDUCE_MIN", [_q(0, "int16"), _int32(1, [1]), _q(2, "int16", (4,))], [0, 1], [2], {}, "int16 -> int16"),
-    ("REDUCE_MIN", [_q(0), _int32(1, [1]), _q(2, shape=(4,), scale=0.2)], [0, 1], [2], {},
+    ("REDUCE_MIN", [_q(0, "int16"), int32_tensor(1, [1]), _q(2, "int16", (4,))], [0, 1], [2], {}, "int16 -> int16"),
+    ("REDUCE_MIN", [_q(0), int32_tensor(1, [1]), _q(2, shape=(4,), scale=0.2)], [0, 1], [2], {},
      "quantized unlike the input"),
     ("LOG_SOFTMAX", [_q(0, "int16"), _q(1, "int16")], [0], [1], {}, "int16 -> int16"),
     ("LOG_SOFTMAX", [_q(0), _q(1, scale=1 / 256, zero=-128)], [0], [1], {}, "output scale 16/256"),
@@ -406,9 +397,7 @@ def _q(index, dtype="int8", shape=(4, 6), scale=0.1, zero=0):
      r"int8 tensors \(TFLM's kernel takes float32\)"),
 ])
 def test_refused_forms_are_named(op, tensors, inputs, outputs, options, why):
-    operator, graph = single_op_graph(tensors, op, inputs, outputs, options)
-    with pytest.raises(UnsupportedOperator, match=why):
-        lowerings()[op](operator, graph)
+    assert_lowering_refuses(op, tensors, inputs, outputs, options, why)
 
 
 # ---- on the device: one model holding every family (and int16 SUM), on a Cortex-M0+, an M4F and
@@ -460,8 +449,8 @@ def test_every_family_matches_tflm_on_the_device(board, tmp_path):
                 "int8": {"DIV", "ADD_N", "SUM", "REDUCE_MIN", "LOG_SOFTMAX", "CUMSUM"}, "int16": {"SUM"}}
     for kind in ("float", "int8", "int16"):
         model, inputs = _device_model(kind)
-        assert expected[kind] <= set(_operators(model)), _operators(model)
-        assert all(_types_of(model, name) == {KIND_TYPE[kind]} for name in expected[kind])
+        assert expected[kind] <= set(ops_of(model)), ops_of(model)
+        assert all(output_types(model, name) == {KIND_TYPE[kind]} for name in expected[kind])
         path = tmp_path / f"math_{kind}.tflite"
         path.write_bytes(model)
         result, _ = measure(path, get_platform(board), inputs=inputs, variant=kind)

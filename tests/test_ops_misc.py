@@ -126,6 +126,12 @@ def ops_of(model: bytes) -> list[str]:
     return [op.op for op in parse_model(model).operators]
 
 
+def output_types(model: bytes, op: str) -> set[str]:
+    """The types of the outputs of every OP operator of the model."""
+    graph = parse_model(model)
+    return {graph.tensors[operator.outputs[0]].dtype for operator in graph.operators if operator.op == op}
+
+
 def sweep_int8(model: bytes) -> list[np.ndarray]:
     """Inputs that hold every int8 value, the rest random."""
     graph = parse_model(model)
@@ -167,6 +173,19 @@ def single_op_graph(tensors: list[Tensor], op: str, inputs, outputs, options=Non
 def make_tensor(index, shape, dtype, scale=None, zero=0, data=None) -> Tensor:
     q = Quantization((scale,), (zero,)) if scale is not None else None
     return Tensor(index, f"t{index}", shape, dtype, q, data)
+
+
+def int32_tensor(index, values) -> Tensor:
+    """A constant int32 tensor of VALUES (begin, size, axes, paddings... of a hand-made graph)."""
+    values = np.asarray(values, dtype=np.int32)
+    return make_tensor(index, values.shape, "int32", data=values)
+
+
+def assert_lowering_refuses(op: str, tensors: list[Tensor], inputs, outputs, options, why: str) -> None:
+    """OP's lowering, given one operator over TENSORS, refuses it with a reason matching WHY."""
+    operator, graph = single_op_graph(tensors, op, inputs, outputs, options)
+    with pytest.raises(UnsupportedOperator, match=why):
+        lowerings()[op](operator, graph)
 
 
 # ---- unary operators --------------------------------------------------------------------
@@ -355,9 +374,7 @@ def test_float16_weights_dequantize_like_litert():
     ("HARD_SWISH", [make_tensor(0, (4,), "int16", 0.1), make_tensor(1, (4,), "int16", 0.1)], [0], "int16"),
 ])
 def test_unsupported_forms_are_named(op, tensors, inputs, why):
-    operator, graph = single_op_graph(tensors, op, inputs, [len(tensors) - 1])
-    with pytest.raises(UnsupportedOperator, match=why):
-        lowerings()[op](operator, graph)
+    assert_lowering_refuses(op, tensors, inputs, [len(tensors) - 1], None, why)
 
 
 # ---- a whole model ------------------------------------------------------------------------

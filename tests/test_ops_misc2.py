@@ -18,7 +18,6 @@ import pytest
 
 from emu.compile.codegen import compile_graph
 from emu.compile.hostrun import compile_and_run_on_host
-from emu.compile.kernel_call import UnsupportedOperator
 from emu.compile.ops import lowerings
 from emu.errors import EmuError
 from emu.model.oracle import tflm_outputs
@@ -29,12 +28,13 @@ from tests import modelgen
 from tests.conftest import needs_arm_gcc
 from tests.test_ops_data import _set_scale
 from tests.test_ops_misc import (
+    assert_lowering_refuses,
     assert_same,
     convert_calibrated,
     float_inputs,
+    int32_tensor,
     make_tensor,
     ops_of,
-    single_op_graph,
     sweep_int8,
 )
 
@@ -364,19 +364,14 @@ def test_keras_dilated_conv1d_is_folded_by_the_converter(rate, shape, padding):
 
 # ---- forms TFLM refuses, refused in one line ---------------------------------------------------
 
-def _int32(index, values):
-    values = np.asarray(values, dtype=np.int32)
-    return make_tensor(index, values.shape, "int32", data=values)
-
-
 @pytest.mark.parametrize("op, tensors, inputs, why", [
-    ("ARG_MAX", [make_tensor(0, (2, 5), "int16", 0.1), _int32(1, [1]), make_tensor(2, (2,), "int32")], [0, 1],
+    ("ARG_MAX", [make_tensor(0, (2, 5), "int16", 0.1), int32_tensor(1, [1]), make_tensor(2, (2,), "int32")], [0, 1],
      "int16 inputs"),
-    ("ARG_MIN", [make_tensor(0, (2, 5), "float32"), _int32(1, [1]), make_tensor(2, (2,), "int64")], [0, 1],
+    ("ARG_MIN", [make_tensor(0, (2, 5), "float32"), int32_tensor(1, [1]), make_tensor(2, (2,), "int64")], [0, 1],
      "int64 output"),
     ("ARG_MAX", [make_tensor(0, (2, 5), "float32"), make_tensor(1, (1,), "int32"), make_tensor(2, (2,), "int32")],
      [0, 1], "axis computed at run time"),
-    ("ARG_MAX", [make_tensor(0, (2, 5), "float32"), _int32(1, [-3]), make_tensor(2, (2,), "int32")], [0, 1],
+    ("ARG_MAX", [make_tensor(0, (2, 5), "float32"), int32_tensor(1, [-3]), make_tensor(2, (2,), "int32")], [0, 1],
      "axis -3 of a rank-2"),
     ("NEG", [make_tensor(0, (4,), "int8", 0.1), make_tensor(1, (4,), "int8", 0.1)], [0], "int8 inputs"),
     ("RSQRT", [make_tensor(0, (4,), "uint8", 0.1), make_tensor(1, (4,), "uint8", 0.1)], [0], "uint8 inputs"),
@@ -388,21 +383,21 @@ def _int32(index, values):
      [0], "rank-5 input"),
     ("L2_NORMALIZATION", [make_tensor(0, (2, 3), "int16", 0.1), make_tensor(1, (2, 3), "int16", 0.1)], [0],
      "int16 -> int16"),
-    ("SPACE_TO_BATCH_ND", [make_tensor(0, (1, 4, 4, 1, 2), "float32"), _int32(1, [2, 2, 1]),
-                           _int32(2, [[0, 0]] * 3), make_tensor(3, (8, 2, 2, 1, 2), "float32")], [0, 1, 2],
+    ("SPACE_TO_BATCH_ND", [make_tensor(0, (1, 4, 4, 1, 2), "float32"), int32_tensor(1, [2, 2, 1]),
+                           int32_tensor(2, [[0, 0]] * 3), make_tensor(3, (8, 2, 2, 1, 2), "float32")], [0, 1, 2],
      "TFLM takes 3 or 4 dimensions"),
-    ("SPACE_TO_BATCH_ND", [make_tensor(0, (1, 4, 4, 2), "int16", 0.1), _int32(1, [2, 2]), _int32(2, [[0, 0]] * 2),
-                           make_tensor(3, (4, 2, 2, 2), "int16", 0.1)], [0, 1, 2], "int16 tensors"),
+    ("SPACE_TO_BATCH_ND", [make_tensor(0, (1, 4, 4, 2), "int16", 0.1), int32_tensor(1, [2, 2]),
+                           int32_tensor(2, [[0, 0]] * 2), make_tensor(3, (4, 2, 2, 2), "int16", 0.1)], [0, 1, 2],
+     "int16 tensors"),
     ("BATCH_TO_SPACE_ND", [make_tensor(0, (4, 2, 2, 2), "float32"), make_tensor(1, (2,), "int32"),
-                           _int32(2, [[0, 0]] * 2), make_tensor(3, (1, 4, 4, 2), "float32")], [0, 1, 2],
+                           int32_tensor(2, [[0, 0]] * 2), make_tensor(3, (1, 4, 4, 2), "float32")], [0, 1, 2],
      "block shape computed at run time"),
-    ("BATCH_TO_SPACE_ND", [make_tensor(0, (4, 2, 2, 2), "float32"), _int32(1, [0, 2]), _int32(2, [[0, 0]] * 2),
-                           make_tensor(3, (1, 4, 4, 2), "float32")], [0, 1, 2], r"block shape \[0, 2\]"),
+    ("BATCH_TO_SPACE_ND", [make_tensor(0, (4, 2, 2, 2), "float32"), int32_tensor(1, [0, 2]),
+                           int32_tensor(2, [[0, 0]] * 2), make_tensor(3, (1, 4, 4, 2), "float32")], [0, 1, 2],
+     r"block shape \[0, 2\]"),
 ])
 def test_refused_forms_are_named(op, tensors, inputs, why):
-    operator, graph = single_op_graph(tensors, op, inputs, [len(tensors) - 1])
-    with pytest.raises(UnsupportedOperator, match=why):
-        lowerings()[op](operator, graph)
+    assert_lowering_refuses(op, tensors, inputs, [len(tensors) - 1], None, why)
 
 
 # ---- on the device: a model holding every family, on a Cortex-M0+ and an M4F ------------------

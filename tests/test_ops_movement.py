@@ -20,8 +20,6 @@ import pytest
 
 from emu.compile.codegen import compile_graph
 from emu.compile.hostrun import compile_and_run_on_host
-from emu.compile.kernel_call import UnsupportedOperator
-from emu.compile.ops import lowerings
 from emu.errors import EmuError
 from emu.model.oracle import tflm_outputs
 from emu.model.reader import parse_model
@@ -29,7 +27,14 @@ from emu.platforms import get_platform
 from emu.results.measure import measure
 from tests import model_edits, modelgen
 from tests.conftest import needs_arm_gcc
-from tests.test_ops_misc import assert_same, make_tensor, single_op_graph
+from tests.test_ops_misc import (
+    assert_lowering_refuses,
+    assert_same,
+    int32_tensor,
+    make_tensor,
+    ops_of,
+    output_types,
+)
 
 
 def _tf():
@@ -213,15 +218,6 @@ def inputs_for(name: str, model: bytes, seed: int = 0) -> list[np.ndarray]:
     return values
 
 
-def _operators(model: bytes) -> list[str]:
-    return [op.op for op in parse_model(model).operators]
-
-
-def _types_of(model: bytes, name: str) -> set[str]:
-    graph = parse_model(model)
-    return {graph.tensors[op.outputs[0]].dtype for op in graph.operators if op.op == name}
-
-
 def _matches_tflm(name: str, model: bytes, seeds=range(2)) -> None:
     for seed in seeds:
         inputs = inputs_for(name, model, seed)
@@ -250,8 +246,8 @@ CASES = [
                          [(n, o, c, k) for n, o, c, kinds in CASES for k in kinds])
 def test_operator_matches_tflm_on_the_host(name, operator, count, kind):
     model = converted(name, kind)
-    assert _operators(model).count(operator) == count, _operators(model)
-    assert _types_of(model, operator) == {_TYPE[kind]}
+    assert ops_of(model).count(operator) == count, ops_of(model)
+    assert output_types(model, operator) == {_TYPE[kind]}
     _matches_tflm(name, model)
 
 
@@ -333,7 +329,7 @@ def test_shape_of_an_activation_runs():
     # the open batch keeps SHAPE in the file (the file's static shape has batch 1)
     model = converted("shape", "float")
     graph = parse_model(model)
-    assert _operators(model).count("SHAPE") == 1 and graph.tensors[graph.inputs[0]].shape[0] == 1
+    assert ops_of(model).count("SHAPE") == 1 and graph.tensors[graph.inputs[0]].shape[0] == 1
     # as a graph output it is written by a layer of its own, with the static shape TFLM reports
     paths = [(layer.op, layer.path) for layer in compile_graph(graph).layers]
     assert ("SHAPE", "shape/reference") in paths, paths
@@ -341,7 +337,7 @@ def test_shape_of_an_activation_runs():
     assert compile_and_run_on_host(model, inputs_for("shape", model))[0].tolist() == [1, 4, 5, 3]
     # feeding the shape arithmetic of a Flatten, it is folded away with it
     model = converted("flatten", "float")
-    assert {"SHAPE", "STRIDED_SLICE", "PACK", "RESHAPE"} <= set(_operators(model)), _operators(model)
+    assert {"SHAPE", "STRIDED_SLICE", "PACK", "RESHAPE"} <= set(ops_of(model)), ops_of(model)
     assert "SHAPE" not in {layer.op for layer in compile_graph(parse_model(model)).layers}
     _matches_tflm("flatten", model)
 
@@ -461,28 +457,23 @@ def test_forms_tflm_refuses_are_refused(name, kind, why):
         compile_and_run_on_host(model, inputs)
 
 
-def _int32(index, values):
-    values = np.asarray(values, dtype=np.int32)
-    return make_tensor(index, values.shape, "int32", data=values)
-
-
 _X = make_tensor(0, (4, 6), "float32")
 _X4 = make_tensor(0, (1, 4, 6, 8), "float32")
 
 
 @pytest.mark.parametrize("op, tensors, inputs, outputs, options, why", [
-    ("SLICE", [_X, make_tensor(1, (2,), "int64"), _int32(2, [1, 1]), make_tensor(3, (1, 1), "float32")],
+    ("SLICE", [_X, make_tensor(1, (2,), "int64"), int32_tensor(2, [1, 1]), make_tensor(3, (1, 1), "float32")],
      [0, 1, 2], [3], {}, "begin of int64 and size of int32"),
-    ("SLICE", [_X, make_tensor(1, (2,), "int32"), _int32(2, [1, 1]), make_tensor(3, (5, 1), "float32")],
+    ("SLICE", [_X, make_tensor(1, (2,), "int32"), int32_tensor(2, [1, 1]), make_tensor(3, (5, 1), "float32")],
      [0, 1, 2], [3], {}, r"an output of shape \[5, 1\]"),
-    ("SLICE", [_X, _int32(1, [3, 0]), _int32(2, [2, -1]), make_tensor(3, (2, 6), "float32")],
+    ("SLICE", [_X, int32_tensor(1, [3, 0]), int32_tensor(2, [2, -1]), make_tensor(3, (2, 6), "float32")],
      [0, 1, 2], [3], {}, "outside its input"),
-    ("SLICE", [make_tensor(0, (1, 1, 1, 1, 1, 2), "float32"), _int32(1, [0] * 6), _int32(2, [-1] * 6),
+    ("SLICE", [make_tensor(0, (1, 1, 1, 1, 1, 2), "float32"), int32_tensor(1, [0] * 6), int32_tensor(2, [-1] * 6),
                make_tensor(3, (1, 1, 1, 1, 1, 2), "float32")], [0, 1, 2], [3], {}, "6 dimensions"),
-    ("SLICE", [make_tensor(0, (4, 6), "uint8"), _int32(1, [0, 0]), _int32(2, [1, 1]),
+    ("SLICE", [make_tensor(0, (4, 6), "uint8"), int32_tensor(1, [0, 0]), int32_tensor(2, [1, 1]),
                make_tensor(3, (1, 1), "uint8")], [0, 1, 2], [3], {}, "uint8 tensors"),
-    ("REVERSE_V2", [_X, _int32(1, [2]), make_tensor(2, (4, 6), "float32")], [0, 1], [2], {}, r"axes \[2\]"),
-    ("REVERSE_V2", [_X, _int32(1, [1, 1]), make_tensor(2, (4, 6), "float32")], [0, 1], [2], {}, "not neighbours"),
+    ("REVERSE_V2", [_X, int32_tensor(1, [2]), make_tensor(2, (4, 6), "float32")], [0, 1], [2], {}, r"axes \[2\]"),
+    ("REVERSE_V2", [_X, int32_tensor(1, [1, 1]), make_tensor(2, (4, 6), "float32")], [0, 1], [2], {}, "not neighbours"),
     ("REVERSE_V2", [_X, make_tensor(1, (0,), "int32"), make_tensor(2, (4, 6), "float32")], [0, 1], [2], {},
      "0 axes"),
     ("DEPTH_TO_SPACE", [_X4, make_tensor(1, (1, 12, 18, 0), "float32")], [0], [1], {"block_size": 3},
@@ -493,16 +484,16 @@ _X4 = make_tensor(0, (1, 4, 6, 8), "float32")
      "not a multiple"),
     ("SPACE_TO_DEPTH", [make_tensor(0, (1, 4, 6, 8), "int16", 0.1), make_tensor(1, (1, 2, 3, 32), "int16", 0.1)],
      [0], [1], {"block_size": 2}, "int16 -> int16"),
-    ("MIRROR_PAD", [_X, _int32(1, [[4, 0], [0, 0]]), make_tensor(2, (8, 6), "float32")], [0, 1], [2],
+    ("MIRROR_PAD", [_X, int32_tensor(1, [[4, 0], [0, 0]]), make_tensor(2, (8, 6), "float32")], [0, 1], [2],
      {"mode": 0}, "REFLECT paddings .*outside"),
-    ("MIRROR_PAD", [_X, _int32(1, [[0, 0], [0, 7]]), make_tensor(2, (4, 13), "float32")], [0, 1], [2],
+    ("MIRROR_PAD", [_X, int32_tensor(1, [[0, 0], [0, 7]]), make_tensor(2, (4, 13), "float32")], [0, 1], [2],
      {"mode": 1}, "SYMMETRIC paddings .*outside"),
     # what the converter declares for paddings computed at run time (TFLM would write one element)
     ("MIRROR_PAD", [_X, make_tensor(1, (2, 2), "int32"), make_tensor(2, (1, 1), "float32")], [0, 1], [2],
      {"mode": 0}, r"an output of shape \[1, 1\]"),
     ("GATHER_ND", [_X, make_tensor(1, (2, 3), "int32"), make_tensor(2, (2,), "float32")], [0, 1], [2], {},
      "3 coordinates per index into a rank-2"),
-    ("GATHER_ND", [_X, _int32(1, [[3, 6]]), make_tensor(2, (1,), "float32")], [0, 1], [2], {},
+    ("GATHER_ND", [_X, int32_tensor(1, [[3, 6]]), make_tensor(2, (1,), "float32")], [0, 1], [2], {},
      "outside the input"),
     ("GATHER_ND", [make_tensor(0, (4, 6), "int16", 0.1), make_tensor(1, (2, 1), "int32"),
                    make_tensor(2, (2, 6), "int16", 0.1)], [0, 1], [2], {}, "int16 -> int16"),
@@ -518,9 +509,7 @@ _X4 = make_tensor(0, (1, 4, 6, 8), "float32")
     ("SHAPE", [_X, make_tensor(1, (2,), "int64")], [0], [1], {}, "int32 only"),
 ])
 def test_refused_forms_are_named(op, tensors, inputs, outputs, options, why):
-    operator, graph = single_op_graph(tensors, op, inputs, outputs, options)
-    with pytest.raises(UnsupportedOperator, match=why):
-        lowerings()[op](operator, graph)
+    assert_lowering_refuses(op, tensors, inputs, outputs, options, why)
 
 
 def test_layers_name_the_kernels_that_run():
@@ -556,7 +545,7 @@ def test_movement_family_matches_tflm_on_the_device(board, tmp_path):
     for kind in ("float", "int8"):
         model = converted("family", kind)
         assert {"SLICE", "REVERSE_V2", "SPACE_TO_DEPTH", "DEPTH_TO_SPACE", "MIRROR_PAD", "GATHER_ND",
-                "DYNAMIC_UPDATE_SLICE"} <= set(_operators(model)), _operators(model)
+                "DYNAMIC_UPDATE_SLICE"} <= set(ops_of(model)), ops_of(model)
         path = tmp_path / f"movement_{kind}.tflite"
         path.write_bytes(model)
         inputs = inputs_for("family", model)

@@ -20,8 +20,6 @@ import pytest
 
 from emu.compile.codegen import compile_graph
 from emu.compile.hostrun import compile_and_run_on_host
-from emu.compile.kernel_call import UnsupportedOperator
-from emu.compile.ops import lowerings
 from emu.errors import EmuError
 from emu.model.oracle import tflm_outputs
 from emu.model.reader import parse_model
@@ -31,9 +29,11 @@ from emu.results.measure import measure
 from tests import modelgen
 from tests.conftest import needs_arm_gcc
 from tests.test_ops_misc import (
+    assert_lowering_refuses,
     assert_matches_tflm,
     convert_calibrated,
     float_inputs,
+    int32_tensor,
     make_tensor,
     ops_of,
     single_op_graph,
@@ -291,34 +291,29 @@ def test_int16_transpose_conv_matches_tflm():
         assert_matches_tflm(model, modelgen.random_input(model, seed))
 
 
-def _int32(index, values):
-    values = np.asarray(values, dtype=np.int32)
-    return make_tensor(index, values.shape, "int32", data=values)
-
-
 def _filter(index, shape, dtype="float32"):
     return make_tensor(index, shape, dtype, 0.01 if dtype == "int8" else None, data=np.ones(shape, dtype=dtype))
 
 
 @pytest.mark.parametrize("op, tensors, inputs, outputs, options, why", [
-    ("RESIZE_BILINEAR", [make_tensor(0, (1, 2, 2, 1), "float32"), _int32(1, [4, 4]),
+    ("RESIZE_BILINEAR", [make_tensor(0, (1, 2, 2, 1), "float32"), int32_tensor(1, [4, 4]),
                          make_tensor(2, (1, 4, 4, 1), "float32")], [0, 1], [2],
      {"align_corners": True, "half_pixel_centers": True}, "align_corners with half_pixel_centers"),
     ("RESIZE_NEAREST_NEIGHBOR", [make_tensor(0, (1, 2, 2, 1), "float32"), make_tensor(1, (2,), "int32"),
                                  make_tensor(2, (1, 4, 4, 1), "float32")], [0, 1], [2], {},
      "size computed at run time"),
-    ("RESIZE_NEAREST_NEIGHBOR", [make_tensor(0, (2, 2, 1), "float32"), _int32(1, [4, 4]),
+    ("RESIZE_NEAREST_NEIGHBOR", [make_tensor(0, (2, 2, 1), "float32"), int32_tensor(1, [4, 4]),
                                  make_tensor(2, (4, 4, 1), "float32")], [0, 1], [2], {}, "rank-3 input"),
-    ("RESIZE_NEAREST_NEIGHBOR", [make_tensor(0, (1, 2, 2, 1), "int32"), _int32(1, [4, 4]),
+    ("RESIZE_NEAREST_NEIGHBOR", [make_tensor(0, (1, 2, 2, 1), "int32"), int32_tensor(1, [4, 4]),
                                  make_tensor(2, (1, 4, 4, 1), "int32")], [0, 1], [2], {}, "int32 -> int32"),
     # half-pixel int8 sampling of 3 rows at 2000 reaches row 3: TFLM would read past the input
-    ("RESIZE_BILINEAR", [make_tensor(0, (1, 3, 1, 1), "int8", 0.1), _int32(1, [2000, 1]),
+    ("RESIZE_BILINEAR", [make_tensor(0, (1, 3, 1, 1), "int8", 0.1), int32_tensor(1, [2000, 1]),
                          make_tensor(2, (1, 2000, 1, 1), "int8", 0.1)], [0, 1], [2],
      {"align_corners": False, "half_pixel_centers": True}, "reaches past the input's 3 rows"),
-    ("TRANSPOSE_CONV", [_int32(0, [1, 4, 4, 2]), _filter(1, (2, 3, 3, 2), "int8"), make_tensor(2, (1, 2, 2, 2),
+    ("TRANSPOSE_CONV", [int32_tensor(0, [1, 4, 4, 2]), _filter(1, (2, 3, 3, 2), "int8"), make_tensor(2, (1, 2, 2, 2),
                         "float32"), make_tensor(3, (1, 4, 4, 2), "float32")], [0, 1, 2], [3],
      {"padding": "SAME", "stride_h": 2, "stride_w": 2}, "hybrid models are not supported"),
-    ("TRANSPOSE_CONV", [_int32(0, [1, 4, 4, 2]), make_tensor(1, (2, 3, 3, 2), "float32"),
+    ("TRANSPOSE_CONV", [int32_tensor(0, [1, 4, 4, 2]), make_tensor(1, (2, 3, 3, 2), "float32"),
                         make_tensor(2, (1, 2, 2, 2), "float32"), make_tensor(3, (1, 4, 4, 2), "float32")],
      [0, 1, 2], [3], {"padding": "SAME", "stride_h": 2, "stride_w": 2}, "filter must be a constant"),
     ("BATCH_MATMUL", [make_tensor(0, (2, 4, 3), "float32"), make_tensor(1, (3, 3, 5), "float32"),
@@ -333,9 +328,7 @@ def _filter(index, shape, dtype="float32"):
                       make_tensor(2, (4, 5), "int16", 0.1)], [0, 1], [2], {}, "int16 zero points"),
 ])
 def test_refused_forms_are_named(op, tensors, inputs, outputs, options, why):
-    operator, graph = single_op_graph(tensors, op, inputs, outputs, options)
-    with pytest.raises(UnsupportedOperator, match=why):
-        lowerings()[op](operator, graph)
+    assert_lowering_refuses(op, tensors, inputs, outputs, options, why)
 
 
 # ---- on the device: one model per family, on a Cortex-M0+ and an M4F ---------------------------------

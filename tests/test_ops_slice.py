@@ -18,8 +18,6 @@ import pytest
 
 from emu.compile.codegen import compile_graph
 from emu.compile.hostrun import compile_and_run_on_host
-from emu.compile.kernel_call import UnsupportedOperator
-from emu.compile.ops import lowerings
 from emu.errors import EmuError
 from emu.model.oracle import tflm_outputs
 from emu.model.reader import parse_model
@@ -28,7 +26,14 @@ from emu.results.measure import measure
 from tests import modelgen
 from tests.conftest import needs_arm_gcc
 from tests.test_ops_data import _set_scale
-from tests.test_ops_misc import assert_same, make_tensor, single_op_graph
+from tests.test_ops_misc import (
+    assert_lowering_refuses,
+    assert_same,
+    int32_tensor,
+    make_tensor,
+    ops_of,
+    output_types,
+)
 
 
 def _tf():
@@ -111,15 +116,6 @@ def inputs_for(model: bytes, seed: int = 0) -> list[np.ndarray]:
     return values
 
 
-def _operators(model: bytes) -> list[str]:
-    return [op.op for op in parse_model(model).operators]
-
-
-def _types_of(model: bytes, name: str) -> set[str]:
-    graph = parse_model(model)
-    return {graph.tensors[op.outputs[0]].dtype for op in graph.operators if op.op == name}
-
-
 def _slices_model(kind: str) -> bytes:
     return converted(tuple(SLICES), SLICE_SHAPE, kind)
 
@@ -130,8 +126,8 @@ def test_strided_slices_match_tflm_on_the_host(kind):
     graph = parse_model(model)
     slices = [op for op in graph.operators if op.op == "STRIDED_SLICE"]
     # every slice stays an operator of the graph, in the model's type
-    assert len(slices) == len(SLICES), _operators(model)
-    assert _types_of(model, "STRIDED_SLICE") == {SLICE_TYPES[kind]}
+    assert len(slices) == len(SLICES), ops_of(model)
+    assert output_types(model, "STRIDED_SLICE") == {SLICE_TYPES[kind]}
     # the masks, negative strides and shrunk axes above reach the lowering as such
     options = [op.options for op in slices]
     assert any(o.get("shrink_axis_mask") for o in options) and any(o.get("begin_mask") for o in options)
@@ -146,8 +142,8 @@ def test_strided_slices_match_tflm_on_the_host(kind):
 def test_reduce_max_matches_tflm_on_the_host(kind):
     for name, (operation, shape) in REDUCTIONS.items():
         model = converted((operation,), shape, kind)
-        assert _operators(model).count("REDUCE_MAX") == 1, (name, _operators(model))
-        assert _types_of(model, "REDUCE_MAX") == {"float32" if kind == "float" else "int8"}
+        assert ops_of(model).count("REDUCE_MAX") == 1, (name, ops_of(model))
+        assert output_types(model, "REDUCE_MAX") == {"float32" if kind == "float" else "int8"}
         for seed in range(2):
             inputs = inputs_for(model, seed)
             assert_same(compile_and_run_on_host(model, inputs), tflm_outputs(model, inputs))
@@ -181,7 +177,7 @@ def test_int8_reduce_max_with_another_output_scale_is_refused_like_tflm():
 
 def test_slice_of_five_dimensions_is_refused_like_tflm():
     model = converted((lambda x: x[:, 1:, :, ::2, 1],), (2, 3, 4, 3), "float")
-    assert "STRIDED_SLICE" in _operators(model)
+    assert "STRIDED_SLICE" in ops_of(model)
     inputs = inputs_for(model)
     with pytest.raises(RuntimeError):
         tflm_outputs(model, inputs)
@@ -189,46 +185,41 @@ def test_slice_of_five_dimensions_is_refused_like_tflm():
         compile_and_run_on_host(model, inputs)
 
 
-def _int32(index, values):
-    values = np.asarray(values, dtype=np.int32)
-    return make_tensor(index, values.shape, "int32", data=values)
-
-
 _X = make_tensor(0, (4, 6), "float32")
 
 
 @pytest.mark.parametrize("op, tensors, inputs, outputs, options, why", [
-    ("STRIDED_SLICE", [_X, make_tensor(1, (2,), "int32"), _int32(2, [4, 6]), _int32(3, [1, 1]),
+    ("STRIDED_SLICE", [_X, make_tensor(1, (2,), "int32"), int32_tensor(2, [4, 6]), int32_tensor(3, [1, 1]),
                        make_tensor(4, (4, 6), "float32")], [0, 1, 2, 3], [4], {}, "begin computed at run time"),
-    ("STRIDED_SLICE", [_X, _int32(1, [0, 0]), _int32(2, [4, 6]), make_tensor(3, (2,), "int32"),
+    ("STRIDED_SLICE", [_X, int32_tensor(1, [0, 0]), int32_tensor(2, [4, 6]), make_tensor(3, (2,), "int32"),
                        make_tensor(4, (4, 6), "float32")], [0, 1, 2, 3], [4], {}, "strides computed at run time"),
-    ("STRIDED_SLICE", [_X, _int32(1, [0, 0]), _int32(2, [4, 6]), _int32(3, [1, 0]),
+    ("STRIDED_SLICE", [_X, int32_tensor(1, [0, 0]), int32_tensor(2, [4, 6]), int32_tensor(3, [1, 0]),
                        make_tensor(4, (4, 6), "float32")], [0, 1, 2, 3], [4], {}, "stride 0"),
-    ("STRIDED_SLICE", [_X, _int32(1, [0, 0]), _int32(2, [4, 6]), _int32(3, [1, 2]),
+    ("STRIDED_SLICE", [_X, int32_tensor(1, [0, 0]), int32_tensor(2, [4, 6]), int32_tensor(3, [1, 2]),
                        make_tensor(4, (4, 6), "float32")], [0, 1, 2, 3], [4], {}, r"the slice has shape \[4, 3\]"),
     # a shrunk axis read backwards: TFLM's kernel writes nothing where Prepare expects one element
-    ("STRIDED_SLICE", [_X, _int32(1, [1, 0]), _int32(2, [2, 6]), _int32(3, [-1, 1]),
+    ("STRIDED_SLICE", [_X, int32_tensor(1, [1, 0]), int32_tensor(2, [2, 6]), int32_tensor(3, [-1, 1]),
                        make_tensor(4, (6,), "float32")], [0, 1, 2, 3], [4], {"shrink_axis_mask": 1},
      "another number of elements"),
-    ("STRIDED_SLICE", [make_tensor(0, (4, 6), "uint8"), _int32(1, [0, 0]), _int32(2, [4, 6]), _int32(3, [1, 1]),
-                       make_tensor(4, (4, 6), "uint8")], [0, 1, 2, 3], [4], {}, "uint8 tensors"),
+    ("STRIDED_SLICE", [make_tensor(0, (4, 6), "uint8"), int32_tensor(1, [0, 0]), int32_tensor(2, [4, 6]),
+                       int32_tensor(3, [1, 1]), make_tensor(4, (4, 6), "uint8")], [0, 1, 2, 3], [4], {},
+     "uint8 tensors"),
     # a box whose shape changes at run time: TFLM copies it whole into the declared output
-    ("SLICE", [_X, _int32(1, [0, 0]), make_tensor(2, (2,), "int32"), make_tensor(3, (1, 1), "float32")],
+    ("SLICE", [_X, int32_tensor(1, [0, 0]), make_tensor(2, (2,), "int32"), make_tensor(3, (1, 1), "float32")],
      [0, 1, 2], [3], {}, r"a size computed at run time .*declared \[1, 1\]"),
-    ("SLICE", [_X, make_tensor(1, (2,), "int32"), _int32(2, [-1, 6]), make_tensor(3, (1, 6), "float32")],
+    ("SLICE", [_X, make_tensor(1, (2,), "int32"), int32_tensor(2, [-1, 6]), make_tensor(3, (1, 6), "float32")],
      [0, 1, 2], [3], {}, r"size \[-1, 6\] from a begin computed at run time"),
-    ("SLICE", [_X, make_tensor(1, (2,), "int32"), _int32(2, [2, 6]), make_tensor(3, (1, 6), "float32")],
+    ("SLICE", [_X, make_tensor(1, (2,), "int32"), int32_tensor(2, [2, 6]), make_tensor(3, (1, 6), "float32")],
      [0, 1, 2], [3], {}, r"size \[2, 6\] into an output declared \[1, 6\]"),
     ("REDUCE_MAX", [_X, make_tensor(1, (1,), "int32"), make_tensor(2, (4,), "float32")], [0, 1], [2], {},
      "axes computed at run time"),
-    ("REDUCE_MAX", [_X, _int32(1, [2]), make_tensor(2, (4,), "float32")], [0, 1], [2], {}, r"axes \[2\] of a rank-2"),
-    ("REDUCE_MAX", [make_tensor(0, (4, 6), "int16", 0.1), _int32(1, [1]), make_tensor(2, (4,), "int16", 0.1)],
+    ("REDUCE_MAX", [_X, int32_tensor(1, [2]), make_tensor(2, (4,), "float32")], [0, 1], [2], {},
+     r"axes \[2\] of a rank-2"),
+    ("REDUCE_MAX", [make_tensor(0, (4, 6), "int16", 0.1), int32_tensor(1, [1]), make_tensor(2, (4,), "int16", 0.1)],
      [0, 1], [2], {}, "int16 -> int16"),
 ])
 def test_refused_forms_are_named(op, tensors, inputs, outputs, options, why):
-    operator, graph = single_op_graph(tensors, op, inputs, outputs, options)
-    with pytest.raises(UnsupportedOperator, match=why):
-        lowerings()[op](operator, graph)
+    assert_lowering_refuses(op, tensors, inputs, outputs, options, why)
 
 
 def _crop_then_pool(x):
@@ -249,7 +240,7 @@ def test_layers_name_the_kernels_that_run():
 def test_slice_and_reduce_max_match_tflm_on_the_device(board, tmp_path):
     for kind in ("float", "int8"):
         model = converted((_crop_then_pool,), (5, 6, 4), kind)
-        assert {"STRIDED_SLICE", "REDUCE_MAX"} <= set(_operators(model)), _operators(model)
+        assert {"STRIDED_SLICE", "REDUCE_MAX"} <= set(ops_of(model)), ops_of(model)
         path = tmp_path / f"slice_max_{kind}.tflite"
         path.write_bytes(model)
         result, _ = measure(path, get_platform(board), inputs=inputs_for(model), variant=kind)

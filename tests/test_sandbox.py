@@ -22,7 +22,8 @@ from emu.cli.app import main as emu_main
 from emu.emulators import semihosting
 from emu.emulators.qemu import QEMU, run_firmware
 from emu.errors import FirmwareError, shown
-from tests.test_emulator import ASM, labels, platform_for, pytestmark  # noqa: F401
+from tests.qemu_programs import ASM, assemble
+from tests.test_emulator import labels, platform_for, pytestmark  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 BOARD = "nucleo-l152re"  # mps2-an385, code at 0 and data at 0x20000000 like the test programs
@@ -30,13 +31,8 @@ BOARD = "nucleo-l152re"  # mps2-an385, code at 0 and data at 0x20000000 like the
 
 def build(program: str, out_dir: Path, **defines: str) -> Path:
     """tests/asm/PROGRAM.S for mps2-an385, with each define a C string (-DNAME="value")."""
-    elf = out_dir / f"{program}.elf"
-    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m3", "-mthumb", "-nostdlib", "-nostartfiles",
-                    "-I", str(ASM), "-T", str(ASM / "link.ld"),
-                    "-Wl,--defsym=FLASH_BASE=0", "-Wl,--defsym=RAM_BASE=0x20000000",
-                    *(f'-D{name}="{value}"' for name, value in defines.items()),
-                    str(ASM / f"{program}.S"), "-o", str(elf)], check=True)
-    return elf
+    return assemble(ASM / f"{program}.S", out_dir / f"{program}.elf", "cortex-m3", 0, 0x20000000,
+                    *(f'-D{name}="{value}"' for name, value in defines.items()))
 
 
 def profile(elf: Path, monkeypatch, capsys) -> tuple[int, str, str]:

@@ -12,50 +12,23 @@ set of weights read over and over pays only its first fills.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
-
-from emu.emulators.qemu import run_firmware
 from emu.platforms import get_platform
 from emu.timing import count_cycles
-from emu.timing.disasm import read_program
+from tests.qemu_programs import marked_program, needs_qemu_and_gcc, run_marked
 
-ASM = Path(__file__).resolve().parent / "asm"
-
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")),
-    reason="needs qemu-system-arm and arm-none-eabi-gcc",
-)
+pytestmark = needs_qemu_and_gcc
 
 FILL_CYCLES = 32 // 4 * 3  # a 32-byte line read a word at a time, each word 3 wait states
 WORDS = 4096  # flash words each program below reads inside its window
 
 # `body` runs between the markers with r3 = big (16 KB, 32-byte aligned) and r4 = small (256 bytes).
-TEMPLATE = """
-    .include "common.inc"
-    .type emu_mark_start, %function
-    .type emu_mark_end, %function
-    .text
-    .thumb_func
-reset:
+SETUP = """
     ldr r3, =big
     ldr r4, =small
-    bl emu_mark_start
-{body}
-    bl emu_mark_end
-    exit_success
-    .ltorg
-
-    .thumb_func
-emu_mark_start:
-    bx lr
-    .thumb_func
-emu_mark_end:
-    bx lr
-
+"""
+DATA = """
     .section .rodata
     .balign 32
 big: .space 16384, 1
@@ -92,20 +65,10 @@ def same_set(lines: int, passes: int) -> str:
 
 def run(tmp_path: Path, body: str):
     board = get_platform("ek-ra6m4")
-    source, elf = tmp_path / "bench.S", tmp_path / "bench.elf"
-    source.write_text(TEMPLATE.format(body=body))
-    subprocess.run(
-        ["arm-none-eabi-gcc", "-mcpu=cortex-m33", "-mthumb", "-nostdlib", "-nostartfiles",
-         "-I", str(ASM), "-T", str(ASM / "link.ld"),
-         f"-Wl,--defsym=FLASH_BASE={board.flash_origin:#x}",
-         f"-Wl,--defsym=RAM_BASE={board.ram_origin:#x}", str(source), "-o", str(elf)],
-        check=True)
-    trace = run_firmware(elf, board)
-    assert trace.exit.kind == "exit" and len(trace.segments) == 1
-    segment = trace.segments[0]
+    segment, program = run_marked(marked_program(SETUP, body, DATA), board, tmp_path)
     flash_words = sum(flash for flash, _ram, _other in segment.loads.values())
     fills = sum(segment.flash_line_fills.values())
-    cycles = count_cycles(segment, read_program(elf, segment.executions), board)
+    cycles = count_cycles(segment, program, board)
     return flash_words, fills, cycles.by_class.get("flash-wait", 0)
 
 

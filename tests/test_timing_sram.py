@@ -12,39 +12,24 @@ flash wait) only where the read misses the cache, literal pools aside.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import replace
-from pathlib import Path
 
-import pytest
-
-from emu.emulators.qemu import run_firmware
 from emu.platforms import get_platform
 from emu.timing import count_cycles
-from emu.timing.disasm import read_program
+from tests.qemu_programs import marked_program, needs_qemu_and_gcc, run_marked
 
-ASM = Path(__file__).resolve().parent / "asm"
-
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")),
-    reason="needs qemu-system-arm and arm-none-eabi-gcc",
-)
+pytestmark = needs_qemu_and_gcc
 
 LOOPS = 10
 # Per iteration: LDR from SRAM (1 word), LDR from flash (1 word), LDM from SRAM (2 words),
 # STR to SRAM (a write). The literal-pool loads of the two addresses run before the window.
-PROGRAM = f"""
-    .include "common.inc"
-    .type emu_mark_start, %function
-    .type emu_mark_end, %function
-    .text
-    .thumb_func
-reset:
+PROGRAM = marked_program(
+    setup="""
     ldr r3, =flash_word
     ldr r4, =ram_words
     movs r0, #0
-    bl emu_mark_start
+""",
+    body=f"""
     movs r1, #{LOOPS}
 loop:
     ldr r2, [r4]
@@ -54,17 +39,8 @@ loop:
     adds r0, r0, r2
     subs r1, #1
     bne loop
-    bl emu_mark_end
-    exit_success
-    .ltorg
-
-    .thumb_func
-emu_mark_start:
-    bx lr
-    .thumb_func
-emu_mark_end:
-    bx lr
-
+""",
+    data="""
     .section .rodata
     .align 2
 flash_word: .word 1
@@ -72,31 +48,15 @@ flash_word: .word 1
     .data
     .align 2
 ram_words: .word 2, 3, 4
-"""
+""")
 SRAM_WORDS_READ = LOOPS * (1 + 2)  # LDR + LDM of two registers
 FLASH_LINE_FILLS = 1  # the same flash word every time: the first read fills its line, the rest hit
-
-
-def timed(tmp_path: Path, board):
-    source, elf = tmp_path / "bench.S", tmp_path / "bench.elf"
-    source.write_text(PROGRAM)
-    subprocess.run(
-        ["arm-none-eabi-gcc", "-mcpu=cortex-m33", "-mthumb", "-nostdlib", "-nostartfiles",
-         "-I", str(ASM), "-T", str(ASM / "link.ld"),
-         f"-Wl,--defsym=FLASH_BASE={board.flash_origin:#x}",
-         f"-Wl,--defsym=RAM_BASE={board.ram_origin:#x}", str(source), "-o", str(elf)],
-        check=True)
-    trace = run_firmware(elf, board)
-    assert trace.exit.kind == "exit" and len(trace.segments) == 1
-    segment = trace.segments[0]
-    program = read_program(elf, segment.executions)
-    return segment, program
 
 
 def test_sram_and_flash_reads_pay_their_wait_states_on_ek_ra6m4(tmp_path):
     board = get_platform("ek-ra6m4")
     assert (board.ram_wait_states, board.flash_wait_states, board.flash_accelerator) == (1, 3, "art")
-    segment, program = timed(tmp_path, board)
+    segment, program = run_marked(PROGRAM, board, tmp_path)
     charged = count_cycles(segment, program, board)
     core_only = count_cycles(segment, program, replace(board, ram_wait_states=0, flash_wait_states=0))
     # By hand: 30 words read from SRAM x 1 wait = 30; one 32-byte line filled from flash, 8 words
@@ -108,7 +68,7 @@ def test_sram_and_flash_reads_pay_their_wait_states_on_ek_ra6m4(tmp_path):
 
 def test_the_wait_is_paid_per_word_read_and_only_where_the_board_has_one(tmp_path):
     board = get_platform("ek-ra6m4")
-    segment, program = timed(tmp_path, board)
+    segment, program = run_marked(PROGRAM, board, tmp_path)
     # The same trace on an SRAM with two wait states: 30 words x 2; with none: no charge.
     assert count_cycles(segment, program, replace(board, ram_wait_states=2)).by_class["ram-wait"] == 60
     assert "ram-wait" not in count_cycles(segment, program, replace(board, ram_wait_states=0)).by_class

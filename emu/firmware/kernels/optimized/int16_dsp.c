@@ -28,6 +28,7 @@
 
 #include "emu_dsp.h"
 #include "emu_quant.h"
+#include "int16_walk.h"
 
 /* Two int16 values from any address as one word (one LDR). */
 static inline uint32_t read_pair(const int16_t *p)
@@ -158,50 +159,35 @@ void emu_conv2d_s16_gather(const emu_conv2d_s16_params *p, const int16_t *image,
     }
 }
 
+/* The convolutions' step: the window packed once into scratch, then its channels. */
+typedef struct {
+    const output_stage *o;
+    uint32_t *packed;
+} conv_core;
+
+EMU_S16_WALK_INLINE void packed_channels(const void *core, const int16_t *x, int32_t len, const int8_t *filter,
+                                         int first, int end, int16_t *out)
+{
+    const conv_core *k = core;
+    pack(x, len, k->packed);
+    channels(k->o, k->packed, x, len, filter, first, end, out);
+}
+
 void emu_conv2d_s16_dsp(const emu_conv2d_s16_params *p, const int16_t *input, const int8_t *filter,
                         int16_t *output, void *scratch)
 {
     const output_stage o = {p->bias, p->multiplier, p->shift, p->act_min, p->act_max, p->accumulate_32};
-    const int fc = p->filter_c, groups = p->input_c / fc, per_group = p->output_c / groups;
-    const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
-    const int32_t window_size = (int32_t)p->filter_h * p->filter_w * fc;
-    int16_t *window = (int16_t *)scratch;
-    uint32_t *packed = (uint32_t *)scratch + (window_size + 1) / 2;
-    int16_t *out = output;
-    for (int b = 0; b < p->batches; ++b) {
-        const int16_t *image = input + b * image_size;
-        for (int oy = 0; oy < p->output_h; ++oy) {
-            const int iy0 = oy * p->stride_h - p->pad_h;
-            for (int ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
-                const int ix0 = ox * p->stride_w - p->pad_w;
-                for (int g = 0; g < groups; ++g) {
-                    emu_conv2d_s16_gather(p, image, iy0, ix0, g * fc, window);
-                    pack(window, window_size, packed);
-                    channels(&o, packed, window, window_size, filter, g * per_group, (g + 1) * per_group, out);
-                }
-            }
-        }
-    }
+    const int32_t window_size = (int32_t)p->filter_h * p->filter_w * p->filter_c;
+    const conv_core k = {&o, (uint32_t *)scratch + (window_size + 1) / 2};
+    emu_conv2d_s16_walk(p, input, filter, output, (int16_t *)scratch, packed_channels, &k);
 }
 
 void emu_conv2d_1x1_s16_dsp(const emu_conv2d_s16_params *p, const int16_t *input, const int8_t *filter,
                             int16_t *output, void *scratch)
 {
     const output_stage o = {p->bias, p->multiplier, p->shift, p->act_min, p->act_max, p->accumulate_32};
-    const int32_t ic = p->input_c;
-    uint32_t *packed = (uint32_t *)scratch;
-    int16_t *out = output;
-    for (int b = 0; b < p->batches; ++b) {
-        const int16_t *image = input + (int32_t)b * p->input_h * p->input_w * ic;
-        for (int oy = 0; oy < p->output_h; ++oy) {
-            const int16_t *row = image + (int32_t)oy * p->stride_h * p->input_w * ic;
-            for (int ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
-                const int16_t *x = row + (int32_t)ox * p->stride_w * ic;
-                pack(x, ic, packed);
-                channels(&o, packed, x, ic, filter, 0, p->output_c, out);
-            }
-        }
-    }
+    const conv_core k = {&o, (uint32_t *)scratch};
+    emu_conv2d_1x1_s16_walk(p, input, filter, output, packed_channels, &k);
 }
 
 void emu_s16_taps_inside(int o, int taps, int dilation, int size, int *first, int *end)
@@ -217,63 +203,44 @@ void emu_s16_taps_inside(int o, int taps, int dilation, int size, int *first, in
     *end = z;
 }
 
-void emu_depthwise_conv2d_s16_dsp(const emu_depthwise_conv2d_s16_params *p, const int16_t *input,
-                                  const int8_t *filter, int16_t *output)
+/* The depthwise step: four channels' sums over the window's rows, each tap one word of four
+ * weights against the inputs' two words; fewer channels (the last channels % 4) one by one. */
+EMU_S16_WALK_INLINE void four_channels(emu_s16_dw_window win, int32_t c, int n, int32_t sums[4])
 {
-    const int32_t channels = p->output_c, fw = p->filter_w;
-    const int32_t grouped = channels & ~3;
-    const int32_t image_size = (int32_t)p->input_h * p->input_w * channels;
-    const int32_t col_step = (int32_t)p->dilation_w * channels, w_step = channels;
-    int16_t *out = output;
-    for (int b = 0; b < p->batches; ++b) {
-        const int16_t *image = input + b * image_size;
-        for (int oy = 0; oy < p->output_h; ++oy) {
-            const int iy0 = oy * p->stride_h - p->pad_h;
-            int fy0, fy1;
-            emu_s16_taps_inside(iy0, p->filter_h, p->dilation_h, p->input_h, &fy0, &fy1);
-            for (int ox = 0; ox < p->output_w; ++ox, out += channels) {
-                const int ix0 = ox * p->stride_w - p->pad_w;
-                int fx0, fx1;
-                emu_s16_taps_inside(ix0, fw, p->dilation_w, p->input_w, &fx0, &fx1);
-                const int cols = fx1 - fx0;
-                for (int32_t c = 0; c < channels; c += 4) {
-                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                    const int n = c < grouped ? 4 : (int)(channels - c);
-                    for (int fy = fy0; fy < fy1; ++fy) {
-                        const int iy = iy0 + fy * p->dilation_h;
-                        const int16_t *x = image + ((int32_t)iy * p->input_w + ix0 + fx0 * p->dilation_w) * channels + c;
-                        const int8_t *w = filter + ((int32_t)fy * fw + fx0) * channels + c;
-                        if (n == 4) {
-                            for (int k = 0; k < cols; ++k, x += col_step, w += w_step) {
-                                const uint32_t x01 = read_pair(x), x23 = read_pair(x + 2);
-                                const uint32_t wv = emu_read_u32(w);
-                                const uint32_t we = emu_sxtb16(wv), wo = emu_sxtb16_ror8(wv);
-                                a0 = emu_smlabb(x01, we, a0);
-                                a1 = emu_smlatb(x01, wo, a1);
-                                a2 = smlabt(x23, we, a2);
-                                a3 = emu_smlatt(x23, wo, a3);
-                            }
-                        } else {  /* the last channels % 4 */
-                            for (int k = 0; k < cols; ++k, x += col_step, w += w_step) {
-                                a0 += x[0] * w[0];
-                                if (n > 1) {
-                                    a1 += x[1] * w[1];
-                                }
-                                if (n > 2) {
-                                    a2 += x[2] * w[2];
-                                }
-                            }
-                        }
-                    }
-                    const int32_t acc[4] = {a0, a1, a2, a3};
-                    for (int j = 0; j < n; ++j) {
-                        const int32_t y = emu_multiply_by_quantized_multiplier_s64(p->bias[c + j] + acc[j],
-                                                                                   p->multiplier[c + j],
-                                                                                   p->shift[c + j]);
-                        out[c + j] = (int16_t)emu_clamp_i32(y, p->act_min, p->act_max);
-                    }
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int fy = win.fy0; fy < win.fy1; ++fy) {
+        const int16_t *x = emu_s16_dw_input_row(win, fy, c); /* multiplier 1: input channel c */
+        const int8_t *w = emu_s16_dw_filter_row(win, fy, c);
+        if (n == 4) {
+            for (int k = 0; k < win.cols; ++k, x += win.col_step, w += win.w_step) {
+                const uint32_t x01 = read_pair(x), x23 = read_pair(x + 2);
+                const uint32_t wv = emu_read_u32(w);
+                const uint32_t we = emu_sxtb16(wv), wo = emu_sxtb16_ror8(wv);
+                a0 = emu_smlabb(x01, we, a0);
+                a1 = emu_smlatb(x01, wo, a1);
+                a2 = smlabt(x23, we, a2);
+                a3 = emu_smlatt(x23, wo, a3);
+            }
+        } else {
+            for (int k = 0; k < win.cols; ++k, x += win.col_step, w += win.w_step) {
+                a0 += x[0] * w[0];
+                if (n > 1) {
+                    a1 += x[1] * w[1];
+                }
+                if (n > 2) {
+                    a2 += x[2] * w[2];
                 }
             }
         }
     }
+    sums[0] = a0;
+    sums[1] = a1;
+    sums[2] = a2;
+    sums[3] = a3;
+}
+
+void emu_depthwise_conv2d_s16_dsp(const emu_depthwise_conv2d_s16_params *p, const int16_t *input,
+                                  const int8_t *filter, int16_t *output)
+{
+    emu_depthwise_conv2d_s16_walk(p, input, filter, output, four_channels);
 }

@@ -19,6 +19,7 @@
 
 #include "emu_quant.h"
 #include "int16_dsp.h"
+#include "int16_walk.h"
 
 /* s0 += x . w0 and s1 += x . w1 over n values, exact. */
 static inline void dot_two(const int16_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int64_t *s0, int64_t *s1)
@@ -44,10 +45,12 @@ static inline int16_t output_s16(int64_t acc, int accumulate_32, int32_t multipl
     return (int16_t)emu_clamp_i32(emu_rescale_s16(acc, accumulate_32, multiplier, shift), lo, hi);
 }
 
-/* as in int16_dsp.c: channels [first, end) of one output pixel from its window x */
-static void channels_s16(const emu_conv2d_s16_params *p, const int16_t *x, int32_t len, const int8_t *filter,
-                         int first, int end, int16_t *out)
+/* The convolutions' step (emu_s16_window_step, `core` the parameters): channels [first, end) of
+ * one output pixel from its window x, two at a time. */
+static void channels_s16(const void *core, const int16_t *x, int32_t len, const int8_t *filter, int first, int end,
+                         int16_t *out)
 {
+    const emu_conv2d_s16_params *p = core;
     for (int c = first; c < end; c += 2) {
         const int c1 = c + 1 < end ? c + 1 : c;
         int64_t s0 = p->bias[c], s1 = p->bias[c1];
@@ -80,109 +83,62 @@ void emu_fully_connected_s16_mve(const emu_fully_connected_s16_params *p, const 
 void emu_conv2d_s16_mve(const emu_conv2d_s16_params *p, const int16_t *input, const int8_t *filter,
                         int16_t *output, void *scratch)
 {
-    const int fc = p->filter_c, groups = p->input_c / fc, per_group = p->output_c / groups;
-    const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
-    const int32_t window_size = (int32_t)p->filter_h * p->filter_w * fc;
-    int16_t *window = (int16_t *)scratch;
-    int16_t *out = output;
-    for (int b = 0; b < p->batches; ++b) {
-        const int16_t *image = input + b * image_size;
-        for (int oy = 0; oy < p->output_h; ++oy) {
-            const int iy0 = oy * p->stride_h - p->pad_h;
-            for (int ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
-                const int ix0 = ox * p->stride_w - p->pad_w;
-                for (int g = 0; g < groups; ++g) {
-                    emu_conv2d_s16_gather(p, image, iy0, ix0, g * fc, window);
-                    channels_s16(p, window, window_size, filter, g * per_group, (g + 1) * per_group, out);
-                }
-            }
-        }
-    }
+    emu_conv2d_s16_walk(p, input, filter, output, (int16_t *)scratch, channels_s16, p);
 }
 
 void emu_conv2d_1x1_s16_mve(const emu_conv2d_s16_params *p, const int16_t *input, const int8_t *filter,
                             int16_t *output)
 {
-    const int32_t ic = p->input_c;
-    int16_t *out = output;
-    for (int b = 0; b < p->batches; ++b) {
-        const int16_t *image = input + (int32_t)b * p->input_h * p->input_w * ic;
-        for (int oy = 0; oy < p->output_h; ++oy) {
-            const int16_t *row = image + (int32_t)oy * p->stride_h * p->input_w * ic;
-            for (int ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
-                channels_s16(p, row + (int32_t)ox * p->stride_w * ic, ic, filter, 0, p->output_c, out);
-            }
-        }
-    }
+    emu_conv2d_1x1_s16_walk(p, input, filter, output, channels_s16, p);
 }
 
-/* The depthwise kernel, compiled twice: gather 0 for a depth multiplier of 1 (each lane's input
- * channel is its output channel, one contiguous load), 1 for the others; one loop each, with no
- * test of the multiplier inside it. */
-static inline __attribute__((always_inline)) void depthwise_s16(const emu_depthwise_conv2d_s16_params *p,
-                                                                const int16_t *input, const int8_t *filter,
-                                                                int16_t *output, const int gather)
+/* The depthwise steps: four output channels in one vector over the window's taps, inputs and
+ * weights widened to int32 by their loads; fewer (the last channels % 4) under a predicate. With a
+ * depth multiplier of 1 each lane's input channel is its output channel (one contiguous load);
+ * with others a gather load fetches lane j's input channel (c + j) / multiplier. The two are
+ * separate steps, so each kernel's loop holds no test of the multiplier. */
+EMU_S16_WALK_INLINE void window_sums(emu_s16_dw_window win, int32_t c, int n, int32_t sums[4], const int gather)
 {
-    const int32_t channels = p->output_c, fw = p->filter_w, in_c = p->input_c, dm = p->depth_multiplier;
-    const int32_t image_size = (int32_t)p->input_h * p->input_w * in_c;
-    const int32_t col_step = (int32_t)p->dilation_w * in_c;
-    int16_t *out = output;
-    for (int b = 0; b < p->batches; ++b) {
-        const int16_t *image = input + b * image_size;
-        for (int oy = 0; oy < p->output_h; ++oy) {
-            const int iy0 = oy * p->stride_h - p->pad_h;
-            int fy0, fy1;
-            emu_s16_taps_inside(iy0, p->filter_h, p->dilation_h, p->input_h, &fy0, &fy1);
-            for (int ox = 0; ox < p->output_w; ++ox, out += channels) {
-                const int ix0 = ox * p->stride_w - p->pad_w;
-                int fx0, fx1;
-                emu_s16_taps_inside(ix0, fw, p->dilation_w, p->input_w, &fx0, &fx1);
-                const int cols = fx1 - fx0;
-                for (int32_t c = 0; c < channels; c += 4) {
-                    const mve_pred16_t pr = vctp32q((uint32_t)(channels - c));
-                    /* lane j's input channel (c + j) / dm, from the first lane's */
-                    const int32_t first = gather ? c / dm : c;
-                    uint32x4_t offsets = vdupq_n_u32(0);
-                    if (gather) {
-                        uint32_t lanes[4];
-                        for (int j = 0; j < 4; ++j) {
-                            lanes[j] = (uint32_t)((c + j) / dm - first);
-                        }
-                        offsets = vldrwq_u32(lanes);
-                    }
-                    int32x4_t acc = vdupq_n_s32(0);
-                    for (int fy = fy0; fy < fy1; ++fy) {
-                        const int iy = iy0 + fy * p->dilation_h;
-                        const int16_t *x = image + ((int32_t)iy * p->input_w + ix0 + fx0 * p->dilation_w) * in_c + first;
-                        const int8_t *w = filter + ((int32_t)fy * fw + fx0) * channels + c;
-                        for (int k = 0; k < cols; ++k, x += col_step, w += channels) {
-                            const int32x4_t v = gather ? vldrhq_gather_shifted_offset_z_s32(x, offsets, pr)
-                                                       : vldrhq_z_s32(x, pr);
-                            acc = vaddq_s32(acc, vmulq_s32(v, vldrbq_z_s32(w, pr)));
-                        }
-                    }
-                    int32_t sums[4];
-                    vstrwq_s32(sums, acc);
-                    const int n = channels - c < 4 ? (int)(channels - c) : 4;
-                    for (int j = 0; j < n; ++j) {
-                        const int32_t y = emu_multiply_by_quantized_multiplier_s64(p->bias[c + j] + sums[j],
-                                                                                   p->multiplier[c + j],
-                                                                                   p->shift[c + j]);
-                        out[c + j] = (int16_t)emu_clamp_i32(y, p->act_min, p->act_max);
-                    }
-                }
-            }
+    const mve_pred16_t pr = vctp32q((uint32_t)n);
+    const int32_t dm = win.p->depth_multiplier;
+    const int32_t first = gather ? c / dm : c;
+    uint32x4_t offsets = vdupq_n_u32(0);
+    if (gather) {
+        uint32_t lanes[4];
+        for (int j = 0; j < 4; ++j) {
+            lanes[j] = (uint32_t)((c + j) / dm - first);
+        }
+        offsets = vldrwq_u32(lanes);
+    }
+    int32x4_t acc = vdupq_n_s32(0);
+    for (int fy = win.fy0; fy < win.fy1; ++fy) {
+        const int16_t *x = emu_s16_dw_input_row(win, fy, first);
+        const int8_t *w = emu_s16_dw_filter_row(win, fy, c);
+        for (int k = 0; k < win.cols; ++k, x += win.col_step, w += win.w_step) {
+            const int32x4_t v = gather ? vldrhq_gather_shifted_offset_z_s32(x, offsets, pr) : vldrhq_z_s32(x, pr);
+            acc = vaddq_s32(acc, vmulq_s32(v, vldrbq_z_s32(w, pr)));
         }
     }
+    vstrwq_s32(sums, acc);
+}
+
+EMU_S16_WALK_INLINE void four_channels(emu_s16_dw_window win, int32_t c, int n, int32_t sums[4])
+{
+    window_sums(win, c, n, sums, 0);
+}
+
+EMU_S16_WALK_INLINE void four_channels_gathered(emu_s16_dw_window win, int32_t c, int n, int32_t sums[4])
+{
+    window_sums(win, c, n, sums, 1);
 }
 
 void emu_depthwise_conv2d_s16_mve(const emu_depthwise_conv2d_s16_params *p, const int16_t *input,
                                   const int8_t *filter, int16_t *output)
 {
     if (p->depth_multiplier == 1) {
-        depthwise_s16(p, input, filter, output, 0);
+        emu_depthwise_conv2d_s16_walk(p, input, filter, output, four_channels);
     } else {
-        depthwise_s16(p, input, filter, output, 1);
+        emu_depthwise_conv2d_s16_walk(p, input, filter, output, four_channels_gathered);
     }
 }
 
