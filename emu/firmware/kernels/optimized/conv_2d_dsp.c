@@ -46,18 +46,58 @@ typedef struct {
     int count;
 } pending_group;
 
-/* A window of len bytes joins the group: its first len & ~3 bytes expanded into the
- * pixel's place, the rest copied. */
-static void join_group(pending_group *g, const int8_t *x, int32_t len, uint32_t *group, int8_t *out)
+/* n words of window from x, expanded into a pixel's place in the group from dst on; returns
+ * where the next word goes. */
+static inline uint32_t *expand_words(uint32_t *dst, const int8_t *x, int32_t n)
 {
-    uint32_t *dst = group + 2 * g->count;
-    for (int32_t n = len >> 2; n > 0; --n, x += 4, dst += 2 * PIXELS) {
+    for (; n > 0; --n, x += 4, dst += 2 * PIXELS) {
         const uint32_t a = emu_read_u32(x);
         dst[0] = emu_sxtb16(a);
         dst[1] = emu_sxtb16_ror8(a);
     }
+    return dst;
+}
+
+/* A window of len bytes joins the group: its first len & ~3 bytes expanded into the
+ * pixel's place, the rest copied. */
+static void join_group(pending_group *g, const int8_t *x, int32_t len, uint32_t *group, int8_t *out)
+{
+    expand_words(group + 2 * g->count, x, len >> 2);
+    x += len & ~3;
     for (int32_t k = 0; k < (len & 3); ++k) {
         g->tail[g->count][k] = x[k];
+    }
+    g->out[g->count++] = out;
+}
+
+/* The window of the output pixel whose first tap would read (iy0, ix0) joins the group
+ * straight from the image, where the input has a whole number of words per pixel (every word
+ * of the window then lies in one tap): a row of taps inside the image is one run of words,
+ * a tap in the padding the input zero point's expanded word, zero_word. No gathered copy. */
+static void join_window(pending_group *g, const emu_conv2d_s8_params *p, const int8_t *image, int iy0, int ix0,
+                        uint32_t zero_word, uint32_t *group, int8_t *out)
+{
+    uint32_t *dst = group + 2 * g->count;
+    const int32_t words = p->input_c >> 2, row_bytes = (int32_t)p->input_w * p->input_c;
+    const int row_fits = p->dilation_w == 1 && ix0 >= 0 && ix0 + p->filter_w <= p->input_w;
+    for (int fy = 0; fy < p->filter_h; ++fy) {
+        const int iy = iy0 + fy * p->dilation_h;
+        const int8_t *row = image + (int32_t)iy * row_bytes;
+        if (iy >= 0 && iy < p->input_h && row_fits) {
+            dst = expand_words(dst, row + (int32_t)ix0 * p->input_c, words * p->filter_w);
+            continue;
+        }
+        for (int fx = 0; fx < p->filter_w; ++fx) {
+            const int ix = ix0 + fx * p->dilation_w;
+            if (iy >= 0 && iy < p->input_h && ix >= 0 && ix < p->input_w) {
+                dst = expand_words(dst, row + (int32_t)ix * p->input_c, words);
+                continue;
+            }
+            for (int32_t n = 0; n < words; ++n, dst += 2 * PIXELS) {
+                dst[0] = zero_word;
+                dst[1] = zero_word;
+            }
+        }
     }
     g->out[g->count++] = out;
 }
@@ -170,38 +210,45 @@ typedef struct {
     "smlad  %[b2], %[vo], %[wb], %[b2]\n\t"
 #endif
 
-/* The operands of PAIR_STEP_ASM's blocks: the sums and pointers, and six scratch registers. */
-#define PAIR_OPERANDS                                                                       \
-    [a0] "+r"(t.a0), [a1] "+r"(t.a1), [a2] "+r"(t.a2), [b0] "+r"(t.b0), [b1] "+r"(t.b1),   \
-    [b2] "+r"(t.b2), [v] "+r"(v), [s] "+r"(s), [wa] "=&r"(wa), [wb] "=&r"(wb),             \
-    [ae] "=&r"(ae), [be] "=&r"(be), [ve] "=&r"(ve), [vo] "=&r"(vo)
-
 static inline __attribute__((always_inline)) pair_sums pair_dot(pair_sums t, const uint32_t *v,
                                                                 const uint32_t *v_end, const int8_t *s)
 {
-    uint32_t wa, wb, ae, be, ve, vo;
-    if (((v_end - v) / (2 * PIXELS)) & 1) { /* an odd step first, then two per pass */
-        __asm__ volatile(PAIR_STEP_ASM("0", "0") "adds %[v], #24\n\tadds %[s], #8" : PAIR_OPERANDS : : "memory", "cc");
+    if (v == v_end) {
+        return t;
     }
-    if (v < v_end) {
-        /* The loop's end goes on the stack: no register is left for it. `ve` carries it in. */
-        ve = (uint32_t)v_end;
-        __asm__ volatile("str    %[ve], [sp, #-8]!\n"
-                         "1:\n\t"
-                         PAIR_STEP_ASM("0", "0")
-                         PAIR_STEP_ASM("24", "8")
-                         "adds   %[s], #16\n\t"
-                         "adds   %[v], #48\n\t"
-                         "ldr    %[ve], [sp]\n\t"
-                         "cmp    %[v], %[ve]\n\t"
-                         "bne    1b\n\t"
-                         "add    sp, #8"
-                         : [a0] "+r"(t.a0), [a1] "+r"(t.a1), [a2] "+r"(t.a2), [b0] "+r"(t.b0), [b1] "+r"(t.b1),
-                           [b2] "+r"(t.b2), [v] "+r"(v), [s] "+r"(s), [wa] "=&r"(wa), [wb] "=&r"(wb),
-                           [ae] "=&r"(ae), [be] "=&r"(be), [ve] "+&r"(ve), [vo] "=&r"(vo)
-                         :
-                         : "memory", "cc");
-    }
+    /* Four steps per pass, the first pass entered at the step that leaves a whole number of
+     * passes, v and s moved back to match (by 24 and 8 bytes a step). The loop's end goes on
+     * the stack: no register is left for it. `ve` carries it in, `wa` the step to enter at. */
+    uint32_t wa = (uint32_t)(-(v_end - v) / (2 * PIXELS)) & 3, wb, ae, be, ve = (uint32_t)v_end, vo;
+    __asm__ volatile("str    %[ve], [sp, #-8]!\n\t"
+                     "add    %[wb], %[wa], %[wa], lsl #1\n\t"
+                     "sub    %[v], %[v], %[wb], lsl #3\n\t"
+                     "sub    %[s], %[s], %[wa], lsl #3\n\t"
+                     "cmp    %[wa], #1\n\t"
+                     "beq    11f\n\t"
+                     "cmp    %[wa], #2\n\t"
+                     "beq    12f\n\t"
+                     "cmp    %[wa], #3\n\t"
+                     "beq    13f\n"
+                     "1:\n\t"
+                     PAIR_STEP_ASM("0", "0")
+                     "11:\n\t"
+                     PAIR_STEP_ASM("24", "8")
+                     "12:\n\t"
+                     PAIR_STEP_ASM("48", "16")
+                     "13:\n\t"
+                     PAIR_STEP_ASM("72", "24")
+                     "adds   %[s], #32\n\t"
+                     "adds   %[v], #96\n\t"
+                     "ldr    %[ve], [sp]\n\t"
+                     "cmp    %[v], %[ve]\n\t"
+                     "bne    1b\n\t"
+                     "add    sp, #8"
+                     : [a0] "+r"(t.a0), [a1] "+r"(t.a1), [a2] "+r"(t.a2), [b0] "+r"(t.b0), [b1] "+r"(t.b1),
+                       [b2] "+r"(t.b2), [v] "+r"(v), [s] "+r"(s), [wa] "+&r"(wa), [wb] "=&r"(wb),
+                       [ae] "=&r"(ae), [be] "=&r"(be), [ve] "+&r"(ve), [vo] "=&r"(vo)
+                     :
+                     : "memory", "cc");
     return t;
 }
 #else
@@ -238,22 +285,30 @@ static inline __attribute__((always_inline)) void channel_pairs(const layer_plan
         const int ca = channel[0], cb = channel[1];
         pair_sums t = {l->bias[ca], l->bias[ca], l->bias[ca], l->bias[cb], l->bias[cb], l->bias[cb]};
         t = pair_dot(t, group, group_end, w);
-        const int8_t *s = w + 2 * (len & ~3);
-        for (int32_t k = 0; k < rest; ++k) {
-            const int32_t wa = s[k], wb = s[rest + k];
-            t.a0 += wa * g->tail[0][k];
-            t.a1 += wa * g->tail[1][k];
-            t.a2 += wa * g->tail[2][k];
-            t.b0 += wb * g->tail[0][k];
-            t.b1 += wb * g->tail[1][k];
-            t.b2 += wb * g->tail[2][k];
+        if (rest) {
+            const int8_t *s = w + 2 * (len & ~3);
+            for (int32_t k = 0; k < rest; ++k) {
+                const int32_t wa = s[k], wb = s[rest + k];
+                t.a0 += wa * g->tail[0][k];
+                t.a1 += wa * g->tail[1][k];
+                t.a2 += wa * g->tail[2][k];
+                t.b0 += wb * g->tail[0][k];
+                t.b1 += wb * g->tail[1][k];
+                t.b2 += wb * g->tail[2][k];
+            }
         }
-        o0[ca] = output_of(l, r, t.a0, SHORT, FULL);
-        o1[ca] = output_of(l, r, t.a1, SHORT, FULL);
-        o2[ca] = output_of(l, r, t.a2, SHORT, FULL);
-        o0[cb] = output_of(l, r + 1, t.b0, SHORT, FULL);
-        o1[cb] = output_of(l, r + 1, t.b1, SHORT, FULL);
-        o2[cb] = output_of(l, r + 1, t.b2, SHORT, FULL);
+        /* Every output worked out before any is stored: a byte store may alias the tables, and
+         * GCC would read them again after each. */
+        const emu_dsp_rescale ra = r[0], rb = r[1];
+        const int8_t ya0 = output_of(l, &ra, t.a0, SHORT, FULL), ya1 = output_of(l, &ra, t.a1, SHORT, FULL);
+        const int8_t ya2 = output_of(l, &ra, t.a2, SHORT, FULL), yb0 = output_of(l, &rb, t.b0, SHORT, FULL);
+        const int8_t yb1 = output_of(l, &rb, t.b1, SHORT, FULL), yb2 = output_of(l, &rb, t.b2, SHORT, FULL);
+        o0[ca] = ya0;
+        o1[ca] = ya1;
+        o2[ca] = ya2;
+        o0[cb] = yb0;
+        o1[cb] = yb1;
+        o2[cb] = yb2;
     }
 }
 
@@ -419,21 +474,33 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
 static void conv_im2col(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
                         void *scratch, int32_t row)
 {
-    const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
+    /* The shape as locals: every byte the loop stores might otherwise alias *p for GCC, which
+     * would then read it again for each pixel. */
+    const int ih = p->input_h, iw = p->input_w, ic = p->input_c, fh = p->filter_h, fw = p->filter_w;
+    const int dh = p->dilation_h, dw = p->dilation_w, oh = p->output_h, ow = p->output_w, oc = p->output_c;
+    const int sh = p->stride_h, sw = p->stride_w, ph = p->pad_h, pw = p->pad_w;
+    const int8_t zero_point = (int8_t)-p->input_offset;
+    const int32_t image_size = (int32_t)ih * iw * ic;
     layer_plan l;
     uint32_t *group = plan_layer(p, filter, row, scratch, &l);
     int8_t *runs = (int8_t *)group + 2 * PIXELS * (row & ~3); /* one gathered window */
+    /* whole words per input pixel, and rows not padded: windows join from the image itself */
+    const int in_place = (ic & 3) == 0 && row == (int32_t)fh * fw * ic;
+    const uint32_t zero_word = emu_sxtb16((uint32_t)(uint8_t)zero_point * 0x01010101u);
     pending_group g = {{NULL}, {{0}}, 0};
     int8_t *out = output;
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * image_size;
-        for (int oy = 0; oy < p->output_h; ++oy) {
-            const int iy0 = oy * p->stride_h - p->pad_h;
-            for (int ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
-                emu_gather_window(runs, image, p->input_h, p->input_w, p->input_c, p->filter_h, p->filter_w,
-                                  p->dilation_h, p->dilation_w, iy0, ox * p->stride_w - p->pad_w,
-                                  (int8_t)-p->input_offset);
-                join_group(&g, runs, row, group, out);
+        for (int oy = 0; oy < oh; ++oy) {
+            const int iy0 = oy * sh - ph;
+            for (int ox = 0; ox < ow; ++ox, out += oc) {
+                const int ix0 = ox * sw - pw;
+                if (in_place) {
+                    join_window(&g, p, image, iy0, ix0, zero_word, group, out);
+                } else {
+                    emu_gather_window(runs, image, ih, iw, ic, fh, fw, dh, dw, iy0, ix0, zero_point);
+                    join_group(&g, runs, row, group, out);
+                }
                 if (g.count == PIXELS) {
                     finish_group(&l, group, &g);
                 }
