@@ -262,8 +262,9 @@ DSP_RESCALE_BYTES = 12  # one channel's rescale in scratch (EMU_DSP_RESCALE_BYTE
 def dsp_scratch_bytes(channels: int, window: int, gathered: bool) -> int:
     """Scratch of the optimized kernels (emu/firmware/kernels/optimized/conv_2d_dsp.c): each channel's
     rescale and its place in the list of live then constant channels (two bytes, the list a whole
-    number of words), a group of three pixels' windows expanded to int16, and for the general form
-    one gathered int8 window."""
+    number of words), a group of three pixels' windows expanded to int16, and where a window
+    cannot be expanded from the image in place (input channels not a multiple of 4) one gathered
+    int8 window."""
     return (DSP_RESCALE_BYTES * channels + 4 * ((channels + 1) // 2) + 6 * (window & ~3)
             + (window if gathered else 0))
 
@@ -368,9 +369,11 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
         call = replace(call, function="emu_conv2d_1x1_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/1x1-dsp",
                        scratch_bytes=dsp_scratch_bytes(oc, window, gathered=False))
     else:
+        # windows of whole words per input pixel join from the image itself, no gathered copy
+        gathered = padded or p["input_c"] % 4 != 0
         call = replace(call, function="emu_conv2d_padded_s8_dsp" if padded else "emu_conv2d_s8_dsp",
                        header="conv_2d_dsp.h", path="conv_2d/im2col-dsp",
-                       scratch_bytes=dsp_scratch_bytes(oc, row, gathered=True))
+                       scratch_bytes=dsp_scratch_bytes(oc, row, gathered=gathered))
     if not constant:  # a filter decoded at run time keeps the model's rows: one channel at a time
         return call
     # the live rows when constant channels are skipped, else the model's

@@ -47,20 +47,29 @@ typedef struct {
 } pending_group;
 
 /* n words of window from x, expanded into a pixel's place in the group from dst on; returns
- * where the next word goes. */
+ * where the next word goes. Two words per pass, their loads together (the M4 pipelines them). */
 static inline uint32_t *expand_words(uint32_t *dst, const int8_t *x, int32_t n)
 {
-    for (; n > 0; --n, x += 4, dst += 2 * PIXELS) {
+    for (; n >= 2; n -= 2, x += 8, dst += 4 * PIXELS) {
+        const uint32_t a = emu_read_u32(x), b = emu_read_u32(x + 4);
+        dst[0] = emu_sxtb16(a);
+        dst[1] = emu_sxtb16_ror8(a);
+        dst[2 * PIXELS] = emu_sxtb16(b);
+        dst[2 * PIXELS + 1] = emu_sxtb16_ror8(b);
+    }
+    if (n) {
         const uint32_t a = emu_read_u32(x);
         dst[0] = emu_sxtb16(a);
         dst[1] = emu_sxtb16_ror8(a);
+        dst += 2 * PIXELS;
     }
     return dst;
 }
 
 /* A window of len bytes joins the group: its first len & ~3 bytes expanded into the
  * pixel's place, the rest copied. */
-static void join_group(pending_group *g, const int8_t *x, int32_t len, uint32_t *group, int8_t *out)
+static inline __attribute__((always_inline)) void join_group(pending_group *g, const int8_t *x, int32_t len,
+                                                             uint32_t *group, int8_t *out)
 {
     expand_words(group + 2 * g->count, x, len >> 2);
     x += len & ~3;
@@ -116,7 +125,8 @@ typedef struct {
     int short_form, full_range;
 } layer_plan;
 
-/* One output: rescale, zero point, clamp. SHORT and FULL are constants where it is inlined. */
+/* One output: rescale, zero point, clamp (SHORT: the short rescale; FULL: the activation range
+ * is all of int8, one SSAT). */
 static inline __attribute__((always_inline)) int8_t output_of(const layer_plan *l, const emu_dsp_rescale *r,
                                                               int32_t acc, const int SHORT, const int FULL)
 {
@@ -124,7 +134,7 @@ static inline __attribute__((always_inline)) int8_t output_of(const layer_plan *
         const int32_t y = emu_dsp_output_short(r, acc);
         return (int8_t)(FULL ? emu_sat8(y) : emu_clamp(y, l->lo, l->hi));
     }
-    return (int8_t)emu_dsp_output(r, acc, l->offset, l->lo, l->hi);
+    return (int8_t)emu_dsp_output(r, acc, l->offset, l->lo, l->hi); /* the clamp is exact for any range */
 }
 
 /* The three windows' four bytes at v (six words) against filter word wv: their sums s0..s2. */
@@ -270,8 +280,8 @@ static inline pair_sums pair_dot(pair_sums t, const uint32_t *v, const uint32_t 
 #endif
 
 /* Every pair of live channels of a group, whose windows are in group .. group_end and
- * g->tail. Inlined into one function per output form (SHORT, FULL constants), each kept
- * apart (noinline) so that the sums stay in registers. */
+ * g->tail. Inlined into the functions below, each kept apart (noinline) so that the sums
+ * stay in registers. */
 static inline __attribute__((always_inline)) void channel_pairs(const layer_plan *l, const uint32_t *group,
                                                                 const uint32_t *group_end, const pending_group *g,
                                                                 const int SHORT, const int FULL)
@@ -312,25 +322,18 @@ static inline __attribute__((always_inline)) void channel_pairs(const layer_plan
     }
 }
 
-typedef void channel_pairs_fn(const layer_plan *l, const uint32_t *group, const uint32_t *group_end,
-                              const pending_group *g);
-
+/* The usual form (every shift from -1 to -22, no activation narrower than int8) with the
+ * form's choices made at compile time, and every other form choosing per output. */
 static __attribute__((noinline)) void pairs_short_full(const layer_plan *l, const uint32_t *group,
                                                        const uint32_t *group_end, const pending_group *g)
 {
     channel_pairs(l, group, group_end, g, 1, 1);
 }
 
-static __attribute__((noinline)) void pairs_short(const layer_plan *l, const uint32_t *group,
-                                                  const uint32_t *group_end, const pending_group *g)
+static __attribute__((noinline)) void pairs_any(const layer_plan *l, const uint32_t *group,
+                                                const uint32_t *group_end, const pending_group *g)
 {
-    channel_pairs(l, group, group_end, g, 1, 0);
-}
-
-static __attribute__((noinline)) void pairs_long(const layer_plan *l, const uint32_t *group,
-                                                 const uint32_t *group_end, const pending_group *g)
-{
-    channel_pairs(l, group, group_end, g, 0, 0);
+    channel_pairs(l, group, group_end, g, l->short_form, l->full_range);
 }
 
 /* Live channel i of the group alone (the odd last one of a paired filter, or each of a
@@ -373,8 +376,11 @@ static void pixel_group(const layer_plan *l, const uint32_t *group, const pendin
 {
     const uint32_t *group_end = group + (l->len >> 2) * 2 * PIXELS;
     if (l->pairs) {
-        channel_pairs_fn *pairs = !l->short_form ? pairs_long : l->full_range ? pairs_short_full : pairs_short;
-        pairs(l, group, group_end, g);
+        if (l->short_form && l->full_range) {
+            pairs_short_full(l, group, group_end, g);
+        } else {
+            pairs_any(l, group, group_end, g);
+        }
     }
     const int8_t *w = l->filter + 2 * l->pairs * l->len;
     for (int i = 2 * l->pairs; i < l->live; ++i, w += l->len) {
