@@ -487,6 +487,7 @@ static void conv_im2col(const emu_conv2d_s8_params *p, const int8_t *input, cons
     const int sh = p->stride_h, sw = p->stride_w, ph = p->pad_h, pw = p->pad_w;
     const int8_t zero_point = (int8_t)-p->input_offset;
     const int32_t image_size = (int32_t)ih * iw * ic;
+    const int32_t row_bytes = (int32_t)fw * ic, row_step = (int32_t)dh * iw * ic;
     layer_plan l;
     uint32_t *group = plan_layer(p, filter, row, scratch, &l);
     int8_t *runs = (int8_t *)group + 2 * PIXELS * (row & ~3); /* one gathered window */
@@ -504,7 +505,16 @@ static void conv_im2col(const emu_conv2d_s8_params *p, const int8_t *input, cons
                 if (in_place) {
                     join_window(&g, p, image, iy0, ix0, zero_word, group, out);
                 } else {
-                    emu_gather_window(runs, image, ih, iw, ic, fh, fw, dh, dw, iy0, ix0, zero_point);
+                    if (iy0 >= 0 && iy0 + (fh - 1) * dh < ih && dw == 1 && ix0 >= 0 && ix0 + fw <= iw) {
+                        /* inside the image: one run per row of taps */
+                        const int8_t *src = image + ((int32_t)iy0 * iw + ix0) * ic;
+                        int8_t *run = runs;
+                        for (int fy = 0; fy < fh; ++fy, src += row_step, run += row_bytes) {
+                            emu_copy_bytes(run, src, row_bytes);
+                        }
+                    } else {
+                        emu_gather_window(runs, image, ih, iw, ic, fh, fw, dh, dw, iy0, ix0, zero_point);
+                    }
                     join_group(&g, runs, row, group, out);
                 }
                 if (g.count == PIXELS) {
