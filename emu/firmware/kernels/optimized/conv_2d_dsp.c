@@ -221,11 +221,12 @@ typedef struct {
 #endif
 
 static inline __attribute__((always_inline)) pair_sums pair_dot(pair_sums t, const uint32_t *v,
-                                                                const uint32_t *v_end, const int8_t *s)
+                                                                const uint32_t *v_end, const int8_t **ws)
 {
     if (v == v_end) {
         return t;
     }
+    const int8_t *s = *ws;
     /* Four steps per pass, the first pass entered at the step that leaves a whole number of
      * passes, v and s moved back to match (by 24 and 8 bytes a step). The loop's end goes on
      * the stack: no register is left for it. `ve` carries it in, `wa` the step to enter at. */
@@ -259,11 +260,13 @@ static inline __attribute__((always_inline)) pair_sums pair_dot(pair_sums t, con
                        [ae] "=&r"(ae), [be] "=&r"(be), [ve] "+&r"(ve), [vo] "=&r"(vo)
                      :
                      : "memory", "cc");
+    *ws = s;
     return t;
 }
 #else
-static inline pair_sums pair_dot(pair_sums t, const uint32_t *v, const uint32_t *v_end, const int8_t *s)
+static inline pair_sums pair_dot(pair_sums t, const uint32_t *v, const uint32_t *v_end, const int8_t **ws)
 {
+    const int8_t *s = *ws;
     for (; v < v_end; v += 2 * PIXELS, s += 8) {
         const uint32_t wa = emu_read_u32(s), wb = emu_read_u32(s + 4);
         const uint32_t ae = emu_sxtb16(wa), ao = emu_sxtb16_ror8(wa);
@@ -275,6 +278,7 @@ static inline pair_sums pair_dot(pair_sums t, const uint32_t *v, const uint32_t 
         t.a2 = emu_smlad(v[5], ao, emu_smlad(v[4], ae, t.a2));
         t.b2 = emu_smlad(v[5], bo, emu_smlad(v[4], be, t.b2));
     }
+    *ws = s;
     return t;
 }
 #endif
@@ -286,19 +290,20 @@ static inline __attribute__((always_inline)) void channel_pairs(const layer_plan
                                                                 const uint32_t *group_end, const pending_group *g,
                                                                 const int SHORT, const int FULL)
 {
+    /* What the loop reads of l, in locals: a byte store may alias it for GCC. */
     int8_t *const o0 = g->out[0], *const o1 = g->out[1], *const o2 = g->out[2];
-    const int32_t len = l->len, rest = len & 3;
+    const int32_t rest = l->len & 3;
+    const int32_t *const bias = l->bias;
     const int8_t *w = l->filter;
     const emu_dsp_rescale *r = l->rescale;
-    const uint16_t *channel = l->channel;
-    for (int i = 0; i < l->pairs; ++i, r += 2, channel += 2, w += 2 * len) {
+    const uint16_t *channel = l->channel, *const channel_end = channel + 2 * l->pairs;
+    for (; channel < channel_end; r += 2, channel += 2) {
         const int ca = channel[0], cb = channel[1];
-        pair_sums t = {l->bias[ca], l->bias[ca], l->bias[ca], l->bias[cb], l->bias[cb], l->bias[cb]};
-        t = pair_dot(t, group, group_end, w);
+        pair_sums t = {bias[ca], bias[ca], bias[ca], bias[cb], bias[cb], bias[cb]};
+        t = pair_dot(t, group, group_end, &w); /* w moves past the pair's words */
         if (rest) {
-            const int8_t *s = w + 2 * (len & ~3);
             for (int32_t k = 0; k < rest; ++k) {
-                const int32_t wa = s[k], wb = s[rest + k];
+                const int32_t wa = w[k], wb = w[rest + k];
                 t.a0 += wa * g->tail[0][k];
                 t.a1 += wa * g->tail[1][k];
                 t.a2 += wa * g->tail[2][k];
@@ -306,6 +311,7 @@ static inline __attribute__((always_inline)) void channel_pairs(const layer_plan
                 t.b1 += wb * g->tail[1][k];
                 t.b2 += wb * g->tail[2][k];
             }
+            w += 2 * rest;
         }
         /* Every output worked out before any is stored: a byte store may alias the tables, and
          * GCC would read them again after each. */
