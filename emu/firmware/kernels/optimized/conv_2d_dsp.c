@@ -6,11 +6,11 @@
  * int16 halves in scratch (emu_dsp.h's packed order; for every four bytes of the window,
  * each pixel's even and odd halves in turn), once for all output channels. The inner loop
  * then takes two output channels at a time: their two filter words, expanded once (four
- * SXTB16), meet each pixel's two window words (one LDRD) in four SMLADs, so one pass of
- * 24 multiply-accumulates loads 8 words and keeps its six sums, four filter halves and two
+ * SXTB16), meet each pixel's two window words in four SMLADs, so one step of 24
+ * multiply-accumulates loads 8 words and keeps its six sums, four filter halves and two
  * window words in registers. Three pixels (not four) is what the core's 14 registers hold
  * with two channels; against one channel of four pixels it loads a third fewer words per
- * multiply-accumulate, which is what the M4 waits on (an LDRD costs 3 cycles, an SMLAD 1).
+ * multiply-accumulate, which is what the M4 waits on (a load costs 1 or 2 cycles, an SMLAD 1).
  *
  * The filter: where it is constant, the compiler stores the channels in pairs
  * (emu/compile/ops/conv_2d.py's paired_rows): for every four bytes of the window, the first
@@ -23,8 +23,10 @@
  * folded bias, and no row in the filter: pruned channels cost no multiplies, and the
  * channels around them pair up as if they were not there.
  *
- * Scratch: each output channel's rescale (EMU_DSP_RESCALE_BYTES), 6 x (window & ~3) bytes of
- * expanded windows, then window bytes for a gathered window of the general form.
+ * Scratch (emu/compile/ops/conv_2d.py's dsp_scratch_bytes): each output channel's rescale
+ * (EMU_DSP_RESCALE_BYTES) and its place in the list of live then constant channels (two
+ * bytes, the list a whole number of words), 6 x (window & ~3) bytes of expanded windows, then,
+ * where a window cannot be expanded from the image in place, window bytes for a gathered one.
  */
 #include "conv_2d_dsp.h"
 
