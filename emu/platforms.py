@@ -31,6 +31,9 @@ CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "
 DSP_CORES = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 # Cores with Helium (MVE, Armv8.1-M): GCC defines __ARM_FEATURE_MVE for their -mcpu.
 MVE_CORES = ("cortex-m55",)
+# Cores that issue two instructions a cycle: the optimized kernels order some loops for them
+# (EMU_DUAL_ISSUE; GCC defines nothing that tells a Cortex-M7 from a Cortex-M4).
+DUAL_ISSUE_CORES = ("cortex-m7",)
 # What hides flash wait states (emu.timing.flash has each one's line width).
 ACCELERATORS = ("none", "prefetch", "art", "xip-cache", "tcm")
 
@@ -123,6 +126,11 @@ class Platform:
         """The core has Helium (the M-profile vector extension), which the optimized kernels use
         where they have a vector form; built with it unless the flags say +nomve."""
         return self.core in MVE_CORES and not any("+nomve" in f for f in self.cflags)
+
+    @property
+    def compile_flags(self) -> list[str]:
+        """The board's cflags and the defines the kernels read about its core."""
+        return [*self.cflags, *(["-DEMU_DUAL_ISSUE"] if self.core in DUAL_ISSUE_CORES else [])]
 
     @property
     def dsp(self) -> bool:

@@ -158,6 +158,37 @@ def test_depthwise_3x3_kernel_matches_tflm_on_the_dsp_cores(tmp_path, board, per
     assert paths == ["depthwise_conv_2d/3x3-dm1-dsp"] * 3, paths
 
 
+def convolution_model():
+    """CONV_2D shapes for the DSP kernel's two-channel, three-pixel passes: a 3-channel 3x3 first
+    layer (rows padded to 28 bytes), windows that end in 1, 2 and 3 bytes past a whole word, an
+    odd and an even number of words per window, odd channel counts (a last channel alone) and
+    pixel counts that are not multiples of three; 1x1 and im2col, each activation."""
+    L = modelgen.tf().keras.layers
+    return modelgen.keras_model([
+        L.Conv2D(8, 3, strides=2, padding="same", activation="relu6"),
+        L.Conv2D(7, 3, padding="same", activation="relu"),
+        L.Conv2D(6, 1),
+        L.Conv2D(9, (2, 3), strides=2, activation="relu"),
+        L.Conv2D(10, 1, activation="relu6"),
+        L.Conv2D(5, (1, 2)),
+    ], (13, 11, 3), seed=11), (13, 11, 3)
+
+
+@pytest.mark.parametrize("board", ["nucleo-l4r5zi", "disco-f746ng", "ek-ra6m4"])
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_convolution_kernels_match_tflm_on_the_dsp_cores(tmp_path, board, per_channel):
+    """The two-channel inner loop is assembly, in one order for the M4 and M33 and another for
+    the M7, which the host tests do not run: checked here."""
+    model, shape = convolution_model()
+    path = tmp_path / "conv.tflite"
+    path.write_bytes(modelgen.to_int8(model, shape, per_channel=per_channel))
+    result, _ = measure(path, get_platform(board), kernels="optimized")
+    assert result.output_matches_reference is True, board
+    paths = [layer.path for layer in result.layers if layer.op == "CONV_2D"]
+    assert paths == ["conv_2d/im2col-dsp", "conv_2d/im2col-dsp", "conv_2d/1x1-dsp", "conv_2d/im2col-dsp",
+                     "conv_2d/1x1-dsp", "conv_2d/im2col-dsp"], paths
+
+
 # ---- the Helium (MVE) kernels, which only the M55 runs ---------------------------------------
 
 def helium_models():

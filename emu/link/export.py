@@ -73,7 +73,7 @@ def _io_lines(prefix: str, io: TensorIO) -> list[str]:
 
 
 def readme(compiled: CompiledModel, platform: Platform, files: list[str]) -> str:
-    flags = " ".join((*platform.cflags, *COMMON_FLAGS))
+    flags = " ".join((*platform.compile_flags, *COMMON_FLAGS))
     sources = " ".join(f for f in files if f.endswith(".c"))
     return f"""# {compiled.name} for {platform.name}
 

@@ -51,7 +51,7 @@ def toolchain() -> str:
 
 def build_key(compiled: CompiledModel, platform: Platform, gcc: str, samples: str = "") -> str:
     return cache.key(compiled.source, samples, compiled.kernel_set, cache.platform_fingerprint(platform),
-                     " ".join(platform.cflags + COMMON_FLAGS),
+                     " ".join(platform.compile_flags + list(COMMON_FLAGS)),
                      emu.__version__, firmware_digest(FIRMWARE), tool_version(gcc), length=24)
 
 
@@ -101,9 +101,9 @@ def _compile(compiled: CompiledModel, platform: Platform, gcc: str, work: Path, 
         sources = [work / "model.c", work / "samples.c", *(FIRMWARE / "runtime" / s for s in VALIDATION_SOURCES)]
     # The kernels come compiled once for these flags (emu.compile.kernel_library); the linker
     # takes the ones the model calls, and --gc-sections drops what they do not use.
-    kernels = kernel_archive(gcc, (*platform.cflags, *COMMON_FLAGS), FIRMWARE)
+    kernels = kernel_archive(gcc, (*platform.compile_flags, *COMMON_FLAGS), FIRMWARE)
     elf = work / "firmware.elf"
-    cmd = [gcc, *platform.cflags, *COMMON_FLAGS, f"-I{FIRMWARE / 'runtime'}", *kernel_includes(FIRMWARE),
+    cmd = [gcc, *platform.compile_flags, *COMMON_FLAGS, f"-I{FIRMWARE / 'runtime'}", *kernel_includes(FIRMWARE),
            *map(str, sources), "-T", str(work / "link.ld"), *LINK_FLAGS,
            f"-Wl,-Map={work / 'firmware.map'}", str(kernels), "-lm", "-o", str(elf)]
     result = processes.run(cmd, capture_output=True, text=True)
@@ -144,7 +144,7 @@ def _build_info(compiled: CompiledModel, platform: Platform, sections: Sections,
         "platform": platform.name,
         "core": platform.core,
         "fpu": platform.fpu,
-        "cflags": list(platform.cflags + COMMON_FLAGS),
+        "cflags": list(platform.compile_flags + list(COMMON_FLAGS)),
         "flash_bytes": sections.flash,
         "static_ram_bytes": sections.static_ram,
         "arena_bytes": compiled.arena_bytes,

@@ -261,9 +261,12 @@ DSP_RESCALE_BYTES = 12  # one channel's rescale in scratch (EMU_DSP_RESCALE_BYTE
 
 def dsp_scratch_bytes(channels: int, window: int, gathered: bool) -> int:
     """Scratch of the optimized kernels (emu/firmware/kernels/optimized/conv_2d_dsp.c): each channel's
-    rescale, a group of four pixels' windows expanded to int16, and for the general form one
-    gathered int8 window."""
-    return DSP_RESCALE_BYTES * channels + 8 * (window & ~3) + (window if gathered else 0)
+    rescale and its place in the list of live then constant channels (two bytes, the list a whole
+    number of words), a group of three pixels' windows expanded to int16, and where a window
+    cannot be expanded from the image in place (input channels not a multiple of 4) one gathered
+    int8 window."""
+    return (DSP_RESCALE_BYTES * channels + 4 * ((channels + 1) // 2) + 6 * (window & ~3)
+            + (window if gathered else 0))
 
 
 def _filter_rows(op: Operator, graph: Graph) -> np.ndarray:
@@ -356,22 +359,42 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     if isinstance(call, str):
         return call
     oc = p["output_c"]
-    if call.function == "emu_conv2d_1x1_s8":
-        return replace(call, function="emu_conv2d_1x1_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/1x1-dsp",
-                       scratch_bytes=dsp_scratch_bytes(oc, window, gathered=False))
+    constant = op.inputs[1] not in graph.writers
     # Rows padded to whole words where the window ends in 3 bytes (a 3x3 filter on 3 channels):
     # one more pass of SMLADs costs less than three bytes multiplied one at a time, while for
     # one or two bytes it costs as much or more (and scratch and code).
-    if window % 4 == 3 and op.inputs[1] not in graph.writers:
-        # the live rows when constant channels are skipped, else the model's
-        rows = call.args[1].values if isinstance(call.args[1], ConstArray) else _filter_rows(op, graph)
-        padded = ConstArray("int8_t", padded_rows(rows.reshape(-1, window)).reshape(-1))
-        row = window + -window % 4
-        return replace(call, function="emu_conv2d_padded_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/im2col-dsp",
-                       args=[call.args[0], padded, *call.args[2:]], filter_storage=("int8", padded.values.nbytes),
-                       scratch_bytes=dsp_scratch_bytes(oc, row, gathered=True))
-    return replace(call, function="emu_conv2d_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/im2col-dsp",
-                   scratch_bytes=dsp_scratch_bytes(oc, window, gathered=True))
+    padded = call.function == "emu_conv2d_s8" and window % 4 == 3 and constant
+    row = window + -window % 4 if padded else window
+    if call.function == "emu_conv2d_1x1_s8":
+        call = replace(call, function="emu_conv2d_1x1_s8_dsp", header="conv_2d_dsp.h", path="conv_2d/1x1-dsp",
+                       scratch_bytes=dsp_scratch_bytes(oc, window, gathered=False))
+    else:
+        # windows of whole words per input pixel join from the image itself, no gathered copy
+        gathered = padded or p["input_c"] % 4 != 0
+        call = replace(call, function="emu_conv2d_padded_s8_dsp" if padded else "emu_conv2d_s8_dsp",
+                       header="conv_2d_dsp.h", path="conv_2d/im2col-dsp",
+                       scratch_bytes=dsp_scratch_bytes(oc, row, gathered=gathered))
+    if not constant:  # a filter decoded at run time keeps the model's rows: one channel at a time
+        return call
+    # the live rows when constant channels are skipped, else the model's
+    rows = call.args[1].values if isinstance(call.args[1], ConstArray) else _filter_rows(op, graph)
+    rows = rows.reshape(-1, window)
+    arranged = ConstArray("int8_t", paired_rows(padded_rows(rows) if padded else rows))
+    return replace(call, params={**call.params, "filter_pairs": len(rows) // 2},
+                   args=[call.args[0], arranged, *call.args[2:]], filter_storage=("int8", arranged.values.nbytes))
+
+
+def paired_rows(rows: np.ndarray) -> np.ndarray:
+    """Filter rows [channels, row] as the DSP kernels read them (conv_2d_dsp.c): the channels in
+    pairs, each pair for every four bytes of the row the first channel's four then the second's,
+    then the first's last row % 4 bytes and the second's; an odd last channel's row as it is."""
+    n, length = rows.shape
+    body, pairs = length & ~3, n // 2
+    two = rows[:2 * pairs].reshape(pairs, 2, length)
+    words = two[:, :, :body].reshape(pairs, 2, body // 4, 4).transpose(0, 2, 1, 3).reshape(pairs, -1)
+    tails = two[:, :, body:].reshape(pairs, -1)
+    return np.concatenate([np.concatenate([words, tails], axis=1).reshape(-1), rows[2 * pairs:].reshape(-1)]
+                          ).astype(np.int8)
 
 
 def padded_rows(rows: np.ndarray) -> np.ndarray:

@@ -19,6 +19,9 @@ typedef struct {
     int16_t input_offset;  /* -input zero point */
     int16_t output_offset; /* output zero point */
     int16_t act_min, act_max;
+    /* the optimized DSP kernels only (conv_2d_dsp.c): how many pairs of output channels the
+     * filter stores interleaved; 0 elsewhere, and for a filter that keeps the model's rows */
+    int16_t filter_pairs;
     const int32_t *folded_bias;   /* bias[c] + input_offset * sum(filter[c]) */
     const int32_t *multiplier;    /* per output channel, also for per-tensor weights */
     const int8_t *shift;

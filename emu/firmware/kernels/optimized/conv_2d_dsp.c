@@ -1,18 +1,32 @@
-/* CONV_2D, int8, with SMLAD: four output pixels of one output channel per pass.
+/* CONV_2D, int8, with SMLAD: two output channels of three output pixels per pass.
  *
  * The arithmetic is that of conv_2d.c: the bias with the input offset folded in at compile
  * time, padded taps reading the input zero point, so each output is a plain dot product of
- * its window with its filter. Here the windows of four output pixels are first expanded to
+ * its window with its filter. Here the windows of three output pixels are first expanded to
  * int16 halves in scratch (emu_dsp.h's packed order; for every four bytes of the window,
  * each pixel's even and odd halves in turn), once for all output channels. The inner loop
- * then loads one filter word, expands it, and feeds it to four pixels: one load, two
- * SXTB16, four LDRD and eight SMLADs for sixteen multiply-accumulates, with every value in a
- * register. The rescale is emu_dsp.h's, which the compiler chooses these kernels for only
- * where it is exact. A channel whose shift is EMU_DSP_CONSTANT_SHIFT has one output for every
- * input, its folded bias, and no row in the filter: pruned channels cost no multiplies.
+ * then takes two output channels at a time: their two filter words, expanded once (four
+ * SXTB16), meet each pixel's two window words in four SMLADs, so one step of 24
+ * multiply-accumulates loads 8 words and keeps its six sums, four filter halves and two
+ * window words in registers. Three pixels (not four) is what the core's 14 registers hold
+ * with two channels; against one channel of four pixels it loads a third fewer words per
+ * multiply-accumulate, which is what the M4 waits on (a load costs 1 or 2 cycles, an SMLAD 1).
  *
- * Scratch: each output channel's rescale (EMU_DSP_RESCALE_BYTES), 8 x (window & ~3) bytes of
- * expanded windows, then window bytes for a gathered window of the general form.
+ * The filter: where it is constant, the compiler stores the channels in pairs
+ * (emu/compile/ops/conv_2d.py's paired_rows): for every four bytes of the window, the first
+ * channel's word then the second's, then each one's last len % 4 bytes; an odd last channel
+ * keeps its row. `filter_pairs` in the parameters says so; a filter written at run time
+ * (decoded) keeps the model's rows and runs one channel at a time.
+ *
+ * The rescale is emu_dsp.h's, which the compiler chooses these kernels for only where it is
+ * exact. A channel whose shift is EMU_DSP_CONSTANT_SHIFT has one output for every input, its
+ * folded bias, and no row in the filter: pruned channels cost no multiplies, and the
+ * channels around them pair up as if they were not there.
+ *
+ * Scratch (emu/compile/ops/conv_2d.py's dsp_scratch_bytes): each output channel's rescale
+ * (EMU_DSP_RESCALE_BYTES) and its place in the list of live then constant channels (two
+ * bytes, the list a whole number of words), 6 x (window & ~3) bytes of expanded windows, then,
+ * where a window cannot be expanded from the image in place, window bytes for a gathered one.
  */
 #include "conv_2d_dsp.h"
 
@@ -22,7 +36,7 @@
 #include "emu_dsp.h"
 #include "window.h"
 
-#define PIXELS 4
+#define PIXELS 3
 
 /* Pixels waiting for their group to fill: where their outputs go, and the last len & 3
  * bytes of their windows. Everything a group reads of its inputs is copied (expanded or
@@ -34,168 +48,407 @@ typedef struct {
     int count;
 } pending_group;
 
-/* A window of len bytes joins the group: its first len & ~3 bytes expanded into the
- * pixel's place, the rest copied. */
-static void join_group(pending_group *g, const int8_t *x, int32_t len, uint32_t *group, int8_t *out)
+/* n words of window from x, expanded into a pixel's place in the group from dst on; returns
+ * where the next word goes. Two words per pass, their loads together (the M4 pipelines them). */
+static inline uint32_t *expand_words(uint32_t *dst, const int8_t *x, int32_t n)
 {
-    uint32_t *dst = group + 2 * g->count;
-    for (int32_t n = len >> 2; n > 0; --n, x += 4, dst += 2 * PIXELS) {
+    for (; n >= 2; n -= 2, x += 8, dst += 4 * PIXELS) {
+        const uint32_t a = emu_read_u32(x), b = emu_read_u32(x + 4);
+        dst[0] = emu_sxtb16(a);
+        dst[1] = emu_sxtb16_ror8(a);
+        dst[2 * PIXELS] = emu_sxtb16(b);
+        dst[2 * PIXELS + 1] = emu_sxtb16_ror8(b);
+    }
+    if (n) {
         const uint32_t a = emu_read_u32(x);
         dst[0] = emu_sxtb16(a);
         dst[1] = emu_sxtb16_ror8(a);
+        dst += 2 * PIXELS;
     }
+    return dst;
+}
+
+/* A window of len bytes joins the group: its first len & ~3 bytes expanded into the
+ * pixel's place, the rest copied. */
+static inline __attribute__((always_inline)) void join_group(pending_group *g, const int8_t *x, int32_t len,
+                                                             uint32_t *group, int8_t *out)
+{
+    expand_words(group + 2 * g->count, x, len >> 2);
+    x += len & ~3;
     for (int32_t k = 0; k < (len & 3); ++k) {
         g->tail[g->count][k] = x[k];
     }
     g->out[g->count++] = out;
 }
 
-/* Four windows' words v[k..k+7] against the filter word at s + j; each pixel's two words in
- * one load. */
-#define STEP(v, k, j)                                                       \
-    do {                                                                    \
-        const uint32_t wv = emu_read_u32(s + (j));                          \
-        const uint32_t we = emu_sxtb16(wv), wo = emu_sxtb16_ror8(wv);       \
-        uint32_t ve, vo;                                                    \
-        EMU_LOAD_PAIR(v, (k), ve, vo);                                      \
-        a0 = emu_smlad(ve, we, a0);                                         \
-        a0 = emu_smlad(vo, wo, a0);                                         \
-        EMU_LOAD_PAIR(v, (k) + 2, ve, vo);                                  \
-        a1 = emu_smlad(ve, we, a1);                                         \
-        a1 = emu_smlad(vo, wo, a1);                                         \
-        EMU_LOAD_PAIR(v, (k) + 4, ve, vo);                                  \
-        a2 = emu_smlad(ve, we, a2);                                         \
-        a2 = emu_smlad(vo, wo, a2);                                         \
-        EMU_LOAD_PAIR(v, (k) + 6, ve, vo);                                  \
-        a3 = emu_smlad(ve, we, a3);                                         \
-        a3 = emu_smlad(vo, wo, a3);                                         \
-    } while (0)
-
-/* Every output channel of a full group of four pixels, whose windows (len bytes each, laid
- * out like a filter row) are in group and g->tail. Inlined into two forms: `skip` (a constant
- * here) says whether some channels are constant, so layers without any pay no check;
- * `short_form` whether the rescale table is short (emu_dsp_rescale_short). */
-static inline __attribute__((always_inline)) void pixel_group_any(
-    const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group, const pending_group *g,
-    int32_t len, const int8_t *filter, const int skip, const int short_form)
+/* The window of the output pixel whose first tap would read (iy0, ix0) joins the group
+ * straight from the image, where the input has a whole number of words per pixel (every word
+ * of the window then lies in one tap): a row of taps inside the image is one run of words,
+ * a tap in the padding the input zero point's expanded word, zero_word. No gathered copy. */
+static void join_window(pending_group *g, const emu_conv2d_s8_params *p, const int8_t *image, int iy0, int ix0,
+                        uint32_t zero_word, uint32_t *group, int8_t *out)
 {
-    int8_t *const *out = g->out;
-    const int32_t *bias = p->folded_bias;
-    const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
-    const int full_range = lo == -128 && hi == 127;
-    const int channels = p->output_c;
-    const int32_t body = len & ~3;
-    const uint32_t *group_end = group + (len >> 2) * 2 * PIXELS;
-    const int8_t *w = filter;
-    for (int oc = 0; oc < channels; ++oc) {
-        const emu_dsp_rescale *r = rescale + oc;
-        if (skip && r->constant) { /* the same output for every input, and no row in the filter */
-            const int8_t k = (int8_t)bias[oc];
-            out[0][oc] = k;
-            out[1][oc] = k;
-            out[2][oc] = k;
-            out[3][oc] = k;
+    uint32_t *dst = group + 2 * g->count;
+    const int32_t words = p->input_c >> 2, row_bytes = (int32_t)p->input_w * p->input_c;
+    const int row_fits = p->dilation_w == 1 && ix0 >= 0 && ix0 + p->filter_w <= p->input_w;
+    for (int fy = 0; fy < p->filter_h; ++fy) {
+        const int iy = iy0 + fy * p->dilation_h;
+        const int8_t *row = image + (int32_t)iy * row_bytes;
+        if (iy >= 0 && iy < p->input_h && row_fits) {
+            dst = expand_words(dst, row + (int32_t)ix0 * p->input_c, words * p->filter_w);
             continue;
         }
-        int32_t a0 = bias[oc], a1 = a0, a2 = a0, a3 = a0;
-        const uint32_t *v = group;
-        const int8_t *s = w;
-        for (; v + 4 * PIXELS <= group_end; v += 4 * PIXELS, s += 8) {
-            STEP(v, 0, 0);
-            STEP(v, 2 * PIXELS, 4);
-        }
-        if (v < group_end) {
-            STEP(v, 0, 0);
-        }
-        for (int32_t k = body; k < len; ++k) {
-            const int32_t wk = w[k];
-            a0 += wk * g->tail[0][k - body];
-            a1 += wk * g->tail[1][k - body];
-            a2 += wk * g->tail[2][k - body];
-            a3 += wk * g->tail[3][k - body];
-        }
-        int32_t y0, y1, y2, y3;
-        if (short_form) {
-            y0 = emu_dsp_output_short(r, a0);
-            y1 = emu_dsp_output_short(r, a1);
-            y2 = emu_dsp_output_short(r, a2);
-            y3 = emu_dsp_output_short(r, a3);
-            if (full_range) {
-                y0 = emu_sat8(y0);
-                y1 = emu_sat8(y1);
-                y2 = emu_sat8(y2);
-                y3 = emu_sat8(y3);
-            } else {
-                y0 = emu_clamp(y0, lo, hi);
-                y1 = emu_clamp(y1, lo, hi);
-                y2 = emu_clamp(y2, lo, hi);
-                y3 = emu_clamp(y3, lo, hi);
+        for (int fx = 0; fx < p->filter_w; ++fx) {
+            const int ix = ix0 + fx * p->dilation_w;
+            if (iy >= 0 && iy < p->input_h && ix >= 0 && ix < p->input_w) {
+                dst = expand_words(dst, row + (int32_t)ix * p->input_c, words);
+                continue;
             }
-        } else if (full_range) {
-            y0 = emu_dsp_output_full(r, a0, offset);
-            y1 = emu_dsp_output_full(r, a1, offset);
-            y2 = emu_dsp_output_full(r, a2, offset);
-            y3 = emu_dsp_output_full(r, a3, offset);
-        } else {
-            y0 = emu_dsp_output(r, a0, offset, lo, hi);
-            y1 = emu_dsp_output(r, a1, offset, lo, hi);
-            y2 = emu_dsp_output(r, a2, offset, lo, hi);
-            y3 = emu_dsp_output(r, a3, offset, lo, hi);
+            for (int32_t n = 0; n < words; ++n, dst += 2 * PIXELS) {
+                dst[0] = zero_word;
+                dst[1] = zero_word;
+            }
         }
-        out[0][oc] = (int8_t)y0;
-        out[1][oc] = (int8_t)y1;
-        out[2][oc] = (int8_t)y2;
-        out[3][oc] = (int8_t)y3;
-        w += len;
+    }
+    g->out[g->count++] = out;
+}
+
+/* What every group of a call shares: the live (not constant) channels in order, with their
+ * rescales, then the constant channels (in scratch, worked out once per call), the filter
+ * and how its rows are laid out, and the output stage's form. */
+typedef struct {
+    const emu_dsp_rescale *rescale; /* the live channels' rescales, in their order */
+    const uint16_t *channel;        /* the live channels, then the constant ones */
+    const int32_t *bias;
+    const int8_t *filter;
+    int32_t len;                    /* bytes of each window and filter row */
+    int live, pairs, channels;      /* pairs: of live channels, whose rows the filter interleaves */
+    int32_t offset, lo, hi;
+    int short_form, full_range;
+} layer_plan;
+
+/* One output: rescale, zero point, clamp (SHORT: the short rescale; FULL: the activation range
+ * is all of int8, one SSAT). */
+static inline __attribute__((always_inline)) int8_t output_of(const layer_plan *l, const emu_dsp_rescale *r,
+                                                              int32_t acc, const int SHORT, const int FULL)
+{
+    if (SHORT) {
+        const int32_t y = emu_dsp_output_short(r, acc);
+        return (int8_t)(FULL ? emu_sat8(y) : emu_clamp(y, l->lo, l->hi));
+    }
+    return (int8_t)emu_dsp_output(r, acc, l->offset, l->lo, l->hi); /* the clamp is exact for any range */
+}
+
+/* The three windows' four bytes at v (six words) against filter word wv: their sums s0..s2. */
+#define ONE_STEP(v, wv, s0, s1, s2)                                         \
+    do {                                                                    \
+        const uint32_t we = emu_sxtb16(wv), wo = emu_sxtb16_ror8(wv);       \
+        uint32_t ve, vo;                                                    \
+        EMU_LOAD_PAIR(v, 0, ve, vo);                                        \
+        s0 = emu_smlad(vo, wo, emu_smlad(ve, we, s0));                      \
+        EMU_LOAD_PAIR(v, 2, ve, vo);                                        \
+        s1 = emu_smlad(vo, wo, emu_smlad(ve, we, s1));                      \
+        EMU_LOAD_PAIR(v, 4, ve, vo);                                        \
+        s2 = emu_smlad(vo, wo, emu_smlad(ve, we, s2));                      \
+    } while (0)
+
+/* The sums of channels a and b over the three windows, from the expanded windows v .. v_end
+ * (six words per four bytes of window) and the paired filter at s (two words per four
+ * bytes): for every four bytes, each filter word expanded once and each window word loaded
+ * once, into four SMLADs. */
+typedef struct {
+    int32_t a0, a1, a2, b0, b1, b2;
+} pair_sums;
+
+#if defined(__ARM_FEATURE_DSP)
+/* One step of four window bytes as assembly: GCC, left to schedule the C, spills the sums
+ * (six sums, four filter halves, two window words and the two pointers take all 14
+ * registers). Two orders of the same instructions: where the core issues one instruction at
+ * a time (M4, M33) the loads go in runs, which the M4 pipelines (n + 1 cycles for n loads)
+ * and after which the M33's two-cycle load results are ready; where it issues two
+ * (EMU_DUAL_ISSUE, the M7: the board's cflags), each load or SXTB16 goes beside an SMLAD
+ * it can issue with. VO and SO are the step's byte offsets from v and s, as strings. */
+#if defined(EMU_DUAL_ISSUE)
+#define PAIR_STEP_ASM(VO, SO)                                                               \
+    "ldr    %[wa], [%[s], #" SO "]\n\t"                                                     \
+    "ldr    %[wb], [%[s], #" SO "+4]\n\t"                                                   \
+    "sxtb16 %[ae], %[wa]\n\t"                                                               \
+    "ldr    %[ve], [%[v], #" VO "]\n\t"                                                     \
+    "sxtb16 %[wa], %[wa], ror #8\n\t"                                                       \
+    "ldr    %[vo], [%[v], #" VO "+4]\n\t"                                                   \
+    "sxtb16 %[be], %[wb]\n\t"                                                               \
+    "smlad  %[a0], %[ve], %[ae], %[a0]\n\t"                                                 \
+    "sxtb16 %[wb], %[wb], ror #8\n\t"                                                       \
+    "smlad  %[a0], %[vo], %[wa], %[a0]\n\t"                                                 \
+    "smlad  %[b0], %[ve], %[be], %[b0]\n\t"                                                 \
+    "ldr    %[ve], [%[v], #" VO "+8]\n\t"                                                   \
+    "smlad  %[b0], %[vo], %[wb], %[b0]\n\t"                                                 \
+    "ldr    %[vo], [%[v], #" VO "+12]\n\t"                                                  \
+    "smlad  %[a1], %[ve], %[ae], %[a1]\n\t"                                                 \
+    "smlad  %[a1], %[vo], %[wa], %[a1]\n\t"                                                 \
+    "smlad  %[b1], %[ve], %[be], %[b1]\n\t"                                                 \
+    "ldr    %[ve], [%[v], #" VO "+16]\n\t"                                                  \
+    "smlad  %[b1], %[vo], %[wb], %[b1]\n\t"                                                 \
+    "ldr    %[vo], [%[v], #" VO "+20]\n\t"                                                  \
+    "smlad  %[a2], %[ve], %[ae], %[a2]\n\t"                                                 \
+    "smlad  %[a2], %[vo], %[wa], %[a2]\n\t"                                                 \
+    "smlad  %[b2], %[ve], %[be], %[b2]\n\t"                                                 \
+    "smlad  %[b2], %[vo], %[wb], %[b2]\n\t"
+#else
+#define PAIR_STEP_ASM(VO, SO)                                                               \
+    "ldr    %[wa], [%[s], #" SO "]\n\t"                                                     \
+    "ldr    %[wb], [%[s], #" SO "+4]\n\t"                                                   \
+    "ldr    %[ve], [%[v], #" VO "]\n\t"                                                     \
+    "ldr    %[vo], [%[v], #" VO "+4]\n\t"                                                   \
+    "sxtb16 %[ae], %[wa]\n\t"                                                               \
+    "sxtb16 %[wa], %[wa], ror #8\n\t"                                                       \
+    "sxtb16 %[be], %[wb]\n\t"                                                               \
+    "sxtb16 %[wb], %[wb], ror #8\n\t"                                                       \
+    "smlad  %[a0], %[ve], %[ae], %[a0]\n\t"                                                 \
+    "smlad  %[b0], %[ve], %[be], %[b0]\n\t"                                                 \
+    "smlad  %[a0], %[vo], %[wa], %[a0]\n\t"                                                 \
+    "smlad  %[b0], %[vo], %[wb], %[b0]\n\t"                                                 \
+    "ldr    %[ve], [%[v], #" VO "+8]\n\t"                                                   \
+    "ldr    %[vo], [%[v], #" VO "+12]\n\t"                                                  \
+    "smlad  %[a1], %[ve], %[ae], %[a1]\n\t"                                                 \
+    "smlad  %[b1], %[ve], %[be], %[b1]\n\t"                                                 \
+    "smlad  %[a1], %[vo], %[wa], %[a1]\n\t"                                                 \
+    "smlad  %[b1], %[vo], %[wb], %[b1]\n\t"                                                 \
+    "ldr    %[ve], [%[v], #" VO "+16]\n\t"                                                  \
+    "ldr    %[vo], [%[v], #" VO "+20]\n\t"                                                  \
+    "smlad  %[a2], %[ve], %[ae], %[a2]\n\t"                                                 \
+    "smlad  %[b2], %[ve], %[be], %[b2]\n\t"                                                 \
+    "smlad  %[a2], %[vo], %[wa], %[a2]\n\t"                                                 \
+    "smlad  %[b2], %[vo], %[wb], %[b2]\n\t"
+#endif
+
+static inline __attribute__((always_inline)) pair_sums pair_dot(pair_sums t, const uint32_t *v,
+                                                                const uint32_t *v_end, const int8_t **ws)
+{
+    if (v == v_end) {
+        return t;
+    }
+    const int8_t *s = *ws;
+    /* Four steps per pass, the first pass entered at the step that leaves a whole number of
+     * passes, v and s moved back to match (by 24 and 8 bytes a step). The loop's end goes on
+     * the stack: no register is left for it. `ve` carries it in, `wa` the step to enter at. */
+    uint32_t wa = (uint32_t)(-(v_end - v) / (2 * PIXELS)) & 3, wb, ae, be, ve = (uint32_t)v_end, vo;
+    __asm__ volatile("str    %[ve], [sp, #-8]!\n\t"
+                     "add    %[wb], %[wa], %[wa], lsl #1\n\t"
+                     "sub    %[v], %[v], %[wb], lsl #3\n\t"
+                     "sub    %[s], %[s], %[wa], lsl #3\n\t"
+                     "cmp    %[wa], #1\n\t"
+                     "beq    11f\n\t"
+                     "cmp    %[wa], #2\n\t"
+                     "beq    12f\n\t"
+                     "cmp    %[wa], #3\n\t"
+                     "beq    13f\n"
+                     "1:\n\t"
+                     PAIR_STEP_ASM("0", "0")
+                     "11:\n\t"
+                     PAIR_STEP_ASM("24", "8")
+                     "12:\n\t"
+                     PAIR_STEP_ASM("48", "16")
+                     "13:\n\t"
+                     PAIR_STEP_ASM("72", "24")
+                     "adds   %[s], #32\n\t"
+                     "adds   %[v], #96\n\t"
+                     "ldr    %[ve], [sp]\n\t"
+                     "cmp    %[v], %[ve]\n\t"
+                     "bne    1b\n\t"
+                     "add    sp, #8"
+                     : [a0] "+r"(t.a0), [a1] "+r"(t.a1), [a2] "+r"(t.a2), [b0] "+r"(t.b0), [b1] "+r"(t.b1),
+                       [b2] "+r"(t.b2), [v] "+r"(v), [s] "+r"(s), [wa] "+&r"(wa), [wb] "=&r"(wb),
+                       [ae] "=&r"(ae), [be] "=&r"(be), [ve] "+&r"(ve), [vo] "=&r"(vo)
+                     :
+                     : "memory", "cc");
+    *ws = s;
+    return t;
+}
+#else
+static inline pair_sums pair_dot(pair_sums t, const uint32_t *v, const uint32_t *v_end, const int8_t **ws)
+{
+    const int8_t *s = *ws;
+    for (; v < v_end; v += 2 * PIXELS, s += 8) {
+        const uint32_t wa = emu_read_u32(s), wb = emu_read_u32(s + 4);
+        const uint32_t ae = emu_sxtb16(wa), ao = emu_sxtb16_ror8(wa);
+        const uint32_t be = emu_sxtb16(wb), bo = emu_sxtb16_ror8(wb);
+        t.a0 = emu_smlad(v[1], ao, emu_smlad(v[0], ae, t.a0));
+        t.b0 = emu_smlad(v[1], bo, emu_smlad(v[0], be, t.b0));
+        t.a1 = emu_smlad(v[3], ao, emu_smlad(v[2], ae, t.a1));
+        t.b1 = emu_smlad(v[3], bo, emu_smlad(v[2], be, t.b1));
+        t.a2 = emu_smlad(v[5], ao, emu_smlad(v[4], ae, t.a2));
+        t.b2 = emu_smlad(v[5], bo, emu_smlad(v[4], be, t.b2));
+    }
+    *ws = s;
+    return t;
+}
+#endif
+
+/* Every pair of live channels of a group, whose windows are in group .. group_end and
+ * g->tail. Inlined into the functions below, each kept apart (noinline) so that the sums
+ * stay in registers. */
+static inline __attribute__((always_inline)) void channel_pairs(const layer_plan *l, const uint32_t *group,
+                                                                const uint32_t *group_end, const pending_group *g,
+                                                                const int SHORT, const int FULL)
+{
+    /* What the loop reads of l, in locals: a byte store may alias it for GCC. */
+    int8_t *const o0 = g->out[0], *const o1 = g->out[1], *const o2 = g->out[2];
+    const int32_t rest = l->len & 3;
+    const int32_t *const bias = l->bias;
+    const int8_t *w = l->filter;
+    const emu_dsp_rescale *r = l->rescale;
+    const uint16_t *channel = l->channel, *const channel_end = channel + 2 * l->pairs;
+    for (; channel < channel_end; r += 2, channel += 2) {
+        const int ca = channel[0], cb = channel[1];
+        pair_sums t = {bias[ca], bias[ca], bias[ca], bias[cb], bias[cb], bias[cb]};
+        t = pair_dot(t, group, group_end, &w); /* w moves past the pair's words */
+        if (rest) {
+            for (int32_t k = 0; k < rest; ++k) {
+                const int32_t wa = w[k], wb = w[rest + k];
+                t.a0 += wa * g->tail[0][k];
+                t.a1 += wa * g->tail[1][k];
+                t.a2 += wa * g->tail[2][k];
+                t.b0 += wb * g->tail[0][k];
+                t.b1 += wb * g->tail[1][k];
+                t.b2 += wb * g->tail[2][k];
+            }
+            w += 2 * rest;
+        }
+        /* Every output worked out before any is stored: a byte store may alias the tables, and
+         * GCC would read them again after each. */
+        const emu_dsp_rescale ra = r[0], rb = r[1];
+        const int8_t ya0 = output_of(l, &ra, t.a0, SHORT, FULL), ya1 = output_of(l, &ra, t.a1, SHORT, FULL);
+        const int8_t ya2 = output_of(l, &ra, t.a2, SHORT, FULL), yb0 = output_of(l, &rb, t.b0, SHORT, FULL);
+        const int8_t yb1 = output_of(l, &rb, t.b1, SHORT, FULL), yb2 = output_of(l, &rb, t.b2, SHORT, FULL);
+        o0[ca] = ya0;
+        o1[ca] = ya1;
+        o2[ca] = ya2;
+        o0[cb] = yb0;
+        o1[cb] = yb1;
+        o2[cb] = yb2;
     }
 }
 
-typedef void pixel_group_fn(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group,
-                            const pending_group *g, int32_t len, const int8_t *filter, int short_form);
-
-static void pixel_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, const uint32_t *group,
-                        const pending_group *g, int32_t len, const int8_t *filter, int short_form)
+/* The usual form (every shift from -1 to -22, no activation narrower than int8) with the
+ * form's choices made at compile time, and every other form choosing per output. */
+static __attribute__((noinline)) void pairs_short_full(const layer_plan *l, const uint32_t *group,
+                                                       const uint32_t *group_end, const pending_group *g)
 {
-    pixel_group_any(p, rescale, group, g, len, filter, 0, short_form);
+    channel_pairs(l, group, group_end, g, 1, 1);
 }
 
-static void pixel_group_skipping(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale,
-                                 const uint32_t *group, const pending_group *g, int32_t len, const int8_t *filter,
-                                 int short_form)
+static __attribute__((noinline)) void pairs_any(const layer_plan *l, const uint32_t *group,
+                                                const uint32_t *group_end, const pending_group *g)
 {
-    pixel_group_any(p, rescale, group, g, len, filter, 1, short_form);
+    channel_pairs(l, group, group_end, g, l->short_form, l->full_range);
 }
 
-/* What a layer's groups are computed with: the form of pixel_group (constant channels or not)
- * and whether the rescale table is short. */
-typedef struct {
-    pixel_group_fn *group;
-    int short_form;
-} group_form;
-
-static group_form group_form_for(const emu_conv2d_s8_params *p, emu_dsp_rescale *rescale)
+/* Live channel i of the group alone (the odd last one of a paired filter, or each of a
+ * filter that keeps the model's rows), from its row at w. */
+static __attribute__((noinline)) void channel_one(const layer_plan *l, int i, const uint32_t *group,
+                                                  const uint32_t *group_end, const pending_group *g,
+                                                  const int8_t *w)
 {
-    const int skip = emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale) > 0;
-    const group_form form = {skip ? pixel_group_skipping : pixel_group,
-                             emu_dsp_rescale_short(rescale, p->output_c, p->output_offset)};
-    return form;
+    const int c = l->channel[i];
+    const emu_dsp_rescale *r = l->rescale + i;
+    int32_t a0 = l->bias[c], a1 = a0, a2 = a0;
+    const uint32_t *v = group;
+    const int8_t *s = w;
+    for (; v < group_end; v += 2 * PIXELS, s += 4) {
+        const uint32_t wv = emu_read_u32(s);
+        ONE_STEP(v, wv, a0, a1, a2);
+    }
+    for (int32_t k = 0; k < (l->len & 3); ++k) {
+        const int32_t wk = s[k];
+        a0 += wk * g->tail[0][k];
+        a1 += wk * g->tail[1][k];
+        a2 += wk * g->tail[2][k];
+    }
+    if (l->short_form) {
+        g->out[0][c] = output_of(l, r, a0, 1, 0);
+        g->out[1][c] = output_of(l, r, a1, 1, 0);
+        g->out[2][c] = output_of(l, r, a2, 1, 0);
+    } else {
+        g->out[0][c] = output_of(l, r, a0, 0, 0);
+        g->out[1][c] = output_of(l, r, a1, 0, 0);
+        g->out[2][c] = output_of(l, r, a2, 0, 0);
+    }
+}
+
+/* Every output channel of a full group of three pixels, whose windows (len bytes each,
+ * laid out like a filter row) are in group and g->tail: the live channels two at a time
+ * where the filter is paired, the rest one at a time, then the constant channels from
+ * their folded bias. */
+static void pixel_group(const layer_plan *l, const uint32_t *group, const pending_group *g)
+{
+    const uint32_t *group_end = group + (l->len >> 2) * 2 * PIXELS;
+    if (l->pairs) {
+        if (l->short_form && l->full_range) {
+            pairs_short_full(l, group, group_end, g);
+        } else {
+            pairs_any(l, group, group_end, g);
+        }
+    }
+    const int8_t *w = l->filter + 2 * l->pairs * l->len;
+    for (int i = 2 * l->pairs; i < l->live; ++i, w += l->len) {
+        channel_one(l, i, group, group_end, g, w);
+    }
+    for (int i = l->live; i < l->channels; ++i) { /* the same output for every input */
+        const int c = l->channel[i];
+        const int8_t k = (int8_t)l->bias[c];
+        g->out[0][c] = k;
+        g->out[1][c] = k;
+        g->out[2][c] = k;
+    }
+}
+
+/* The call's plan, its tables in scratch; returns where the scratch after them starts. */
+static uint32_t *plan_layer(const emu_conv2d_s8_params *p, const int8_t *filter, int32_t len, void *scratch,
+                            layer_plan *l)
+{
+    const int channels = p->output_c;
+    emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
+    uint16_t *channel = (uint16_t *)(rescale + channels);
+    int live = 0, last = channels;
+    for (int c = 0; c < channels; ++c) {
+        if (p->shift[c] == EMU_DSP_CONSTANT_SHIFT) {
+            channel[--last] = (uint16_t)c;
+        } else {
+            rescale[live] = emu_dsp_rescale_for(p->multiplier[c], p->shift[c]);
+            channel[live++] = (uint16_t)c;
+        }
+    }
+    l->rescale = rescale;
+    l->channel = channel;
+    l->bias = p->folded_bias;
+    l->filter = filter;
+    l->len = len;
+    l->live = live;
+    l->pairs = p->filter_pairs;
+    l->channels = channels;
+    l->offset = p->output_offset;
+    l->lo = p->act_min;
+    l->hi = p->act_max;
+    l->short_form = emu_dsp_rescale_short(rescale, live, p->output_offset);
+    l->full_range = p->act_min == -128 && p->act_max == 127;
+    return (uint32_t *)(channel + ((channels + 1) & ~1));
 }
 
 /* A short group repeats its last pixel (copies of its expanded window and tail), whose
  * outputs are then written twice with the same values. */
-static void finish_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *rescale, uint32_t *group,
-                         pending_group *g, int32_t len, const int8_t *filter, group_form form)
+static void finish_group(const layer_plan *l, uint32_t *group, pending_group *g)
 {
     const int last = g->count - 1;
     for (int k = g->count; k < PIXELS; ++k) {
-        for (int32_t n = 0; n < (len >> 2); ++n) {
+        for (int32_t n = 0; n < (l->len >> 2); ++n) {
             group[n * 2 * PIXELS + 2 * k] = group[n * 2 * PIXELS + 2 * last];
             group[n * 2 * PIXELS + 2 * k + 1] = group[n * 2 * PIXELS + 2 * last + 1];
         }
         memcpy(g->tail[k], g->tail[last], sizeof g->tail[k]);
         g->out[k] = g->out[last];
     }
-    form.group(p, rescale, group, g, len, filter, form.short_form);
+    pixel_group(l, group, g);
     g->count = 0;
 }
 
@@ -204,15 +457,14 @@ static void finish_group(const emu_conv2d_s8_params *p, const emu_dsp_rescale *r
 void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                            int8_t *output, void *scratch)
 {
-    emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
-    uint32_t *group = (uint32_t *)((uint8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c);
     const int32_t ic = p->input_c;
     const int32_t step_x = p->stride_w * ic;
     const int32_t step_y = (int32_t)p->stride_h * p->input_w * ic;
     const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
+    layer_plan l;
+    uint32_t *group = plan_layer(p, filter, ic, scratch, &l);
     pending_group g = {{NULL}, {{0}}, 0};
     int8_t *out = output;
-    const group_form form = group_form_for(p, rescale);
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *row = input + b * image_size;
         for (int oy = 0; oy < p->output_h; ++oy, row += step_y) {
@@ -220,13 +472,13 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
             for (int ox = 0; ox < p->output_w; ++ox, x += step_x, out += p->output_c) {
                 join_group(&g, x, ic, group, out);
                 if (g.count == PIXELS) {
-                    finish_group(p, rescale, group, &g, ic, filter, form);
+                    finish_group(&l, group, &g);
                 }
             }
         }
     }
     if (g.count) {
-        finish_group(p, rescale, group, &g, ic, filter, form);
+        finish_group(&l, group, &g);
     }
 }
 
@@ -236,30 +488,51 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
 static void conv_im2col(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
                         void *scratch, int32_t row)
 {
-    const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
-    emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
-    uint32_t *group = (uint32_t *)((uint8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c);
+    /* The shape as locals: every byte the loop stores might otherwise alias *p for GCC, which
+     * would then read it again for each pixel. */
+    const int ih = p->input_h, iw = p->input_w, ic = p->input_c, fh = p->filter_h, fw = p->filter_w;
+    const int dh = p->dilation_h, dw = p->dilation_w, oh = p->output_h, ow = p->output_w, oc = p->output_c;
+    const int sh = p->stride_h, sw = p->stride_w, ph = p->pad_h, pw = p->pad_w;
+    const int8_t zero_point = (int8_t)-p->input_offset;
+    const int32_t image_size = (int32_t)ih * iw * ic;
+    const int32_t row_bytes = (int32_t)fw * ic, row_step = (int32_t)dh * iw * ic;
+    layer_plan l;
+    uint32_t *group = plan_layer(p, filter, row, scratch, &l);
     int8_t *runs = (int8_t *)group + 2 * PIXELS * (row & ~3); /* one gathered window */
+    /* whole words per input pixel, and rows not padded: windows join from the image itself */
+    const int in_place = (ic & 3) == 0 && row == (int32_t)fh * fw * ic;
+    const uint32_t zero_word = emu_sxtb16((uint32_t)(uint8_t)zero_point * 0x01010101u);
     pending_group g = {{NULL}, {{0}}, 0};
     int8_t *out = output;
-    const group_form form = group_form_for(p, rescale);
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * image_size;
-        for (int oy = 0; oy < p->output_h; ++oy) {
-            const int iy0 = oy * p->stride_h - p->pad_h;
-            for (int ox = 0; ox < p->output_w; ++ox, out += p->output_c) {
-                emu_gather_window(runs, image, p->input_h, p->input_w, p->input_c, p->filter_h, p->filter_w,
-                                  p->dilation_h, p->dilation_w, iy0, ox * p->stride_w - p->pad_w,
-                                  (int8_t)-p->input_offset);
-                join_group(&g, runs, row, group, out);
+        for (int oy = 0; oy < oh; ++oy) {
+            const int iy0 = oy * sh - ph;
+            for (int ox = 0; ox < ow; ++ox, out += oc) {
+                const int ix0 = ox * sw - pw;
+                if (in_place) {
+                    join_window(&g, p, image, iy0, ix0, zero_word, group, out);
+                } else {
+                    if (iy0 >= 0 && iy0 + (fh - 1) * dh < ih && dw == 1 && ix0 >= 0 && ix0 + fw <= iw) {
+                        /* inside the image: one run per row of taps */
+                        const int8_t *src = image + ((int32_t)iy0 * iw + ix0) * ic;
+                        int8_t *run = runs;
+                        for (int fy = 0; fy < fh; ++fy, src += row_step, run += row_bytes) {
+                            emu_copy_bytes(run, src, row_bytes);
+                        }
+                    } else {
+                        emu_gather_window(runs, image, ih, iw, ic, fh, fw, dh, dw, iy0, ix0, zero_point);
+                    }
+                    join_group(&g, runs, row, group, out);
+                }
                 if (g.count == PIXELS) {
-                    finish_group(p, rescale, group, &g, row, filter, form);
+                    finish_group(&l, group, &g);
                 }
             }
         }
     }
     if (g.count) {
-        finish_group(p, rescale, group, &g, row, filter, form);
+        finish_group(&l, group, &g);
     }
 }
 
