@@ -123,6 +123,15 @@ MVE_3X3_READ_AHEAD = 40
 _EVEN_ODD = np.array([0, 2, 4, 6, 1, 3, 5, 7])  # VMULLB's lanes, then VMULLT's
 
 
+MVE_3X3_MAX_DILATION = 4  # EMU_DW3_MAX_SLOTS = 2 * 4 + 1 rows in the kernel's ring
+
+
+def mve_3x3_scratch_bytes(p: dict) -> int:
+    """The ring of padded input rows emu_depthwise_conv2d_3x3_s8_mve reads its windows from."""
+    width = (p["output_w"] - 1) * p["stride_w"] + 2 * p["dilation_w"] + 1
+    return (2 * p["dilation_h"] + 1) * width * p["output_c"]
+
+
 def three_by_three_mve_block(weights: np.ndarray, bias: np.ndarray, multiplier: np.ndarray,
                              shift: np.ndarray) -> np.ndarray:
     """The filter [1, 3, 3, channels] (channels a multiple of 8) and its rescale as
@@ -230,7 +239,7 @@ def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
         return call
     constant = op.inputs[1] not in graph.writers
     if (dm == 1 and (p["filter_h"], p["filter_w"]) == (3, 3) and p["output_c"] % MVE_3X3_GROUP == 0 and constant
-            and p["act_min"] <= p["output_offset"] <= p["act_max"]):
+            and p["act_min"] <= p["output_offset"] <= p["act_max"] and p["dilation_h"] <= MVE_3X3_MAX_DILATION):
         q = call.params
         block = three_by_three_mve_block(graph.tensor(op.inputs[1]).data, q["folded_bias"].values,
                                          q["multiplier"].values, q["shift"].values)
@@ -242,7 +251,7 @@ def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
         return replace(call, function="emu_depthwise_conv2d_3x3_s8_mve", header="depthwise_3x3_mve.h",
                        path="depthwise_conv_2d/3x3-dm1-x8-mve", params={**q, **empty},
                        args=[call.args[0], arranged, *call.args[2:]],
-                       scratch_bytes=3 * (2 * p["dilation_w"] + 1) * p["output_c"],
+                       scratch_bytes=mve_3x3_scratch_bytes(p),
                        filter_storage=("int8", block.nbytes))
     rest = 4 * taps + p["input_c"] if dm == 1 else taps * p["input_c"]  # tap list and zero row, or a window
     return replace(call, function="emu_depthwise_conv2d_s8_mve", header="depthwise_conv_2d_mve.h",

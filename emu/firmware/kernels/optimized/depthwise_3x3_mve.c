@@ -26,10 +26,11 @@
  * act_min <= output_offset <= act_max, which TFLM's activation ranges always hold (the
  * compiler checks).
  *
- * Interior pixels read the image in place. A pixel whose window reaches the padding reads each
- * window row in place where its three taps are in the image, else from a copy in the scratch
- * (three rows of (2 dilation_w + 1) x channels bytes) with the input zero point in the padding,
- * which with the folded bias contributes nothing, as in the reference arithmetic.
+ * The windows read padded copies of the input rows, with the input zero point in the padding
+ * (which with the folded bias contributes nothing, as in the reference arithmetic): a ring of
+ * 2 dilation_h + 1 rows in the scratch, each as wide as the output row's windows reach
+ * ((output_w - 1) stride_w + 2 dilation_w + 1 pixels), each input row copied once, with
+ * sixteen-byte vector moves; then one assembly call runs a whole output row.
  */
 #include "depthwise_3x3_mve.h"
 
@@ -37,7 +38,7 @@
 
 #include <arm_mve.h>
 
-#define EMU_DW3_BLOCK 160 /* bytes per group of eight channels */
+#define EMU_DW3_MAX_SLOTS 9 /* rows in the ring of padded input rows: 2 dilation_h + 1 */
 
 /* What the pixel loop keeps in memory, read once per pixel. */
 typedef struct {
@@ -208,67 +209,56 @@ static void fill_bytes(int8_t *dst, int8x16_t z, int32_t n)
     }
 }
 
+/* The padded copy of input row iy (the input zero point where the row is outside the image)
+ * in its slot of the ring, copied only where the slot holds another row. */
+static const int8_t *ring_row(const emu_depthwise_conv2d_s8_params *p, const int8_t *image, int8_t *ring,
+                              int32_t *held, int iy, int32_t width, int8x16_t zero_point)
+{
+    const int c = p->output_c, slots = 2 * p->dilation_h + 1;
+    const int inside = iy >= 0 && iy < p->input_h;
+    const int slot = ((iy % slots) + slots) % slots;
+    int8_t *row = ring + slot * width * c;
+    const int32_t tag = inside ? iy : -1; /* every row outside is the same row of zero points */
+    if (held[slot] != tag) {
+        held[slot] = tag;
+        if (!inside) {
+            fill_bytes(row, zero_point, width * c);
+        } else {
+            const int left = p->pad_w;
+            const int copied = p->input_w < width - left ? p->input_w : width - left;
+            fill_bytes(row, zero_point, left * c);
+            copy_bytes(row + left * c, image + (int32_t)iy * p->input_w * c, copied * c);
+            fill_bytes(row + (left + copied) * c, zero_point, (width - left - copied) * c);
+        }
+    }
+    return row;
+}
+
 void emu_depthwise_conv2d_3x3_s8_mve(const emu_depthwise_conv2d_s8_params *p, const int8_t *input,
                                      const int8_t *block, int8_t *output, void *scratch)
 {
-    const int c = p->output_c, ih = p->input_h, iw = p->input_w, dh = p->dilation_h, dw = p->dilation_w;
+    const int c = p->output_c, ow = p->output_w, dh = p->dilation_h;
     const int8x16_t zero_point = vdupq_n_s8((int8_t)-p->input_offset);
-    const int32_t image_size = (int32_t)ih * iw * c;
-    const int32_t col_step = (int32_t)dw * c, span = 2 * col_step + c; /* a row of the window */
-    const int32_t row_step = (int32_t)dh * iw * c;
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * c;
+    /* a padded row: every column a window of the output row reads, from the left padding on */
+    const int32_t width = (ow - 1) * p->stride_w + 2 * p->dilation_w + 1;
     const int32_t d = 32767 - p->act_max;
     const int32_t add = p->output_offset + d, sub = d, low = p->act_min + d;
     const dw3_run run = {block, (int32_t)p->stride_w * c - c, c / 8};
+    int32_t held[EMU_DW3_MAX_SLOTS];
     int8_t *out = output;
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * image_size;
-        for (int oy = 0; oy < p->output_h; ++oy) {
+        for (int k = 0; k < 2 * dh + 1; ++k) {
+            held[k] = -2; /* no row */
+        }
+        for (int oy = 0; oy < p->output_h; ++oy, out += ow * c) {
             const int iy0 = oy * p->stride_h - p->pad_h;
-            const int row_inner = oy >= p->inner_y0 && oy < p->inner_y1;
-            int ox = 0;
-            while (ox < p->output_w) {
-                const int ix0 = ox * p->stride_w - p->pad_w;
-                const int8_t *rows[3];
-                if (row_inner && ox >= p->inner_x0 && ox < p->inner_x1) {
-                    const int n = p->inner_x1 - ox;
-                    rows[0] = image + ((int32_t)iy0 * iw + ix0) * c;
-                    rows[1] = rows[0] + row_step;
-                    rows[2] = rows[1] + row_step;
-                    pixels_3x3(rows, col_step, &run, out, n, add, sub, low);
-                    ox += n;
-                    out += n * c;
-                    continue;
-                }
-                /* A window in the padding: each of its rows read in place where all three taps
-                 * are in the image, else copied into the scratch with the zero point around. */
-                const int row_fits = ix0 >= 0 && ix0 + 2 * dw < iw;
-                for (int k = 0; k < 3; ++k) {
-                    const int iy = iy0 + k * dh;
-                    int8_t *copy = (int8_t *)scratch + k * span;
-                    if (iy < 0 || iy >= ih) {
-                        fill_bytes(copy, zero_point, span);
-                        rows[k] = copy;
-                        continue;
-                    }
-                    const int8_t *row = image + ((int32_t)iy * iw + ix0) * c;
-                    if (row_fits) {
-                        rows[k] = row;
-                        continue;
-                    }
-                    for (int t = 0; t < 3; ++t) {
-                        const int ix = ix0 + t * dw;
-                        if (ix >= 0 && ix < iw) {
-                            copy_bytes(copy + t * col_step, row + t * col_step, c);
-                        } else {
-                            fill_bytes(copy + t * col_step, zero_point, c);
-                        }
-                    }
-                    rows[k] = copy;
-                }
-                pixels_3x3(rows, col_step, &run, out, 1, add, sub, low);
-                ++ox;
-                out += c;
+            const int8_t *rows[3];
+            for (int k = 0; k < 3; ++k) {
+                rows[k] = ring_row(p, image, (int8_t *)scratch, held, iy0 + k * dh, width, zero_point);
             }
+            pixels_3x3(rows, (int32_t)p->dilation_w * c, &run, out, ow, add, sub, low);
         }
     }
 }
