@@ -196,7 +196,8 @@ def helium_models():
 
 
 HELIUM_PATHS = {"conv_2d/1x1-mve", "conv_2d/1x1-outer-mve", "conv_2d/im2col-mve",
-                "depthwise_conv_2d/3x3-dm1-mve", "depthwise_conv_2d/2x2-dm4-mve", "depthwise_conv_2d/3x5-dm8-mve",
+                "depthwise_conv_2d/3x3-dm1-mve", "depthwise_conv_2d/3x3-dm1-x8-mve", "depthwise_conv_2d/2x2-dm4-mve",
+                "depthwise_conv_2d/3x5-dm8-mve",
                 "add/mve", "mul/mve",
                 "max_pool_2d/mve", "average_pool_2d/mve", "fully_connected/mve"}
 
@@ -239,5 +240,5 @@ def test_person_detect_with_helium_kernels_matches_tflm_on_the_m55():
     result, _ = measure(shared_model("person_detect.tflite"), get_platform("alif-e7-appkit"))
     assert result.kernels == "optimized" and result.output_matches_reference is True
     paths = {layer.path for layer in result.layers}
-    assert {"conv_2d/1x1-mve", "conv_2d/1x1-outer-mve", "depthwise_conv_2d/3x3-dm1-mve",
+    assert {"conv_2d/1x1-mve", "conv_2d/1x1-outer-mve", "depthwise_conv_2d/3x3-dm1-x8-mve",
             "depthwise_conv_2d/3x3-dm8-mve"} <= paths
