@@ -488,8 +488,9 @@ def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     if call.function == "emu_conv2d_s8":
         window = p["filter_h"] * p["filter_w"] * p["input_c"]
         if constant:
+            # the window, and the sixteen bytes past it that the dot product's read-ahead loads
             return replace(_arranged_call(op, graph, call, "emu_conv2d_s8_mve_arranged", "conv_2d/im2col-mve"),
-                           scratch_bytes=window)
+                           scratch_bytes=window + 16)
         return replace(call, function="emu_conv2d_s8_mve", header="conv_2d_mve.h", path="conv_2d/im2col-mve",
                        scratch_bytes=window)
     # The arranged filter replaces the model's in flash; a filter decoded at run time keeps its form.

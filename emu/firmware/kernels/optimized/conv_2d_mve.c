@@ -224,9 +224,6 @@ void emu_conv2d_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const
  * in assembly (see their comment): TAIL is the predicated last pass over the window's last
  * length % 16 bytes, or nothing. */
 #define EMU_ACROSS_TAIL                                                                                      \
-    "vctp.8 r11\n"                                                                                           \
-    "vpst\n"                                                                                                 \
-    "vldrbt.8 q0, [r0]\n"                                                                                    \
     "vldrb.8 q1, [r1], #16\n"                                                                                \
     "vmladava.s8 r4, q0, q1\n"                                                                               \
     "vldrb.8 q2, [r1], #16\n"                                                                                \
@@ -244,16 +241,15 @@ void emu_conv2d_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const
     register int32_t r6 __asm__("r6") = hi;                                                                  \
     register const int8_t *r7 __asm__("r7") = x;                                                             \
     register int32_t r9 __asm__("r9") = steps;                                                               \
-    register int32_t r11 __asm__("r11") = rest;                                                              \
     register int32_t r12 __asm__("r12") = groups;                                                            \
     __asm__ volatile("vdup.32 q6, r4\n"                                                                      \
                      "vdup.32 q7, r6\n"                                                                      \
                      "ldm r1!, {r4, r6, r8, r10}\n"                                                          \
                      "2:\n"                                                                                  \
                      "mov r0, r7\n"                                                                          \
+                     "vldrb.8 q0, [r0], #16\n"                                                               \
                      "wls lr, r9, 3f\n"                                                                      \
                      "1:\n"                                                                                  \
-                     "vldrb.8 q0, [r0], #16\n"                                                               \
                      "vldrb.8 q1, [r1], #16\n"                                                               \
                      "vmladava.s8 r4, q0, q1\n"                                                              \
                      "vldrb.8 q2, [r1], #16\n"                                                               \
@@ -262,6 +258,7 @@ void emu_conv2d_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const
                      "vmladava.s8 r8, q0, q1\n"                                                              \
                      "vldrb.8 q2, [r1], #16\n"                                                               \
                      "vmladava.s8 r10, q0, q2\n"                                                             \
+                     "vldrb.8 q0, [r0], #16\n"                                                               \
                      "le lr, 1b\n"                                                                           \
                      "3:\n" TAIL                                                                             \
                      "vmov.32 q3[0], r4\n"                                                                   \
@@ -285,19 +282,19 @@ void emu_conv2d_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const
                      "vstrb.32 q3, [r3], #4\n"                                                               \
                      "bne 2b\n"                                                                              \
                      : "=&r"(r0), "+r"(r1), "+r"(r3), "+r"(r4), "+r"(r6), "+r"(r12)                          \
-                     : "r"(r5), "r"(r7), "r"(r9), "r"(r11)                                                   \
+                     : "r"(r5), "r"(r7), "r"(r9)                                                            \
                      : "r8", "r10", "lr", "q0", "q1", "q2", "q3", "q6", "q7", "memory", "cc")
 
-/* Every output channel of one pixel, whose window (length bytes) is at x: groups of four, each
- * `steps` sixteen-byte passes and, in pixel_tail, a predicated last one of `rest` bytes. */
+/* Every output channel of one pixel, whose window is at x: groups of four, each `steps`
+ * sixteen-byte passes and, in pixel_tail, a last one over the window's last length % 16 bytes. */
 static __attribute__((noinline)) void pixel_whole(const int8_t *x, const int8_t *block, int8_t *out, int32_t groups,
-                                                  int32_t steps, int32_t rest, int32_t offset, int32_t lo, int32_t hi)
+                                                  int32_t steps, int32_t offset, int32_t lo, int32_t hi)
 {
     EMU_ACROSS_PIXEL("");
 }
 
 static __attribute__((noinline)) void pixel_tail(const int8_t *x, const int8_t *block, int8_t *out, int32_t groups,
-                                                 int32_t steps, int32_t rest, int32_t offset, int32_t lo, int32_t hi)
+                                                 int32_t steps, int32_t offset, int32_t lo, int32_t hi)
 {
     EMU_ACROSS_PIXEL(EMU_ACROSS_TAIL);
 }
@@ -305,9 +302,32 @@ static __attribute__((noinline)) void pixel_tail(const int8_t *x, const int8_t *
 static inline void pixel_arranged(const emu_conv2d_s8_params *p, const int8_t *x, int32_t length,
                                   const int8_t *block, int8_t *out)
 {
-    const int32_t steps = length >> 4, rest = length & 15;
-    (rest ? pixel_tail : pixel_whole)(x, block, out, p->output_c / 4, steps, rest, p->output_offset, p->act_min,
-                                      p->act_max);
+    (length & 15 ? pixel_tail : pixel_whole)(x, block, out, p->output_c / 4, length >> 4, p->output_offset,
+                                             p->act_min, p->act_max);
+}
+
+/* rows runs of n bytes, src_step apart, to dst one after the other: sixteen bytes per load and
+ * store in a tail-predicated loop (DLSTP/LETP: the last n % 16 bytes are its last pass). */
+static __attribute__((noinline)) void copy_rows(int8_t *dst, const int8_t *src, int32_t rows, int32_t n,
+                                                int32_t src_step)
+{
+    const int8_t *s;
+    int8_t *d;
+    __asm__ volatile("2:\n"
+                     "mov %[s], %[src]\n"
+                     "mov %[d], %[dst]\n"
+                     "dlstp.8 lr, %[n]\n"
+                     "1:\n"
+                     "vldrb.8 q0, [%[s]], #16\n"
+                     "vstrb.8 q0, [%[d]], #16\n"
+                     "letp lr, 1b\n"
+                     "add %[src], %[step]\n"
+                     "add %[dst], %[n]\n"
+                     "subs %[rows], #1\n"
+                     "bne 2b\n"
+                     : [s] "=&r"(s), [d] "=&r"(d), [src] "+r"(src), [dst] "+r"(dst), [rows] "+r"(rows)
+                     : [n] "r"(n), [step] "r"(src_step)
+                     : "lr", "q0", "memory", "cc");
 }
 
 void emu_conv2d_1x1_s8_mve_arranged(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *block,
@@ -346,11 +366,8 @@ void emu_conv2d_s8_mve_arranged(const emu_conv2d_s8_params *p, const int8_t *inp
                 const int ix0 = ox * p->stride_w - p->pad_w;
                 if (rows_inside && p->dilation_w == 1 && ix0 >= 0 && ix0 + p->filter_w <= p->input_w) {
                     /* every tap in the image: each window row one run, copied sixteen bytes at a time */
-                    const int8_t *src = image + ((int32_t)iy0 * p->input_w + ix0) * p->input_c;
-                    int8_t *run = window;
-                    for (int fy = 0; fy < p->filter_h; ++fy, run += row_bytes, src += row_step) {
-                        copy_row(run, src, row_bytes);
-                    }
+                    copy_rows(window, image + ((int32_t)iy0 * p->input_w + ix0) * p->input_c, p->filter_h,
+                              row_bytes, row_step);
                 } else {
                     gather_window(window, image, p, iy0, ix0);
                 }
