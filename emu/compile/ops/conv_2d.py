@@ -465,8 +465,9 @@ def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     1x1 as an outer product over an arranged filter for shallow inputs, VMLADAVA across deep
     ones (only across the live channels where some are constants, conv_2d_live_mve.c, which
     takes any number of output channels); any other filter by VMLADAVA across each gathered
-    window. int16 (16x8), any grouping, with VMLALDAVA into 64-bit sums
-    (emu/firmware/kernels/optimized/int16_mve.c). Or why not."""
+    window; a constant filter for both, with its rescale, arranged per group of four. int16
+    (16x8), any grouping, with VMLALDAVA into 64-bit sums (emu/firmware/kernels/optimized/int16_mve.c).
+    Or why not."""
     if call.function == "emu_conv2d_s16":
         return _int16_form(call, "mve")
     reason = _unoptimized_reason(call)

@@ -222,8 +222,10 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
 
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8, output channels a multiple of 4, depth multiplier 1 or a multiple of 4: four channels
-    per vector (emu/firmware/kernels/optimized/depthwise_conv_2d_mve.c); int16 (16x8), depth
-    multiplier 1, four channels per vector (emu/firmware/kernels/optimized/int16_mve.c); or why not."""
+    per vector (emu/firmware/kernels/optimized/depthwise_conv_2d_mve.c); 3x3 with depth multiplier 1
+    and channels in eights over a filter and rescale arranged per group
+    (emu/firmware/kernels/optimized/depthwise_3x3_mve.c); int16 (16x8), depth multiplier 1, four
+    channels per vector (emu/firmware/kernels/optimized/int16_mve.c); or why not."""
     p = call.params
     if call.function == "emu_depthwise_conv2d_s16":
         return _int16_form(call, "mve")
