@@ -22,6 +22,20 @@
  *
  * Scratch: the general form's one gathered window; the 1x1 forms need none (the rescale
  * reads the model's multipliers and shifts as they are).
+ *
+ * The arranged forms (emu_conv2d_1x1_s8_mve_arranged, emu_conv2d_s8_mve_arranged), for a
+ * constant filter, do the same sums over one block the compiler arranges
+ * (emu/compile/ops/conv_2d.py, across_block): per group of four output channels their folded
+ * biases, their filter rows interleaved sixteen bytes at a time (the last length % 16 padded
+ * with zeros), their multipliers, then as bytes their left shifts max(shift, 0), a 1 where the
+ * shift is negative and min(shift, 0). A pixel's groups run in one assembly block, read with
+ * one pointer: the biases load into the four VMLADAVA accumulators (LDM, the next group's
+ * during this one's rescale), the input chunk loads a pass ahead so that no two loads meet
+ * (its last read-ahead is the tail pass's input: the filter bytes past the window are zeros,
+ * so no predication), and the rescale is emu_mve.h's with the rounding correction -1 where the
+ * product and the shift are negative as VQDMULH of the product by that 0 or 1 (2x/2^32 rounded
+ * down), on the multiply pipe. The read-ahead reads up to 16 bytes past a pixel's input: the
+ * im2col scratch has room for them; a 1x1 layer's last pixel reads them past its tensor, in RAM.
  */
 #include "conv_2d_mve.h"
 
@@ -220,9 +234,8 @@ void emu_conv2d_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const
 
 /* ---- The arranged forms: the filter and the rescale in one block per group of four ---- */
 
-/* The group loop of one pixel for emu_conv2d_1x1_s8_mve_arranged and emu_conv2d_s8_mve_arranged,
- * in assembly (see their comment): TAIL is the predicated last pass over the window's last
- * length % 16 bytes, or nothing. */
+/* The group loop of one pixel for the arranged forms (the comment at the top of this file): TAIL
+ * is the last pass over the window's last length % 16 bytes, or nothing. */
 #define EMU_ACROSS_TAIL                                                                                      \
     "vldrb.8 q1, [r1], #16\n"                                                                                \
     "vmladava.s8 r4, q0, q1\n"                                                                               \

@@ -4,10 +4,10 @@
  * Per tap, the eight input bytes and the eight filter bytes load widened to int16
  * (VLDRB.S16); VMULLB and VMULLT give the even and the odd channels' int32 products and two
  * VADDs sum them. The nine taps and the rescale of a group are one assembly block, ordered so
- * that no vector instruction follows one of the same pipe (load/store, integer, multiply) or
- * reads the result the one before it writes: loads, multiplies and adds take turns, and the
- * next group's bias, first filter tap and first input tap load between the last group's
- * rescale steps.
+ * that a vector instruction seldom follows one of the same pipe (load/store, integer,
+ * multiply) or reads the result of the one before it: in the taps loads, multiplies and adds
+ * take turns, and the next group's bias, first filter tap and first input tap load between
+ * this group's output steps.
  *
  * The compiler arranges, per group of eight channels (emu/compile/ops/depthwise_conv_2d.py,
  * `three_by_three_mve_block`), 160 bytes the block reads in order with one pointer:
@@ -16,9 +16,9 @@
  *   max(shift, 0), a 1 where the shift is negative, and min(shift, 0);
  * and 40 bytes of zeros after the last group (the last group's block reads ahead that far).
  *
- * The rescale is emu_mve.h's, with two of its integer steps on the multiply pipe: the
- * rounding correction -1 where the product and the shift are negative is VQDMULH of the
- * product by that 0 or 1 (2x/2^32 rounded down: -1 for x < 0, 0 otherwise). The zero point
+ * The rescale is emu_mve.h's, with two of its integer steps (VAND, VSHR) made one on the
+ * multiply pipe: the rounding correction -1 where the product and the shift are negative is
+ * VQDMULH of the product by that 0 or 1 (2x/2^32 rounded down: -1 for x < 0, 0 otherwise). The zero point
  * and the clamp act on int16 lanes (VQMOVNB/VQMOVNT saturate the rescaled values, which keeps
  * any value past int16 past the clamp): with D = 32767 - act_max, VQADD of output_offset + D
  * saturates exactly the values at or above act_max, VMAX with act_min + D raises the rest,
