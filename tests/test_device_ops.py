@@ -227,7 +227,8 @@ def helium_models():
 
 
 HELIUM_PATHS = {"conv_2d/1x1-mve", "conv_2d/1x1-outer-mve", "conv_2d/im2col-mve",
-                "depthwise_conv_2d/3x3-dm1-mve", "depthwise_conv_2d/2x2-dm4-mve", "depthwise_conv_2d/3x5-dm8-mve",
+                "depthwise_conv_2d/3x3-dm1-mve", "depthwise_conv_2d/3x3-dm1-x8-mve", "depthwise_conv_2d/2x2-dm4-mve",
+                "depthwise_conv_2d/3x5-dm8-mve",
                 "add/mve", "mul/mve",
                 "max_pool_2d/mve", "average_pool_2d/mve", "fully_connected/mve"}
 
@@ -266,9 +267,46 @@ def test_the_helium_models_cover_every_vector_form(helium):
     assert HELIUM_PATHS <= paths, paths
 
 
+def arranged_helium_model():
+    """The forms whose filter and rescale the compiler arranges into one block
+    (depthwise_3x3_mve.c, conv_2d_mve.c's arranged forms): 3x3 depthwise layers on channels in
+    eights, SAME with stride 2 (the padded rows' ring, with RELU6), dilated (a ring of five
+    rows), VALID (no padding); 1x1 layers whose depth is whole vectors and not (the tail pass
+    and its read-ahead), strided; a 3x3 window of three channels (a 27-byte window: one pass and
+    a tail) with SAME padding and a 2x2 window with stride."""
+    L = modelgen.tf().keras.layers
+    return modelgen.keras_model([
+        L.Conv2D(16, 3, strides=2, padding="same", activation="relu"),
+        L.DepthwiseConv2D(3, strides=2, padding="same", activation="relu6"),
+        L.Conv2D(24, 1),
+        L.DepthwiseConv2D(3, dilation_rate=2, padding="same"),
+        L.Conv2D(20, 1, activation="relu"),
+        L.Conv2D(32, 1, strides=2),
+        L.DepthwiseConv2D(3),
+        L.Conv2D(8, 2, strides=2, padding="same"),
+    ], (17, 19, 3), seed=14), (17, 19, 3)
+
+
+@pytest.mark.parametrize("per_channel", [True, False], ids=["per-channel", "per-tensor"])
+def test_arranged_helium_forms_match_tflm_on_the_m55(tmp_path, per_channel):
+    """Their loops are assembly, which only the M55 runs: checked against TFLM here."""
+    model, shape = arranged_helium_model()
+    path = tmp_path / "arranged.tflite"
+    path.write_bytes(modelgen.to_int8(model, shape, per_channel=per_channel))
+    platform = get_platform("alif-e7-appkit")
+    for seed in (None, 1, 2):
+        inputs = None if seed is None else modelgen.random_input(path.read_bytes(), seed=seed)
+        result, _ = measure(path, platform, inputs=inputs)
+        assert result.output_matches_reference is True, seed
+    paths = [layer.path for layer in result.layers]
+    assert paths == ["conv_2d/im2col-mve", "depthwise_conv_2d/3x3-dm1-x8-mve", "conv_2d/1x1-mve",
+                     "depthwise_conv_2d/3x3-dm1-x8-mve", "conv_2d/1x1-mve", "conv_2d/1x1-mve",
+                     "depthwise_conv_2d/3x3-dm1-x8-mve", "conv_2d/im2col-mve"], paths
+
+
 def test_person_detect_with_helium_kernels_matches_tflm_on_the_m55():
     result, _ = measure(shared_model("person_detect.tflite"), get_platform("alif-e7-appkit"))
     assert result.kernels == "optimized" and result.output_matches_reference is True
     paths = {layer.path for layer in result.layers}
-    assert {"conv_2d/1x1-mve", "conv_2d/1x1-outer-mve", "depthwise_conv_2d/3x3-dm1-mve",
+    assert {"conv_2d/1x1-mve", "conv_2d/1x1-outer-mve", "depthwise_conv_2d/3x3-dm1-x8-mve",
             "depthwise_conv_2d/3x3-dm8-mve"} <= paths

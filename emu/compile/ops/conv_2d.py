@@ -417,6 +417,45 @@ def outer_filter(weights: np.ndarray) -> np.ndarray:
     return rows.transpose(0, 2, 1).reshape(-1).astype(np.int8)
 
 
+# emu/firmware/kernels/optimized/conv_2d_mve.c's arranged forms: the zeros after the last group
+# that the read-ahead of a next group's bias reaches.
+ACROSS_READ_AHEAD = 16
+
+
+def across_block(rows: np.ndarray, bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """The filter rows [channels, length] (channels a multiple of 4) and their rescale as
+    emu_conv2d_1x1_s8_mve_arranged and emu_conv2d_s8_mve_arranged read them: per group of four
+    channels, their folded biases (int32, little-endian); for each sixteen bytes of the window,
+    the four rows' sixteen bytes in turn, the last length % 16 padded with zeros to sixteen;
+    their multipliers (int32); then as bytes the left shifts max(shift, 0), a 1 where the
+    shift is negative, and min(shift, 0); then ACROSS_READ_AHEAD zeros."""
+    channels, length = rows.shape
+    padded = np.zeros((channels, -(-length // 16) * 16), np.int8)
+    padded[:, :length] = rows
+    parts = []
+    for first in range(0, channels, 4):
+        group = slice(first, first + 4)
+        s = shift[group].astype(np.int64)
+        chunks = padded[group].reshape(4, -1, 16).transpose(1, 0, 2).reshape(-1)  # step, channel, byte
+        parts += [bias[group].astype("<i4").view(np.int8), chunks, multiplier[group].astype("<i4").view(np.int8),
+                  np.maximum(s, 0).astype(np.int8), (s < 0).astype(np.int8), np.minimum(s, 0).astype(np.int8)]
+    parts.append(np.zeros(ACROSS_READ_AHEAD, np.int8))
+    return np.concatenate(parts)
+
+
+def _arranged_call(op: Operator, graph: Graph, call: KernelCall, function: str, path: str) -> KernelCall:
+    """The call of an arranged form: the block replaces the filter, and carries the rescale (the
+    parameters' own arrays are left empty)."""
+    q = call.params
+    block = across_block(_filter_rows(op, graph), q["folded_bias"].values, q["multiplier"].values, q["shift"].values)
+    empty = {"folded_bias": ConstArray("int32_t", np.zeros(0, np.int32)),
+             "multiplier": ConstArray("int32_t", np.zeros(0, np.int32)),
+             "shift": ConstArray("int8_t", np.zeros(0, np.int8))}
+    arranged = ConstArray("int8_t", block)
+    return replace(call, function=function, header="conv_2d_mve.h", path=path, params={**q, **empty},
+                   args=[call.args[0], arranged, *call.args[2:]], filter_storage=("int8", block.nbytes))
+
+
 LIVE_FIELDS = ("batches", "input_h", "input_w", "input_c", "output_h", "output_w", "output_c", "stride_h",
                "stride_w", "output_offset", "act_min", "act_max")
 
@@ -449,8 +488,9 @@ def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     1x1 as an outer product over an arranged filter for shallow inputs, VMLADAVA across deep
     ones (only across the live channels where some are constants, conv_2d_live_mve.c, which
     takes any number of output channels); any other filter by VMLADAVA across each gathered
-    window. int16 (16x8), any grouping, with VMLALDAVA into 64-bit sums
-    (emu/firmware/kernels/optimized/int16_mve.c). Or why not."""
+    window; a constant filter for both, with its rescale, arranged per group of four. int16
+    (16x8), any grouping, with VMLALDAVA into 64-bit sums (emu/firmware/kernels/optimized/int16_mve.c).
+    Or why not."""
     if call.function == "emu_conv2d_s16":
         return _int16_form(call, "mve")
     reason = _unoptimized_reason(call)
@@ -471,6 +511,10 @@ def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
         return call
     if call.function == "emu_conv2d_s8":
         window = p["filter_h"] * p["filter_w"] * p["input_c"]
+        if constant:
+            # the window, and the sixteen bytes past it that the dot product's read-ahead loads
+            return replace(_arranged_call(op, graph, call, "emu_conv2d_s8_mve_arranged", "conv_2d/im2col-mve"),
+                           scratch_bytes=window + 16)
         return replace(call, function="emu_conv2d_s8_mve", header="conv_2d_mve.h", path="conv_2d/im2col-mve",
                        scratch_bytes=window)
     # The arranged filter replaces the model's in flash; a filter decoded at run time keeps its form.
@@ -479,4 +523,6 @@ def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
         return replace(call, function="emu_conv2d_1x1_s8_mve_outer", header="conv_2d_mve.h",
                        path="conv_2d/1x1-outer-mve",
                        args=[call.args[0], arranged, *call.args[2:]], filter_storage=("int8", arranged.values.nbytes))
+    if constant:
+        return _arranged_call(op, graph, call, "emu_conv2d_1x1_s8_mve_arranged", "conv_2d/1x1-mve")
     return replace(call, function="emu_conv2d_1x1_s8_mve", header="conv_2d_mve.h", path="conv_2d/1x1-mve")

@@ -116,6 +116,43 @@ def three_by_three_filter(weights: np.ndarray) -> np.ndarray:
     return np.concatenate([groups.reshape(-1), taps[:, lanes:].reshape(-1)]).astype(np.int8)
 
 
+# emu/firmware/kernels/optimized/depthwise_3x3_mve.c: a group's block, and the zeros after the
+# last group that its read-ahead (the next group's bias and first filter tap) reaches.
+MVE_3X3_GROUP = 8
+MVE_3X3_READ_AHEAD = 40
+_EVEN_ODD = np.array([0, 2, 4, 6, 1, 3, 5, 7])  # VMULLB's lanes, then VMULLT's
+
+
+MVE_3X3_MAX_DILATION = 4  # EMU_DW3_MAX_SLOTS = 2 * 4 + 1 rows in the kernel's ring
+
+
+def mve_3x3_scratch_bytes(p: dict) -> int:
+    """The ring of padded input rows emu_depthwise_conv2d_3x3_s8_mve reads its windows from."""
+    width = (p["output_w"] - 1) * p["stride_w"] + 2 * p["dilation_w"] + 1
+    return (2 * p["dilation_h"] + 1) * width * p["output_c"]
+
+
+def three_by_three_mve_block(weights: np.ndarray, bias: np.ndarray, multiplier: np.ndarray,
+                             shift: np.ndarray) -> np.ndarray:
+    """The filter [1, 3, 3, channels] (channels a multiple of 8) and its rescale as
+    emu_depthwise_conv2d_3x3_s8_mve reads them: per group of eight channels, the folded bias
+    (int32, little-endian) of channels 0 2 4 6 1 3 5 7, the nine taps' bytes of the eight
+    channels, their multipliers (int32, same order), then as bytes in that order the left shifts
+    max(shift, 0), a 1 where the shift is negative, and min(shift, 0); then
+    MVE_3X3_READ_AHEAD zeros."""
+    channels = weights.shape[-1]
+    taps = weights.reshape(9, channels).astype(np.int8)
+    parts = []
+    for first in range(0, channels, MVE_3X3_GROUP):
+        lanes = first + _EVEN_ODD
+        s = shift[lanes].astype(np.int64)
+        parts += [bias[lanes].astype("<i4").view(np.int8), taps[:, first:first + MVE_3X3_GROUP].reshape(-1),
+                  multiplier[lanes].astype("<i4").view(np.int8), np.maximum(s, 0).astype(np.int8),
+                  (s < 0).astype(np.int8), np.minimum(s, 0).astype(np.int8)]
+    parts.append(np.zeros(MVE_3X3_READ_AHEAD, np.int8))
+    return np.concatenate(parts)
+
+
 def _filter_rows(op: Operator, graph: Graph, channels: int) -> np.ndarray:
     """Each output channel's taps, [channels, taps] (the filter is [1, fh, fw, channels])."""
     return graph.tensor(op.inputs[1]).data.reshape(-1, channels).T
@@ -185,8 +222,10 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
 
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8, output channels a multiple of 4, depth multiplier 1 or a multiple of 4: four channels
-    per vector (emu/firmware/kernels/optimized/depthwise_conv_2d_mve.c); int16 (16x8), any depth
-    multiplier, four channels per vector, their inputs gathered where it is above 1
+    per vector (emu/firmware/kernels/optimized/depthwise_conv_2d_mve.c); 3x3 with depth multiplier 1
+    and channels in eights over a filter and rescale arranged per group
+    (emu/firmware/kernels/optimized/depthwise_3x3_mve.c); int16 (16x8), any depth multiplier,
+    four channels per vector, their inputs gathered where it is above 1
     (emu/firmware/kernels/optimized/int16_mve.c); or why not."""
     p = call.params
     if call.function == "emu_depthwise_conv2d_s16":
@@ -201,6 +240,22 @@ def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     call = with_exact_rescale(call, _filter_rows(op, graph, p["output_c"]))
     if isinstance(call, str):
         return call
+    constant = op.inputs[1] not in graph.writers
+    if (dm == 1 and (p["filter_h"], p["filter_w"]) == (3, 3) and p["output_c"] % MVE_3X3_GROUP == 0 and constant
+            and p["act_min"] <= p["output_offset"] <= p["act_max"] and p["dilation_h"] <= MVE_3X3_MAX_DILATION):
+        q = call.params
+        block = three_by_three_mve_block(graph.tensor(op.inputs[1]).data, q["folded_bias"].values,
+                                         q["multiplier"].values, q["shift"].values)
+        # The block carries the rescale: the parameters' own arrays are left empty.
+        empty = {"folded_bias": ConstArray("int32_t", np.zeros(0, np.int32)),
+                 "multiplier": ConstArray("int32_t", np.zeros(0, np.int32)),
+                 "shift": ConstArray("int8_t", np.zeros(0, np.int8))}
+        arranged = ConstArray("int8_t", block)
+        return replace(call, function="emu_depthwise_conv2d_3x3_s8_mve", header="depthwise_3x3_mve.h",
+                       path="depthwise_conv_2d/3x3-dm1-x8-mve", params={**q, **empty},
+                       args=[call.args[0], arranged, *call.args[2:]],
+                       scratch_bytes=mve_3x3_scratch_bytes(p),
+                       filter_storage=("int8", block.nbytes))
     rest = 4 * taps + p["input_c"] if dm == 1 else taps * p["input_c"]  # tap list and zero row, or a window
     return replace(call, function="emu_depthwise_conv2d_s8_mve", header="depthwise_conv_2d_mve.h",
                    path=f"depthwise_conv_2d/{p['filter_h']}x{p['filter_w']}-dm{dm}-mve",
