@@ -1,4 +1,4 @@
-"""The optimized SVDF kernels (emu/firmware/kernels/optimized/svdf_dsp.c, svdf_mve.c, the latter
+"""The optimized SVDF kernels (emu/firmware/kernels/optimized/svdf_dsp.c, svdf_mve.c, each
 with an int8 or an int16 state) and the Helium LSTM (lstm_mve.c) against the TFLM interpreter.
 
 On the host the SVDF's DSP form runs through emu_dsp.h's portable C over sequences of
@@ -31,6 +31,12 @@ CASES = {
 }
 
 
+# int16 state and time weights: memories that leave 3 and 5 values past the vectors of eight
+# and an odd one past the DSP form's words, states of 88 and 80 values (a tail past the
+# shift's vectors), two batches and rank 2
+INT16_CASES = {"int16_odd": (1, 19, 8, 1, 11, NONE), "int16_rank2_batch2": (2, 12, 4, 2, 5, RELU)}
+
+
 def paths(model: bytes, mve: bool) -> list[str]:
     return [layer.path for layer in compile_graph(parse_model(model), "optimized", mve).layers]
 
@@ -44,11 +50,12 @@ def test_optimized_svdf_matches_tflm_over_a_sequence(name):
     assert any(not np.array_equal(want[0][0], w[0]) for w in want[1:])  # the state matters
 
 
-def test_svdf_with_an_int16_state_takes_the_helium_kernel_and_keeps_the_reference_on_dsp_cores():
-    model = svdf_model("int16", 1, 16, 8, 1, 10)
-    layer, = compile_graph(parse_model(model), "optimized", mve=False).layers
-    assert layer.path == "svdf/reference" and "int16 state" in layer.fallback
-    assert paths(model, mve=True) == ["svdf/mve-s16"]
+@pytest.mark.parametrize("name", list(INT16_CASES))
+def test_svdf_with_an_int16_state_matches_tflm_over_a_sequence_with_its_dsp_form(name):
+    batches, input_size, units, rank, memory, activation = INT16_CASES[name]
+    model = svdf_model("int16", batches, input_size, units, rank, memory, activation, seed=len(name))
+    assert paths(model, mve=False) == ["svdf/dsp-s16"] and paths(model, mve=True) == ["svdf/mve-s16"]
+    check_sequence(model, steps=memory + 3, kernel_set="optimized")
 
 
 @pytest.mark.shared_models
@@ -75,21 +82,18 @@ def test_optimized_svdf_matches_tflm_on_the_device(board, tmp_path):
         assert [layer.path for layer in result.layers] == [f"svdf/{form}"]
 
 
-# int16 state and time weights: memories that leave 3 and 5 values past the vectors of eight,
-# states of 88 and 80 values (a tail past the shift's vectors), two batches and rank 2
-INT16_CASES = {"int16_odd": (1, 19, 8, 1, 11, NONE), "int16_rank2_batch2": (2, 12, 4, 2, 5, RELU)}
-
-
 @needs_arm_gcc
-def test_svdf_with_an_int16_state_matches_tflm_on_the_m55(tmp_path):
+@pytest.mark.parametrize("board", ["nucleo-l4r5zi", "alif-e7-appkit"])
+def test_svdf_with_an_int16_state_matches_tflm_on_the_device(board, tmp_path):
+    form = "mve" if get_platform(board).mve else "dsp"
     for name, (batches, input_size, units, rank, memory, activation) in INT16_CASES.items():
         path = tmp_path / f"{name}.tflite"
         path.write_bytes(svdf_model("int16", batches, input_size, units, rank, memory, activation, seed=len(name)))
-        result, _ = measure(path, get_platform("alif-e7-appkit"), kernels="optimized")
+        result, _ = measure(path, get_platform(board), kernels="optimized")
         assert result.output_matches_reference is True, name
         # batches x filters x (input size + memory), counted from the shapes above
         assert [(layer.path, layer.macs) for layer in result.layers] == [
-            ("svdf/mve-s16", batches * units * rank * (input_size + memory))], name
+            (f"svdf/{form}-s16", batches * units * rank * (input_size + memory))], name
 
 
 @needs_arm_gcc

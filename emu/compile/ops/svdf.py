@@ -104,11 +104,9 @@ def _fast_form(op: Operator, graph: Graph, call: KernelCall, form: str) -> Kerne
     if call.function == "emu_svdf_f32":
         return "float32: the optimized kernels are int8"
     int16_state = call.function == "emu_svdf_s8_s16"
-    if int16_state and form != "mve":
-        return "int16 state: the DSP SVDF kernel takes an int8 state"
     p = call.params
     # With an int16 state the time sums are the reference's int32 sums, wrapping as they do
-    # (VMLADAVA.S16 sums modulo 2^32, and so does the folded zero point): only the feature
+    # (SMLAD and VMLADAVA.S16 sum modulo 2^32, and so does the folded zero point): only the feature
     # sums are bounded.
     lengths = [p["input_size"]] if int16_state else [p["input_size"], p["memory"]]
     if max(lengths) > _FAST_MAX_LENGTH:
@@ -127,7 +125,9 @@ def _fast_form(op: Operator, graph: Graph, call: KernelCall, form: str) -> Kerne
 
 def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8 with an int8 state, with SMLAD in the feature and time dot products and the state
-    shifted a word at a time (emu/firmware/kernels/optimized/svdf_dsp.c); or why not."""
+    shifted a word at a time; with an int16 state, the time dot products two int16 products per
+    SMLAD and the state shifted two values a word (emu/firmware/kernels/optimized/svdf_dsp.c); or
+    why not."""
     return _fast_form(op, graph, call, "dsp")
 
 
