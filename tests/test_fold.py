@@ -424,3 +424,26 @@ def test_a_folded_constant_feeds_a_kernel():
     x = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
     (out,) = run_compiled_on_host(compiled, [x])
     np.testing.assert_array_equal(out, np.concatenate([x, constant.reshape(2, 3)]))
+
+
+def test_an_output_the_converter_folded_to_a_constant_is_that_constant():
+    """A head that does not depend on the input is folded by the converter: the graph output
+    is a constant tensor, which TFLM returns as it is; emu copies it into the arena."""
+    tf = modelgen.tf()
+
+    class TwoHeads(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 4], tf.float32)])
+        def __call__(self, x):
+            return {"computed": x * 3.0 + 1.0, "folded": tf.reshape(tf.range(6, dtype=tf.float32) / 4.0, [2, 3])}
+
+    module = TwoHeads()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([module.__call__.get_concrete_function()], module)
+    model = converter.convert()
+    graph = parse_model(model)
+    assert sum(graph.tensors[i].is_constant for i in graph.outputs) == 1
+    x = [np.array([[0.5, -1.0, 2.0, 0.0]], np.float32)]
+    want = tflm_outputs(model, x)
+    got = run_compiled_on_host(compile_graph(graph), x)
+    assert len(got) == len(want) == 2
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, np.asarray(w).reshape(g.shape))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from emu.compile.arena import ArenaPlan, Buffer, plan_arena
+from emu.compile.constant_outputs import copy_constant_outputs
 from emu.compile.fold import fold_constants
 from emu.compile.formats import Choosing, choose_sparse, expand_at_build_time, plain_totals
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
@@ -279,9 +280,11 @@ def _scratch(op: Operator) -> str:
 
 def prepared(graph: Graph) -> tuple[Graph, frozenset[int]]:
     """The model as the lowerings see it, every subgraph: shape arithmetic on constants left as
-    constants, resource variables bound, and the weights produced at run time given their
-    values (with the set of those, which the planner then places in the arena)."""
+    constants, resource variables bound, the weights produced at run time given their values
+    (with the set of those, which the planner then places in the arena), and the main graph's
+    constant outputs copied into the arena."""
     graph, _ = _each_subgraph(graph, lambda sub: (fold_constants(sub), frozenset()))
+    graph = copy_constant_outputs(graph)
     graph = bind_resource_variables(graph)
     return _each_subgraph(graph, produce_at_run_time)
 
