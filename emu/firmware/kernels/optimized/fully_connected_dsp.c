@@ -59,12 +59,16 @@ void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const in
 /* Four inputs of four units, sixteen MACs, from v (an input word) and w (the arranged
  * weights): written out because the compiler's order puts each SMLAD right after the SXTB16
  * it reads, which stalls a core whose DSP and load results take two cycles (Cortex-M33).
- * Here each SMLAD reads an SXTB16 result from two instructions back and each SXTB16 a load
- * from two or more, with the words of units 2 and 3 loaded into the registers units 0 and 1
- * are done with. */
+ * The five loads come first, back to back and single words, so that the M4 pipelines them
+ * (a cycle each after the first: 6 cycles, where an LDR and two LDRDs, which do not
+ * pipeline, take 8); then each SMLAD reads an SXTB16 result from two instructions back and
+ * each SXTB16 a load from two or more. */
 #define FC4_STEP                                   \
     "ldr %[xo], [%[v]], #4\n\t"                    \
-    "ldrd %[p0], %[p1], [%[w]], #8\n\t"            \
+    "ldr %[p0], [%[w]], #4\n\t"                    \
+    "ldr %[p1], [%[w]], #4\n\t"                    \
+    "ldr %[p2], [%[w]], #4\n\t"                    \
+    "ldr %[p3], [%[w]], #4\n\t"                    \
     "sxtb16 %[xe], %[xo]\n\t"                      \
     "sxtb16 %[xo], %[xo], ror #8\n\t"              \
     "sxtb16 %[t], %[p0]\n\t"                       \
@@ -74,16 +78,20 @@ void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const in
     "smlad %[a0], %[xo], %[p0], %[a0]\n\t"         \
     "sxtb16 %[p1], %[p1], ror #8\n\t"              \
     "smlad %[a1], %[xe], %[t], %[a1]\n\t"          \
-    "ldrd %[p0], %[t], [%[w]], #8\n\t"             \
+    "sxtb16 %[t], %[p2]\n\t"                       \
     "smlad %[a1], %[xo], %[p1], %[a1]\n\t"         \
-    "sxtb16 %[p1], %[p0]\n\t"                      \
-    "sxtb16 %[p0], %[p0], ror #8\n\t"              \
-    "smlad %[a2], %[xe], %[p1], %[a2]\n\t"         \
-    "sxtb16 %[p1], %[t]\n\t"                       \
-    "smlad %[a2], %[xo], %[p0], %[a2]\n\t"         \
-    "sxtb16 %[t], %[t], ror #8\n\t"                \
-    "smlad %[a3], %[xe], %[p1], %[a3]\n\t"         \
-    "smlad %[a3], %[xo], %[t], %[a3]\n\t"
+    "sxtb16 %[p2], %[p2], ror #8\n\t"              \
+    "smlad %[a2], %[xe], %[t], %[a2]\n\t"          \
+    "sxtb16 %[t], %[p3]\n\t"                       \
+    "smlad %[a2], %[xo], %[p2], %[a2]\n\t"         \
+    "sxtb16 %[p3], %[p3], ror #8\n\t"              \
+    "smlad %[a3], %[xe], %[t], %[a3]\n\t"          \
+    "smlad %[a3], %[xo], %[p3], %[a3]\n\t"
+
+#define FC4_OPERANDS                                                                                \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [v] "+r"(v), [w] "+r"(ww),       \
+      [xe] "=&r"(xe), [xo] "=&r"(xo), [t] "=&r"(t), [p0] "=&r"(p0), [p1] "=&r"(p1), [p2] "=&r"(p2), \
+      [p3] "=&r"(p3)
 
 /* What a four-unit pass needs besides its input and weights: the layer's per-unit
  * constants from its first unit on, and where its first output goes. */
@@ -96,20 +104,23 @@ typedef struct {
 } four_units_out;
 
 /* acc rescaled to an output value, zero point and activation included: the arithmetic of
- * emu_dsp_output with emu_dsp_rescale_for's fields worked out in line. The usual shift
- * (below zero: left 1, right -shift, so the rounding's "minus one when negative" is
- * high >> 31) takes six instructions and no table. */
-static inline int32_t unit_output(int32_t acc, int32_t multiplier, int32_t shift, int32_t offset, int32_t lo,
+ * emu_dsp_output with emu_dsp_rescale_for's fields worked out in line. The usual shift is
+ * below zero (left 1, right = -shift >= 1), where the rounding's "minus one when negative" is
+ * high >> 31 and, for h = high + (high >> 31),
+ *     ((h + 2^(right-1)) >> right) + offset = ((h >> (right-1)) + 2 * offset + 1) >> 1
+ * (adding 2^(right-1) then dropping right bits rounds as adding 1 after dropping right - 1,
+ * then dropping one more); right - 1 is ~shift, and odd_offset is 2 * offset + 1. */
+static inline int32_t unit_output(int32_t acc, int32_t multiplier, int32_t shift, int32_t odd_offset, int32_t lo,
                                   int32_t hi)
 {
     int32_t y;
     if (__builtin_expect(shift < 0, 1)) {
         const int32_t high = emu_smmulr((int32_t)((uint32_t)acc << 1), multiplier);
-        y = (high + ((int32_t)1 << (-shift - 1)) + (high >> 31)) >> -shift;
+        y = (((high + (high >> 31)) >> ~shift) + odd_offset) >> 1;
     } else {
-        y = emu_smmulr((int32_t)((uint32_t)acc << (shift + 1)), multiplier);
+        y = emu_smmulr((int32_t)((uint32_t)acc << (shift + 1)), multiplier) + (odd_offset >> 1);
     }
-    return emu_clamp(y + offset, lo, hi);
+    return emu_clamp(y, lo, hi);
 }
 
 /* Four units (bias first) over depth inputs from their arranged weights at w (word-aligned:
@@ -124,23 +135,20 @@ __attribute__((noinline)) static const int8_t *four_units(const int8_t *v, const
 #if defined(__ARM_FEATURE_DSP)
     /* the odd steps first (depth / 4 modulo 4), then four steps a pass: the loop's decrement
      * and branch (3 cycles on the M4, 2 on the M33) once per 64 MACs */
-    uint32_t xe, xo, t, p0, p1;
+    uint32_t xe, xo, t, p0, p1, p2, p3;
     if (depth & 4) {
         __asm__(FC4_STEP
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [v] "+r"(v), [w] "+r"(ww),
-                  [xe] "=&r"(xe), [xo] "=&r"(xo), [t] "=&r"(t), [p0] "=&r"(p0), [p1] "=&r"(p1)
+                FC4_OPERANDS
                 : "m"(*(const uint32_t(*)[4])ww), "m"(*(const uint32_t *)(const void *)v));
     }
     if (depth & 8) {
         __asm__(FC4_STEP FC4_STEP
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [v] "+r"(v), [w] "+r"(ww),
-                  [xe] "=&r"(xe), [xo] "=&r"(xo), [t] "=&r"(t), [p0] "=&r"(p0), [p1] "=&r"(p1)
+                FC4_OPERANDS
                 : "m"(*(const uint32_t(*)[8])ww), "m"(*(const uint32_t(*)[2])(const void *)v));
     }
     for (int32_t quads = depth / 16; quads > 0; --quads) {
         __asm__(FC4_STEP FC4_STEP FC4_STEP FC4_STEP
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [v] "+r"(v), [w] "+r"(ww),
-                  [xe] "=&r"(xe), [xo] "=&r"(xo), [t] "=&r"(t), [p0] "=&r"(p0), [p1] "=&r"(p1)
+                FC4_OPERANDS
                 : "m"(*(const uint32_t(*)[16])ww), "m"(*(const uint32_t(*)[4])(const void *)v));
     }
 #else
@@ -166,11 +174,11 @@ __attribute__((noinline)) static const int8_t *four_units(const int8_t *v, const
     /* read before the first store, which may alias them as far as the compiler knows */
     const int32_t *m = o->multiplier;
     const int8_t *s = o->shift;
-    const int32_t offset = o->offset, lo = o->lo, hi = o->hi;
-    const int32_t y0 = unit_output(a0, m[0], s[0], offset, lo, hi);
-    const int32_t y1 = unit_output(a1, m[1], s[1], offset, lo, hi);
-    const int32_t y2 = unit_output(a2, m[2], s[2], offset, lo, hi);
-    const int32_t y3 = unit_output(a3, m[3], s[3], offset, lo, hi);
+    const int32_t odd_offset = 2 * o->offset + 1, lo = o->lo, hi = o->hi;
+    const int32_t y0 = unit_output(a0, m[0], s[0], odd_offset, lo, hi);
+    const int32_t y1 = unit_output(a1, m[1], s[1], odd_offset, lo, hi);
+    const int32_t y2 = unit_output(a2, m[2], s[2], odd_offset, lo, hi);
+    const int32_t y3 = unit_output(a3, m[3], s[3], odd_offset, lo, hi);
     int8_t *out = o->out;
     out[0] = (int8_t)y0, out[1] = (int8_t)y1, out[2] = (int8_t)y2, out[3] = (int8_t)y3;
     return r + 4 * tail;
