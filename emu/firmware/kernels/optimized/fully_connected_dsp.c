@@ -9,7 +9,8 @@
  * build time are arranged by the compiler (emu/compile/ops/fully_connected.py,
  * arranged_weights) for emu_fully_connected_s8_dsp4: four units per pass, so each input
  * word, once expanded, feeds eight SMLADs, and the four units' weights for four inputs are
- * 16 consecutive bytes, two LDRDs from one pointer.
+ * 16 consecutive bytes, four word loads from one pointer; four such steps a loop pass, and
+ * each unit's rescale done in the same call, while its accumulator is in a register.
  */
 #include "fully_connected_dsp.h"
 
