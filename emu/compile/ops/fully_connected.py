@@ -109,7 +109,7 @@ def _with_exact_rescale(op: Operator, graph: Graph, call: KernelCall) -> KernelC
 
 def arranged_weights(weights: np.ndarray) -> np.ndarray:
     """Weights [units, depth] as emu_fully_connected_s8_dsp4 reads them: for each four units,
-    for each four inputs, the four units' four weights (16 bytes, two LDRDs); then each of
+    for each four inputs, the four units' four weights (16 bytes, four word loads); then each of
     the four units' last depth % 4 weights; then the last units % 4 rows as they are. The
     same bytes, reordered: each group of four units takes 4 * depth bytes, so every group
     starts word-aligned."""

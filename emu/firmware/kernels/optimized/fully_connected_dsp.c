@@ -9,7 +9,8 @@
  * build time are arranged by the compiler (emu/compile/ops/fully_connected.py,
  * arranged_weights) for emu_fully_connected_s8_dsp4: four units per pass, so each input
  * word, once expanded, feeds eight SMLADs, and the four units' weights for four inputs are
- * 16 consecutive bytes, two LDRDs from one pointer.
+ * 16 consecutive bytes, four word loads from one pointer; four such steps a loop pass, and
+ * each unit's rescale done in the same call, while its accumulator is in a register.
  */
 #include "fully_connected_dsp.h"
 
@@ -56,51 +57,103 @@ void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const in
     }
 }
 
-/* The accumulators of four units (bias first) over depth inputs, from their arranged weights
- * at w (word-aligned: each group of the arrangement starts at a multiple of 4 * depth bytes of
- * an aligned array); returns where the next group starts. Kept out of line so that its
- * accumulators, expanded input and weight words stay in registers. */
-__attribute__((noinline)) static const int8_t *four_units(const int8_t *v, const int8_t *w, int32_t depth,
-                                                          const int32_t *bias, int32_t acc[4])
+/* Four inputs of four units, sixteen MACs, from v (an input word) and w (the arranged
+ * weights): written out because the compiler's order puts each SMLAD right after the SXTB16
+ * it reads, which stalls a core whose DSP and load results take two cycles (Cortex-M33).
+ * The five loads come first, back to back and single words, so that the M4 pipelines them
+ * (a cycle each after the first: 6 cycles, where an LDR and two LDRDs, which do not
+ * pipeline, take 8); then each SMLAD reads an SXTB16 result from two instructions back and
+ * each SXTB16 a load from two or more. */
+#define FC4_STEP                                   \
+    "ldr %[xo], [%[v]], #4\n\t"                    \
+    "ldr %[p0], [%[w]], #4\n\t"                    \
+    "ldr %[p1], [%[w]], #4\n\t"                    \
+    "ldr %[p2], [%[w]], #4\n\t"                    \
+    "ldr %[p3], [%[w]], #4\n\t"                    \
+    "sxtb16 %[xe], %[xo]\n\t"                      \
+    "sxtb16 %[xo], %[xo], ror #8\n\t"              \
+    "sxtb16 %[t], %[p0]\n\t"                       \
+    "sxtb16 %[p0], %[p0], ror #8\n\t"              \
+    "smlad %[a0], %[xe], %[t], %[a0]\n\t"          \
+    "sxtb16 %[t], %[p1]\n\t"                       \
+    "smlad %[a0], %[xo], %[p0], %[a0]\n\t"         \
+    "sxtb16 %[p1], %[p1], ror #8\n\t"              \
+    "smlad %[a1], %[xe], %[t], %[a1]\n\t"          \
+    "sxtb16 %[t], %[p2]\n\t"                       \
+    "smlad %[a1], %[xo], %[p1], %[a1]\n\t"         \
+    "sxtb16 %[p2], %[p2], ror #8\n\t"              \
+    "smlad %[a2], %[xe], %[t], %[a2]\n\t"          \
+    "sxtb16 %[t], %[p3]\n\t"                       \
+    "smlad %[a2], %[xo], %[p2], %[a2]\n\t"         \
+    "sxtb16 %[p3], %[p3], ror #8\n\t"              \
+    "smlad %[a3], %[xe], %[t], %[a3]\n\t"          \
+    "smlad %[a3], %[xo], %[p3], %[a3]\n\t"
+
+#define FC4_OPERANDS                                                                                \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [v] "+r"(v), [w] "+r"(ww),       \
+      [xe] "=&r"(xe), [xo] "=&r"(xo), [t] "=&r"(t), [p0] "=&r"(p0), [p1] "=&r"(p1), [p2] "=&r"(p2), \
+      [p3] "=&r"(p3)
+
+/* What a four-unit pass needs besides its input and weights: the layer's per-unit
+ * constants from its first unit on, and where its first output goes. */
+typedef struct {
+    const int32_t *bias;
+    const int32_t *multiplier;
+    const int8_t *shift;
+    int8_t *out;
+    int32_t offset, lo, hi;
+} four_units_out;
+
+/* acc rescaled to an output value, zero point and activation included: the arithmetic of
+ * emu_dsp_output with emu_dsp_rescale_for's fields worked out in line. The usual shift is
+ * below zero (left 1, right = -shift >= 1), where the rounding's "minus one when negative" is
+ * high >> 31 and, for h = high + (high >> 31),
+ *     ((h + 2^(right-1)) >> right) + offset = ((h >> (right-1)) + 2 * offset + 1) >> 1
+ * (adding 2^(right-1) then dropping right bits rounds as adding 1 after dropping right - 1,
+ * then dropping one more); right - 1 is ~shift, and odd_offset is 2 * offset + 1. */
+static inline int32_t unit_output(int32_t acc, int32_t multiplier, int32_t shift, int32_t odd_offset, int32_t lo,
+                                  int32_t hi)
 {
-    int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+    int32_t y;
+    if (__builtin_expect(shift < 0, 1)) {
+        const int32_t high = emu_smmulr((int32_t)((uint32_t)acc << 1), multiplier);
+        y = (((high + (high >> 31)) >> ~shift) + odd_offset) >> 1;
+    } else {
+        y = emu_smmulr((int32_t)((uint32_t)acc << (shift + 1)), multiplier) + (odd_offset >> 1);
+    }
+    return emu_clamp(y, lo, hi);
+}
+
+/* Four units (bias first) over depth inputs from their arranged weights at w (word-aligned:
+ * each group of the arrangement starts at a multiple of 4 * depth bytes of an aligned
+ * array), rescaled and stored; returns where the next group starts. Kept out of line so that
+ * its accumulators, expanded input and weight words stay in registers. */
+__attribute__((noinline)) static const int8_t *four_units(const int8_t *v, const int8_t *w, int32_t depth,
+                                                          const four_units_out *o)
+{
+    int32_t a0 = o->bias[0], a1 = o->bias[1], a2 = o->bias[2], a3 = o->bias[3];
     const uint32_t *ww = (const uint32_t *)(const void *)w;
-    int32_t chunks = depth / 4;
 #if defined(__ARM_FEATURE_DSP)
-    /* Four inputs, sixteen MACs: written out because the compiler's order puts each SMLAD
-     * right after the SXTB16 it reads, which stalls a core whose DSP and load results take two
-     * cycles (Cortex-M33). Here each SMLAD reads an SXTB16 result from two instructions
-     * back and each SXTB16 a load from two or more, with the words of units 2 and 3 loaded
-     * into the registers units 0 and 1 are done with. */
-    for (; chunks > 0; --chunks) {
-        uint32_t xe, xo, t, p0, p1;
-        __asm__("ldr %[xo], [%[v]], #4\n\t"
-                "ldrd %[p0], %[p1], [%[w]], #8\n\t"
-                "sxtb16 %[xe], %[xo]\n\t"
-                "sxtb16 %[xo], %[xo], ror #8\n\t"
-                "sxtb16 %[t], %[p0]\n\t"
-                "sxtb16 %[p0], %[p0], ror #8\n\t"
-                "smlad %[a0], %[xe], %[t], %[a0]\n\t"
-                "sxtb16 %[t], %[p1]\n\t"
-                "smlad %[a0], %[xo], %[p0], %[a0]\n\t"
-                "sxtb16 %[p1], %[p1], ror #8\n\t"
-                "smlad %[a1], %[xe], %[t], %[a1]\n\t"
-                "ldrd %[p0], %[t], [%[w]], #8\n\t"
-                "smlad %[a1], %[xo], %[p1], %[a1]\n\t"
-                "sxtb16 %[p1], %[p0]\n\t"
-                "sxtb16 %[p0], %[p0], ror #8\n\t"
-                "smlad %[a2], %[xe], %[p1], %[a2]\n\t"
-                "sxtb16 %[p1], %[t]\n\t"
-                "smlad %[a2], %[xo], %[p0], %[a2]\n\t"
-                "sxtb16 %[t], %[t], ror #8\n\t"
-                "smlad %[a3], %[xe], %[p1], %[a3]\n\t"
-                "smlad %[a3], %[xo], %[t], %[a3]"
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [v] "+r"(v), [w] "+r"(ww),
-                  [xe] "=&r"(xe), [xo] "=&r"(xo), [t] "=&r"(t), [p0] "=&r"(p0), [p1] "=&r"(p1)
+    /* the odd steps first (depth / 4 modulo 4), then four steps a pass: the loop's decrement
+     * and branch (3 cycles on the M4, 2 on the M33) once per 64 MACs */
+    uint32_t xe, xo, t, p0, p1, p2, p3;
+    if (depth & 4) {
+        __asm__(FC4_STEP
+                FC4_OPERANDS
                 : "m"(*(const uint32_t(*)[4])ww), "m"(*(const uint32_t *)(const void *)v));
     }
+    if (depth & 8) {
+        __asm__(FC4_STEP FC4_STEP
+                FC4_OPERANDS
+                : "m"(*(const uint32_t(*)[8])ww), "m"(*(const uint32_t(*)[2])(const void *)v));
+    }
+    for (int32_t quads = depth / 16; quads > 0; --quads) {
+        __asm__(FC4_STEP FC4_STEP FC4_STEP FC4_STEP
+                FC4_OPERANDS
+                : "m"(*(const uint32_t(*)[16])ww), "m"(*(const uint32_t(*)[4])(const void *)v));
+    }
 #else
-    for (; chunks > 0; --chunks, v += 4, ww += 4) {
+    for (int32_t chunks = depth / 4; chunks > 0; --chunks, v += 4, ww += 4) {
         const uint32_t xv = emu_read_u32(v);
         const uint32_t xe = emu_sxtb16(xv), xo = emu_sxtb16_ror8(xv);
         a0 = emu_smlad(xo, emu_sxtb16_ror8(ww[0]), emu_smlad(xe, emu_sxtb16(ww[0]), a0));
@@ -110,17 +163,26 @@ __attribute__((noinline)) static const int8_t *four_units(const int8_t *v, const
     }
 #endif
     /* the last depth % 4 weights of each of the four units, one unit after another */
-    const int8_t *t = (const int8_t *)(const void *)ww;
+    const int8_t *r = (const int8_t *)(const void *)ww;
     const int32_t tail = depth % 4;
     for (int32_t k = 0; k < tail; ++k) {
         const int32_t xs = v[k];
-        a0 += t[k] * xs;
-        a1 += t[tail + k] * xs;
-        a2 += t[2 * tail + k] * xs;
-        a3 += t[3 * tail + k] * xs;
+        a0 += r[k] * xs;
+        a1 += r[tail + k] * xs;
+        a2 += r[2 * tail + k] * xs;
+        a3 += r[3 * tail + k] * xs;
     }
-    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-    return t + 4 * tail;
+    /* read before the first store, which may alias them as far as the compiler knows */
+    const int32_t *m = o->multiplier;
+    const int8_t *s = o->shift;
+    const int32_t odd_offset = 2 * o->offset + 1, lo = o->lo, hi = o->hi;
+    const int32_t y0 = unit_output(a0, m[0], s[0], odd_offset, lo, hi);
+    const int32_t y1 = unit_output(a1, m[1], s[1], odd_offset, lo, hi);
+    const int32_t y2 = unit_output(a2, m[2], s[2], odd_offset, lo, hi);
+    const int32_t y3 = unit_output(a3, m[3], s[3], odd_offset, lo, hi);
+    int8_t *out = o->out;
+    out[0] = (int8_t)y0, out[1] = (int8_t)y1, out[2] = (int8_t)y2, out[3] = (int8_t)y3;
+    return r + 4 * tail;
 }
 
 /* One unit's dot product with x over depth inputs, its weights a row as the model stores it
@@ -150,19 +212,14 @@ void emu_fully_connected_s8_dsp4(const emu_fully_connected_s8_params *p, const i
         const int8_t *x = input + b * depth;
         int8_t *out = output + b * units;
         const int8_t *w = weights;
-        for (int32_t u = 0; u < units; u += 4) {
-            int32_t acc[4], n = 4;
-            if (u < grouped) {
-                w = four_units(x, w, depth, bias + u, acc);
-            } else {
-                n = units - u;
-                for (int32_t j = 0; j < n; ++j, w += depth)
-                    acc[j] = one_row(x, w, depth, bias[u + j]);
-            }
-            for (int32_t j = 0; j < n; ++j) {
-                const emu_dsp_rescale r = emu_dsp_rescale_for(multiplier[u + j], shift[u + j]);
-                out[u + j] = (int8_t)emu_dsp_output(&r, acc[j], offset, lo, hi);
-            }
+        four_units_out o = {bias, multiplier, shift, out, offset, lo, hi};
+        for (int32_t u = 0; u < grouped; u += 4) {
+            w = four_units(x, w, depth, &o);
+            o.bias += 4, o.multiplier += 4, o.shift += 4, o.out += 4;
+        }
+        for (int32_t u = grouped; u < units; ++u, w += depth) {
+            const emu_dsp_rescale r = emu_dsp_rescale_for(multiplier[u], shift[u]);
+            out[u] = (int8_t)emu_dsp_output(&r, one_row(x, w, depth, bias[u]), offset, lo, hi);
         }
     }
 }
