@@ -346,14 +346,15 @@ def filter_layers(result) -> list:
 
 
 @needs_arm_gcc
-def test_under_latency_pruned_and_clustered_are_never_slower_than_dense_int8_on_the_m4f(tmp_path):
-    """Measured in one run on the M4F: each filter layer of the pruned and clustered forms takes no
-    more cycles than the dense int8 model's same layer, and every output equals TFLM's. Under
-    flash the same models take their smaller forms (sparse, decoded), which the first part shows
-    the latency objective declined."""
+@pytest.mark.parametrize("board_name", ["nucleo-l4r5zi", "alif-e7-appkit"])  # the DSP and the Helium figures
+def test_under_latency_pruned_and_clustered_are_never_slower_than_dense_int8(board_name, tmp_path):
+    """Measured in one run on the M4F (and on the M55): each filter layer of the pruned and
+    clustered forms takes no more cycles than the dense int8 model's same layer, and every output
+    equals TFLM's. Under flash the same models take their smaller forms (sparse, decoded), which
+    the first part shows the latency objective declined."""
     from emu.results.measure import measure
 
-    board = get_platform("nucleo-l4r5zi")
+    board = get_platform(board_name)
     runs = {}
     for name, model in dense_pruned_and_clustered().items():
         path = tmp_path / f"{name}.tflite"
