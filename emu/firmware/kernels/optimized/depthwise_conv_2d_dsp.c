@@ -195,6 +195,78 @@ static __attribute__((noinline)) void pixel_dm1_3x3(const emu_depthwise_conv2d_s
     }
 }
 
+/* Four accumulators to four int8 outputs at out[0..3], for a short table (every channel's left
+ * shift 1) and an activation range that is all of int8: emu_dsp_output_short and SSAT, per
+ * channel three loads of its rescale (multiplier, half, right) and six instructions, as one
+ * block of assembly so that the loads of each channel issue back to back. */
+#if defined(__ARM_FEATURE_DSP)
+#define RESCALE_ONE(a, k)                                                                  \
+    "ldr %[m], [%[r], #" #k "*12]\n\t"                                                    \
+    "ldr %[h], [%[r], #" #k "*12+4]\n\t"                                                  \
+    "ldrb %[s], [%[r], #" #k "*12+10]\n\t"                                                \
+    "lsl %[" #a "], %[" #a "], #1\n\t"                                                    \
+    "smmulr %[" #a "], %[" #a "], %[m]\n\t"                                               \
+    "add %[h], %[h], %[" #a "]\n\t"                                                       \
+    "add %[" #a "], %[h], %[" #a "], asr #31\n\t"                                         \
+    "asr %[" #a "], %[" #a "], %[s]\n\t"                                                  \
+    "ssat %[" #a "], #8, %[" #a "]\n\t"
+#define STORE_FOUR_SHORT_FULL(r_, out_)                                                   \
+    do {                                                                                  \
+        uint32_t m_, h_, s_;                                                              \
+        __asm__ volatile(RESCALE_ONE(a0, 0) RESCALE_ONE(a1, 1) RESCALE_ONE(a2, 2) RESCALE_ONE(a3, 3) \
+                "strb %[a0], [%[o]]\n\t"                                                \
+                "strb %[a1], [%[o], #1]\n\t"                                            \
+                "strb %[a2], [%[o], #2]\n\t"                                            \
+                "strb %[a3], [%[o], #3]"                                                  \
+                : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m_), \
+                  [h] "=&r"(h_), [s] "=&r"(s_)                                            \
+                : [r] "r"(r_), [o] "r"(out_)                                              \
+                : "memory");                                                              \
+    } while (0)
+#else
+#define STORE_FOUR_SHORT_FULL(r_, out_)                                                   \
+    do {                                                                                  \
+        (out_)[0] = (int8_t)emu_sat8(emu_dsp_output_short((r_), a0));                     \
+        (out_)[1] = (int8_t)emu_sat8(emu_dsp_output_short((r_) + 1, a1));                 \
+        (out_)[2] = (int8_t)emu_sat8(emu_dsp_output_short((r_) + 2, a2));                 \
+        (out_)[3] = (int8_t)emu_sat8(emu_dsp_output_short((r_) + 3, a3));                 \
+    } while (0)
+#endif
+
+/* pixel_dm1_3x3 for the usual layer: a short rescale table and an activation range that is all
+ * of int8 (no flag tested per channel), the biases read from their copy in RAM. */
+static __attribute__((noinline)) void pixel_dm1_3x3_short_full(const emu_depthwise_conv2d_s8_params *p,
+                                                               const output_stage *o, const int32_t *bias,
+                                                               const int8_t *const *tap, const int8_t *filter,
+                                                               int8_t *out)
+{
+    const int channels = p->output_c, lanes = channels & ~3;
+    const int8_t *w = filter;
+    const emu_dsp_rescale *r = o->rescale;
+    int oc = 0;
+    for (; oc < lanes; oc += 4, w += 36, r += 4) {
+        int32_t a0 = bias[oc], a1 = bias[oc + 1], a2 = bias[oc + 2], a3 = bias[oc + 3];
+        TAP_FOUR_CHANNELS(0);
+        TAP_FOUR_CHANNELS(1);
+        TAP_FOUR_CHANNELS(2);
+        TAP_FOUR_CHANNELS(3);
+        TAP_FOUR_CHANNELS(4);
+        TAP_FOUR_CHANNELS(5);
+        TAP_FOUR_CHANNELS(6);
+        TAP_FOUR_CHANNELS(7);
+        TAP_FOUR_CHANNELS(8);
+        STORE_FOUR_SHORT_FULL(r, out + oc);
+    }
+    const int rest = channels - lanes;
+    for (int c = 0; oc < channels; ++oc, ++c) {
+        int32_t acc = bias[oc];
+        for (int k = 0; k < 9; ++k) {
+            acc += w[k * rest + c] * tap[k][oc];
+        }
+        out[oc] = store_one(o, oc, acc);
+    }
+}
+
 /* One input byte x against four channels' filter bytes, the word at w: the bytes of the
  * multiple-of-4 form and the last taps of the one-channel form. */
 #define ONE_BYTE_FOUR_CHANNELS(x, w)                                                      \
@@ -225,8 +297,10 @@ static void pixel_dm4n(const emu_depthwise_conv2d_s8_params *p, const output_sta
     }
 }
 
-static void run_dm1(const emu_depthwise_conv2d_s8_params *p, const output_stage *o, const int8_t *input,
-                    const int8_t *filter, int8_t *output, int8_t *zero_row, const int arranged_3x3)
+/* form: 0 any filter (the tap loop), 1 the arranged 3x3 filter, 2 the same with a short table and
+ * the full int8 range (bias: the biases' copy in RAM, which only form 2 reads). */
+static void run_dm1(const emu_depthwise_conv2d_s8_params *p, const output_stage *o, const int32_t *bias,
+                    const int8_t *input, const int8_t *filter, int8_t *output, int8_t *zero_row, const int form)
 {
     const int taps = p->filter_h * p->filter_w;
     const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
@@ -252,7 +326,9 @@ static void run_dm1(const emu_depthwise_conv2d_s8_params *p, const output_stage 
                                   p->filter_w, p->dilation_h, p->dilation_w, iy0, ox * p->stride_w - p->pad_w);
                 }
                 listed_inner = inner;
-                if (arranged_3x3) {
+                if (form == 2) {
+                    pixel_dm1_3x3_short_full(p, o, bias, tap, filter, out);
+                } else if (form == 1) {
                     pixel_dm1_3x3(p, o, tap, filter, out);
                 } else {
                     pixel_dm1(p, o, tap, tap_end, filter, out);
@@ -382,25 +458,28 @@ void emu_depthwise_conv2d_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const 
     emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale);
     o.short_form = emu_dsp_rescale_short(rescale, p->output_c, p->output_offset);
     if (p->depth_multiplier == 1) {
-        run_dm1(p, &o, input, filter, output, rest, 0);
+        run_dm1(p, &o, NULL, input, filter, output, rest, 0);
     } else {
         run_dm4n(p, &o, input, filter, output, rest);
     }
 }
 
-/* Scratch: the rescale table, the zero row, then a copy of the arranged filter (9 x channels
- * bytes): every pixel reads all of it, and from RAM it costs no flash wait states. */
+/* Scratch: the rescale table, a copy of the biases, the zero row, then a copy of the arranged
+ * filter (9 x channels bytes): every pixel reads all of the biases and the filter, and from RAM
+ * they cost no flash wait states. */
 void emu_depthwise_conv2d_3x3_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const int8_t *input,
                                      const int8_t *filter, int8_t *output, void *scratch)
 {
     emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
-    int8_t *zero_row = (int8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c;
+    int32_t *bias_copy = (int32_t *)((int8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c);
+    int8_t *zero_row = (int8_t *)(bias_copy + p->output_c);
     int8_t *filter_copy = zero_row + ((p->input_c + 3) & ~3);
     memcpy(filter_copy, filter, (size_t)9 * p->output_c);
+    memcpy(bias_copy, p->folded_bias, (size_t)4 * p->output_c);
     filter = filter_copy;
-    output_stage o = {p->folded_bias, rescale, p->output_offset, p->act_min, p->act_max,
+    output_stage o = {bias_copy, rescale, p->output_offset, p->act_min, p->act_max,
                       p->act_min == -128 && p->act_max == 127, 0};
     emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale);
     o.short_form = emu_dsp_rescale_short(rescale, p->output_c, p->output_offset);
-    run_dm1(p, &o, input, filter, output, zero_row, 1);
+    run_dm1(p, &o, bias_copy, input, filter, output, zero_row, o.short_form && o.full_range ? 2 : 1);
 }
