@@ -381,47 +381,54 @@ static void pixel_rest(const output_stage *o, const int32_t *bias, int lanes, in
     }
 }
 
-/* The pixels taken two at a time in the order they are stored (a pair may span two rows). A
- * slot's tap list moves on by two strides when its pixel and the one two before both lie
- * inside the row's interior; otherwise it is listed afresh. */
+/* The pixels taken two at a time in the order they are stored (a pair may span two rows). An
+ * interior pixel's nine tap addresses are its window's corner plus nine offsets worked out once;
+ * a border pixel's are listed with the zero row for the padding. */
 static void run_dm1_pairs(const emu_depthwise_conv2d_s8_params *p, const output_stage *o, const int32_t *bias,
                           const int8_t *input, const uint32_t *expanded, const int8_t *filter, int8_t *output,
                           int8_t *zero_row)
 {
     const int8_t *tap[18];
-    const int channels = p->output_c, lanes = channels & ~3;
+    int32_t offset[9];
+    const int channels = p->output_c, lanes = channels & ~3, ic = p->input_c;
     const int8_t *const rest_w = filter + 9 * lanes;
-    const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
-    const int32_t step2 = 2 * (int32_t)p->stride_w * p->input_c;
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
     const int32_t pixels = (int32_t)p->output_h * p->output_w;
-    memset(zero_row, (int8_t)-p->input_offset, (size_t)p->input_c);
+    for (int k = 0; k < 9; ++k) {
+        offset[k] = ((int32_t)(k / 3) * p->dilation_h * p->input_w + (k % 3) * p->dilation_w) * ic;
+    }
+    memset(zero_row, (int8_t)-p->input_offset, (size_t)ic);
     int8_t *out = output;
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * image_size;
-        int listed[2] = {-1, -1}; /* the pixel index each slot's list is for, when interior */
+        int oy = 0, ox = 0;
         for (int32_t i = 0; i < pixels; i += 2, out += 2 * channels) {
             const int count = i + 1 < pixels ? 2 : 1;
             for (int s = 0; s < count; ++s) {
-                const int32_t px = i + s;
-                const int oy = px / p->output_w, ox = px - oy * p->output_w;
-                const int inner = oy >= p->inner_y0 && oy < p->inner_y1 && ox >= p->inner_x0 && ox < p->inner_x1;
+                const int iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
                 const int8_t **list = tap + 9 * s;
-                if (inner && listed[s] == px - 2 && ox >= 2) {
+                if (oy >= p->inner_y0 && oy < p->inner_y1 && ox >= p->inner_x0 && ox < p->inner_x1) {
+                    const int8_t *corner = image + ((int32_t)iy0 * p->input_w + ix0) * ic;
                     for (int k = 0; k < 9; ++k) {
-                        list[k] += step2;
+                        list[k] = corner + offset[k];
                     }
                 } else {
-                    emu_list_taps(list, image, zero_row, p->input_h, p->input_w, p->input_c, 3, 3, p->dilation_h,
-                                  p->dilation_w, oy * p->stride_h - p->pad_h, ox * p->stride_w - p->pad_w);
+                    emu_list_taps(list, image, zero_row, p->input_h, p->input_w, ic, 3, 3, p->dilation_h,
+                                  p->dilation_w, iy0, ix0);
                 }
-                listed[s] = inner ? px : -1;
+                if (++ox == p->output_w) {
+                    ox = 0;
+                    ++oy;
+                }
             }
             if (count == 1) {
                 memcpy(tap + 9, tap, sizeof(tap[0]) * 9);
             }
             pair_groups(tap, expanded, bias, o->rescale, out, count == 2 ? channels : 0, lanes / 4);
-            for (int s = 0; s < count; ++s) {
-                pixel_rest(o, bias, lanes, channels, tap + 9 * s, rest_w, out + s * channels);
+            if (lanes < channels) {
+                for (int s = 0; s < count; ++s) {
+                    pixel_rest(o, bias, lanes, channels, tap + 9 * s, rest_w, out + s * channels);
+                }
             }
         }
     }
