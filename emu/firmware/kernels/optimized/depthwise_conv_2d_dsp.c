@@ -10,7 +10,8 @@
  * - Depth multiplier 1: each pixel lists where its taps read (on the stack), an image pixel
  *   or a row of the input zero point; along a row of interior pixels the list just moves one
  *   stride on. The four input bytes of a tap are expanded too, and bottom and top halves
- *   multiply into four accumulators.
+ *   multiply into four accumulators. A 3x3 filter on a layer with a short table and the full
+ *   int8 range takes two pixels per pass (pair_groups, below).
  * - A multiple of 4: four output channels share one input byte, which multiplies each
  *   filter half; interior pixels read the image in place, border pixels a copy of their
  *   window (input_c bytes per tap, the zero point in the padding).
@@ -195,44 +196,6 @@ static __attribute__((noinline)) void pixel_dm1_3x3(const emu_depthwise_conv2d_s
     }
 }
 
-/* Four accumulators to four int8 outputs at out[0..3], for a short table (every channel's left
- * shift 1) and an activation range that is all of int8: emu_dsp_output_short and SSAT, per
- * channel three loads of its rescale (multiplier, half, right) and six instructions, as one
- * block of assembly so that the loads of each channel issue back to back. */
-#if defined(__ARM_FEATURE_DSP)
-#define RESCALE_ONE(a, k)                                                                  \
-    "ldr %[m], [%[r], #" #k "*12]\n\t"                                                    \
-    "ldr %[h], [%[r], #" #k "*12+4]\n\t"                                                  \
-    "ldrb %[s], [%[r], #" #k "*12+10]\n\t"                                                \
-    "lsl %[" #a "], %[" #a "], #1\n\t"                                                    \
-    "smmulr %[" #a "], %[" #a "], %[m]\n\t"                                               \
-    "add %[h], %[h], %[" #a "]\n\t"                                                       \
-    "add %[" #a "], %[h], %[" #a "], asr #31\n\t"                                         \
-    "asr %[" #a "], %[" #a "], %[s]\n\t"                                                  \
-    "ssat %[" #a "], #8, %[" #a "]\n\t"
-#define STORE_FOUR_SHORT_FULL(r_, out_)                                                   \
-    do {                                                                                  \
-        uint32_t m_, h_, s_;                                                              \
-        __asm__ volatile(RESCALE_ONE(a0, 0) RESCALE_ONE(a1, 1) RESCALE_ONE(a2, 2) RESCALE_ONE(a3, 3) \
-                "strb %[a0], [%[o]]\n\t"                                                \
-                "strb %[a1], [%[o], #1]\n\t"                                            \
-                "strb %[a2], [%[o], #2]\n\t"                                            \
-                "strb %[a3], [%[o], #3]"                                                  \
-                : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m_), \
-                  [h] "=&r"(h_), [s] "=&r"(s_)                                            \
-                : [r] "r"(r_), [o] "r"(out_)                                              \
-                : "memory");                                                              \
-    } while (0)
-#else
-#define STORE_FOUR_SHORT_FULL(r_, out_)                                                   \
-    do {                                                                                  \
-        (out_)[0] = (int8_t)emu_sat8(emu_dsp_output_short((r_), a0));                     \
-        (out_)[1] = (int8_t)emu_sat8(emu_dsp_output_short((r_) + 1, a1));                 \
-        (out_)[2] = (int8_t)emu_sat8(emu_dsp_output_short((r_) + 2, a2));                 \
-        (out_)[3] = (int8_t)emu_sat8(emu_dsp_output_short((r_) + 3, a3));                 \
-    } while (0)
-#endif
-
 /* Two pixels per pass for the usual layer (short table, full int8 range): each filter word,
  * expanded once per call into scratch (for each four channels and tap, SXTB16 of the word, then
  * SXTB16 ROR 8: 72 bytes per four channels), feeds both pixels' multiplies, and each channel's
@@ -361,7 +324,11 @@ static void pair_groups(const int8_t *const *taps, const uint32_t *filter, const
                 a3 = emu_smlatt(emu_sxtb16_ror8(xv), wo, a3);
             }
             int8_t *o = out + oc + px * out_step;
-            STORE_FOUR_SHORT_FULL(rescale + oc, o);
+            const emu_dsp_rescale *r = rescale + oc;
+            o[0] = (int8_t)emu_sat8(emu_dsp_output_short(r, a0));
+            o[1] = (int8_t)emu_sat8(emu_dsp_output_short(r + 1, a1));
+            o[2] = (int8_t)emu_sat8(emu_dsp_output_short(r + 2, a2));
+            o[3] = (int8_t)emu_sat8(emu_dsp_output_short(r + 3, a3));
         }
     }
 }
