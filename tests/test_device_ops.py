@@ -158,6 +158,34 @@ def test_depthwise_3x3_kernel_matches_tflm_on_the_dsp_cores(tmp_path, board, per
     assert paths == ["depthwise_conv_2d/3x3-dm1-dsp"] * 3, paths
 
 
+def depthwise_3x3_pairs_model():
+    """The nine-tap kernel's two-pixel passes (layers with the full int8 range): odd pixel counts,
+    so the last pixel passes alone; odd widths, so pairs span two rows; SAME padding, stride 2
+    (VALID), 13 channels (three groups of four and one channel left) and 8 (two groups)."""
+    L = modelgen.tf().keras.layers
+    return modelgen.keras_model([
+        L.DepthwiseConv2D(3, padding="same"),
+        L.DepthwiseConv2D(3, strides=2, activation="relu"),
+        L.Conv2D(8, 1),
+        L.DepthwiseConv2D(3, padding="same", activation="relu"),
+    ], (11, 7, 13), seed=5), (11, 7, 13)
+
+
+@pytest.mark.parametrize("board", ["nucleo-l4r5zi", "disco-f746ng", "ek-ra6m4"])
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_depthwise_3x3_pairs_match_tflm_on_the_dsp_cores(tmp_path, board, per_channel):
+    """Two pixels per pass are one assembly function, which the host tests do not run."""
+    model, shape = depthwise_3x3_pairs_model()
+    path = tmp_path / "dw3x3_pairs.tflite"
+    path.write_bytes(modelgen.to_int8(model, shape, per_channel=per_channel))
+    result, _ = measure(path, get_platform(board), kernels="optimized")
+    assert result.output_matches_reference is True, board
+    layers = [layer for layer in result.layers if layer.op == "DEPTHWISE_CONV_2D"]
+    assert [layer.path for layer in layers] == ["depthwise_conv_2d/3x3-dm1-dsp"] * 3
+    # 11 x 7, 5 x 3 and 5 x 3 output pixels (all odd counts), nine MACs per output
+    assert [layer.macs for layer in layers] == [77 * 13 * 9, 15 * 13 * 9, 15 * 8 * 9]
+
+
 def convolution_model():
     """CONV_2D shapes for the DSP kernel's two-channel, three-pixel passes: a 3-channel 3x3 first
     layer (rows padded to 28 bytes), windows that end in 1, 2 and 3 bytes past a whole word, an

@@ -210,8 +210,11 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
                        filter_storage=("int8", arranged.values.nbytes))
     if dm == 1 and shape == "3x3" and constant:  # nine taps written out, the filter arranged for them
         arranged = ConstArray("int8_t", three_by_three_filter(w.data))
-        # scratch: the rescale table, the zero row rounded to whole words, a copy of the filter
-        scratch = DSP_RESCALE_BYTES * p["output_c"] + (p["input_c"] + 3) // 4 * 4 + arranged.values.nbytes
+        # scratch: the rescale table, a copy of the biases, the zero row rounded to whole words, room
+        # for the filter twice over: copied as it is, or each word expanded into two (the biases and
+        # the filter are read at every pixel: from RAM, without flash waits)
+        scratch = ((DSP_RESCALE_BYTES + 4) * p["output_c"] + (p["input_c"] + 3) // 4 * 4
+                   + 2 * arranged.values.nbytes)
         return replace(call, function="emu_depthwise_conv2d_3x3_s8_dsp", header="depthwise_conv_2d_dsp.h",
                        path="depthwise_conv_2d/3x3-dm1-dsp", scratch_bytes=scratch,
                        args=[call.args[0], arranged, *call.args[2:]],

@@ -10,7 +10,8 @@
  * - Depth multiplier 1: each pixel lists where its taps read (on the stack), an image pixel
  *   or a row of the input zero point; along a row of interior pixels the list just moves one
  *   stride on. The four input bytes of a tap are expanded too, and bottom and top halves
- *   multiply into four accumulators.
+ *   multiply into four accumulators. A 3x3 filter on a layer with a short table and the full
+ *   int8 range takes two pixels per pass (pair_groups, below).
  * - A multiple of 4: four output channels share one input byte, which multiplies each
  *   filter half; interior pixels read the image in place, border pixels a copy of their
  *   window (input_c bytes per tap, the zero point in the padding).
@@ -192,6 +193,211 @@ static __attribute__((noinline)) void pixel_dm1_3x3(const emu_depthwise_conv2d_s
             acc += w[k * rest + c] * tap[k][oc];
         }
         out[oc] = store_one(o, oc, acc);
+    }
+}
+
+/* Two pixels per pass for the usual layer (short table, full int8 range): each filter word,
+ * expanded once per call into scratch (for each four channels and tap, SXTB16 of the word, then
+ * SXTB16 ROR 8: 72 bytes per four channels), feeds both pixels' multiplies, and each channel's
+ * rescale is loaded once for both outputs. Eight accumulators, the filter pointer and the
+ * channel offset leave four registers, so the 18 tap addresses are read from the stack and the
+ * whole pass is one assembly function: per tap five loads (two tap addresses, two input words,
+ * one expanded filter word), then per pixel SXTB16 and two multiplies, a second filter word, and
+ * again; 20 cycles for 8 MACs on the M4, where one pixel at a time takes 24.
+ *
+ * pair_groups(taps: 18 addresses, pixel 0's nine then pixel 1's; the expanded filter; the biases;
+ * the rescale table; out: pixel 0's output; out_step: pixel 1's output - pixel 0's; groups:
+ * channels / 4). A leftover pixel passes itself twice with out_step 0. */
+#if defined(__ARM_FEATURE_DSP)
+#define PAIR_TAP(k)                                                                       \
+    "ldr r10, [sp, #4*" #k "]\n\t"                                                        \
+    "ldr r11, [sp, #36+4*" #k "]\n\t"                                                     \
+    "ldr r12, [r10, r9]\n\t"                                                              \
+    "ldr lr, [r11, r9]\n\t"                                                               \
+    "ldr r10, [r8, #8*" #k "]\n\t"                                                        \
+    "sxtb16 r11, r12\n\t"                                                                 \
+    "smlabb r0, r11, r10, r0\n\t"                                                         \
+    "smlatt r2, r11, r10, r2\n\t"                                                         \
+    "sxtb16 r11, lr\n\t"                                                                  \
+    "smlabb r4, r11, r10, r4\n\t"                                                         \
+    "smlatt r6, r11, r10, r6\n\t"                                                         \
+    "ldr r10, [r8, #8*" #k "+4]\n\t"                                                      \
+    "sxtb16 r12, r12, ror #8\n\t"                                                         \
+    "smlabb r1, r12, r10, r1\n\t"                                                         \
+    "smlatt r3, r12, r10, r3\n\t"                                                         \
+    "sxtb16 lr, lr, ror #8\n\t"                                                           \
+    "smlabb r5, lr, r10, r5\n\t"                                                          \
+    "smlatt r7, lr, r10, r7\n\t"
+/* channel i's rescale (r8: the group's table entries) applied to a (pixel 0) and b (pixel 1):
+ * emu_dsp_output_short's sum taken as (high + (high >> 31)) + half, so half stays for b */
+#define PAIR_RESCALE(i, a, b)                                                             \
+    "ldr r10, [r8, #12*" #i "]\n\t"                                                       \
+    "ldr r11, [r8, #12*" #i "+4]\n\t"                                                     \
+    "ldrb r12, [r8, #12*" #i "+10]\n\t"                                                   \
+    "lsl " a ", " a ", #1\n\t"                                                            \
+    "smmulr " a ", " a ", r10\n\t"                                                        \
+    "lsl " b ", " b ", #1\n\t"                                                            \
+    "smmulr " b ", " b ", r10\n\t"                                                        \
+    "add " a ", " a ", " a ", asr #31\n\t"                                                \
+    "add " a ", " a ", r11\n\t"                                                           \
+    "add " b ", " b ", " b ", asr #31\n\t"                                                \
+    "add " b ", " b ", r11\n\t"                                                           \
+    "asr " a ", " a ", r12\n\t"                                                           \
+    "asr " b ", " b ", r12\n\t"                                                           \
+    "ssat " a ", #8, " a "\n\t"                                                           \
+    "ssat " b ", #8, " b "\n\t"
+
+/* Frame: 0-71 the tap addresses, 72 biases, 76 rescale table, 84 end of the channel offsets,
+ * 88 filter pointer, 92 channel offset; the caller's out, out_step and groups at 132, 136, 140. */
+static __attribute__((naked, noinline)) void pair_groups(const int8_t *const *taps, const uint32_t *filter,
+                                                         const int32_t *bias, const emu_dsp_rescale *rescale,
+                                                         int8_t *out, int32_t out_step, int32_t groups)
+{
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #96\n\t"
+        "mov r8, r1\n\t"
+        "ldmia r0!, {r4-r7, r9-r12}\n\t"
+        "mov lr, sp\n\t"
+        "stmia lr!, {r4-r7, r9-r12}\n\t"
+        "ldmia r0!, {r4-r7, r9-r12}\n\t"
+        "stmia lr!, {r4-r7, r9-r12}\n\t"
+        "ldmia r0!, {r4, r5}\n\t"
+        "stmia lr!, {r4, r5}\n\t"
+        "str r2, [sp, #72]\n\t"
+        "str r3, [sp, #76]\n\t"
+        "ldr r4, [sp, #140]\n\t"
+        "lsl r4, r4, #2\n\t"
+        "str r4, [sp, #84]\n\t"
+        "mov r9, #0\n\t"
+        "1:\n\t"
+        "ldr r10, [sp, #72]\n\t"
+        "add r10, r10, r9, lsl #2\n\t"
+        "ldmia r10, {r0-r3}\n\t"
+        "mov r4, r0\n\t"
+        "mov r5, r1\n\t"
+        "mov r6, r2\n\t"
+        "mov r7, r3\n\t"
+        PAIR_TAP(0) PAIR_TAP(1) PAIR_TAP(2) PAIR_TAP(3) PAIR_TAP(4) PAIR_TAP(5) PAIR_TAP(6) PAIR_TAP(7)
+        PAIR_TAP(8)
+        "str r8, [sp, #88]\n\t"
+        "str r9, [sp, #92]\n\t"
+        "ldr r8, [sp, #76]\n\t"
+        "add r8, r8, r9, lsl #3\n\t"
+        "add r8, r8, r9, lsl #2\n\t"
+        PAIR_RESCALE(0, "r0", "r4") PAIR_RESCALE(1, "r1", "r5") PAIR_RESCALE(2, "r2", "r6")
+        PAIR_RESCALE(3, "r3", "r7")
+        "ldr r10, [sp, #132]\n\t"
+        "ldr lr, [sp, #136]\n\t"
+        "add r10, r10, r9\n\t"
+        "strb r0, [r10]\n\t"
+        "strb r1, [r10, #1]\n\t"
+        "strb r2, [r10, #2]\n\t"
+        "strb r3, [r10, #3]\n\t"
+        "add r10, r10, lr\n\t"
+        "strb r4, [r10]\n\t"
+        "strb r5, [r10, #1]\n\t"
+        "strb r6, [r10, #2]\n\t"
+        "strb r7, [r10, #3]\n\t"
+        "ldr r8, [sp, #88]\n\t"
+        "ldr r10, [sp, #84]\n\t"
+        "add r9, r9, #4\n\t"
+        "add r8, r8, #72\n\t"
+        "cmp r9, r10\n\t"
+        "blt 1b\n\t"
+        "add sp, sp, #96\n\t"
+        "pop {r4-r11, pc}");
+}
+#else
+static void pair_groups(const int8_t *const *taps, const uint32_t *filter, const int32_t *bias,
+                        const emu_dsp_rescale *rescale, int8_t *out, int32_t out_step, int32_t groups)
+{
+    for (int32_t oc = 0; oc < 4 * groups; oc += 4, filter += 18) {
+        for (int px = 0; px < 2; ++px) {
+            const int8_t *const *tap = taps + 9 * px;
+            int32_t a0 = bias[oc], a1 = bias[oc + 1], a2 = bias[oc + 2], a3 = bias[oc + 3];
+            for (int k = 0; k < 9; ++k) {
+                const uint32_t xv = emu_read_u32(tap[k] + oc), we = filter[2 * k], wo = filter[2 * k + 1];
+                a0 = emu_smlabb(emu_sxtb16(xv), we, a0);
+                a2 = emu_smlatt(emu_sxtb16(xv), we, a2);
+                a1 = emu_smlabb(emu_sxtb16_ror8(xv), wo, a1);
+                a3 = emu_smlatt(emu_sxtb16_ror8(xv), wo, a3);
+            }
+            int8_t *o = out + oc + px * out_step;
+            const emu_dsp_rescale *r = rescale + oc;
+            o[0] = (int8_t)emu_sat8(emu_dsp_output_short(r, a0));
+            o[1] = (int8_t)emu_sat8(emu_dsp_output_short(r + 1, a1));
+            o[2] = (int8_t)emu_sat8(emu_dsp_output_short(r + 2, a2));
+            o[3] = (int8_t)emu_sat8(emu_dsp_output_short(r + 3, a3));
+        }
+    }
+}
+#endif
+
+/* The last channels % 4 of one pixel, from the arranged filter's tail rows (w). */
+static void pixel_rest(const output_stage *o, const int32_t *bias, int lanes, int channels,
+                       const int8_t *const *tap, const int8_t *w, int8_t *out)
+{
+    const int rest = channels - lanes;
+    for (int oc = lanes, c = 0; oc < channels; ++oc, ++c) {
+        int32_t acc = bias[oc];
+        for (int k = 0; k < 9; ++k) {
+            acc += w[k * rest + c] * tap[k][oc];
+        }
+        out[oc] = store_one(o, oc, acc);
+    }
+}
+
+/* The pixels taken two at a time in the order they are stored (a pair may span two rows). An
+ * interior pixel's nine tap addresses are its window's corner plus nine offsets worked out once;
+ * a border pixel's are listed with the zero row for the padding. */
+static void run_dm1_pairs(const emu_depthwise_conv2d_s8_params *p, const output_stage *o, const int32_t *bias,
+                          const int8_t *input, const uint32_t *expanded, const int8_t *filter, int8_t *output,
+                          int8_t *zero_row)
+{
+    const int8_t *tap[18];
+    int32_t offset[9];
+    const int channels = p->output_c, lanes = channels & ~3, ic = p->input_c;
+    const int8_t *const rest_w = filter + 9 * lanes;
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
+    const int32_t pixels = (int32_t)p->output_h * p->output_w;
+    for (int k = 0; k < 9; ++k) {
+        offset[k] = ((int32_t)(k / 3) * p->dilation_h * p->input_w + (k % 3) * p->dilation_w) * ic;
+    }
+    memset(zero_row, (int8_t)-p->input_offset, (size_t)ic);
+    int8_t *out = output;
+    for (int b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + b * image_size;
+        int oy = 0, ox = 0;
+        for (int32_t i = 0; i < pixels; i += 2, out += 2 * channels) {
+            const int count = i + 1 < pixels ? 2 : 1;
+            for (int s = 0; s < count; ++s) {
+                const int iy0 = oy * p->stride_h - p->pad_h, ix0 = ox * p->stride_w - p->pad_w;
+                const int8_t **list = tap + 9 * s;
+                if (oy >= p->inner_y0 && oy < p->inner_y1 && ox >= p->inner_x0 && ox < p->inner_x1) {
+                    const int8_t *corner = image + ((int32_t)iy0 * p->input_w + ix0) * ic;
+                    for (int k = 0; k < 9; ++k) {
+                        list[k] = corner + offset[k];
+                    }
+                } else {
+                    emu_list_taps(list, image, zero_row, p->input_h, p->input_w, ic, 3, 3, p->dilation_h,
+                                  p->dilation_w, iy0, ix0);
+                }
+                if (++ox == p->output_w) {
+                    ox = 0;
+                    ++oy;
+                }
+            }
+            if (count == 1) {
+                memcpy(tap + 9, tap, sizeof(tap[0]) * 9);
+            }
+            pair_groups(tap, expanded, bias, o->rescale, out, count == 2 ? channels : 0, lanes / 4);
+            if (lanes < channels) {
+                for (int s = 0; s < count; ++s) {
+                    pixel_rest(o, bias, lanes, channels, tap + 9 * s, rest_w, out + s * channels);
+                }
+            }
+        }
     }
 }
 
@@ -388,19 +594,34 @@ void emu_depthwise_conv2d_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const 
     }
 }
 
-/* Scratch: the rescale table, the zero row, then a copy of the arranged filter (9 x channels
- * bytes): every pixel reads all of it, and from RAM it costs no flash wait states. */
+/* Scratch: the rescale table, a copy of the biases, the zero row, then a copy of the arranged
+ * filter (9 x channels bytes): every pixel reads all of the biases and the filter, and from RAM
+ * they cost no flash wait states. */
 void emu_depthwise_conv2d_3x3_s8_dsp(const emu_depthwise_conv2d_s8_params *p, const int8_t *input,
                                      const int8_t *filter, int8_t *output, void *scratch)
 {
     emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
-    int8_t *zero_row = (int8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c;
+    int32_t *bias_copy = (int32_t *)((int8_t *)scratch + EMU_DSP_RESCALE_BYTES * p->output_c);
+    int8_t *zero_row = (int8_t *)(bias_copy + p->output_c);
     int8_t *filter_copy = zero_row + ((p->input_c + 3) & ~3);
-    memcpy(filter_copy, filter, (size_t)9 * p->output_c);
-    filter = filter_copy;
-    output_stage o = {p->folded_bias, rescale, p->output_offset, p->act_min, p->act_max,
+    const int8_t *const flash_filter = filter;
+    memcpy(bias_copy, p->folded_bias, (size_t)4 * p->output_c);
+    output_stage o = {bias_copy, rescale, p->output_offset, p->act_min, p->act_max,
                       p->act_min == -128 && p->act_max == 127, 0};
     emu_dsp_rescale_table(p->multiplier, p->shift, p->output_c, rescale);
     o.short_form = emu_dsp_rescale_short(rescale, p->output_c, p->output_offset);
-    run_dm1(p, &o, input, filter, output, zero_row, 1);
+    if (o.short_form && o.full_range) {
+        /* the filter copy's room (18 bytes per channel) holds each word expanded instead */
+        uint32_t *expanded = (uint32_t *)filter_copy;
+        const int groups = p->output_c / 4;
+        for (int k = 0; k < 9 * groups; ++k) {
+            const uint32_t wv = emu_read_u32(flash_filter + 4 * k);
+            expanded[2 * k] = emu_sxtb16(wv);
+            expanded[2 * k + 1] = emu_sxtb16_ror8(wv);
+        }
+        run_dm1_pairs(p, &o, bias_copy, input, expanded, flash_filter, output, zero_row);
+        return;
+    }
+    memcpy(filter_copy, flash_filter, (size_t)9 * p->output_c);
+    run_dm1(p, &o, input, filter_copy, output, zero_row, 1);
 }
