@@ -331,10 +331,13 @@ def run_case(case: Case, bases: dict[str, bytes], folder: Path) -> tuple[str, st
     x = (rng.integers(-128, 128, t.shape).astype(t.dtype) if t.dtype == "int8"
          else rng.uniform(-1, 1, t.shape).astype(t.dtype))
     np.save(folder / "x.npy", x)
-    code, stderr = emu("run", str(model), "-p", case.board, "-i", str(folder / "x.npy"), "-o", str(out) + ".npy")
+    outputs = [folder / f"out{k}.npy" for k in range(len(graph.outputs))]  # `emu run` takes one per output
+    code, stderr = emu("run", str(model), "-p", case.board, "-i", str(folder / "x.npy"),
+                       *(arg for path in outputs for arg in ("-o", str(path))))
     right = None
-    if code in (0, 1) and Path(str(out) + ".npy").is_file():
-        right = same_answer(np.load(str(out) + ".npy"), tflm_outputs(data, [x])[0])
+    if code in (0, 1) and all(path.is_file() for path in outputs):
+        right = all(same_answer(np.load(path), want)
+                    for path, want in zip(outputs, tflm_outputs(data, [x]), strict=True))
     return outcome(code, stderr, case.expect, right), stderr
 
 

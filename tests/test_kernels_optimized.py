@@ -179,6 +179,16 @@ def three_by_three_cases() -> list[tuple[str, list, tuple, bool]]:
     ]
 
 
+def single_output_channel_cases() -> list[tuple[str, list, tuple, bool]]:
+    """Convolutions with one output channel (a mask head, a regression map): no channel pair for
+    the paired filter layout, only the odd last channel."""
+    conv = _k().Conv2D
+    return [
+        ("conv1x1_oc1", [conv(1, 1, activation="relu")], (5, 6, 12), True),
+        ("conv3x3_oc1_same", [conv(1, 3, padding="same")], (6, 5, 3), False),
+    ]
+
+
 INPUTS_PER_MODEL = 8
 
 
@@ -186,7 +196,7 @@ INPUTS_PER_MODEL = 8
 def converted():
     # The cases' layers are made here, not at import: collecting this file must not need TensorFlow.
     models = {}
-    cases = random_cases(32, seed=7) + one_channel_cases() + three_by_three_cases()
+    cases = random_cases(32, seed=7) + one_channel_cases() + three_by_three_cases() + single_output_channel_cases()
     for i, (name, layers, shape, per_channel) in enumerate(cases):
         model = modelgen.keras_model(layers, shape, seed=100 + i)
         models[name] = modelgen.to_int8(model, shape, seed=i, per_channel=per_channel)

@@ -391,8 +391,8 @@ def paired_rows(rows: np.ndarray) -> np.ndarray:
     n, length = rows.shape
     body, pairs = length & ~3, n // 2
     two = rows[:2 * pairs].reshape(pairs, 2, length)
-    words = two[:, :, :body].reshape(pairs, 2, body // 4, 4).transpose(0, 2, 1, 3).reshape(pairs, -1)
-    tails = two[:, :, body:].reshape(pairs, -1)
+    words = two[:, :, :body].reshape(pairs, 2, body // 4, 4).transpose(0, 2, 1, 3).reshape(pairs, 2 * body)
+    tails = two[:, :, body:].reshape(pairs, 2 * (length - body))
     return np.concatenate([np.concatenate([words, tails], axis=1).reshape(-1), rows[2 * pairs:].reshape(-1)]
                           ).astype(np.int8)
 
