@@ -340,10 +340,11 @@ def test_recurrent_models_match_tflm_on_the_device(name, board, tmp_path):
     assert recurrent
     for op, layer in recurrent:
         # the M4F runs the optimized set, which has SMLAD forms of the int8 LSTM and of the
-        # int8 SVDF with an int8 state
-        dsp = result.kernels == "optimized" and graph.tensors[op.inputs[0]].dtype == "int8" \
-            and (op.op == "UNIDIRECTIONAL_SEQUENCE_LSTM" or graph.tensors[op.inputs[4]].dtype == "int8")
-        assert layer.path == f"{op.op.lower()}/{'dsp' if dsp else 'reference'}"
+        # int8 SVDF (svdf/dsp with an int8 state, svdf/dsp-s16 with an int16 one)
+        dsp = result.kernels == "optimized" and graph.tensors[op.inputs[0]].dtype == "int8"
+        int16_state = op.op == "SVDF" and graph.tensors[op.inputs[4]].dtype == "int16"
+        form = ("dsp-s16" if int16_state else "dsp") if dsp else "reference"
+        assert layer.path == f"{op.op.lower()}/{form}"
         assert layer.macs == _macs_by_hand(op, graph)
 
 
