@@ -235,7 +235,8 @@ void emu_conv2d_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const
 /* ---- The arranged forms: the filter and the rescale in one block per group of four ---- */
 
 /* The group loop of one pixel for the arranged forms (the comment at the top of this file): TAIL
- * is the last pass over the window's last length % 16 bytes, or nothing. */
+ * is the last pass over the window's last length % 16 bytes, or nothing; EMU_ACROSS_TAIL is also
+ * each whole sixteen bytes' step of the loop. */
 #define EMU_ACROSS_TAIL                                                                                      \
     "vldrb.8 q1, [r1], #16\n"                                                                                \
     "vmladava.s8 r4, q0, q1\n"                                                                               \
@@ -262,15 +263,7 @@ void emu_conv2d_s8_mve(const emu_conv2d_s8_params *p, const int8_t *input, const
                      "mov r0, r7\n"                                                                          \
                      "vldrb.8 q0, [r0], #16\n"                                                               \
                      "wls lr, r9, 3f\n"                                                                      \
-                     "1:\n"                                                                                  \
-                     "vldrb.8 q1, [r1], #16\n"                                                               \
-                     "vmladava.s8 r4, q0, q1\n"                                                              \
-                     "vldrb.8 q2, [r1], #16\n"                                                               \
-                     "vmladava.s8 r6, q0, q2\n"                                                              \
-                     "vldrb.8 q1, [r1], #16\n"                                                               \
-                     "vmladava.s8 r8, q0, q1\n"                                                              \
-                     "vldrb.8 q2, [r1], #16\n"                                                               \
-                     "vmladava.s8 r10, q0, q2\n"                                                             \
+                     "1:\n" EMU_ACROSS_TAIL /* the same four sums, over a whole sixteen bytes */             \
                      "vldrb.8 q0, [r0], #16\n"                                                               \
                      "le lr, 1b\n"                                                                           \
                      "3:\n" TAIL                                                                             \
