@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emu.compile.kernel_call import KernelCall
+from emu.compile.kernel_call import ConstArray, KernelCall
 from emu.model.graph import Graph
 
 
@@ -146,7 +146,11 @@ def blocks(graph: Graph, calls: list[KernelCall]) -> list[Block]:
         tx, tc = tensors[0], tensors[3]
         if tuple(tx.shape) != tuple(tc.shape) or tx.dtype != tc.dtype or len(tx.shape) != 4:
             continue
-        if ca.params.get("rank") != 1 or list(ca.args) != [*add.inputs, c] or not ca.function:
+        # the ADD's operands as the model has them, then constants of its own (the table form's
+        # tables), which are the same for every band
+        operands, constants = list(ca.args[:3]), ca.args[3:]
+        if ca.params.get("rank") != 1 or operands != [*add.inputs, c] or not ca.function or \
+                not all(isinstance(k, ConstArray) for k in constants):
             continue
         if c1.args[0] != x or a not in c1.args or c2.args[0] != a or b not in c2.args:
             continue

@@ -93,6 +93,63 @@ void emu_sub_s8_dsp(const emu_add_s8_params *p, const int8_t *input1, const int8
     FOR_EACH_RUN(p, &c, input1, input2, output, sub_run);
 }
 
+/* ADD and SUB through tables (emu_add_s8_table_dsp): an input's rescaled value depends on its
+ * int8 value alone, so the compiler works out all 256 of each input's at build time
+ * (emu/compile/ops/elementwise.py, add_tables) and the loop reads them: two byte loads, two
+ * table loads and the output's rescale per element, where computing both input rescales
+ * takes fourteen more instructions and eight more constants than the core has registers for.
+ * The second input's table holds SUB's rescaled values negated, so SUB is the same sum.
+ * The output's rescale is the short one (emu_dsp.h): the compiler takes this form only for an
+ * output shift from -1 to -EMU_DSP_SHORT_MAX_RIGHT, and the zero point joins the rounding
+ * constant; the sum is below 2^29 (see the top of this file), so doubling it fits. */
+typedef struct {
+    const emu_add_s8_params *p;
+    const int32_t *table1, *table2; /* indexed by the int8 value itself: each points at value 0 */
+    emu_dsp_rescale out;
+} table_context;
+
+static inline __attribute__((always_inline)) void table_run_form(const table_context *c, const int8_t *a,
+                                                                 int32_t step_a, const int8_t *b, int32_t step_b,
+                                                                 int8_t *out, int32_t n, const int FULL)
+{
+    const int32_t *const t1 = c->table1, *const t2 = c->table2;
+    const int32_t multiplier = c->out.multiplier, half = c->out.half, right = c->out.right;
+    const int32_t lo = c->p->act_min, hi = c->p->act_max;
+    for (int8_t *const end = out + n; out < end; a += step_a, b += step_b) {
+        const int32_t high = emu_smmulr((int32_t)((uint32_t)(t1[*a] + t2[*b]) << 1), multiplier);
+        const int32_t y = (high + half + (high >> 31)) >> right;
+        *out++ = (int8_t)(FULL ? emu_sat8(y) : emu_clamp(y, lo, hi));
+    }
+}
+
+/* Two inputs read in step (no broadcast, the usual case) get loops of their own, with the steps
+ * constants: in registers, the steps would push the multiplier out to the stack. */
+static void table_run(const table_context *c, const int8_t *a, int32_t step_a, const int8_t *b, int32_t step_b,
+                      int8_t *out, int32_t n)
+{
+    const int full = c->p->act_min == -128 && c->p->act_max == 127;
+    if (step_a == 1 && step_b == 1) {
+        if (full) {
+            table_run_form(c, a, 1, b, 1, out, n, 1);
+        } else {
+            table_run_form(c, a, 1, b, 1, out, n, 0);
+        }
+    } else if (full) {
+        table_run_form(c, a, step_a, b, step_b, out, n, 1);
+    } else {
+        table_run_form(c, a, step_a, b, step_b, out, n, 0);
+    }
+}
+
+void emu_add_s8_table_dsp(const emu_add_s8_params *p, const int8_t *input1, const int8_t *input2,
+                          int8_t *output, const int32_t *tables)
+{
+    table_context c = {p, tables + 128, tables + 256 + 128,
+                       emu_dsp_rescale_for(p->output_multiplier, p->output_shift)};
+    c.out.half += (int32_t)((uint32_t)p->output_offset << c.out.right);
+    FOR_EACH_RUN(p, &c, input1, input2, output, table_run);
+}
+
 typedef struct {
     const emu_mul_s8_params *p;
     emu_dsp_rescale out;
