@@ -71,6 +71,23 @@ _HELIUM = {"emu_average_pool_s8": ("emu_average_pool_s8_mve", "average_pool_2d/m
            "emu_max_pool_s8": ("emu_max_pool_s8_mve", "max_pool_2d/mve")}
 
 
+_DSP = {"emu_average_pool_s8": ("emu_average_pool_s8_dsp", "average_pool_2d/dsp"),
+        "emu_max_pool_s8": ("emu_max_pool_s8_dsp", "max_pool_2d/dsp")}
+# The DSP average sums each channel in an int16 half: 256 pixels of -128 is the most it holds.
+DSP_AVERAGE_MAX_PIXELS = 256
+
+
+def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
+    """int8, four channels of each window pixel per instruction; or why not."""
+    if call.function not in _DSP:
+        return f"{call.function}: the optimized kernels are int8 average and max pooling"
+    pixels = call.params["filter_h"] * call.params["filter_w"]
+    if call.function == "emu_average_pool_s8" and pixels > DSP_AVERAGE_MAX_PIXELS:
+        return f"a window of {pixels} pixels: its int16 sums could wrap (at most {DSP_AVERAGE_MAX_PIXELS})"
+    function, path = _DSP[call.function]
+    return replace(call, function=function, header="pooling_dsp.h", path=path)
+
+
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     """int8, the channels of each window pixel in vector lanes; or why not."""
     if call.function not in _HELIUM:

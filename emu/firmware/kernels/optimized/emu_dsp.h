@@ -65,6 +65,26 @@ static inline int32_t emu_smmulr(int32_t a, int32_t b)
     return r;
 }
 
+/* acc's two int16 halves plus bytes 0 and 2 (SXTAB16), or 1 and 3 (the _ror8 form), of x,
+ * each half wrapping on its own. */
+static inline uint32_t emu_sxtab16(uint32_t acc, uint32_t x) { return __sxtab16(acc, x); }
+static inline uint32_t emu_sxtab16_ror8(uint32_t acc, uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(x));
+    return r;
+}
+
+/* The larger int8 of each of the four byte lanes of a and b: SSUB8 sets a lane's GE flag
+ * where a - b >= 0, and SEL takes a there, b elsewhere. One block, since the flags pass from
+ * one to the other. */
+static inline uint32_t emu_max8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
+
 #else
 
 #define EMU_LOAD_PAIR(p, k, lo, hi) ((lo) = (p)[(k)], (hi) = (p)[(k) + 1])
@@ -81,6 +101,21 @@ static inline uint32_t emu_sxtb16(uint32_t x)
     return emu_halves((int8_t)(x & 0xFFu), (int8_t)((x >> 16) & 0xFFu));
 }
 static inline uint32_t emu_sxtb16_ror8(uint32_t x) { return emu_sxtb16(emu_ror8(x)); }
+static inline uint32_t emu_sxtab16(uint32_t acc, uint32_t x)
+{
+    const uint32_t v = emu_sxtb16(x);
+    return emu_halves(emu_low(acc) + emu_low(v), emu_high(acc) + emu_high(v));
+}
+static inline uint32_t emu_sxtab16_ror8(uint32_t acc, uint32_t x) { return emu_sxtab16(acc, emu_ror8(x)); }
+static inline uint32_t emu_max8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r = 0;
+    for (int k = 0; k < 32; k += 8) {
+        const int8_t x = (int8_t)(a >> k), y = (int8_t)(b >> k);
+        r |= (uint32_t)(uint8_t)(x > y ? x : y) << k;
+    }
+    return r;
+}
 /* SMLAD and SMLAxy wrap the accumulator like the instructions (they only set the Q flag). */
 static inline int32_t emu_smlad(uint32_t a, uint32_t b, int32_t acc)
 {
