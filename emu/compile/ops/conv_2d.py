@@ -257,6 +257,7 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
 
 
 DSP_RESCALE_BYTES = 12  # one channel's rescale in scratch (EMU_DSP_RESCALE_BYTES, emu_dsp.h)
+DSP_SHORT_MAX_RIGHT = 22  # EMU_DSP_SHORT_MAX_RIGHT (emu_dsp.h): the short rescale's largest right shift
 
 
 def dsp_scratch_bytes(channels: int, window: int, gathered: bool) -> int:

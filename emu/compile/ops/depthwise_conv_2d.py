@@ -6,9 +6,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from emu.compile.constant_channels import CONSTANT_SHIFT as DSP_CONSTANT_SHIFT
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
 from emu.compile.ops.conv_2d import (
     DSP_RESCALE_BYTES,
+    DSP_SHORT_MAX_RIGHT,
     channel_multipliers,
     check_int16,
     filter_operands,
@@ -116,6 +118,50 @@ def three_by_three_filter(weights: np.ndarray) -> np.ndarray:
     return np.concatenate([groups.reshape(-1), taps[:, lanes:].reshape(-1)]).astype(np.int8)
 
 
+def rows_filter(weights: np.ndarray) -> np.ndarray:
+    """The filter [1, 3, 3, channels] as emu_depthwise_conv2d_3x3_rows_s8_dsp reads it: per
+    channel three words, bytes (w00, w02, w01, w12), (w10, w22, w11, 0), (w20, 0, w21, 0) for
+    the tap wYX in filter row Y, column X, so that each word's SXTB16 is a row's first two taps
+    and its SXTB16 ROR 8 the third taps (emu/firmware/kernels/optimized/depthwise_rows_dsp.c)."""
+    w = weights.reshape(3, 3, -1).transpose(2, 0, 1).astype(np.int8)  # [channel, row, column]
+    zero = np.zeros(w.shape[0], np.int8)
+    words = [w[:, 0, 0], w[:, 0, 2], w[:, 0, 1], w[:, 1, 2],
+             w[:, 1, 0], w[:, 2, 2], w[:, 1, 1], zero,
+             w[:, 2, 0], zero, w[:, 2, 1], zero]
+    return np.stack(words, axis=1).reshape(-1)
+
+
+def rows_plane(p: dict) -> int:
+    """int16 values per channel plane of the rows kernel's ring (rows_plane in
+    depthwise_rows_dsp.c): the padded input row, and the column after the last pixel's window,
+    rounded up to a whole word."""
+    return (max(p["pad_w"] + p["input_w"], p["output_w"] + 3) + 1) // 2 * 2
+
+
+def rows_scratch_bytes(p: dict) -> int:
+    """Each channel's rescale, then the ring: three input rows of int16 channel planes."""
+    return DSP_RESCALE_BYTES * p["output_c"] + 3 * p["output_c"] * rows_plane(p) * 2
+
+
+# The rows kernel pays per channel and output row (its taps, bias and rescale); the
+# channel-interleaved kernel per output pixel. On the M4F the rows kernel took 0.66x the cycles
+# of the other on vww_96_int8's 48-pixel rows of 8 channels and 0.96x on its 24-pixel rows of
+# 32, but 1.54x on kws_ref_model's 5-pixel rows of 64: it is taken for rows of this many pixels.
+ROWS_MIN_OUTPUT_W = 24
+
+
+def _rows_form(p: dict) -> bool:
+    """Whether emu_depthwise_conv2d_3x3_rows_s8_dsp computes the layer: 3x3, depth multiplier 1,
+    no dilation, stride 1 across, rows of ROWS_MIN_OUTPUT_W pixels or more, no clamp but the
+    int8 range, and every channel's rescale short (emu_dsp.h's emu_dsp_rescale_short; a constant
+    channel's marker shift aside)."""
+    shifts = np.asarray(p["shift"].values)
+    return (p["depth_multiplier"] == 1 and (p["filter_h"], p["filter_w"]) == (3, 3)
+            and p["dilation_h"] == p["dilation_w"] == 1 and p["stride_w"] == 1
+            and p["output_w"] >= ROWS_MIN_OUTPUT_W and (p["act_min"], p["act_max"]) == (-128, 127)
+            and bool(np.all((shifts == DSP_CONSTANT_SHIFT) | ((shifts >= -DSP_SHORT_MAX_RIGHT) & (shifts <= -1)))))
+
+
 # emu/firmware/kernels/optimized/depthwise_3x3_mve.c: a group's block, and the zeros after the
 # last group that its read-ahead (the next group's bias and first filter tap) reaches.
 MVE_3X3_GROUP = 8
@@ -206,6 +252,12 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
         arranged = ConstArray("int8_t", one_channel_filter(w.data))
         return replace(call, function="emu_depthwise_conv2d_1ch_s8_dsp", header="depthwise_conv_2d_dsp.h",
                        path=f"depthwise_conv_2d/{shape}-1ch-dsp", scratch_bytes=scratch,
+                       args=[call.args[0], arranged, *call.args[2:]],
+                       filter_storage=("int8", arranged.values.nbytes))
+    if constant and _rows_form(call.params):  # channel rows, two taps per SMLAD
+        arranged = ConstArray("int8_t", rows_filter(w.data))
+        return replace(call, function="emu_depthwise_conv2d_3x3_rows_s8_dsp", header="depthwise_rows_dsp.h",
+                       path="depthwise_conv_2d/3x3-rows-dsp", scratch_bytes=rows_scratch_bytes(call.params),
                        args=[call.args[0], arranged, *call.args[2:]],
                        filter_storage=("int8", arranged.values.nbytes))
     if dm == 1 and shape == "3x3" and constant:  # nine taps written out, the filter arranged for them

@@ -18,6 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
+from emu.compile.ops.conv_2d import DSP_SHORT_MAX_RIGHT
 from emu.compile.quant import (
     activation_range_float,
     activation_range_int8,
@@ -102,7 +103,6 @@ MUL_DSP_MAX_LEFT = 15
 # (2 KB of flash per operator, built here): about 40 cycles less per element on the M4, so
 # from here on each KB of flash buys 20,000 cycles or more.
 TABLE_MIN_ELEMENTS = 1024
-SHORT_MAX_RIGHT = 22  # EMU_DSP_SHORT_MAX_RIGHT (emu_dsp.h): the table form's output rescale
 
 
 def add_tables(params: dict, subtract: bool) -> np.ndarray:
@@ -143,7 +143,7 @@ def optimize(op, graph, call: KernelCall) -> KernelCall | str:
         return dsp
     p = call.params
     elements = int(np.prod(p["shape"][:p["rank"]]))
-    if elements < TABLE_MIN_ELEMENTS or not -SHORT_MAX_RIGHT <= p["output_shift"] <= -1:
+    if elements < TABLE_MIN_ELEMENTS or not -DSP_SHORT_MAX_RIGHT <= p["output_shift"] <= -1:
         return dsp
     name = call.function[len("emu_"):-len("_s8")]
     tables = ConstArray("int32_t", add_tables(p, subtract=name == "sub"))

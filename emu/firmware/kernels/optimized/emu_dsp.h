@@ -56,6 +56,16 @@ static inline int32_t emu_smlad(uint32_t a, uint32_t b, int32_t acc) { return __
 static inline int32_t emu_smlabb(uint32_t a, uint32_t b, int32_t acc) { return __smlabb(a, b, acc); }
 static inline int32_t emu_smlatt(uint32_t a, uint32_t b, int32_t acc) { return __smlatt(a, b, acc); }
 static inline int32_t emu_smlatb(uint32_t a, uint32_t b, int32_t acc) { return __smlatb(a, b, acc); }
+static inline int32_t emu_smlabt(uint32_t a, uint32_t b, int32_t acc) { return __smlabt(a, b, acc); }
+/* SMLAD with b's halves exchanged: lo(a) * hi(b) + hi(a) * lo(b) */
+static inline int32_t emu_smladx(uint32_t a, uint32_t b, int32_t acc) { return __smladx(a, b, acc); }
+/* lo's bottom half and hi's top half in one word (PKHBT) */
+static inline uint32_t emu_pkhbt(uint32_t lo, uint32_t hi)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
 
 /* (a * b + 2^31) >> 32: the high word of the product, rounded (SMMULR). */
 static inline int32_t emu_smmulr(int32_t a, int32_t b)
@@ -133,6 +143,15 @@ static inline int32_t emu_smlatb(uint32_t a, uint32_t b, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(emu_high(a) * emu_low(b)));
 }
+static inline int32_t emu_smlabt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(emu_low(a) * emu_high(b)));
+}
+static inline int32_t emu_smladx(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(emu_low(a) * emu_high(b)) + (uint32_t)(emu_high(a) * emu_low(b)));
+}
+static inline uint32_t emu_pkhbt(uint32_t lo, uint32_t hi) { return (lo & 0xFFFFu) | (hi & 0xFFFF0000u); }
 static inline int32_t emu_smmulr(int32_t a, int32_t b)
 {
     return (int32_t)(((int64_t)a * b + 0x80000000LL) >> 32);
