@@ -91,6 +91,12 @@ class Platform:
         return self.flash_cache_line_bytes, self.flash_cache_lines // self.flash_cache_ways, self.flash_cache_ways
 
     @property
+    def flash_data_waits(self) -> bool:
+        """Every data read from flash pays the wait states (the board file gives no cache
+        geometry: emu/timing/flash.py), so a filter read again and again pays them each time."""
+        return self.flash_wait_states > 0 and self.flash_cache is None
+
+    @property
     def code_region(self) -> tuple[int, int]:
         """(origin, bytes) of the emulated memory for the code, the vector table and, without
         a weights region, the read-only data: at most what the part's flash holds."""

@@ -120,7 +120,8 @@ def build(
     objective = resolve_objective(optimize)
     graph = read_model(model)
     check_graph_fits(graph, board.name, board.flash_bytes)
-    compiled = compile_graph(graph, kernel_set, board.mve, objective, board.core, board.flash_bytes)
+    compiled = compile_graph(graph, kernel_set, board.mve, objective, board.core, board.flash_bytes,
+                             board.flash_data_waits)
     ensure_folder(out)  # before building: a file in its place fails at once, not after the compile
     firmware = build_firmware(compiled, board)
     copy_file(firmware.elf, out / "firmware.elf")
@@ -155,7 +156,8 @@ def export(
     kernel_set, objective = resolve_kernel_set(board, kernels), resolve_objective(optimize)
     graph = read_model(model)
     check_graph_fits(graph, board.name, board.flash_bytes)
-    compiled = compile_graph(graph, kernel_set, board.mve, objective, board.core, board.flash_bytes)
+    compiled = compile_graph(graph, kernel_set, board.mve, objective, board.core, board.flash_bytes,
+                             board.flash_data_waits)
     firmware = build_firmware(compiled, board)  # the same sources, built as emu measured them: they fit
     written = export_sources(compiled, board, out)
     print(f"{out}: {len(written)} files; arena {compiled.arena_bytes:,} B, flash {firmware.sections.flash:,} B "

@@ -19,6 +19,7 @@ import numpy as np
 
 from emu.compile.arena import ArenaPlan, Buffer, plan_arena
 from emu.compile.constant_outputs import copy_constant_outputs
+from emu.compile.filter_copies import add_copies, filter_bytes
 from emu.compile.fold import fold_constants
 from emu.compile.formats import Choosing, choose_sparse, expand_at_build_time, plain_totals
 from emu.compile.kernel_call import ConstArray, KernelCall, UnsupportedOperator
@@ -290,15 +291,19 @@ def prepared(graph: Graph) -> tuple[Graph, frozenset[int]]:
 
 
 def compile_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False, objective: str | None = None,
-                  core: str | None = None, flash_bytes: int | None = None) -> CompiledModel:
+                  core: str | None = None, flash_bytes: int | None = None,
+                  filter_copies: bool = False) -> CompiledModel:
     """The model as C for the kernel set; `mve`: the board's core has Helium (Platform.mve).
     Each filter's form is chosen for `objective` (emu/compile/objective.py) by the costs of
     `core` (the board's; None for no board). Within `flash_bytes` (the part's flash): when the
     constants of the forms chosen exceed it, the filters whose smallest form saves the most
-    bytes per estimated cycle lost take it, until the constants fit (or no form is left)."""
+    bytes per estimated cycle lost take it, until the constants fit (or no form is left).
+    `filter_copies`: every data read from the board's flash waits (Platform.flash_data_waits), so
+    convolutions read copies of their filters from RAM where the arena has room for them
+    (emu/compile/filter_copies.py)."""
     objective = resolve_objective(objective)
     choosing = Choosing(objective, core, dense_family(kernel_set, mve))
-    compiled, smaller = _compile(graph, kernel_set, mve, choosing)
+    compiled, smaller = _compile(graph, kernel_set, mve, choosing, filter_copies)
     excess = compiled.weight_bytes - flash_bytes if flash_bytes is not None else 0
     if excess <= 0 or not smaller:
         return compiled
@@ -308,11 +313,11 @@ def compile_graph(graph: Graph, kernel_set: str = REFERENCE, mve: bool = False, 
         excess -= saved
         if excess <= 0:
             break
-    return _compile(graph, kernel_set, mve, replace(choosing, smallest=frozenset(smallest)))[0]
+    return _compile(graph, kernel_set, mve, replace(choosing, smallest=frozenset(smallest)), filter_copies)[0]
 
 
-def _compile(graph: Graph, kernel_set: str, mve: bool,
-             choosing: Choosing) -> tuple[CompiledModel, dict[int, tuple[int, int]]]:
+def _compile(graph: Graph, kernel_set: str, mve: bool, choosing: Choosing,
+             filter_copies: bool) -> tuple[CompiledModel, dict[int, tuple[int, int]]]:
     """The compiled model, and for each filter whose form is not its smallest, the flash bytes
     the smallest would save and the cycles it would cost."""
     graph, produced = prepared(graph)
@@ -330,6 +335,8 @@ def _compile(graph: Graph, kernel_set: str, mve: bool,
     weight_format, filter_bytes = filter_storage(replace(graph, operators=graph.all_operators), every)
     graph = as_activations(graph, produced)  # which the planner places in the arena
     clock = timeline(graph)
+    if filter_copies:
+        add_copies(graph, calls[0], lambda: _smallest_layout(graph, calls, clock).plan.size)
     layout = _smallest_layout(graph, calls, clock)
     groups, plan = layout.groups, layout.plan
 
@@ -465,6 +472,7 @@ class _Emitter:
         self.flags: list[str] = []  # CALL_ONCE's "has run" flags, zero at boot
         self.emitted: set[int] = set()
         self.constant_bytes = 0
+        self.copied: dict[int, tuple[str, int]] = {}  # id(call) -> its filter's C name, its scratch's offset
 
     def _constant(self, t: int) -> str:
         tensor = self.graph.tensors[t]
@@ -538,6 +546,7 @@ class _Emitter:
         if op.subgraph:
             lines.append(f"    /* {op.index}: {op.op} */")
         params, args = self._operands(op, call, prefix)
+        lines += self._filter_copy(call, "    ")
         lines.append(f"    {call.function}({', '.join(([f'&{params}'] if params else []) + args)});")
         return lines
 
@@ -554,9 +563,21 @@ class _Emitter:
         pointers = pointers or {}
         args = [pointers[t] if isinstance(t, int) and t in pointers else self._argument(f"{prefix}_arg{i}", t, op)
                 for i, t in enumerate(call.args)]
-        if call.scratch_bytes:
-            args.append(f"(void *)(emu_arena + {self.buffer_offsets[scratch or _scratch(op)]})")
+        base = self.buffer_offsets[scratch or _scratch(op)] if call.scratch_bytes else 0
+        if call.filter_copy:  # the kernel reads the copy at the scratch's start; _filter_copy makes it
+            self.copied[id(call)] = (args[1], base)
+            args[1] = f"(const int8_t *)(emu_arena + {base})"
+        if call.scratch_bytes > call.filter_copy:
+            args.append(f"(void *)(emu_arena + {base + call.filter_copy})")
         return params, args
+
+    def _filter_copy(self, call: KernelCall, indent: str) -> list[str]:
+        """The statement that copies the call's filter from flash to the start of its scratch,
+        before the call (emu/compile/filter_copies.py); none without a copy."""
+        if not call.filter_copy:
+            return []
+        source, base = self.copied[id(call)]
+        return [f"{indent}memcpy(emu_arena + {base}, {source}, {filter_bytes(self.graph, call)}u);"]
 
     def _banded(self, position: int) -> list[str]:
         """A residual block run by bands (emu/compile/row_fusion.py): its three kernels called
@@ -585,7 +606,7 @@ class _Emitter:
         def call(k: int, source: str, target: str, sets: list[str]) -> list[str]:
             at = {"IN": f"(const {ctype} *)(emu_arena + {source})", "OUT": f"({ctype} *)(emu_arena + {target})",
                   "BAND": f"(const {ctype} *)(emu_arena + {band})"}
-            return [f"        {' '.join(sets)}",
+            return [f"        {' '.join(sets)}", *self._filter_copy(calls[k], "        "),
                     f"        {calls[k].function}(&{names[k]}, {', '.join(at.get(a, a) for a in args[k])});"]
 
         def conv(k: int, rows, source: int, target: int, row_in: int, row_out: int) -> list[str]:
@@ -650,7 +671,7 @@ class _Emitter:
             "#include <math.h>",
             "#include <stddef.h>",
             "#include <stdint.h>",
-            *(["#include <string.h>"] if len(self.ran) > 1 or self.banded else []),
+            *(["#include <string.h>"] if len(self.ran) > 1 or self.banded or self.copied else []),
             '#include "emu_model.h"',
             *[f'#include "{h}"' for h in headers],
             "",

@@ -83,6 +83,10 @@ class KernelCall:
     # The subgraphs a control-flow operator runs, in its options' order (WHILE: condition,
     # body; IF: then, else; CALL_ONCE: init); empty for every other operator.
     subgraphs: tuple[int, ...] = ()
+    # Bytes at the start of the scratch that hold a copy of the filter (args[1]), made just
+    # before the call (emu/compile/filter_copies.py); the kernel reads the copy, and its own
+    # scratch follows. 0: the filter is read where it lies.
+    filter_copy: int = 0
 
 
 class UnsupportedOperator(Exception):

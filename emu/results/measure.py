@@ -159,7 +159,8 @@ def compile_for_device(graph: Graph, kernel_set: str, platform: Platform,
     it does not lower, a hybrid model, a rescale no 32-bit multiplier holds) is NotRunnable:
     a results row with its reason, not a failure of the run."""
     try:
-        return compile_graph(graph, kernel_set, platform.mve, objective, platform.core, platform.flash_bytes)
+        return compile_graph(graph, kernel_set, platform.mve, objective, platform.core, platform.flash_bytes,
+                             platform.flash_data_waits)
     except (NotRunnable, FirmwareError):
         raise
     except EmuError as e:
