@@ -94,16 +94,6 @@ void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const in
       [xe] "=&r"(xe), [xo] "=&r"(xo), [t] "=&r"(t), [p0] "=&r"(p0), [p1] "=&r"(p1), [p2] "=&r"(p2), \
       [p3] "=&r"(p3)
 
-/* What a four-unit pass needs besides its input and weights: the layer's per-unit
- * constants from its first unit on, and where its first output goes. */
-typedef struct {
-    const int32_t *bias;
-    const int32_t *multiplier;
-    const int8_t *shift;
-    int8_t *out;
-    int32_t offset, lo, hi;
-} four_units_out;
-
 /* acc rescaled to an output value, zero point and activation included: the arithmetic of
  * emu_dsp_output with emu_dsp_rescale_for's fields worked out in line. The usual shift is
  * below zero (left 1, right = -shift >= 1), where the rounding's "minus one when negative" is
@@ -124,65 +114,111 @@ static inline int32_t unit_output(int32_t acc, int32_t multiplier, int32_t shift
     return emu_clamp(y, lo, hi);
 }
 
-/* Four units (bias first) over depth inputs from their arranged weights at w (word-aligned:
- * each group of the arrangement starts at a multiple of 4 * depth bytes of an aligned
- * array), rescaled and stored; returns where the next group starts. Kept out of line so that
- * its accumulators, expanded input and weight words stay in registers. */
-__attribute__((noinline)) static const int8_t *four_units(const int8_t *v, const int8_t *w, int32_t depth,
-                                                          const four_units_out *o)
+/* x >> 1 clamped to the int8 range: one SSAT, which shifts its operand first. */
+static inline int32_t sat8_half(int32_t x)
 {
-    int32_t a0 = o->bias[0], a1 = o->bias[1], a2 = o->bias[2], a3 = o->bias[3];
-    const uint32_t *ww = (const uint32_t *)(const void *)w;
-#if defined(__ARM_FEATURE_DSP)
-    /* the odd steps first (depth / 4 modulo 4), then four steps a pass: the loop's decrement
-     * and branch (3 cycles on the M4, 2 on the M33) once per 64 MACs */
-    uint32_t xe, xo, t, p0, p1, p2, p3;
-    if (depth & 4) {
-        __asm__(FC4_STEP
-                FC4_OPERANDS
-                : "m"(*(const uint32_t(*)[4])ww), "m"(*(const uint32_t *)(const void *)v));
-    }
-    if (depth & 8) {
-        __asm__(FC4_STEP FC4_STEP
-                FC4_OPERANDS
-                : "m"(*(const uint32_t(*)[8])ww), "m"(*(const uint32_t(*)[2])(const void *)v));
-    }
-    for (int32_t quads = depth / 16; quads > 0; --quads) {
-        __asm__(FC4_STEP FC4_STEP FC4_STEP FC4_STEP
-                FC4_OPERANDS
-                : "m"(*(const uint32_t(*)[16])ww), "m"(*(const uint32_t(*)[4])(const void *)v));
-    }
+#if defined(__ARM_FEATURE_SAT)
+    int32_t y;
+    __asm__("ssat %0, #8, %1, asr #1" : "=r"(y) : "r"(x));
+    return y;
 #else
-    for (int32_t chunks = depth / 4; chunks > 0; --chunks, v += 4, ww += 4) {
-        const uint32_t xv = emu_read_u32(v);
-        const uint32_t xe = emu_sxtb16(xv), xo = emu_sxtb16_ror8(xv);
-        a0 = emu_smlad(xo, emu_sxtb16_ror8(ww[0]), emu_smlad(xe, emu_sxtb16(ww[0]), a0));
-        a1 = emu_smlad(xo, emu_sxtb16_ror8(ww[1]), emu_smlad(xe, emu_sxtb16(ww[1]), a1));
-        a2 = emu_smlad(xo, emu_sxtb16_ror8(ww[2]), emu_smlad(xe, emu_sxtb16(ww[2]), a2));
-        a3 = emu_smlad(xo, emu_sxtb16_ror8(ww[3]), emu_smlad(xe, emu_sxtb16(ww[3]), a3));
-    }
+    return emu_sat8(x >> 1);
 #endif
-    /* the last depth % 4 weights of each of the four units, one unit after another */
-    const int8_t *r = (const int8_t *)(const void *)ww;
-    const int32_t tail = depth % 4;
-    for (int32_t k = 0; k < tail; ++k) {
-        const int32_t xs = v[k];
-        a0 += r[k] * xs;
-        a1 += r[tail + k] * xs;
-        a2 += r[2 * tail + k] * xs;
-        a3 += r[3 * tail + k] * xs;
+}
+
+/* unit_output for a layer whose units share one multiplier and one shift below zero and whose
+ * activation range is all of int8 (shared_rescale, set by the compiler): no table read and no
+ * branch per unit, and the last shift and the clamp are one SSAT. right_1 is ~shift, worked
+ * out once per call. Six instructions a unit where unit_output takes thirteen and three
+ * loads. */
+static inline int32_t unit_output_shared(int32_t acc, int32_t multiplier, int32_t right_1, int32_t odd_offset)
+{
+    const int32_t high = emu_smmulr((int32_t)((uint32_t)acc << 1), multiplier);
+    return sat8_half(((high + (high >> 31)) >> right_1) + odd_offset);
+}
+
+/* Every group of four units of one batch row x: each group's sums over depth inputs from its
+ * arranged weights at ww (word-aligned: each group of the arrangement starts at a multiple of
+ * 4 * depth bytes of an aligned array), rescaled and stored to out; returns where the rows of
+ * the last units % 4 start. All groups run in one function, so that what a group needs besides
+ * its sums (the per-unit tables, out, the loop counts) stays put between groups: a group costs
+ * its steps, its rescales and a few reloads from the stack, where a call per group (9
+ * registers saved and restored, the pass's constants reloaded, the caller's pointers updated)
+ * cost about 120 instructions more. whole (depth a multiple of 16: no odd steps, no tail) and
+ * shared (unit_output_shared, with multiplier[0] and shift[0]) are constants where this is
+ * inlined, each form its own copy of the loop, so that a layer pays no per-group branch for
+ * what it does not have. */
+static inline __attribute__((always_inline)) const uint32_t *
+all_groups(const int8_t *x, const uint32_t *ww, int32_t depth, int32_t groups, const int32_t *bias,
+           const int32_t *multiplier, const int8_t *shift, int8_t *out, int32_t odd_offset, int32_t lo, int32_t hi,
+           const int whole, const int shared)
+{
+    const int32_t quads = depth / 16, tail = depth % 4;
+    const int32_t shared_multiplier = multiplier[0], right_1 = ~(int32_t)shift[0];
+    for (; groups > 0; --groups, bias += 4, multiplier += shared ? 0 : 4, shift += shared ? 0 : 4, out += 4) {
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+        const int8_t *v = x;
+#if defined(__ARM_FEATURE_DSP)
+        /* the odd steps first (depth / 4 modulo 4), then four steps a pass: the loop's decrement
+         * and branch (3 cycles on the M4, 2 on the M33) once per 64 MACs */
+        uint32_t xe, xo, t, p0, p1, p2, p3;
+        if (!whole && (depth & 4)) {
+            __asm__(FC4_STEP
+                    FC4_OPERANDS
+                    : "m"(*(const uint32_t(*)[4])ww), "m"(*(const uint32_t *)(const void *)v));
+        }
+        if (!whole && (depth & 8)) {
+            __asm__(FC4_STEP FC4_STEP
+                    FC4_OPERANDS
+                    : "m"(*(const uint32_t(*)[8])ww), "m"(*(const uint32_t(*)[2])(const void *)v));
+        }
+        /* a whole depth (a multiple of 16, never 0) has at least one pass: no test before it */
+        if (whole || quads > 0) {
+            int32_t q = quads;
+            do {
+                __asm__(FC4_STEP FC4_STEP FC4_STEP FC4_STEP
+                        FC4_OPERANDS
+                        : "m"(*(const uint32_t(*)[16])ww), "m"(*(const uint32_t(*)[4])(const void *)v));
+            } while (--q != 0);
+        }
+#else
+        for (int32_t chunks = depth / 4; chunks > 0; --chunks, v += 4, ww += 4) {
+            const uint32_t xv = emu_read_u32(v);
+            const uint32_t xe = emu_sxtb16(xv), xo = emu_sxtb16_ror8(xv);
+            a0 = emu_smlad(xo, emu_sxtb16_ror8(ww[0]), emu_smlad(xe, emu_sxtb16(ww[0]), a0));
+            a1 = emu_smlad(xo, emu_sxtb16_ror8(ww[1]), emu_smlad(xe, emu_sxtb16(ww[1]), a1));
+            a2 = emu_smlad(xo, emu_sxtb16_ror8(ww[2]), emu_smlad(xe, emu_sxtb16(ww[2]), a2));
+            a3 = emu_smlad(xo, emu_sxtb16_ror8(ww[3]), emu_smlad(xe, emu_sxtb16(ww[3]), a3));
+        }
+        (void)quads;
+#endif
+        if (!whole && tail) {
+            /* the last depth % 4 weights of each of the four units, one unit after another */
+            const int8_t *r = (const int8_t *)(const void *)ww;
+            for (int32_t k = 0; k < tail; ++k) {
+                const int32_t xs = v[k];
+                a0 += r[k] * xs;
+                a1 += r[tail + k] * xs;
+                a2 += r[2 * tail + k] * xs;
+                a3 += r[3 * tail + k] * xs;
+            }
+            ww = (const uint32_t *)(const void *)(r + 4 * tail);
+        }
+        int32_t y0, y1, y2, y3;
+        if (shared) {
+            y0 = unit_output_shared(a0, shared_multiplier, right_1, odd_offset);
+            y1 = unit_output_shared(a1, shared_multiplier, right_1, odd_offset);
+            y2 = unit_output_shared(a2, shared_multiplier, right_1, odd_offset);
+            y3 = unit_output_shared(a3, shared_multiplier, right_1, odd_offset);
+        } else {
+            y0 = unit_output(a0, multiplier[0], shift[0], odd_offset, lo, hi);
+            y1 = unit_output(a1, multiplier[1], shift[1], odd_offset, lo, hi);
+            y2 = unit_output(a2, multiplier[2], shift[2], odd_offset, lo, hi);
+            y3 = unit_output(a3, multiplier[3], shift[3], odd_offset, lo, hi);
+        }
+        out[0] = (int8_t)y0, out[1] = (int8_t)y1, out[2] = (int8_t)y2, out[3] = (int8_t)y3;
     }
-    /* read before the first store, which may alias them as far as the compiler knows */
-    const int32_t *m = o->multiplier;
-    const int8_t *s = o->shift;
-    const int32_t odd_offset = 2 * o->offset + 1, lo = o->lo, hi = o->hi;
-    const int32_t y0 = unit_output(a0, m[0], s[0], odd_offset, lo, hi);
-    const int32_t y1 = unit_output(a1, m[1], s[1], odd_offset, lo, hi);
-    const int32_t y2 = unit_output(a2, m[2], s[2], odd_offset, lo, hi);
-    const int32_t y3 = unit_output(a3, m[3], s[3], odd_offset, lo, hi);
-    int8_t *out = o->out;
-    out[0] = (int8_t)y0, out[1] = (int8_t)y1, out[2] = (int8_t)y2, out[3] = (int8_t)y3;
-    return r + 4 * tail;
+    return ww;
 }
 
 /* One unit's dot product with x over depth inputs, its weights a row as the model stores it
@@ -206,19 +242,26 @@ void emu_fully_connected_s8_dsp4(const emu_fully_connected_s8_params *p, const i
     const int32_t *bias = p->folded_bias;
     const int32_t *multiplier = p->multiplier;
     const int8_t *shift = p->shift;
-    const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
-    const int32_t depth = p->depth, units = p->units, grouped = units / 4 * 4;
+    const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max, odd_offset = 2 * offset + 1;
+    const int32_t depth = p->depth, units = p->units, groups = units / 4, grouped = groups * 4;
+    /* the form of the groups' pass, chosen once per call (see all_groups); a shared rescale's
+     * tables hold one entry (emu/compile/ops/fully_connected.py) */
+    const int whole = depth % 16 == 0, shared = p->shared_rescale;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *x = input + b * depth;
         int8_t *out = output + b * units;
-        const int8_t *w = weights;
-        four_units_out o = {bias, multiplier, shift, out, offset, lo, hi};
-        for (int32_t u = 0; u < grouped; u += 4) {
-            w = four_units(x, w, depth, &o);
-            o.bias += 4, o.multiplier += 4, o.shift += 4, o.out += 4;
+        const uint32_t *ww = (const uint32_t *)(const void *)weights;
+        if (whole && shared) {
+            ww = all_groups(x, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, 1, 1);
+        } else if (shared) {
+            ww = all_groups(x, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, 0, 1);
+        } else {
+            ww = all_groups(x, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, 0, 0);
         }
+        const int8_t *w = (const int8_t *)(const void *)ww;
         for (int32_t u = grouped; u < units; ++u, w += depth) {
-            const emu_dsp_rescale r = emu_dsp_rescale_for(multiplier[u], shift[u]);
+            const int32_t k = shared ? 0 : u;
+            const emu_dsp_rescale r = emu_dsp_rescale_for(multiplier[k], shift[k]);
             out[u] = (int8_t)emu_dsp_output(&r, one_row(x, w, depth, bias[u]), offset, lo, hi);
         }
     }
