@@ -204,19 +204,57 @@ all_groups(const int8_t *x, const uint32_t *ww, int32_t depth, int32_t groups, c
             }
             ww = (const uint32_t *)(const void *)(r + 4 * tail);
         }
-        int32_t y0, y1, y2, y3;
         if (shared) {
-            y0 = unit_output_shared(a0, shared_multiplier, right_1, odd_offset);
-            y1 = unit_output_shared(a1, shared_multiplier, right_1, odd_offset);
-            y2 = unit_output_shared(a2, shared_multiplier, right_1, odd_offset);
-            y3 = unit_output_shared(a3, shared_multiplier, right_1, odd_offset);
+#if defined(__ARM_FEATURE_DSP)
+            /* unit_output_shared for the four units, written out so that no instruction reads
+             * a result of the one before it: on the M33 a high multiply, a shifted operand and an
+             * SSAT take two cycles to give theirs, and in unit_output_shared's order each of the
+             * six steps waits for the one before. Four byte stores, where the compiler gathers
+             * the bytes into a word first (two instructions more). */
+            int8_t *o = out;
+            __asm__("lsl %[a0], %[a0], #1\n\t"
+                    "lsl %[a1], %[a1], #1\n\t"
+                    "smmulr %[a0], %[a0], %[m]\n\t"
+                    "smmulr %[a1], %[a1], %[m]\n\t"
+                    "lsl %[a2], %[a2], #1\n\t"
+                    "lsl %[a3], %[a3], #1\n\t"
+                    "add %[a0], %[a0], %[a0], asr #31\n\t"
+                    "smmulr %[a2], %[a2], %[m]\n\t"
+                    "add %[a1], %[a1], %[a1], asr #31\n\t"
+                    "smmulr %[a3], %[a3], %[m]\n\t"
+                    "asr %[a0], %[a0], %[r]\n\t"
+                    "asr %[a1], %[a1], %[r]\n\t"
+                    "add %[a2], %[a2], %[a2], asr #31\n\t"
+                    "add %[a3], %[a3], %[a3], asr #31\n\t"
+                    "add %[a0], %[a0], %[odd]\n\t"
+                    "add %[a1], %[a1], %[odd]\n\t"
+                    "asr %[a2], %[a2], %[r]\n\t"
+                    "asr %[a3], %[a3], %[r]\n\t"
+                    "ssat %[a0], #8, %[a0], asr #1\n\t"
+                    "ssat %[a1], #8, %[a1], asr #1\n\t"
+                    "add %[a2], %[a2], %[odd]\n\t"
+                    "add %[a3], %[a3], %[odd]\n\t"
+                    "ssat %[a2], #8, %[a2], asr #1\n\t"
+                    "ssat %[a3], #8, %[a3], asr #1\n\t"
+                    "strb %[a0], [%[o]]\n\t"
+                    "strb %[a1], [%[o], #1]\n\t"
+                    "strb %[a2], [%[o], #2]\n\t"
+                    "strb %[a3], [%[o], #3]\n\t"
+                    : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), "=m"(*(int8_t(*)[4])o)
+                    : [m] "r"(shared_multiplier), [r] "r"(right_1), [odd] "r"(odd_offset), [o] "r"(o));
+#else
+            out[0] = (int8_t)unit_output_shared(a0, shared_multiplier, right_1, odd_offset);
+            out[1] = (int8_t)unit_output_shared(a1, shared_multiplier, right_1, odd_offset);
+            out[2] = (int8_t)unit_output_shared(a2, shared_multiplier, right_1, odd_offset);
+            out[3] = (int8_t)unit_output_shared(a3, shared_multiplier, right_1, odd_offset);
+#endif
         } else {
-            y0 = unit_output(a0, multiplier[0], shift[0], odd_offset, lo, hi);
-            y1 = unit_output(a1, multiplier[1], shift[1], odd_offset, lo, hi);
-            y2 = unit_output(a2, multiplier[2], shift[2], odd_offset, lo, hi);
-            y3 = unit_output(a3, multiplier[3], shift[3], odd_offset, lo, hi);
+            const int32_t y0 = unit_output(a0, multiplier[0], shift[0], odd_offset, lo, hi);
+            const int32_t y1 = unit_output(a1, multiplier[1], shift[1], odd_offset, lo, hi);
+            const int32_t y2 = unit_output(a2, multiplier[2], shift[2], odd_offset, lo, hi);
+            const int32_t y3 = unit_output(a3, multiplier[3], shift[3], odd_offset, lo, hi);
+            out[0] = (int8_t)y0, out[1] = (int8_t)y1, out[2] = (int8_t)y2, out[3] = (int8_t)y3;
         }
-        out[0] = (int8_t)y0, out[1] = (int8_t)y1, out[2] = (int8_t)y2, out[3] = (int8_t)y3;
     }
     return ww;
 }
