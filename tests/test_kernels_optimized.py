@@ -396,7 +396,8 @@ def test_fc_four_unit_kernel_rescales_as_the_reference_in_each_form(tmp_path):
         x = (ctypes.c_int8 * depth)(*range(depth))
         w = (ctypes.c_int8 * (units * depth))()
         out = (ctypes.c_int8 * units)()
-        kernel(ctypes.byref(p), x, w, out)
+        scratch = (ctypes.c_int32 * (depth // 2 + 1))()  # 2 x (depth & ~3) bytes, at least 4
+        kernel(ctypes.byref(p), x, w, out, scratch)
         return list(out)
 
     rng = np.random.default_rng(5)

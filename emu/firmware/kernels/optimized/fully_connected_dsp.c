@@ -57,13 +57,49 @@ void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const in
     }
 }
 
-/* Four inputs of four units, sixteen MACs, from v (an input word) and w (the arranged
- * weights): written out because the compiler's order puts each SMLAD right after the SXTB16
- * it reads, which stalls a core whose DSP and load results take two cycles (Cortex-M33).
- * The five loads come first, back to back and single words, so that the M4 pipelines them
- * (a cycle each after the first: 6 cycles, where an LDR and two LDRDs, which do not
- * pipeline, take 8); then each SMLAD reads an SXTB16 result from two instructions back and
- * each SXTB16 a load from two or more. */
+/* Four inputs of four units, sixteen MACs, from v and w (the arranged weights), written out:
+ * the compiler's order puts each SMLAD right after the SXTB16 it reads, which stalls a core
+ * whose DSP and load results take two cycles (Cortex-M33). The loads come first, back to back
+ * and single words, so that the M4 pipelines them (a cycle each after the first, where LDRDs,
+ * which do not pipeline, take 3 for two words); then each SMLAD reads an SXTB16 result from
+ * two instructions back and each SXTB16 a load from two or more.
+ *
+ * On the M4 and M7 (Armv7E-M) v is the input row expanded once per call into scratch
+ * (expand_input: each input word's two SXTB16 halves, even then odd, as two words), so a step
+ * loads two words for the input and expands only the weights: 6 loads, 8 SXTB16 and 8 SMLADs,
+ * 23 cycles on the M4 where the input's own two SXTB16 made 24, and on the M7 each load
+ * issues beside a DSP instruction. On the M33 v is the input itself (one word, expanded in
+ * the step): there each word read from SRAM waits a cycle, so two words from scratch cost
+ * what one word and two SXTB16 do, and the expansion would be spent for nothing. */
+#if defined(__ARM_FEATURE_DSP) && defined(__ARM_ARCH_7EM__)
+#define FC4_EXPANDED_INPUT 1
+#define FC4_INPUT_WORDS 2 /* words of v a step reads */
+#define FC4_STEP                                   \
+    "ldr %[xe], [%[v]], #4\n\t"                    \
+    "ldr %[xo], [%[v]], #4\n\t"                    \
+    "ldr %[p0], [%[w]], #4\n\t"                    \
+    "ldr %[p1], [%[w]], #4\n\t"                    \
+    "ldr %[p2], [%[w]], #4\n\t"                    \
+    "ldr %[p3], [%[w]], #4\n\t"                    \
+    "sxtb16 %[t], %[p0]\n\t"                       \
+    "sxtb16 %[p0], %[p0], ror #8\n\t"              \
+    "smlad %[a0], %[xe], %[t], %[a0]\n\t"          \
+    "sxtb16 %[t], %[p1]\n\t"                       \
+    "smlad %[a0], %[xo], %[p0], %[a0]\n\t"         \
+    "sxtb16 %[p1], %[p1], ror #8\n\t"              \
+    "smlad %[a1], %[xe], %[t], %[a1]\n\t"          \
+    "sxtb16 %[t], %[p2]\n\t"                       \
+    "smlad %[a1], %[xo], %[p1], %[a1]\n\t"         \
+    "sxtb16 %[p2], %[p2], ror #8\n\t"              \
+    "smlad %[a2], %[xe], %[t], %[a2]\n\t"          \
+    "sxtb16 %[t], %[p3]\n\t"                       \
+    "smlad %[a2], %[xo], %[p2], %[a2]\n\t"         \
+    "sxtb16 %[p3], %[p3], ror #8\n\t"              \
+    "smlad %[a3], %[xe], %[t], %[a3]\n\t"          \
+    "smlad %[a3], %[xo], %[p3], %[a3]\n\t"
+#else
+#define FC4_EXPANDED_INPUT 0
+#define FC4_INPUT_WORDS 1
 #define FC4_STEP                                   \
     "ldr %[xo], [%[v]], #4\n\t"                    \
     "ldr %[p0], [%[w]], #4\n\t"                    \
@@ -88,6 +124,19 @@ void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const in
     "sxtb16 %[p3], %[p3], ror #8\n\t"              \
     "smlad %[a3], %[xe], %[t], %[a3]\n\t"          \
     "smlad %[a3], %[xo], %[p3], %[a3]\n\t"
+#endif
+
+/* The input row x as the Armv7E-M step reads it: for each whole word of x, its SXTB16 and its
+ * SXTB16 ROR 8, into scratch (2 x (depth & ~3) bytes, word-aligned); once per row, where each
+ * group of four units would otherwise expand every word again. */
+static void expand_input(const int8_t *x, int32_t depth, uint32_t *scratch)
+{
+    for (int32_t k = depth / 4; k > 0; --k, x += 4, scratch += 2) {
+        const uint32_t xv = emu_read_u32(x);
+        scratch[0] = emu_sxtb16(xv);
+        scratch[1] = emu_sxtb16_ror8(xv);
+    }
+}
 
 #define FC4_OPERANDS                                                                                \
     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [v] "+r"(v), [w] "+r"(ww),       \
@@ -149,7 +198,7 @@ static inline int32_t unit_output_shared(int32_t acc, int32_t multiplier, int32_
  * inlined, each form its own copy of the loop, so that a layer pays no per-group branch for
  * what it does not have. */
 static inline __attribute__((always_inline)) const uint32_t *
-all_groups(const int8_t *x, const uint32_t *ww, int32_t depth, int32_t groups, const int32_t *bias,
+all_groups(const int8_t *x, const uint32_t *steps_in, const uint32_t *ww, int32_t depth, int32_t groups, const int32_t *bias,
            const int32_t *multiplier, const int8_t *shift, int8_t *out, int32_t odd_offset, int32_t lo, int32_t hi,
            const int whole, const int shared)
 {
@@ -157,20 +206,20 @@ all_groups(const int8_t *x, const uint32_t *ww, int32_t depth, int32_t groups, c
     const int32_t shared_multiplier = multiplier[0], right_1 = ~(int32_t)shift[0];
     for (; groups > 0; --groups, bias += 4, multiplier += shared ? 0 : 4, shift += shared ? 0 : 4, out += 4) {
         int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-        const int8_t *v = x;
 #if defined(__ARM_FEATURE_DSP)
+        const uint32_t *v = steps_in;
         /* the odd steps first (depth / 4 modulo 4), then four steps a pass: the loop's decrement
          * and branch (3 cycles on the M4, 2 on the M33) once per 64 MACs */
         uint32_t xe, xo, t, p0, p1, p2, p3;
         if (!whole && (depth & 4)) {
             __asm__(FC4_STEP
                     FC4_OPERANDS
-                    : "m"(*(const uint32_t(*)[4])ww), "m"(*(const uint32_t *)(const void *)v));
+                    : "m"(*(const uint32_t(*)[4])ww), "m"(*(const uint32_t(*)[FC4_INPUT_WORDS])v));
         }
         if (!whole && (depth & 8)) {
             __asm__(FC4_STEP FC4_STEP
                     FC4_OPERANDS
-                    : "m"(*(const uint32_t(*)[8])ww), "m"(*(const uint32_t(*)[2])(const void *)v));
+                    : "m"(*(const uint32_t(*)[8])ww), "m"(*(const uint32_t(*)[2 * FC4_INPUT_WORDS])v));
         }
         /* a whole depth (a multiple of 16, never 0) has at least one pass: no test before it */
         if (whole || quads > 0) {
@@ -178,10 +227,12 @@ all_groups(const int8_t *x, const uint32_t *ww, int32_t depth, int32_t groups, c
             do {
                 __asm__(FC4_STEP FC4_STEP FC4_STEP FC4_STEP
                         FC4_OPERANDS
-                        : "m"(*(const uint32_t(*)[16])ww), "m"(*(const uint32_t(*)[4])(const void *)v));
+                        : "m"(*(const uint32_t(*)[16])ww), "m"(*(const uint32_t(*)[4 * FC4_INPUT_WORDS])v));
             } while (--q != 0);
         }
 #else
+        const int8_t *v = x;
+        (void)steps_in;
         for (int32_t chunks = depth / 4; chunks > 0; --chunks, v += 4, ww += 4) {
             const uint32_t xv = emu_read_u32(v);
             const uint32_t xe = emu_sxtb16(xv), xo = emu_sxtb16_ror8(xv);
@@ -194,9 +245,9 @@ all_groups(const int8_t *x, const uint32_t *ww, int32_t depth, int32_t groups, c
 #endif
         if (!whole && tail) {
             /* the last depth % 4 weights of each of the four units, one unit after another */
-            const int8_t *r = (const int8_t *)(const void *)ww;
+            const int8_t *r = (const int8_t *)(const void *)ww, *rest = x + (depth - tail);
             for (int32_t k = 0; k < tail; ++k) {
-                const int32_t xs = v[k];
+                const int32_t xs = rest[k];
                 a0 += r[k] * xs;
                 a1 += r[tail + k] * xs;
                 a2 += r[2 * tail + k] * xs;
@@ -275,7 +326,7 @@ static int32_t one_row(const int8_t *v, const int8_t *w, int32_t depth, int32_t 
 }
 
 void emu_fully_connected_s8_dsp4(const emu_fully_connected_s8_params *p, const int8_t *input,
-                                 const int8_t *weights, int8_t *output)
+                                 const int8_t *weights, int8_t *output, void *scratch)
 {
     const int32_t *bias = p->folded_bias;
     const int32_t *multiplier = p->multiplier;
@@ -288,13 +339,18 @@ void emu_fully_connected_s8_dsp4(const emu_fully_connected_s8_params *p, const i
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *x = input + b * depth;
         int8_t *out = output + b * units;
-        const uint32_t *ww = (const uint32_t *)(const void *)weights;
-        if (whole && shared) {
-            ww = all_groups(x, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, 1, 1);
-        } else if (shared) {
-            ww = all_groups(x, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, 0, 1);
+        const uint32_t *ww = (const uint32_t *)(const void *)weights, *steps_in = (const uint32_t *)scratch;
+        if (FC4_EXPANDED_INPUT && groups > 0) {
+            expand_input(x, depth, (uint32_t *)scratch);
         } else {
-            ww = all_groups(x, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, 0, 0);
+            steps_in = (const uint32_t *)(const void *)x;
+        }
+        if (whole && shared) {
+            ww = all_groups(x, steps_in, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, 1, 1);
+        } else if (shared) {
+            ww = all_groups(x, steps_in, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, 0, 1);
+        } else {
+            ww = all_groups(x, steps_in, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, 0, 0);
         }
         const int8_t *w = (const int8_t *)(const void *)ww;
         for (int32_t u = grouped; u < units; ++u, w += depth) {
