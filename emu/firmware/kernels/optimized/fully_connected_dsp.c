@@ -138,11 +138,6 @@ static void expand_input(const int8_t *x, int32_t depth, uint32_t *scratch)
     }
 }
 
-#define FC4_OPERANDS                                                                                \
-    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [v] "+r"(v), [w] "+r"(ww),       \
-      [xe] "=&r"(xe), [xo] "=&r"(xo), [t] "=&r"(t), [p0] "=&r"(p0), [p1] "=&r"(p1), [p2] "=&r"(p2), \
-      [p3] "=&r"(p3)
-
 /* acc rescaled to an output value, zero point and activation included: the arithmetic of
  * emu_dsp_output with emu_dsp_rescale_for's fields worked out in line. The usual shift is
  * below zero (left 1, right = -shift >= 1), where the rounding's "minus one when negative" is
@@ -186,54 +181,76 @@ static inline int32_t unit_output_shared(int32_t acc, int32_t multiplier, int32_
     return sat8_half(((high + (high >> 31)) >> right_1) + odd_offset);
 }
 
+#if defined(__ARM_FEATURE_DSP)
+/* The four sums of a group: passes loop passes of four steps, the first entered at step
+ * `entry` (0 to 3) so that the passes cover depth / 4 steps, one copy of the four steps for
+ * every depth (the steps post-increment v and w, so a pass entered late needs no pointer
+ * moved back). FC4_WHOLE_SUMS, for a depth of whole passes (a multiple of 16), has no entry to
+ * choose. The loop count is the fourteenth register. */
+#define FC4_LOOP "1:\n\t" FC4_STEP "11:\n\t" FC4_STEP "12:\n\t" FC4_STEP "13:\n\t" FC4_STEP \
+                 "subs %[q], %[q], #1\n\t"                                                  \
+                 "bne 1b"
+#define FC4_SUMS_OPERANDS                                                                          \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [v] "+r"(v), [w] "+r"(ww),       \
+      [q] "+r"(q), [t] "+&r"(t), [xe] "=&r"(xe), [xo] "=&r"(xo), [p0] "=&r"(p0), [p1] "=&r"(p1),   \
+      [p2] "=&r"(p2), [p3] "=&r"(p3)                                                               \
+    :                                                                                              \
+    : "cc", "memory"
+#define FC4_SUMS(entry, passes)                                                                    \
+    do {                                                                                           \
+        uint32_t xe, xo, t = (entry), p0, p1, p2, p3;                                              \
+        int32_t q = (passes);                                                                      \
+        __asm__("cmp %[t], #0\n\t"                                                                 \
+                "beq 1f\n\t"                                                                       \
+                "lsls %[t], %[t], #31\n\t"                                                         \
+                "bcc 11f\n\t"                                                                      \
+                "beq 12f\n\t"                                                                      \
+                "b 13f\n" FC4_LOOP FC4_SUMS_OPERANDS);                                             \
+    } while (0)
+#define FC4_WHOLE_SUMS(passes)                                                                     \
+    do {                                                                                           \
+        uint32_t xe, xo, t, p0, p1, p2, p3;                                                        \
+        int32_t q = (passes);                                                                      \
+        __asm__(FC4_LOOP FC4_SUMS_OPERANDS);                                                       \
+    } while (0)
+#endif
+
 /* Every group of four units of one batch row x: each group's sums over depth inputs from its
  * arranged weights at ww (word-aligned: each group of the arrangement starts at a multiple of
- * 4 * depth bytes of an aligned array), rescaled and stored to out; returns where the rows of
- * the last units % 4 start. All groups run in one function, so that what a group needs besides
- * its sums (the per-unit tables, out, the loop counts) stays put between groups: a group costs
- * its steps, its rescales and a few reloads from the stack, where a call per group (9
- * registers saved and restored, the pass's constants reloaded, the caller's pointers updated)
- * cost about 120 instructions more. whole (depth a multiple of 16: no odd steps, no tail) and
- * shared (unit_output_shared, with multiplier[0] and shift[0]) are constants where this is
- * inlined, each form its own copy of the loop, so that a layer pays no per-group branch for
- * what it does not have. */
+ * 4 * depth bytes of an aligned array), with the input's words from steps_in (the expanded row
+ * on Armv7E-M, else x), rescaled and stored to out; returns where the rows of the last units %
+ * 4 start. All groups run in one function, so that what a group needs besides its sums (the
+ * per-unit tables, out, the loop counts) stays put between groups: a group costs its steps,
+ * its rescale and a few reloads from the stack, where a call per group (9 registers saved and
+ * restored, the pass's constants reloaded, the caller's pointers updated) cost about 120
+ * instructions more. Two copies where this is inlined: `plain` (a constant) for the usual
+ * layer, whose units share one rescale (unit_output_shared) and whose depth is whole passes,
+ * with no test in a group for what it does not have; the other for every layer, testing for
+ * the first pass's entry, the depth % 4 tail and the form of the rescale. Where the second
+ * rescaled a shared form through unit_output and its one-entry tables (24 bytes less code),
+ * ad01_int8 took 3,700 cycles more on the M33: the shared form stays in both. */
 static inline __attribute__((always_inline)) const uint32_t *
-all_groups(const int8_t *x, const uint32_t *steps_in, const uint32_t *ww, int32_t depth, int32_t groups, const int32_t *bias,
-           const int32_t *multiplier, const int8_t *shift, int8_t *out, int32_t odd_offset, int32_t lo, int32_t hi,
-           const int whole, const int shared)
+all_groups(const int8_t *x, const uint32_t *steps_in, const uint32_t *ww, int32_t depth, int32_t groups,
+           const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *out, int32_t odd_offset,
+           int32_t lo, int32_t hi, const int shared, const int plain)
 {
-    const int32_t quads = depth / 16, tail = depth % 4;
+    const int32_t steps = depth / 4, tail = depth % 4, passes = (steps + 3) / 4, entry = -steps & 3;
     const int32_t shared_multiplier = multiplier[0], right_1 = ~(int32_t)shift[0];
-    for (; groups > 0; --groups, bias += 4, multiplier += shared ? 0 : 4, shift += shared ? 0 : 4, out += 4) {
+    /* a shared rescale's tables hold one entry */
+    const int32_t table_step = shared ? 0 : 4;
+    for (; groups > 0; --groups, bias += 4, multiplier += table_step, shift += table_step, out += 4) {
         int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
 #if defined(__ARM_FEATURE_DSP)
         const uint32_t *v = steps_in;
-        /* the odd steps first (depth / 4 modulo 4), then four steps a pass: the loop's decrement
-         * and branch (3 cycles on the M4, 2 on the M33) once per 64 MACs */
-        uint32_t xe, xo, t, p0, p1, p2, p3;
-        if (!whole && (depth & 4)) {
-            __asm__(FC4_STEP
-                    FC4_OPERANDS
-                    : "m"(*(const uint32_t(*)[4])ww), "m"(*(const uint32_t(*)[FC4_INPUT_WORDS])v));
-        }
-        if (!whole && (depth & 8)) {
-            __asm__(FC4_STEP FC4_STEP
-                    FC4_OPERANDS
-                    : "m"(*(const uint32_t(*)[8])ww), "m"(*(const uint32_t(*)[2 * FC4_INPUT_WORDS])v));
-        }
-        /* a whole depth (a multiple of 16, never 0) has at least one pass: no test before it */
-        if (whole || quads > 0) {
-            int32_t q = quads;
-            do {
-                __asm__(FC4_STEP FC4_STEP FC4_STEP FC4_STEP
-                        FC4_OPERANDS
-                        : "m"(*(const uint32_t(*)[16])ww), "m"(*(const uint32_t(*)[4 * FC4_INPUT_WORDS])v));
-            } while (--q != 0);
+        if (plain) {
+            FC4_WHOLE_SUMS(passes);
+        } else if (passes > 0) {
+            FC4_SUMS(entry, passes);
         }
 #else
         const int8_t *v = x;
-        (void)steps_in;
-        for (int32_t chunks = depth / 4; chunks > 0; --chunks, v += 4, ww += 4) {
+        (void)steps_in, (void)passes, (void)entry;
+        for (int32_t chunks = steps; chunks > 0; --chunks, v += 4, ww += 4) {
             const uint32_t xv = emu_read_u32(v);
             const uint32_t xe = emu_sxtb16(xv), xo = emu_sxtb16_ror8(xv);
             a0 = emu_smlad(xo, emu_sxtb16_ror8(ww[0]), emu_smlad(xe, emu_sxtb16(ww[0]), a0));
@@ -241,9 +258,8 @@ all_groups(const int8_t *x, const uint32_t *steps_in, const uint32_t *ww, int32_
             a2 = emu_smlad(xo, emu_sxtb16_ror8(ww[2]), emu_smlad(xe, emu_sxtb16(ww[2]), a2));
             a3 = emu_smlad(xo, emu_sxtb16_ror8(ww[3]), emu_smlad(xe, emu_sxtb16(ww[3]), a3));
         }
-        (void)quads;
 #endif
-        if (!whole && tail) {
+        if (!plain && tail) {
             /* the last depth % 4 weights of each of the four units, one unit after another */
             const int8_t *r = (const int8_t *)(const void *)ww, *rest = x + (depth - tail);
             for (int32_t k = 0; k < tail; ++k) {
@@ -300,11 +316,13 @@ all_groups(const int8_t *x, const uint32_t *steps_in, const uint32_t *ww, int32_
             out[3] = (int8_t)unit_output_shared(a3, shared_multiplier, right_1, odd_offset);
 #endif
         } else {
-            const int32_t y0 = unit_output(a0, multiplier[0], shift[0], odd_offset, lo, hi);
-            const int32_t y1 = unit_output(a1, multiplier[1], shift[1], odd_offset, lo, hi);
-            const int32_t y2 = unit_output(a2, multiplier[2], shift[2], odd_offset, lo, hi);
-            const int32_t y3 = unit_output(a3, multiplier[3], shift[3], odd_offset, lo, hi);
-            out[0] = (int8_t)y0, out[1] = (int8_t)y1, out[2] = (int8_t)y2, out[3] = (int8_t)y3;
+            /* one copy of unit_output in a loop, not four: per-unit tables are the rarer layer,
+             * and four copies cost 0.2 KB of flash */
+            const int32_t sums[4] = {a0, a1, a2, a3};
+#pragma GCC unroll 1
+            for (int32_t k = 0; k < 4; ++k) {
+                out[k] = (int8_t)unit_output(sums[k], multiplier[k], shift[k], odd_offset, lo, hi);
+            }
         }
     }
     return ww;
@@ -333,9 +351,8 @@ void emu_fully_connected_s8_dsp4(const emu_fully_connected_s8_params *p, const i
     const int8_t *shift = p->shift;
     const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max, odd_offset = 2 * offset + 1;
     const int32_t depth = p->depth, units = p->units, groups = units / 4, grouped = groups * 4;
-    /* the form of the groups' pass, chosen once per call (see all_groups); a shared rescale's
-     * tables hold one entry (emu/compile/ops/fully_connected.py) */
-    const int whole = depth % 16 == 0, shared = p->shared_rescale;
+    /* a shared rescale's tables hold one entry (emu/compile/ops/fully_connected.py) */
+    const int shared = p->shared_rescale;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *x = input + b * depth;
         int8_t *out = output + b * units;
@@ -345,12 +362,10 @@ void emu_fully_connected_s8_dsp4(const emu_fully_connected_s8_params *p, const i
         } else {
             steps_in = (const uint32_t *)(const void *)x;
         }
-        if (whole && shared) {
+        if (shared && depth % 16 == 0) {
             ww = all_groups(x, steps_in, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, 1, 1);
-        } else if (shared) {
-            ww = all_groups(x, steps_in, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, 0, 1);
         } else {
-            ww = all_groups(x, steps_in, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, 0, 0);
+            ww = all_groups(x, steps_in, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, shared, 0);
         }
         const int8_t *w = (const int8_t *)(const void *)ww;
         for (int32_t u = grouped; u < units; ++u, w += depth) {
