@@ -9,8 +9,11 @@
  * build time are arranged by the compiler (emu/compile/ops/fully_connected.py,
  * arranged_weights) for emu_fully_connected_s8_dsp4: four units per pass, so each input
  * word, once expanded, feeds eight SMLADs, and the four units' weights for four inputs are
- * 16 consecutive bytes, four word loads from one pointer; four such steps a loop pass, and
- * each unit's rescale done in the same call, while its accumulator is in a register.
+ * 16 consecutive bytes, four word loads from one pointer; four such steps a loop pass, every
+ * group of four units in one call, and each unit's rescale done while its accumulator is in
+ * a register: for the usual per-tensor layer one rescale shared by all units, clamped by SSAT,
+ * which the compiler marks (shared_rescale). On the M4 and M7 the input row is expanded to
+ * int16 halves once per call, into scratch the compiler reserves.
  */
 #include "fully_connected_dsp.h"
 
@@ -186,7 +189,10 @@ static inline int32_t unit_output_shared(int32_t acc, int32_t multiplier, int32_
  * `entry` (0 to 3) so that the passes cover depth / 4 steps, one copy of the four steps for
  * every depth (the steps post-increment v and w, so a pass entered late needs no pointer
  * moved back). FC4_WHOLE_SUMS, for a depth of whole passes (a multiple of 16), has no entry to
- * choose. The loop count is the fourteenth register. */
+ * choose. The loop count is the fourteenth register; the entry's test shifts it so that C is
+ * its bit 1 and Z is set when its bit 0 is clear. The weights and input are declared read
+ * through a "memory" clobber: as "m" operands each needed an address register of its own,
+ * which GCC could not find for the M7 build. */
 #define FC4_LOOP "1:\n\t" FC4_STEP "11:\n\t" FC4_STEP "12:\n\t" FC4_STEP "13:\n\t" FC4_STEP \
                  "subs %[q], %[q], #1\n\t"                                                  \
                  "bne 1b"
