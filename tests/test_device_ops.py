@@ -220,15 +220,17 @@ def test_convolution_kernels_match_tflm_on_the_dsp_cores(tmp_path, board, per_ch
 def fully_connected_model():
     """Chained FULLY_CONNECTED layers for the four-unit DSP kernel's loop, which takes four
     steps of four inputs a pass after one step and one pair of steps as the depth needs them:
-    depths 29 (16 + 8 + 4 + a tail of 1), 12 (8 + 4), 22 (16 + 4 + 2), 8 and 43 (32 + 8 + 3);
-    unit counts of each remainder mod 4 (12, 22, 8, 43, 5: the last units % 4 through the
-    row pass), with and without RELU."""
+    depths 29 (16 + 8 + 4 + a tail of 1), 12 (8 + 4), 22 (16 + 4 + 2), 8, 43 (32 + 8 + 3)
+    and 32 (whole passes only, the loop's own copy); unit counts of each remainder mod 4 (12,
+    22, 8, 43, 32, 5: the last units % 4 through the row pass), with and without RELU. Per
+    tensor, each layer's units share one rescale (the SSAT form), per channel they do not."""
     L = modelgen.tf().keras.layers
     return modelgen.keras_model([
         L.Dense(12, activation="relu"),
         L.Dense(22),
         L.Dense(8, activation="relu"),
         L.Dense(43),
+        L.Dense(32, activation="relu"),
         L.Dense(5, activation="relu"),
     ], (29,), seed=14), (29,)
 
@@ -236,14 +238,22 @@ def fully_connected_model():
 @pytest.mark.parametrize("board", ["nucleo-l4r5zi", "disco-f746ng", "ek-ra6m4"])
 @pytest.mark.parametrize("per_channel", [True, False])
 def test_fully_connected_kernel_matches_tflm_on_the_dsp_cores(tmp_path, board, per_channel):
-    """The four-unit inner loop is assembly, which the host tests do not run: checked here."""
+    """The four-unit inner loop is assembly, which the host tests do not run: checked here, in
+    each form the compiler chooses (per tensor every layer takes the shared SSAT rescale, per
+    channel none does)."""
+    from emu.compile.ops.fully_connected import lower, optimize
+    from emu.model.reader import parse_model
+
     model, shape = fully_connected_model()
     path = tmp_path / "fc.tflite"
     path.write_bytes(modelgen.to_int8(model, shape, per_channel=per_channel))
+    graph = parse_model(path.read_bytes())
+    forms = [optimize(op, graph, lower(op, graph)).params["shared_rescale"] for op in graph.operators]
+    assert forms == [0 if per_channel else 1] * 6, forms
     result, _ = measure(path, get_platform(board), kernels="optimized")
     assert result.output_matches_reference is True, board
     paths = [layer.path for layer in result.layers if layer.op == "FULLY_CONNECTED"]
-    assert paths == ["fully_connected/dsp"] * 5, paths
+    assert paths == ["fully_connected/dsp"] * 6, paths
 
 
 # ---- the Helium (MVE) kernels, which only the M55 runs ---------------------------------------

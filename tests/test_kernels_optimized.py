@@ -365,6 +365,88 @@ def test_fc_weights_are_arranged_as_the_four_unit_kernel_reads_them():
     assert arranged_weights(w[:3]).tolist() == w[:3].reshape(-1).tolist()
 
 
+class _FcParams(ctypes.Structure):
+    """emu_fully_connected_s8_params (emu/firmware/kernels/fully_connected.h), field for field."""
+    _fields_ = [("batches", ctypes.c_int32), ("depth", ctypes.c_int32), ("units", ctypes.c_int32),
+                ("output_offset", ctypes.c_int16), ("act_min", ctypes.c_int16), ("act_max", ctypes.c_int16),
+                ("shared_rescale", ctypes.c_int16), ("folded_bias", ctypes.POINTER(ctypes.c_int32)),
+                ("multiplier", ctypes.POINTER(ctypes.c_int32)), ("shift", ctypes.POINTER(ctypes.c_int8))]
+
+
+def test_fc_four_unit_kernel_rescales_as_the_reference_in_each_form(tmp_path):
+    """emu_fully_connected_s8_dsp4's rescales (the shared one with its SSAT, the per-unit one)
+    against TFLM's MultiplyByQuantizedMultiplier plus zero point and clamp written in Python, on
+    accumulators chosen to be exact ties of the rounding, the extremes the compiler lets through
+    and random ones: with all-zero weights each unit's sum is its folded bias, so the bias is the
+    accumulator. Depths 1 (a tail), 16 (whole passes) and 20 (a step and whole passes); units
+    not a multiple of 4 (the row pass after the groups)."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    library = tmp_path / "fc.so"
+    subprocess.run([cc, "-O2", "-shared", "-fPIC", *kernel_includes(FIRMWARE),
+                    str(FIRMWARE / "kernels" / "optimized" / "fully_connected_dsp.c"), "-o", str(library)],
+                   check=True)
+    kernel = ctypes.CDLL(str(library)).emu_fully_connected_s8_dsp4
+
+    def run(acc, multiplier, shift, offset, lo, hi, shared, depth):
+        units = len(acc)
+        bias = (ctypes.c_int32 * units)(*acc)
+        m = (ctypes.c_int32 * len(multiplier))(*multiplier)
+        s = (ctypes.c_int8 * len(shift))(*shift)
+        p = _FcParams(1, depth, units, offset, lo, hi, shared, bias, m, s)
+        x = (ctypes.c_int8 * depth)(*range(depth))
+        w = (ctypes.c_int8 * (units * depth))()
+        out = (ctypes.c_int8 * units)()
+        scratch = (ctypes.c_int32 * (depth // 2 + 1))()  # 2 x (depth & ~3) bytes, at least 4
+        kernel(ctypes.byref(p), x, w, out, scratch)
+        return list(out)
+
+    rng = np.random.default_rng(5)
+    checked = 0
+    for shift in (-1, -2, -5, -9, -17, -31):
+        right = -shift
+        limit = (2**31 - 1) >> 1  # acc << 1 fits int32
+        half = 1 << (right - 1)
+        ties = [a for k in range(-6, 6) if abs(a := k * (1 << right) + half) <= limit]
+        near = min(1 << (right + 8), limit)  # accumulators whose outputs are inside the int8 range
+        for multiplier in (2**30, 2**31 - 1, int(rng.integers(2**30, 2**31))):
+            for offset, depth in ((-128, 16), (96, 1), (0, 20), (127, 16)):
+                acc = [*ties, 0, 1, -1, limit, -limit, *rng.integers(-limit, limit + 1, 30).tolist(),
+                       *rng.integers(-near, near, 30).tolist()]
+                acc = acc[:len(acc) // 4 * 4 + 3]  # three units left for the row pass
+                want = [min(max(multiply_by_quantized_multiplier(a, multiplier, shift) + offset, -128), 127)
+                        for a in acc]
+                assert run(acc, [multiplier], [shift], offset, -128, 127, 1, depth) == want, (multiplier, shift)
+                checked += len(acc)
+    # per-unit tables (shifts of both signs) and a narrower activation range: the other form
+    acc = rng.integers(-5000, 5000, 23).tolist()
+    multipliers = rng.integers(2**30, 2**31, 23).tolist()
+    shifts = rng.integers(-9, 3, 23).tolist()
+    for depth in (1, 16, 20):
+        want = [min(max(multiply_by_quantized_multiplier(a, m, s) + 3, -20), 90)
+                for a, m, s in zip(acc, multipliers, shifts, strict=True)]
+        assert run(acc, multipliers, shifts, 3, -20, 90, 0, depth) == want
+    assert checked > 2000
+
+
+def test_fc_shared_rescale_only_where_every_unit_has_the_same_negative_shift_and_the_full_range():
+    from emu.compile.kernel_call import ConstArray
+    from emu.compile.ops.fully_connected import shared_rescale
+
+    def params(multipliers, shifts, lo=-128, hi=127):
+        return {"multiplier": ConstArray("int32_t", np.array(multipliers, np.int32)),
+                "shift": ConstArray("int8_t", np.array(shifts, np.int8)), "act_min": lo, "act_max": hi}
+
+    shared = shared_rescale(params([1 << 30] * 3, [-4] * 3))
+    assert shared["shared_rescale"] == 1
+    assert shared["multiplier"].values.tolist() == [1 << 30] and shared["shift"].values.tolist() == [-4]
+    for other in (params([1 << 30, (1 << 30) + 1, 1 << 30], [-4] * 3),  # per-channel multipliers
+                  params([1 << 30] * 3, [-4, -5, -4]),  # per-channel shifts
+                  params([1 << 30] * 3, [0] * 3),  # no right shift: SSAT's halving would be wrong
+                  params([1 << 30] * 3, [-4] * 3, lo=-128, hi=5),  # RELU6-like range: a real clamp
+                  params([1 << 30] * 3, [-4] * 3, lo=0, hi=127)):
+        assert shared_rescale(other) == {"shared_rescale": 0}
+
+
 def test_fc_four_unit_kernel_matches_tflm_for_every_remainder_of_units_and_depth():
     """Units and depth of each remainder mod 4 (groups with and without a tail, units left over
     for the two-unit pass), several batches, per-tensor and per-channel; and a model whose
@@ -374,7 +456,8 @@ def test_fc_four_unit_kernel_matches_tflm_for_every_remainder_of_units_and_depth
 
     dense = _k().Dense
     cases = [((depth,), units, per_channel) for depth, units, per_channel in
-             ((16, 4, True), (17, 5, False), (18, 6, True), (19, 7, True), (3, 9, False), (64, 8, True), (2, 3, True))]
+             ((16, 4, True), (17, 5, False), (18, 6, True), (19, 7, True), (3, 9, False), (64, 8, True), (2, 3, True),
+              (32, 8, False), (48, 7, False))]  # per tensor and whole passes: the shared rescale's own loop
     cases.append(((3, 13), 10, True))  # three batches
     paths = []
     for i, (shape, units, per_channel) in enumerate(cases):

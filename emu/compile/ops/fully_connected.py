@@ -123,6 +123,20 @@ def arranged_weights(weights: np.ndarray) -> np.ndarray:
     return np.concatenate([arranged.reshape(-1), weights[grouped:].reshape(-1)]).astype(np.int8)
 
 
+def shared_rescale(params: dict) -> dict:
+    """The rescale operands of emu_fully_connected_s8_dsp4: where every unit has the same multiplier
+    and the same shift, below zero, and the activation range is all of int8 (a per-tensor layer,
+    the usual kind), the tables shrink to that one entry and shared_rescale is 1, so that the
+    kernel reads them once per call, rescales without a branch and clamps with one SSAT (and the
+    tables leave flash); otherwise the per-unit tables, and 0."""
+    multiplier, shift = (np.asarray(params[k].values) for k in ("multiplier", "shift"))
+    if ((multiplier == multiplier[0]).all() and (shift == shift[0]).all() and shift[0] < 0
+            and (params["act_min"], params["act_max"]) == (-128, 127)):
+        return {"multiplier": ConstArray("int32_t", multiplier[:1]), "shift": ConstArray("int8_t", shift[:1]),
+                "shared_rescale": 1}
+    return {"shared_rescale": 0}
+
+
 def _int16_form(call: KernelCall, form: str) -> KernelCall:
     """The 16x8 call with its optimized kernel (emu/firmware/kernels/optimized/int16_dsp.c or int16_mve.c); the
     DSP kernel packs each input row into scratch."""
@@ -146,10 +160,14 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
                        path="fully_connected/rows-dsp")
     # The arranged weights replace the model's in flash, byte for byte.
     units = call.params["units"]
+    call = replace(call, params={**call.params, **shared_rescale(call.params)})
     arranged = ConstArray("int8_t", arranged_weights(graph.tensor(op.inputs[1]).data.reshape(units, -1)))
+    # Scratch for the input row expanded once per call (two words per four inputs), which the
+    # M4 and M7 read instead of expanding each input word again in every group of four units.
     return replace(call, function="emu_fully_connected_s8_dsp4", header="fully_connected_dsp.h",
                    path="fully_connected/dsp", args=[call.args[0], arranged, *call.args[2:]],
-                   filter_storage=("int8", arranged.values.nbytes))
+                   filter_storage=("int8", arranged.values.nbytes),
+                   scratch_bytes=s16_packed_bytes(call.params["depth"]))
 
 
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:

@@ -11,6 +11,11 @@ typedef struct {
     int32_t batches, depth, units;
     int16_t output_offset; /* output zero point */
     int16_t act_min, act_max;
+    /* 1: every unit's multiplier and shift the same, the shift below 0, and the activation
+     * range all of int8; multiplier and shift then hold that one entry. Set by the lowering for
+     * emu_fully_connected_s8_dsp4 only (optimized/fully_connected_dsp.c), which then rescales
+     * without a table or a branch and clamps with one SSAT; in the struct's padding. */
+    int16_t shared_rescale;
     const int32_t *folded_bias; /* bias[u] + input_offset * sum(weights[u]) */
     const int32_t *multiplier;    /* per channel, also for per-tensor weights */
     const int8_t *shift;

@@ -9,8 +9,11 @@
  * build time are arranged by the compiler (emu/compile/ops/fully_connected.py,
  * arranged_weights) for emu_fully_connected_s8_dsp4: four units per pass, so each input
  * word, once expanded, feeds eight SMLADs, and the four units' weights for four inputs are
- * 16 consecutive bytes, four word loads from one pointer; four such steps a loop pass, and
- * each unit's rescale done in the same call, while its accumulator is in a register.
+ * 16 consecutive bytes, four word loads from one pointer; four such steps a loop pass, every
+ * group of four units in one call, and each unit's rescale done while its accumulator is in
+ * a register: for the usual per-tensor layer one rescale shared by all units, clamped by SSAT,
+ * which the compiler marks (shared_rescale). On the M4 and M7 the input row is expanded to
+ * int16 halves once per call, into scratch the compiler reserves.
  */
 #include "fully_connected_dsp.h"
 
@@ -57,13 +60,49 @@ void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const in
     }
 }
 
-/* Four inputs of four units, sixteen MACs, from v (an input word) and w (the arranged
- * weights): written out because the compiler's order puts each SMLAD right after the SXTB16
- * it reads, which stalls a core whose DSP and load results take two cycles (Cortex-M33).
- * The five loads come first, back to back and single words, so that the M4 pipelines them
- * (a cycle each after the first: 6 cycles, where an LDR and two LDRDs, which do not
- * pipeline, take 8); then each SMLAD reads an SXTB16 result from two instructions back and
- * each SXTB16 a load from two or more. */
+/* Four inputs of four units, sixteen MACs, from v and w (the arranged weights), written out:
+ * the compiler's order puts each SMLAD right after the SXTB16 it reads, which stalls a core
+ * whose DSP and load results take two cycles (Cortex-M33). The loads come first, back to back
+ * and single words, so that the M4 pipelines them (a cycle each after the first, where LDRDs,
+ * which do not pipeline, take 3 for two words); then each SMLAD reads an SXTB16 result from
+ * two instructions back and each SXTB16 a load from two or more.
+ *
+ * On the M4 and M7 (Armv7E-M) v is the input row expanded once per call into scratch
+ * (expand_input: each input word's two SXTB16 halves, even then odd, as two words), so a step
+ * loads two words for the input and expands only the weights: 6 loads, 8 SXTB16 and 8 SMLADs,
+ * 23 cycles on the M4 where the input's own two SXTB16 made 24, and on the M7 each load
+ * issues beside a DSP instruction. On the M33 v is the input itself (one word, expanded in
+ * the step): there each word read from SRAM waits a cycle, so two words from scratch cost
+ * what one word and two SXTB16 do, and the expansion would be spent for nothing. */
+#if defined(__ARM_FEATURE_DSP) && defined(__ARM_ARCH_7EM__)
+#define FC4_EXPANDED_INPUT 1
+#define FC4_INPUT_WORDS 2 /* words of v a step reads */
+#define FC4_STEP                                   \
+    "ldr %[xe], [%[v]], #4\n\t"                    \
+    "ldr %[xo], [%[v]], #4\n\t"                    \
+    "ldr %[p0], [%[w]], #4\n\t"                    \
+    "ldr %[p1], [%[w]], #4\n\t"                    \
+    "ldr %[p2], [%[w]], #4\n\t"                    \
+    "ldr %[p3], [%[w]], #4\n\t"                    \
+    "sxtb16 %[t], %[p0]\n\t"                       \
+    "sxtb16 %[p0], %[p0], ror #8\n\t"              \
+    "smlad %[a0], %[xe], %[t], %[a0]\n\t"          \
+    "sxtb16 %[t], %[p1]\n\t"                       \
+    "smlad %[a0], %[xo], %[p0], %[a0]\n\t"         \
+    "sxtb16 %[p1], %[p1], ror #8\n\t"              \
+    "smlad %[a1], %[xe], %[t], %[a1]\n\t"          \
+    "sxtb16 %[t], %[p2]\n\t"                       \
+    "smlad %[a1], %[xo], %[p1], %[a1]\n\t"         \
+    "sxtb16 %[p2], %[p2], ror #8\n\t"              \
+    "smlad %[a2], %[xe], %[t], %[a2]\n\t"          \
+    "sxtb16 %[t], %[p3]\n\t"                       \
+    "smlad %[a2], %[xo], %[p2], %[a2]\n\t"         \
+    "sxtb16 %[p3], %[p3], ror #8\n\t"              \
+    "smlad %[a3], %[xe], %[t], %[a3]\n\t"          \
+    "smlad %[a3], %[xo], %[p3], %[a3]\n\t"
+#else
+#define FC4_EXPANDED_INPUT 0
+#define FC4_INPUT_WORDS 1
 #define FC4_STEP                                   \
     "ldr %[xo], [%[v]], #4\n\t"                    \
     "ldr %[p0], [%[w]], #4\n\t"                    \
@@ -88,21 +127,19 @@ void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const in
     "sxtb16 %[p3], %[p3], ror #8\n\t"              \
     "smlad %[a3], %[xe], %[t], %[a3]\n\t"          \
     "smlad %[a3], %[xo], %[p3], %[a3]\n\t"
+#endif
 
-#define FC4_OPERANDS                                                                                \
-    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [v] "+r"(v), [w] "+r"(ww),       \
-      [xe] "=&r"(xe), [xo] "=&r"(xo), [t] "=&r"(t), [p0] "=&r"(p0), [p1] "=&r"(p1), [p2] "=&r"(p2), \
-      [p3] "=&r"(p3)
-
-/* What a four-unit pass needs besides its input and weights: the layer's per-unit
- * constants from its first unit on, and where its first output goes. */
-typedef struct {
-    const int32_t *bias;
-    const int32_t *multiplier;
-    const int8_t *shift;
-    int8_t *out;
-    int32_t offset, lo, hi;
-} four_units_out;
+/* The input row x as the Armv7E-M step reads it: for each whole word of x, its SXTB16 and its
+ * SXTB16 ROR 8, into scratch (2 x (depth & ~3) bytes, word-aligned); once per row, where each
+ * group of four units would otherwise expand every word again. */
+static void expand_input(const int8_t *x, int32_t depth, uint32_t *scratch)
+{
+    for (int32_t k = depth / 4; k > 0; --k, x += 4, scratch += 2) {
+        const uint32_t xv = emu_read_u32(x);
+        scratch[0] = emu_sxtb16(xv);
+        scratch[1] = emu_sxtb16_ror8(xv);
+    }
+}
 
 /* acc rescaled to an output value, zero point and activation included: the arithmetic of
  * emu_dsp_output with emu_dsp_rescale_for's fields worked out in line. The usual shift is
@@ -124,65 +161,177 @@ static inline int32_t unit_output(int32_t acc, int32_t multiplier, int32_t shift
     return emu_clamp(y, lo, hi);
 }
 
-/* Four units (bias first) over depth inputs from their arranged weights at w (word-aligned:
- * each group of the arrangement starts at a multiple of 4 * depth bytes of an aligned
- * array), rescaled and stored; returns where the next group starts. Kept out of line so that
- * its accumulators, expanded input and weight words stay in registers. */
-__attribute__((noinline)) static const int8_t *four_units(const int8_t *v, const int8_t *w, int32_t depth,
-                                                          const four_units_out *o)
+/* x >> 1 clamped to the int8 range: one SSAT, which shifts its operand first. */
+static inline int32_t sat8_half(int32_t x)
 {
-    int32_t a0 = o->bias[0], a1 = o->bias[1], a2 = o->bias[2], a3 = o->bias[3];
-    const uint32_t *ww = (const uint32_t *)(const void *)w;
-#if defined(__ARM_FEATURE_DSP)
-    /* the odd steps first (depth / 4 modulo 4), then four steps a pass: the loop's decrement
-     * and branch (3 cycles on the M4, 2 on the M33) once per 64 MACs */
-    uint32_t xe, xo, t, p0, p1, p2, p3;
-    if (depth & 4) {
-        __asm__(FC4_STEP
-                FC4_OPERANDS
-                : "m"(*(const uint32_t(*)[4])ww), "m"(*(const uint32_t *)(const void *)v));
-    }
-    if (depth & 8) {
-        __asm__(FC4_STEP FC4_STEP
-                FC4_OPERANDS
-                : "m"(*(const uint32_t(*)[8])ww), "m"(*(const uint32_t(*)[2])(const void *)v));
-    }
-    for (int32_t quads = depth / 16; quads > 0; --quads) {
-        __asm__(FC4_STEP FC4_STEP FC4_STEP FC4_STEP
-                FC4_OPERANDS
-                : "m"(*(const uint32_t(*)[16])ww), "m"(*(const uint32_t(*)[4])(const void *)v));
-    }
+#if defined(__ARM_FEATURE_SAT)
+    int32_t y;
+    __asm__("ssat %0, #8, %1, asr #1" : "=r"(y) : "r"(x));
+    return y;
 #else
-    for (int32_t chunks = depth / 4; chunks > 0; --chunks, v += 4, ww += 4) {
-        const uint32_t xv = emu_read_u32(v);
-        const uint32_t xe = emu_sxtb16(xv), xo = emu_sxtb16_ror8(xv);
-        a0 = emu_smlad(xo, emu_sxtb16_ror8(ww[0]), emu_smlad(xe, emu_sxtb16(ww[0]), a0));
-        a1 = emu_smlad(xo, emu_sxtb16_ror8(ww[1]), emu_smlad(xe, emu_sxtb16(ww[1]), a1));
-        a2 = emu_smlad(xo, emu_sxtb16_ror8(ww[2]), emu_smlad(xe, emu_sxtb16(ww[2]), a2));
-        a3 = emu_smlad(xo, emu_sxtb16_ror8(ww[3]), emu_smlad(xe, emu_sxtb16(ww[3]), a3));
-    }
+    return emu_sat8(x >> 1);
 #endif
-    /* the last depth % 4 weights of each of the four units, one unit after another */
-    const int8_t *r = (const int8_t *)(const void *)ww;
-    const int32_t tail = depth % 4;
-    for (int32_t k = 0; k < tail; ++k) {
-        const int32_t xs = v[k];
-        a0 += r[k] * xs;
-        a1 += r[tail + k] * xs;
-        a2 += r[2 * tail + k] * xs;
-        a3 += r[3 * tail + k] * xs;
+}
+
+/* unit_output for a layer whose units share one multiplier and one shift below zero and whose
+ * activation range is all of int8 (shared_rescale, set by the compiler): no table read and no
+ * branch per unit, and the last shift and the clamp are one SSAT. right_1 is ~shift, worked
+ * out once per call. Six instructions a unit where unit_output takes thirteen and three
+ * loads. */
+static inline int32_t unit_output_shared(int32_t acc, int32_t multiplier, int32_t right_1, int32_t odd_offset)
+{
+    const int32_t high = emu_smmulr((int32_t)((uint32_t)acc << 1), multiplier);
+    return sat8_half(((high + (high >> 31)) >> right_1) + odd_offset);
+}
+
+#if defined(__ARM_FEATURE_DSP)
+/* The four sums of a group: passes loop passes of four steps, the first entered at step
+ * `entry` (0 to 3) so that the passes cover depth / 4 steps, one copy of the four steps for
+ * every depth (the steps post-increment v and w, so a pass entered late needs no pointer
+ * moved back). FC4_WHOLE_SUMS, for a depth of whole passes (a multiple of 16), has no entry to
+ * choose. The loop count is the fourteenth register; the entry's test shifts it so that C is
+ * its bit 1 and Z is set when its bit 0 is clear. The weights and input are declared read
+ * through a "memory" clobber: as "m" operands each needed an address register of its own,
+ * which GCC could not find for the M7 build. */
+#define FC4_LOOP "1:\n\t" FC4_STEP "11:\n\t" FC4_STEP "12:\n\t" FC4_STEP "13:\n\t" FC4_STEP \
+                 "subs %[q], %[q], #1\n\t"                                                  \
+                 "bne 1b"
+#define FC4_SUMS_OPERANDS                                                                          \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [v] "+r"(v), [w] "+r"(ww),       \
+      [q] "+r"(q), [t] "+&r"(t), [xe] "=&r"(xe), [xo] "=&r"(xo), [p0] "=&r"(p0), [p1] "=&r"(p1),   \
+      [p2] "=&r"(p2), [p3] "=&r"(p3)                                                               \
+    :                                                                                              \
+    : "cc", "memory"
+#define FC4_SUMS(entry, passes)                                                                    \
+    do {                                                                                           \
+        uint32_t xe, xo, t = (entry), p0, p1, p2, p3;                                              \
+        int32_t q = (passes);                                                                      \
+        __asm__("cmp %[t], #0\n\t"                                                                 \
+                "beq 1f\n\t"                                                                       \
+                "lsls %[t], %[t], #31\n\t"                                                         \
+                "bcc 11f\n\t"                                                                      \
+                "beq 12f\n\t"                                                                      \
+                "b 13f\n" FC4_LOOP FC4_SUMS_OPERANDS);                                             \
+    } while (0)
+#define FC4_WHOLE_SUMS(passes)                                                                     \
+    do {                                                                                           \
+        uint32_t xe, xo, t, p0, p1, p2, p3;                                                        \
+        int32_t q = (passes);                                                                      \
+        __asm__(FC4_LOOP FC4_SUMS_OPERANDS);                                                       \
+    } while (0)
+#endif
+
+/* Every group of four units of one batch row x: each group's sums over depth inputs from its
+ * arranged weights at ww (word-aligned: each group of the arrangement starts at a multiple of
+ * 4 * depth bytes of an aligned array), with the input's words from steps_in (the expanded row
+ * on Armv7E-M, else x), rescaled and stored to out; returns where the rows of the last units %
+ * 4 start. All groups run in one function, so that what a group needs besides its sums (the
+ * per-unit tables, out, the loop counts) stays put between groups: a group costs its steps,
+ * its rescale and a few reloads from the stack, where a call per group (9 registers saved and
+ * restored, the pass's constants reloaded, the caller's pointers updated) cost about 120
+ * instructions more. Two copies where this is inlined: `plain` (a constant) for the usual
+ * layer, whose units share one rescale (unit_output_shared) and whose depth is whole passes,
+ * with no test in a group for what it does not have; the other for every layer, testing for
+ * the first pass's entry, the depth % 4 tail and the form of the rescale. Where the second
+ * rescaled a shared form through unit_output and its one-entry tables (24 bytes less code),
+ * ad01_int8 took 3,700 cycles more on the M33: the shared form stays in both. */
+static inline __attribute__((always_inline)) const uint32_t *
+all_groups(const int8_t *x, const uint32_t *steps_in, const uint32_t *ww, int32_t depth, int32_t groups,
+           const int32_t *bias, const int32_t *multiplier, const int8_t *shift, int8_t *out, int32_t odd_offset,
+           int32_t lo, int32_t hi, const int shared, const int plain)
+{
+    const int32_t steps = depth / 4, tail = depth % 4, passes = (steps + 3) / 4, entry = -steps & 3;
+    const int32_t shared_multiplier = multiplier[0], right_1 = ~(int32_t)shift[0];
+    /* a shared rescale's tables hold one entry */
+    const int32_t table_step = shared ? 0 : 4;
+    for (; groups > 0; --groups, bias += 4, multiplier += table_step, shift += table_step, out += 4) {
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+#if defined(__ARM_FEATURE_DSP)
+        const uint32_t *v = steps_in;
+        if (plain) {
+            FC4_WHOLE_SUMS(passes);
+        } else if (passes > 0) {
+            FC4_SUMS(entry, passes);
+        }
+#else
+        const int8_t *v = x;
+        (void)steps_in, (void)passes, (void)entry;
+        for (int32_t chunks = steps; chunks > 0; --chunks, v += 4, ww += 4) {
+            const uint32_t xv = emu_read_u32(v);
+            const uint32_t xe = emu_sxtb16(xv), xo = emu_sxtb16_ror8(xv);
+            a0 = emu_smlad(xo, emu_sxtb16_ror8(ww[0]), emu_smlad(xe, emu_sxtb16(ww[0]), a0));
+            a1 = emu_smlad(xo, emu_sxtb16_ror8(ww[1]), emu_smlad(xe, emu_sxtb16(ww[1]), a1));
+            a2 = emu_smlad(xo, emu_sxtb16_ror8(ww[2]), emu_smlad(xe, emu_sxtb16(ww[2]), a2));
+            a3 = emu_smlad(xo, emu_sxtb16_ror8(ww[3]), emu_smlad(xe, emu_sxtb16(ww[3]), a3));
+        }
+#endif
+        if (!plain && tail) {
+            /* the last depth % 4 weights of each of the four units, one unit after another */
+            const int8_t *r = (const int8_t *)(const void *)ww, *rest = x + (depth - tail);
+            for (int32_t k = 0; k < tail; ++k) {
+                const int32_t xs = rest[k];
+                a0 += r[k] * xs;
+                a1 += r[tail + k] * xs;
+                a2 += r[2 * tail + k] * xs;
+                a3 += r[3 * tail + k] * xs;
+            }
+            ww = (const uint32_t *)(const void *)(r + 4 * tail);
+        }
+        if (shared) {
+#if defined(__ARM_FEATURE_DSP)
+            /* unit_output_shared for the four units, written out so that no instruction reads
+             * a result of the one before it: on the M33 a high multiply, a shifted operand and an
+             * SSAT take two cycles to give theirs, and in unit_output_shared's order each of the
+             * six steps waits for the one before. Four byte stores, where the compiler gathers
+             * the bytes into a word first (two instructions more). */
+            int8_t *o = out;
+            __asm__("lsl %[a0], %[a0], #1\n\t"
+                    "lsl %[a1], %[a1], #1\n\t"
+                    "smmulr %[a0], %[a0], %[m]\n\t"
+                    "smmulr %[a1], %[a1], %[m]\n\t"
+                    "lsl %[a2], %[a2], #1\n\t"
+                    "lsl %[a3], %[a3], #1\n\t"
+                    "add %[a0], %[a0], %[a0], asr #31\n\t"
+                    "smmulr %[a2], %[a2], %[m]\n\t"
+                    "add %[a1], %[a1], %[a1], asr #31\n\t"
+                    "smmulr %[a3], %[a3], %[m]\n\t"
+                    "asr %[a0], %[a0], %[r]\n\t"
+                    "asr %[a1], %[a1], %[r]\n\t"
+                    "add %[a2], %[a2], %[a2], asr #31\n\t"
+                    "add %[a3], %[a3], %[a3], asr #31\n\t"
+                    "add %[a0], %[a0], %[odd]\n\t"
+                    "add %[a1], %[a1], %[odd]\n\t"
+                    "asr %[a2], %[a2], %[r]\n\t"
+                    "asr %[a3], %[a3], %[r]\n\t"
+                    "ssat %[a0], #8, %[a0], asr #1\n\t"
+                    "ssat %[a1], #8, %[a1], asr #1\n\t"
+                    "add %[a2], %[a2], %[odd]\n\t"
+                    "add %[a3], %[a3], %[odd]\n\t"
+                    "ssat %[a2], #8, %[a2], asr #1\n\t"
+                    "ssat %[a3], #8, %[a3], asr #1\n\t"
+                    "strb %[a0], [%[o]]\n\t"
+                    "strb %[a1], [%[o], #1]\n\t"
+                    "strb %[a2], [%[o], #2]\n\t"
+                    "strb %[a3], [%[o], #3]\n\t"
+                    : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), "=m"(*(int8_t(*)[4])o)
+                    : [m] "r"(shared_multiplier), [r] "r"(right_1), [odd] "r"(odd_offset), [o] "r"(o));
+#else
+            out[0] = (int8_t)unit_output_shared(a0, shared_multiplier, right_1, odd_offset);
+            out[1] = (int8_t)unit_output_shared(a1, shared_multiplier, right_1, odd_offset);
+            out[2] = (int8_t)unit_output_shared(a2, shared_multiplier, right_1, odd_offset);
+            out[3] = (int8_t)unit_output_shared(a3, shared_multiplier, right_1, odd_offset);
+#endif
+        } else {
+            /* one copy of unit_output in a loop, not four: per-unit tables are the rarer layer,
+             * and four copies cost 0.2 KB of flash */
+            const int32_t sums[4] = {a0, a1, a2, a3};
+#pragma GCC unroll 1
+            for (int32_t k = 0; k < 4; ++k) {
+                out[k] = (int8_t)unit_output(sums[k], multiplier[k], shift[k], odd_offset, lo, hi);
+            }
+        }
     }
-    /* read before the first store, which may alias them as far as the compiler knows */
-    const int32_t *m = o->multiplier;
-    const int8_t *s = o->shift;
-    const int32_t odd_offset = 2 * o->offset + 1, lo = o->lo, hi = o->hi;
-    const int32_t y0 = unit_output(a0, m[0], s[0], odd_offset, lo, hi);
-    const int32_t y1 = unit_output(a1, m[1], s[1], odd_offset, lo, hi);
-    const int32_t y2 = unit_output(a2, m[2], s[2], odd_offset, lo, hi);
-    const int32_t y3 = unit_output(a3, m[3], s[3], odd_offset, lo, hi);
-    int8_t *out = o->out;
-    out[0] = (int8_t)y0, out[1] = (int8_t)y1, out[2] = (int8_t)y2, out[3] = (int8_t)y3;
-    return r + 4 * tail;
+    return ww;
 }
 
 /* One unit's dot product with x over depth inputs, its weights a row as the model stores it
@@ -201,24 +350,33 @@ static int32_t one_row(const int8_t *v, const int8_t *w, int32_t depth, int32_t 
 }
 
 void emu_fully_connected_s8_dsp4(const emu_fully_connected_s8_params *p, const int8_t *input,
-                                 const int8_t *weights, int8_t *output)
+                                 const int8_t *weights, int8_t *output, void *scratch)
 {
     const int32_t *bias = p->folded_bias;
     const int32_t *multiplier = p->multiplier;
     const int8_t *shift = p->shift;
-    const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
-    const int32_t depth = p->depth, units = p->units, grouped = units / 4 * 4;
+    const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max, odd_offset = 2 * offset + 1;
+    const int32_t depth = p->depth, units = p->units, groups = units / 4, grouped = groups * 4;
+    /* a shared rescale's tables hold one entry (emu/compile/ops/fully_connected.py) */
+    const int shared = p->shared_rescale;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *x = input + b * depth;
         int8_t *out = output + b * units;
-        const int8_t *w = weights;
-        four_units_out o = {bias, multiplier, shift, out, offset, lo, hi};
-        for (int32_t u = 0; u < grouped; u += 4) {
-            w = four_units(x, w, depth, &o);
-            o.bias += 4, o.multiplier += 4, o.shift += 4, o.out += 4;
+        const uint32_t *ww = (const uint32_t *)(const void *)weights, *steps_in = (const uint32_t *)scratch;
+        if (FC4_EXPANDED_INPUT && groups > 0) {
+            expand_input(x, depth, (uint32_t *)scratch);
+        } else {
+            steps_in = (const uint32_t *)(const void *)x;
         }
+        if (shared && depth % 16 == 0) {
+            ww = all_groups(x, steps_in, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, 1, 1);
+        } else {
+            ww = all_groups(x, steps_in, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, shared, 0);
+        }
+        const int8_t *w = (const int8_t *)(const void *)ww;
         for (int32_t u = grouped; u < units; ++u, w += depth) {
-            const emu_dsp_rescale r = emu_dsp_rescale_for(multiplier[u], shift[u]);
+            const int32_t k = shared ? 0 : u;
+            const emu_dsp_rescale r = emu_dsp_rescale_for(multiplier[k], shift[k]);
             out[u] = (int8_t)emu_dsp_output(&r, one_row(x, w, depth, bias[u]), offset, lo, hi);
         }
     }
