@@ -38,12 +38,13 @@
 
 #define PIXELS 3
 
-/* Pixels waiting for their group to fill: where their outputs go, and the last len & 3
- * bytes of their windows. Everything a group reads of its inputs is copied (expanded or
- * here) before it writes any output, so the output may stream over the input
- * (emu/compile/overlap.py) even when a group spans two rows. */
+/* Pixels waiting for their group to fill: where the first one's outputs go (the others' follow
+ * it, output_c bytes apart: pixels join in raster order), and the last len & 3 bytes of their
+ * windows. Everything a group reads of its inputs is copied (expanded or here) before it writes
+ * any output, so the output may stream over the input (emu/compile/overlap.py) even when a
+ * group spans two rows. */
 typedef struct {
-    int8_t *out[PIXELS];
+    int8_t *out;
     int8_t tail[PIXELS][4];
     int count;
 } pending_group;
@@ -78,7 +79,9 @@ static inline __attribute__((always_inline)) void join_group(pending_group *g, c
     for (int32_t k = 0; k < (len & 3); ++k) {
         g->tail[g->count][k] = x[k];
     }
-    g->out[g->count++] = out;
+    if (g->count++ == 0) {
+        g->out = out;
+    }
 }
 
 /* The window of the output pixel whose first tap would read (iy0, ix0) joins the group
@@ -110,18 +113,29 @@ static void join_window(pending_group *g, const emu_conv2d_s8_params *p, const i
             }
         }
     }
-    g->out[g->count++] = out;
+    if (g->count++ == 0) {
+        g->out = out;
+    }
 }
 
-/* What every group of a call shares: the live (not constant) channels in order, with their
- * rescales, then the constant channels (in scratch, worked out once per call), the filter
- * and how its rows are laid out, and the output stage's form. */
+/* A live channel's output stage, in the order a pair of channels reads it: the folded bias its
+ * sums start from, then its rescale. */
 typedef struct {
-    const emu_dsp_rescale *rescale; /* the live channels' rescales, in their order */
+    int32_t bias;
+    emu_dsp_rescale r;
+} live_channel;
+
+/* What every group of a call shares: the live (not constant) channels in order, then the
+ * constant channels (in scratch, worked out once per call), the filter and how its rows are
+ * laid out, and the output stage's form. */
+typedef struct {
+    const live_channel *live_table; /* the live channels, in their order */
     const uint16_t *channel;        /* the live channels, then the constant ones */
     const int32_t *bias;
     const int8_t *filter;
     int32_t len;                    /* bytes of each window and filter row */
+    int32_t output_c;               /* bytes from one pixel's outputs to the next's */
+    int8_t *dump;                   /* a short group's outputs, PIXELS x output_c bytes */
     int live, pairs, channels;      /* pairs: of live channels, whose rows the filter interleaves */
     int32_t offset, lo, hi;
     int short_form, full_range;
@@ -285,74 +299,185 @@ static inline pair_sums pair_dot(pair_sums t, const uint32_t *v, const uint32_t 
 }
 #endif
 
-/* Every pair of live channels of a group, whose windows are in group .. group_end and
- * g->tail. Inlined into the functions below, each kept apart (noinline) so that the sums
- * stay in registers. */
+#if defined(__ARM_FEATURE_DSP)
+/* One step of the short rescale on the sum in register ACC (a string): the output before the
+ * clamp, emu_dsp_output_short's (high + half + (high >> 31)) >> right, as one SMMLAR:
+ * SMMLAR x, m, a is a + (x * m + 2^31) >> 32, the rounded high word plus a, so with x = acc << 1
+ * and a = half + (acc >> 31) it is high + half + (acc >> 31). acc's sign bit stands in for
+ * high's: the multiplier is positive, so high has acc's sign or is 0, and for high = 0 both
+ * give the same output (half + 0 and half - 1 are offset << right plus 2^(right - 1) or
+ * 2^(right - 1) - 1, which the shift right by right >= 1 takes to offset alike). */
+#define SHORT_RESCALE_ASM(ACC)                                                              \
+    "add    %[t], %[half], %[" ACC "], asr #31\n\t"                                          \
+    "lsl    %[" ACC "], %[" ACC "], #1\n\t"                                                  \
+    "smmlar %[" ACC "], %[" ACC "], %[m], %[t]\n\t"                                          \
+    "asr    %[" ACC "], %[" ACC "], %[right]\n\t"                                            \
+    "ssat   %[" ACC "], #8, %[" ACC "]\n\t"
+
+/* A pair of channels' six sums (channel a's then b's, one per pixel) through the short rescale,
+ * saturated to int8 and stored, a's and b's side by side, at o, o + stride and o + 2 * stride; r: the pair's two live_channel entries. 42
+ * instructions where GCC's C takes about 60: the rescale fields in two loads a channel, the
+ * stores with immediate offsets from addresses worked out ahead (a register-offset STRB takes
+ * the M4 two cycles, and an address from the instruction just before it one more). */
+static inline __attribute__((always_inline)) void store_pair_short_full(pair_sums t, const live_channel *r,
+                                                                        int8_t *o, int32_t stride)
+{
+    uint32_t m, half, right, tmp;
+    __asm__ volatile("ldrd   %[m], %[half], [%[r], %[ra]]\n\t"
+                     "ldrb   %[right], [%[r], %[ra_right]]\n\t"
+                     SHORT_RESCALE_ASM("a0")
+                     SHORT_RESCALE_ASM("a1")
+                     SHORT_RESCALE_ASM("a2")
+                     "ldrd   %[m], %[half], [%[r], %[rb]]\n\t"
+                     "ldrb   %[right], [%[r], %[rb_right]]\n\t"
+                     SHORT_RESCALE_ASM("b0")
+                     SHORT_RESCALE_ASM("b1")
+                     SHORT_RESCALE_ASM("b2")
+                     "add    %[m], %[o], %[stride]\n\t"
+                     "add    %[half], %[m], %[stride]\n\t"
+                     "strb   %[a0], [%[o]]\n\t"
+                     "strb   %[b0], [%[o], #1]\n\t"
+                     "strb   %[a1], [%[m]]\n\t"
+                     "strb   %[b1], [%[m], #1]\n\t"
+                     "strb   %[a2], [%[half]]\n\t"
+                     "strb   %[b2], [%[half], #1]"
+                     : [a0] "+&r"(t.a0), [a1] "+&r"(t.a1), [a2] "+&r"(t.a2), [b0] "+&r"(t.b0),
+                       [b1] "+&r"(t.b1), [b2] "+&r"(t.b2), [m] "=&r"(m), [half] "=&r"(half),
+                       [right] "=&r"(right), [t] "=&r"(tmp)
+                     : [r] "r"(r), [o] "r"(o), [stride] "r"(stride),
+                       [ra] "i"(offsetof(live_channel, r)),
+                       [ra_right] "i"(offsetof(live_channel, r) + offsetof(emu_dsp_rescale, right)),
+                       [rb] "i"(sizeof(live_channel) + offsetof(live_channel, r)),
+                       [rb_right] "i"(sizeof(live_channel) + offsetof(live_channel, r)
+                                      + offsetof(emu_dsp_rescale, right))
+                     : "memory");
+}
+
+/* The same for one channel, its outputs at o, o + stride and o + 2 * stride (a pair of listed
+ * channels, whose outputs are not side by side: two of these leave GCC the registers to keep
+ * the second channel's sums and address across the first's). */
+static inline __attribute__((always_inline)) void store_one_short_full(int32_t s0, int32_t s1, int32_t s2,
+                                                                       const emu_dsp_rescale *r, int8_t *o,
+                                                                       int32_t stride)
+{
+    uint32_t m, half, right, tmp;
+    __asm__ volatile("ldrd   %[m], %[half], [%[r]]\n\t"
+                     "ldrb   %[right], [%[r], %[right_at]]\n\t"
+                     SHORT_RESCALE_ASM("s0")
+                     SHORT_RESCALE_ASM("s1")
+                     SHORT_RESCALE_ASM("s2")
+                     "add    %[m], %[o], %[stride]\n\t"
+                     "add    %[half], %[m], %[stride]\n\t"
+                     "strb   %[s0], [%[o]]\n\t"
+                     "strb   %[s1], [%[m]]\n\t"
+                     "strb   %[s2], [%[half]]"
+                     : [s0] "+&r"(s0), [s1] "+&r"(s1), [s2] "+&r"(s2), [m] "=&r"(m), [half] "=&r"(half),
+                       [right] "=&r"(right), [t] "=&r"(tmp)
+                     : [r] "r"(r), [o] "r"(o), [stride] "r"(stride),
+                       [right_at] "i"(offsetof(emu_dsp_rescale, right))
+                     : "memory");
+}
+#endif
+
+/* Every pair of live channels of a group, whose windows are in group .. group_end and tail,
+ * the outputs of its pixels at out, out + stride and out + 2 * stride: one pointer where three
+ * would each take a register (or a stack slot, then a load per pair). LISTED: some channel is
+ * constant, so live channel i is channel[i]; otherwise it is i, and the outputs of a pair are
+ * the next two bytes. Inlined into the functions below, each kept apart (noinline) so that the
+ * sums stay in registers. */
 static inline __attribute__((always_inline)) void channel_pairs(const layer_plan *l, const uint32_t *group,
-                                                                const uint32_t *group_end, const pending_group *g,
-                                                                const int SHORT, const int FULL)
+                                                                const uint32_t *group_end,
+                                                                const int8_t (*tail)[4], int8_t *out,
+                                                                int32_t stride, const int SHORT, const int FULL,
+                                                                const int LISTED)
 {
     /* What the loop reads of l, in locals: a byte store may alias it for GCC. */
-    int8_t *const o0 = g->out[0], *const o1 = g->out[1], *const o2 = g->out[2];
     const int32_t rest = l->len & 3;
-    const int32_t *const bias = l->bias;
     const int8_t *w = l->filter;
-    const emu_dsp_rescale *r = l->rescale;
-    const uint16_t *channel = l->channel, *const channel_end = channel + 2 * l->pairs;
-    for (; channel < channel_end; r += 2, channel += 2) {
-        const int ca = channel[0], cb = channel[1];
-        pair_sums t = {bias[ca], bias[ca], bias[ca], bias[cb], bias[cb], bias[cb]};
+    const live_channel *r = l->live_table, *const r_end = r + 2 * l->pairs;
+    const uint16_t *channel = l->channel;
+    for (; r < r_end; r += 2, out += LISTED ? 0 : 2) {
+        const int32_t ba = r[0].bias, bb = r[1].bias;
+        pair_sums t = {ba, ba, ba, bb, bb, bb};
         t = pair_dot(t, group, group_end, &w); /* w moves past the pair's words */
         if (rest) {
             for (int32_t k = 0; k < rest; ++k) {
                 const int32_t wa = w[k], wb = w[rest + k];
-                t.a0 += wa * g->tail[0][k];
-                t.a1 += wa * g->tail[1][k];
-                t.a2 += wa * g->tail[2][k];
-                t.b0 += wb * g->tail[0][k];
-                t.b1 += wb * g->tail[1][k];
-                t.b2 += wb * g->tail[2][k];
+                t.a0 += wa * tail[0][k];
+                t.a1 += wa * tail[1][k];
+                t.a2 += wa * tail[2][k];
+                t.b0 += wb * tail[0][k];
+                t.b1 += wb * tail[1][k];
+                t.b2 += wb * tail[2][k];
             }
             w += 2 * rest;
         }
+        int8_t *oa = out, *ob = out + 1;
+        if (LISTED) {
+            oa = out + channel[0];
+            ob = out + channel[1];
+            channel += 2;
+        }
+#if defined(__ARM_FEATURE_DSP)
+        if (SHORT && FULL && !LISTED) {
+            store_pair_short_full(t, r, out, stride);
+            continue;
+        }
+        if (SHORT && FULL) {
+            store_one_short_full(t.a0, t.a1, t.a2, &r[0].r, oa, stride);
+            store_one_short_full(t.b0, t.b1, t.b2, &r[1].r, ob, stride);
+            continue;
+        }
+#endif
         /* Every output worked out before any is stored: a byte store may alias the tables, and
          * GCC would read them again after each. */
-        const emu_dsp_rescale ra = r[0], rb = r[1];
+        const emu_dsp_rescale ra = r[0].r, rb = r[1].r;
         const int8_t ya0 = output_of(l, &ra, t.a0, SHORT, FULL), ya1 = output_of(l, &ra, t.a1, SHORT, FULL);
         const int8_t ya2 = output_of(l, &ra, t.a2, SHORT, FULL), yb0 = output_of(l, &rb, t.b0, SHORT, FULL);
         const int8_t yb1 = output_of(l, &rb, t.b1, SHORT, FULL), yb2 = output_of(l, &rb, t.b2, SHORT, FULL);
-        o0[ca] = ya0;
-        o1[ca] = ya1;
-        o2[ca] = ya2;
-        o0[cb] = yb0;
-        o1[cb] = yb1;
-        o2[cb] = yb2;
+        oa[0] = ya0;
+        oa[stride] = ya1;
+        oa[2 * stride] = ya2;
+        ob[0] = yb0;
+        ob[stride] = yb1;
+        ob[2 * stride] = yb2;
     }
 }
 
 /* The usual form (every shift from -1 to -22, no activation narrower than int8) with the
- * form's choices made at compile time, and every other form choosing per output. */
+ * form's choices made at compile time, with and without constant channels, and every other
+ * form choosing per output. */
 static __attribute__((noinline)) void pairs_short_full(const layer_plan *l, const uint32_t *group,
-                                                       const uint32_t *group_end, const pending_group *g)
+                                                       const uint32_t *group_end, const int8_t (*tail)[4],
+                                                       int8_t *out, int32_t stride)
 {
-    channel_pairs(l, group, group_end, g, 1, 1);
+    channel_pairs(l, group, group_end, tail, out, stride, 1, 1, 0);
+}
+
+static __attribute__((noinline)) void pairs_short_full_listed(const layer_plan *l, const uint32_t *group,
+                                                              const uint32_t *group_end,
+                                                              const int8_t (*tail)[4], int8_t *out,
+                                                              int32_t stride)
+{
+    channel_pairs(l, group, group_end, tail, out, stride, 1, 1, 1);
 }
 
 static __attribute__((noinline)) void pairs_any(const layer_plan *l, const uint32_t *group,
-                                                const uint32_t *group_end, const pending_group *g)
+                                                const uint32_t *group_end, const int8_t (*tail)[4],
+                                                int8_t *out, int32_t stride)
 {
-    channel_pairs(l, group, group_end, g, l->short_form, l->full_range);
+    channel_pairs(l, group, group_end, tail, out, stride, l->short_form, l->full_range, 1);
 }
 
 /* Live channel i of the group alone (the odd last one of a paired filter, or each of a
  * filter that keeps the model's rows), from its row at w. */
 static __attribute__((noinline)) void channel_one(const layer_plan *l, int i, const uint32_t *group,
-                                                  const uint32_t *group_end, const pending_group *g,
-                                                  const int8_t *w)
+                                                  const uint32_t *group_end, const int8_t (*tail)[4],
+                                                  int8_t *out, int32_t stride, const int8_t *w)
 {
-    const int c = l->channel[i];
-    const emu_dsp_rescale *r = l->rescale + i;
-    int32_t a0 = l->bias[c], a1 = a0, a2 = a0;
+    const live_channel *r = l->live_table + i;
+    int8_t *const o = out + l->channel[i];
+    int32_t a0 = r->bias, a1 = a0, a2 = a0;
     const uint32_t *v = group;
     const int8_t *s = w;
     for (; v < group_end; v += 2 * PIXELS, s += 4) {
@@ -361,45 +486,50 @@ static __attribute__((noinline)) void channel_one(const layer_plan *l, int i, co
     }
     for (int32_t k = 0; k < (l->len & 3); ++k) {
         const int32_t wk = s[k];
-        a0 += wk * g->tail[0][k];
-        a1 += wk * g->tail[1][k];
-        a2 += wk * g->tail[2][k];
+        a0 += wk * tail[0][k];
+        a1 += wk * tail[1][k];
+        a2 += wk * tail[2][k];
     }
     if (l->short_form) {
-        g->out[0][c] = output_of(l, r, a0, 1, 0);
-        g->out[1][c] = output_of(l, r, a1, 1, 0);
-        g->out[2][c] = output_of(l, r, a2, 1, 0);
+        o[0] = output_of(l, &r->r, a0, 1, 0);
+        o[stride] = output_of(l, &r->r, a1, 1, 0);
+        o[2 * stride] = output_of(l, &r->r, a2, 1, 0);
     } else {
-        g->out[0][c] = output_of(l, r, a0, 0, 0);
-        g->out[1][c] = output_of(l, r, a1, 0, 0);
-        g->out[2][c] = output_of(l, r, a2, 0, 0);
+        o[0] = output_of(l, &r->r, a0, 0, 0);
+        o[stride] = output_of(l, &r->r, a1, 0, 0);
+        o[2 * stride] = output_of(l, &r->r, a2, 0, 0);
     }
 }
 
-/* Every output channel of a full group of three pixels, whose windows (len bytes each,
- * laid out like a filter row) are in group and g->tail: the live channels two at a time
- * where the filter is paired, the rest one at a time, then the constant channels from
- * their folded bias. */
-static void pixel_group(const layer_plan *l, const uint32_t *group, const pending_group *g)
+/* Every output channel of a group of three pixels, whose windows (len bytes each, laid out
+ * like a filter row) are in group and tail, their outputs at out, out + stride and
+ * out + 2 * stride: the live channels two at a time where the filter is paired, the rest one
+ * at a time, then the constant channels from their folded bias. */
+static void pixel_group(const layer_plan *l, const uint32_t *group, const int8_t (*tail)[4], int8_t *out,
+                        int32_t stride)
 {
     const uint32_t *group_end = group + (l->len >> 2) * 2 * PIXELS;
     if (l->pairs) {
         if (l->short_form && l->full_range) {
-            pairs_short_full(l, group, group_end, g);
+            if (l->live == l->channels) {
+                pairs_short_full(l, group, group_end, tail, out, stride);
+            } else {
+                pairs_short_full_listed(l, group, group_end, tail, out, stride);
+            }
         } else {
-            pairs_any(l, group, group_end, g);
+            pairs_any(l, group, group_end, tail, out, stride);
         }
     }
     const int8_t *w = l->filter + 2 * l->pairs * l->len;
     for (int i = 2 * l->pairs; i < l->live; ++i, w += l->len) {
-        channel_one(l, i, group, group_end, g, w);
+        channel_one(l, i, group, group_end, tail, out, stride, w);
     }
     for (int i = l->live; i < l->channels; ++i) { /* the same output for every input */
         const int c = l->channel[i];
         const int8_t k = (int8_t)l->bias[c];
-        g->out[0][c] = k;
-        g->out[1][c] = k;
-        g->out[2][c] = k;
+        out[c] = k;
+        out[c + stride] = k;
+        out[c + 2 * stride] = k;
     }
 }
 
@@ -408,47 +538,65 @@ static uint32_t *plan_layer(const emu_conv2d_s8_params *p, const int8_t *filter,
                             layer_plan *l)
 {
     const int channels = p->output_c;
-    emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
-    uint16_t *channel = (uint16_t *)(rescale + channels);
+    live_channel *table = (live_channel *)scratch;
+    uint16_t *channel = (uint16_t *)(table + channels);
     int live = 0, last = channels;
     for (int c = 0; c < channels; ++c) {
         if (p->shift[c] == EMU_DSP_CONSTANT_SHIFT) {
             channel[--last] = (uint16_t)c;
         } else {
-            rescale[live] = emu_dsp_rescale_for(p->multiplier[c], p->shift[c]);
+            table[live].bias = p->folded_bias[c];
+            table[live].r = emu_dsp_rescale_for(p->multiplier[c], p->shift[c]);
             channel[live++] = (uint16_t)c;
         }
     }
-    l->rescale = rescale;
+    /* the short form where every live channel takes it (a copy asked first, so that the table
+     * is rewritten for all or none) */
+    int short_form = 1;
+    for (int i = 0; i < live; ++i) {
+        emu_dsp_rescale r = table[i].r;
+        short_form &= emu_dsp_rescale_short(&r, 1, p->output_offset);
+    }
+    for (int i = 0; short_form && i < live; ++i) {
+        emu_dsp_rescale_short(&table[i].r, 1, p->output_offset);
+    }
+    l->live_table = table;
     l->channel = channel;
     l->bias = p->folded_bias;
     l->filter = filter;
     l->len = len;
+    l->output_c = p->output_c;
     l->live = live;
     l->pairs = p->filter_pairs;
     l->channels = channels;
     l->offset = p->output_offset;
     l->lo = p->act_min;
     l->hi = p->act_max;
-    l->short_form = emu_dsp_rescale_short(rescale, live, p->output_offset);
+    l->short_form = short_form;
     l->full_range = p->act_min == -128 && p->act_max == 127;
-    return (uint32_t *)(channel + ((channels + 1) & ~1));
+    l->dump = (int8_t *)(channel + ((channels + 1) & ~1));
+    return (uint32_t *)(l->dump + ((PIXELS * channels + 3) & ~3));
 }
 
-/* A short group repeats its last pixel (copies of its expanded window and tail), whose
- * outputs are then written twice with the same values. */
+/* A group's pixels' outputs lie output_c bytes apart. A short one (the call's last) repeats its
+ * last pixel (copies of its expanded window and tail) and is written to the dump in scratch,
+ * from which its pixels' outputs are copied: its third pixel's place may lie past the output. */
 static void finish_group(const layer_plan *l, uint32_t *group, pending_group *g)
 {
-    const int last = g->count - 1;
-    for (int k = g->count; k < PIXELS; ++k) {
-        for (int32_t n = 0; n < (l->len >> 2); ++n) {
-            group[n * 2 * PIXELS + 2 * k] = group[n * 2 * PIXELS + 2 * last];
-            group[n * 2 * PIXELS + 2 * k + 1] = group[n * 2 * PIXELS + 2 * last + 1];
+    if (g->count == PIXELS) {
+        pixel_group(l, group, (const int8_t(*)[4])g->tail, g->out, l->output_c);
+    } else {
+        const int last = g->count - 1;
+        for (int k = g->count; k < PIXELS; ++k) {
+            for (int32_t n = 0; n < (l->len >> 2); ++n) {
+                group[n * 2 * PIXELS + 2 * k] = group[n * 2 * PIXELS + 2 * last];
+                group[n * 2 * PIXELS + 2 * k + 1] = group[n * 2 * PIXELS + 2 * last + 1];
+            }
+            memcpy(g->tail[k], g->tail[last], sizeof g->tail[k]);
         }
-        memcpy(g->tail[k], g->tail[last], sizeof g->tail[k]);
-        g->out[k] = g->out[last];
+        pixel_group(l, group, (const int8_t(*)[4])g->tail, l->dump, l->output_c);
+        memcpy(g->out, l->dump, (size_t)g->count * (size_t)l->output_c);
     }
-    pixel_group(l, group, g);
     g->count = 0;
 }
 
@@ -463,7 +611,7 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
     const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
     layer_plan l;
     uint32_t *group = plan_layer(p, filter, ic, scratch, &l);
-    pending_group g = {{NULL}, {{0}}, 0};
+    pending_group g = {NULL, {{0}}, 0};
     int8_t *out = output;
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *row = input + b * image_size;
@@ -502,7 +650,7 @@ static void conv_im2col(const emu_conv2d_s8_params *p, const int8_t *input, cons
     /* whole words per input pixel, and rows not padded: windows join from the image itself */
     const int in_place = (ic & 3) == 0 && row == (int32_t)fh * fw * ic;
     const uint32_t zero_word = emu_sxtb16((uint32_t)(uint8_t)zero_point * 0x01010101u);
-    pending_group g = {{NULL}, {{0}}, 0};
+    pending_group g = {NULL, {{0}}, 0};
     int8_t *out = output;
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * image_size;
