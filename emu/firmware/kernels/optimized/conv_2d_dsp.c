@@ -630,57 +630,114 @@ void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, c
     }
 }
 
-/* The general form; each filter row is row bytes, the window (window <= row) followed by
- * zeros: the gathered window is read as row bytes, and what lies past it in scratch is
- * multiplied by those zeros. */
-static void conv_im2col(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
-                        void *scratch, int32_t row)
+/* Four bytes to any address (one STR). */
+static inline void write_u32(int8_t *p, uint32_t v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+/* A window of rows runs of run_bytes (>= 4) bytes each, step bytes apart in the image, side by
+ * side at dst: each run a word at a time, its last word its last four bytes (overlapping the
+ * word before where run_bytes is not a multiple of 4), so no byte loop and nothing read or
+ * written past the run. The M4, M7 and M33 allow unaligned LDR and STR on normal memory. */
+static inline __attribute__((always_inline)) void copy_runs(int8_t *dst, const int8_t *src, int32_t run_bytes,
+                                                            int32_t step, int rows)
+{
+    for (int r = 0; r < rows; ++r, src += step, dst += run_bytes) {
+        for (int32_t k = 0; k < run_bytes - 4; k += 4) {
+            write_u32(dst + k, emu_read_u32(src + k));
+        }
+        write_u32(dst + run_bytes - 4, emu_read_u32(src + run_bytes - 4));
+    }
+}
+
+/* The windows of the general form where the input has a whole number of words per pixel and
+ * the rows are not padded: each joins from the image itself (join_window). */
+static __attribute__((noinline)) void windows_in_place(const emu_conv2d_s8_params *p, const int8_t *input,
+                                                       int8_t *output, const layer_plan *l, uint32_t *group)
+{
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
+    const uint32_t zero_word = emu_sxtb16((uint32_t)(uint8_t)-p->input_offset * 0x01010101u);
+    pending_group g = {NULL, {{0}}, 0};
+    int8_t *out = output;
+    for (int b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + b * image_size;
+        for (int oy = 0; oy < p->output_h; ++oy) {
+            const int iy0 = oy * p->stride_h - p->pad_h;
+            for (int ox = 0; ox < p->output_w; ++ox, out += l->output_c) {
+                join_window(&g, p, image, iy0, ox * p->stride_w - p->pad_w, zero_word, group, out);
+                if (g.count == PIXELS) {
+                    finish_group(l, group, &g);
+                }
+            }
+        }
+    }
+    if (g.count) {
+        finish_group(l, group, &g);
+    }
+}
+
+/* A window that reaches into the padding or is dilated across its rows, the few of a layer:
+ * kept out of line, where its many variables do not crowd the loop's registers. */
+static __attribute__((noinline)) void gather_edge(const emu_conv2d_s8_params *p, int8_t *runs,
+                                                  const int8_t *image, int iy0, int ix0)
+{
+    emu_gather_window(runs, image, p->input_h, p->input_w, p->input_c, p->filter_h, p->filter_w, p->dilation_h,
+                      p->dilation_w, iy0, ix0, (int8_t)-p->input_offset);
+}
+
+/* The windows of every other general form, each gathered into runs (row bytes, of which the
+ * window is the first fh x fw x ic: what lies past it in scratch is multiplied by the filter
+ * row's zeros) and joined from there. */
+static __attribute__((noinline)) void windows_gathered(const emu_conv2d_s8_params *p, const int8_t *input,
+                                                       int8_t *output, const layer_plan *l, uint32_t *group,
+                                                       int8_t *runs)
 {
     /* The shape as locals: every byte the loop stores might otherwise alias *p for GCC, which
      * would then read it again for each pixel. */
     const int ih = p->input_h, iw = p->input_w, ic = p->input_c, fh = p->filter_h, fw = p->filter_w;
     const int dh = p->dilation_h, dw = p->dilation_w, oh = p->output_h, ow = p->output_w, oc = p->output_c;
     const int sh = p->stride_h, sw = p->stride_w, ph = p->pad_h, pw = p->pad_w;
-    const int8_t zero_point = (int8_t)-p->input_offset;
-    const int32_t image_size = (int32_t)ih * iw * ic;
-    const int32_t row_bytes = (int32_t)fw * ic, row_step = (int32_t)dh * iw * ic;
-    layer_plan l;
-    uint32_t *group = plan_layer(p, filter, row, scratch, &l);
-    int8_t *runs = (int8_t *)group + 2 * PIXELS * (row & ~3); /* one gathered window */
-    /* whole words per input pixel, and rows not padded: windows join from the image itself */
-    const int in_place = (ic & 3) == 0 && row == (int32_t)fh * fw * ic;
-    const uint32_t zero_word = emu_sxtb16((uint32_t)(uint8_t)zero_point * 0x01010101u);
+    const int32_t image_size = (int32_t)ih * iw * ic, len = l->len;
+    const int32_t row_bytes = (int32_t)fw * ic, row_step = (int32_t)dh * iw * ic, step_x = (int32_t)sw * ic;
     pending_group g = {NULL, {{0}}, 0};
     int8_t *out = output;
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * image_size;
         for (int oy = 0; oy < oh; ++oy) {
             const int iy0 = oy * sh - ph;
-            for (int ox = 0; ox < ow; ++ox, out += oc) {
-                const int ix0 = ox * sw - pw;
-                if (in_place) {
-                    join_window(&g, p, image, iy0, ix0, zero_word, group, out);
+            /* every row of taps inside the image, each one run of row_bytes where its pixel's is */
+            const int rows_inside = dw == 1 && row_bytes >= 4 && iy0 >= 0 && iy0 + (fh - 1) * dh < ih;
+            int32_t at = ((int32_t)iy0 * iw - pw) * ic; /* where the window's first run starts */
+            for (int ox = 0, ix0 = -pw; ox < ow; ++ox, ix0 += sw, at += step_x, out += oc) {
+                if (rows_inside && ix0 >= 0 && ix0 + fw <= iw) {
+                    copy_runs(runs, image + at, row_bytes, row_step, fh);
                 } else {
-                    if (iy0 >= 0 && iy0 + (fh - 1) * dh < ih && dw == 1 && ix0 >= 0 && ix0 + fw <= iw) {
-                        /* inside the image: one run per row of taps */
-                        const int8_t *src = image + ((int32_t)iy0 * iw + ix0) * ic;
-                        int8_t *run = runs;
-                        for (int fy = 0; fy < fh; ++fy, src += row_step, run += row_bytes) {
-                            emu_copy_bytes(run, src, row_bytes);
-                        }
-                    } else {
-                        emu_gather_window(runs, image, ih, iw, ic, fh, fw, dh, dw, iy0, ix0, zero_point);
-                    }
-                    join_group(&g, runs, row, group, out);
+                    gather_edge(p, runs, image, iy0, ix0);
                 }
+                join_group(&g, runs, len, group, out);
                 if (g.count == PIXELS) {
-                    finish_group(&l, group, &g);
+                    finish_group(l, group, &g);
                 }
             }
         }
     }
     if (g.count) {
-        finish_group(&l, group, &g);
+        finish_group(l, group, &g);
+    }
+}
+
+/* The general form; each filter row is row bytes, the window (window <= row) followed by
+ * zeros. */
+static void conv_im2col(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
+                        void *scratch, int32_t row)
+{
+    layer_plan l;
+    uint32_t *group = plan_layer(p, filter, row, scratch, &l);
+    if ((p->input_c & 3) == 0 && row == (int32_t)p->filter_h * p->filter_w * p->input_c) {
+        windows_in_place(p, input, output, &l, group);
+    } else {
+        windows_gathered(p, input, output, &l, group, (int8_t *)group + 2 * PIXELS * (row & ~3));
     }
 }
 
