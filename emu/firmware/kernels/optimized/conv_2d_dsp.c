@@ -128,7 +128,14 @@ typedef struct {
 /* What every group of a call shares: the live (not constant) channels in order, then the
  * constant channels (in scratch, worked out once per call), the filter and how its rows are
  * laid out, and the output stage's form. */
-typedef struct {
+typedef struct layer_plan layer_plan;
+
+/* The loop over a group's channel pairs that suits the layer (plan_layer chooses it). */
+typedef void pairs_loop(const layer_plan *l, const uint32_t *group, const uint32_t *group_end,
+                        const int8_t (*tail)[4], int8_t *out, int32_t stride);
+
+struct layer_plan {
+    pairs_loop *pairs_of;
     const live_channel *live_table; /* the live channels, in their order */
     const uint16_t *channel;        /* the live channels, then the constant ones */
     const int32_t *bias;
@@ -139,7 +146,8 @@ typedef struct {
     int live, pairs, channels;      /* pairs: of live channels, whose rows the filter interleaves */
     int32_t offset, lo, hi;
     int short_form, full_range;
-} layer_plan;
+    int others;                     /* channels not in a pair: a live one alone, or constant ones */
+};
 
 /* One output: rescale, zero point, clamp (SHORT: the short rescale; FULL: the activation range
  * is all of int8, one SSAT). */
@@ -578,15 +586,10 @@ static void pixel_group(const layer_plan *l, const uint32_t *group, const int8_t
 {
     const uint32_t *group_end = group + (l->len >> 2) * 2 * PIXELS;
     if (l->pairs) {
-        if (l->short_form && l->full_range) {
-            if (l->live == l->channels && (l->len & 3) == 0) {
-                pairs_short_full(l, group, group_end, tail, out, stride);
-            } else {
-                pairs_short_full_listed(l, group, group_end, tail, out, stride);
-            }
-        } else {
-            pairs_any(l, group, group_end, tail, out, stride);
-        }
+        l->pairs_of(l, group, group_end, tail, out, stride);
+    }
+    if (!l->others) {
+        return;
     }
     const int8_t *w = l->filter + 2 * l->pairs * l->len;
     for (int i = 2 * l->pairs; i < l->live; ++i, w += l->len) {
@@ -642,6 +645,14 @@ static uint32_t *plan_layer(const emu_conv2d_s8_params *p, const int8_t *filter,
     l->hi = p->act_max;
     l->short_form = short_form;
     l->full_range = p->act_min == -128 && p->act_max == 127;
+    l->others = live > 2 * l->pairs || live < channels;
+    if (!short_form || !l->full_range) {
+        l->pairs_of = pairs_any;
+    } else if (live == channels && (len & 3) == 0) {
+        l->pairs_of = pairs_short_full;
+    } else {
+        l->pairs_of = pairs_short_full_listed;
+    }
     l->dump = (int8_t *)(channel + ((channels + 1) & ~1));
     return (uint32_t *)(l->dump + ((PIXELS * channels + 3) & ~3));
 }
@@ -668,33 +679,65 @@ static void finish_group(const layer_plan *l, uint32_t *group, pending_group *g)
     g->count = 0;
 }
 
+/* Three 1x1 windows of len bytes at x0, x1 and x2, expanded into the group (each word of the
+ * three in one pass) and their last len & 3 bytes into a tail, then the group's outputs at out,
+ * out + output_c and out + 2 * output_c. */
+static __attribute__((noinline)) void group_of_three(const layer_plan *l, uint32_t *group, const int8_t *x0,
+                                                     const int8_t *x1, const int8_t *x2, int8_t *out)
+{
+    const int32_t len = l->len;
+    uint32_t *dst = group;
+    int32_t k = 0;
+    for (; k + 4 <= len; k += 4, dst += 2 * PIXELS) {
+        const uint32_t a = emu_read_u32(x0 + k), b = emu_read_u32(x1 + k), c = emu_read_u32(x2 + k);
+        dst[0] = emu_sxtb16(a);
+        dst[1] = emu_sxtb16_ror8(a);
+        dst[2] = emu_sxtb16(b);
+        dst[3] = emu_sxtb16_ror8(b);
+        dst[4] = emu_sxtb16(c);
+        dst[5] = emu_sxtb16_ror8(c);
+    }
+    int8_t tail[PIXELS][4];
+    for (int32_t j = 0; k + j < len; ++j) {
+        tail[0][j] = x0[k + j];
+        tail[1][j] = x1[k + j];
+        tail[2][j] = x2[k + j];
+    }
+    pixel_group(l, group, (const int8_t(*)[4])tail, out, l->output_c);
+}
+
 /* 1x1 filters never pad, and each output pixel's window is already one run of input_c
- * bytes in the input: pixels group directly, across rows too. */
+ * bytes in the input: pixels group directly, across rows too, their windows read where they
+ * are. A short last group repeats its last pixel and is written to the dump (finish_group). */
 void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                            int8_t *output, void *scratch)
 {
-    const int32_t ic = p->input_c;
+    const int32_t ic = p->input_c, oc = p->output_c;
     const int32_t step_x = p->stride_w * ic;
     const int32_t step_y = (int32_t)p->stride_h * p->input_w * ic;
     const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
     layer_plan l;
     uint32_t *group = plan_layer(p, filter, ic, scratch, &l);
-    pending_group g = {NULL, {{0}}, 0};
-    int8_t *out = output;
+    const int8_t *x[PIXELS];
+    int n = 0;
+    int8_t *out = output; /* the group's first pixel's outputs */
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *row = input + b * image_size;
         for (int oy = 0; oy < p->output_h; ++oy, row += step_y) {
-            const int8_t *x = row;
-            for (int ox = 0; ox < p->output_w; ++ox, x += step_x, out += p->output_c) {
-                join_group(&g, x, ic, group, out);
-                if (g.count == PIXELS) {
-                    finish_group(&l, group, &g);
+            const int8_t *at = row;
+            for (int ox = 0; ox < p->output_w; ++ox, at += step_x) {
+                x[n] = at;
+                if (++n == PIXELS) {
+                    group_of_three(&l, group, x[0], x[1], x[2], out);
+                    out += PIXELS * oc;
+                    n = 0;
                 }
             }
         }
     }
-    if (g.count) {
-        finish_group(&l, group, &g);
+    if (n) {
+        group_of_three(&l, group, x[0], x[n > 1], x[n - 1], l.dump);
+        memcpy(out, l.dump, (size_t)n * (size_t)oc);
     }
 }
 
