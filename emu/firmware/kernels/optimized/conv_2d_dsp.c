@@ -322,110 +322,157 @@ static inline pair_sums pair_dot(pair_sums t, const uint32_t *v, const uint32_t 
     "asr    %[" ACC "], %[" ACC "], %[" RIGHT "]\n\t"                                            \
     "ssat   %[" ACC "], #8, %[" ACC "]\n\t"
 
-/* Every pair of live channels of a group whose filter rows are whole words (no tail) and
- * whose channels are all live (channel i's outputs at out + i), in the usual form: one block
- * of assembly for the loop over pairs, the loop over steps (PAIR_STEP_ASM, entered where
- * pair_dot enters it) and the output stage, so that nothing is spilled and reloaded around
- * them as GCC does: what lasts from pair to pair (the channels' and outputs' places, the
- * entry) waits in a frame on the stack, loaded where a register is free. The output stage
- * takes 42 instructions where GCC's C took about 60: the rescale's fields in two loads a
- * channel, the stores with immediate offsets from addresses worked out ahead (a
- * register-offset STRB takes the M4 two cycles, and an address from the instruction just
- * before it one more). */
+/* Every pair of live channels of a group whose filter rows are whole words (no tail), in the
+ * usual form: one block of assembly for the loop over pairs, the loop over steps
+ * (PAIR_STEP_ASM, entered where pair_dot enters it) and the output stage, so that nothing is
+ * spilled and reloaded around them as GCC does: what lasts from pair to pair (the channels'
+ * and outputs' places, the entry) waits in a frame on the stack, loaded where a register is
+ * free. The output stage takes 42 instructions (46 with a channel list) where GCC's C took
+ * about 60: the rescale's fields in two loads a channel, the stores with immediate offsets
+ * from addresses worked out ahead (a register-offset STRB takes the M4 two cycles, and an
+ * address from the instruction just before it one more). */
 #define FRAME_END "0"     /* group_end */
 #define FRAME_V "4"       /* group, moved back by the steps skipped on entry (24 bytes each) */
 #define FRAME_ENTRY "8"   /* the step to enter at, 0..3 */
 #define FRAME_R "12"      /* the pair's live_channel entries */
 #define FRAME_R_END "16"
-#define FRAME_OUT "20"    /* the pair's first output */
+#define FRAME_OUT "20"    /* the pair's first output, or with a channel list the pixel's */
 #define FRAME_STRIDE "24"
 #define FRAME_BACK "28"   /* the steps skipped on entry, in filter bytes (8 each) */
-static void pairs_asm(const live_channel *r, const live_channel *r_end, const int8_t *w, const uint32_t *group,
-                      const uint32_t *group_end, int8_t *out, int32_t stride)
+#define FRAME_CHANNEL "32" /* with a channel list: the pair's two channels */
+#define FRAME_BYTES "40"
+
+/* The frame from the inputs (v group, ve group_end, vo the entry, wa wb the entries and their
+ * end, ae the output, be the stride, a0 the channel list), then the loop over pairs up to the
+ * outputs worked out: a0..a2 and b0..b2 the two channels' int8 outputs for the three pixels,
+ * v the pair's entries, ve vo wa wb ae be free. */
+#define PAIRS_ASM_HEAD                                                                      \
+    "sub    sp, sp, #" FRAME_BYTES "\n\t"                                                   \
+    "str    %[a0], [sp, #" FRAME_CHANNEL "]\n\t"                                            \
+    "str    %[ve], [sp, #" FRAME_END "]\n\t"                                                \
+    "str    %[vo], [sp, #" FRAME_ENTRY "]\n\t"                                              \
+    "add    %[a0], %[vo], %[vo], lsl #1\n\t"                                                \
+    "sub    %[v], %[v], %[a0], lsl #3\n\t"                                                  \
+    "str    %[v], [sp, #" FRAME_V "]\n\t"                                                   \
+    "lsl    %[a0], %[vo], #3\n\t"                                                           \
+    "str    %[a0], [sp, #" FRAME_BACK "]\n\t"                                               \
+    "str    %[wa], [sp, #" FRAME_R "]\n\t"                                                  \
+    "str    %[wb], [sp, #" FRAME_R_END "]\n\t"                                              \
+    "str    %[ae], [sp, #" FRAME_OUT "]\n\t"                                                \
+    "str    %[be], [sp, #" FRAME_STRIDE "]\n"                                               \
+    "2:\n\t" /* a pair: wa holds its entries */                                             \
+    "ldr    %[a0], [%[wa]]\n\t"                                                             \
+    "ldr    %[b0], [%[wa], #16]\n\t"                                                        \
+    "ldr    %[v], [sp, #" FRAME_V "]\n\t"                                                   \
+    "ldr    %[vo], [sp, #" FRAME_BACK "]\n\t"                                               \
+    "mov    %[a1], %[a0]\n\t"                                                               \
+    "mov    %[a2], %[a0]\n\t"                                                               \
+    "mov    %[b1], %[b0]\n\t"                                                               \
+    "mov    %[b2], %[b0]\n\t"                                                               \
+    "sub    %[s], %[s], %[vo]\n\t"                                                          \
+    "ldr    %[vo], [sp, #" FRAME_ENTRY "]\n\t"                                              \
+    "cmp    %[vo], #1\n\t"                                                                  \
+    "beq    11f\n\t"                                                                        \
+    "cmp    %[vo], #2\n\t"                                                                  \
+    "beq    12f\n\t"                                                                        \
+    "cmp    %[vo], #3\n\t"                                                                  \
+    "beq    13f\n"                                                                          \
+    "1:\n\t"                                                                                \
+    PAIR_STEP_ASM("0", "0")                                                                 \
+    "11:\n\t"                                                                               \
+    PAIR_STEP_ASM("24", "8")                                                                \
+    "12:\n\t"                                                                               \
+    PAIR_STEP_ASM("48", "16")                                                               \
+    "13:\n\t"                                                                               \
+    PAIR_STEP_ASM("72", "24")                                                               \
+    "adds   %[s], #32\n\t"                                                                  \
+    "adds   %[v], #96\n\t"                                                                  \
+    "ldr    %[ve], [sp, #" FRAME_END "]\n\t"                                                \
+    "cmp    %[v], %[ve]\n\t"                                                                \
+    "bne    1b\n\t"                                                                         \
+    /* the rescale: wa wb ae the multiplier, half and right, be a temporary */              \
+    "ldr    %[v], [sp, #" FRAME_R "]\n\t"                                                   \
+    "ldrd   %[wa], %[wb], [%[v], #4]\n\t"                                                   \
+    "ldrb   %[ae], [%[v], #14]\n\t"                                                         \
+    SHORT_RESCALE_ASM("a0", "wa", "wb", "ae", "be")                                         \
+    SHORT_RESCALE_ASM("a1", "wa", "wb", "ae", "be")                                         \
+    SHORT_RESCALE_ASM("a2", "wa", "wb", "ae", "be")                                         \
+    "ldrd   %[wa], %[wb], [%[v], #20]\n\t"                                                  \
+    "ldrb   %[ae], [%[v], #30]\n\t"                                                         \
+    SHORT_RESCALE_ASM("b0", "wa", "wb", "ae", "be")                                         \
+    SHORT_RESCALE_ASM("b1", "wa", "wb", "ae", "be")                                         \
+    SHORT_RESCALE_ASM("b2", "wa", "wb", "ae", "be")
+
+/* The next pair, if any, and the frame's end. */
+#define PAIRS_ASM_TAIL                                                                      \
+    "add    %[wa], %[v], #32\n\t"                                                           \
+    "str    %[wa], [sp, #" FRAME_R "]\n\t"                                                  \
+    "ldr    %[wb], [sp, #" FRAME_R_END "]\n\t"                                              \
+    "cmp    %[wa], %[wb]\n\t"                                                               \
+    "bne    2b\n\t"                                                                         \
+    "add    sp, sp, #" FRAME_BYTES
+
+/* All 14 registers, each in or out (the sums' registers carry the channel list in). */
+#define PAIRS_ASM_OPERANDS                                                                  \
+    : [a0] "+&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [b0] "=&r"(b0), [b1] "=&r"(b1),      \
+      [b2] "=&r"(b2), [v] "+&r"(v), [s] "+&r"(s), [wa] "+&r"(wa), [wb] "+&r"(wb),          \
+      [ae] "+&r"(ae), [be] "+&r"(be), [ve] "+&r"(ve), [vo] "+&r"(vo)                       \
+    :                                                                                       \
+    : "memory", "cc"
+
+/* The pairs r .. r_end (filter at w, its rows paired) of the group's windows, the outputs of
+ * pair k at out + 2k (LISTED 0: every channel live) or at out + channel[2k] and
+ * out + channel[2k + 1], each pixel's stride bytes after the one before. */
+static inline __attribute__((always_inline)) void pairs_asm(const live_channel *r, const live_channel *r_end,
+                                                            const int8_t *w, const uint32_t *group,
+                                                            const uint32_t *group_end, int8_t *out,
+                                                            int32_t stride, const uint16_t *channel,
+                                                            const int LISTED)
 {
-    uint32_t a0, a1, a2, b0, b1, b2, ae, be, vo = (uint32_t)(-(group_end - group) / (2 * PIXELS)) & 3;
-    uint32_t wa = (uint32_t)r, wb = (uint32_t)r_end, ve = (uint32_t)group_end, v = (uint32_t)group;
-    uint32_t s = (uint32_t)w;
-    ae = (uint32_t)out;
-    be = (uint32_t)stride;
-    __asm__ volatile("sub    sp, sp, #32\n\t"
-                     "str    %[ve], [sp, #" FRAME_END "]\n\t"
-                     "str    %[vo], [sp, #" FRAME_ENTRY "]\n\t"
-                     "add    %[a0], %[vo], %[vo], lsl #1\n\t"
-                     "sub    %[v], %[v], %[a0], lsl #3\n\t"
-                     "str    %[v], [sp, #" FRAME_V "]\n\t"
-                     "lsl    %[a0], %[vo], #3\n\t"
-                     "str    %[a0], [sp, #" FRAME_BACK "]\n\t"
-                     "str    %[wa], [sp, #" FRAME_R "]\n\t"
-                     "str    %[wb], [sp, #" FRAME_R_END "]\n\t"
-                     "str    %[ae], [sp, #" FRAME_OUT "]\n\t"
-                     "str    %[be], [sp, #" FRAME_STRIDE "]\n"
-                     "2:\n\t" /* a pair: wa holds its entries */
-                     "ldr    %[a0], [%[wa]]\n\t"
-                     "ldr    %[b0], [%[wa], #16]\n\t"
-                     "ldr    %[v], [sp, #" FRAME_V "]\n\t"
-                     "ldr    %[vo], [sp, #" FRAME_BACK "]\n\t"
-                     "mov    %[a1], %[a0]\n\t"
-                     "mov    %[a2], %[a0]\n\t"
-                     "mov    %[b1], %[b0]\n\t"
-                     "mov    %[b2], %[b0]\n\t"
-                     "sub    %[s], %[s], %[vo]\n\t"
-                     "ldr    %[vo], [sp, #" FRAME_ENTRY "]\n\t"
-                     "cmp    %[vo], #1\n\t"
-                     "beq    11f\n\t"
-                     "cmp    %[vo], #2\n\t"
-                     "beq    12f\n\t"
-                     "cmp    %[vo], #3\n\t"
-                     "beq    13f\n"
-                     "1:\n\t"
-                     PAIR_STEP_ASM("0", "0")
-                     "11:\n\t"
-                     PAIR_STEP_ASM("24", "8")
-                     "12:\n\t"
-                     PAIR_STEP_ASM("48", "16")
-                     "13:\n\t"
-                     PAIR_STEP_ASM("72", "24")
-                     "adds   %[s], #32\n\t"
-                     "adds   %[v], #96\n\t"
-                     "ldr    %[ve], [sp, #" FRAME_END "]\n\t"
-                     "cmp    %[v], %[ve]\n\t"
-                     "bne    1b\n\t"
-                     /* the outputs: v the entries, wa wb ae the multiplier, half and right, be a
-                      * temporary; then ve the first output, vo the stride */
-                     "ldr    %[v], [sp, #" FRAME_R "]\n\t"
-                     "ldrd   %[wa], %[wb], [%[v], #4]\n\t"
-                     "ldrb   %[ae], [%[v], #14]\n\t"
-                     SHORT_RESCALE_ASM("a0", "wa", "wb", "ae", "be")
-                     SHORT_RESCALE_ASM("a1", "wa", "wb", "ae", "be")
-                     SHORT_RESCALE_ASM("a2", "wa", "wb", "ae", "be")
-                     "ldrd   %[wa], %[wb], [%[v], #20]\n\t"
-                     "ldrb   %[ae], [%[v], #30]\n\t"
-                     SHORT_RESCALE_ASM("b0", "wa", "wb", "ae", "be")
-                     SHORT_RESCALE_ASM("b1", "wa", "wb", "ae", "be")
-                     SHORT_RESCALE_ASM("b2", "wa", "wb", "ae", "be")
-                     "ldr    %[ve], [sp, #" FRAME_OUT "]\n\t"
-                     "ldr    %[vo], [sp, #" FRAME_STRIDE "]\n\t"
-                     "add    %[wa], %[ve], %[vo]\n\t"
-                     "add    %[wb], %[wa], %[vo]\n\t"
-                     "strb   %[a0], [%[ve]]\n\t"
-                     "strb   %[b0], [%[ve], #1]\n\t"
-                     "strb   %[a1], [%[wa]]\n\t"
-                     "strb   %[b1], [%[wa], #1]\n\t"
-                     "strb   %[a2], [%[wb]]\n\t"
-                     "strb   %[b2], [%[wb], #1]\n\t"
-                     "adds   %[ve], #2\n\t"
-                     "str    %[ve], [sp, #" FRAME_OUT "]\n\t"
-                     "add    %[wa], %[v], #32\n\t"
-                     "str    %[wa], [sp, #" FRAME_R "]\n\t"
-                     "ldr    %[wb], [sp, #" FRAME_R_END "]\n\t"
-                     "cmp    %[wa], %[wb]\n\t"
-                     "bne    2b\n\t"
-                     "add    sp, sp, #32"
-                     : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [b0] "=&r"(b0), [b1] "=&r"(b1),
-                       [b2] "=&r"(b2), [v] "+&r"(v), [s] "+&r"(s), [wa] "+&r"(wa), [wb] "+&r"(wb),
-                       [ae] "+&r"(ae), [be] "+&r"(be), [ve] "+&r"(ve), [vo] "+&r"(vo)
-                     :
-                     : "memory", "cc");
+    uint32_t a0 = (uint32_t)channel, a1, a2, b0, b1, b2;
+    uint32_t v = (uint32_t)group, s = (uint32_t)w, wa = (uint32_t)r, wb = (uint32_t)r_end;
+    uint32_t ae = (uint32_t)out, be = (uint32_t)stride, ve = (uint32_t)group_end;
+    uint32_t vo = (uint32_t)(-(group_end - group) / (2 * PIXELS)) & 3;
+    if (!LISTED) {
+        __asm__ volatile(PAIRS_ASM_HEAD
+                         /* ve the pair's first output, vo the stride */
+                         "ldr    %[ve], [sp, #" FRAME_OUT "]\n\t"
+                         "ldr    %[vo], [sp, #" FRAME_STRIDE "]\n\t"
+                         "add    %[wa], %[ve], %[vo]\n\t"
+                         "add    %[wb], %[wa], %[vo]\n\t"
+                         "strb   %[a0], [%[ve]]\n\t"
+                         "strb   %[b0], [%[ve], #1]\n\t"
+                         "strb   %[a1], [%[wa]]\n\t"
+                         "strb   %[b1], [%[wa], #1]\n\t"
+                         "strb   %[a2], [%[wb]]\n\t"
+                         "strb   %[b2], [%[wb], #1]\n\t"
+                         "adds   %[ve], #2\n\t"
+                         "str    %[ve], [sp, #" FRAME_OUT "]\n\t"
+                         PAIRS_ASM_TAIL
+                         PAIRS_ASM_OPERANDS);
+    } else {
+        __asm__ volatile(PAIRS_ASM_HEAD
+                         /* ve the channel list, then the pixel's outputs; wa wb the pair's */
+                         "ldr    %[ve], [sp, #" FRAME_CHANNEL "]\n\t"
+                         "ldr    %[vo], [sp, #" FRAME_STRIDE "]\n\t"
+                         "ldr    %[wa], [%[ve]], #4\n\t"
+                         "str    %[ve], [sp, #" FRAME_CHANNEL "]\n\t"
+                         "ldr    %[ve], [sp, #" FRAME_OUT "]\n\t"
+                         "uxtah  %[wb], %[ve], %[wa]\n\t"
+                         "add    %[wa], %[ve], %[wa], lsr #16\n\t"
+                         "strb   %[a0], [%[wb]]\n\t"
+                         "strb   %[b0], [%[wa]]\n\t"
+                         "add    %[wb], %[wb], %[vo]\n\t"
+                         "add    %[wa], %[wa], %[vo]\n\t"
+                         "strb   %[a1], [%[wb]]\n\t"
+                         "strb   %[b1], [%[wa]]\n\t"
+                         "add    %[wb], %[wb], %[vo]\n\t"
+                         "add    %[wa], %[wa], %[vo]\n\t"
+                         "strb   %[a2], [%[wb]]\n\t"
+                         "strb   %[b2], [%[wa]]\n\t"
+                         PAIRS_ASM_TAIL
+                         PAIRS_ASM_OPERANDS);
+    }
 }
 
 /* The same for one channel, its outputs at o, o + stride and o + 2 * stride (a pair of listed
@@ -516,15 +563,16 @@ static inline __attribute__((always_inline)) void channel_pairs(const layer_plan
 }
 
 /* The usual form (every shift from -1 to -22, no activation narrower than int8) with the
- * form's choices made at compile time, with and without constant channels, and every other
- * form choosing per output. */
+ * form's choices made at compile time: with whole-word rows as assembly, every channel live
+ * or not; with a tail in C (each channel listed, the list i -> i where none is constant); and
+ * every other form choosing per output. */
 static __attribute__((noinline)) void pairs_short_full(const layer_plan *l, const uint32_t *group,
                                                        const uint32_t *group_end, const int8_t (*tail)[4],
                                                        int8_t *out, int32_t stride)
 {
 #if defined(__ARM_FEATURE_DSP)
-    (void)tail; /* no tail: pixel_group sends windows with one to pairs_short_full_listed */
-    pairs_asm(l->live_table, l->live_table + 2 * l->pairs, l->filter, group, group_end, out, stride);
+    (void)tail; /* none: plan_layer chose pairs_short_full_tail for windows with one */
+    pairs_asm(l->live_table, l->live_table + 2 * l->pairs, l->filter, group, group_end, out, stride, l->channel, 0);
 #else
     channel_pairs(l, group, group_end, tail, out, stride, 1, 1, 0);
 #endif
@@ -534,6 +582,19 @@ static __attribute__((noinline)) void pairs_short_full_listed(const layer_plan *
                                                               const uint32_t *group_end,
                                                               const int8_t (*tail)[4], int8_t *out,
                                                               int32_t stride)
+{
+#if defined(__ARM_FEATURE_DSP)
+    (void)tail;
+    pairs_asm(l->live_table, l->live_table + 2 * l->pairs, l->filter, group, group_end, out, stride, l->channel, 1);
+#else
+    channel_pairs(l, group, group_end, tail, out, stride, 1, 1, 1);
+#endif
+}
+
+static __attribute__((noinline)) void pairs_short_full_tail(const layer_plan *l, const uint32_t *group,
+                                                            const uint32_t *group_end,
+                                                            const int8_t (*tail)[4], int8_t *out,
+                                                            int32_t stride)
 {
     channel_pairs(l, group, group_end, tail, out, stride, 1, 1, 1);
 }
@@ -648,7 +709,9 @@ static uint32_t *plan_layer(const emu_conv2d_s8_params *p, const int8_t *filter,
     l->others = live > 2 * l->pairs || live < channels;
     if (!short_form || !l->full_range) {
         l->pairs_of = pairs_any;
-    } else if (live == channels && (len & 3) == 0) {
+    } else if (len & 3) {
+        l->pairs_of = pairs_short_full_tail;
+    } else if (live == channels) {
         l->pairs_of = pairs_short_full;
     } else {
         l->pairs_of = pairs_short_full_listed;
