@@ -189,39 +189,41 @@ typedef struct {
  * a time (M4, M33) the loads go in runs, which the M4 pipelines (n + 1 cycles for n loads)
  * and after which the M33's two-cycle load results are ready; where it issues two
  * (EMU_DUAL_ISSUE, the M7: the board's cflags), each load or SXTB16 goes beside an SMLAD
- * it can issue with. VO and SO are the step's byte offsets from v and s, as strings. */
+ * it can issue with. VO and SO are the step's byte offsets from v and s, as strings. Every
+ * instruction is a 32-bit one (LDR.W), so that a step is 96 bytes wherever it stands:
+ * pairs_asm jumps into its loop at an address worked out from the step to enter at. */
 #if defined(EMU_DUAL_ISSUE)
 #define PAIR_STEP_ASM(VO, SO)                                                               \
-    "ldr    %[wa], [%[s], #" SO "]\n\t"                                                     \
-    "ldr    %[wb], [%[s], #" SO "+4]\n\t"                                                   \
+    "ldr.w  %[wa], [%[s], #" SO "]\n\t"                                                     \
+    "ldr.w  %[wb], [%[s], #" SO "+4]\n\t"                                                   \
     "sxtb16 %[ae], %[wa]\n\t"                                                               \
-    "ldr    %[ve], [%[v], #" VO "]\n\t"                                                     \
+    "ldr.w  %[ve], [%[v], #" VO "]\n\t"                                                     \
     "sxtb16 %[wa], %[wa], ror #8\n\t"                                                       \
-    "ldr    %[vo], [%[v], #" VO "+4]\n\t"                                                   \
+    "ldr.w  %[vo], [%[v], #" VO "+4]\n\t"                                                   \
     "sxtb16 %[be], %[wb]\n\t"                                                               \
     "smlad  %[a0], %[ve], %[ae], %[a0]\n\t"                                                 \
     "sxtb16 %[wb], %[wb], ror #8\n\t"                                                       \
     "smlad  %[a0], %[vo], %[wa], %[a0]\n\t"                                                 \
     "smlad  %[b0], %[ve], %[be], %[b0]\n\t"                                                 \
-    "ldr    %[ve], [%[v], #" VO "+8]\n\t"                                                   \
+    "ldr.w  %[ve], [%[v], #" VO "+8]\n\t"                                                   \
     "smlad  %[b0], %[vo], %[wb], %[b0]\n\t"                                                 \
-    "ldr    %[vo], [%[v], #" VO "+12]\n\t"                                                  \
+    "ldr.w  %[vo], [%[v], #" VO "+12]\n\t"                                                  \
     "smlad  %[a1], %[ve], %[ae], %[a1]\n\t"                                                 \
     "smlad  %[a1], %[vo], %[wa], %[a1]\n\t"                                                 \
     "smlad  %[b1], %[ve], %[be], %[b1]\n\t"                                                 \
-    "ldr    %[ve], [%[v], #" VO "+16]\n\t"                                                  \
+    "ldr.w  %[ve], [%[v], #" VO "+16]\n\t"                                                  \
     "smlad  %[b1], %[vo], %[wb], %[b1]\n\t"                                                 \
-    "ldr    %[vo], [%[v], #" VO "+20]\n\t"                                                  \
+    "ldr.w  %[vo], [%[v], #" VO "+20]\n\t"                                                  \
     "smlad  %[a2], %[ve], %[ae], %[a2]\n\t"                                                 \
     "smlad  %[a2], %[vo], %[wa], %[a2]\n\t"                                                 \
     "smlad  %[b2], %[ve], %[be], %[b2]\n\t"                                                 \
     "smlad  %[b2], %[vo], %[wb], %[b2]\n\t"
 #else
 #define PAIR_STEP_ASM(VO, SO)                                                               \
-    "ldr    %[wa], [%[s], #" SO "]\n\t"                                                     \
-    "ldr    %[wb], [%[s], #" SO "+4]\n\t"                                                   \
-    "ldr    %[ve], [%[v], #" VO "]\n\t"                                                     \
-    "ldr    %[vo], [%[v], #" VO "+4]\n\t"                                                   \
+    "ldr.w  %[wa], [%[s], #" SO "]\n\t"                                                     \
+    "ldr.w  %[wb], [%[s], #" SO "+4]\n\t"                                                   \
+    "ldr.w  %[ve], [%[v], #" VO "]\n\t"                                                     \
+    "ldr.w  %[vo], [%[v], #" VO "+4]\n\t"                                                   \
     "sxtb16 %[ae], %[wa]\n\t"                                                               \
     "sxtb16 %[wa], %[wa], ror #8\n\t"                                                       \
     "sxtb16 %[be], %[wb]\n\t"                                                               \
@@ -230,14 +232,14 @@ typedef struct {
     "smlad  %[b0], %[ve], %[be], %[b0]\n\t"                                                 \
     "smlad  %[a0], %[vo], %[wa], %[a0]\n\t"                                                 \
     "smlad  %[b0], %[vo], %[wb], %[b0]\n\t"                                                 \
-    "ldr    %[ve], [%[v], #" VO "+8]\n\t"                                                   \
-    "ldr    %[vo], [%[v], #" VO "+12]\n\t"                                                  \
+    "ldr.w  %[ve], [%[v], #" VO "+8]\n\t"                                                   \
+    "ldr.w  %[vo], [%[v], #" VO "+12]\n\t"                                                  \
     "smlad  %[a1], %[ve], %[ae], %[a1]\n\t"                                                 \
     "smlad  %[b1], %[ve], %[be], %[b1]\n\t"                                                 \
     "smlad  %[a1], %[vo], %[wa], %[a1]\n\t"                                                 \
     "smlad  %[b1], %[vo], %[wb], %[b1]\n\t"                                                 \
-    "ldr    %[ve], [%[v], #" VO "+16]\n\t"                                                  \
-    "ldr    %[vo], [%[v], #" VO "+20]\n\t"                                                  \
+    "ldr.w  %[ve], [%[v], #" VO "+16]\n\t"                                                  \
+    "ldr.w  %[vo], [%[v], #" VO "+20]\n\t"                                                  \
     "smlad  %[a2], %[ve], %[ae], %[a2]\n\t"                                                 \
     "smlad  %[b2], %[ve], %[be], %[b2]\n\t"                                                 \
     "smlad  %[a2], %[vo], %[wa], %[a2]\n\t"                                                 \
@@ -333,7 +335,7 @@ static inline pair_sums pair_dot(pair_sums t, const uint32_t *v, const uint32_t 
  * address from the instruction just before it one more). */
 #define FRAME_END "0"     /* group_end */
 #define FRAME_V "4"       /* group, moved back by the steps skipped on entry (24 bytes each) */
-#define FRAME_ENTRY "8"   /* the step to enter at, 0..3 */
+#define FRAME_JUMP "8"    /* the address of the step to enter at (Thumb: bit 0 set) */
 #define FRAME_R "12"      /* the pair's live_channel entries */
 #define FRAME_R_END "16"
 #define FRAME_OUT "20"    /* the pair's first output, or with a channel list the pixel's */
@@ -342,18 +344,23 @@ static inline pair_sums pair_dot(pair_sums t, const uint32_t *v, const uint32_t 
 #define FRAME_CHANNEL "32" /* with a channel list: the pair's two channels */
 #define FRAME_BYTES "40"
 
-/* The frame from the inputs (v group, ve group_end, vo the entry, wa wb the entries and their
- * end, ae the output, be the stride, a0 the channel list), then the loop over pairs up to the
- * outputs worked out: a0..a2 and b0..b2 the two channels' int8 outputs for the three pixels,
- * v the pair's entries, ve vo wa wb ae be free. */
+/* The frame from the inputs (v group, ve group_end, vo the step to enter at, 0..7, wa wb the
+ * entries and their end, ae the output, be the stride, a0 the channel list), then the loop over
+ * pairs up to the outputs worked out: a0..a2 and b0..b2 the two channels' int8 outputs for the
+ * three pixels, v the pair's entries, ve vo wa wb ae be free. Eight steps a pass (the pass's
+ * five instructions and taken branch come to a cycle a step), entered by a load of the PC from
+ * the frame: the same two cycles for any entry, where comparing for eight would take more. */
 #define PAIRS_ASM_HEAD                                                                      \
     "sub    sp, sp, #" FRAME_BYTES "\n\t"                                                   \
     "str    %[a0], [sp, #" FRAME_CHANNEL "]\n\t"                                            \
     "str    %[ve], [sp, #" FRAME_END "]\n\t"                                                \
-    "str    %[vo], [sp, #" FRAME_ENTRY "]\n\t"                                              \
     "add    %[a0], %[vo], %[vo], lsl #1\n\t"                                                \
     "sub    %[v], %[v], %[a0], lsl #3\n\t"                                                  \
     "str    %[v], [sp, #" FRAME_V "]\n\t"                                                   \
+    "adr.w  %[a1], 1f\n\t" /* step 0, then 96 bytes (3 x 32) a step */                   \
+    "add    %[a1], %[a1], %[a0], lsl #5\n\t"                                                \
+    "orr    %[a1], %[a1], #1\n\t"                                                           \
+    "str    %[a1], [sp, #" FRAME_JUMP "]\n\t"                                               \
     "lsl    %[a0], %[vo], #3\n\t"                                                           \
     "str    %[a0], [sp, #" FRAME_BACK "]\n\t"                                               \
     "str    %[wa], [sp, #" FRAME_R "]\n\t"                                                  \
@@ -370,23 +377,18 @@ static inline pair_sums pair_dot(pair_sums t, const uint32_t *v, const uint32_t 
     "mov    %[b1], %[b0]\n\t"                                                               \
     "mov    %[b2], %[b0]\n\t"                                                               \
     "sub    %[s], %[s], %[vo]\n\t"                                                          \
-    "ldr    %[vo], [sp, #" FRAME_ENTRY "]\n\t"                                              \
-    "cmp    %[vo], #1\n\t"                                                                  \
-    "beq    11f\n\t"                                                                        \
-    "cmp    %[vo], #2\n\t"                                                                  \
-    "beq    12f\n\t"                                                                        \
-    "cmp    %[vo], #3\n\t"                                                                  \
-    "beq    13f\n"                                                                          \
+    "ldr    pc, [sp, #" FRAME_JUMP "]\n"                                                    \
     "1:\n\t"                                                                                \
     PAIR_STEP_ASM("0", "0")                                                                 \
-    "11:\n\t"                                                                               \
     PAIR_STEP_ASM("24", "8")                                                                \
-    "12:\n\t"                                                                               \
     PAIR_STEP_ASM("48", "16")                                                               \
-    "13:\n\t"                                                                               \
     PAIR_STEP_ASM("72", "24")                                                               \
-    "adds   %[s], #32\n\t"                                                                  \
-    "adds   %[v], #96\n\t"                                                                  \
+    PAIR_STEP_ASM("96", "32")                                                               \
+    PAIR_STEP_ASM("120", "40")                                                              \
+    PAIR_STEP_ASM("144", "48")                                                              \
+    PAIR_STEP_ASM("168", "56")                                                              \
+    "adds   %[s], #64\n\t"                                                                  \
+    "adds   %[v], #192\n\t"                                                                 \
     "ldr    %[ve], [sp, #" FRAME_END "]\n\t"                                                \
     "cmp    %[v], %[ve]\n\t"                                                                \
     "bne    1b\n\t"                                                                         \
@@ -432,7 +434,7 @@ static inline __attribute__((always_inline)) void pairs_asm(const live_channel *
     uint32_t a0 = (uint32_t)channel, a1, a2, b0, b1, b2;
     uint32_t v = (uint32_t)group, s = (uint32_t)w, wa = (uint32_t)r, wb = (uint32_t)r_end;
     uint32_t ae = (uint32_t)out, be = (uint32_t)stride, ve = (uint32_t)group_end;
-    uint32_t vo = (uint32_t)(-(group_end - group) / (2 * PIXELS)) & 3;
+    uint32_t vo = (uint32_t)(-(group_end - group) / (2 * PIXELS)) & 7;
     if (!LISTED) {
         __asm__ volatile(PAIRS_ASM_HEAD
                          /* ve the pair's first output, vo the stride */
