@@ -23,9 +23,15 @@
  * folded bias, and no row in the filter: pruned channels cost no multiplies, and the
  * channels around them pair up as if they were not there.
  *
- * Scratch (emu/compile/ops/conv_2d.py's dsp_scratch_bytes): each output channel's rescale
- * (EMU_DSP_RESCALE_BYTES) and its place in the list of live then constant channels (two
- * bytes, the list a whole number of words), 6 x (window & ~3) bytes of expanded windows, then,
+ * Around the steps, where most of a short window's time went: in the usual form the loop over
+ * a group's channel pairs, its steps and the six outputs of a pair are one block of assembly
+ * (pairs_asm); a group's three pixels write their outputs at one pointer and a stride; a 3x3
+ * window on three channels is put together from the image without a gathered copy.
+ *
+ * Scratch (emu/compile/ops/conv_2d.py's dsp_scratch_bytes): each output channel's folded bias
+ * and rescale (live_channel, 16 bytes) and its place in the list of live then constant
+ * channels (two bytes, the list a whole number of words), three pixels' outputs for a short
+ * last group (a whole number of words), 6 x (window & ~3) bytes of expanded windows, then,
  * where a window cannot be expanded from the image in place, window bytes for a gathered one.
  */
 #include "conv_2d_dsp.h"
@@ -326,13 +332,13 @@ static inline pair_sums pair_dot(pair_sums t, const uint32_t *v, const uint32_t 
 
 /* Every pair of live channels of a group whose filter rows are whole words (no tail), in the
  * usual form: one block of assembly for the loop over pairs, the loop over steps
- * (PAIR_STEP_ASM, entered where pair_dot enters it) and the output stage, so that nothing is
- * spilled and reloaded around them as GCC does: what lasts from pair to pair (the channels'
- * and outputs' places, the entry) waits in a frame on the stack, loaded where a register is
- * free. The output stage takes 42 instructions (46 with a channel list) where GCC's C took
- * about 60: the rescale's fields in two loads a channel, the stores with immediate offsets
- * from addresses worked out ahead (a register-offset STRB takes the M4 two cycles, and an
- * address from the instruction just before it one more). */
+ * (PAIR_STEP_ASM, eight a pass, entered at the step that leaves whole passes) and the output
+ * stage, so that nothing is spilled and reloaded around them as GCC does: what lasts from
+ * pair to pair (the channels' and outputs' places, the entry) waits in a frame on the stack,
+ * loaded where a register is free. The output stage takes 47 instructions (51 with a channel
+ * list) where GCC's C took about 60: the rescale's fields in two loads a channel, the stores
+ * with immediate offsets from addresses worked out ahead (a register-offset STRB takes the M4
+ * two cycles, and an address from the instruction just before it one more). */
 #define FRAME_END "0"     /* group_end */
 #define FRAME_V "4"       /* group, moved back by the steps skipped on entry (24 bytes each) */
 #define FRAME_JUMP "8"    /* the address of the step to enter at (Thumb: bit 0 set) */
@@ -477,9 +483,10 @@ static inline __attribute__((always_inline)) void pairs_asm(const live_channel *
     }
 }
 
-/* The same for one channel, its outputs at o, o + stride and o + 2 * stride (a pair of listed
- * channels, whose outputs are not side by side: two of these leave GCC the registers to keep
- * the second channel's sums and address across the first's). */
+/* One channel's three sums through the short rescale, saturated to int8 and stored at o,
+ * o + stride and o + 2 * stride: the output stage of the C loop over pairs (windows with a
+ * tail), a channel at a time, which leaves GCC the registers to keep the second channel's sums
+ * and place across the first's. */
 static inline __attribute__((always_inline)) void store_one_short_full(int32_t s0, int32_t s1, int32_t s2,
                                                                        const emu_dsp_rescale *r, int8_t *o,
                                                                        int32_t stride)
