@@ -860,6 +860,18 @@ static __attribute__((noinline)) void windows_in_place(const emu_conv2d_s8_param
     }
 }
 
+/* The same for runs of fewer than four bytes (a 3x3 filter on one channel), a byte at a time:
+ * out of line, so that the loop keeps its registers for the usual forms. */
+static __attribute__((noinline)) void copy_short_runs(int8_t *dst, const int8_t *src, int32_t run_bytes,
+                                                      int32_t step, int rows)
+{
+    for (int r = 0; r < rows; ++r, src += step, dst += run_bytes) {
+        for (int32_t k = 0; k < run_bytes; ++k) {
+            dst[k] = src[k];
+        }
+    }
+}
+
 /* A window that reaches into the padding or is dilated across its rows, the few of a layer:
  * kept out of line, where its many variables do not crowd the loop's registers. */
 static __attribute__((noinline)) void gather_edge(const emu_conv2d_s8_params *p, int8_t *runs,
@@ -926,14 +938,18 @@ static __attribute__((noinline)) void windows_gathered(const emu_conv2d_s8_param
         for (int oy = 0; oy < oh; ++oy) {
             const int iy0 = oy * sh - ph;
             /* every row of taps inside the image, each one run of row_bytes where its pixel's is */
-            const int rows_inside = dw == 1 && row_bytes >= 4 && iy0 >= 0 && iy0 + (fh - 1) * dh < ih;
+            const int rows_inside = dw == 1 && iy0 >= 0 && iy0 + (fh - 1) * dh < ih;
             int32_t at = ((int32_t)iy0 * iw - pw) * ic; /* where the window's first run starts */
             for (int ox = 0, ix0 = -pw; ox < ow; ++ox, ix0 += sw, at += step_x, out += oc) {
                 if (rows_inside && ix0 >= 0 && ix0 + fw <= iw) {
                     if (three_runs_of_9) {
                         join_three_runs_of_9(&g, image + at, row_step, group, out);
                     } else {
-                        copy_runs(runs, image + at, row_bytes, row_step, fh);
+                        if (row_bytes >= 4) {
+                            copy_runs(runs, image + at, row_bytes, row_step, fh);
+                        } else {
+                            copy_short_runs(runs, image + at, row_bytes, row_step, fh);
+                        }
                         join_group(&g, runs, len, group, out);
                     }
                 } else {
