@@ -342,11 +342,70 @@ def test_1x1_output_streaming_over_its_input_matches_tflm(kernel_set):
     compiled = compile_graph(parse_model(model), kernel_set)
     assert compiled.layers[0].path == ("conv_2d/1x1-dsp" if kernel_set == "optimized" else "conv_2d/reference")
     in_bytes, out_bytes = 8 * 6 * 7, 8 * 6 * 12
-    scratch = 12 * 12 + 8 * 4 if kernel_set == "optimized" else 0
+    # conv_2d_dsp.c's scratch by hand: 12 channels' bias and rescale (16 bytes) and places in the
+    # channel list (2), three pixels' outputs (36), three expanded windows of one word (24)
+    scratch = 12 * 16 + 12 * 2 + 36 + 24 if kernel_set == "optimized" else 0
     assert compiled.arena_bytes < in_bytes + out_bytes + scratch  # the output does overlap the input
     inputs = [modelgen.random_input(model, seed=s) for s in range(6)]
     for x, got in zip(inputs, run_compiled_on_host_many(compiled, inputs), strict=True):
         np.testing.assert_array_equal(got[0], tflm_outputs(model, x)[0])
+
+
+# ---- CONV_2D: the DSP kernel's forms of its pixel groups and output stage ----------------------
+
+SHORT_GROUP_SHAPE = (9, 13, 3)
+# (layer, channels pruned to all-zero filters: constant channels, which the kernel leaves out)
+PRUNED_CHANNELS = {1: (2, 5), 3: (1,)}
+
+
+def short_group_model() -> bytes:
+    """CONV_2D layers whose pixel counts leave a short last group of two pixels (35 = 11 x 3 + 2)
+    or one (25), for each form of conv_2d_dsp.c: a 3x3 filter on three channels with SAME
+    padding and stride 2 (its windows from the image, its edges gathered), a 1x1 filter and a
+    window of whole words read in place, each with every channel live and with constant
+    channels (the output stage with and without a channel list), and a window with a 2-byte
+    tail and an odd last channel."""
+    conv = _k().Conv2D
+    keras = modelgen.keras_model([
+        conv(8, 3, strides=2, padding="same"),  # 9 x 13 -> 5 x 7 = 35 pixels
+        conv(8, 1),
+        conv(8, (1, 3)),  # -> 5 x 5 = 25 pixels, windows of 3 x 8 bytes in place
+        conv(6, 1, activation="relu"),
+        conv(5, 3, padding="same"),  # windows of 54 bytes: a tail of 2
+    ], SHORT_GROUP_SHAPE, seed=21)
+    for index, channels in PRUNED_CHANNELS.items():
+        kernel, bias = keras.layers[index].get_weights()
+        kernel[..., list(channels)] = 0
+        keras.layers[index].set_weights([kernel, bias])
+    return modelgen.to_int8(keras, SHORT_GROUP_SHAPE)
+
+
+def test_short_groups_and_constant_channels_take_every_dsp_convolution_form():
+    model = short_group_model()
+    compiled = compile_graph(parse_model(model), "optimized")
+    assert [layer.path for layer in compiled.layers] == ["conv_2d/im2col-dsp", "conv_2d/1x1-dsp", "conv_2d/im2col-dsp",
+                                                        "conv_2d/1x1-dsp", "conv_2d/im2col-dsp"]
+    assert [layer.function for layer in compiled.layers][0] == "emu_conv2d_padded_s8_dsp"
+    # the filters hold the live channels' rows only, by hand: 8 rows of 27 bytes padded to 28,
+    # 6 live of 8 rows of 8, 8 of 24, 5 live of 6 of 8, 5 of 54
+    assert compiled.filter_bytes == 8 * 28 + 6 * 8 + 8 * 24 + 5 * 8 + 5 * 54
+    inputs = [modelgen.random_input(model, seed=s) for s in range(4)]
+    for x, got in zip(inputs, run_compiled_on_host_many(compiled, inputs), strict=True):
+        np.testing.assert_array_equal(got[0], tflm_outputs(model, x)[0])
+
+
+@needs_arm_gcc
+@pytest.mark.parametrize("board", ["nucleo-l4r5zi", "disco-f746ng", "ek-ra6m4"])
+def test_short_groups_and_constant_channels_match_tflm_on_the_dsp_cores(tmp_path, board):
+    """The loop over channel pairs and its output stage are assembly, with and without a channel
+    list, in one order for the M4 and M33 and another for the M7: checked here."""
+    from emu.results.measure import measure
+
+    path = tmp_path / "short_groups.tflite"
+    path.write_bytes(short_group_model())
+    result, _ = measure(path, get_platform(board), kernels="optimized")
+    assert result.output_matches_reference is True, board
+    assert all(layer.path.endswith("-dsp") for layer in result.layers), board
 
 
 # ---- FULLY_CONNECTED: four units per pass over weights arranged at build time ------------------

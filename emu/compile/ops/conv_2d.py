@@ -258,16 +258,18 @@ def lower(op: Operator, graph: Graph) -> KernelCall:
 
 DSP_RESCALE_BYTES = 12  # one channel's rescale in scratch (EMU_DSP_RESCALE_BYTES, emu_dsp.h)
 DSP_SHORT_MAX_RIGHT = 22  # EMU_DSP_SHORT_MAX_RIGHT (emu_dsp.h): the short rescale's largest right shift
+DSP_LIVE_CHANNEL_BYTES = 16  # a channel's folded bias and rescale in conv_2d_dsp.c's scratch (live_channel)
 
 
 def dsp_scratch_bytes(channels: int, window: int, gathered: bool) -> int:
     """Scratch of the optimized kernels (emu/firmware/kernels/optimized/conv_2d_dsp.c): each channel's
-    rescale and its place in the list of live then constant channels (two bytes, the list a whole
-    number of words), a group of three pixels' windows expanded to int16, and where a window
-    cannot be expanded from the image in place (input channels not a multiple of 4) one gathered
-    int8 window."""
-    return (DSP_RESCALE_BYTES * channels + 4 * ((channels + 1) // 2) + 6 * (window & ~3)
-            + (window if gathered else 0))
+    folded bias and rescale and its place in the list of live then constant channels (two bytes,
+    the list a whole number of words), a short group's outputs (three pixels', a whole number of
+    words), a group of three pixels' windows expanded to int16, and where a window cannot be
+    expanded from the image in place (input channels not a multiple of 4) one gathered int8
+    window."""
+    return (DSP_LIVE_CHANNEL_BYTES * channels + 4 * ((channels + 1) // 2) + 4 * ((3 * channels + 3) // 4)
+            + 6 * (window & ~3) + (window if gathered else 0))
 
 
 def _filter_rows(op: Operator, graph: Graph) -> np.ndarray:

@@ -23,9 +23,15 @@
  * folded bias, and no row in the filter: pruned channels cost no multiplies, and the
  * channels around them pair up as if they were not there.
  *
- * Scratch (emu/compile/ops/conv_2d.py's dsp_scratch_bytes): each output channel's rescale
- * (EMU_DSP_RESCALE_BYTES) and its place in the list of live then constant channels (two
- * bytes, the list a whole number of words), 6 x (window & ~3) bytes of expanded windows, then,
+ * Around the steps, where most of a short window's time went: in the usual form the loop over
+ * a group's channel pairs, its steps and the six outputs of a pair are one block of assembly
+ * (pairs_asm); a group's three pixels write their outputs at one pointer and a stride; a 3x3
+ * window on three channels is put together from the image without a gathered copy.
+ *
+ * Scratch (emu/compile/ops/conv_2d.py's dsp_scratch_bytes): each output channel's folded bias
+ * and rescale (live_channel, 16 bytes) and its place in the list of live then constant
+ * channels (two bytes, the list a whole number of words), three pixels' outputs for a short
+ * last group (a whole number of words), 6 x (window & ~3) bytes of expanded windows, then,
  * where a window cannot be expanded from the image in place, window bytes for a gathered one.
  */
 #include "conv_2d_dsp.h"
@@ -38,12 +44,13 @@
 
 #define PIXELS 3
 
-/* Pixels waiting for their group to fill: where their outputs go, and the last len & 3
- * bytes of their windows. Everything a group reads of its inputs is copied (expanded or
- * here) before it writes any output, so the output may stream over the input
- * (emu/compile/overlap.py) even when a group spans two rows. */
+/* Pixels waiting for their group to fill: where the first one's outputs go (the others' follow
+ * it, output_c bytes apart: pixels join in raster order), and the last len & 3 bytes of their
+ * windows. Everything a group reads of its inputs is copied (expanded or here) before it writes
+ * any output, so the output may stream over the input (emu/compile/overlap.py) even when a
+ * group spans two rows. */
 typedef struct {
-    int8_t *out[PIXELS];
+    int8_t *out;
     int8_t tail[PIXELS][4];
     int count;
 } pending_group;
@@ -78,7 +85,9 @@ static inline __attribute__((always_inline)) void join_group(pending_group *g, c
     for (int32_t k = 0; k < (len & 3); ++k) {
         g->tail[g->count][k] = x[k];
     }
-    g->out[g->count++] = out;
+    if (g->count++ == 0) {
+        g->out = out;
+    }
 }
 
 /* The window of the output pixel whose first tap would read (iy0, ix0) joins the group
@@ -110,22 +119,41 @@ static void join_window(pending_group *g, const emu_conv2d_s8_params *p, const i
             }
         }
     }
-    g->out[g->count++] = out;
+    if (g->count++ == 0) {
+        g->out = out;
+    }
 }
 
-/* What every group of a call shares: the live (not constant) channels in order, with their
- * rescales, then the constant channels (in scratch, worked out once per call), the filter
- * and how its rows are laid out, and the output stage's form. */
+/* A live channel's output stage, in the order a pair of channels reads it: the folded bias its
+ * sums start from, then its rescale. */
 typedef struct {
-    const emu_dsp_rescale *rescale; /* the live channels' rescales, in their order */
+    int32_t bias;
+    emu_dsp_rescale r;
+} live_channel;
+
+/* What every group of a call shares: the live (not constant) channels in order, then the
+ * constant channels (in scratch, worked out once per call), the filter and how its rows are
+ * laid out, and the output stage's form. */
+typedef struct layer_plan layer_plan;
+
+/* The loop over a group's channel pairs that suits the layer (plan_layer chooses it). */
+typedef void pairs_loop(const layer_plan *l, const uint32_t *group, const uint32_t *group_end,
+                        const int8_t (*tail)[4], int8_t *out, int32_t stride);
+
+struct layer_plan {
+    pairs_loop *pairs_of;
+    const live_channel *live_table; /* the live channels, in their order */
     const uint16_t *channel;        /* the live channels, then the constant ones */
     const int32_t *bias;
     const int8_t *filter;
     int32_t len;                    /* bytes of each window and filter row */
+    int32_t output_c;               /* bytes from one pixel's outputs to the next's */
+    int8_t *dump;                   /* a short group's outputs, PIXELS x output_c bytes */
     int live, pairs, channels;      /* pairs: of live channels, whose rows the filter interleaves */
     int32_t offset, lo, hi;
     int short_form, full_range;
-} layer_plan;
+    int others;                     /* channels not in a pair: a live one alone, or constant ones */
+};
 
 /* One output: rescale, zero point, clamp (SHORT: the short rescale; FULL: the activation range
  * is all of int8, one SSAT). */
@@ -167,39 +195,41 @@ typedef struct {
  * a time (M4, M33) the loads go in runs, which the M4 pipelines (n + 1 cycles for n loads)
  * and after which the M33's two-cycle load results are ready; where it issues two
  * (EMU_DUAL_ISSUE, the M7: the board's cflags), each load or SXTB16 goes beside an SMLAD
- * it can issue with. VO and SO are the step's byte offsets from v and s, as strings. */
+ * it can issue with. VO and SO are the step's byte offsets from v and s, as strings. Every
+ * instruction is a 32-bit one (LDR.W), so that a step is 96 bytes wherever it stands:
+ * pairs_asm jumps into its loop at an address worked out from the step to enter at. */
 #if defined(EMU_DUAL_ISSUE)
 #define PAIR_STEP_ASM(VO, SO)                                                               \
-    "ldr    %[wa], [%[s], #" SO "]\n\t"                                                     \
-    "ldr    %[wb], [%[s], #" SO "+4]\n\t"                                                   \
+    "ldr.w  %[wa], [%[s], #" SO "]\n\t"                                                     \
+    "ldr.w  %[wb], [%[s], #" SO "+4]\n\t"                                                   \
     "sxtb16 %[ae], %[wa]\n\t"                                                               \
-    "ldr    %[ve], [%[v], #" VO "]\n\t"                                                     \
+    "ldr.w  %[ve], [%[v], #" VO "]\n\t"                                                     \
     "sxtb16 %[wa], %[wa], ror #8\n\t"                                                       \
-    "ldr    %[vo], [%[v], #" VO "+4]\n\t"                                                   \
+    "ldr.w  %[vo], [%[v], #" VO "+4]\n\t"                                                   \
     "sxtb16 %[be], %[wb]\n\t"                                                               \
     "smlad  %[a0], %[ve], %[ae], %[a0]\n\t"                                                 \
     "sxtb16 %[wb], %[wb], ror #8\n\t"                                                       \
     "smlad  %[a0], %[vo], %[wa], %[a0]\n\t"                                                 \
     "smlad  %[b0], %[ve], %[be], %[b0]\n\t"                                                 \
-    "ldr    %[ve], [%[v], #" VO "+8]\n\t"                                                   \
+    "ldr.w  %[ve], [%[v], #" VO "+8]\n\t"                                                   \
     "smlad  %[b0], %[vo], %[wb], %[b0]\n\t"                                                 \
-    "ldr    %[vo], [%[v], #" VO "+12]\n\t"                                                  \
+    "ldr.w  %[vo], [%[v], #" VO "+12]\n\t"                                                  \
     "smlad  %[a1], %[ve], %[ae], %[a1]\n\t"                                                 \
     "smlad  %[a1], %[vo], %[wa], %[a1]\n\t"                                                 \
     "smlad  %[b1], %[ve], %[be], %[b1]\n\t"                                                 \
-    "ldr    %[ve], [%[v], #" VO "+16]\n\t"                                                  \
+    "ldr.w  %[ve], [%[v], #" VO "+16]\n\t"                                                  \
     "smlad  %[b1], %[vo], %[wb], %[b1]\n\t"                                                 \
-    "ldr    %[vo], [%[v], #" VO "+20]\n\t"                                                  \
+    "ldr.w  %[vo], [%[v], #" VO "+20]\n\t"                                                  \
     "smlad  %[a2], %[ve], %[ae], %[a2]\n\t"                                                 \
     "smlad  %[a2], %[vo], %[wa], %[a2]\n\t"                                                 \
     "smlad  %[b2], %[ve], %[be], %[b2]\n\t"                                                 \
     "smlad  %[b2], %[vo], %[wb], %[b2]\n\t"
 #else
 #define PAIR_STEP_ASM(VO, SO)                                                               \
-    "ldr    %[wa], [%[s], #" SO "]\n\t"                                                     \
-    "ldr    %[wb], [%[s], #" SO "+4]\n\t"                                                   \
-    "ldr    %[ve], [%[v], #" VO "]\n\t"                                                     \
-    "ldr    %[vo], [%[v], #" VO "+4]\n\t"                                                   \
+    "ldr.w  %[wa], [%[s], #" SO "]\n\t"                                                     \
+    "ldr.w  %[wb], [%[s], #" SO "+4]\n\t"                                                   \
+    "ldr.w  %[ve], [%[v], #" VO "]\n\t"                                                     \
+    "ldr.w  %[vo], [%[v], #" VO "+4]\n\t"                                                   \
     "sxtb16 %[ae], %[wa]\n\t"                                                               \
     "sxtb16 %[wa], %[wa], ror #8\n\t"                                                       \
     "sxtb16 %[be], %[wb]\n\t"                                                               \
@@ -208,14 +238,14 @@ typedef struct {
     "smlad  %[b0], %[ve], %[be], %[b0]\n\t"                                                 \
     "smlad  %[a0], %[vo], %[wa], %[a0]\n\t"                                                 \
     "smlad  %[b0], %[vo], %[wb], %[b0]\n\t"                                                 \
-    "ldr    %[ve], [%[v], #" VO "+8]\n\t"                                                   \
-    "ldr    %[vo], [%[v], #" VO "+12]\n\t"                                                  \
+    "ldr.w  %[ve], [%[v], #" VO "+8]\n\t"                                                   \
+    "ldr.w  %[vo], [%[v], #" VO "+12]\n\t"                                                  \
     "smlad  %[a1], %[ve], %[ae], %[a1]\n\t"                                                 \
     "smlad  %[b1], %[ve], %[be], %[b1]\n\t"                                                 \
     "smlad  %[a1], %[vo], %[wa], %[a1]\n\t"                                                 \
     "smlad  %[b1], %[vo], %[wb], %[b1]\n\t"                                                 \
-    "ldr    %[ve], [%[v], #" VO "+16]\n\t"                                                  \
-    "ldr    %[vo], [%[v], #" VO "+20]\n\t"                                                  \
+    "ldr.w  %[ve], [%[v], #" VO "+16]\n\t"                                                  \
+    "ldr.w  %[vo], [%[v], #" VO "+20]\n\t"                                                  \
     "smlad  %[a2], %[ve], %[ae], %[a2]\n\t"                                                 \
     "smlad  %[b2], %[ve], %[be], %[b2]\n\t"                                                 \
     "smlad  %[a2], %[vo], %[wa], %[a2]\n\t"                                                 \
@@ -285,74 +315,315 @@ static inline pair_sums pair_dot(pair_sums t, const uint32_t *v, const uint32_t 
 }
 #endif
 
-/* Every pair of live channels of a group, whose windows are in group .. group_end and
- * g->tail. Inlined into the functions below, each kept apart (noinline) so that the sums
- * stay in registers. */
+#if defined(__ARM_FEATURE_DSP)
+/* One step of the short rescale on the sum in register ACC (a string): the output before the
+ * clamp, emu_dsp_output_short's (high + half + (high >> 31)) >> right, as one SMMLAR:
+ * SMMLAR x, m, a is a + (x * m + 2^31) >> 32, the rounded high word plus a, so with x = acc << 1
+ * and a = half + (acc >> 31) it is high + half + (acc >> 31). acc's sign bit stands in for
+ * high's: the multiplier is positive, so high has acc's sign or is 0, and for high = 0 both
+ * give the same output (half + 0 and half - 1 are offset << right plus 2^(right - 1) or
+ * 2^(right - 1) - 1, which the shift right by right >= 1 takes to offset alike). */
+#define SHORT_RESCALE_ASM(ACC, M, HALF, RIGHT, T)                                            \
+    "add    %[" T "], %[" HALF "], %[" ACC "], asr #31\n\t"                                      \
+    "lsl    %[" ACC "], %[" ACC "], #1\n\t"                                                      \
+    "smmlar %[" ACC "], %[" ACC "], %[" M "], %[" T "]\n\t"                                      \
+    "asr    %[" ACC "], %[" ACC "], %[" RIGHT "]\n\t"                                            \
+    "ssat   %[" ACC "], #8, %[" ACC "]\n\t"
+
+/* Every pair of live channels of a group whose filter rows are whole words (no tail), in the
+ * usual form: one block of assembly for the loop over pairs, the loop over steps
+ * (PAIR_STEP_ASM, eight a pass, entered at the step that leaves whole passes) and the output
+ * stage, so that nothing is spilled and reloaded around them as GCC does: what lasts from
+ * pair to pair (the channels' and outputs' places, the entry) waits in a frame on the stack,
+ * loaded where a register is free. The output stage takes 47 instructions (51 with a channel
+ * list) where GCC's C took about 60: the rescale's fields in two loads a channel, the stores
+ * with immediate offsets from addresses worked out ahead (a register-offset STRB takes the M4
+ * two cycles, and an address from the instruction just before it one more). */
+#define FRAME_END "0"     /* group_end */
+#define FRAME_V "4"       /* group, moved back by the steps skipped on entry (24 bytes each) */
+#define FRAME_JUMP "8"    /* the address of the step to enter at (Thumb: bit 0 set) */
+#define FRAME_R "12"      /* the pair's live_channel entries */
+#define FRAME_R_END "16"
+#define FRAME_OUT "20"    /* the pair's first output, or with a channel list the pixel's */
+#define FRAME_STRIDE "24"
+#define FRAME_BACK "28"   /* the steps skipped on entry, in filter bytes (8 each) */
+#define FRAME_CHANNEL "32" /* with a channel list: the pair's two channels */
+#define FRAME_BYTES "40"
+
+/* The frame from the inputs (v group, ve group_end, vo the step to enter at, 0..7, wa wb the
+ * entries and their end, ae the output, be the stride, a0 the channel list), then the loop over
+ * pairs up to the outputs worked out: a0..a2 and b0..b2 the two channels' int8 outputs for the
+ * three pixels, v the pair's entries, ve vo wa wb ae be free. Eight steps a pass (the pass's
+ * five instructions and taken branch come to a cycle a step), entered by a load of the PC from
+ * the frame: the same two cycles for any entry, where comparing for eight would take more. */
+#define PAIRS_ASM_HEAD                                                                      \
+    "sub    sp, sp, #" FRAME_BYTES "\n\t"                                                   \
+    "str    %[a0], [sp, #" FRAME_CHANNEL "]\n\t"                                            \
+    "str    %[ve], [sp, #" FRAME_END "]\n\t"                                                \
+    "add    %[a0], %[vo], %[vo], lsl #1\n\t"                                                \
+    "sub    %[v], %[v], %[a0], lsl #3\n\t"                                                  \
+    "str    %[v], [sp, #" FRAME_V "]\n\t"                                                   \
+    "adr.w  %[a1], 1f\n\t" /* step 0, then 96 bytes (3 x 32) a step */                   \
+    "add    %[a1], %[a1], %[a0], lsl #5\n\t"                                                \
+    "orr    %[a1], %[a1], #1\n\t"                                                           \
+    "str    %[a1], [sp, #" FRAME_JUMP "]\n\t"                                               \
+    "lsl    %[a0], %[vo], #3\n\t"                                                           \
+    "str    %[a0], [sp, #" FRAME_BACK "]\n\t"                                               \
+    "str    %[wa], [sp, #" FRAME_R "]\n\t"                                                  \
+    "str    %[wb], [sp, #" FRAME_R_END "]\n\t"                                              \
+    "str    %[ae], [sp, #" FRAME_OUT "]\n\t"                                                \
+    "str    %[be], [sp, #" FRAME_STRIDE "]\n"                                               \
+    "2:\n\t" /* a pair: wa holds its entries */                                             \
+    "ldr    %[a0], [%[wa]]\n\t"                                                             \
+    "ldr    %[b0], [%[wa], #16]\n\t"                                                        \
+    "ldr    %[v], [sp, #" FRAME_V "]\n\t"                                                   \
+    "ldr    %[vo], [sp, #" FRAME_BACK "]\n\t"                                               \
+    "mov    %[a1], %[a0]\n\t"                                                               \
+    "mov    %[a2], %[a0]\n\t"                                                               \
+    "mov    %[b1], %[b0]\n\t"                                                               \
+    "mov    %[b2], %[b0]\n\t"                                                               \
+    "sub    %[s], %[s], %[vo]\n\t"                                                          \
+    "ldr    pc, [sp, #" FRAME_JUMP "]\n"                                                    \
+    "1:\n\t"                                                                                \
+    PAIR_STEP_ASM("0", "0")                                                                 \
+    PAIR_STEP_ASM("24", "8")                                                                \
+    PAIR_STEP_ASM("48", "16")                                                               \
+    PAIR_STEP_ASM("72", "24")                                                               \
+    PAIR_STEP_ASM("96", "32")                                                               \
+    PAIR_STEP_ASM("120", "40")                                                              \
+    PAIR_STEP_ASM("144", "48")                                                              \
+    PAIR_STEP_ASM("168", "56")                                                              \
+    "adds   %[s], #64\n\t"                                                                  \
+    "adds   %[v], #192\n\t"                                                                 \
+    "ldr    %[ve], [sp, #" FRAME_END "]\n\t"                                                \
+    "cmp    %[v], %[ve]\n\t"                                                                \
+    "bne    1b\n\t"                                                                         \
+    /* the rescale: wa wb ae the multiplier, half and right, be a temporary */              \
+    "ldr    %[v], [sp, #" FRAME_R "]\n\t"                                                   \
+    "ldrd   %[wa], %[wb], [%[v], #4]\n\t"                                                   \
+    "ldrb   %[ae], [%[v], #14]\n\t"                                                         \
+    SHORT_RESCALE_ASM("a0", "wa", "wb", "ae", "be")                                         \
+    SHORT_RESCALE_ASM("a1", "wa", "wb", "ae", "be")                                         \
+    SHORT_RESCALE_ASM("a2", "wa", "wb", "ae", "be")                                         \
+    "ldrd   %[wa], %[wb], [%[v], #20]\n\t"                                                  \
+    "ldrb   %[ae], [%[v], #30]\n\t"                                                         \
+    SHORT_RESCALE_ASM("b0", "wa", "wb", "ae", "be")                                         \
+    SHORT_RESCALE_ASM("b1", "wa", "wb", "ae", "be")                                         \
+    SHORT_RESCALE_ASM("b2", "wa", "wb", "ae", "be")
+
+/* The next pair, if any, and the frame's end. */
+#define PAIRS_ASM_TAIL                                                                      \
+    "add    %[wa], %[v], #32\n\t"                                                           \
+    "str    %[wa], [sp, #" FRAME_R "]\n\t"                                                  \
+    "ldr    %[wb], [sp, #" FRAME_R_END "]\n\t"                                              \
+    "cmp    %[wa], %[wb]\n\t"                                                               \
+    "bne    2b\n\t"                                                                         \
+    "add    sp, sp, #" FRAME_BYTES
+
+/* All 14 registers, each in or out (the sums' registers carry the channel list in). */
+#define PAIRS_ASM_OPERANDS                                                                  \
+    : [a0] "+&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [b0] "=&r"(b0), [b1] "=&r"(b1),      \
+      [b2] "=&r"(b2), [v] "+&r"(v), [s] "+&r"(s), [wa] "+&r"(wa), [wb] "+&r"(wb),          \
+      [ae] "+&r"(ae), [be] "+&r"(be), [ve] "+&r"(ve), [vo] "+&r"(vo)                       \
+    :                                                                                       \
+    : "memory", "cc"
+
+/* The pairs r .. r_end (filter at w, its rows paired) of the group's windows, the outputs of
+ * pair k at out + 2k (LISTED 0: every channel live) or at out + channel[2k] and
+ * out + channel[2k + 1], each pixel's stride bytes after the one before. */
+static inline __attribute__((always_inline)) void pairs_asm(const live_channel *r, const live_channel *r_end,
+                                                            const int8_t *w, const uint32_t *group,
+                                                            const uint32_t *group_end, int8_t *out,
+                                                            int32_t stride, const uint16_t *channel,
+                                                            const int LISTED)
+{
+    uint32_t a0 = (uint32_t)channel, a1, a2, b0, b1, b2;
+    uint32_t v = (uint32_t)group, s = (uint32_t)w, wa = (uint32_t)r, wb = (uint32_t)r_end;
+    uint32_t ae = (uint32_t)out, be = (uint32_t)stride, ve = (uint32_t)group_end;
+    uint32_t vo = (uint32_t)(-(group_end - group) / (2 * PIXELS)) & 7;
+    if (!LISTED) {
+        __asm__ volatile(PAIRS_ASM_HEAD
+                         /* ve the pair's first output, vo the stride */
+                         "ldr    %[ve], [sp, #" FRAME_OUT "]\n\t"
+                         "ldr    %[vo], [sp, #" FRAME_STRIDE "]\n\t"
+                         "add    %[wa], %[ve], %[vo]\n\t"
+                         "add    %[wb], %[wa], %[vo]\n\t"
+                         "strb   %[a0], [%[ve]]\n\t"
+                         "strb   %[b0], [%[ve], #1]\n\t"
+                         "strb   %[a1], [%[wa]]\n\t"
+                         "strb   %[b1], [%[wa], #1]\n\t"
+                         "strb   %[a2], [%[wb]]\n\t"
+                         "strb   %[b2], [%[wb], #1]\n\t"
+                         "adds   %[ve], #2\n\t"
+                         "str    %[ve], [sp, #" FRAME_OUT "]\n\t"
+                         PAIRS_ASM_TAIL
+                         PAIRS_ASM_OPERANDS);
+    } else {
+        __asm__ volatile(PAIRS_ASM_HEAD
+                         /* ve the channel list, then the pixel's outputs; wa wb the pair's */
+                         "ldr    %[ve], [sp, #" FRAME_CHANNEL "]\n\t"
+                         "ldr    %[vo], [sp, #" FRAME_STRIDE "]\n\t"
+                         "ldr    %[wa], [%[ve]], #4\n\t"
+                         "str    %[ve], [sp, #" FRAME_CHANNEL "]\n\t"
+                         "ldr    %[ve], [sp, #" FRAME_OUT "]\n\t"
+                         "uxtah  %[wb], %[ve], %[wa]\n\t"
+                         "add    %[wa], %[ve], %[wa], lsr #16\n\t"
+                         "strb   %[a0], [%[wb]]\n\t"
+                         "strb   %[b0], [%[wa]]\n\t"
+                         "add    %[wb], %[wb], %[vo]\n\t"
+                         "add    %[wa], %[wa], %[vo]\n\t"
+                         "strb   %[a1], [%[wb]]\n\t"
+                         "strb   %[b1], [%[wa]]\n\t"
+                         "add    %[wb], %[wb], %[vo]\n\t"
+                         "add    %[wa], %[wa], %[vo]\n\t"
+                         "strb   %[a2], [%[wb]]\n\t"
+                         "strb   %[b2], [%[wa]]\n\t"
+                         PAIRS_ASM_TAIL
+                         PAIRS_ASM_OPERANDS);
+    }
+}
+
+/* One channel's three sums through the short rescale, saturated to int8 and stored at o,
+ * o + stride and o + 2 * stride: the output stage of the C loop over pairs (windows with a
+ * tail), a channel at a time, which leaves GCC the registers to keep the second channel's sums
+ * and place across the first's. */
+static inline __attribute__((always_inline)) void store_one_short_full(int32_t s0, int32_t s1, int32_t s2,
+                                                                       const emu_dsp_rescale *r, int8_t *o,
+                                                                       int32_t stride)
+{
+    uint32_t m, half, right, tmp;
+    __asm__ volatile("ldrd   %[m], %[half], [%[r]]\n\t"
+                     "ldrb   %[right], [%[r], %[right_at]]\n\t"
+                     SHORT_RESCALE_ASM("s0", "m", "half", "right", "t")
+                     SHORT_RESCALE_ASM("s1", "m", "half", "right", "t")
+                     SHORT_RESCALE_ASM("s2", "m", "half", "right", "t")
+                     "add    %[m], %[o], %[stride]\n\t"
+                     "add    %[half], %[m], %[stride]\n\t"
+                     "strb   %[s0], [%[o]]\n\t"
+                     "strb   %[s1], [%[m]]\n\t"
+                     "strb   %[s2], [%[half]]"
+                     : [s0] "+&r"(s0), [s1] "+&r"(s1), [s2] "+&r"(s2), [m] "=&r"(m), [half] "=&r"(half),
+                       [right] "=&r"(right), [t] "=&r"(tmp)
+                     : [r] "r"(r), [o] "r"(o), [stride] "r"(stride),
+                       [right_at] "i"(offsetof(emu_dsp_rescale, right))
+                     : "memory");
+}
+#endif
+
+/* Every pair of live channels of a group, whose windows are in group .. group_end and tail,
+ * the outputs of its pixels at out, out + stride and out + 2 * stride: one pointer where three
+ * would each take a register (or a stack slot, then a load per pair). LISTED: some channel is
+ * constant, so live channel i is channel[i]; otherwise it is i, and the outputs of a pair are
+ * the next two bytes. Inlined into the functions below, each kept apart (noinline) so that the
+ * sums stay in registers. */
 static inline __attribute__((always_inline)) void channel_pairs(const layer_plan *l, const uint32_t *group,
-                                                                const uint32_t *group_end, const pending_group *g,
-                                                                const int SHORT, const int FULL)
+                                                                const uint32_t *group_end,
+                                                                const int8_t (*tail)[4], int8_t *out,
+                                                                int32_t stride, const int SHORT, const int FULL,
+                                                                const int LISTED)
 {
     /* What the loop reads of l, in locals: a byte store may alias it for GCC. */
-    int8_t *const o0 = g->out[0], *const o1 = g->out[1], *const o2 = g->out[2];
     const int32_t rest = l->len & 3;
-    const int32_t *const bias = l->bias;
     const int8_t *w = l->filter;
-    const emu_dsp_rescale *r = l->rescale;
-    const uint16_t *channel = l->channel, *const channel_end = channel + 2 * l->pairs;
-    for (; channel < channel_end; r += 2, channel += 2) {
-        const int ca = channel[0], cb = channel[1];
-        pair_sums t = {bias[ca], bias[ca], bias[ca], bias[cb], bias[cb], bias[cb]};
+    const live_channel *r = l->live_table, *const r_end = r + 2 * l->pairs;
+    const uint16_t *channel = l->channel;
+    for (; r < r_end; r += 2, out += LISTED ? 0 : 2) {
+        const int32_t ba = r[0].bias, bb = r[1].bias;
+        pair_sums t = {ba, ba, ba, bb, bb, bb};
         t = pair_dot(t, group, group_end, &w); /* w moves past the pair's words */
         if (rest) {
             for (int32_t k = 0; k < rest; ++k) {
                 const int32_t wa = w[k], wb = w[rest + k];
-                t.a0 += wa * g->tail[0][k];
-                t.a1 += wa * g->tail[1][k];
-                t.a2 += wa * g->tail[2][k];
-                t.b0 += wb * g->tail[0][k];
-                t.b1 += wb * g->tail[1][k];
-                t.b2 += wb * g->tail[2][k];
+                t.a0 += wa * tail[0][k];
+                t.a1 += wa * tail[1][k];
+                t.a2 += wa * tail[2][k];
+                t.b0 += wb * tail[0][k];
+                t.b1 += wb * tail[1][k];
+                t.b2 += wb * tail[2][k];
             }
             w += 2 * rest;
         }
+        int8_t *oa = out, *ob = out + 1;
+        if (LISTED) {
+            oa = out + channel[0];
+            ob = out + channel[1];
+            channel += 2;
+        }
+#if defined(__ARM_FEATURE_DSP)
+        if (SHORT && FULL) {
+            store_one_short_full(t.a0, t.a1, t.a2, &r[0].r, oa, stride);
+            store_one_short_full(t.b0, t.b1, t.b2, &r[1].r, ob, stride);
+            continue;
+        }
+#endif
         /* Every output worked out before any is stored: a byte store may alias the tables, and
          * GCC would read them again after each. */
-        const emu_dsp_rescale ra = r[0], rb = r[1];
+        const emu_dsp_rescale ra = r[0].r, rb = r[1].r;
         const int8_t ya0 = output_of(l, &ra, t.a0, SHORT, FULL), ya1 = output_of(l, &ra, t.a1, SHORT, FULL);
         const int8_t ya2 = output_of(l, &ra, t.a2, SHORT, FULL), yb0 = output_of(l, &rb, t.b0, SHORT, FULL);
         const int8_t yb1 = output_of(l, &rb, t.b1, SHORT, FULL), yb2 = output_of(l, &rb, t.b2, SHORT, FULL);
-        o0[ca] = ya0;
-        o1[ca] = ya1;
-        o2[ca] = ya2;
-        o0[cb] = yb0;
-        o1[cb] = yb1;
-        o2[cb] = yb2;
+        oa[0] = ya0;
+        oa[stride] = ya1;
+        oa[2 * stride] = ya2;
+        ob[0] = yb0;
+        ob[stride] = yb1;
+        ob[2 * stride] = yb2;
     }
 }
 
 /* The usual form (every shift from -1 to -22, no activation narrower than int8) with the
- * form's choices made at compile time, and every other form choosing per output. */
+ * form's choices made at compile time: with whole-word rows as assembly, every channel live
+ * or not; with a tail in C (each channel listed, the list i -> i where none is constant); and
+ * every other form choosing per output. */
 static __attribute__((noinline)) void pairs_short_full(const layer_plan *l, const uint32_t *group,
-                                                       const uint32_t *group_end, const pending_group *g)
+                                                       const uint32_t *group_end, const int8_t (*tail)[4],
+                                                       int8_t *out, int32_t stride)
 {
-    channel_pairs(l, group, group_end, g, 1, 1);
+#if defined(__ARM_FEATURE_DSP)
+    (void)tail; /* none: plan_layer chose pairs_short_full_tail for windows with one */
+    pairs_asm(l->live_table, l->live_table + 2 * l->pairs, l->filter, group, group_end, out, stride, l->channel, 0);
+#else
+    channel_pairs(l, group, group_end, tail, out, stride, 1, 1, 0);
+#endif
+}
+
+static __attribute__((noinline)) void pairs_short_full_listed(const layer_plan *l, const uint32_t *group,
+                                                              const uint32_t *group_end,
+                                                              const int8_t (*tail)[4], int8_t *out,
+                                                              int32_t stride)
+{
+#if defined(__ARM_FEATURE_DSP)
+    (void)tail;
+    pairs_asm(l->live_table, l->live_table + 2 * l->pairs, l->filter, group, group_end, out, stride, l->channel, 1);
+#else
+    channel_pairs(l, group, group_end, tail, out, stride, 1, 1, 1);
+#endif
+}
+
+static __attribute__((noinline)) void pairs_short_full_tail(const layer_plan *l, const uint32_t *group,
+                                                            const uint32_t *group_end,
+                                                            const int8_t (*tail)[4], int8_t *out,
+                                                            int32_t stride)
+{
+    channel_pairs(l, group, group_end, tail, out, stride, 1, 1, 1);
 }
 
 static __attribute__((noinline)) void pairs_any(const layer_plan *l, const uint32_t *group,
-                                                const uint32_t *group_end, const pending_group *g)
+                                                const uint32_t *group_end, const int8_t (*tail)[4],
+                                                int8_t *out, int32_t stride)
 {
-    channel_pairs(l, group, group_end, g, l->short_form, l->full_range);
+    channel_pairs(l, group, group_end, tail, out, stride, l->short_form, l->full_range, 1);
 }
 
 /* Live channel i of the group alone (the odd last one of a paired filter, or each of a
  * filter that keeps the model's rows), from its row at w. */
 static __attribute__((noinline)) void channel_one(const layer_plan *l, int i, const uint32_t *group,
-                                                  const uint32_t *group_end, const pending_group *g,
-                                                  const int8_t *w)
+                                                  const uint32_t *group_end, const int8_t (*tail)[4],
+                                                  int8_t *out, int32_t stride, const int8_t *w)
 {
-    const int c = l->channel[i];
-    const emu_dsp_rescale *r = l->rescale + i;
-    int32_t a0 = l->bias[c], a1 = a0, a2 = a0;
+    const live_channel *r = l->live_table + i;
+    int8_t *const o = out + l->channel[i];
+    int32_t a0 = r->bias, a1 = a0, a2 = a0;
     const uint32_t *v = group;
     const int8_t *s = w;
     for (; v < group_end; v += 2 * PIXELS, s += 4) {
@@ -361,45 +632,45 @@ static __attribute__((noinline)) void channel_one(const layer_plan *l, int i, co
     }
     for (int32_t k = 0; k < (l->len & 3); ++k) {
         const int32_t wk = s[k];
-        a0 += wk * g->tail[0][k];
-        a1 += wk * g->tail[1][k];
-        a2 += wk * g->tail[2][k];
+        a0 += wk * tail[0][k];
+        a1 += wk * tail[1][k];
+        a2 += wk * tail[2][k];
     }
     if (l->short_form) {
-        g->out[0][c] = output_of(l, r, a0, 1, 0);
-        g->out[1][c] = output_of(l, r, a1, 1, 0);
-        g->out[2][c] = output_of(l, r, a2, 1, 0);
+        o[0] = output_of(l, &r->r, a0, 1, 0);
+        o[stride] = output_of(l, &r->r, a1, 1, 0);
+        o[2 * stride] = output_of(l, &r->r, a2, 1, 0);
     } else {
-        g->out[0][c] = output_of(l, r, a0, 0, 0);
-        g->out[1][c] = output_of(l, r, a1, 0, 0);
-        g->out[2][c] = output_of(l, r, a2, 0, 0);
+        o[0] = output_of(l, &r->r, a0, 0, 0);
+        o[stride] = output_of(l, &r->r, a1, 0, 0);
+        o[2 * stride] = output_of(l, &r->r, a2, 0, 0);
     }
 }
 
-/* Every output channel of a full group of three pixels, whose windows (len bytes each,
- * laid out like a filter row) are in group and g->tail: the live channels two at a time
- * where the filter is paired, the rest one at a time, then the constant channels from
- * their folded bias. */
-static void pixel_group(const layer_plan *l, const uint32_t *group, const pending_group *g)
+/* Every output channel of a group of three pixels, whose windows (len bytes each, laid out
+ * like a filter row) are in group and tail, their outputs at out, out + stride and
+ * out + 2 * stride: the live channels two at a time where the filter is paired, the rest one
+ * at a time, then the constant channels from their folded bias. */
+static void pixel_group(const layer_plan *l, const uint32_t *group, const int8_t (*tail)[4], int8_t *out,
+                        int32_t stride)
 {
     const uint32_t *group_end = group + (l->len >> 2) * 2 * PIXELS;
     if (l->pairs) {
-        if (l->short_form && l->full_range) {
-            pairs_short_full(l, group, group_end, g);
-        } else {
-            pairs_any(l, group, group_end, g);
-        }
+        l->pairs_of(l, group, group_end, tail, out, stride);
+    }
+    if (!l->others) {
+        return;
     }
     const int8_t *w = l->filter + 2 * l->pairs * l->len;
     for (int i = 2 * l->pairs; i < l->live; ++i, w += l->len) {
-        channel_one(l, i, group, group_end, g, w);
+        channel_one(l, i, group, group_end, tail, out, stride, w);
     }
     for (int i = l->live; i < l->channels; ++i) { /* the same output for every input */
         const int c = l->channel[i];
         const int8_t k = (int8_t)l->bias[c];
-        g->out[0][c] = k;
-        g->out[1][c] = k;
-        g->out[2][c] = k;
+        out[c] = k;
+        out[c + stride] = k;
+        out[c + 2 * stride] = k;
     }
 }
 
@@ -408,131 +679,305 @@ static uint32_t *plan_layer(const emu_conv2d_s8_params *p, const int8_t *filter,
                             layer_plan *l)
 {
     const int channels = p->output_c;
-    emu_dsp_rescale *rescale = (emu_dsp_rescale *)scratch;
-    uint16_t *channel = (uint16_t *)(rescale + channels);
+    live_channel *table = (live_channel *)scratch;
+    uint16_t *channel = (uint16_t *)(table + channels);
     int live = 0, last = channels;
     for (int c = 0; c < channels; ++c) {
         if (p->shift[c] == EMU_DSP_CONSTANT_SHIFT) {
             channel[--last] = (uint16_t)c;
         } else {
-            rescale[live] = emu_dsp_rescale_for(p->multiplier[c], p->shift[c]);
+            table[live].bias = p->folded_bias[c];
+            table[live].r = emu_dsp_rescale_for(p->multiplier[c], p->shift[c]);
             channel[live++] = (uint16_t)c;
         }
     }
-    l->rescale = rescale;
+    /* the short form where every live channel takes it (a copy asked first, so that the table
+     * is rewritten for all or none) */
+    int short_form = 1;
+    for (int i = 0; i < live; ++i) {
+        emu_dsp_rescale r = table[i].r;
+        short_form &= emu_dsp_rescale_short(&r, 1, p->output_offset);
+    }
+    for (int i = 0; short_form && i < live; ++i) {
+        emu_dsp_rescale_short(&table[i].r, 1, p->output_offset);
+    }
+    l->live_table = table;
     l->channel = channel;
     l->bias = p->folded_bias;
     l->filter = filter;
     l->len = len;
+    l->output_c = p->output_c;
     l->live = live;
     l->pairs = p->filter_pairs;
     l->channels = channels;
     l->offset = p->output_offset;
     l->lo = p->act_min;
     l->hi = p->act_max;
-    l->short_form = emu_dsp_rescale_short(rescale, live, p->output_offset);
+    l->short_form = short_form;
     l->full_range = p->act_min == -128 && p->act_max == 127;
-    return (uint32_t *)(channel + ((channels + 1) & ~1));
+    l->others = live > 2 * l->pairs || live < channels;
+    if (!short_form || !l->full_range) {
+        l->pairs_of = pairs_any;
+    } else if (len & 3) {
+        l->pairs_of = pairs_short_full_tail;
+    } else if (live == channels) {
+        l->pairs_of = pairs_short_full;
+    } else {
+        l->pairs_of = pairs_short_full_listed;
+    }
+    l->dump = (int8_t *)(channel + ((channels + 1) & ~1));
+    return (uint32_t *)(l->dump + ((PIXELS * channels + 3) & ~3));
 }
 
-/* A short group repeats its last pixel (copies of its expanded window and tail), whose
- * outputs are then written twice with the same values. */
+/* A group's pixels' outputs lie output_c bytes apart. A short one (the call's last) repeats its
+ * last pixel (copies of its expanded window and tail) and is written to the dump in scratch,
+ * from which its pixels' outputs are copied: its third pixel's place may lie past the output. */
 static void finish_group(const layer_plan *l, uint32_t *group, pending_group *g)
 {
-    const int last = g->count - 1;
-    for (int k = g->count; k < PIXELS; ++k) {
-        for (int32_t n = 0; n < (l->len >> 2); ++n) {
-            group[n * 2 * PIXELS + 2 * k] = group[n * 2 * PIXELS + 2 * last];
-            group[n * 2 * PIXELS + 2 * k + 1] = group[n * 2 * PIXELS + 2 * last + 1];
+    if (g->count == PIXELS) {
+        pixel_group(l, group, (const int8_t(*)[4])g->tail, g->out, l->output_c);
+    } else {
+        const int last = g->count - 1;
+        for (int k = g->count; k < PIXELS; ++k) {
+            for (int32_t n = 0; n < (l->len >> 2); ++n) {
+                group[n * 2 * PIXELS + 2 * k] = group[n * 2 * PIXELS + 2 * last];
+                group[n * 2 * PIXELS + 2 * k + 1] = group[n * 2 * PIXELS + 2 * last + 1];
+            }
+            memcpy(g->tail[k], g->tail[last], sizeof g->tail[k]);
         }
-        memcpy(g->tail[k], g->tail[last], sizeof g->tail[k]);
-        g->out[k] = g->out[last];
+        pixel_group(l, group, (const int8_t(*)[4])g->tail, l->dump, l->output_c);
+        memcpy(g->out, l->dump, (size_t)g->count * (size_t)l->output_c);
     }
-    pixel_group(l, group, g);
     g->count = 0;
 }
 
+/* Three 1x1 windows of len bytes at x0, x1 and x2, expanded into the group (each word of the
+ * three in one pass) and their last len & 3 bytes into a tail, then the group's outputs at out,
+ * out + output_c and out + 2 * output_c. */
+static __attribute__((noinline)) void group_of_three(const layer_plan *l, uint32_t *group, const int8_t *x0,
+                                                     const int8_t *x1, const int8_t *x2, int8_t *out)
+{
+    const int32_t len = l->len;
+    uint32_t *dst = group;
+    int32_t k = 0;
+    for (; k + 4 <= len; k += 4, dst += 2 * PIXELS) {
+        const uint32_t a = emu_read_u32(x0 + k), b = emu_read_u32(x1 + k), c = emu_read_u32(x2 + k);
+        dst[0] = emu_sxtb16(a);
+        dst[1] = emu_sxtb16_ror8(a);
+        dst[2] = emu_sxtb16(b);
+        dst[3] = emu_sxtb16_ror8(b);
+        dst[4] = emu_sxtb16(c);
+        dst[5] = emu_sxtb16_ror8(c);
+    }
+    int8_t tail[PIXELS][4];
+    for (int32_t j = 0; k + j < len; ++j) {
+        tail[0][j] = x0[k + j];
+        tail[1][j] = x1[k + j];
+        tail[2][j] = x2[k + j];
+    }
+    pixel_group(l, group, (const int8_t(*)[4])tail, out, l->output_c);
+}
+
 /* 1x1 filters never pad, and each output pixel's window is already one run of input_c
- * bytes in the input: pixels group directly, across rows too. */
+ * bytes in the input: pixels group directly, across rows too, their windows read where they
+ * are. A short last group repeats its last pixel and is written to the dump (finish_group). */
 void emu_conv2d_1x1_s8_dsp(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter,
                            int8_t *output, void *scratch)
 {
-    const int32_t ic = p->input_c;
+    const int32_t ic = p->input_c, oc = p->output_c;
     const int32_t step_x = p->stride_w * ic;
     const int32_t step_y = (int32_t)p->stride_h * p->input_w * ic;
     const int32_t image_size = (int32_t)p->input_h * p->input_w * ic;
     layer_plan l;
     uint32_t *group = plan_layer(p, filter, ic, scratch, &l);
-    pending_group g = {{NULL}, {{0}}, 0};
-    int8_t *out = output;
+    const int8_t *x[PIXELS];
+    int n = 0;
+    int8_t *out = output; /* the group's first pixel's outputs */
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *row = input + b * image_size;
         for (int oy = 0; oy < p->output_h; ++oy, row += step_y) {
-            const int8_t *x = row;
-            for (int ox = 0; ox < p->output_w; ++ox, x += step_x, out += p->output_c) {
-                join_group(&g, x, ic, group, out);
+            const int8_t *at = row;
+            for (int ox = 0; ox < p->output_w; ++ox, at += step_x) {
+                x[n] = at;
+                if (++n == PIXELS) {
+                    group_of_three(&l, group, x[0], x[1], x[2], out);
+                    out += PIXELS * oc;
+                    n = 0;
+                }
+            }
+        }
+    }
+    if (n) {
+        group_of_three(&l, group, x[0], x[n > 1], x[n - 1], l.dump);
+        memcpy(out, l.dump, (size_t)n * (size_t)oc);
+    }
+}
+
+/* Four bytes to any address (one STR). */
+static inline void write_u32(int8_t *p, uint32_t v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+/* A window of rows runs of run_bytes (>= 4) bytes each, step bytes apart in the image, side by
+ * side at dst: each run a word at a time, its last word its last four bytes (overlapping the
+ * word before where run_bytes is not a multiple of 4), so no byte loop and nothing read or
+ * written past the run. The M4, M7 and M33 allow unaligned LDR and STR on normal memory. */
+static inline __attribute__((always_inline)) void copy_runs(int8_t *dst, const int8_t *src, int32_t run_bytes,
+                                                            int32_t step, int rows)
+{
+    for (int r = 0; r < rows; ++r, src += step, dst += run_bytes) {
+        for (int32_t k = 0; k < run_bytes - 4; k += 4) {
+            write_u32(dst + k, emu_read_u32(src + k));
+        }
+        write_u32(dst + run_bytes - 4, emu_read_u32(src + run_bytes - 4));
+    }
+}
+
+/* The windows of the general form where the input has a whole number of words per pixel and
+ * the rows are not padded: each joins from the image itself (join_window). */
+static __attribute__((noinline)) void windows_in_place(const emu_conv2d_s8_params *p, const int8_t *input,
+                                                       int8_t *output, const layer_plan *l, uint32_t *group)
+{
+    const int32_t image_size = (int32_t)p->input_h * p->input_w * p->input_c;
+    const uint32_t zero_word = emu_sxtb16((uint32_t)(uint8_t)-p->input_offset * 0x01010101u);
+    pending_group g = {NULL, {{0}}, 0};
+    int8_t *out = output;
+    for (int b = 0; b < p->batches; ++b) {
+        const int8_t *image = input + b * image_size;
+        for (int oy = 0; oy < p->output_h; ++oy) {
+            const int iy0 = oy * p->stride_h - p->pad_h;
+            for (int ox = 0; ox < p->output_w; ++ox, out += l->output_c) {
+                join_window(&g, p, image, iy0, ox * p->stride_w - p->pad_w, zero_word, group, out);
                 if (g.count == PIXELS) {
-                    finish_group(&l, group, &g);
+                    finish_group(l, group, &g);
                 }
             }
         }
     }
     if (g.count) {
-        finish_group(&l, group, &g);
+        finish_group(l, group, &g);
     }
 }
 
-/* The general form; each filter row is row bytes, the window (window <= row) followed by
- * zeros: the gathered window is read as row bytes, and what lies past it in scratch is
- * multiplied by those zeros. */
-static void conv_im2col(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
-                        void *scratch, int32_t row)
+/* The same for runs of fewer than four bytes (a 3x3 filter on one channel), a byte at a time:
+ * out of line, so that the loop keeps its registers for the usual forms. */
+static __attribute__((noinline)) void copy_short_runs(int8_t *dst, const int8_t *src, int32_t run_bytes,
+                                                      int32_t step, int rows)
+{
+    for (int r = 0; r < rows; ++r, src += step, dst += run_bytes) {
+        for (int32_t k = 0; k < run_bytes; ++k) {
+            dst[k] = src[k];
+        }
+    }
+}
+
+/* A window that reaches into the padding or is dilated across its rows, the few of a layer:
+ * kept out of line, where its many variables do not crowd the loop's registers. */
+static __attribute__((noinline)) void gather_edge(const emu_conv2d_s8_params *p, int8_t *runs,
+                                                  const int8_t *image, int iy0, int ix0)
+{
+    emu_gather_window(runs, image, p->input_h, p->input_w, p->input_c, p->filter_h, p->filter_w, p->dilation_h,
+                      p->dilation_w, iy0, ix0, (int8_t)-p->input_offset);
+}
+
+/* The window of three runs of 9 bytes at x, x + step and x + 2 * step (a 3x3 filter on three
+ * channels, the first layer of most image models; its row padded to 28 bytes) joins the group
+ * straight from the image: its seven words put together from ten word loads, each inside a
+ * run (a word across two runs is the first run's last bytes shifted down, ORed with the
+ * second's first bytes shifted up; the last word's fourth byte, which the padded row's zero
+ * multiplies, is left 0), with no gathered copy to write and read back. */
+static inline __attribute__((always_inline)) void join_three_runs_of_9(pending_group *g, const int8_t *x,
+                                                                       int32_t step, uint32_t *group,
+                                                                       int8_t *out)
+{
+    const int8_t *x1 = x + step, *x2 = x1 + step;
+    uint32_t *dst = group + 2 * g->count;
+    const uint32_t w0 = emu_read_u32(x), w1 = emu_read_u32(x + 4);
+    const uint32_t w2 = (emu_read_u32(x + 5) >> 24) | (emu_read_u32(x1) << 8), w3 = emu_read_u32(x1 + 3);
+    const uint32_t w4 = (emu_read_u32(x1 + 5) >> 16) | (emu_read_u32(x2) << 16), w5 = emu_read_u32(x2 + 2);
+    const uint32_t w6 = emu_read_u32(x2 + 5) >> 8;
+    dst[0] = emu_sxtb16(w0);
+    dst[1] = emu_sxtb16_ror8(w0);
+    dst[2 * PIXELS * 1] = emu_sxtb16(w1);
+    dst[2 * PIXELS * 1 + 1] = emu_sxtb16_ror8(w1);
+    dst[2 * PIXELS * 2] = emu_sxtb16(w2);
+    dst[2 * PIXELS * 2 + 1] = emu_sxtb16_ror8(w2);
+    dst[2 * PIXELS * 3] = emu_sxtb16(w3);
+    dst[2 * PIXELS * 3 + 1] = emu_sxtb16_ror8(w3);
+    dst[2 * PIXELS * 4] = emu_sxtb16(w4);
+    dst[2 * PIXELS * 4 + 1] = emu_sxtb16_ror8(w4);
+    dst[2 * PIXELS * 5] = emu_sxtb16(w5);
+    dst[2 * PIXELS * 5 + 1] = emu_sxtb16_ror8(w5);
+    dst[2 * PIXELS * 6] = emu_sxtb16(w6);
+    dst[2 * PIXELS * 6 + 1] = emu_sxtb16_ror8(w6);
+    if (g->count++ == 0) {
+        g->out = out;
+    }
+}
+
+/* The windows of every other general form, each gathered into runs (row bytes, of which the
+ * window is the first fh x fw x ic: what lies past it in scratch is multiplied by the filter
+ * row's zeros) and joined from there. */
+static __attribute__((noinline)) void windows_gathered(const emu_conv2d_s8_params *p, const int8_t *input,
+                                                       int8_t *output, const layer_plan *l, uint32_t *group,
+                                                       int8_t *runs)
 {
     /* The shape as locals: every byte the loop stores might otherwise alias *p for GCC, which
      * would then read it again for each pixel. */
     const int ih = p->input_h, iw = p->input_w, ic = p->input_c, fh = p->filter_h, fw = p->filter_w;
     const int dh = p->dilation_h, dw = p->dilation_w, oh = p->output_h, ow = p->output_w, oc = p->output_c;
     const int sh = p->stride_h, sw = p->stride_w, ph = p->pad_h, pw = p->pad_w;
-    const int8_t zero_point = (int8_t)-p->input_offset;
-    const int32_t image_size = (int32_t)ih * iw * ic;
-    const int32_t row_bytes = (int32_t)fw * ic, row_step = (int32_t)dh * iw * ic;
-    layer_plan l;
-    uint32_t *group = plan_layer(p, filter, row, scratch, &l);
-    int8_t *runs = (int8_t *)group + 2 * PIXELS * (row & ~3); /* one gathered window */
-    /* whole words per input pixel, and rows not padded: windows join from the image itself */
-    const int in_place = (ic & 3) == 0 && row == (int32_t)fh * fw * ic;
-    const uint32_t zero_word = emu_sxtb16((uint32_t)(uint8_t)zero_point * 0x01010101u);
-    pending_group g = {{NULL}, {{0}}, 0};
+    const int32_t image_size = (int32_t)ih * iw * ic, len = l->len;
+    const int32_t row_bytes = (int32_t)fw * ic, row_step = (int32_t)dh * iw * ic, step_x = (int32_t)sw * ic;
+    const int three_runs_of_9 = fh == 3 && row_bytes == 9 && len == 28; /* 3x3 on RGB */
+    pending_group g = {NULL, {{0}}, 0};
     int8_t *out = output;
     for (int b = 0; b < p->batches; ++b) {
         const int8_t *image = input + b * image_size;
         for (int oy = 0; oy < oh; ++oy) {
             const int iy0 = oy * sh - ph;
-            for (int ox = 0; ox < ow; ++ox, out += oc) {
-                const int ix0 = ox * sw - pw;
-                if (in_place) {
-                    join_window(&g, p, image, iy0, ix0, zero_word, group, out);
-                } else {
-                    if (iy0 >= 0 && iy0 + (fh - 1) * dh < ih && dw == 1 && ix0 >= 0 && ix0 + fw <= iw) {
-                        /* inside the image: one run per row of taps */
-                        const int8_t *src = image + ((int32_t)iy0 * iw + ix0) * ic;
-                        int8_t *run = runs;
-                        for (int fy = 0; fy < fh; ++fy, src += row_step, run += row_bytes) {
-                            emu_copy_bytes(run, src, row_bytes);
-                        }
+            /* every row of taps inside the image, each one run of row_bytes where its pixel's is */
+            const int rows_inside = dw == 1 && iy0 >= 0 && iy0 + (fh - 1) * dh < ih;
+            int32_t at = ((int32_t)iy0 * iw - pw) * ic; /* where the window's first run starts */
+            for (int ox = 0, ix0 = -pw; ox < ow; ++ox, ix0 += sw, at += step_x, out += oc) {
+                if (rows_inside && ix0 >= 0 && ix0 + fw <= iw) {
+                    if (three_runs_of_9) {
+                        join_three_runs_of_9(&g, image + at, row_step, group, out);
                     } else {
-                        emu_gather_window(runs, image, ih, iw, ic, fh, fw, dh, dw, iy0, ix0, zero_point);
+                        if (row_bytes >= 4) {
+                            copy_runs(runs, image + at, row_bytes, row_step, fh);
+                        } else {
+                            copy_short_runs(runs, image + at, row_bytes, row_step, fh);
+                        }
+                        join_group(&g, runs, len, group, out);
                     }
-                    join_group(&g, runs, row, group, out);
+                } else {
+                    gather_edge(p, runs, image, iy0, ix0);
+                    join_group(&g, runs, len, group, out);
                 }
                 if (g.count == PIXELS) {
-                    finish_group(&l, group, &g);
+                    finish_group(l, group, &g);
                 }
             }
         }
     }
     if (g.count) {
-        finish_group(&l, group, &g);
+        finish_group(l, group, &g);
+    }
+}
+
+/* The general form; each filter row is row bytes, the window (window <= row) followed by
+ * zeros. */
+static void conv_im2col(const emu_conv2d_s8_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
+                        void *scratch, int32_t row)
+{
+    layer_plan l;
+    uint32_t *group = plan_layer(p, filter, row, scratch, &l);
+    if ((p->input_c & 3) == 0 && row == (int32_t)p->filter_h * p->filter_w * p->input_c) {
+        windows_in_place(p, input, output, &l, group);
+    } else {
+        windows_gathered(p, input, output, &l, group, (int8_t *)group + 2 * PIXELS * (row & ~3));
     }
 }
 
