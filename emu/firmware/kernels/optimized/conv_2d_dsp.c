@@ -142,9 +142,8 @@ typedef void pairs_loop(const layer_plan *l, const uint32_t *group, const uint32
 
 struct layer_plan {
     pairs_loop *pairs_of;
-    const live_channel *live_table; /* the live channels, in their order */
+    const live_channel *live_table; /* the live channels, in their order; then the constant ones' slots */
     const uint16_t *channel;        /* the live channels, then the constant ones */
-    const int32_t *bias;
     const int8_t *filter;
     int32_t len;                    /* bytes of each window and filter row */
     int32_t output_c;               /* bytes from one pixel's outputs to the next's */
@@ -665,12 +664,15 @@ static void pixel_group(const layer_plan *l, const uint32_t *group, const int8_t
     for (int i = 2 * l->pairs; i < l->live; ++i, w += l->len) {
         channel_one(l, i, group, group_end, tail, out, stride, w);
     }
-    for (int i = l->live; i < l->channels; ++i) { /* the same output for every input */
-        const int c = l->channel[i];
-        const int8_t k = (int8_t)l->bias[c];
-        out[c] = k;
-        out[c + stride] = k;
-        out[c + 2 * stride] = k;
+    /* the constant channels: the same output for every input, from their slots in the table */
+    int8_t *const out1 = out + stride, *const out2 = out1 + stride;
+    for (const live_channel *k = l->live_table + l->live, *const end = l->live_table + l->channels; k < end; ++k) {
+        const uint32_t v = (uint32_t)k->bias;
+        const uint32_t c = v & 0xFFFFu;
+        const int8_t y = (int8_t)(v >> 16);
+        out[c] = y;
+        out1[c] = y;
+        out2[c] = y;
     }
 }
 
@@ -685,6 +687,9 @@ static uint32_t *plan_layer(const emu_conv2d_s8_params *p, const int8_t *filter,
     for (int c = 0; c < channels; ++c) {
         if (p->shift[c] == EMU_DSP_CONSTANT_SHIFT) {
             channel[--last] = (uint16_t)c;
+            /* a constant channel's slot holds the channel and its output, one word for the
+             * groups to read (pixel_group) */
+            table[last].bias = (int32_t)((uint32_t)c | (uint32_t)(uint8_t)(int8_t)p->folded_bias[c] << 16);
         } else {
             table[live].bias = p->folded_bias[c];
             table[live].r = emu_dsp_rescale_for(p->multiplier[c], p->shift[c]);
@@ -703,7 +708,6 @@ static uint32_t *plan_layer(const emu_conv2d_s8_params *p, const int8_t *filter,
     }
     l->live_table = table;
     l->channel = channel;
-    l->bias = p->folded_bias;
     l->filter = filter;
     l->len = len;
     l->output_c = p->output_c;
