@@ -162,12 +162,9 @@ def optimize(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:
     units = call.params["units"]
     call = replace(call, params={**call.params, **shared_rescale(call.params)})
     arranged = ConstArray("int8_t", arranged_weights(graph.tensor(op.inputs[1]).data.reshape(units, -1)))
-    # Scratch for the input row expanded once per call (two words per four inputs), which the
-    # M4 and M7 read instead of expanding each input word again in every group of four units.
     return replace(call, function="emu_fully_connected_s8_dsp4", header="fully_connected_dsp.h",
                    path="fully_connected/dsp", args=[call.args[0], arranged, *call.args[2:]],
-                   filter_storage=("int8", arranged.values.nbytes),
-                   scratch_bytes=s16_packed_bytes(call.params["depth"]))
+                   filter_storage=("int8", arranged.values.nbytes))
 
 
 def helium(op: Operator, graph: Graph, call: KernelCall) -> KernelCall | str:

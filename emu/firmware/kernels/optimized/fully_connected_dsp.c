@@ -12,8 +12,7 @@
  * 16 consecutive bytes, four word loads from one pointer; four such steps a loop pass, every
  * group of four units in one call, and each unit's rescale done while its accumulator is in
  * a register: for the usual per-tensor layer one rescale shared by all units, clamped by SSAT,
- * which the compiler marks (shared_rescale). On the M4 and M7 the input row is expanded to
- * int16 halves once per call, into scratch the compiler reserves.
+ * which the compiler marks (shared_rescale).
  */
 #include "fully_connected_dsp.h"
 
@@ -65,44 +64,8 @@ void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const in
  * whose DSP and load results take two cycles (Cortex-M33). The loads come first, back to back
  * and single words, so that the M4 pipelines them (a cycle each after the first, where LDRDs,
  * which do not pipeline, take 3 for two words); then each SMLAD reads an SXTB16 result from
- * two instructions back and each SXTB16 a load from two or more.
- *
- * On the M4 and M7 (Armv7E-M) v is the input row expanded once per call into scratch
- * (expand_input: each input word's two SXTB16 halves, even then odd, as two words), so a step
- * loads two words for the input and expands only the weights: 6 loads, 8 SXTB16 and 8 SMLADs,
- * 23 cycles on the M4 where the input's own two SXTB16 made 24, and on the M7 each load
- * issues beside a DSP instruction. On the M33 v is the input itself (one word, expanded in
- * the step): there each word read from SRAM waits a cycle, so two words from scratch cost
- * what one word and two SXTB16 do, and the expansion would be spent for nothing. */
-#if defined(__ARM_FEATURE_DSP) && defined(__ARM_ARCH_7EM__)
-#define FC4_EXPANDED_INPUT 1
-#define FC4_INPUT_WORDS 2 /* words of v a step reads */
-#define FC4_STEP                                   \
-    "ldr %[xe], [%[v]], #4\n\t"                    \
-    "ldr %[xo], [%[v]], #4\n\t"                    \
-    "ldr %[p0], [%[w]], #4\n\t"                    \
-    "ldr %[p1], [%[w]], #4\n\t"                    \
-    "ldr %[p2], [%[w]], #4\n\t"                    \
-    "ldr %[p3], [%[w]], #4\n\t"                    \
-    "sxtb16 %[t], %[p0]\n\t"                       \
-    "sxtb16 %[p0], %[p0], ror #8\n\t"              \
-    "smlad %[a0], %[xe], %[t], %[a0]\n\t"          \
-    "sxtb16 %[t], %[p1]\n\t"                       \
-    "smlad %[a0], %[xo], %[p0], %[a0]\n\t"         \
-    "sxtb16 %[p1], %[p1], ror #8\n\t"              \
-    "smlad %[a1], %[xe], %[t], %[a1]\n\t"          \
-    "sxtb16 %[t], %[p2]\n\t"                       \
-    "smlad %[a1], %[xo], %[p1], %[a1]\n\t"         \
-    "sxtb16 %[p2], %[p2], ror #8\n\t"              \
-    "smlad %[a2], %[xe], %[t], %[a2]\n\t"          \
-    "sxtb16 %[t], %[p3]\n\t"                       \
-    "smlad %[a2], %[xo], %[p2], %[a2]\n\t"         \
-    "sxtb16 %[p3], %[p3], ror #8\n\t"              \
-    "smlad %[a3], %[xe], %[t], %[a3]\n\t"          \
-    "smlad %[a3], %[xo], %[p3], %[a3]\n\t"
-#else
-#define FC4_EXPANDED_INPUT 0
-#define FC4_INPUT_WORDS 1
+ * two instructions back and each SXTB16 a load from two or more. */
+#define FC4_INPUT_WORDS 1 /* words of v a step reads */
 #define FC4_STEP                                   \
     "ldr %[xo], [%[v]], #4\n\t"                    \
     "ldr %[p0], [%[w]], #4\n\t"                    \
@@ -127,19 +90,6 @@ void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const in
     "sxtb16 %[p3], %[p3], ror #8\n\t"              \
     "smlad %[a3], %[xe], %[t], %[a3]\n\t"          \
     "smlad %[a3], %[xo], %[p3], %[a3]\n\t"
-#endif
-
-/* The input row x as the Armv7E-M step reads it: for each whole word of x, its SXTB16 and its
- * SXTB16 ROR 8, into scratch (2 x (depth & ~3) bytes, word-aligned); once per row, where each
- * group of four units would otherwise expand every word again. */
-static void expand_input(const int8_t *x, int32_t depth, uint32_t *scratch)
-{
-    for (int32_t k = depth / 4; k > 0; --k, x += 4, scratch += 2) {
-        const uint32_t xv = emu_read_u32(x);
-        scratch[0] = emu_sxtb16(xv);
-        scratch[1] = emu_sxtb16_ror8(xv);
-    }
-}
 
 /* acc rescaled to an output value, zero point and activation included: the arithmetic of
  * emu_dsp_output with emu_dsp_rescale_for's fields worked out in line. The usual shift is
@@ -223,8 +173,8 @@ static inline int32_t unit_output_shared(int32_t acc, int32_t multiplier, int32_
 
 /* Every group of four units of one batch row x: each group's sums over depth inputs from its
  * arranged weights at ww (word-aligned: each group of the arrangement starts at a multiple of
- * 4 * depth bytes of an aligned array), with the input's words from steps_in (the expanded row
- * on Armv7E-M, else x), rescaled and stored to out; returns where the rows of the last units %
+ * 4 * depth bytes of an aligned array), with the input's words from steps_in (x as words),
+ * rescaled and stored to out; returns where the rows of the last units %
  * 4 start. All groups run in one function, so that what a group needs besides its sums (the
  * per-unit tables, out, the loop counts) stays put between groups: a group costs its steps,
  * its rescale and a few reloads from the stack, where a call per group (9 registers saved and
@@ -350,7 +300,7 @@ static int32_t one_row(const int8_t *v, const int8_t *w, int32_t depth, int32_t 
 }
 
 void emu_fully_connected_s8_dsp4(const emu_fully_connected_s8_params *p, const int8_t *input,
-                                 const int8_t *weights, int8_t *output, void *scratch)
+                                 const int8_t *weights, int8_t *output)
 {
     const int32_t *bias = p->folded_bias;
     const int32_t *multiplier = p->multiplier;
@@ -362,12 +312,8 @@ void emu_fully_connected_s8_dsp4(const emu_fully_connected_s8_params *p, const i
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *x = input + b * depth;
         int8_t *out = output + b * units;
-        const uint32_t *ww = (const uint32_t *)(const void *)weights, *steps_in = (const uint32_t *)scratch;
-        if (FC4_EXPANDED_INPUT && groups > 0) {
-            expand_input(x, depth, (uint32_t *)scratch);
-        } else {
-            steps_in = (const uint32_t *)(const void *)x;
-        }
+        const uint32_t *ww = (const uint32_t *)(const void *)weights;
+        const uint32_t *const steps_in = (const uint32_t *)(const void *)x;
         if (shared && depth % 16 == 0) {
             ww = all_groups(x, steps_in, ww, depth, groups, bias, multiplier, shift, out, odd_offset, lo, hi, 1, 1);
         } else {

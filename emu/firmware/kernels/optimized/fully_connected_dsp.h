@@ -11,9 +11,8 @@ void emu_fully_connected_s8_dsp(const emu_fully_connected_s8_params *p, const in
 
 /* weights arranged at build time (emu/compile/ops/fully_connected.py, arranged_weights):
  * for each four units, for each four inputs, the four units' four weights (16 bytes); then
- * each of the four units' last depth % 4 weights; then the last units % 4 rows as stored.
- * scratch: the input row expanded to int16 halves, 2 x (depth & ~3) bytes (at least 4). */
+ * each of the four units' last depth % 4 weights; then the last units % 4 rows as stored. */
 void emu_fully_connected_s8_dsp4(const emu_fully_connected_s8_params *p, const int8_t *input,
-                                 const int8_t *weights, int8_t *output, void *scratch);
+                                 const int8_t *weights, int8_t *output);
 
 #endif
