@@ -28,9 +28,10 @@
  * (pairs_asm); a group's three pixels write their outputs at one pointer and a stride; a 3x3
  * window on three channels is put together from the image without a gathered copy.
  *
- * Scratch (emu/compile/ops/conv_2d.py's dsp_scratch_bytes): each output channel's folded bias
- * and rescale (live_channel, 16 bytes) and its place in the list of live then constant
- * channels (two bytes, the list a whole number of words), three pixels' outputs for a short
+ * Scratch (emu/compile/ops/conv_2d.py's dsp_scratch_bytes): each live output channel's folded
+ * bias and rescale (live_channel, 16 bytes), then each constant channel's number and output in
+ * the slots left, and the live channels' numbers (two bytes each, the list a whole number of
+ * words), three pixels' outputs for a short
  * last group (a whole number of words), 6 x (window & ~3) bytes of expanded windows, then,
  * where a window cannot be expanded from the image in place, window bytes for a gathered one.
  */
@@ -143,7 +144,7 @@ typedef void pairs_loop(const layer_plan *l, const uint32_t *group, const uint32
 struct layer_plan {
     pairs_loop *pairs_of;
     const live_channel *live_table; /* the live channels, in their order; then the constant ones' slots */
-    const uint16_t *channel;        /* the live channels, then the constant ones */
+    const uint16_t *channel;        /* the live channels' numbers */
     const int8_t *filter;
     int32_t len;                    /* bytes of each window and filter row */
     int32_t output_c;               /* bytes from one pixel's outputs to the next's */
@@ -686,10 +687,9 @@ static uint32_t *plan_layer(const emu_conv2d_s8_params *p, const int8_t *filter,
     int live = 0, last = channels;
     for (int c = 0; c < channels; ++c) {
         if (p->shift[c] == EMU_DSP_CONSTANT_SHIFT) {
-            channel[--last] = (uint16_t)c;
             /* a constant channel's slot holds the channel and its output, one word for the
              * groups to read (pixel_group) */
-            table[last].bias = (int32_t)((uint32_t)c | (uint32_t)(uint8_t)(int8_t)p->folded_bias[c] << 16);
+            table[--last].bias = (int32_t)((uint32_t)c | (uint32_t)(uint8_t)(int8_t)p->folded_bias[c] << 16);
         } else {
             table[live].bias = p->folded_bias[c];
             table[live].r = emu_dsp_rescale_for(p->multiplier[c], p->shift[c]);
